@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import { BlockhostError } from "../errors.ts";
+import { SchemaError, type Schema } from "../schema.ts";
+
+/** Read a YAML or JSON config file and validate it; every failure names the file and key. */
+export function loadConfigFile<T>(file: string, schema: Schema<T>, format: "yaml" | "json" = "yaml"): T {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new BlockhostError("E_CONFIG_MISSING", `${file}: file not found`);
+    throw new BlockhostError("E_CONFIG_INVALID", `${file}: cannot read (${code ?? "error"})`);
+  }
+  return parseConfigText(file, text, schema, format);
+}
+
+export function parseConfigText<T>(file: string, text: string, schema: Schema<T>, format: "yaml" | "json" = "yaml"): T {
+  let data: unknown;
+  if (format === "json") {
+    try { data = JSON.parse(text); } catch (e) {
+      throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid JSON (${(e as Error).message})`);
+    }
+  } else {
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`);
+    }
+    data = doc.toJS({ maxAliasCount: 0 });
+  }
+  try {
+    return schema.parse(data ?? {}, "");
+  } catch (e) {
+    if (e instanceof SchemaError) {
+      throw new BlockhostError("E_CONFIG_INVALID", `${file}: ${e.path || "top level"}: expected ${e.expected}`, { file, key: e.path });
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,78 @@
+import { array, bool, int, literal, object, optional, record, refine, str, union, withDefault, type Infer, type Schema } from "../schema.ts";
+import { evmAddress, ifaceName, ipv4, ipv4Cidr, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
+
+const absPath = str(/^\/[A-Za-z0-9._\/-]{0,4095}$/, "an absolute path", 4096);
+const anyScalar: Schema<unknown> = { describe: "a value", parse: (v) => v };
+const rpcUrl = str(/^(https?|wss?):\/\/[A-Za-z0-9.\-_:\[\]@%]+(\/[A-Za-z0-9._~\-\/%?=&+]*)?$/, "an http(s) or ws(s) URL", 2048);
+const pubkeyHex = str(/^(0x)?04[0-9a-fA-F]{128}$/, "an uncompressed secp256k1 public key (0x04… hex)", 132);
+/** ip_pool start/end: a last-octet integer (the original's form) or a full IPv4 address. */
+const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);
+
+const vmidRange = refine(
+  object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) }),
+  `start ≤ end, both in ${VMID_MIN}..${VMID_MAX}`,
+  (r) => r.start <= r.end,
+);
+
+/** /etc/blockhost/db.yaml — allocation pools and lifecycle timing. */
+export const dbConfigSchema = object({
+  db_file: optional(absPath),
+  terraform_dir: optional(absPath),
+  bridge: optional(ifaceName),
+  storage_pool: optional(storageId),
+  storage_path: optional(absPath),
+  vmid_range: withDefault(vmidRange, { start: 100, end: 999 }),
+  ip_pool: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
+  ipv6_pool: optional(object({ start: optional(int(1, 65_535)), end: optional(int(1, 65_535)), prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)) })),
+  default_expiry_days: withDefault(int(1, 3650), 30),
+  gc_grace_days: withDefault(int(0, 3650), 7),
+  fields: optional(record(str(/^[a-z_]{1,64}$/, "a field name"), anyScalar)),
+});
+export type DbConfig = Infer<typeof dbConfigSchema>;
+
+/** /etc/blockhost/web3-defaults.yaml — chain access and in-VM auth defaults. */
+export const web3ConfigSchema = object({
+  blockchain: object({
+    chain_id: int(1, 2 ** 53 - 1),
+    rpc_url: rpcUrl,
+    rpc_urls: optional(array(rpcUrl, 1, 8)),
+    nft_contract: optional(evmAddress),
+    subscription_contract: optional(evmAddress),
+    usdc_address: optional(evmAddress),
+    server_public_key: optional(pubkeyHex),
+    confirmations: optional(int(0, 1000)),
+  }),
+  deployer: optional(object({ private_key_file: absPath })),
+  server: optional(object({ public_key: pubkeyHex })),
+  auth: withDefault(object({ otp_length: withDefault(int(4, 19), 6), otp_ttl_seconds: withDefault(int(30, 3600), 300) }), { otp_length: 6, otp_ttl_seconds: 300 }),
+  signing_page: optional(object({ port: optional(int(1, 65_535)), html_path: optional(absPath) })),
+  uniswap_v2: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
+});
+export type Web3Config = Infer<typeof web3ConfigSchema>;
+
+/** /etc/blockhost/blockhost.yaml — identity, hypervisor and admin settings. */
+export const blockhostConfigSchema = object({
+  server: object({ address: optional(evmAddress), key_file: absPath }),
+  deployer: optional(object({ key_file: absPath })),
+  server_public_key: optional(pubkeyHex),
+  public_secret: optional(str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256)),
+  contract_address: optional(evmAddress),
+  backend: withDefault(literal("proxmox", "libvirt", "dry-run"), "proxmox"),
+  proxmox: optional(object({
+    node: str(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, "a Proxmox node name"),
+    storage: storageId,
+    bridge: ifaceName,
+    template_vmid: optional(int(VMID_MIN, VMID_MAX)),
+    snippet_storage: optional(storageId),
+  })),
+  provisioner: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
+  admin: optional(object({
+    wallet_address: evmAddress,
+    credential_nft_id: optional(int(0, 2 ** 53 - 1)),
+    max_command_age: optional(int(1, 86_400)),
+    destination_mode: optional(str(/^[a-z_-]{1,32}$/, "a destination mode")),
+  })),
+  fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
+  testing: optional(bool),
+});
+export type BlockhostConfig = Infer<typeof blockhostConfigSchema>;

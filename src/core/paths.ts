@@ -1,0 +1,42 @@
+import { join } from "node:path";
+
+/**
+ * Every filesystem path BlockHost uses. All of them hang off one root, taken from
+ * BLOCKHOST_ROOT (default "/") each time a path is asked for, so tests and `dev`
+ * can point a whole process tree at a temp dir.
+ */
+export function root(): string {
+  return process.env.BLOCKHOST_ROOT || "/";
+}
+
+const under = (...parts: string[]) => join(root(), ...parts);
+
+export const paths = {
+  get root() { return root(); },
+  get configDir() { return under("etc/blockhost"); },
+  get stateDir() { return under("var/lib/blockhost"); },
+  get runDir() { return under("run/blockhost"); },
+  get agentSocket() { return under("run/blockhost/root-agent.sock"); },
+  get agentConfig() { return under("etc/blockhost/agent.yaml"); },
+  get database() { return under("var/lib/blockhost/blockhost.db"); },
+  get setupComplete() { return under("var/lib/blockhost/.setup-complete"); },
+  get dbConfig() { return under("etc/blockhost/db.yaml"); },
+  get web3Config() { return under("etc/blockhost/web3-defaults.yaml"); },
+  get blockhostConfig() { return under("etc/blockhost/blockhost.yaml"); },
+  get addressbook() { return under("etc/blockhost/addressbook.json"); },
+  get brokerAllocation() { return under("etc/blockhost/broker-allocation.json"); },
+  get serverKey() { return under("etc/blockhost/server.key"); },
+  get serverPubkey() { return under("etc/blockhost/server.pubkey"); },
+  get deployerKey() { return under("etc/blockhost/deployer.key"); },
+  get cloudInitDir() { return under("var/lib/blockhost/cloud-init"); },
+  get snippetsDir() { return under("var/lib/vz/snippets"); },
+  get imagesDir() { return under("var/lib/blockhost/images"); },
+  get pamConfig() { return under("etc/pam_web3/config.toml"); },
+  get pamRunDir() { return under("run/libpam-web3"); },
+  get pamPendingDir() { return under("run/libpam-web3/pending"); },
+  get signingHostFile() { return under("run/libpam-web3/signing_host"); },
+  get pamTlsDir() { return under("etc/libpam-web3/tls"); },
+  /** Resolve a file name inside the config dir (never escapes it: callers validate names). */
+  config(name: string) { return join(this.configDir, name); },
+  state(name: string) { return join(this.stateDir, name); },
+};

@@ -1,0 +1,45 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { BlockhostError } from "../errors.ts";
+import { paths } from "../paths.ts";
+import { MIGRATIONS, type Migration } from "./migrations.ts";
+
+/**
+ * Open the BlockHost database (WAL, foreign keys on) and bring its schema up to date.
+ * Each migration runs in its own transaction and bumps `PRAGMA user_version`.
+ */
+export function openDatabase(file = paths.database, migrations: readonly Migration[] = MIGRATIONS): Database {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+  let db: Database;
+  try {
+    db = new Database(file, { create: true, strict: true });
+  } catch (e) {
+    throw new BlockhostError("E_IO", `${file}: cannot open database (${(e as Error).message})`);
+  }
+  db.run("PRAGMA journal_mode = WAL");
+  db.run("PRAGMA busy_timeout = 5000");
+  db.run("PRAGMA foreign_keys = ON");
+  db.run("PRAGMA synchronous = NORMAL");
+  migrate(db, migrations);
+  return db;
+}
+
+export function schemaVersion(db: Database): number {
+  return (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+}
+
+export function migrate(db: Database, migrations: readonly Migration[]): void {
+  const current = schemaVersion(db);
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new BlockhostError("E_STATE", `database schema v${current} is newer than this binary knows (v${latest}); upgrade blockhost`);
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.run(m.sql);
+      db.run(`PRAGMA user_version = ${m.version}`);
+    })();
+  }
+}

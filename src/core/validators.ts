@@ -1,0 +1,59 @@
+import { isIPv4, isIPv6 } from "node:net";
+import { int, refine, str, type Schema } from "./schema.ts";
+
+/** Shared allowlists. The regexes keep the original root agent's, so old clients interoperate. */
+export const NAME_RE = /^[a-z0-9-]{1,64}$/;
+export const SHORT_NAME_RE = /^[a-z0-9-]{1,32}$/;
+export const STORAGE_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const COMMENT_RE = /^[a-zA-Z0-9-]{1,64}$/;
+export const TAP_DEV_RE = /^tap\d{3,6}i\d{1,2}$/;
+export const IFACE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
+export const VM_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+export const EVM_ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+export const HEX_KEY_RE = /^(0x)?[0-9a-fA-F]{64}$/;
+
+export const VMID_MIN = 100;
+export const VMID_MAX = 999_999;
+
+export const vmid = int(VMID_MIN, VMID_MAX);
+export const port = int(1, 65_535);
+export const evmAddress = str(EVM_ADDRESS_RE, "a 0x-prefixed 20-byte hex address", 42);
+export const vmName = str(VM_NAME_RE, "a VM name (letters, digits, . _ -; starts alphanumeric; ≤64)", 64);
+export const storageId = str(STORAGE_RE, "a storage id (lowercase letters, digits, -)", 64);
+export const ifaceName = str(IFACE_RE, "a network interface name", 15);
+
+export const ipv4: Schema<string> = refine(str(/^[0-9.]{7,15}$/, "an IPv4 address", 15), "an IPv4 address", isIPv4);
+export const ipv6: Schema<string> = refine(str(/^[0-9a-fA-F:]{2,39}$/, "an IPv6 address", 39), "an IPv6 address", isIPv6);
+export const ipAddress: Schema<string> = refine(str(/^[0-9a-fA-F:.]{2,45}$/, "an IPv4 or IPv6 address", 45), "an IPv4 or IPv6 address", (v) => isIPv4(v) || isIPv6(v));
+
+/** `addr/128`, the only route the agent installs for a VM. */
+export const ipv6Host128: Schema<string> = refine(
+  str(/^[0-9a-fA-F:]{2,39}\/128$/, "an IPv6 address with /128", 44),
+  "an IPv6 address with /128",
+  (v) => isIPv6(v.slice(0, -4)),
+);
+
+/** IPv4 network in CIDR form with host bits clear, e.g. 192.168.122.0/24. */
+export const ipv4Cidr: Schema<string> = refine(
+  str(/^[0-9.]{7,15}\/\d{1,2}$/, "an IPv4 network like 192.168.122.0/24", 18),
+  "an IPv4 network like 192.168.122.0/24 (host bits zero, prefix 8..30)",
+  (v) => {
+    const [addr, len] = v.split("/") as [string, string];
+    const bits = Number(len);
+    if (!isIPv4(addr) || bits < 8 || bits > 30) return false;
+    const n = ipv4ToInt(addr);
+    return (n & hostMask(bits)) === 0;
+  },
+);
+
+export function ipv4ToInt(ip: string): number {
+  return ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+export function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+}
+
+export function hostMask(bits: number): number {
+  return 2 ** (32 - bits) - 1;
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bun
+import { defineCommand } from "citty";
+import { runCli } from "./core/cli.ts";
+import { VERSION } from "./version.ts";
+
+/** The citty root: one lazy import per subcommand, nothing else. */
+const main = defineCommand({
+  meta: { name: "blockhost", version: VERSION, description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login" },
+  subCommands: {
+    agent: () => import("./agent/command.ts").then((m) => m.default),
+  },
+});
+
+process.exitCode = await runCli(main);
