@@ -1,11 +1,19 @@
 import type { ActionDef } from "./types.ts";
 import * as system from "./system.ts";
 
-/** The closed table of agent actions. Each family module exports its ActionDefs. */
-const families: Array<Record<string, unknown>> = [system];
+/** The closed table of agent actions: each family module exports its ActionDefs. */
+const families = [system] as const;
+
+type Values<T> = T[keyof T];
+type AllDefs = Extract<Values<{ [I in keyof typeof families]: Values<(typeof families)[I]> }>, ActionDef>;
+
+/** Every action name the agent serves. */
+export type ActionName = AllDefs["name"];
+export type ActionParams<N extends ActionName> = Extract<AllDefs, { name: N }> extends ActionDef<infer P, N, any> ? P : never;
+export type ActionResponse<N extends ActionName> = Extract<AllDefs, { name: N }> extends ActionDef<any, N, infer R> ? R : never;
 
 export const ACTIONS: ReadonlyMap<string, ActionDef> = new Map(
-  families.flatMap((f) => Object.values(f)).filter(isAction).map((a) => [a.name, a]),
+  families.flatMap((f) => Object.values(f) as unknown[]).filter(isAction).map((a) => [a.name, a]),
 );
 
 function isAction(v: unknown): v is ActionDef {

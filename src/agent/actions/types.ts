@@ -36,16 +36,17 @@ export interface ActionContext {
 export type ActionResult = Record<string, unknown>;
 
 /** One entry of the closed action table: a strict schema and a handler. */
-export interface ActionDef<P = any> {
-  readonly name: string;
+export interface ActionDef<P = any, N extends string = string, R extends ActionResult = ActionResult> {
+  readonly name: N;
   readonly params: Schema<P>;
   /** Upper bound for the whole action; the command is killed when it passes. */
   readonly timeoutMs: number;
   /** Refused once <root>/var/lib/blockhost/.setup-complete exists. */
   readonly setupOnly?: boolean;
-  handler(params: P, ctx: ActionContext): Promise<ActionResult>;
+  handler(params: P, ctx: ActionContext): Promise<R>;
 }
 
-export function defineAction<P>(def: ActionDef<P>): ActionDef<P> {
+/** Declare an action; the literal name and the param/result types flow into the typed client. */
+export function defineAction<P, const N extends string, R extends ActionResult>(def: ActionDef<P, N, R>): ActionDef<P, N, R> {
   return def;
 }
