@@ -11,4 +11,81 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "meta",
     sql: `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`,
   },
+  {
+    version: 2,
+    name: "provisioning and engine",
+    sql: `
+CREATE TABLE vms (
+  vm_name TEXT PRIMARY KEY,
+  vmid INTEGER NOT NULL,
+  backend TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('creating','active','suspended','destroyed')),
+  ip_address TEXT,
+  ipv6_address TEXT,
+  owner TEXT NOT NULL DEFAULT 'admin',
+  wallet_address TEXT,
+  owner_wallet TEXT,
+  username TEXT NOT NULL DEFAULT 'admin',
+  purpose TEXT NOT NULL DEFAULT '',
+  network_mode TEXT,
+  cpu INTEGER NOT NULL DEFAULT 1,
+  memory_mb INTEGER NOT NULL DEFAULT 2048,
+  disk_gb INTEGER NOT NULL DEFAULT 20,
+  subscription_id INTEGER,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  suspended_at TEXT,
+  destroyed_at TEXT,
+  nft_token_id INTEGER,
+  nft_minted INTEGER NOT NULL DEFAULT 0,
+  nft_minted_at TEXT,
+  gecos_synced INTEGER NOT NULL DEFAULT 0,
+  network_config_synced INTEGER NOT NULL DEFAULT 0,
+  extra TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE UNIQUE INDEX vms_subscription ON vms(subscription_id) WHERE subscription_id IS NOT NULL AND status != 'destroyed';
+CREATE INDEX vms_status ON vms(status);
+CREATE TABLE ip_allocations (
+  family INTEGER NOT NULL CHECK (family IN (4, 6)),
+  address TEXT NOT NULL,
+  vm_name TEXT NOT NULL,
+  PRIMARY KEY (family, address)
+) STRICT;
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL UNIQUE,
+  payload TEXT NOT NULL DEFAULT '{}',
+  state TEXT NOT NULL CHECK (state IN ('queued','running','failed','done','dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_run_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX jobs_due ON jobs(state, next_run_at);
+CREATE TABLE chain_cursor (chain_id INTEGER PRIMARY KEY, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL) STRICT;
+CREATE TABLE chain_blocks (chain_id INTEGER NOT NULL, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL, PRIMARY KEY (chain_id, block_number)) STRICT;
+CREATE TABLE processed_logs (
+  chain_id INTEGER NOT NULL,
+  tx_hash TEXT NOT NULL,
+  log_index INTEGER NOT NULL,
+  block_number INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  PRIMARY KEY (chain_id, tx_hash, log_index)
+) STRICT;
+CREATE TABLE subscriptions (
+  chain_id INTEGER NOT NULL,
+  subscription_id INTEGER NOT NULL,
+  subscriber TEXT NOT NULL,
+  plan_id INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  cancelled INTEGER NOT NULL DEFAULT 0,
+  user_encrypted TEXT NOT NULL,
+  block_number INTEGER NOT NULL,
+  tx_hash TEXT NOT NULL,
+  PRIMARY KEY (chain_id, subscription_id)
+) STRICT;`,
+  },
 ];
