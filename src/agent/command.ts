@@ -1,6 +1,48 @@
 import { defineCommand } from "citty";
+import { BlockhostError } from "../core/errors.ts";
+import { logEvent } from "../core/log.ts";
+import { paths } from "../core/paths.ts";
+import { ACTIONS } from "./actions/index.ts";
+import { loadBinaryTable } from "./binaries.ts";
+import { createRunner } from "./run.ts";
+import { AgentServer } from "./server.ts";
+import { bindWithMode, clearStaleSocket, inheritedListenFd, removeSocket } from "./socket.ts";
+
 export default defineCommand({
-  meta: { name: "agent", description: "Run the privileged root agent on its Unix socket" },
-  args: { socket: { type: "string", description: "socket path (default: <root>/run/blockhost/root-agent.sock)" } },
-  async run() { console.log("todo"); },
+  meta: { name: "agent", description: "Run the privileged root agent on its Unix socket (the only code that runs as root)" },
+  args: {
+    socket: { type: "string", description: "socket path (default: <root>/run/blockhost/root-agent.sock)", valueHint: "PATH" },
+  },
+  async run({ args }) {
+    if (process.getuid?.() !== 0 && paths.root === "/") {
+      throw new BlockhostError("E_AGENT_DENIED", "the root agent must run as root");
+    }
+    const table = loadBinaryTable();
+    const server = new AgentServer({
+      actions: ACTIONS,
+      context: (peer, signal) => ({ peer, signal, run: createRunner(table, signal) }),
+    });
+
+    const inherited = inheritedListenFd();
+    const socketPath = args.socket ?? paths.agentSocket;
+    if (inherited !== undefined) {
+      server.listen({ fd: inherited });
+    } else {
+      await clearStaleSocket(socketPath);
+      bindWithMode(socketPath, () => server.listen({ unix: socketPath }));
+    }
+    logEvent("agent.listening", { socket: inherited !== undefined ? `fd:${inherited}` : socketPath, actions: ACTIONS.size });
+
+    await new Promise<void>((resolve) => {
+      const stop = async (signal: string) => {
+        logEvent("agent.stopping", { signal, in_flight: server.connections });
+        await server.stop();
+        if (inherited === undefined) removeSocket(socketPath);
+        logEvent("agent.stopped", {});
+        resolve();
+      };
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+      process.once("SIGINT", () => void stop("SIGINT"));
+    });
+  },
 });

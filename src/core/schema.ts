@@ -4,8 +4,8 @@
  * offending key and what was expected. Objects are exact: unknown keys are refused.
  */
 export class SchemaError extends Error {
-  constructor(readonly path: string, readonly expected: string) {
-    super(`${path || "value"}: expected ${expected}`);
+  constructor(readonly path: string, readonly expected: string, problem = `expected ${expected}`) {
+    super(`${path || "value"}: ${problem}`);
   }
 }
 
@@ -82,7 +82,9 @@ export function object<S extends Shape>(shape: S, opts: { extra?: "refuse" | "ig
   return schema(d, (v, p) => {
     if (!isPlainObject(v)) return fail(p, d);
     if (opts.extra !== "ignore") {
-      for (const k of Object.keys(v)) if (!Object.hasOwn(shape, k)) fail(join(p, k), "no such key (allowed: " + (keys.join(", ") || "none") + ")");
+      for (const k of Object.keys(v)) {
+        if (!Object.hasOwn(shape, k)) throw new SchemaError(join(p, k.slice(0, 64)), d, `unknown key (allowed: ${keys.join(", ") || "none"})`);
+      }
     }
     const out: Record<string, unknown> = {};
     for (const k of keys) {

@@ -33,7 +33,7 @@ export function parseConfigText<T>(file: string, text: string, schema: Schema<T>
     return schema.parse(data ?? {}, "");
   } catch (e) {
     if (e instanceof SchemaError) {
-      throw new BlockhostError("E_CONFIG_INVALID", `${file}: ${e.path || "top level"}: expected ${e.expected}`, { file, key: e.path });
+      throw new BlockhostError("E_CONFIG_INVALID", `${file}: ${e.message}`, { file, key: e.path });
     }
     throw e;
   }
