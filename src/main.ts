@@ -8,6 +8,7 @@ const main = defineCommand({
   meta: { name: "blockhost", version: VERSION, description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login" },
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
+    crypto: () => import("./crypto/command.ts").then((m) => m.default),
   },
 });
 
