@@ -1,0 +1,82 @@
+import { existsSync, lstatSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { BlockhostError } from "../../core/errors.ts";
+import { paths } from "../../core/paths.ts";
+import { SchemaError, array, object, str, type Schema } from "../../core/schema.ts";
+import { vmName } from "../../core/validators.ts";
+import { confinementProblem, ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { confinedFile, imageBases, printableArg } from "./params.ts";
+import { defineAction } from "./types.ts";
+
+/** Template image customisation and cloud-init snippets. */
+
+/** The original's VIRT_CUSTOMIZE_ALLOWED_OPS; each takes exactly one argument. */
+export const VIRT_CUSTOMIZE_OPS = ["--install", "--run-command", "--copy-in", "--upload", "--chmod", "--mkdir", "--write", "--append-line", "--firstboot-command", "--run", "--delete"] as const;
+
+/** Ops whose argument starts with a HOST path (read as root): that path is confined like the image. */
+const HOST_PATH_OPS: Record<string, (arg: string) => string> = {
+  "--copy-in": (a) => a.split(":")[0]!,
+  "--upload": (a) => a.split(":")[0]!,
+  "--run": (a) => a,
+};
+const hostFileBases = () => [...imageBases(), join(paths.root, "usr/share/blockhost")];
+
+const COMMAND = `[op, argument] with op one of ${VIRT_CUSTOMIZE_OPS.join(" ")}`;
+const customizeCommand: Schema<[string, string]> = {
+  describe: COMMAND,
+  parse(v, path = "") {
+    if (!Array.isArray(v) || v.length !== 2) throw new SchemaError(path, COMMAND);
+    const [op, arg] = v as unknown[];
+    if (typeof op !== "string" || !(VIRT_CUSTOMIZE_OPS as readonly string[]).includes(op)) throw new SchemaError(`${path}[0]`, `one of ${VIRT_CUSTOMIZE_OPS.join(" ")}`);
+    const a = printableArg.parse(arg, `${path}[1]`);
+    const hostPath = HOST_PATH_OPS[op]?.(a);
+    if (hostPath !== undefined) {
+      const problem = confinementProblem(hostPath, hostFileBases());
+      if (problem) throw new SchemaError(`${path}[1]`, `a host file under ${hostFileBases().join(" or ")} (${problem})`);
+    }
+    return [op, a];
+  },
+};
+
+/** `virt-customize -a IMAGE op arg …` on an image under <root>/var/lib/blockhost or <root>/tmp. */
+export const virtCustomize = defineAction({
+  name: "virt-customize",
+  params: object({ image_path: confinedFile(imageBases), commands: array(customizeCommand, 1, 200) }),
+  timeoutMs: 600_000,
+  handler: async (p, ctx) => {
+    const { stdout } = await ctx.run("virt-customize", ["-a", p.image_path, ...p.commands.flat()]);
+    return { output: stdout.trim() };
+  },
+});
+
+const snippetFile = (name: string) => join(paths.snippetsDir, `blockhost-${name}.yaml`);
+
+/** Write a VM's cloud-init user-data to <root>/var/lib/vz/snippets/blockhost-NAME.yaml; returns the cicustom volume. */
+export const cloudinitWrite = defineAction({
+  name: "cloudinit-write",
+  params: object({
+    name: vmName,
+    content: str(/^#cloud-config\n[^\0]*$/, "cloud-init user-data starting with #cloud-config (≤256 KiB)", 256 * 1024),
+  }),
+  timeoutMs: 30_000,
+  handler: async (p) => {
+    ensureDirUnder(paths.root, paths.snippetsDir);
+    const file = snippetFile(p.name);
+    writeFileAtomic(file, p.content, { mode: 0o640 });
+    return { path: file, volume: `local:snippets/blockhost-${p.name}.yaml` };
+  },
+});
+
+/** Remove a VM's snippet (GC); an absent one is `{removed: false}`. */
+export const cloudinitDelete = defineAction({
+  name: "cloudinit-delete",
+  params: object({ name: vmName }),
+  timeoutMs: 30_000,
+  handler: async (p) => {
+    const file = snippetFile(p.name);
+    if (!existsSync(file)) return { removed: false };
+    if (!lstatSync(file).isFile()) throw new BlockhostError("E_STATE", `${file} is not a regular file`);
+    unlinkSync(file);
+    return { removed: true };
+  },
+});

@@ -1,0 +1,143 @@
+import { BlockhostError } from "../../core/errors.ts";
+import { array, bool, int, object, optional, refine, str } from "../../core/schema.ts";
+import { storageId, vmid } from "../../core/validators.ts";
+import { confinedFile, imageBases, printableArg } from "./params.ts";
+import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
+import { defineAction } from "./types.ts";
+
+/** Proxmox `qm` actions. Every one runs `qm` from the binary table with a validated argv. */
+
+const byVmid = object({ vmid });
+const output = (stdout: string) => ({ output: stdout.trim() });
+const qmName = str(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/, "a VM name (letters, digits, . -; DNS-style, ≤63)", 63);
+
+function lifecycle(name: string, argv: (vmid: number) => string[], timeoutMs: number) {
+  return defineAction({
+    name,
+    params: byVmid,
+    timeoutMs,
+    handler: async (p, ctx) => output((await ctx.run("qm", argv(p.vmid))).stdout),
+  });
+}
+
+export const qmStart = lifecycle("qm-start", (id) => ["start", String(id)], 120_000);
+export const qmStop = lifecycle("qm-stop", (id) => ["stop", String(id)], 120_000);
+/** ACPI shutdown; qm waits up to 300 s for the guest. */
+export const qmShutdown = lifecycle("qm-shutdown", (id) => ["shutdown", String(id), "--timeout", "300"], 330_000);
+export const qmDestroy = lifecycle("qm-destroy", (id) => ["destroy", String(id), "--purge"], 300_000);
+export const qmTemplate = lifecycle("qm-template", (id) => ["template", String(id)], 300_000);
+
+export const qmCreate = defineAction({
+  name: "qm-create",
+  params: object({ vmid, name: qmName, args: refine(qmOptions, "qm options without name (it is its own parameter)", (o) => !Object.hasOwn(o, "name")) }),
+  timeoutMs: 300_000,
+  handler: async (p, ctx) => output((await ctx.run("qm", ["create", String(p.vmid), "--name", p.name, ...optionArgs(p.args)])).stdout),
+});
+
+export const qmSet = defineAction({
+  name: "qm-set",
+  params: object({ vmid, options: refine(qmOptions, "at least one qm option", (o) => Object.keys(o).length > 0) }),
+  timeoutMs: 120_000,
+  handler: async (p, ctx) => output((await ctx.run("qm", ["set", String(p.vmid), ...optionArgs(p.options)])).stdout),
+});
+
+export const qmImportdisk = defineAction({
+  name: "qm-importdisk",
+  params: object({ vmid, disk_path: confinedFile(imageBases), storage: storageId }),
+  timeoutMs: 1_800_000,
+  handler: async (p, ctx) => output((await ctx.run("qm", ["importdisk", String(p.vmid), p.disk_path, p.storage])).stdout),
+});
+
+export const qmClone = defineAction({
+  name: "qm-clone",
+  params: refine(
+    object({ vmid, newid: vmid, name: qmName, full: optional(bool), storage: optional(storageId) }),
+    "storage only together with full: true, and newid different from vmid",
+    (p) => (p.storage === undefined || p.full === true) && p.newid !== p.vmid,
+  ),
+  timeoutMs: 1_800_000,
+  handler: async (p, ctx) => {
+    const argv = ["clone", String(p.vmid), String(p.newid), "--name", p.name];
+    if (p.full) argv.push("--full", "1");
+    if (p.storage) argv.push("--storage", p.storage);
+    return output((await ctx.run("qm", argv)).stdout);
+  },
+});
+
+export const qmResize = defineAction({
+  name: "qm-resize",
+  params: object({
+    vmid,
+    disk: str(/^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3])$/, "a disk like scsi0, virtio0, sata0, ide0", 8),
+    size: str(/^\+?[1-9][0-9]{0,6}[KMGT]?$/, "a size like 20G or +10G", 9),
+  }),
+  timeoutMs: 300_000,
+  handler: async (p, ctx) => output((await ctx.run("qm", ["resize", String(p.vmid), p.disk, p.size])).stdout),
+});
+
+/** `{status: "running"|"stopped"|…}`; a VM that does not exist is `{status: "missing"}`, not an error. */
+export const qmStatus = defineAction({
+  name: "qm-status",
+  params: byVmid,
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => {
+    try {
+      const { stdout } = await ctx.run("qm", ["status", String(p.vmid)]);
+      const m = /^status:\s*([a-z-]+)\s*$/m.exec(stdout);
+      if (!m) throw new BlockhostError("E_COMMAND_FAILED", `qm status ${p.vmid}: unexpected output`);
+      return { status: m[1] };
+    } catch (e) {
+      if (e instanceof BlockhostError && e.code === "E_COMMAND_FAILED" && /does not exist/.test(e.message)) return { status: "missing" };
+      throw e;
+    }
+  },
+});
+
+/** `{responding: true}` when the QEMU guest agent answers, else `{responding: false, reason}`. */
+export const qmGuestPing = defineAction({
+  name: "qm-guest-ping",
+  params: byVmid,
+  timeoutMs: 15_000,
+  handler: async (p, ctx) => {
+    try {
+      await ctx.run("qm", ["guest", "cmd", String(p.vmid), "ping"]);
+      return { responding: true };
+    } catch (e) {
+      if (e instanceof BlockhostError && e.code === "E_COMMAND_FAILED") return { responding: false, reason: e.message };
+      throw e;
+    }
+  },
+});
+
+/** Run an argv (no shell) inside the guest through the guest agent; result parsed from qm's JSON. */
+export const qmGuestExec = defineAction({
+  name: "qm-guest-exec",
+  params: object({ vmid, command: array(printableArg, 1, 64), timeout: optional(int(1, 600)) }),
+  timeoutMs: 660_000,
+  handler: async (p, ctx) => {
+    const timeout = String(p.timeout ?? 60);
+    const { stdout } = await ctx.run("qm", ["guest", "exec", String(p.vmid), "--timeout", timeout, "--", ...p.command]);
+    return parseGuestExec(stdout);
+  },
+});
+
+/** qm prints `{"exitcode":N,"exited":1,"out-data":"…","err-data":"…"}` (exitcode absent while running). */
+export function parseGuestExec(stdout: string): { exited: boolean; exitcode: number | null; stdout: string; stderr: string } {
+  let data: unknown;
+  try {
+    data = JSON.parse(stdout);
+  } catch {
+    throw new BlockhostError("E_COMMAND_FAILED", "qm guest exec: output is not JSON");
+  }
+  if (typeof data !== "object" || data === null) throw new BlockhostError("E_COMMAND_FAILED", "qm guest exec: output is not an object");
+  const d = data as Record<string, unknown>;
+  return {
+    exited: d.exited === 1 || d.exited === true,
+    exitcode: typeof d.exitcode === "number" ? d.exitcode : null,
+    stdout: typeof d["out-data"] === "string" ? d["out-data"] : "",
+    stderr: typeof d["err-data"] === "string" ? d["err-data"] : "",
+  };
+}
+
+/** The option names qm-create/qm-set accept (for docs and the client). */
+export const QM_OPTIONS = Object.keys(QM_OPTION_CHECKS);

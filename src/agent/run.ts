@@ -1,0 +1,105 @@
+import { BlockhostError } from "../core/errors.ts";
+import type { ActionContext, RunOptions, RunResult } from "./actions/types.ts";
+import type { BinaryName, BinaryTable } from "./binaries.ts";
+
+/** The whole environment of every command the agent runs: nothing is inherited from the daemon. */
+export const FIXED_ENV: Readonly<Record<string, string>> = Object.freeze({
+  PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+  LANG: "C.UTF-8",
+});
+
+/** Output kept per stream; the rest is read and discarded so the child never blocks on a full pipe. */
+export const OUTPUT_CAP = 1024 * 1024;
+
+export interface RunnerOptions {
+  /** Kill the command after this long even if `signal` has not fired (default: only the signal). */
+  readonly timeoutMs?: number;
+  readonly outputCap?: number;
+}
+
+/**
+ * ActionContext.run for one request: resolves the binary through the agent's table (absolute
+ * paths only), runs it with an argv array (never a shell) and FIXED_ENV, and kills it with
+ * SIGKILL when `signal` aborts (action timeout or shutdown) or `timeoutMs` passes.
+ */
+export function createRunner(table: BinaryTable, signal: AbortSignal, options: RunnerOptions = {}): ActionContext["run"] {
+  const cap = options.outputCap ?? OUTPUT_CAP;
+  return async (binary: BinaryName, argv: readonly string[], runOptions: RunOptions = {}): Promise<RunResult> => {
+    const path = table[binary];
+    if (!path || !path.startsWith("/")) throw new BlockhostError("E_INTERNAL", `${binary}: no absolute path in the binary table`);
+    for (const arg of argv) {
+      if (typeof arg !== "string" || arg.includes("\0")) throw new BlockhostError("E_INTERNAL", `${binary}: argument with NUL or of wrong type`);
+    }
+    if (signal.aborted) throw abortError(binary, signal.reason);
+
+    const stdin = runOptions.stdin === undefined ? "ignore" : typeof runOptions.stdin === "string" ? new TextEncoder().encode(runOptions.stdin) : runOptions.stdin;
+    let proc: ReturnType<typeof Bun.spawn>;
+    try {
+      proc = Bun.spawn({ cmd: [path, ...argv], env: { ...FIXED_ENV }, cwd: "/", stdin, stdout: "pipe", stderr: "pipe" });
+    } catch (e) {
+      throw new BlockhostError("E_COMMAND_FAILED", `${binary}: cannot start ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+
+    let abortReason: unknown;
+    const kill = (reason: unknown) => {
+      abortReason ??= reason;
+      proc.kill("SIGKILL");
+    };
+    const onAbort = () => kill(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const timer = options.timeoutMs !== undefined
+      ? setTimeout(() => kill(new BlockhostError("E_TIMEOUT", `${binary} did not finish within ${Math.round(options.timeoutMs! / 1000)} s`)), options.timeoutMs)
+      : undefined;
+    try {
+      const [stdout, stderr, code] = await Promise.all([
+        readCapped(proc.stdout as ReadableStream<Uint8Array>, cap, "head"),
+        readCapped(proc.stderr as ReadableStream<Uint8Array>, cap, "tail"),
+        proc.exited,
+      ]);
+      if (abortReason !== undefined) throw abortError(binary, abortReason);
+      const ok = runOptions.okCodes ?? [0];
+      if (proc.signalCode || !ok.includes(code)) {
+        const how = proc.signalCode ? `was killed by ${proc.signalCode}` : `exited ${code}`;
+        const last = lastLine(stderr) || lastLine(stdout);
+        throw new BlockhostError("E_COMMAND_FAILED", `${binary} ${how}${last ? `: ${last}` : ""}`, { binary, code });
+      }
+      return { code, stdout, stderr };
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      if (timer) clearTimeout(timer);
+    }
+  };
+}
+
+function abortError(binary: string, reason: unknown): BlockhostError {
+  if (reason instanceof BlockhostError) return reason;
+  if (reason instanceof Error && reason.name === "TimeoutError") return new BlockhostError("E_TIMEOUT", `${binary} did not finish in time and was killed`);
+  return new BlockhostError("E_TIMEOUT", `${binary} was stopped: the action was aborted`);
+}
+
+/** Read a whole stream, keeping at most `cap` bytes (the first or the last ones). */
+async function readCapped(stream: ReadableStream<Uint8Array>, cap: number, keep: "head" | "tail"): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    if (keep === "head") {
+      if (size >= cap) continue;
+      const part = chunk.subarray(0, cap - size);
+      chunks.push(part);
+      size += part.length;
+    } else {
+      chunks.push(chunk);
+      size += chunk.length;
+      while (size - chunks[0]!.length >= cap) size -= chunks.shift()!.length;
+    }
+  }
+  const all = Buffer.concat(chunks);
+  return (keep === "tail" && all.length > cap ? all.subarray(all.length - cap) : all).toString("utf8");
+}
+
+/** The last non-empty line, trimmed and bounded: what a user needs from a failed command. */
+export function lastLine(text: string): string {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const line = lines[lines.length - 1] ?? "";
+  return line.length > 300 ? line.slice(0, 300) + "…" : line;
+}
