@@ -9,6 +9,7 @@ const main = defineCommand({
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
     crypto: () => import("./crypto/command.ts").then((m) => m.default),
+    addressbook: () => import("./addressbook/command.ts").then((m) => m.default),
   },
 });
 
