@@ -13,6 +13,7 @@ export default defineCommand({
   args: {
     socket: { type: "string", description: "socket path (default: <root>/run/blockhost/root-agent.sock)", valueHint: "PATH" },
   },
+  subCommands: { call: () => import("./call-command.ts").then((m) => m.default) },
   async run({ args }) {
     if (process.getuid?.() !== 0 && paths.root === "/") {
       throw new BlockhostError("E_AGENT_DENIED", "the root agent must run as root");

@@ -10,6 +10,7 @@ import { isAllowedPeer, peerCredentials } from "./peercred.ts";
 
 export const READ_TIMEOUT_SECONDS = 10;
 export const MAX_CONNECTIONS = 64;
+const REFUSED_LINGER_SECONDS = 2;
 
 export interface AgentServerOptions {
   /** The action table (normally ACTIONS). */
@@ -41,6 +42,7 @@ const failure = (code: string, error: string): Response => ({ ok: false, error, 
 export class AgentServer {
   private listener?: UnixSocketListener<Connection> | TCPSocketListener<Connection>;
   private readonly sockets = new Set<AgentSocket>();
+  private readonly refused = new Set<AgentSocket>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly shutdown = new AbortController();
   private stopping = false;
@@ -70,7 +72,7 @@ export class AgentServer {
     this.stopping = true;
     this.listener?.stop(false);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    for (const s of this.sockets) s.end();
+    for (const s of [...this.sockets, ...this.refused]) s.end();
     this.shutdown.abort();
   }
 
@@ -83,7 +85,14 @@ export class AgentServer {
         : this.stopping ? ["E_AGENT_UNAVAILABLE", "agent is shutting down"] : ["E_AGENT_BUSY", `too many connections (limit ${MAX_CONNECTIONS})`];
       logEvent("agent.refused", { uid: peer.uid, gid: peer.gid, pid: peer.pid, code });
       socket.data = { peer, decoder: new FrameDecoder(), queue: Promise.resolve(), busy: 0, closed: true };
-      socket.end(encodeFrame(failure(code, error)));
+      socket.write(encodeFrame(failure(code, error)));
+      // Linger briefly so the peer reads the answer before its request hits a closed socket,
+      // but never hold many refused connections open.
+      if (this.refused.size >= MAX_CONNECTIONS) socket.end();
+      else {
+        this.refused.add(socket);
+        socket.timeout(REFUSED_LINGER_SECONDS);
+      }
       return;
     }
     socket.data = { peer, decoder: new FrameDecoder(), queue: Promise.resolve(), busy: 0, closed: false };
@@ -93,6 +102,7 @@ export class AgentServer {
 
   private onData(socket: AgentSocket, chunk: Buffer): void {
     const conn = socket.data;
+    if (this.refused.has(socket)) return void socket.end();
     if (!conn || conn.closed) return;
     for (const item of conn.decoder.push(chunk)) {
       if (item instanceof FrameError) {
@@ -173,6 +183,7 @@ export class AgentServer {
   }
 
   private onTimeout(socket: AgentSocket): void {
+    if (this.refused.has(socket)) return void socket.end();
     const conn = socket.data;
     if (!conn || conn.busy > 0) return;
     conn.closed = true;
@@ -182,6 +193,7 @@ export class AgentServer {
 
   private onClose(socket: AgentSocket): void {
     this.sockets.delete(socket);
+    this.refused.delete(socket);
     if (socket.data) socket.data.closed = true;
   }
 }
