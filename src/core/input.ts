@@ -42,7 +42,7 @@ export function assertOneStdin(...files: Array<string | undefined>): void {
 
 /** Exactly one of the named options must be given; returns its name. */
 export function exactlyOne<K extends string>(args: Partial<Record<K, unknown>>, ...names: K[]): K {
-  const given = names.filter((n) => args[n] !== undefined && args[n] !== "");
+  const given = names.filter((n) => args[n] !== undefined);
   if (given.length !== 1) {
     throw new BlockhostError("E_USAGE", `give exactly one of ${names.map((n) => `--${n}`).join(", ")}${given.length ? ` (got ${given.map((n) => `--${n}`).join(" and ")})` : ""}`);
   }

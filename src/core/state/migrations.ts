@@ -48,9 +48,12 @@ CREATE INDEX vms_status ON vms(status);
 CREATE TABLE ip_allocations (
   family INTEGER NOT NULL CHECK (family IN (4, 6)),
   address TEXT NOT NULL,
+  host INTEGER NOT NULL,
   vm_name TEXT NOT NULL,
   PRIMARY KEY (family, address)
 ) STRICT;
+CREATE INDEX ip_allocations_host ON ip_allocations(family, host);
+CREATE INDEX ip_allocations_vm ON ip_allocations(vm_name);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
 CREATE TABLE jobs (
   id INTEGER PRIMARY KEY,

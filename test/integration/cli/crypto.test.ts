@@ -101,6 +101,15 @@ describe("blockhost crypto: signature-keyed AES-GCM", () => {
     expect(dec.stdout).toBe(v.plaintext);
   });
 
+  test("an empty plaintext is a valid message (28-byte ciphertext)", async () => {
+    const sig = file("sig-empty", V.symmetric[0]!.signature);
+    const enc = await crypto(["encrypt-symmetric", "--signature-file", sig, "--plaintext", ""]);
+    expect(enc.stdout).toMatch(/^0x[0-9a-f]{56}$/);
+    const dec = await crypto(["decrypt-symmetric", "--signature-file", sig, "--ciphertext", enc.stdout]);
+    expect(dec.code).toBe(0);
+    expect(dec.stdout).toBe("");
+  });
+
   test("the wrong signature fails with exit 1", async () => {
     const v = V.symmetric[3]!;
     const r = await crypto(["decrypt-symmetric", "--signature-file", file("sig-wrong", V.symmetric[2]!.signature), "--ciphertext", v.ciphertext]);

@@ -1,0 +1,28 @@
+import type { BlockhostConfig } from "../../core/config/schemas.ts";
+import { BlockhostError } from "../../core/errors.ts";
+import { paths } from "../../core/paths.ts";
+import { DryRunBackend } from "./dry-run.ts";
+import { ProxmoxBackend, type AgentCaller } from "./proxmox.ts";
+import type { Backend } from "./types.ts";
+
+export type { Backend, Say, VmRef, VmSpec } from "./types.ts";
+
+/** The backend blockhost.yaml names (`backend:`), built from its settings. */
+export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller): Backend {
+  switch (cfg.backend) {
+    case "dry-run":
+      return new DryRunBackend();
+    case "proxmox": {
+      const px = cfg.proxmox;
+      if (!px) throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: proxmox: expected the proxmox section (node, storage, bridge) for backend proxmox`);
+      return new ProxmoxBackend({
+        bridge: px.bridge,
+        templateVmid: px.template_vmid ?? 9001,
+        snippetStorage: px.snippet_storage ?? "local",
+        guestAgentTimeoutMs: 180_000,
+      }, agent);
+    }
+    default:
+      throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: backend: ${cfg.backend} is not available in this build (use proxmox or dry-run)`);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Allocation } from "../allocate.ts";
+import type { CloudInit } from "../cloud-init.ts";
+
+/** A VM as a backend sees it. */
+export interface VmRef {
+  name: string;
+  vmid: number;
+  ipv6: string | null;
+}
+
+/** Everything a backend needs to build one VM. */
+export interface VmSpec extends VmRef {
+  cpu: number;
+  memoryMb: number;
+  diskGb: number;
+  allocation: Allocation;
+  cloudInit: CloudInit;
+}
+
+export interface GuestExecResult { exitcode: number; stdout: string; stderr: string }
+
+/** Progress lines for the operator (stderr); never secrets. */
+export type Say = (line: string) => void;
+
+/**
+ * A hypervisor. `create` either leaves a running VM or, on any failure, undoes every step it
+ * took and throws. `destroy` is idempotent: a VM that is already gone is success.
+ */
+export interface Backend {
+  readonly name: "proxmox" | "dry-run";
+  /** True when nothing reaches a hypervisor (printed with every result). */
+  readonly simulated: boolean;
+  create(spec: VmSpec, say: Say): Promise<void>;
+  start(vm: VmRef, say: Say): Promise<void>;
+  /** Graceful shutdown, falling back to a hard stop. */
+  shutdown(vm: VmRef, say: Say): Promise<void>;
+  /** Hard stop (power off). */
+  kill(vm: VmRef, say: Say): Promise<void>;
+  destroy(vm: VmRef, say: Say): Promise<void>;
+  /** Re-apply host-side networking after a start (IPv6 host route). */
+  restoreNetwork(vm: VmRef, say: Say): Promise<void>;
+  guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult>;
+}

@@ -1,0 +1,34 @@
+import { BlockhostError } from "../core/errors.ts";
+import { EVM_ADDRESS_RE, VM_NAME_RE } from "../core/validators.ts";
+import { DAY_MS, now } from "./clock.ts";
+
+const usage = (message: string) => new BlockhostError("E_USAGE", message);
+
+/** A CLI integer option within [min, max]. */
+export function intOption(value: string | undefined, flag: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,10}$/.test(value) || Number(value) < min || Number(value) > max) throw usage(`--${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+export function vmNameArg(value: string | undefined): string {
+  if (!value || !VM_NAME_RE.test(value)) throw usage(`VM name: expected letters, digits, . _ - (starting alphanumeric, ≤64), got ${JSON.stringify(value ?? "")}`);
+  return value;
+}
+
+export function walletArg(value: string | undefined): string {
+  if (!value) throw usage("--owner-wallet is required");
+  if (!EVM_ADDRESS_RE.test(value)) throw usage(`--owner-wallet: expected a 0x-prefixed 20-byte hex address, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** --expires-at ISO or --expiry-days N (not both); `defaultDays` when neither. */
+export function expiryArg(expiresAt: string | undefined, expiryDays: string | undefined, defaultDays: number): Date {
+  if (expiresAt !== undefined && expiryDays !== undefined) throw usage("give --expires-at or --expiry-days, not both");
+  if (expiresAt !== undefined) {
+    const t = Date.parse(expiresAt);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(expiresAt) || Number.isNaN(t)) throw usage(`--expires-at: expected an ISO-8601 time like 2026-12-31T00:00:00Z, got ${JSON.stringify(expiresAt)}`);
+    return new Date(t);
+  }
+  return new Date(now().getTime() + intOption(expiryDays, "expiry-days", 1, 36_500, defaultDays) * DAY_MS);
+}

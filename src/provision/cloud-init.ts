@@ -1,0 +1,92 @@
+import { stringify as toToml } from "smol-toml";
+import { stringify as toYaml } from "yaml";
+import type { Allocation } from "./allocate.ts";
+
+/** Everything a VM's first boot needs to know. `secretKey` is per VM (32 random bytes, hex). */
+export interface CloudInitInput {
+  name: string;
+  username: string;
+  walletAddress: string;
+  nftTokenId: number | null;
+  allocation: Allocation;
+  secretKey: string;
+  otpLength: number;
+  otpTtlSeconds: number;
+  sshKeys?: string[];
+}
+
+export interface CloudInit {
+  /** `#cloud-config` user data (holds the VM secret: write it 0600). */
+  userData: string;
+  /** Netplan v2 network-config, for backends that use a NoCloud seed. */
+  networkConfig: string;
+  /** Proxmox `ipconfig0` for the same addresses. */
+  ipconfig0: string;
+}
+
+/** GECOS the in-VM login checks: `wallet=<address>[,nft=<id>]`. */
+export function gecosFor(wallet: string, nftTokenId: number | null): string {
+  return nftTokenId === null ? `wallet=${wallet}` : `wallet=${wallet},nft=${nftTokenId}`;
+}
+
+/** sshd: only keyboard-interactive through PAM (the wallet-signature challenge). */
+const SSHD_DROP_IN = [
+  "PubkeyAuthentication no",
+  "PasswordAuthentication no",
+  "KbdInteractiveAuthentication yes",
+  "UsePAM yes",
+  "AuthenticationMethods keyboard-interactive",
+  "PermitRootLogin no",
+  "",
+].join("\n");
+
+/** PAM for sshd: the challenge and the verification run the in-VM blockhost binary through stock pam_exec. */
+const PAM_SSHD = [
+  "auth required pam_exec.so stdout quiet /usr/bin/blockhost pam challenge",
+  "auth [success=done default=die] pam_exec.so expose_authtok quiet /usr/bin/blockhost pam verify",
+  "@include common-account",
+  "@include common-session",
+  "",
+].join("\n");
+
+/** Render the user-data, network-config and Proxmox ipconfig for one VM. */
+export function renderCloudInit(input: CloudInitInput): CloudInit {
+  const a = input.allocation;
+  const loginConfig = toToml({
+    machine: { id: input.name, secret_key: input.secretKey },
+    auth: { otp_length: input.otpLength, otp_ttl_seconds: input.otpTtlSeconds },
+  });
+  const userData = "#cloud-config\n" + toYaml({
+    hostname: input.name,
+    manage_etc_hosts: true,
+    ssh_pwauth: false,
+    users: [{
+      name: input.username,
+      gecos: gecosFor(input.walletAddress, input.nftTokenId),
+      groups: ["sudo"],
+      sudo: "ALL=(ALL) NOPASSWD:ALL",
+      shell: "/bin/bash",
+      lock_passwd: true,
+      ...(input.sshKeys?.length ? { ssh_authorized_keys: input.sshKeys } : {}),
+    }],
+    packages: ["qemu-guest-agent"],
+    write_files: [
+      { path: "/etc/pam_web3/config.toml", permissions: "0600", owner: "root:root", content: loginConfig },
+      { path: "/etc/ssh/sshd_config.d/web3-only.conf", permissions: "0644", content: SSHD_DROP_IN },
+      { path: "/etc/pam.d/sshd", permissions: "0644", content: PAM_SSHD },
+    ],
+    runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"], ["systemctl", "restart", "ssh"]],
+  }, { lineWidth: 0 });
+  const ethernet: Record<string, unknown> = {
+    match: { name: "e*" },
+    addresses: [`${a.ipv4}/${a.ipv4Bits}`, ...(a.ipv6 ? [`${a.ipv6}/128`] : [])],
+    routes: [
+      { to: "default", via: a.gateway },
+      ...(a.ipv6Gateway ? [{ to: a.ipv6Gateway, scope: "link" }, { to: "::/0", via: a.ipv6Gateway }] : []),
+    ],
+    nameservers: { addresses: [a.gateway] },
+  };
+  const networkConfig = toYaml({ version: 2, ethernets: { primary: ethernet } });
+  const ipconfig0 = [`ip=${a.ipv4}/${a.ipv4Bits}`, `gw=${a.gateway}`, ...(a.ipv6 ? [`ip6=${a.ipv6}/128`, `gw6=${a.ipv6Gateway}`] : [])].join(",");
+  return { userData, networkConfig, ipconfig0 };
+}

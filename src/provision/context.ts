@@ -1,0 +1,33 @@
+import type { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { loadBlockhostConfig, loadDbConfig, loadWeb3Config } from "../core/config/index.ts";
+import type { DbConfig } from "../core/config/schemas.ts";
+import { paths } from "../core/paths.ts";
+import { openDatabase } from "../core/state/db.ts";
+import { selectBackend, type Backend, type Say } from "./backends/index.ts";
+
+/** What every provisioning operation works with; the CLI and the engine build one each. */
+export interface Provisioner {
+  db: Database;
+  dbConfig: DbConfig;
+  backend: Backend;
+  auth: { otpLength: number; otpTtlSeconds: number };
+  say: Say;
+}
+
+/** Progress to stderr, one line each. */
+export const stderrSay: Say = (line) => process.stderr.write(`${line}\n`);
+
+/** Load db.yaml, blockhost.yaml (backend) and web3-defaults.yaml (login settings, optional) and open the database. */
+export function openProvisioner(opts: { db?: Database; backend?: Backend; say?: Say } = {}): Provisioner {
+  const dbConfig = loadDbConfig();
+  const backend = opts.backend ?? selectBackend(loadBlockhostConfig());
+  const auth = existsSync(paths.web3Config) ? loadWeb3Config().auth : { otp_length: 6, otp_ttl_seconds: 300 };
+  return {
+    db: opts.db ?? openDatabase(),
+    dbConfig,
+    backend,
+    auth: { otpLength: auth.otp_length, otpTtlSeconds: auth.otp_ttl_seconds },
+    say: opts.say ?? stderrSay,
+  };
+}

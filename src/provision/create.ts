@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import { BlockhostError } from "../core/errors.ts";
+import { allocate, previewAllocation, type Allocation } from "./allocate.ts";
+import type { VmSpec } from "./backends/index.ts";
+import { renderCloudInit } from "./cloud-init.ts";
+import { iso, now } from "./clock.ts";
+import type { Provisioner } from "./context.ts";
+import { ipv4Pool, ipv6Pool } from "./network-config.ts";
+import { getVm, insertVm, releaseAddresses, updateVm, type VmRecord } from "./vm-store.ts";
+
+/** A request to create one VM (validated by the caller: CLI flags or a chain event). */
+export interface CreateRequest {
+  name: string;
+  ownerWallet: string;
+  expiresAt: Date;
+  cpu: number;
+  memoryMb: number;
+  diskGb: number;
+  username: string;
+  subscriptionId: number | null;
+  purpose: string;
+}
+
+/** What a create would do, printed without --apply. */
+export interface CreatePlan {
+  vm_name: string;
+  vmid: number;
+  ip_address: string;
+  ipv6_address: string | null;
+  gateway: string;
+  cpu: number;
+  memory_mb: number;
+  disk_gb: number;
+  username: string;
+  owner_wallet: string;
+  expires_at: string;
+  backend: string;
+}
+
+function refuseExisting(p: Provisioner, name: string): void {
+  const existing = getVm(p.db, name);
+  if (existing) throw new BlockhostError("E_CONFLICT", `VM name ${JSON.stringify(name)} is already taken (status ${existing.status}); names are never reused`);
+}
+
+/** The plan for `req`, reading the database but changing nothing. */
+export function planCreate(p: Provisioner, req: CreateRequest): CreatePlan {
+  refuseExisting(p, req.name);
+  const a = previewAllocation(p.db, p.dbConfig);
+  return {
+    vm_name: req.name, vmid: a.vmid, ip_address: a.ipv4, ipv6_address: a.ipv6, gateway: a.gateway,
+    cpu: req.cpu, memory_mb: req.memoryMb, disk_gb: req.diskGb, username: req.username,
+    owner_wallet: req.ownerWallet, expires_at: iso(req.expiresAt), backend: p.backend.name,
+  };
+}
+
+/** Rebuild the allocation of a VM row (for a retried create) from its addresses and the pools. */
+function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
+  const v4 = ipv4Pool(p.dbConfig);
+  const v6 = vm.ipv6_address ? ipv6Pool(p.dbConfig) : null;
+  return {
+    vmid: vm.vmid, ipv4: vm.ip_address ?? "", ipv4Host: 0, ipv4Bits: v4.bits, gateway: v4.gateway,
+    ipv6: vm.ipv6_address, ipv6Host: null, ipv6Bits: v6?.bits ?? null, ipv6Gateway: v6?.gateway ?? null,
+  };
+}
+
+async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise<void> {
+  const cloudInit = renderCloudInit({
+    name: req.name, username: req.username, walletAddress: req.ownerWallet, nftTokenId: null, allocation: a,
+    secretKey: randomBytes(32).toString("hex"), otpLength: p.auth.otpLength, otpTtlSeconds: p.auth.otpTtlSeconds,
+  });
+  const spec: VmSpec = { name: req.name, vmid: a.vmid, ipv6: a.ipv6, cpu: req.cpu, memoryMb: req.memoryMb, diskGb: req.diskGb, allocation: a, cloudInit };
+  await p.backend.create(spec, p.say);
+}
+
+/**
+ * Allocate (one transaction, row in state `creating`), render cloud-init, build the VM, mark it
+ * active. If the backend fails, the row and its addresses are released (the VMID stays burnt).
+ */
+export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<VmRecord> {
+  refuseExisting(p, req.name);
+  const created = iso(now());
+  const a = allocate(p.db, p.dbConfig, req.name, (alloc) => insertVm(p.db, {
+    vm_name: req.name, vmid: alloc.vmid, backend: p.backend.name, status: "creating",
+    ip_address: alloc.ipv4, ipv6_address: alloc.ipv6, owner: "admin", wallet_address: req.ownerWallet, owner_wallet: req.ownerWallet,
+    username: req.username, purpose: req.purpose, network_mode: null, cpu: req.cpu, memory_mb: req.memoryMb, disk_gb: req.diskGb,
+    subscription_id: req.subscriptionId, created_at: created, expires_at: iso(req.expiresAt), suspended_at: null, destroyed_at: null,
+    nft_token_id: null, nft_minted: false, nft_minted_at: null, gecos_synced: false, network_config_synced: true,
+  }));
+  try {
+    await build(p, req, a);
+  } catch (e) {
+    p.db.transaction(() => {
+      releaseAddresses(p.db, req.name);
+      p.db.query("DELETE FROM vms WHERE vm_name = ? AND status = 'creating'").run(req.name);
+    })();
+    throw e;
+  }
+  updateVm(p.db, req.name, { status: "active", gecos_synced: true });
+  return getVm(p.db, req.name)!;
+}
+
+/**
+ * Finish a create that a crash interrupted (row still `creating`): clear whatever the backend
+ * may have half-built, then build again with the same VMID and addresses.
+ */
+export async function retryCreate(p: Provisioner, vm: VmRecord, req: CreateRequest): Promise<VmRecord> {
+  if (vm.status !== "creating") return vm;
+  await p.backend.destroy({ name: vm.vm_name, vmid: vm.vmid, ipv6: vm.ipv6_address }, p.say);
+  await build(p, req, allocationOf(p, vm));
+  updateVm(p.db, vm.vm_name, { status: "active", gecos_synced: true });
+  return getVm(p.db, vm.vm_name)!;
+}

@@ -1,0 +1,68 @@
+import { BlockhostError } from "../core/errors.ts";
+import type { VmRef } from "./backends/index.ts";
+import { iso, now } from "./clock.ts";
+import type { Provisioner } from "./context.ts";
+import { getVm, releaseAddresses, requireVm, updateVm, type VmRecord } from "./vm-store.ts";
+
+export const ref = (vm: VmRecord): VmRef => ({ name: vm.vm_name, vmid: vm.vmid, ipv6: vm.ipv6_address });
+
+/** What `vm status` prints: exactly one of these words. */
+export type PublicStatus = "active" | "suspended" | "destroyed" | "unknown";
+
+export function publicStatus(vm: VmRecord | null): PublicStatus {
+  return vm && vm.status !== "creating" ? vm.status : "unknown";
+}
+
+function live(p: Provisioner, name: string): VmRecord {
+  const vm = requireVm(p.db, name);
+  if (vm.status === "destroyed") throw new BlockhostError("E_STATE", `VM ${name} is destroyed`);
+  return vm;
+}
+
+/**
+ * Destroy a VM and release its addresses and route. Idempotent: an unknown or already
+ * destroyed VM is success (returns false: nothing was done).
+ */
+export async function destroyVm(p: Provisioner, name: string): Promise<boolean> {
+  const vm = getVm(p.db, name);
+  if (!vm || vm.status === "destroyed") return false;
+  await p.backend.destroy(ref(vm), p.say);
+  p.db.transaction(() => {
+    updateVm(p.db, name, { status: "destroyed", destroyed_at: iso(now()) });
+    releaseAddresses(p.db, name);
+  })();
+  return true;
+}
+
+/** Shut an expired VM down (graceful, then hard) and mark it suspended. */
+export async function suspendVm(p: Provisioner, name: string): Promise<void> {
+  const vm = live(p, name);
+  if (vm.status === "suspended") return;
+  await p.backend.shutdown(ref(vm), p.say);
+  updateVm(p.db, name, { status: "suspended", suspended_at: iso(now()) });
+}
+
+/**
+ * Start a suspended VM again and mark it active. `expiresAt`, when given, is the new absolute
+ * expiry (the engine passes the chain's); the expiry is never computed by adding days.
+ */
+export async function resumeVm(p: Provisioner, name: string, expiresAt?: Date): Promise<VmRecord> {
+  const vm = live(p, name);
+  if (vm.status === "creating") throw new BlockhostError("E_STATE", `VM ${name} is still being created`);
+  if (vm.status === "suspended") {
+    await p.backend.start(ref(vm), p.say);
+    await p.backend.restoreNetwork(ref(vm), p.say);
+  }
+  updateVm(p.db, name, { status: "active", suspended_at: null, ...(expiresAt ? { expires_at: iso(expiresAt) } : {}) });
+  return requireVm(p.db, name);
+}
+
+/** Power operations that do not change the lifecycle state. */
+export async function powerVm(p: Provisioner, name: string, op: "start" | "stop" | "kill"): Promise<void> {
+  const vm = live(p, name);
+  if (op === "start") {
+    await p.backend.start(ref(vm), p.say);
+    await p.backend.restoreNetwork(ref(vm), p.say);
+  } else if (op === "stop") await p.backend.shutdown(ref(vm), p.say);
+  else await p.backend.kill(ref(vm), p.say);
+}

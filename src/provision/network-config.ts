@@ -1,0 +1,59 @@
+import { existsSync } from "node:fs";
+import { loadConfigFile } from "../core/config/load.ts";
+import type { DbConfig } from "../core/config/schemas.ts";
+import { BlockhostError } from "../core/errors.ts";
+import { paths } from "../core/paths.ts";
+import { object, optional, str } from "../core/schema.ts";
+import { hostMask, intToIpv4, ipv4ToInt } from "../core/validators.ts";
+import { bigIntToIpv6, parseIpv6Prefix } from "./ipv6.ts";
+
+/** The IPv4 pool as integers: candidate host range plus what must never be handed out. */
+export interface Ipv4Pool { first: number; last: number; bits: number; gateway: string; reserved: Set<number> }
+export interface Ipv6Pool { network: bigint; bits: number; first: bigint; last: bigint; gateway: string }
+
+/**
+ * ip_pool for any prefix length: start/end are host numbers counted from the network address
+ * (200 in a /24 is .200, the original's form) or full addresses inside the network.
+ */
+export function ipv4Pool(cfg: DbConfig): Ipv4Pool {
+  const [net, len] = cfg.ip_pool.network.split("/") as [string, string];
+  const bits = Number(len);
+  const base = ipv4ToInt(net);
+  const broadcast = base + hostMask(bits);
+  const bound = (v: number | string, key: string) => {
+    const n = typeof v === "number" ? base + v : ipv4ToInt(v);
+    if (n <= base || n >= broadcast) throw new BlockhostError("E_CONFIG_INVALID", `${paths.dbConfig}: ip_pool.${key}: ${v} is outside the usable hosts of ${cfg.ip_pool.network}`);
+    return n;
+  };
+  const first = bound(cfg.ip_pool.start, "start");
+  const last = bound(cfg.ip_pool.end, "end");
+  if (first > last) throw new BlockhostError("E_CONFIG_INVALID", `${paths.dbConfig}: ip_pool: start must not be after end`);
+  return { first, last, bits, gateway: cfg.ip_pool.gateway, reserved: new Set([base, broadcast, ipv4ToInt(cfg.ip_pool.gateway)]) };
+}
+
+const brokerSchema = object({
+  prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{1,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+  dns_zone: optional(str(/^[a-z0-9.-]{1,253}$/, "a DNS zone", 253)),
+}, { extra: "ignore" });
+
+/** The broker allocation's prefix and DNS zone, when the host has one. */
+export function brokerAllocation(): { prefix?: string; dns_zone?: string } {
+  if (!existsSync(paths.brokerAllocation)) return {};
+  return loadConfigFile(paths.brokerAllocation, brokerSchema, "json");
+}
+
+/**
+ * The IPv6 pool: the broker-allocated prefix (or db.yaml ipv6_pool.prefix for manual mode).
+ * ::1 is the bridge gateway and ::2 the host, so VM addresses start at ::3 at the earliest.
+ */
+export function ipv6Pool(cfg: DbConfig): Ipv6Pool | null {
+  const prefix = brokerAllocation().prefix ?? cfg.ipv6_pool?.prefix;
+  if (!prefix) return null;
+  const { network, bits } = parseIpv6Prefix(prefix);
+  const size = 1n << BigInt(128 - bits);
+  const first = BigInt(Math.max(3, cfg.ipv6_pool?.start ?? 2));
+  const last = BigInt(cfg.ipv6_pool?.end ?? 254) < size - 1n ? BigInt(cfg.ipv6_pool?.end ?? 254) : size - 1n;
+  return { network, bits, first: network + first, last: network + last, gateway: bigIntToIpv6(network + 1n) };
+}
+
+export const ipv4Text = intToIpv4;
