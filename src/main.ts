@@ -12,6 +12,9 @@ const main = defineCommand({
     gc: () => import("./provision/gc-command.ts").then((m) => m.default),
     crypto: () => import("./crypto/command.ts").then((m) => m.default),
     addressbook: () => import("./addressbook/command.ts").then((m) => m.default),
+    contracts: () => import("./chain/contracts-command.ts").then((m) => m.default),
+    mint: () => import("./chain/mint-command.ts").then((m) => m.default),
+    is: () => import("./chain/is-command.ts").then((m) => m.default),
   },
 });
 

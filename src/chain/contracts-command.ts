@@ -1,0 +1,33 @@
+import { defineCommand } from "citty";
+import { BlockhostError } from "../core/errors.ts";
+import { logEvent } from "../core/log.ts";
+import { loadChainContext, loadDeployer } from "./context.ts";
+import { deployAll, type ContractKind } from "./deploy.ts";
+
+/** Accepted names for the one-contract form; `pos` is the original's name for the subscriptions contract. */
+const KINDS: Record<string, ContractKind> = { nft: "nft", subscriptions: "subscriptions", pos: "subscriptions" };
+
+const deploy = defineCommand({
+  meta: { name: "deploy", description: "Deploy AccessCredentialNFT and/or BlockhostSubscriptions with the deployer key; prints one address per line, NFT first" },
+  args: {
+    which: { type: "positional", required: false, description: "nft | subscriptions (default: both, NFT first)" },
+  },
+  async run({ args }) {
+    const kinds: ContractKind[] = args.which === undefined ? ["nft", "subscriptions"] : [KINDS[args.which] ?? badKind(args.which)];
+    const { web3, access } = loadChainContext();
+    const deployer = loadDeployer(web3);
+    for (const d of await deployAll(access, deployer, kinds)) {
+      logEvent("contract_deployed", { contract: d.kind, address: d.address, tx: d.hash, gas_used: d.gasUsed.toString(), owner: deployer.address });
+      process.stdout.write(`${d.address}\n`);
+    }
+  },
+});
+
+function badKind(which: string): never {
+  throw new BlockhostError("E_USAGE", `unknown contract "${which}" (expected nft or subscriptions)`);
+}
+
+export default defineCommand({
+  meta: { name: "contracts", description: "Deploy BlockHost's smart contracts (the original blockhost-deploy-contracts)" },
+  subCommands: { deploy },
+});

@@ -1,0 +1,46 @@
+import { defineCommand } from "citty";
+import { isAddressEqual, type Hex } from "viem";
+import { BlockhostError } from "../core/errors.ts";
+import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { accessCredentialNftAbi } from "./contracts/generated/AccessCredentialNFT.ts";
+import { contractAddress, loadChainContext } from "./context.ts";
+import { onChain } from "./errors.ts";
+
+const TOKEN_ID_RE = /^\d{1,78}$/;
+
+/** "No" is exit 1 with one line on stderr; a question that cannot be answered is also 1, and says why. */
+const no = (why: string) => new BlockhostError("E_NOT_FOUND", `no: ${why}`);
+
+async function ownsToken(wallet: Hex, tokenId: bigint): Promise<void> {
+  const { web3, access } = loadChainContext();
+  const nft = contractAddress(web3, "nft");
+  const owner = await onChain(`ownerOf(${tokenId})`, () => access.publicClient.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [tokenId] }))
+    .catch((e: BlockhostError) => {
+      if (/reverted/.test(e.message)) throw no(`token ${tokenId} does not exist`);
+      throw e;
+    });
+  if (!isAddressEqual(owner, wallet)) throw no(`${wallet} does not own token ${tokenId}`);
+}
+
+async function isContract(address: Hex): Promise<void> {
+  const { access } = loadChainContext();
+  const code = await onChain(`getCode(${address})`, () => access.publicClient.getCode({ address }));
+  if (!code || code === "0x") throw no(`${address} has no contract code`);
+}
+
+export default defineCommand({
+  meta: { name: "is", description: "Answer with the exit code (0 yes, 1 no): `is WALLET TOKEN_ID` (owns the NFT?), `is contract ADDRESS` (has code?). Arguments in any order." },
+  args: {
+    first: { type: "positional", required: true, description: "0x wallet, token id, or the word contract" },
+    second: { type: "positional", required: true, description: "the other argument" },
+  },
+  async run({ args }) {
+    const pair = [args.first, args.second];
+    const address = pair.find((a) => EVM_ADDRESS_RE.test(a));
+    const other = pair.find((a) => a !== address) ?? "";
+    if (!address) throw new BlockhostError("E_USAGE", "expected a 0x address (40 hex digits) among the arguments");
+    if (other === "contract") return await isContract(address as Hex);
+    if (TOKEN_ID_RE.test(other)) return await ownsToken(address as Hex, BigInt(other));
+    throw new BlockhostError("E_USAGE", `expected a token id or the word "contract" next to the address, got "${other.slice(0, 40)}"`);
+  },
+});

@@ -1,0 +1,37 @@
+import { defineCommand } from "citty";
+import type { Hex } from "viem";
+import { BlockhostError } from "../core/errors.ts";
+import { logEvent } from "../core/log.ts";
+import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { contractAddress, loadChainContext, loadDeployer } from "./context.ts";
+import { mintCredential, simulateMint } from "./mint.ts";
+
+/** Ciphertexts are a few hundred bytes; 64 KiB keeps a mistaken file paste from becoming an expensive mint. */
+const USER_ENCRYPTED_RE = /^0x(?:[0-9a-fA-F]{2}){0,65536}$/;
+
+export default defineCommand({
+  meta: { name: "mint", description: "Mint an access-credential NFT to a wallet (signed by the deployer key); prints the token id" },
+  args: {
+    "owner-wallet": { type: "string", required: true, description: "0x address that receives the NFT" },
+    "user-encrypted": { type: "string", description: "0x hex payload stored in the NFT (default: empty)" },
+    "dry-run": { type: "boolean", description: "simulate only: print the token id the mint would get, send nothing" },
+  },
+  async run({ args }) {
+    const to = args["owner-wallet"];
+    if (!EVM_ADDRESS_RE.test(to)) throw new BlockhostError("E_USAGE", `--owner-wallet: expected a 0x-prefixed 20-byte hex address, got "${to.slice(0, 50)}"`);
+    const data = args["user-encrypted"] ?? "0x";
+    if (!USER_ENCRYPTED_RE.test(data)) throw new BlockhostError("E_USAGE", "--user-encrypted: expected 0x followed by an even number of hex digits (at most 64 KiB)");
+    const { web3, access } = loadChainContext();
+    const nft = contractAddress(web3, "nft");
+    const owner = loadDeployer(web3);
+    if (args["dry-run"]) {
+      const tokenId = await simulateMint(access, owner, nft, to as Hex, data as Hex);
+      process.stderr.write(`dry run: would mint token ${tokenId} to ${to} on ${nft}; nothing sent\n`);
+      process.stdout.write(`${tokenId}\n`);
+      return;
+    }
+    const minted = await mintCredential(access, owner, nft, to as Hex, data as Hex);
+    logEvent("nft_minted", { contract: nft, token_id: minted.tokenId.toString(), to, tx: minted.hash, gas_used: minted.gasUsed.toString() });
+    process.stdout.write(`${minted.tokenId}\n`);
+  },
+});
