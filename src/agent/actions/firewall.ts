@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
-import { SchemaError, literal, object, optional, str, withDefault, type Schema } from "../../core/schema.ts";
+import { SchemaError, literal, object, optional, refine, str, withDefault, type Schema } from "../../core/schema.ts";
 import { COMMENT_RE, port } from "../../core/validators.ts";
 import type { BinaryName } from "../binaries.ts";
 import { defineAction, type ActionContext } from "./types.ts";
@@ -21,7 +21,7 @@ const source: Schema<string> = {
 const ruleParams = object({
   port,
   proto: withDefault(literal("tcp", "udp"), "tcp"),
-  comment: str(COMMENT_RE, "a comment of letters, digits and - (≤64)", 64),
+  comment: refine(str(COMMENT_RE, "a comment of letters, digits and - (≤64)", 64), "a comment starting with a letter or digit", (c) => !c.startsWith("-")),
   source: optional(source),
 });
 type RuleParams = { port: number; proto: "tcp" | "udp"; comment: string; source?: string };

@@ -35,7 +35,7 @@ function writeAddressbook(book: Addressbook): void {
 export const generateWallet = defineAction({
   name: "generate-wallet",
   params: object({
-    name: refine(str(SHORT_NAME_RE, "a name of lowercase letters, digits and - (≤32)", 32), `a name other than ${WALLET_DENY_NAMES.join(", ")}`, (n) => !(WALLET_DENY_NAMES as readonly string[]).includes(n)),
+    name: refine(str(SHORT_NAME_RE, "a name of lowercase letters, digits and - (≤32)", 32), `a name other than ${WALLET_DENY_NAMES.join(", ")}`, (n) => !n.startsWith("-") && !(WALLET_DENY_NAMES as readonly string[]).includes(n)),
   }),
   timeoutMs: 30_000,
   handler: (p) => withAddressbook(() => {

@@ -1,0 +1,52 @@
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { listVms, readVm, writeVm, type SimVm } from "../fixtures/qm-sim/state.ts";
+import { tempDir } from "./binary.ts";
+
+export type { SimVm };
+
+const SIMULATOR = join(import.meta.dir, "../fixtures/qm-sim/qm.ts");
+
+/** A running Proxmox `qm` SIMULATOR: a wrapper script with its state dir baked in. */
+export interface QmSimulator {
+  /** Temp dir holding VM state and control files. */
+  readonly stateDir: string;
+  /**
+   * Absolute path of an executable `qm` for the agent's binary table. It needs no environment
+   * (the agent runs commands with a fixed one): the state dir and bun's path are hard-coded.
+   */
+  readonly qmPath: string;
+  vm(vmid: number): SimVm | undefined;
+  vms(): SimVm[];
+  /** Put a VM in place directly (e.g. a template to clone from). */
+  addVm(vm: Partial<SimVm> & { vmid: number }): void;
+  /** Every argv `qm` received, oldest first. */
+  calls(): string[][];
+  /** The next `qm <subcommand>` fails with `message` (subcommand like "clone" or "guest-exec"). */
+  failNext(subcommand: string, message?: string): void;
+  /** What `qm guest exec` prints (qm's JSON), or undefined for the default echo. */
+  setGuestExecResult(result: Record<string, unknown> | undefined): void;
+  setGuestAgentDown(down: boolean): void;
+  cleanup(): void;
+}
+
+/** Create a simulator state dir and its `qm` wrapper. Reusable by any test that needs Proxmox. */
+export function createQmSimulator(): QmSimulator {
+  const { dir: stateDir, cleanup } = tempDir("qm-sim-");
+  const qmPath = join(stateDir, "qm");
+  writeFileSync(qmPath, `#!/bin/sh\nQM_SIM_STATE='${stateDir}' exec '${process.execPath}' '${SIMULATOR}' "$@"\n`);
+  chmodSync(qmPath, 0o755);
+  const control = (name: string) => join(stateDir, name);
+  return {
+    stateDir,
+    qmPath,
+    vm: (vmid) => readVm(stateDir, vmid),
+    vms: () => listVms(stateDir),
+    addVm: (vm) => writeVm(stateDir, { name: `vm${vm.vmid}`, status: "stopped", template: false, config: {}, ...vm }),
+    calls: () => (existsSync(control("calls.jsonl")) ? readFileSync(control("calls.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+    failNext: (sub, message = "") => writeFileSync(control(`fail-${sub}`), message),
+    setGuestExecResult: (result) => (result ? writeFileSync(control("guest-exec.json"), JSON.stringify(result, null, 3)) : rmSync(control("guest-exec.json"), { force: true })),
+    setGuestAgentDown: (down) => (down ? writeFileSync(control("guest-agent-down"), "") : rmSync(control("guest-agent-down"), { force: true })),
+    cleanup,
+  };
+}

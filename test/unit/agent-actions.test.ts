@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ACTIONS } from "../../src/agent/actions/index.ts";
+import { SchemaError } from "../../src/core/schema.ts";
+import { tempDir } from "../helpers/binary.ts";
+
+/**
+ * Every action's validator: valid params pass; each field invalid, a missing or extra key, a
+ * wrong type, shell metacharacters, traversal, newline, NUL and symlink escapes are refused.
+ */
+const { dir: root, cleanup } = tempDir("blockhost-actions-");
+const state = join(root, "var/lib/blockhost");
+const disk = join(state, "images/disk.qcow2");
+const tmpImage = join(root, "tmp/build.img");
+const previousRoot = process.env.BLOCKHOST_ROOT;
+
+beforeAll(() => {
+  process.env.BLOCKHOST_ROOT = root;
+  mkdirSync(join(state, "images"), { recursive: true });
+  mkdirSync(join(root, "tmp"), { recursive: true });
+  mkdirSync(join(root, "usr/share/blockhost"), { recursive: true });
+  mkdirSync(join(root, "etc/blockhost"), { recursive: true });
+  writeFileSync(disk, "qcow");
+  writeFileSync(tmpImage, "raw");
+  writeFileSync(join(root, "usr/share/blockhost/pam.conf"), "x");
+  writeFileSync(join(root, "etc/blockhost/secret"), "s");
+  symlinkSync("/etc/passwd", join(state, "images/escape.qcow2"));
+  symlinkSync("disk.qcow2", join(state, "images/inside-link.qcow2"));
+  symlinkSync("/etc", join(state, "etc-link"));
+  symlinkSync(join(root, "etc/blockhost"), join(root, "tmp/cfg"));
+  linkSync(join(root, "etc/blockhost/secret"), join(root, "tmp/hardlinked.img"));
+});
+afterAll(() => {
+  if (previousRoot === undefined) delete process.env.BLOCKHOST_ROOT;
+  else process.env.BLOCKHOST_ROOT = previousRoot;
+  cleanup();
+});
+
+const parse = (action: string, params: unknown) => ACTIONS.get(action)!.params.parse(params, "params");
+const refused = (action: string, params: unknown) => expect(() => parse(action, params)).toThrow(SchemaError);
+
+interface Case {
+  valid: Array<Record<string, unknown>>;
+  /** [why, params] pairs that must be refused. */
+  invalid: Array<[string, Record<string, unknown>]>;
+  /** Keys that may be left out. */
+  optional?: string[];
+  /** String fields that are file content, not argv or names (shell text is data there). */
+  content?: string[];
+}
+
+const pubkey = "0x04" + "ab".repeat(64);
+const CASES: Record<string, Case> = {
+  ping: { valid: [{}], invalid: [] },
+  ...Object.fromEntries(["qm-start", "qm-stop", "qm-shutdown", "qm-destroy", "qm-template", "qm-status", "qm-guest-ping"].map((a) => [a, {
+    valid: [{ vmid: 100 }, { vmid: 999_999 }],
+    invalid: [["vmid below 100", { vmid: 99 }], ["vmid above 999999", { vmid: 1_000_000 }], ["vmid as string", { vmid: "100" }], ["fractional vmid", { vmid: 100.5 }], ["negative", { vmid: -100 }]],
+  } satisfies Case])),
+  "qm-create": {
+    valid: [{ vmid: 120, name: "web-1", args: { cores: 2, memory: "2048", scsi0: "local-lvm:32", net0: "virtio,bridge=vmbr0", ide2: "local-lvm:cloudinit", agent: "1", ostype: "l26" } }, { vmid: 120, name: "a", args: {} }],
+    invalid: [
+      ["name with underscore", { vmid: 120, name: "web_1", args: {} }],
+      ["name inside args", { vmid: 120, name: "a", args: { name: "b" } }],
+      ["hookscript (not allowlisted)", { vmid: 120, name: "a", args: { hookscript: "local:snippets/x.sh" } }],
+      ["raw qemu args", { vmid: 120, name: "a", args: { args: "-device foo" } }],
+      ["import-from host path", { vmid: 120, name: "a", args: { scsi0: "local-lvm:0,import-from=/etc/shadow" } }],
+      ["cores 0", { vmid: 120, name: "a", args: { cores: 0 } }],
+      ["memory with shell", { vmid: 120, name: "a", args: { memory: "2048; reboot" } }],
+      ["value starting with -", { vmid: 120, name: "a", args: { description: "-x" } }],
+    ],
+  },
+  "qm-set": {
+    valid: [
+      { vmid: 100, options: { cores: 4, memory: 4096, sockets: 1, cpu: "host", onboot: 1, boot: "order=scsi0", serial0: "socket", vga: "serial0", tags: "blockhost;web", description: "Customer VM #3", ciuser: "admin", searchdomain: "example.org" } },
+      { vmid: 100, options: { ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1", ipconfig1: "ip6=2001:db8::10/128,gw6=2001:db8::1", nameserver: "1.1.1.1 2606:4700::1111", cicustom: "user=local:snippets/blockhost-web-1.yaml", net0: "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1", agent: "enabled=1,fstrim_cloned_disks=1", sshkeys: "ssh-ed25519%20AAAA" } },
+    ],
+    invalid: [
+      ["no options", { vmid: 100, options: {} }],
+      ["unknown option", { vmid: 100, options: { hostpci0: "01:00.0" } }],
+      ["cicustom pointing at a host path", { vmid: 100, options: { cicustom: "user=/etc/shadow" } }],
+      ["cicustom traversal", { vmid: 100, options: { cicustom: "user=local:snippets/../../x" } }],
+      ["net0 unknown subkey", { vmid: 100, options: { net0: "virtio,bridge=vmbr0,script=/bin/sh" } }],
+      ["net0 bad bridge", { vmid: 100, options: { net0: "virtio,bridge=$(id)" } }],
+      ["ipconfig0 bad address", { vmid: 100, options: { ipconfig0: "ip=999.1.1.1/24" } }],
+      ["nameserver with newline", { vmid: 100, options: { nameserver: "1.1.1.1\n8.8.8.8" } }],
+      ["ciuser shell", { vmid: 100, options: { ciuser: "root;id" } }],
+      ["description with newline", { vmid: 100, options: { description: "a\nb" } }],
+      ["description with NUL", { vmid: 100, options: { description: "a\0b" } }],
+      ["option value object", { vmid: 100, options: { cores: { n: 1 } } }],
+      ["duplicate subkey", { vmid: 100, options: { net0: "virtio,bridge=vmbr0,bridge=vmbr1" } }],
+    ],
+  },
+  "qm-importdisk": {
+    valid: [{ vmid: 100, disk_path: disk, storage: "local-lvm" }, { vmid: 100, disk_path: tmpImage, storage: "local" }],
+    invalid: [
+      ["outside the confinement", { vmid: 100, disk_path: "/etc/passwd", storage: "local" }],
+      ["traversal", { vmid: 100, disk_path: join(state, "images/../../../../etc/passwd"), storage: "local" }],
+      ["symlink to outside", { vmid: 100, disk_path: join(state, "images/escape.qcow2"), storage: "local" }],
+      ["symlink to inside", { vmid: 100, disk_path: join(state, "images/inside-link.qcow2"), storage: "local" }],
+      ["through a symlinked dir", { vmid: 100, disk_path: join(state, "etc-link/passwd"), storage: "local" }],
+      ["tmp symlink dir to config", { vmid: 100, disk_path: join(root, "tmp/cfg/secret"), storage: "local" }],
+      ["hard link to a secret", { vmid: 100, disk_path: join(root, "tmp/hardlinked.img"), storage: "local" }],
+      ["missing file", { vmid: 100, disk_path: join(state, "images/nope.qcow2"), storage: "local" }],
+      ["a directory", { vmid: 100, disk_path: join(state, "images"), storage: "local" }],
+      ["relative path", { vmid: 100, disk_path: "images/disk.qcow2", storage: "local" }],
+      ["storage uppercase", { vmid: 100, disk_path: disk, storage: "Local" }],
+    ],
+  },
+  "qm-clone": {
+    valid: [{ vmid: 9000, newid: 101, name: "web-1" }, { vmid: 9000, newid: 101, name: "web-1", full: true, storage: "local-lvm" }, { vmid: 9000, newid: 101, name: "w", full: false }],
+    invalid: [
+      ["storage without full", { vmid: 9000, newid: 101, name: "w", storage: "local" }],
+      ["same id", { vmid: 9000, newid: 9000, name: "w" }],
+      ["newid out of range", { vmid: 9000, newid: 5, name: "w" }],
+      ["full as string", { vmid: 9000, newid: 101, name: "w", full: "true" }],
+    ],
+    optional: ["full", "storage"],
+  },
+  "qm-resize": {
+    valid: [{ vmid: 100, disk: "scsi0", size: "+10G" }, { vmid: 100, disk: "virtio0", size: "20G" }, { vmid: 100, disk: "ide2", size: "512M" }],
+    invalid: [["unknown disk", { vmid: 100, disk: "efidisk0", size: "1G" }], ["negative size", { vmid: 100, disk: "scsi0", size: "-1G" }], ["zero", { vmid: 100, disk: "scsi0", size: "0" }], ["bad unit", { vmid: 100, disk: "scsi0", size: "10X" }]],
+  },
+  "qm-guest-exec": {
+    valid: [{ vmid: 100, command: ["systemctl", "is-active", "ssh"] }, { vmid: 100, command: ["sh", "-c", "echo $(hostname); ls"], timeout: 30 }],
+    invalid: [
+      ["empty command", { vmid: 100, command: [] }],
+      ["command as one string", { vmid: 100, command: "ls -la" }],
+      ["newline in an argument", { vmid: 100, command: ["echo", "a\nb"] }],
+      ["NUL in an argument", { vmid: 100, command: ["echo", "a\0b"] }],
+      ["empty argument", { vmid: 100, command: ["echo", ""] }],
+      ["non-string argument", { vmid: 100, command: ["echo", 1] }],
+      ["timeout 0", { vmid: 100, command: ["true"], timeout: 0 }],
+    ],
+    optional: ["timeout"],
+  },
+  "ip6-route-add": routeCase(),
+  "ip6-route-del": routeCase(),
+  "bridge-port-isolate": {
+    valid: [{ dev: "tap100i0" }, { dev: "vnet12" }],
+    invalid: [["bridge itself", { dev: "vmbr0" }], ["eth0", { dev: "eth0" }], ["tap without index", { dev: "tap100" }]],
+  },
+  "iptables-open": firewallCase(),
+  "iptables-close": firewallCase(),
+  "generate-wallet": {
+    valid: [{ name: "hot" }, { name: "fund-2" }],
+    invalid: [["denied name admin", { name: "admin" }], ["denied name server", { name: "server" }], ["denied dev", { name: "dev" }], ["denied broker", { name: "broker" }], ["uppercase", { name: "Hot" }], ["too long", { name: "a".repeat(33) }], ["empty", { name: "" }]],
+  },
+  "addressbook-save": {
+    valid: [{ entries: { hot: { address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/hot.key") }, "my-friend": { address: "0x" + "B".repeat(40) } } }, { entries: {} }],
+    invalid: [
+      ["bad address", { entries: { hot: { address: "0x123" } } }],
+      ["bad name", { entries: { "Hot Wallet": { address: "0x" + "a".repeat(40) } } }],
+      ["keyfile outside config dir", { entries: { hot: { address: "0x" + "a".repeat(40), keyfile: "/root/hot.key" } } }],
+      ["keyfile traversal", { entries: { hot: { address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/../../x.key") } } }],
+      ["keyfile not .key", { entries: { hot: { address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/db.yaml") } } }],
+      ["entry extra key", { entries: { hot: { address: "0x" + "a".repeat(40), key: "0x00" } } }],
+    ],
+  },
+  "config-write": {
+    valid: [
+      { file: "server.key", content: "ab".repeat(32) + "\n" },
+      { file: "server.pubkey", content: pubkey },
+      { file: "https.json", content: '{"hostname":"x"}' },
+      { file: "db.yaml", content: "ip_pool:\n  network: 192.168.122.0/24\n  start: 200\n  end: 250\n  gateway: 192.168.122.1\n" },
+      { file: "network-mode", content: "broker\n" },
+    ],
+    invalid: [
+      ["file not on the allowlist", { file: "agent.yaml", content: "binaries: {}" }],
+      ["traversal", { file: "../../etc/shadow", content: "x" }],
+      ["key that is not hex", { file: "deployer.key", content: "not a key" }],
+      ["bad JSON", { file: "https.json", content: "{" }],
+      ["db.yaml failing its schema", { file: "db.yaml", content: "ip_pool: 3\n" }],
+      ["content over 1 MiB", { file: "admin-commands.json", content: " ".repeat(1024 * 1024 + 1) }],
+      ["NUL in content", { file: "https.json", content: '{"a":"\0"}' }],
+    ],
+    content: ["content"],
+  },
+  "virt-customize": {
+    valid: [
+      { image_path: disk, commands: [["--install", "qemu-guest-agent,curl"], ["--run-command", "systemctl enable ssh; echo done"], ["--copy-in", join(root, "usr/share/blockhost/pam.conf") + ":/etc/pam.d"]] },
+      { image_path: tmpImage, commands: [["--write", "/etc/motd:hello"]] },
+    ],
+    invalid: [
+      ["op not allowed", { image_path: disk, commands: [["--root-password", "password:x"]] }],
+      ["no commands", { image_path: disk, commands: [] }],
+      ["op without argument", { image_path: disk, commands: [["--install"]] }],
+      ["op with two arguments", { image_path: disk, commands: [["--install", "a", "b"]] }],
+      ["newline in argument", { image_path: disk, commands: [["--run-command", "a\nb"]] }],
+      ["upload of a host secret", { image_path: disk, commands: [["--upload", "/etc/shadow:/root/x"]] }],
+      ["copy-in through a symlink", { image_path: disk, commands: [["--copy-in", join(root, "tmp/cfg/secret") + ":/root"]] }],
+      ["run a host script outside", { image_path: disk, commands: [["--run", "/bin/sh"]] }],
+      ["image symlink escape", { image_path: join(state, "images/escape.qcow2"), commands: [["--mkdir", "/x"]] }],
+      ["image outside", { image_path: "/etc/passwd", commands: [["--mkdir", "/x"]] }],
+    ],
+  },
+  "cloudinit-write": {
+    valid: [{ name: "web-1", content: "#cloud-config\nusers: []\n" }],
+    invalid: [["no #cloud-config header", { name: "web-1", content: "#!/bin/sh\nreboot\n" }], ["name with slash", { name: "a/b", content: "#cloud-config\n" }], ["over 256 KiB", { name: "a", content: "#cloud-config\n" + "x".repeat(256 * 1024) }]],
+    content: ["content"],
+  },
+  "cloudinit-delete": { valid: [{ name: "web-1" }], invalid: [["name with slash", { name: "../x" }]] },
+};
+
+function routeCase(): Case {
+  return {
+    valid: [{ address: "2001:db8::5/128", dev: "vmbr0" }, { address: "2001:db8:1:2::abcd/128", dev: "tap101i0" }, { address: "fd00::1/128", dev: "br-ext" }],
+    invalid: [["not /128", { address: "2001:db8::/64", dev: "vmbr0" }], ["IPv4", { address: "10.0.0.1/128", dev: "vmbr0" }], ["no prefix", { address: "2001:db8::5", dev: "vmbr0" }], ["bad IPv6", { address: "2001:db8:::5/128", dev: "vmbr0" }], ["dev not allowed", { address: "2001:db8::5/128", dev: "eth0" }], ["dev lo", { address: "2001:db8::5/128", dev: "lo" }]],
+  };
+}
+
+function firewallCase(): Case {
+  return {
+    valid: [{ port: 22, proto: "tcp", comment: "admin-knock" }, { port: 65535, comment: "x" }, { port: 443, proto: "udp", comment: "k", source: "203.0.113.7" }, { port: 22, comment: "k", source: "10.0.0.0/8" }, { port: 22, comment: "k", source: "2001:db8::/32" }],
+    invalid: [["port 0", { port: 0, comment: "x" }], ["port 65536", { port: 65536, comment: "x" }], ["port as string", { port: "22", comment: "x" }], ["proto icmp", { port: 22, proto: "icmp", comment: "x" }], ["comment with space", { port: 22, comment: "a b" }], ["source hostname", { port: 22, comment: "x", source: "example.com" }], ["source bad prefix", { port: 22, comment: "x", source: "10.0.0.0/33" }]],
+    optional: ["proto", "source"],
+  };
+}
+
+const ATTACKS = ["; rm -rf /", "$(reboot)", "`id`", "../../../../etc/passwd", "a\nb", "a\0b", "|sh", "&& id", " x", "\t"];
+
+test("every action in the table has validator cases", () => {
+  expect(Object.keys(CASES).sort()).toEqual([...ACTIONS.keys()].sort());
+});
+
+for (const [action, c] of Object.entries(CASES)) {
+  describe(action, () => {
+    test("accepts valid params", () => {
+      for (const params of c.valid) expect(() => parse(action, params)).not.toThrow();
+    });
+    for (const [why, params] of c.invalid) test(`refuses ${why}`, () => refused(action, params));
+    test("refuses an extra key and non-object params", () => {
+      refused(action, { ...c.valid[0], extra: 1 });
+      refused(action, { ...c.valid[0], __proto__x: 1 });
+      for (const bad of [null, [], "x", 1]) refused(action, bad);
+    });
+    const base = c.valid[0]!;
+    for (const key of Object.keys(base)) {
+      test(`field ${key}: wrong types and absence`, () => {
+        for (const wrong of [null, [1], 12.5, { a: 1 }]) refused(action, { ...base, [key]: wrong });
+        if (!c.optional?.includes(key)) {
+          const { [key]: _gone, ...rest } = base;
+          refused(action, rest);
+        }
+      });
+      if (typeof base[key] === "string" && !c.content?.includes(key)) {
+        test(`field ${key}: shell metacharacters, traversal, newline, NUL`, () => {
+          for (const attack of ATTACKS) {
+            refused(action, { ...base, [key]: attack });
+            refused(action, { ...base, [key]: `${base[key]}${attack}` });
+          }
+          // A leading dash would read as an option to the program that gets the value.
+          refused(action, { ...base, [key]: "--help" });
+        });
+      }
+    }
+  });
+}
