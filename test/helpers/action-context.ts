@@ -1,0 +1,20 @@
+import { ACTIONS } from "../../src/agent/actions/index.ts";
+import type { ActionContext, ActionResult } from "../../src/agent/actions/types.ts";
+import { DEFAULT_BINARIES, type BinaryTable } from "../../src/agent/binaries.ts";
+import { createRunner } from "../../src/agent/run.ts";
+
+/**
+ * Run one agent action in-process the way the server does (schema parse, then the handler with
+ * a real command runner), with some binaries pointed elsewhere (a simulator, a netns wrapper).
+ */
+export function actionRunner(binaries: Partial<BinaryTable>) {
+  const table: BinaryTable = { ...DEFAULT_BINARIES, ...binaries };
+  return async (name: string, params: unknown): Promise<ActionResult> => {
+    const action = ACTIONS.get(name);
+    if (!action) throw new Error(`no action ${name}`);
+    const parsed = action.params.parse(params, "params");
+    const signal = AbortSignal.timeout(action.timeoutMs);
+    const ctx: ActionContext = { peer: { pid: process.pid, uid: 0, gid: 0 }, signal, run: createRunner(table, signal) };
+    return action.handler(parsed, ctx);
+  };
+}
