@@ -1,4 +1,4 @@
-import type { Socket } from "bun";
+import { connect, type Socket } from "node:net";
 import { BlockhostError, ERROR_CODES, type ErrorCode } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import type { ActionName, ActionParams, ActionResponse } from "./actions/index.ts";
@@ -29,24 +29,27 @@ export class AgentConnection {
   private readonly pending: Pending[] = [];
   private closedError?: Error;
 
-  private constructor(private socket: Socket<undefined>, private readonly timeoutMs: number) {}
+  private constructor(private readonly socket: Socket, private readonly timeoutMs: number) {
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("close", () => this.fail(new BlockhostError("E_AGENT_PROTOCOL", "agent closed the connection")));
+    socket.on("error", (e) => this.fail(new BlockhostError("E_AGENT_UNAVAILABLE", `agent connection error: ${e.message}`)));
+  }
 
+  // node:net rather than Bun.connect: under concurrent connects Bun.connect on a Unix socket
+  // fails spuriously with ECONNREFUSED (seen with Bun 1.4.5); node:net does not.
   static async open(socketPath: string, timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS): Promise<AgentConnection> {
-    let connection: AgentConnection | undefined;
+    const socket = connect(socketPath);
     try {
-      const socket = await Bun.connect<undefined>({
-        unix: socketPath,
-        socket: {
-          data: (_s, chunk) => connection?.onData(chunk),
-          close: () => connection?.fail(new BlockhostError("E_AGENT_PROTOCOL", "agent closed the connection")),
-          error: (_s, e) => connection?.fail(new BlockhostError("E_AGENT_UNAVAILABLE", `agent connection error: ${e.message}`)),
-        },
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("error", reject);
       });
-      connection = new AgentConnection(socket, timeoutMs);
-      return connection;
     } catch (e) {
+      socket.destroy();
       throw new BlockhostError("E_AGENT_UNAVAILABLE", `root agent not reachable at ${socketPath} (${(e as { code?: string }).code ?? (e as Error).message}); is blockhost-agent running?`);
     }
+    socket.removeAllListeners("error");
+    return new AgentConnection(socket, timeoutMs);
   }
 
   /** Send one request; resolves with the `{ok:true,...}` reply, throws BlockhostError otherwise. */

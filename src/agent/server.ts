@@ -54,6 +54,7 @@ export class AgentServer {
     const handlers = {
       open: (s: AgentSocket) => this.onOpen(s),
       data: (s: AgentSocket, chunk: Buffer) => this.onData(s, chunk),
+      end: (s: AgentSocket) => this.onEnd(s),
       close: (s: AgentSocket) => this.onClose(s),
       error: (s: AgentSocket) => this.onClose(s),
       timeout: (s: AgentSocket) => this.onTimeout(s),
@@ -189,6 +190,14 @@ export class AgentServer {
     conn.closed = true;
     const message = conn.decoder.pending > 0 ? "truncated frame: read timed out" : "idle connection closed";
     socket.end(encodeFrame(failure("E_TIMEOUT", message)));
+  }
+
+  /** The peer half-closed: answer what it already sent, then close. */
+  private onEnd(socket: AgentSocket): void {
+    const conn = socket.data;
+    if (!conn || this.refused.has(socket)) return void socket.end();
+    conn.closed = true;
+    void conn.queue.then(() => socket.end());
   }
 
   private onClose(socket: AgentSocket): void {

@@ -1,3 +1,4 @@
+import { connect, type Socket } from "node:net";
 import { FrameDecoder, FrameError } from "../../src/agent/protocol.ts";
 
 /** A bare Unix-socket peer for protocol tests: write any bytes, read whole frames back. */
@@ -7,20 +8,20 @@ export class RawPeer {
   private waiters: Array<() => void> = [];
   closed = false;
 
-  private constructor(private readonly socket: import("bun").Socket<undefined>) {}
+  private constructor(private readonly socket: Socket) {
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    const closed = () => { this.closed = true; this.wake(); };
+    socket.on("close", closed);
+    socket.on("error", closed);
+  }
 
   static async connect(path: string): Promise<RawPeer> {
-    let peer: RawPeer | undefined;
-    const socket = await Bun.connect<undefined>({
-      unix: path,
-      socket: {
-        data: (_s, chunk) => peer?.onData(chunk),
-        close: () => { if (peer) { peer.closed = true; peer.wake(); } },
-        error: () => { if (peer) { peer.closed = true; peer.wake(); } },
-      },
+    const socket = connect(path);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
     });
-    peer = new RawPeer(socket);
-    return peer;
+    return new RawPeer(socket);
   }
 
   write(bytes: Uint8Array | string): void {
