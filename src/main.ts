@@ -8,6 +8,8 @@ const main = defineCommand({
   meta: { name: "blockhost", version: VERSION, description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login" },
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
+    pam: () => import("./vmauth/pam-command.ts").then((m) => m.default),
+    "signing-page": () => import("./vmauth/signing-page/command.ts").then((m) => m.default),
     vm: () => import("./provision/command.ts").then((m) => m.default),
     gc: () => import("./provision/gc-command.ts").then((m) => m.default),
     crypto: () => import("./crypto/command.ts").then((m) => m.default),

@@ -34,6 +34,10 @@ export const paths = {
   get pamConfig() { return under("etc/pam_web3/config.toml"); },
   get pamRunDir() { return under("run/libpam-web3"); },
   get pamPendingDir() { return under("run/libpam-web3/pending"); },
+  /** Root-only records tying a PAM conversation (challenge → verify) to its OTP. */
+  get pamAttemptsDir() { return under("run/libpam-web3/attempts"); },
+  /** Root-only used-OTP records: a signature is accepted once. */
+  get pamUsedDir() { return under("run/libpam-web3/used"); },
   get signingHostFile() { return under("run/libpam-web3/signing_host"); },
   get pamTlsDir() { return under("etc/libpam-web3/tls"); },
   /** Resolve a file name inside the config dir (never escapes it: callers validate names). */

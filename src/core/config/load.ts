@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
+import { parse as parseToml } from "smol-toml";
 import { parseDocument } from "yaml";
 import { BlockhostError } from "../errors.ts";
 import { SchemaError, type Schema } from "../schema.ts";
 
-/** Read a YAML or JSON config file and validate it; every failure names the file and key. */
-export function loadConfigFile<T>(file: string, schema: Schema<T>, format: "yaml" | "json" = "yaml"): T {
+export type ConfigFormat = "yaml" | "json" | "toml";
+
+/** Read a YAML, JSON or TOML config file and validate it; every failure names the file and key. */
+export function loadConfigFile<T>(file: string, schema: Schema<T>, format: ConfigFormat = "yaml"): T {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -16,9 +19,13 @@ export function loadConfigFile<T>(file: string, schema: Schema<T>, format: "yaml
   return parseConfigText(file, text, schema, format);
 }
 
-export function parseConfigText<T>(file: string, text: string, schema: Schema<T>, format: "yaml" | "json" = "yaml"): T {
+export function parseConfigText<T>(file: string, text: string, schema: Schema<T>, format: ConfigFormat = "yaml"): T {
   let data: unknown;
-  if (format === "json") {
+  if (format === "toml") {
+    try { data = parseToml(text); } catch (e) {
+      throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid TOML (${(e as Error).message.split("\n")[0]})`);
+    }
+  } else if (format === "json") {
     try { data = JSON.parse(text); } catch (e) {
       throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid JSON (${(e as Error).message})`);
     }

@@ -1,0 +1,60 @@
+import { BlockhostError } from "../core/errors.ts";
+import { loadPamConfig, secretBytes } from "./config.ts";
+import { generateOtp, newSessionId, otpMessage, otpTag, usedOtpName } from "./otp.ts";
+import { authLog } from "./auth-log.ts";
+import { attemptKey, callbackEnabled, isUsed, pruneStale, removeSession, takeAttempt, writeAttempt, writePending } from "./sessions.ts";
+import { signingHost, signingUrl } from "./signing-host.ts";
+import { lookupWalletUser } from "./user.ts";
+
+/** The PAM user pam_exec hands over in the environment. */
+export function pamUser(env: NodeJS.ProcessEnv = process.env): string {
+  const user = env.PAM_USER;
+  if (!user) throw new BlockhostError("E_USAGE", "PAM_USER is not set (this command is run by pam_exec)");
+  return user;
+}
+
+/**
+ * `blockhost pam challenge`: issue a one-time code for this PAM conversation and return the text
+ * pam_exec shows the user. Unknown users and users without a wallet get a decoy code (nothing is
+ * stored, so verify denies), so the banner does not reveal which accounts exist.
+ */
+export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
+  const user = pamUser(env);
+  const config = loadPamConfig();
+  const machineId = config.machine.id;
+  const now = Math.floor(Date.now() / 1000);
+  pruneStale(now, config.auth.otp_ttl_seconds + config.auth.callback_grace_seconds + 60);
+
+  const key = attemptKey();
+  const previous = takeAttempt(key);
+  if (previous) removeSession(previous.session_id);
+
+  let known = true;
+  try {
+    lookupWalletUser(user);
+  } catch (e) {
+    if (!(e instanceof BlockhostError)) throw e;
+    known = false;
+  }
+  let otp = generateOtp(config.auth.otp_length);
+  while (isUsed(usedOtpName(machineId, otp))) otp = generateOtp(config.auth.otp_length);
+  const sessionId = newSessionId();
+  const callback = known && callbackEnabled();
+  if (known) {
+    const tag = otpTag(secretBytes(config), { sessionId, user, otp, createdAt: now, machineId, attempt: key });
+    writeAttempt(key, { session_id: sessionId, user, otp, created_at: now, tag, callback });
+    if (callback) writePending({ otp, machine_id: machineId, session_id: sessionId });
+  }
+  authLog({ event: "challenge", user, rhost: env.PAM_RHOST, result: known ? "issued" : "decoy" });
+
+  const url = signingUrl(signingHost(), config.auth.signing_port, config.auth.use_tls, known || callbackEnabled() ? sessionId : undefined);
+  return [
+    "Wallet login: sign this code with the wallet that owns this VM.",
+    `  Code:    ${otp}`,
+    `  Machine: ${machineId}`,
+    `  Sign at: ${url}`,
+    `  Message: ${JSON.stringify(otpMessage(machineId, otp))}`,
+    "After signing in the browser, press Enter at the prompt below",
+    "(or paste the signature, 0x followed by 130 hex digits).",
+  ].join("\n") + "\n";
+}

@@ -1,0 +1,85 @@
+// The signing page's browser code: connect an EIP-1193 wallet, sign the login code with
+// personal_sign, hand the signature to the SSH session through the callback.
+const $ = (id) => document.getElementById(id);
+const session = new URLSearchParams(location.search).get("session");
+const hasSession = typeof session === "string" && /^[0-9a-f]{32}$/.test(session);
+let account = null;
+
+function status(text, kind = "") {
+  $("status").textContent = text;
+  $("status").className = kind;
+}
+
+function showSignature(signature, why) {
+  $("signature").value = signature;
+  $("manual").hidden = false;
+  status(`${why}\nCopy the signature below and paste it at the SSH prompt.`, "error");
+}
+
+async function loadSession() {
+  if (!hasSession) return;
+  const res = await fetch(`/auth/pending/${session}`, { cache: "no-store" });
+  if (!res.ok) {
+    status("This login code has expired or was already used. Start the SSH login again.", "error");
+    return;
+  }
+  const s = await res.json();
+  $("code").value = s.otp;
+  $("machine").value = s.machine_id;
+  $("code").readOnly = true;
+  $("machine").readOnly = true;
+}
+
+async function connect() {
+  if (!window.ethereum) {
+    status("No wallet found in this browser. Install a wallet extension (e.g. MetaMask) and reload.", "error");
+    return;
+  }
+  try {
+    const accounts = await window.ethereum.request({ method: "eth_requestAccounts" });
+    account = accounts[0];
+    $("account").textContent = `Wallet: ${account}`;
+    $("account").hidden = false;
+    $("sign").disabled = false;
+    status("Wallet connected. Press Sign.");
+  } catch (e) {
+    status(`The wallet did not connect: ${e && e.message ? e.message : e}`, "error");
+  }
+}
+
+function toHex(text) {
+  return "0x" + Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function sign() {
+  const code = $("code").value.trim();
+  const machine = $("machine").value.trim();
+  if (!/^\d{4,19}$/.test(code) || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(machine)) {
+    status("Enter the machine and the code exactly as the SSH session shows them.", "error");
+    return;
+  }
+  const message = `Authenticate to ${machine} with code: ${code}`;
+  let signature;
+  try {
+    signature = await window.ethereum.request({ method: "personal_sign", params: [toHex(message), account] });
+  } catch (e) {
+    status(`Signing was cancelled or failed: ${e && e.message ? e.message : e}`, "error");
+    return;
+  }
+  if (!hasSession) {
+    showSignature(signature, "Signed.");
+    return;
+  }
+  try {
+    const res = await fetch(`/auth/callback/${session}`, { method: "POST", body: signature, headers: { "content-type": "text/plain" } });
+    if (!res.ok) throw new Error(`the server answered ${res.status}`);
+    $("sign").disabled = true;
+    status("Signed. Go back to your terminal and press Enter.", "ok");
+  } catch (e) {
+    showSignature(signature, `Could not send the signature (${e.message}).`);
+  }
+}
+
+$("connect").addEventListener("click", connect);
+$("sign").addEventListener("click", sign);
+loadSession().catch((e) => status(`Could not load the login code: ${e.message}`, "error"));

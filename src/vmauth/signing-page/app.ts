@@ -1,0 +1,67 @@
+import { Hono, type Context } from "hono";
+import { SIGNING_PAGE_HTML, SIGNING_PAGE_SCRIPT } from "../files/index.ts";
+import { readCallbackSignature, readPending, SESSION_ID_RE, writeCallbackSignature } from "../sessions.ts";
+
+/** The largest callback body: a 132-character signature plus generous whitespace. */
+export const MAX_CALLBACK_BYTES = 256;
+const CALLBACK_SIGNATURE_RE = /^(0x)?([0-9a-fA-F]{130})$/;
+
+/** Read at most `max` bytes of the body; null when it is longer. */
+async function boundedBody(req: Request, max: number): Promise<string | null> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > max) return null;
+  if (!req.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body) {
+    size += chunk.length;
+    if (size > max) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * The signing page service: the page, its script, the public half of a pending session, and
+ * the callback that stores a signature for PAM to check. It verifies nothing itself: PAM does.
+ */
+export function signingPageApp(): Hono {
+  const app = new Hono();
+  app.use(async (c, next) => {
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Cache-Control", "no-store");
+    c.header("Referrer-Policy", "no-referrer");
+    c.header("X-Frame-Options", "DENY");
+    c.header("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  });
+  const page = (c: Context) => c.html(SIGNING_PAGE_HTML);
+  app.get("/", page);
+  app.get("/index.html", page);
+  app.get("/engine.js", (c) => c.body(SIGNING_PAGE_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8" }));
+
+  app.get("/auth/pending/:id", (c) => {
+    const id = c.req.param("id");
+    if (!SESSION_ID_RE.test(id)) return c.json({ error: "bad session id" }, 400);
+    const s = readPending(id);
+    if (!s) return c.json({ error: "no such session" }, 404);
+    return c.json({ otp: s.otp, machine_id: s.machine_id, session_id: s.session_id });
+  });
+
+  app.post("/auth/callback/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!SESSION_ID_RE.test(id)) return c.json({ error: "bad session id" }, 400);
+    const body = await boundedBody(c.req.raw, MAX_CALLBACK_BYTES);
+    if (body === null) return c.json({ error: `body larger than ${MAX_CALLBACK_BYTES} bytes` }, 413);
+    if (!readPending(id)) return c.json({ error: "no such session" }, 404);
+    if (readCallbackSignature(id) !== null) return c.json({ error: "already signed" }, 409);
+    const m = CALLBACK_SIGNATURE_RE.exec(body.trim());
+    if (!m) return c.json({ error: "body must be a 65-byte hex signature" }, 400);
+    if (!writeCallbackSignature(id, `0x${m[2]!.toLowerCase()}`)) return c.json({ error: "already signed" }, 409);
+    return c.json({ ok: true });
+  });
+
+  app.notFound((c) => c.json({ error: "not found" }, 404));
+  app.onError((_e, c) => c.json({ error: "internal error" }, 500));
+  return app;
+}

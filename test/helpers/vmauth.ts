@@ -1,0 +1,48 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
+
+/** Anvil's well-known dev keys: the customer's wallet and a stranger's. */
+export const OWNER = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+export const STRANGER = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+export const MACHINE_ID = "vm-test-1";
+export const SECRET = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+export interface VmRootOptions {
+  /** Lines for <root>/etc/passwd; omit to leave the file alone (e.g. a symlink to the real one). */
+  passwd?: string[];
+  ttl?: number;
+  grace?: number;
+  useTls?: boolean;
+  signingHost?: string;
+  signingPort?: number;
+  callback?: boolean;
+}
+
+/** Write config.toml (and optionally passwd, signing_host, the pending dir) under a VM-like root. */
+export function writeVmRoot(root: string, o: VmRootOptions = {}): void {
+  mkdirSync(join(root, "etc/pam_web3"), { recursive: true });
+  const auth = [
+    `otp_length = 6`,
+    `otp_ttl_seconds = ${o.ttl ?? 300}`,
+    `callback_grace_seconds = ${o.grace ?? 3}`,
+    `use_tls = ${o.useTls ?? true}`,
+    ...(o.signingPort ? [`signing_port = ${o.signingPort}`] : []),
+  ];
+  writeFileSync(join(root, "etc/pam_web3/config.toml"), `[machine]\nid = "${MACHINE_ID}"\nsecret_key = "${SECRET}"\n\n[auth]\n${auth.join("\n")}\n`, { mode: 0o600 });
+  if (o.passwd) writeFileSync(join(root, "etc/passwd"), o.passwd.join("\n") + "\n");
+  mkdirSync(join(root, "run/libpam-web3"), { recursive: true });
+  if (o.signingHost) writeFileSync(join(root, "run/libpam-web3/signing_host"), `${o.signingHost}\n`);
+  if (o.callback !== false) mkdirSync(join(root, "run/libpam-web3/pending"), { recursive: true, mode: 0o700 });
+}
+
+/** The code, machine and URL a challenge printed (as the user reads them). */
+export function parseChallenge(text: string): { code: string; machine: string; url: string; session: string | undefined } {
+  const code = /Code:\s+(\d+)/.exec(text)?.[1];
+  const machine = /Machine:\s+(\S+)/.exec(text)?.[1];
+  const url = /Sign at:\s+(\S+)/.exec(text)?.[1];
+  if (!code || !machine || !url) throw new Error(`no challenge in: ${text}`);
+  return { code, machine, url, session: new URL(url).searchParams.get("session") ?? undefined };
+}
+
+export const loginMessage = (machine: string, code: string) => `Authenticate to ${machine} with code: ${code}`;
