@@ -18,7 +18,6 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller): Backen
       return new ProxmoxBackend({
         bridge: px.bridge,
         templateVmid: px.template_vmid ?? 9001,
-        snippetStorage: px.snippet_storage ?? "local",
         guestAgentTimeoutMs: 180_000,
       }, agent);
     }

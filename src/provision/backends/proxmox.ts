@@ -6,7 +6,6 @@ import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 export interface ProxmoxSettings {
   bridge: string;
   templateVmid: number;
-  snippetStorage: string;
   /** How long to wait for the guest agent after start. */
   guestAgentTimeoutMs: number;
 }
@@ -18,7 +17,6 @@ export interface AgentCaller {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tap = (vmid: number) => `tap${vmid}i0`;
-const snippetName = (name: string) => `${name}-user.yaml`;
 
 /**
  * Linked clone of the template configured with `qm set` (cores, memory, ipconfig0, a cicustom
@@ -36,12 +34,12 @@ export class ProxmoxBackend implements Backend {
     const { vmid } = spec;
     try {
       say(`writing cloud-init snippet for ${spec.name}`);
-      const written = await this.agent.call("cloudinit-write", { name: snippetName(spec.name), content: spec.cloudInit.userData });
-      undo.push(["cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: snippetName(spec.name) })]);
-      const volume = typeof written.volume === "string" ? written.volume : `${this.settings.snippetStorage}:snippets/${snippetName(spec.name)}`;
+      const written = await this.agent.call("cloudinit-write", { name: spec.name, content: spec.cloudInit.userData });
+      undo.push(["cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: spec.name })]);
+      const volume = String(written.volume);
 
       say(`cloning template ${this.settings.templateVmid} to VMID ${vmid}`);
-      await this.agent.call("qm-clone", { source: this.settings.templateVmid, vmid, name: spec.name });
+      await this.agent.call("qm-clone", { vmid: this.settings.templateVmid, newid: vmid, name: spec.name });
       undo.push(["qm-destroy", () => this.agent.call("qm-destroy", { vmid })]);
 
       await this.agent.call("qm-set", {
@@ -71,15 +69,12 @@ export class ProxmoxBackend implements Backend {
 
   private async waitForGuestAgent(vmid: number, say: Say): Promise<void> {
     const deadline = Date.now() + this.settings.guestAgentTimeoutMs;
-    let last: unknown;
+    let last: unknown = "no answer";
     for (;;) {
-      try {
-        await this.agent.call("qm-guest-ping", { vmid });
-        return;
-      } catch (e) {
-        last = e;
-      }
-      if (Date.now() >= deadline) throw new BlockhostError("E_TIMEOUT", `guest agent of VMID ${vmid} did not answer within ${this.settings.guestAgentTimeoutMs / 1000} s (${oneLine(last)})`);
+      const r = await this.agent.call("qm-guest-ping", { vmid });
+      if (r.responding === true) return;
+      last = r.reason;
+      if (Date.now() >= deadline) throw new BlockhostError("E_TIMEOUT", `guest agent of VMID ${vmid} did not answer within ${this.settings.guestAgentTimeoutMs / 1000} s (${String(last)})`);
       say(`waiting for the guest agent of VMID ${vmid}`);
       await sleep(3000);
     }
@@ -113,11 +108,11 @@ export class ProxmoxBackend implements Backend {
     await this.agent.call("qm-destroy", { vmid: vm.vmid }).catch((e) => {
       if (!isMissing(e)) throw e;
     });
-    await this.tolerant(say, "cloudinit-delete", { name: snippetName(vm.name) });
+    await this.tolerant(say, "cloudinit-delete", { name: vm.name });
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {
-    const r = await this.agent.call("qm-guest-exec", { vmid: vm.vmid, argv });
+    const r = await this.agent.call("qm-guest-exec", { vmid: vm.vmid, command: argv });
     return { exitcode: Number(r.exitcode ?? 1), stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
   }
 

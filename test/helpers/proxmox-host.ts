@@ -1,0 +1,64 @@
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startAgent, type RunningAgent } from "./agent.ts";
+import { createQmSimulator, type QmSimulator } from "./qm-simulator.ts";
+
+export const TEMPLATE_VMID = 9001;
+
+/**
+ * A stand-in Proxmox host for provisioning tests: the real agent, the `qm` SIMULATOR (with a
+ * template 9001), and real iproute2 `ip`/`bridge` acting inside a network namespace this helper
+ * creates, holding bridge vmbr0. Like Proxmox, a `qm start N` plugs tapNi0 into vmbr0.
+ */
+export interface ProxmoxHost {
+  readonly sim: QmSimulator;
+  readonly agent: RunningAgent;
+  readonly netns: string;
+  /** Run `ip -n <netns> ARGS` and return stdout. */
+  ip(...args: string[]): string;
+  stop(): Promise<void>;
+}
+
+const sh = (argv: string[]) => {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr.toString().trim()}`);
+  return r.stdout.toString();
+};
+
+/** Whether this machine can create network namespaces (root with iproute2). */
+export function canCreateNetns(): boolean {
+  return process.getuid?.() === 0 && Bun.spawnSync(["/usr/sbin/ip", "netns", "list"]).exitCode === 0;
+}
+
+export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
+  const netns = `bhpx${process.pid}${Math.floor(Math.random() * 1e6)}`;
+  sh(["/usr/sbin/ip", "netns", "add", netns]);
+  sh(["/usr/sbin/ip", "-n", netns, "link", "add", "vmbr0", "type", "bridge"]);
+  sh(["/usr/sbin/ip", "-n", netns, "link", "set", "vmbr0", "up"]);
+  const sim = createQmSimulator();
+  sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: { scsi0: "local-lvm:base-9001-disk-0,size=4G" } });
+  const wrap = (name: string, body: string) => {
+    const file = join(sim.stateDir, `${name}-wrapper`);
+    writeFileSync(file, `#!/bin/sh\n${body}\n`);
+    chmodSync(file, 0o755);
+    return file;
+  };
+  const ip = wrap("ip", `exec /usr/sbin/ip -n ${netns} "$@"`);
+  const bridge = wrap("bridge", `exec /usr/sbin/bridge -n ${netns} "$@"`);
+  const qm = wrap("qm", [
+    `'${sim.qmPath}' "$@" || exit $?`,
+    `if [ "$1" = start ]; then /usr/sbin/ip -n ${netns} tuntap add dev "tap$2i0" mode tap 2>/dev/null; /usr/sbin/ip -n ${netns} link set "tap$2i0" master vmbr0; fi`,
+    `if [ "$1" = destroy ]; then /usr/sbin/ip -n ${netns} link del "tap$2i0" 2>/dev/null; fi`,
+    "exit 0",
+  ].join("\n"));
+  const agent = await startAgent({ root, binaries: { qm, ip, bridge } });
+  return {
+    sim, agent, netns,
+    ip: (...args) => sh(["/usr/sbin/ip", "-n", netns, ...args]),
+    async stop() {
+      await agent.stop();
+      sim.cleanup();
+      Bun.spawnSync(["/usr/sbin/ip", "netns", "del", netns]);
+    },
+  };
+}
