@@ -1,5 +1,6 @@
 import { stringify as toToml } from "smol-toml";
 import { stringify as toYaml } from "yaml";
+import { VM_AUTH_FILES } from "../vmauth/files/index.ts";
 import type { Allocation } from "./allocate.ts";
 
 /** Everything a VM's first boot needs to know. `secretKey` is per VM (32 random bytes, hex). */
@@ -29,26 +30,6 @@ export function gecosFor(wallet: string, nftTokenId: number | null): string {
   return nftTokenId === null ? `wallet=${wallet}` : `wallet=${wallet},nft=${nftTokenId}`;
 }
 
-/** sshd: only keyboard-interactive through PAM (the wallet-signature challenge). */
-const SSHD_DROP_IN = [
-  "PubkeyAuthentication no",
-  "PasswordAuthentication no",
-  "KbdInteractiveAuthentication yes",
-  "UsePAM yes",
-  "AuthenticationMethods keyboard-interactive",
-  "PermitRootLogin no",
-  "",
-].join("\n");
-
-/** PAM for sshd: the challenge and the verification run the in-VM blockhost binary through stock pam_exec. */
-const PAM_SSHD = [
-  "auth required pam_exec.so stdout quiet /usr/bin/blockhost pam challenge",
-  "auth [success=done default=die] pam_exec.so expose_authtok quiet /usr/bin/blockhost pam verify",
-  "@include common-account",
-  "@include common-session",
-  "",
-].join("\n");
-
 /** Render the user-data, network-config and Proxmox ipconfig for one VM. */
 export function renderCloudInit(input: CloudInitInput): CloudInit {
   const a = input.allocation;
@@ -72,10 +53,15 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
     packages: ["qemu-guest-agent"],
     write_files: [
       { path: "/etc/pam_web3/config.toml", permissions: "0600", owner: "root:root", content: loginConfig },
-      { path: "/etc/ssh/sshd_config.d/web3-only.conf", permissions: "0644", content: SSHD_DROP_IN },
-      { path: "/etc/pam.d/sshd", permissions: "0644", content: PAM_SSHD },
+      // PAM stack, sshd drop-in (keyboard-interactive only), signing-page unit, tmpfiles: from vmauth.
+      ...VM_AUTH_FILES.map((f) => ({ path: f.path, permissions: `0${f.mode.toString(8)}`, content: f.content })),
     ],
-    runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"], ["systemctl", "restart", "ssh"]],
+    runcmd: [
+      ["systemd-tmpfiles", "--create", "/usr/lib/tmpfiles.d/blockhost-pam.conf"],
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "qemu-guest-agent", "blockhost-signing-page"],
+      ["systemctl", "restart", "ssh"],
+    ],
   }, { lineWidth: 0 });
   const ethernet: Record<string, unknown> = {
     match: { name: "e*" },
