@@ -46,3 +46,33 @@ export function parseChallenge(text: string): { code: string; machine: string; u
 }
 
 export const loginMessage = (machine: string, code: string) => `Authenticate to ${machine} with code: ${code}`;
+
+export interface SigningPage { port: number; stop: () => Promise<void>; stderr: () => string }
+
+/** Start `blockhost signing-page` on 127.0.0.1 (a free port) and wait until it listens. */
+export async function startSigningPage(bin: string, root: string): Promise<SigningPage> {
+  const proc = Bun.spawn([bin, "signing-page", "--listen", "127.0.0.1", "--port", "0"], {
+    cwd: "/", env: { PATH: "/usr/bin:/bin", BLOCKHOST_ROOT: root }, stdin: "ignore", stdout: "ignore", stderr: "pipe",
+  });
+  let log = "";
+  const reader = proc.stderr.getReader();
+  const decoder = new TextDecoder();
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`signing page did not start: ${log}`)), 20_000);
+    (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) { clearTimeout(timer); reject(new Error(`signing page exited: ${log}`)); return; }
+        log += decoder.decode(value);
+        const m = /"event":"signing-page\.listening".*"port":(\d+)/.exec(log);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); return; }
+      }
+    })().catch(reject);
+  });
+  (async () => { for (;;) { const { value, done } = await reader.read(); if (done) return; log += decoder.decode(value); } })().catch(() => {});
+  return {
+    port,
+    stderr: () => log,
+    stop: async () => { proc.kill("SIGTERM"); await proc.exited; },
+  };
+}

@@ -15,14 +15,14 @@ export default defineCommand({
   meta: { name: "signing-page", description: "Serve the wallet login signing page and its callback API inside a VM (port 63108)" },
   args: {
     listen: { type: "string", description: "address to bind (default :: , all addresses)" },
-    port: { type: "string", description: "port (default: [auth] signing_port in config.toml, 63108)" },
+    port: { type: "string", description: "port (default: [auth] signing_port in config.toml, 63108; 0 = any free port)" },
   },
   async run({ args }) {
     const config = loadPamConfig();
     let port = config.auth.signing_port;
     if (args.port !== undefined) {
       if (!/^\d{1,5}$/.test(args.port)) throw new BlockhostError("E_USAGE", "--port: expected a port number");
-      port = portSchema.parse(Number(args.port), "--port");
+      port = args.port === "0" ? 0 : portSchema.parse(Number(args.port), "--port");
     }
     const hostnameToBind = args.listen ?? "::";
     const host = signingHost();
