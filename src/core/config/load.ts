@@ -34,7 +34,11 @@ export function parseConfigText<T>(file: string, text: string, schema: Schema<T>
     if (doc.errors.length > 0) {
       throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`);
     }
-    data = doc.toJS({ maxAliasCount: 0 });
+    try {
+      data = doc.toJS({ maxAliasCount: 0 });
+    } catch {
+      throw new BlockhostError("E_CONFIG_INVALID", `${file}: YAML aliases (&/*) are not allowed`);
+    }
   }
   try {
     return schema.parse(data ?? {}, "");

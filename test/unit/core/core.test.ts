@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { BlockhostError, EXIT, exitCodeFor, oneLine } from "../../../src/core/errors.ts";
+import { paths } from "../../../src/core/paths.ts";
+import { array, int, literal, object, optional, record, SchemaError, str } from "../../../src/core/schema.ts";
+import { migrate, openDatabase, schemaVersion } from "../../../src/core/state/db.ts";
+import { MIGRATIONS } from "../../../src/core/state/migrations.ts";
+import { tempDir } from "../../helpers/binary.ts";
+
+describe("exit codes are mapped in one place", () => {
+  test.each([
+    ["E_USAGE", EXIT.usage],
+    ["E_INVALID_INPUT", EXIT.usage],
+    ["E_CONFIG_INVALID", EXIT.config],
+    ["E_CONFIG_MISSING", EXIT.config],
+    ["E_AGENT_DENIED", EXIT.failure],
+    ["E_NOT_FOUND", EXIT.failure],
+  ] as const)("%s → %d", (code, exit) => {
+    expect(exitCodeFor(new BlockhostError(code, "x"))).toBe(exit);
+  });
+  test("unknown errors are failures and print as one line", () => {
+    expect(exitCodeFor(new Error("boom"))).toBe(1);
+    expect(oneLine(new Error("first\n  second"))).toBe("first second");
+  });
+});
+
+describe("paths hang off BLOCKHOST_ROOT", () => {
+  const saved = process.env.BLOCKHOST_ROOT;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.BLOCKHOST_ROOT;
+    else process.env.BLOCKHOST_ROOT = saved;
+  });
+  test("default root is /", () => {
+    delete process.env.BLOCKHOST_ROOT;
+    expect(paths.agentSocket).toBe("/run/blockhost/root-agent.sock");
+    expect(paths.database).toBe("/var/lib/blockhost/blockhost.db");
+    expect(paths.config("db.yaml")).toBe("/etc/blockhost/db.yaml");
+  });
+  test("every path moves with the root", () => {
+    process.env.BLOCKHOST_ROOT = "/tmp/bh";
+    for (const key of ["configDir", "stateDir", "runDir", "agentSocket", "database", "setupComplete", "dbConfig"] as const) {
+      expect(paths[key]).toStartWith("/tmp/bh/");
+    }
+  });
+});
+
+describe("schema allowlists", () => {
+  const s = object({ vmid: int(100, 999999), proto: optional(literal("tcp", "udp")), tags: optional(array(str(/^[a-z]+$/, "a tag"), 0, 3)), opts: optional(record(str(/^[a-z]+$/, "a key"), int(0, 9))) });
+  test("valid input passes and absent optionals stay absent", () => {
+    expect(s.parse({ vmid: 100 })).toEqual({ vmid: 100 });
+    expect(s.parse({ vmid: 999999, proto: "udp", tags: ["a"], opts: { x: 1 } })).toEqual({ vmid: 999999, proto: "udp", tags: ["a"], opts: { x: 1 } });
+  });
+  test.each([
+    [{ vmid: 99 }, "vmid: expected an integer from 100 to 999999"],
+    [{ vmid: 100.5 }, "vmid: expected an integer"],
+    [{ vmid: "100" }, "vmid: expected an integer"],
+    [{ vmid: 100, extra: 1 }, "extra: unknown key"],
+    [{ vmid: 100, proto: "icmp" }, 'proto: expected one of "tcp", "udp"'],
+    [{ vmid: 100, tags: ["ok", "NO"] }, "tags[1]: expected a tag"],
+    [{ vmid: 100, tags: ["a", "b", "c", "d"] }, "tags: expected a list of 0..3"],
+    [{ vmid: 100, opts: { "../x": 1 } }, "opts.../x: expected a key"],
+    [[], "value: expected an object"],
+    [null, "value: expected an object"],
+  ])("%j is refused", (input, message) => {
+    expect(() => s.parse(input)).toThrow(SchemaError);
+    expect(() => s.parse(input)).toThrow(message);
+  });
+  test("strings refuse NUL and over-length input even when the pattern would match", () => {
+    const any = str(/^[\s\S]*$/, "text", 5);
+    expect(() => any.parse("a\0b")).toThrow(SchemaError);
+    expect(() => any.parse("123456")).toThrow(SchemaError);
+  });
+  test("unanchored patterns are a programming error", () => {
+    expect(() => str(/[a-z]+/, "x")).toThrow("unanchored");
+  });
+});
+
+describe("SQLite store", () => {
+  test("opens in WAL mode and applies every migration once", () => {
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, "var/lib/blockhost/blockhost.db");
+      const db = openDatabase(file);
+      expect((db.query("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode).toBe("wal");
+      expect(schemaVersion(db)).toBe(MIGRATIONS.at(-1)!.version);
+      db.close();
+      const again = openDatabase(file);
+      expect(schemaVersion(again)).toBe(MIGRATIONS.at(-1)!.version);
+      again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+  test("a failing migration rolls back entirely and keeps the old version", () => {
+    const tmp = tempDir();
+    try {
+      const db = openDatabase(join(tmp.dir, "x.db"), [{ version: 1, name: "a", sql: "CREATE TABLE a (x INTEGER) STRICT;" }]);
+      expect(() => migrate(db, [
+        { version: 1, name: "a", sql: "" },
+        { version: 2, name: "b", sql: "CREATE TABLE b (x INTEGER); INSERT INTO nope VALUES (1);" },
+      ])).toThrow();
+      expect(schemaVersion(db)).toBe(1);
+      expect(db.query("SELECT name FROM sqlite_master WHERE name = 'b'").get()).toBeNull();
+      db.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+  test("a database newer than the binary is refused", () => {
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, "x.db");
+      openDatabase(file, [{ version: 1, name: "a", sql: "SELECT 1;" }, { version: 2, name: "b", sql: "SELECT 1;" }]).close();
+      expect(() => openDatabase(file, [{ version: 1, name: "a", sql: "SELECT 1;" }])).toThrow("newer than this binary");
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
