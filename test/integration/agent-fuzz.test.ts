@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { encodeFrame } from "../../src/agent/protocol.ts";
 import { DEFAULT_BINARIES } from "../../src/agent/binaries.ts";
 import { startAgent, type RunningAgent } from "../helpers/agent.ts";
 import { RawPeer } from "../helpers/raw-socket.ts";
@@ -45,14 +44,13 @@ function mutate(rand: () => number): Uint8Array {
   } else if (kind < 0.8) {
     text = "[".repeat(2000 + Math.floor(rand() * 3000)) + "]".repeat(10);
   }
-  const frame = encodeFrame(JSON.parse(JSON.stringify({ t: 0 }))).slice(0, 0);
-  const body = new TextEncoder().encode(text);
-  const out = new Uint8Array(4 + body.length + frame.length);
-  new DataView(out.buffer).setUint32(0, body.length, false);
-  out.set(body, 4);
+  const out = new Uint8Array(4 + new TextEncoder().encode(text).length);
+  out.set(new TextEncoder().encode(text), 4);
+  new DataView(out.buffer).setUint32(0, out.length - 4, false);
   const flip = rand();
-  if (flip < 0.1) out[Math.floor(rand() * 4)] ^= 1 << Math.floor(rand() * 8); // corrupt the length
-  else if (flip < 0.2) out[4 + Math.floor(rand() * Math.max(1, body.length))] ^= 1 << Math.floor(rand() * 8);
+  const flipBit = (at: number) => { out[at] = out[at]! ^ (1 << Math.floor(rand() * 8)); };
+  if (flip < 0.1) flipBit(Math.floor(rand() * 4)); // corrupt the length
+  else if (flip < 0.2 && out.length > 4) flipBit(4 + Math.floor(rand() * (out.length - 4)));
   else if (flip < 0.25) return out.slice(0, Math.floor(rand() * out.length)); // truncate
   return out;
 }
