@@ -10,6 +10,11 @@ import { parsePrivateKey } from "../crypto/keys.ts";
  * that others can read or any non-owner can write is refused. Errors name the file, never its content.
  */
 export function loadKeyFile(file: string, what = "key file"): PrivateKeyAccount {
+  return privateKeyToAccount(bytesToHex(readKeyFile(file, what)));
+}
+
+/** The raw 32-byte key from a key file, with the same ownership/mode checks as loadKeyFile. */
+export function readKeyFile(file: string, what = "key file"): Uint8Array {
   let st;
   try {
     st = lstatSync(file);
@@ -33,5 +38,5 @@ export function loadKeyFile(file: string, what = "key file"): PrivateKeyAccount 
   } catch {
     throw new BlockhostError("E_CONFIG_INVALID", `${what} ${file}: expected a 64-digit hex private key`);
   }
-  return privateKeyToAccount(bytesToHex(key));
+  return key;
 }
