@@ -17,6 +17,7 @@ const main = defineCommand({
     contracts: () => import("./chain/contracts-command.ts").then((m) => m.default),
     mint: () => import("./chain/mint-command.ts").then((m) => m.default),
     is: () => import("./chain/is-command.ts").then((m) => m.default),
+    wallet: () => import("./wallet/command.ts").then((m) => m.default),
   },
 });
 

@@ -18,8 +18,8 @@ export function rpcUrlsOf(web3: Web3Config): string[] {
   return [...new Set([web3.blockchain.rpc_url, ...(web3.blockchain.rpc_urls ?? [])])];
 }
 
-function transportFor(url: string, timeout: number): Transport {
-  const opts = { timeout, retryCount: RPC_RETRIES, retryDelay: 250 };
+function transportFor(url: string, timeout: number, retryCount: number): Transport {
+  const opts = { timeout, retryCount, retryDelay: 250 };
   return /^wss?:/.test(url) ? webSocket(url, opts) : http(url, opts);
 }
 
@@ -36,7 +36,10 @@ export function connectChain(web3: Web3Config, opts: { timeoutMs?: number } = {}
     rpcUrls: { default: { http: rpcUrls.filter((u) => u.startsWith("http")) } },
   });
   const timeout = opts.timeoutMs ?? RPC_TIMEOUT_MS;
-  const transport = rpcUrls.length === 1 ? transportFor(rpcUrls[0]!, timeout) : fallback(rpcUrls.map((u) => transportFor(u, timeout)), { retryCount: 1 });
+  // With several URLs a failing one is not retried on its own: the fallback moves on at once and retries the whole list.
+  const transport = rpcUrls.length === 1
+    ? transportFor(rpcUrls[0]!, timeout, RPC_RETRIES)
+    : fallback(rpcUrls.map((u) => transportFor(u, timeout, 0)), { retryCount: RPC_RETRIES, retryDelay: 250 });
   const publicClient = createPublicClient({ chain, transport, batch: { multicall: false } }) as PublicClient;
   return { chain, rpcUrls, transport, publicClient };
 }

@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseEventLogs, type Hex } from "viem";
 import { accessCredentialNftAbi as abi, accessCredentialNftBytecode } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { tokenIdFromReceipt } from "../../../src/chain/mint.ts";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
 import { deploy, devnet, expectRevert, read, send, type Devnet } from "../../helpers/contracts.ts";
+
+// Chain round trips through anvil and the compiled binary: generous, never a timing assertion.
+setDefaultTimeout(60_000);
 
 const OWNER = 0, ALICE = 1, BOB = 2;
 

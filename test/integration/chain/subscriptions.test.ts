@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { maxUint256, parseEventLogs, parseUnits, zeroAddress, type Hex } from "viem";
 import { blockhostSubscriptionsAbi as abi, blockhostSubscriptionsBytecode } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { mockUniswapV2PairAbi } from "../../../src/chain/contracts/generated/test/MockUniswapV2Pair.ts";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
 import { approve, balanceOf, deploy, deployPair, deployToken, devnet, expectRevert, minedAt, read, send, type Devnet } from "../../helpers/contracts.ts";
+
+// Chain round trips through anvil and the compiled binary: generous, never a timing assertion.
+setDefaultTimeout(60_000);
 
 const DAY = 86_400n;
 const OWNER = 0, USER1 = 1, USER2 = 2, PAYEE = 3;

@@ -1,0 +1,64 @@
+import { defineCommand } from "citty";
+import { getAddress, parseEventLogs, type Hex } from "viem";
+import { BlockhostError } from "../core/errors.ts";
+import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { contractAddress } from "../chain/context.ts";
+import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
+import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
+import { onChain } from "../chain/errors.ts";
+import { writeAndWait } from "../chain/tx.ts";
+import { WalletEnv } from "./env.ts";
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const PLAN_NAME_RE = /^[\x20-\x7e]{1,64}$/;
+const HEX_PAYLOAD_RE = /^0x(?:[0-9a-fA-F]{2}){0,65536}$/;
+
+export const configStable = defineCommand({
+  meta: { name: "stable", description: "Show the primary stablecoin, or set it (signed by the server wallet)" },
+  args: { address: { type: "positional", required: false, description: "0x ERC20 address to set as payment method 1" } },
+  async run({ args }) {
+    const env = WalletEnv.load();
+    if (args.address === undefined) {
+      const current = await onChain("getPrimaryStablecoin", () => env.access.publicClient.readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getPrimaryStablecoin" }));
+      if (/^0x0{40}$/.test(current)) throw new BlockhostError("E_NOT_FOUND", "no primary stablecoin is set");
+      say(current);
+      return;
+    }
+    if (!EVM_ADDRESS_RE.test(args.address)) throw new BlockhostError("E_USAGE", `expected a 0x token address, got "${args.address.slice(0, 50)}"`);
+    const { hash } = await writeAndWait(env.access, env.server(), { address: env.subscriptions, abi: subsAbi, functionName: "setPrimaryStablecoin", args: [getAddress(args.address)] }, "setPrimaryStablecoin");
+    say(hash);
+  },
+});
+
+export const planCreate = defineCommand({
+  meta: { name: "create", description: "Create a plan priced in USD cents per day (signed by the server wallet); prints the plan id" },
+  args: {
+    name: { type: "positional", required: true, description: "plan name (printable ASCII, ≤64 chars)" },
+    price: { type: "positional", required: true, description: "price in USD cents per day, e.g. 100 = $1.00/day" },
+  },
+  async run({ args }) {
+    if (!PLAN_NAME_RE.test(args.name)) throw new BlockhostError("E_USAGE", "plan name: expected 1..64 printable ASCII characters");
+    if (!/^[1-9]\d{0,17}$/.test(args.price)) throw new BlockhostError("E_USAGE", `price: expected a positive whole number of cents, got "${args.price.slice(0, 30)}"`);
+    const env = WalletEnv.load();
+    const { receipt } = await writeAndWait(env.access, env.server(), { address: env.subscriptions, abi: subsAbi, functionName: "createPlan", args: [args.name, BigInt(args.price)] }, "createPlan");
+    const [created] = parseEventLogs({ abi: subsAbi, logs: receipt.logs, eventName: "PlanCreated", strict: true });
+    if (!created) throw new BlockhostError("E_CHAIN", `createPlan ${receipt.transactionHash} emitted no PlanCreated event`);
+    say(created.args.planId.toString());
+  },
+});
+
+export const setEncrypt = defineCommand({
+  meta: { name: "encrypt", description: "Replace an NFT's encrypted payload (updateUserEncrypted, signed by the server wallet); prints the transaction hash" },
+  args: {
+    token: { type: "positional", required: true, description: "NFT token id" },
+    data: { type: "positional", required: true, description: "0x hex payload (e.g. from: blockhost crypto encrypt-symmetric)" },
+  },
+  async run({ args }) {
+    if (!/^\d{1,78}$/.test(args.token)) throw new BlockhostError("E_USAGE", `expected a token id, got "${args.token.slice(0, 30)}"`);
+    if (!HEX_PAYLOAD_RE.test(args.data)) throw new BlockhostError("E_USAGE", "payload: expected 0x followed by an even number of hex digits (at most 64 KiB)");
+    const env = WalletEnv.load();
+    const nft = contractAddress(env.web3, "nft");
+    const { hash } = await writeAndWait(env.access, env.server(), { address: nft, abi: accessCredentialNftAbi, functionName: "updateUserEncrypted", args: [BigInt(args.token), args.data as Hex] }, "updateUserEncrypted");
+    say(hash);
+  },
+});
