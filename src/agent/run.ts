@@ -10,6 +10,8 @@ export const FIXED_ENV: Readonly<Record<string, string>> = Object.freeze({
 
 /** Output kept per stream; the rest is read and discarded so the child never blocks on a full pipe. */
 export const OUTPUT_CAP = 1024 * 1024;
+/** How long to keep reading output after the command exited (a daemonised child may hold the pipe). */
+const STREAM_GRACE_MS = 2_000;
 
 export interface RunnerOptions {
   /** Kill the command after this long even if `signal` has not fired (default: only the signal). */
@@ -35,7 +37,8 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
     const stdin = runOptions.stdin === undefined ? "ignore" : typeof runOptions.stdin === "string" ? new TextEncoder().encode(runOptions.stdin) : runOptions.stdin;
     let proc: ReturnType<typeof Bun.spawn>;
     try {
-      proc = Bun.spawn({ cmd: [path, ...argv], env: { ...FIXED_ENV }, cwd: "/", stdin, stdout: "pipe", stderr: "pipe" });
+      // detached = setsid: the command leads its own process group, so a kill reaches its children too.
+      proc = Bun.spawn({ cmd: [path, ...argv], env: { ...FIXED_ENV }, cwd: "/", stdin, stdout: "pipe", stderr: "pipe", detached: true });
     } catch (e) {
       throw new BlockhostError("E_COMMAND_FAILED", `${binary}: cannot start ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
@@ -43,7 +46,11 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
     let abortReason: unknown;
     const kill = (reason: unknown) => {
       abortReason ??= reason;
-      proc.kill("SIGKILL");
+      try {
+        process.kill(-proc.pid, "SIGKILL");
+      } catch {
+        proc.kill("SIGKILL");
+      }
     };
     const onAbort = () => kill(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -51,11 +58,16 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
       ? setTimeout(() => kill(new BlockhostError("E_TIMEOUT", `${binary} did not finish within ${Math.round(options.timeoutMs! / 1000)} s`)), options.timeoutMs)
       : undefined;
     try {
-      const [stdout, stderr, code] = await Promise.all([
-        readCapped(proc.stdout as ReadableStream<Uint8Array>, cap, "head"),
-        readCapped(proc.stderr as ReadableStream<Uint8Array>, cap, "tail"),
-        proc.exited,
-      ]);
+      const out = capture(proc.stdout as ReadableStream<Uint8Array>, cap, "head");
+      const err = capture(proc.stderr as ReadableStream<Uint8Array>, cap, "tail");
+      const code = await proc.exited;
+      // A background grandchild may hold the pipes open; do not wait for it forever.
+      const drained = await Promise.race([Promise.all([out.text, err.text]).then(() => true), Bun.sleep(STREAM_GRACE_MS).then(() => false)]);
+      if (!drained) {
+        out.cancel();
+        err.cancel();
+      }
+      const [stdout, stderr] = await Promise.all([out.text, err.text]);
       if (abortReason !== undefined) throw abortError(binary, abortReason);
       const ok = runOptions.okCodes ?? [0];
       if (proc.signalCode || !ok.includes(code)) {
@@ -77,11 +89,18 @@ function abortError(binary: string, reason: unknown): BlockhostError {
   return new BlockhostError("E_TIMEOUT", `${binary} was stopped: the action was aborted`);
 }
 
-/** Read a whole stream, keeping at most `cap` bytes (the first or the last ones). */
-async function readCapped(stream: ReadableStream<Uint8Array>, cap: number, keep: "head" | "tail"): Promise<string> {
+/** Read a stream to its end (or until cancelled), keeping at most `cap` bytes (the first or the last ones). */
+function capture(stream: ReadableStream<Uint8Array>, cap: number, keep: "head" | "tail"): { text: Promise<string>; cancel(): void } {
+  const reader = stream.getReader();
+  return { text: readCapped(reader, cap, keep), cancel: () => void reader.cancel().catch(() => undefined) };
+}
+
+async function readCapped(reader: ReadableStreamDefaultReader<Uint8Array>, cap: number, keep: "head" | "tail"): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of stream) {
+  for (;;) {
+    const { done, value: chunk } = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+    if (done) break;
     if (keep === "head") {
       if (size >= cap) continue;
       const part = chunk.subarray(0, cap - size);
