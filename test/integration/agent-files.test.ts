@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
+import { blockhostGid } from "../../src/agent/safe-fs.ts";
+import { actionRunner } from "../helpers/action-context.ts";
+import { tempDir } from "../helpers/binary.ts";
+
+/** Actions that write files as root: keys, the addressbook, config files, cloud-init snippets. */
+const { dir: root, cleanup } = tempDir("blockhost-files-");
+const previousRoot = process.env.BLOCKHOST_ROOT;
+const cfg = (name: string) => join(root, "etc/blockhost", name);
+const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+const asRoot = process.getuid?.() === 0;
+let act: ReturnType<typeof actionRunner>;
+
+beforeAll(() => {
+  process.env.BLOCKHOST_ROOT = root;
+  act = actionRunner({ "virt-customize": "/bin/echo" });
+});
+afterAll(() => {
+  cleanup();
+  if (previousRoot === undefined) delete process.env.BLOCKHOST_ROOT;
+  else process.env.BLOCKHOST_ROOT = previousRoot;
+});
+
+describe("generate-wallet", () => {
+  test("writes a 0640 key whose address is returned and added to the addressbook; the key is never returned", async () => {
+    const r = await act("generate-wallet", { name: "hot" });
+    expect(Object.keys(r).sort()).toEqual(["address", "keyfile"]);
+    expect(r.keyfile).toBe(cfg("hot.key"));
+    const hex = readFileSync(cfg("hot.key"), "utf8");
+    expect(hex).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(r)).not.toContain(hex);
+    expect(r.address).toBe(privateKeyToAccount(`0x${hex}`).address);
+    expect(mode(cfg("hot.key"))).toBe("640");
+    if (asRoot) expect(statSync(cfg("hot.key"))).toMatchObject({ uid: 0, gid: blockhostGid() ?? 0 });
+    expect(JSON.parse(readFileSync(cfg("addressbook.json"), "utf8"))).toEqual({ hot: { address: r.address, keyfile: cfg("hot.key") } });
+    expect(mode(cfg("addressbook.json"))).toBe("640");
+    expect(readdirSync(join(root, "etc/blockhost")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  test("refuses to overwrite an existing key file", async () => {
+    const before = readFileSync(cfg("hot.key"), "utf8");
+    await expect(act("generate-wallet", { name: "hot" })).rejects.toMatchObject({ code: "E_CONFLICT" });
+    expect(readFileSync(cfg("hot.key"), "utf8")).toBe(before);
+  });
+
+  test("concurrent wallets all land in the addressbook", async () => {
+    const results = await Promise.all(["w1", "w2", "w3", "w4"].map((name) => act("generate-wallet", { name })));
+    const book = JSON.parse(readFileSync(cfg("addressbook.json"), "utf8"));
+    expect(Object.keys(book).sort()).toEqual(["hot", "w1", "w2", "w3", "w4"]);
+    expect(results.map((r) => r.address)).toEqual(["w1", "w2", "w3", "w4"].map((n) => book[n].address));
+  });
+});
+
+describe("addressbook-save", () => {
+  test("replaces the addressbook atomically, 0640", async () => {
+    const entries = { admin: { address: "0x" + "1".repeat(40) }, hot: { address: "0x" + "2".repeat(40), keyfile: cfg("hot.key") } };
+    expect(await act("addressbook-save", { entries })).toEqual({ entries: 2 });
+    expect(JSON.parse(readFileSync(cfg("addressbook.json"), "utf8"))).toEqual(entries);
+    expect(mode(cfg("addressbook.json"))).toBe("640");
+  });
+});
+
+describe("config-write", () => {
+  test("writes each file with its fixed mode", async () => {
+    await act("config-write", { file: "server.key", content: "ab".repeat(32) });
+    await act("config-write", { file: "server.pubkey", content: "0x04" + "cd".repeat(64) });
+    await act("config-write", { file: "https.json", content: '{"hostname":"h"}' });
+    expect(mode(cfg("server.key"))).toBe("640");
+    expect(mode(cfg("server.pubkey"))).toBe("644");
+    expect(mode(cfg("https.json"))).toBe("644");
+    expect(readFileSync(cfg("https.json"), "utf8")).toBe('{"hostname":"h"}');
+  });
+
+  test("a symlink planted at the target is replaced, not followed", async () => {
+    const victim = join(root, "victim");
+    writeFileSync(victim, "untouched");
+    rmSync(cfg("https.json"));
+    symlinkSync(victim, cfg("https.json"));
+    await act("config-write", { file: "https.json", content: "{}" });
+    expect(readFileSync(victim, "utf8")).toBe("untouched");
+    expect(lstatSync(cfg("https.json")).isSymbolicLink()).toBe(false);
+  });
+
+  test("is refused once setup is complete", async () => {
+    mkdirSync(join(root, "var/lib/blockhost"), { recursive: true });
+    writeFileSync(join(root, "var/lib/blockhost/.setup-complete"), "");
+    await expect(act("config-write", { file: "https.json", content: "{}" })).rejects.toMatchObject({ code: "E_SETUP_COMPLETE" });
+    rmSync(join(root, "var/lib/blockhost/.setup-complete"));
+  });
+});
+
+describe("cloud-init snippets", () => {
+  test("cloudinit-write stores user-data and returns the cicustom volume; cloudinit-delete removes it", async () => {
+    const r = await act("cloudinit-write", { name: "web-1", content: "#cloud-config\nhostname: web-1\n" });
+    const file = join(root, "var/lib/vz/snippets/blockhost-web-1.yaml");
+    expect(r).toEqual({ path: file, volume: "local:snippets/blockhost-web-1.yaml" });
+    expect(readFileSync(file, "utf8")).toBe("#cloud-config\nhostname: web-1\n");
+    expect(mode(file)).toBe("640");
+    expect(await act("cloudinit-delete", { name: "web-1" })).toEqual({ removed: true });
+    expect(existsSync(file)).toBe(false);
+    expect(await act("cloudinit-delete", { name: "web-1" })).toEqual({ removed: false });
+  });
+
+  test("a snippets directory that is a symlink is refused", async () => {
+    rmSync(join(root, "var/lib/vz"), { recursive: true });
+    mkdirSync(join(root, "elsewhere"));
+    symlinkSync(join(root, "elsewhere"), join(root, "var/lib/vz"));
+    await expect(act("cloudinit-write", { name: "web-2", content: "#cloud-config\n" })).rejects.toMatchObject({ code: "E_IO" });
+    expect(readdirSync(join(root, "elsewhere"))).toEqual([]);
+    expect(readlinkSync(join(root, "var/lib/vz"))).toBe(join(root, "elsewhere"));
+  });
+});
+
+describe("virt-customize", () => {
+  test("runs virt-customize -a IMAGE with the ops as argv", async () => {
+    mkdirSync(join(root, "var/lib/blockhost/images"), { recursive: true });
+    const image = join(root, "var/lib/blockhost/images/base.qcow2");
+    writeFileSync(image, "");
+    const r = await act("virt-customize", { image_path: image, commands: [["--install", "qemu-guest-agent"], ["--run-command", "systemctl enable ssh"]] });
+    expect(r).toEqual({ output: `-a ${image} --install qemu-guest-agent --run-command systemctl enable ssh` });
+  });
+});
