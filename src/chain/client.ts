@@ -40,7 +40,8 @@ export function connectChain(web3: Web3Config, opts: { timeoutMs?: number } = {}
   const transport = rpcUrls.length === 1
     ? transportFor(rpcUrls[0]!, timeout, RPC_RETRIES)
     : fallback(rpcUrls.map((u) => transportFor(u, timeout, 0)), { retryCount: RPC_RETRIES, retryDelay: 250 });
-  const publicClient = createPublicClient({ chain, transport, batch: { multicall: false } }) as PublicClient;
+  // Receipts are polled every second: CLIs return soon after a block, and it is a handful of calls per transaction.
+  const publicClient = createPublicClient({ chain, transport, batch: { multicall: false }, pollingInterval: 1_000 }) as PublicClient;
   return { chain, rpcUrls, transport, publicClient };
 }
 
