@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
-import { SchemaError, literal, object, optional, refine, str, withDefault, type Schema } from "../../core/schema.ts";
+import { SchemaError, literal, object, optional, refine, str, type Schema } from "../../core/schema.ts";
 import { COMMENT_RE, port } from "../../core/validators.ts";
 import type { BinaryName } from "../binaries.ts";
 import { defineAction, type ActionContext } from "./types.ts";
@@ -20,15 +20,15 @@ const source: Schema<string> = {
 
 const ruleParams = object({
   port,
-  proto: withDefault(literal("tcp", "udp"), "tcp"),
+  proto: optional(literal("tcp", "udp")),
   comment: refine(str(COMMENT_RE, "a comment of letters, digits and - (≤64)", 64), "a comment starting with a letter or digit", (c) => !c.startsWith("-")),
   source: optional(source),
 });
-type RuleParams = { port: number; proto: "tcp" | "udp"; comment: string; source?: string };
+type RuleParams = { port: number; proto?: "tcp" | "udp"; comment: string; source?: string };
 
 function rule(p: RuleParams): { binary: BinaryName; spec: string[] } {
   const binary: BinaryName = p.source && isIPv6(p.source.split("/")[0]!) ? "ip6tables" : "iptables";
-  const spec = ["INPUT", "-p", p.proto, ...(p.source ? ["-s", p.source] : []), "--dport", String(p.port), "-j", "ACCEPT", "-m", "comment", "--comment", p.comment];
+  const spec = ["INPUT", "-p", p.proto ?? "tcp", ...(p.source ? ["-s", p.source] : []), "--dport", String(p.port), "-j", "ACCEPT", "-m", "comment", "--comment", p.comment];
   return { binary, spec };
 }
 
