@@ -1,12 +1,14 @@
 import { defineCommand } from "citty";
 import { getAddress, parseEventLogs, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
+import { assertOneStdin, exactlyOne, readTextInput } from "../core/input.ts";
 import { EVM_ADDRESS_RE } from "../core/validators.ts";
 import { contractAddress } from "../chain/context.ts";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { onChain } from "../chain/errors.ts";
 import { writeAndWait } from "../chain/tx.ts";
+import { encryptWithSignature } from "../crypto/symmetric.ts";
 import { WalletEnv } from "./env.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -47,18 +49,37 @@ export const planCreate = defineCommand({
   },
 });
 
+/** The payload for `set encrypt`: given as hex, or encrypted here with a wallet signature (the NFT format). */
+async function encryptPayload(args: { data?: string; "signature-file"?: string; plaintext?: string; "plaintext-file"?: string }): Promise<Hex> {
+  if (args["signature-file"] === undefined) {
+    if (args.plaintext !== undefined || args["plaintext-file"] !== undefined) throw new BlockhostError("E_USAGE", "--plaintext/--plaintext-file need --signature-file");
+    if (args.data === undefined) throw new BlockhostError("E_USAGE", "give the 0x payload, or --signature-file with --plaintext or --plaintext-file");
+    if (!HEX_PAYLOAD_RE.test(args.data)) throw new BlockhostError("E_USAGE", "payload: expected 0x followed by an even number of hex digits (at most 64 KiB)");
+    return args.data as Hex;
+  }
+  if (args.data !== undefined) throw new BlockhostError("E_USAGE", "give either the 0x payload or --signature-file, not both");
+  assertOneStdin(args["signature-file"], args["plaintext-file"]);
+  const signature = (await readTextInput(args["signature-file"], "signature", 4096)).trim();
+  const which = exactlyOne(args, "plaintext", "plaintext-file");
+  const plaintext = which === "plaintext" ? args.plaintext! : await readTextInput(args["plaintext-file"]!, "plaintext", 16_384);
+  return encryptWithSignature(signature, plaintext);
+}
+
 export const setEncrypt = defineCommand({
   meta: { name: "encrypt", description: "Replace an NFT's encrypted payload (updateUserEncrypted, signed by the server wallet); prints the transaction hash" },
   args: {
     token: { type: "positional", required: true, description: "NFT token id" },
-    data: { type: "positional", required: true, description: "0x hex payload (e.g. from: blockhost crypto encrypt-symmetric)" },
+    data: { type: "positional", required: false, description: "0x hex payload (or use --signature-file with --plaintext/--plaintext-file)" },
+    "signature-file": { type: "string", description: "encrypt here: file (or - for stdin) holding the holder's 65-byte hex signature, the AES key source" },
+    plaintext: { type: "string", description: "connection details to encrypt, e.g. {\"hostname\": …}" },
+    "plaintext-file": { type: "string", description: "file (or -) holding the text to encrypt" },
   },
   async run({ args }) {
     if (!/^\d{1,78}$/.test(args.token)) throw new BlockhostError("E_USAGE", `expected a token id, got "${args.token.slice(0, 30)}"`);
-    if (!HEX_PAYLOAD_RE.test(args.data)) throw new BlockhostError("E_USAGE", "payload: expected 0x followed by an even number of hex digits (at most 64 KiB)");
+    const payload = await encryptPayload(args);
     const env = WalletEnv.load();
     const nft = contractAddress(env.web3, "nft");
-    const { hash } = await writeAndWait(env.access, env.server(), { address: nft, abi: accessCredentialNftAbi, functionName: "updateUserEncrypted", args: [BigInt(args.token), args.data as Hex] }, "updateUserEncrypted");
+    const { hash } = await writeAndWait(env.access, env.server(), { address: nft, abi: accessCredentialNftAbi, functionName: "updateUserEncrypted", args: [BigInt(args.token), payload] }, "updateUserEncrypted");
     say(hash);
   },
 });

@@ -5,6 +5,7 @@ import { maxUint256, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
+import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { mockUniswapV2RouterAbi, mockUniswapV2RouterBytecode } from "../../../src/chain/contracts/generated/test/MockUniswapV2Router.ts";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
 import { chainRoot, ROLE_ACCOUNT, type ChainRoot } from "../../helpers/chain-root.ts";
@@ -146,6 +147,20 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
     expect(await read(net, { address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [0n] })).toBe("0xabcdef01");
     expect((await wallet("set", "encrypt", "0", "abc")).code).toBe(2);
     expect((await wallet("set", "encrypt", "9", "0x00")).stderr).toContain("Token does not exist");
+  });
+
+  test("set encrypt --signature-file encrypts the connection details with the holder's signature key", async () => {
+    const holder = privateKeyToAccount(anvil.accounts[ROLE_ACCOUNT.admin]!.privateKey);
+    const signature = await holder.signMessage({ message: "blockhost-access" });
+    const sigFile = join(root.dir, "admin.sig");
+    writeFileSync(sigFile, `${signature}\n`, { mode: 0o600 });
+    const details = '{"hostname":"203.0.113.7","port":22,"username":"admin"}';
+    const r = await wallet("set", "encrypt", "0", "--signature-file", sigFile, "--plaintext", details);
+    expect(r.stdout).toMatch(TX_HASH);
+    const stored = await read<Hex>(net, { address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [0n] });
+    expect(utf8(decryptWithSignature(signature, stored))).toBe(details);
+    expect((await wallet("set", "encrypt", "0", "0x00", "--signature-file", sigFile)).code).toBe(2);
+    expect((await wallet("set", "encrypt", "0", "--plaintext", details)).code).toBe(2);
   });
 
   test("swap sells a token for ETH through the configured Uniswap V2 router", async () => {
