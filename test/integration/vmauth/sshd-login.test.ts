@@ -86,7 +86,7 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
   describe.skipIf(!existsSync(CHROMIUM))("in a browser", () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"], timeout: 60_000 });
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"], timeout: 60_000 });
     }, LOGIN_TIMEOUT);
     afterAll(async () => { await browser?.close(); });
 
