@@ -54,6 +54,14 @@ describe("generate-wallet", () => {
   });
 });
 
+test("generate-wallet with a broken addressbook fails before creating a key", async () => {
+  const book = readFileSync(cfg("addressbook.json"), "utf8");
+  writeFileSync(cfg("addressbook.json"), "{ not json");
+  await expect(act("generate-wallet", { name: "orphan" })).rejects.toMatchObject({ code: "E_CONFIG_INVALID" });
+  expect(existsSync(cfg("orphan.key"))).toBe(false);
+  writeFileSync(cfg("addressbook.json"), book);
+});
+
 describe("addressbook-save", () => {
   test("replaces the addressbook atomically, 0640", async () => {
     const entries = { admin: { address: "0x" + "1".repeat(40) }, hot: { address: "0x" + "2".repeat(40), keyfile: cfg("hot.key") } };

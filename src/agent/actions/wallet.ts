@@ -41,13 +41,13 @@ export const generateWallet = defineAction({
   handler: (p) => withAddressbook(() => {
     const file = paths.config(`${p.name}.key`);
     if (existsSync(file)) throw new BlockhostError("E_CONFLICT", `${file} already exists`);
+    const book = loadAddressbook(); // a broken addressbook fails before a key file exists
     const key = crypto.getRandomValues(new Uint8Array(32));
     const hex = Buffer.from(key).toString("hex");
     const address = privateKeyToAccount(`0x${hex}`).address;
     ensureDirUnder(paths.root, paths.configDir);
     writeFileAtomic(file, hex, { mode: 0o640, blockhostGroup: true, noClobber: true });
     key.fill(0);
-    const book = loadAddressbook();
     book[p.name] = { address, keyfile: file };
     writeAddressbook(book);
     return { address, keyfile: file };
