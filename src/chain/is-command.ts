@@ -5,8 +5,8 @@ import { EVM_ADDRESS_RE } from "../core/validators.ts";
 import { accessCredentialNftAbi } from "./contracts/generated/AccessCredentialNFT.ts";
 import { contractAddress, loadChainContext } from "./context.ts";
 import { onChain } from "./errors.ts";
+import { parseTokenId } from "./mint.ts";
 
-const TOKEN_ID_RE = /^\d{1,78}$/;
 
 /** "No" is exit 1 with one line on stderr; a question that cannot be answered is also 1, and says why. */
 const no = (why: string) => new BlockhostError("E_NOT_FOUND", `no: ${why}`);
@@ -40,7 +40,8 @@ export default defineCommand({
     const other = pair.find((a) => a !== address) ?? "";
     if (!address) throw new BlockhostError("E_USAGE", "expected a 0x address (40 hex digits) among the arguments");
     if (other === "contract") return await isContract(address as Hex);
-    if (TOKEN_ID_RE.test(other)) return await ownsToken(address as Hex, BigInt(other));
+    const tokenId = parseTokenId(other);
+    if (tokenId !== undefined) return await ownsToken(address as Hex, tokenId);
     throw new BlockhostError("E_USAGE", `expected a token id or the word "contract" next to the address, got "${other.slice(0, 40)}"`);
   },
 });

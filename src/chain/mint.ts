@@ -35,3 +35,10 @@ export async function simulateMint(access: ChainAccess, owner: Account, nft: Hex
   );
   return sim.result;
 }
+
+/** A uint256 token id from decimal text, or undefined when it is not one. */
+export function parseTokenId(text: string): bigint | undefined {
+  if (!/^\d{1,78}$/.test(text)) return undefined;
+  const id = BigInt(text);
+  return id < 2n ** 256n ? id : undefined;
+}

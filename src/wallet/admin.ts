@@ -7,6 +7,7 @@ import { contractAddress } from "../chain/context.ts";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { onChain } from "../chain/errors.ts";
+import { parseTokenId } from "../chain/mint.ts";
 import { writeAndWait } from "../chain/tx.ts";
 import { encryptWithSignature } from "../crypto/symmetric.ts";
 import { WalletEnv } from "./env.ts";
@@ -75,11 +76,12 @@ export const setEncrypt = defineCommand({
     "plaintext-file": { type: "string", description: "file (or -) holding the text to encrypt" },
   },
   async run({ args }) {
-    if (!/^\d{1,78}$/.test(args.token)) throw new BlockhostError("E_USAGE", `expected a token id, got "${args.token.slice(0, 30)}"`);
+    const tokenId = parseTokenId(args.token);
+    if (tokenId === undefined) throw new BlockhostError("E_USAGE", `expected a token id, got "${args.token.slice(0, 30)}"`);
     const payload = await encryptPayload(args);
     const env = WalletEnv.load();
     const nft = contractAddress(env.web3, "nft");
-    const { hash } = await writeAndWait(env.access, env.server(), { address: nft, abi: accessCredentialNftAbi, functionName: "updateUserEncrypted", args: [BigInt(args.token), payload] }, "updateUserEncrypted");
+    const { hash } = await writeAndWait(env.access, env.server(), { address: nft, abi: accessCredentialNftAbi, functionName: "updateUserEncrypted", args: [tokenId, payload] }, "updateUserEncrypted");
     say(hash);
   },
 });

@@ -3,7 +3,7 @@ import type { Hex } from "viem";
 import { variadic } from "../core/cli.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
-import { onChain } from "../chain/errors.ts";
+import { activePaymentTokens } from "../chain/payment-methods.ts";
 import { writeAndWait } from "../chain/tx.ts";
 import { formatAmount, formatUsd, parseAmount, splitByRatios } from "./amounts.ts";
 import { WalletEnv, type Token } from "./env.ts";
@@ -11,18 +11,6 @@ import { WalletEnv, type Token } from "./env.ts";
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const pos = (description: string) => ({ type: "positional" as const, required: true as const, description });
 const optPos = (description: string) => ({ type: "positional" as const, required: false as const, description });
-
-/** Every distinct token of an active payment method, with the method id that prices it. */
-async function paymentTokens(env: WalletEnv): Promise<Array<{ token: Hex; pm: bigint }>> {
-  const read = env.access.publicClient;
-  const ids = await onChain("getPaymentMethodIds", () => read.readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getPaymentMethodIds" }));
-  const out = new Map<string, { token: Hex; pm: bigint }>();
-  for (const pm of ids) {
-    const [token, , , , , active] = await onChain(`getPaymentMethod(${pm})`, () => read.readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getPaymentMethod", args: [pm] }));
-    if (active && !out.has(token.toLowerCase())) out.set(token.toLowerCase(), { token, pm });
-  }
-  return [...out.values()];
-}
 
 export const send = defineCommand({
   meta: { name: "send", description: "Send AMOUNT of TOKEN from role FROM (needs a key file) to TO (role or 0x); prints the transaction hash" },
@@ -50,7 +38,7 @@ export const balance = defineCommand({
       say(`${info.symbol} ${formatAmount(await env.balance(token, who), info.decimals)} (${token})`);
       return;
     }
-    for (const { token, pm } of await paymentTokens(env)) {
+    for (const { token, paymentMethodId: pm } of await activePaymentTokens(env.access, env.subscriptions)) {
       const [info, amount] = [await env.tokenInfo(token), await env.balance(token, who)];
       const cents = await env.access.publicClient.readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] }).catch(() => undefined);
       const usd = cents === undefined ? "price unavailable" : formatUsd((amount * cents) / 10n ** BigInt(info.decimals));
@@ -100,7 +88,7 @@ export const withdraw = defineCommand({
       tokens = [await env.token(args.first)];
       if (tokens[0] === "eth") throw new BlockhostError("E_USAGE", "the contract holds no ETH: payments are ERC20 tokens");
     } else {
-      tokens = (await paymentTokens(env)).map((p) => p.token);
+      tokens = (await activePaymentTokens(env.access, env.subscriptions)).map((p) => p.token);
     }
     let any = false;
     for (const token of tokens as Hex[]) {

@@ -5,9 +5,9 @@ import { BlockhostError } from "../core/errors.ts";
 import { contractAddress, loadChainContext } from "../chain/context.ts";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import { onChain } from "../chain/errors.ts";
+import { parseTokenId } from "../chain/mint.ts";
 
 const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
-const TOKEN_ID_RE = /^\d{1,78}$/;
 
 async function ownerOf(tokenId: bigint): Promise<Hex> {
   const { web3, access } = loadChainContext();
@@ -31,10 +31,8 @@ export const who = defineCommand({
       process.stdout.write(`${address}\n`);
       return;
     }
-    let tokenId: bigint;
-    if (args.first === "admin") tokenId = BigInt(loadBlockhostConfig().admin?.credential_nft_id ?? 0);
-    else if (TOKEN_ID_RE.test(args.first)) tokenId = BigInt(args.first);
-    else throw new BlockhostError("E_USAGE", `expected a token id, admin, or a message and a signature, got "${args.first.slice(0, 50)}"`);
+    const tokenId = args.first === "admin" ? BigInt(loadBlockhostConfig().admin?.credential_nft_id ?? 0) : parseTokenId(args.first);
+    if (tokenId === undefined) throw new BlockhostError("E_USAGE", `expected a token id, admin, or a message and a signature, got "${args.first.slice(0, 50)}"`);
     process.stdout.write(`${await ownerOf(tokenId)}\n`);
   },
 });
