@@ -11,8 +11,12 @@ export const SAFE_PATH_RE = /^(\/[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,254})+$/;
  * Every component below the base is checked with lstat, so a symlink anywhere (even one that
  * points back inside) is refused rather than followed. Hard-linked files are refused too: a
  * link count above one could be a root-owned file linked into a world-writable directory.
+ * Every component must belong to root, the blockhost user or the agent's own uid, and no
+ * directory below the base may be world-writable: otherwise a third user could swap a checked
+ * file for a symlink between this check and the command that opens it.
  */
 export function confinementProblem(path: string, bases: readonly string[]): string | null {
+  const trusted = new Set([0, process.getuid?.() ?? 0, blockhostUid() ?? 0]);
   if (!SAFE_PATH_RE.test(path) || path.split("/").some((c) => c === "." || c === "..")) return "not a plain absolute path";
   const base = bases.find((b) => path.startsWith(b.endsWith(sep) ? b : b + sep));
   if (!base) return `not under ${bases.join(" or ")}`;
@@ -27,6 +31,8 @@ export function confinementProblem(path: string, bases: readonly string[]): stri
       return `${current} does not exist`;
     }
     if (st.isSymbolicLink()) return `${current} is a symbolic link`;
+    if (!trusted.has(st.uid)) return `${current} belongs to uid ${st.uid}, not root or blockhost`;
+    if (st.isDirectory() && (st.mode & 0o002) !== 0) return `${current} is world-writable`;
     const last = i === parts.length - 1;
     if (!last && !st.isDirectory()) return `${current} is not a directory`;
     if (last && !st.isFile()) return `${current} is not a regular file`;
@@ -55,18 +61,23 @@ export function ensureDirUnder(base: string, dir: string, mode = 0o755): void {
   }
 }
 
-/** The gid of the `blockhost` group, or undefined when the system has none (dev machines, tests). */
-export function blockhostGid(groupFile = "/etc/group"): number | undefined {
+/** The id of `blockhost` in /etc/passwd or /etc/group (third field), or undefined when there is none. */
+function lookupBlockhostId(file: string): number | undefined {
   try {
-    for (const line of readFileSync(groupFile, "utf8").split("\n")) {
-      const [name, , gid] = line.split(":");
-      if (name === "blockhost" && gid && /^\d+$/.test(gid)) return Number(gid);
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      const [name, , id] = line.split(":");
+      if (name === "blockhost" && id && /^\d+$/.test(id)) return Number(id);
     }
   } catch {
-    /* no group database: treat as no group */
+    /* no database: treat as absent */
   }
   return undefined;
 }
+
+/** The gid of the `blockhost` group, or undefined when the system has none (dev machines, tests). */
+export const blockhostGid = (): number | undefined => lookupBlockhostId("/etc/group");
+/** The uid of the `blockhost` service user, or undefined. */
+export const blockhostUid = (): number | undefined => lookupBlockhostId("/etc/passwd");
 
 export interface AtomicWriteOptions {
   /** Final permission bits; the file is never more open than this at any moment. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACTIONS } from "../../src/agent/actions/index.ts";
 import { SchemaError } from "../../src/core/schema.ts";
@@ -14,6 +14,7 @@ const state = join(root, "var/lib/blockhost");
 const disk = join(state, "images/disk.qcow2");
 const tmpImage = join(root, "tmp/build.img");
 const previousRoot = process.env.BLOCKHOST_ROOT;
+const asRoot = process.getuid?.() === 0;
 
 beforeAll(() => {
   process.env.BLOCKHOST_ROOT = root;
@@ -30,6 +31,11 @@ beforeAll(() => {
   symlinkSync("/etc", join(state, "etc-link"));
   symlinkSync(join(root, "etc/blockhost"), join(root, "tmp/cfg"));
   linkSync(join(root, "etc/blockhost/secret"), join(root, "tmp/hardlinked.img"));
+  mkdirSync(join(root, "tmp/open"));
+  chmodSync(join(root, "tmp/open"), 0o777);
+  writeFileSync(join(root, "tmp/open/disk.img"), "");
+  writeFileSync(join(root, "tmp/foreign.img"), "");
+  if (asRoot) chownSync(join(root, "tmp/foreign.img"), 12345, 12345);
 });
 afterAll(() => {
   if (previousRoot === undefined) delete process.env.BLOCKHOST_ROOT;
@@ -102,6 +108,8 @@ const CASES: Record<string, Case> = {
       ["tmp symlink dir to config", { vmid: 100, disk_path: join(root, "tmp/cfg/secret"), storage: "local" }],
       ["hard link to a secret", { vmid: 100, disk_path: join(root, "tmp/hardlinked.img"), storage: "local" }],
       ["missing file", { vmid: 100, disk_path: join(state, "images/nope.qcow2"), storage: "local" }],
+      ["in a world-writable directory", { vmid: 100, disk_path: join(root, "tmp/open/disk.img"), storage: "local" }],
+      ...(asRoot ? [["a file of another user (could be swapped for a symlink)", { vmid: 100, disk_path: join(root, "tmp/foreign.img"), storage: "local" }] as [string, Record<string, unknown>]] : []),
       ["a directory", { vmid: 100, disk_path: join(state, "images"), storage: "local" }],
       ["relative path", { vmid: 100, disk_path: "images/disk.qcow2", storage: "local" }],
       ["storage uppercase", { vmid: 100, disk_path: disk, storage: "Local" }],
