@@ -39,6 +39,8 @@ export const paths = {
   /** Root-only used-OTP records: a signature is accepted once. */
   get pamUsedDir() { return under("run/libpam-web3/used"); },
   get signingHostFile() { return under("run/libpam-web3/signing_host"); },
+  /** In a VM: the operator's or cloud-init's choice of signing host (e.g. an onion name); wins over detection. */
+  get hostAddressOverride() { return under("etc/blockhost/host-address"); },
   get pamTlsDir() { return under("etc/libpam-web3/tls"); },
   /** Resolve a file name inside the config dir (never escapes it: callers validate names). */
   config(name: string) { return join(this.configDir, name); },

@@ -25,7 +25,7 @@ export default defineCommand({
       port = args.port === "0" ? 0 : portSchema.parse(Number(args.port), "--port");
     }
     const hostnameToBind = args.listen ?? "::";
-    const host = signingHost();
+    const host = signingHost(true);
     let tls: { cert: ReturnType<typeof Bun.file>; key: ReturnType<typeof Bun.file> } | undefined;
     if (config.auth.use_tls) {
       const generated = ensureCertificate(host);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { blockhostBinary, runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { loginMessage, MACHINE_ID, OWNER, parseChallenge, startSigningPage, writeVmRoot, type SigningPage } from "../../helpers/vmauth.ts";
@@ -91,6 +91,26 @@ describe("signing page", () => {
     expect(page.stderr()).toContain("signing-page.certificate");
     const res = await fetch(`https://127.0.0.1:${page.port}/`, { tls: { ca: readFileSync(certFile, "utf8"), servername: "vm7.example.test" } });
     expect(res.status).toBe(200);
+  });
+
+  test("without a signing_host file it publishes the override host, and PAM's URL and the certificate agree", async () => {
+    const fresh = tempDir("blockhost-signing-override-");
+    try {
+      writeVmRoot(fresh.dir, { passwd });
+      mkdirSync(join(fresh.dir, "etc/blockhost"), { recursive: true });
+      writeFileSync(join(fresh.dir, "etc/blockhost/host-address"), "vm9.example.org\n");
+      const p = await startSigningPage(blockhostBinary(), fresh.dir);
+      try {
+        expect(readFileSync(join(fresh.dir, "run/libpam-web3/signing_host"), "utf8").trim()).toBe("vm9.example.org");
+        expect(new X509Certificate(readFileSync(join(fresh.dir, "etc/libpam-web3/tls/cert.pem"))).subjectAltName).toContain("DNS:vm9.example.org");
+        const r = await runBlockhost(["pam", "challenge"], { root: fresh.dir, env: { PAM_USER: "alice" } });
+        expect(parseChallenge(r.stdout).url).toStartWith("https://vm9.example.org:63108/?session=");
+      } finally {
+        await p.stop();
+      }
+    } finally {
+      fresh.cleanup();
+    }
   });
 
   test("use_tls = false serves plain HTTP (onion mode)", async () => {

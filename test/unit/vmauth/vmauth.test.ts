@@ -6,7 +6,7 @@ import { parseConfigText } from "../../../src/core/config/load.ts";
 import { pamConfigSchema } from "../../../src/vmauth/config.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 import { generateOtp, otpMessage, otpTag, tagMatches } from "../../../src/vmauth/otp.ts";
-import { signingUrl, isValidHost } from "../../../src/vmauth/signing-host.ts";
+import { hostFromAddresses, isValidHost, signingUrl } from "../../../src/vmauth/signing-host.ts";
 import { lookupWalletUser } from "../../../src/vmauth/user.ts";
 
 const parse = (text: string) => parseConfigText("/etc/pam_web3/config.toml", text, pamConfigSchema, "toml");
@@ -100,5 +100,17 @@ describe("VM-side files", () => {
   });
   test("tmpfiles creates the private pending dir", () => {
     expect(VM_AUTH_FILES.find((f) => f.path.includes("tmpfiles"))!.content).toMatch(/^d \/run\/libpam-web3\/pending\s+0700 root root/m);
+  });
+});
+
+describe("signing host from the VM's addresses", () => {
+  const nic = (address: string, family: "IPv4" | "IPv6", internal = false) => ({ address, family, internal, netmask: "", mac: "", cidr: null }) as import("node:os").NetworkInterfaceInfo;
+  test("a global IPv6 becomes an sslip.io name", () => {
+    expect(hostFromAddresses({ lo: [nic("127.0.0.1", "IPv4", true)], eth0: [nic("192.168.122.10", "IPv4"), nic("fe80::1", "IPv6"), nic("2a01:4f8:1:2::10", "IPv6")] })).toBe("2a01-4f8-1-2--10.sslip.io");
+  });
+  test("a public IPv4 next, a private IPv4 as is, nothing → null", () => {
+    expect(hostFromAddresses({ eth0: [nic("10.0.0.5", "IPv4"), nic("203.0.113.7", "IPv4")] })).toBe("203-0-113-7.sslip.io");
+    expect(hostFromAddresses({ eth0: [nic("172.20.1.9", "IPv4"), nic("fd00::5", "IPv6")] })).toBe("172.20.1.9");
+    expect(hostFromAddresses({ lo: [nic("::1", "IPv6", true)] })).toBeNull();
   });
 });
