@@ -53,6 +53,9 @@ describe("template to running VM to destroyed", () => {
   test("qm-set and qm-resize configure the clone", async () => {
     await act("qm-set", { vmid: 101, options: { cores: 2, memory: 2048, ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1", cicustom: "user=local:snippets/blockhost-web-1.yaml" } });
     expect(sim.vm(101)!.config).toMatchObject({ cores: "2", memory: "2048", cicustom: "user=local:snippets/blockhost-web-1.yaml" });
+    await act("qm-set", { vmid: 101, options: { tags: "blockhost" }, delete: ["cores"] });
+    expect(lastCall()).toEqual(["set", "101", "--tags", "blockhost", "--delete", "cores"]);
+    expect(sim.vm(101)!.config.cores).toBeUndefined();
     await act("qm-resize", { vmid: 101, disk: "scsi0", size: "+10G" });
     expect(lastCall()).toEqual(["resize", "101", "scsi0", "+10G"]);
     expect(sim.vm(101)!.config.scsi0).toContain("size=20G");

@@ -79,10 +79,14 @@ const CASES: Record<string, Case> = {
   "qm-set": {
     valid: [
       { vmid: 100, options: { cores: 4, memory: 4096, sockets: 1, cpu: "host", onboot: 1, boot: "order=scsi0", serial0: "socket", vga: "serial0", tags: "blockhost;web", description: "Customer VM #3", ciuser: "admin", searchdomain: "example.org" } },
+      { vmid: 100, options: {}, delete: ["cicustom", "ipconfig1"] },
       { vmid: 100, options: { ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1", ipconfig1: "ip6=2001:db8::10/128,gw6=2001:db8::1", nameserver: "1.1.1.1 2606:4700::1111", cicustom: "user=local:snippets/blockhost-web-1.yaml", net0: "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1", agent: "enabled=1,fstrim_cloned_disks=1", sshkeys: "ssh-ed25519%20AAAA" } },
     ],
     invalid: [
       ["no options", { vmid: 100, options: {} }],
+      ["delete of an unknown key", { vmid: 100, options: {}, delete: ["hookscript"] }],
+      ["set and delete the same key", { vmid: 100, options: { cores: 1 }, delete: ["cores"] }],
+      ["delete as a string", { vmid: 100, options: {}, delete: "cicustom" }],
       ["unknown option", { vmid: 100, options: { hostpci0: "01:00.0" } }],
       ["cicustom pointing at a host path", { vmid: 100, options: { cicustom: "user=/etc/shadow" } }],
       ["cicustom traversal", { vmid: 100, options: { cicustom: "user=local:snippets/../../x" } }],
@@ -96,6 +100,7 @@ const CASES: Record<string, Case> = {
       ["option value object", { vmid: 100, options: { cores: { n: 1 } } }],
       ["duplicate subkey", { vmid: 100, options: { net0: "virtio,bridge=vmbr0,bridge=vmbr1" } }],
     ],
+    optional: ["delete"],
   },
   "qm-importdisk": {
     valid: [{ vmid: 100, disk_path: disk, storage: "local-lvm" }, { vmid: 100, disk_path: tmpImage, storage: "local" }],

@@ -1,5 +1,5 @@
 import { BlockhostError } from "../../core/errors.ts";
-import { array, bool, int, object, optional, refine, str } from "../../core/schema.ts";
+import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { storageId, vmid } from "../../core/validators.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
@@ -8,6 +8,8 @@ import { defineAction } from "./types.ts";
 /** Proxmox `qm` actions. Every one runs `qm` from the binary table with a validated argv. */
 
 const byVmid = object({ vmid });
+/** The option names qm-create/qm-set accept. */
+const QM_OPTIONS = Object.keys(QM_OPTION_CHECKS);
 const output = (stdout: string) => ({ output: stdout.trim() });
 const qmName = str(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/, "a VM name (letters, digits, . -; DNS-style, ≤63)", 63);
 
@@ -34,11 +36,20 @@ export const qmCreate = defineAction({
   handler: async (p, ctx) => output((await ctx.run("qm", ["create", String(p.vmid), "--name", p.name, ...optionArgs(p.args)])).stdout),
 });
 
+/** `qm set VMID --KEY VALUE … [--delete K1,K2]`; at least one option or one key to delete. */
 export const qmSet = defineAction({
   name: "qm-set",
-  params: object({ vmid, options: refine(qmOptions, "at least one qm option", (o) => Object.keys(o).length > 0) }),
+  params: refine(
+    object({ vmid, options: qmOptions, delete: optional(array(literal(...QM_OPTIONS), 1, 32)) }),
+    "at least one option to set or one key to delete, not both for the same key",
+    (p) => Object.keys(p.options).length + (p.delete?.length ?? 0) > 0 && !(p.delete ?? []).some((k) => Object.hasOwn(p.options, k)),
+  ),
   timeoutMs: 120_000,
-  handler: async (p, ctx) => output((await ctx.run("qm", ["set", String(p.vmid), ...optionArgs(p.options)])).stdout),
+  handler: async (p, ctx) => {
+    const argv = ["set", String(p.vmid), ...optionArgs(p.options)];
+    if (p.delete) argv.push("--delete", [...new Set(p.delete)].join(","));
+    return output((await ctx.run("qm", argv)).stdout);
+  },
 });
 
 export const qmImportdisk = defineAction({
@@ -139,5 +150,3 @@ export function parseGuestExec(stdout: string): { exited: boolean; exitcode: num
   };
 }
 
-/** The option names qm-create/qm-set accept (for docs and the client). */
-export const QM_OPTIONS = Object.keys(QM_OPTION_CHECKS);
