@@ -183,6 +183,7 @@ const CASES: Record<string, Case> = {
       ["traversal", { file: "../../etc/shadow", content: "x" }],
       ["key that is not hex", { file: "deployer.key", content: "not a key" }],
       ["bad JSON", { file: "https.json", content: "{" }],
+      ["addressbook failing its schema", { file: "addressbook.json", content: '{"Bad Name":{"address":"0x1"}}' }],
       ["db.yaml failing its schema", { file: "db.yaml", content: "ip_pool: 3\n" }],
       ["content over 1 MiB", { file: "admin-commands.json", content: " ".repeat(1024 * 1024 + 1) }],
       ["NUL in content", { file: "https.json", content: '{"a":"\0"}' }],

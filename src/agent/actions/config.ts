@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
 import { blockhostConfigSchema, dbConfigSchema, parseConfigText, web3ConfigSchema } from "../../core/config/index.ts";
+import { addressbookSchema } from "../../core/config/addressbook.ts";
 import { paths } from "../../core/paths.ts";
 import { SchemaError, literal, object, str } from "../../core/schema.ts";
 import { HEX_KEY_RE } from "../../core/validators.ts";
@@ -14,19 +15,19 @@ import { defineAction } from "./types.ts";
 const KEY = 0o640;
 const PUBLIC = 0o644;
 const isJson = (text: string) => { try { JSON.parse(text); return true; } catch { return false; } };
-const isYaml = (schema: Parameters<typeof parseConfigText>[2]) => (text: string, file: string) => { parseConfigText(file, text, schema); return true; };
+const isValid = (schema: Parameters<typeof parseConfigText>[2], format: "yaml" | "json" = "yaml") => (text: string, file: string) => { parseConfigText(file, text, schema, format); return true; };
 
 export const CONFIG_FILES: Readonly<Record<string, { mode: number; check: (content: string, file: string) => boolean; expected: string }>> = {
-  "db.yaml": { mode: PUBLIC, check: isYaml(dbConfigSchema), expected: "a valid db.yaml" },
-  "web3-defaults.yaml": { mode: PUBLIC, check: isYaml(web3ConfigSchema), expected: "a valid web3-defaults.yaml" },
-  "blockhost.yaml": { mode: PUBLIC, check: isYaml(blockhostConfigSchema), expected: "a valid blockhost.yaml" },
+  "db.yaml": { mode: PUBLIC, check: isValid(dbConfigSchema), expected: "a valid db.yaml" },
+  "web3-defaults.yaml": { mode: PUBLIC, check: isValid(web3ConfigSchema), expected: "a valid web3-defaults.yaml" },
+  "blockhost.yaml": { mode: PUBLIC, check: isValid(blockhostConfigSchema), expected: "a valid blockhost.yaml" },
   "server.key": { mode: KEY, check: (t) => HEX_KEY_RE.test(t.trim()), expected: "a 32-byte hex private key" },
   "deployer.key": { mode: KEY, check: (t) => HEX_KEY_RE.test(t.trim()), expected: "a 32-byte hex private key" },
   "admin-signature.key": { mode: KEY, check: (t) => /^(0x)?[0-9a-fA-F]{1,256}$/.test(t.trim()), expected: "hex text" },
   "server.pubkey": { mode: PUBLIC, check: (t) => /^(0x)?04[0-9a-fA-F]{128}$/.test(t.trim()), expected: "an uncompressed public key (0x04… hex)" },
   "admin-commands.json": { mode: PUBLIC, check: isJson, expected: "JSON" },
   "broker-allocation.json": { mode: PUBLIC, check: isJson, expected: "JSON" },
-  "addressbook.json": { mode: KEY, check: isJson, expected: "JSON" },
+  "addressbook.json": { mode: KEY, check: isValid(addressbookSchema, "json"), expected: "a valid addressbook" },
   "revenue-share.json": { mode: PUBLIC, check: isJson, expected: "JSON" },
   "https.json": { mode: PUBLIC, check: isJson, expected: "JSON" },
   "admin.json": { mode: PUBLIC, check: isJson, expected: "JSON" },
