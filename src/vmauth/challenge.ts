@@ -47,7 +47,9 @@ export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
   }
   authLog({ event: "challenge", user, rhost: env.PAM_RHOST, result: known ? "issued" : "decoy" });
 
-  const url = signingUrl(signingHost(), config.auth.signing_port, config.auth.use_tls, known || callbackEnabled() ? sessionId : undefined);
+  // A decoy looks like a real code: same URL shape whether or not the account exists.
+  const showSession = known ? callback : callbackEnabled();
+  const url = signingUrl(signingHost(), config.auth.signing_port, config.auth.use_tls, showSession ? sessionId : undefined);
   return [
     "Wallet login: sign this code with the wallet that owns this VM.",
     `  Code:    ${otp}`,

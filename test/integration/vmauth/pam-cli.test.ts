@@ -143,3 +143,22 @@ describe("pam verify", () => {
     }
   });
 });
+
+describe("without the signing page's callback directory", () => {
+  test("the URL has no session and only a pasted signature logs in", async () => {
+    const bare = tempDir("blockhost-pam-nocallback-");
+    try {
+      writeVmRoot(bare.dir, { passwd, signingHost: "vm1.example.net", callback: false, grace: 1 });
+      const r = await runBlockhost(["pam", "challenge"], { root: bare.dir, env: env() });
+      const c = parseChallenge(r.stdout);
+      expect(c.url).toBe("https://vm1.example.net:63108/");
+      const enter = await runBlockhost(["pam", "verify"], { root: bare.dir, env: env(), stdin: "\0" });
+      expect(enter.stderr).toContain("reason=no-signature");
+      const again = parseChallenge((await runBlockhost(["pam", "challenge"], { root: bare.dir, env: env() })).stdout);
+      const sig = await OWNER.signMessage({ message: loginMessage(again.machine, again.code) });
+      expect((await runBlockhost(["pam", "verify"], { root: bare.dir, env: env(), stdin: `${sig}\n` })).code).toBe(0);
+    } finally {
+      bare.cleanup();
+    }
+  });
+});
