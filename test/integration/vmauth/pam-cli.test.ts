@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { loginMessage, MACHINE_ID, OWNER, parseChallenge, STRANGER, writeVmRoot } from "../../helpers/vmauth.ts";
+
+/** Processes start here (the binary, openssl): bound each test generously; none asserts a duration. */
+setDefaultTimeout(60_000);
 
 // `blockhost pam challenge` then `verify`, run as pam_exec runs them: PAM_USER in the
 // environment, the typed token NUL-terminated on stdin, both children of one process (this test).

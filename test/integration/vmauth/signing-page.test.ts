@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { blockhostBinary, runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { loginMessage, MACHINE_ID, OWNER, parseChallenge, startSigningPage, writeVmRoot, type SigningPage } from "../../helpers/vmauth.ts";
+
+/** Processes start here (the binary, openssl): bound each test generously; none asserts a duration. */
+setDefaultTimeout(60_000);
 
 // The in-VM signing page over real HTTPS: its certificate must name the signing host (the
 // client below trusts only that certificate), and the callback API must refuse bad input.
