@@ -87,15 +87,22 @@ const pendingFile = (id: string, ext: "json" | "sig") => {
 };
 
 /** The public half of a session: what the signing page shows (no secret, no user name). */
-export interface PendingSession { otp: string; machine_id: string; session_id: string }
+export const pendingSchema = object({
+  otp: str(/^\d{4,19}$/, "a numeric code", 19),
+  machine_id: str(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a machine id", 64),
+  session_id: str(SESSION_ID_RE, "a 32-hex session id", 32),
+});
+export type PendingSession = Infer<typeof pendingSchema>;
 
 export function writePending(session: PendingSession): void {
   writeFileAtomic(pendingFile(session.session_id, "json"), JSON.stringify(session), { mode: 0o600 });
 }
 
+/** The pending session `id`, or null when there is none (or it is not one PAM wrote for that id). */
 export function readPending(id: string): PendingSession | null {
   try {
-    return JSON.parse(readFileSync(pendingFile(id, "json"), "utf8")) as PendingSession;
+    const session = pendingSchema.parse(JSON.parse(readFileSync(pendingFile(id, "json"), "utf8")), "pending");
+    return session.session_id === id ? session : null;
   } catch {
     return null;
   }

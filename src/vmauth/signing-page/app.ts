@@ -6,19 +6,34 @@ import { readCallbackSignature, readPending, SESSION_ID_RE, writeCallbackSignatu
 export const MAX_CALLBACK_BYTES = 256;
 const CALLBACK_SIGNATURE_RE = /^(0x)?([0-9a-fA-F]{130})$/;
 
-/** Read at most `max` bytes of the body; null when it is longer. */
-async function boundedBody(req: Request, max: number): Promise<string | null> {
+/** How long a client may take to send the callback body (a trickling client is cut off). */
+export const BODY_TIMEOUT_MS = 5_000;
+
+/** Read at most `max` bytes of the body within BODY_TIMEOUT_MS: "large" or "slow" otherwise. */
+async function boundedBody(req: Request, max: number): Promise<string | "large" | "slow"> {
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > max) return null;
+  if (declared > max) return "large";
   if (!req.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of req.body) {
-    size += chunk.length;
-    if (size > max) return null;
-    chunks.push(chunk);
+  const reader = req.body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"slow">((resolve) => { timer = setTimeout(() => resolve("slow"), BODY_TIMEOUT_MS); });
+  const read = async (): Promise<string | "large"> => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return Buffer.concat(chunks).toString("utf8");
+      size += value.length;
+      if (size > max) return "large";
+      chunks.push(value);
+    }
+  };
+  try {
+    return await Promise.race([read(), timeout]);
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
   }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**
@@ -52,7 +67,8 @@ export function signingPageApp(): Hono {
     const id = c.req.param("id");
     if (!SESSION_ID_RE.test(id)) return c.json({ error: "bad session id" }, 400);
     const body = await boundedBody(c.req.raw, MAX_CALLBACK_BYTES);
-    if (body === null) return c.json({ error: `body larger than ${MAX_CALLBACK_BYTES} bytes` }, 413);
+    if (body === "large") return c.json({ error: `body larger than ${MAX_CALLBACK_BYTES} bytes` }, 413);
+    if (body === "slow") return c.json({ error: "request body too slow" }, 408);
     if (!readPending(id)) return c.json({ error: "no such session" }, 404);
     if (readCallbackSignature(id) !== null) return c.json({ error: "already signed" }, 409);
     const m = CALLBACK_SIGNATURE_RE.exec(body.trim());

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { blockhostBinary, runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { loginMessage, MACHINE_ID, OWNER, parseChallenge, startSigningPage, writeVmRoot, type SigningPage } from "../../helpers/vmauth.ts";
 
@@ -79,6 +80,25 @@ describe("signing page", () => {
     const again = await post(`/auth/callback/${c.session}`, sig);
     expect(again.status).toBe(409);
     expect(readFileSync(sigFile, "utf8")).toBe(sig.toLowerCase());
+  });
+
+  test("a chunked body over 256 bytes is refused (413) and a trickling one is cut off (408)", async () => {
+    const c = await challenge();
+    const chunks = [new Uint8Array(200).fill(48), new Uint8Array(200).fill(48)];
+    const stream = new ReadableStream<Uint8Array>({ pull(ctrl) { const next = chunks.shift(); if (next) ctrl.enqueue(next); else ctrl.close(); } });
+    const big = await fetch(`${base}/auth/callback/${c.session}`, { method: "POST", body: stream, tls: { ca: readFileSync(certFile, "utf8") } });
+    expect(big.status).toBe(413);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let got = "";
+      const sock = tlsConnect({ host: "127.0.0.1", port: page.port, ca: readFileSync(certFile, "utf8") }, () => {
+        sock.write(`POST /auth/callback/${c.session} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 132\r\n\r\n0x12`);
+      });
+      sock.on("data", (d) => { got += d.toString(); if (got.includes("\r\n\r\n")) { sock.destroy(); resolve(got); } });
+      sock.on("close", () => resolve(got));
+      sock.on("error", reject);
+    });
+    expect(answer).toStartWith("HTTP/1.1 408");
+    expect(existsSync(join(root, "run/libpam-web3/pending", `${c.session}.sig`))).toBe(false);
   });
 
   test("the certificate is regenerated when the signing host changes, kept otherwise", async () => {
