@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, symlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import type { Hex } from "viem";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../../src/vmauth/files/index.ts";
 import { blockhostBinary, tempDir } from "../../helpers/binary.ts";
@@ -90,7 +90,8 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
     }, LOGIN_TIMEOUT);
     afterAll(async () => { await browser?.close(); });
 
-    test("Chromium with an EIP-1193 wallet signs on the page; Enter at the prompt logs in", async () => {
+    /** A tab whose page sees `window.ethereum`: an EIP-1193 wallet backed by the owner's key. */
+    async function walletTab() {
       const context = await browser.newContext({ ignoreHTTPSErrors: true });
       const tab = await context.newPage();
       const signed: string[] = [];
@@ -108,15 +109,24 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
           },
         };
       }, OWNER.address);
+      return { tab, signed, close: () => context.close() };
+    }
+
+    /** What the customer does on the page: check the prefilled code, connect, sign. */
+    async function signOnPage(tab: Page, c: ReturnType<typeof parseChallenge>) {
+      await tab.goto(c.url);
+      await tab.waitForFunction(() => (document.getElementById("code") as HTMLInputElement).value !== "", null, { timeout: 20_000 });
+      expect(await tab.inputValue("#code")).toBe(c.code);
+      expect(await tab.inputValue("#machine")).toBe(c.machine);
+      await tab.click("#connect");
+      await tab.click("#sign");
+    }
+
+    test("Chromium with an EIP-1193 wallet signs on the page; Enter at the prompt logs in", async () => {
+      const { tab, signed, close } = await walletTab();
       try {
         const r = await sshLogin(sshd.port, user, async (prompt) => {
-          const c = parseChallenge(prompt);
-          await tab.goto(c.url);
-          await tab.waitForFunction(() => (document.getElementById("code") as HTMLInputElement).value !== "", null, { timeout: 20_000 });
-          expect(await tab.inputValue("#code")).toBe(c.code);
-          expect(await tab.inputValue("#machine")).toBe(c.machine);
-          await tab.click("#connect");
-          await tab.click("#sign");
+          await signOnPage(tab, parseChallenge(prompt));
           await tab.waitForSelector("#status.ok", { timeout: 20_000 });
           expect(await tab.textContent("#status")).toContain("press Enter");
           return "";
@@ -125,7 +135,27 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
         expect(r.ok).toBe(true);
         expect(r.output).toBe(user);
       } finally {
-        await context.close();
+        await close();
+      }
+    }, LOGIN_TIMEOUT);
+
+    test("when the callback fails, the page shows the signature and pasting it logs in", async () => {
+      const { tab, close } = await walletTab();
+      try {
+        const r = await sshLogin(sshd.port, user, async (prompt) => {
+          const c = parseChallenge(prompt);
+          // Someone else got a (useless) signature in first: the page's own callback answers 409.
+          const squatted = await fetch(`https://127.0.0.1:${page.port}/auth/callback/${c.session}`, { method: "POST", body: `0x${"ab".repeat(65)}`, tls: caTls() });
+          expect(squatted.status).toBe(200);
+          await signOnPage(tab, c);
+          await tab.waitForSelector("#manual:not([hidden])", { timeout: 20_000 });
+          expect(await tab.textContent("#status")).toContain("paste it at the SSH prompt");
+          return tab.inputValue("#signature");
+        });
+        expect(r.ok).toBe(true);
+        expect(r.output).toBe(user);
+      } finally {
+        await close();
       }
     }, LOGIN_TIMEOUT);
   });
