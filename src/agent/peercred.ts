@@ -1,6 +1,6 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { readFileSync } from "node:fs";
 import type { PeerCredentials } from "./actions/types.ts";
+import { blockhostGid, blockhostUid } from "./safe-fs.ts";
 
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
@@ -23,17 +23,8 @@ export function peerCredentials(fd: number): PeerCredentials | undefined {
 }
 
 /** The uid and gid of the `blockhost` service account, from the system databases (not BLOCKHOST_ROOT). */
-export function serviceIdentity(name = "blockhost"): { uid?: number; gid?: number } {
-  const field = (file: string, index: number) => {
-    try {
-      const line = readFileSync(file, "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
-      const value = line?.split(":")[index];
-      return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  return { uid: field("/etc/passwd", 2), gid: field("/etc/group", 2) };
+export function serviceIdentity(): { uid?: number; gid?: number } {
+  return { uid: blockhostUid(), gid: blockhostGid() };
 }
 
 /** Root, the service user, or a process whose group is the service group. */
