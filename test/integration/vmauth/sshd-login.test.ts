@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { Hex } from "viem";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../../src/vmauth/files/index.ts";
-import { blockhostBinary, tempDir } from "../../helpers/binary.ts";
+import { blockhostBinary, REPO, tempDir } from "../../helpers/binary.ts";
 import { sshdUnavailable, sshLogin, startSshd, type TestSshd } from "../../helpers/sshd.ts";
 import { loginMessage, MACHINE_ID, OWNER, parseChallenge, startSigningPage, STRANGER, writeVmRoot, type SigningPage } from "../../helpers/vmauth.ts";
 
@@ -25,10 +25,20 @@ let sshd: TestSshd;
 let page: SigningPage;
 let userAdded = false;
 
+/**
+ * The binary customer VMs run is the baseline build: use it when the same build produced it
+ * (it is written after dist/blockhost), else the native one.
+ */
+function vmBinary(): string {
+  const native = blockhostBinary();
+  const baseline = join(REPO, "dist/blockhost-baseline");
+  return existsSync(baseline) && statSync(baseline).mtimeMs >= statSync(native).mtimeMs ? baseline : native;
+}
+
 const fileText = (path: string) => VM_AUTH_FILES.find((f) => f.path === path)!.content;
 /** The shipped stack, pointed at the built binary under this test's root; verify also logs its reason line to a file. */
 function testPamStack(): string {
-  const bin = `/usr/bin/env BLOCKHOST_ROOT=${root} ${blockhostBinary()}`;
+  const bin = `/usr/bin/env BLOCKHOST_ROOT=${root} ${vmBinary()}`;
   return fileText("/etc/pam.d/sshd")
     .replaceAll(VM_BINARY_PATH, bin)
     .replace(/quiet expose_authtok /, `quiet expose_authtok log=${join(root, "verify.log")} `);
@@ -45,7 +55,8 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
     userAdded = true;
     writeVmRoot(root, { signingHost: "127.0.0.1" });
     symlinkSync("/etc/passwd", join(root, "etc/passwd"));
-    page = await startSigningPage(blockhostBinary(), root);
+    page = await startSigningPage(vmBinary(), root);
+    console.log(`sshd login tests: the VM side runs ${vmBinary()}`);
     configure();
     sshd = await startSshd(root, testPamStack(), `${fileText("/etc/ssh/sshd_config.d/web3-only.conf")}\nAllowUsers ${user}\n`);
   }, LOGIN_TIMEOUT);
