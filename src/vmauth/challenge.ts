@@ -37,7 +37,11 @@ export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
     known = false;
   }
   let otp = generateOtp(config.auth.otp_length);
-  while (isUsed(usedOtpName(machineId, otp))) otp = generateOtp(config.auth.otp_length);
+  for (let tries = 1; isUsed(usedOtpName(machineId, otp)); tries++) {
+    // Only successful logins are recorded, so this needs thousands of them within the retention.
+    if (tries >= 100) throw new BlockhostError("E_STATE", "no unused code left: raise otp_length");
+    otp = generateOtp(config.auth.otp_length);
+  }
   const sessionId = newSessionId();
   const callback = known && callbackEnabled();
   if (known) {

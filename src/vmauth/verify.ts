@@ -56,7 +56,6 @@ async function check(config: PamConfig, user: string, token: string, attempt: At
   const signature = token !== "" ? token : await waitForCallback(attempt, config.auth.callback_grace_seconds);
   if (!SIGNATURE_RE.test(signature)) throw new Denied("malformed-signature");
   if (expired()) throw new Denied("expired");
-  if (!markUsed(usedOtpName(machineId, attempt.otp))) throw new Denied("replayed");
   let signer: string;
   try {
     signer = await recoverMessageAddress({ message: otpMessage(machineId, attempt.otp), signature: signature as `0x${string}` });
@@ -70,6 +69,8 @@ async function check(config: PamConfig, user: string, token: string, attempt: At
     throw new Denied("no-wallet");
   }
   if (signer.toLowerCase() !== wallet.toLowerCase()) throw new Denied("wrong-wallet");
+  // Only codes that logged someone in are recorded: strangers cannot fill the record.
+  if (!markUsed(usedOtpName(machineId, attempt.otp))) throw new Denied("replayed");
   return wallet;
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { readdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { loginMessage, MACHINE_ID, OWNER, parseChallenge, STRANGER, writeVmRoot } from "../../helpers/vmauth.ts";
@@ -88,6 +89,16 @@ describe("pam verify", () => {
     await challenge();
     const again = await verify(sig);
     expect(again.code).toBe(1);
+  });
+
+  test("refuses a valid signature for a code that already logged someone in (used-code record)", async () => {
+    const c = await challenge();
+    const message = loginMessage(c.machine, c.code);
+    mkdirSync(join(root, "run/libpam-web3/used"), { recursive: true });
+    writeFileSync(join(root, "run/libpam-web3/used", createHash("sha256").update(message).digest("hex")), "");
+    const r = await verify(await OWNER.signMessage({ message }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("reason=replayed");
   });
 
   test("refuses a verify without a challenge (the code is single-use)", async () => {
