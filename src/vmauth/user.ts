@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { getAddress } from "viem";
 import { paths } from "../core/paths.ts";
 import { BlockhostError } from "../core/errors.ts";
 
@@ -22,5 +21,6 @@ export function lookupWalletUser(name: string, passwdFile = join(paths.root, "et
   const gecos = line.split(":")[4] ?? "";
   const m = GECOS_WALLET_RE.exec(gecos);
   if (!m) throw new BlockhostError("E_AUTH_DENIED", "user has no wallet in GECOS");
-  return { name, wallet: getAddress(m[1]!.toLowerCase()), ...(m[2] ? { nft: m[2] } : {}) };
+  // Lowercase: compared case-insensitively (challenge stays free of viem, which is slow to load).
+  return { name, wallet: m[1]!.toLowerCase() as `0x${string}`, ...(m[2] ? { nft: m[2] } : {}) };
 }
