@@ -6,8 +6,10 @@ import { attemptKey, callbackEnabled, isUsed, pruneStale, removeSession, takeAtt
 import { signingHost, signingUrl } from "./signing-host.ts";
 import { lookupWalletUser } from "./user.ts";
 
-/** The PAM user pam_exec hands over in the environment. */
+/** The PAM user pam_exec hands over in the environment (PAM_TYPE must be "auth" when set). */
 export function pamUser(env: NodeJS.ProcessEnv = process.env): string {
+  // Only the auth stack may run these (a session/account line would issue or accept codes out of place).
+  if (env.PAM_TYPE !== undefined && env.PAM_TYPE !== "auth") throw new BlockhostError("E_USAGE", `run from the PAM auth stack, not ${env.PAM_TYPE.slice(0, 16)}`);
   const user = env.PAM_USER;
   if (!user) throw new BlockhostError("E_USAGE", "PAM_USER is not set (this command is run by pam_exec)");
   return user;

@@ -146,6 +146,12 @@ describe("pam verify", () => {
     }
   });
 
+  test("refuses to run outside the auth stack", async () => {
+    const r = await runBlockhost(["pam", "challenge"], { root, env: { ...env(), PAM_TYPE: "session" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("auth stack");
+  });
+
   test("a missing config is a config error (exit 78)", async () => {
     const empty = tempDir();
     try {
