@@ -17,8 +17,9 @@ export function openDatabase(file = paths.database, migrations: readonly Migrati
   } catch (e) {
     throw new BlockhostError("E_IO", `${file}: cannot open database (${(e as Error).message})`);
   }
-  db.run("PRAGMA journal_mode = WAL");
+  // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
   db.run("PRAGMA busy_timeout = 5000");
+  db.run("PRAGMA journal_mode = WAL");
   db.run("PRAGMA foreign_keys = ON");
   db.run("PRAGMA synchronous = NORMAL");
   migrate(db, migrations);
@@ -37,9 +38,12 @@ export function migrate(db: Database, migrations: readonly Migration[]): void {
   }
   for (const m of migrations) {
     if (m.version <= current) continue;
+    // IMMEDIATE takes the write lock up front (busy_timeout waits for it), and the version is
+    // re-read under it: two processes opening a fresh database must not both apply a migration.
     db.transaction(() => {
+      if (schemaVersion(db) >= m.version) return;
       db.run(m.sql);
       db.run(`PRAGMA user_version = ${m.version}`);
-    })();
+    }).immediate();
   }
 }
