@@ -1,0 +1,90 @@
+import { defineCommand } from "citty";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BlockhostError } from "../core/errors.ts";
+import { paths } from "../core/paths.ts";
+import { Anvil } from "./anvil.ts";
+import { buyAsCustomer, customerCredential } from "./customer.ts";
+import { setupDevHost } from "./host.ts";
+import { selfArgv, startService, waitForAgent, type Service } from "./services.ts";
+
+const say = (line = "") => process.stdout.write(line + "\n");
+
+export default defineCommand({
+  meta: { name: "dev", description: "Run the whole stack on one machine on embedded defaults (anvil devnet, agent, engine, dry-run VMs)" },
+  args: {
+    once: { type: "boolean", description: "make one demo purchase, show the VM and the decrypted NFT, then stop" },
+    keep: { type: "boolean", description: "keep the temp root (config, database, logs) after stopping" },
+    days: { type: "string", description: "days the demo customer buys (default 30)", valueHint: "N" },
+  },
+  async run({ args }) {
+    const days = args.days === undefined ? 30n : /^[1-9]\d{0,3}$/.test(args.days) ? BigInt(args.days) : undefined;
+    if (days === undefined) throw new BlockhostError("E_USAGE", "--days must be a whole number from 1 to 9999");
+
+    const root = mkdtempSync(join(tmpdir(), "blockhost-dev-"));
+    process.env.BLOCKHOST_ROOT = root;
+    const logDir = join(root, "var/log/blockhost");
+    mkdirSync(logDir, { recursive: true });
+    const services: Service[] = [];
+    let anvil: Anvil | undefined;
+    const shutdown = async () => {
+      for (const s of services.reverse()) await s.stop();
+      await anvil?.stop();
+      if (!args.keep) rmSync(root, { recursive: true, force: true });
+    };
+
+    try {
+      say(`root      ${root}`);
+      anvil = await Anvil.start();
+      say(`chain     anvil at ${anvil.rpcUrl} (chain id ${anvil.chainId})`);
+      const host = await setupDevHost(anvil);
+      say(`contracts AccessCredentialNFT ${host.nft}`);
+      say(`          BlockhostSubscriptions ${host.subscriptions} (plan 1: $1.00/day, stablecoin ${host.stablecoin})`);
+
+      const agent = startService("agent", ["agent"], join(logDir, "agent.log"));
+      services.push(agent);
+      await waitForAgent(agent);
+      say(`agent     ${paths.agentSocket}`);
+      services.push(startService("engine", ["engine"], join(logDir, "engine.log")));
+      say(`engine    watching the chain; backend dry-run (no VM is started: every other step runs)`);
+      say(`logs      ${logDir}`);
+      say();
+      say(`customer  ${host.customer.address} buys ${days} days with 1000 test USDC`);
+      say(`          its key is anvil's public dev key #1: ${anvil.accounts[1]!.privateKey}`);
+
+      const purchase = await buyAsCustomer(host, host.customer, days);
+      say(`paid      subscription #${purchase.subscriptionId}; waiting for the engine to provision and mint…`);
+      const credential = await waitFor(() => customerCredential(host, host.customer, purchase.signature), services);
+      say(`minted    access NFT #${credential.tokenId} to the customer`);
+      say(`decrypted with the customer's signature: ${JSON.stringify(credential.details)}`);
+      say();
+      for (const cmd of [["vm", "list"], ["status"]]) {
+        say(`$ BLOCKHOST_ROOT=${root} blockhost ${cmd.join(" ")}`);
+        say(Bun.spawnSync([...selfArgv(), ...cmd], { env: { ...process.env, BLOCKHOST_ROOT: root } }).stdout.toString().trimEnd());
+        say();
+      }
+
+      if (!args.once) {
+        say("Running. Press Ctrl-C to stop.");
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        });
+      }
+    } finally {
+      await shutdown();
+    }
+  },
+});
+
+/** Poll until `check` yields a value; fail if a service dies meanwhile (no fixed time limit: Ctrl-C ends it). */
+async function waitFor<T>(check: () => Promise<T | undefined>, services: Service[]): Promise<T> {
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    const dead = services.find((s) => s.proc.exitCode !== null);
+    if (dead) throw new BlockhostError("E_INTERNAL", `the ${dead.name} exited with code ${dead.proc.exitCode}; see its log`);
+    await Bun.sleep(250);
+  }
+}
