@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAgent, type RunningAgent } from "./agent.ts";
 import { createQmSimulator, type QmSimulator } from "./qm-simulator.ts";
@@ -14,6 +14,8 @@ export interface ProxmoxHost {
   readonly sim: QmSimulator;
   readonly agent: RunningAgent;
   readonly netns: string;
+  /** Make every `qm <subcommand>` fail with `message` until cleared (undefined). */
+  setFault(subcommand: string, message: string | undefined): void;
   /** Run `ip -n <netns> ARGS` and return stdout. */
   ip(...args: string[]): string;
   stop(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
   const ip = wrap("ip", `exec /usr/sbin/ip -n ${netns} "$@"`);
   const bridge = wrap("bridge", `exec /usr/sbin/bridge -n ${netns} "$@"`);
   const qm = wrap("qm", [
+    `if [ -e '${sim.stateDir}/fault-'"$1" ]; then cat '${sim.stateDir}/fault-'"$1" >&2; exit 255; fi`,
     `'${sim.qmPath}' "$@" || exit $?`,
     `if [ "$1" = start ]; then /usr/sbin/ip -n ${netns} tuntap add dev "tap$2i0" mode tap 2>/dev/null; /usr/sbin/ip -n ${netns} link set "tap$2i0" master vmbr0; fi`,
     `if [ "$1" = destroy ]; then /usr/sbin/ip -n ${netns} link del "tap$2i0" 2>/dev/null; fi`,
@@ -54,6 +57,7 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
   const agent = await startAgent({ root, binaries: { qm, ip, bridge } });
   return {
     sim, agent, netns,
+    setFault: (sub, message) => (message === undefined ? rmSync(join(sim.stateDir, `fault-${sub}`), { force: true }) : writeFileSync(join(sim.stateDir, `fault-${sub}`), `${message}\n`)),
     ip: (...args) => sh(["/usr/sbin/ip", "-n", netns, ...args]),
     async stop() {
       await agent.stop();

@@ -73,6 +73,16 @@ export const blockhostConfigSchema = object({
     destination_mode: optional(str(/^[a-z_-]{1,32}$/, "a destination mode")),
   })),
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
+  /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
+  engine: optional(object({
+    poll_interval_ms: optional(int(50, 600_000)),
+    reconcile_interval_s: optional(int(1, 86_400)),
+    retry_base_ms: optional(int(10, 3_600_000)),
+    retry_max_ms: optional(int(10, 86_400_000)),
+    start_block: optional(int(0, 2 ** 53 - 1)),
+    use_finalized: optional(bool),
+    log_chunk_blocks: optional(int(1, 1_000_000)),
+  })),
   testing: optional(bool),
 });
 export type BlockhostConfig = Infer<typeof blockhostConfigSchema>;

@@ -1,0 +1,47 @@
+import type { Database } from "bun:sqlite";
+import type { Account, Hex } from "viem";
+import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
+import type { ChainAccess } from "../chain/client.ts";
+import { onChain } from "../chain/errors.ts";
+import type { Provisioner } from "../provision/context.ts";
+import type { JobQueue } from "./queue.ts";
+import type { EngineSettings } from "./settings.ts";
+
+/** What every job and the reconciler work with. */
+export interface EngineContext {
+  db: Database;
+  queue: JobQueue;
+  provisioner: Provisioner;
+  access: ChainAccess;
+  minter: Account;
+  serverKey: Uint8Array;
+  settings: EngineSettings;
+}
+
+/** A subscription as recorded from its SubscriptionCreated log. */
+export interface SubscriptionRow {
+  subscription_id: number;
+  subscriber: Hex;
+  plan_id: number;
+  expires_at: number;
+  cancelled: number;
+  user_encrypted: Hex;
+  block_number: number;
+  tx_hash: Hex;
+}
+
+export function subscriptionRow(ctx: EngineContext, id: number): SubscriptionRow | null {
+  return ctx.db.query("SELECT * FROM subscriptions WHERE chain_id = ? AND subscription_id = ?").get(ctx.settings.chainId, id) as SubscriptionRow | null;
+}
+
+export interface ChainSubscription { subscriber: Hex; expiresAt: bigint; cancelled: boolean }
+
+/** The subscription as the contract has it now (the source of truth for expiry and cancellation). */
+export async function readSubscription(ctx: EngineContext, id: number): Promise<ChainSubscription> {
+  const [, subscriber, expiresAt, , cancelled] = await onChain(`read subscription ${id}`, () =>
+    ctx.access.publicClient.readContract({ address: ctx.settings.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getSubscription", args: [BigInt(id)] }));
+  return { subscriber, expiresAt, cancelled };
+}
+
+/** VM name of a subscription, as the original: blockhost-001, blockhost-1234. */
+export const vmNameFor = (subscriptionId: number) => `blockhost-${String(subscriptionId).padStart(3, "0")}`;

@@ -1,0 +1,110 @@
+import { createPublicClient, type PublicClient } from "viem";
+import { connectChain } from "../chain/client.ts";
+import { loadDeployer } from "../chain/context.ts";
+import { readKeyFile } from "../chain/keyfile.ts";
+import { oneLine } from "../core/errors.ts";
+import { logEvent } from "../core/log.ts";
+import { openDatabase } from "../core/state/db.ts";
+import { openProvisioner } from "../provision/context.ts";
+import type { EngineContext } from "./context.ts";
+import { applyLogs } from "./events.ts";
+import { runJob } from "./jobs.ts";
+import { JobQueue } from "./queue.ts";
+import { reconcile } from "./reconciler.ts";
+import { loadEngineSettings } from "./settings.ts";
+import { LogWatcher } from "./watcher.ts";
+
+/** How long SIGTERM lets the job in hand finish before parking it (systemd's stop timeout is 90 s). */
+const STOP_GRACE_MS = 30_000;
+
+export interface EngineRunOptions {
+  /** Exit once caught up with the chain and no job is due (tests, catch-up benchmarks). */
+  once?: boolean;
+}
+
+/** Write the engine's last poll outcome where `blockhost status` reads it. */
+function heartbeat(ctx: EngineContext, fields: Record<string, string | null>): void {
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === null) ctx.db.query("DELETE FROM meta WHERE key = ?").run(`engine.${k}`);
+    else ctx.db.query("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2").run(`engine.${k}`, v);
+  }
+}
+
+/**
+ * The engine: poll the chain (durable cursor), turn logs into jobs, run due jobs one at a time,
+ * reconcile on an interval. SIGTERM/SIGINT: the job in hand finishes (or is parked after a
+ * grace period), then the loop exits cleanly.
+ */
+export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
+  const { web3, settings } = loadEngineSettings();
+  const db = openDatabase();
+  const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
+  const access = connectChain(web3);
+  // Receipts on a fast chain should not wait viem's default 4 s polling interval.
+  const publicClient = createPublicClient({ chain: access.chain, transport: access.transport, pollingInterval: Math.min(1000, settings.pollIntervalMs), batch: { multicall: false } }) as PublicClient;
+  const ctx: EngineContext = {
+    db, provisioner, settings,
+    access: { ...access, publicClient },
+    queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
+    minter: loadDeployer(web3),
+    serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
+  };
+  const watcher = new LogWatcher(db, publicClient, {
+    chainId: settings.chainId, address: settings.subscriptions, confirmations: settings.confirmations,
+    useFinalized: settings.useFinalized, startBlock: settings.startBlock, maxChunk: settings.logChunkBlocks,
+  });
+
+  let stopping = false;
+  let wake: () => void = () => {};
+  let signalStop: () => void = () => {};
+  const stopped = new Promise<"stop">((resolve) => { signalStop = () => resolve("stop"); });
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logEvent("engine.stopping", { signal });
+    signalStop();
+    wake();
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
+  const recovered = ctx.queue.recoverAbandoned();
+  logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered });
+  let lastReconcile = 0;
+  while (!stopping) {
+    let caughtUp = false;
+    try {
+      const r = await watcher.poll((logs) => applyLogs(db, ctx.queue, settings.chainId, logs), () => stopping);
+      caughtUp = r.cursor >= r.target;
+      heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null });
+    } catch (e) {
+      heartbeat(ctx, { last_error: `${new Date().toISOString()} ${oneLine(e)}` });
+      logEvent("engine.poll_failed", { error: oneLine(e) });
+    }
+    for (let job = ctx.queue.claim(); job && !stopping; job = stopping ? null : ctx.queue.claim()) {
+      const finished = runJob(ctx, job).then(() => true);
+      if ((await Promise.race([finished, stopped])) === "stop") {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const done = await Promise.race([finished, new Promise<false>((r) => { timer = setTimeout(() => r(false), STOP_GRACE_MS); })]);
+        clearTimeout(timer);
+        if (!done) {
+          ctx.queue.park(job.id);
+          logEvent("engine.job_parked", { job: job.key });
+        }
+      }
+    }
+    if (!stopping && Date.now() - lastReconcile >= settings.reconcileIntervalMs) {
+      await reconcile(ctx, watcher.cursor()?.number ?? null);
+      lastReconcile = Date.now();
+    }
+    const due = ctx.queue.nextDue();
+    if (opts.once && caughtUp && (due === null || due > Date.now())) break;
+    if (due !== null && due <= Date.now()) continue;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, due === null ? settings.pollIntervalMs : Math.min(settings.pollIntervalMs, Math.max(10, due - Date.now())));
+      wake = () => { clearTimeout(timer); resolve(); };
+    });
+  }
+  db.close();
+  logEvent("engine.stopped", { max_rss_kb: process.resourceUsage().maxRSS });
+}

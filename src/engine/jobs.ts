@@ -1,0 +1,92 @@
+import { oneLine } from "../core/errors.ts";
+import { logEvent } from "../core/log.ts";
+import { gecosFor } from "../provision/cloud-init.ts";
+import { iso, now } from "../provision/clock.ts";
+import { applyCreate, retryCreate, type CreateRequest } from "../provision/create.ts";
+import { destroyVm, ref, resumeVm } from "../provision/lifecycle.ts";
+import { getVm, updateVm, vmForSubscription } from "../provision/vm-store.ts";
+import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from "./context.ts";
+import { jobKey } from "./events.ts";
+import { ensureCredential, sameAddress } from "./nft.ts";
+import { publicAddress, sealConnectionDetails, signatureFromPayload } from "./payload.ts";
+import { PermanentJobError, type Job } from "./queue.ts";
+
+/** Plan sizes are not on-chain yet (§10): every subscription gets the default size. */
+const DEFAULT_SIZE = { cpu: 1, memoryMb: 2048, diskGb: 20 };
+
+/**
+ * SubscriptionCreated → a VM and an NFT, each step idempotent so the job can be re-run after
+ * any crash: the VM is found by subscription id (or a half-built one finished), the mint first
+ * looks for an earlier mint on the chain, and the token id comes from the receipt.
+ */
+async function provision(ctx: EngineContext, subscriptionId: number): Promise<void> {
+  const sub = subscriptionRow(ctx, subscriptionId);
+  if (!sub) throw new PermanentJobError(`subscription ${subscriptionId} was never recorded`);
+  const chain = await readSubscription(ctx, subscriptionId);
+  if (!sameAddress(chain.subscriber, sub.subscriber)) throw new Error(`subscription ${subscriptionId} on chain belongs to ${chain.subscriber}, the log said ${sub.subscriber} (reorg?)`);
+  if (chain.cancelled || sub.cancelled) return;
+  const signature = signatureFromPayload(ctx.serverKey, sub.user_encrypted);
+  const p = ctx.provisioner;
+  const req: CreateRequest = {
+    name: vmNameFor(subscriptionId), ownerWallet: sub.subscriber, expiresAt: new Date(Number(chain.expiresAt) * 1000),
+    ...DEFAULT_SIZE, username: "admin", subscriptionId, purpose: "subscription",
+  };
+  let vm = vmForSubscription(ctx.db, subscriptionId);
+  if (!vm) vm = await applyCreate(p, req);
+  else if (vm.status === "creating") vm = await retryCreate(p, vm, req);
+  else if (vm.status === "destroyed") return;
+  if (!vm.nft_minted) {
+    const host = publicAddress(vm);
+    const { tokenId, minted } = await ensureCredential(ctx.access, ctx.db, ctx.minter, ctx.settings.nft, sub.subscriber, BigInt(sub.block_number), signature, host, vm.username,
+      () => sealConnectionDetails(signature, host, vm!.username));
+    updateVm(ctx.db, vm.vm_name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false });
+    logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted });
+  }
+  ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });
+}
+
+/** SubscriptionExtended (or a reconcile difference): expiry from the chain, resume if suspended. */
+async function sync(ctx: EngineContext, subscriptionId: number): Promise<void> {
+  const vm = vmForSubscription(ctx.db, subscriptionId);
+  if (!vm || vm.status === "destroyed" || vm.status === "creating") return;
+  const chain = await readSubscription(ctx, subscriptionId);
+  if (chain.cancelled) {
+    ctx.queue.enqueue("destroy", jobKey.destroy(ctx.settings.chainId, subscriptionId), { subscription_id: subscriptionId });
+    return;
+  }
+  const expires = new Date(Number(chain.expiresAt) * 1000);
+  if (vm.status === "suspended" && expires > now()) await resumeVm(ctx.provisioner, vm.vm_name, expires);
+  else updateVm(ctx.db, vm.vm_name, { expires_at: iso(expires) });
+}
+
+async function destroy(ctx: EngineContext, subscriptionId: number): Promise<void> {
+  const vm = vmForSubscription(ctx.db, subscriptionId);
+  if (vm) await destroyVm(ctx.provisioner, vm.vm_name);
+}
+
+/** Write `wallet=<holder>,nft=<id>` into the VM user's GECOS through the guest agent. */
+async function gecos(ctx: EngineContext, name: string): Promise<void> {
+  const vm = getVm(ctx.db, name);
+  if (!vm || vm.status !== "active" || !vm.nft_minted || vm.gecos_synced) return;
+  const wallet = vm.owner_wallet ?? vm.wallet_address!;
+  const r = await ctx.provisioner.backend.guestExec(ref(vm), ["/usr/sbin/usermod", "-c", gecosFor(wallet, vm.nft_token_id), vm.username]);
+  if (r.exitcode !== 0) throw new Error(`usermod in ${name} exited ${r.exitcode}: ${r.stderr.trim().split("\n").at(-1) ?? ""}`);
+  updateVm(ctx.db, name, { gecos_synced: true });
+}
+
+/** Run one claimed job and record its outcome (done, failed with backoff, or dead). */
+export async function runJob(ctx: EngineContext, job: Job): Promise<void> {
+  const sub = Number(job.payload.subscription_id);
+  try {
+    if (job.kind === "provision") await provision(ctx, sub);
+    else if (job.kind === "sync") await sync(ctx, sub);
+    else if (job.kind === "destroy") await destroy(ctx, sub);
+    else if (job.kind === "gecos") await gecos(ctx, String(job.payload.vm));
+    ctx.queue.complete(job.id);
+    logEvent("engine.job_done", { job: job.key, attempts: job.attempts });
+  } catch (e) {
+    const permanent = e instanceof PermanentJobError;
+    const delay = ctx.queue.fail(job, oneLine(e), permanent);
+    logEvent(permanent ? "engine.job_dead" : "engine.job_failed", { job: job.key, attempts: job.attempts, error: oneLine(e), ...(permanent ? {} : { retry_in_ms: delay }) });
+  }
+}

@@ -1,0 +1,173 @@
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bytesToHex, maxUint256, parseEventLogs, parseUnits, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { accessCredentialNftAbi, accessCredentialNftBytecode } from "../../src/chain/contracts/generated/AccessCredentialNFT.ts";
+import { blockhostSubscriptionsAbi, blockhostSubscriptionsBytecode } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
+import { eciesEncrypt } from "../../src/crypto/ecies.ts";
+import { generatePrivateKey, publicKeyOf } from "../../src/crypto/keys.ts";
+import { startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
+import { blockhostBinary } from "./binary.ts";
+import { approve, deploy, deployToken, devnet, read, send, type Devnet } from "./contracts.ts";
+import { provisionRoot } from "./provision-root.ts";
+
+/** Index of the anvil dev account that deploys (and so owns) both contracts: the host's wallet. */
+export const OWNER = 0;
+export const PUBLIC_SECRET = "blockhost-access";
+
+export interface EngineEnvOptions {
+  backend?: "dry-run" | "proxmox";
+  confirmations?: number;
+  anvil?: AnvilOptions;
+  ipPool?: string;
+  ipv6Prefix?: string;
+  /** Extra keys for blockhost.yaml's engine section. */
+  engine?: Record<string, number | boolean>;
+}
+
+export interface Purchase { subscriptionId: number; buyer: number; signature: Hex; block: bigint }
+
+/**
+ * A host for engine tests: anvil with both contracts (owned by dev account 0), a stablecoin plan,
+ * buyers 1..9 funded and approved, and a BLOCKHOST_ROOT whose config points the engine at them.
+ */
+export class EngineEnv {
+  private constructor(
+    readonly root: string, private readonly cleanupRoot: () => void,
+    readonly anvil: Anvil, readonly net: Devnet, readonly nft: Hex, readonly subs: Hex, readonly serverKey: Uint8Array,
+  ) {}
+
+  static async create(opts: EngineEnvOptions = {}): Promise<EngineEnv> {
+    const { root, cleanup } = provisionRoot({
+      backend: opts.backend ?? "dry-run",
+      ...(opts.ipPool ? { ipPool: opts.ipPool } : {}),
+      ...(opts.ipv6Prefix ? { ipv6Prefix: opts.ipv6Prefix } : {}),
+      extraBlockhostYaml: opts.backend === "proxmox" ? "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}" : "",
+    });
+    const anvil = await startAnvil(opts.anvil);
+    const net = devnet(anvil);
+    const stable = await deployToken(net, "USDC", 6, Array.from({ length: 9 }, (_, i) => [i + 1, parseUnits("1000000", 6)] as [number, bigint]));
+    const nft = await deploy(net, OWNER, accessCredentialNftAbi, accessCredentialNftBytecode, ["BlockhostAccess", "BHA"]);
+    const subs = await deploy(net, OWNER, blockhostSubscriptionsAbi, blockhostSubscriptionsBytecode);
+    await send(net, OWNER, { address: subs, abi: blockhostSubscriptionsAbi, functionName: "setPrimaryStablecoin", args: [stable] });
+    await send(net, OWNER, { address: subs, abi: blockhostSubscriptionsAbi, functionName: "createPlan", args: ["Basic", 100n] });
+    for (let i = 1; i <= 9; i++) await approve(net, i, stable, subs, maxUint256);
+
+    const etc = join(root, "etc/blockhost");
+    const serverKey = generatePrivateKey();
+    const keyFile = (name: string, hex: string) => {
+      const f = join(etc, name);
+      writeFileSync(f, hex + "\n", { mode: 0o600 });
+      chmodSync(f, 0o600);
+      return f;
+    };
+    const serverKeyFile = keyFile("server.key", bytesToHex(serverKey).slice(2));
+    const deployerKeyFile = keyFile("deployer.key", anvil.accounts[OWNER]!.privateKey.slice(2));
+    writeFileSync(join(etc, "web3-defaults.yaml"), [
+      "blockchain:",
+      `  chain_id: ${anvil.chainId}`,
+      `  rpc_url: ${anvil.rpcUrl}`,
+      `  nft_contract: '${nft}'`,
+      `  subscription_contract: '${subs}'`,
+      `  confirmations: ${opts.confirmations ?? 0}`,
+      `deployer: {private_key_file: ${deployerKeyFile}}`,
+      "",
+    ].join("\n"));
+    const engine = { poll_interval_ms: 100, reconcile_interval_s: 1, retry_base_ms: 200, retry_max_ms: 1000, ...opts.engine };
+    const yaml = (await Bun.file(join(etc, "blockhost.yaml")).text()).replace("server: {key_file: /etc/blockhost/server.key}", `server: {key_file: ${serverKeyFile}}`);
+    writeFileSync(join(etc, "blockhost.yaml"), `${yaml}engine: ${JSON.stringify(engine)}\n`);
+    mkdirSync(join(root, "var/lib/blockhost"), { recursive: true });
+    return new EngineEnv(root, cleanup, anvil, net, nft, subs, serverKey);
+  }
+
+  /** The buyer's wallet signature of the public secret (what the signup page has them sign). */
+  async signature(buyer: number): Promise<Hex> {
+    return await privateKeyToAccount(this.anvil.accounts[buyer]!.privateKey).signMessage({ message: PUBLIC_SECRET });
+  }
+
+  /** ECIES(server public key, signature text): the signup page's `userEncrypted`. */
+  async payloadFor(buyer: number): Promise<Hex> {
+    return bytesToHex(eciesEncrypt(publicKeyOf(this.serverKey), new TextEncoder().encode(await this.signature(buyer))));
+  }
+
+  async buy(buyer: number, days = 30n, payload?: Hex): Promise<Purchase> {
+    const receipt = await send(this.net, buyer, { address: this.subs, abi: blockhostSubscriptionsAbi, functionName: "buySubscription", args: [1n, days, 1n, payload ?? (await this.payloadFor(buyer))] });
+    const [ev] = parseEventLogs({ abi: blockhostSubscriptionsAbi, logs: receipt.logs, eventName: "SubscriptionCreated" });
+    return { subscriptionId: Number(ev!.args.subscriptionId), buyer, signature: await this.signature(buyer), block: receipt.blockNumber };
+  }
+
+  async extend(subscriptionId: number, days: bigint, from = 1): Promise<void> {
+    await send(this.net, from, { address: this.subs, abi: blockhostSubscriptionsAbi, functionName: "extendSubscription", args: [BigInt(subscriptionId), days, 1n] });
+  }
+
+  async cancel(subscriptionId: number): Promise<void> {
+    await send(this.net, OWNER, { address: this.subs, abi: blockhostSubscriptionsAbi, functionName: "cancelSubscription", args: [BigInt(subscriptionId)] });
+  }
+
+  async subscription(id: number): Promise<{ expiresAt: bigint; cancelled: boolean }> {
+    const [, , expiresAt, , cancelled] = await read<[bigint, Hex, bigint, boolean, boolean]>(this.net, { address: this.subs, abi: blockhostSubscriptionsAbi, functionName: "getSubscription", args: [BigInt(id)] });
+    return { expiresAt, cancelled };
+  }
+
+  async nftOwner(tokenId: number): Promise<Hex> {
+    return await read<Hex>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [BigInt(tokenId)] });
+  }
+
+  async nftPayload(tokenId: number): Promise<Hex> {
+    return await read<Hex>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [BigInt(tokenId)] });
+  }
+
+  async nftTotal(): Promise<number> {
+    return Number(await read<bigint>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "totalSupply" }));
+  }
+
+  /** Start the compiled `blockhost engine` against this root. */
+  startEngine(args: string[] = [], env: Record<string, string> = {}): EngineProcess {
+    return new EngineProcess(this.root, args, env);
+  }
+
+  async stop(): Promise<void> {
+    await this.anvil.stop();
+    this.cleanupRoot();
+  }
+}
+
+/** A running engine; its stderr JSON lines are collected. */
+export class EngineProcess {
+  readonly proc: ReturnType<typeof Bun.spawn>;
+  private stderr = "";
+  readonly done: Promise<number>;
+
+  constructor(root: string, args: string[], env: Record<string, string>) {
+    const proc = Bun.spawn([blockhostBinary(), "engine", ...args], {
+      cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: root, ...env }, stdout: "ignore", stderr: "pipe",
+    });
+    this.proc = proc;
+    const reading = (async () => {
+      for await (const chunk of proc.stderr) this.stderr += new TextDecoder().decode(chunk);
+    })();
+    this.done = Promise.all([proc.exited, reading]).then(([code]) => code);
+  }
+
+  events(): Array<Record<string, unknown>> {
+    return this.stderr.split("\n").filter(Boolean).flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } });
+  }
+
+  get log(): string { return this.stderr; }
+
+  /** SIGTERM and wait for a clean exit; returns the exit code. */
+  async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number> {
+    this.proc.kill(signal);
+    return await this.done;
+  }
+}
+
+/** Poll `check` until it returns a truthy value (no wall-clock assertion: the test timeout bounds it). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, everyMs = 100): Promise<T> {
+  for (let i = 0; ; i++) {
+    const v = await check();
+    if (v) return v;
+    if (i > 0 && i % 300 === 0) console.log(`still waiting for: ${what}`);
+    await Bun.sleep(everyMs);
+  }
+}
