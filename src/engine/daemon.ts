@@ -1,6 +1,7 @@
 import { createPublicClient, type PublicClient } from "viem";
 import { connectChain } from "../chain/client.ts";
 import { loadDeployer } from "../chain/context.ts";
+import { chainError } from "../chain/errors.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
 import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
@@ -78,8 +79,9 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       caughtUp = r.cursor >= r.target;
       heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null });
     } catch (e) {
-      heartbeat(ctx, { last_error: `${new Date().toISOString()} ${oneLine(e)}` });
-      logEvent("engine.poll_failed", { error: oneLine(e) });
+      const error = oneLine(chainError(e, "poll the chain"));
+      heartbeat(ctx, { last_error: `${new Date().toISOString()} ${error}` });
+      logEvent("engine.poll_failed", { error });
     }
     for (let job = ctx.queue.claim(); job && !stopping; job = stopping ? null : ctx.queue.claim()) {
       const finished = runJob(ctx, job).then(() => true);

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { connectChain } from "../chain/client.ts";
+import { onChain } from "../chain/errors.ts";
 import { loadBlockhostConfig, loadWeb3Config } from "../core/config/index.ts";
 import { oneLine } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
@@ -38,7 +39,8 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
     const cur = db.query("SELECT block_number FROM chain_cursor WHERE chain_id = ?").get(chain.chain_id) as { block_number: number } | null;
     chain.cursor = cur?.block_number ?? null;
     try {
-      chain.head = Number(await connectChain(web3, { timeoutMs: 3000 }).publicClient.getBlockNumber());
+      const client = connectChain(web3, { timeoutMs: 3000 }).publicClient;
+      chain.head = Number(await onChain("read the chain head", () => client.getBlockNumber()));
       chain.lag = chain.head - (chain.cursor ?? -1);
     } catch (e) {
       chain.rpc_error = oneLine(e);
