@@ -6,7 +6,7 @@ import { accessCredentialNftAbi, accessCredentialNftBytecode } from "../../src/c
 import { blockhostSubscriptionsAbi, blockhostSubscriptionsBytecode } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { eciesEncrypt } from "../../src/crypto/ecies.ts";
 import { generatePrivateKey, publicKeyOf } from "../../src/crypto/keys.ts";
-import { startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
+import { freePort, startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
 import { blockhostBinary } from "./binary.ts";
 import { approve, deploy, deployToken, devnet, read, send, type Devnet } from "./contracts.ts";
 import { provisionRoot } from "./provision-root.ts";
@@ -21,6 +21,8 @@ export interface EngineEnvOptions {
   anvil?: AnvilOptions;
   ipPool?: string;
   ipv6Prefix?: string;
+  /** Put an RPC URL nobody answers first, anvil second (exercises the fallback transport). */
+  deadRpcFirst?: boolean;
   /** Extra keys for blockhost.yaml's engine section. */
   engine?: Record<string, number | boolean>;
 }
@@ -66,7 +68,7 @@ export class EngineEnv {
     writeFileSync(join(etc, "web3-defaults.yaml"), [
       "blockchain:",
       `  chain_id: ${anvil.chainId}`,
-      `  rpc_url: ${anvil.rpcUrl}`,
+      ...(opts.deadRpcFirst ? [`  rpc_url: http://127.0.0.1:${await freePort()}`, `  rpc_urls: ['${anvil.rpcUrl}']`] : [`  rpc_url: ${anvil.rpcUrl}`]),
       `  nft_contract: '${nft}'`,
       `  subscription_contract: '${subs}'`,
       `  confirmations: ${opts.confirmations ?? 0}`,

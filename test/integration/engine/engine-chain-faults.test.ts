@@ -43,6 +43,20 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
     });
   });
 
+  test("with the first RPC URL dead, the fallback URL serves the engine", async () => {
+    const env = await EngineEnv.create({ deadRpcFirst: true });
+    const engine = env.startEngine();
+    try {
+      const p = await env.buy(1);
+      const list = async () => JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+      const [vm] = await eventually(async () => { const v = await list(); return v[0]?.nft_minted ? v : null; }, "VM via the fallback RPC");
+      expect(vm!.subscription_id).toBe(p.subscriptionId);
+    } finally {
+      expect(await engine.stop()).toBe(0);
+      await env.stop();
+    }
+  });
+
   describe("reorgs", () => {
     let env: EngineEnv;
     let engine: EngineProcess;
