@@ -1,0 +1,23 @@
+import { expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { anvilAvailable } from "../../helpers/anvil.ts";
+import { runBlockhost } from "../../helpers/binary.ts";
+
+const skip = !anvilAvailable();
+if (skip) console.log("skipping blockhost dev: anvil from @foundry-rs/anvil-linux-amd64 cannot run on this platform");
+
+test.skipIf(skip)("blockhost dev --once: a paid subscription becomes a VM and an NFT the customer can decrypt", async () => {
+  const r = await runBlockhost(["dev", "--once"], { cwd: process.cwd() });
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  const decrypted = r.stdout.match(/decrypted with the customer's signature: (\{.*\})/);
+  expect(decrypted).not.toBeNull();
+  const details = JSON.parse(decrypted![1]!) as { hostname: string; port: number; username: string };
+  expect(details).toEqual({ hostname: "192.168.122.200", port: 22, username: "admin" });
+  expect(r.stdout).toMatch(/minted +access NFT #0 to the customer/);
+  expect(r.stdout).toMatch(/blockhost-001\tactive\t100\t192\.168\.122\.200/);
+  expect(r.stdout).toContain("vms:      0 creating, 1 active");
+  // Without --keep the temp root is gone afterwards.
+  const root = r.stdout.match(/^root +(\S+)$/m)![1]!;
+  expect(existsSync(root)).toBe(false);
+}, 180_000);
