@@ -42,7 +42,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
   const access = connectChain(web3);
   // Receipts on a fast chain should not wait viem's default 4 s polling interval.
-  const publicClient = createPublicClient({ chain: access.chain, transport: access.transport, pollingInterval: Math.min(1000, settings.pollIntervalMs), batch: { multicall: false } }) as PublicClient;
+  const publicClient = createPublicClient({ chain: access.chain, transport: access.transport, pollingInterval: Math.min(1000, settings.pollIntervalMs), cacheTime: 0, batch: { multicall: false } }) as PublicClient;
   const ctx: EngineContext = {
     db, provisioner, settings,
     access: { ...access, publicClient },

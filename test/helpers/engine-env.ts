@@ -21,6 +21,7 @@ export interface EngineEnvOptions {
   anvil?: AnvilOptions;
   ipPool?: string;
   ipv6Prefix?: string;
+  vmidRange?: { start: number; end: number };
   /** Put an RPC URL nobody answers first, anvil second (exercises the fallback transport). */
   deadRpcFirst?: boolean;
   /** Extra keys for blockhost.yaml's engine section. */
@@ -44,6 +45,7 @@ export class EngineEnv {
       backend: opts.backend ?? "dry-run",
       ...(opts.ipPool ? { ipPool: opts.ipPool } : {}),
       ...(opts.ipv6Prefix ? { ipv6Prefix: opts.ipv6Prefix } : {}),
+      ...(opts.vmidRange ? { vmidRange: opts.vmidRange } : {}),
       extraBlockhostYaml: opts.backend === "proxmox" ? "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}" : "",
     });
     const anvil = await startAnvil(opts.anvil);

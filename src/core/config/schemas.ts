@@ -75,7 +75,7 @@ export const blockhostConfigSchema = object({
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
   engine: optional(object({
-    poll_interval_ms: optional(int(50, 600_000)),
+    poll_interval_ms: optional(int(10, 600_000)),
     reconcile_interval_s: optional(int(1, 86_400)),
     retry_base_ms: optional(int(10, 3_600_000)),
     retry_max_ms: optional(int(10, 86_400_000)),
