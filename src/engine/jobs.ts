@@ -37,9 +37,15 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   else if (vm.status === "destroyed") return;
   if (!vm.nft_minted) {
     const host = publicAddress(vm);
-    const { tokenId, minted } = await ensureCredential(ctx.access, ctx.db, ctx.minter, ctx.settings.nft, sub.subscriber, BigInt(sub.block_number), signature, host, vm.username,
+    const name = vm.vm_name;
+    const extra = vm.extra;
+    const intent = {
+      fromBlock: typeof extra.mint_from_block === "string" ? BigInt(extra.mint_from_block) : null,
+      record: (block: bigint) => updateVm(ctx.db, name, { extra: { ...extra, mint_from_block: String(block) } }),
+    };
+    const { tokenId, minted } = await ensureCredential(ctx.access, ctx.db, ctx.minter, ctx.settings.nft, sub.subscriber, intent, signature, host, vm.username,
       () => sealConnectionDetails(signature, host, vm!.username));
-    updateVm(ctx.db, vm.vm_name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false });
+    updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra });
     logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted });
   }
   ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });

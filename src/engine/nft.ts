@@ -10,16 +10,19 @@ import { connectionDetails } from "./payload.ts";
 const MINTED = parseAbiItem("event CredentialMinted(uint256 indexed tokenId, address indexed recipient)");
 
 /**
- * Look on the chain for a credential this engine already minted for this VM (a crash between
- * the mint and recording it): tokens minted to `recipient` since `fromBlock`, not recorded for
- * another VM, whose payload decrypts with the buyer's signature to this VM's details.
+ * Look on the chain for a credential this engine minted for this VM but did not record (a
+ * crash between sending the mint and writing its token id): tokens minted to `recipient` since
+ * the mint was attempted, not recorded for another VM, whose payload decrypts with the buyer's
+ * signature to this VM's details.
  */
 export async function findMintedCredential(access: ChainAccess, db: Database, nft: Hex, recipient: Hex, fromBlock: bigint, signature: Hex, hostname: string, username: string): Promise<bigint | null> {
   const logs = await onChain("look for an earlier mint", () => access.publicClient.getLogs({ address: nft, event: MINTED, args: { recipient }, fromBlock, toBlock: "latest" }));
+  if (logs.length === 0) return null;
+  const recorded = new Set((db.query("SELECT nft_token_id AS t FROM vms WHERE nft_minted = 1 AND wallet_address = ? COLLATE NOCASE").all(recipient) as { t: number }[]).map((r) => r.t));
   const wanted = connectionDetails(hostname, username);
   for (const log of logs) {
     const tokenId = log.args.tokenId!;
-    if (db.query("SELECT 1 FROM vms WHERE nft_token_id = ? AND nft_minted = 1").get(Number(tokenId))) continue;
+    if (recorded.has(Number(tokenId))) continue;
     const data = await onChain("read credential", () => access.publicClient.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [tokenId] }));
     try {
       if (utf8(decryptWithSignature(signature, data)) === wanted) return tokenId;
@@ -30,10 +33,19 @@ export async function findMintedCredential(access: ChainAccess, db: Database, nf
   return null;
 }
 
-/** Mint unless the chain already has it; returns the token id either way. */
-export async function ensureCredential(access: ChainAccess, db: Database, minter: Account, nft: Hex, recipient: Hex, fromBlock: bigint, signature: Hex, hostname: string, username: string, seal: () => Hex): Promise<{ tokenId: bigint; minted: boolean }> {
-  const existing = await findMintedCredential(access, db, nft, recipient, fromBlock, signature, hostname, username);
-  if (existing !== null) return { tokenId: existing, minted: false };
+/** Where a mint attempt started: recorded before the transaction is sent. */
+export interface MintIntent { fromBlock: bigint | null; record(fromBlock: bigint): void }
+
+/**
+ * Mint unless the chain already has it. A mint that was never attempted (no intent recorded) is
+ * sent straight away; after an interrupted attempt the chain is searched from where it started.
+ */
+export async function ensureCredential(access: ChainAccess, db: Database, minter: Account, nft: Hex, recipient: Hex, intent: MintIntent, signature: Hex, hostname: string, username: string, seal: () => Hex): Promise<{ tokenId: bigint; minted: boolean }> {
+  if (intent.fromBlock !== null) {
+    const existing = await findMintedCredential(access, db, nft, recipient, intent.fromBlock, signature, hostname, username);
+    if (existing !== null) return { tokenId: existing, minted: false };
+  }
+  intent.record(await onChain("read the chain head", () => access.publicClient.getBlockNumber()));
   const r = await mintCredential(access, minter, nft, recipient, seal());
   return { tokenId: r.tokenId, minted: true };
 }

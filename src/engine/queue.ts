@@ -79,8 +79,8 @@ export class JobQueue {
     return out;
   }
 
-  /** Jobs whose last attempt failed (retrying or dead), newest first. */
+  /** Jobs whose last attempt failed (waiting to retry, retrying right now, or dead), newest first. */
   troubled(limit = 20): Job[] {
-    return (this.db.query("SELECT * FROM jobs WHERE state IN ('failed', 'dead') ORDER BY updated_at DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(row);
+    return (this.db.query("SELECT * FROM jobs WHERE state IN ('failed', 'dead') OR (state = 'running' AND last_error IS NOT NULL) ORDER BY updated_at DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(row);
   }
 }

@@ -65,7 +65,7 @@ export function formatStatus(s: StatusReport): string {
       : `chain:    ${c.chain_id}: head ${c.head ?? `unreachable (${c.rpc_error})`}, cursor ${c.cursor ?? "none"}, lag ${c.lag ?? "unknown"}`,
     `engine:   last poll ${c.engine_last_poll_at ?? "never"}${c.engine_last_error ? `; last error ${c.engine_last_error}` : ""}`,
     `jobs:     ${(Object.entries(s.jobs) as [string, number][]).map(([k, n]) => `${n} ${k}`).join(", ")}`,
-    ...s.failing_jobs.map((j) => `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.next_retry_at ? `, retry at ${j.next_retry_at}` : ", not retried"}: ${j.last_error}`),
+    ...s.failing_jobs.map((j) => `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`),
     `vms:      ${Object.entries(s.vms).map(([k, n]) => `${n} ${k}`).join(", ")}`,
   ];
   return lines.join("\n");

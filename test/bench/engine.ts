@@ -33,24 +33,38 @@ export async function benchEngine(purchases = Number(process.env.BENCH_ENGINE_PU
   }
 }
 
-/** Send `n` purchases from the nine buyers as fast as anvil takes them (explicit nonce and gas). */
+/**
+ * Put `n` purchases from the nine buyers on the chain quickly: automine off, every transaction
+ * sent with an explicit nonce and gas, then blocks mined until the last one of each buyer landed.
+ */
 async function fillBacklog(env: EngineEnv, n: number): Promise<void> {
   const buyers = Array.from({ length: 9 }, (_, i) => i + 1);
   const payloads = await Promise.all(buyers.map((b) => env.payloadFor(b)));
   const fees = await env.net.pub.estimateFeesPerGas();
   const last: Hex[] = [];
-  await Promise.all(buyers.map(async (b, i) => {
-    const wallet = env.net.wallets[b]!;
-    let nonce = await env.net.pub.getTransactionCount({ address: env.net.addresses[b]!, blockTag: "pending" });
-    let hash: Hex | undefined;
-    for (let k = i; k < n; k += buyers.length) {
-      const data = encodeFunctionData({ abi: blockhostSubscriptionsAbi, functionName: "buySubscription", args: [1n, 30n, 1n, payloads[i]!] });
-      hash = await wallet.sendTransaction({ account: wallet.account!, chain: wallet.chain, to: env.subs, data, gas: 400_000n, nonce: nonce++, maxFeePerGas: fees.maxFeePerGas! * 2n, maxPriorityFeePerGas: fees.maxPriorityFeePerGas! });
+  await env.anvil.rpc("evm_setAutomine", [false]);
+  try {
+    await Promise.all(buyers.map(async (b, i) => {
+      const wallet = env.net.wallets[b]!;
+      let nonce = await env.net.pub.getTransactionCount({ address: env.net.addresses[b]!, blockTag: "pending" });
+      let hash: Hex | undefined;
+      for (let k = i; k < n; k += buyers.length) {
+        const data = encodeFunctionData({ abi: blockhostSubscriptionsAbi, functionName: "buySubscription", args: [1n, 30n, 1n, payloads[i]!] });
+        hash = await wallet.sendTransaction({ account: wallet.account!, chain: wallet.chain, to: env.subs, data, gas: 400_000n, nonce: nonce++, maxFeePerGas: fees.maxFeePerGas! * 4n, maxPriorityFeePerGas: fees.maxPriorityFeePerGas! });
+      }
+      if (hash) last.push(hash);
+    }));
+    for (const h of last) {
+      for (;;) {
+        const r = await env.net.pub.getTransactionReceipt({ hash: h }).catch(() => null);
+        if (r) {
+          if (r.status !== "success") throw new Error(`backlog purchase ${h} reverted`);
+          break;
+        }
+        await env.anvil.mine(10);
+      }
     }
-    if (hash) last.push(hash);
-  }));
-  for (const h of last) {
-    const r = await env.net.pub.waitForTransactionReceipt({ hash: h, pollingInterval: 50 });
-    if (r.status !== "success") throw new Error(`backlog purchase ${h} reverted`);
+  } finally {
+    await env.anvil.rpc("evm_setAutomine", [true]);
   }
 }

@@ -91,4 +91,12 @@ CREATE TABLE subscriptions (
   PRIMARY KEY (chain_id, subscription_id)
 ) STRICT;`,
   },
+  {
+    version: 3,
+    name: "vm lookups by subscription, token and wallet",
+    sql: `
+CREATE INDEX vms_subscription_any ON vms(subscription_id);
+CREATE INDEX vms_token ON vms(nft_token_id);
+CREATE INDEX vms_wallet ON vms(wallet_address COLLATE NOCASE);`,
+  },
 ];
