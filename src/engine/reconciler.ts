@@ -32,7 +32,13 @@ async function expiry(ctx: EngineContext): Promise<void> {
   for (const vm of listVms(ctx.db).filter((v) => v.subscription_id !== null && (v.status === "active" || v.status === "suspended"))) {
     const id = vm.subscription_id!;
     let chain;
-    try { chain = await readSubscription(ctx, id); } catch { continue; }
+    try {
+      chain = await readSubscription(ctx, id);
+    } catch (e) {
+      // Gone from the chain (e.g. a reorg deeper than the confirmations): say so; gc still expires it.
+      if (/SubscriptionNotFound/.test(oneLine(e))) logEvent("engine.vm_without_subscription", { vm: vm.vm_name, subscription: id });
+      continue;
+    }
     const chainExpiry = iso(new Date(Number(chain.expiresAt) * 1000));
     if (chain.cancelled) ctx.queue.enqueue("destroy", jobKey.destroy(ctx.settings.chainId, id), { subscription_id: id });
     // Extended while suspended (a missed SubscriptionExtended): let the sync job resume it.
