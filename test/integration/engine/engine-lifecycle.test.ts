@@ -49,6 +49,18 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
     expect(Date.parse((await vmOf(p.subscriptionId))!.expires_at) / 1000).toBe(chainExpiry);
   });
 
+  test("an extension of a suspended VM resumes it with the chain's new expiry", async () => {
+    const p = await env.buy(6, 1n);
+    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "short VM");
+    const later = { BLOCKHOST_NOW: String(Math.floor(Date.parse(vm.expires_at) / 1000) + 3600) };
+    expect((await bh(["gc", "--execute"], later)).stdout).toContain(`suspended ${vm.vm_name}`);
+    await env.extend(p.subscriptionId, 30n, 6);
+    const chainExpiry = Number((await env.subscription(p.subscriptionId)).expiresAt);
+    const resumed = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.status === "active" ? v : null; }, "resumed");
+    expect(Date.parse(resumed.expires_at) / 1000).toBe(chainExpiry);
+    expect(resumed.suspended_at).toBeNull();
+  });
+
   test("a cancellation destroys the VM and frees its address", async () => {
     const p = await env.buy(3, 30n);
     const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "third VM");
