@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
+import { openDatabase } from "../core/state/db.ts";
 import { createCommand } from "./create-command.ts";
 import { openProvisioner } from "./context.ts";
 import { vmNameArg, expiryArg } from "./cli-args.ts";
@@ -57,7 +58,7 @@ export default defineCommand({
       async run({ args }) {
         let word = "unknown";
         try {
-          word = publicStatus(getVm(openProvisioner().db, vmNameArg(args.name)));
+          word = publicStatus(getVm(openDatabase(), vmNameArg(args.name)));
         } catch {
           word = "unknown";
         }
@@ -68,10 +69,10 @@ export default defineCommand({
       meta: { name: "list", description: "List VMs (--json: the seed's vms.json field names)" },
       args: { json: { type: "boolean", description: "print JSON" } },
       async run({ args }) {
-        const p = openProvisioner();
-        if (args.json) return out(JSON.stringify(exportVms(p), null, 2));
+        const db = openDatabase();
+        if (args.json) return out(JSON.stringify(exportVms(db), null, 2));
         out(["NAME", "STATUS", "VMID", "IP", "IPV6", "EXPIRES"].join("\t"));
-        for (const vm of listVms(p.db)) out([vm.vm_name, vm.status, vm.vmid, vm.ip_address ?? "-", vm.ipv6_address ?? "-", vm.expires_at].join("\t"));
+        for (const vm of listVms(db)) out([vm.vm_name, vm.status, vm.vmid, vm.ip_address ?? "-", vm.ipv6_address ?? "-", vm.expires_at].join("\t"));
       },
     }),
     "import-json": defineCommand({

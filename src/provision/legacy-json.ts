@@ -1,3 +1,4 @@
+import type { Database } from "bun:sqlite";
 import { isIPv4, isIPv6 } from "node:net";
 import { BlockhostError } from "../core/errors.ts";
 import { ipv4ToInt } from "../core/validators.ts";
@@ -20,8 +21,8 @@ export function toLegacyRecord(vm: VmRecord): Record<string, unknown> {
   };
 }
 
-export function exportVms(p: Provisioner): Record<string, unknown>[] {
-  return listVms(p.db).map(toLegacyRecord);
+export function exportVms(db: Database): Record<string, unknown>[] {
+  return listVms(db).map(toLegacyRecord);
 }
 
 const KNOWN = new Set(Object.keys(toLegacyRecord({ extra: {} } as VmRecord)));
