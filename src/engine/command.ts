@@ -9,5 +9,7 @@ export default defineCommand({
   },
   async run({ args }) {
     await runEngine({ once: args.once === true });
+    // A parked job's work (e.g. a guest-agent wait) may still hold timers: do not let it delay the exit.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
   },
 });

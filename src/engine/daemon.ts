@@ -15,9 +15,6 @@ import { reconcile } from "./reconciler.ts";
 import { loadEngineSettings } from "./settings.ts";
 import { LogWatcher } from "./watcher.ts";
 
-/** How long SIGTERM lets the job in hand finish before parking it (systemd's stop timeout is 90 s). */
-const STOP_GRACE_MS = 30_000;
-
 export interface EngineRunOptions {
   /** Exit once caught up with the chain and no job is due (tests, catch-up benchmarks). */
   once?: boolean;
@@ -72,6 +69,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const recovered = ctx.queue.recoverAbandoned();
   logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered });
   let lastReconcile = 0;
+  let parked = false;
   while (!stopping) {
     let caughtUp = false;
     try {
@@ -87,9 +85,10 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       const finished = runJob(ctx, job).then(() => true);
       if ((await Promise.race([finished, stopped])) === "stop") {
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const done = await Promise.race([finished, new Promise<false>((r) => { timer = setTimeout(() => r(false), STOP_GRACE_MS); })]);
+        const done = await Promise.race([finished, new Promise<false>((r) => { timer = setTimeout(() => r(false), settings.stopGraceMs); })]);
         clearTimeout(timer);
         if (!done) {
+          parked = true;
           ctx.queue.park(job.id);
           logEvent("engine.job_parked", { job: job.key });
         }
@@ -107,6 +106,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       wake = () => { clearTimeout(timer); resolve(); };
     });
   }
-  db.close();
+  // A parked job may still be running: leave the database open for it until the process exits.
+  if (!parked) db.close();
   logEvent("engine.stopped", { max_rss_kb: process.resourceUsage().maxRSS });
 }

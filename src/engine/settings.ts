@@ -16,6 +16,8 @@ export interface EngineSettings {
   reconcileIntervalMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** How long SIGTERM lets the job in hand finish before parking it (systemd's stop timeout is 90 s). */
+  stopGraceMs: number;
   serverKeyFile: string;
 }
 
@@ -40,6 +42,7 @@ export function loadEngineSettings(): EngineConfigs {
       reconcileIntervalMs: (e.reconcile_interval_s ?? 300) * 1000,
       retryBaseMs: e.retry_base_ms ?? 5000,
       retryMaxMs: e.retry_max_ms ?? 600_000,
+      stopGraceMs: e.stop_grace_ms ?? 30_000,
       serverKeyFile: blockhost.server.key_file,
     },
   };

@@ -24,7 +24,7 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
   const vmOf = async (sub: number) => (JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[]).find((v) => v.subscription_id === sub);
 
   beforeAll(async () => {
-    env = await EngineEnv.create({ backend: "proxmox", ipv6Prefix: "2001:db8:77::/120" });
+    env = await EngineEnv.create({ backend: "proxmox", ipv6Prefix: "2001:db8:77::/120", engine: { stop_grace_ms: 300 } });
     host = await startProxmoxHost(env.root);
     engine = env.startEngine();
   });
@@ -73,5 +73,22 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
     expect(host.sim.vm(vm.vmid)!.status).toBe("running");
     expect(host.sim.vms().filter((v) => !v.template)).toHaveLength(2);
     expect(await env.nftTotal()).toBe(2);
+  });
+
+  test("SIGTERM while a job waits for the guest agent parks it; the next engine finishes it", async () => {
+    host.sim.setGuestAgentDown(true);
+    const p = await env.buy(3, 30n);
+    await eventually(() => engine.log.includes("waiting for the guest agent"), "job waiting for the guest agent");
+    expect(await engine.stop()).toBe(0);
+    expect(engine.events().some((e) => e.event === "engine.job_parked")).toBe(true);
+    const parked = JSON.parse((await bh(["status", "--json"])).stdout) as { jobs: Record<string, number> };
+    expect(parked.jobs.queued).toBeGreaterThanOrEqual(1);
+    expect(parked.jobs.running).toBe(0);
+    host.sim.setGuestAgentDown(false);
+    engine = env.startEngine();
+    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "VM after restart");
+    expect(host.sim.vm(vm.vmid)!.status).toBe("running");
+    expect(host.sim.vms().filter((v) => !v.template)).toHaveLength(3);
+    expect(await env.nftTotal()).toBe(3);
   });
 });
