@@ -13,6 +13,7 @@ class FakeChain {
   maxRange = 1_000_000n;
   calls: Array<[bigint, bigint]> = [];
   fork = "a";
+  finalized = 0n;
 
   mineTo(n: bigint) { for (let b = this.head + 1n; b <= n; b++) this.hashes.set(b, this.hash(b)); this.head = n; }
   hash(b: bigint): Hex { return `0x${this.fork}${b.toString(16).padStart(63, "0")}`.slice(0, 66) as Hex; }
@@ -21,7 +22,10 @@ class FakeChain {
   client(): PublicClient {
     return {
       getBlockNumber: async () => this.head,
-      getBlock: async ({ blockNumber }: { blockNumber: bigint }) => ({ number: blockNumber, hash: this.hashes.get(blockNumber)! }),
+      getBlock: async ({ blockNumber, blockTag }: { blockNumber?: bigint; blockTag?: string }) => {
+        const n = blockTag === "finalized" ? this.finalized : blockNumber!;
+        return { number: n, hash: this.hashes.get(n)! };
+      },
       getLogs: async ({ fromBlock, toBlock }: { fromBlock: bigint; toBlock: bigint }) => {
         this.calls.push([fromBlock, toBlock]);
         if (toBlock - fromBlock + 1n > this.maxRange) throw new Error("query exceeds max block range 100");
@@ -37,13 +41,13 @@ let cleanup: () => void = () => {};
 let db: Database;
 afterEach(() => { db?.close(); cleanup(); });
 
-function setup(confirmations = 0) {
+function setup(confirmations = 0, useFinalized = false) {
   const t = tempDir();
   cleanup = t.cleanup;
   db = openDatabase(`${t.dir}/x.db`);
   const chain = new FakeChain();
   const seen: bigint[] = [];
-  const watcher = new LogWatcher(db, chain.client(), { chainId: 1, address: "0x0000000000000000000000000000000000000001", confirmations, useFinalized: false, startBlock: 1n, maxChunk: 1000 });
+  const watcher = new LogWatcher(db, chain.client(), { chainId: 1, address: "0x0000000000000000000000000000000000000001", confirmations, useFinalized, startBlock: 1n, maxChunk: 1000 });
   const poll = () => watcher.poll((logs) => seen.push(...logs.map((l) => l.blockNumber!)));
   return { chain, seen, watcher, poll };
 }
@@ -91,4 +95,17 @@ test("a changed hash at the cursor rewinds to the fork point and re-reads the re
 test("range errors are recognised in the usual provider phrasings", () => {
   for (const m of ["query exceeds max block range 100", "Log response size exceeded", "eth_getLogs is limited to a 10,000 range", "query returned more than 10000 results"]) expect(isRangeError(new Error(m))).toBe(true);
   expect(isRangeError(new Error("connection refused"))).toBe(false);
+});
+
+test("with use_finalized, the finalized block bounds what is read", async () => {
+  const { chain, seen, watcher, poll } = setup(0, true);
+  chain.mineTo(100n);
+  chain.finalized = 40n;
+  for (const b of [30n, 50n]) chain.logBlocks.add(b);
+  expect((await poll()).target).toBe(40n);
+  expect(seen).toEqual([30n]);
+  chain.finalized = 64n;
+  await poll();
+  expect(seen).toEqual([30n, 50n]);
+  expect(watcher.cursor()!.number).toBe(64n);
 });
