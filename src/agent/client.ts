@@ -53,9 +53,12 @@ export class AgentConnection {
   }
 
   /** Send one request; resolves with the `{ok:true,...}` reply, throws BlockhostError otherwise. */
-  request<N extends ActionName>(action: N, params: ActionParams<N>): Promise<ActionResponse<N> & { ok: true }>;
-  request(action: string, params: Record<string, unknown>): Promise<Reply>;
-  request(action: string, params: unknown): Promise<Reply> {
+  request<N extends ActionName>(action: N, params: ActionParams<N>): Promise<ActionResponse<N> & { ok: true }> {
+    return this.requestUnchecked(action, params as Record<string, unknown>) as Promise<ActionResponse<N> & { ok: true }>;
+  }
+
+  /** Any action name and params, checked only by the agent (for `blockhost agent call` and protocol tests). */
+  requestUnchecked(action: string, params: Record<string, unknown>): Promise<Reply> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(new BlockhostError("E_TIMEOUT", `agent did not answer ${action} within ${this.timeoutMs} ms`)), this.timeoutMs);
@@ -112,12 +115,15 @@ export class AgentClient {
   }
 
   /** A single request on its own connection. */
-  async call<N extends ActionName>(action: N, params: ActionParams<N>): Promise<ActionResponse<N> & { ok: true }>;
-  async call(action: string, params: Record<string, unknown>): Promise<Reply>;
-  async call(action: string, params: Record<string, unknown>): Promise<Reply> {
+  async call<N extends ActionName>(action: N, params: ActionParams<N>): Promise<ActionResponse<N> & { ok: true }> {
+    return (await this.callUnchecked(action, params as Record<string, unknown>)) as ActionResponse<N> & { ok: true };
+  }
+
+  /** Any action name and params, checked only by the agent. */
+  async callUnchecked(action: string, params: Record<string, unknown>): Promise<Reply> {
     const connection = await AgentConnection.open(this.socketPath, this.timeoutMs);
     try {
-      return await connection.request(action, params);
+      return await connection.requestUnchecked(action, params);
     } finally {
       connection.close();
     }

@@ -91,7 +91,8 @@ const optionKey = str(/^[a-z][a-z0-9]{1,15}$/, "a qm option name");
 const optionValue = str(/^[^\n\r\0]{1,16384}$/, "a qm option value", 16384);
 
 /** `{option: value}` for `qm create`/`qm set`; numbers are accepted for numeric options. */
-export const qmOptions: Schema<Record<string, string>> = {
+/** Values may be sent as integers (`{memory: 2048}`); they are passed to qm as their decimal text. */
+export const qmOptions: Schema<Record<string, string | number>> = {
   describe: `a map of qm options (${Object.keys(QM_OPTION_CHECKS).join(", ")})`,
   parse(v, path = "") {
     const raw = record(optionKey, { describe: "a string or integer", parse: (x, p = "") => (Number.isSafeInteger(x) ? String(x) : optionValue.parse(x, p)) }, 64).parse(v, path);
@@ -104,7 +105,7 @@ export const qmOptions: Schema<Record<string, string>> = {
   },
 };
 
-/** `{cores: "2", memory: "2048"}` → `["--cores", "2", "--memory", "2048"]` in a stable order. */
-export function optionArgs(options: Record<string, string>): string[] {
-  return Object.keys(options).sort().flatMap((k) => [`--${k}`, options[k]!]);
+/** `{cores: 2, memory: "2048"}` → `["--cores", "2", "--memory", "2048"]` in a stable order. */
+export function optionArgs(options: Record<string, string | number>): string[] {
+  return Object.keys(options).sort().flatMap((k) => [`--${k}`, String(options[k]!)]);
 }

@@ -13,7 +13,7 @@ const QM_OPTIONS = Object.keys(QM_OPTION_CHECKS);
 const output = (stdout: string) => ({ output: stdout.trim() });
 const qmName = str(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/, "a VM name (letters, digits, . -; DNS-style, ≤63)", 63);
 
-function lifecycle(name: string, argv: (vmid: number) => string[], timeoutMs: number) {
+function lifecycle<const N extends string>(name: N, argv: (vmid: number) => string[], timeoutMs: number) {
   return defineAction({
     name,
     params: byVmid,
