@@ -10,10 +10,8 @@ export interface ProxmoxSettings {
   guestAgentTimeoutMs: number;
 }
 
-/** The agent, as the backend uses it (an AgentClient, or a stand-in in unit tests). */
-export interface AgentCaller {
-  call(action: string, params: Record<string, unknown>): Promise<Record<string, unknown>>;
-}
+/** The agent, as the backend uses it: the typed client (each action's params checked at compile time). */
+export type AgentCaller = Pick<AgentClient, "call">;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tap = (vmid: number) => `tap${vmid}i0`;
@@ -103,12 +101,12 @@ export class ProxmoxBackend implements Backend {
 
   /** Idempotent: each step tolerates "already gone". */
   async destroy(vm: VmRef, say: Say): Promise<void> {
-    if (vm.ipv6) await this.tolerant(say, "ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge });
-    await this.tolerant(say, "qm-stop", { vmid: vm.vmid });
+    if (vm.ipv6) await this.tolerant(say, "ip6-route-del", () => this.agent.call("ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge }));
+    await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid }));
     await this.agent.call("qm-destroy", { vmid: vm.vmid }).catch((e) => {
       if (!isMissing(e)) throw e;
     });
-    await this.tolerant(say, "cloudinit-delete", { name: vm.name });
+    await this.tolerant(say, "cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: vm.name }));
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {
@@ -116,9 +114,9 @@ export class ProxmoxBackend implements Backend {
     return { exitcode: Number(r.exitcode ?? 1), stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
   }
 
-  private async tolerant(say: Say, action: string, params: Record<string, unknown>): Promise<void> {
+  private async tolerant(say: Say, action: string, step: () => Promise<unknown>): Promise<void> {
     try {
-      await this.agent.call(action, params);
+      await step();
     } catch (e) {
       say(`${action}: ${oneLine(e)} (continuing)`);
     }
