@@ -1,4 +1,4 @@
-import { expect } from "bun:test";
+import { afterAll, beforeAll, beforeEach, expect } from "bun:test";
 import {
   BaseError,
   getAddress,
@@ -17,7 +17,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { mockErc20Abi, mockErc20Bytecode } from "../../src/chain/contracts/generated/test/MockERC20.ts";
 import { mockUniswapV2PairAbi, mockUniswapV2PairBytecode } from "../../src/chain/contracts/generated/test/MockUniswapV2Pair.ts";
-import type { Anvil } from "./anvil.ts";
+import { startAnvil, type Anvil } from "./anvil.ts";
 
 /** Viem clients for an anvil devnet: one read client and a signing client per dev account. */
 export interface Devnet {
@@ -104,4 +104,25 @@ export async function balanceOf(net: Devnet, token: Hex, who: Hex): Promise<bigi
 /** Timestamp of the block a receipt was mined in. */
 export async function minedAt(net: Devnet, receipt: TransactionReceipt): Promise<bigint> {
   return (await net.pub.getBlock({ blockNumber: receipt.blockNumber })).timestamp;
+}
+
+/**
+ * One anvil for a describe block: `fixture` deploys once, and every test starts from the state it
+ * left (snapshot before each test, revert after), so tests cannot leak chain state into each other.
+ */
+export function chainPerTest(fixture: (anvil: Anvil, net: Devnet) => Promise<void>): void {
+  let anvil: Anvil | undefined;
+  let snap: Hex;
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    await fixture(anvil, devnet(anvil));
+    snap = await anvil.snapshot();
+  });
+  beforeEach(async () => {
+    await anvil!.revert(snap);
+    snap = await anvil!.snapshot();
+  });
+  afterAll(async () => {
+    await anvil?.stop();
+  });
 }

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseEventLogs, type Hex } from "viem";
 import { accessCredentialNftAbi as abi, accessCredentialNftBytecode } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { tokenIdFromReceipt } from "../../../src/chain/mint.ts";
-import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
-import { deploy, devnet, expectRevert, read, send, type Devnet } from "../../helpers/contracts.ts";
+import { anvilAvailable, type Anvil } from "../../helpers/anvil.ts";
+import { chainPerTest, deploy, expectRevert, read, send, type Devnet } from "../../helpers/contracts.ts";
 
 // Chain round trips through anvil and the compiled binary: generous, never a timing assertion.
 setDefaultTimeout(60_000);
@@ -14,24 +14,15 @@ describe.skipIf(!anvilAvailable())("AccessCredentialNFT on anvil", () => {
   let anvil: Anvil;
   let net: Devnet;
   let nft: Hex;
-  let snap: Hex;
 
   const write = (from: number, functionName: string, args: readonly unknown[]) => send(net, from, { address: nft, abi, functionName, args });
   const view = <T>(functionName: string, args: readonly unknown[] = []) => read<T>(net, { address: nft, abi, functionName, args });
   const mint = (to: number, data: Hex = "0x") => write(OWNER, "mint", [net.addresses[to], data]);
 
-  beforeAll(async () => {
-    anvil = await startAnvil();
-    net = devnet(anvil);
+  chainPerTest(async (chain, chainNet) => {
+    anvil = chain;
+    net = chainNet;
     nft = await deploy(net, OWNER, abi, accessCredentialNftBytecode, ["BlockhostAccess", "BHA"]);
-    snap = await anvil.snapshot();
-  });
-  beforeEach(async () => {
-    await anvil.revert(snap);
-    snap = await anvil.snapshot();
-  });
-  afterAll(async () => {
-    await anvil?.stop();
   });
 
   test("name, symbol, owner", async () => {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { maxUint256, parseEventLogs, parseUnits, zeroAddress, type Hex } from "viem";
 import { blockhostSubscriptionsAbi as abi, blockhostSubscriptionsBytecode } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { mockUniswapV2PairAbi } from "../../../src/chain/contracts/generated/test/MockUniswapV2Pair.ts";
-import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
-import { approve, balanceOf, deploy, deployPair, deployToken, devnet, expectRevert, minedAt, read, send, type Devnet } from "../../helpers/contracts.ts";
+import { anvilAvailable, type Anvil } from "../../helpers/anvil.ts";
+import { approve, balanceOf, chainPerTest, deploy, deployPair, deployToken, expectRevert, minedAt, read, send, type Devnet } from "../../helpers/contracts.ts";
 
 // Chain round trips through anvil and the compiled binary: generous, never a timing assertion.
 setDefaultTimeout(60_000);
@@ -17,7 +17,6 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
   let anvil: Anvil;
   let net: Devnet;
   let stable: Hex, token: Hex, pair: Hex, subs: Hex;
-  let snap: Hex;
 
   const write = (from: number, functionName: string, args: readonly unknown[] = []) => send(net, from, { address: subs, abi, functionName, args });
   const view = <T>(functionName: string, args: readonly unknown[] = []) => read<T>(net, { address: subs, abi, functionName, args });
@@ -32,22 +31,14 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
   const addPairMethod = () => write(OWNER, "addPaymentMethod", [token, pair, stable]);
   const buy = (from: number, planId: bigint, days: bigint, pm: bigint, data: Hex = "0x") => write(from, "buySubscription", [planId, days, pm, data]);
 
-  beforeAll(async () => {
-    anvil = await startAnvil();
-    net = devnet(anvil);
+  chainPerTest(async (chain, chainNet) => {
+    anvil = chain;
+    net = chainNet;
     stable = await deployToken(net, "USDC", 6, [[USER1, usdc("10000")], [USER2, usdc("10000")]]);
     token = await deployToken(net, "TOK", 18, [[USER1, tok("10000")], [USER2, tok("10000")]]);
     pair = await deployPair(net, token, stable, tok("100000"), usdc("100000")); // $1 per token
     subs = await deploy(net, OWNER, abi, blockhostSubscriptionsBytecode);
     for (const user of [USER1, USER2]) for (const t of [stable, token]) await approve(net, user, t, subs, maxUint256);
-    snap = await anvil.snapshot();
-  });
-  beforeEach(async () => {
-    await anvil.revert(snap);
-    snap = await anvil.snapshot();
-  });
-  afterAll(async () => {
-    await anvil?.stop();
   });
 
   describe("primary stablecoin", () => {
