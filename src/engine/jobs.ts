@@ -8,7 +8,7 @@ import { getVm, updateVm, vmForSubscription } from "../provision/vm-store.ts";
 import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from "./context.ts";
 import { jobKey } from "./events.ts";
 import { ensureCredential, sameAddress } from "./nft.ts";
-import { publicAddress, sealConnectionDetails, signatureFromPayload } from "./payload.ts";
+import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { PermanentJobError, type Job } from "./queue.ts";
 
 /** Plan sizes are not on-chain yet (§10): every subscription gets the default size. */
@@ -25,7 +25,8 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   const chain = await readSubscription(ctx, subscriptionId);
   if (!sameAddress(chain.subscriber, sub.subscriber)) throw new Error(`subscription ${subscriptionId} on chain belongs to ${chain.subscriber}, the log said ${sub.subscriber} (reorg?)`);
   if (chain.cancelled || sub.cancelled) return;
-  const signature = signatureFromPayload(ctx.serverKey, sub.user_encrypted);
+  // A payload the server cannot read still buys a VM: its NFT carries no details (see payload.ts).
+  const { signature, problem } = readPayload(ctx.serverKey, sub.user_encrypted);
   const p = ctx.provisioner;
   const req: CreateRequest = {
     name: vmNameFor(subscriptionId), ownerWallet: sub.subscriber, expiresAt: new Date(Number(chain.expiresAt) * 1000),
@@ -38,15 +39,15 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   if (!vm.nft_minted) {
     const host = publicAddress(vm);
     const name = vm.vm_name;
-    const extra = vm.extra;
+    const extra = problem === null ? vm.extra : { ...vm.extra, credential_problem: problem };
     const intent = {
       fromBlock: typeof extra.mint_from_block === "string" ? BigInt(extra.mint_from_block) : null,
       record: (block: bigint) => updateVm(ctx.db, name, { extra: { ...extra, mint_from_block: String(block) } }),
     };
     const { tokenId, minted } = await ensureCredential(ctx.access, ctx.db, ctx.minter, ctx.settings.nft, sub.subscriber, intent, signature, host, vm.username,
-      () => sealConnectionDetails(signature, host, vm!.username));
+      () => (signature === null ? "0x" : sealConnectionDetails(signature, host, vm!.username)));
     updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra });
-    logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted });
+    logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted, ...(problem ? { sealed: false, problem } : {}) });
   }
   ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });
 }

@@ -13,9 +13,9 @@ const MINTED = parseAbiItem("event CredentialMinted(uint256 indexed tokenId, add
  * Look on the chain for a credential this engine minted for this VM but did not record (a
  * crash between sending the mint and writing its token id): tokens minted to `recipient` since
  * the mint was attempted, not recorded for another VM, whose payload decrypts with the buyer's
- * signature to this VM's details.
+ * signature to this VM's details — or, for a purchase without a readable signature, is empty.
  */
-export async function findMintedCredential(access: ChainAccess, db: Database, nft: Hex, recipient: Hex, fromBlock: bigint, signature: Hex, hostname: string, username: string): Promise<bigint | null> {
+export async function findMintedCredential(access: ChainAccess, db: Database, nft: Hex, recipient: Hex, fromBlock: bigint, signature: Hex | null, hostname: string, username: string): Promise<bigint | null> {
   const logs = await onChain("look for an earlier mint", () => access.publicClient.getLogs({ address: nft, event: MINTED, args: { recipient }, fromBlock, toBlock: "latest" }));
   if (logs.length === 0) return null;
   const recorded = new Set((db.query("SELECT nft_token_id AS t FROM vms WHERE nft_minted = 1 AND wallet_address = ? COLLATE NOCASE").all(recipient) as { t: number }[]).map((r) => r.t));
@@ -24,6 +24,10 @@ export async function findMintedCredential(access: ChainAccess, db: Database, nf
     const tokenId = log.args.tokenId!;
     if (recorded.has(Number(tokenId))) continue;
     const data = await onChain("read credential", () => access.publicClient.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [tokenId] }));
+    if (signature === null) {
+      if (data === "0x") return tokenId;
+      continue;
+    }
     try {
       if (utf8(decryptWithSignature(signature, data)) === wanted) return tokenId;
     } catch {
@@ -40,7 +44,7 @@ export interface MintIntent { fromBlock: bigint | null; record(fromBlock: bigint
  * Mint unless the chain already has it. A mint that was never attempted (no intent recorded) is
  * sent straight away; after an interrupted attempt the chain is searched from where it started.
  */
-export async function ensureCredential(access: ChainAccess, db: Database, minter: Account, nft: Hex, recipient: Hex, intent: MintIntent, signature: Hex, hostname: string, username: string, seal: () => Hex): Promise<{ tokenId: bigint; minted: boolean }> {
+export async function ensureCredential(access: ChainAccess, db: Database, minter: Account, nft: Hex, recipient: Hex, intent: MintIntent, signature: Hex | null, hostname: string, username: string, seal: () => Hex): Promise<{ tokenId: bigint; minted: boolean }> {
   if (intent.fromBlock !== null) {
     const existing = await findMintedCredential(access, db, nft, recipient, intent.fromBlock, signature, hostname, username);
     if (existing !== null) return { tokenId: existing, minted: false };
