@@ -1,3 +1,4 @@
+import type { Hex } from "viem";
 import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { gecosFor } from "../provision/cloud-init.ts";
@@ -10,6 +11,7 @@ import { jobKey } from "./events.ts";
 import { ensureCredential, sameAddress } from "./nft.ts";
 import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { PermanentJobError, type Job } from "./queue.ts";
+import { sealCredential } from "./seal.ts";
 
 /** Plan sizes are not on-chain yet (§10): every subscription gets the default size. */
 const DEFAULT_SIZE = { cpu: 1, memoryMb: 2048, diskGb: 20 };
@@ -89,6 +91,7 @@ export async function runJob(ctx: EngineContext, job: Job): Promise<void> {
     else if (job.kind === "sync") await sync(ctx, sub);
     else if (job.kind === "destroy") await destroy(ctx, sub);
     else if (job.kind === "gecos") await gecos(ctx, String(job.payload.vm));
+    else if (job.kind === "seal") await sealCredential(ctx, Number(job.payload.token_id), String(job.payload.payload) as Hex);
     ctx.queue.complete(job.id);
     logEvent("engine.job_done", { job: job.key, attempts: job.attempts });
   } catch (e) {

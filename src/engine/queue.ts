@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 
 export type JobState = "queued" | "running" | "failed" | "done" | "dead";
-export type JobKind = "provision" | "sync" | "destroy" | "gecos";
+export type JobKind = "provision" | "sync" | "destroy" | "gecos" | "seal";
 
 export interface Job {
   id: number;

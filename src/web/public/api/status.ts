@@ -1,0 +1,43 @@
+/** The public status API: host facts, plans and capacity; one subscription's provisioning state. No secrets. */
+import { Hono } from "hono";
+import { oneLine } from "../../../core/errors.ts";
+import { VERSION } from "../../../version.ts";
+import { freeCapacity } from "../capacity.ts";
+import type { ServeDeps } from "../deps.ts";
+import { subscriptionStatus } from "../provisioning.ts";
+
+const ID_RE = /^\d{1,12}$/;
+
+export function statusApi(deps: ServeDeps): Hono {
+  const api = new Hono();
+
+  api.get("/status", async (c) => {
+    try {
+      const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);
+      c.header("Cache-Control", "no-store");
+      return c.json({
+        version: VERSION,
+        chain_id: deps.chainId,
+        rpc_url: deps.rpcUrl,
+        contracts: { subscriptions: deps.chain.subscriptions, nft: deps.chain.nft },
+        stablecoin,
+        server_public_key: deps.serverPublicKey,
+        public_secret: deps.publicSecret,
+        plans: plans.filter((p) => p.active),
+        capacity: deps.dbConfig ? freeCapacity(deps.db, deps.dbConfig) : null,
+      });
+    } catch (e) {
+      return c.json({ error: oneLine(e) }, 503);
+    }
+  });
+
+  api.get("/subscriptions/:id", (c) => {
+    const id = c.req.param("id");
+    if (!ID_RE.test(id)) return c.json({ error: "subscription id must be a whole number" }, 400);
+    const status = subscriptionStatus(deps.db, deps.chainId, Number(id));
+    c.header("Cache-Control", "no-store");
+    return c.json(status, status.state === "unseen" ? 404 : 200);
+  });
+
+  return api;
+}
