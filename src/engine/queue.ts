@@ -58,6 +58,11 @@ export class JobQueue {
     return delay;
   }
 
+  /** Run a failed or dead job again now (the operator's retry); false when no such job is waiting. */
+  retry(key: string): boolean {
+    return this.db.query("UPDATE jobs SET state = 'queued', attempts = 0, next_run_at = 0, updated_at = ? WHERE key = ? AND state IN ('failed', 'dead')").run(stamp(), key).changes === 1;
+  }
+
   /** Put a job back without counting the attempt (shutdown in the middle of it). */
   park(id: number): void {
     this.db.query("UPDATE jobs SET state = 'queued', attempts = MAX(0, attempts - 1), updated_at = ? WHERE id = ? AND state = 'running'").run(stamp(), id);

@@ -62,6 +62,16 @@ export class ServeChain {
     return await onChain("read the NFT payload", () => this.read.readContract({ address: this.nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [tokenId] }));
   }
 
+  /** Native and stablecoin balances of an address (stable null when there is no stablecoin). */
+  async balances(address: Hex): Promise<{ native: bigint; stable: bigint | null }> {
+    const coin = await this.stablecoin();
+    const [native, stable] = await Promise.all([
+      onChain("read a balance", () => this.read.getBalance({ address })),
+      coin ? onChain("read a token balance", () => this.read.readContract({ address: coin.address, abi: erc20Abi, functionName: "balanceOf", args: [address] })) : Promise.resolve(null),
+    ]);
+    return { native, stable };
+  }
+
   /** The host wallet (contract owner) that signs plan changes; null when serve runs without its key. */
   get signer(): Account | null { return this.owner; }
 

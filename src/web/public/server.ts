@@ -1,6 +1,6 @@
 /** Start the public web front: the app on HTTPS and the redirect/ACME app on HTTP. */
 import { logEvent } from "../../core/log.ts";
-import { publicApp } from "./app.ts";
+import { publicApp } from "./app.tsx";
 import { loadServeDeps } from "./deps.ts";
 import { httpsOrigin, loadHttps, redirectApp } from "./https.ts";
 

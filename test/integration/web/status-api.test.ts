@@ -4,7 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { eciesEncrypt } from "../../../src/crypto/ecies.ts";
 import { publicKeyOf } from "../../../src/crypto/keys.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
-import { publicApp } from "../../../src/web/public/app.ts";
+import { publicApp } from "../../../src/web/public/app.tsx";
 import { loadServeDeps, type ServeDeps } from "../../../src/web/public/deps.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";

@@ -25,6 +25,18 @@ export const revealMessage = (host: string, tokenId: string, code: string) =>
 export function credentialsApi(deps: ServeDeps, codes: OneTimeCodes): Hono {
   const api = new Hono();
 
+  api.get("/:token", async (c) => {
+    const token = c.req.param("token");
+    if (!TOKEN_RE.test(token)) return c.json({ error: "token id must be a whole number" }, 400);
+    try {
+      const holder = await deps.chain.ownerOf(BigInt(token));
+      if (!holder) return c.json({ error: `NFT #${token} does not exist` }, 404);
+      return c.json({ token_id: Number(token), holder, payload: await deps.chain.payloadOf(BigInt(token)) });
+    } catch (e) {
+      return c.json({ error: oneLine(e) }, 503);
+    }
+  });
+
   api.post("/:token/challenge", (c) => {
     const token = c.req.param("token");
     if (!TOKEN_RE.test(token)) return c.json({ error: "token id must be a whole number" }, 400);
