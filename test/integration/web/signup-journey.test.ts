@@ -161,7 +161,13 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     expect(noCsrf.status()).toBe(403);
     const plans = await admin.page.goto(`${serve.origin}/admin/plans`);
     expect(plans?.status()).toBe(200);
-    expect(await admin.page.locator("#plan-table").textContent()).toContain("Basic");
+    expect(await admin.page.locator("#plan-name-1").inputValue()).toBe("Basic");
+    expect(await admin.page.locator("#plan-name-2").inputValue()).toBe(XSS);
+    await admin.page.fill("#new-plan-name", "Large");
+    await admin.page.fill("#new-plan-price", "3.25");
+    await admin.page.click("#new-plan button[type=submit]");
+    await admin.page.waitForURL(/\/admin\/plans\?done=/);
+    expect(await read(env.net, { address: env.subs, abi: blockhostSubscriptionsAbi, functionName: "getPlan", args: [3n] })).toEqual(["Large", 325n, true]);
     expect(admin.errors).toEqual([]);
 
     const intruder = await open(1, "/admin/login");

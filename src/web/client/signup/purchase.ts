@@ -1,8 +1,9 @@
 /** Buying a plan: sign the public secret, encrypt it to the host, pay (approve only if needed), follow provisioning. */
-import { bytesToHex, formatUnits, parseEventLogs } from "viem";
+import { bytesToHex, parseEventLogs } from "viem";
 import { blockhostSubscriptionsAbi } from "../../../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { eciesEncrypt } from "../../../crypto/ecies.ts";
 import { parsePublicKey } from "../../../crypto/keys.ts";
+import { usd } from "../../public/signup-data.ts";
 import { errorText, setStatus, signText } from "../wallet.ts";
 import { ensureFunds } from "./funds.ts";
 import { byId, chain, connect, data, mined, reader, txLink, writer } from "./page.ts";
@@ -18,7 +19,7 @@ export function updateTotal(): void {
   if (!select) return;
   const plan = data.plans.find((p) => String(p.id) === select.value);
   const days = daysFrom(byId<HTMLInputElement>("days-input"));
-  byId("total-cost").textContent = plan && days ? formatUnits(BigInt(plan.price_cents_per_day) * days, 2) : "—";
+  byId("total-cost").textContent = plan && days ? usd(plan.price_cents_per_day * Number(days)) : "—";
 }
 
 export async function buy(button: HTMLButtonElement): Promise<void> {
