@@ -87,6 +87,12 @@ export class ServeChain {
     return hash;
   }
 
+  /** Move the contract's whole balance of `token` to `to` (withdrawFunds, by the host wallet). */
+  async withdraw(token: Hex, to: Hex): Promise<Hex> {
+    const { hash } = await writeAndWait(this.access, this.requireOwner(), { address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "withdrawFunds", args: [token, to] }, "withdraw funds");
+    return hash;
+  }
+
   private requireOwner(): Account {
     if (!this.owner) throw new BlockhostError("E_CONFIG_MISSING", "the host wallet key (deployer key file) is not readable by blockhost serve");
     return this.owner;

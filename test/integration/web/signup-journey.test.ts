@@ -1,5 +1,7 @@
 /** The customer's journey and the admin panel in headless Chromium with an injected wallet, against anvil, the engine and `blockhost serve`. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -8,7 +10,7 @@ import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generate
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
 import { chromiumUnavailable, launchChromium, screenshot, walletPage, type WalletPage } from "../../helpers/browser.ts";
-import { approve, read, send } from "../../helpers/contracts.ts";
+import { approve, balanceOf, read, send } from "../../helpers/contracts.ts";
 import { EngineEnv, eventually, OWNER, type EngineProcess } from "../../helpers/engine-env.ts";
 import { startServe, writeHttpsConfig, type ServeProcess } from "../../helpers/serve.ts";
 
@@ -168,6 +170,15 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     await admin.page.click("#new-plan button[type=submit]");
     await admin.page.waitForURL(/\/admin\/plans\?done=/);
     expect(await read(env.net, { address: env.subs, abi: blockhostSubscriptionsAbi, functionName: "getPlan", args: [3n] })).toEqual(["Large", 325n, true]);
+    writeFileSync(join(env.root, "etc/blockhost/addressbook.json"), JSON.stringify({ hot: { address: env.anvil.accounts[8]!.address } }));
+    await admin.page.goto(`${serve.origin}/admin/wallet`);
+    expect(Number(await admin.page.locator("#contract-balance").textContent())).toBeGreaterThan(0);
+    const coin = await read<Hex>(env.net, { address: env.subs, abi: blockhostSubscriptionsAbi, functionName: "getPrimaryStablecoin" });
+    const hotBefore = await balanceOf(env.net, coin, env.anvil.accounts[8]!.address);
+    await admin.page.click("#withdraw button[type=submit]");
+    await admin.page.waitForURL(/\/admin\/wallet\?done=/);
+    expect(await admin.page.locator("#contract-balance").textContent()).toBe("0");
+    expect(await balanceOf(env.net, coin, env.anvil.accounts[8]!.address)).toBeGreaterThan(hotBefore);
     expect(admin.errors).toEqual([]);
 
     const intruder = await open(1, "/admin/login");

@@ -64,7 +64,8 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
     const vm = (await vmList()).find((v) => v.subscription_id === p.subscriptionId)!;
     expect(s).toMatchObject({ vm_name: vm.vm_name, nft_token_id: vm.nft_token_id, details_in_nft: true, last_error: null, retrying: false });
     expect(Date.parse(String(s.expires_at)) / 1000).toBe(Number((await env.subscription(p.subscriptionId)).expiresAt));
-    expect(((await get("/api/v1/status")).body.capacity as Json).ipv4_left).toBe(50);
+    // The host summary is cached for a second: the new allocation shows up within it.
+    await eventually(async () => ((await get("/api/v1/status")).body.capacity as Json).ipv4_left === 50, "capacity shrinks by one");
   });
 
   test("an empty-payload purchase is served: VM and NFT, details only to the holder's signature, then sealed into the NFT", async () => {

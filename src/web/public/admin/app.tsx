@@ -148,7 +148,21 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
       rows.push({ name, address: entry.address, native: formatUnits(b.native, 18), stable: b.stable === null || !coin ? null : formatUnits(b.stable, coin.decimals) });
     }
     const held = coin ? (await deps.chain.balances(deps.chain.subscriptions)).stable : null;
-    return c.html(<WalletPage {...frame(c)} rows={rows} coin={coin?.symbol ?? null} contractBalance={held === null || !coin ? null : formatUnits(held, coin.decimals)} />);
+    return c.html(<WalletPage {...frame(c, notice(c))} rows={rows} coin={coin?.symbol ?? null} contractBalance={held === null || !coin ? null : formatUnits(held, coin.decimals)} />);
+  });
+
+  app.post("/wallet/withdraw", async (c) => {
+    const to = String((await c.req.parseBody()).to ?? "");
+    const entry = loadAddressbook()[to];
+    const coin = await deps.chain.stablecoin();
+    if (!entry || !coin) return c.text(`no addressbook entry ${JSON.stringify(to.slice(0, 64))} or no stablecoin`, 400);
+    action(c, "wallet.withdraw", { to, address: entry.address, token: coin.address });
+    try {
+      await deps.chain.withdraw(coin.address, entry.address as Hex);
+    } catch (e) {
+      return c.text(`withdraw failed: ${oneLine(e)}`, 502);
+    }
+    return done(c, "/admin/wallet", `withdrawn to ${to}`);
   });
 
   app.get("/commands", (c) => {

@@ -108,6 +108,14 @@ export function WalletPage(props: AdminFrame & { rows: WalletRow[]; coin: string
   return (
     <AdminPage {...props} heading="Wallet">
       {props.contractBalance !== null && <p>Subscription contract holds <strong id="contract-balance">{props.contractBalance}</strong> {props.coin}.</p>}
+      {props.contractBalance !== null && props.rows.length > 0 && (
+        <form method="post" action="/admin/wallet/withdraw" id="withdraw">
+          <input type="hidden" name="csrf" value={props.csrf} />
+          <label for="withdraw-to">Withdraw it all to</label>
+          <select id="withdraw-to" name="to">{props.rows.map((r) => <option value={r.name}>{`${r.name} (${r.address})`}</option>)}</select>
+          <button type="submit">Withdraw</button>
+        </form>
+      )}
       {props.rows.length === 0 ? <p>The addressbook is empty.</p> : (
         <div class="table-wrap">
           <table id="wallet-table">
@@ -120,7 +128,7 @@ export function WalletPage(props: AdminFrame & { rows: WalletRow[]; coin: string
           </table>
         </div>
       )}
-      <p class="muted">Withdrawals, transfers and new addressbook entries: <code>blockhost wallet</code> and <code>blockhost addressbook</code> on the host.</p>
+      <p class="muted">Transfers between roles and new addressbook entries: <code>blockhost wallet</code> and <code>blockhost addressbook</code> on the host.</p>
     </AdminPage>
   );
 }

@@ -7,15 +7,19 @@ import type { ServeDeps } from "../deps.ts";
 import { subscriptionStatus } from "../provisioning.ts";
 
 const ID_RE = /^\d{1,12}$/;
+/** The host summary is the same for every client: built at most once a second. */
+const STATUS_CACHE_MS = 1_000;
 
 export function statusApi(deps: ServeDeps): Hono {
   const api = new Hono();
+  let cached: { at: number; body: string } | null = null;
 
   api.get("/status", async (c) => {
     try {
-      const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);
       c.header("Cache-Control", "no-store");
-      return c.json({
+      if (cached && Date.now() - cached.at < STATUS_CACHE_MS) return c.body(cached.body, 200, { "Content-Type": "application/json" });
+      const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);
+      const body = JSON.stringify({
         version: VERSION,
         chain_id: deps.chainId,
         rpc_url: deps.rpcUrl,
@@ -26,6 +30,8 @@ export function statusApi(deps: ServeDeps): Hono {
         plans: plans.filter((p) => p.active),
         capacity: deps.dbConfig ? freeCapacity(deps.db, deps.dbConfig) : null,
       });
+      cached = { at: Date.now(), body };
+      return c.body(body, 200, { "Content-Type": "application/json" });
     } catch (e) {
       return c.json({ error: oneLine(e) }, 503);
     }
