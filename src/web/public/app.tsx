@@ -1,5 +1,8 @@
 /** The public web front served by `blockhost serve`: signup page, admin panel and status API, one Hono app. */
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { logEvent } from "../../core/log.ts";
 import { assetRoutes } from "../assets.ts";
 import { limits, securityHeaders } from "../security.ts";
 import { adminApp } from "./admin/app.tsx";
@@ -45,8 +48,11 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
     return c.html(<SignupPage title={deps.site.title} accent={deps.site.accent} nonce={c.get("secureHeadersNonce")} data={data} />);
   });
   app.onError((e, c) => {
-    if (c.req.path.startsWith("/api/")) return c.json({ error: e.message.split("\n")[0] }, 500);
-    return c.text(`error: ${e.message.split("\n")[0]}`, 500);
+    if (e instanceof HTTPException) return e.getResponse();
+    // Chain errors are one line a user can act on; anything else stays in the log.
+    const shown = e instanceof BlockhostError ? oneLine(e) : "internal error";
+    logEvent("serve.error", { path: c.req.path, error: oneLine(e) });
+    return c.req.path.startsWith("/api/") ? c.json({ error: shown }, 500) : c.text(shown, 500);
   });
   app.notFound((c) => (c.req.path.startsWith("/api/") ? c.json({ error: "not found" }, 404) : c.text("not found", 404)));
   return app;
