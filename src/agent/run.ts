@@ -1,4 +1,4 @@
-import { BlockhostError } from "../core/errors.ts";
+import { BlockhostError, hasCode } from "../core/errors.ts";
 import type { ActionContext, RunOptions, RunResult } from "./actions/types.ts";
 import type { BinaryName, BinaryTable } from "./binaries.ts";
 
@@ -73,7 +73,11 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
       if (proc.signalCode || !ok.includes(code)) {
         const how = proc.signalCode ? `was killed by ${proc.signalCode}` : `exited ${code}`;
         const last = lastLine(stderr) || lastLine(stdout);
-        throw new BlockhostError("E_COMMAND_FAILED", `${binary} ${how}${last ? `: ${last}` : ""}`, { binary, code });
+        throw new BlockhostError("E_COMMAND_FAILED", `${binary} ${how}${last ? `: ${last}` : ""}`, {
+          binary,
+          code,
+          output: last,
+        });
       }
       return { code, stdout, stderr };
     } finally {
@@ -114,6 +118,14 @@ async function readCapped(reader: ReadableStreamDefaultReader<Uint8Array>, cap: 
   }
   const all = Buffer.concat(chunks);
   return (keep === "tail" && all.length > cap ? all.subarray(all.length - cap) : all).toString("utf8");
+}
+
+/**
+ * A command failed and the last line it printed (stderr, else stdout) matches `pattern`: how an action tells a tool's expected
+ * outcome ("does not exist", "No such process") from a real failure.
+ */
+export function commandFailedWith(e: unknown, pattern: RegExp): e is BlockhostError {
+  return hasCode(e, "E_COMMAND_FAILED") && typeof e.details?.output === "string" && pattern.test(e.details.output);
 }
 
 /** The last non-empty line, trimmed and bounded: what a user needs from a failed command. */

@@ -6,7 +6,8 @@ import { renderCloudInit } from "./cloud-init.ts";
 import { iso, now } from "./clock.ts";
 import type { Provisioner } from "./context.ts";
 import { ipv4Pool, ipv6Pool } from "./network-config.ts";
-import { getVm, insertVm, releaseAddresses, updateVm, type VmRecord } from "./vm-store.ts";
+import { releaseAddresses } from "../core/state/allocations.ts";
+import { deleteCreatingVm, getVm, insertVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
 /** A request to create one VM (validated by the caller: CLI flags or a chain event). */
 export interface CreateRequest {
@@ -91,7 +92,7 @@ export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<V
   } catch (e) {
     p.db.transaction(() => {
       releaseAddresses(p.db, req.name);
-      p.db.query("DELETE FROM vms WHERE vm_name = ? AND status = 'creating'").run(req.name);
+      deleteCreatingVm(p.db, req.name);
     })();
     throw e;
   }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACTIONS } from "../../src/agent/actions/index.ts";
-import { SchemaError } from "../../src/core/schema.ts";
+import { codeThrownBy } from "../helpers/errors.ts";
 import { tempDir } from "../helpers/binary.ts";
 
 /**
@@ -44,7 +44,7 @@ afterAll(() => {
 });
 
 const parse = (action: string, params: unknown) => ACTIONS.get(action)!.params.parse(params, "params");
-const refused = (action: string, params: unknown) => expect(() => parse(action, params)).toThrow(SchemaError);
+const refused = (action: string, params: unknown) => expect(codeThrownBy(() => parse(action, params))).toBe("E_SCHEMA");
 
 interface Case {
   valid: Array<Record<string, unknown>>;

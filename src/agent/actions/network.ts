@@ -1,6 +1,6 @@
 import { literal, object, str, union } from "../../core/schema.ts";
 import { TAP_DEV_RE, ipv6Host128 } from "../../core/validators.ts";
-import { BlockhostError } from "../../core/errors.ts";
+import { commandFailedWith } from "../run.ts";
 import { defineAction } from "./types.ts";
 
 /** Routing and bridge actions: a VM's /128 route and L2 isolation of its bridge port. */
@@ -35,7 +35,7 @@ export const ip6RouteDel = defineAction({
       await ctx.run("ip", ["-6", "route", "del", p.address, "dev", p.dev]);
       return { removed: true };
     } catch (e) {
-      if (e instanceof BlockhostError && /No such process/.test(e.message)) return { removed: false };
+      if (commandFailedWith(e, /No such process/)) return { removed: false };
       throw e;
     }
   },

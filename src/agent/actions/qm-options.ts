@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
-import { SchemaError, record, str, type Schema } from "../../core/schema.ts";
+import { schemaError, record, str, type Schema } from "../../core/schema.ts";
 import { IFACE_RE } from "../../core/validators.ts";
 
 /**
@@ -98,8 +98,8 @@ export const qmOptions: Schema<Record<string, string | number>> = {
     const raw = record(optionKey, { describe: "a string or integer", parse: (x, p = "") => (Number.isSafeInteger(x) ? String(x) : optionValue.parse(x, p)) }, 64).parse(v, path);
     for (const [k, value] of Object.entries(raw)) {
       const at = path ? `${path}.${k}` : k;
-      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw new SchemaError(at, `an allowed qm option (${Object.keys(QM_OPTION_CHECKS).join(", ")})`);
-      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw new SchemaError(at, `a valid value for qm option ${k}`);
+      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw schemaError(at, `an allowed qm option (${Object.keys(QM_OPTION_CHECKS).join(", ")})`);
+      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw schemaError(at, `a valid value for qm option ${k}`);
     }
     return raw;
   },

@@ -1,6 +1,7 @@
 import { BlockhostError } from "../../core/errors.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { storageId, vmid } from "../../core/validators.ts";
+import { commandFailedWith } from "../run.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
 import { defineAction } from "./types.ts";
@@ -11,6 +12,7 @@ const byVmid = object({ vmid });
 /** The option names qm-create/qm-set accept. */
 const QM_OPTIONS = Object.keys(QM_OPTION_CHECKS);
 const output = (stdout: string) => ({ output: stdout.trim() });
+const unique = (keys: string[]) => [...new Set(keys)];
 const qmName = str(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/, "a VM name (letters, digits, . -; DNS-style, ≤63)", 63);
 
 function lifecycle<const N extends string>(name: N, argv: (vmid: number) => string[], timeoutMs: number) {
@@ -26,7 +28,24 @@ export const qmStart = lifecycle("qm-start", (id) => ["start", String(id)], 120_
 export const qmStop = lifecycle("qm-stop", (id) => ["stop", String(id)], 120_000);
 /** ACPI shutdown; qm waits up to 300 s for the guest. */
 export const qmShutdown = lifecycle("qm-shutdown", (id) => ["shutdown", String(id), "--timeout", "300"], 330_000);
-export const qmDestroy = lifecycle("qm-destroy", (id) => ["destroy", String(id), "--purge"], 300_000);
+
+/** qm's answer for a VMID it has no configuration for. */
+const vmIsMissing = (e: unknown) => commandFailedWith(e, /does not exist/);
+
+/** `qm destroy --purge`; a VM that is already gone is `{destroyed: false}`, not an error. */
+export const qmDestroy = defineAction({
+  name: "qm-destroy",
+  params: byVmid,
+  timeoutMs: 300_000,
+  handler: async (p, ctx) => {
+    try {
+      return { ...output((await ctx.run("qm", ["destroy", String(p.vmid), "--purge"])).stdout), destroyed: true };
+    } catch (e) {
+      if (vmIsMissing(e)) return { output: "", destroyed: false };
+      throw e;
+    }
+  },
+});
 export const qmTemplate = lifecycle("qm-template", (id) => ["template", String(id)], 300_000);
 
 export const qmCreate = defineAction({
@@ -47,7 +66,8 @@ export const qmSet = defineAction({
   timeoutMs: 120_000,
   handler: async (p, ctx) => {
     const argv = ["set", String(p.vmid), ...optionArgs(p.options)];
-    if (p.delete) argv.push("--delete", [...new Set(p.delete)].join(","));
+    const { delete: dropKeys } = p;
+    if (dropKeys) argv.push("--delete", unique(dropKeys).join(","));
     return output((await ctx.run("qm", argv)).stdout);
   },
 });
@@ -98,7 +118,7 @@ export const qmStatus = defineAction({
       if (!m) throw new BlockhostError("E_COMMAND_FAILED", `qm status ${p.vmid}: unexpected output`);
       return { status: m[1] };
     } catch (e) {
-      if (e instanceof BlockhostError && e.code === "E_COMMAND_FAILED" && /does not exist/.test(e.message)) return { status: "missing" };
+      if (vmIsMissing(e)) return { status: "missing" };
       throw e;
     }
   },

@@ -70,14 +70,19 @@ async function sign() {
     showSignature(signature, "Signed.");
     return;
   }
+  let res;
   try {
-    const res = await fetch(`/auth/callback/${session}`, { method: "POST", body: signature, headers: { "content-type": "text/plain" } });
-    if (!res.ok) throw new Error(`the server answered ${res.status}`);
-    $("sign").disabled = true;
-    status("Signed. Go back to your terminal and press Enter.", "ok");
+    res = await fetch(`/auth/callback/${session}`, { method: "POST", body: signature, headers: { "content-type": "text/plain" } });
   } catch (e) {
     showSignature(signature, `Could not send the signature (${e.message}).`);
+    return;
   }
+  if (!res.ok) {
+    showSignature(signature, `Could not send the signature (the server answered ${res.status}).`);
+    return;
+  }
+  $("sign").disabled = true;
+  status("Signed. Go back to your terminal and press Enter.", "ok");
 }
 
 $("connect").addEventListener("click", connect);
