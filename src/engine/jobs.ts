@@ -1,7 +1,7 @@
 import { BlockhostError, isPermanent, oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { gecosFor } from "../provision/cloud-init.ts";
-import { iso, now } from "../provision/clock.ts";
+import { gecosFor } from "../core/gecos.ts";
+import { iso, now } from "../core/clock.ts";
 import { applyCreate, retryCreate, type CreateRequest } from "../provision/create.ts";
 import { destroyVm, ref, resumeVm } from "../provision/lifecycle.ts";
 import type { Job } from "../core/state/jobs.ts";

@@ -5,7 +5,7 @@ import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { jobState } from "../core/state/jobs.ts";
 import { knownSubscriptionIds, liveSubscriptionIds } from "../core/state/subscriptions.ts";
-import { iso, now } from "../provision/clock.ts";
+import { iso, now } from "../core/clock.ts";
 import { executeGc, planGc } from "../provision/gc.ts";
 import { listVms, updateVm, vmForSubscription } from "../core/state/vms.ts";
 import { readSubscription, type EngineContext } from "./context.ts";

@@ -2,6 +2,7 @@ import { stringify as toToml } from "smol-toml";
 import { stringify as toYaml } from "yaml";
 import { VM_AUTH_FILES } from "../vmauth/files/index.ts";
 import type { Allocation } from "./allocate.ts";
+import { gecosFor } from "../core/gecos.ts";
 
 /** Everything a VM's first boot needs to know. `secretKey` is per VM (32 random bytes, hex). */
 export interface CloudInitInput {
@@ -23,11 +24,6 @@ export interface CloudInit {
   networkConfig: string;
   /** Proxmox `ipconfig0` for the same addresses. */
   ipconfig0: string;
-}
-
-/** GECOS the in-VM login checks: `wallet=<address>[,nft=<id>]`. */
-export function gecosFor(wallet: string, nftTokenId: number | null): string {
-  return nftTokenId === null ? `wallet=${wallet}` : `wallet=${wallet},nft=${nftTokenId}`;
 }
 
 /** Render the user-data, network-config and Proxmox ipconfig for one VM. */

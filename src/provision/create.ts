@@ -3,7 +3,7 @@ import { BlockhostError } from "../core/errors.ts";
 import { allocate, previewAllocation, type Allocation } from "./allocate.ts";
 import type { VmSpec } from "./backends/index.ts";
 import { renderCloudInit } from "./cloud-init.ts";
-import { iso, now } from "./clock.ts";
+import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { ipv4Pool, ipv6Pool } from "./network-config.ts";
 import { releaseAddresses } from "../core/state/allocations.ts";

@@ -1,5 +1,5 @@
 import { oneLine } from "../core/errors.ts";
-import { DAY_MS } from "./clock.ts";
+import { DAY_MS } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { destroyVm, suspendVm } from "./lifecycle.ts";
 import { listVms } from "../core/state/vms.ts";

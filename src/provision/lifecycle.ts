@@ -1,6 +1,6 @@
 import { BlockhostError } from "../core/errors.ts";
 import type { VmRef } from "./backends/index.ts";
-import { iso, now } from "./clock.ts";
+import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { releaseAddresses } from "../core/state/allocations.ts";
 import { getVm, requireVm, updateVm, type VmRecord } from "../core/state/vms.ts";

@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../agent/safe-fs.ts";
+import { writeFileAtomic } from "../core/fs.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { int, object, str, bool, type Infer } from "../core/schema.ts";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import { blockhostGid } from "../../src/agent/safe-fs.ts";
+import { blockhostGid } from "../../src/core/fs.ts";
 import { actionRunner } from "../helpers/action-context.ts";
 import { tempDir } from "../helpers/binary.ts";
 

@@ -5,7 +5,7 @@ import { addressbookSchema } from "../../core/config/addressbook.ts";
 import { paths } from "../../core/paths.ts";
 import { schemaError, literal, object, str } from "../../core/schema.ts";
 import { HEX_KEY_RE } from "../../core/validators.ts";
-import { ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { defineAction } from "./types.ts";
 
 /**

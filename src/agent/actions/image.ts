@@ -4,7 +4,7 @@ import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { schemaError, array, object, str, type Schema } from "../../core/schema.ts";
 import { vmName } from "../../core/validators.ts";
-import { confinementProblem, ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { confinementProblem, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { defineAction } from "./types.ts";
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
 import { schemaError, str, type Schema } from "../../core/schema.ts";
-import { confinementProblem } from "../safe-fs.ts";
+import { confinementProblem } from "../../core/fs.ts";
 
 /** Parameter schemas shared by several action families. */
 

@@ -6,7 +6,7 @@ import { paths } from "../../core/paths.ts";
 import { object, optional, record, refine, str } from "../../core/schema.ts";
 import { SHORT_NAME_RE, evmAddress } from "../../core/validators.ts";
 import { addressbookName, keyfilePath, loadAddressbook, type Addressbook } from "../../core/config/addressbook.ts";
-import { ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { defineAction } from "./types.ts";
 
 /** Wallet keys and the addressbook in /etc/blockhost. Keys are never returned or logged. */
