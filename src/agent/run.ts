@@ -128,6 +128,16 @@ export function commandFailedWith(e: unknown, pattern: RegExp): e is BlockhostEr
   return hasCode(e, "E_COMMAND_FAILED") && typeof e.details?.output === "string" && pattern.test(e.details.output);
 }
 
+/** `work`'s result, or `fallback` when a command in it failed saying `said` (a tool's "already gone"). */
+export async function unlessCommandSays<T>(said: RegExp, fallback: T, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (commandFailedWith(e, said)) return fallback;
+    throw e;
+  }
+}
+
 /** The last non-empty line, trimmed and bounded: what a user needs from a failed command. */
 export function lastLine(text: string): string {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);

@@ -1,6 +1,6 @@
 import { literal, object, str, union } from "../../core/schema.ts";
 import { TAP_DEV_RE, ipv6Host128 } from "../../core/validators.ts";
-import { commandFailedWith } from "../run.ts";
+import { unlessCommandSays } from "../run.ts";
 import { defineAction } from "./types.ts";
 
 /** Routing and bridge actions: a VM's /128 route and L2 isolation of its bridge port. */
@@ -31,13 +31,10 @@ export const ip6RouteDel = defineAction({
   params: routeParams,
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
-    try {
+    return unlessCommandSays(/No such process/, { removed: false }, async () => {
       await ctx.run("ip", ["-6", "route", "del", p.address, "dev", p.dev]);
       return { removed: true };
-    } catch (e) {
-      if (commandFailedWith(e, /No such process/)) return { removed: false };
-      throw e;
-    }
+    });
   },
 });
 

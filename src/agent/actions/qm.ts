@@ -1,7 +1,7 @@
 import { BlockhostError } from "../../core/errors.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { storageId, vmid } from "../../core/validators.ts";
-import { commandFailedWith } from "../run.ts";
+import { unlessCommandSays } from "../run.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
 import { defineAction } from "./types.ts";
@@ -30,7 +30,7 @@ export const qmStop = lifecycle("qm-stop", (id) => ["stop", String(id)], 120_000
 export const qmShutdown = lifecycle("qm-shutdown", (id) => ["shutdown", String(id), "--timeout", "300"], 330_000);
 
 /** qm's answer for a VMID it has no configuration for. */
-const vmIsMissing = (e: unknown) => commandFailedWith(e, /does not exist/);
+const VM_MISSING = /does not exist/;
 
 /** `qm destroy --purge`; a VM that is already gone is `{destroyed: false}`, not an error. */
 export const qmDestroy = defineAction({
@@ -38,12 +38,10 @@ export const qmDestroy = defineAction({
   params: byVmid,
   timeoutMs: 300_000,
   handler: async (p, ctx) => {
-    try {
-      return { ...output((await ctx.run("qm", ["destroy", String(p.vmid), "--purge"])).stdout), destroyed: true };
-    } catch (e) {
-      if (vmIsMissing(e)) return { output: "", destroyed: false };
-      throw e;
-    }
+    return unlessCommandSays(VM_MISSING, { output: "", destroyed: false }, async () => {
+      const { stdout } = await ctx.run("qm", ["destroy", String(p.vmid), "--purge"]);
+      return { ...output(stdout), destroyed: true };
+    });
   },
 });
 export const qmTemplate = lifecycle("qm-template", (id) => ["template", String(id)], 300_000);
@@ -112,15 +110,12 @@ export const qmStatus = defineAction({
   params: byVmid,
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
-    try {
+    return unlessCommandSays(VM_MISSING, { status: "missing" }, async () => {
       const { stdout } = await ctx.run("qm", ["status", String(p.vmid)]);
       const m = /^status:\s*([a-z-]+)\s*$/m.exec(stdout);
       if (!m) throw new BlockhostError("E_COMMAND_FAILED", `qm status ${p.vmid}: unexpected output`);
-      return { status: m[1] };
-    } catch (e) {
-      if (vmIsMissing(e)) return { status: "missing" };
-      throw e;
-    }
+      return { status: m[1]! };
+    });
   },
 });
 
