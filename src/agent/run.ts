@@ -28,7 +28,7 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
   const cap = options.outputCap ?? OUTPUT_CAP;
   return async (binary: BinaryName, argv: readonly string[], runOptions: RunOptions = {}): Promise<RunResult> => {
     const path = table[binary];
-    if (!path || !path.startsWith("/")) throw new BlockhostError("E_INTERNAL", `${binary}: no absolute path in the binary table`);
+    if (!path?.startsWith("/")) throw new BlockhostError("E_INTERNAL", `${binary}: no absolute path in the binary table`);
     for (const arg of argv) {
       if (typeof arg !== "string" || arg.includes("\0")) throw new BlockhostError("E_INTERNAL", `${binary}: argument with NUL or of wrong type`);
     }
@@ -142,5 +142,5 @@ export async function unlessCommandSays<T>(said: RegExp, fallback: T, work: () =
 export function lastLine(text: string): string {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const line = lines[lines.length - 1] ?? "";
-  return line.length > 300 ? line.slice(0, 300) + "…" : line;
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

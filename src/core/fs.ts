@@ -1,5 +1,5 @@
 /** Filesystem helpers that must not be fooled by symlinks or partial writes: confinement, atomic writes. */
-import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { type Stats, closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { BlockhostError } from "./errors.ts";
@@ -25,7 +25,7 @@ export function confinementProblem(path: string, bases: readonly string[]): stri
   let current = base;
   for (const [i, part] of parts.entries()) {
     current = join(current, part);
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(current);
     } catch {

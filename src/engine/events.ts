@@ -20,7 +20,7 @@ export const jobKey = {
  */
 export function applyLogs(db: Database, queue: JobQueue, chainId: number, logs: Log[]): void {
   for (const log of logs) {
-    let ev;
+    let ev: ReturnType<typeof decodeEventLog<typeof blockhostSubscriptionsAbi>>;
     try {
       ev = decodeEventLog({ abi: blockhostSubscriptionsAbi, data: log.data, topics: log.topics as never, strict: true });
     } catch {

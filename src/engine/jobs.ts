@@ -87,7 +87,7 @@ async function destroy(ctx: EngineContext, subscriptionId: number): Promise<void
 /** Write `wallet=<holder>,nft=<id>` into the VM user's GECOS through the guest agent. */
 async function gecos(ctx: EngineContext, name: string): Promise<void> {
   const vm = getVm(ctx.db, name);
-  if (!vm || vm.status !== "active" || !vm.nft_minted || vm.gecos_synced) return;
+  if (vm?.status !== "active" || !vm.nft_minted || vm.gecos_synced) return;
   const wallet = vm.owner_wallet ?? vm.wallet_address!;
   const r = await ctx.provisioner.backend.guestExec(ref(vm), ["/usr/sbin/usermod", "-c", gecosFor(wallet, vm.nft_token_id), vm.username]);
   if (r.exitcode !== 0) {

@@ -8,7 +8,7 @@ import { knownSubscriptionIds, liveSubscriptionIds } from "../core/state/subscri
 import { iso, now } from "../core/clock.ts";
 import { executeGc, planGc } from "../provision/gc.ts";
 import { listVms, updateVm, vmForSubscription } from "../core/state/vms.ts";
-import { readSubscription, type EngineContext } from "./context.ts";
+import { type ChainSubscription, readSubscription, type EngineContext } from "./context.ts";
 import { applyLogs, jobKey } from "./events.ts";
 import { credentialOwner, sameAddress } from "./nft.ts";
 import { markProcessed } from "./watcher.ts";
@@ -34,7 +34,7 @@ async function ownership(ctx: EngineContext): Promise<void> {
 async function expiry(ctx: EngineContext): Promise<void> {
   for (const vm of listVms(ctx.db).filter((v) => v.subscription_id !== null && (v.status === "active" || v.status === "suspended"))) {
     const id = vm.subscription_id!;
-    let chain;
+    let chain: ChainSubscription;
     try {
       chain = await readSubscription(ctx, id);
     } catch (e) {

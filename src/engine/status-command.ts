@@ -10,7 +10,7 @@ export default defineCommand({
     const db = openDatabase();
     try {
       const report = await collectStatus(db);
-      process.stdout.write((args.json ? JSON.stringify(report, null, 2) : formatStatus(report)) + "\n");
+      process.stdout.write(`${args.json ? JSON.stringify(report, null, 2) : formatStatus(report)}\n`);
     } finally {
       db.close();
     }

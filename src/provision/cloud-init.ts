@@ -33,7 +33,7 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
     machine: { id: input.name, secret_key: input.secretKey },
     auth: { otp_length: input.otpLength, otp_ttl_seconds: input.otpTtlSeconds },
   });
-  const userData = "#cloud-config\n" + toYaml({
+  const cloudConfig = toYaml({
     hostname: input.name,
     manage_etc_hosts: true,
     ssh_pwauth: false,
@@ -59,6 +59,7 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
       ["systemctl", "restart", "ssh"],
     ],
   }, { lineWidth: 0 });
+  const userData = `#cloud-config\n${cloudConfig}`;
   const ethernet: Record<string, unknown> = {
     match: { name: "e*" },
     addresses: [`${a.ipv4}/${a.ipv4Bits}`, ...(a.ipv6 ? [`${a.ipv6}/128`] : [])],

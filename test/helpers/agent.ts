@@ -30,7 +30,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   if (options.binaries) {
     mkdirSync(join(root, "etc/blockhost"), { recursive: true });
     const file = join(root, "etc/blockhost/agent.yaml");
-    writeFileSync(file, "binaries:\n" + Object.entries(options.binaries).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join(""));
+    writeFileSync(file, `binaries:\n${Object.entries(options.binaries).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`);
     chmodSync(file, 0o644);
   }
   const proc = Bun.spawn([blockhostBinary(), "agent", "--socket", socket], {

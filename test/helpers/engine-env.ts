@@ -61,7 +61,7 @@ export class EngineEnv {
     const serverKey = generatePrivateKey();
     const keyFile = (name: string, hex: string) => {
       const f = join(etc, name);
-      writeFileSync(f, hex + "\n", { mode: 0o600 });
+      writeFileSync(f, `${hex}\n`, { mode: 0o600 });
       chmodSync(f, 0o600);
       return f;
     };

@@ -15,7 +15,9 @@ type AllDefs = Extract<Values<{ [I in keyof typeof families]: Values<(typeof fam
 
 /** Every action name the agent serves. */
 export type ActionName = AllDefs["name"];
+// biome-ignore lint/suspicious/noExplicitAny: any response type matches; only the params are read
 export type ActionParams<N extends ActionName> = Extract<AllDefs, { name: N }> extends ActionDef<infer P, N, any> ? P : never;
+// biome-ignore lint/suspicious/noExplicitAny: any params type matches (handlers take params contravariantly)
 export type ActionResponse<N extends ActionName> = Extract<AllDefs, { name: N }> extends ActionDef<any, N, infer R> ? R : never;
 
 export const ACTIONS: ReadonlyMap<string, ActionDef> = new Map(

@@ -84,7 +84,7 @@ export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   cicustom: propertyString(null, { user: snippet, network: snippet, meta: snippet, vendor: snippet }),
   sshkeys: re(/^[A-Za-z0-9%._+=-]{1,16384}$/),
   tags: re(/^[a-z0-9_][a-z0-9_-]{0,31}(;[a-z0-9_][a-z0-9_-]{0,31}){0,15}$/),
-  description: re(/^[A-Za-z0-9 _.,:;@()+=\/#-]{0,1024}$/),
+  description: re(/^[A-Za-z0-9 _.,:;@()+=/#-]{0,1024}$/),
 };
 
 const optionKey = str(/^[a-z][a-z0-9]{1,15}$/, "a qm option name");

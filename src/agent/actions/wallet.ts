@@ -28,7 +28,7 @@ function withAddressbook<T>(fn: () => T): Promise<T> {
 
 function writeAddressbook(book: Addressbook): void {
   ensureDirUnder(paths.root, paths.configDir);
-  writeFileAtomic(paths.addressbook, JSON.stringify(book, null, 2) + "\n", { mode: 0o640, blockhostGroup: true });
+  writeFileAtomic(paths.addressbook, `${JSON.stringify(book, null, 2)}\n`, { mode: 0o640, blockhostGroup: true });
 }
 
 /** A fresh key in <config>/<name>.key (0640 root:blockhost), its EIP-55 address added to the addressbook. */

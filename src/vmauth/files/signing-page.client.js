@@ -43,12 +43,12 @@ async function connect() {
     $("sign").disabled = false;
     status("Wallet connected. Press Sign.");
   } catch (e) {
-    status(`The wallet did not connect: ${e && e.message ? e.message : e}`, "error");
+    status(`The wallet did not connect: ${e?.message ? e.message : e}`, "error");
   }
 }
 
 function toHex(text) {
-  return "0x" + Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `0x${Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 async function sign() {
@@ -63,7 +63,7 @@ async function sign() {
   try {
     signature = await window.ethereum.request({ method: "personal_sign", params: [toHex(message), account] });
   } catch (e) {
-    status(`Signing was cancelled or failed: ${e && e.message ? e.message : e}`, "error");
+    status(`Signing was cancelled or failed: ${e?.message ? e.message : e}`, "error");
     return;
   }
   if (!hasSession) {
