@@ -1,3 +1,4 @@
+/** Pure addressbook edits, validated, for the addressbook CLI. */
 import { getAddress } from "viem";
 import { addressbookName, IMMUTABLE_ROLES, keyfilePath, type Addressbook } from "../core/config/addressbook.ts";
 import { BlockhostError } from "../core/errors.ts";

@@ -1,3 +1,4 @@
+/** The programs the agent may run, by absolute path (agent.yaml may override). */
 import { type Stats, statSync } from "node:fs";
 import { BlockhostError } from "../core/errors.ts";
 import { loadConfigFile } from "../core/config/load.ts";

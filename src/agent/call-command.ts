@@ -1,3 +1,4 @@
+/** `blockhost agent call`: send one request to the agent, print the reply. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { AgentClient } from "./client.ts";

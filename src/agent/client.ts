@@ -1,3 +1,4 @@
+/** The one client of the root agent, typed per action. */
 import { connect, type Socket } from "node:net";
 import { BlockhostError, isErrorCode } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";

@@ -1,3 +1,4 @@
+/** Who connected to the agent socket (SO_PEERCRED) and whether they may. */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import type { PeerCredentials } from "./actions/types.ts";
 import { blockhostGid, blockhostUid } from "../core/fs.ts";

@@ -1,3 +1,4 @@
+/** How the agent runs commands: absolute paths, argv only, fixed environment, caps and timeouts. */
 import { BlockhostError, hasCode } from "../core/errors.ts";
 import type { ActionContext, RunOptions, RunResult } from "./actions/types.ts";
 import type { BinaryName, BinaryTable } from "./binaries.ts";

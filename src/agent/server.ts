@@ -1,3 +1,4 @@
+/** The root agent server: the socket, framing, limits and dispatch to actions. */
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { existsSync } from "node:fs";
 import { BlockhostError, type ErrorCode, isBlockhostError } from "../core/errors.ts";

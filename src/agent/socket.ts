@@ -1,3 +1,4 @@
+/** The agent's listening socket: systemd-inherited or created with a safe mode. */
 import { chownSync, existsSync, lstatSync, mkdirSync, type Stats, statSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";

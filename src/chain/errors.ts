@@ -1,3 +1,4 @@
+/** viem errors as one-line E_CHAIN errors (revert name kept in details). */
 import { BaseError, ContractFunctionRevertedError, HttpRequestError, TimeoutError, WebSocketRequestError } from "viem";
 import { BlockhostError, hasCode } from "../core/errors.ts";
 

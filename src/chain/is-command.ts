@@ -1,3 +1,4 @@
+/** `blockhost is`: yes/no questions answered by exit code (owns NFT? is a contract?). */
 import { defineCommand } from "citty";
 import { isAddressEqual, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";

@@ -1,3 +1,4 @@
+/** Read wallet key files (hex secp256k1 keys), refusing unsafe ones. */
 import { lstatSync, readFileSync, type Stats } from "node:fs";
 import { bytesToHex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";

@@ -1,3 +1,4 @@
+/** Run a citty command tree: argument checks, help, one-line errors and exit codes. */
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { BlockhostError, exitCodeFor, EXIT, oneLine } from "./errors.ts";
 

@@ -1,3 +1,4 @@
+/** Start and drive a local anvil devnet. */
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";

@@ -1,3 +1,4 @@
+/** `blockhost dev`: the whole stack on one machine with embedded defaults. */
 import { defineCommand } from "citty";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

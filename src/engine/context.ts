@@ -1,3 +1,4 @@
+/** What the engine's jobs and reconciler work with, and chain reads they share. */
 import type { Database } from "bun:sqlite";
 import type { Account, Hex } from "viem";
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";

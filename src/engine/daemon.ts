@@ -1,3 +1,4 @@
+/** The engine's main loop: poll, run jobs, reconcile, stop cleanly. */
 import { createPublicClient, type PublicClient } from "viem";
 import { connectChain } from "../chain/client.ts";
 import { loadDeployer } from "../chain/context.ts";

@@ -1,3 +1,4 @@
+/** Turn subscription contract logs into recorded subscriptions and jobs. */
 import type { Database } from "bun:sqlite";
 import { decodeEventLog, type Log } from "viem";
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";

@@ -1,3 +1,4 @@
+/** The engine's jobs: provision (VM + NFT), sync, destroy, GECOS update. */
 import { BlockhostError, isPermanent, oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { gecosFor } from "../core/gecos.ts";

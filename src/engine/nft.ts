@@ -1,3 +1,4 @@
+/** Mint a VM's credential exactly once, recognising an earlier unrecorded mint. */
 import type { Database } from "bun:sqlite";
 import { getAbiItem, isAddressEqual, type Account, type Hex } from "viem";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";

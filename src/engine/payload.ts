@@ -1,3 +1,4 @@
+/** The buyer's encrypted signature and the sealed connection details. */
 import { hexToBytes, type Hex } from "viem";
 import { eciesDecrypt } from "../crypto/ecies.ts";
 import { encryptWithSignature, utf8 } from "../crypto/symmetric.ts";

@@ -1,3 +1,4 @@
+/** Converge chain, database and hypervisor so no missed event leaks or loses a VM. */
 import { getAbiItem, type Log } from "viem";
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { isRevert } from "../chain/errors.ts";

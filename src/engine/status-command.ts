@@ -1,3 +1,4 @@
+/** `blockhost status`: chain lag, jobs and VMs at a glance. */
 import { defineCommand } from "citty";
 import { openDatabase } from "../core/state/db.ts";
 import { collectStatus, formatStatus } from "./status.ts";

@@ -1,3 +1,4 @@
+/** Collect and format what `blockhost status` reports. */
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { connectChain } from "../chain/client.ts";

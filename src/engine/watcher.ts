@@ -1,3 +1,4 @@
+/** The durable log watcher: cursor, confirmations, reorg rewind, chunked getLogs. */
 import type { Database } from "bun:sqlite";
 import type { Hex, Log, PublicClient } from "viem";
 import { logEvent } from "../core/log.ts";

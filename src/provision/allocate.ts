@@ -1,3 +1,4 @@
+/** Allocate a VMID and addresses for a VM in one transaction. */
 import type { Database } from "bun:sqlite";
 import type { DbConfig } from "../core/config/schemas.ts";
 import { BlockhostError } from "../core/errors.ts";

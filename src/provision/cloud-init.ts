@@ -1,3 +1,4 @@
+/** Render a VM's cloud-init user data, network config and ipconfig. */
 import { stringify as toToml } from "smol-toml";
 import { stringify as toYaml } from "yaml";
 import { VM_AUTH_FILES } from "../vmauth/files/index.ts";

@@ -1,3 +1,4 @@
+/** `blockhost vm`: create, resume, destroy, start, stop, status, list. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";

@@ -1,3 +1,4 @@
+/** Create a VM: allocate, record, build through the backend, undo on failure. */
 import { randomBytes } from "node:crypto";
 import { BlockhostError } from "../core/errors.ts";
 import { allocate, previewAllocation, type Allocation } from "./allocate.ts";

@@ -1,3 +1,4 @@
+/** `blockhost gc`: suspend expired VMs, destroy them after the grace period. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { intOption } from "./cli-args.ts";

@@ -1,3 +1,4 @@
+/** Plan and run garbage collection of expired VMs. */
 import { oneLine } from "../core/errors.ts";
 import { DAY_MS } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";

@@ -1,3 +1,4 @@
+/** IPv6 text to and from 128-bit integers. */
 import { isIPv6 } from "node:net";
 import { BlockhostError } from "../core/errors.ts";
 

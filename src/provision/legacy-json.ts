@@ -1,3 +1,4 @@
+/** Export and import the seed's vms.json format. */
 import type { Database } from "bun:sqlite";
 import { isIPv4, isIPv6 } from "node:net";
 import { BlockhostError } from "../core/errors.ts";

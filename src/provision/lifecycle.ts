@@ -1,3 +1,4 @@
+/** Resume, suspend, destroy, start and stop recorded VMs. */
 import { BlockhostError } from "../core/errors.ts";
 import type { VmRef } from "./backends/index.ts";
 import { iso, now } from "../core/clock.ts";

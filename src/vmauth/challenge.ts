@@ -1,3 +1,4 @@
+/** `blockhost pam challenge`: issue the one-time code to sign. */
 import { BlockhostError } from "../core/errors.ts";
 import { loadPamConfig, secretBytes } from "./config.ts";
 import { generateOtp, newSessionId, otpMessage, otpTag, usedOtpName } from "./otp.ts";

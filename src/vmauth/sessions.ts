@@ -1,3 +1,4 @@
+/** Pending login attempts and signatures handed over by the signing page. */
 import { lstatSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/fs.ts";

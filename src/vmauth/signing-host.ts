@@ -1,3 +1,4 @@
+/** The host name the signing page URL uses. */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname, networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import { isIP } from "node:net";

@@ -1,3 +1,4 @@
+/** Find a local user's wallet in its GECOS field. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { paths } from "../core/paths.ts";

@@ -1,3 +1,4 @@
+/** `blockhost pam verify`: check the signature against the user's wallet. */
 import { recoverMessageAddress } from "viem";
 import { BlockhostError, hasCode } from "../core/errors.ts";
 import { loadPamConfig, secretBytes, type PamConfig } from "./config.ts";

@@ -1,3 +1,4 @@
+/** Parse and format token amounts and ratios. */
 import { formatUnits, parseUnits } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 

@@ -1,3 +1,4 @@
+/** Start and stop a real agent for tests. */
 import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { AgentClient } from "../../src/agent/client.ts";

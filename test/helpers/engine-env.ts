@@ -1,3 +1,4 @@
+/** A whole engine environment (anvil, contracts, config, agent) for engine tests. */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, maxUint256, parseEventLogs, parseUnits, type Hex } from "viem";

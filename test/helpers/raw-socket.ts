@@ -1,3 +1,4 @@
+/** A raw agent socket client for protocol tests. */
 import { connect, type Socket } from "node:net";
 import { FrameDecoder, isFrameError } from "../../src/agent/protocol.ts";
 

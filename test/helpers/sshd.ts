@@ -1,3 +1,4 @@
+/** A throwaway sshd with PAM for login tests. */
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { randomBytes } from "node:crypto";

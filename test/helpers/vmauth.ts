@@ -1,3 +1,4 @@
+/** A temp root with the in-VM login files. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";

@@ -1,3 +1,4 @@
+/** The compiled binary: help, version, exit codes. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+/** Agent action parameter schemas: what each accepts and refuses. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

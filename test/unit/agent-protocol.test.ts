@@ -1,3 +1,4 @@
+/** Agent framing and request parsing. */
 import { describe, expect, test } from "bun:test";
 import type { BlockhostError } from "../../src/core/errors.ts";
 import { encodeFrame, FrameDecoder, isFrameError, MAX_FRAME_BYTES, parseRequest } from "../../src/agent/protocol.ts";

@@ -1,3 +1,4 @@
+/** Agent actions: setup-phase writes of the files under /etc/blockhost. */
 import { existsSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
 import { blockhostConfigSchema, dbConfigSchema, parseConfigText, web3ConfigSchema } from "../../core/config/index.ts";

@@ -1,3 +1,4 @@
+/** Agent actions: INPUT-chain ACCEPT rules (the admin port knock). */
 import { isIPv4, isIPv6 } from "node:net";
 import { schemaError, literal, object, optional, refine, str, type Schema } from "../../core/schema.ts";
 import { COMMENT_RE, port } from "../../core/validators.ts";

@@ -1,3 +1,4 @@
+/** Agent actions: template image customisation and cloud-init snippets. */
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { BlockhostError } from "../../core/errors.ts";

@@ -1,3 +1,4 @@
+/** Agent actions: a VM's /128 route and the isolation of its bridge port. */
 import { literal, object, str, union } from "../../core/schema.ts";
 import { TAP_DEV_RE, ipv6Host128 } from "../../core/validators.ts";
 import { unlessCommandSays } from "../run.ts";

@@ -1,3 +1,4 @@
+/** Parameter schemas shared by several agent action families. */
 import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
 import { schemaError, str, type Schema } from "../../core/schema.ts";

@@ -1,3 +1,4 @@
+/** The qm create/set options the agent passes on, each with a value check. */
 import { isIPv4, isIPv6 } from "node:net";
 import { schemaError, record, str, type Schema } from "../../core/schema.ts";
 import { IFACE_RE } from "../../core/validators.ts";

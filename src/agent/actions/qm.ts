@@ -1,3 +1,4 @@
+/** Agent actions: Proxmox `qm` VM lifecycle, configuration and guest agent calls. */
 import { BlockhostError } from "../../core/errors.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { storageId, vmid } from "../../core/validators.ts";

@@ -1,3 +1,4 @@
+/** The shape of an agent action: schema, handler and the context it runs in. */
 import type { Schema } from "../../core/schema.ts";
 import type { BinaryName } from "../binaries.ts";
 

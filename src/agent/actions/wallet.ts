@@ -1,3 +1,4 @@
+/** Agent actions: wallet keys and the addressbook in /etc/blockhost. */
 import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";

@@ -1,3 +1,4 @@
+/** Load and validate a YAML/JSON/TOML config file against a schema. */
 import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { parseDocument } from "yaml";

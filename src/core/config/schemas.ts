@@ -1,3 +1,4 @@
+/** Schemas of the config files under /etc/blockhost. */
 import { array, bool, int, literal, object, optional, record, refine, str, union, withDefault, type Infer, type Schema } from "../schema.ts";
 import { evmAddress, ifaceName, ipv4, ipv4Cidr, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
 

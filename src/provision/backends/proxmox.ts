@@ -1,3 +1,4 @@
+/** The Proxmox backend: qm through the agent, with rollback. */
 import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";

@@ -1,3 +1,4 @@
+/** The AccessCredentialNFT contract on anvil. */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseEventLogs, type Hex } from "viem";
 import { accessCredentialNftAbi as abi, accessCredentialNftBytecode } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";

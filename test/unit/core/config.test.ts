@@ -1,3 +1,4 @@
+/** Config files in the seed's formats. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

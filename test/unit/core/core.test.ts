@@ -1,3 +1,4 @@
+/** Core: exit codes, schemas, the SQLite store. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BlockhostError, EXIT, exitCodeFor, oneLine } from "../../../src/core/errors.ts";

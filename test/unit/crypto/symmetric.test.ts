@@ -1,3 +1,4 @@
+/** Signature-keyed AES-GCM against known vectors. */
 import { describe, expect, test } from "bun:test";
 import { decryptWithSignature, encryptWithSignature, keyFromSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { hex, toHex, V } from "./vectors.ts";

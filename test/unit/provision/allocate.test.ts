@@ -1,3 +1,4 @@
+/** VMID and address allocation. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { openDatabase } from "../../../src/core/state/db.ts";
 import { DryRunBackend } from "../../../src/provision/backends/dry-run.ts";
