@@ -4,13 +4,13 @@ import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCrede
 import { onChain } from "../chain/errors.ts";
 import { writeAndWait } from "../chain/tx.ts";
 import { loadBlockhostConfig } from "../core/config/index.ts";
+import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
-import { updateVm, vmForToken } from "../provision/vm-store.ts";
+import { updateVm, vmForToken } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
 import { credentialOwner, sameAddress } from "./nft.ts";
 import { connectionDetails, publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
-import { PermanentJobError } from "./queue.ts";
 
 /**
  * `payload` is the holder's signature of the public secret, ECIES-encrypted to the server key
@@ -19,14 +19,14 @@ import { PermanentJobError } from "./queue.ts";
  */
 export async function sealCredential(ctx: EngineContext, tokenId: number, payload: Hex): Promise<void> {
   const vm = vmForToken(ctx.db, tokenId);
-  if (!vm) throw new PermanentJobError(`NFT #${tokenId} has no live VM`);
+  if (!vm) throw new BlockhostError("E_CREDENTIAL_REFUSED", `NFT #${tokenId} has no live VM`);
   const { signature, problem } = readPayload(ctx.serverKey, payload);
-  if (!signature) throw new PermanentJobError(problem);
+  if (!signature) throw new BlockhostError("E_PAYLOAD_INVALID", problem);
   const secret = loadBlockhostConfig().public_secret ?? "blockhost-access";
   const signer = await recoverMessageAddress({ message: secret, signature });
   const holder = await credentialOwner(ctx.access, ctx.settings.nft, tokenId);
-  if (!holder) throw new Error(`cannot read the holder of NFT #${tokenId}`);
-  if (!sameAddress(holder, signer)) throw new PermanentJobError(`the signer ${signer} does not hold NFT #${tokenId}`);
+  if (!holder) throw new BlockhostError("E_CHAIN", `cannot read the holder of NFT #${tokenId}`);
+  if (!sameAddress(holder, signer)) throw new BlockhostError("E_CREDENTIAL_REFUSED", `the signer ${signer} does not hold NFT #${tokenId}`);
   const host = publicAddress(vm);
   const current = await onChain("read the NFT payload", () => ctx.access.publicClient.readContract({ address: ctx.settings.nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [BigInt(tokenId)] }));
   if (current !== "0x") {

@@ -1,3 +1,4 @@
+/** Config loaders, one per file under /etc/blockhost. */
 import { paths } from "../paths.ts";
 import { loadConfigFile } from "./load.ts";
 import { blockhostConfigSchema, dbConfigSchema, httpsConfigSchema, web3ConfigSchema, type BlockhostConfig, type DbConfig, type HttpsConfig, type Web3Config } from "./schemas.ts";

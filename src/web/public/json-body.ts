@@ -1,6 +1,6 @@
 /** Parse and validate a JSON request body with a core/schema.ts schema; a 400 naming the problem otherwise. */
 import type { Context } from "hono";
-import { SchemaError, type Schema } from "../../core/schema.ts";
+import { isSchemaError, type Schema } from "../../core/schema.ts";
 
 export async function jsonBody<T>(c: Context, schema: Schema<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
   let raw: unknown;
@@ -12,7 +12,7 @@ export async function jsonBody<T>(c: Context, schema: Schema<T>): Promise<{ ok: 
   try {
     return { ok: true, value: schema.parse(raw, "") };
   } catch (e) {
-    if (e instanceof SchemaError) return { ok: false, response: c.json({ error: e.message }, 400) };
+    if (isSchemaError(e)) return { ok: false, response: c.json({ error: e.message }, 400) };
     throw e;
   }
 }

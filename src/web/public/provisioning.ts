@@ -1,8 +1,9 @@
 /** The provisioning state of one subscription as a customer sees it, from the engine's tables. */
 import type { Database } from "bun:sqlite";
-import { jobByKey, subscriptionSeen } from "../../core/state/web-reads.ts";
+import { jobByKey } from "../../core/state/jobs.ts";
+import { getSubscription } from "../../core/state/subscriptions.ts";
+import { vmForSubscription } from "../../core/state/vms.ts";
 import { jobKey } from "../../engine/events.ts";
-import { vmForSubscription } from "../../provision/vm-store.ts";
 
 export type ProvisioningState = "unseen" | "paid" | "creating_vm" | "minting" | "ready" | "failed" | "cancelled" | "destroyed";
 
@@ -21,7 +22,7 @@ export interface SubscriptionStatus {
 
 export function subscriptionStatus(db: Database, chainId: number, id: number): SubscriptionStatus {
   const out: SubscriptionStatus = { subscription_id: id, state: "unseen", retrying: false, vm_name: null, nft_token_id: null, expires_at: null, details_in_nft: null, last_error: null };
-  const seen = subscriptionSeen(db, chainId, id);
+  const seen = getSubscription(db, chainId, id);
   if (!seen) return out;
   out.expires_at = new Date(seen.expires_at * 1000).toISOString();
   const job = jobByKey(db, jobKey.provision(chainId, id));
@@ -38,7 +39,7 @@ export function subscriptionStatus(db: Database, chainId: number, id: number): S
       out.details_in_nft = typeof vm.extra.credential_problem !== "string";
     }
   }
-  if (seen.cancelled) out.state = "cancelled";
+  if (seen.cancelled === 1) out.state = "cancelled";
   else if (vm?.status === "destroyed") out.state = "destroyed";
   else if (job?.state === "dead") out.state = "failed";
   else if (vm?.nft_minted) out.state = "ready";

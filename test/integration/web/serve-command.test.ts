@@ -1,3 +1,4 @@
+/** `blockhost serve` through the compiled binary: HTTPS from https.json, HTTP redirect and ACME tokens, config and usage errors. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+/** The status API and the credential endpoints through app.request, against anvil and a running engine. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { bytesToHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";

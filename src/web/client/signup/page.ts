@@ -1,4 +1,5 @@
 /** Shared state of the signup page in the browser: page data, the chain, the connected account, DOM helpers. */
+import { BlockhostError } from "../../../core/errors.ts";
 import type { Address, Hash, TransactionReceipt } from "viem";
 import type { SignupData } from "../../public/signup-data.ts";
 import { chainFor, connectWallet, ensureChain, pageData, publicClient, walletClient } from "../wallet.ts";
@@ -21,13 +22,13 @@ export const writer = (from: Address) => walletClient(from, chain);
 /** Wait for a transaction's receipt; a revert is an error. */
 export async function mined(hash: Hash): Promise<TransactionReceipt> {
   const receipt = await reader().waitForTransactionReceipt({ hash, pollingInterval: 500 });
-  if (receipt.status !== "success") throw new Error(`transaction ${hash} failed on chain`);
+  if (receipt.status !== "success") throw new BlockhostError("E_CHAIN", `transaction ${hash} failed on chain`);
   return receipt;
 }
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
-  if (!el) throw new Error(`page element #${id} missing`);
+  if (!el) throw new BlockhostError("E_INTERNAL", `page element #${id} missing`);
   return el as T;
 }
 
@@ -49,6 +50,6 @@ export function txLink(hash: Hash): HTMLElement {
 export async function api<T>(path: string, init?: RequestInit): Promise<T> {
   const r = await fetch(path, { ...init, headers: { "content-type": "application/json", ...(init?.headers ?? {}) } });
   const body = (await r.json().catch(() => ({}))) as T & { error?: string };
-  if (!r.ok) throw new Error(body.error ?? `request failed (${r.status})`);
+  if (!r.ok) throw new BlockhostError("E_STATE", body.error ?? `request failed (${r.status})`);
   return body;
 }

@@ -1,4 +1,5 @@
 /** Buying a plan: sign the public secret, encrypt it to the host, pay (approve only if needed), follow provisioning. */
+import { BlockhostError } from "../../../core/errors.ts";
 import { bytesToHex, parseEventLogs } from "viem";
 import { blockhostSubscriptionsAbi } from "../../../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { eciesEncrypt } from "../../../crypto/ecies.ts";
@@ -44,7 +45,7 @@ export async function buy(button: HTMLButtonElement): Promise<void> {
     setStatus("Waiting for the payment to be mined…");
     const receipt = await mined(hash);
     const [created] = parseEventLogs({ abi: blockhostSubscriptionsAbi, logs: receipt.logs, eventName: "SubscriptionCreated" });
-    if (!created) throw new Error("the payment was mined but created no subscription");
+    if (!created) throw new BlockhostError("E_CHAIN", "the payment was mined but created no subscription");
     await follow(Number(created.args.subscriptionId), signature);
   } catch (e) {
     setStatus(errorText(e), "error");

@@ -6,9 +6,9 @@ import { loadBlockhostConfig } from "../../../core/config/index.ts";
 import { oneLine } from "../../../core/errors.ts";
 import { logEvent } from "../../../core/log.ts";
 import { object, str } from "../../../core/schema.ts";
-import { troubledJobs } from "../../../core/state/web-reads.ts";
+import { troubledJobs } from "../../../core/state/jobs.ts";
 import { destroyVm, powerVm } from "../../../provision/lifecycle.ts";
-import { listVms } from "../../../provision/vm-store.ts";
+import { listVms } from "../../../core/state/vms.ts";
 import { requireCsrf, requireSession, type Session, SessionStore } from "../../session.ts";
 import type { OneTimeCodes } from "../challenges.ts";
 import type { ServeDeps } from "../deps.ts";
@@ -95,7 +95,7 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
     return done(c, "/admin", `${op} ${name}: done`);
   });
 
-  app.get("/jobs", (c) => c.html(<JobsPage {...frame(c, notice(c))} jobs={troubledJobs(deps.db)} />));
+  app.get("/jobs", (c) => c.html(<JobsPage {...frame(c, notice(c))} jobs={troubledJobs(deps.db, 100)} />));
 
   app.post("/jobs/retry", async (c) => {
     const key = String((await c.req.parseBody()).key ?? "");

@@ -1,6 +1,6 @@
 /** The admin panel's pages: VMs, jobs, plans, wallet and admin commands (server-rendered; actions are CSRF-checked forms). */
-import type { JobSummary } from "../../../core/state/web-reads.ts";
-import type { VmRecord } from "../../../provision/vm-store.ts";
+import type { Job } from "../../../core/state/jobs.ts";
+import type { VmRecord } from "../../../core/state/vms.ts";
 import type { Plan } from "../chain.ts";
 import { usd } from "../signup-data.ts";
 import { type AdminFrame, AdminPage, PostButton } from "./layout.tsx";
@@ -37,7 +37,7 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
   );
 }
 
-export function JobsPage(props: AdminFrame & { jobs: JobSummary[] }) {
+export function JobsPage(props: AdminFrame & { jobs: Job[] }) {
   return (
     <AdminPage {...props} heading="Jobs">
       {props.jobs.length === 0 ? <p>No failed or dead jobs.</p> : (

@@ -9,7 +9,7 @@ import { oneLine } from "../../../core/errors.ts";
 import { logEvent } from "../../../core/log.ts";
 import { object, str } from "../../../core/schema.ts";
 import { connectionDetails, publicAddress, readPayload } from "../../../engine/payload.ts";
-import { vmForToken } from "../../../provision/vm-store.ts";
+import { vmForToken } from "../../../core/state/vms.ts";
 import type { OneTimeCodes } from "../challenges.ts";
 import type { ServeDeps } from "../deps.ts";
 import { jsonBody } from "../json-body.ts";
