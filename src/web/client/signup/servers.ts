@@ -10,7 +10,7 @@ import { daysFrom } from "./purchase.ts";
 import { revealWithChallenge } from "./reveal.ts";
 
 const MAX_LISTED = 100;
-const date = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+const date = (seconds: bigint) => `${new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 export async function showServers(): Promise<void> {
   const from = await connect();

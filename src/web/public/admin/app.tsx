@@ -22,7 +22,7 @@ type Env = { Variables: { session: Session; secureHeadersNonce?: string } };
 
 const loginBody = object({ code: str(/^[A-Z0-9]{8}$/, "the 8-character login code", 8), signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132) });
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
-const PLAN_NAME = /^[^\x00-\x1f]{1,64}$/;
+const PLAN_NAME = /^\P{Cc}{1,64}$/u;
 const PRICE = /^\d{1,6}(\.\d{1,2})?$/;
 
 const ADMIN_IDLE_MS = 30 * 60_000;
