@@ -26,12 +26,12 @@ export function markTimerRetry(db: Database, name: FundTimer, retryAt: number): 
 /**
  * Take the fund lease for `holder` until `expiresAt` (ms); false while another holder has an
  * unexpired lease. The engine and a `blockhost funds run` share one database, so this keeps
- * their cycles from overlapping.
+ * their cycles from overlapping. `holderGone` lets a lease whose holder died be taken at once.
  */
-export function takeFundLease(db: Database, holder: string, now: number, expiresAt: number): boolean {
+export function takeFundLease(db: Database, holder: string, now: number, expiresAt: number, holderGone: (holder: string) => boolean = () => false): boolean {
   return db.transaction(() => {
     const row = db.query("SELECT holder, expires_at FROM fund_lease WHERE id = 1").get() as { holder: string; expires_at: number } | null;
-    if (row && row.holder !== holder && row.expires_at > now) return false;
+    if (row && row.holder !== holder && row.expires_at > now && !holderGone(row.holder)) return false;
     db.query("INSERT INTO fund_lease (id, holder, expires_at) VALUES (1, ?1, ?2) ON CONFLICT(id) DO UPDATE SET holder = ?1, expires_at = ?2")
       .run(holder, expiresAt);
     return true;

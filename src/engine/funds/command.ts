@@ -47,7 +47,7 @@ const run = defineCommand({
       };
       // A dry run sends nothing, so it needs no lease; a real run must not overlap the engine's.
       if (dryRun) await work();
-      else if ((await underFundLease(db, work)) === undefined) throw new BlockhostError("E_CONFLICT", "another fund cycle is running (the engine's?); try again when it is done");
+      else if (!(await underFundLease(db, work))) throw new BlockhostError("E_CONFLICT", "another fund cycle is running (the engine's?); try again when it is done");
     } finally {
       db.close();
     }

@@ -1,5 +1,6 @@
 // The engine's fund duty: run the fund cycle and the gas check on their intervals (kept in SQLite), never two at once.
 import type { Database } from "bun:sqlite";
+import { hostname } from "node:os";
 import type { ChainAccess } from "../../chain/client.ts";
 import { contractAddress } from "../../chain/context.ts";
 import { parseFundManager, type FundManagerConfig } from "../../core/config/fund-manager.ts";
@@ -19,15 +20,28 @@ export function timerDue(db: Database, name: FundTimer, intervalMs: number): num
   return t.retry_at !== null ? t.retry_at : t.last_at + intervalMs;
 }
 
+/** A holder on this host whose process no longer exists (killed mid-cycle): its lease is void. */
+function holderDied(holder: string): boolean {
+  const [host, pid] = holder.split(":");
+  if (host !== hostname() || !/^\d+$/.test(pid ?? "")) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
 /**
  * Run `work` under the fund lease (shared with `blockhost funds run` through the database);
- * returns undefined when another run holds it.
+ * false when another run holds it.
  */
-export async function underFundLease<T>(db: Database, work: () => Promise<T>): Promise<T | undefined> {
-  const holder = `${process.pid}-${crypto.randomUUID()}`;
-  if (!takeFundLease(db, holder, Date.now(), Date.now() + FUND_LEASE_MS)) return undefined;
+export async function underFundLease(db: Database, work: () => Promise<unknown>): Promise<boolean> {
+  const holder = `${hostname()}:${process.pid}:${crypto.randomUUID()}`;
+  if (!takeFundLease(db, holder, Date.now(), Date.now() + FUND_LEASE_MS, holderDied)) return false;
   try {
-    return await work();
+    await work();
+    return true;
   } finally {
     releaseFundLease(db, holder);
   }
@@ -60,8 +74,7 @@ export class FundDuty {
   /** A failed fund cycle is retried later; the gas check's time moves on even when it fails (as the original). */
   private async run(name: FundTimer, work: () => Promise<unknown>, retryOnFailure: boolean): Promise<void> {
     try {
-      const ran = await underFundLease(this.db, work);
-      if (ran === undefined) return;
+      if (!(await underFundLease(this.db, work))) return;
       markTimerDone(this.db, name, Date.now());
     } catch (e) {
       logEvent(`funds.${name}_failed`, { error: oneLine(e) });
