@@ -9,6 +9,8 @@ import type { BenchRow } from "./agent.ts";
 const benches: Array<{ module: string; fn: string }> = [
   { module: "./agent.ts", fn: "benchAgentPing" },
   { module: "./engine.ts", fn: "benchEngine" },
+  { module: "./admin-funds.ts", fn: "benchAdminScan" },
+  { module: "./admin-funds.ts", fn: "benchFundCycle" },
 ];
 
 const rows: BenchRow[] = [];
