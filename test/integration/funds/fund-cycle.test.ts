@@ -166,4 +166,20 @@ describe.skipIf(!anvilAvailable())("fund manager (anvil, agent, compiled binary)
       db.close();
     }
   });
+
+  test("the engine runs the cycle when due and keeps its interval across restarts (SQLite timers)", async () => {
+    const yamlFile = join(env.root, "etc/blockhost/blockhost.yaml");
+    writeFileSync(yamlFile, readFileSync(yamlFile, "utf8").replace(/fund_manager: .*\n/, "fund_manager: {min_withdrawal_usd: 50, fund_cycle_interval_hours: 24}\n"));
+    await env.buy(4, 100n);
+    const first = env.startEngine(["--once"]);
+    expect(await first.done).toBe(0);
+    expect(first.events().filter((e) => e.event === "funds.cycle_done")).toHaveLength(1);
+    expect(await balanceOf(env.net, stable, env.subs)).toBe(0n);
+    await env.buy(5, 100n);
+    const second = env.startEngine(["--once"]);
+    expect(await second.done).toBe(0);
+    expect(second.events().some((e) => e.event === "funds.enabled")).toBe(true);
+    expect(second.events().filter((e) => e.event === "funds.cycle_done")).toHaveLength(0);
+    expect(await balanceOf(env.net, stable, env.subs)).toBe(usdc(100));
+  });
 });
