@@ -75,11 +75,15 @@ export class BlockScanner {
     return to < confirmed;
   }
 
-  /** Find the newest scanned block still on the chain (one batch) and forget everything above it. */
+  /** Find the newest scanned block still on the chain (newest first, a batch at a time) and forget everything above it. */
   private async rewind(cur: ScannedBlock): Promise<void> {
     const stored = scannedBlocks(this.db, this.opts.chainId).filter((s) => s.number < cur.number);
-    const onChain = stored.length ? await this.getBlocks(stored.map((s) => s.number), false) : [];
-    const fork = stored.find((s, i) => onChain[i]?.hash === s.hash);
+    let fork: ScannedBlock | undefined;
+    for (let i = 0; i < stored.length && !fork; i += SCAN_BATCH) {
+      const slice = stored.slice(i, i + SCAN_BATCH);
+      const onChain = await this.getBlocks(slice.map((s) => s.number), false);
+      fork = slice.find((s, k) => onChain[k]?.hash === s.hash);
+    }
     const rewindTo = fork?.number ?? this.opts.startBlock - 1;
     logEvent("admin.reorg", { cursor: cur.number, rewind_to: rewindTo, known_fork: fork !== undefined });
     rewindScan(this.db, this.opts.chainId, rewindTo);
