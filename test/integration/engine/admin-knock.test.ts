@@ -78,7 +78,8 @@ describe.skipIf(!!skip)("admin commands and knocks (anvil, engine, agent, iptabl
     expect(knockRules()).toEqual(["-A INPUT -p tcp -m tcp --dport 2222 -m comment --comment blockhost-knock -j ACCEPT"]);
     expect(lines.findIndex((l) => l.includes("blockhost-knock"))).toBeLessThan(lines.findIndex((l) => l.includes("blockhost-deny")));
     await eventually(() => knockRules().length === 0, "knock rule closed at its deadline");
-    const closed = engine.events().find((e) => e.event === "admin.knock_closed" && e.tx === tx);
+    // The rule goes first, the log line right after it.
+    const closed = await eventually(() => engine.events().find((e) => e.event === "admin.knock_closed" && e.tx === tx), "knock_closed logged");
     expect(closed).toMatchObject({ why: "deadline", rules: ["tcp/2222"] });
   });
 
@@ -88,7 +89,7 @@ describe.skipIf(!!skip)("admin commands and knocks (anvil, engine, agent, iptabl
     appendFileSync(join(env.root, "var/log/auth.log"), "Dec  1 10:05:00 host sshd[2]: Accepted publickey for root from 198.51.100.23 port 51234 ssh2: ED25519 SHA256:x\n");
     await eventually(() => knockRules().length === 1 && knockRules()[0]!.includes("-s 198.51.100.23/32"), "narrowed rule");
     expect(knockRules()).toEqual(["-A INPUT -s 198.51.100.23/32 -p tcp -m tcp --dport 22 -m comment --comment blockhost-knock -j ACCEPT"]);
-    expect(engine.events().find((e) => e.event === "admin.knock_narrowed" && e.tx === tx)).toMatchObject({ source: "198.51.100.23" });
+    expect(await eventually(() => engine.events().find((e) => e.event === "admin.knock_narrowed" && e.tx === tx), "narrowed logged")).toMatchObject({ source: "198.51.100.23" });
   });
 
   test("replayed, expired, future-dated, wrong-sender and undecryptable commands are ignored, one log line each", async () => {
@@ -104,7 +105,7 @@ describe.skipIf(!!skip)("admin commands and knocks (anvil, engine, agent, iptabl
     const unknown = await rawSend(ADMIN, encryptAdminCommand(pub, buildAdminCommand({ command: "not-a-command" })));
     await eventually(() => ignoredFor(unknown).length > 0, "the last transaction processed");
     expect(ignoredFor(first)).toEqual([]);
-    expect(engine.events().some((e) => e.event === "admin.command_run" && e.tx === first)).toBe(true);
+    await eventually(() => engine.events().some((e) => e.event === "admin.command_run" && e.tx === first), "first command run");
     expect(ignoredFor(replay)).toEqual(["replayed"]);
     expect(ignoredFor(expired)).toEqual(["expired"]);
     expect(ignoredFor(future)).toEqual(["future"]);
@@ -128,6 +129,6 @@ describe.skipIf(!!skip)("admin commands and knocks (anvil, engine, agent, iptabl
     // Still before its deadline (opened no earlier than sentAt, for 8 s): the recovered knock keeps the rule.
     if (Date.now() < sentAt + 7000) expect(knockRules().some((l) => l.includes("--dport 2222"))).toBe(true);
     await eventually(() => !knockRules().some((l) => l.includes("--dport 2222")), "closed at the deadline after the restart");
-    expect(engine.events().find((e) => e.event === "admin.knock_closed" && e.tx === tx)).toMatchObject({ why: "deadline" });
+    expect(await eventually(() => engine.events().find((e) => e.event === "admin.knock_closed" && e.tx === tx), "knock_closed logged")).toMatchObject({ why: "deadline" });
   });
 });
