@@ -1,5 +1,6 @@
 // /etc/blockhost/admin-commands.json: the secret command names the admin wallet may send, and what each does.
 import { existsSync } from "node:fs";
+import { adminCommandName } from "../admin-command-name.ts";
 import { paths } from "../paths.ts";
 import { array, int, literal, object, optional, record, str, type Infer } from "../schema.ts";
 import { port } from "../validators.ts";
@@ -18,7 +19,7 @@ export const adminCommandSchema = object({
 });
 
 /** Command names are the operator's secret (e.g. 16 random hex digits): short printable tokens. */
-export const adminCommandName = str(/^[A-Za-z0-9_.-]{1,64}$/, "a command name of letters, digits, _ . - (≤64)", 64);
+export { adminCommandName };
 export const adminCommandsSchema = object({ commands: record(adminCommandName, adminCommandSchema, 100) });
 export type AdminCommands = Infer<typeof adminCommandsSchema>;
 export type AdminCommand = Infer<typeof adminCommandSchema>;

@@ -1,6 +1,7 @@
 // The on-chain admin command: {command, params, nonce, timestamp}, ECIES-encrypted to the server's public key.
+// Browser-safe (no node: imports): the signup page's admin sender bundles this module.
 import { bytesToHex, hexToBytes, type Hex } from "viem";
-import { adminCommandName } from "../../core/config/admin-commands.ts";
+import { adminCommandName } from "../../core/admin-command-name.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { SchemaError, int, object, optional, record, str, type Infer, type Schema } from "../../core/schema.ts";
 import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies.ts";

@@ -23,4 +23,9 @@ describe("admin command payload", () => {
     expect(sshLoginFrom("sshd[9]: Failed password for root from 203.0.113.9 port 22 ssh2")).toBeNull();
     expect(sshLoginFrom("sshd[9]: Accepted publickey for root from 999.1.1.1 port 22 ssh2")).toBeNull();
   });
+  test("the payload builder bundles for the browser (the signup page's admin sender uses it)", async () => {
+    const out = await Bun.build({ entrypoints: [`${import.meta.dir}/../../../src/engine/admin-commands/payload.ts`], target: "browser" });
+    expect(out.logs.filter((l) => l.level === "error")).toEqual([]);
+    expect(out.success).toBe(true);
+  });
 });
