@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { BlockhostError } from "../errors.ts";
 import { paths } from "../paths.ts";
-import { SchemaError, array, bool, object, refine, str, withDefault, type Infer, type Schema } from "../schema.ts";
+import { SchemaError, array, bool, object, refine, withDefault, type Infer, type Schema } from "../schema.ts";
 import { addressbookName } from "./addressbook.ts";
 import { loadConfigFile } from "./load.ts";
 
@@ -69,5 +69,3 @@ export function loadRevenueShare(file = paths.config("revenue-share.json")): Rev
 
 /** Basis points of a percent (the original's `round(percent*100)`). */
 export const percentToBps = (percent: number): bigint => BigInt(Math.round(percent * 100));
-
-export const revenueShareRoleName = str(/^[a-z0-9-]{1,64}$/, "a role name", 64);

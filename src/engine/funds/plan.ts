@@ -1,7 +1,6 @@
 // The fund cycle's plan, computed from one snapshot of balances (pure: the same input gives the same steps).
 import { parseUnits, type Hex } from "viem";
-import type { FundManagerConfig, RevenueShare } from "../../core/config/fund-manager.ts";
-import { percentToBps } from "../../core/config/fund-manager.ts";
+import { percentToBps, type FundManagerConfig, type RevenueShare } from "../../core/config/fund-manager.ts";
 import { BlockhostError } from "../../core/errors.ts";
 
 export interface TokenSnapshot {
