@@ -5,11 +5,20 @@ import { AdminCommandDuty } from "./admin-commands/duty.ts";
 import { FundDuty } from "./funds/duty.ts";
 
 export class EngineDuties {
-  private constructor(private readonly admin: AdminCommandDuty | null, private readonly funds: FundDuty | null) {}
+  private constructor(
+    private readonly admin: AdminCommandDuty | null,
+    private readonly funds: FundDuty | null,
+  ) {}
 
   static async start(ctx: EngineContext, configs: Pick<EngineConfigs, "web3" | "blockhost">): Promise<EngineDuties> {
     const { settings } = ctx;
-    const admin = AdminCommandDuty.create(ctx.db, { ...configs, access: ctx.access, serverKey: ctx.serverKey, chainId: settings.chainId, startBlock: Number(settings.startBlock) });
+    const admin = AdminCommandDuty.create(ctx.db, {
+      ...configs,
+      access: ctx.access,
+      serverKey: ctx.serverKey,
+      chainId: settings.chainId,
+      startBlock: Number(settings.startBlock),
+    });
     await admin?.start();
     const funds = FundDuty.create(ctx.db, { ...configs, access: ctx.access });
     return new EngineDuties(admin, funds);

@@ -2,7 +2,17 @@
 import { existsSync } from "node:fs";
 import { BlockhostError } from "../errors.ts";
 import { paths } from "../paths.ts";
-import { SchemaError, array, bool, object, refine, withDefault, type Infer, type Schema } from "../schema.ts";
+import {
+  isSchemaError,
+  schemaError,
+  array,
+  bool,
+  object,
+  refine,
+  withDefault,
+  type Infer,
+  type Schema,
+} from "../schema.ts";
 import { addressbookName } from "./addressbook.ts";
 import { loadConfigFile } from "./load.ts";
 
@@ -12,7 +22,7 @@ export function decimal(min: number, max: number): Schema<number> {
   return {
     describe,
     parse(v, path = "") {
-      if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) throw new SchemaError(path, describe);
+      if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) throw schemaError(path, describe);
       return v;
     },
   };
@@ -48,7 +58,11 @@ export function parseFundManager(raw: unknown): FundManagerConfig {
   try {
     return fundManagerSchema.parse(raw ?? {}, "fund_manager");
   } catch (e) {
-    if (e instanceof SchemaError) throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: ${e.message}`, { file: paths.blockhostConfig, key: e.path });
+    if (isSchemaError(e))
+      throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: ${e.message}`, {
+        file: paths.blockhostConfig,
+        key: e.details?.path,
+      });
     throw e;
   }
 }
@@ -57,7 +71,9 @@ const recipient = object({ role: addressbookName, percent: decimal(0, 100) });
 export const revenueShareSchema = refine(
   object({ enabled: bool, total_percent: decimal(0, 100), recipients: array(recipient, 0, 32) }),
   "recipients whose percents sum to total_percent (and at least one recipient when enabled)",
-  (r) => !r.enabled || (r.recipients.length > 0 && Math.abs(r.recipients.reduce((a, x) => a + x.percent, 0) - r.total_percent) < 1e-9),
+  (r) =>
+    !r.enabled ||
+    (r.recipients.length > 0 && Math.abs(r.recipients.reduce((a, x) => a + x.percent, 0) - r.total_percent) < 1e-9),
 );
 export type RevenueShare = Infer<typeof revenueShareSchema>;
 

@@ -7,8 +7,11 @@ import type { Hex } from "viem";
  * during the command can never let the same transaction run it again.
  */
 export function claimNonce(db: Database, nonce: string, commandTs: number, txHash: Hex, now: number): boolean {
-  return db.query("INSERT OR IGNORE INTO admin_nonces (nonce, command_ts, tx_hash, seen_at) VALUES (?, ?, ?, ?)")
-    .run(nonce, commandTs, txHash, now).changes === 1;
+  return (
+    db
+      .query("INSERT OR IGNORE INTO admin_nonces (nonce, command_ts, tx_hash, seen_at) VALUES (?, ?, ?, ?)")
+      .run(nonce, commandTs, txHash, now).changes === 1
+  );
 }
 
 /** Forget nonces whose command is too old to be accepted anyway. */
@@ -16,18 +19,27 @@ export function pruneNonces(db: Database, olderThanTs: number): number {
   return db.query("DELETE FROM admin_nonces WHERE command_ts < ?").run(olderThanTs).changes;
 }
 
-export interface ScannedBlock { number: number; hash: Hex }
+export interface ScannedBlock {
+  number: number;
+  hash: Hex;
+}
 
 /** How many scanned block hashes are kept to find the fork point after a reorg. */
 const KEEP_SCANNED = 256;
 
 export function scanCursor(db: Database, chainId: number): ScannedBlock | null {
-  return db.query("SELECT block_number AS number, block_hash AS hash FROM admin_scan WHERE chain_id = ? ORDER BY block_number DESC LIMIT 1")
+  return db
+    .query(
+      "SELECT block_number AS number, block_hash AS hash FROM admin_scan WHERE chain_id = ? ORDER BY block_number DESC LIMIT 1",
+    )
     .get(chainId) as ScannedBlock | null;
 }
 
 export function scannedBlocks(db: Database, chainId: number): ScannedBlock[] {
-  return db.query("SELECT block_number AS number, block_hash AS hash FROM admin_scan WHERE chain_id = ? ORDER BY block_number DESC")
+  return db
+    .query(
+      "SELECT block_number AS number, block_hash AS hash FROM admin_scan WHERE chain_id = ? ORDER BY block_number DESC",
+    )
     .all(chainId) as ScannedBlock[];
 }
 
@@ -36,7 +48,8 @@ export function recordScanned(db: Database, chainId: number, blocks: readonly Sc
     const put = db.query("INSERT OR REPLACE INTO admin_scan (chain_id, block_number, block_hash) VALUES (?, ?, ?)");
     for (const b of blocks) put.run(chainId, b.number, b.hash);
     const top = blocks.at(-1)?.number;
-    if (top !== undefined) db.query("DELETE FROM admin_scan WHERE chain_id = ? AND block_number <= ?").run(chainId, top - KEEP_SCANNED);
+    if (top !== undefined)
+      db.query("DELETE FROM admin_scan WHERE chain_id = ? AND block_number <= ?").run(chainId, top - KEEP_SCANNED);
   })();
 }
 
@@ -45,7 +58,11 @@ export function rewindScan(db: Database, chainId: number, number: number): void 
   db.query("DELETE FROM admin_scan WHERE chain_id = ? AND block_number > ?").run(chainId, number);
 }
 
-export interface KnockRule { port: number; proto: "tcp" | "udp"; source?: string }
+export interface KnockRule {
+  port: number;
+  proto: "tcp" | "udp";
+  source?: string;
+}
 export type KnockPhase = "open" | "narrowed" | "closed";
 
 export interface Knock {
@@ -61,17 +78,40 @@ export interface Knock {
   loginCursor: number;
 }
 
-interface KnockRow { id: number; tx_hash: Hex; command: string; phase: KnockPhase; rules: string; source: string | null; deadline: number; opened_at: number; login_cursor: number }
+interface KnockRow {
+  id: number;
+  tx_hash: Hex;
+  command: string;
+  phase: KnockPhase;
+  rules: string;
+  source: string | null;
+  deadline: number;
+  opened_at: number;
+  login_cursor: number;
+}
 
 const toKnock = (r: KnockRow): Knock => ({
-  id: r.id, txHash: r.tx_hash, command: r.command, phase: r.phase, rules: JSON.parse(r.rules) as KnockRule[],
-  source: r.source, deadline: r.deadline, openedAt: r.opened_at, loginCursor: r.login_cursor,
+  id: r.id,
+  txHash: r.tx_hash,
+  command: r.command,
+  phase: r.phase,
+  rules: JSON.parse(r.rules) as KnockRule[],
+  source: r.source,
+  deadline: r.deadline,
+  openedAt: r.opened_at,
+  loginCursor: r.login_cursor,
 });
 
 /** Persist a knock before any rule is added, so a crash part-way still gets every rule closed. */
 export function insertKnock(db: Database, k: Omit<Knock, "id" | "phase">): number {
-  return Number(db.query("INSERT INTO knocks (tx_hash, command, phase, rules, source, deadline, opened_at, login_cursor) VALUES (?, ?, 'open', ?, ?, ?, ?, ?)")
-    .run(k.txHash, k.command, JSON.stringify(k.rules), k.source, k.deadline, k.openedAt, k.loginCursor).lastInsertRowid);
+  return Number(
+    db
+      .query(
+        "INSERT INTO knocks (tx_hash, command, phase, rules, source, deadline, opened_at, login_cursor) VALUES (?, ?, 'open', ?, ?, ?, ?, ?)",
+      )
+      .run(k.txHash, k.command, JSON.stringify(k.rules), k.source, k.deadline, k.openedAt, k.loginCursor)
+      .lastInsertRowid,
+  );
 }
 
 export function knockByTx(db: Database, txHash: Hex): Knock | null {
@@ -87,10 +127,20 @@ export function recentKnocks(db: Database, limit = 10): Knock[] {
   return (db.query("SELECT * FROM knocks ORDER BY id DESC LIMIT ?").all(limit) as KnockRow[]).map(toKnock);
 }
 
-export function updateKnock(db: Database, id: number, change: Partial<Pick<Knock, "phase" | "rules" | "source" | "loginCursor">>): void {
+export function updateKnock(
+  db: Database,
+  id: number,
+  change: Partial<Pick<Knock, "phase" | "rules" | "source" | "loginCursor">>,
+): void {
   const r = db.query("SELECT * FROM knocks WHERE id = ?").get(id) as KnockRow | null;
   if (!r) return;
   const k = { ...toKnock(r), ...change };
-  db.query("UPDATE knocks SET phase = ?, rules = ?, source = ?, login_cursor = ?, closed_at = ? WHERE id = ?")
-    .run(k.phase, JSON.stringify(k.rules), k.source, k.loginCursor, k.phase === "closed" ? Date.now() : null, id);
+  db.query("UPDATE knocks SET phase = ?, rules = ?, source = ?, login_cursor = ?, closed_at = ? WHERE id = ?").run(
+    k.phase,
+    JSON.stringify(k.rules),
+    k.source,
+    k.loginCursor,
+    k.phase === "closed" ? Date.now() : null,
+    id,
+  );
 }

@@ -17,12 +17,22 @@ import { buildAdminCommand, encryptAdminCommand } from "./payload.ts";
 import { DEAD_ADDRESS } from "./settings.ts";
 
 /** The server's public key: --server-public-key, web3-defaults.yaml, blockhost.yaml, then server.pubkey. */
-function serverPublicKey(arg: string | undefined, web3: { blockchain: { server_public_key?: string }; server?: { public_key: string } }): Uint8Array {
+function serverPublicKey(
+  arg: string | undefined,
+  web3: { blockchain: { server_public_key?: string }; server?: { public_key: string } },
+): Uint8Array {
   if (arg) return parsePublicKey(arg, "--server-public-key");
-  const fromConfig = web3.blockchain.server_public_key ?? web3.server?.public_key ?? (existsSync(paths.blockhostConfig) ? loadBlockhostConfig().server_public_key : undefined);
+  const fromConfig =
+    web3.blockchain.server_public_key ??
+    web3.server?.public_key ??
+    (existsSync(paths.blockhostConfig) ? loadBlockhostConfig().server_public_key : undefined);
   if (fromConfig) return parsePublicKey(fromConfig, "server_public_key");
-  if (existsSync(paths.serverPubkey)) return parsePublicKey(readFileSync(paths.serverPubkey, "utf8").trim(), paths.serverPubkey);
-  throw new BlockhostError("E_CONFIG_MISSING", `no server public key: pass --server-public-key or set blockchain.server_public_key in ${paths.web3Config}`);
+  if (existsSync(paths.serverPubkey))
+    return parsePublicKey(readFileSync(paths.serverPubkey, "utf8").trim(), paths.serverPubkey);
+  throw new BlockhostError(
+    "E_CONFIG_MISSING",
+    `no server public key: pass --server-public-key or set blockchain.server_public_key in ${paths.web3Config}`,
+  );
 }
 
 /** Where the transaction goes: --to (self, server, null or 0x…), else blockhost.yaml's destination_mode, else self. */
@@ -44,21 +54,34 @@ function parseParams(text: string | undefined): Record<string, unknown> {
   } catch {
     throw new BlockhostError("E_USAGE", "--params: not valid JSON");
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new BlockhostError("E_USAGE", "--params: expected a JSON object like {\"duration\":600}");
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new BlockhostError("E_USAGE", '--params: expected a JSON object like {"duration":600}');
   return v as Record<string, unknown>;
 }
 
 const send = defineCommand({
-  meta: { name: "send", description: "Encrypt COMMAND to the server key and send it as a 0-value transaction from the admin wallet; prints the transaction hash" },
+  meta: {
+    name: "send",
+    description:
+      "Encrypt COMMAND to the server key and send it as a 0-value transaction from the admin wallet; prints the transaction hash",
+  },
   args: {
     command: { type: "positional", required: true, description: "the command's name in admin-commands.json" },
-    params: { type: "string", description: "JSON object of parameters, e.g. {\"ports\":[22],\"duration\":600}" },
-    "key-file": { type: "string", description: "file holding the admin wallet's private key (hex, mode 0600)", required: true },
+    params: { type: "string", description: 'JSON object of parameters, e.g. {"ports":[22],"duration":600}' },
+    "key-file": {
+      type: "string",
+      description: "file holding the admin wallet's private key (hex, mode 0600)",
+      required: true,
+    },
     "server-public-key": { type: "string", description: "the server's public key (0x04…), when not in the config" },
-    to: { type: "string", description: "destination: self, server, null or a 0x address (default: destination_mode, else self)" },
+    to: {
+      type: "string",
+      description: "destination: self, server, null or a 0x address (default: destination_mode, else self)",
+    },
   },
   async run({ args }) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(args.command)) throw new BlockhostError("E_USAGE", `COMMAND: expected ${adminCommandName.describe}`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(args.command))
+      throw new BlockhostError("E_USAGE", `COMMAND: expected ${adminCommandName.describe}`);
     const payload = buildAdminCommand({ command: args.command, params: parseParams(args.params) });
     const account = loadKeyFile(args["key-file"], "admin key file");
     const { web3, access } = loadChainContext();
@@ -66,7 +89,9 @@ const send = defineCommand({
     const to = destination(args.to, account.address, pub);
     const data = encryptAdminCommand(pub, payload);
     const wallet = walletClientFor(access, account);
-    const hash = await onChain("send the admin command", () => wallet.sendTransaction({ account, chain: access.chain, to, value: 0n, data }));
+    const hash = await onChain("send the admin command", () =>
+      wallet.sendTransaction({ account, chain: access.chain, to, value: 0n, data }),
+    );
     await waitForSuccess(access, hash, "admin command");
     process.stdout.write(`${hash}\n`);
   },

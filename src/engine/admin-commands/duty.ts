@@ -24,12 +24,33 @@ export class AdminCommandDuty {
   ) {}
 
   /** Null when admin commands are off (no admin section or no commands defined). */
-  static create(db: Database, deps: { web3: Web3Config; blockhost: BlockhostConfig; access: ChainAccess; serverKey: Uint8Array; chainId: number; startBlock: number }): AdminCommandDuty | null {
+  static create(
+    db: Database,
+    deps: {
+      web3: Web3Config;
+      blockhost: BlockhostConfig;
+      access: ChainAccess;
+      serverKey: Uint8Array;
+      chainId: number;
+      startBlock: number;
+    },
+  ): AdminCommandDuty | null {
     const settings = loadAdminSettings(deps.blockhost, deps.serverKey);
     if (!settings) return null;
-    const scanner = new BlockScanner(db, batchingClient(deps.web3, deps.access), { chainId: deps.chainId, startBlock: deps.startBlock });
-    const knocks = new KnockManager(db, new AgentClient({ timeoutMs: 60_000 }), { defaultDeny: settings.defaultDeny, loginLog: settings.loginLog });
-    logEvent("admin.enabled", { wallet: settings.wallet, mode: settings.mode, commands: Object.keys(settings.commands).length, default_deny: settings.defaultDeny });
+    const scanner = new BlockScanner(db, batchingClient(deps.web3, deps.access), {
+      chainId: deps.chainId,
+      startBlock: deps.startBlock,
+    });
+    const knocks = new KnockManager(db, new AgentClient({ timeoutMs: 60_000 }), {
+      defaultDeny: settings.defaultDeny,
+      loginLog: settings.loginLog,
+    });
+    logEvent("admin.enabled", {
+      wallet: settings.wallet,
+      mode: settings.mode,
+      commands: Object.keys(settings.commands).length,
+      default_deny: settings.defaultDeny,
+    });
     return new AdminCommandDuty(db, settings, deps.serverKey, scanner, knocks);
   }
 
@@ -49,7 +70,12 @@ export class AdminCommandDuty {
     if (confirmed !== null) {
       try {
         for (let i = 0; i < MAX_ROUNDS_PER_POLL && !stopping(); i++) {
-          const more = await this.scanner.round(Number(confirmed), (txs) => processTransactions({ db: this.db, settings: this.settings, serverKey: this.serverKey, knocks: this.knocks }, txs));
+          const more = await this.scanner.round(Number(confirmed), (txs) =>
+            processTransactions(
+              { db: this.db, settings: this.settings, serverKey: this.serverKey, knocks: this.knocks },
+              txs,
+            ),
+          );
           if (!more) break;
         }
       } catch (e) {

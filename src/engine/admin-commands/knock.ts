@@ -5,9 +5,16 @@ import type { AgentClient } from "../../agent/client.ts";
 import type { AdminCommand } from "../../core/config/admin-commands.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
-import { array, int, object, optional, SchemaError } from "../../core/schema.ts";
+import { array, int, isSchemaError, object, optional, type Infer } from "../../core/schema.ts";
 import { ipAddress, port } from "../../core/validators.ts";
-import { insertKnock, knockByTx, liveKnocks, updateKnock, type Knock, type KnockRule } from "../../core/state/admin-commands.ts";
+import {
+  insertKnock,
+  knockByTx,
+  liveKnocks,
+  updateKnock,
+  type Knock,
+  type KnockRule,
+} from "../../core/state/admin-commands.ts";
 import { checkLogin, loginLogStart } from "./logins.ts";
 
 export const KNOCK_COMMENT = "blockhost-knock";
@@ -15,7 +22,11 @@ export const MIN_DURATION = 1;
 export const MAX_DURATION = 3600;
 const SSH_PORT = 22;
 
-const knockParams = object({ ports: optional(array(port, 1, 32)), duration: optional(int(-(2 ** 31), 2 ** 31)), source: optional(ipAddress) });
+const knockParams = object({
+  ports: optional(array(port, 1, 32)),
+  duration: optional(int(-(2 ** 31), 2 ** 31)),
+  source: optional(ipAddress),
+});
 
 export interface KnockOptions {
   defaultDeny: boolean;
@@ -23,7 +34,8 @@ export interface KnockOptions {
   now?: () => number;
 }
 
-const sameRule = (a: KnockRule, b: KnockRule) => a.port === b.port && a.proto === b.proto && (a.source ?? null) === (b.source ?? null);
+const sameRule = (a: KnockRule, b: KnockRule) =>
+  a.port === b.port && a.proto === b.proto && (a.source ?? null) === (b.source ?? null);
 const ruleText = (r: KnockRule) => `${r.proto}/${r.port}${r.source ? ` from ${r.source}` : ""}`;
 
 /**
@@ -33,33 +45,64 @@ const ruleText = (r: KnockRule) => `${r.proto}/${r.port}${r.source ? ` from ${r.
 export class KnockManager {
   private readonly now: () => number;
 
-  constructor(private readonly db: Database, private readonly agent: AgentClient, private readonly opts: KnockOptions) {
+  constructor(
+    private readonly db: Database,
+    private readonly agent: AgentClient,
+    private readonly opts: KnockOptions,
+  ) {
     this.now = opts.now ?? Date.now;
   }
 
   /** Validate the command's params against its definition and open the rules. */
   async open(txHash: Hex, name: string, def: AdminCommand, raw: Record<string, unknown>): Promise<Knock> {
-    let params;
+    let params: Infer<typeof knockParams>;
     try {
       params = knockParams.parse(raw, "params");
     } catch (e) {
-      if (e instanceof SchemaError) throw new BlockhostError("E_INVALID_INPUT", e.message);
+      if (isSchemaError(e)) throw new BlockhostError("E_INVALID_INPUT", e.message);
       throw e;
     }
     const allowed = def.params?.allowed_ports ?? [SSH_PORT];
     const ports = [...new Set(params.ports ?? allowed)];
     const refused = ports.filter((p) => !allowed.includes(p));
-    if (refused.length) throw new BlockhostError("E_INVALID_INPUT", `ports ${refused.join(", ")} are not in allowed_ports (${allowed.join(", ")})`);
-    const duration = Math.min(MAX_DURATION, Math.max(MIN_DURATION, params.duration ?? def.params?.default_duration ?? 300));
+    if (refused.length)
+      throw new BlockhostError(
+        "E_INVALID_INPUT",
+        `ports ${refused.join(", ")} are not in allowed_ports (${allowed.join(", ")})`,
+      );
+    const duration = Math.min(
+      MAX_DURATION,
+      Math.max(MIN_DURATION, params.duration ?? def.params?.default_duration ?? 300),
+    );
     const proto = def.params?.proto ?? "tcp";
-    const rules: KnockRule[] = ports.map((p) => (params.source ? { port: p, proto, source: params.source } : { port: p, proto }));
+    const rules: KnockRule[] = ports.map((p) =>
+      params.source ? { port: p, proto, source: params.source } : { port: p, proto },
+    );
     const existing = knockByTx(this.db, txHash);
     if (existing) return existing;
     const openedAt = this.now();
-    const id = insertKnock(this.db, { txHash, command: name, rules, source: params.source ?? null, deadline: openedAt + duration * 1000, openedAt, loginCursor: loginLogStart(this.opts.loginLog) });
+    const id = insertKnock(this.db, {
+      txHash,
+      command: name,
+      rules,
+      source: params.source ?? null,
+      deadline: openedAt + duration * 1000,
+      openedAt,
+      loginCursor: loginLogStart(this.opts.loginLog),
+    });
     for (const r of rules) await this.agent.call("iptables-open", this.ruleParams(r));
     logEvent("admin.knock_opened", { tx: txHash, rules: rules.map(ruleText), duration_s: duration });
-    return { id, txHash, command: name, phase: "open", rules, source: params.source ?? null, deadline: openedAt + duration * 1000, openedAt, loginCursor: 0 };
+    return {
+      id,
+      txHash,
+      command: name,
+      phase: "open",
+      rules,
+      source: params.source ?? null,
+      deadline: openedAt + duration * 1000,
+      openedAt,
+      loginCursor: 0,
+    };
   }
 
   /**
@@ -77,7 +120,11 @@ export class KnockManager {
   async applyDefaultDeny(ports: readonly number[]): Promise<void> {
     for (const p of new Set(ports)) {
       for (const family of ["ipv4", "ipv6"] as const) {
-        await this.agent.call(this.opts.defaultDeny ? "iptables-deny" : "iptables-undeny", { port: p, proto: "tcp", family });
+        await this.agent.call(this.opts.defaultDeny ? "iptables-deny" : "iptables-undeny", {
+          port: p,
+          proto: "tcp",
+          family,
+        });
       }
     }
   }
@@ -124,7 +171,9 @@ export class KnockManager {
 
   /** Remove rules, except those another live knock also holds. */
   private async removeRules(id: number, rules: readonly KnockRule[]): Promise<void> {
-    const others = liveKnocks(this.db).filter((o) => o.id !== id).flatMap((o) => o.rules);
+    const others = liveKnocks(this.db)
+      .filter((o) => o.id !== id)
+      .flatMap((o) => o.rules);
     for (const r of rules) {
       if (others.some((o) => sameRule(o, r))) continue;
       await this.agent.call("iptables-close", this.ruleParams(r));

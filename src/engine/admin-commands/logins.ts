@@ -56,9 +56,26 @@ function fromFile(file: string, cursor: number): LoginCheck {
 
 function fromJournal(sinceMs: number): string | null {
   if (!existsSync(JOURNALCTL)) return null;
-  const r = Bun.spawnSync([JOURNALCTL, "-q", "--no-pager", "-o", "cat", "-t", "sshd", "-t", "sshd-session", "--since", `@${Math.floor(sinceMs / 1000)}`], {
-    stdout: "pipe", stderr: "ignore", env: { PATH: "/usr/bin:/bin", LANG: "C" },
-  });
+  const r = Bun.spawnSync(
+    [
+      JOURNALCTL,
+      "-q",
+      "--no-pager",
+      "-o",
+      "cat",
+      "-t",
+      "sshd",
+      "-t",
+      "sshd-session",
+      "--since",
+      `@${Math.floor(sinceMs / 1000)}`,
+    ],
+    {
+      stdout: "pipe",
+      stderr: "ignore",
+      env: { PATH: "/usr/bin:/bin", LANG: "C" },
+    },
+  );
   if (r.exitCode !== 0) return null;
   for (const line of r.stdout.toString().split("\n")) {
     const ip = sshLoginFrom(line);

@@ -3,7 +3,7 @@
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 import { adminCommandName } from "../../core/admin-command-name.ts";
 import { BlockhostError } from "../../core/errors.ts";
-import { SchemaError, int, object, optional, record, str, type Infer, type Schema } from "../../core/schema.ts";
+import { isSchemaError, int, object, optional, record, str, type Infer, type Schema } from "../../core/schema.ts";
 import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies.ts";
 
 const anyValue: Schema<unknown> = { describe: "a value", parse: (v) => v };
@@ -37,7 +37,7 @@ export function buildAdminCommand(input: AdminCommandInput): AdminPayload {
   try {
     return adminPayloadSchema.parse(payload, "command");
   } catch (e) {
-    if (e instanceof SchemaError) throw new BlockhostError("E_INVALID_INPUT", e.message);
+    if (isSchemaError(e)) throw new BlockhostError("E_INVALID_INPUT", e.message);
     throw e;
   }
 }
@@ -59,7 +59,7 @@ export function decodeAdminCommand(serverKey: Uint8Array, data: Hex): AdminPaylo
   try {
     return adminPayloadSchema.parse(json, "command");
   } catch (e) {
-    if (e instanceof SchemaError) throw new BlockhostError("E_INVALID_INPUT", e.message);
+    if (isSchemaError(e)) throw new BlockhostError("E_INVALID_INPUT", e.message);
     throw e;
   }
 }

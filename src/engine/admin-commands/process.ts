@@ -4,7 +4,7 @@ import { oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
 import { claimNonce, pruneNonces } from "../../core/state/admin-commands.ts";
 import type { KnockManager } from "./knock.ts";
-import { decodeAdminCommand } from "./payload.ts";
+import { type AdminPayload, decodeAdminCommand } from "./payload.ts";
 import type { ScanTx } from "./scanner.ts";
 import { MAX_FUTURE_SECONDS, type AdminSettings } from "./settings.ts";
 
@@ -36,16 +36,19 @@ async function processOne(ctx: CommandContext, tx: ScanTx, now: number): Promise
     return;
   }
   if (!toDestination) return;
-  let payload;
+  let payload: AdminPayload;
   try {
     payload = decodeAdminCommand(ctx.serverKey, tx.input);
   } catch (e) {
-    return ignored(tx, (e as { code?: string }).code === "E_CRYPTO" ? "undecryptable" : "malformed", { error: oneLine(e) });
+    return ignored(tx, (e as { code?: string }).code === "E_CRYPTO" ? "undecryptable" : "malformed", {
+      error: oneLine(e),
+    });
   }
   const age = now - payload.timestamp;
   if (age > s.maxAgeSeconds) return ignored(tx, "expired", { age_s: age, max_age_s: s.maxAgeSeconds });
   if (-age > MAX_FUTURE_SECONDS) return ignored(tx, "future", { ahead_s: -age });
-  if (!claimNonce(ctx.db, payload.nonce, payload.timestamp, tx.hash, now)) return ignored(tx, "replayed", { nonce: payload.nonce });
+  if (!claimNonce(ctx.db, payload.nonce, payload.timestamp, tx.hash, now))
+    return ignored(tx, "replayed", { nonce: payload.nonce });
   const def = Object.hasOwn(s.commands, payload.command) ? s.commands[payload.command] : undefined;
   // The command's name is the operator's secret: never logged.
   if (!def) return ignored(tx, "unknown_command");

@@ -4,16 +4,33 @@ import { createPublicClient, fallback, http, type Hex, type PublicClient, type T
 import { RPC_RETRIES, RPC_TIMEOUT_MS, rpcUrlsOf, type ChainAccess } from "../../chain/client.ts";
 import type { Web3Config } from "../../core/config/index.ts";
 import { logEvent } from "../../core/log.ts";
-import { recordScanned, rewindScan, scanCursor, scannedBlocks, type ScannedBlock } from "../../core/state/admin-commands.ts";
+import {
+  recordScanned,
+  rewindScan,
+  scanCursor,
+  scannedBlocks,
+  type ScannedBlock,
+} from "../../core/state/admin-commands.ts";
 
 /** Blocks fetched per batch (one HTTP request). */
 export const SCAN_BATCH = 50;
 /** On first start, look this many blocks back (older commands would be expired anyway on fast chains). */
 export const SCAN_BACKFILL = 300;
 
-export interface ScanTx { hash: Hex; from: Hex; to: Hex | null; input: Hex; blockNumber: bigint }
+export interface ScanTx {
+  hash: Hex;
+  from: Hex;
+  to: Hex | null;
+  input: Hex;
+  blockNumber: bigint;
+}
 
-interface RpcBlock { number: Hex; hash: Hex; parentHash: Hex; transactions: Array<{ hash: Hex; from: Hex; to: Hex | null; input: Hex }> }
+interface RpcBlock {
+  number: Hex;
+  hash: Hex;
+  parentHash: Hex;
+  transactions: Array<{ hash: Hex; from: Hex; to: Hex | null; input: Hex }>;
+}
 
 /**
  * A client whose HTTP transports batch: requests issued in the same tick go out as one JSON-RPC
@@ -22,8 +39,15 @@ interface RpcBlock { number: Hex; hash: Hex; parentHash: Hex; transactions: Arra
 export function batchingClient(web3: Web3Config, access: ChainAccess, batchSize = SCAN_BATCH + 1): PublicClient {
   const urls = rpcUrlsOf(web3).filter((u) => /^https?:/.test(u));
   if (urls.length === 0) return access.publicClient;
-  const t = (u: string, retryCount: number) => http(u, { batch: { batchSize, wait: 0 }, timeout: RPC_TIMEOUT_MS, retryCount, retryDelay: 250 });
-  const transport: Transport = urls.length === 1 ? t(urls[0]!, RPC_RETRIES) : fallback(urls.map((u) => t(u, 0)), { retryCount: RPC_RETRIES, retryDelay: 250 });
+  const t = (u: string, retryCount: number) =>
+    http(u, { batch: { batchSize, wait: 0 }, timeout: RPC_TIMEOUT_MS, retryCount, retryDelay: 250 });
+  const transport: Transport =
+    urls.length === 1
+      ? t(urls[0]!, RPC_RETRIES)
+      : fallback(
+          urls.map((u) => t(u, 0)),
+          { retryCount: RPC_RETRIES, retryDelay: 250 },
+        );
   return createPublicClient({ chain: access.chain, transport, cacheTime: 0 }) as PublicClient;
 }
 
@@ -38,7 +62,15 @@ export class BlockScanner {
 
   private getBlocks(numbers: readonly number[], full: boolean): Promise<Array<RpcBlock | null>> {
     // Issued together, so the batching transport sends them as one request.
-    return Promise.all(numbers.map((n) => this.client.request({ method: "eth_getBlockByNumber", params: [hex(n), full] }) as unknown as Promise<RpcBlock | null>));
+    return Promise.all(
+      numbers.map(
+        (n) =>
+          this.client.request({
+            method: "eth_getBlockByNumber",
+            params: [hex(n), full],
+          }) as unknown as Promise<RpcBlock | null>,
+      ),
+    );
   }
 
   /**
@@ -51,7 +83,10 @@ export class BlockScanner {
     const from = cur ? cur.number + 1 : Math.max(this.opts.startBlock, confirmed - SCAN_BACKFILL);
     const to = Math.min(confirmed, from + SCAN_BATCH - 1);
     if (to < from && !cur) return false;
-    const numbers = [...(cur ? [cur.number] : []), ...Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)];
+    const numbers = [
+      ...(cur ? [cur.number] : []),
+      ...Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i),
+    ];
     if (numbers.length === 0) return false;
     const blocks = await this.getBlocks(numbers, true);
     if (cur) {
@@ -69,7 +104,15 @@ export class BlockScanner {
       parent = b.hash;
       seen.push({ number: Number(b.number), hash: b.hash });
     }
-    const txs = blocks.flatMap((b) => b!.transactions.map((t) => ({ hash: t.hash, from: t.from, to: t.to, input: t.input, blockNumber: BigInt(b!.number) })));
+    const txs = blocks.flatMap((b) =>
+      b!.transactions.map((t) => ({
+        hash: t.hash,
+        from: t.from,
+        to: t.to,
+        input: t.input,
+        blockNumber: BigInt(b!.number),
+      })),
+    );
     await handle(txs);
     recordScanned(this.db, this.opts.chainId, seen);
     return to < confirmed;
@@ -81,7 +124,10 @@ export class BlockScanner {
     let fork: ScannedBlock | undefined;
     for (let i = 0; i < stored.length && !fork; i += SCAN_BATCH) {
       const slice = stored.slice(i, i + SCAN_BATCH);
-      const onChain = await this.getBlocks(slice.map((s) => s.number), false);
+      const onChain = await this.getBlocks(
+        slice.map((s) => s.number),
+        false,
+      );
       fork = slice.find((s, k) => onChain[k]?.hash === s.hash);
     }
     const rewindTo = fork?.number ?? this.opts.startBlock - 1;

@@ -29,12 +29,18 @@ export function loadAdminSettings(blockhost: BlockhostConfig, serverKey: Uint8Ar
   if (Object.keys(commands).length === 0) return null;
   const wallet = getAddress(admin.wallet_address);
   const mode = admin.destination_mode ?? "any";
-  const destination = mode === "self" ? wallet
-    : mode === "server" ? addressOfPrivateKey(serverKey)
-    : mode === "null" ? getAddress(admin.destination_address ?? DEAD_ADDRESS)
-    : null;
+  const destination =
+    mode === "self"
+      ? wallet
+      : mode === "server"
+        ? addressOfPrivateKey(serverKey)
+        : mode === "null"
+          ? getAddress(admin.destination_address ?? DEAD_ADDRESS)
+          : null;
   return {
-    wallet, mode, destination,
+    wallet,
+    mode,
+    destination,
     maxAgeSeconds: admin.max_command_age ?? 300,
     defaultDeny: admin.default_deny ?? false,
     loginLog: admin.login_log ?? "auto",

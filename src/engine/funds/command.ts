@@ -27,12 +27,21 @@ function open() {
   const blockhost = loadBlockhostConfig();
   const { web3, access } = loadChainContext();
   const db = openDatabase();
-  const manager = new FundManager({ db, access, web3, config: parseFundManager(blockhost.fund_manager), subscriptions: contractAddress(web3, "subscriptions") });
+  const manager = new FundManager({
+    db,
+    access,
+    web3,
+    config: parseFundManager(blockhost.fund_manager),
+    subscriptions: contractAddress(web3, "subscriptions"),
+  });
   return { db, manager };
 }
 
 const run = defineCommand({
-  meta: { name: "run", description: "Run a fund cycle and a gas check now, printing each transfer (with --dry-run: what they would move)" },
+  meta: {
+    name: "run",
+    description: "Run a fund cycle and a gas check now, printing each transfer (with --dry-run: what they would move)",
+  },
   args: { "dry-run": { type: "boolean", description: "plan only: print the steps, send nothing" } },
   async run({ args }) {
     const dryRun = args["dry-run"] === true;
@@ -41,13 +50,25 @@ const run = defineCommand({
       const live = !dryRun;
       const work = async () => {
         say(dryRun ? "fund cycle (dry run):" : "fund cycle:");
-        printReport("fund cycle", await manager.runCycle({ dryRun, onStep: live ? (s) => say(stepLine(s)) : undefined }), live);
+        printReport(
+          "fund cycle",
+          await manager.runCycle({ dryRun, onStep: live ? (s) => say(stepLine(s)) : undefined }),
+          live,
+        );
         say(dryRun ? "gas check (dry run):" : "gas check:");
-        printReport("gas check", await manager.runGasCheck({ dryRun, onStep: live ? (s) => say(stepLine(s)) : undefined }), live);
+        printReport(
+          "gas check",
+          await manager.runGasCheck({ dryRun, onStep: live ? (s) => say(stepLine(s)) : undefined }),
+          live,
+        );
       };
       // A dry run sends nothing, so it needs no lease; a real run must not overlap the engine's.
       if (dryRun) await work();
-      else if (!(await underFundLease(db, work))) throw new BlockhostError("E_CONFLICT", "another fund cycle is running (the engine's?); try again when it is done");
+      else if (!(await underFundLease(db, work)))
+        throw new BlockhostError(
+          "E_CONFLICT",
+          "another fund cycle is running (the engine's?); try again when it is done",
+        );
     } finally {
       db.close();
     }
@@ -55,16 +76,21 @@ const run = defineCommand({
 });
 
 const status = defineCommand({
-  meta: { name: "status", description: "Show the fund manager's timers, recent transfers and what a cycle would move now" },
+  meta: {
+    name: "status",
+    description: "Show the fund manager's timers, recent transfers and what a cycle would move now",
+  },
   async run() {
     const { db, manager } = open();
     try {
-      const cycle = readTimer(db, "fund_cycle"), gas = readTimer(db, "gas_check");
+      const cycle = readTimer(db, "fund_cycle"),
+        gas = readTimer(db, "gas_check");
       say(`last fund cycle: ${when(cycle.last_at)}${cycle.retry_at ? ` (retry at ${when(cycle.retry_at)})` : ""}`);
       say(`last gas check:  ${when(gas.last_at)}`);
       const recent = recentTransfers(db, 10);
       if (recent.length) say("recent transfers:");
-      for (const t of recent) say(`  ${t.created_at} ${t.step} ${t.amount} ${t.token} → ${t.to_address} ${t.state} ${t.tx_hash}`);
+      for (const t of recent)
+        say(`  ${t.created_at} ${t.step} ${t.amount} ${t.token} → ${t.to_address} ${t.state} ${t.tx_hash}`);
       say("a cycle now would move:");
       try {
         printReport("fund cycle", await manager.runCycle({ dryRun: true }), false);
@@ -79,6 +105,9 @@ const status = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "funds", description: "The fund manager: withdraw revenue, revenue share, gas top-ups (fund_manager: in blockhost.yaml)" },
+  meta: {
+    name: "funds",
+    description: "The fund manager: withdraw revenue, revenue share, gas top-ups (fund_manager: in blockhost.yaml)",
+  },
   subCommands: { status, run },
 });

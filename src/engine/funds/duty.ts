@@ -7,7 +7,14 @@ import { parseFundManager, type FundManagerConfig } from "../../core/config/fund
 import type { BlockhostConfig, Web3Config } from "../../core/config/index.ts";
 import { oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
-import { markTimerDone, markTimerRetry, readTimer, releaseFundLease, takeFundLease, type FundTimer } from "../../core/state/funds.ts";
+import {
+  markTimerDone,
+  markTimerRetry,
+  readTimer,
+  releaseFundLease,
+  takeFundLease,
+  type FundTimer,
+} from "../../core/state/funds.ts";
 import { FundManager } from "./manager.ts";
 
 /** A failed cycle is retried after this long (or at its interval, if sooner). */
@@ -48,27 +55,49 @@ export async function underFundLease(db: Database, work: () => Promise<unknown>)
 }
 
 export class FundDuty {
-  private constructor(private readonly db: Database, private readonly cfg: FundManagerConfig, private readonly manager: FundManager) {}
+  private constructor(
+    private readonly db: Database,
+    private readonly cfg: FundManagerConfig,
+    private readonly manager: FundManager,
+  ) {}
 
-  static create(db: Database, deps: { web3: Web3Config; blockhost: BlockhostConfig; access: ChainAccess }): FundDuty | null {
+  static create(
+    db: Database,
+    deps: { web3: Web3Config; blockhost: BlockhostConfig; access: ChainAccess },
+  ): FundDuty | null {
     if (deps.blockhost.fund_manager === undefined) return null;
     const cfg = parseFundManager(deps.blockhost.fund_manager);
     if (!cfg.enabled) return null;
-    const manager = new FundManager({ db, access: deps.access, web3: deps.web3, config: cfg, subscriptions: contractAddress(deps.web3, "subscriptions") });
-    logEvent("funds.enabled", { cycle_hours: cfg.fund_cycle_interval_hours, gas_check_minutes: cfg.gas_check_interval_minutes });
+    const manager = new FundManager({
+      db,
+      access: deps.access,
+      web3: deps.web3,
+      config: cfg,
+      subscriptions: contractAddress(deps.web3, "subscriptions"),
+    });
+    logEvent("funds.enabled", {
+      cycle_hours: cfg.fund_cycle_interval_hours,
+      gas_check_minutes: cfg.gas_check_interval_minutes,
+    });
     return new FundDuty(db, cfg, manager);
   }
 
-  private get cycleMs() { return this.cfg.fund_cycle_interval_hours * 3_600_000; }
-  private get gasMs() { return this.cfg.gas_check_interval_minutes * 60_000; }
+  private get cycleMs() {
+    return this.cfg.fund_cycle_interval_hours * 3_600_000;
+  }
+  private get gasMs() {
+    return this.cfg.gas_check_interval_minutes * 60_000;
+  }
 
   nextDue(): number {
     return Math.min(timerDue(this.db, "fund_cycle", this.cycleMs), timerDue(this.db, "gas_check", this.gasMs));
   }
 
   async poll(): Promise<void> {
-    if (Date.now() >= timerDue(this.db, "fund_cycle", this.cycleMs)) await this.run("fund_cycle", () => this.manager.runCycle(), true);
-    if (Date.now() >= timerDue(this.db, "gas_check", this.gasMs)) await this.run("gas_check", () => this.manager.runGasCheck(), false);
+    if (Date.now() >= timerDue(this.db, "fund_cycle", this.cycleMs))
+      await this.run("fund_cycle", () => this.manager.runCycle(), true);
+    if (Date.now() >= timerDue(this.db, "gas_check", this.gasMs))
+      await this.run("gas_check", () => this.manager.runGasCheck(), false);
   }
 
   /** A failed fund cycle is retried later; the gas check's time moves on even when it fails (as the original). */
@@ -78,7 +107,12 @@ export class FundDuty {
       markTimerDone(this.db, name, Date.now());
     } catch (e) {
       logEvent(`funds.${name}_failed`, { error: oneLine(e) });
-      if (retryOnFailure) markTimerRetry(this.db, name, Date.now() + Math.min(FUND_RETRY_MS, Math.max(1000, name === "fund_cycle" ? this.cycleMs : this.gasMs)));
+      if (retryOnFailure)
+        markTimerRetry(
+          this.db,
+          name,
+          Date.now() + Math.min(FUND_RETRY_MS, Math.max(1000, name === "fund_cycle" ? this.cycleMs : this.gasMs)),
+        );
       else markTimerDone(this.db, name, Date.now());
     }
   }

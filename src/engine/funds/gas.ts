@@ -21,7 +21,12 @@ export const routerAbi = parseAbi([
 export const GAS_SWAP_SLIPPAGE_BPS = 200n;
 export const GAS_SWAP_DEADLINE_SECONDS = 300n;
 
-export interface Uniswap { router: Hex; weth: Hex; usdc: Hex; pair: Hex }
+export interface Uniswap {
+  router: Hex;
+  weth: Hex;
+  usdc: Hex;
+  pair: Hex;
+}
 
 /** Ethereum mainnet's Uniswap V2 Router02, WETH, USDC and the USDC/WETH pair; other chains configure `uniswap_v2:`. */
 const BUILT_IN: Record<number, Uniswap> = {
@@ -39,7 +44,8 @@ export function uniswapFor(web3: Web3Config): Uniswap | null {
   if (!cfg) return BUILT_IN[web3.blockchain.chain_id] ?? null;
   const addr = (key: string): Hex => {
     const v = cfg[key];
-    if (typeof v !== "string" || !EVM_ADDRESS_RE.test(v)) throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.${key}: expected a 0x address`);
+    if (typeof v !== "string" || !EVM_ADDRESS_RE.test(v))
+      throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.${key}: expected a 0x address`);
     return getAddress(v);
   };
   const u = { router: addr("router"), weth: addr("weth"), usdc: addr("usdc"), pair: addr("usdc_weth_pair") };
@@ -49,36 +55,66 @@ export function uniswapFor(web3: Web3Config): Uniswap | null {
 /** USD cents per whole ETH from the pair's reserves. */
 export async function ethPriceCents(access: ChainAccess, u: Uniswap, usdcDecimals: number): Promise<bigint> {
   const read = access.publicClient;
-  const [[r0, r1], token0] = await onChain("read the WETH/USDC pair", () => Promise.all([
-    read.readContract({ address: u.pair, abi: pairAbi, functionName: "getReserves" }),
-    read.readContract({ address: u.pair, abi: pairAbi, functionName: "token0" }),
-  ]));
+  const [[r0, r1], token0] = await onChain("read the WETH/USDC pair", () =>
+    Promise.all([
+      read.readContract({ address: u.pair, abi: pairAbi, functionName: "getReserves" }),
+      read.readContract({ address: u.pair, abi: pairAbi, functionName: "token0" }),
+    ]),
+  );
   const [weth, usdc] = token0.toLowerCase() === u.weth.toLowerCase() ? [r0, r1] : [r1, r0];
   if (weth === 0n) throw new BlockhostError("E_CHAIN", `Uniswap pair ${u.pair} has no WETH reserve`);
   return (usdc * 100n * 10n ** 18n) / (weth * 10n ** BigInt(usdcDecimals));
 }
 
-export interface SwapPlan { amountIn: bigint; minOut: bigint; quote: bigint; priceCents: bigint; serverEthCents: bigint }
+export interface SwapPlan {
+  amountIn: bigint;
+  minOut: bigint;
+  quote: bigint;
+  priceCents: bigint;
+  serverEthCents: bigint;
+}
 
 /**
  * Whether server should swap: its ETH is worth less than gas_low_threshold_usd and it holds
  * gas_swap_amount_usd of USDC. The minimum output is the pair's price less 2%; a router quote
  * below that is refused rather than accepted.
  */
-export async function planGasSwap(access: ChainAccess, u: Uniswap, cfg: FundManagerConfig, server: { eth: bigint; usdc: bigint }, usdcDecimals: number): Promise<SwapPlan | string> {
+export async function planGasSwap(
+  access: ChainAccess,
+  u: Uniswap,
+  cfg: FundManagerConfig,
+  server: { eth: bigint; usdc: bigint },
+  usdcDecimals: number,
+): Promise<SwapPlan | string> {
   const priceCents = await ethPriceCents(access, u, usdcDecimals);
   const serverEthCents = (server.eth * priceCents) / 10n ** 18n;
-  if (serverEthCents >= BigInt(Math.round(cfg.gas_low_threshold_usd * 100))) return `server ETH worth ${serverEthCents} cents is not below gas_low_threshold_usd`;
+  if (serverEthCents >= BigInt(Math.round(cfg.gas_low_threshold_usd * 100)))
+    return `server ETH worth ${serverEthCents} cents is not below gas_low_threshold_usd`;
   const amountIn = parseUnits(cfg.gas_swap_amount_usd.toFixed(Math.min(usdcDecimals, 6)), usdcDecimals);
   if (amountIn === 0n) return "gas_swap_amount_usd is 0";
   if (server.usdc < amountIn) return `server holds less than gas_swap_amount_usd ($${cfg.gas_swap_amount_usd}) in USDC`;
   const fair = (amountIn * 10n ** 18n * 100n) / (priceCents * 10n ** BigInt(usdcDecimals));
   const minOut = (fair * (10_000n - GAS_SWAP_SLIPPAGE_BPS)) / 10_000n;
-  const quote = (await onChain("router getAmountsOut", () => access.publicClient.readContract({ address: u.router, abi: routerAbi, functionName: "getAmountsOut", args: [amountIn, [u.usdc, u.weth]] })))[1]!;
-  if (quote < minOut) return `router quote ${quote} wei is more than 2% below the pair price (${minOut} wei); not swapping`;
+  const quote = (
+    await onChain("router getAmountsOut", () =>
+      access.publicClient.readContract({
+        address: u.router,
+        abi: routerAbi,
+        functionName: "getAmountsOut",
+        args: [amountIn, [u.usdc, u.weth]],
+      }),
+    )
+  )[1]!;
+  if (quote < minOut)
+    return `router quote ${quote} wei is more than 2% below the pair price (${minOut} wei); not swapping`;
   return { amountIn, minOut, quote, priceCents, serverEthCents };
 }
 
-export const approveData = (spender: Hex, amount: bigint) => encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [spender, amount] });
+export const approveData = (spender: Hex, amount: bigint) =>
+  encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [spender, amount] });
 export const swapData = (u: Uniswap, p: SwapPlan, to: Hex, deadline: bigint) =>
-  encodeFunctionData({ abi: routerAbi, functionName: "swapExactTokensForETH", args: [p.amountIn, p.minOut, [u.usdc, u.weth], to, deadline] });
+  encodeFunctionData({
+    abi: routerAbi,
+    functionName: "swapExactTokensForETH",
+    args: [p.amountIn, p.minOut, [u.usdc, u.weth], to, deadline],
+  });

@@ -19,8 +19,15 @@ import { approveData, GAS_SWAP_DEADLINE_SECONDS, planGasSwap, swapData, uniswapF
 import { sendRecorded, settlePending } from "./ledger-tx.ts";
 import { hotGasStep, planCycle, type FundSnapshot, type Step } from "./plan.ts";
 
-export interface StepResult extends Step { tx?: Hex }
-export interface FundReport { cycle: string; dryRun: boolean; steps: StepResult[]; notes: string[] }
+export interface StepResult extends Step {
+  tx?: Hex;
+}
+export interface FundReport {
+  cycle: string;
+  dryRun: boolean;
+  steps: StepResult[];
+  notes: string[];
+}
 
 export interface FundManagerDeps {
   db: Database;
@@ -39,8 +46,13 @@ export class FundManager {
   /** The addressbook with a `hot` wallet, created through the agent when missing (not in a dry run). */
   private async ensureHot(dryRun: boolean, notes: string[]): Promise<Addressbook> {
     const book = loadAddressbook();
-    if (Object.keys(book).length === 0) throw new BlockhostError("E_CONFIG_MISSING", `${paths.addressbook}: the addressbook is empty; the fund manager needs admin and server`);
-    if (!book.admin) throw new BlockhostError("E_CONFIG_MISSING", `${paths.addressbook}: no admin entry (where revenue goes)`);
+    if (Object.keys(book).length === 0)
+      throw new BlockhostError(
+        "E_CONFIG_MISSING",
+        `${paths.addressbook}: the addressbook is empty; the fund manager needs admin and server`,
+      );
+    if (!book.admin)
+      throw new BlockhostError("E_CONFIG_MISSING", `${paths.addressbook}: no admin entry (where revenue goes)`);
     if (book.hot) return book;
     if (dryRun) {
       notes.push("hot wallet: none yet; a real run creates it (agent generate-wallet hot)");
@@ -49,12 +61,14 @@ export class FundManager {
     const { address } = await (this.d.agent ?? new AgentClient()).call("generate-wallet", { name: "hot" });
     logEvent("funds.hot_wallet_created", { address });
     const after = loadAddressbook();
-    if (!after.hot) throw new BlockhostError("E_STATE", "generate-wallet hot succeeded but the addressbook has no hot entry");
+    if (!after.hot)
+      throw new BlockhostError("E_STATE", "generate-wallet hot succeeded but the addressbook has no hot entry");
     return after;
   }
 
   private signer(book: Addressbook, role: "server" | "hot"): PrivateKeyAccount {
-    if (role === "server") return book.server?.keyfile ? loadKeyFile(book.server.keyfile, "server key file") : loadDeployer(this.d.web3);
+    if (role === "server")
+      return book.server?.keyfile ? loadKeyFile(book.server.keyfile, "server key file") : loadDeployer(this.d.web3);
     if (!book.hot?.keyfile) throw new BlockhostError("E_CONFIG_MISSING", `${paths.addressbook}: hot has no key file`);
     return loadKeyFile(book.hot.keyfile, "hot key file");
   }
@@ -80,9 +94,14 @@ export class FundManager {
   private async execute(book: Addressbook, cycle: string, step: Step): Promise<Hex> {
     const from = this.signer(book, step.from);
     const meta = { cycle, step: step.kind, token: step.token, to: step.toAddress, amount: step.amount };
-    const db = this.d.db, a = this.d.access;
+    const db = this.d.db,
+      a = this.d.access;
     if (step.kind === "withdraw") {
-      const data = encodeFunctionData({ abi: subsAbi, functionName: "withdrawFunds", args: [step.token as Hex, step.toAddress] });
+      const data = encodeFunctionData({
+        abi: subsAbi,
+        functionName: "withdrawFunds",
+        args: [step.token as Hex, step.toAddress],
+      });
       return await sendRecorded(db, a, from, { to: this.d.subscriptions, data }, meta);
     }
     if (step.token === "eth") return await sendRecorded(db, a, from, { to: step.toAddress, value: step.amount }, meta);
@@ -120,39 +139,92 @@ export class FundManager {
     const dryRun = opts.dryRun ?? false;
     const cycle = newCycleId("gas");
     const report: FundReport = { cycle, dryRun, steps: [], notes: [] };
-    const push = (s: StepResult) => { report.steps.push(s); opts.onStep?.(s); };
+    const push = (s: StepResult) => {
+      report.steps.push(s);
+      opts.onStep?.(s);
+    };
     if (!dryRun) await settlePending(this.d.db, this.d.access);
     const book = loadAddressbook();
     const serverAccount = this.signer(book, "server");
     const server = serverAccount.address;
     const a = this.d.access;
     if (book.hot) {
-      const gas = hotGasStep({ serverEth: await ethBalance(a, server), hotEth: await ethBalance(a, getAddress(book.hot.address)), addresses: { server, hot: getAddress(book.hot.address), admin: server } }, this.d.config, report.notes);
+      const gas = hotGasStep(
+        {
+          serverEth: await ethBalance(a, server),
+          hotEth: await ethBalance(a, getAddress(book.hot.address)),
+          addresses: { server, hot: getAddress(book.hot.address), admin: server },
+        },
+        this.d.config,
+        report.notes,
+      );
       if (gas) push(dryRun ? gas : { ...gas, tx: await this.execute(book, cycle, gas) });
     }
     const u = uniswapFor(this.d.web3);
     if (!u) {
-      report.notes.push(`gas swap: no Uniswap V2 pair for chain ${this.d.web3.blockchain.chain_id} (set uniswap_v2 in web3-defaults.yaml)`);
+      report.notes.push(
+        `gas swap: no Uniswap V2 pair for chain ${this.d.web3.blockchain.chain_id} (set uniswap_v2 in web3-defaults.yaml)`,
+      );
       return report;
     }
-    const decimals = Number(await onChain("USDC decimals", () => a.publicClient.readContract({ address: u.usdc, abi: erc20Abi, functionName: "decimals" })));
-    const swap = await planGasSwap(a, u, this.d.config, { eth: await ethBalance(a, server), usdc: await erc20Balance(a, u.usdc, server) }, decimals);
+    const decimals = Number(
+      await onChain("USDC decimals", () =>
+        a.publicClient.readContract({ address: u.usdc, abi: erc20Abi, functionName: "decimals" }),
+      ),
+    );
+    const swap = await planGasSwap(
+      a,
+      u,
+      this.d.config,
+      { eth: await ethBalance(a, server), usdc: await erc20Balance(a, u.usdc, server) },
+      decimals,
+    );
     if (typeof swap === "string") {
       report.notes.push(`gas swap: ${swap}`);
       return report;
     }
-    const step: Step = { kind: "gas_swap", token: u.usdc, symbol: "USDC→ETH", decimals, from: "server", to: "server", toAddress: server, amount: swap.amountIn };
+    const step: Step = {
+      kind: "gas_swap",
+      token: u.usdc,
+      symbol: "USDC→ETH",
+      decimals,
+      from: "server",
+      to: "server",
+      toAddress: server,
+      amount: swap.amountIn,
+    };
     if (dryRun) {
       push(step);
       report.notes.push(`gas swap: ETH at ${swap.priceCents} cents; at least ${swap.minOut} wei out`);
       return report;
     }
-    const allowance = await onChain("allowance", () => a.publicClient.readContract({ address: u.usdc, abi: erc20Abi, functionName: "allowance", args: [server, u.router] }));
+    const allowance = await onChain("allowance", () =>
+      a.publicClient.readContract({
+        address: u.usdc,
+        abi: erc20Abi,
+        functionName: "allowance",
+        args: [server, u.router],
+      }),
+    );
     // Approve exactly the amount (the original approved MaxUint256).
-    if (allowance < swap.amountIn) await sendRecorded(this.d.db, a, serverAccount, { to: u.usdc, data: approveData(u.router, swap.amountIn) }, { cycle, step: "swap_approve", token: u.usdc, to: u.router, amount: swap.amountIn });
+    if (allowance < swap.amountIn)
+      await sendRecorded(
+        this.d.db,
+        a,
+        serverAccount,
+        { to: u.usdc, data: approveData(u.router, swap.amountIn) },
+        { cycle, step: "swap_approve", token: u.usdc, to: u.router, amount: swap.amountIn },
+      );
     // The deadline follows chain time, not this host's clock.
-    const deadline = (await onChain("latest block", () => a.publicClient.getBlock())).timestamp + GAS_SWAP_DEADLINE_SECONDS;
-    const tx = await sendRecorded(this.d.db, a, serverAccount, { to: u.router, data: swapData(u, swap, server, deadline) }, { cycle, step: "gas_swap", token: u.usdc, to: u.router, amount: swap.amountIn });
+    const deadline =
+      (await onChain("latest block", () => a.publicClient.getBlock())).timestamp + GAS_SWAP_DEADLINE_SECONDS;
+    const tx = await sendRecorded(
+      this.d.db,
+      a,
+      serverAccount,
+      { to: u.router, data: swapData(u, swap, server, deadline) },
+      { cycle, step: "gas_swap", token: u.usdc, to: u.router, amount: swap.amountIn },
+    );
     push({ ...step, tx });
     return report;
   }

@@ -40,14 +40,21 @@ export interface Step {
   amount: bigint;
 }
 
-export interface Plan { steps: Step[]; notes: string[] }
+export interface Plan {
+  steps: Step[];
+  notes: string[];
+}
 
 const usdUnits = (usd: number, decimals: number) => parseUnits(usd.toFixed(Math.min(decimals, 6)), decimals);
 const cents = (usd: number) => BigInt(Math.round(usd * 100));
 const fmtCents = (c: bigint) => `$${c / 100n}.${(c % 100n).toString().padStart(2, "0")}`;
 
 /** The hot wallet's gas top-up from server (used by the cycle and the gas check). */
-export function hotGasStep(s: Pick<FundSnapshot, "serverEth" | "hotEth" | "addresses">, cfg: FundManagerConfig, notes: string[]): Step | null {
+export function hotGasStep(
+  s: Pick<FundSnapshot, "serverEth" | "hotEth" | "addresses">,
+  cfg: FundManagerConfig,
+  notes: string[],
+): Step | null {
   const target = parseUnits(cfg.hot_wallet_gas_eth.toFixed(18), 18);
   if (s.hotEth >= target) return null;
   const diff = target - s.hotEth;
@@ -55,7 +62,16 @@ export function hotGasStep(s: Pick<FundSnapshot, "serverEth" | "hotEth" | "addre
     notes.push(`hot gas: server holds less than twice the ${diff} wei top-up; skipped`);
     return null;
   }
-  return { kind: "hot_gas", token: "eth", symbol: "ETH", decimals: 18, from: "server", to: "hot", toAddress: s.addresses.hot, amount: diff };
+  return {
+    kind: "hot_gas",
+    token: "eth",
+    symbol: "ETH",
+    decimals: 18,
+    from: "server",
+    to: "hot",
+    toAddress: s.addresses.hot,
+    amount: diff,
+  };
 }
 
 /**
@@ -78,10 +94,21 @@ export function planCycle(s: FundSnapshot, cfg: FundManagerConfig, share: Revenu
     if (t.contract === 0n) continue;
     const value = (t.contract * t.priceCents) / 10n ** BigInt(t.decimals);
     if (value < cents(cfg.min_withdrawal_usd)) {
-      notes.push(`withdraw ${t.symbol}: ${fmtCents(value)} is under min_withdrawal_usd $${cfg.min_withdrawal_usd}; left in the contract`);
+      notes.push(
+        `withdraw ${t.symbol}: ${fmtCents(value)} is under min_withdrawal_usd $${cfg.min_withdrawal_usd}; left in the contract`,
+      );
       continue;
     }
-    steps.push({ kind: "withdraw", token: t.token, symbol: t.symbol, decimals: t.decimals, from: "server", to: "hot", toAddress: s.addresses.hot, amount: t.contract });
+    steps.push({
+      kind: "withdraw",
+      token: t.token,
+      symbol: t.symbol,
+      decimals: t.decimals,
+      from: "server",
+      to: "hot",
+      toAddress: s.addresses.hot,
+      amount: t.contract,
+    });
     hot.set(t.token.toLowerCase(), t.hot + t.contract);
   }
 
@@ -93,8 +120,12 @@ export function planCycle(s: FundSnapshot, cfg: FundManagerConfig, share: Revenu
     const buffer = usdUnits(cfg.server_stablecoin_buffer_usd, stable.decimals);
     if (s.serverStable < buffer) {
       const short = buffer - s.serverStable;
-      if (hot.get(stable.token.toLowerCase())! >= short) hotSend("stable_buffer", stable, "server", s.addresses.server, short);
-      else notes.push(`stablecoin buffer: hot holds less than the ${short} ${stable.symbol} units server is short; skipped`);
+      if (hot.get(stable.token.toLowerCase())! >= short)
+        hotSend("stable_buffer", stable, "server", s.addresses.server, short);
+      else
+        notes.push(
+          `stablecoin buffer: hot holds less than the ${short} ${stable.symbol} units server is short; skipped`,
+        );
     }
   }
 
@@ -107,7 +138,11 @@ export function planCycle(s: FundSnapshot, cfg: FundManagerConfig, share: Revenu
       let given = 0n;
       share.recipients.forEach((r, i) => {
         const address = s.roles[r.role];
-        if (!address) throw new BlockhostError("E_CONFIG_INVALID", `revenue-share.json: role "${r.role}" is not in the addressbook`);
+        if (!address)
+          throw new BlockhostError(
+            "E_CONFIG_INVALID",
+            `revenue-share.json: role "${r.role}" is not in the addressbook`,
+          );
         const last = i === share.recipients.length - 1;
         const amount = last ? pot - given : (pot * percentToBps(r.percent)) / totalBps;
         given += amount;

@@ -20,10 +20,23 @@ describe.skipIf(!anvilAvailable())("admin block scanner (anvil)", () => {
     net = devnet(anvil);
     ({ dir, cleanup } = tempDir("bh-scan-"));
     // A loopback proxy counting HTTP requests to anvil.
-    server = Bun.serve({ port: 0, hostname: "127.0.0.1", async fetch(req) {
-      counts.requests++;
-      return new Response(await (await fetch(anvil.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: await req.text() })).text(), { headers: { "content-type": "application/json" } });
-    } });
+    server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(req) {
+        counts.requests++;
+        return new Response(
+          await (
+            await fetch(anvil.rpcUrl, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: await req.text(),
+            })
+          ).text(),
+          { headers: { "content-type": "application/json" } },
+        );
+      },
+    });
   });
   afterAll(async () => {
     server?.stop(true);
@@ -34,17 +47,31 @@ describe.skipIf(!anvilAvailable())("admin block scanner (anvil)", () => {
   const head = async () => Number(await anvil.rpc<string>("eth_blockNumber"));
   const tx = async (from: number, data: Hex) => {
     const w = net.wallets[from]!;
-    const hash = await w.sendTransaction({ account: w.account!, chain: w.chain, to: net.addresses[from]!, value: 0n, data });
+    const hash = await w.sendTransaction({
+      account: w.account!,
+      chain: w.chain,
+      to: net.addresses[from]!,
+      value: 0n,
+      data,
+    });
     await net.pub.waitForTransactionReceipt({ hash, pollingInterval: 50 });
     return hash;
   };
 
   test("catch-up in batches of one request each; a reorg rewinds to the fork and the replacement block is scanned", async () => {
-    const web3 = { blockchain: { chain_id: anvil.chainId, rpc_url: `http://127.0.0.1:${server.port}` }, auth: { otp_length: 6, otp_ttl_seconds: 300 } } as Web3Config;
+    const web3 = {
+      blockchain: { chain_id: anvil.chainId, rpc_url: `http://127.0.0.1:${server.port}` },
+      auth: { otp_length: 6, otp_ttl_seconds: 300 },
+    } as Web3Config;
     const db = openDatabase(join(dir, "scan.db"));
-    const scanner = new BlockScanner(db, batchingClient(web3, connectChain(web3)), { chainId: anvil.chainId, startBlock: 0 });
+    const scanner = new BlockScanner(db, batchingClient(web3, connectChain(web3)), {
+      chainId: anvil.chainId,
+      startBlock: 0,
+    });
     const seen: ScanTx[] = [];
-    const handle = async (txs: ScanTx[]) => { seen.push(...txs); };
+    const handle = async (txs: ScanTx[]) => {
+      seen.push(...txs);
+    };
     await anvil.mine(120);
     const before = await tx(1, "0x11223344556677");
     let top = await head();
