@@ -21,6 +21,8 @@ const main = defineCommand({
     mint: () => import("./chain/mint-command.ts").then((m) => m.default),
     is: () => import("./chain/is-command.ts").then((m) => m.default),
     wallet: () => import("./wallet/command.ts").then((m) => m.default),
+    funds: () => import("./engine/funds/command.ts").then((m) => m.default),
+    admin: () => import("./engine/admin-commands/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
     serve: () => import("./web/public/command.ts").then((m) => m.default),
   },

@@ -156,6 +156,23 @@ const CASES: Record<string, Case> = {
   },
   "iptables-open": firewallCase(),
   "iptables-close": firewallCase(),
+  "iptables-deny": denyCase(),
+  "iptables-undeny": denyCase(),
+  "addressbook-add": {
+    valid: [{ name: "hot", address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/hot.key") }, { name: "my-friend", address: "0x" + "B".repeat(40) }],
+    invalid: [
+      ["bad address", { name: "hot", address: "0x123" }],
+      ["bad name", { name: "Hot Wallet", address: "0x" + "a".repeat(40) }],
+      ["keyfile outside config dir", { name: "hot", address: "0x" + "a".repeat(40), keyfile: "/root/hot.key" }],
+      ["keyfile not .key", { name: "hot", address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/db.yaml") }],
+    ],
+    optional: ["keyfile"],
+  },
+  "addressbook-update": {
+    valid: [{ name: "my-friend", address: "0x" + "b".repeat(40) }],
+    invalid: [["bad address", { name: "x", address: "0xzz" }], ["bad name", { name: "a b", address: "0x" + "b".repeat(40) }]],
+  },
+  "addressbook-remove": { valid: [{ name: "my-friend" }], invalid: [["bad name", { name: "A" }], ["too long", { name: "a".repeat(65) }]] },
   "generate-wallet": {
     valid: [{ name: "hot" }, { name: "fund-2" }],
     invalid: [["denied name admin", { name: "admin" }], ["denied name server", { name: "server" }], ["denied dev", { name: "dev" }], ["denied broker", { name: "broker" }], ["uppercase", { name: "Hot" }], ["too long", { name: "a".repeat(33) }], ["empty", { name: "" }]],
@@ -229,6 +246,14 @@ function firewallCase(): Case {
     valid: [{ port: 22, proto: "tcp", comment: "admin-knock" }, { port: 65535, comment: "x" }, { port: 443, proto: "udp", comment: "k", source: "203.0.113.7" }, { port: 22, comment: "k", source: "10.0.0.0/8" }, { port: 22, comment: "k", source: "2001:db8::/32" }],
     invalid: [["port 0", { port: 0, comment: "x" }], ["port 65536", { port: 65536, comment: "x" }], ["port as string", { port: "22", comment: "x" }], ["proto icmp", { port: 22, proto: "icmp", comment: "x" }], ["comment with space", { port: 22, comment: "a b" }], ["source hostname", { port: 22, comment: "x", source: "example.com" }], ["source bad prefix", { port: 22, comment: "x", source: "10.0.0.0/33" }]],
     optional: ["proto", "source"],
+  };
+}
+
+function denyCase(): Case {
+  return {
+    valid: [{ port: 22, proto: "tcp", family: "ipv4" }, { port: 443 }, { port: 53, proto: "udp", family: "ipv6" }],
+    invalid: [["port 0", { port: 0 }], ["proto icmp", { port: 22, proto: "icmp" }], ["family ipx", { port: 22, family: "ipx" }]],
+    optional: ["proto", "family"],
   };
 }
 
