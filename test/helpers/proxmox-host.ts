@@ -5,6 +5,20 @@ import { createQmSimulator, type QmSimulator } from "./qm-simulator.ts";
 
 export const TEMPLATE_VMID = 9001;
 
+/** A template as `importProxmoxTemplate` leaves it: disk, cloud-init drive, net0, serial console, guest agent. */
+export const PROXMOX_TEMPLATE_CONFIG: Record<string, string> = {
+  name: "blockhost-template",
+  scsi0: "local-lvm:base-9001-disk-0,size=4G",
+  scsihw: "virtio-scsi-pci",
+  ide2: "local-lvm:vm-9001-cloudinit,media=cdrom",
+  net0: "virtio=BC:24:11:5E:00:01,bridge=vmbr0",
+  boot: "order=scsi0",
+  serial0: "socket",
+  vga: "serial0",
+  agent: "1",
+  ostype: "l26",
+};
+
 /**
  * A stand-in Proxmox host for provisioning tests: the real agent, the `qm` SIMULATOR (with a
  * template 9001), and real iproute2 `ip`/`bridge` acting inside a network namespace this helper
@@ -38,7 +52,7 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
   sh(["/usr/sbin/ip", "-n", netns, "link", "add", "vmbr0", "type", "bridge"]);
   sh(["/usr/sbin/ip", "-n", netns, "link", "set", "vmbr0", "up"]);
   const sim = createQmSimulator();
-  sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: { scsi0: "local-lvm:base-9001-disk-0,size=4G" } });
+  sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: PROXMOX_TEMPLATE_CONFIG });
   const wrap = (name: string, body: string) => {
     const file = join(sim.stateDir, `${name}-wrapper`);
     writeFileSync(file, `#!/bin/sh\n${body}\n`);
