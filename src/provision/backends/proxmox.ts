@@ -35,7 +35,7 @@ export class ProxmoxBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: Array<[string, () => Promise<unknown>]> = [];
     const { vmid } = spec;
-    await this.checkTemplate(spec);
+    await this.preflight(spec);
     const storage = this.snippetStorage;
     try {
       say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
@@ -78,7 +78,7 @@ export class ProxmoxBackend implements Backend {
   }
 
   /** The template must have a cloud-init drive, net0 and a scsi0 no larger than the plan's disk (Proxmox cannot shrink). */
-  private async checkTemplate(spec: VmSpec): Promise<void> {
+  async preflight(spec: { diskGb: number }): Promise<void> {
     const id = this.settings.templateVmid;
     const { config } = await this.agent.call("qm-config", { vmid: id });
     const problems = templateProblems(id, config).filter((p) => !p.startsWith("no record of what is inside"));
