@@ -1,5 +1,7 @@
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { markerOf } from "../../src/provision/backends/proxmox-template.ts";
+import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../src/vmauth/files/index.ts";
 import { startAgent, type RunningAgent } from "./agent.ts";
 import { createQmSimulator, type QmSimulator } from "./qm-simulator.ts";
 
@@ -17,6 +19,7 @@ export const PROXMOX_TEMPLATE_CONFIG: Record<string, string> = {
   vga: "serial0",
   agent: "1",
   ostype: "l26",
+  description: markerOf({ format: 1, blockhost_binary: VM_BINARY_PATH, vmauth_files: VM_AUTH_FILES.map((f) => f.path), cloud_init: true, qemu_guest_agent: true }),
 };
 
 /**
