@@ -31,6 +31,9 @@ export function manifestProblems(manifest: unknown): string[] {
   if (missing.length) problems.push(`vmauth_files lacks ${missing.join(", ")}`);
   if (m.cloud_init !== true) problems.push("cloud_init is not true (the VM is configured by cloud-init)");
   if (m.qemu_guest_agent !== true) problems.push("qemu_guest_agent is not true (create waits for the guest agent)");
+  const boot = typeof m.boot === "object" && m.boot !== null ? (m.boot as Record<string, unknown>).mode : undefined;
+  // libvirt can boot a bare filesystem image with -kernel; a Proxmox VM boots from its disk (`args` is not allowed).
+  if (boot !== undefined && boot !== "bootloader") problems.push(`boot.mode is ${JSON.stringify(boot)}: a Proxmox VM boots from its disk, so the image needs a bootloader`);
   return problems;
 }
 

@@ -63,6 +63,12 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
     expect(host.sim.calls().length).toBe(calls);
   });
 
+  test("an image that boots only by direct kernel (no bootloader) is refused: Proxmox boots from the disk", async () => {
+    const path = writeImage("direct.qcow2", { ...MANIFEST, boot: { mode: "direct-kernel", kernel: "direct.qcow2.vmlinuz" } });
+    await expect(importProxmoxTemplate(host.agent.client, { vmid: 9104, imagePath: path, storage: "local-lvm", bridge: "vmbr0" }, say)).rejects.toThrow('boot.mode is "direct-kernel": a Proxmox VM boots from its disk, so the image needs a bootloader');
+    expect(host.sim.vm(9104)).toBeUndefined();
+  });
+
   test("an image that does not match its manifest's sha256 is refused", async () => {
     const path = writeImage("changed.qcow2", MANIFEST);
     writeFileSync(path, "tampered");
