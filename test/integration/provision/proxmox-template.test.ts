@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { checkProxmoxTemplate, importProxmoxTemplate } from "../../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
-import { tempDir } from "../../helpers/binary.ts";
+import { runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { canCreateNetns, startProxmoxHost, TEMPLATE_VMID, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
 
 /** Importing `blockhost template build`'s image as the Proxmox template, and the prerequisite check, through the real agent. */
@@ -32,6 +32,8 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   beforeAll(async () => {
     env = tempDir("blockhost-pxtpl-");
     mkdirSync(join(env.dir, "var/lib/blockhost/images"), { recursive: true });
+    mkdirSync(join(env.dir, "etc/blockhost"), { recursive: true });
+    writeFileSync(join(env.dir, "etc/blockhost/blockhost.yaml"), "server: {key_file: /etc/blockhost/server.key}\nbackend: proxmox\nproxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}\n");
     host = await startProxmoxHost(env.dir);
   });
   afterAll(async () => {
@@ -95,5 +97,18 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
       "template VMID 9300: qm exited 255: Configuration file 'nodes/pve/qemu-server/9300.conf' does not exist",
     ]);
     expect(await checkProxmoxTemplate(host.agent.client, { templateVmid: TEMPLATE_VMID, bridge: "vmbr0" })).toEqual([]);
+  });
+
+  test("the CLI: blockhost proxmox template import|check", async () => {
+    const bh = (args: string[]) => runBlockhost(args, { root: env.dir });
+    expect(await bh(["proxmox", "template", "check"])).toMatchObject({ code: 0, stdout: "template 9001 ready\n" });
+    const bad = await bh(["proxmox", "template", "check", "--vmid", "9200"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("template VMID 9200: no cloud-init drive");
+    expect(bad.stderr).toContain("template VMID 9200 is not ready (4 problems)");
+    const path = writeImage("cli.qcow2", MANIFEST);
+    expect(await bh(["proxmox", "template", "import", path, "--vmid", "9105"])).toMatchObject({ code: 0, stdout: "template 9105 ready\n" });
+    expect(await bh(["proxmox", "template", "check", "--vmid", "9105", "--manifest", `${path}.json`])).toMatchObject({ code: 0 });
+    expect((await bh(["proxmox", "template", "check", "--vmid", "x"])).code).toBe(2);
   });
 });
