@@ -60,6 +60,7 @@ describe("template to running VM to destroyed", () => {
     expect(sim.vm(101)!.config.cores).toBeUndefined();
     expect(await act("qm-resize", { vmid: 101, disk: "scsi0", size: "+10G" })).toMatchObject({ size: "20G" });
     expect(sim.calls().slice(-3)).toEqual([["config", "101"], ["resize", "101", "scsi0", "+10G"], ["config", "101"]]);
+    expect(await act("qm-resize", { vmid: 101, disk: "scsi0", size: "20G" })).toMatchObject({ size: "20G" });
     expect(sim.vm(101)!.config.scsi0).toContain("size=20G");
     expect(await act("qm-resize", { vmid: 101, disk: "scsi0", size: "+0.5G" })).toMatchObject({ size: "20992M" });
   });

@@ -117,11 +117,12 @@ export const qmResize = defineAction({
    */
   handler: async (p, ctx) => {
     const relative = p.size.startsWith("+");
-    const before = relative ? diskBytes(await readQmConfig(ctx, p.vmid), p.disk) : 0;
+    const before = diskBytes(await readQmConfig(ctx, p.vmid), p.disk);
     const { stdout, stderr } = await ctx.run("qm", ["resize", String(p.vmid), p.disk, p.size]);
     const after = diskBytes(await readQmConfig(ctx, p.vmid), p.disk);
-    const wanted = (before ?? 0) + sizeBytes(p.size.replace(/^\+/, ""));
-    const refused = !relative && after !== wanted && problemLine(stderr) !== "";
+    const wanted = (relative ? (before ?? 0) : 0) + sizeBytes(p.size.replace(/^\+/, ""));
+    // Unchanged, not the size asked for, and qm said why (e.g. a refused shrink): a failure even though the disk is big enough.
+    const refused = after === before && after !== wanted && problemLine(stderr) !== "";
     if (before === null || after === null || after < wanted || refused) {
       const now = after === null ? "has no size" : `is ${formatSize(after)}`;
       throw new BlockhostError("E_COMMAND_FAILED", `qm resize ${p.vmid} ${p.disk} ${p.size} did not take effect (${p.disk} ${now}): ${problemLine(stderr) || "qm gave no reason"}`, { binary: "qm" });
