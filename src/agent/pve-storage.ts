@@ -40,7 +40,7 @@ export function snippetDirOf(storage: string): string {
     throw new BlockhostError("E_CONFIG_INVALID", `snippet storage '${storage}' is of type ${section.type}, which holds no files (use a dir, nfs, cifs or cephfs storage)`);
   }
   const dir = section.props.path || `/mnt/pve/${storage}`;
-  if (!/^\/[A-Za-z0-9._\/-]{0,4095}$/.test(dir) || dir.split("/").includes("..")) {
+  if (!/^\/[A-Za-z0-9._/-]{0,4095}$/.test(dir) || dir.split("/").includes("..")) {
     throw new BlockhostError("E_CONFIG_INVALID", `${file}: storage '${storage}' has an unusable path ${JSON.stringify(dir)}`);
   }
   return join(paths.root, dir, "snippets");

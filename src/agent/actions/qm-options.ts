@@ -1,5 +1,6 @@
+/** The qm create/set options the agent passes on, each with a value check. */
 import { isIPv4, isIPv6 } from "node:net";
-import { SchemaError, record, str, type Schema } from "../../core/schema.ts";
+import { schemaError, record, str, type Schema } from "../../core/schema.ts";
 import { DNS_NAME_RE, IFACE_RE, STORAGE_RE } from "../../core/validators.ts";
 import { type Check, intIn, oneOf, propertyString, re } from "./qm-property-string.ts";
 
@@ -125,7 +126,8 @@ export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   citype: oneOf("nocloud", "configdrive2"),
   cicustom: propertyString({ keys: { user: snippet, network: snippet, meta: snippet, vendor: snippet } }),
   tags: list(re(/^[A-Za-z0-9_][A-Za-z0-9_+.-]{0,63}$/), 32),
-  description: re(/^[^\x00-\x1f\x7f]{0,8192}$/u),
+  /** Free text on one line: any character but the C0 controls and DEL. */
+  description: (v) => v.length <= 8192 && ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
 };
 
 const optionKey = str(/^[a-z][a-z0-9]{1,15}$/, "a qm option name");
@@ -139,8 +141,8 @@ export const qmOptions: Schema<Record<string, string | number>> = {
     const raw = record(optionKey, { describe: "a string or integer", parse: (x, p = "") => (Number.isSafeInteger(x) ? String(x) : optionValue.parse(x, p)) }, 64).parse(v, path);
     for (const [k, value] of Object.entries(raw)) {
       const at = path ? `${path}.${k}` : k;
-      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw new SchemaError(at, "an allowed qm option (see the agent action catalog)");
-      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw new SchemaError(at, `a value Proxmox accepts for qm option ${k}`);
+      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw schemaError(at, "an allowed qm option (see the agent action catalog)");
+      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw schemaError(at, `a value Proxmox accepts for qm option ${k}`);
     }
     return raw;
   },

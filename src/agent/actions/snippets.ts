@@ -6,7 +6,7 @@ import { paths } from "../../core/paths.ts";
 import { object, optional, str } from "../../core/schema.ts";
 import { storageId, vmName } from "../../core/validators.ts";
 import { snippetDirOf } from "../pve-storage.ts";
-import { ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { defineAction } from "./types.ts";
 
 // User-data always ends in .yaml and meta-data in .meta, so no VM name can make one the other's file.

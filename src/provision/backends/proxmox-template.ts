@@ -50,7 +50,10 @@ export function readManifest(path: string): TemplateManifest {
 }
 
 /** The description line recording what the image holds (the check reads it back). */
-export const markerOf = (m: TemplateManifest) => `blockhost-template manifest=1 binary=${m.blockhost_binary} vmauth=${VM_AUTH_FILES.map((f) => f.path).join(";")}` + (m.sha256 && /^[0-9a-f]{64}$/.test(m.sha256) ? ` sha256=${m.sha256}` : "");
+export function markerOf(m: TemplateManifest): string {
+  const sha = m.sha256 && /^[0-9a-f]{64}$/.test(m.sha256) ? ` sha256=${m.sha256}` : "";
+  return `blockhost-template manifest=1 binary=${m.blockhost_binary} vmauth=${VM_AUTH_FILES.map((f) => f.path).join(";")}${sha}`;
+}
 
 const CLOUDINIT_DRIVE_RE = /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30))$/;
 
