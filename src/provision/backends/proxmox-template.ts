@@ -59,9 +59,11 @@ const CLOUDINIT_DRIVE_RE = /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30))$/;
 
 /**
  * Every reason a VM config (from `qm config`) cannot serve as BlockHost's template ([] = usable).
- * `bridge`, when given, is the bridge the backend routes VMs on.
+ * `bridge`, when given, is the bridge the backend routes VMs on; `contents: false` skips the record
+ * of what the image holds (the per-create check only needs what Proxmox itself needs).
  */
-export function templateProblems(vmid: number, config: Record<string, string>, bridge?: string): string[] {
+export function templateProblems(vmid: number, config: Record<string, string>, opts: { bridge?: string; contents?: boolean } = {}): string[] {
+  const { bridge, contents = true } = opts;
   const problems: string[] = [];
   if (config.template !== "1") problems.push(`VMID ${vmid} is not a template (qm template ${vmid})`);
   if (!/(^|,)size=/.test(config.scsi0 ?? "")) problems.push(`no scsi0 disk (the VM's disk is scsi0, resized per plan)`);
@@ -70,6 +72,7 @@ export function templateProblems(vmid: number, config: Record<string, string>, b
   const net0 = config.net0;
   if (!net0) problems.push(`no net0 (no network config is generated and no tap${vmid}i0 exists without it: qm set ${vmid} --net0 virtio,bridge=vmbr0)`);
   else if (bridge && !new RegExp(`(^|,)bridge=${bridge.replace(/[.]/g, "\\.")}(,|$)`).test(net0)) problems.push(`net0 is not on bridge ${bridge} (${net0})`);
+  if (!contents) return problems;
   const marker = MARKER_RE.exec((config.description ?? "").trim());
   if (!marker) {
     problems.push(`no record of what is inside (not imported by blockhost's template import): cannot confirm ${VM_BINARY_PATH} and the vmauth files are in the image`);
@@ -109,7 +112,7 @@ export async function checkProxmoxTemplate(agent: AgentCaller, check: TemplateCh
   } catch (e) {
     return [...problems, `template VMID ${check.templateVmid}: ${oneLine(e)}`];
   }
-  return [...problems, ...templateProblems(check.templateVmid, config, check.bridge).map((p) => `template VMID ${check.templateVmid}: ${p}`)];
+  return [...problems, ...templateProblems(check.templateVmid, config, { bridge: check.bridge }).map((p) => `template VMID ${check.templateVmid}: ${p}`)];
 }
 
 export interface TemplateImport {

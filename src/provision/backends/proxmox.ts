@@ -82,7 +82,7 @@ export class ProxmoxBackend implements Backend {
   async preflight(spec: { diskGb: number }): Promise<void> {
     const id = this.settings.templateVmid;
     const { config } = await this.agent.call("qm-config", { vmid: id });
-    const problems = templateProblems(id, config).filter((p) => !p.startsWith("no record of what is inside"));
+    const problems = templateProblems(id, config, { contents: false });
     if (problems.length) throw new BlockhostError("E_STATE", `template VMID ${id} cannot serve VMs: ${problems.join("; ")}`);
     const size = /(?:^|,)size=(\d+(?:\.\d+)?)([KMGT]?)(?:,|$)/.exec(config.scsi0 ?? "");
     const templateGb = size ? Number(size[1]) * { "": 2 ** -30, K: 2 ** -20, M: 2 ** -10, G: 1, T: 1024 }[size[2]!]! : 0;
