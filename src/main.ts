@@ -13,6 +13,7 @@ const main = defineCommand({
     "signing-page": () => import("./vmauth/signing-page/command.ts").then((m) => m.default),
     vm: () => import("./provision/command.ts").then((m) => m.default),
     gc: () => import("./provision/gc-command.ts").then((m) => m.default),
+    proxmox: () => import("./provision/proxmox-command.ts").then((m) => m.default),
     engine: () => import("./engine/command.ts").then((m) => m.default),
     status: () => import("./engine/status-command.ts").then((m) => m.default),
     crypto: () => import("./crypto/command.ts").then((m) => m.default),

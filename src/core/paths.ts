@@ -31,6 +31,8 @@ export const paths = {
   get deployerKey() { return under("etc/blockhost/deployer.key"); },
   get cloudInitDir() { return under("var/lib/blockhost/cloud-init"); },
   get snippetsDir() { return under("var/lib/vz/snippets"); },
+  /** Proxmox's storage definitions (pmxcfs), read to find where a snippet storage keeps its files. */
+  get pveStorageConfig() { return under("etc/pve/storage.cfg"); },
   get imagesDir() { return under("var/lib/blockhost/images"); },
   /** sshd's log on hosts with rsyslog (knock narrowing reads logins from it). */
   get authLog() { return under("var/log/auth.log"); },
