@@ -20,6 +20,7 @@ const main = defineCommand({
     mint: () => import("./chain/mint-command.ts").then((m) => m.default),
     is: () => import("./chain/is-command.ts").then((m) => m.default),
     wallet: () => import("./wallet/command.ts").then((m) => m.default),
+    finalize: () => import("./setup/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
   },
 });

@@ -10,9 +10,8 @@ import { jobKey } from "./events.ts";
 import { ensureCredential, sameAddress } from "./nft.ts";
 import { publicAddress, sealConnectionDetails, signatureFromPayload } from "./payload.ts";
 import { PermanentJobError, type Job } from "./queue.ts";
+import { planSize } from "./settings.ts";
 
-/** Plan sizes are not on-chain yet (§10): every subscription gets the default size. */
-const DEFAULT_SIZE = { cpu: 1, memoryMb: 2048, diskGb: 20 };
 
 /**
  * SubscriptionCreated → a VM and an NFT, each step idempotent so the job can be re-run after
@@ -27,9 +26,10 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   if (chain.cancelled || sub.cancelled) return;
   const signature = signatureFromPayload(ctx.serverKey, sub.user_encrypted);
   const p = ctx.provisioner;
+  const size = planSize(ctx.settings, sub.plan_id);
   const req: CreateRequest = {
     name: vmNameFor(subscriptionId), ownerWallet: sub.subscriber, expiresAt: new Date(Number(chain.expiresAt) * 1000),
-    ...DEFAULT_SIZE, username: "admin", subscriptionId, purpose: "subscription",
+    cpu: size.cpu, memoryMb: size.memory_mb, diskGb: size.disk_gb, username: "admin", subscriptionId, purpose: "subscription",
   };
   let vm = vmForSubscription(ctx.db, subscriptionId);
   if (!vm) vm = await applyCreate(p, req);

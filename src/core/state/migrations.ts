@@ -99,4 +99,26 @@ CREATE INDEX vms_subscription_any ON vms(subscription_id);
 CREATE INDEX vms_token ON vms(nft_token_id);
 CREATE INDEX vms_wallet ON vms(wallet_address COLLATE NOCASE);`,
   },
+  {
+    version: 4,
+    name: "setup steps and chain intents",
+    sql: `
+CREATE TABLE setup_steps (
+  step TEXT PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('pending','running','done','failed')),
+  error TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  started_at TEXT,
+  completed_at TEXT,
+  result TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE TABLE setup_intents (
+  key TEXT PRIMARY KEY,
+  sender TEXT NOT NULL,
+  nonce INTEGER NOT NULL,
+  tx_hash TEXT NOT NULL,
+  raw_tx TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;`,
+  },
 ];
