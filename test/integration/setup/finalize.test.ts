@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, statSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import type { Hex } from "viem";
+import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
+import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
+import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
+import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
+import { devnet } from "../../helpers/contracts.ts";
+import { deployTestStablecoin, setupHost, type SetupHost } from "../../helpers/setup-host.ts";
+
+const skip = !anvilAvailable();
+if (skip) console.warn("skipping finalize tests: anvil (npm @foundry-rs/anvil-linux-amd64) cannot run on this platform");
+
+describe.skipIf(skip)("blockhost finalize on anvil", () => {
+  let anvil: Anvil;
+  let stablecoin: Hex;
+  let host: SetupHost;
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    stablecoin = await deployTestStablecoin(anvil);
+    host = await setupHost(anvil, stablecoin);
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await anvil?.stop();
+  });
+
+  const etc = (name: string) => join(host.root, "etc/blockhost", name);
+
+  test("sets the host up; a second run changes nothing and finds the same contracts", async () => {
+    const first = await host.finalize();
+    expect(first.stderr).not.toContain("failed");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("setup complete");
+    const web3 = parse(readFileSync(etc("web3-defaults.yaml"), "utf8"));
+    const nft = web3.blockchain.nft_contract as Hex;
+    const subs = web3.blockchain.subscription_contract as Hex;
+    expect(nft).toMatch(/^0x[0-9a-fA-F]{40}$/);
+
+    const second = await host.finalize();
+    expect(second.code).toBe(0);
+    const again = parse(readFileSync(etc("web3-defaults.yaml"), "utf8"));
+    expect(again.blockchain.nft_contract).toBe(nft);
+    expect(again.blockchain.subscription_contract).toBe(subs);
+
+    const { pub } = devnet(anvil);
+    expect(await pub.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "totalSupply" })).toBe(1n);
+    expect(await pub.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [0n] })).toBe(host.admin.address);
+    const sealed = await pub.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [0n] });
+    expect(JSON.parse(utf8(decryptWithSignature(host.signature, sealed)))).toEqual({ hostname: "127.0.0.1", port: 22, username: "admin" });
+    expect(await pub.readContract({ address: subs, abi: blockhostSubscriptionsAbi, functionName: "getTotalPlanCount" })).toBe(1n);
+    expect(await pub.readContract({ address: subs, abi: blockhostSubscriptionsAbi, functionName: "getPrimaryStablecoin" })).toBe(stablecoin);
+
+    const blockhost = parse(readFileSync(etc("blockhost.yaml"), "utf8"));
+    expect(blockhost.plans).toEqual({ 1: { cpu: 1, memory_mb: 2048, disk_gb: 20 } });
+    expect(blockhost.admin.wallet_address).toBe(host.admin.address);
+    const https = JSON.parse(readFileSync(etc("https.json"), "utf8"));
+    expect(https).toEqual({ hostname: "127.0.0.1", cert_file: etc("tls/cert.pem"), key_file: etc("tls/key.pem"), self_signed: true });
+    expect(statSync(etc("tls/key.pem")).mode & 0o007).toBe(0);
+    expect(existsSync(join(host.root, "var/lib/blockhost/.setup-complete"))).toBe(true);
+
+    const status = await host.finalize(["status", "--json"]);
+    const steps = JSON.parse(status.stdout).steps as Array<{ step: string; status: string; result: Record<string, unknown> }>;
+    expect(steps.map((s) => s.status)).toEqual(Array(12).fill("done"));
+    expect(steps.find((s) => s.step === "complete")!.result.services_note).toContain("not /");
+  });
+
+  test("after setup, the agent refuses setup-only writes", async () => {
+    const r = await host.agent.client.callUnchecked("config-write", { file: "network-mode", content: "none\n" }).catch((e) => e);
+    expect((r as { code: string }).code).toBe("E_SETUP_COMPLETE");
+  });
+});
