@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, statSync, existsSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { privateKeyToAccount } from "viem/accounts";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { Hex } from "viem";
@@ -28,6 +29,53 @@ describe.skipIf(skip)("blockhost finalize on anvil", () => {
   });
 
   const etc = (name: string) => join(host.root, "etc/blockhost", name);
+
+  /** Run finalize on a variant of the setup file; the file is restored afterwards. */
+  async function withVariant(change: (data: Record<string, any>) => void, after?: () => void) {
+    const saved = structuredClone(host.data);
+    change(host.data);
+    host.write();
+    after?.();
+    try {
+      return await host.finalize();
+    } finally {
+      for (const k of Object.keys(host.data)) delete host.data[k];
+      Object.assign(host.data, saved);
+      host.write();
+    }
+  }
+
+  test("bad setup files exit 78 naming the file and the key, and change nothing", async () => {
+    const loose = await withVariant(() => {}, () => chmodSync(host.setupFile, 0o640));
+    expect(loose.code).toBe(78);
+    expect(loose.stderr).toContain(`${host.setupFile}: mode 0640 is too open`);
+
+    const unknown = await withVariant((d) => { d.plan.colour = "blue"; });
+    expect(unknown.code).toBe(78);
+    expect(unknown.stderr).toContain(`${host.setupFile}: plan.colour: unknown key`);
+
+    const chain = await withVariant((d) => { d.chain.chain_id = 1; });
+    expect(chain.code).toBe(78);
+    expect(chain.stderr).toContain("chain.chain_id: 1, but");
+
+    const otherWallet = privateKeyToAccount(anvil.accounts[7]!.privateKey);
+    const foreign = await withVariant((d) => {
+      d.admin.signature_file = join(host.root, "operator/other.sig");
+    }, () => writeFileSync(join(host.root, "operator/other.sig"), "0x" + "00".repeat(65)));
+    expect(foreign.code).toBe(78);
+    expect(foreign.stderr).toContain("admin.signature_file");
+    const signed = await otherWallet.signMessage({ message: "blockhost-access" });
+    const wrong = await withVariant((d) => {
+      d.admin.signature_file = join(host.root, "operator/other.sig");
+    }, () => writeFileSync(join(host.root, "operator/other.sig"), signed));
+    expect(wrong.code).toBe(78);
+    expect(wrong.stderr).toContain(`admin.signature_file: signature of "blockhost-access" recovers to ${otherWallet.address}, not admin.wallet`);
+
+    const price = await withVariant((d) => { d.plan.price_cents_per_day = 0; });
+    expect(price.code).toBe(78);
+    expect(price.stderr).toContain("plan.price_cents_per_day: expected an integer from 1");
+    expect(existsSync(join(host.root, "etc/blockhost/server.key"))).toBe(false);
+  }, 60_000);
 
   test("sets the host up; a second run changes nothing and finds the same contracts", async () => {
     const first = await host.finalize();
@@ -65,7 +113,7 @@ describe.skipIf(skip)("blockhost finalize on anvil", () => {
     const steps = JSON.parse(status.stdout).steps as Array<{ step: string; status: string; result: Record<string, unknown> }>;
     expect(steps.map((s) => s.status)).toEqual(Array(12).fill("done"));
     expect(steps.find((s) => s.step === "complete")!.result.services_note).toContain("not /");
-  });
+  }, 60_000);
 
   test("after setup, the agent refuses setup-only writes", async () => {
     const r = await host.agent.client.callUnchecked("config-write", { file: "network-mode", content: "none\n" }).catch((e) => e);
