@@ -40,8 +40,10 @@ export default defineCommand({
     if (args.config === undefined) throw new BlockhostError("E_USAGE", "--config FILE is required (or: blockhost finalize status)");
     const ctx = await prepareSetup(args.config, { db });
     if (args.retry !== undefined) retryStep(db, args.retry);
-    await runSetup(ctx, (step, state, detail) => {
-      if (state !== "running") say(`${state.padEnd(8)} ${step}${detail ? ` — ${detail}` : ""}`);
+    await runSetup(ctx, {
+      onProgress: (step, state, detail) => {
+        if (state !== "running") say(`${state.padEnd(8)} ${step}${detail ? ` — ${detail}` : ""}`);
+      },
     });
     say("setup complete");
   },

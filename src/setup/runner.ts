@@ -64,7 +64,9 @@ export type ProgressListener = (step: string, status: StepStatus, detail?: strin
  * Run every step that is not done, in order; stop at the first failure (recorded with its one-line
  * error, then rethrown). A step left `running` by a crash is simply run again: each is idempotent.
  */
-export async function runSetup(ctx: SetupContext, onProgress: ProgressListener = () => {}): Promise<void> {
+export async function runSetup(ctx: SetupContext, opts: { onProgress?: ProgressListener; journal?: boolean } = {}): Promise<void> {
+  const journal = opts.journal === false ? () => {} : logEvent;
+  const onProgress = opts.onProgress ?? (() => {});
   if (existsSync(paths.setupComplete)) {
     const open = setupStatus(ctx.db).filter((s) => s.status !== "done" && s.step !== "complete");
     if (open.length > 0) throw new BlockhostError("E_SETUP_COMPLETE", `setup is complete: step ${open[0]!.step} can no longer run`);
@@ -76,7 +78,7 @@ export async function runSetup(ctx: SetupContext, onProgress: ProgressListener =
     }
     markStepRunning(ctx.db, step.name);
     onProgress(step.name, "running");
-    logEvent("setup.step", { step: step.name, status: "running" });
+    journal("setup.step", { step: step.name, status: "running" });
     crashPoint(`${step.name}:start`);
     let result: Record<string, unknown>;
     try {
@@ -84,13 +86,13 @@ export async function runSetup(ctx: SetupContext, onProgress: ProgressListener =
     } catch (e) {
       const line = oneLine(e);
       markStepFailed(ctx.db, step.name, line);
-      logEvent("setup.step", { step: step.name, status: "failed", error: line });
+      journal("setup.step", { step: step.name, status: "failed", error: line });
       onProgress(step.name, "failed", line);
       throw e instanceof BlockhostError ? e : new BlockhostError("E_INTERNAL", `step ${step.name}: ${line}`, {}, { cause: e });
     }
     crashPoint(`${step.name}:before-record`);
     markStepDone(ctx.db, step.name, result);
-    logEvent("setup.step", { step: step.name, status: "done" });
+    journal("setup.step", { step: step.name, status: "done" });
     onProgress(step.name, "done");
   }
 }
