@@ -16,7 +16,7 @@ const ipv6Prefix = refine(
 const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);
 
 const existingContracts = object({ nft: evmAddress, subscriptions: evmAddress });
-const chainSchema = refine(
+export const chainSchema = refine(
   object({
     chain_id: int(1, 2 ** 53 - 1),
     rpc_url: rpcUrl,
@@ -47,15 +47,15 @@ const libvirtBackend = object({
   }),
 });
 export type BackendChoice = "dry-run" | Infer<typeof proxmoxBackend> | Infer<typeof libvirtBackend>;
-const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
+export const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
   `"dry-run", {proxmox: {node, storage, bridge, template_vmid}} or {libvirt: {bridge, storage_pool, storage_path}}`,
   literal("dry-run"), proxmoxBackend, libvirtBackend,
 );
 
-const ipv6Schema = union<"none" | { manual: string }>(`"none" or {manual: <prefix>}`, literal("none"), object({ manual: ipv6Prefix }));
+export const ipv6Schema = union<"none" | { manual: string }>(`"none" or {manual: <prefix>}`, literal("none"), object({ manual: ipv6Prefix }));
 
 /** `admin_commands`: `none`, or one knock command (the original wizard's single generated command). */
-const adminCommandsSchema = union<"none" | { knock_name: string; ports: number[]; duration: number }>(
+export const adminCommandsSchema = union<"none" | { knock_name: string; ports: number[]; duration: number }>(
   `"none" or {knock_name, ports, duration}`,
   literal("none"),
   object({
@@ -65,6 +65,22 @@ const adminCommandsSchema = union<"none" | { knock_name: string; ports: number[]
   }),
 );
 
+export const planSchema = object({
+  name: str(/^[\x20-\x7e]{1,64}$/, "printable text ≤64 chars", 64),
+  price_cents_per_day: int(1, 100_000_000),
+  cpu: withDefault(int(1, 64), 1),
+  memory_mb: withDefault(int(256, 1_048_576), 2048),
+  disk_gb: withDefault(int(1, 65_536), 20),
+});
+export const revenueShareSchema = object({ enabled: bool, percent: withDefault(num(0, 50), 1), dev: optional(evmAddress), broker: optional(evmAddress) });
+export const networkSchema = object({
+  ipv4: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
+  ipv6: withDefault(ipv6Schema, "none"),
+  vmid_range: optional(object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) })),
+  gc_grace_days: withDefault(int(0, 3650), 7),
+});
+export const httpsSchema = object({ hostname: optional(hostName) });
+
 export const setupFileSchema = object({
   admin: object({
     wallet: evmAddress,
@@ -72,25 +88,11 @@ export const setupFileSchema = object({
     signature_file: absPath,
   }),
   chain: chainSchema,
-  plan: object({
-    name: str(/^[\x20-\x7e]{1,64}$/, "printable text ≤64 chars", 64),
-    price_cents_per_day: int(1, 100_000_000),
-    cpu: withDefault(int(1, 64), 1),
-    memory_mb: withDefault(int(256, 1_048_576), 2048),
-    disk_gb: withDefault(int(1, 65_536), 20),
-  }),
-  revenue_share: withDefault(
-    object({ enabled: bool, percent: withDefault(num(0, 50), 1), dev: optional(evmAddress), broker: optional(evmAddress) }),
-    { enabled: false, percent: 1 },
-  ),
+  plan: planSchema,
+  revenue_share: withDefault(revenueShareSchema, { enabled: false, percent: 1 }),
   backend: backendSchema,
-  network: object({
-    ipv4: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
-    ipv6: withDefault(ipv6Schema, "none"),
-    vmid_range: optional(object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) })),
-    gc_grace_days: withDefault(int(0, 3650), 7),
-  }),
-  https: withDefault(object({ hostname: optional(hostName) }), {}),
+  network: networkSchema,
+  https: withDefault(httpsSchema, {}),
   admin_commands: withDefault(adminCommandsSchema, "none"),
   /** Passed through to blockhost.yaml `engine:` (e.g. a short poll interval on a devnet). */
   engine: optional(engineSettingsSchema),
