@@ -8,6 +8,7 @@ import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/A
 import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
+import { runBlockhost } from "../../helpers/binary.ts";
 import { devnet } from "../../helpers/contracts.ts";
 import { deployTestStablecoin, setupHost, type SetupHost } from "../../helpers/setup-host.ts";
 
@@ -77,6 +78,21 @@ describe.skipIf(skip)("blockhost finalize on anvil", () => {
     expect(existsSync(join(host.root, "etc/blockhost/server.key"))).toBe(false);
   }, 60_000);
 
+  test("a failing step stops the run, is recorded with its error, and the next run resumes there", async () => {
+    const broken = await withVariant((d) => { d.chain.stablecoin = host.admin.address; });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain("set the primary stablecoin");
+    const status = JSON.parse((await host.finalize(["status", "--json"])).stdout).steps as Array<{ step: string; status: string; error: string | null }>;
+    const plan = status.find((s) => s.step === "plan")!;
+    expect(plan.status).toBe("failed");
+    expect(plan.error).toContain("set the primary stablecoin");
+    expect(status.filter((s) => s.status === "done").map((s) => s.step)).toEqual(
+      ["keypair", "wallet", "contracts", "chain_config", "addressbook", "backend", "ipv6", "https", "mint_nft"]);
+    const human = await host.finalize(["status"]);
+    expect(human.stdout).toMatch(/failed +plan +stablecoin and plan — .*set the primary stablecoin/);
+    expect((await host.finalize(["--config", host.setupFile, "--retry", "nosuchstep"])).code).toBe(2);
+  }, 60_000);
+
   test("sets the host up; a second run changes nothing and finds the same contracts", async () => {
     const first = await host.finalize();
     expect(first.stderr).not.toContain("failed");
@@ -115,7 +131,13 @@ describe.skipIf(skip)("blockhost finalize on anvil", () => {
     expect(steps.find((s) => s.step === "complete")!.result.services_note).toContain("not /");
   }, 60_000);
 
-  test("after setup, the agent refuses setup-only writes", async () => {
+  test("after setup: reset is refused, the wizard does not start, the agent refuses setup-only writes", async () => {
+    const reset = await host.finalize(["--reset"]);
+    expect(reset.code).toBe(1);
+    expect(reset.stderr).toContain("setup is complete");
+    const wizard = await runBlockhost(["wizard", "--port", "0"], { root: host.root });
+    expect(wizard.code).toBe(1);
+    expect(wizard.stderr).toContain("the wizard no longer runs");
     const r = await host.agent.client.callUnchecked("config-write", { file: "network-mode", content: "none\n" }).catch((e) => e);
     expect((r as { code: string }).code).toBe("E_SETUP_COMPLETE");
   });
