@@ -1,4 +1,5 @@
 /** A host to finalize: a temp root with the compiled agent running, a setup file for an anvil devnet, the admin's signature. */
+import { afterAll, beforeAll } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
@@ -6,7 +7,7 @@ import type { Hex } from "viem";
 import { mockErc20Abi, mockErc20Bytecode } from "../../src/chain/contracts/generated/test/MockERC20.ts";
 import { devSetupFile, writeSetupFile } from "../../src/dev/setup-file.ts";
 import { startAgent, type RunningAgent } from "./agent.ts";
-import type { Anvil } from "./anvil.ts";
+import { startAnvil, type Anvil } from "./anvil.ts";
 import { runBlockhost, tempDir, type RunOutput } from "./binary.ts";
 import { deploy, devnet } from "./contracts.ts";
 
@@ -56,4 +57,21 @@ export async function setupHost(anvil: Anvil, stablecoin: Hex): Promise<SetupHos
       temp.cleanup();
     },
   };
+}
+
+export interface SetupFixture { anvil: Anvil; stablecoin: Hex; host: SetupHost }
+
+/** Per describe block: an anvil devnet with a test stablecoin and a host to finalize, stopped afterwards. */
+export function useSetupHost(): SetupFixture {
+  const f = {} as SetupFixture;
+  beforeAll(async () => {
+    f.anvil = await startAnvil();
+    f.stablecoin = await deployTestStablecoin(f.anvil);
+    f.host = await setupHost(f.anvil, f.stablecoin);
+  });
+  afterAll(async () => {
+    await f.host?.stop();
+    await f.anvil?.stop();
+  });
+  return f;
 }
