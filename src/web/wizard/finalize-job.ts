@@ -1,6 +1,6 @@
 /** The wizard's finalization: write the setup file and secrets (0600), then run the shared runner in the background. */
 import type { Database } from "bun:sqlite";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 import type { AgentClient } from "../../agent/client.ts";
 import { oneLine } from "../../core/errors.ts";
@@ -56,6 +56,8 @@ export class FinalizeJob {
       try {
         const ctx = await prepareSetup(paths.wizardSetupFile, { db: this.db, agent: this.agent, setup });
         await runSetup(ctx);
+        // The deployer key and the signature now live in /etc/blockhost (root:blockhost); drop the wizard's copies.
+        for (const name of ["wizard-deployer.key", "wizard-admin.sig"]) rmSync(paths.state(name), { force: true });
       } catch (e) {
         this.error = oneLine(e);
       } finally {

@@ -96,6 +96,7 @@ test.skipIf(!!why)("wizard end to end in Chromium: OTP, wallet, every step, fina
 
   // What the operator would check: the host is set up, NFT #0 is the admin's, the plan sells the chosen size.
   expect(existsSync(join(wizard.root, "var/lib/blockhost/.setup-complete"))).toBe(true);
+  expect(existsSync(join(wizard.root, "var/lib/blockhost/wizard-deployer.key"))).toBe(false);
   const web3 = parse(readFileSync(join(wizard.root, "etc/blockhost/web3-defaults.yaml"), "utf8"));
   const owner = await devnet(anvil).pub.readContract({ address: web3.blockchain.nft_contract, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [0n] });
   expect(owner).toBe(wallet.address);
