@@ -82,6 +82,11 @@ test.skipIf(!!why)("wizard end to end in Chromium: OTP, wallet, every step, fina
   const summary = await summaryText(page);
   expect(summary).toContain("Small VM");
   await screenshot(page, "wizard-summary");
+  // Usable on a phone: at 360 px nothing makes the page scroll sideways.
+  await page.setViewportSize({ width: 360, height: 740 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await screenshot(page, "wizard-summary-360px");
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   await page.click("#confirm");
   await page.waitForSelector("#finalize-done:not([hidden])", { timeout: 120_000 });
