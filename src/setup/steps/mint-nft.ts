@@ -31,7 +31,8 @@ export const mintNft: SetupStep = {
   async run(ctx) {
     const nft = resultOf(ctx, "contracts").nft as Hex;
     const admin = ctx.file.admin.wallet as Hex;
-    const details = JSON.stringify({ hostname: hostAddress(ctx), port: 22, username: "admin" });
+    const hostname = (resultOf(ctx, "https").hostname as string | undefined) ?? hostAddress(ctx);
+    const details = JSON.stringify({ hostname, port: 22, username: "admin" });
     const owner = await ownerOfZero(ctx, nft);
     if (owner !== undefined && !isAddressEqual(owner, admin)) {
       throw new BlockhostError("E_STATE", `NFT #0 of ${nft} belongs to ${owner}, not the admin ${admin}`);

@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import { Hono, type Context } from "hono";
 import { isAddressEqual, recoverMessageAddress, type Hex } from "viem";
 import type { AgentClient } from "../../agent/client.ts";
-import { oneLine } from "../../core/errors.ts";
+import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
 import { SchemaError, int, object, str } from "../../core/schema.ts";
 import { addressOfPrivateKey, generatePrivateKey, privateKeyHex } from "../../crypto/keys.ts";
@@ -49,7 +49,7 @@ async function rpcCall(url: string, method: string, params: unknown[]): Promise<
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
   });
   const body = (await res.json()) as { result?: unknown; error?: { message?: string } };
-  if (body.error) throw new Error(body.error.message ?? "RPC error");
+  if (body.error) throw new BlockhostError("E_CHAIN", `${method}: ${body.error.message ?? "RPC error"}`);
   return body.result;
 }
 

@@ -87,10 +87,16 @@ export function WalletPage(props: PageContext & { publicSecret: string; wallet?:
   );
 }
 
+/** `key: value, …` for a section, so the review reads as text rather than JSON. */
+const show = (v: unknown): string =>
+  typeof v === "object" && v !== null && !Array.isArray(v)
+    ? Object.entries(v).map(([k, x]) => `${k}: ${typeof x === "object" ? JSON.stringify(x) : String(x)}`).join(", ")
+    : String(v);
+
 const row = (k: string, v: unknown) => (
   <tr>
     <th scope="row">{k}</th>
-    <td><code>{typeof v === "string" ? v : JSON.stringify(v)}</code></td>
+    <td><code>{show(v)}</code></td>
   </tr>
 );
 
