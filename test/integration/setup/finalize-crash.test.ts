@@ -1,3 +1,4 @@
+/** finalize killed with SIGKILL inside every step and around every transaction: each re-run resumes, nothing on chain twice. */
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";

@@ -1,3 +1,4 @@
+/** blockhost finalize on anvil: bad setup files, a failing step, a full run twice, and what is refused after setup. */
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { privateKeyToAccount } from "viem/accounts";

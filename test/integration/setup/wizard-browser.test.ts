@@ -1,3 +1,4 @@
+/** The setup wizard end to end in headless Chromium with an injected EIP-1193 wallet backed by an anvil key. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
