@@ -7,7 +7,9 @@ import { BlockhostError, oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { paths } from "../core/paths.ts";
 import { openDatabase } from "../core/state/db.ts";
-import { getStep, listSteps, markStepDone, markStepFailed, markStepRunning, resetSteps, type StepStatus } from "../core/state/setup.ts";
+import {
+  acquireSetupLock, getStep, listSteps, markStepDone, markStepFailed, markStepRunning, releaseSetupLock, resetSteps, type StepStatus,
+} from "../core/state/setup.ts";
 import { crashPoint, type SetupContext } from "./context.ts";
 import { adminSignature, checkChainId, loadSetupFile, stablecoinOf } from "./load.ts";
 import type { SetupFile } from "./schema.ts";
@@ -46,16 +48,34 @@ export function checkStepName(name: string): void {
   if (!STEP_NAMES.includes(name)) throw new BlockhostError("E_USAGE", `unknown step "${name}" (steps: ${STEP_NAMES.join(", ")})`);
 }
 
+/** Run `work` holding the finalization lock (E_CONFLICT while another live process runs finalization). */
+function withLock<T>(db: Database, work: () => T): T {
+  const holder = acquireSetupLock(db, process.pid);
+  if (holder !== undefined) throw new BlockhostError("E_CONFLICT", `finalization is already running (pid ${holder})`);
+  const release = () => releaseSetupLock(db, process.pid);
+  let result: T;
+  try {
+    result = work();
+  } catch (e) {
+    release();
+    throw e;
+  }
+  // An async run keeps the lock until it settles.
+  if (result instanceof Promise) return result.finally(release) as T;
+  release();
+  return result;
+}
+
 /** Mark a step pending again so the next run repeats it (a completed step is skipped otherwise). */
 export function retryStep(db: Database, name: string): void {
   checkStepName(name);
-  resetSteps(db, [name]);
+  withLock(db, () => resetSteps(db, [name]));
 }
 
 /** Every step pending again; recorded chain transactions are kept, so nothing is deployed or minted twice. */
 export function resetAll(db: Database): void {
   if (existsSync(paths.setupComplete)) throw new BlockhostError("E_SETUP_COMPLETE", "setup is complete: finalization can no longer be reset");
-  resetSteps(db, STEP_NAMES);
+  withLock(db, () => resetSteps(db, STEP_NAMES));
 }
 
 export type ProgressListener = (step: string, status: StepStatus, detail?: string) => void;
@@ -65,8 +85,10 @@ export type ProgressListener = (step: string, status: StepStatus, detail?: strin
  * error, then rethrown). A step left `running` by a crash is simply run again: each is idempotent.
  */
 export async function runSetup(ctx: SetupContext, opts: { onProgress?: ProgressListener; journal?: boolean } = {}): Promise<void> {
-  const journal = opts.journal === false ? () => {} : logEvent;
-  const onProgress = opts.onProgress ?? (() => {});
+  await withLock(ctx.db, () => runSteps(ctx, opts.journal === false ? () => {} : logEvent, opts.onProgress ?? (() => {})));
+}
+
+async function runSteps(ctx: SetupContext, journal: typeof logEvent, onProgress: ProgressListener): Promise<void> {
   if (existsSync(paths.setupComplete)) {
     const open = setupStatus(ctx.db).filter((s) => s.status !== "done" && s.step !== "complete");
     if (open.length > 0) throw new BlockhostError("E_SETUP_COMPLETE", `setup is complete: step ${open[0]!.step} can no longer run`);

@@ -119,6 +119,7 @@ CREATE TABLE setup_intents (
   tx_hash TEXT NOT NULL,
   raw_tx TEXT NOT NULL,
   created_at TEXT NOT NULL
-) STRICT;`,
+) STRICT;
+CREATE TABLE setup_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, since TEXT NOT NULL) STRICT;`,
   },
 ];

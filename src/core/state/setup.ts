@@ -70,3 +70,30 @@ export function recordIntent(db: Database, intent: Omit<TxIntent, "created_at">)
 export function dropIntent(db: Database, key: string): void {
   db.query("DELETE FROM setup_intents WHERE key = ?").run(key);
 }
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Take the one finalization lock for `pid`; a lock held by a dead process (a crash) is taken over.
+ * Returns the live holder's pid when another run holds it.
+ */
+export function acquireSetupLock(db: Database, pid: number): number | undefined {
+  return db.transaction(() => {
+    const row = db.query("SELECT pid FROM setup_lock WHERE id = 1").get() as { pid: number } | null;
+    if (row && row.pid !== pid && alive(row.pid)) return row.pid;
+    db.query("INSERT OR REPLACE INTO setup_lock (id, pid, since) VALUES (1, ?, ?)").run(pid, nowIso());
+    return undefined;
+  }).immediate();
+}
+
+export function releaseSetupLock(db: Database, pid: number): void {
+  db.query("DELETE FROM setup_lock WHERE id = 1 AND pid = ?").run(pid);
+}
