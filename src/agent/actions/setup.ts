@@ -6,7 +6,7 @@ import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { array, literal, object, str } from "../../core/schema.ts";
 import { certificateCovers } from "../../vmauth/signing-page/tls.ts";
-import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { defineAction } from "./types.ts";
 
 const hostName = str(/^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$/, "a host name or IP address", 253);

@@ -5,7 +5,7 @@ import { isAddressEqual, recoverMessageAddress, type Hex } from "viem";
 import type { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
-import { SchemaError, int, object, str } from "../../core/schema.ts";
+import { int, isSchemaError, object, str } from "../../core/schema.ts";
 import { addressOfPrivateKey, generatePrivateKey, privateKeyHex } from "../../crypto/keys.ts";
 import { hexToBytesStrict } from "../../crypto/hex.ts";
 import { checkStepName } from "../../setup/runner.ts";
@@ -66,7 +66,7 @@ export function createWizardApp(deps: WizardDeps) {
 
   app.use("*", securityHeaders({ tls: deps.tls }), ...limits(256 * 1024));
   app.onError((e, c) => {
-    if (e instanceof SchemaError) return c.json({ error: e.message }, 400);
+    if (isSchemaError(e)) return c.json({ error: e.message }, 400);
     logEvent("wizard.error", { error: oneLine(e) });
     return c.json({ error: oneLine(e) }, 500);
   });
@@ -126,7 +126,7 @@ export function createWizardApp(deps: WizardDeps) {
       try {
         applyForm(d, step, form);
       } catch (e) {
-        if (!(e instanceof SchemaError)) throw e;
+        if (!isSchemaError(e)) throw e;
         return c.html(StepPage({ ...page(c), step, draft: d, deployer: deployerAddress(d), error: e.message }), 400);
       }
       return c.redirect(`/wizard/${nextStep(step)}`, 303);

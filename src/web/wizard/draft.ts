@@ -1,6 +1,6 @@
 /** What the wizard collects in a session (a setup file in the making), form parsing per step, and the final setup file. */
 import type { Hex } from "viem";
-import { SchemaError, type Infer } from "../../core/schema.ts";
+import { schemaError, type Infer } from "../../core/schema.ts";
 import {
   adminCommandsSchema, backendSchema, chainSchema, httpsSchema, ipv6Schema, networkSchema, planSchema, revenueShareSchema,
   setupFileSchema, type SetupFile,
@@ -40,7 +40,7 @@ const opt = (f: Form, k: string) => text(f, k) || undefined;
 const numeric = (f: Form, k: string): unknown => (/^-?\d+(\.\d+)?$/.test(text(f, k)) ? Number(text(f, k)) : opt(f, k));
 const poolBound = (f: Form, k: string): unknown => (/^\d+$/.test(text(f, k)) ? Number(text(f, k)) : opt(f, k));
 
-/** Apply one step's form to the draft; throws SchemaError naming the field on bad input. */
+/** Apply one step's form to the draft; throws an E_SCHEMA error naming the field on bad input. */
 export function applyForm(draft: Draft, step: StepId, f: Form): void {
   switch (step) {
     case "network":
@@ -64,7 +64,7 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
       delete (draft.chain as { generate_deployer?: boolean }).generate_deployer;
       const imported = opt(f, "deployer_key");
       if (imported !== undefined) {
-        if (!/^(0x)?[0-9a-fA-F]{64}$/.test(imported)) throw new SchemaError("deployer_key", "a 64-digit hex private key");
+        if (!/^(0x)?[0-9a-fA-F]{64}$/.test(imported)) throw schemaError("deployer_key", "a 64-digit hex private key");
         draft.deployer_key = imported.replace(/^0x/, "").toLowerCase();
       }
       draft.plan = planSchema.parse({
@@ -86,7 +86,7 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
     }
     case "ipv6": {
       const ipv6 = ipv6Schema.parse(text(f, "mode") === "manual" ? { manual: opt(f, "prefix") } : text(f, "mode"), "ipv6");
-      if (!draft.network) throw new SchemaError("network", "the network step first");
+      if (!draft.network) throw schemaError("network", "the network step first");
       draft.network.ipv6 = ipv6;
       return;
     }
@@ -114,7 +114,7 @@ export function missingSteps(d: Draft): string[] {
 /** The setup file this draft makes, naming the files the wizard writes for the signature and the deployer key. */
 export function toSetupFile(d: Draft, files: { signature: string; deployerKey: string }): SetupFile {
   const missing = missingSteps(d);
-  if (missing.length > 0) throw new SchemaError(missing[0]!, `the ${missing.join(", ")} step(s) to be completed`);
+  if (missing.length > 0) throw schemaError(missing[0]!, `the ${missing.join(", ")} step(s) to be completed`);
   return setupFileSchema.parse({
     admin: { wallet: d.admin!.wallet, public_secret: d.admin!.public_secret, signature_file: files.signature },
     chain: { ...d.chain, deployer_key_file: files.deployerKey },

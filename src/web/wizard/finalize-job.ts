@@ -24,7 +24,7 @@ export class FinalizeJob {
 
   constructor(private readonly db: Database, private readonly agent: AgentClient) {}
 
-  /** Write the files and start (no-op while running). Throws SchemaError when the draft is incomplete. */
+  /** Write the files and start (no-op while running). Throws an E_SCHEMA error when the draft is incomplete. */
   start(draft: Draft): void {
     if (this.running) return;
     mkdirSync(paths.stateDir, { recursive: true, mode: 0o750 });
