@@ -1,5 +1,5 @@
 /** Reads and checks a setup file: ownership and mode, the strict schema, the admin signature, the chain id. */
-import { lstatSync, readFileSync } from "node:fs";
+import { lstatSync, readFileSync, type Stats } from "node:fs";
 import { getAddress, isAddressEqual, recoverMessageAddress, type Hex } from "viem";
 import type { ChainAccess } from "../chain/client.ts";
 import { parseConfigText } from "../core/config/load.ts";
@@ -19,7 +19,7 @@ const configError = (file: string, key: string, expected: string) =>
 
 /** The setup file, refused unless it is a regular file owned by the caller with mode 0600 or stricter. */
 export function loadSetupFile(file: string): SetupFile {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(file);
   } catch (e) {

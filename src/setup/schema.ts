@@ -5,8 +5,8 @@ import {
 } from "../core/schema.ts";
 import { evmAddress, ifaceName, ipv4, ipv4Cidr, port, storageId, VMID_MAX, VMID_MIN } from "../core/validators.ts";
 
-const absPath = str(/^\/[A-Za-z0-9._\/+-]{0,4095}$/, "an absolute path", 4096);
-const rpcUrl = str(/^https?:\/\/[A-Za-z0-9.\-_:\[\]%]+(\/[A-Za-z0-9._~\-\/%?=&+]*)?$/, "an http(s) URL", 2048);
+const absPath = str(/^\/[A-Za-z0-9._/+-]{0,4095}$/, "an absolute path", 4096);
+const rpcUrl = str(/^https?:\/\/[A-Za-z0-9.\-_:[\]%]+(\/[A-Za-z0-9._~\-/%?=&+]*)?$/, "an http(s) URL", 2048);
 const hostName = str(/^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$/, "a host name or IP address", 253);
 const ipv6Prefix = refine(
   str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/64", 43),

@@ -21,6 +21,7 @@ export interface SetupHost {
   readonly admin: ReturnType<typeof privateKeyToAccount>;
   readonly signature: Hex;
   readonly stablecoin: Hex;
+  // biome-ignore lint/suspicious/noExplicitAny: tests bend the setup file into invalid shapes on purpose
   readonly data: Record<string, any>;
   /** Rewrite the setup file after changing `data`. */
   write(): void;

@@ -34,10 +34,13 @@ type Env = { Variables: SessionVariables & { secureHeadersNonce?: string } };
 const PUBLIC_SECRET = "blockhost-access";
 const walletBody = object({ address: str(/^0x[0-9a-fA-F]{40}$/, "an address", 42), signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132) });
 const restoreBody = object({ backup: str(/^\s*0x[0-9a-fA-F]{58,120000}\s*$/, "the text of a blockhost-config.enc file", 120_010) });
-const rpcBody = object({ rpc_url: str(/^https?:\/\/[A-Za-z0-9.\-_:\[\]%\/]{1,2040}$/, "an http(s) URL", 2048), chain_id: int(1, 2 ** 53 - 1) });
+const rpcBody = object({ rpc_url: str(/^https?:\/\/[A-Za-z0-9.\-_:[\]%/]{1,2040}$/, "an http(s) URL", 2048), chain_id: int(1, 2 ** 53 - 1) });
 const retryBody = object({ step: str(/^[a-z_]{1,32}$/, "a step name", 32) });
 
-const draftOf = (s: Session): Draft => (s.data.draft ??= {}) as Draft;
+function draftOf(s: Session): Draft {
+  s.data.draft ??= {};
+  return s.data.draft as Draft;
+}
 const deployerAddress = (d: Draft) => (d.deployer_key ? addressOfPrivateKey(hexToBytesStrict(d.deployer_key, "deployer key", 32)) : "");
 const FORM_STEPS = WIZARD_STEPS.map((s) => s.id).filter((s) => s !== "summary") as Array<Exclude<StepId, "summary">>;
 const nextStep = (step: StepId) => WIZARD_STEPS[WIZARD_STEPS.findIndex((s) => s.id === step) + 1]?.id ?? "summary";

@@ -22,6 +22,7 @@ describe.skipIf(skip)("blockhost finalize on anvil", () => {
   const etc = (name: string) => join(f.host.root, "etc/blockhost", name);
 
   /** Run finalize on a variant of the setup file; the file is restored afterwards. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests bend the setup file into invalid shapes on purpose
   async function withVariant(change: (data: Record<string, any>) => void, after?: () => void) {
     const saved = structuredClone(f.host.data);
     change(f.host.data);
@@ -52,7 +53,7 @@ describe.skipIf(skip)("blockhost finalize on anvil", () => {
     const otherWallet = privateKeyToAccount(f.anvil.accounts[7]!.privateKey);
     const foreign = await withVariant((d) => {
       d.admin.signature_file = join(f.host.root, "operator/other.sig");
-    }, () => writeFileSync(join(f.host.root, "operator/other.sig"), "0x" + "00".repeat(65)));
+    }, () => writeFileSync(join(f.host.root, "operator/other.sig"), `0x${"00".repeat(65)}`));
     expect(foreign.code).toBe(78);
     expect(foreign.stderr).toContain("admin.signature_file");
     const signed = await otherWallet.signMessage({ message: "blockhost-access" });

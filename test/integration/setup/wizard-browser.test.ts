@@ -54,7 +54,7 @@ const submit = async (page: Page, next: string) => {
   await page.waitForURL(`**/wizard/${next}`);
 };
 
-const summaryText = (page: Page) => page.locator("#summary").innerText();
+const summaryText = (page: Page) => page.locator("#summary").textContent();
 
 test.skipIf(!!why)("wizard end to end in Chromium: OTP, wallet, every step, finalize, backup, restore in a fresh wizard", async () => {
   const { wizard, page, wallet } = await openWizard();
