@@ -24,6 +24,7 @@ const main = defineCommand({
     finalize: () => import("./setup/command.ts").then((m) => m.default),
     wizard: () => import("./web/wizard/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
+    serve: () => import("./web/public/command.ts").then((m) => m.default),
   },
 });
 
