@@ -1,9 +1,12 @@
 import type { Database } from "bun:sqlite";
-import type { Account, Hex } from "viem";
+import type { Hex } from "viem";
+import type { PrivateKeyAccount } from "viem/accounts";
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import type { ChainAccess } from "../chain/client.ts";
+import type { RpcPool } from "../chain/rpc-pool.ts";
 import { onChain } from "../chain/errors.ts";
 import type { Provisioner } from "../provision/context.ts";
+import type { RangeCap } from "./log-reader.ts";
 import type { JobQueue } from "./queue.ts";
 import type { EngineSettings } from "./settings.ts";
 
@@ -13,7 +16,11 @@ export interface EngineContext {
   queue: JobQueue;
   provisioner: Provisioner;
   access: ChainAccess;
-  minter: Account;
+  /** The same providers as `access`, for batches answered by one node and provider health. */
+  rpc: RpcPool;
+  /** The getLogs range cap for history searches (halves on range errors, grows back). */
+  historyCap: RangeCap;
+  minter: PrivateKeyAccount;
   serverKey: Uint8Array;
   settings: EngineSettings;
 }

@@ -1,5 +1,6 @@
 import { createPublicClient, type PublicClient } from "viem";
-import { connectChain } from "../chain/client.ts";
+import { connectChain, rpcUrlsOf } from "../chain/client.ts";
+import { RpcPool } from "../chain/rpc-pool.ts";
 import { loadDeployer } from "../chain/context.ts";
 import { chainError } from "../chain/errors.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
@@ -13,6 +14,7 @@ import { runJob } from "./jobs.ts";
 import { JobQueue } from "./queue.ts";
 import { reconcile } from "./reconciler.ts";
 import { loadEngineSettings } from "./settings.ts";
+import { RangeCap } from "./log-reader.ts";
 import { LogWatcher } from "./watcher.ts";
 
 export interface EngineRunOptions {
@@ -38,18 +40,21 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const db = openDatabase();
   const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
   const access = connectChain(web3);
+  const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs });
   // Receipts on a fast chain should not wait viem's default 4 s polling interval.
-  const publicClient = createPublicClient({ chain: access.chain, transport: access.transport, pollingInterval: Math.min(1000, settings.pollIntervalMs), cacheTime: 0, batch: { multicall: false } }) as PublicClient;
+  const publicClient = createPublicClient({ chain: access.chain, transport: rpc.transport(), pollingInterval: Math.min(1000, settings.pollIntervalMs), cacheTime: 0, batch: { multicall: false } }) as PublicClient;
   const ctx: EngineContext = {
-    db, provisioner, settings,
-    access: { ...access, publicClient },
+    db, provisioner, settings, rpc,
+    access: { ...access, transport: rpc.transport(), publicClient },
+    historyCap: new RangeCap(settings.logChunkBlocks),
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
     minter: loadDeployer(web3),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };
-  const watcher = new LogWatcher(db, publicClient, {
+  const watcher = new LogWatcher(db, rpc, {
     chainId: settings.chainId, address: settings.subscriptions, confirmations: settings.confirmations,
     useFinalized: settings.useFinalized, startBlock: settings.startBlock, maxChunk: settings.logChunkBlocks,
+    rereadBlocks: settings.rereadBlocks,
   });
 
   let stopping = false;
@@ -75,12 +80,13 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     try {
       const r = await watcher.poll((logs) => applyLogs(db, ctx.queue, settings.chainId, logs), () => stopping);
       caughtUp = r.cursor >= r.target;
-      heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null });
+      heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null, getlogs_cap: String(watcher.cap.size) });
     } catch (e) {
       const error = oneLine(chainError(e, "poll the chain"));
       heartbeat(ctx, { last_error: `${new Date().toISOString()} ${error}` });
       logEvent("engine.poll_failed", { error });
     }
+    heartbeat(ctx, { providers: JSON.stringify(rpc.health()) });
     for (let job = ctx.queue.claim(); job && !stopping; job = stopping ? null : ctx.queue.claim()) {
       const finished = runJob(ctx, job).then(() => true);
       if ((await Promise.race([finished, stopped])) === "stop") {
@@ -95,7 +101,8 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       }
     }
     if (!stopping && Date.now() - lastReconcile >= settings.reconcileIntervalMs) {
-      await reconcile(ctx, watcher.cursor()?.number ?? null);
+      // Bounded so a slow or failing provider delays the next poll by about one interval at most.
+      await reconcile(ctx, watcher.cursor()?.number ?? null, Date.now() + Math.max(1000, settings.pollIntervalMs));
       lastReconcile = Date.now();
     }
     const due = ctx.queue.nextDue();

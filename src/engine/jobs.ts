@@ -4,10 +4,11 @@ import { gecosFor } from "../provision/cloud-init.ts";
 import { iso, now } from "../provision/clock.ts";
 import { applyCreate, retryCreate, type CreateRequest } from "../provision/create.ts";
 import { destroyVm, ref, resumeVm } from "../provision/lifecycle.ts";
-import { getVm, updateVm, vmForSubscription } from "../provision/vm-store.ts";
+import { getVm, listVms, updateVm, vmForSubscription } from "../provision/vm-store.ts";
 import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from "./context.ts";
 import { jobKey } from "./events.ts";
-import { ensureCredential, sameAddress } from "./nft.ts";
+import { intentFromExtra, intentToExtra, ensureMinted } from "./mint.ts";
+import { sameAddress } from "./nft.ts";
 import { publicAddress, sealConnectionDetails, signatureFromPayload } from "./payload.ts";
 import { PermanentJobError, type Job } from "./queue.ts";
 
@@ -38,14 +39,20 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   if (!vm.nft_minted) {
     const host = publicAddress(vm);
     const name = vm.vm_name;
-    const extra = vm.extra;
-    const intent = {
-      fromBlock: typeof extra.mint_from_block === "string" ? BigInt(extra.mint_from_block) : null,
-      record: (block: bigint) => updateVm(ctx.db, name, { extra: { ...extra, mint_from_block: String(block) } }),
-    };
-    const { tokenId, minted } = await ensureCredential(ctx.access, ctx.db, ctx.minter, ctx.settings.nft, sub.subscriber, intent, signature, host, vm.username,
-      () => sealConnectionDetails(signature, host, vm!.username));
-    updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra });
+    const username = vm.username;
+    let extra = vm.extra;
+    const { tokenId, minted } = await ensureMinted({
+      rpc: ctx.rpc, cap: ctx.historyCap, publicClient: ctx.access.publicClient, minter: ctx.minter, nft: ctx.settings.nft,
+      chainId: ctx.settings.chainId, pollMs: Math.min(1000, ctx.settings.pollIntervalMs), recipient: sub.subscriber,
+      signature, hostname: host, username,
+      isRecorded: (id) => listVms(ctx.db).some((v) => v.nft_minted && v.nft_token_id === id),
+      seal: () => sealConnectionDetails(signature, host, username),
+      save: (intent) => {
+        extra = intentToExtra(extra, intent);
+        updateVm(ctx.db, name, { extra });
+      },
+    }, intentFromExtra(extra));
+    updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra: intentToExtra(extra, null) });
     logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted });
   }
   ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });

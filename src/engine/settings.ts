@@ -11,7 +11,12 @@ export interface EngineSettings {
   confirmations: number;
   useFinalized: boolean;
   startBlock: bigint;
+  /** The getLogs block-range cap (halved on a provider's range error, grown back after successes). */
   logChunkBlocks: number;
+  /** Blocks behind the cursor read once more in the next poll (a lagging backend's gaps are caught). */
+  rereadBlocks: number;
+  /** One RPC request's timeout; a hung provider costs this much before the next one is asked. */
+  rpcTimeoutMs: number;
   pollIntervalMs: number;
   reconcileIntervalMs: number;
   retryBaseMs: number;
@@ -37,7 +42,9 @@ export function loadEngineSettings(): EngineConfigs {
       confirmations: web3.blockchain.confirmations ?? 12,
       useFinalized: e.use_finalized ?? false,
       startBlock: BigInt(e.start_block ?? 0),
-      logChunkBlocks: e.log_chunk_blocks ?? 2000,
+      logChunkBlocks: e.log_chunk_blocks ?? 1000,
+      rereadBlocks: e.reread_blocks ?? 32,
+      rpcTimeoutMs: e.rpc_timeout_ms ?? 10_000,
       pollIntervalMs: e.poll_interval_ms ?? 5000,
       reconcileIntervalMs: (e.reconcile_interval_s ?? 300) * 1000,
       retryBaseMs: e.retry_base_ms ?? 5000,

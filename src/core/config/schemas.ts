@@ -82,6 +82,8 @@ export const blockhostConfigSchema = object({
     start_block: optional(int(0, 2 ** 53 - 1)),
     use_finalized: optional(bool),
     log_chunk_blocks: optional(int(1, 1_000_000)),
+    reread_blocks: optional(int(0, 10_000)),
+    rpc_timeout_ms: optional(int(100, 120_000)),
     stop_grace_ms: optional(int(0, 600_000)),
   })),
   testing: optional(bool),

@@ -1,0 +1,243 @@
+/** The engine's credential mint: an intent (nonce, hashes, signed bytes) recorded before sending, re-broadcast, recovered after a crash. */
+import {
+  encodeFunctionData,
+  formatTransactionReceipt,
+  hexToBigInt,
+  keccak256,
+  padHex,
+  RpcRequestError,
+  toEventSelector,
+  type Hex,
+  type Log,
+  type PublicClient,
+  type TransactionReceipt,
+} from "viem";
+import type { PrivateKeyAccount } from "viem/accounts";
+import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
+import { chainError, onChain } from "../chain/errors.ts";
+import { tokenIdFromReceipt } from "../chain/mint.ts";
+import type { RpcPool } from "../chain/rpc-pool.ts";
+import { BlockhostError } from "../core/errors.ts";
+import { logEvent } from "../core/log.ts";
+import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
+import { type RangeCap, scanLogs } from "./log-reader.ts";
+import { connectionDetails } from "./payload.ts";
+import { rpcCall } from "./watcher.ts";
+
+const MINTED_TOPIC = toEventSelector("CredentialMinted(uint256,address)");
+/** How long a mint waits for its receipt in one attempt (the job retries, recovering by hash and nonce). */
+const RECEIPT_WAIT_MS = 180_000;
+/** Without a receipt after this long the same bytes are broadcast again (a node may have dropped them). */
+const REBROADCAST_MS = 10_000;
+/** Without a receipt after this long the transaction is replaced at the same nonce with higher fees. */
+const REPRICE_MS = 60_000;
+/** One history search pass per job attempt; the search resumes where it stopped. */
+const SEARCH_BUDGET_MS = 15_000;
+
+/** A mint in flight, as recorded (in the VM's `extra`) before its transaction is sent. */
+export interface MintIntent {
+  fromBlock: bigint;
+  nonce: number | null;
+  /** Every signed version (a re-priced replacement adds one), newest last. */
+  hashes: Hex[];
+  raw: Hex | null;
+  /** The interrupted-mint search has covered blocks up to here. */
+  searchedTo: bigint | null;
+}
+
+export interface Minting {
+  rpc: RpcPool;
+  cap: RangeCap;
+  publicClient: PublicClient;
+  minter: PrivateKeyAccount;
+  nft: Hex;
+  chainId: number;
+  pollMs: number;
+  recipient: Hex;
+  signature: Hex | null;
+  hostname: string;
+  username: string;
+  /** Whether a token id is already recorded for a VM (never taken over; asked only during recovery). */
+  isRecorded(tokenId: number): boolean;
+  seal(): Hex;
+  /** Persist the intent (null: no mint in flight). Runs before every send. */
+  save(intent: MintIntent | null): void;
+}
+
+export function intentFromExtra(extra: Record<string, unknown>): MintIntent | null {
+  if (typeof extra.mint_from_block !== "string") return null;
+  return {
+    fromBlock: BigInt(extra.mint_from_block),
+    nonce: typeof extra.mint_nonce === "number" ? extra.mint_nonce : null,
+    hashes: Array.isArray(extra.mint_txs) ? (extra.mint_txs as Hex[]) : [],
+    raw: typeof extra.mint_raw === "string" ? (extra.mint_raw as Hex) : null,
+    searchedTo: typeof extra.mint_searched_to === "string" ? BigInt(extra.mint_searched_to) : null,
+  };
+}
+
+export function intentToExtra(extra: Record<string, unknown>, i: MintIntent | null): Record<string, unknown> {
+  const { mint_from_block, mint_nonce, mint_txs, mint_raw, mint_searched_to, ...rest } = extra;
+  if (!i) return rest;
+  return {
+    ...rest,
+    mint_from_block: String(i.fromBlock),
+    ...(i.nonce !== null ? { mint_nonce: i.nonce } : {}),
+    ...(i.hashes.length ? { mint_txs: i.hashes } : {}),
+    ...(i.raw ? { mint_raw: i.raw } : {}),
+    ...(i.searchedTo !== null ? { mint_searched_to: String(i.searchedTo) } : {}),
+  };
+}
+
+const ALREADY_THERE = /already known|known transaction|already imported|already exists|nonce too low|replacement transaction underpriced/i;
+
+/**
+ * Broadcast signed bytes. The pool re-sends the same bytes (same hash) to the next provider on a
+ * 5xx, reset or timeout; "already known" / "nonce too low" mean the node has it or the nonce is
+ * used, which the receipt wait and the recovery settle by hash and nonce.
+ */
+async function broadcast(m: Minting, raw: Hex): Promise<void> {
+  try {
+    await m.rpc.request("eth_sendRawTransaction", [raw]);
+  } catch (e) {
+    if (e instanceof RpcRequestError && ALREADY_THERE.test(`${e.details} ${e.message}`)) return;
+    throw chainError(e, "send the mint");
+  }
+}
+
+async function receiptOf(m: Minting, hashes: Hex[]): Promise<TransactionReceipt | null> {
+  if (hashes.length === 0) return null;
+  const { answers } = await m.rpc.batch(hashes.map((h) => ({ method: "eth_getTransactionReceipt", params: [h] })));
+  const found = answers.find((a) => a.result);
+  return found ? (formatTransactionReceipt(found.result as never) as TransactionReceipt) : null;
+}
+
+async function fees(m: Minting, bump: bigint): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+  const f = await onChain("estimate fees", () => m.publicClient.estimateFeesPerGas());
+  return { maxFeePerGas: (f.maxFeePerGas! * bump) / 100n, maxPriorityFeePerGas: (f.maxPriorityFeePerGas! * bump) / 100n };
+}
+
+/** Sign the mint at `nonce` (with fees × bump%) without sending it. */
+async function signMint(m: Minting, payload: Hex, nonce: number, gas: bigint, bump: bigint): Promise<Hex> {
+  const data = encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [m.recipient, payload] });
+  return await m.minter.signTransaction({ chainId: m.chainId, type: "eip1559", to: m.nft, data, gas, nonce, ...(await fees(m, bump)) });
+}
+
+/**
+ * Wait for any of the intent's transactions to be mined; re-broadcast while waiting and replace a
+ * stuck one at the same nonce with higher fees (recorded before it is sent).
+ */
+async function awaitMint(m: Minting, intent: MintIntent, payload: Hex | null, gas: bigint | null): Promise<TransactionReceipt> {
+  const started = Date.now();
+  let lastSend = started;
+  let bump = 100n;
+  while (Date.now() - started < RECEIPT_WAIT_MS) {
+    const receipt = await receiptOf(m, intent.hashes).catch(() => null);
+    if (receipt) return receipt;
+    await Bun.sleep(m.pollMs);
+    if (Date.now() - lastSend < REBROADCAST_MS || !intent.raw) continue;
+    lastSend = Date.now();
+    if (payload && gas && intent.nonce !== null && Date.now() - started >= REPRICE_MS) {
+      bump += 30n;
+      const raw = await signMint(m, payload, intent.nonce, gas, bump);
+      intent.hashes.push(keccak256(raw));
+      intent.raw = raw;
+      m.save(intent);
+      logEvent("engine.mint_repriced", { nonce: intent.nonce, tx: keccak256(raw), fee_percent: String(bump) });
+    }
+    await broadcast(m, intent.raw).catch((e) => logEvent("engine.mint_rebroadcast_failed", { error: (e as Error).message }));
+  }
+  throw new BlockhostError("E_TIMEOUT", `mint ${intent.hashes.at(-1)} not mined after ${RECEIPT_WAIT_MS / 1000} s; it is recovered by hash and nonce on the next attempt`);
+}
+
+/** Mint afresh: record the intent with its nonce and signed bytes, then send and wait. */
+async function mintNew(m: Minting): Promise<bigint> {
+  const payload = m.seal();
+  const data = encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [m.recipient, payload] });
+  // A simulation first: a revert is reported with its decoded error and costs no gas.
+  await onChain("mint", () => m.publicClient.call({ account: m.minter, to: m.nft, data }));
+  const gas = ((await onChain("estimate mint gas", () => m.publicClient.estimateGas({ account: m.minter, to: m.nft, data }))) * 12n) / 10n;
+  const [head, nonce] = await Promise.all([
+    rpcCall<Hex>(m.rpc, "eth_blockNumber", []),
+    rpcCall<Hex>(m.rpc, "eth_getTransactionCount", [m.minter.address, "pending"]),
+  ]);
+  const raw = await signMint(m, payload, Number(hexToBigInt(nonce)), gas, 100n);
+  const intent: MintIntent = { fromBlock: hexToBigInt(head), nonce: Number(hexToBigInt(nonce)), hashes: [keccak256(raw)], raw, searchedTo: null };
+  m.save(intent);
+  await broadcast(m, raw);
+  return await finish(m, await awaitMint(m, intent, payload, gas));
+}
+
+async function finish(m: Minting, receipt: TransactionReceipt): Promise<bigint> {
+  if (receipt.status !== "success") {
+    m.save(null);
+    throw new BlockhostError("E_CHAIN", `mint: transaction ${receipt.transactionHash} reverted`);
+  }
+  return tokenIdFromReceipt(receipt, m.nft);
+}
+
+/** Does this CredentialMinted log belong to the interrupted mint (by transaction, or by its sealed payload)? */
+async function isOurs(m: Minting, intent: MintIntent, log: Log): Promise<bigint | null> {
+  const tokenId = hexToBigInt(log.topics[1]!);
+  if (m.isRecorded(Number(tokenId))) return null;
+  if (intent.hashes.includes(log.transactionHash!)) return tokenId;
+  if (!m.signature) return null;
+  const data = await onChain("read credential", () => m.publicClient.readContract({ address: m.nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [tokenId] }));
+  try {
+    return utf8(decryptWithSignature(m.signature, data)) === connectionDetails(m.hostname, m.username) ? tokenId : null;
+  } catch {
+    return null; // another credential of the same buyer (another VM)
+  }
+}
+
+/**
+ * After an interrupted attempt: the mint is found (by receipt, or by its CredentialMinted log in
+ * the blocks between the intent and the block where its nonce was used), still pending (its
+ * bytes are re-broadcast and awaited), or proven absent (its nonce went to another transaction,
+ * or no log) so it can be minted anew. The log search is chunked within the range cap and
+ * resumes across attempts.
+ */
+async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigint } | "absent"> {
+  const receipt = await receiptOf(m, intent.hashes);
+  if (receipt) return receipt.status === "success" ? { tokenId: tokenIdFromReceipt(receipt, m.nft) } : "absent";
+  // Head and nonce from ONE node: the nonce was used at or before that head.
+  const { answers } = await m.rpc.batch([
+    { method: "eth_blockNumber", params: [] },
+    { method: "eth_getTransactionCount", params: [m.minter.address, "latest"] },
+  ]);
+  if (answers.some((a) => a.error)) throw new BlockhostError("E_CHAIN", "read head and nonce: the provider answered with an error");
+  const head = hexToBigInt(answers[0]!.result as Hex);
+  const used = Number(hexToBigInt(answers[1]!.result as Hex));
+  if (intent.nonce !== null && used <= intent.nonce && intent.raw) {
+    await broadcast(m, intent.raw);
+    return { tokenId: await finish(m, await awaitMint(m, intent, null, null)) };
+  }
+  const filter = { address: m.nft, topics: [MINTED_TOPIC, null, padHex(m.recipient, { size: 32 })] as Array<Hex | null> };
+  const from = intent.searchedTo !== null ? intent.searchedTo + 1n : intent.fromBlock;
+  const candidates: Log[] = [];
+  const scan = await scanLogs(m.rpc, m.cap, filter, { from, to: head, deadline: Date.now() + SEARCH_BUDGET_MS }, (logs) => {
+    candidates.push(...logs);
+    return false;
+  });
+  for (const log of candidates) {
+    const id = await isOurs(m, intent, log);
+    if (id !== null) return { tokenId: id };
+  }
+  if (!scan.done) {
+    m.save({ ...intent, searchedTo: scan.next - 1n });
+    throw new BlockhostError("E_CHAIN", `looking for an interrupted mint: searched blocks up to ${scan.next - 1n} of ${head}; continuing`);
+  }
+  return "absent";
+}
+
+/**
+ * Mint unless the chain already has it. A mint that was never attempted (no intent recorded) is
+ * sent straight away; after an interrupted attempt it is recovered or proven absent first.
+ */
+export async function ensureMinted(m: Minting, intent: MintIntent | null): Promise<{ tokenId: bigint; minted: boolean }> {
+  if (intent) {
+    const r = await recover(m, intent);
+    if (r !== "absent") return { tokenId: r.tokenId, minted: false };
+    logEvent("engine.mint_absent", { recipient: m.recipient, from_block: String(intent.fromBlock), nonce: intent.nonce });
+  }
+  return { tokenId: await mintNew(m), minted: true };
+}
