@@ -88,20 +88,32 @@ export function intentToExtra(extra: Record<string, unknown>, i: MintIntent | nu
   };
 }
 
-const ALREADY_THERE = /already known|known transaction|already imported|already exists|nonce too low|replacement transaction underpriced/i;
+const KNOWN = /already known|known transaction|already imported|already exists/i;
+const NONCE_USED = /nonce too low|replacement transaction underpriced|nonce has already been used/i;
 
 /**
  * Broadcast signed bytes. The pool re-sends the same bytes (same hash) to the next provider on a
- * 5xx, reset or timeout; "already known" / "nonce too low" mean the node has it or the nonce is
- * used, which the receipt wait and the recovery settle by hash and nonce.
+ * 5xx, reset or timeout, so a send whose answer was lost is simply known to the node next time.
+ * "nonce too low" means the nonce is used: by these bytes (the receipt says so) or by another
+ * transaction (the recovery settles it by nonce and a bounded log search).
  */
-async function broadcast(m: Minting, raw: Hex): Promise<void> {
+async function broadcast(m: Minting, raw: Hex): Promise<"sent" | "nonce-used"> {
   try {
     await m.rpc.request("eth_sendRawTransaction", [raw]);
+    return "sent";
   } catch (e) {
-    if (e instanceof RpcRequestError && ALREADY_THERE.test(`${e.details} ${e.message}`)) return;
+    const text = e instanceof RpcRequestError ? `${e.details} ${e.message}` : "";
+    if (KNOWN.test(text)) return "sent";
+    if (NONCE_USED.test(text)) return "nonce-used";
     throw chainError(e, "send the mint");
   }
+}
+
+/** A send refused because its nonce is used: the intent stays, the next attempt recovers by receipt, nonce and logs. */
+async function settleNonceUsed(m: Minting, intent: MintIntent): Promise<TransactionReceipt> {
+  const receipt = await receiptOf(m, intent.hashes).catch(() => null);
+  if (receipt) return receipt;
+  throw new BlockhostError("E_CHAIN", `mint nonce ${intent.nonce} is already used (a stale pending count?); looking for the mint on the next attempt`);
 }
 
 async function receiptOf(m: Minting, hashes: Hex[]): Promise<TransactionReceipt | null> {
@@ -163,7 +175,7 @@ async function mintNew(m: Minting): Promise<bigint> {
   const raw = await signMint(m, payload, Number(hexToBigInt(nonce)), gas, 100n);
   const intent: MintIntent = { fromBlock: hexToBigInt(head), nonce: Number(hexToBigInt(nonce)), hashes: [keccak256(raw)], raw, searchedTo: null };
   m.save(intent);
-  await broadcast(m, raw);
+  if ((await broadcast(m, raw)) === "nonce-used") return await finish(m, await settleNonceUsed(m, intent));
   return await finish(m, await awaitMint(m, intent, payload, gas));
 }
 
@@ -208,7 +220,7 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
   const head = hexToBigInt(answers[0]!.result as Hex);
   const used = Number(hexToBigInt(answers[1]!.result as Hex));
   if (intent.nonce !== null && used <= intent.nonce && intent.raw) {
-    await broadcast(m, intent.raw);
+    if ((await broadcast(m, intent.raw)) === "nonce-used") return { tokenId: await finish(m, await settleNonceUsed(m, intent)) };
     return { tokenId: await finish(m, await awaitMint(m, intent, null, null)) };
   }
   const filter = { address: m.nft, topics: [MINTED_TOPIC, null, padHex(m.recipient, { size: 32 })] as Array<Hex | null> };
