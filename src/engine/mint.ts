@@ -111,8 +111,12 @@ async function broadcast(m: Minting, raw: Hex): Promise<"sent" | "nonce-used"> {
 
 /** A send refused because its nonce is used: the intent stays, the next attempt recovers by receipt, nonce and logs. */
 async function settleNonceUsed(m: Minting, intent: MintIntent): Promise<TransactionReceipt> {
-  const receipt = await receiptOf(m, intent.hashes).catch(() => null);
-  if (receipt) return receipt;
+  // Usually these very bytes were mined (a re-broadcast after a lost answer); a lagging node may not show it at once.
+  for (let i = 0; i < 10; i++) {
+    const receipt = await receiptOf(m, intent.hashes).catch(() => null);
+    if (receipt) return receipt;
+    await Bun.sleep(m.pollMs);
+  }
   throw new BlockhostError("E_CHAIN", `mint nonce ${intent.nonce} is already used (a stale pending count?); looking for the mint on the next attempt`);
 }
 
@@ -175,7 +179,18 @@ async function mintNew(m: Minting): Promise<bigint> {
   const raw = await signMint(m, payload, Number(hexToBigInt(nonce)), gas, 100n);
   const intent: MintIntent = { fromBlock: hexToBigInt(head), nonce: Number(hexToBigInt(nonce)), hashes: [keccak256(raw)], raw, searchedTo: null };
   m.save(intent);
-  if ((await broadcast(m, raw)) === "nonce-used") return await finish(m, await settleNonceUsed(m, intent));
+  let sent: "sent" | "nonce-used";
+  try {
+    sent = await broadcast(m, raw);
+  } catch (e) {
+    // Every re-broadcast failed at the transport, yet the node may have taken it (the answer was lost).
+    await Bun.sleep(m.pollMs);
+    const receipt = await receiptOf(m, intent.hashes).catch(() => null);
+    if (!receipt) throw e;
+    logEvent("engine.mint_found_by_hash", { tx: intent.hashes[0] });
+    return await finish(m, receipt);
+  }
+  if (sent === "nonce-used") return await finish(m, await settleNonceUsed(m, intent));
   return await finish(m, await awaitMint(m, intent, payload, gas));
 }
 

@@ -1,4 +1,5 @@
 import { hexToBigInt, numberToHex, parseAbiItem, toEventSelector, type Hex } from "viem";
+import { chainError } from "../chain/errors.ts";
 import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { iso, now } from "../provision/clock.ts";
@@ -144,7 +145,7 @@ export async function reconcile(ctx: EngineContext, cursor: bigint | null, deadl
     try {
       await step();
     } catch (e) {
-      logEvent("engine.reconcile_step_failed", { step: name, error: oneLine(e) });
+      logEvent("engine.reconcile_step_failed", { step: name, error: oneLine(chainError(e, name)) });
       // The provider is failing: the chain steps wait for the next pass instead of each timing out in turn.
       if (name !== "gc" && name !== "unprovisioned") {
         const rest = steps.slice(steps.findIndex(([n]) => n === name) + 1).filter(([n]) => n === "unprovisioned" || n === "gc");

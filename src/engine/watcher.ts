@@ -2,7 +2,7 @@ import type { Database } from "bun:sqlite";
 import { hexToBigInt, numberToHex, type Hex, type Log } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { LaggingProviderError, RangeCap, readChunk, readProvenRange, type RpcBatcher } from "./log-reader.ts";
+import { LaggingProviderError, RangeCap, readChunk, type RpcBatcher } from "./log-reader.ts";
 
 export { isRangeError } from "./log-reader.ts";
 
@@ -114,9 +114,13 @@ export class LogWatcher {
     const lowest = cur.number - window + 1n > this.opts.startBlock ? cur.number - window + 1n : this.opts.startBlock;
     const from = this.rereadTo !== null && this.rereadTo + 1n > lowest ? this.rereadTo + 1n : lowest;
     if (from > cur.number) return 0;
-    const { logs, toHash } = await readProvenRange(this.rpc, { address: this.opts.address }, from, cur.number);
-    if (toHash !== cur.hash) throw new BlockhostError("E_CHAIN", `block ${cur.number} changed hash during the re-read; checking for a reorg next poll`);
-    const late = this.commit(logs, apply, null);
+    let late = 0;
+    for (let at = from; at <= cur.number; ) {
+      const { logs, toHash, end } = await readChunk(this.rpc, this.cap, { address: this.opts.address }, at, cur.number);
+      if (end === cur.number && toHash !== cur.hash) throw new BlockhostError("E_CHAIN", `block ${cur.number} changed hash during the re-read; checking for a reorg next poll`);
+      late += this.commit(logs, apply, null);
+      at = end + 1n;
+    }
     if (late > 0) logEvent("engine.late_logs", { from: String(from), to: String(cur.number), logs: late });
     this.rereadTo = cur.number;
     return late;
