@@ -88,6 +88,8 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     expect(events.filter((e) => e.event === "engine.reorg")).toEqual([]);
     expect(sim.stats.lagged).toBeGreaterThan(0);
     expect(sim.stats.faults.outage ?? 0).toBeGreaterThan(0);
+    // The reconciler read owners and subscriptions of all VMs in batches, not one request per VM.
+    expect(sim.stats.largestCallBatch).toBe(purchases.length);
     // Lost send answers were re-broadcast with the same bytes: more forwarded sends than distinct transactions, one per NFT.
     const forwarded = sim.sends.filter((x) => x.forwarded);
     expect(forwarded.length).toBeGreaterThan(new Set(forwarded.map((x) => x.hash)).size);
@@ -95,11 +97,11 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
   });
 
   test("rate limits back off per provider without shrinking the getLogs range; status shows provider health", async () => {
-    const { env, sim } = await setup({ seed: 7, faults: { http429: 0.25, rpcRateLimit: 0.15 }, retryAfterSeconds: 1 });
+    const { env, sim } = await setup({ seed: 7, faults: { http429: 0.15, rpcRateLimit: 0.1 }, retryAfterSeconds: 1 });
     await env.anvil.mine(50);
-    const purchases = [await env.buy(1), await env.buy(2), await env.buy(3)];
+    const purchases = [await env.buy(1), await env.buy(2)];
     const engine = start(env);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 3, "three purchases served");
+    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 2, "both purchases served");
     await expectServedOnce(env, purchases);
     expect(engine.events().filter((e) => e.event === "engine.getlogs_range_halved")).toEqual([]);
     expect((sim.stats.faults.http429 ?? 0) + (sim.stats.faults.rpcRateLimit ?? 0)).toBeGreaterThan(0);
@@ -118,9 +120,10 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     await env.anvil.mine(300);
     const later = await env.buy(3);
     const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"));
-    // The production failure: the cursor moved past the block of a purchase whose log was never applied.
-    const skipped = await env.net.pub.getBlock({ blockNumber: missed.block });
-    db.query("UPDATE chain_cursor SET block_number = ?, block_hash = ?").run(Number(missed.block), skipped.hash);
+    // The production failure: the cursor moved past the block of a purchase whose log was never applied
+    // (further back than the watcher's trailing re-read reaches, so only the reconciler can find it).
+    const skipped = await env.net.pub.getBlock({ blockNumber: missed.block + 40n });
+    db.query("UPDATE chain_cursor SET block_number = ?, block_hash = ?").run(Number(skipped.number), skipped.hash);
     // And the first purchase's mint was interrupted 300 blocks ago (an intent without nonce: the earlier format).
     db.query("UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?").run(String(first.block), first.subscriptionId);
     db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(`provision:${env.anvil.chainId}:${first.subscriptionId}`);
