@@ -7,6 +7,7 @@ import type { RpcPool } from "../chain/rpc-pool.ts";
 import { onChain } from "../chain/errors.ts";
 import type { Provisioner } from "../provision/context.ts";
 import type { RangeCap } from "./log-reader.ts";
+import type { NonceManager } from "./nonces.ts";
 import type { JobQueue } from "./queue.ts";
 import type { EngineSettings } from "./settings.ts";
 
@@ -21,6 +22,7 @@ export interface EngineContext {
   /** The getLogs range cap for history searches (halves on range errors, grows back). */
   historyCap: RangeCap;
   minter: PrivateKeyAccount;
+  nonces: NonceManager;
   serverKey: Uint8Array;
   settings: EngineSettings;
 }

@@ -8,9 +8,12 @@ import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { openDatabase } from "../core/state/db.ts";
 import { openProvisioner } from "../provision/context.ts";
+import { listVms } from "../provision/vm-store.ts";
 import type { EngineContext } from "./context.ts";
 import { applyLogs } from "./events.ts";
-import { runJob } from "./jobs.ts";
+import { JobLanes } from "./lanes.ts";
+import { highestIntentNonce } from "./mint.ts";
+import { NonceManager } from "./nonces.ts";
 import { JobQueue } from "./queue.ts";
 import { reconcile } from "./reconciler.ts";
 import { loadEngineSettings } from "./settings.ts";
@@ -43,12 +46,14 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs });
   // Receipts on a fast chain should not wait viem's default 4 s polling interval.
   const publicClient = createPublicClient({ chain: access.chain, transport: rpc.transport(), pollingInterval: Math.min(1000, settings.pollIntervalMs), cacheTime: 0, batch: { multicall: false } }) as PublicClient;
+  const minter = loadDeployer(web3);
   const ctx: EngineContext = {
     db, provisioner, settings, rpc,
     access: { ...access, transport: rpc.transport(), publicClient },
     historyCap: new RangeCap(settings.logChunkBlocks),
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
-    minter: loadDeployer(web3),
+    minter,
+    nonces: new NonceManager(rpc, minter.address, () => highestIntentNonce(listVms(db))),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };
   const watcher = new LogWatcher(db, rpc, {
@@ -59,60 +64,59 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
 
   let stopping = false;
   let wake: () => void = () => {};
-  let signalStop: () => void = () => {};
-  const stopped = new Promise<"stop">((resolve) => { signalStop = () => resolve("stop"); });
   const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logEvent("engine.stopping", { signal });
-    signalStop();
     wake();
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
 
   const recovered = ctx.queue.recoverAbandoned();
-  logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered });
+  logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered, concurrency: settings.concurrency });
+  const lanes = new JobLanes(ctx, [
+    { name: "provision", kinds: ["provision"], limit: settings.concurrency },
+    { name: "other", kinds: ["sync", "destroy", "gecos"], limit: settings.otherConcurrency },
+  ], () => wake());
   let lastReconcile = 0;
-  let parked = false;
+  let lastPoll = 0;
+  let caughtUp = false;
   while (!stopping) {
-    let caughtUp = false;
-    try {
-      const r = await watcher.poll((logs) => applyLogs(db, ctx.queue, settings.chainId, logs), () => stopping);
-      caughtUp = r.cursor >= r.target;
-      heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null, getlogs_cap: String(watcher.cap.size) });
-    } catch (e) {
-      const error = oneLine(chainError(e, "poll the chain"));
-      heartbeat(ctx, { last_error: `${new Date().toISOString()} ${error}` });
-      logEvent("engine.poll_failed", { error });
-    }
-    heartbeat(ctx, { providers: JSON.stringify(rpc.health()) });
-    for (let job = ctx.queue.claim(); job && !stopping; job = stopping ? null : ctx.queue.claim()) {
-      const finished = runJob(ctx, job).then(() => true);
-      if ((await Promise.race([finished, stopped])) === "stop") {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const done = await Promise.race([finished, new Promise<false>((r) => { timer = setTimeout(() => r(false), settings.stopGraceMs); })]);
-        clearTimeout(timer);
-        if (!done) {
-          parked = true;
-          ctx.queue.park(job.id);
-          logEvent("engine.job_parked", { job: job.key });
-        }
+    // A finished job wakes the loop to start the next one; the chain is polled once per interval.
+    if (Date.now() - lastPoll >= settings.pollIntervalMs) {
+      lastPoll = Date.now();
+      try {
+        const r = await watcher.poll((logs) => applyLogs(db, ctx.queue, settings.chainId, logs), () => stopping);
+        caughtUp = r.cursor >= r.target;
+        heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null, getlogs_cap: String(watcher.cap.size) });
+      } catch (e) {
+        caughtUp = false;
+        const error = oneLine(chainError(e, "poll the chain"));
+        heartbeat(ctx, { last_error: `${new Date().toISOString()} ${error}` });
+        logEvent("engine.poll_failed", { error });
       }
+      heartbeat(ctx, { providers: JSON.stringify(rpc.health()) });
     }
-    if (!stopping && Date.now() - lastReconcile >= settings.reconcileIntervalMs) {
+    if (stopping) break;
+    lanes.fill();
+    if (Date.now() - lastReconcile >= settings.reconcileIntervalMs) {
       // Bounded so a slow or failing provider delays the next poll by about one interval at most.
       await reconcile(ctx, watcher.cursor()?.number ?? null, Date.now() + Math.max(1000, settings.pollIntervalMs));
       lastReconcile = Date.now();
+      lanes.fill();
     }
     const due = ctx.queue.nextDue();
-    if (opts.once && caughtUp && (due === null || due > Date.now())) break;
-    if (due !== null && due <= Date.now()) continue;
+    if (opts.once && caughtUp && lanes.size === 0 && (due === null || due > Date.now())) break;
+    // Sleep until the next poll or the next job due (a due job not started now waits for a free slot: a finish wakes us).
+    const nextPoll = lastPoll + settings.pollIntervalMs;
+    const until = due === null || due <= Date.now() ? nextPoll : Math.min(nextPoll, due);
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, due === null ? settings.pollIntervalMs : Math.min(settings.pollIntervalMs, Math.max(10, due - Date.now())));
+      const timer = setTimeout(resolve, Math.max(10, until - Date.now()));
       wake = () => { clearTimeout(timer); resolve(); };
     });
   }
+  const parked = await lanes.drain(settings.stopGraceMs);
   // A parked job may still be running: leave the database open for it until the process exits.
   if (!parked) db.close();
   logEvent("engine.stopped", { max_rss_kb: process.resourceUsage().maxRSS });

@@ -22,6 +22,7 @@ import { logEvent } from "../core/log.ts";
 import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 import { type RangeCap, scanLogs } from "./log-reader.ts";
 import { connectionDetails } from "./payload.ts";
+import type { NonceManager } from "./nonces.ts";
 import { rpcCall } from "./watcher.ts";
 
 const MINTED_TOPIC = toEventSelector("CredentialMinted(uint256,address)");
@@ -57,6 +58,8 @@ export interface Minting {
   signature: Hex | null;
   hostname: string;
   username: string;
+  /** Assigns this key's nonces locally (mints in flight do not wait for each other). */
+  nonces: NonceManager;
   /** Whether a token id is already recorded for a VM (never taken over; asked only during recovery). */
   isRecorded(tokenId: number): boolean;
   seal(): Hex;
@@ -111,6 +114,7 @@ async function broadcast(m: Minting, raw: Hex): Promise<"sent" | "nonce-used"> {
 
 /** A send refused because its nonce is used: the intent stays, the next attempt recovers by receipt, nonce and logs. */
 async function settleNonceUsed(m: Minting, intent: MintIntent): Promise<TransactionReceipt> {
+  m.nonces.resync();
   // Usually these very bytes were mined (a re-broadcast after a lost answer); a lagging node may not show it at once.
   for (let i = 0; i < 10; i++) {
     const receipt = await receiptOf(m, intent.hashes).catch(() => null);
@@ -127,15 +131,17 @@ async function receiptOf(m: Minting, hashes: Hex[]): Promise<TransactionReceipt 
   return found ? (formatTransactionReceipt(found.result as never) as TransactionReceipt) : null;
 }
 
-async function fees(m: Minting, bump: bigint): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+
+async function fees(m: Minting, bump: bigint): Promise<Fees> {
   const f = await onChain("estimate fees", () => m.publicClient.estimateFeesPerGas());
   return { maxFeePerGas: (f.maxFeePerGas! * bump) / 100n, maxPriorityFeePerGas: (f.maxPriorityFeePerGas! * bump) / 100n };
 }
 
-/** Sign the mint at `nonce` (with fees × bump%) without sending it. */
-async function signMint(m: Minting, payload: Hex, nonce: number, gas: bigint, bump: bigint): Promise<Hex> {
+/** Sign the mint at `nonce` locally (no network: nothing can fail between taking a nonce and recording it). */
+async function signMint(m: Minting, payload: Hex, nonce: number, gas: bigint, f: Fees): Promise<Hex> {
   const data = encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [m.recipient, payload] });
-  return await m.minter.signTransaction({ chainId: m.chainId, type: "eip1559", to: m.nft, data, gas, nonce, ...(await fees(m, bump)) });
+  return await m.minter.signTransaction({ chainId: m.chainId, type: "eip1559", to: m.nft, data, gas, nonce, ...f });
 }
 
 /**
@@ -154,7 +160,7 @@ async function awaitMint(m: Minting, intent: MintIntent, payload: Hex | null, ga
     lastSend = Date.now();
     if (payload && gas && intent.nonce !== null && Date.now() - started >= REPRICE_MS) {
       bump += 30n;
-      const raw = await signMint(m, payload, intent.nonce, gas, bump);
+      const raw = await signMint(m, payload, intent.nonce, gas, await fees(m, bump));
       intent.hashes.push(keccak256(raw));
       intent.raw = raw;
       m.save(intent);
@@ -172,12 +178,11 @@ async function mintNew(m: Minting): Promise<bigint> {
   // A simulation first: a revert is reported with its decoded error and costs no gas.
   await onChain("mint", () => m.publicClient.call({ account: m.minter, to: m.nft, data }));
   const gas = ((await onChain("estimate mint gas", () => m.publicClient.estimateGas({ account: m.minter, to: m.nft, data }))) * 12n) / 10n;
-  const [head, nonce] = await Promise.all([
-    rpcCall<Hex>(m.rpc, "eth_blockNumber", []),
-    rpcCall<Hex>(m.rpc, "eth_getTransactionCount", [m.minter.address, "pending"]),
-  ]);
-  const raw = await signMint(m, payload, Number(hexToBigInt(nonce)), gas, 100n);
-  const intent: MintIntent = { fromBlock: hexToBigInt(head), nonce: Number(hexToBigInt(nonce)), hashes: [keccak256(raw)], raw, searchedTo: null };
+  const head = await rpcCall<Hex>(m.rpc, "eth_blockNumber", []);
+  const f = await fees(m, 100n);
+  const nonce = await m.nonces.next();
+  const raw = await signMint(m, payload, nonce, gas, f);
+  const intent: MintIntent = { fromBlock: hexToBigInt(head), nonce, hashes: [keccak256(raw)], raw, searchedTo: null };
   m.save(intent);
   let sent: "sent" | "nonce-used";
   try {
@@ -267,4 +272,14 @@ export async function ensureMinted(m: Minting, intent: MintIntent | null): Promi
     logEvent("engine.mint_absent", { recipient: m.recipient, from_block: String(intent.fromBlock), nonce: intent.nonce });
   }
   return { tokenId: await mintNew(m), minted: true };
+}
+
+/** The highest nonce of a mint still in flight (recorded, no token yet), or null. */
+export function highestIntentNonce(vms: ReadonlyArray<{ nft_minted: boolean; extra: Record<string, unknown> }>): number | null {
+  let top: number | null = null;
+  for (const vm of vms) {
+    const n = vm.nft_minted ? null : intentFromExtra(vm.extra)?.nonce;
+    if (typeof n === "number" && (top === null || n > top)) top = n;
+  }
+  return top;
 }

@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 
 export type JobState = "queued" | "running" | "failed" | "done" | "dead";
 export type JobKind = "provision" | "sync" | "destroy" | "gecos";
+export const ALL_KINDS: readonly JobKind[] = ["provision", "sync", "destroy", "gecos"];
 
 export interface Job {
   id: number;
@@ -38,11 +39,13 @@ export class JobQueue {
       WHERE ?5 = 1 AND state IN ('done', 'dead')`).run(kind, key, JSON.stringify(payload), t, opts.rerun ? 1 : 0);
   }
 
-  /** Take the next due job (state → running), or null. */
-  claim(nowMs = Date.now()): Job | null {
+  /** Take the next due job (state → running), or null; `kinds` limits it to those kinds. */
+  claim(nowMs = Date.now(), kinds: readonly JobKind[] = ALL_KINDS): Job | null {
+    if (kinds.length === 0) return null;
     const r = this.db.query(`UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?2
-      WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND next_run_at <= ?1 ORDER BY next_run_at, id LIMIT 1)
-      RETURNING *`).get(nowMs, stamp()) as Record<string, unknown> | null;
+      WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND next_run_at <= ?1 AND kind IN (SELECT value FROM json_each(?3))
+        ORDER BY next_run_at, id LIMIT 1)
+      RETURNING *`).get(nowMs, stamp(), JSON.stringify(kinds)) as Record<string, unknown> | null;
     return r ? row(r) : null;
   }
 

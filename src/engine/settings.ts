@@ -18,6 +18,10 @@ export interface EngineSettings {
   /** One RPC request's timeout; a hung provider costs this much before the next one is asked. */
   rpcTimeoutMs: number;
   pollIntervalMs: number;
+  /** Provision jobs (VM create + mint) in flight: the hypervisor's parallel clone capacity. */
+  concurrency: number;
+  /** Other jobs (GECOS, sync, destroy) in flight, in their own lane so a slow create never holds them up. */
+  otherConcurrency: number;
   reconcileIntervalMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -25,6 +29,9 @@ export interface EngineSettings {
   stopGraceMs: number;
   serverKeyFile: string;
 }
+
+/** Parallel VM creates each backend handles well (dry-run only writes records: the chain is the limit). */
+const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 32, proxmox: 4, libvirt: 2 };
 
 export interface EngineConfigs { web3: Web3Config; blockhost: BlockhostConfig; settings: EngineSettings }
 
@@ -46,6 +53,8 @@ export function loadEngineSettings(): EngineConfigs {
       rereadBlocks: e.reread_blocks ?? 32,
       rpcTimeoutMs: e.rpc_timeout_ms ?? 10_000,
       pollIntervalMs: e.poll_interval_ms ?? 5000,
+      concurrency: e.concurrency ?? DEFAULT_CONCURRENCY[blockhost.backend] ?? 2,
+      otherConcurrency: e.other_concurrency ?? 8,
       reconcileIntervalMs: (e.reconcile_interval_s ?? 300) * 1000,
       retryBaseMs: e.retry_base_ms ?? 5000,
       retryMaxMs: e.retry_max_ms ?? 600_000,
