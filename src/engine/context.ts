@@ -8,6 +8,7 @@ import { onChain } from "../chain/errors.ts";
 import type { Provisioner } from "../provision/context.ts";
 import type { RangeCap } from "./log-reader.ts";
 import type { NonceManager } from "./nonces.ts";
+import type { ReceiptBatcher } from "./receipts.ts";
 import type { JobQueue } from "./queue.ts";
 import type { EngineSettings } from "./settings.ts";
 
@@ -23,6 +24,7 @@ export interface EngineContext {
   historyCap: RangeCap;
   minter: PrivateKeyAccount;
   nonces: NonceManager;
+  receipts: ReceiptBatcher;
   serverKey: Uint8Array;
   settings: EngineSettings;
 }

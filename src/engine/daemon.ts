@@ -14,6 +14,7 @@ import { applyLogs } from "./events.ts";
 import { JobLanes } from "./lanes.ts";
 import { highestIntentNonce } from "./mint.ts";
 import { NonceManager } from "./nonces.ts";
+import { ReceiptBatcher } from "./receipts.ts";
 import { JobQueue } from "./queue.ts";
 import { reconcile } from "./reconciler.ts";
 import { loadEngineSettings } from "./settings.ts";
@@ -54,6 +55,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
     minter,
     nonces: new NonceManager(rpc, minter.address, () => highestIntentNonce(listVms(db))),
+    receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs)),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };
   const watcher = new LogWatcher(db, rpc, {

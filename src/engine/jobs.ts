@@ -42,7 +42,7 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
     const username = vm.username;
     let extra = vm.extra;
     const { tokenId, minted } = await ensureMinted({
-      rpc: ctx.rpc, cap: ctx.historyCap, nonces: ctx.nonces, publicClient: ctx.access.publicClient, minter: ctx.minter, nft: ctx.settings.nft,
+      rpc: ctx.rpc, cap: ctx.historyCap, nonces: ctx.nonces, receipts: ctx.receipts, publicClient: ctx.access.publicClient, minter: ctx.minter, nft: ctx.settings.nft,
       chainId: ctx.settings.chainId, pollMs: Math.min(1000, ctx.settings.pollIntervalMs), recipient: sub.subscriber,
       signature, hostname: host, username,
       isRecorded: (id) => listVms(ctx.db).some((v) => v.nft_minted && v.nft_token_id === id),

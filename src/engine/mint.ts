@@ -23,6 +23,7 @@ import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 import { type RangeCap, scanLogs } from "./log-reader.ts";
 import { connectionDetails } from "./payload.ts";
 import type { NonceManager } from "./nonces.ts";
+import type { ReceiptBatcher } from "./receipts.ts";
 import { rpcCall } from "./watcher.ts";
 
 const MINTED_TOPIC = toEventSelector("CredentialMinted(uint256,address)");
@@ -58,6 +59,8 @@ export interface Minting {
   signature: Hex | null;
   hostname: string;
   username: string;
+  /** Looks up the receipts of all mints in flight together. */
+  receipts: ReceiptBatcher;
   /** Assigns this key's nonces locally (mints in flight do not wait for each other). */
   nonces: NonceManager;
   /** Whether a token id is already recorded for a VM (never taken over; asked only during recovery). */
@@ -153,9 +156,8 @@ async function awaitMint(m: Minting, intent: MintIntent, payload: Hex | null, ga
   let lastSend = started;
   let bump = 100n;
   while (Date.now() - started < RECEIPT_WAIT_MS) {
-    const receipt = await receiptOf(m, intent.hashes).catch(() => null);
+    const receipt = await m.receipts.next(intent.hashes).catch(() => null);
     if (receipt) return receipt;
-    await Bun.sleep(m.pollMs);
     if (Date.now() - lastSend < REBROADCAST_MS || !intent.raw) continue;
     lastSend = Date.now();
     if (payload && gas && intent.nonce !== null && Date.now() - started >= REPRICE_MS) {

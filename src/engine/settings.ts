@@ -31,7 +31,7 @@ export interface EngineSettings {
 }
 
 /** Parallel VM creates each backend handles well (dry-run only writes records: the chain is the limit). */
-const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 32, proxmox: 4, libvirt: 2 };
+const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 128, proxmox: 4, libvirt: 2 };
 
 export interface EngineConfigs { web3: Web3Config; blockhost: BlockhostConfig; settings: EngineSettings }
 
