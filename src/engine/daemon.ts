@@ -1,3 +1,4 @@
+/** The engine's main loop: poll, run jobs, reconcile, stop cleanly. */
 import { createPublicClient, type PublicClient } from "viem";
 import { connectChain, rpcUrlsOf } from "../chain/client.ts";
 import { RpcPool } from "../chain/rpc-pool.ts";
@@ -7,8 +8,9 @@ import { readKeyFile } from "../chain/keyfile.ts";
 import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { openDatabase } from "../core/state/db.ts";
+import { setMeta } from "../core/state/meta.ts";
 import { openProvisioner } from "../provision/context.ts";
-import { listVms } from "../provision/vm-store.ts";
+import { listVms } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
 import { applyLogs } from "./events.ts";
 import { JobLanes } from "./lanes.ts";
@@ -29,8 +31,7 @@ export interface EngineRunOptions {
 /** Write the engine's last poll outcome where `blockhost status` reads it. */
 function heartbeat(ctx: EngineContext, fields: Record<string, string | null>): void {
   for (const [k, v] of Object.entries(fields)) {
-    if (v === null) ctx.db.query("DELETE FROM meta WHERE key = ?").run(`engine.${k}`);
-    else ctx.db.query("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2").run(`engine.${k}`, v);
+    setMeta(ctx.db, `engine.${k}`, v);
   }
 }
 

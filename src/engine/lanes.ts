@@ -2,7 +2,7 @@
 import { logEvent } from "../core/log.ts";
 import type { EngineContext } from "./context.ts";
 import { runJob } from "./jobs.ts";
-import type { Job, JobKind } from "./queue.ts";
+import type { Job, JobKind } from "../core/state/jobs.ts";
 
 export interface Lane { name: string; kinds: readonly JobKind[]; limit: number }
 

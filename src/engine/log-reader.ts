@@ -62,7 +62,12 @@ export class RangeCap {
   }
 }
 
-export class LaggingProviderError extends BlockhostError {}
+/** The node that answered did not have a block the answer depends on (a lagging backend): retry, never act on it. */
+export function laggingProvider(message: string): BlockhostError {
+  return new BlockhostError("E_CHAIN", message, { lagging: true });
+}
+
+export const isLagging = (e: unknown): boolean => e instanceof BlockhostError && e.details?.lagging === true;
 
 export interface ProvenRange {
   logs: Log[];
@@ -87,7 +92,7 @@ export async function readProvenRange(rpc: RpcBatcher, filter: LogFilter, from: 
   const block = blockAnswer.result as { hash: Hex; number: Hex } | null | undefined;
   if (blockAnswer.error || !block?.hash) {
     rpc.noteLag?.(provider, 1);
-    throw new LaggingProviderError("E_CHAIN", `the node that answered getLogs ${from}..${to} does not have block ${to} yet (lagging backend); not advancing`, { lagging: true });
+    throw laggingProvider(`the node that answered getLogs ${from}..${to} does not have block ${to} yet (lagging backend); not advancing`);
   }
   const logs = (logsAnswer.result as Record<string, unknown>[]).map((l) => formatLog(l as never) as Log);
   for (const l of logs) {
@@ -112,7 +117,7 @@ export async function readChunk(rpc: RpcBatcher, cap: RangeCap, filter: LogFilte
       cap.succeeded();
       return { ...r, end };
     } catch (e) {
-      if (!(e instanceof LaggingProviderError) && isRangeError(e) && cap.shrink()) {
+      if (!isLagging(e) && isRangeError(e) && cap.shrink()) {
         logEvent("engine.getlogs_range_halved", { from: String(from), to: String(end), chunk: cap.size });
         continue;
       }

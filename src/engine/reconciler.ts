@@ -1,10 +1,14 @@
-import { hexToBigInt, numberToHex, parseAbiItem, toEventSelector, type Hex } from "viem";
+/** Converge chain, database and hypervisor so no missed event leaks or loses a VM. */
+import { getAbiItem, hexToBigInt, numberToHex, toEventSelector, type Hex } from "viem";
+import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { chainError } from "../chain/errors.ts";
 import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { iso, now } from "../provision/clock.ts";
+import { iso, now } from "../core/clock.ts";
+import { jobState } from "../core/state/jobs.ts";
+import { liveSubscriptionIds, subscriptionBlocks } from "../core/state/subscriptions.ts";
 import { executeGc, planGc } from "../provision/gc.ts";
-import { listVms, updateVm, vmForSubscription } from "../provision/vm-store.ts";
+import { listVms, updateVm, vmForSubscription } from "../core/state/vms.ts";
 import { ownersOf, READ_BATCH, subscriptionsOf } from "./chain-reads.ts";
 import type { EngineContext } from "./context.ts";
 import { applyLogs, jobKey } from "./events.ts";
@@ -12,9 +16,7 @@ import { scanLogs } from "./log-reader.ts";
 import { sameAddress } from "./nft.ts";
 import { markProcessed } from "./watcher.ts";
 
-const CREATED = parseAbiItem("event SubscriptionCreated(uint256 indexed subscriptionId, uint256 indexed planId, address indexed subscriber, uint256 expiresAt, uint256 paidAmount, address paymentToken, bytes userEncrypted)");
-const CREATED_TOPIC = toEventSelector(CREATED);
-const COUNT_ABI = [parseAbiItem("function getTotalSubscriptionCount() view returns (uint256)")] as const;
+const CREATED_TOPIC = toEventSelector(getAbiItem({ abi: blockhostSubscriptionsAbi, name: "SubscriptionCreated" }));
 /** How many missed subscriptions one pass looks for (the next pass continues). */
 const MISSED_PER_PASS = 20;
 
@@ -84,13 +86,12 @@ async function expiry(ctx: EngineContext, deadline: number): Promise<void> {
 /** Paid, live subscriptions whose VM or NFT is missing get their provision job (again). */
 function unprovisioned(ctx: EngineContext): void {
   const t = Math.floor(now().getTime() / 1000);
-  const subs = ctx.db.query("SELECT subscription_id FROM subscriptions WHERE chain_id = ? AND cancelled = 0 AND expires_at > ?").all(ctx.settings.chainId, t) as { subscription_id: number }[];
-  for (const { subscription_id: id } of subs) {
+  for (const id of liveSubscriptionIds(ctx.db, ctx.settings.chainId, t)) {
     const vm = vmForSubscription(ctx.db, id);
     if (vm && (vm.status === "destroyed" || vm.nft_minted)) continue;
     const key = jobKey.provision(ctx.settings.chainId, id);
-    const job = ctx.db.query("SELECT state FROM jobs WHERE key = ?").get(key) as { state: string } | null;
-    if (!job || job.state === "done") ctx.queue.enqueue("provision", key, { subscription_id: id }, { rerun: true });
+    const state = jobState(ctx.db, key);
+    if (state === null || state === "done") ctx.queue.enqueue("provision", key, { subscription_id: id }, { rerun: true });
   }
 }
 
@@ -102,8 +103,8 @@ function unprovisioned(ctx: EngineContext): void {
  */
 async function missedEvents(ctx: EngineContext, cursor: bigint | null, deadline: number): Promise<void> {
   if (cursor === null) return;
-  const total = Number(await ctx.access.publicClient.readContract({ address: ctx.settings.subscriptions, abi: COUNT_ABI, functionName: "getTotalSubscriptionCount" }));
-  const known = new Map((ctx.db.query("SELECT subscription_id, block_number FROM subscriptions WHERE chain_id = ?").all(ctx.settings.chainId) as { subscription_id: number; block_number: number }[]).map((r) => [r.subscription_id, BigInt(r.block_number)]));
+  const total = Number(await ctx.access.publicClient.readContract({ address: ctx.settings.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getTotalSubscriptionCount" }));
+  const known = subscriptionBlocks(ctx.db, ctx.settings.chainId);
   const missing: number[] = [];
   for (let id = 1; id <= total && missing.length < MISSED_PER_PASS; id++) if (!known.has(id)) missing.push(id);
   const p = progressOf(ctx);

@@ -1,3 +1,4 @@
+/** Collect and format what `blockhost status` reports. */
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { connectChain } from "../chain/client.ts";
@@ -6,8 +7,11 @@ import { loadBlockhostConfig, loadWeb3Config } from "../core/config/index.ts";
 import type { ProviderHealth } from "../chain/rpc-pool.ts";
 import { oneLine } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
-import { countByStatus } from "../provision/vm-store.ts";
-import { JobQueue, type JobState } from "./queue.ts";
+import { readCursor } from "../core/state/chain.ts";
+import { getMeta } from "../core/state/meta.ts";
+import { countByStatus } from "../core/state/vms.ts";
+import type { JobState } from "../core/state/jobs.ts";
+import { JobQueue } from "./queue.ts";
 
 /** What `blockhost status` reports (also its --json shape). */
 export interface StatusReport {
@@ -31,7 +35,7 @@ export interface StatusReport {
   vms: Record<string, number>;
 }
 
-const meta = (db: Database, key: string) => (db.query("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | null)?.value ?? null;
+const meta = getMeta;
 
 function parseProviders(text: string | null): ProviderHealth[] {
   try {
@@ -62,8 +66,8 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
   if (existsSync(paths.web3Config)) {
     const web3 = loadWeb3Config();
     chain.chain_id = web3.blockchain.chain_id;
-    const cur = db.query("SELECT block_number FROM chain_cursor WHERE chain_id = ?").get(chain.chain_id) as { block_number: number } | null;
-    chain.cursor = cur?.block_number ?? null;
+    const cur = readCursor(db, chain.chain_id);
+    chain.cursor = cur ? Number(cur.number) : null;
     try {
       const client = connectChain(web3, { timeoutMs: 3000 }).publicClient;
       chain.head = Number(await onChain("read the chain head", () => client.getBlockNumber()));

@@ -1,8 +1,10 @@
+/** The durable log watcher: cursor, confirmations, proven reads, trailing re-read, reorg rewind on proof. */
 import type { Database } from "bun:sqlite";
 import { hexToBigInt, numberToHex, type Hex, type Log } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { LaggingProviderError, RangeCap, readChunk, type RpcBatcher } from "./log-reader.ts";
+import { advanceCursor, blocksBelow, forgetAfter, readCursor, recordProcessedLog, type StoredBlock } from "../core/state/chain.ts";
+import { laggingProvider, RangeCap, readChunk, type RpcBatcher } from "./log-reader.ts";
 
 export { isRangeError } from "./log-reader.ts";
 
@@ -20,14 +22,13 @@ export interface WatcherOptions {
   rereadBlocks?: number;
 }
 
-export interface Cursor { number: bigint; hash: Hex }
+export type Cursor = StoredBlock;
 
 export interface PollResult { head: bigint; target: bigint; cursor: bigint; logs: number }
 
 /** Record a log as applied; false when it already was (a replay). Call inside the applying transaction. */
 export function markProcessed(db: Database, chainId: number, l: Log): boolean {
-  return db.query("INSERT OR IGNORE INTO processed_logs (chain_id, tx_hash, log_index, block_number, event) VALUES (?, ?, ?, ?, ?)")
-    .run(chainId, l.transactionHash!, l.logIndex!, Number(l.blockNumber), l.topics[0] ?? "").changes === 1;
+  return recordProcessedLog(db, chainId, { txHash: l.transactionHash!, logIndex: l.logIndex!, blockNumber: l.blockNumber!, event: l.topics[0] ?? "" });
 }
 
 /** One call through the batcher; a JSON-RPC error becomes an E_CHAIN error. */
@@ -58,8 +59,7 @@ export class LogWatcher {
   }
 
   cursor(): Cursor | null {
-    const r = this.db.query("SELECT block_number, block_hash FROM chain_cursor WHERE chain_id = ?").get(this.opts.chainId) as { block_number: number; block_hash: Hex } | null;
-    return r ? { number: BigInt(r.block_number), hash: r.block_hash } : null;
+    return readCursor(this.db, this.opts.chainId);
   }
 
   /** The highest block the engine may act on now. */
@@ -127,16 +127,13 @@ export class LogWatcher {
   }
 
   private advance(number: bigint, hash: Hex): void {
-    const id = this.opts.chainId;
-    this.db.query("INSERT INTO chain_cursor (chain_id, block_number, block_hash) VALUES (?1, ?2, ?3) ON CONFLICT(chain_id) DO UPDATE SET block_number = ?2, block_hash = ?3").run(id, Number(number), hash);
-    this.db.query("INSERT OR REPLACE INTO chain_blocks (chain_id, block_number, block_hash) VALUES (?, ?, ?)").run(id, Number(number), hash);
-    this.db.query("DELETE FROM chain_blocks WHERE chain_id = ? AND block_number < ?").run(id, Number(number - KEEP_BLOCKS));
+    advanceCursor(this.db, this.opts.chainId, { number, hash }, KEEP_BLOCKS);
   }
 
   /** The hash of block `n` on the chain; a block the node does not have is an error (retry), never "different". */
   private async hashOf(n: bigint): Promise<Hex> {
     const b = await rpcCall<{ hash: Hex } | null>(this.rpc, "eth_getBlockByNumber", [numberToHex(n), false]);
-    if (!b?.hash) throw new LaggingProviderError("E_CHAIN", `block ${n} not found on the provider (lagging backend?); retrying, no rewind`, { lagging: true });
+    if (!b?.hash) throw laggingProvider(`block ${n} not found on the provider (lagging backend?); retrying, no rewind`);
     return b.hash;
   }
 
@@ -149,20 +146,16 @@ export class LogWatcher {
     const cur = this.cursor();
     if (!cur) return null;
     if ((await this.hashOf(cur.number)) === cur.hash) return cur;
-    const stored = this.db.query("SELECT block_number, block_hash FROM chain_blocks WHERE chain_id = ? AND block_number < ? ORDER BY block_number DESC").all(this.opts.chainId, Number(cur.number)) as { block_number: number; block_hash: Hex }[];
     let fork: Cursor | null = null;
-    for (const s of stored) {
-      if ((await this.hashOf(BigInt(s.block_number))) === s.block_hash) { fork = { number: BigInt(s.block_number), hash: s.block_hash }; break; }
+    for (const s of blocksBelow(this.db, this.opts.chainId, cur.number)) {
+      if ((await this.hashOf(s.number)) === s.hash) { fork = s; break; }
     }
     // Every stored block proven replaced: the reorg is deeper than what is kept; read again from the start.
     const rewindTo = fork?.number ?? this.opts.startBlock - 1n;
     logEvent("engine.reorg", { chain_id: this.opts.chainId, cursor: String(cur.number), rewind_to: String(rewindTo), known_fork: fork !== null });
     this.db.transaction(() => {
-      const id = this.opts.chainId;
-      this.db.query("DELETE FROM processed_logs WHERE chain_id = ? AND block_number > ?").run(id, Number(rewindTo));
-      this.db.query("DELETE FROM chain_blocks WHERE chain_id = ? AND block_number > ?").run(id, Number(rewindTo));
+      forgetAfter(this.db, this.opts.chainId, rewindTo, fork === null);
       if (fork) this.advance(fork.number, fork.hash);
-      else this.db.query("DELETE FROM chain_cursor WHERE chain_id = ?").run(id);
     })();
     this.rereadTo = null;
     return fork;

@@ -1,3 +1,4 @@
+/** Benchmark: engine throughput (catch-up, burst, latency, RSS) beside the chain's own limit and the sequential baseline. */
 import { readFileSync } from "node:fs";
 import { encodeFunctionData, type Hex } from "viem";
 import { blockhostSubscriptionsAbi } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
