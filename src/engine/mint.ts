@@ -168,6 +168,7 @@ async function awaitMint(m: Minting, intent: MintIntent, payload: Hex | null, ga
       m.save(intent);
       logEvent("engine.mint_repriced", { nonce: intent.nonce, tx: keccak256(raw), fee_percent: String(bump) });
     }
+    logEvent("engine.mint_rebroadcast", { nonce: intent.nonce, tx: intent.hashes.at(-1) });
     await broadcast(m, intent.raw).catch((e) => logEvent("engine.mint_rebroadcast_failed", { error: (e as Error).message }));
   }
   throw new BlockhostError("E_TIMEOUT", `mint ${intent.hashes.at(-1)} not mined after ${RECEIPT_WAIT_MS / 1000} s; it is recovered by hash and nonce on the next attempt`);
