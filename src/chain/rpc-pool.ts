@@ -179,10 +179,7 @@ export class RpcPool {
   private readonly rounds: number;
   private readonly maxWaitMs: number;
 
-  constructor(
-    urls: readonly string[],
-    private readonly opts: RpcPoolOptions,
-  ) {
+  constructor(urls: readonly string[], opts: RpcPoolOptions) {
     if (urls.length === 0) throw new BlockhostError("E_CONFIG_INVALID", "no RPC URL configured");
     this.providers = urls.map((u) => new Provider(u, opts.timeoutMs));
     this.rounds = opts.rounds ?? 3;

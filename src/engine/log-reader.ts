@@ -142,7 +142,7 @@ export async function scanLogs(
   cap: RangeCap,
   filter: LogFilter,
   range: { from: bigint; to: bigint; deadline: number },
-  onLogs: (logs: Log[]) => boolean | void,
+  onLogs: (logs: Log[]) => boolean,
 ): Promise<ScanResult> {
   let from = range.from;
   while (from <= range.to) {

@@ -25,7 +25,10 @@ interface Progress { ownership: number; expiry: number; missed: { key: string; n
 const progress = new WeakMap<EngineContext, Progress>();
 const progressOf = (ctx: EngineContext): Progress => {
   let p = progress.get(ctx);
-  if (!p) progress.set(ctx, (p = { ownership: 0, expiry: 0, missed: null }));
+  if (!p) {
+    p = { ownership: 0, expiry: 0, missed: null };
+    progress.set(ctx, p);
+  }
   return p;
 };
 
@@ -72,8 +75,11 @@ async function expiry(ctx: EngineContext, deadline: number): Promise<void> {
     slice.forEach((vm, k) => {
       const id = vm.subscription_id!;
       const chain = subs[k];
-      // Gone from the chain (e.g. a reorg deeper than the confirmations): say so; gc still expires it.
-      if (!chain) return logEvent("engine.vm_without_subscription", { vm: vm.vm_name, subscription: id });
+      if (!chain) {
+        // Gone from the chain (e.g. a reorg deeper than the confirmations): say so; gc still expires it.
+        logEvent("engine.vm_without_subscription", { vm: vm.vm_name, subscription: id });
+        return;
+      }
       const chainExpiry = iso(new Date(Number(chain.expiresAt) * 1000));
       if (chain.cancelled) ctx.queue.enqueue("destroy", jobKey.destroy(ctx.settings.chainId, id), { subscription_id: id });
       // Extended while suspended (a missed SubscriptionExtended): let the sync job resume it.
@@ -108,7 +114,10 @@ async function missedEvents(ctx: EngineContext, cursor: bigint | null, deadline:
   const missing: number[] = [];
   for (let id = 1; id <= total && missing.length < MISSED_PER_PASS; id++) if (!known.has(id)) missing.push(id);
   const p = progressOf(ctx);
-  if (missing.length === 0) return void (p.missed = null);
+  if (missing.length === 0) {
+    p.missed = null;
+    return;
+  }
   let lower = ctx.settings.startBlock;
   for (let id = missing[0]! - 1; id >= 1; id--) if (known.has(id)) { lower = known.get(id)!; break; }
   let upper = cursor;
@@ -121,6 +130,7 @@ async function missedEvents(ctx: EngineContext, cursor: bigint | null, deadline:
     ctx.db.transaction(() => {
       applyLogs(ctx.db, ctx.queue, ctx.settings.chainId, logs.filter((l) => markProcessed(ctx.db, ctx.settings.chainId, l)));
     })();
+    return false;
   });
   p.missed = scan.done ? null : { key, next: scan.next };
 }
