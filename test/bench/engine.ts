@@ -1,6 +1,7 @@
 /** Benchmark: engine throughput (catch-up, burst, latency, RSS) beside the chain's own limit and the sequential baseline. */
 import { readFileSync } from "node:fs";
-import { encodeFunctionData, type Hex } from "viem";
+import { encodeFunctionData, getAbiItem, type Hex } from "viem";
+import { accessCredentialNftAbi } from "../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import type { BenchRow } from "./agent.ts";
 import { EngineEnv } from "../helpers/engine-env.ts";
@@ -59,7 +60,7 @@ async function catchUp(n: number, concurrency: number | undefined, after?: (env:
     const vms = engine.events().filter((e) => e.event === "engine.credential").length;
     if (vms !== minted) throw new Error(`engine recorded ${vms} credentials for ${minted} NFTs`);
     const gasLimit = (await env.net.pub.getBlock()).gasLimit;
-    const [log] = await env.net.pub.getLogs({ address: env.nft, fromBlock: 0n });
+    const [log] = await env.net.pub.getLogs({ address: env.nft, event: getAbiItem({ abi: accessCredentialNftAbi, name: "CredentialMinted" }), fromBlock: 0n });
     const mintGas = (await env.net.pub.getTransactionReceipt({ hash: log!.transactionHash! })).gasUsed;
     const started = engine.events().find((e) => e.event === "engine.started");
     return {
