@@ -166,10 +166,17 @@ async function awaitMint(m: Minting, intent: MintIntent, payload: Hex | null, ga
       intent.hashes.push(keccak256(raw));
       intent.raw = raw;
       m.save(intent);
+      m.nonces.sent(intent.nonce, raw);
       logEvent("engine.mint_repriced", { nonce: intent.nonce, tx: keccak256(raw), fee_percent: String(bump) });
     }
     logEvent("engine.mint_rebroadcast", { nonce: intent.nonce, tx: intent.hashes.at(-1) });
     await broadcast(m, intent.raw).catch((e) => logEvent("engine.mint_rebroadcast_failed", { error: (e as Error).message }));
+    // A gap below this nonce (a mint whose job is backing off) holds every later one: fill it now.
+    const gap = await m.nonces.gap().catch(() => null);
+    if (gap && gap !== intent.raw) {
+      logEvent("engine.nonce_gap_filled", { tx: keccak256(gap) });
+      await broadcast(m, gap).catch(() => "sent");
+    }
   }
   throw new BlockhostError("E_TIMEOUT", `mint ${intent.hashes.at(-1)} not mined after ${RECEIPT_WAIT_MS / 1000} s; it is recovered by hash and nonce on the next attempt`);
 }
@@ -187,6 +194,7 @@ async function mintNew(m: Minting): Promise<bigint> {
   const raw = await signMint(m, payload, nonce, gas, f);
   const intent: MintIntent = { fromBlock: hexToBigInt(head), nonce, hashes: [keccak256(raw)], raw, searchedTo: null };
   m.save(intent);
+  m.nonces.sent(nonce, raw);
   let sent: "sent" | "nonce-used";
   try {
     sent = await broadcast(m, raw);
@@ -196,13 +204,14 @@ async function mintNew(m: Minting): Promise<bigint> {
     const receipt = await receiptOf(m, intent.hashes).catch(() => null);
     if (!receipt) throw e;
     logEvent("engine.mint_found_by_hash", { tx: intent.hashes[0] });
-    return await finish(m, receipt);
+    return await finish(m, intent, receipt);
   }
-  if (sent === "nonce-used") return await finish(m, await settleNonceUsed(m, intent));
-  return await finish(m, await awaitMint(m, intent, payload, gas));
+  if (sent === "nonce-used") return await finish(m, intent, await settleNonceUsed(m, intent));
+  return await finish(m, intent, await awaitMint(m, intent, payload, gas));
 }
 
-async function finish(m: Minting, receipt: TransactionReceipt): Promise<bigint> {
+async function finish(m: Minting, intent: MintIntent, receipt: TransactionReceipt): Promise<bigint> {
+  m.nonces.settled(intent.nonce);
   if (receipt.status !== "success") {
     m.save(null);
     throw new BlockhostError("E_CHAIN", `mint: transaction ${receipt.transactionHash} reverted`);
@@ -233,7 +242,10 @@ async function isOurs(m: Minting, intent: MintIntent, log: Log): Promise<bigint 
  */
 async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigint } | "absent"> {
   const receipt = await receiptOf(m, intent.hashes);
-  if (receipt) return receipt.status === "success" ? { tokenId: tokenIdFromReceipt(receipt, m.nft) } : "absent";
+  if (receipt) {
+    m.nonces.settled(intent.nonce);
+    return receipt.status === "success" ? { tokenId: tokenIdFromReceipt(receipt, m.nft) } : "absent";
+  }
   // Head and nonce from ONE node: the nonce was used at or before that head.
   const { answers } = await m.rpc.batch([
     { method: "eth_blockNumber", params: [] },
@@ -243,8 +255,9 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
   const head = hexToBigInt(answers[0]!.result as Hex);
   const used = Number(hexToBigInt(answers[1]!.result as Hex));
   if (intent.nonce !== null && used <= intent.nonce && intent.raw) {
-    if ((await broadcast(m, intent.raw)) === "nonce-used") return { tokenId: await finish(m, await settleNonceUsed(m, intent)) };
-    return { tokenId: await finish(m, await awaitMint(m, intent, null, null)) };
+    m.nonces.sent(intent.nonce, intent.raw);
+    if ((await broadcast(m, intent.raw)) === "nonce-used") return { tokenId: await finish(m, intent, await settleNonceUsed(m, intent)) };
+    return { tokenId: await finish(m, intent, await awaitMint(m, intent, null, null)) };
   }
   const filter = { address: m.nft, topics: [MINTED_TOPIC, null, padHex(m.recipient, { size: 32 })] as Array<Hex | null> };
   const from = intent.searchedTo !== null ? intent.searchedTo + 1n : intent.fromBlock;
@@ -272,6 +285,7 @@ export async function ensureMinted(m: Minting, intent: MintIntent | null): Promi
   if (intent) {
     const r = await recover(m, intent);
     if (r !== "absent") return { tokenId: r.tokenId, minted: false };
+    m.nonces.settled(intent.nonce);
     logEvent("engine.mint_absent", { recipient: m.recipient, from_block: String(intent.fromBlock), nonce: intent.nonce });
   }
   return { tokenId: await mintNew(m), minted: true };

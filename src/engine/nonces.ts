@@ -12,6 +12,8 @@ import type { RpcPool } from "../chain/rpc-pool.ts";
 export class NonceManager {
   private nextNonce: number | null = null;
   private loading: Promise<number> | null = null;
+  /** Signed bytes of every mint this process sent and has not seen settled, by nonce. */
+  private readonly unsettled = new Map<number, Hex>();
 
   constructor(
     private readonly rpc: RpcPool,
@@ -30,6 +32,26 @@ export class NonceManager {
       }
     }
     return this.nextNonce!++;
+  }
+
+  /** Remember a mint's signed bytes until it settles (mined, or proven absent). */
+  sent(nonce: number, raw: Hex): void {
+    this.unsettled.set(nonce, raw);
+  }
+
+  settled(nonce: number | null): void {
+    if (nonce !== null) this.unsettled.delete(nonce);
+  }
+
+  /**
+   * The bytes for the nonce the chain waits on, when a mint of ours holds it (its job failed
+   * and backs off, or its transaction was dropped): every later mint is stuck behind that gap.
+   */
+  async gap(): Promise<Hex | null> {
+    if (this.unsettled.size === 0) return null;
+    const used = Number(hexToBigInt((await this.rpc.request("eth_getTransactionCount", [this.address, "latest"])) as Hex));
+    for (const n of [...this.unsettled.keys()]) if (n < used) this.unsettled.delete(n);
+    return this.unsettled.get(used) ?? null;
   }
 
   /** Forget the local count: the next mint starts from the chain again. */
