@@ -12,6 +12,7 @@ import { setMeta } from "../core/state/meta.ts";
 import { openProvisioner } from "../provision/context.ts";
 import { listVms } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
+import { EngineDuties } from "./duties.ts";
 import { applyLogs } from "./events.ts";
 import { JobLanes } from "./lanes.ts";
 import { highestIntentNonce } from "./mint.ts";
@@ -41,7 +42,7 @@ function heartbeat(ctx: EngineContext, fields: Record<string, string | null>): v
  * grace period), then the loop exits cleanly.
  */
 export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
-  const { web3, settings } = loadEngineSettings();
+  const { web3, blockhost, settings } = loadEngineSettings();
   const db = openDatabase();
   const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
   const access = connectChain(web3);
@@ -78,9 +79,10 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
 
   const recovered = ctx.queue.recoverAbandoned();
   logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered, concurrency: settings.concurrency });
+  const duties = await EngineDuties.start(ctx, { web3, blockhost });
   const lanes = new JobLanes(ctx, [
     { name: "provision", kinds: ["provision"], limit: settings.concurrency },
-    { name: "other", kinds: ["sync", "destroy", "gecos"], limit: settings.otherConcurrency },
+    { name: "other", kinds: ["sync", "destroy", "gecos", "seal"], limit: settings.otherConcurrency },
   ], () => wake());
   let lastReconcile = 0;
   let lastPoll = 0;
@@ -100,6 +102,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
         logEvent("engine.poll_failed", { error });
       }
       heartbeat(ctx, { providers: JSON.stringify(rpc.health()) });
+      if (!stopping) await duties.poll(watcher.cursor()?.number ?? null, () => stopping);
     }
     if (stopping) break;
     lanes.fill();
@@ -113,7 +116,8 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     if (opts.once && caughtUp && lanes.size === 0 && (due === null || due > Date.now())) break;
     // Sleep until the next poll or the next job due (a due job not started now waits for a free slot: a finish wakes us).
     const nextPoll = lastPoll + settings.pollIntervalMs;
-    const until = due === null || due <= Date.now() ? nextPoll : Math.min(nextPoll, due);
+    const dutyDue = duties.nextDue();
+    const until = Math.min(nextPoll, due === null || due <= Date.now() ? nextPoll : due, dutyDue ?? nextPoll);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.max(10, until - Date.now()));
       wake = () => { clearTimeout(timer); resolve(); };
