@@ -1,11 +1,16 @@
 /** What the engine's jobs and reconciler work with, and chain reads they share. */
 import type { Database } from "bun:sqlite";
-import type { Account, Hex } from "viem";
+import type { Hex } from "viem";
+import type { PrivateKeyAccount } from "viem/accounts";
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import type { ChainAccess } from "../chain/client.ts";
+import type { RpcPool } from "../chain/rpc-pool.ts";
 import { onChain } from "../chain/errors.ts";
 import { getSubscription, type SubscriptionRow } from "../core/state/subscriptions.ts";
 import type { Provisioner } from "../provision/context.ts";
+import type { RangeCap } from "./log-reader.ts";
+import type { NonceManager } from "./nonces.ts";
+import type { ReceiptBatcher } from "./receipts.ts";
 import type { JobQueue } from "./queue.ts";
 import type { EngineSettings } from "./settings.ts";
 
@@ -15,7 +20,13 @@ export interface EngineContext {
   queue: JobQueue;
   provisioner: Provisioner;
   access: ChainAccess;
-  minter: Account;
+  /** The same providers as `access`, for batches answered by one node and provider health. */
+  rpc: RpcPool;
+  /** The getLogs range cap for history searches (halves on range errors, grows back). */
+  historyCap: RangeCap;
+  minter: PrivateKeyAccount;
+  nonces: NonceManager;
+  receipts: ReceiptBatcher;
   serverKey: Uint8Array;
   settings: EngineSettings;
 }

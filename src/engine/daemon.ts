@@ -1,6 +1,7 @@
 /** The engine's main loop: poll, run jobs, reconcile, stop cleanly. */
 import { createPublicClient, type PublicClient } from "viem";
-import { connectChain } from "../chain/client.ts";
+import { connectChain, rpcUrlsOf } from "../chain/client.ts";
+import { RpcPool } from "../chain/rpc-pool.ts";
 import { loadDeployer } from "../chain/context.ts";
 import { chainError } from "../chain/errors.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
@@ -9,13 +10,18 @@ import { logEvent } from "../core/log.ts";
 import { openDatabase } from "../core/state/db.ts";
 import { setMeta } from "../core/state/meta.ts";
 import { openProvisioner } from "../provision/context.ts";
+import { listVms } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
 import { EngineDuties } from "./duties.ts";
 import { applyLogs } from "./events.ts";
-import { runJob } from "./jobs.ts";
+import { JobLanes } from "./lanes.ts";
+import { highestIntentNonce } from "./mint.ts";
+import { NonceManager } from "./nonces.ts";
+import { ReceiptBatcher } from "./receipts.ts";
 import { JobQueue } from "./queue.ts";
 import { reconcile } from "./reconciler.ts";
 import { loadEngineSettings } from "./settings.ts";
+import { RangeCap } from "./log-reader.ts";
 import { LogWatcher } from "./watcher.ts";
 
 export interface EngineRunOptions {
@@ -40,78 +46,84 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const db = openDatabase();
   const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
   const access = connectChain(web3);
+  const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs });
   // Receipts on a fast chain should not wait viem's default 4 s polling interval.
-  const publicClient = createPublicClient({ chain: access.chain, transport: access.transport, pollingInterval: Math.min(1000, settings.pollIntervalMs), cacheTime: 0, batch: { multicall: false } }) as PublicClient;
+  const publicClient = createPublicClient({ chain: access.chain, transport: rpc.transport(), pollingInterval: Math.min(1000, settings.pollIntervalMs), cacheTime: 0, batch: { multicall: false } }) as PublicClient;
+  const minter = loadDeployer(web3);
   const ctx: EngineContext = {
-    db, provisioner, settings,
-    access: { ...access, publicClient },
+    db, provisioner, settings, rpc,
+    access: { ...access, transport: rpc.transport(), publicClient },
+    historyCap: new RangeCap(settings.logChunkBlocks),
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
-    minter: loadDeployer(web3),
+    minter,
+    nonces: new NonceManager(rpc, minter.address, () => highestIntentNonce(listVms(db))),
+    receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs)),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };
-  const watcher = new LogWatcher(db, publicClient, {
+  const watcher = new LogWatcher(db, rpc, {
     chainId: settings.chainId, address: settings.subscriptions, confirmations: settings.confirmations,
     useFinalized: settings.useFinalized, startBlock: settings.startBlock, maxChunk: settings.logChunkBlocks,
+    rereadBlocks: settings.rereadBlocks,
   });
 
   let stopping = false;
   let wake: () => void = () => {};
-  let signalStop: () => void = () => {};
-  const stopped = new Promise<"stop">((resolve) => { signalStop = () => resolve("stop"); });
   const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logEvent("engine.stopping", { signal });
-    signalStop();
     wake();
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
 
   const recovered = ctx.queue.recoverAbandoned();
-  logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered });
+  logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered, concurrency: settings.concurrency });
   const duties = await EngineDuties.start(ctx, { web3, blockhost });
+  const lanes = new JobLanes(ctx, [
+    { name: "provision", kinds: ["provision"], limit: settings.concurrency },
+    { name: "other", kinds: ["sync", "destroy", "gecos", "seal"], limit: settings.otherConcurrency },
+  ], () => wake());
   let lastReconcile = 0;
-  let parked = false;
+  let lastPoll = 0;
+  let caughtUp = false;
   while (!stopping) {
-    let caughtUp = false;
-    try {
-      const r = await watcher.poll((logs) => applyLogs(db, ctx.queue, settings.chainId, logs), () => stopping);
-      caughtUp = r.cursor >= r.target;
-      heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null });
-    } catch (e) {
-      const error = oneLine(chainError(e, "poll the chain"));
-      heartbeat(ctx, { last_error: `${new Date().toISOString()} ${error}` });
-      logEvent("engine.poll_failed", { error });
-    }
-    for (let job = ctx.queue.claim(); job && !stopping; job = stopping ? null : ctx.queue.claim()) {
-      const finished = runJob(ctx, job).then(() => true);
-      if ((await Promise.race([finished, stopped])) === "stop") {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const done = await Promise.race([finished, new Promise<false>((r) => { timer = setTimeout(() => r(false), settings.stopGraceMs); })]);
-        clearTimeout(timer);
-        if (!done) {
-          parked = true;
-          ctx.queue.park(job.id);
-          logEvent("engine.job_parked", { job: job.key });
-        }
+    // A finished job wakes the loop to start the next one; the chain is polled once per interval.
+    if (Date.now() - lastPoll >= settings.pollIntervalMs) {
+      lastPoll = Date.now();
+      try {
+        const r = await watcher.poll((logs) => applyLogs(db, ctx.queue, settings.chainId, logs), () => stopping);
+        caughtUp = r.cursor >= r.target;
+        heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null, getlogs_cap: String(watcher.cap.size) });
+      } catch (e) {
+        caughtUp = false;
+        const error = oneLine(chainError(e, "poll the chain"));
+        heartbeat(ctx, { last_error: `${new Date().toISOString()} ${error}` });
+        logEvent("engine.poll_failed", { error });
       }
+      heartbeat(ctx, { providers: JSON.stringify(rpc.health()) });
+      if (!stopping) await duties.poll(watcher.cursor()?.number ?? null, () => stopping);
     }
-    if (!stopping && Date.now() - lastReconcile >= settings.reconcileIntervalMs) {
-      await reconcile(ctx, watcher.cursor()?.number ?? null);
+    if (stopping) break;
+    lanes.fill();
+    if (Date.now() - lastReconcile >= settings.reconcileIntervalMs) {
+      // Bounded so a slow or failing provider delays the next poll by about one interval at most.
+      await reconcile(ctx, watcher.cursor()?.number ?? null, Date.now() + Math.max(1000, settings.pollIntervalMs));
       lastReconcile = Date.now();
+      lanes.fill();
     }
-    if (!stopping) await duties.poll(watcher.cursor()?.number ?? null, () => stopping);
     const due = ctx.queue.nextDue();
-    if (opts.once && caughtUp && (due === null || due > Date.now())) break;
-    if (due !== null && due <= Date.now()) continue;
+    if (opts.once && caughtUp && lanes.size === 0 && (due === null || due > Date.now())) break;
+    // Sleep until the next poll or the next job due (a due job not started now waits for a free slot: a finish wakes us).
+    const nextPoll = lastPoll + settings.pollIntervalMs;
+    const dutyDue = duties.nextDue();
+    const until = Math.min(nextPoll, due === null || due <= Date.now() ? nextPoll : due, dutyDue ?? nextPoll);
     await new Promise<void>((resolve) => {
-      const dutyDue = duties.nextDue();
-      const wakeAt = due === null ? dutyDue : dutyDue === null ? due : Math.min(due, dutyDue);
-      const timer = setTimeout(resolve, wakeAt === null ? settings.pollIntervalMs : Math.min(settings.pollIntervalMs, Math.max(10, wakeAt - Date.now())));
+      const timer = setTimeout(resolve, Math.max(10, until - Date.now()));
       wake = () => { clearTimeout(timer); resolve(); };
     });
   }
+  const parked = await lanes.drain(settings.stopGraceMs);
   // A parked job may still be running: leave the database open for it until the process exits.
   if (!parked) db.close();
   logEvent("engine.stopped", { max_rss_kb: process.resourceUsage().maxRSS });

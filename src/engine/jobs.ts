@@ -7,10 +7,11 @@ import { iso, now } from "../core/clock.ts";
 import { applyCreate, retryCreate, type CreateRequest } from "../provision/create.ts";
 import { destroyVm, ref, resumeVm } from "../provision/lifecycle.ts";
 import type { Job } from "../core/state/jobs.ts";
-import { getVm, updateVm, vmForSubscription } from "../core/state/vms.ts";
+import { getVm, listVms, updateVm, vmForSubscription } from "../core/state/vms.ts";
 import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from "./context.ts";
 import { jobKey } from "./events.ts";
-import { ensureCredential, sameAddress } from "./nft.ts";
+import { ensureMinted, intentFromExtra, intentToExtra } from "./mint.ts";
+import { sameAddress } from "./nft.ts";
 import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { sealCredential } from "./seal.ts";
 import { planSize } from "./settings.ts";
@@ -47,23 +48,20 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   if (!vm.nft_minted) {
     const host = publicAddress(vm);
     const name = vm.vm_name;
-    const extra = problem === null ? vm.extra : { ...vm.extra, credential_problem: problem };
-    const intent = {
-      fromBlock: typeof extra.mint_from_block === "string" ? BigInt(extra.mint_from_block) : null,
-      record: (block: bigint) => updateVm(ctx.db, name, { extra: { ...extra, mint_from_block: String(block) } }),
-    };
     const username = vm.username;
-    const { tokenId, minted } = await ensureCredential(ctx.access, ctx.db, {
-      minter: ctx.minter,
-      nft: ctx.settings.nft,
-      recipient: sub.subscriber,
-      intent,
-      signature,
-      hostname: host,
-      username,
+    let extra = problem === null ? vm.extra : { ...vm.extra, credential_problem: problem };
+    const { tokenId, minted } = await ensureMinted({
+      rpc: ctx.rpc, cap: ctx.historyCap, nonces: ctx.nonces, receipts: ctx.receipts, publicClient: ctx.access.publicClient, minter: ctx.minter, nft: ctx.settings.nft,
+      chainId: ctx.settings.chainId, pollMs: Math.min(1000, ctx.settings.pollIntervalMs), recipient: sub.subscriber,
+      signature, hostname: host, username,
+      isRecorded: (id) => listVms(ctx.db).some((v) => v.nft_minted && v.nft_token_id === id),
       seal: () => (signature === null ? "0x" : sealConnectionDetails(signature, host, username)),
-    });
-    updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra });
+      save: (intent) => {
+        extra = intentToExtra(extra, intent);
+        updateVm(ctx.db, name, { extra });
+      },
+    }, intentFromExtra(extra));
+    updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra: intentToExtra(extra, null) });
     logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted, ...(problem ? { sealed: false, problem } : {}) });
   }
   ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });

@@ -34,9 +34,9 @@ export class JobQueue {
     enqueueJob(this.db, { kind, key, payload, rerun: opts.rerun ?? false });
   }
 
-  /** Take the next due job (state → running), or null. */
-  claim(nowMs = Date.now()): Job | null {
-    return claimNextJob(this.db, nowMs);
+  /** Take the next due job (state → running), or null; `kinds` limits it to those kinds (a lane). */
+  claim(nowMs = Date.now(), kinds?: readonly JobKind[]): Job | null {
+    return claimNextJob(this.db, nowMs, kinds);
   }
 
   complete(id: number): void {

@@ -12,8 +12,17 @@ export interface EngineSettings {
   confirmations: number;
   useFinalized: boolean;
   startBlock: bigint;
+  /** The getLogs block-range cap (halved on a provider's range error, grown back after successes). */
   logChunkBlocks: number;
+  /** Blocks behind the cursor read once more in the next poll (a lagging backend's gaps are caught). */
+  rereadBlocks: number;
+  /** One RPC request's timeout; a hung provider costs this much before the next one is asked. */
+  rpcTimeoutMs: number;
   pollIntervalMs: number;
+  /** Provision jobs (VM create + mint) in flight: the hypervisor's parallel clone capacity. */
+  concurrency: number;
+  /** Other jobs (GECOS, sync, destroy) in flight, in their own lane so a slow create never holds them up. */
+  otherConcurrency: number;
   reconcileIntervalMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -23,6 +32,9 @@ export interface EngineSettings {
   /** blockhost.yaml `plans:` — the VM size each plan id sells. */
   planSizes: Readonly<Record<string, PlanSize>>;
 }
+
+/** Parallel VM creates each backend handles well (dry-run only writes records: the chain is the limit). */
+const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 128, proxmox: 4, libvirt: 2 };
 
 export interface EngineConfigs { web3: Web3Config; blockhost: BlockhostConfig; settings: EngineSettings }
 
@@ -40,8 +52,12 @@ export function loadEngineSettings(): EngineConfigs {
       confirmations: web3.blockchain.confirmations ?? 12,
       useFinalized: e.use_finalized ?? false,
       startBlock: BigInt(e.start_block ?? 0),
-      logChunkBlocks: e.log_chunk_blocks ?? 2000,
+      logChunkBlocks: e.log_chunk_blocks ?? 1000,
+      rereadBlocks: e.reread_blocks ?? 32,
+      rpcTimeoutMs: e.rpc_timeout_ms ?? 10_000,
       pollIntervalMs: e.poll_interval_ms ?? 5000,
+      concurrency: e.concurrency ?? DEFAULT_CONCURRENCY[blockhost.backend] ?? 2,
+      otherConcurrency: e.other_concurrency ?? 8,
       reconcileIntervalMs: (e.reconcile_interval_s ?? 300) * 1000,
       retryBaseMs: e.retry_base_ms ?? 5000,
       retryMaxMs: e.retry_max_ms ?? 600_000,

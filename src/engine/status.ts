@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { connectChain } from "../chain/client.ts";
 import { onChain } from "../chain/errors.ts";
 import { loadBlockhostConfig, loadWeb3Config } from "../core/config/index.ts";
+import type { ProviderHealth } from "../chain/rpc-pool.ts";
 import { oneLine } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { readCursor } from "../core/state/chain.ts";
@@ -24,17 +25,44 @@ export interface StatusReport {
     rpc_error: string | null;
     engine_last_poll_at: string | null;
     engine_last_error: string | null;
+    /** The getLogs block-range cap the engine is using now (it halves on range errors and grows back). */
+    getlogs_cap: number | null;
+    /** Per RPC provider, as the engine last saw it: requests, errors, rate limits, lag, last error. */
+    providers: ProviderHealth[];
   };
   jobs: Record<JobState, number>;
   failing_jobs: Array<{ key: string; state: string; attempts: number; last_error: string | null; next_retry_at: string | null }>;
   vms: Record<string, number>;
 }
 
+const meta = getMeta;
+
+function parseProviders(text: string | null): ProviderHealth[] {
+  try {
+    const v = JSON.parse(text ?? "[]") as unknown;
+    return Array.isArray(v) ? (v as ProviderHealth[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** One line per provider: error rate, rate limits, lag seen, last error. */
+function providerLine(p: ProviderHealth): string {
+  const rate = p.requests ? ((100 * p.errors) / p.requests).toFixed(1) : "0.0";
+  const lag = p.lag_seen ? `, lagging answers ${p.lag_seen}` : "";
+  const cooling = p.cooling_until ? `, rate-limited until ${p.cooling_until}` : "";
+  const last = p.last_error ? `; last error ${p.last_error_at} ${p.last_error}` : "";
+  return `  provider ${p.url}: ${p.requests} requests, ${rate}% errors, ${p.rate_limited} rate-limited${lag}${cooling}${last}`;
+}
+
 export async function collectStatus(db: Database): Promise<StatusReport> {
   let backend: string | null = null;
   try { backend = existsSync(paths.blockhostConfig) ? loadBlockhostConfig().backend : null; } catch { backend = null; }
   const queue = new JobQueue(db, { baseMs: 1, maxMs: 1 });
-  const chain: StatusReport["chain"] = { chain_id: null, head: null, cursor: null, lag: null, rpc_error: null, engine_last_poll_at: getMeta(db, "engine.last_poll_at"), engine_last_error: getMeta(db, "engine.last_error") };
+  const chain: StatusReport["chain"] = { chain_id: null, head: null, cursor: null, lag: null, rpc_error: null, engine_last_poll_at: meta(db, "engine.last_poll_at"), engine_last_error: meta(db, "engine.last_error"),
+    getlogs_cap: meta(db, "engine.getlogs_cap") === null ? null : Number(meta(db, "engine.getlogs_cap")),
+    providers: parseProviders(meta(db, "engine.providers")),
+  };
   if (existsSync(paths.web3Config)) {
     const web3 = loadWeb3Config();
     chain.chain_id = web3.blockchain.chain_id;
@@ -65,7 +93,8 @@ export function formatStatus(s: StatusReport): string {
     c.chain_id === null
       ? "chain:    not configured"
       : `chain:    ${c.chain_id}: head ${c.head ?? `unreachable (${c.rpc_error})`}, cursor ${c.cursor ?? "none"}, lag ${c.lag ?? "unknown"}`,
-    `engine:   last poll ${c.engine_last_poll_at ?? "never"}${c.engine_last_error ? `; last error ${c.engine_last_error}` : ""}`,
+    `engine:   last poll ${c.engine_last_poll_at ?? "never"}${c.engine_last_error ? `; last error ${c.engine_last_error}` : ""}${c.getlogs_cap !== null ? `; getLogs range ${c.getlogs_cap} blocks` : ""}`,
+    ...c.providers.map(providerLine),
     `jobs:     ${(Object.entries(s.jobs) as [string, number][]).map(([k, n]) => `${n} ${k}`).join(", ")}`,
     ...s.failing_jobs.map((j) => `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`),
     `vms:      ${Object.entries(s.vms).map(([k, n]) => `${n} ${k}`).join(", ")}`,

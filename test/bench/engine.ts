@@ -1,48 +1,115 @@
-/** Benchmark: engine catch-up over many purchases against a baseline. */
-import { encodeFunctionData, type Hex } from "viem";
+/** Benchmark: engine throughput (catch-up, burst, latency, RSS) beside the chain's own limit and the sequential baseline. */
+import { readFileSync } from "node:fs";
+import { encodeFunctionData, getAbiItem, type Hex } from "viem";
+import { accessCredentialNftAbi } from "../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import type { BenchRow } from "./agent.ts";
 import { EngineEnv } from "../helpers/engine-env.ts";
 
 /**
- * Engine catch-up: `purchases` SubscriptionCreated events are already on anvil when the engine
- * starts (dry-run backend), and `blockhost engine --once` runs until every one has a VM and a
- * minted NFT. Reports purchases handled per second and the engine's peak RSS.
+ * Engine throughput on anvil with 1 s interval mining and the dry-run backend, each figure beside
+ * the chain's own limit measured in the same run (block gas limit ÷ mint gas ÷ block time):
+ * catch-up from a backlog of `purchases` (and the same with one job at a time, on a smaller
+ * backlog, as the sequential baseline); a burst of `burst` purchases mined in one block → time
+ * and blocks until the last NFT; one purchase → NFT latency in blocks; RSS at rest with the
+ * backlog's VMs in the database, and peak RSS.
  */
-export async function benchEngine(purchases = Number(process.env.BENCH_ENGINE_PURCHASES ?? 5000)): Promise<BenchRow[]> {
+export async function benchEngine(
+  purchases = Number(process.env.BENCH_ENGINE_PURCHASES ?? 5000),
+  burst = Number(process.env.BENCH_ENGINE_BURST ?? 200),
+  sequential = Number(process.env.BENCH_ENGINE_SEQUENTIAL ?? 60),
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const base = await catchUp(sequential, 1);
+  const run = await catchUp(purchases, undefined, async (env, engineRows) => {
+    engineRows.push(...(await burstAndLatency(env, burst)));
+  });
+  const limit = run.limit;
+  rows.push(
+    { name: `chain limit this run (block gas limit ${run.gasLimit} ÷ mint gas ${run.mintGas} ÷ 1 s blocks)`, value: limit.toFixed(1), unit: "mints/s" },
+    { name: `engine catch-up, ${purchases} purchases backlog (dry-run backend, concurrency ${run.concurrency})`, value: run.rate.toFixed(1), unit: `purchases/s (${((100 * run.rate) / limit).toFixed(0)} % of limit)` },
+    { name: `same, one job at a time (the previous design), ${sequential} purchases`, value: base.rate.toFixed(1), unit: `purchases/s (${((100 * base.rate) / limit).toFixed(0)} % of limit)` },
+    ...run.extra,
+    { name: `engine RSS at rest with ${purchases} VMs in the database`, value: (run.restKb / 1024).toFixed(0), unit: "MiB" },
+    { name: "engine peak RSS during the catch-up and burst", value: (run.peakKb / 1024).toFixed(0), unit: "MiB" },
+  );
+  return rows;
+}
+
+interface CatchUp { rate: number; limit: number; gasLimit: bigint; mintGas: bigint; concurrency: string; extra: BenchRow[]; restKb: number; peakKb: number }
+
+async function catchUp(n: number, concurrency: number | undefined, after?: (env: EngineEnv, rows: BenchRow[]) => Promise<void>): Promise<CatchUp> {
   const env = await EngineEnv.create({
     ipPool: "{network: '10.64.0.0/16', start: 10, end: 65000, gateway: '10.64.0.1'}",
     vmidRange: { start: 100, end: 999_999 },
-    engine: { reconcile_interval_s: 86_400, poll_interval_ms: 25, log_chunk_blocks: 2000 },
+    engine: { reconcile_interval_s: 86_400, poll_interval_ms: 250, ...(concurrency ? { concurrency } : {}) },
   });
   try {
-    await fillBacklog(env, purchases);
-    const started = performance.now();
-    const engine = env.startEngine(["--once"]);
-    const code = await engine.done;
-    const seconds = (performance.now() - started) / 1000;
+    await fillBacklog(env, n);
+    await env.anvil.rpc("evm_setIntervalMining", [1]);
+    const startedAt = performance.now();
+    const engine = env.startEngine();
+    await waitFor(async () => (await env.nftTotal()) >= n);
+    const rate = n / ((performance.now() - startedAt) / 1000);
+    const restKb = rssKb(engine.proc.pid);
+    const extra: BenchRow[] = [];
+    if (after) await after(env, extra);
+    const code = await engine.stop();
     if (code !== 0) throw new Error(`engine exited ${code}: ${engine.log.slice(-2000)}`);
     const minted = await env.nftTotal();
-    if (minted !== purchases) throw new Error(`engine minted ${minted} NFTs for ${purchases} purchases`);
-    const rssKb = Number(engine.events().find((e) => e.event === "engine.stopped")?.max_rss_kb ?? 0);
-    return [
-      { name: `engine catch-up, ${purchases} purchases backlog (dry-run backend: VM + NFT mint each)`, value: (purchases / seconds).toFixed(1), unit: "purchases/s" },
-      { name: "engine peak RSS during that catch-up", value: (rssKb / 1024).toFixed(0), unit: "MiB" },
-    ];
+    const vms = engine.events().filter((e) => e.event === "engine.credential").length;
+    if (vms !== minted) throw new Error(`engine recorded ${vms} credentials for ${minted} NFTs`);
+    const gasLimit = (await env.net.pub.getBlock()).gasLimit;
+    const [log] = await env.net.pub.getLogs({ address: env.nft, event: getAbiItem({ abi: accessCredentialNftAbi, name: "CredentialMinted" }), fromBlock: 0n });
+    const mintGas = (await env.net.pub.getTransactionReceipt({ hash: log!.transactionHash! })).gasUsed;
+    const started = engine.events().find((e) => e.event === "engine.started");
+    return {
+      rate, gasLimit, mintGas, limit: Number(gasLimit) / Number(mintGas), concurrency: String(started?.concurrency ?? "?"), extra, restKb,
+      peakKb: Number(engine.events().find((e) => e.event === "engine.stopped")?.max_rss_kb ?? 0),
+    };
   } finally {
     await env.stop();
   }
+}
+
+/** With the engine caught up: `burst` purchases in one block, then one purchase alone. */
+async function burstAndLatency(env: EngineEnv, burst: number): Promise<BenchRow[]> {
+  const before = await env.nftTotal();
+  await env.anvil.rpc("evm_setIntervalMining", [0]);
+  const purchaseBlock = (await fillBacklog(env, burst, 1)) ;
+  const t0 = performance.now();
+  await env.anvil.rpc("evm_setIntervalMining", [1]);
+  await waitFor(async () => (await env.nftTotal()) >= before + burst);
+  const burstSeconds = (performance.now() - t0) / 1000;
+  const burstBlocks = (await env.net.pub.getBlockNumber()) - purchaseBlock;
+  const one = await env.buy(1);
+  await waitFor(async () => (await env.nftTotal()) >= before + burst + 1);
+  const oneBlocks = (await env.net.pub.getBlockNumber()) - one.block;
+  return [
+    { name: `burst of ${burst} purchases in one block → last NFT minted (confirmations 0)`, value: burstSeconds.toFixed(1), unit: `s (${burstBlocks} blocks after the purchase block)` },
+    { name: "one purchase → its NFT (confirmations 0, 1 s blocks)", value: String(oneBlocks), unit: "blocks" },
+  ];
+}
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await Bun.sleep(200);
+}
+
+function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
 /**
  * Put `n` purchases from the nine buyers on the chain quickly: automine off, every transaction
  * sent with an explicit nonce and gas, then blocks mined until the last one of each buyer landed.
  */
-async function fillBacklog(env: EngineEnv, n: number): Promise<void> {
+async function fillBacklog(env: EngineEnv, n: number, mineBatch = 10): Promise<bigint> {
   const buyers = Array.from({ length: 9 }, (_, i) => i + 1);
   const payloads = await Promise.all(buyers.map((b) => env.payloadFor(b)));
   const fees = await env.net.pub.estimateFeesPerGas();
   const last: Hex[] = [];
+  let block = 0n;
   await env.anvil.rpc("evm_setAutomine", [false]);
   try {
     await Promise.all(buyers.map(async (b, i) => {
@@ -60,12 +127,14 @@ async function fillBacklog(env: EngineEnv, n: number): Promise<void> {
         const r = await env.net.pub.getTransactionReceipt({ hash: h }).catch(() => null);
         if (r) {
           if (r.status !== "success") throw new Error(`backlog purchase ${h} reverted`);
+          if (r.blockNumber > block) block = r.blockNumber;
           break;
         }
-        await env.anvil.mine(10);
+        await env.anvil.mine(mineBatch);
       }
     }
   } finally {
     await env.anvil.rpc("evm_setAutomine", [true]);
   }
+  return block;
 }

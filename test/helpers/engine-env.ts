@@ -1,5 +1,5 @@
 /** A whole engine environment (anvil, contracts, config, agent) for engine tests. */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, maxUint256, parseEventLogs, parseUnits, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -83,6 +83,13 @@ export class EngineEnv {
     writeFileSync(join(etc, "blockhost.yaml"), `${yaml}engine: ${JSON.stringify(engine)}\n`);
     mkdirSync(join(root, "var/lib/blockhost"), { recursive: true });
     return new EngineEnv(root, cleanup, anvil, net, nft, subs, serverKey);
+  }
+
+  /** Point the engine at another RPC URL (e.g. a provider simulator in front of this anvil). */
+  setRpcUrl(url: string): void {
+    const file = join(this.root, "etc/blockhost/web3-defaults.yaml");
+    const text = readFileSync(file, "utf8");
+    writeFileSync(file, text.replace(/^ {2}rpc_url: .*$/m, `  rpc_url: ${url}`));
   }
 
   /** The buyer's wallet signature of the public secret (what the signup page has them sign). */

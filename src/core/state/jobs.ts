@@ -38,14 +38,17 @@ export function enqueueJob(
   );
 }
 
-/** Take the next job due at `nowMs` (state → running, attempts + 1), or null. */
-export function claimNextJob(db: Database, nowMs: number): Job | null {
+export const ALL_JOB_KINDS: readonly JobKind[] = ["provision", "sync", "destroy", "gecos", "seal"];
+
+/** Take the next job due at `nowMs` (state → running, attempts + 1) among `kinds`, or null. */
+export function claimNextJob(db: Database, nowMs: number, kinds: readonly JobKind[] = ALL_JOB_KINDS): Job | null {
   const r = db
     .query(`UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?2
     WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND next_run_at <= ?1
+      AND kind IN (SELECT value FROM json_each(?3))
       ORDER BY next_run_at, id LIMIT 1)
     RETURNING *`)
-    .get(nowMs, stamp()) as Record<string, unknown> | null;
+    .get(nowMs, stamp(), JSON.stringify(kinds)) as Record<string, unknown> | null;
   return r ? fromRow(r) : null;
 }
 

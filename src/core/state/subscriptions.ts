@@ -66,3 +66,12 @@ export function knownSubscriptionIds(db: Database, chainId: number): Set<number>
   }[];
   return new Set(rows.map((r) => r.subscription_id));
 }
+
+/** The block each recorded subscription was created in, by id (bounds the search for a missed one). */
+export function subscriptionBlocks(db: Database, chainId: number): Map<number, bigint> {
+  const rows = db.query("SELECT subscription_id, block_number FROM subscriptions WHERE chain_id = ?").all(chainId) as {
+    subscription_id: number;
+    block_number: number;
+  }[];
+  return new Map(rows.map((r) => [r.subscription_id, BigInt(r.block_number)]));
+}

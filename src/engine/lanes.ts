@@ -1,0 +1,46 @@
+/** Jobs in flight: one lane per kind of work, each with its own bound, so a slow VM create never holds up the rest. */
+import { logEvent } from "../core/log.ts";
+import type { EngineContext } from "./context.ts";
+import { runJob } from "./jobs.ts";
+import type { Job, JobKind } from "../core/state/jobs.ts";
+
+export interface Lane { name: string; kinds: readonly JobKind[]; limit: number }
+
+export class JobLanes {
+  private readonly running = new Map<number, { job: Job; lane: Lane; done: Promise<void> }>();
+
+  constructor(private readonly ctx: EngineContext, private readonly lanes: readonly Lane[], private readonly onFinish: () => void) {}
+
+  get size(): number { return this.running.size; }
+
+  /** Start due jobs until every lane is full or nothing is due. */
+  fill(nowMs = Date.now()): void {
+    for (const lane of this.lanes) {
+      let inLane = [...this.running.values()].filter((r) => r.lane === lane).length;
+      while (inLane < lane.limit) {
+        const job = this.ctx.queue.claim(nowMs, lane.kinds);
+        if (!job) break;
+        const done = runJob(this.ctx, job).finally(() => {
+          this.running.delete(job.id);
+          this.onFinish();
+        });
+        this.running.set(job.id, { job, lane, done });
+        inLane++;
+      }
+    }
+  }
+
+  /** On shutdown: let the jobs in hand finish for up to `graceMs`, then park the rest back to the queue. */
+  async drain(graceMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const all = Promise.all([...this.running.values()].map((r) => r.done)).then(() => true);
+    const finished = await Promise.race([all, new Promise<false>((r) => { timer = setTimeout(() => r(false), graceMs); })]);
+    clearTimeout(timer);
+    if (finished) return false;
+    for (const { job } of this.running.values()) {
+      this.ctx.queue.park(job.id);
+      logEvent("engine.job_parked", { job: job.key });
+    }
+    return this.running.size > 0;
+  }
+}
