@@ -4,7 +4,7 @@ import { runCli } from "./core/cli.ts";
 import { VERSION } from "./version.ts";
 
 /** The citty root: one lazy import per subcommand, nothing else. */
-const main = defineCommand({
+export const main = defineCommand({
   meta: { name: "blockhost", version: VERSION, description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login" },
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
@@ -21,7 +21,10 @@ const main = defineCommand({
     is: () => import("./chain/is-command.ts").then((m) => m.default),
     wallet: () => import("./wallet/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
+    completion: () => import("./core/completion-command.ts").then((m) => m.default),
+    import: () => import("./import/command.ts").then((m) => m.default),
   },
 });
 
-process.exitCode = await runCli(main);
+// Imported (by the man page and completion generator) it only defines the tree.
+if (import.meta.main) process.exitCode = await runCli(main);

@@ -83,7 +83,7 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
       throw usageError(rest[0] ? `unknown option ${rest[0]}` : `${name}: a command is required`);
     }
     checkArgs(rest, ((await resolve(cmd.args)) ?? {}) as ArgsDef, variadicCommands.has(cmd));
-    await runCommand({ ...cmd, subCommands: undefined }, { rawArgs: rest });
+    await runCommand({ ...cmd, subCommands: undefined }, { rawArgs: rest, data: { root } });
     return EXIT.ok;
   } catch (e) {
     const cliError = e instanceof Error && e.name === "CLIError";
