@@ -1,0 +1,211 @@
+/**
+ * The .deb on a real Debian 12 system (systemd as PID 1 in systemd-nspawn): install, socket activation, wizard,
+ * headless finalize against an anvil only the guest's veth link reaches, a purchase served, upgrade, purge.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { linkSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { hexToBytes, parseUnits, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { parse as parseYaml } from "yaml";
+import { connectChain } from "../../../src/chain/client.ts";
+import type { Web3Config } from "../../../src/core/config/index.ts";
+import { buyAsCustomer, customerCredential } from "../../../src/dev/customer.ts";
+import { DEV_PUBLIC_SECRET } from "../../../src/dev/host.ts";
+import { Anvil } from "../../helpers/anvil.ts";
+import { REPO } from "../../helpers/binary.ts";
+import { deployToken, devnet } from "../../helpers/contracts.ts";
+import { DEB_VERSION, ensureDeb } from "../../helpers/deb.ts";
+import { Guest, guestRootfs, nspawnUnavailable } from "../../helpers/nspawn.ts";
+
+const unavailable = nspawnUnavailable();
+if (unavailable) console.log(`skipping the package install test: ${unavailable}`);
+
+const UPGRADE_VERSION = `${DEB_VERSION}+upgrade1`;
+const PKG_DIR = join(REPO, "dist/install-test");
+const MINUTE = 60_000;
+const timings: Record<string, number> = {};
+
+describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_amd64.deb on Debian 12", () => {
+  let guest: Guest;
+  let anvil: Anvil;
+  const started = performance.now();
+
+  const sh = (script: string, user?: string) => guest.mustExec(["sh", "-c", script], { user });
+  const active = (unit: string) => guest.exec(["systemctl", "is-active", unit]).stdout.trim();
+  const waitFor = async (what: string, check: () => boolean | Promise<boolean>, ms = 60_000) => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (await check()) return;
+      await Bun.sleep(500);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  beforeAll(async () => {
+    rmSync(PKG_DIR, { recursive: true, force: true });
+    mkdirSync(PKG_DIR, { recursive: true });
+    let t = performance.now();
+    linkSync(ensureDeb(), join(PKG_DIR, `blockhost_${DEB_VERSION}_amd64.deb`));
+    ensureDeb(UPGRADE_VERSION, PKG_DIR);
+    timings.package_ms = performance.now() - t;
+    t = performance.now();
+    const rootfs = guestRootfs((line) => console.log(line));
+    timings.rootfs_ms = performance.now() - t;
+    t = performance.now();
+    guest = await Guest.boot(rootfs, { [PKG_DIR]: "/mnt/pkg" });
+    timings.boot_ms = performance.now() - t;
+    anvil = await Anvil.start({ args: ["--host", guest.hostAddress] });
+  }, 20 * MINUTE);
+
+  afterAll(async () => {
+    await guest?.shutdown();
+    await anvil?.stop();
+    rmSync(PKG_DIR, { recursive: true, force: true });
+    console.log(`install test timings: ${JSON.stringify({ ...timings, total_ms: performance.now() - started }, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`);
+  });
+
+  test("apt installs the package offline, with the user, group, directories and agent socket", () => {
+    const out = guest.mustExec(["apt-get", "install", "-y", `./blockhost_${DEB_VERSION}_amd64.deb`], { cwd: "/mnt/pkg" });
+    expect(out).toContain("Setting up blockhost");
+    expect(guest.mustExec(["dpkg-query", "-W", "-f", "${Status} ${Version}", "blockhost"])).toBe(`install ok installed ${DEB_VERSION}`);
+    expect(guest.mustExec(["getent", "group", "blockhost"])).toMatch(/^blockhost:x:\d+:/);
+    const [, , uid, gid, , home, shell] = guest.mustExec(["getent", "passwd", "blockhost"]).trim().split(":");
+    expect(Number(uid)).toBeLessThan(1000);
+    expect(gid).toBe(guest.mustExec(["getent", "group", "blockhost"]).split(":")[2]);
+    expect([home, shell]).toEqual(["/var/lib/blockhost", "/usr/sbin/nologin"]);
+    expect(sh("stat -c '%a %U %G %n' /etc/blockhost /var/lib/blockhost /run/blockhost").trim().split("\n")).toEqual([
+      "750 root blockhost /etc/blockhost",
+      "750 blockhost blockhost /var/lib/blockhost",
+      "755 root blockhost /run/blockhost",
+    ]);
+    expect(sh("stat -c '%F %a %U %G' /run/blockhost/root-agent.sock").trim()).toBe("socket 660 root blockhost");
+    expect(guest.mustExec(["blockhost", "--version"]).trim()).toBe(`blockhost ${DEB_VERSION}`);
+    expect(sh("man -w blockhost-agent 2>/dev/null || ls /usr/share/man/man1/blockhost-agent.1.gz").trim()).toContain("blockhost-agent.1");
+  });
+
+  test("the agent socket-activates for the blockhost user", () => {
+    expect(active("blockhost-agent.socket")).toBe("active");
+    expect(active("blockhost-agent.service")).toBe("inactive");
+    const reply = guest.mustExec(["blockhost", "agent", "call", "ping"], { user: "blockhost" });
+    expect(JSON.parse(reply)).toEqual({ ok: true, output: "pong" });
+    expect(active("blockhost-agent.service")).toBe("active");
+    // A user outside the group is refused by the socket's mode before the agent sees it.
+    const stranger = guest.exec(["blockhost", "agent", "call", "ping"], { user: "nobody" });
+    expect(stranger.code).not.toBe(0);
+  });
+
+  test("the wizard answers on port 80 and its one-time password is on the console", async () => {
+    await waitFor("the wizard", () => active("blockhost-wizard.service") === "active");
+    let status = 0;
+    await waitFor("the wizard on port 80", async () => {
+      status = await fetch(`http://${guest.guestAddress}/`, { redirect: "manual" }).then((r) => r.status, () => 0);
+      return status !== 0;
+    });
+    expect(status).toBeLessThan(500);
+    await waitFor("the OTP on the console", () => /one-time|otp/i.test(guest.consoleText));
+    expect(guest.consoleText).toMatch(/blockhost.*(one-time|otp)/i);
+  });
+
+  let web3: { nft: Hex; subscriptions: Hex; stablecoin: Hex; serverPublicKey: Uint8Array };
+
+  test("finalize --config against the test's anvil completes; engine, serve and the gc timer run; the wizard is gone", async () => {
+    const net = devnet(anvil);
+    const customer = anvil.accounts[1]!;
+    const stablecoin = await deployToken(net, "USDC", 6, [[1, parseUnits("1000", 6)]]);
+    const admin = privateKeyToAccount(anvil.accounts[2]!.privateKey);
+    const deployerKey = anvil.accounts[0]!.privateKey.slice(2);
+    guest.writeFile("/var/lib/blockhost/deployer.key", `${deployerKey}\n`, "0600", "blockhost:blockhost");
+    guest.writeFile("/var/lib/blockhost/admin-signature.txt", `${await admin.signMessage({ message: DEV_PUBLIC_SECRET })}\n`, "0600", "blockhost:blockhost");
+    const setup = [
+      "admin:",
+      `  wallet: "${admin.address}"`,
+      `  public_secret: ${DEV_PUBLIC_SECRET}`,
+      "  signature_file: /var/lib/blockhost/admin-signature.txt",
+      "chain:",
+      `  chain_id: ${anvil.chainId}`,
+      `  rpc_url: http://${guest.hostAddress}:${anvil.port}`,
+      "  deployer_key_file: /var/lib/blockhost/deployer.key",
+      "  contracts: deploy",
+      `  stablecoin: "${stablecoin}"`,
+      "  confirmations: 0",
+      "plan: {name: Basic, price_cents_per_day: 100}",
+      "backend: dry-run",
+      "network:",
+      "  ipv4: {network: 10.77.0.0/24, start: 10.77.0.100, end: 10.77.0.199, gateway: 10.77.0.1}",
+      `https: {hostname: "${guest.guestAddress}"}`,
+      "engine: {poll_interval_ms: 500}",
+      "",
+    ].join("\n");
+    guest.writeFile("/var/lib/blockhost/setup.yaml", setup, "0600", "blockhost:blockhost");
+    const t = performance.now();
+    const out = guest.mustExec(["blockhost", "finalize", "--config", "/var/lib/blockhost/setup.yaml"], { user: "blockhost" });
+    timings.finalize_ms = performance.now() - t;
+    expect(out).toContain("setup complete");
+    expect(sh("test -f /var/lib/blockhost/.setup-complete && echo yes").trim()).toBe("yes");
+
+    await waitFor("the wizard to stop", () => active("blockhost-wizard.service") === "inactive");
+    await waitFor("engine and serve", () => active("blockhost-engine.service") === "active" && active("blockhost-serve.service") === "active");
+    expect(active("blockhost-gc.timer")).toBe("active");
+    for (const unit of ["blockhost-engine.service", "blockhost-serve.service", "blockhost-gc.timer"]) {
+      expect(guest.exec(["systemctl", "is-enabled", unit]).stdout.trim()).toBe("enabled");
+    }
+    let status = 0;
+    await waitFor("serve on 443", async () => {
+      status = await fetch(`https://${guest.guestAddress}/`, { tls: { rejectUnauthorized: false } }).then((r) => r.status, () => 0);
+      return status === 200;
+    });
+    expect(status).toBe(200);
+
+    const parsed = parseYaml(sh("cat /etc/blockhost/web3-defaults.yaml")) as Web3Config;
+    const pub = parsed.server?.public_key ?? parsed.blockchain.server_public_key;
+    web3 = {
+      nft: parsed.blockchain.nft_contract as Hex,
+      subscriptions: parsed.blockchain.subscription_contract as Hex,
+      stablecoin,
+      serverPublicKey: hexToBytes(pub as Hex),
+    };
+    expect(customer.address).toMatch(/^0x/);
+  }, 10 * MINUTE);
+
+  test("a purchase on anvil is served: the engine in the guest provisions (dry-run) and mints the access NFT", async () => {
+    const access = connectChain({ blockchain: { chain_id: anvil.chainId, rpc_url: anvil.rpcUrl } } as Web3Config);
+    const customer = privateKeyToAccount(anvil.accounts[1]!.privateKey);
+    const host = { access, ...web3, customer };
+    const purchase = await buyAsCustomer(host, customer, 30n);
+    let credential: Awaited<ReturnType<typeof customerCredential>>;
+    await waitFor("the access NFT", async () => {
+      credential = await customerCredential(host, customer, purchase.signature);
+      return credential !== undefined;
+    }, 3 * MINUTE);
+    const vms = JSON.parse(guest.mustExec(["blockhost", "vm", "list", "--json"], { user: "blockhost" })) as Array<Record<string, unknown>>;
+    expect(vms).toHaveLength(1);
+    expect(vms[0]!.subscription_id).toBe(Number(purchase.subscriptionId));
+    expect(vms[0]!.nft_token_id).toBe(Number(credential!.tokenId));
+    expect(credential!.details).toBeObject();
+  }, 5 * MINUTE);
+
+  test("an upgrade to a newer build keeps the VM table and restarts the services", async () => {
+    const before = guest.mustExec(["blockhost", "vm", "list", "--json"], { user: "blockhost" });
+    const enginePid = guest.mustExec(["systemctl", "show", "-p", "MainPID", "--value", "blockhost-engine.service"]).trim();
+    guest.mustExec(["apt-get", "install", "-y", `./blockhost_${UPGRADE_VERSION}_amd64.deb`], { cwd: "/mnt/pkg" });
+    expect(guest.mustExec(["dpkg-query", "-W", "-f", "${Version}", "blockhost"])).toBe(UPGRADE_VERSION);
+    await waitFor("the engine to run again", () => active("blockhost-engine.service") === "active");
+    expect(guest.mustExec(["systemctl", "show", "-p", "MainPID", "--value", "blockhost-engine.service"]).trim()).not.toBe(enginePid);
+    expect(active("blockhost-serve.service")).toBe("active");
+    expect(guest.mustExec(["blockhost", "vm", "list", "--json"], { user: "blockhost" })).toBe(before);
+    expect(active("blockhost-wizard.service")).toBe("inactive");
+  }, 5 * MINUTE);
+
+  test("apt purge leaves no unit, user, group or file behind", () => {
+    guest.mustExec(["apt-get", "purge", "-y", "blockhost"]);
+    expect(guest.exec(["dpkg-query", "-W", "-f", "${Status}", "blockhost"]).stdout).not.toContain("installed");
+    expect(guest.exec(["getent", "passwd", "blockhost"]).code).toBe(2);
+    expect(guest.exec(["getent", "group", "blockhost"]).code).toBe(2);
+    const units = guest.mustExec(["systemctl", "list-units", "--all", "--plain", "--no-legend", "blockhost*"]).trim();
+    expect(units).toBe("");
+    const left = sh("find / -xdev \\( -path /proc -o -path /mnt/pkg \\) -prune -o -name '*blockhost*' -print").trim();
+    expect(left).toBe("");
+    expect(sh("ls -A /run | grep -c blockhost || true").trim()).toBe("0");
+  });
+});
