@@ -105,9 +105,11 @@ export class Guest {
 
   /** Run argv inside the guest (all its namespaces, a clean environment), as root unless `user` is given. */
   exec(argv: string[], opts: { user?: string; stdin?: string; cwd?: string } = {}): ExecResult {
-    const inner = opts.user ? ["runuser", "-u", opts.user, "--", ...argv] : argv;
+    const asUser = opts.user ? ["runuser", "-u", opts.user, "--", ...argv] : argv;
+    // nsenter resolves --wd on the host, so the guest-side directory change happens inside.
+    const inner = opts.cwd ? ["sh", "-c", 'cd "$0" && exec "$@"', opts.cwd, ...asUser] : asUser;
     const r = Bun.spawnSync(
-      ["nsenter", "-t", String(this.leader), "-a", `--wd=${opts.cwd ?? "/"}`, ...ENV, ...inner],
+      ["nsenter", "-t", String(this.leader), "-a", ...ENV, ...inner],
       { stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore", stdout: "pipe", stderr: "pipe" },
     );
     return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
@@ -135,20 +137,23 @@ export class Guest {
   }
 }
 
-/** The guest's PID 1 as seen from the host: nspawn → its child → systemd. */
+/** The guest's PID 1 as seen from the host: the descendant of nspawn whose pid in its own namespace is 1. */
 function findLeader(nspawnPid: number): number {
-  const children = (pid: number) => {
+  const read = (path: string) => {
     try {
-      return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      return readFileSync(path, "utf8");
     } catch {
-      return [];
+      return "";
     }
   };
-  for (const child of children(nspawnPid)) {
-    for (const grandchild of children(child)) {
-      const comm = readFileSync(`/proc/${grandchild}/comm`, "utf8").trim();
-      if (comm === "systemd") return grandchild;
+  const children = (pid: number) => read(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
+  let level = children(nspawnPid);
+  for (let depth = 0; depth < 3; depth++) {
+    for (const pid of level) {
+      const nspid = /^NSpid:\s+(.*)$/m.exec(read(`/proc/${pid}/status`))?.[1]?.trim().split(/\s+/);
+      if (nspid && nspid.length > 1 && nspid.at(-1) === "1" && read(`/proc/${pid}/comm`).trim() === "systemd") return pid;
     }
+    level = level.flatMap(children);
   }
   return 0;
 }

@@ -46,8 +46,9 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     rmSync(PKG_DIR, { recursive: true, force: true });
     mkdirSync(PKG_DIR, { recursive: true });
     let t = performance.now();
-    linkSync(ensureDeb(), join(PKG_DIR, `blockhost_${DEB_VERSION}_amd64.deb`));
-    ensureDeb(UPGRADE_VERSION, PKG_DIR);
+    for (const version of [DEB_VERSION, UPGRADE_VERSION]) {
+      linkSync(ensureDeb(version), join(PKG_DIR, `blockhost_${version}_amd64.deb`));
+    }
     timings.package_ms = performance.now() - t;
     t = performance.now();
     const rootfs = guestRootfs((line) => console.log(line));
