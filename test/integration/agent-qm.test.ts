@@ -1,3 +1,4 @@
+/** Agent qm actions against the qm simulator. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

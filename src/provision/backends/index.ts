@@ -1,3 +1,4 @@
+/** Pick the hypervisor backend blockhost.yaml names. */
 import type { BlockhostConfig } from "../../core/config/schemas.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
