@@ -1,7 +1,6 @@
 /** Man pages and shell completions generated from the citty command tree, the same definitions `--help` renders. */
-import type { ArgDef, ArgsDef, CommandDef } from "citty";
-
-type AnyCommand = CommandDef<any>;
+import type { ArgDef, ArgsDef } from "citty";
+import type { AnyCommand } from "./cli.ts";
 
 /** One documented option or positional of a command. */
 export interface ArgDoc {

@@ -3,7 +3,7 @@ import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { BlockhostError, exitCodeFor, EXIT, oneLine } from "./errors.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: a command of any argument shape (citty's own default)
-type AnyCommand = CommandDef<any>;
+export type AnyCommand = CommandDef<any>;
 const plain = (text: string, tty: boolean | undefined) => (tty ? text : Bun.stripANSI(text));
 const resolve = async <T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> =>
   typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;

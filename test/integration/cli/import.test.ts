@@ -101,7 +101,7 @@ describe("blockhost import", () => {
     writeFileSync(join(root, "etc/blockhost/db.yaml"), "ip_pool: {network: not-a-cidr, start: 1, end: 2, gateway: 10.0.0.1}\n");
     const r = await runBlockhost(["import"], { root });
     expect(r.code).toBe(78);
-    expect(r.stdout).toMatch(/invalid  .*db\.yaml: .*ip_pool\.network/);
+    expect(r.stdout).toMatch(/invalid {2}.*db\.yaml: .*ip_pool\.network/);
     expect(r.stderr).toContain("1 config file(s) need fixing before import");
     const list = await runBlockhost(["vm", "list", "--json"], { root });
     expect(JSON.parse(list.stdout)).toEqual([]);

@@ -69,7 +69,7 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
   test("apt installs the package offline, with the user, group, directories and agent socket", () => {
     const out = guest.mustExec(["apt-get", "install", "-y", `./blockhost_${DEB_VERSION}_amd64.deb`], { cwd: "/mnt/pkg" });
     expect(out).toContain("Setting up blockhost");
-    expect(guest.mustExec(["dpkg-query", "-W", "-f", "${Status} ${Version}", "blockhost"])).toBe(`install ok installed ${DEB_VERSION}`);
+    expect(guest.mustExec(["dpkg-query", "-W", "-f", `\${Status} \${Version}`, "blockhost"])).toBe(`install ok installed ${DEB_VERSION}`);
     expect(guest.mustExec(["getent", "group", "blockhost"])).toMatch(/^blockhost:x:\d+:/);
     const [, , uid, gid, , home, shell] = guest.mustExec(["getent", "passwd", "blockhost"]).trim().split(":");
     expect(Number(uid)).toBeLessThan(1000);
@@ -190,7 +190,7 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     const before = guest.mustExec(["blockhost", "vm", "list", "--json"], { user: "blockhost" });
     const enginePid = guest.mustExec(["systemctl", "show", "-p", "MainPID", "--value", "blockhost-engine.service"]).trim();
     guest.mustExec(["apt-get", "install", "-y", `./blockhost_${UPGRADE_VERSION}_amd64.deb`], { cwd: "/mnt/pkg" });
-    expect(guest.mustExec(["dpkg-query", "-W", "-f", "${Version}", "blockhost"])).toBe(UPGRADE_VERSION);
+    expect(guest.mustExec(["dpkg-query", "-W", "-f", `\${Version}`, "blockhost"])).toBe(UPGRADE_VERSION);
     await waitFor("the engine to run again", () => active("blockhost-engine.service") === "active");
     expect(guest.mustExec(["systemctl", "show", "-p", "MainPID", "--value", "blockhost-engine.service"]).trim()).not.toBe(enginePid);
     expect(active("blockhost-serve.service")).toBe("active");
@@ -200,7 +200,7 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
 
   test("apt purge leaves no unit, user, group or file behind", () => {
     guest.mustExec(["apt-get", "purge", "-y", "blockhost"]);
-    expect(guest.exec(["dpkg-query", "-W", "-f", "${Status}", "blockhost"]).stdout).not.toContain("installed");
+    expect(guest.exec(["dpkg-query", "-W", "-f", `\${Status}`, "blockhost"]).stdout).not.toContain("installed");
     expect(guest.exec(["getent", "passwd", "blockhost"]).code).toBe(2);
     expect(guest.exec(["getent", "group", "blockhost"]).code).toBe(2);
     const units = guest.mustExec(["systemctl", "list-units", "--all", "--plain", "--no-legend", "blockhost*"]).trim();
