@@ -66,8 +66,13 @@ function* walk(node: CommandNode): Generator<CommandNode> {
 
 // --- man pages (roff, man(7) macros) ---
 
+/** Escape text for roff: backslashes, hyphens, leading dots/quotes, and non-ASCII as \[uXXXX] glyphs. */
 const roff = (text: string) =>
-  text.replace(/\\/g, "\\e").replace(/-/g, "\\-").replace(/^([.'])/gm, "\\&$1");
+  text
+    .replace(/\\/g, "\\e")
+    .replace(/-/g, "\\-")
+    .replace(/^([.'])/gm, "\\&$1")
+    .replace(/[\u0080-\u{10FFFF}]/gu, (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}]`);
 
 function synopsis(node: CommandNode): string {
   const parts = [`.B ${node.path.join(" ")}`];
