@@ -115,9 +115,8 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
 
   let web3: { nft: Hex; subscriptions: Hex; stablecoin: Hex; serverPublicKey: Uint8Array };
 
-  test("finalize --config against the test's anvil completes; engine, serve and the gc timer run; the wizard is gone", async () => {
+  test("finalize --config against the test's anvil completes; the engine and the gc timer run; the wizard is gone", async () => {
     const net = devnet(anvil);
-    const customer = anvil.accounts[1]!;
     const stablecoin = await deployToken(net, "USDC", 6, [[1, parseUnits("1000", 6)]]);
     const admin = privateKeyToAccount(anvil.accounts[2]!.privateKey);
     const deployerKey = anvil.accounts[0]!.privateKey.slice(2);
@@ -151,18 +150,11 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     expect(sh("test -f /var/lib/blockhost/.setup-complete && echo yes").trim()).toBe("yes");
 
     await waitFor("the wizard to stop", () => active("blockhost-wizard.service") === "inactive");
-    await waitFor("engine and serve", () => active("blockhost-engine.service") === "active" && active("blockhost-serve.service") === "active");
+    await waitFor("the engine", () => active("blockhost-engine.service") === "active");
     expect(active("blockhost-gc.timer")).toBe("active");
     for (const unit of ["blockhost-engine.service", "blockhost-serve.service", "blockhost-gc.timer"]) {
       expect(guest.exec(["systemctl", "is-enabled", unit]).stdout.trim()).toBe("enabled");
     }
-    let status = 0;
-    await waitFor("serve on 443", async () => {
-      status = await fetch(`https://${guest.guestAddress}/`, { tls: { rejectUnauthorized: false } }).then((r) => r.status, () => 0);
-      return status === 200;
-    });
-    expect(status).toBe(200);
-
     const parsed = parseYaml(sh("cat /etc/blockhost/web3-defaults.yaml")) as Web3Config;
     const pub = parsed.server?.public_key ?? parsed.blockchain.server_public_key;
     web3 = {
@@ -171,8 +163,17 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
       stablecoin,
       serverPublicKey: hexToBytes(pub as Hex),
     };
-    expect(customer.address).toMatch(/^0x/);
   }, 10 * MINUTE);
+
+  test("serve runs and answers on 443 with the certificate finalize made", async () => {
+    await waitFor("serve", () => active("blockhost-serve.service") === "active");
+    let status = 0;
+    await waitFor("serve on 443", async () => {
+      status = await fetch(`https://${guest.guestAddress}/`, { tls: { rejectUnauthorized: false } }).then((r) => r.status, () => 0);
+      return status === 200;
+    });
+    expect(status).toBe(200);
+  }, 3 * MINUTE);
 
   test("a purchase on anvil is served: the engine in the guest provisions (dry-run) and mints the access NFT", async () => {
     const access = connectChain({ blockchain: { chain_id: anvil.chainId, rpc_url: anvil.rpcUrl } } as Web3Config);
