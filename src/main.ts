@@ -24,6 +24,7 @@ export const main = defineCommand({
     dev: () => import("./dev/command.ts").then((m) => m.default),
     completion: () => import("./core/completion-command.ts").then((m) => m.default),
     import: () => import("./import/command.ts").then((m) => m.default),
+    serve: () => import("./web/public/command.ts").then((m) => m.default),
   },
 });
 

@@ -42,6 +42,10 @@ export const paths = {
   get signingHostFile() { return under("run/libpam-web3/signing_host"); },
   /** In a VM: the operator's or cloud-init's choice of signing host (e.g. an onion name); wins over detection. */
   get hostAddressOverride() { return under("etc/blockhost/host-address"); },
+  /** Certificate and key `blockhost serve` uses (written by finalize). */
+  get httpsConfig() { return under("etc/blockhost/https.json"); },
+  /** ACME HTTP-01 tokens, served by `blockhost serve` on port 80 at /.well-known/acme-challenge/. */
+  get acmeChallengeDir() { return under("var/lib/blockhost/acme-challenge"); },
   get pamTlsDir() { return under("etc/libpam-web3/tls"); },
   /** Resolve a file name inside the config dir (never escapes it: callers validate names). */
   config(name: string) { return join(this.configDir, name); },

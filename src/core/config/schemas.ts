@@ -85,6 +85,20 @@ export const blockhostConfigSchema = object({
     log_chunk_blocks: optional(int(1, 1_000_000)),
     stop_grace_ms: optional(int(0, 600_000)),
   })),
+  /** The public web front (`blockhost serve`): page title and accent colour. */
+  web: optional(object({
+    title: optional(str(/^[^\p{Cc}<>]{1,80}$/u, "a page title (≤80 characters, no < or >)", 80)),
+    accent_color: optional(str(/^#[0-9a-fA-F]{6}$/, "a colour like #627EEA", 7)),
+  })),
   testing: optional(bool),
 });
 export type BlockhostConfig = Infer<typeof blockhostConfigSchema>;
+
+/** /etc/blockhost/https.json — the certificate `blockhost serve` uses (written by finalize). */
+export const httpsConfigSchema = object({
+  hostname: str(/^[A-Za-z0-9.:[\]-]{1,253}$/, "a host name or IP address", 253),
+  cert_file: absPath,
+  key_file: absPath,
+  self_signed: withDefault(bool, false),
+});
+export type HttpsConfig = Infer<typeof httpsConfigSchema>;
