@@ -11,6 +11,8 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./agent.ts", fn: "benchAgentPing" },
   { module: "./engine.ts", fn: "benchEngine" },
   { module: "./serve.ts", fn: "benchServe" },
+  { module: "./admin-funds.ts", fn: "benchAdminScan" },
+  { module: "./admin-funds.ts", fn: "benchFundCycle" },
 ];
 
 const rows: BenchRow[] = [];

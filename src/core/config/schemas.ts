@@ -71,8 +71,15 @@ export const blockhostConfigSchema = object({
     wallet_address: evmAddress,
     credential_nft_id: optional(int(0, 2 ** 53 - 1)),
     max_command_age: optional(int(1, 86_400)),
-    destination_mode: optional(str(/^[a-z_-]{1,32}$/, "a destination mode")),
+    destination_mode: optional(literal("self", "server", "null", "any")),
+    /** For destination_mode null: where commands are sent (default 0x…dEaD). */
+    destination_address: optional(evmAddress),
+    /** Drop new connections to the knocked ports unless a knock rule admits them (see README). */
+    default_deny: optional(bool),
+    /** Where SSH logins are read from for narrowing a knock: auto (auth log, else journal), journal, or a file. */
+    login_log: optional(str(/^(auto|journal|\/[A-Za-z0-9._/-]{1,4095})$/, "auto, journal or an absolute path", 4096)),
   })),
+  /** The fund manager; validated in core/config/fund-manager.ts. */
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
   engine: optional(object({
