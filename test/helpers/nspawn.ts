@@ -70,7 +70,12 @@ export class Guest {
     const guest = new Guest(proc, machine, `10.231.${n}.1`, `10.231.${n}.2`);
     void guest.drain(proc.stdout);
     void guest.drain(proc.stderr);
-    await guest.waitForBoot();
+    try {
+      await guest.waitForBoot();
+    } catch (e) {
+      await guest.shutdown();
+      throw e;
+    }
     return guest;
   }
 
