@@ -24,6 +24,8 @@ export const main = defineCommand({
     wallet: () => import("./wallet/command.ts").then((m) => m.default),
     funds: () => import("./engine/funds/command.ts").then((m) => m.default),
     admin: () => import("./engine/admin-commands/command.ts").then((m) => m.default),
+    finalize: () => import("./setup/command.ts").then((m) => m.default),
+    wizard: () => import("./web/wizard/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
     completion: () => import("./core/completion-command.ts").then((m) => m.default),
     import: () => import("./import/command.ts").then((m) => m.default),

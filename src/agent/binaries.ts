@@ -14,6 +14,8 @@ export const DEFAULT_BINARIES = {
   bridge: "/usr/sbin/bridge",
   "virt-customize": "/usr/bin/virt-customize",
   virsh: "/usr/bin/virsh",
+  openssl: "/usr/bin/openssl",
+  systemctl: "/usr/bin/systemctl",
 } as const;
 
 export type BinaryName = keyof typeof DEFAULT_BINARIES;

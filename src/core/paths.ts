@@ -29,6 +29,14 @@ export const paths = {
   get serverKey() { return under("etc/blockhost/server.key"); },
   get serverPubkey() { return under("etc/blockhost/server.pubkey"); },
   get deployerKey() { return under("etc/blockhost/deployer.key"); },
+  /** The host's TLS certificate and key (https step; `serve` reads them through https.json). */
+  get tlsDir() { return under("etc/blockhost/tls"); },
+  get tlsCert() { return under("etc/blockhost/tls/cert.pem"); },
+  get tlsKey() { return under("etc/blockhost/tls/key.pem"); },
+  /** The wizard's one-time password (0600, blockhost user). */
+  get wizardOtp() { return under("var/lib/blockhost/wizard-otp.json"); },
+  /** The setup file the wizard writes on confirm and hands to the finalization runner. */
+  get wizardSetupFile() { return under("var/lib/blockhost/wizard-setup.yaml"); },
   get cloudInitDir() { return under("var/lib/blockhost/cloud-init"); },
   get snippetsDir() { return under("var/lib/vz/snippets"); },
   /** Proxmox's storage definitions (pmxcfs), read to find where a snippet storage keeps its files. */

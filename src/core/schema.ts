@@ -38,6 +38,12 @@ export function int(min: number, max: number): Schema<number> {
   return schema(d, (v, p) => (Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(p, d)));
 }
 
+/** A finite number (decimals allowed) in [min, max]. */
+export function num(min: number, max: number): Schema<number> {
+  const d = `a number from ${min} to ${max}`;
+  return schema(d, (v, p) => (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? v : fail(p, d)));
+}
+
 /** A string that matches the whole of `pattern` (anchor it) and is at most `maxLength` long. */
 export function str(pattern: RegExp, describe: string, maxLength = 4096): Schema<string> {
   if (!pattern.source.startsWith("^") || !pattern.source.endsWith("$")) throw new BlockhostError("E_INTERNAL", `unanchored pattern ${pattern}`);

@@ -40,14 +40,14 @@ export default defineCommand({
       say(`root      ${root}`);
       anvil = await Anvil.start();
       say(`chain     anvil at ${anvil.rpcUrl} (chain id ${anvil.chainId})`);
-      const host = await setupDevHost(anvil);
-      say(`contracts AccessCredentialNFT ${host.nft}`);
-      say(`          BlockhostSubscriptions ${host.subscriptions} (plan 1: $1.00/day, stablecoin ${host.stablecoin})`);
-
       const agent = startService("agent", ["agent"], join(logDir, "agent.log"));
       services.push(agent);
       await waitForAgent(agent);
       say(`agent     ${paths.agentSocket}`);
+      const host = await setupDevHost(anvil, (step, state) => { if (state === "done") say(`finalize  ${step}`); });
+      say(`setup     finalized from ${host.setupFile} (blockhost finalize status shows each step)`);
+      say(`contracts AccessCredentialNFT ${host.nft} (NFT #0 minted to the admin)`);
+      say(`          BlockhostSubscriptions ${host.subscriptions} (plan 1: $1.00/day, stablecoin ${host.stablecoin})`);
       services.push(startService("engine", ["engine"], join(logDir, "engine.log")));
       say(`engine    watching the chain; backend dry-run (no VM is started: every other step runs)`);
       const web = await startDevServe(join(logDir, "serve.log"));

@@ -1,5 +1,5 @@
-import type { Hex } from "viem";
 /** The engine's jobs: provision (VM + NFT), sync, destroy, GECOS update. */
+import type { Hex } from "viem";
 import { BlockhostError, isPermanent, oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { gecosFor } from "../core/gecos.ts";
@@ -13,9 +13,8 @@ import { jobKey } from "./events.ts";
 import { ensureCredential, sameAddress } from "./nft.ts";
 import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { sealCredential } from "./seal.ts";
+import { planSize } from "./settings.ts";
 
-/** Plan sizes are not on-chain yet (§10): every subscription gets the default size. */
-const DEFAULT_SIZE = { cpu: 1, memoryMb: 2048, diskGb: 20 };
 
 /**
  * SubscriptionCreated → a VM and an NFT, each step idempotent so the job can be re-run after
@@ -36,9 +35,10 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   // A payload the server cannot read still buys a VM: its NFT carries no details (see payload.ts).
   const { signature, problem } = readPayload(ctx.serverKey, sub.user_encrypted);
   const p = ctx.provisioner;
+  const size = planSize(ctx.settings, sub.plan_id);
   const req: CreateRequest = {
     name: vmNameFor(subscriptionId), ownerWallet: sub.subscriber, expiresAt: new Date(Number(chain.expiresAt) * 1000),
-    ...DEFAULT_SIZE, username: "admin", subscriptionId, purpose: "subscription",
+    cpu: size.cpu, memoryMb: size.memory_mb, diskGb: size.disk_gb, username: "admin", subscriptionId, purpose: "subscription",
   };
   let vm = vmForSubscription(ctx.db, subscriptionId);
   if (!vm) vm = await applyCreate(p, req);

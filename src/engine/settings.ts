@@ -1,6 +1,6 @@
 /** The engine's settings, from web3-defaults.yaml with defaults. */
 import type { Hex } from "viem";
-import { loadBlockhostConfig, loadWeb3Config, type BlockhostConfig, type Web3Config } from "../core/config/index.ts";
+import { DEFAULT_PLAN_SIZE, loadBlockhostConfig, loadWeb3Config, type BlockhostConfig, type PlanSize, type Web3Config } from "../core/config/index.ts";
 import { contractAddress } from "../chain/context.ts";
 
 /** Everything the engine's loop is tuned by, with defaults; read once at start. */
@@ -20,6 +20,8 @@ export interface EngineSettings {
   /** How long SIGTERM lets the job in hand finish before parking it (systemd's stop timeout is 90 s). */
   stopGraceMs: number;
   serverKeyFile: string;
+  /** blockhost.yaml `plans:` — the VM size each plan id sells. */
+  planSizes: Readonly<Record<string, PlanSize>>;
 }
 
 export interface EngineConfigs { web3: Web3Config; blockhost: BlockhostConfig; settings: EngineSettings }
@@ -45,6 +47,12 @@ export function loadEngineSettings(): EngineConfigs {
       retryMaxMs: e.retry_max_ms ?? 600_000,
       stopGraceMs: e.stop_grace_ms ?? 30_000,
       serverKeyFile: blockhost.server.key_file,
+      planSizes: blockhost.plans ?? {},
     },
   };
+}
+
+/** The VM size a plan sells: blockhost.yaml `plans.<id>`, else the documented default. */
+export function planSize(settings: Pick<EngineSettings, "planSizes">, planId: number): PlanSize {
+  return settings.planSizes[String(planId)] ?? DEFAULT_PLAN_SIZE;
 }

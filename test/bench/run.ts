@@ -10,6 +10,7 @@ const only = process.argv[2];
 const benches: Array<{ module: string; fn: string }> = [
   { module: "./agent.ts", fn: "benchAgentPing" },
   { module: "./engine.ts", fn: "benchEngine" },
+  { module: "./finalize.ts", fn: "benchFinalize" },
   { module: "./serve.ts", fn: "benchServe" },
   { module: "./admin-funds.ts", fn: "benchAdminScan" },
   { module: "./admin-funds.ts", fn: "benchFundCycle" },

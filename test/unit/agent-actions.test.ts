@@ -258,6 +258,15 @@ const CASES: Record<string, Case> = {
     content: ["content"],
   },
   "cloudinit-delete": { valid: [{ name: "web-1", storage: "local" }, { name: "web-1" }], optional: ["storage"], invalid: [["name with slash", { name: "../x" }], ["storage with slash", { name: "web-1", storage: "a/b" }]] },
+  "tls-self-signed": {
+    valid: [{ hostname: "vms.example.org" }, { hostname: "203.0.113.7" }, { hostname: "2001:db8::2" }],
+    invalid: [["underscore", { hostname: "a_b.example" }], ["slash", { hostname: "a/b" }], ["empty", { hostname: "" }], ["over 253 chars", { hostname: "a".repeat(254) }]],
+  },
+  "service-enable": {
+    valid: [{ units: ["blockhost-engine.service"] }, { units: ["blockhost-engine.service", "blockhost-serve.service", "blockhost-gc.timer"] }],
+    invalid: [["a unit not on the list", { units: ["ssh.service"] }], ["no unit", { units: [] }], ["a bare name", { units: ["blockhost-engine"] }], ["four units", { units: ["blockhost-gc.timer", "blockhost-gc.timer", "blockhost-gc.timer", "blockhost-gc.timer"] }]],
+  },
+  "setup-complete": { valid: [{}], invalid: [] },
 };
 
 function routeCase(): Case {

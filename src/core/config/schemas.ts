@@ -51,6 +51,24 @@ export const web3ConfigSchema = object({
 });
 export type Web3Config = Infer<typeof web3ConfigSchema>;
 
+/** blockhost.yaml `engine:` — tuning of the chain watcher and job queue. */
+export const engineSettingsSchema = object({
+  poll_interval_ms: optional(int(10, 600_000)),
+  reconcile_interval_s: optional(int(1, 86_400)),
+  retry_base_ms: optional(int(10, 3_600_000)),
+  retry_max_ms: optional(int(10, 86_400_000)),
+  start_block: optional(int(0, 2 ** 53 - 1)),
+  use_finalized: optional(bool),
+  log_chunk_blocks: optional(int(1, 1_000_000)),
+  stop_grace_ms: optional(int(0, 600_000)),
+});
+
+/** blockhost.yaml `plans.<id>`: the VM size a plan sells. */
+export const planSizeSchema = object({ cpu: int(1, 64), memory_mb: int(256, 1_048_576), disk_gb: int(1, 65_536) });
+export type PlanSize = Infer<typeof planSizeSchema>;
+/** The size of a plan blockhost.yaml does not list. */
+export const DEFAULT_PLAN_SIZE: PlanSize = { cpu: 1, memory_mb: 2048, disk_gb: 20 };
+
 /** /etc/blockhost/blockhost.yaml — identity, hypervisor and admin settings. */
 export const blockhostConfigSchema = object({
   server: object({ address: optional(evmAddress), key_file: absPath }),
@@ -82,16 +100,9 @@ export const blockhostConfigSchema = object({
   /** The fund manager; validated in core/config/fund-manager.ts. */
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
-  engine: optional(object({
-    poll_interval_ms: optional(int(10, 600_000)),
-    reconcile_interval_s: optional(int(1, 86_400)),
-    retry_base_ms: optional(int(10, 3_600_000)),
-    retry_max_ms: optional(int(10, 86_400_000)),
-    start_block: optional(int(0, 2 ** 53 - 1)),
-    use_finalized: optional(bool),
-    log_chunk_blocks: optional(int(1, 1_000_000)),
-    stop_grace_ms: optional(int(0, 600_000)),
-  })),
+  engine: optional(engineSettingsSchema),
+  /** VM size per on-chain plan id; a plan without an entry gets DEFAULT_PLAN_SIZE. */
+  plans: optional(record(str(/^[1-9]\d{0,17}$/, "a plan id"), planSizeSchema, 10_000)),
   /** The public web front (`blockhost serve`): page title and accent colour. */
   web: optional(object({
     title: optional(str(/^[^\p{Cc}<>]{1,80}$/u, "a page title (≤80 characters, no < or >)", 80)),

@@ -138,4 +138,27 @@ CREATE TABLE knocks (
 ) STRICT;
 CREATE INDEX knocks_live ON knocks(phase);`,
   },
+  {
+    version: 5,
+    name: "setup steps and chain intents",
+    sql: `
+CREATE TABLE setup_steps (
+  step TEXT PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('pending','running','done','failed')),
+  error TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  started_at TEXT,
+  completed_at TEXT,
+  result TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE TABLE setup_intents (
+  key TEXT PRIMARY KEY,
+  sender TEXT NOT NULL,
+  nonce INTEGER NOT NULL,
+  tx_hash TEXT NOT NULL,
+  raw_tx TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE setup_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, since TEXT NOT NULL) STRICT;`,
+  },
 ];

@@ -1,0 +1,50 @@
+/** `blockhost finalize`: run the setup steps from a setup file, show their state, retry or reset them. */
+import { defineCommand } from "citty";
+import { BlockhostError } from "../core/errors.ts";
+import { openDatabase } from "../core/state/db.ts";
+import { resetAll, retryStep, runSetup, prepareSetup, setupStatus, checkStepName, type StepView } from "./runner.ts";
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function describe(s: StepView): string {
+  const detail = s.status === "failed" ? ` — ${s.error}` : s.status === "done" ? ` (${s.completed_at})` : "";
+  return `${s.status.padEnd(8)} ${s.step.padEnd(13)} ${s.title}${detail}`;
+}
+
+const status = defineCommand({
+  meta: { name: "status", description: "Each finalization step's state and last error" },
+  args: { json: { type: "boolean", description: "print JSON" } },
+  run({ args }) {
+    const steps = setupStatus(openDatabase());
+    if (args.json) say(JSON.stringify({ steps }, null, 2));
+    else for (const s of steps) say(describe(s));
+  },
+});
+
+export default defineCommand({
+  meta: { name: "finalize", description: "Set this host up from a setup file (resumable: completed steps are skipped)" },
+  args: {
+    config: { type: "string", description: "the setup file (YAML, mode 0600, owned by you)", valueHint: "FILE" },
+    retry: { type: "string", description: "run this step again even if it completed", valueHint: "STEP" },
+    reset: { type: "boolean", description: "mark every step pending (chain transactions already made are found again, never repeated)" },
+  },
+  subCommands: { status },
+  async run({ args }) {
+    if (args.retry !== undefined) checkStepName(args.retry);
+    const db = openDatabase();
+    if (args.reset) {
+      resetAll(db);
+      say("every step is pending again");
+      if (args.config === undefined) return;
+    }
+    if (args.config === undefined) throw new BlockhostError("E_USAGE", "--config FILE is required (or: blockhost finalize status)");
+    const ctx = await prepareSetup(args.config, { db });
+    if (args.retry !== undefined) retryStep(db, args.retry);
+    await runSetup(ctx, {
+      onProgress: (step, state, detail) => {
+        if (state !== "running") say(`${state.padEnd(8)} ${step}${detail ? ` — ${detail}` : ""}`);
+      },
+    });
+    say("setup complete");
+  },
+});

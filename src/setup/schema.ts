@@ -1,0 +1,106 @@
+/** The setup file `blockhost finalize --config FILE` reads (and the wizard writes): schema and types. */
+import { engineSettingsSchema } from "../core/config/schemas.ts";
+import {
+  array, bool, int, literal, num, object, optional, refine, str, union, withDefault, type Infer, type Schema,
+} from "../core/schema.ts";
+import { evmAddress, ifaceName, ipv4, ipv4Cidr, port, storageId, VMID_MAX, VMID_MIN } from "../core/validators.ts";
+
+const absPath = str(/^\/[A-Za-z0-9._/+-]{0,4095}$/, "an absolute path", 4096);
+const rpcUrl = str(/^https?:\/\/[A-Za-z0-9.\-_:[\]%]+(\/[A-Za-z0-9._~\-/%?=&+]*)?$/, "an http(s) URL", 2048);
+const hostName = str(/^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$/, "a host name or IP address", 253);
+const ipv6Prefix = refine(
+  str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/64", 43),
+  "an IPv6 prefix with length 48..120",
+  (v) => { const n = Number(v.split("/")[1]); return n >= 48 && n <= 120; },
+);
+const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);
+
+const existingContracts = object({ nft: evmAddress, subscriptions: evmAddress });
+export const chainSchema = refine(
+  object({
+    chain_id: int(1, 2 ** 53 - 1),
+    rpc_url: rpcUrl,
+    deployer_key_file: optional(absPath),
+    generate_deployer: optional(bool),
+    contracts: union<"deploy" | Infer<typeof existingContracts>>(
+      `"deploy" or {nft, subscriptions} addresses`, literal("deploy"), existingContracts),
+    stablecoin: optional(evmAddress),
+    confirmations: optional(int(0, 1000)),
+  }),
+  "exactly one of deployer_key_file or generate_deployer: true",
+  (c) => (c.deployer_key_file !== undefined) !== (c.generate_deployer === true),
+);
+
+const proxmoxBackend = object({
+  proxmox: object({
+    node: str(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, "a Proxmox node name"),
+    storage: storageId,
+    bridge: ifaceName,
+    template_vmid: withDefault(int(VMID_MIN, VMID_MAX), 9001),
+  }),
+});
+const libvirtBackend = object({
+  libvirt: object({
+    bridge: ifaceName,
+    storage_pool: withDefault(storageId, "blockhost"),
+    storage_path: withDefault(absPath, "/var/lib/blockhost/vms"),
+  }),
+});
+export type BackendChoice = "dry-run" | Infer<typeof proxmoxBackend> | Infer<typeof libvirtBackend>;
+export const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
+  `"dry-run", {proxmox: {node, storage, bridge, template_vmid}} or {libvirt: {bridge, storage_pool, storage_path}}`,
+  literal("dry-run"), proxmoxBackend, libvirtBackend,
+);
+
+export const ipv6Schema = union<"none" | { manual: string }>(`"none" or {manual: <prefix>}`, literal("none"), object({ manual: ipv6Prefix }));
+
+/** `admin_commands`: `none`, or one knock command (the original wizard's single generated command). */
+export const adminCommandsSchema = union<"none" | { knock_name: string; ports: number[]; duration: number }>(
+  `"none" or {knock_name, ports, duration}`,
+  literal("none"),
+  object({
+    knock_name: str(/^[A-Za-z0-9_-]{4,64}$/, "4..64 letters, digits, _ or -", 64),
+    ports: withDefault(array(port, 1, 16), [22]),
+    duration: withDefault(int(30, 3600), 300),
+  }),
+);
+
+export const planSchema = object({
+  name: str(/^[\x20-\x7e]{1,64}$/, "printable text ≤64 chars", 64),
+  price_cents_per_day: int(1, 100_000_000),
+  cpu: withDefault(int(1, 64), 1),
+  memory_mb: withDefault(int(256, 1_048_576), 2048),
+  disk_gb: withDefault(int(1, 65_536), 20),
+});
+export const revenueShareSchema = object({ enabled: bool, percent: withDefault(num(0, 50), 1), dev: optional(evmAddress), broker: optional(evmAddress) });
+export const networkSchema = object({
+  ipv4: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
+  ipv6: withDefault(ipv6Schema, "none"),
+  vmid_range: optional(object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) })),
+  gc_grace_days: withDefault(int(0, 3650), 7),
+});
+export const httpsSchema = object({ hostname: optional(hostName) });
+
+export const setupFileSchema = object({
+  admin: object({
+    wallet: evmAddress,
+    public_secret: withDefault(str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256), "blockhost-access"),
+    signature_file: absPath,
+  }),
+  chain: chainSchema,
+  plan: planSchema,
+  revenue_share: withDefault(revenueShareSchema, { enabled: false, percent: 1 }),
+  backend: backendSchema,
+  network: networkSchema,
+  https: withDefault(httpsSchema, {}),
+  admin_commands: withDefault(adminCommandsSchema, "none"),
+  /** Passed through to blockhost.yaml `engine:` (e.g. a short poll interval on a devnet). */
+  engine: optional(engineSettingsSchema),
+});
+
+export type SetupFile = Infer<typeof setupFileSchema>;
+
+/** The backend's name as blockhost.yaml spells it. */
+export function backendName(b: BackendChoice): "dry-run" | "proxmox" | "libvirt" {
+  return b === "dry-run" ? b : "proxmox" in b ? "proxmox" : "libvirt";
+}

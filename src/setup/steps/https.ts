@@ -1,0 +1,24 @@
+/** Step `https`: a self-signed certificate naming the host's address, and https.json for `serve`. */
+import { networkInterfaces, hostname as osHostname } from "node:os";
+import { paths } from "../../core/paths.ts";
+import type { SetupContext } from "../context.ts";
+import { writeConfig, type SetupStep } from "./types.ts";
+
+/** https.hostname, else the first non-loopback IPv4 address, else the host name. */
+export function hostAddress(ctx: SetupContext): string {
+  if (ctx.file.https.hostname) return ctx.file.https.hostname;
+  const v4 = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal);
+  return v4?.address ?? osHostname();
+}
+
+export const https: SetupStep = {
+  name: "https",
+  title: "HTTPS certificate",
+  async run(ctx) {
+    const hostname = hostAddress(ctx);
+    const tls = await ctx.agent.call("tls-self-signed", { hostname });
+    const config = { hostname, cert_file: paths.tlsCert, key_file: paths.tlsKey, self_signed: true };
+    await writeConfig(ctx, "https.json", `${JSON.stringify(config, null, 2)}\n`);
+    return { hostname, generated: tls.generated };
+  },
+};

@@ -1,0 +1,164 @@
+/** The wizard's step forms, filled from the draft or from what was detected on this host. */
+import { randomBytes } from "node:crypto";
+import { detectDisks, detectInterfaces, primaryIpv4 } from "./detect.ts";
+import type { Draft, StepId } from "./draft.ts";
+import { Field, StepForm, type PageContext } from "./pages.tsx";
+
+/** Chains the blockchain step offers (RPC URLs are public endpoints the operator may replace). */
+export const CHAIN_PRESETS = [
+  { id: 8453, name: "Base", rpc: "https://mainnet.base.org" },
+  { id: 84532, name: "Base Sepolia", rpc: "https://sepolia.base.org" },
+  { id: 1, name: "Ethereum", rpc: "https://ethereum-rpc.publicnode.com" },
+  { id: 11155111, name: "Sepolia", rpc: "https://ethereum-sepolia-rpc.publicnode.com" },
+];
+
+function Choice(props: { name: string; value: string; label: string; checked: boolean }) {
+  const id = `${props.name}-${props.value}`;
+  return (
+    <label for={id}>
+      <input type="radio" id={id} name={props.name} value={props.value} checked={props.checked} /> {props.label}
+    </label>
+  );
+}
+
+function Check(props: { name: string; label: string; checked: boolean }) {
+  return (
+    <label for={props.name}>
+      <input type="checkbox" id={props.name} name={props.name} checked={props.checked} /> {props.label}
+    </label>
+  );
+}
+
+function NetworkStep({ d }: { d: Draft }) {
+  const pool = d.network?.ipv4;
+  return (
+    <>
+      <h3>Detected interfaces</h3>
+      <ul id="interfaces">{detectInterfaces().map((i) => <li><code>{i.name}</code>{i.bridge ? " (bridge)" : ""}: {i.addresses.join(", ") || "no address"}</li>)}</ul>
+      <h3>Addresses for VMs</h3>
+      <Field name="ipv4_network" label="IPv4 network (CIDR)" value={pool?.network ?? "192.168.122.0/24"} required />
+      <Field name="ipv4_start" label="First VM address (host number or IPv4)" value={pool?.start ?? 200} required />
+      <Field name="ipv4_end" label="Last VM address" value={pool?.end ?? 250} required />
+      <Field name="ipv4_gateway" label="Gateway" value={pool?.gateway ?? "192.168.122.1"} required />
+      <Field name="gc_grace_days" label="Days a suspended VM is kept before it is destroyed" value={d.network?.gc_grace_days ?? 7} />
+      <Field name="hostname" label="Host name or address for HTTPS" value={d.https?.hostname ?? primaryIpv4()} />
+    </>
+  );
+}
+
+function StorageStep({ d }: { d: Draft }) {
+  const disks = detectDisks();
+  return (
+    <>
+      <p>The disk VM images will live on. Finalization does not partition it: prepare it (e.g. LVM) before setup.</p>
+      <label for="disk">Disk</label>
+      <select id="disk" name="disk">
+        <option value="">(keep the current layout)</option>
+        {disks.map((k) => <option value={k.name} selected={d.storage?.disk === k.name}>{k.name} ({k.size_gb} GB)</option>)}
+      </select>
+    </>
+  );
+}
+
+function BlockchainStep({ d, deployer }: { d: Draft; deployer: string }) {
+  const c = d.chain;
+  const existing = c && c.contracts !== "deploy" ? c.contracts : undefined;
+  return (
+    <>
+      <label for="preset">Chain</label>
+      <select id="preset">
+        <option value="">Custom</option>
+        {CHAIN_PRESETS.map((p) => <option value={`${p.id} ${p.rpc}`}>{p.name} ({p.id})</option>)}
+      </select>
+      <Field name="chain_id" label="Chain id" value={c?.chain_id} required />
+      <Field name="rpc_url" label="RPC URL" value={c?.rpc_url} required />
+      <button type="button" id="rpc-check" class="secondary">Check the RPC</button>
+      <h3>Deployer wallet</h3>
+      <p>Address <code id="deployer-address">{deployer}</code> — balance <span id="deployer-balance">unknown</span> ETH.
+        It deploys the contracts and pays for every mint, so it needs ETH.</p>
+      <Field name="fund_amount" label="Amount to send from your wallet (ETH)" value="0.05" />
+      <button type="button" id="fund" class="secondary">Fund from my wallet</button>
+      <Field name="deployer_key" label="Or import a deployer key (hex; leave empty to keep the one above)" type="password" />
+      <h3>Contracts</h3>
+      <Choice name="contracts" value="deploy" label="Deploy new contracts" checked={!existing} />
+      <Choice name="contracts" value="existing" label="Use existing contracts" checked={!!existing} />
+      <Field name="nft" label="AccessCredentialNFT address (existing)" value={existing?.nft} />
+      <Field name="subscriptions" label="BlockhostSubscriptions address (existing)" value={existing?.subscriptions} />
+      <Field name="stablecoin" label="Stablecoin (empty: the chain's USDC)" value={c?.stablecoin} />
+      <h3>Plan</h3>
+      <Field name="plan_name" label="Plan name" value={d.plan?.name ?? "Basic VM"} required />
+      <Field name="plan_price_cents" label="Price per day (US cents)" value={d.plan?.price_cents_per_day ?? 100} required />
+      <Field name="plan_cpu" label="vCPUs" value={d.plan?.cpu ?? 1} />
+      <Field name="plan_memory_mb" label="Memory (MB)" value={d.plan?.memory_mb ?? 2048} />
+      <Field name="plan_disk_gb" label="Disk (GB)" value={d.plan?.disk_gb ?? 20} />
+      <h3>Revenue share</h3>
+      <Check name="revenue_enabled" label="Share revenue with the BlockHost developers and broker" checked={d.revenue_share?.enabled ?? false} />
+      <Field name="revenue_percent" label="Total percent" value={d.revenue_share?.percent ?? 1} />
+    </>
+  );
+}
+
+function HypervisorStep({ d }: { d: Draft }) {
+  const b = d.backend;
+  const kind = b === undefined ? "dry-run" : b === "dry-run" ? b : "proxmox" in b ? "proxmox" : "libvirt";
+  const bridge = b && b !== "dry-run" ? ("proxmox" in b ? b.proxmox.bridge : b.libvirt.bridge) : detectInterfaces().find((i) => i.bridge)?.name;
+  return (
+    <>
+      <Choice name="backend" value="dry-run" label="dry-run (every step but the hypervisor; for trying BlockHost out)" checked={kind === "dry-run"} />
+      <Choice name="backend" value="libvirt" label="libvirt / KVM" checked={kind === "libvirt"} />
+      <Choice name="backend" value="proxmox" label="Proxmox VE" checked={kind === "proxmox"} />
+      <Field name="bridge" label="Bridge (libvirt, Proxmox)" value={bridge} />
+      <Field name="storage_pool" label="libvirt storage pool" value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.storage_pool : "blockhost"} />
+      <Field name="storage_path" label="libvirt storage path" value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.storage_path : "/var/lib/blockhost/vms"} />
+      <Field name="pve_node" label="Proxmox node" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.node : undefined} />
+      <Field name="pve_storage" label="Proxmox storage" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.storage : "local-lvm"} />
+      <Field name="template_vmid" label="Proxmox template VMID" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.template_vmid : 9001} />
+    </>
+  );
+}
+
+function Ipv6Step({ d }: { d: Draft }) {
+  const v6 = d.network?.ipv6 ?? "none";
+  return (
+    <>
+      <Choice name="mode" value="none" label="No IPv6 (VMs get private IPv4 only)" checked={v6 === "none"} />
+      <Choice name="mode" value="manual" label="A routed IPv6 prefix I have" checked={v6 !== "none"} />
+      <Field name="prefix" label="Prefix (e.g. 2001:db8:1::/64)" value={v6 !== "none" ? v6.manual : undefined} />
+    </>
+  );
+}
+
+function AdminCommandsStep({ d }: { d: Draft }) {
+  const k = d.admin_commands && d.admin_commands !== "none" ? d.admin_commands : undefined;
+  return (
+    <>
+      <Check name="enabled" label="Enable on-chain admin commands (port knocking)" checked={!!k} />
+      <Field name="knock_name" label="Knock command name (keep it secret)" value={k?.knock_name ?? randomBytes(8).toString("hex")} />
+      <Field name="ports" label="Ports to open (comma separated)" value={(k?.ports ?? [22]).join(", ")} />
+      <Field name="duration" label="Seconds they stay open" value={k?.duration ?? 300} />
+    </>
+  );
+}
+
+const HEADINGS: Record<Exclude<StepId, "summary">, string> = {
+  network: "Network", storage: "Storage", blockchain: "Blockchain", hypervisor: "Hypervisor", ipv6: "IPv6", "admin-commands": "Admin commands",
+};
+
+/** The page for one step (not the summary). */
+export function StepPage(props: PageContext & { step: Exclude<StepId, "summary">; draft: Draft; deployer: string; error?: string | undefined }) {
+  const d = props.draft;
+  const body = {
+    network: () => <NetworkStep d={d} />,
+    storage: () => <StorageStep d={d} />,
+    blockchain: () => <BlockchainStep d={d} deployer={props.deployer} />,
+    hypervisor: () => <HypervisorStep d={d} />,
+    ipv6: () => <Ipv6Step d={d} />,
+    "admin-commands": () => <AdminCommandsStep d={d} />,
+  }[props.step]();
+  const data = { page: props.step, csrf: props.csrf, deployer: props.deployer };
+  return (
+    <StepForm step={props.step} heading={HEADINGS[props.step]} nonce={props.nonce} csrf={props.csrf} error={props.error} data={data}>
+      {body}
+    </StepForm>
+  );
+}

@@ -1,0 +1,42 @@
+/** A running `blockhost wizard` (the compiled binary) on loopback under a temp root with its own agent. */
+import { startAgent, type RunningAgent } from "./agent.ts";
+import { blockhostBinary, tempDir } from "./binary.ts";
+
+export interface RunningWizard {
+  readonly root: string;
+  readonly url: string;
+  readonly otp: string;
+  readonly agent: RunningAgent;
+  stop(): Promise<void>;
+}
+
+export async function startWizard(): Promise<RunningWizard> {
+  const temp = tempDir("blockhost-wizard-");
+  const agent = await startAgent({ root: temp.dir });
+  const proc = Bun.spawn([blockhostBinary(), "wizard", "--listen", "127.0.0.1", "--port", "0"], {
+    cwd: "/",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: temp.dir },
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  let out = "";
+  const decoder = new TextDecoder();
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  while (!/One-time code: (\S+)/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`wizard exited early: ${out}`);
+    out += decoder.decode(value);
+  }
+  reader.releaseLock();
+  const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)![1]!;
+  const otp = /One-time code: (\S+)/.exec(out)![1]!;
+  return {
+    root: temp.dir, url, otp, agent,
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      await agent.stop();
+      temp.cleanup();
+    },
+  };
+}

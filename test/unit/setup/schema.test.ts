@@ -1,0 +1,49 @@
+/** The setup file's schema: defaults, exact keys, and one-line errors naming the key. */
+import { expect, test } from "bun:test";
+import { devSetupFile } from "../../../src/dev/setup-file.ts";
+import { setupFileSchema } from "../../../src/setup/schema.ts";
+
+/** Loosely typed: the tests bend it into invalid shapes. */
+// biome-ignore lint/suspicious/noExplicitAny: tests bend the setup file into invalid shapes on purpose
+type Loose = Record<string, any>;
+
+const valid = () => devSetupFile({
+  rpcUrl: "http://127.0.0.1:8545", chainId: 31337, adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+  signatureFile: "/root/admin.sig", deployerKeyFile: "/root/deployer.key", stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+}) as Loose;
+
+const problem = (mutate: (d: Loose) => void): string => {
+  const d = valid();
+  mutate(d);
+  try {
+    setupFileSchema.parse(d, "");
+    return "accepted";
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
+
+test("the generated dev file is valid and gets the documented defaults", () => {
+  const d = valid();
+  delete d.revenue_share;
+  delete d.admin_commands;
+  delete d.https;
+  delete d.admin.public_secret;
+  const parsed = setupFileSchema.parse(d, "");
+  expect(parsed.admin.public_secret).toBe("blockhost-access");
+  expect(parsed.revenue_share).toEqual({ enabled: false, percent: 1 });
+  expect(parsed.admin_commands).toBe("none");
+  expect(parsed.network.gc_grace_days).toBe(7);
+});
+
+test("bad values name the key and what was expected", () => {
+  expect(problem((d) => { d.chain.generate_deployer = true; })).toBe("chain: expected exactly one of deployer_key_file or generate_deployer: true");
+  expect(problem((d) => { delete d.chain.deployer_key_file; })).toBe("chain: expected exactly one of deployer_key_file or generate_deployer: true");
+  expect(problem((d) => { d.chain.contracts = { nft: "0x12" }; })).toContain("chain.contracts: expected \"deploy\" or {nft, subscriptions} addresses");
+  expect(problem((d) => { d.backend = "vmware"; })).toContain("backend: expected \"dry-run\", {proxmox:");
+  expect(problem((d) => { d.network.ipv6 = { manual: "2001:db8::/32" }; })).toContain("network.ipv6: expected \"none\" or {manual: <prefix>}");
+  expect(problem((d) => { d.admin.wallet = "0xabc"; })).toBe("admin.wallet: expected a 0x-prefixed 20-byte hex address");
+  expect(problem((d) => { d.plan.memory_mb = 100; })).toBe("plan.memory_mb: expected an integer from 256 to 1048576");
+  expect(problem((d) => { d.revenue_share = { enabled: true, percent: 75 }; })).toBe("revenue_share.percent: expected a number from 0 to 50");
+  expect(problem((d) => { d.extra = 1; })).toContain("extra: unknown key");
+});
