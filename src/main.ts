@@ -5,7 +5,7 @@ import { runCli } from "./core/cli.ts";
 import { VERSION } from "./version.ts";
 
 /** The citty root: one lazy import per subcommand, nothing else. */
-const main = defineCommand({
+export const main = defineCommand({
   meta: { name: "blockhost", version: VERSION, description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login" },
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
@@ -27,8 +27,11 @@ const main = defineCommand({
     finalize: () => import("./setup/command.ts").then((m) => m.default),
     wizard: () => import("./web/wizard/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
+    completion: () => import("./core/completion-command.ts").then((m) => m.default),
+    import: () => import("./import/command.ts").then((m) => m.default),
     serve: () => import("./web/public/command.ts").then((m) => m.default),
   },
 });
 
-process.exitCode = await runCli(main);
+// Imported (by the man page and completion generator) it only defines the tree.
+if (import.meta.main) process.exitCode = await runCli(main);

@@ -3,7 +3,7 @@ import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { BlockhostError, exitCodeFor, EXIT, oneLine } from "./errors.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: a command of any argument shape (citty's own default)
-type AnyCommand = CommandDef<any>;
+export type AnyCommand = CommandDef<any>;
 const plain = (text: string, tty: boolean | undefined) => (tty ? text : Bun.stripANSI(text));
 const resolve = async <T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> =>
   typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
@@ -85,7 +85,7 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
       throw usageError(rest[0] ? `unknown option ${rest[0]}` : `${name}: a command is required`);
     }
     checkArgs(rest, ((await resolve(cmd.args)) ?? {}) as ArgsDef, variadicCommands.has(cmd));
-    await runCommand({ ...cmd, subCommands: undefined }, { rawArgs: rest });
+    await runCommand({ ...cmd, subCommands: undefined }, { rawArgs: rest, data: { root } });
     return EXIT.ok;
   } catch (e) {
     const cliError = e instanceof Error && e.name === "CLIError";

@@ -52,7 +52,7 @@ function isoOrNull(r: Record<string, unknown>, k: string, where: string): string
  * Existing names are skipped; every live VM's addresses are marked taken; the VMID counter moves
  * past every imported VMID. All or nothing: one transaction.
  */
-export function importVms(p: Provisioner, data: unknown, where = "vms.json"): { imported: string[]; skipped: string[] } {
+export function importVms(p: Pick<Provisioner, "db" | "dbConfig">, data: unknown, where = "vms.json"): { imported: string[]; skipped: string[] } {
   const records: Array<[string, Record<string, unknown>]> = Array.isArray(data)
     ? data.map((r, i) => [String((r as Record<string, unknown>)?.vm_name ?? `#${i}`), r as Record<string, unknown>])
     : typeof data === "object" && data !== null && typeof (data as { vms?: unknown }).vms === "object" && (data as { vms: unknown }).vms !== null
