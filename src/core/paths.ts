@@ -42,6 +42,8 @@ export const paths = {
   get signingHostFile() { return under("run/libpam-web3/signing_host"); },
   /** In a VM: the operator's or cloud-init's choice of signing host (e.g. an onion name); wins over detection. */
   get hostAddressOverride() { return under("etc/blockhost/host-address"); },
+  /** IPv6 forwarding (and proxy_ndp on the uplink) for manual and broker modes, applied at every boot. */
+  get ipv6Sysctl() { return under("etc/sysctl.d/99-blockhost-ipv6.conf"); },
   get pamTlsDir() { return under("etc/libpam-web3/tls"); },
   /** Resolve a file name inside the config dir (never escapes it: callers validate names). */
   config(name: string) { return join(this.configDir, name); },
