@@ -159,6 +159,14 @@ const CASES: Record<string, Case> = {
     optional: ["uplink", "ndpProxy"],
     invalid: [["uplink with a slash", { uplink: "eth0/../x" }], ["uplink too long", { uplink: "a".repeat(16) }], ["ndpProxy as text", { uplink: "eth0", ndpProxy: "yes" }]],
   },
+  "tls-install": {
+    valid: [{ cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
+    invalid: [
+      ["a key in the cert field", { cert: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
+      ["text around the PEM", { cert: "x\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
+      ["an encrypted key", { cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIGH\n-----END ENCRYPTED PRIVATE KEY-----\n" }],
+    ],
+  },
   "bridge-port-isolate": {
     valid: [{ dev: "tap100i0" }, { dev: "vnet12" }],
     invalid: [["bridge itself", { dev: "vmbr0" }], ["eth0", { dev: "eth0" }], ["tap without index", { dev: "tap100" }]],

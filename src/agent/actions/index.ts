@@ -4,13 +4,14 @@ import * as system from "./system.ts";
 import * as qm from "./qm.ts";
 import * as network from "./network.ts";
 import * as ipv6Host from "./ipv6-host.ts";
+import * as tls from "./tls.ts";
 import * as firewall from "./firewall.ts";
 import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
 import * as image from "./image.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
-const families = [system, qm, network, ipv6Host, firewall, wallet, config, image] as const;
+const families = [system, qm, network, ipv6Host, tls, firewall, wallet, config, image] as const;
 
 type Values<T> = T[keyof T];
 type AllDefs = Extract<Values<{ [I in keyof typeof families]: Values<(typeof families)[I]> }>, ActionDef>;
