@@ -160,6 +160,7 @@ const CASES: Record<string, Case> = {
     invalid: [["uplink with a slash", { uplink: "eth0/../x" }], ["uplink too long", { uplink: "a".repeat(16) }], ["ndpProxy as text", { uplink: "eth0", ndpProxy: "yes" }]],
   },
   "tls-install": {
+    content: ["cert", "key"],
     valid: [{ cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
     invalid: [
       ["a key in the cert field", { cert: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
