@@ -2,7 +2,10 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { DAY_MS } from "../core/clock.ts";
+import type { Database } from "bun:sqlite";
 import { oneLine } from "../core/errors.ts";
+import { bool, object, str } from "../core/schema.ts";
+import { getMeta, setMeta } from "../core/state/meta.ts";
 import { type AcmeRequest, type IssuedCertificate, obtainCertificate } from "./acme.ts";
 
 /** Renew when less than this is left (Let's Encrypt certificates last 90 days; it suggests 30). */
@@ -96,4 +99,41 @@ export async function ensureServeCertificate(plan: CertificatePlan): Promise<Cer
 /** An sslip.io name for a public address: 2001:db8::2 → 2001-db8--2.sslip.io, 203.0.113.5 → 203-0-113-5.sslip.io. */
 export function sslipName(address: string): string {
   return `${address.replace(/[:.]/g, "-")}.sslip.io`;
+}
+
+const STATUS_KEY = "serve.certificate";
+const nullable = (inner: ReturnType<typeof str>) => ({
+  describe: `${inner.describe} or null`,
+  parse: (v: unknown, p = "") => (v === null ? null : inner.parse(v, p)),
+});
+const statusSchema = object({
+  hostname: str(/^[^\0\n]{1,253}$/, "a host name", 253),
+  self_signed: bool,
+  reason: nullable(str(/^[^\0\n]{1,2000}$/, "one line", 2000)),
+  not_after: nullable(str(/^[0-9T:.Z-]{20,30}$/, "an ISO time", 30)),
+  checked_at: str(/^[0-9T:.Z-]{20,30}$/, "an ISO time", 30),
+});
+
+/** Keep the outcome for `blockhost status`. */
+export function recordCertificateStatus(db: Database, s: CertificateStatus): void {
+  setMeta(db, STATUS_KEY, JSON.stringify(s));
+}
+
+/** The last recorded outcome, or null (serve has not checked yet, or the record is unreadable). */
+export function readCertificateStatus(db: Database): CertificateStatus | null {
+  const text = getMeta(db, STATUS_KEY);
+  if (!text) return null;
+  try {
+    return statusSchema.parse(JSON.parse(text), STATUS_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** One status line: where the certificate came from, until when, and why not ACME. */
+export function formatCertificateStatus(s: CertificateStatus | null): string {
+  if (!s) return "https:    no certificate check recorded (serve not started)";
+  const until = s.not_after ? `, valid until ${s.not_after}` : "";
+  if (s.self_signed) return `https:    ${s.hostname}: SELF-SIGNED${until}; ${s.reason ?? "no reason recorded"}`;
+  return `https:    ${s.hostname}: ACME${until}${s.reason ? `; ${s.reason}` : ""}`;
 }
