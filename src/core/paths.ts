@@ -31,7 +31,13 @@ export const paths = {
   get deployerKey() { return under("etc/blockhost/deployer.key"); },
   get cloudInitDir() { return under("var/lib/blockhost/cloud-init"); },
   get snippetsDir() { return under("var/lib/vz/snippets"); },
+  /** Proxmox's storage definitions (pmxcfs), read to find where a snippet storage keeps its files. */
+  get pveStorageConfig() { return under("etc/pve/storage.cfg"); },
   get imagesDir() { return under("var/lib/blockhost/images"); },
+  /** sshd's log on hosts with rsyslog (knock narrowing reads logins from it). */
+  get authLog() { return under("var/log/auth.log"); },
+  /** The admin panel writes its client's IP here on every authenticated request (narrows a knock). */
+  get knockActive() { return under("run/blockhost/knock.active"); },
   get pamConfig() { return under("etc/pam_web3/config.toml"); },
   get pamRunDir() { return under("run/libpam-web3"); },
   get pamPendingDir() { return under("run/libpam-web3/pending"); },
@@ -44,6 +50,10 @@ export const paths = {
   get hostAddressOverride() { return under("etc/blockhost/host-address"); },
   /** IPv6 forwarding (and proxy_ndp on the uplink) for manual and broker modes, applied at every boot. */
   get ipv6Sysctl() { return under("etc/sysctl.d/99-blockhost-ipv6.conf"); },
+  /** Certificate and key `blockhost serve` uses (written by finalize). */
+  get httpsConfig() { return under("etc/blockhost/https.json"); },
+  /** ACME HTTP-01 tokens, served by `blockhost serve` on port 80 at /.well-known/acme-challenge/. */
+  get acmeChallengeDir() { return under("var/lib/blockhost/acme-challenge"); },
   get pamTlsDir() { return under("etc/libpam-web3/tls"); },
   /** Resolve a file name inside the config dir (never escapes it: callers validate names). */
   config(name: string) { return join(this.configDir, name); },
