@@ -9,7 +9,7 @@ export interface SwappableTlsServer {
   readonly server: Server<undefined>;
   /**
    * Serve new connections with `files`: the old listener stops accepting and lets its open
-   * requests finish, a new one binds the same port right after (measured well under 1 ms).
+   * requests finish, a new one binds the same port right after.
    */
   swap(files: TlsFiles): void;
   stop(): Promise<void>;
