@@ -56,6 +56,8 @@ export const paths = {
   get signingHostFile() { return under("run/libpam-web3/signing_host"); },
   /** In a VM: the operator's or cloud-init's choice of signing host (e.g. an onion name); wins over detection. */
   get hostAddressOverride() { return under("etc/blockhost/host-address"); },
+  /** IPv6 forwarding (and proxy_ndp on the uplink) for manual and broker modes, applied at every boot. */
+  get ipv6Sysctl() { return under("etc/sysctl.d/99-blockhost-ipv6.conf"); },
   /** Certificate and key `blockhost serve` uses (written by finalize). */
   get httpsConfig() { return under("etc/blockhost/https.json"); },
   /** ACME HTTP-01 tokens, served by `blockhost serve` on port 80 at /.well-known/acme-challenge/. */

@@ -11,6 +11,7 @@ import { readCursor } from "../core/state/chain.ts";
 import { getMeta } from "../core/state/meta.ts";
 import { countByStatus } from "../core/state/vms.ts";
 import type { JobState } from "../core/state/jobs.ts";
+import { type CertificateStatus, formatCertificateStatus, readCertificateStatus } from "../network/certificates.ts";
 import { JobQueue } from "./queue.ts";
 
 /** What `blockhost status` reports (also its --json shape). */
@@ -33,6 +34,8 @@ export interface StatusReport {
   jobs: Record<JobState, number>;
   failing_jobs: Array<{ key: string; state: string; attempts: number; last_error: string | null; next_retry_at: string | null }>;
   vms: Record<string, number>;
+  /** serve's certificate: ACME or self-signed, and why (null before serve's first check). */
+  certificate: CertificateStatus | null;
 }
 
 const meta = getMeta;
@@ -83,6 +86,7 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
     jobs: queue.counts(),
     failing_jobs: queue.troubled().map((j) => ({ key: j.key, state: j.state, attempts: j.attempts, last_error: j.last_error, next_retry_at: j.state === "failed" ? new Date(j.next_run_at).toISOString() : null })),
     vms: countByStatus(db),
+    certificate: readCertificateStatus(db),
   };
 }
 
@@ -98,6 +102,7 @@ export function formatStatus(s: StatusReport): string {
     `jobs:     ${(Object.entries(s.jobs) as [string, number][]).map(([k, n]) => `${n} ${k}`).join(", ")}`,
     ...s.failing_jobs.map((j) => `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`),
     `vms:      ${Object.entries(s.vms).map(([k, n]) => `${n} ${k}`).join(", ")}`,
+    formatCertificateStatus(s.certificate),
   ];
   return lines.join("\n");
 }

@@ -175,6 +175,24 @@ const CASES: Record<string, Case> = {
   },
   "ip6-route-add": routeCase(),
   "ip6-route-del": routeCase(),
+  "ip6-addr-add": addrCase(),
+  "ip6-addr-del": addrCase(),
+  "ndp-proxy-add": ndpCase(),
+  "ndp-proxy-del": ndpCase(),
+  "ipv6-forwarding-persist": {
+    valid: [{ uplink: "eth0", ndpProxy: true }, { uplink: "enp1s0.100" }, {}],
+    optional: ["uplink", "ndpProxy"],
+    invalid: [["uplink with a slash", { uplink: "eth0/../x" }], ["uplink too long", { uplink: "a".repeat(16) }], ["ndpProxy as text", { uplink: "eth0", ndpProxy: "yes" }]],
+  },
+  "tls-install": {
+    content: ["cert", "key"],
+    valid: [{ cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
+    invalid: [
+      ["a key in the cert field", { cert: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
+      ["text around the PEM", { cert: "x\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
+      ["an encrypted key", { cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIGH\n-----END ENCRYPTED PRIVATE KEY-----\n" }],
+    ],
+  },
   "bridge-port-isolate": {
     valid: [{ dev: "tap100i0" }, { dev: "vnet12" }],
     invalid: [["bridge itself", { dev: "vmbr0" }], ["eth0", { dev: "eth0" }], ["tap without index", { dev: "tap100" }]],
@@ -281,6 +299,20 @@ function firewallCase(): Case {
     valid: [{ port: 22, proto: "tcp", comment: "admin-knock" }, { port: 65535, comment: "x" }, { port: 443, proto: "udp", comment: "k", source: "203.0.113.7" }, { port: 22, comment: "k", source: "10.0.0.0/8" }, { port: 22, comment: "k", source: "2001:db8::/32" }],
     invalid: [["port 0", { port: 0, comment: "x" }], ["port 65536", { port: 65536, comment: "x" }], ["port as string", { port: "22", comment: "x" }], ["proto icmp", { port: 22, proto: "icmp", comment: "x" }], ["comment with space", { port: 22, comment: "a b" }], ["source hostname", { port: 22, comment: "x", source: "example.com" }], ["source bad prefix", { port: 22, comment: "x", source: "10.0.0.0/33" }]],
     optional: ["proto", "source"],
+  };
+}
+
+function addrCase(): Case {
+  return {
+    valid: [{ address: "2001:db8:1::1/128", dev: "vmbr0" }, { address: "2001:db8:1::2/128", dev: "lo" }, { address: "2001:db8::1/64", dev: "wg-broker" }],
+    invalid: [["a /32", { address: "2001:db8::1/32", dev: "vmbr0" }], ["no length", { address: "2001:db8::1", dev: "vmbr0" }], ["IPv4", { address: "10.0.0.1/128", dev: "vmbr0" }], ["an uplink device", { address: "2001:db8::1/128", dev: "eth0" }]],
+  };
+}
+
+function ndpCase(): Case {
+  return {
+    valid: [{ address: "2001:db8:1::10", dev: "eth0" }, { address: "2001:db8::a", dev: "enp1s0" }],
+    invalid: [["a /128 suffix", { address: "2001:db8::a/128", dev: "eth0" }], ["not an address", { address: "2001:db8::zz", dev: "eth0" }], ["device with a space", { address: "2001:db8::a", dev: "eth 0" }]],
   };
 }
 

@@ -3,6 +3,8 @@ import type { ActionDef } from "./types.ts";
 import * as system from "./system.ts";
 import * as qm from "./qm.ts";
 import * as network from "./network.ts";
+import * as ipv6Host from "./ipv6-host.ts";
+import * as tls from "./tls.ts";
 import * as firewall from "./firewall.ts";
 import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
@@ -11,7 +13,7 @@ import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
-const families = [system, qm, network, firewall, wallet, config, image, snippets, setup] as const;
+const families = [system, qm, network, ipv6Host, tls, firewall, wallet, config, image, snippets, setup] as const;
 
 type Values<T> = T[keyof T];
 type AllDefs = Extract<Values<{ [I in keyof typeof families]: Values<(typeof families)[I]> }>, ActionDef>;

@@ -24,7 +24,13 @@ export const dbConfigSchema = object({
   storage_path: optional(absPath),
   vmid_range: withDefault(vmidRange, { start: 100, end: 999 }),
   ip_pool: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
-  ipv6_pool: optional(object({ start: optional(int(1, 65_535)), end: optional(int(1, 65_535)), prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)) })),
+  ipv6_pool: optional(object({
+    start: optional(int(1, 65_535)),
+    end: optional(int(1, 65_535)),
+    prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+    /** The uplink on which the host answers neighbour discovery for VM addresses (manual prefix, on-link upstream). */
+    ndp_proxy_dev: optional(ifaceName),
+  })),
   default_expiry_days: withDefault(int(1, 3650), 30),
   gc_grace_days: withDefault(int(0, 3650), 7),
   fields: optional(record(str(/^[a-z_]{1,64}$/, "a field name"), anyScalar)),

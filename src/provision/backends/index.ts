@@ -8,8 +8,8 @@ import type { Backend } from "./types.ts";
 
 export type { Backend, Say, VmRef, VmSpec } from "./types.ts";
 
-/** The backend blockhost.yaml names (`backend:`), built from its settings. */
-export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller): Backend {
+/** The backend blockhost.yaml names (`backend:`), built from its settings (ndpUplink: db.yaml ipv6_pool.ndp_proxy_dev). */
+export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller, ndpUplink?: string): Backend {
   switch (cfg.backend) {
     case "dry-run":
       return new DryRunBackend();
@@ -21,6 +21,7 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller): Backen
         templateVmid: px.template_vmid ?? 9001,
         ...(px.snippet_storage ? { snippetStorage: px.snippet_storage } : {}),
         guestAgentTimeoutMs: 180_000,
+        ndpUplink,
       }, agent);
     }
     default:

@@ -1,6 +1,7 @@
 /** The Proxmox backend: qm through the agent, with rollback. */
 import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { templateProblems } from "./proxmox-template.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 
@@ -12,6 +13,8 @@ export interface ProxmoxSettings {
   snippetStorage?: string;
   /** How long to wait for the guest agent after start. */
   guestAgentTimeoutMs: number;
+  /** Uplink on which to proxy neighbour discovery for VM addresses (db.yaml ipv6_pool.ndp_proxy_dev). */
+  ndpUplink?: string;
 }
 
 /** The agent, as the backend uses it: the typed client (each action's params checked at compile time). */
@@ -61,8 +64,9 @@ export class ProxmoxBackend implements Backend {
       await this.waitForGuestAgent(vmid, say);
 
       if (spec.ipv6) {
-        await this.agent.call("ip6-route-add", { address: `${spec.ipv6}/128`, dev: this.settings.bridge });
-        undo.push(["ip6-route-del", () => this.agent.call("ip6-route-del", { address: `${spec.ipv6}/128`, dev: this.settings.bridge })]);
+        const address = this.vmAddress(spec.ipv6);
+        await exposeVmAddress(this.agent, address);
+        undo.push(["withdraw IPv6", () => withdrawVmAddress(this.agent, address)]);
       }
       await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
     } catch (e) {
@@ -122,15 +126,19 @@ export class ProxmoxBackend implements Backend {
   }
 
   async restoreNetwork(vm: VmRef): Promise<void> {
-    if (vm.ipv6) await this.agent.call("ip6-route-add", { address: `${vm.ipv6}/128`, dev: this.settings.bridge });
+    if (vm.ipv6) await exposeVmAddress(this.agent, this.vmAddress(vm.ipv6));
   }
 
   /** Idempotent: each step tolerates "already gone" (qm-destroy reports it as `destroyed: false`). */
   async destroy(vm: VmRef, say: Say): Promise<void> {
-    if (vm.ipv6) await this.tolerant(say, "ip6-route-del", () => this.agent.call("ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge }));
+    if (vm.ipv6) await this.tolerant(say, "withdraw IPv6", () => withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6!)));
     await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid }));
     await this.agent.call("qm-destroy", { vmid: vm.vmid });
     await this.tolerant(say, "cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }));
+  }
+
+  private vmAddress(address: string): VmAddress {
+    return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {

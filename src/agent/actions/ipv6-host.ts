@@ -1,0 +1,106 @@
+/** Agent actions: the host side of a routed IPv6 prefix (addresses, NDP proxy, forwarding). */
+import { isIPv6 } from "node:net";
+import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
+import { paths } from "../../core/paths.ts";
+import { bool, literal, object, optional, refine, str } from "../../core/schema.ts";
+import { ifaceName, ipv6 } from "../../core/validators.ts";
+import { unlessCommandSays } from "../run.ts";
+import { ROUTE_BRIDGES } from "./network.ts";
+import { defineAction } from "./types.ts";
+
+/**
+ * Where the host's own prefix addresses may go: a VM bridge (::1), lo (::2, the host's public
+ * address; lo needs no kernel module, unlike the original's dummy0) or the broker tunnel.
+ */
+export const ADDRESS_DEVS = [...ROUTE_BRIDGES, "lo", "wg-broker"] as const;
+
+/** `addr/len` with len 48..128: the only address forms the host gives itself from a prefix. */
+const ipv6WithLength = refine(
+  str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 address with a length like 2001:db8::1/128", 43),
+  "an IPv6 address with a length from 48 to 128",
+  (v) => {
+    const [addr, len] = v.split("/") as [string, string];
+    return isIPv6(addr) && Number(len) >= 48 && Number(len) <= 128;
+  },
+);
+const addressParams = object({ address: ipv6WithLength, dev: literal(...ADDRESS_DEVS) });
+
+/** `ip -6 addr replace ADDR/LEN dev DEV` (idempotent). */
+export const ip6AddrAdd = defineAction({
+  name: "ip6-addr-add",
+  params: addressParams,
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => {
+    await ctx.run("ip", ["-6", "addr", "replace", p.address, "dev", p.dev]);
+    return { address: p.address, dev: p.dev };
+  },
+});
+
+/** `ip -6 addr del ADDR/LEN dev DEV`; an address that is already gone is `{removed: false}`. */
+export const ip6AddrDel = defineAction({
+  name: "ip6-addr-del",
+  params: addressParams,
+  timeoutMs: 30_000,
+  handler: async (p, ctx) =>
+    unlessCommandSays(/Cannot assign requested address/, { removed: false }, async () => {
+      await ctx.run("ip", ["-6", "addr", "del", p.address, "dev", p.dev]);
+      return { removed: true };
+    }),
+});
+
+const ndpParams = object({ address: ipv6, dev: ifaceName });
+
+/**
+ * `ip -6 neigh replace proxy ADDR dev UPLINK`: the host answers neighbour solicitations for a VM's
+ * address on the uplink, for upstream routers that treat the whole prefix as on-link.
+ */
+export const ndpProxyAdd = defineAction({
+  name: "ndp-proxy-add",
+  params: ndpParams,
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => {
+    await ctx.run("ip", ["-6", "neigh", "replace", "proxy", p.address, "dev", p.dev]);
+    return { address: p.address, dev: p.dev };
+  },
+});
+
+/** `ip -6 neigh del proxy ADDR dev UPLINK`; an entry that is already gone is `{removed: false}`. */
+export const ndpProxyDel = defineAction({
+  name: "ndp-proxy-del",
+  params: ndpParams,
+  timeoutMs: 30_000,
+  handler: async (p, ctx) =>
+    unlessCommandSays(/No such file or directory/, { removed: false }, async () => {
+      await ctx.run("ip", ["-6", "neigh", "del", "proxy", p.address, "dev", p.dev]);
+      return { removed: true };
+    }),
+});
+
+/**
+ * The sysctl.d file enabling IPv6 forwarding, from a fixed template. With forwarding on, Linux
+ * ignores router advertisements unless accept_ra=2, so the uplink keeps its RA-learned default route.
+ */
+export function ipv6SysctlText(uplink?: string, ndpProxy = false): string {
+  const lines = ["# Written by blockhost: VMs' IPv6 /128s are routed through this host.", "net.ipv6.conf.all.forwarding = 1"];
+  // Slash form: an interface name may contain dots (VLANs), which the dotted form would split.
+  if (uplink) lines.push(`net/ipv6/conf/${uplink}/accept_ra = 2`);
+  if (uplink && ndpProxy) lines.push(`net/ipv6/conf/${uplink}/proxy_ndp = 1`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Write /etc/sysctl.d/99-blockhost-ipv6.conf (0644) and apply it now with `sysctl -p`. */
+export const ipv6ForwardingPersist = defineAction({
+  name: "ipv6-forwarding-persist",
+  params: object({ uplink: optional(ifaceName), ndpProxy: optional(bool) }),
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => {
+    const uplink = p.uplink;
+    // Refuse an uplink that does not exist before writing: sysctl -p would fail at every boot.
+    if (uplink) await ctx.run("ip", ["link", "show", "dev", uplink]);
+    const file = paths.ipv6Sysctl;
+    ensureDirUnder(paths.root, file.slice(0, file.lastIndexOf("/")));
+    writeFileAtomic(file, ipv6SysctlText(uplink, p.ndpProxy === true), { mode: 0o644 });
+    await ctx.run("sysctl", ["-p", file]);
+    return { file };
+  },
+});

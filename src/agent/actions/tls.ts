@@ -1,0 +1,49 @@
+/** Agent action: install serve's certificate and key under /etc/blockhost/tls (ACME issues and renewals). */
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { join } from "node:path";
+import { BlockhostError } from "../../core/errors.ts";
+import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
+import { paths } from "../../core/paths.ts";
+import { object, str } from "../../core/schema.ts";
+import { defineAction } from "./types.ts";
+
+const PEM_CERTS_RE = /^(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]{1,16384}-----END CERTIFICATE-----\s*){1,4}$/;
+const PEM_KEY_RE = /^-----BEGIN (EC |RSA )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]{1,8192}-----END (EC |RSA )?PRIVATE KEY-----\s*$/;
+
+/** serve's TLS files: the certificate chain (0644) and its key (0640 root:blockhost). */
+export function serveTlsFiles(): { cert: string; key: string } {
+  const dir = join(paths.configDir, "tls");
+  return { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
+}
+
+/**
+ * Replace serve's certificate and key. Refused unless the chain parses, the key is the leaf's and
+ * the leaf is currently valid, so a bad renewal never replaces a working certificate.
+ */
+export const tlsInstall = defineAction({
+  name: "tls-install",
+  params: object({
+    cert: str(PEM_CERTS_RE, "a PEM certificate chain (1-4 certificates)", 65_536),
+    key: str(PEM_KEY_RE, "a PEM private key", 16_384),
+  }),
+  timeoutMs: 30_000,
+  handler: async (p) => {
+    let leaf: X509Certificate;
+    try {
+      leaf = new X509Certificate(p.cert);
+      if (!leaf.checkPrivateKey(createPrivateKey(p.key))) throw new BlockhostError("E_INVALID_INPUT", "mismatch");
+    } catch {
+      throw new BlockhostError("E_INVALID_INPUT", "tls-install: the key does not belong to the certificate (or either does not parse)");
+    }
+    const now = Date.now();
+    if (Date.parse(leaf.validFrom) > now || Date.parse(leaf.validTo) <= now) {
+      throw new BlockhostError("E_INVALID_INPUT", `tls-install: the certificate is not valid now (${leaf.validFrom} .. ${leaf.validTo})`);
+    }
+    const files = serveTlsFiles();
+    ensureDirUnder(paths.root, join(paths.configDir, "tls"));
+    // serve swaps its listener only when told, after both files are in place.
+    writeFileAtomic(files.key, p.key, { mode: 0o640, blockhostGroup: true });
+    writeFileAtomic(files.cert, p.cert, { mode: 0o644, blockhostGroup: true });
+    return { cert_file: files.cert, key_file: files.key, not_after: new Date(leaf.validTo).toISOString() };
+  },
+});

@@ -1,0 +1,92 @@
+/** The host side of a routed IPv6 prefix: validation, host addresses, forwarding, per-VM exposure. */
+import type { AgentClient } from "../agent/client.ts";
+import type { ROUTE_BRIDGES } from "../agent/actions/network.ts";
+import { BlockhostError, oneLine } from "../core/errors.ts";
+import { bigIntToIpv6, ipv6ToBigInt } from "../provision/ipv6.ts";
+
+/** The agent as these functions use it (the typed client, or a test's in-process runner). */
+export type PrefixAgent = Pick<AgentClient, "call">;
+
+/** A manual prefix, canonical, with the two addresses the host keeps for itself. */
+export interface HostPrefix {
+  /** Canonical `network/bits`. */
+  readonly prefix: string;
+  readonly bits: number;
+  /** `prefix::1`: on the VM bridge (as /128), the VMs' IPv6 gateway. */
+  readonly bridgeAddress: string;
+  /** `prefix::2`: on lo, the host's own public IPv6. */
+  readonly hostAddress: string;
+}
+
+export const MANUAL_PREFIX_MIN_BITS = 48;
+export const MANUAL_PREFIX_MAX_BITS = 120;
+
+/** Parse and check an operator's prefix (`2001:db8:1::/64`): /48–/120, host bits zero. */
+export function parseHostPrefix(text: string): HostPrefix {
+  const m = /^([0-9a-fA-F:]{2,39})\/(\d{1,3})$/.exec(text.trim());
+  const bits = m ? Number(m[2]) : Number.NaN;
+  let network: bigint;
+  try {
+    if (!m) throw new BlockhostError("E_INVALID_INPUT", "not address/length");
+    network = ipv6ToBigInt(m[1]!);
+  } catch {
+    throw new BlockhostError("E_INVALID_INPUT", `IPv6 prefix ${JSON.stringify(text)}: expected an address/length like 2001:db8:1::/64`);
+  }
+  if (bits < MANUAL_PREFIX_MIN_BITS || bits > MANUAL_PREFIX_MAX_BITS) {
+    throw new BlockhostError("E_INVALID_INPUT", `IPv6 prefix ${text}: length must be /${MANUAL_PREFIX_MIN_BITS} to /${MANUAL_PREFIX_MAX_BITS} (got /${bits})`);
+  }
+  if ((network & ((1n << BigInt(128 - bits)) - 1n)) !== 0n) {
+    throw new BlockhostError("E_INVALID_INPUT", `IPv6 prefix ${text}: host bits must be zero (did you mean ${bigIntToIpv6(network >> BigInt(128 - bits) << BigInt(128 - bits))}/${bits}?)`);
+  }
+  return { prefix: `${bigIntToIpv6(network)}/${bits}`, bits, bridgeAddress: bigIntToIpv6(network + 1n), hostAddress: bigIntToIpv6(network + 2n) };
+}
+
+/** Where the prefix meets this host. */
+export interface PrefixHostOptions {
+  /** The VM bridge (vmbr0 on Proxmox, virbr0 for libvirt). */
+  readonly bridge: (typeof ROUTE_BRIDGES)[number];
+  /** The upstream interface; needed for NDP proxy and to keep its router advertisements. */
+  readonly uplink?: string;
+  /** Answer neighbour solicitations for the host's and VMs' addresses on the uplink. */
+  readonly ndpProxy?: boolean;
+}
+
+/**
+ * Set the host up for a routed prefix, idempotently: forwarding persisted in sysctl.d, lo
+ * with `::2/128`, the bridge with `::1/128`, and (NDP proxy mode) an uplink proxy entry for `::2`.
+ */
+export async function setupPrefixHost(agent: PrefixAgent, p: HostPrefix, o: PrefixHostOptions): Promise<void> {
+  if (o.ndpProxy && !o.uplink) throw new BlockhostError("E_INVALID_INPUT", "NDP proxy needs the uplink interface");
+  await agent.call("ipv6-forwarding-persist", o.uplink ? { uplink: o.uplink, ndpProxy: o.ndpProxy === true } : {});
+  await agent.call("ip6-addr-add", { address: `${p.hostAddress}/128`, dev: "lo" });
+  await agent.call("ip6-addr-add", { address: `${p.bridgeAddress}/128`, dev: o.bridge });
+  if (o.ndpProxy && o.uplink) await agent.call("ndp-proxy-add", { address: p.hostAddress, dev: o.uplink });
+}
+
+/** One VM's public address on this host. */
+export interface VmAddress {
+  readonly address: string;
+  /** The VM bridge, or the VM's own tap device. */
+  readonly bridge: string;
+  /** The uplink to answer neighbour solicitations on, when the upstream router expects them. */
+  readonly ndpUplink?: string;
+}
+
+/** Route the VM's `/128` to its bridge and, where needed, proxy its neighbour discovery upstream. */
+export async function exposeVmAddress(agent: PrefixAgent, vm: VmAddress): Promise<void> {
+  await agent.call("ip6-route-add", { address: `${vm.address}/128`, dev: vm.bridge });
+  if (vm.ndpUplink) await agent.call("ndp-proxy-add", { address: vm.address, dev: vm.ndpUplink });
+}
+
+/**
+ * Withdraw what exposeVmAddress set up. Both steps run even if one fails (a destroy must not
+ * leave the address half-reachable); the first failure is reported after both ran.
+ */
+export async function withdrawVmAddress(agent: PrefixAgent, vm: VmAddress): Promise<void> {
+  const failures: string[] = [];
+  if (vm.ndpUplink) {
+    await agent.call("ndp-proxy-del", { address: vm.address, dev: vm.ndpUplink }).catch((e) => failures.push(oneLine(e)));
+  }
+  await agent.call("ip6-route-del", { address: `${vm.address}/128`, dev: vm.bridge }).catch((e) => failures.push(oneLine(e)));
+  if (failures.length) throw new BlockhostError("E_COMMAND_FAILED", `withdrawing ${vm.address}: ${failures.join("; ")}`);
+}

@@ -1,0 +1,143 @@
+/** A manual IPv6 prefix end to end in namespaces: remote ⇄ host (NDP proxy, forwarding) ⇄ VM, then destroy. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { exposeVmAddress, parseHostPrefix, type PrefixAgent, setupPrefixHost, withdrawVmAddress } from "../../../src/network/prefix-host.ts";
+import { actionRunner } from "../../helpers/action-context.ts";
+import { tempDir } from "../../helpers/binary.ts";
+import { createTestNetns, netnsUnavailable, type TestNetns } from "../../helpers/netns.ts";
+
+/**
+ * Three namespaces: "remote" is an upstream router that treats the whole prefix as on-link on its
+ * eth0 (so it needs neighbour discovery answers from the host), "host" runs the agent actions
+ * (vmbr0 with tap100i0, eth0 to remote), and "vm" holds the other end of tap100i0 with a /128 from
+ * the prefix and prefix::1 as its gateway, the way cloud-init configures a VM.
+ */
+const PING = "/usr/bin/ping";
+const skip = netnsUnavailable() ?? (existsSync(PING) ? undefined : `missing ${PING} (apt-get install iputils-ping)`);
+if (skip) console.log(`skipping manual prefix namespace test: ${skip}`);
+
+const IP = "/usr/sbin/ip";
+const PREFIX = "2001:db8:1::/64";
+const VM_ADDR = "2001:db8:1::10";
+const REMOTE_ADDR = "2001:db8:ffff::1";
+
+function spawn(argv: string[]): { ok: boolean; out: string } {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  return { ok: r.exitCode === 0, out: r.stdout.toString() + r.stderr.toString() };
+}
+
+function namespace(): { name: string; exec: (...a: string[]) => string; cleanup: () => void } {
+  const name = `bh-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const made = spawn([IP, "netns", "add", name]);
+  if (!made.ok) throw new Error(`ip netns add: ${made.out}`);
+  const exec = (...argv: string[]) => {
+    const r = spawn([IP, "netns", "exec", name, ...argv]);
+    if (!r.ok) throw new Error(`${argv.join(" ")} in ${name}: ${r.out.trim()}`);
+    return r.out;
+  };
+  exec(IP, "link", "set", "lo", "up");
+  return { name, exec, cleanup: () => void spawn([IP, "netns", "del", name]) };
+}
+
+/** ping6 once from a namespace, retrying a few times (a proxied NDP answer is delayed up to 0.8 s). */
+async function pings(ns: { name: string }, to: string, tries = 4): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (spawn([IP, "netns", "exec", ns.name, PING, "-6", "-c", "1", "-W", "2", to]).ok) return true;
+    await Bun.sleep(200);
+  }
+  return false;
+}
+
+async function settled(...all: { exec: (...a: string[]) => string }[]): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (all.every((ns) => ns.exec(IP, "-6", "addr", "show", "tentative").trim() === "")) return;
+    await Bun.sleep(100);
+  }
+  throw new Error("IPv6 duplicate address detection did not finish");
+}
+
+describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
+  let host: TestNetns;
+  let vm: ReturnType<typeof namespace>;
+  let remote: ReturnType<typeof namespace>;
+  let agent: PrefixAgent;
+  let root: ReturnType<typeof tempDir>;
+  const savedRoot = process.env.BLOCKHOST_ROOT;
+  const prefix = parseHostPrefix(PREFIX);
+  const vmAddress = { address: VM_ADDR, bridge: "vmbr0", ndpUplink: "eth0" };
+
+  beforeAll(async () => {
+    root = tempDir("bh-prefix-root-");
+    process.env.BLOCKHOST_ROOT = root.dir;
+    host = createTestNetns();
+    vm = namespace();
+    remote = namespace();
+    // tap100p (the VM's end of tap100i0) moves into the VM namespace as its eth0.
+    host.exec(IP, "link", "set", "tap100p", "netns", vm.name);
+    vm.exec(IP, "link", "set", "tap100p", "name", "eth0");
+    vm.exec(IP, "link", "set", "eth0", "up");
+    host.exec(IP, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink-r");
+    host.exec(IP, "link", "set", "uplink-r", "netns", remote.name);
+    remote.exec(IP, "link", "set", "uplink-r", "name", "eth0");
+    remote.exec(IP, "link", "set", "eth0", "up");
+    host.exec(IP, "link", "set", "eth0", "up");
+    remote.exec(IP, "-6", "addr", "add", `${REMOTE_ADDR}/64`, "dev", "eth0");
+    remote.exec(IP, "-6", "route", "add", PREFIX, "dev", "eth0");
+    host.exec(IP, "-6", "addr", "add", "2001:db8:ffff::2/64", "dev", "eth0");
+    host.exec(IP, "-6", "route", "add", "default", "via", REMOTE_ADDR, "dev", "eth0");
+    // What cloud-init's network-config gives the VM: its /128, prefix::1 on-link, default via it.
+    vm.exec(IP, "-6", "addr", "add", `${VM_ADDR}/128`, "dev", "eth0");
+    vm.exec(IP, "-6", "route", "add", `${prefix.bridgeAddress}/128`, "dev", "eth0");
+    vm.exec(IP, "-6", "route", "add", "default", "via", prefix.bridgeAddress, "dev", "eth0");
+    const act = actionRunner(host.binaries);
+    agent = { call: (name: string, params: unknown) => act(name, params) } as unknown as PrefixAgent;
+  });
+  afterAll(() => {
+    for (const ns of [vm, remote, host]) ns?.cleanup();
+    root?.cleanup();
+    if (savedRoot === undefined) delete process.env.BLOCKHOST_ROOT;
+    else process.env.BLOCKHOST_ROOT = savedRoot;
+  });
+
+  test("before setup the VM cannot reach the remote network", async () => {
+    expect(await pings(vm, REMOTE_ADDR, 1)).toBe(false);
+  });
+
+  test("setup: forwarding persisted and applied, ::2 on lo, ::1 on the bridge, ::2 proxied upstream", async () => {
+    await setupPrefixHost(agent, prefix, { bridge: "vmbr0", uplink: "eth0", ndpProxy: true });
+    await setupPrefixHost(agent, prefix, { bridge: "vmbr0", uplink: "eth0", ndpProxy: true });
+    const conf = readFileSync(`${root.dir}/etc/sysctl.d/99-blockhost-ipv6.conf`, "utf8");
+    expect(conf).toContain("net.ipv6.conf.all.forwarding = 1\n");
+    expect(conf).toContain("net/ipv6/conf/eth0/proxy_ndp = 1\n");
+    expect(host.exec("/usr/sbin/sysctl", "-n", "net.ipv6.conf.all.forwarding").trim()).toBe("1");
+    expect(host.exec("/usr/sbin/sysctl", "-n", "net.ipv6.conf.eth0.proxy_ndp").trim()).toBe("1");
+    expect(host.exec(IP, "-6", "addr", "show", "dev", "lo")).toContain("inet6 2001:db8:1::2/128");
+    expect(host.exec(IP, "-6", "addr", "show", "dev", "vmbr0")).toContain("inet6 2001:db8:1::1/128");
+    expect(host.exec(IP, "-6", "neigh", "show", "proxy")).toContain("2001:db8:1::2 dev eth0");
+    await settled(host, vm, remote);
+    expect(await pings(remote, prefix.hostAddress)).toBe(true);
+  }, 30_000);
+
+  test("an exposed VM address reaches the remote network and is reached from it", async () => {
+    await exposeVmAddress(agent, vmAddress);
+    expect(host.exec(IP, "-6", "route", "show")).toMatch(/^2001:db8:1::10 dev vmbr0/m);
+    expect(host.exec(IP, "-6", "neigh", "show", "proxy")).toContain("2001:db8:1::10 dev eth0");
+    expect(await pings(vm, REMOTE_ADDR)).toBe(true);
+    expect(await pings(remote, VM_ADDR)).toBe(true);
+  }, 30_000);
+
+  test("after destroy the address is gone: no route, no proxy entry, unreachable", async () => {
+    await withdrawVmAddress(agent, vmAddress);
+    expect(host.exec(IP, "-6", "route", "show")).not.toContain("2001:db8:1::10 ");
+    expect(host.exec(IP, "-6", "neigh", "show", "proxy")).not.toContain("2001:db8:1::10");
+    expect(await pings(remote, VM_ADDR, 1)).toBe(false);
+    expect(await pings(vm, REMOTE_ADDR, 1)).toBe(false);
+    // A second destroy (a retried job) finds nothing to remove and does not fail.
+    await withdrawVmAddress(agent, vmAddress);
+  }, 30_000);
+
+  test("an uplink that does not exist is refused before anything is written", async () => {
+    await expect(agent.call("ipv6-forwarding-persist", { uplink: "eth9", ndpProxy: true })).rejects.toMatchObject({ code: "E_COMMAND_FAILED" });
+    expect(readFileSync(`${root.dir}/etc/sysctl.d/99-blockhost-ipv6.conf`, "utf8")).toContain("eth0");
+  });
+});
