@@ -21,6 +21,7 @@ const main = defineCommand({
     is: () => import("./chain/is-command.ts").then((m) => m.default),
     wallet: () => import("./wallet/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
+    template: () => import("./template/command.ts").then((m) => m.default),
   },
 });
 

@@ -13,6 +13,8 @@ export const DEFAULT_BINARIES = {
   bridge: "/usr/sbin/bridge",
   "virt-customize": "/usr/bin/virt-customize",
   virsh: "/usr/bin/virsh",
+  "qemu-img": "/usr/bin/qemu-img",
+  genisoimage: "/usr/bin/genisoimage",
 } as const;
 
 export type BinaryName = keyof typeof DEFAULT_BINARIES;

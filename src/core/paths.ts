@@ -31,6 +31,8 @@ export const paths = {
   get cloudInitDir() { return under("var/lib/blockhost/cloud-init"); },
   get snippetsDir() { return under("var/lib/vz/snippets"); },
   get imagesDir() { return under("var/lib/blockhost/images"); },
+  /** libvirt VMs: one root-owned directory per VM (overlay disk, seed ISO, kernel, initrd, domain XML). */
+  get vmsDir() { return under("var/lib/blockhost/vms"); },
   get pamConfig() { return under("etc/pam_web3/config.toml"); },
   get pamRunDir() { return under("run/libpam-web3"); },
   get pamPendingDir() { return under("run/libpam-web3/pending"); },

@@ -88,3 +88,9 @@ export function bumpVmidCounter(db: Database, atLeast: number): void {
 export function reserveAddress(db: Database, family: 4 | 6, address: string, host: number, vmName: string): void {
   db.query("INSERT INTO ip_allocations (family, address, host, vm_name) VALUES (?, ?, ?, ?)").run(family, address, host, vmName);
 }
+
+/** The VM's MAC, derived from its VMID (never reused): QEMU's 52:54:00 prefix and the VMID's low 24 bits. */
+export function macForVmid(vmid: number): string {
+  return ["52", "54", "00", (vmid >> 16) & 0xff, (vmid >> 8) & 0xff, vmid & 0xff]
+    .map((b) => (typeof b === "string" ? b : b.toString(16).padStart(2, "0"))).join(":");
+}
