@@ -31,8 +31,13 @@ export const paths = {
   get cloudInitDir() { return under("var/lib/blockhost/cloud-init"); },
   get snippetsDir() { return under("var/lib/vz/snippets"); },
   get imagesDir() { return under("var/lib/blockhost/images"); },
-  /** libvirt VMs: one root-owned directory per VM (overlay disk, seed ISO, kernel, initrd, domain XML). */
-  get vmsDir() { return under("var/lib/blockhost/vms"); },
+  /**
+   * libvirt storage, outside the 0750 state dir because qemu (user libvirt-qemu) must traverse it:
+   * templates/ holds the template image, vms/<name>/ each VM's overlay, seed ISO, kernel, initrd, XML.
+   */
+  get libvirtDir() { return under("var/lib/libvirt/blockhost"); },
+  get templatesDir() { return under("var/lib/libvirt/blockhost/templates"); },
+  get vmsDir() { return under("var/lib/libvirt/blockhost/vms"); },
   get pamConfig() { return under("etc/pam_web3/config.toml"); },
   get pamRunDir() { return under("run/libpam-web3"); },
   get pamPendingDir() { return under("run/libpam-web3/pending"); },

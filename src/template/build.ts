@@ -28,6 +28,13 @@ function rootfsInputs(suite: string, mirror: string) {
   return { suite, sources: aptSources(suite, mirror), packages: [...TEMPLATE_PACKAGES], variant: "minbase", version: 1 };
 }
 
+/** A digest of everything that decides the image: same key, same guest (the test cache is keyed by it). */
+export function templateInputsKey(o: { suite?: string; mirror?: string; sizeGb?: number; binarySha256: string }): string {
+  const suite = o.suite ?? DEFAULT_SUITE;
+  const rootfsKey = sha256Text(JSON.stringify(rootfsInputs(suite, o.mirror ?? DEFAULT_MIRROR)));
+  return sha256Text(JSON.stringify({ rootfsKey, binarySha: o.binarySha256, files: VM_AUTH_FILES, CLOUD_CFG, MASKED_UNITS, KERNEL_CMDLINE, FSTAB, INTERFACES, sizeGb: o.sizeGb ?? 3 }));
+}
+
 /**
  * Build the template: mmdebstrap (or its cached tarball) → guest files (blockhost binary, vmauth
  * files, trimmed cloud-init, masked units, no SSH host keys, empty machine-id) → whole-disk ext4 →
@@ -76,7 +83,7 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
       virtual_size_gb: sizeGb,
       built_at: new Date().toISOString(),
       build_seconds: Math.round((performance.now() - started) / 1000),
-      inputs_sha256: sha256Text(JSON.stringify({ rootfsKey, binarySha, files: VM_AUTH_FILES, CLOUD_CFG, MASKED_UNITS, KERNEL_CMDLINE, sizeGb })),
+      inputs_sha256: templateInputsKey({ suite, mirror, sizeGb, binarySha256: binarySha }),
       debian_suite: suite,
       apt_sources: inputs.sources,
       packages: inputs.packages,

@@ -12,12 +12,12 @@ export function defaultGuestBinary(): string {
   return candidates.find((c) => existsSync(c)) ?? candidates[1]!;
 }
 
-export const defaultTemplatePath = () => join(paths.imagesDir, "blockhost-template.qcow2");
+export const defaultTemplatePath = () => join(paths.templatesDir, "blockhost-template.qcow2");
 
 const build = defineCommand({
   meta: { name: "build", description: "Build the VM template (Debian, cloud-init, guest agent, wallet login) with mmdebstrap; needs root" },
   args: {
-    output: { type: "string", description: "image path (default <root>/var/lib/blockhost/images/blockhost-template.qcow2)", valueHint: "FILE" },
+    output: { type: "string", description: "image path (default <root>/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2)", valueHint: "FILE" },
     binary: { type: "string", description: "blockhost binary for the guest (default: blockhost-baseline)", valueHint: "FILE" },
     suite: { type: "string", description: "Debian suite (default bookworm)", valueHint: "NAME" },
     mirror: { type: "string", description: "Debian mirror URL (default http://deb.debian.org/debian)", valueHint: "URL" },

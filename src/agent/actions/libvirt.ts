@@ -21,9 +21,9 @@ const URI = "qemu:///system";
 
 const vmDir = (name: string) => join(paths.vmsDir, name);
 
-/** The template must sit in a root-owned, not group/world-writable images dir: qemu re-opens it at every start. */
-const templateFile: Schema<string> = refine(confinedFile(() => [paths.imagesDir]), "a root-owned template in the images dir", (p) => {
-  for (const f of [paths.imagesDir, p]) {
+/** The template must sit in the root-owned, not group/world-writable templates dir: qemu re-opens it at every start. */
+const templateFile: Schema<string> = refine(confinedFile(() => [paths.templatesDir]), "a root-owned template in the templates dir", (p) => {
+  for (const f of [paths.templatesDir, p]) {
     const st = lstatSync(f);
     if (st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
   }

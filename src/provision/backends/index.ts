@@ -29,7 +29,7 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller): Backen
       return new LibvirtBackend({
         bridge: lv.bridge,
         network: lv.network,
-        template: lv.template ?? join(paths.imagesDir, "blockhost-template.qcow2"),
+        template: lv.template ?? join(paths.templatesDir, "blockhost-template.qcow2"),
         accel: lv.accel,
         guestAgentTimeoutMs: (lv.guest_agent_timeout_s ?? 600) * 1000,
       }, agent);
