@@ -79,7 +79,7 @@ export const seedIsoWrite = defineAction({
   name: "seed-iso-write",
   params: object({
     name: domain,
-    instance_id: str(/^[a-zA-Z0-9._-]{1,100}$/, "an instance id", 100),
+    instance_id: str(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/, "an instance id", 100),
     user_data: cloudConfig,
     network_config: networkConfig,
   }),
