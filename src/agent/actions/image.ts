@@ -4,7 +4,7 @@ import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { SchemaError, array, object, str, type Schema } from "../../core/schema.ts";
 import { vmName } from "../../core/validators.ts";
-import { confinementProblem, ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { confinementProblem, ensureDirUnder, withStagedFile, writeFileAtomic } from "../safe-fs.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { defineAction } from "./types.ts";
 
@@ -44,8 +44,10 @@ export const virtCustomize = defineAction({
   params: object({ image_path: confinedFile(imageBases), commands: array(customizeCommand, 1, 200) }),
   timeoutMs: 600_000,
   handler: async (p, ctx) => {
-    const { stdout } = await ctx.run("virt-customize", ["-a", p.image_path, ...p.commands.flat()]);
-    return { output: stdout.trim() };
+    return withStagedFile(p.image_path, imageBases(), async (image) => {
+      const { stdout } = await ctx.run("virt-customize", ["-a", image, ...p.commands.flat()]);
+      return { output: stdout.trim() };
+    });
   },
 });
 

@@ -1,6 +1,7 @@
 import { BlockhostError } from "../../core/errors.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { storageId, vmid } from "../../core/validators.ts";
+import { withStagedFile } from "../safe-fs.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
 import { defineAction } from "./types.ts";
@@ -56,7 +57,7 @@ export const qmImportdisk = defineAction({
   name: "qm-importdisk",
   params: object({ vmid, disk_path: confinedFile(imageBases), storage: storageId }),
   timeoutMs: 1_800_000,
-  handler: async (p, ctx) => output((await ctx.run("qm", ["importdisk", String(p.vmid), p.disk_path, p.storage])).stdout),
+  handler: async (p, ctx) => withStagedFile(p.disk_path, imageBases(), async (disk) => output((await ctx.run("qm", ["importdisk", String(p.vmid), disk, p.storage])).stdout)),
 });
 
 export const qmClone = defineAction({
