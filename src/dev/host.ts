@@ -21,6 +21,10 @@ export const CUSTOMER_ACCOUNT = 1;
 /** The demo plan's price: 1.00 USD per day, in cents. */
 export const PLAN_CENTS_PER_DAY = 100n;
 
+/** The hypervisor part of the demo's configuration: blockhost.yaml lines and the VM subnet. */
+export interface DevBackend { yaml: string[]; network: string; gateway: string }
+export const DRY_RUN: DevBackend = { yaml: ["backend: dry-run"], network: "192.168.122.0/24", gateway: "192.168.122.1" };
+
 export interface DevHost {
   readonly access: ChainAccess;
   readonly nft: Hex;
@@ -38,10 +42,10 @@ function writeSecret(file: string, hex: string): string {
 
 /**
  * Set up a complete host under paths.root against an anvil devnet: key files, the three config
- * files (dry-run backend), both contracts, a mock stablecoin as payment method 1 and a plan,
+ * files (dry-run backend unless `backend` says otherwise), both contracts, a mock stablecoin as payment method 1 and a plan,
  * and a customer holding stablecoin. What finalization does on a real host, minus hardware.
  */
-export async function setupDevHost(anvil: Anvil): Promise<DevHost> {
+export async function setupDevHost(anvil: Anvil, backend: DevBackend = DRY_RUN): Promise<DevHost> {
   const etc = paths.configDir;
   mkdirSync(etc, { recursive: true, mode: 0o750 });
   mkdirSync(paths.stateDir, { recursive: true, mode: 0o750 });
@@ -52,7 +56,7 @@ export async function setupDevHost(anvil: Anvil): Promise<DevHost> {
 
   writeFileSync(paths.dbConfig, [
     "vmid_range: {start: 100, end: 999}",
-    "ip_pool: {network: '192.168.122.0/24', start: 200, end: 250, gateway: '192.168.122.1'}",
+    `ip_pool: {network: '${backend.network}', start: 200, end: 250, gateway: '${backend.gateway}'}`,
     "gc_grace_days: 7",
     "",
   ].join("\n"));
@@ -71,7 +75,7 @@ export async function setupDevHost(anvil: Anvil): Promise<DevHost> {
     `server: {address: '${host.address}', key_file: ${serverKeyFile}}`,
     `deployer: {key_file: ${deployerKeyFile}}`,
     `public_secret: '${DEV_PUBLIC_SECRET}'`,
-    "backend: dry-run",
+    ...backend.yaml,
     `admin: {wallet_address: '${host.address}'}`,
     "engine: {poll_interval_ms: 500, reconcile_interval_s: 30}",
     "",

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, syml
 import { join } from "node:path";
 import { ACTIONS } from "../../src/agent/actions/index.ts";
 import type { ActionContext } from "../../src/agent/actions/types.ts";
-import { DEFAULT_BINARIES } from "../../src/agent/binaries.ts";
+import { DEFAULT_BINARIES, type BinaryTable } from "../../src/agent/binaries.ts";
 import { createRunner } from "../../src/agent/run.ts";
 import { tempDir } from "../helpers/binary.ts";
 
@@ -31,7 +31,7 @@ afterAll(() => {
   cleanup();
 });
 
-let table = { ...DEFAULT_BINARIES };
+let table: BinaryTable = { ...DEFAULT_BINARIES };
 const ctx = (): ActionContext => {
   const signal = AbortSignal.timeout(30_000);
   return { peer: { pid: process.pid, uid: 0, gid: 0 }, signal, run: createRunner(table, signal) };
