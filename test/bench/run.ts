@@ -9,6 +9,7 @@ import type { BenchRow } from "./agent.ts";
 const benches: Array<{ module: string; fn: string }> = [
   { module: "./agent.ts", fn: "benchAgentPing" },
   { module: "./engine.ts", fn: "benchEngine" },
+  { module: "./libvirt.ts", fn: "benchLibvirt" },
 ];
 
 const rows: BenchRow[] = [];
