@@ -8,6 +8,8 @@ export interface DomainSpec {
   memoryMb: number;
   vcpus: number;
   mac: string;
+  /** The overlay's backing file (the template). */
+  template: string;
   /** A libvirt network name, or a host bridge when `network` is absent. */
   network?: string;
   bridge?: string;
@@ -30,6 +32,8 @@ const esc = (v: string | number) => String(v).replace(/[&<>'"]/g, (c) => `&#${c.
  * q35, direct kernel boot of the template's kernel, virtio disk/net/rng, the NoCloud seed as a
  * read-only SATA CD, serial console logged to a file, the guest-agent channel. Under TCG the
  * translation cache is capped at 256 MiB (QEMU's 1 GiB default doubles the RSS of a 1 GiB VM).
+ * The template is named as the backing store with relabel='no': libvirt would otherwise chown the
+ * shared template to libvirt-qemu while a VM runs (and leave it so), and it is read-only anyway.
  */
 export function domainXml(s: DomainSpec): string {
   const f = vmFiles(s.dir);
@@ -54,7 +58,9 @@ export function domainXml(s: DomainSpec): string {
   <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${esc(f.disk)}'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${esc(f.disk)}'/>
+      <backingStore type='file'><format type='qcow2'/><source file='${esc(s.template)}'><seclabel model='dac' relabel='no'/></source><backingStore/></backingStore>
+      <target dev='vda' bus='virtio'/></disk>
     <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${esc(f.seed)}'/><target dev='sda' bus='sata'/><readonly/></disk>
     ${nic}<mac address='${esc(s.mac)}'/><model type='virtio'/><port isolated='yes'/></interface>
     <serial type='pty'><log file='${esc(f.console)}' append='off'/><target port='0'/></serial>

@@ -124,7 +124,7 @@ export const virshDefine = defineAction({
   name: "virsh-define",
   params: refine(
     object({
-      name: domain, memory_mb: int(128, 1_048_576), vcpus: int(1, 256), mac,
+      name: domain, template: templateFile, memory_mb: int(128, 1_048_576), vcpus: int(1, 256), mac,
       network: optional(netName), bridge: optional(ifaceName), accel: literal("auto", "kvm", "tcg"),
     }),
     "exactly one of network or bridge",
@@ -139,7 +139,7 @@ export const virshDefine = defineAction({
       if (!st || !st.isFile() || st.uid !== 0) throw new BlockhostError("E_STATE", `${file} is missing (create the overlay and the seed first)`);
     }
     const { accel, reason } = resolveAccel(p.accel);
-    const xml = domainXml({ name: p.name, dir, memoryMb: p.memory_mb, vcpus: p.vcpus, mac: p.mac, network: p.network, bridge: p.bridge, accel });
+    const xml = domainXml({ name: p.name, dir, template: p.template, memoryMb: p.memory_mb, vcpus: p.vcpus, mac: p.mac, network: p.network, bridge: p.bridge, accel });
     writeFileAtomic(f.xml, xml, { mode: 0o600 });
     await virsh(ctx, ["define", f.xml]);
     return { accel, reason };

@@ -41,7 +41,7 @@ export class LibvirtBackend implements Backend {
         name, instance_id: `${name}-${spec.vmid}`, user_data: spec.cloudInit.userData, network_config: spec.cloudInit.networkConfig,
       });
       const defined = await this.agent.call("virsh-define", {
-        name, memory_mb: spec.memoryMb, vcpus: spec.cpu, mac: macForVmid(spec.vmid), accel: this.settings.accel,
+        name, template: this.settings.template, memory_mb: spec.memoryMb, vcpus: spec.cpu, mac: macForVmid(spec.vmid), accel: this.settings.accel,
         ...(this.settings.network ? { network: this.settings.network } : { bridge: this.settings.bridge }),
       });
       undo.push(["virsh-undefine", () => this.agent.call("virsh-undefine", { name })]);
