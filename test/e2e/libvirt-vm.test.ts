@@ -11,6 +11,7 @@ import { runBlockhost } from "../helpers/binary.ts";
 import { send } from "../helpers/contracts.ts";
 import { EngineEnv, eventually, type EngineProcess } from "../helpers/engine-env.ts";
 import { TEST_BRIDGE, TEST_NETWORK, cachedTemplate, ensureLibvirtd, installTemplate, libvirtUnavailable, startTestNetwork, virshOut } from "../helpers/libvirt-host.ts";
+import { checkLibvirtHost } from "../../src/provision/backends/libvirt-check.ts";
 import { sshLogin } from "../helpers/sshd.ts";
 import { loginMessage, parseChallenge } from "../helpers/vmauth.ts";
 
@@ -58,7 +59,7 @@ describe.skipIf(Boolean(unavailable))("a purchase becomes a libvirt VM the buyer
     network = startTestNetwork("10.215.0.1", "fd42:b10c::1");
     agent = await startAgent({ root: env.root });
     engine = env.startEngine();
-  });
+  }, 45 * 60_000); // a fresh machine builds the template first (mmdebstrap)
 
   afterAll(async () => {
     await engine?.stop();
@@ -67,6 +68,17 @@ describe.skipIf(Boolean(unavailable))("a purchase becomes a libvirt VM the buyer
     network?.stop();
     await env?.stop();
     daemons?.stop();
+  }, 120_000);
+
+  test("setup's backend check sees libvirt, the accelerator, the network, the bridge and the template", async () => {
+    const template = join(env.root, "var/lib/libvirt/blockhost/templates/blockhost-template.qcow2");
+    const r = await checkLibvirtHost(agent.client, { bridge: TEST_BRIDGE, network: TEST_NETWORK, template });
+    expect(r.lines.filter((l) => l.startsWith("problem:"))).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.lines.join("\n")).toMatch(/accelerator: (KVM|QEMU TCG)/);
+    const missing = await checkLibvirtHost(agent.client, { bridge: "bhnone0", network: "no-such-net", template: `${template}.absent` });
+    expect(missing.ok).toBe(false);
+    expect(missing.lines.filter((l) => l.startsWith("problem:"))).toHaveLength(3);
   });
 
   test("purchase → VM boots → NFT minted → the buyer decrypts the details, signs the code and runs id in the guest", async () => {

@@ -261,6 +261,11 @@ const CASES: Record<string, Case> = {
     ],
     optional: ["network", "bridge"],
   },
+  "libvirt-host-check": {
+    valid: [{ bridge: "br0" }, { bridge: "bhbr0", network: "blockhost" }],
+    invalid: [["a bridge name with a slash", { bridge: "br0/x" }], ["a network with XML", { bridge: "br0", network: "a'b" }]],
+    optional: ["network"],
+  },
   "virsh-guest-exec": {
     valid: [{ name: "blockhost-001", command: ["/usr/sbin/usermod", "-c", "wallet=0xab", "admin"] }, { name: "a1", command: ["sh", "-c", "echo $(hostname)"], timeout: 30 }],
     invalid: [["empty command", { name: "a", command: [] }], ["command as one string", { name: "a", command: "ls -la" }], ["newline in an argument", { name: "a", command: ["echo", "a\nb"] }], ["timeout 0", { name: "a", command: ["id"], timeout: 0 }]],

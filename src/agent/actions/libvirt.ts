@@ -293,3 +293,35 @@ export const libvirtVmFilesDelete = defineAction({
     return { removed: true };
   },
 });
+
+/**
+ * What a libvirt host offers, for setup's backend check: the daemon's versions, the accelerator
+ * `auto` would pick, whether the network is active and the bridge exists.
+ */
+export const libvirtHostCheck = defineAction({
+  name: "libvirt-host-check",
+  params: object({ network: optional(netName), bridge: ifaceName }),
+  timeoutMs: 60_000,
+  handler: async (p, ctx) => {
+    let version = "";
+    try {
+      version = (await virsh(ctx, ["version"])).stdout;
+    } catch (e) {
+      return { reachable: false, reason: e instanceof Error ? e.message : String(e) };
+    }
+    const { accel, reason } = resolveAccel("auto");
+    let networkActive: boolean | null = null;
+    if (p.network) {
+      const info = await virsh(ctx, ["net-info", p.network], [0, 1]);
+      networkActive = /^Active:\s+yes$/m.test(info.stdout);
+    }
+    return {
+      reachable: true,
+      libvirt: /Using library: libvirt (\S+)/.exec(version)?.[1] ?? "unknown",
+      qemu: /Running hypervisor: QEMU (\S+)/.exec(version)?.[1] ?? "unknown",
+      accel, accel_reason: reason,
+      network_active: networkActive,
+      bridge_exists: existsSync(join("/sys/class/net", p.bridge, "bridge")),
+    };
+  },
+});
