@@ -56,10 +56,8 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
   try {
     const inputs = rootfsInputs(suite, mirror);
     const rootfsKey = sha256Text(JSON.stringify(inputs));
-    const { tarball, reused } = await rootfsTarball(inputs, rootfsKey, work, opts.rootfsCache, say);
     const tree = join(work, "rootfs");
-    mkdirSync(tree, { mode: 0o755 });
-    await runTool(["tar", "--numeric-owner", "-xpf", tarball, "-C", tree]);
+    const reused = await rootfsTree(inputs, rootfsKey, tree, opts.rootfsCache, say);
     const binarySha = await sha256File(opts.binary);
     customizeTree(tree, opts.binary);
 
@@ -110,27 +108,37 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
   }
 }
 
-/** The mmdebstrap tarball: from the cache when its inputs match, else built (and cached). */
-async function rootfsTarball(inputs: ReturnType<typeof rootfsInputs>, key: string, work: string, cache: string | undefined, say: (l: string) => void) {
+/**
+ * The Debian root filesystem in `tree`: unpacked from the cache when its inputs match, else made
+ * by mmdebstrap (directory output) and then cached as a tarball (a failed cache write is not fatal).
+ */
+async function rootfsTree(inputs: ReturnType<typeof rootfsInputs>, key: string, tree: string, cache: string | undefined, say: (l: string) => void): Promise<boolean> {
   const cached = cache ? join(cache, `rootfs-${inputs.suite}-${key.slice(0, 16)}.tar`) : null;
   if (cached && existsSync(cached)) {
     say(`reusing the Debian root filesystem ${cached}`);
-    return { tarball: cached, reused: true };
+    mkdirSync(tree, { mode: 0o755 });
+    await runTool(["tar", "--numeric-owner", "-xpf", cached, "-C", tree]);
+    return true;
   }
   say(`mmdebstrap ${inputs.suite}: ${inputs.packages.length} packages and their dependencies (takes a few minutes)`);
-  const tarball = join(work, "rootfs.tar");
   await runTool([
-    "mmdebstrap", "--quiet", "--mode=root", `--variant=${inputs.variant}`, `--include=${inputs.packages.join(",")}`,
+    "mmdebstrap", "--mode=root", "--format=directory", `--variant=${inputs.variant}`, `--include=${inputs.packages.join(",")}`,
     "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
     "--dpkgopt=path-exclude=/usr/share/locale/*", "--dpkgopt=path-include=/usr/share/locale/locale.alias",
-    inputs.suite, tarball, ...inputs.sources,
+    inputs.suite, tree, ...inputs.sources,
   ]);
-  if (!cached || !cache) return { tarball, reused: false };
-  mkdirSync(cache, { recursive: true, mode: 0o755 });
-  const tmp = `${cached}.tmp-${process.pid}`;
-  copyFileSync(tarball, tmp);
-  renameSync(tmp, cached);
-  return { tarball, reused: false };
+  if (cached && cache) {
+    const tmp = `${cached}.tmp-${process.pid}`;
+    try {
+      mkdirSync(cache, { recursive: true, mode: 0o755 });
+      await runTool(["tar", "--numeric-owner", "-cpf", tmp, "-C", tree, "."]);
+      renameSync(tmp, cached);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      say(`could not cache the root filesystem (${(e as Error).message}); continuing`);
+    }
+  }
+  return false;
 }
 
 /** Newest /boot file with this prefix (the guest kernel or its initrd). */
