@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+/** The blockhost executable's entry point. */
 import { defineCommand } from "citty";
 import { runCli } from "./core/cli.ts";
 import { VERSION } from "./version.ts";

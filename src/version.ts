@@ -1,2 +1,3 @@
+/** The version of this build. */
 import pkg from "../package.json" with { type: "json" };
 export const VERSION: string = pkg.version;

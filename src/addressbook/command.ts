@@ -1,3 +1,4 @@
+/** `blockhost addressbook`: list and edit named wallets (the original `ab`). */
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { AgentClient } from "../agent/client.ts";

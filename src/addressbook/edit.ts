@@ -1,7 +1,8 @@
+/** Pure addressbook edits, validated, for the addressbook CLI. */
 import { getAddress } from "viem";
 import { addressbookName, IMMUTABLE_ROLES, keyfilePath, type Addressbook } from "../core/config/addressbook.ts";
 import { BlockhostError } from "../core/errors.ts";
-import { SchemaError, type Schema } from "../core/schema.ts";
+import { expectedOf, isSchemaError, type Schema } from "../core/schema.ts";
 import { evmAddress, SHORT_NAME_RE } from "../core/validators.ts";
 
 /** Pure addressbook edits: each validates its input and returns a new book (the caller saves it through the agent). */
@@ -10,7 +11,9 @@ function parse<T>(schema: Schema<T>, value: unknown, what: string): T {
   try {
     return schema.parse(value, what);
   } catch (e) {
-    if (e instanceof SchemaError) throw new BlockhostError("E_INVALID_INPUT", `${what} ${JSON.stringify(value)}: expected ${e.expected}`);
+    if (isSchemaError(e)) {
+      throw new BlockhostError("E_INVALID_INPUT", `${what} ${JSON.stringify(value)}: expected ${expectedOf(e)}`);
+    }
     throw e;
   }
 }

@@ -1,4 +1,5 @@
-import { statSync } from "node:fs";
+/** The programs the agent may run, by absolute path (agent.yaml may override). */
+import { type Stats, statSync } from "node:fs";
 import { BlockhostError } from "../core/errors.ts";
 import { loadConfigFile } from "../core/config/load.ts";
 import { paths } from "../core/paths.ts";
@@ -20,7 +21,7 @@ export const DEFAULT_BINARIES = {
 export type BinaryName = keyof typeof DEFAULT_BINARIES;
 export type BinaryTable = Record<BinaryName, string>;
 
-const absBinary = str(/^\/[A-Za-z0-9._\/+-]{1,255}$/, "an absolute path to a program", 256);
+const absBinary = str(/^\/[A-Za-z0-9._/+-]{1,255}$/, "an absolute path to a program", 256);
 const agentConfigSchema = object({
   binaries: optional(object(Object.fromEntries(Object.keys(DEFAULT_BINARIES).map((k) => [k, optional(absBinary)])) as Record<BinaryName, ReturnType<typeof optional<string>>>)),
 });
@@ -30,7 +31,7 @@ const agentConfigSchema = object({
  * root and not writable by group or others: it decides which programs run as root.
  */
 export function loadBinaryTable(file = paths.agentConfig): BinaryTable {
-  let st;
+  let st: Stats;
   try {
     st = statSync(file);
   } catch {

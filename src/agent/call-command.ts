@@ -1,3 +1,4 @@
+/** `blockhost agent call`: send one request to the agent, print the reply. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { AgentClient } from "./client.ts";
@@ -22,6 +23,6 @@ export default defineCommand({
     if (typeof params !== "object" || params === null || Array.isArray(params)) throw new BlockhostError("E_USAGE", "PARAMS must be a JSON object");
     const client = new AgentClient(args.socket ? { socketPath: args.socket } : {});
     const reply = await client.callUnchecked(args.action, params as Record<string, unknown>);
-    process.stdout.write(JSON.stringify(reply) + "\n");
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
   },
 });

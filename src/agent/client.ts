@@ -1,8 +1,9 @@
+/** The one client of the root agent, typed per action. */
 import { connect, type Socket } from "node:net";
-import { BlockhostError, ERROR_CODES, type ErrorCode } from "../core/errors.ts";
+import { BlockhostError, isErrorCode } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import type { ActionName, ActionParams, ActionResponse } from "./actions/index.ts";
-import { encodeFrame, FrameDecoder, FrameError } from "./protocol.ts";
+import { encodeFrame, FrameDecoder, isFrameError } from "./protocol.ts";
 
 export const DEFAULT_CLIENT_TIMEOUT_MS = 300_000;
 
@@ -16,7 +17,7 @@ type Reply = { ok: true } & Record<string, unknown>;
 interface Pending { resolve(v: Reply): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }
 
 function toError(response: Record<string, unknown>): BlockhostError {
-  const code = typeof response.code === "string" && response.code in ERROR_CODES ? (response.code as ErrorCode) : "E_AGENT_PROTOCOL";
+  const code = isErrorCode(response.code) ? response.code : "E_AGENT_PROTOCOL";
   return new BlockhostError(code, typeof response.error === "string" ? response.error : "agent refused the request");
 }
 
@@ -77,7 +78,7 @@ export class AgentConnection {
       const waiter = this.pending.shift();
       if (!waiter) continue;
       clearTimeout(waiter.timer);
-      if (item instanceof FrameError) {
+      if (isFrameError(item)) {
         waiter.reject(new BlockhostError("E_AGENT_PROTOCOL", `bad response from agent: ${item.message}`));
         continue;
       }

@@ -1,3 +1,4 @@
+/** `blockhost agent`: run the root agent daemon. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";

@@ -1,6 +1,7 @@
+/** Who connected to the agent socket (SO_PEERCRED) and whether they may. */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import type { PeerCredentials } from "./actions/types.ts";
-import { blockhostGid, blockhostUid } from "./safe-fs.ts";
+import { blockhostGid, blockhostUid } from "../core/fs.ts";
 
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;

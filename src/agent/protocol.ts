@@ -1,3 +1,6 @@
+/** The root agent's wire format: length-prefixed JSON frames. */
+import { BlockhostError, hasCode } from "../core/errors.ts";
+
 /**
  * The root agent's wire format, identical to the original's so old clients interoperate:
  * a 4-byte big-endian length, then that many bytes of UTF-8 JSON. Requests are
@@ -7,11 +10,13 @@
 export const MAX_FRAME_BYTES = 1024 * 1024;
 const HEADER = 4;
 
-export class FrameError extends Error {
-  constructor(message: string, readonly fatal: boolean) {
-    super(message);
-  }
+/** A framing or request-shape error; `fatal` when the stream cannot be resynced. */
+export function frameError(message: string, fatal: boolean): BlockhostError {
+  return new BlockhostError("E_AGENT_PROTOCOL", message, { fatal });
 }
+
+export const isFrameError = (e: unknown): e is BlockhostError => hasCode(e, "E_AGENT_PROTOCOL");
+export const isFatalFrameError = (e: unknown): boolean => isFrameError(e) && e.details?.fatal === true;
 
 export function encodeFrame(message: unknown): Uint8Array {
   const body = new TextEncoder().encode(JSON.stringify(message));
@@ -35,20 +40,20 @@ export class FrameDecoder {
     return this.buffer.length;
   }
 
-  /** Feed a chunk; returns every complete payload, or FrameError entries in stream order. */
-  push(chunk: Uint8Array): Array<Uint8Array | FrameError> {
+  /** Feed a chunk; returns every complete payload, or E_AGENT_PROTOCOL errors in stream order. */
+  push(chunk: Uint8Array): Array<Uint8Array | BlockhostError> {
     this.buffer = this.buffer.length === 0 ? chunk.slice() : concat(this.buffer, chunk);
-    const out: Array<Uint8Array | FrameError> = [];
+    const out: Array<Uint8Array | BlockhostError> = [];
     let offset = 0;
     while (this.buffer.length - offset >= HEADER) {
       const length = new DataView(this.buffer.buffer, this.buffer.byteOffset + offset, HEADER).getUint32(0, false);
       if (length > this.maxBytes) {
-        out.push(new FrameError(`frame of ${length} bytes exceeds the ${this.maxBytes}-byte limit`, true));
+        out.push(frameError(`frame of ${length} bytes exceeds the ${this.maxBytes}-byte limit`, true));
         this.buffer = new Uint8Array(0);
         return out;
       }
       if (length === 0) {
-        out.push(new FrameError("empty frame", false));
+        out.push(frameError("empty frame", false));
         offset += HEADER;
         continue;
       }
@@ -75,21 +80,21 @@ export interface AgentRequest {
 
 const ACTION_NAME_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
-/** Parse a request payload; throws FrameError (non-fatal) naming what is wrong. */
+/** Parse a request payload; throws a non-fatal frame error naming what is wrong. */
 export function parseRequest(payload: Uint8Array): AgentRequest {
   let data: unknown;
   try {
     data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
   } catch {
-    throw new FrameError("request is not valid UTF-8 JSON", false);
+    throw frameError("request is not valid UTF-8 JSON", false);
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new FrameError("request must be a JSON object", false);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw frameError("request must be a JSON object", false);
   const req = data as Record<string, unknown>;
   for (const key of Object.keys(req)) {
-    if (key !== "action" && key !== "params") throw new FrameError(`request has unknown key "${key.slice(0, 64)}" (allowed: action, params)`, false);
+    if (key !== "action" && key !== "params") throw frameError(`request has unknown key "${key.slice(0, 64)}" (allowed: action, params)`, false);
   }
-  if (typeof req.action !== "string" || !ACTION_NAME_RE.test(req.action)) throw new FrameError("request.action must be an action name", false);
+  if (typeof req.action !== "string" || !ACTION_NAME_RE.test(req.action)) throw frameError("request.action must be an action name", false);
   const params = req.params ?? {};
-  if (typeof params !== "object" || params === null || Array.isArray(params)) throw new FrameError("request.params must be an object", false);
+  if (typeof params !== "object" || params === null || Array.isArray(params)) throw frameError("request.params must be an object", false);
   return { action: req.action, params: params as Record<string, unknown> };
 }

@@ -1,4 +1,5 @@
-import { BlockhostError } from "../core/errors.ts";
+/** How the agent runs commands: absolute paths, argv only, fixed environment, caps and timeouts. */
+import { BlockhostError, hasCode } from "../core/errors.ts";
 import type { ActionContext, RunOptions, RunResult } from "./actions/types.ts";
 import type { BinaryName, BinaryTable } from "./binaries.ts";
 
@@ -28,7 +29,7 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
   const cap = options.outputCap ?? OUTPUT_CAP;
   return async (binary: BinaryName, argv: readonly string[], runOptions: RunOptions = {}): Promise<RunResult> => {
     const path = table[binary];
-    if (!path || !path.startsWith("/")) throw new BlockhostError("E_INTERNAL", `${binary}: no absolute path in the binary table`);
+    if (!path?.startsWith("/")) throw new BlockhostError("E_INTERNAL", `${binary}: no absolute path in the binary table`);
     for (const arg of argv) {
       if (typeof arg !== "string" || arg.includes("\0")) throw new BlockhostError("E_INTERNAL", `${binary}: argument with NUL or of wrong type`);
     }
@@ -73,7 +74,11 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
       if (proc.signalCode || !ok.includes(code)) {
         const how = proc.signalCode ? `was killed by ${proc.signalCode}` : `exited ${code}`;
         const last = lastLine(stderr) || lastLine(stdout);
-        throw new BlockhostError("E_COMMAND_FAILED", `${binary} ${how}${last ? `: ${last}` : ""}`, { binary, code });
+        throw new BlockhostError("E_COMMAND_FAILED", `${binary} ${how}${last ? `: ${last}` : ""}`, {
+          binary,
+          code,
+          output: last,
+        });
       }
       return { code, stdout, stderr };
     } finally {
@@ -116,9 +121,27 @@ async function readCapped(reader: ReadableStreamDefaultReader<Uint8Array>, cap: 
   return (keep === "tail" && all.length > cap ? all.subarray(all.length - cap) : all).toString("utf8");
 }
 
+/**
+ * A command failed and the last line it printed (stderr, else stdout) matches `pattern`: how an action tells a tool's expected
+ * outcome ("does not exist", "No such process") from a real failure.
+ */
+export function commandFailedWith(e: unknown, pattern: RegExp): e is BlockhostError {
+  return hasCode(e, "E_COMMAND_FAILED") && typeof e.details?.output === "string" && pattern.test(e.details.output);
+}
+
+/** `work`'s result, or `fallback` when a command in it failed saying `said` (a tool's "already gone"). */
+export async function unlessCommandSays<T>(said: RegExp, fallback: T, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (commandFailedWith(e, said)) return fallback;
+    throw e;
+  }
+}
+
 /** The last non-empty line, trimmed and bounded: what a user needs from a failed command. */
 export function lastLine(text: string): string {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const line = lines[lines.length - 1] ?? "";
-  return line.length > 300 ? line.slice(0, 300) + "…" : line;
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

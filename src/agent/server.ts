@@ -1,11 +1,12 @@
+/** The root agent server: the socket, framing, limits and dispatch to actions. */
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { existsSync } from "node:fs";
-import { BlockhostError, isBlockhostError } from "../core/errors.ts";
+import { BlockhostError, type ErrorCode, isBlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { paths } from "../core/paths.ts";
-import { SchemaError } from "../core/schema.ts";
+import { isSchemaError } from "../core/schema.ts";
 import type { ActionContext, ActionDef, PeerCredentials } from "./actions/types.ts";
-import { encodeFrame, FrameDecoder, FrameError, parseRequest } from "./protocol.ts";
+import { encodeFrame, FrameDecoder, isFrameError, isFatalFrameError, parseRequest } from "./protocol.ts";
 import { isAllowedPeer, peerCredentials } from "./peercred.ts";
 
 export const READ_TIMEOUT_SECONDS = 10;
@@ -33,7 +34,7 @@ interface Connection {
 type AgentSocket = Socket<Connection>;
 type Response = Record<string, unknown> & { ok: boolean };
 
-const failure = (code: string, error: string): Response => ({ ok: false, error, code });
+const failure = (code: ErrorCode, error: string): Response => ({ ok: false, error, code });
 
 /**
  * The root agent: a closed table of actions behind a Unix socket. Every connection is
@@ -81,7 +82,7 @@ export class AgentServer {
     const peer = peerCredentials((socket as unknown as { fd: number }).fd) ?? { pid: -1, uid: -1, gid: -1 };
     const allowed = (this.options.allow ?? isAllowedPeer)(peer);
     if (!allowed || this.stopping || this.sockets.size >= MAX_CONNECTIONS) {
-      const [code, error] = !allowed
+      const [code, error]: [ErrorCode, string] = !allowed
         ? ["E_AGENT_DENIED", `uid ${peer.uid} may not use the root agent`]
         : this.stopping ? ["E_AGENT_UNAVAILABLE", "agent is shutting down"] : ["E_AGENT_BUSY", `too many connections (limit ${MAX_CONNECTIONS})`];
       logEvent("agent.refused", { uid: peer.uid, gid: peer.gid, pid: peer.pid, code });
@@ -106,9 +107,9 @@ export class AgentServer {
     if (this.refused.has(socket)) return void socket.end();
     if (!conn || conn.closed) return;
     for (const item of conn.decoder.push(chunk)) {
-      if (item instanceof FrameError) {
+      if (isFrameError(item)) {
         this.enqueue(socket, async () => failure("E_AGENT_PROTOCOL", item.message), "-");
-        if (item.fatal) {
+        if (isFatalFrameError(item)) {
           conn.closed = true;
           break;
         }
@@ -121,7 +122,7 @@ export class AgentServer {
         action = request.action;
         handle = () => this.execute(conn.peer, request.action, request.params);
       } catch (e) {
-        const message = e instanceof FrameError ? e.message : "malformed request";
+        const message = isFrameError(e) ? e.message : "malformed request";
         handle = async () => failure("E_AGENT_PROTOCOL", message);
       }
       this.enqueue(socket, handle, action);
@@ -165,7 +166,7 @@ export class AgentServer {
     try {
       params = action.params.parse(rawParams, "params");
     } catch (e) {
-      if (e instanceof SchemaError) return failure("E_AGENT_INVALID_PARAMS", e.message);
+      if (isSchemaError(e)) return failure("E_AGENT_INVALID_PARAMS", e.message);
       throw e;
     }
     const timeout = AbortSignal.timeout(action.timeoutMs);

@@ -1,4 +1,5 @@
-import { chownSync, existsSync, lstatSync, mkdirSync, statSync, unlinkSync } from "node:fs";
+/** The agent's listening socket: systemd-inherited or created with a safe mode. */
+import { chownSync, existsSync, lstatSync, mkdirSync, type Stats, statSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
@@ -16,7 +17,7 @@ export function inheritedListenFd(env = process.env): number | undefined {
 /** Remove a stale socket left by a dead agent; refuse if one is alive or the path is not a socket. */
 export async function clearStaleSocket(path: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(path);
   } catch {

@@ -1,3 +1,4 @@
+/** viem clients for the configured chain, with fallback over several RPC URLs. */
 import { createPublicClient, createWalletClient, defineChain, fallback, http, webSocket, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from "viem";
 import type { Web3Config } from "../core/config/index.ts";
 

@@ -1,3 +1,4 @@
+/** Chain settings plus a connection, and the deployer key, for chain commands. */
 import type { Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { loadWeb3Config, type Web3Config } from "../core/config/index.ts";

@@ -1,3 +1,4 @@
+/** `blockhost contracts`: deploy the contracts (the original's deploy script). */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";

@@ -1,3 +1,4 @@
+/** Deploy the NFT and subscription contracts. */
 import { getAddress, type Account, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { walletClientFor, type ChainAccess } from "./client.ts";

@@ -1,5 +1,6 @@
+/** viem errors as one-line E_CHAIN errors (revert name kept in details). */
 import { BaseError, ContractFunctionRevertedError, HttpRequestError, TimeoutError, WebSocketRequestError } from "viem";
-import { BlockhostError } from "../core/errors.ts";
+import { BlockhostError, hasCode } from "../core/errors.ts";
 
 const formatArg = (v: unknown): string => (typeof v === "bigint" ? v.toString() : typeof v === "string" ? v : JSON.stringify(v));
 
@@ -15,7 +16,7 @@ export function chainError(e: unknown, doing: string): BlockhostError {
       const name = revert.data?.errorName;
       const args = revert.data?.args?.map(formatArg).join(", ") ?? "";
       const reason = name ? (name === "Error" ? String(revert.data?.args?.[0]) : `${name}(${args})`) : (revert.reason ?? revert.shortMessage);
-      return new BlockhostError("E_CHAIN", `${doing}: reverted: ${reason}`, { revert: name ?? null }, { cause: e });
+      return new BlockhostError("E_CHAIN", `${doing}: reverted: ${reason}`, { reverted: true, revert: name ?? null }, { cause: e });
     }
     const net = e.walk((x) => x instanceof HttpRequestError || x instanceof TimeoutError || x instanceof WebSocketRequestError);
     if (net) {
@@ -26,6 +27,9 @@ export function chainError(e: unknown, doing: string): BlockhostError {
   }
   return new BlockhostError("E_CHAIN", `${doing}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
 }
+
+/** A call the contract reverted (any reason). */
+export const isRevert = (e: unknown): e is BlockhostError => hasCode(e, "E_CHAIN") && e.details?.reverted === true;
 
 /** Await `work`, rethrowing any failure as a one-line E_CHAIN error. */
 export async function onChain<T>(doing: string, work: () => Promise<T>): Promise<T> {

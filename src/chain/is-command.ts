@@ -1,10 +1,11 @@
+/** `blockhost is`: yes/no questions answered by exit code (owns NFT? is a contract?). */
 import { defineCommand } from "citty";
 import { isAddressEqual, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { EVM_ADDRESS_RE } from "../core/validators.ts";
 import { accessCredentialNftAbi } from "./contracts/generated/AccessCredentialNFT.ts";
 import { contractAddress, loadChainContext } from "./context.ts";
-import { onChain } from "./errors.ts";
+import { isRevert, onChain } from "./errors.ts";
 import { parseTokenId } from "./mint.ts";
 
 
@@ -15,8 +16,8 @@ async function ownsToken(wallet: Hex, tokenId: bigint): Promise<void> {
   const { web3, access } = loadChainContext();
   const nft = contractAddress(web3, "nft");
   const owner = await onChain(`ownerOf(${tokenId})`, () => access.publicClient.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [tokenId] }))
-    .catch((e: BlockhostError) => {
-      if (/reverted/.test(e.message)) throw no(`token ${tokenId} does not exist`);
+    .catch((e: unknown) => {
+      if (isRevert(e)) throw no(`token ${tokenId} does not exist`);
       throw e;
     });
   if (!isAddressEqual(owner, wallet)) throw no(`${wallet} does not own token ${tokenId}`);

@@ -1,4 +1,5 @@
-import { lstatSync, readFileSync } from "node:fs";
+/** Read wallet key files (hex secp256k1 keys), refusing unsafe ones. */
+import { lstatSync, readFileSync, type Stats } from "node:fs";
 import { bytesToHex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { BlockhostError } from "../core/errors.ts";
@@ -15,7 +16,7 @@ export function loadKeyFile(file: string, what = "key file"): PrivateKeyAccount 
 
 /** The raw 32-byte key from a key file, with the same ownership/mode checks as loadKeyFile. */
 export function readKeyFile(file: string, what = "key file"): Uint8Array {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(file);
   } catch (e) {

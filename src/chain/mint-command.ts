@@ -1,3 +1,4 @@
+/** `blockhost mint`: mint one access credential NFT by hand. */
 import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";

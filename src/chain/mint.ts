@@ -1,3 +1,4 @@
+/** Mint an access credential and read its token id from the receipt. */
 import { isAddressEqual, parseEventLogs, type Account, type Hex, type TransactionReceipt } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import type { ChainAccess } from "./client.ts";

@@ -1,3 +1,4 @@
+/** The payment tokens the subscription contract accepts. */
 import type { Hex } from "viem";
 import type { ChainAccess } from "./client.ts";
 import { blockhostSubscriptionsAbi as abi } from "./contracts/generated/BlockhostSubscriptions.ts";

@@ -1,3 +1,4 @@
+/** Send a transaction and wait for its receipt, with one-line errors. */
 import type { Abi, Account, ContractFunctionArgs, ContractFunctionName, Hex, TransactionReceipt } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { walletClientFor, type ChainAccess } from "./client.ts";

@@ -1,6 +1,8 @@
+/** Run a citty command tree: argument checks, help, one-line errors and exit codes. */
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { BlockhostError, exitCodeFor, EXIT, oneLine } from "./errors.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: a command of any argument shape (citty's own default)
 type AnyCommand = CommandDef<any>;
 const plain = (text: string, tty: boolean | undefined) => (tty ? text : Bun.stripANSI(text));
 const resolve = async <T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> =>
@@ -69,7 +71,7 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
     }
     const parent = { meta: { name: name.split(" ").slice(0, -1).join(" ") } } as AnyCommand;
     if (rest.includes("--help") || rest.includes("-h")) {
-      process.stdout.write(plain(await renderUsage(cmd, name === "blockhost" ? undefined : parent), process.stdout.isTTY) + "\n");
+      process.stdout.write(`${plain(await renderUsage(cmd, name === "blockhost" ? undefined : parent), process.stdout.isTTY)}\n`);
       return EXIT.ok;
     }
     if (cmd === root && rest.length === 1 && (rest[0] === "--version" || rest[0] === "-v")) {
@@ -79,7 +81,7 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
     }
     const subs = await resolve(cmd.subCommands);
     if (subs && !cmd.run) {
-      process.stderr.write(plain(await renderUsage(cmd, name === "blockhost" ? undefined : parent), process.stderr.isTTY) + "\n");
+      process.stderr.write(`${plain(await renderUsage(cmd, name === "blockhost" ? undefined : parent), process.stderr.isTTY)}\n`);
       throw usageError(rest[0] ? `unknown option ${rest[0]}` : `${name}: a command is required`);
     }
     checkArgs(rest, ((await resolve(cmd.args)) ?? {}) as ArgsDef, variadicCommands.has(cmd));

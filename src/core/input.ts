@@ -1,3 +1,4 @@
+/** Read secret CLI inputs from a file or stdin, never from argv. */
 import { readFileSync, statSync } from "node:fs";
 import { BlockhostError } from "./errors.ts";
 

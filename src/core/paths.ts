@@ -1,3 +1,4 @@
+/** Every filesystem path BlockHost uses, under one root. */
 import { join } from "node:path";
 
 /**

@@ -1,13 +1,20 @@
+/** A small allowlist validator shared by config files, agent actions, HTTP forms and CLIs. */
+import { BlockhostError, hasCode } from "./errors.ts";
+
 /**
- * A small allowlist validator shared by config files, agent actions, HTTP forms and CLIs.
- * Every schema either returns a value of its type or throws SchemaError naming the
- * offending key and what was expected. Objects are exact: unknown keys are refused.
+ * Every schema either returns a value of its type or throws an E_SCHEMA error naming the
+ * offending key and what was expected (`details: { path, expected }`). Objects are exact:
+ * unknown keys are refused.
  */
-export class SchemaError extends Error {
-  constructor(readonly path: string, readonly expected: string, problem = `expected ${expected}`) {
-    super(`${path || "value"}: ${problem}`);
-  }
+export function schemaError(path: string, expected: string, problem = `expected ${expected}`): BlockhostError {
+  return new BlockhostError("E_SCHEMA", `${path || "value"}: ${problem}`, { path, expected });
 }
+
+/** A value refused by a schema. */
+export const isSchemaError = (e: unknown): e is BlockhostError => hasCode(e, "E_SCHEMA");
+
+/** What the schema that refused a value expected ("" for other errors). */
+export const expectedOf = (e: BlockhostError): string => String(e.details?.expected ?? "");
 
 export interface Schema<T> {
   readonly describe: string;
@@ -22,7 +29,7 @@ const schema = <T>(describe: string, parse: (v: unknown, path: string) => T): Sc
 });
 
 const fail = (path: string, expected: string): never => {
-  throw new SchemaError(path, expected);
+  throw schemaError(path, expected);
 };
 
 /** An integer in [min, max]. */
@@ -33,7 +40,7 @@ export function int(min: number, max: number): Schema<number> {
 
 /** A string that matches the whole of `pattern` (anchor it) and is at most `maxLength` long. */
 export function str(pattern: RegExp, describe: string, maxLength = 4096): Schema<string> {
-  if (!pattern.source.startsWith("^") || !pattern.source.endsWith("$")) throw new Error(`unanchored pattern ${pattern}`);
+  if (!pattern.source.startsWith("^") || !pattern.source.endsWith("$")) throw new BlockhostError("E_INTERNAL", `unanchored pattern ${pattern}`);
   return schema(describe, (v, p) =>
     typeof v === "string" && v.length <= maxLength && !v.includes("\0") && pattern.test(v) ? v : fail(p, describe),
   );
@@ -83,7 +90,7 @@ export function object<S extends Shape>(shape: S, opts: { extra?: "refuse" | "ig
     if (!isPlainObject(v)) return fail(p, d);
     if (opts.extra !== "ignore") {
       for (const k of Object.keys(v)) {
-        if (!Object.hasOwn(shape, k)) throw new SchemaError(join(p, k.slice(0, 64)), d, `unknown key (allowed: ${keys.join(", ") || "none"})`);
+        if (!Object.hasOwn(shape, k)) throw schemaError(join(p, k.slice(0, 64)), d, `unknown key (allowed: ${keys.join(", ") || "none"})`);
       }
     }
     const out: Record<string, unknown> = {};
@@ -112,7 +119,7 @@ export function record<T>(key: Schema<string>, value: Schema<T>, max = 1000): Sc
 export function union<T>(describe: string, ...options: Schema<T>[]): Schema<T> {
   return schema(describe, (v, p) => {
     for (const o of options) {
-      try { return o.parse(v, p); } catch (e) { if (!(e instanceof SchemaError)) throw e; }
+      try { return o.parse(v, p); } catch (e) { if (!isSchemaError(e)) throw e; }
     }
     return fail(p, describe);
   });

@@ -1,3 +1,4 @@
+/** Shared allowlist patterns and schemas (names, addresses, VMIDs, interfaces). */
 import { isIPv4, isIPv6 } from "node:net";
 import { int, refine, str, type Schema } from "./schema.ts";
 

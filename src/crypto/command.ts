@@ -1,3 +1,4 @@
+/** `blockhost crypto`: the original `bhcrypt` (ECIES and signature-keyed AES). */
 import { writeFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";

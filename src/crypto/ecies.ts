@@ -1,3 +1,4 @@
+/** ECIES over secp256k1, byte-compatible with the original. */
 import { gcm } from "@noble/ciphers/aes.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hkdf } from "@noble/hashes/hkdf.js";

@@ -1,3 +1,4 @@
+/** Hex decoding with one-line errors. */
 import { BlockhostError } from "../core/errors.ts";
 
 /**

@@ -1,3 +1,4 @@
+/** secp256k1 keys: generate, parse, derive public keys and addresses. */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { getAddress, keccak256 } from "viem";
 import { BlockhostError } from "../core/errors.ts";

@@ -1,3 +1,4 @@
+/** Signature-keyed AES-256-GCM, the NFT payload format. */
 import { gcm } from "@noble/ciphers/aes.js";
 import { keccak256 } from "viem";
 import { BlockhostError } from "../core/errors.ts";

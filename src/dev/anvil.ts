@@ -1,10 +1,11 @@
+/** Start and drive a local anvil devnet. */
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import { bytesToHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import { dirname } from "node:path";
+import { BlockhostError } from "../core/errors.ts";
 
 const ANVIL_PACKAGE_PATH = "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
 
@@ -35,7 +36,7 @@ export async function freePort(): Promise<number> {
     srv.once("error", reject);
     srv.listen(0, "127.0.0.1", () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new BlockhostError("E_IO", "no free port on 127.0.0.1"))));
     });
   });
 }
@@ -95,7 +96,7 @@ export class Anvil {
     void this.drain(proc.stderr);
     // Readiness = the RPC answers; give up when the process dies or after ~30 s of polling.
     for (let i = 0; i < 300; i++) {
-      if (proc.exitCode !== null) throw new Error(`anvil exited (${proc.exitCode}): ${this.output.slice(-500)}`);
+      if (proc.exitCode !== null) throw new BlockhostError("E_COMMAND_FAILED", `anvil exited (${proc.exitCode}): ${this.output.slice(-500)}`);
       try {
         await this.rpc("eth_chainId");
         return;
@@ -103,7 +104,7 @@ export class Anvil {
         await Bun.sleep(100);
       }
     }
-    throw new Error(`anvil did not answer on ${this.rpcUrl}: ${this.output.slice(-500)}`);
+    throw new BlockhostError("E_TIMEOUT", `anvil did not answer on ${this.rpcUrl}: ${this.output.slice(-500)}`);
   }
 
   private async drain(stream: ReadableStream<Uint8Array>): Promise<void> {
@@ -119,7 +120,7 @@ export class Anvil {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
     });
     const body = (await res.json()) as { result?: T; error?: { message: string } };
-    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    if (body.error) throw new BlockhostError("E_CHAIN", `${method}: ${body.error.message}`);
     return body.result as T;
   }
 
@@ -138,7 +139,7 @@ export class Anvil {
   /** Revert to a snapshot (a snapshot id is single-use in anvil; take a new one after). */
   async revert(id: Hex): Promise<void> {
     const ok = await this.rpc<boolean>("evm_revert", [id]);
-    if (!ok) throw new Error(`evm_revert ${id} failed`);
+    if (!ok) throw new BlockhostError("E_CHAIN", `evm_revert ${id} failed`);
   }
 
   async blockTimestamp(): Promise<bigint> {
@@ -158,7 +159,7 @@ export class Anvil {
   /** Stop and start again on the same port; with `statePath` the chain state survives. */
   async restart(): Promise<void> {
     await this.stop();
-    if (this.opts.statePath && !existsSync(this.opts.statePath)) throw new Error(`anvil did not dump state to ${this.opts.statePath}`);
+    if (this.opts.statePath && !existsSync(this.opts.statePath)) throw new BlockhostError("E_IO", `anvil did not dump state to ${this.opts.statePath}`);
     await this.launch();
   }
 

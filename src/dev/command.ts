@@ -1,3 +1,4 @@
+/** `blockhost dev`: the whole stack on one machine with embedded defaults. */
 import { defineCommand } from "citty";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { DRY_RUN, setupDevHost } from "./host.ts";
 import { DEV_SUBNET, customerSshLogin, libvirtReachable, prepareLibvirt } from "./libvirt.ts";
 import { selfArgv, startService, waitForAgent, type Service } from "./services.ts";
 
-const say = (line = "") => process.stdout.write(line + "\n");
+const say = (line = "") => process.stdout.write(`${line}\n`);
 
 export default defineCommand({
   meta: { name: "dev", description: "Run the whole stack on one machine on embedded defaults (anvil devnet, agent, engine, libvirt or dry-run VMs)" },

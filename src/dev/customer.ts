@@ -1,3 +1,4 @@
+/** What a customer's browser does on signup, for the dev stack. */
 import { bytesToHex, maxUint256, parseEventLogs, type Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";

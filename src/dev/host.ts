@@ -1,3 +1,4 @@
+/** Set up a dev host: devnet, contracts, keys and config files. */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, getAddress, parseUnits, type Hex } from "viem";

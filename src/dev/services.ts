@@ -1,3 +1,4 @@
+/** Start and stop the dev stack's services (agent, engine). */
 import type { Subprocess } from "bun";
 import { AgentClient } from "../agent/client.ts";
 import { BlockhostError } from "../core/errors.ts";

@@ -1,3 +1,4 @@
+/** `blockhost engine`: the chain watcher, job queue and reconciler service. */
 import { defineCommand } from "citty";
 import { runEngine } from "./daemon.ts";
 

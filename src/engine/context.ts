@@ -1,8 +1,10 @@
+/** What the engine's jobs and reconciler work with, and chain reads they share. */
 import type { Database } from "bun:sqlite";
 import type { Account, Hex } from "viem";
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import type { ChainAccess } from "../chain/client.ts";
 import { onChain } from "../chain/errors.ts";
+import { getSubscription, type SubscriptionRow } from "../core/state/subscriptions.ts";
 import type { Provisioner } from "../provision/context.ts";
 import type { JobQueue } from "./queue.ts";
 import type { EngineSettings } from "./settings.ts";
@@ -18,20 +20,8 @@ export interface EngineContext {
   settings: EngineSettings;
 }
 
-/** A subscription as recorded from its SubscriptionCreated log. */
-export interface SubscriptionRow {
-  subscription_id: number;
-  subscriber: Hex;
-  plan_id: number;
-  expires_at: number;
-  cancelled: number;
-  user_encrypted: Hex;
-  block_number: number;
-  tx_hash: Hex;
-}
-
 export function subscriptionRow(ctx: EngineContext, id: number): SubscriptionRow | null {
-  return ctx.db.query("SELECT * FROM subscriptions WHERE chain_id = ? AND subscription_id = ?").get(ctx.settings.chainId, id) as SubscriptionRow | null;
+  return getSubscription(ctx.db, ctx.settings.chainId, id);
 }
 
 export interface ChainSubscription { subscriber: Hex; expiresAt: bigint; cancelled: boolean }

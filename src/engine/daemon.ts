@@ -1,3 +1,4 @@
+/** The engine's main loop: poll, run jobs, reconcile, stop cleanly. */
 import { createPublicClient, type PublicClient } from "viem";
 import { connectChain } from "../chain/client.ts";
 import { loadDeployer } from "../chain/context.ts";
@@ -6,6 +7,7 @@ import { readKeyFile } from "../chain/keyfile.ts";
 import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { openDatabase } from "../core/state/db.ts";
+import { setMeta } from "../core/state/meta.ts";
 import { openProvisioner } from "../provision/context.ts";
 import type { EngineContext } from "./context.ts";
 import { applyLogs } from "./events.ts";
@@ -23,8 +25,7 @@ export interface EngineRunOptions {
 /** Write the engine's last poll outcome where `blockhost status` reads it. */
 function heartbeat(ctx: EngineContext, fields: Record<string, string | null>): void {
   for (const [k, v] of Object.entries(fields)) {
-    if (v === null) ctx.db.query("DELETE FROM meta WHERE key = ?").run(`engine.${k}`);
-    else ctx.db.query("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2").run(`engine.${k}`, v);
+    setMeta(ctx.db, `engine.${k}`, v);
   }
 }
 

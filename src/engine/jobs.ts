@@ -1,15 +1,16 @@
-import { oneLine } from "../core/errors.ts";
+/** The engine's jobs: provision (VM + NFT), sync, destroy, GECOS update. */
+import { BlockhostError, isPermanent, oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { gecosFor } from "../provision/cloud-init.ts";
-import { iso, now } from "../provision/clock.ts";
+import { gecosFor } from "../core/gecos.ts";
+import { iso, now } from "../core/clock.ts";
 import { applyCreate, retryCreate, type CreateRequest } from "../provision/create.ts";
 import { destroyVm, ref, resumeVm } from "../provision/lifecycle.ts";
-import { getVm, updateVm, vmForSubscription } from "../provision/vm-store.ts";
+import type { Job } from "../core/state/jobs.ts";
+import { getVm, updateVm, vmForSubscription } from "../core/state/vms.ts";
 import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from "./context.ts";
 import { jobKey } from "./events.ts";
 import { ensureCredential, sameAddress } from "./nft.ts";
 import { publicAddress, sealConnectionDetails, signatureFromPayload } from "./payload.ts";
-import { PermanentJobError, type Job } from "./queue.ts";
 
 /** Plan sizes are not on-chain yet (§10): every subscription gets the default size. */
 const DEFAULT_SIZE = { cpu: 1, memoryMb: 2048, diskGb: 20 };
@@ -21,9 +22,14 @@ const DEFAULT_SIZE = { cpu: 1, memoryMb: 2048, diskGb: 20 };
  */
 async function provision(ctx: EngineContext, subscriptionId: number): Promise<void> {
   const sub = subscriptionRow(ctx, subscriptionId);
-  if (!sub) throw new PermanentJobError(`subscription ${subscriptionId} was never recorded`);
+  if (!sub) throw new BlockhostError("E_SUBSCRIPTION_UNKNOWN", `subscription ${subscriptionId} was never recorded`);
   const chain = await readSubscription(ctx, subscriptionId);
-  if (!sameAddress(chain.subscriber, sub.subscriber)) throw new Error(`subscription ${subscriptionId} on chain belongs to ${chain.subscriber}, the log said ${sub.subscriber} (reorg?)`);
+  if (!sameAddress(chain.subscriber, sub.subscriber)) {
+    throw new BlockhostError(
+      "E_STATE",
+      `subscription ${subscriptionId} on chain belongs to ${chain.subscriber}, the log said ${sub.subscriber} (reorg?)`,
+    );
+  }
   if (chain.cancelled || sub.cancelled) return;
   const signature = signatureFromPayload(ctx.serverKey, sub.user_encrypted);
   const p = ctx.provisioner;
@@ -43,8 +49,17 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
       fromBlock: typeof extra.mint_from_block === "string" ? BigInt(extra.mint_from_block) : null,
       record: (block: bigint) => updateVm(ctx.db, name, { extra: { ...extra, mint_from_block: String(block) } }),
     };
-    const { tokenId, minted } = await ensureCredential(ctx.access, ctx.db, ctx.minter, ctx.settings.nft, sub.subscriber, intent, signature, host, vm.username,
-      () => sealConnectionDetails(signature, host, vm!.username));
+    const username = vm.username;
+    const { tokenId, minted } = await ensureCredential(ctx.access, ctx.db, {
+      minter: ctx.minter,
+      nft: ctx.settings.nft,
+      recipient: sub.subscriber,
+      intent,
+      signature,
+      hostname: host,
+      username,
+      seal: () => sealConnectionDetails(signature, host, username),
+    });
     updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra });
     logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted });
   }
@@ -73,10 +88,17 @@ async function destroy(ctx: EngineContext, subscriptionId: number): Promise<void
 /** Write `wallet=<holder>,nft=<id>` into the VM user's GECOS through the guest agent. */
 async function gecos(ctx: EngineContext, name: string): Promise<void> {
   const vm = getVm(ctx.db, name);
-  if (!vm || vm.status !== "active" || !vm.nft_minted || vm.gecos_synced) return;
+  if (vm?.status !== "active" || !vm.nft_minted || vm.gecos_synced) return;
   const wallet = vm.owner_wallet ?? vm.wallet_address!;
   const r = await ctx.provisioner.backend.guestExec(ref(vm), ["/usr/sbin/usermod", "-c", gecosFor(wallet, vm.nft_token_id), vm.username]);
-  if (r.exitcode !== 0) throw new Error(`usermod in ${name} exited ${r.exitcode}: ${r.stderr.trim().split("\n").at(-1) ?? ""}`);
+  if (r.exitcode !== 0) {
+    const last = r.stderr.trim().split("\n").at(-1) ?? "";
+    throw new BlockhostError("E_COMMAND_FAILED", `usermod in ${name} exited ${r.exitcode}: ${last}`, {
+      binary: "usermod",
+      code: r.exitcode,
+      output: last,
+    });
+  }
   updateVm(ctx.db, name, { gecos_synced: true });
 }
 
@@ -91,7 +113,7 @@ export async function runJob(ctx: EngineContext, job: Job): Promise<void> {
     ctx.queue.complete(job.id);
     logEvent("engine.job_done", { job: job.key, attempts: job.attempts });
   } catch (e) {
-    const permanent = e instanceof PermanentJobError;
+    const permanent = isPermanent(e);
     const delay = ctx.queue.fail(job, oneLine(e), permanent);
     logEvent(permanent ? "engine.job_dead" : "engine.job_failed", { job: job.key, attempts: job.attempts, error: oneLine(e), ...(permanent ? {} : { retry_in_ms: delay }) });
   }

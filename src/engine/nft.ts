@@ -1,13 +1,15 @@
+/** Mint a VM's credential exactly once, recognising an earlier unrecorded mint. */
 import type { Database } from "bun:sqlite";
-import { isAddressEqual, parseAbiItem, type Account, type Hex } from "viem";
+import { getAbiItem, isAddressEqual, type Account, type Hex } from "viem";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import type { ChainAccess } from "../chain/client.ts";
 import { onChain } from "../chain/errors.ts";
 import { mintCredential } from "../chain/mint.ts";
+import { mintedTokenIds } from "../core/state/vms.ts";
 import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 import { connectionDetails } from "./payload.ts";
 
-const MINTED = parseAbiItem("event CredentialMinted(uint256 indexed tokenId, address indexed recipient)");
+const MINTED = getAbiItem({ abi: accessCredentialNftAbi, name: "CredentialMinted" });
 
 /**
  * Look on the chain for a credential this engine minted for this VM but did not record (a
@@ -15,11 +17,16 @@ const MINTED = parseAbiItem("event CredentialMinted(uint256 indexed tokenId, add
  * the mint was attempted, not recorded for another VM, whose payload decrypts with the buyer's
  * signature to this VM's details.
  */
-export async function findMintedCredential(access: ChainAccess, db: Database, nft: Hex, recipient: Hex, fromBlock: bigint, signature: Hex, hostname: string, username: string): Promise<bigint | null> {
+export async function findMintedCredential(
+  access: ChainAccess,
+  db: Database,
+  search: { nft: Hex; recipient: Hex; fromBlock: bigint; signature: Hex; hostname: string; username: string },
+): Promise<bigint | null> {
+  const { nft, recipient, fromBlock, signature } = search;
   const logs = await onChain("look for an earlier mint", () => access.publicClient.getLogs({ address: nft, event: MINTED, args: { recipient }, fromBlock, toBlock: "latest" }));
   if (logs.length === 0) return null;
-  const recorded = new Set((db.query("SELECT nft_token_id AS t FROM vms WHERE nft_minted = 1 AND wallet_address = ? COLLATE NOCASE").all(recipient) as { t: number }[]).map((r) => r.t));
-  const wanted = connectionDetails(hostname, username);
+  const recorded = mintedTokenIds(db, recipient);
+  const wanted = connectionDetails(search.hostname, search.username);
   for (const log of logs) {
     const tokenId = log.args.tokenId!;
     if (recorded.has(Number(tokenId))) continue;
@@ -40,13 +47,31 @@ export interface MintIntent { fromBlock: bigint | null; record(fromBlock: bigint
  * Mint unless the chain already has it. A mint that was never attempted (no intent recorded) is
  * sent straight away; after an interrupted attempt the chain is searched from where it started.
  */
-export async function ensureCredential(access: ChainAccess, db: Database, minter: Account, nft: Hex, recipient: Hex, intent: MintIntent, signature: Hex, hostname: string, username: string, seal: () => Hex): Promise<{ tokenId: bigint; minted: boolean }> {
+export interface CredentialRequest {
+  minter: Account;
+  nft: Hex;
+  recipient: Hex;
+  intent: MintIntent;
+  /** The buyer's signature (the payload key) and the details it seals: to recognise an earlier mint. */
+  signature: Hex;
+  hostname: string;
+  username: string;
+  /** The encrypted payload to mint, computed only when a mint is sent. */
+  seal: () => Hex;
+}
+
+export async function ensureCredential(
+  access: ChainAccess,
+  db: Database,
+  req: CredentialRequest,
+): Promise<{ tokenId: bigint; minted: boolean }> {
+  const { minter, nft, recipient, intent } = req;
   if (intent.fromBlock !== null) {
-    const existing = await findMintedCredential(access, db, nft, recipient, intent.fromBlock, signature, hostname, username);
+    const existing = await findMintedCredential(access, db, { ...req, fromBlock: intent.fromBlock });
     if (existing !== null) return { tokenId: existing, minted: false };
   }
   intent.record(await onChain("read the chain head", () => access.publicClient.getBlockNumber()));
-  const r = await mintCredential(access, minter, nft, recipient, seal());
+  const r = await mintCredential(access, minter, nft, recipient, req.seal());
   return { tokenId: r.tokenId, minted: true };
 }
 

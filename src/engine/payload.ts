@@ -1,7 +1,8 @@
+/** The buyer's encrypted signature and the sealed connection details. */
 import { hexToBytes, type Hex } from "viem";
 import { eciesDecrypt } from "../crypto/ecies.ts";
 import { encryptWithSignature, utf8 } from "../crypto/symmetric.ts";
-import { PermanentJobError } from "./queue.ts";
+import { BlockhostError } from "../core/errors.ts";
 
 const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
 
@@ -11,15 +12,15 @@ const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
  * anyone could read the NFT's connection details — the original's test shortcut, §10).
  */
 export function signatureFromPayload(serverKey: Uint8Array, userEncrypted: Hex): Hex {
-  if (userEncrypted === "0x" || userEncrypted.length < 4) throw new PermanentJobError("subscription payload is empty (no encrypted signature)");
-  if (SIGNATURE_RE.test(userEncrypted)) throw new PermanentJobError("subscription payload is a raw signature, not ECIES-encrypted to the server key; refused");
+  if (userEncrypted === "0x" || userEncrypted.length < 4) throw new BlockhostError("E_PAYLOAD_INVALID", "subscription payload is empty (no encrypted signature)");
+  if (SIGNATURE_RE.test(userEncrypted)) throw new BlockhostError("E_PAYLOAD_INVALID", "subscription payload is a raw signature, not ECIES-encrypted to the server key; refused");
   let text: string;
   try {
     text = utf8(eciesDecrypt(serverKey, hexToBytes(userEncrypted))).trim();
   } catch (e) {
-    throw new PermanentJobError(`subscription payload does not decrypt with the server key (${(e as Error).message})`);
+    throw new BlockhostError("E_PAYLOAD_INVALID", `subscription payload does not decrypt with the server key (${(e as Error).message})`);
   }
-  if (!SIGNATURE_RE.test(text)) throw new PermanentJobError("decrypted subscription payload is not a 65-byte hex signature");
+  if (!SIGNATURE_RE.test(text)) throw new BlockhostError("E_PAYLOAD_INVALID", "decrypted subscription payload is not a 65-byte hex signature");
   return text as Hex;
 }
 

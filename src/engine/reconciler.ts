@@ -1,16 +1,20 @@
-import { parseAbiItem, type Log } from "viem";
+/** Converge chain, database and hypervisor so no missed event leaks or loses a VM. */
+import { getAbiItem, type Log } from "viem";
+import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
+import { isRevert } from "../chain/errors.ts";
 import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { iso, now } from "../provision/clock.ts";
+import { jobState } from "../core/state/jobs.ts";
+import { knownSubscriptionIds, liveSubscriptionIds } from "../core/state/subscriptions.ts";
+import { iso, now } from "../core/clock.ts";
 import { executeGc, planGc } from "../provision/gc.ts";
-import { listVms, updateVm, vmForSubscription } from "../provision/vm-store.ts";
-import { readSubscription, type EngineContext } from "./context.ts";
+import { listVms, updateVm, vmForSubscription } from "../core/state/vms.ts";
+import { type ChainSubscription, readSubscription, type EngineContext } from "./context.ts";
 import { applyLogs, jobKey } from "./events.ts";
 import { credentialOwner, sameAddress } from "./nft.ts";
 import { markProcessed } from "./watcher.ts";
 
-const CREATED = parseAbiItem("event SubscriptionCreated(uint256 indexed subscriptionId, uint256 indexed planId, address indexed subscriber, uint256 expiresAt, uint256 paidAmount, address paymentToken, bytes userEncrypted)");
-const COUNT_ABI = [parseAbiItem("function getTotalSubscriptionCount() view returns (uint256)")] as const;
+const CREATED = getAbiItem({ abi: blockhostSubscriptionsAbi, name: "SubscriptionCreated" });
 /** How many missed subscriptions one pass looks up (the next pass continues). */
 const MISSED_PER_PASS = 20;
 
@@ -31,12 +35,12 @@ async function ownership(ctx: EngineContext): Promise<void> {
 async function expiry(ctx: EngineContext): Promise<void> {
   for (const vm of listVms(ctx.db).filter((v) => v.subscription_id !== null && (v.status === "active" || v.status === "suspended"))) {
     const id = vm.subscription_id!;
-    let chain;
+    let chain: ChainSubscription;
     try {
       chain = await readSubscription(ctx, id);
     } catch (e) {
       // Gone from the chain (e.g. a reorg deeper than the confirmations): say so; gc still expires it.
-      if (/SubscriptionNotFound/.test(oneLine(e))) logEvent("engine.vm_without_subscription", { vm: vm.vm_name, subscription: id });
+      if (isRevert(e) && e.details?.revert === "SubscriptionNotFound") logEvent("engine.vm_without_subscription", { vm: vm.vm_name, subscription: id });
       continue;
     }
     const chainExpiry = iso(new Date(Number(chain.expiresAt) * 1000));
@@ -50,13 +54,12 @@ async function expiry(ctx: EngineContext): Promise<void> {
 /** Paid, live subscriptions whose VM or NFT is missing get their provision job (again). */
 function unprovisioned(ctx: EngineContext): void {
   const t = Math.floor(now().getTime() / 1000);
-  const subs = ctx.db.query("SELECT subscription_id FROM subscriptions WHERE chain_id = ? AND cancelled = 0 AND expires_at > ?").all(ctx.settings.chainId, t) as { subscription_id: number }[];
-  for (const { subscription_id: id } of subs) {
+  for (const id of liveSubscriptionIds(ctx.db, ctx.settings.chainId, t)) {
     const vm = vmForSubscription(ctx.db, id);
     if (vm && (vm.status === "destroyed" || vm.nft_minted)) continue;
     const key = jobKey.provision(ctx.settings.chainId, id);
-    const job = ctx.db.query("SELECT state FROM jobs WHERE key = ?").get(key) as { state: string } | null;
-    if (!job || job.state === "done") ctx.queue.enqueue("provision", key, { subscription_id: id }, { rerun: true });
+    const state = jobState(ctx.db, key);
+    if (state === null || state === "done") ctx.queue.enqueue("provision", key, { subscription_id: id }, { rerun: true });
   }
 }
 
@@ -64,8 +67,8 @@ function unprovisioned(ctx: EngineContext): void {
 async function missedEvents(ctx: EngineContext, cursor: bigint | null): Promise<void> {
   if (cursor === null) return;
   const client = ctx.access.publicClient;
-  const total = Number(await client.readContract({ address: ctx.settings.subscriptions, abi: COUNT_ABI, functionName: "getTotalSubscriptionCount" }));
-  const known = new Set((ctx.db.query("SELECT subscription_id FROM subscriptions WHERE chain_id = ?").all(ctx.settings.chainId) as { subscription_id: number }[]).map((r) => r.subscription_id));
+  const total = Number(await client.readContract({ address: ctx.settings.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getTotalSubscriptionCount" }));
+  const known = knownSubscriptionIds(ctx.db, ctx.settings.chainId);
   const missing = Array.from({ length: total }, (_, i) => i + 1).filter((id) => !known.has(id)).slice(0, MISSED_PER_PASS);
   for (const id of missing) {
     const logs = await client.getLogs({ address: ctx.settings.subscriptions, event: CREATED, args: { subscriptionId: BigInt(id) }, fromBlock: ctx.settings.startBlock, toBlock: cursor });

@@ -1,3 +1,4 @@
+/** The engine's settings, from web3-defaults.yaml with defaults. */
 import type { Hex } from "viem";
 import { loadBlockhostConfig, loadWeb3Config, type BlockhostConfig, type Web3Config } from "../core/config/index.ts";
 import { contractAddress } from "../chain/context.ts";

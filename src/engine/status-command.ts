@@ -1,3 +1,4 @@
+/** `blockhost status`: chain lag, jobs and VMs at a glance. */
 import { defineCommand } from "citty";
 import { openDatabase } from "../core/state/db.ts";
 import { collectStatus, formatStatus } from "./status.ts";
@@ -10,7 +11,7 @@ export default defineCommand({
     const db = openDatabase();
     try {
       const report = await collectStatus(db);
-      process.stdout.write((args.json ? JSON.stringify(report, null, 2) : formatStatus(report)) + "\n");
+      process.stdout.write(`${args.json ? JSON.stringify(report, null, 2) : formatStatus(report)}\n`);
     } finally {
       db.close();
     }

@@ -1,3 +1,4 @@
+/** Collect and format what `blockhost status` reports. */
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { connectChain } from "../chain/client.ts";
@@ -5,8 +6,11 @@ import { onChain } from "../chain/errors.ts";
 import { loadBlockhostConfig, loadWeb3Config } from "../core/config/index.ts";
 import { oneLine } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
-import { countByStatus } from "../provision/vm-store.ts";
-import { JobQueue, type JobState } from "./queue.ts";
+import { readCursor } from "../core/state/chain.ts";
+import { getMeta } from "../core/state/meta.ts";
+import { countByStatus } from "../core/state/vms.ts";
+import type { JobState } from "../core/state/jobs.ts";
+import { JobQueue } from "./queue.ts";
 
 /** What `blockhost status` reports (also its --json shape). */
 export interface StatusReport {
@@ -26,18 +30,16 @@ export interface StatusReport {
   vms: Record<string, number>;
 }
 
-const meta = (db: Database, key: string) => (db.query("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | null)?.value ?? null;
-
 export async function collectStatus(db: Database): Promise<StatusReport> {
   let backend: string | null = null;
   try { backend = existsSync(paths.blockhostConfig) ? loadBlockhostConfig().backend : null; } catch { backend = null; }
   const queue = new JobQueue(db, { baseMs: 1, maxMs: 1 });
-  const chain: StatusReport["chain"] = { chain_id: null, head: null, cursor: null, lag: null, rpc_error: null, engine_last_poll_at: meta(db, "engine.last_poll_at"), engine_last_error: meta(db, "engine.last_error") };
+  const chain: StatusReport["chain"] = { chain_id: null, head: null, cursor: null, lag: null, rpc_error: null, engine_last_poll_at: getMeta(db, "engine.last_poll_at"), engine_last_error: getMeta(db, "engine.last_error") };
   if (existsSync(paths.web3Config)) {
     const web3 = loadWeb3Config();
     chain.chain_id = web3.blockchain.chain_id;
-    const cur = db.query("SELECT block_number FROM chain_cursor WHERE chain_id = ?").get(chain.chain_id) as { block_number: number } | null;
-    chain.cursor = cur?.block_number ?? null;
+    const cur = readCursor(db, chain.chain_id);
+    chain.cursor = cur ? Number(cur.number) : null;
     try {
       const client = connectChain(web3, { timeoutMs: 3000 }).publicClient;
       chain.head = Number(await onChain("read the chain head", () => client.getBlockNumber()));

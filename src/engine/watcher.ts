@@ -1,6 +1,8 @@
+/** The durable log watcher: cursor, confirmations, reorg rewind, chunked getLogs. */
 import type { Database } from "bun:sqlite";
 import type { Hex, Log, PublicClient } from "viem";
 import { logEvent } from "../core/log.ts";
+import { advanceCursor, blocksBelow, forgetAfter, readCursor, recordProcessedLog, type StoredBlock } from "../core/state/chain.ts";
 
 /** How many recent block hashes are kept to find the fork point after a reorg. */
 const KEEP_BLOCKS = 256n;
@@ -14,14 +16,13 @@ export interface WatcherOptions {
   maxChunk: number;
 }
 
-export interface Cursor { number: bigint; hash: Hex }
+export type Cursor = StoredBlock;
 
 export interface PollResult { head: bigint; target: bigint; cursor: bigint; logs: number }
 
 /** Record a log as applied; false when it already was (a replay). Call inside the applying transaction. */
 export function markProcessed(db: Database, chainId: number, l: Log): boolean {
-  return db.query("INSERT OR IGNORE INTO processed_logs (chain_id, tx_hash, log_index, block_number, event) VALUES (?, ?, ?, ?, ?)")
-    .run(chainId, l.transactionHash!, l.logIndex!, Number(l.blockNumber), l.topics[0] ?? "").changes === 1;
+  return recordProcessedLog(db, chainId, { txHash: l.transactionHash!, logIndex: l.logIndex!, blockNumber: l.blockNumber!, event: l.topics[0] ?? "" });
 }
 
 /** Providers phrase "your block range is too large" in many ways; all mean: ask for less. */
@@ -45,8 +46,7 @@ export class LogWatcher {
   }
 
   cursor(): Cursor | null {
-    const r = this.db.query("SELECT block_number, block_hash FROM chain_cursor WHERE chain_id = ?").get(this.opts.chainId) as { block_number: number; block_hash: Hex } | null;
-    return r ? { number: BigInt(r.block_number), hash: r.block_hash } : null;
+    return readCursor(this.db, this.opts.chainId);
   }
 
   /** The highest block the engine may act on now. */
@@ -97,10 +97,7 @@ export class LogWatcher {
 
 
   private advance(number: bigint, hash: Hex): void {
-    const id = this.opts.chainId;
-    this.db.query("INSERT INTO chain_cursor (chain_id, block_number, block_hash) VALUES (?1, ?2, ?3) ON CONFLICT(chain_id) DO UPDATE SET block_number = ?2, block_hash = ?3").run(id, Number(number), hash);
-    this.db.query("INSERT OR REPLACE INTO chain_blocks (chain_id, block_number, block_hash) VALUES (?, ?, ?)").run(id, Number(number), hash);
-    this.db.query("DELETE FROM chain_blocks WHERE chain_id = ? AND block_number < ?").run(id, Number(number - KEEP_BLOCKS));
+    advanceCursor(this.db, this.opts.chainId, { number, hash }, KEEP_BLOCKS);
   }
 
   /**
@@ -113,20 +110,16 @@ export class LogWatcher {
     if (!cur) return null;
     const onChain = await this.client.getBlock({ blockNumber: cur.number }).catch(() => null);
     if (onChain?.hash === cur.hash) return cur;
-    const stored = this.db.query("SELECT block_number, block_hash FROM chain_blocks WHERE chain_id = ? AND block_number < ? ORDER BY block_number DESC").all(this.opts.chainId, Number(cur.number)) as { block_number: number; block_hash: Hex }[];
     let fork: Cursor | null = null;
-    for (const s of stored) {
-      const b = await this.client.getBlock({ blockNumber: BigInt(s.block_number) }).catch(() => null);
-      if (b?.hash === s.block_hash) { fork = { number: BigInt(s.block_number), hash: s.block_hash }; break; }
+    for (const s of blocksBelow(this.db, this.opts.chainId, cur.number)) {
+      const b = await this.client.getBlock({ blockNumber: s.number }).catch(() => null);
+      if (b?.hash === s.hash) { fork = s; break; }
     }
     const rewindTo = fork?.number ?? this.opts.startBlock - 1n;
     logEvent("engine.reorg", { chain_id: this.opts.chainId, cursor: String(cur.number), rewind_to: String(rewindTo), known_fork: fork !== null });
     this.db.transaction(() => {
-      const id = this.opts.chainId;
-      this.db.query("DELETE FROM processed_logs WHERE chain_id = ? AND block_number > ?").run(id, Number(rewindTo));
-      this.db.query("DELETE FROM chain_blocks WHERE chain_id = ? AND block_number > ?").run(id, Number(rewindTo));
+      forgetAfter(this.db, this.opts.chainId, rewindTo, fork === null);
       if (fork) this.advance(fork.number, fork.hash);
-      else this.db.query("DELETE FROM chain_cursor WHERE chain_id = ?").run(id);
     })();
     return fork;
   }

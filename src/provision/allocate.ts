@@ -1,7 +1,10 @@
+/** Allocate a VMID and addresses for a VM in one transaction. */
 import type { Database } from "bun:sqlite";
 import type { DbConfig } from "../core/config/schemas.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
+import { lowestFreeHost, reserveAddress, setNextVmid, storedNextVmid } from "../core/state/allocations.ts";
+import { maxVmid } from "../core/state/vms.ts";
 import { bigIntToIpv6 } from "./ipv6.ts";
 import { ipv4Pool, ipv4Text, ipv6Pool } from "./network-config.ts";
 
@@ -18,33 +21,17 @@ export interface Allocation {
   ipv6Gateway: string | null;
 }
 
-const NEXT_VMID = "next_vmid";
-
 function nextVmid(db: Database, cfg: DbConfig): number {
-  const row = db.query("SELECT value FROM counters WHERE name = ?").get(NEXT_VMID) as { value: number } | null;
-  const maxUsed = (db.query("SELECT MAX(vmid) AS m FROM vms").get() as { m: number | null }).m ?? 0;
-  const vmid = Math.max(row?.value ?? 0, cfg.vmid_range.start, maxUsed + 1);
+  const vmid = Math.max(storedNextVmid(db) ?? 0, cfg.vmid_range.start, maxVmid(db) + 1);
   if (vmid > cfg.vmid_range.end) {
     throw new BlockhostError("E_STATE", `${paths.dbConfig}: vmid_range ${cfg.vmid_range.start}..${cfg.vmid_range.end} is used up (VMIDs are never reused); widen it`);
   }
   return vmid;
 }
 
-/**
- * The lowest free host number in [first, last]: a candidate is the pool start or the successor of
- * a taken/reserved host, so the search is one indexed query however many VMs exist.
- */
-function lowestFree(db: Database, family: 4 | 6, first: number, last: number, reserved: number[]): number | null {
-  const row = db.query(`
-    WITH taken(h) AS (SELECT host FROM ip_allocations WHERE family = ?1 UNION SELECT value FROM json_each(?4))
-    SELECT MIN(c) AS c FROM (SELECT ?2 AS c UNION SELECT h + 1 FROM taken)
-    WHERE c BETWEEN ?2 AND ?3 AND c NOT IN (SELECT h FROM taken)`).get(family, first, last, JSON.stringify(reserved)) as { c: number | null };
-  return row.c;
-}
-
 function firstFreeIpv4(db: Database, cfg: DbConfig): { ip: string; host: number; bits: number; gateway: string } {
   const pool = ipv4Pool(cfg);
-  const n = lowestFree(db, 4, pool.first, pool.last, [...pool.reserved]);
+  const n = lowestFreeHost(db, 4, pool.first, pool.last, [...pool.reserved]);
   if (n === null) throw new BlockhostError("E_STATE", `${paths.dbConfig}: ip_pool ${ipv4Text(pool.first)}..${ipv4Text(pool.last)} has no free address`);
   return { ip: ipv4Text(n), host: n, bits: pool.bits, gateway: pool.gateway };
 }
@@ -52,7 +39,7 @@ function firstFreeIpv4(db: Database, cfg: DbConfig): { ip: string; host: number;
 function firstFreeIpv6(db: Database, cfg: DbConfig): { ip: string; host: number; bits: number; gateway: string } | null {
   const pool = ipv6Pool(cfg);
   if (!pool) return null;
-  const n = lowestFree(db, 6, Number(pool.first - pool.network), Number(pool.last - pool.network), []);
+  const n = lowestFreeHost(db, 6, Number(pool.first - pool.network), Number(pool.last - pool.network), []);
   if (n === null) throw new BlockhostError("E_STATE", `IPv6 pool ${bigIntToIpv6(pool.first)}..${bigIntToIpv6(pool.last)} has no free address`);
   return { ip: bigIntToIpv6(pool.network + BigInt(n)), host: n, bits: pool.bits, gateway: pool.gateway };
 }
@@ -71,22 +58,12 @@ export function previewAllocation(db: Database, cfg: DbConfig): Allocation {
 export function allocate(db: Database, cfg: DbConfig, vmName: string, record: (a: Allocation) => void): Allocation {
   return db.transaction(() => {
     const a = previewAllocation(db, cfg);
-    db.query("INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = ?2").run(NEXT_VMID, a.vmid + 1);
+    setNextVmid(db, a.vmid + 1);
     reserveAddress(db, 4, a.ipv4, a.ipv4Host, vmName);
     if (a.ipv6) reserveAddress(db, 6, a.ipv6, a.ipv6Host!, vmName);
     record(a);
     return a;
   }).immediate();
-}
-
-/** Raise the VMID counter (after an import) so imported VMIDs are never handed out again. */
-export function bumpVmidCounter(db: Database, atLeast: number): void {
-  db.query("INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = MAX(value, ?2)").run(NEXT_VMID, atLeast);
-}
-
-/** Mark one address as taken by a VM (allocation, or import of a legacy database). */
-export function reserveAddress(db: Database, family: 4 | 6, address: string, host: number, vmName: string): void {
-  db.query("INSERT INTO ip_allocations (family, address, host, vm_name) VALUES (?, ?, ?, ?)").run(family, address, host, vmName);
 }
 
 /** The VM's MAC, derived from its VMID (never reused): QEMU's 52:54:00 prefix and the VMID's low 24 bits. */

@@ -1,6 +1,7 @@
+/** Parse the vm commands' numeric and date options. */
 import { BlockhostError } from "../core/errors.ts";
 import { EVM_ADDRESS_RE, VM_NAME_RE } from "../core/validators.ts";
-import { DAY_MS, now } from "./clock.ts";
+import { DAY_MS, now } from "../core/clock.ts";
 
 const usage = (message: string) => new BlockhostError("E_USAGE", message);
 

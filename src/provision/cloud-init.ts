@@ -1,7 +1,9 @@
+/** Render a VM's cloud-init user data, network config and ipconfig. */
 import { stringify as toToml } from "smol-toml";
 import { stringify as toYaml } from "yaml";
 import { VM_AUTH_FILES } from "../vmauth/files/index.ts";
 import { macForVmid, type Allocation } from "./allocate.ts";
+import { gecosFor } from "../core/gecos.ts";
 
 /** Everything a VM's first boot needs to know. `secretKey` is per VM (32 random bytes, hex). */
 export interface CloudInitInput {
@@ -25,11 +27,6 @@ export interface CloudInit {
   ipconfig0: string;
 }
 
-/** GECOS the in-VM login checks: `wallet=<address>[,nft=<id>]`. */
-export function gecosFor(wallet: string, nftTokenId: number | null): string {
-  return nftTokenId === null ? `wallet=${wallet}` : `wallet=${wallet},nft=${nftTokenId}`;
-}
-
 /** Render the user-data, network-config and Proxmox ipconfig for one VM. */
 export function renderCloudInit(input: CloudInitInput): CloudInit {
   const a = input.allocation;
@@ -37,7 +34,7 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
     machine: { id: input.name, secret_key: input.secretKey },
     auth: { otp_length: input.otpLength, otp_ttl_seconds: input.otpTtlSeconds },
   });
-  const userData = "#cloud-config\n" + toYaml({
+  const cloudConfig = toYaml({
     hostname: input.name,
     manage_etc_hosts: true,
     ssh_pwauth: false,
@@ -62,6 +59,7 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
       ["systemctl", "restart", "ssh"],
     ],
   }, { lineWidth: 0 });
+  const userData = `#cloud-config\n${cloudConfig}`;
   // The form cloud-init 22.4 (Debian 12) converts with its ENI, networkd and netplan renderers:
   // `to: default` routes are refused there, and without match/set-name the NIC would be named "primary".
   const ethernet: Record<string, unknown> = {

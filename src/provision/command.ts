@@ -1,3 +1,4 @@
+/** `blockhost vm`: create, resume, destroy, start, stop, status, list. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
@@ -7,7 +8,7 @@ import { openProvisioner } from "./context.ts";
 import { vmNameArg, expiryArg } from "./cli-args.ts";
 import { destroyVm, powerVm, publicStatus, resumeVm } from "./lifecycle.ts";
 import { exportVms, importVms } from "./legacy-json.ts";
-import { getVm, listVms } from "./vm-store.ts";
+import { getVm, listVms } from "../core/state/vms.ts";
 
 const nameArg = { name: { type: "positional", description: "VM name", required: true } } as const;
 const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,3 +1,4 @@
+/** What every provisioning operation works with. */
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { loadBlockhostConfig, loadDbConfig, loadWeb3Config } from "../core/config/index.ts";

@@ -1,3 +1,4 @@
+/** `blockhost vm create`: plan, or apply with --apply. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { intOption, vmNameArg, walletArg, expiryArg } from "./cli-args.ts";

@@ -1,12 +1,14 @@
+/** Create a VM: allocate, record, build through the backend, undo on failure. */
 import { randomBytes } from "node:crypto";
 import { BlockhostError } from "../core/errors.ts";
 import { allocate, previewAllocation, type Allocation } from "./allocate.ts";
 import type { VmSpec } from "./backends/index.ts";
 import { renderCloudInit } from "./cloud-init.ts";
-import { iso, now } from "./clock.ts";
+import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { ipv4Pool, ipv6Pool } from "./network-config.ts";
-import { getVm, insertVm, releaseAddresses, updateVm, type VmRecord } from "./vm-store.ts";
+import { releaseAddresses } from "../core/state/allocations.ts";
+import { deleteCreatingVm, getVm, insertVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
 /** A request to create one VM (validated by the caller: CLI flags or a chain event). */
 export interface CreateRequest {
@@ -91,7 +93,7 @@ export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<V
   } catch (e) {
     p.db.transaction(() => {
       releaseAddresses(p.db, req.name);
-      p.db.query("DELETE FROM vms WHERE vm_name = ? AND status = 'creating'").run(req.name);
+      deleteCreatingVm(p.db, req.name);
     })();
     throw e;
   }

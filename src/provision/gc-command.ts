@@ -1,7 +1,8 @@
+/** `blockhost gc`: suspend expired VMs, destroy them after the grace period. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { intOption } from "./cli-args.ts";
-import { now } from "./clock.ts";
+import { now } from "../core/clock.ts";
 import { openProvisioner } from "./context.ts";
 import { executeGc, planGc } from "./gc.ts";
 

@@ -1,8 +1,9 @@
+/** Plan and run garbage collection of expired VMs. */
 import { oneLine } from "../core/errors.ts";
-import { DAY_MS } from "./clock.ts";
+import { DAY_MS } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { destroyVm, suspendVm } from "./lifecycle.ts";
-import { listVms } from "./vm-store.ts";
+import { listVms } from "../core/state/vms.ts";
 
 export interface GcAction {
   vm_name: string;

@@ -1,3 +1,4 @@
+/** IPv6 text to and from 128-bit integers. */
 import { isIPv6 } from "node:net";
 import { BlockhostError } from "../core/errors.ts";
 
@@ -8,7 +9,7 @@ export function ipv6ToBigInt(addr: string): bigint {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4) {
     const o = v4[1]!.split(".").map(Number);
-    text = text.slice(0, -v4[1]!.length) + `${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
+    text = `${text.slice(0, -v4[1]!.length)}${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
   }
   const [head, tail] = text.includes("::") ? text.split("::") as [string, string] : [text, undefined];
   const h = head ? head.split(":") : [];

@@ -1,12 +1,13 @@
+/** Export and import the seed's vms.json format. */
 import type { Database } from "bun:sqlite";
 import { isIPv4, isIPv6 } from "node:net";
 import { BlockhostError } from "../core/errors.ts";
 import { ipv4ToInt } from "../core/validators.ts";
-import { bumpVmidCounter, reserveAddress } from "./allocate.ts";
+import { bumpVmidCounter, reserveAddress } from "../core/state/allocations.ts";
 import type { Provisioner } from "./context.ts";
 import { ipv6ToBigInt } from "./ipv6.ts";
 import { ipv6Pool } from "./network-config.ts";
-import { getVm, insertVm, listVms, type VmRecord, type VmStatus } from "./vm-store.ts";
+import { getVm, insertVm, listVms, type VmRecord, type VmStatus } from "../core/state/vms.ts";
 
 /** One VM in the seed's vms.json field names (engine fields such as subscription_id ride along, as in the original). */
 export function toLegacyRecord(vm: VmRecord): Record<string, unknown> {

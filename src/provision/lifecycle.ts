@@ -1,8 +1,10 @@
+/** Resume, suspend, destroy, start and stop recorded VMs. */
 import { BlockhostError } from "../core/errors.ts";
 import type { VmRef } from "./backends/index.ts";
-import { iso, now } from "./clock.ts";
+import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
-import { getVm, releaseAddresses, requireVm, updateVm, type VmRecord } from "./vm-store.ts";
+import { releaseAddresses } from "../core/state/allocations.ts";
+import { getVm, requireVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
 export const ref = (vm: VmRecord): VmRef => ({ name: vm.vm_name, vmid: vm.vmid, ipv6: vm.ipv6_address });
 

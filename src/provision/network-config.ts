@@ -1,3 +1,4 @@
+/** The IPv4/IPv6 address pools from db.yaml. */
 import { existsSync } from "node:fs";
 import { loadConfigFile } from "../core/config/load.ts";
 import type { DbConfig } from "../core/config/schemas.ts";

@@ -1,3 +1,4 @@
+/** One log line per in-VM login attempt. */
 import { existsSync } from "node:fs";
 
 /**

@@ -1,3 +1,4 @@
+/** `blockhost pam challenge`: issue the one-time code to sign. */
 import { BlockhostError } from "../core/errors.ts";
 import { loadPamConfig, secretBytes } from "./config.ts";
 import { generateOtp, newSessionId, otpMessage, otpTag, usedOtpName } from "./otp.ts";
@@ -56,7 +57,7 @@ export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
   // A decoy looks like a real code: same URL shape whether or not the account exists.
   const showSession = known ? callback : callbackEnabled();
   const url = signingUrl(signingHost(), config.auth.signing_port, config.auth.use_tls, showSession ? sessionId : undefined);
-  return [
+  const lines = [
     "Wallet login: sign this code with the wallet that owns this VM.",
     `  Code:    ${otp}`,
     `  Machine: ${machineId}`,
@@ -64,5 +65,6 @@ export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
     `  Message: ${JSON.stringify(otpMessage(machineId, otp))}`,
     "After signing in the browser, press Enter at the prompt below",
     "(or paste the signature, 0x followed by 130 hex digits).",
-  ].join("\n") + "\n";
+  ];
+  return `${lines.join("\n")}\n`;
 }

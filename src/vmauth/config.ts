@@ -1,3 +1,4 @@
+/** The in-VM login configuration (machine id, secret, signing page). */
 import { loadConfigFile } from "../core/config/load.ts";
 import { bool, int, object, optional, str, withDefault, type Infer } from "../core/schema.ts";
 import { paths } from "../core/paths.ts";

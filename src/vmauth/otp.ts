@@ -1,3 +1,4 @@
+/** One-time codes, their signed message and their tags. */
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
 
 /** The EIP-191 message the wallet signs (the original libpam-web3's wording, kept for compatibility). */

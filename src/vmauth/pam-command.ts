@@ -1,3 +1,4 @@
+/** `blockhost pam`: the in-VM wallet login run by pam_exec. */
 import { defineCommand } from "citty";
 
 const challenge = defineCommand({

@@ -1,6 +1,7 @@
+/** Pending login attempts and signatures handed over by the signing page. */
 import { lstatSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../agent/safe-fs.ts";
+import { writeFileAtomic } from "../core/fs.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { int, object, str, bool, type Infer } from "../core/schema.ts";

@@ -1,7 +1,8 @@
+/** The host name the signing page URL uses. */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname, networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import { isIP } from "node:net";
-import { writeFileAtomic } from "../agent/safe-fs.ts";
+import { writeFileAtomic } from "../core/fs.ts";
 import { paths } from "../core/paths.ts";
 
 /** A DNS name or an IP address, nothing that could break out of a URL's host part. */

@@ -1,11 +1,12 @@
+/** Find a local user's wallet in its GECOS field. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { paths } from "../core/paths.ts";
 import { BlockhostError } from "../core/errors.ts";
+import { parseGecos } from "../core/gecos.ts";
 
 /** POSIX-ish user names as useradd accepts them (no ':' or whitespace, never a path). */
 export const USER_NAME_RE = /^[a-z_][a-z0-9_.-]{0,31}\$?$/;
-const GECOS_WALLET_RE = /^wallet=(0x[0-9a-fA-F]{40})(?:,nft=(\d{1,20}))?$/;
 
 export interface WalletUser { name: string; wallet: `0x${string}`; nft?: string }
 
@@ -19,8 +20,8 @@ export function lookupWalletUser(name: string, passwdFile = join(paths.root, "et
   const line = readFileSync(passwdFile, "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
   if (!line) throw new BlockhostError("E_AUTH_DENIED", "no such user");
   const gecos = line.split(":")[4] ?? "";
-  const m = GECOS_WALLET_RE.exec(gecos);
-  if (!m) throw new BlockhostError("E_AUTH_DENIED", "user has no wallet in GECOS");
+  const owner = parseGecos(gecos);
+  if (!owner) throw new BlockhostError("E_AUTH_DENIED", "user has no wallet in GECOS");
   // Lowercase: compared case-insensitively (challenge stays free of viem, which is slow to load).
-  return { name, wallet: m[1]!.toLowerCase() as `0x${string}`, ...(m[2] ? { nft: m[2] } : {}) };
+  return { name, ...owner, wallet: owner.wallet.toLowerCase() as `0x${string}` };
 }

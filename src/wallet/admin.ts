@@ -1,3 +1,4 @@
+/** Admin wallet commands signed by the server wallet: stablecoin, plans, NFT payloads. */
 import { defineCommand } from "citty";
 import { getAddress, parseEventLogs, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";

@@ -1,3 +1,4 @@
+/** Parse and format token amounts and ratios. */
 import { formatUnits, parseUnits } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 
@@ -23,7 +24,7 @@ export const formatUsd = (cents: bigint): string => `$${cents / 100n}.${(cents %
  * Each share is rounded down; the last recipient gets the remainder, so nothing is lost.
  */
 export function splitByRatios(total: bigint, ratiosText: string, recipients: number): bigint[] {
-  const parts = ratiosText.split(/[\/,]/);
+  const parts = ratiosText.split(/[/,]/);
   if (!parts.every((p) => /^\d{1,3}$/.test(p))) throw new BlockhostError("E_USAGE", `ratios: expected whole percentages separated by / (e.g. 60/40), got "${ratiosText.slice(0, 50)}"`);
   const ratios = parts.map(BigInt);
   if (ratios.reduce((a, b) => a + b, 0n) !== 100n) throw new BlockhostError("E_USAGE", `ratios: ${ratiosText} must sum to 100`);

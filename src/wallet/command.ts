@@ -1,3 +1,4 @@
+/** `blockhost wallet`: the original `bw` (balances, sends, swaps). */
 import { defineCommand } from "citty";
 import { configStable, planCreate, setEncrypt } from "./admin.ts";
 import { balance, send, split, withdraw } from "./funds.ts";

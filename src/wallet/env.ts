@@ -1,3 +1,4 @@
+/** What wallet commands work with: chain, roles from the addressbook, tokens. */
 import { erc20Abi, getAddress, type Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { loadAddressbook, type Addressbook } from "../core/config/addressbook.ts";

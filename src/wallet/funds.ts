@@ -1,3 +1,4 @@
+/** `blockhost wallet send/balance/split/withdraw`. */
 import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { variadic } from "../core/cli.ts";

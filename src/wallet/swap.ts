@@ -1,3 +1,4 @@
+/** Swap ETH for tokens through a Uniswap V2 router. */
 import { defineCommand } from "citty";
 import { erc20Abi, getAddress, parseAbi, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";

@@ -1,3 +1,4 @@
+/** Send ETH or an ERC20 token. */
 import { erc20Abi, type Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { walletClientFor } from "../chain/client.ts";

@@ -1,3 +1,4 @@
+/** `blockhost wallet who`: who holds an NFT, or who signed a message. */
 import { defineCommand } from "citty";
 import { recoverMessageAddress, type Hex } from "viem";
 import { loadBlockhostConfig } from "../core/config/index.ts";

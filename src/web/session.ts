@@ -122,7 +122,7 @@ async function sentToken(c: Context): Promise<string | undefined> {
   if (header) return header;
   const type = c.req.header("content-type") ?? "";
   if (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data")) {
-    const field = (await c.req.parseBody())["csrf"];
+    const field = (await c.req.parseBody()).csrf;
     return typeof field === "string" ? field : undefined;
   }
   return undefined;

@@ -1,3 +1,4 @@
+/** Benchmark: agent request throughput and latency against a baseline. */
 import { startAgent } from "../helpers/agent.ts";
 
 export interface BenchRow { readonly name: string; readonly value: string; readonly unit: string }

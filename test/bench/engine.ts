@@ -1,3 +1,4 @@
+/** Benchmark: engine catch-up over many purchases against a baseline. */
 import { encodeFunctionData, type Hex } from "viem";
 import { blockhostSubscriptionsAbi } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import type { BenchRow } from "./agent.ts";

@@ -1,3 +1,4 @@
+/** An ActionContext for calling agent action handlers directly. */
 import { ACTIONS } from "../../src/agent/actions/index.ts";
 import type { ActionContext, ActionResult } from "../../src/agent/actions/types.ts";
 import { DEFAULT_BINARIES, type BinaryTable } from "../../src/agent/binaries.ts";

@@ -1,3 +1,4 @@
+/** Start and stop a real agent for tests. */
 import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { AgentClient } from "../../src/agent/client.ts";
@@ -30,7 +31,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   if (options.binaries) {
     mkdirSync(join(root, "etc/blockhost"), { recursive: true });
     const file = join(root, "etc/blockhost/agent.yaml");
-    writeFileSync(file, "binaries:\n" + Object.entries(options.binaries).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join(""));
+    writeFileSync(file, `binaries:\n${Object.entries(options.binaries).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`);
     chmodSync(file, 0o644);
   }
   const proc = Bun.spawn([blockhostBinary(), "agent", "--socket", socket], {

@@ -1,3 +1,4 @@
+/** Run the compiled blockhost binary in tests. */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

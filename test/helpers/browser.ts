@@ -135,7 +135,7 @@ export async function walletPage(browser: Browser, opts: WalletOptions): Promise
         return answer.result;
       },
       on: (event: string, fn: (x: unknown) => void) => {
-        (listeners[event] ??= []).push(fn);
+        listeners[event] = [...(listeners[event] ?? []), fn];
       },
       removeListener: (event: string, fn: (x: unknown) => void) => {
         listeners[event] = (listeners[event] ?? []).filter((f) => f !== fn);

@@ -1,3 +1,4 @@
+/** A temp BLOCKHOST_ROOT wired to an anvil devnet. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Hex } from "viem";

@@ -1,3 +1,4 @@
+/** Deploy and call the contracts on a per-test anvil snapshot. */
 import { afterAll, beforeAll, beforeEach, expect } from "bun:test";
 import {
   BaseError,

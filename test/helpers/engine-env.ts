@@ -1,3 +1,4 @@
+/** A whole engine environment (anvil, contracts, config, agent) for engine tests. */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, maxUint256, parseEventLogs, parseUnits, type Hex } from "viem";
@@ -63,7 +64,7 @@ export class EngineEnv {
     const serverKey = generatePrivateKey();
     const keyFile = (name: string, hex: string) => {
       const f = join(etc, name);
-      writeFileSync(f, hex + "\n", { mode: 0o600 });
+      writeFileSync(f, `${hex}\n`, { mode: 0o600 });
       chmodSync(f, 0o600);
       return f;
     };

@@ -1,3 +1,4 @@
+/** Network namespaces for network action tests. */
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BinaryTable } from "../../src/agent/binaries.ts";

@@ -1,3 +1,4 @@
+/** A temp root with config for provisioning tests. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./binary.ts";

@@ -1,3 +1,4 @@
+/** A simulated Proxmox host: the qm simulator behind a real agent. */
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAgent, type RunningAgent } from "./agent.ts";

@@ -1,3 +1,4 @@
+/** Install and inspect the qm simulator. */
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listVms, readVm, writeVm, type SimVm } from "../fixtures/qm-sim/state.ts";

@@ -1,5 +1,6 @@
+/** A raw agent socket client for protocol tests. */
 import { connect, type Socket } from "node:net";
-import { FrameDecoder, FrameError } from "../../src/agent/protocol.ts";
+import { FrameDecoder, isFrameError } from "../../src/agent/protocol.ts";
 
 /** A bare Unix-socket peer for protocol tests: write any bytes, read whole frames back. */
 export class RawPeer {
@@ -53,7 +54,7 @@ export class RawPeer {
 
   private onData(chunk: Uint8Array): void {
     for (const item of this.decoder.push(chunk)) {
-      if (!(item instanceof FrameError)) this.frames.push(JSON.parse(new TextDecoder().decode(item)));
+      if (!isFrameError(item)) this.frames.push(JSON.parse(new TextDecoder().decode(item)));
     }
     this.wake();
   }

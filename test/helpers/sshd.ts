@@ -1,3 +1,4 @@
+/** A throwaway sshd with PAM for login tests. */
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
@@ -31,10 +32,10 @@ export async function startSshd(dir: string, pamStack: string, sshdConfig: strin
   const keygen = Bun.spawnSync(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")], { stdout: "ignore", stderr: "pipe" });
   if (keygen.exitCode !== 0) throw new Error(`ssh-keygen: ${keygen.stderr}`);
   const port = await freePort();
-  writeFileSync(join(dir, "sshd_config"), [
+  writeFileSync(join(dir, "sshd_config"), `${[
     `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_key")}`, `PidFile ${join(dir, "sshd.pid")}`,
     "LogLevel VERBOSE", sshdConfig,
-  ].join("\n") + "\n");
+  ].join("\n")}\n`);
   writeFileSync(pamFile, pamStack);
   symlinkSync(SSHD_BIN, join(dir, service));
   const proc = Bun.spawn([join(dir, service), "-D", "-e", "-f", join(dir, "sshd_config")], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });

@@ -1,3 +1,4 @@
+/** A temp root with the in-VM login files. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
@@ -30,7 +31,7 @@ export function writeVmRoot(root: string, o: VmRootOptions = {}): void {
     ...(o.signingPort ? [`signing_port = ${o.signingPort}`] : []),
   ];
   writeFileSync(join(root, "etc/pam_web3/config.toml"), `[machine]\nid = "${MACHINE_ID}"\nsecret_key = "${SECRET}"\n\n[auth]\n${auth.join("\n")}\n`, { mode: 0o600 });
-  if (o.passwd) writeFileSync(join(root, "etc/passwd"), o.passwd.join("\n") + "\n");
+  if (o.passwd) writeFileSync(join(root, "etc/passwd"), `${o.passwd.join("\n")}\n`);
   mkdirSync(join(root, "run/libpam-web3"), { recursive: true });
   if (o.signingHost) writeFileSync(join(root, "run/libpam-web3/signing_host"), `${o.signingHost}\n`);
   if (o.callback !== false) mkdirSync(join(root, "run/libpam-web3/pending"), { recursive: true, mode: 0o700 });

@@ -1,3 +1,4 @@
+/** Agent actions end to end through the compiled agent. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";

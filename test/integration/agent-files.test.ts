@@ -1,8 +1,9 @@
+/** Agent file actions: wallet keys, config files, cloud-init snippets. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import { blockhostGid } from "../../src/agent/safe-fs.ts";
+import { blockhostGid } from "../../src/core/fs.ts";
 import { actionRunner } from "../helpers/action-context.ts";
 import { tempDir } from "../helpers/binary.ts";
 
@@ -64,7 +65,7 @@ test("generate-wallet with a broken addressbook fails before creating a key", as
 
 describe("addressbook-save", () => {
   test("replaces the addressbook atomically, 0640", async () => {
-    const entries = { admin: { address: "0x" + "1".repeat(40) }, hot: { address: "0x" + "2".repeat(40), keyfile: cfg("hot.key") } };
+    const entries = { admin: { address: `0x${"1".repeat(40)}` }, hot: { address: `0x${"2".repeat(40)}`, keyfile: cfg("hot.key") } };
     expect(await act("addressbook-save", { entries })).toEqual({ entries: 2 });
     expect(JSON.parse(readFileSync(cfg("addressbook.json"), "utf8"))).toEqual(entries);
     expect(mode(cfg("addressbook.json"))).toBe("640");
@@ -74,7 +75,7 @@ describe("addressbook-save", () => {
 describe("config-write", () => {
   test("writes each file with its fixed mode", async () => {
     await act("config-write", { file: "server.key", content: "ab".repeat(32) });
-    await act("config-write", { file: "server.pubkey", content: "0x04" + "cd".repeat(64) });
+    await act("config-write", { file: "server.pubkey", content: `0x04${"cd".repeat(64)}` });
     await act("config-write", { file: "https.json", content: '{"hostname":"h"}' });
     expect(mode(cfg("server.key"))).toBe("640");
     expect(mode(cfg("server.pubkey"))).toBe("644");

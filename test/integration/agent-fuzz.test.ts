@@ -1,3 +1,4 @@
+/** The agent under malformed and hostile input. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { DEFAULT_BINARIES } from "../../src/agent/binaries.ts";
 import { startAgent, type RunningAgent } from "../helpers/agent.ts";

@@ -1,3 +1,4 @@
+/** Agent network and firewall actions inside a namespace. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { actionRunner } from "../helpers/action-context.ts";
 import { createTestNetns, netnsUnavailable, type TestNetns } from "../helpers/netns.ts";

@@ -1,3 +1,4 @@
+/** Agent qm actions against the qm simulator. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

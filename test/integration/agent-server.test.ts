@@ -1,3 +1,4 @@
+/** The agent server: socket, peers, limits, timeouts. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

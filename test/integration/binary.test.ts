@@ -1,3 +1,4 @@
+/** The compiled binary: help, version, exit codes. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +24,7 @@ describe("the compiled binary", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("USAGE");
     expect(help.stdout).toContain("agent");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what a colour code starts with
     expect(help.stdout).not.toMatch(/\x1b\[/); // no colour codes when not on a terminal
   });
 

@@ -1,8 +1,9 @@
+/** Agent action parameter schemas: what each accepts and refuses. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACTIONS } from "../../src/agent/actions/index.ts";
-import { SchemaError } from "../../src/core/schema.ts";
+import { codeThrownBy } from "../helpers/errors.ts";
 import { tempDir } from "../helpers/binary.ts";
 
 /**
@@ -50,7 +51,7 @@ afterAll(() => {
 });
 
 const parse = (action: string, params: unknown) => ACTIONS.get(action)!.params.parse(params, "params");
-const refused = (action: string, params: unknown) => expect(() => parse(action, params)).toThrow(SchemaError);
+const refused = (action: string, params: unknown) => expect(codeThrownBy(() => parse(action, params))).toBe("E_SCHEMA");
 
 interface Case {
   valid: Array<Record<string, unknown>>;
@@ -62,7 +63,7 @@ interface Case {
   content?: string[];
 }
 
-const pubkey = "0x04" + "ab".repeat(64);
+const pubkey = `0x04${"ab".repeat(64)}`;
 const CASES: Record<string, Case> = {
   ping: { valid: [{}], invalid: [] },
   ...Object.fromEntries(["qm-start", "qm-stop", "qm-shutdown", "qm-destroy", "qm-template", "qm-status", "qm-guest-ping"].map((a) => [a, {
@@ -166,19 +167,19 @@ const CASES: Record<string, Case> = {
     invalid: [["denied name admin", { name: "admin" }], ["denied name server", { name: "server" }], ["denied dev", { name: "dev" }], ["denied broker", { name: "broker" }], ["uppercase", { name: "Hot" }], ["too long", { name: "a".repeat(33) }], ["empty", { name: "" }]],
   },
   "addressbook-save": {
-    valid: [{ entries: { hot: { address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/hot.key") }, "my-friend": { address: "0x" + "B".repeat(40) } } }, { entries: {} }],
+    valid: [{ entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/hot.key") }, "my-friend": { address: `0x${"B".repeat(40)}` } } }, { entries: {} }],
     invalid: [
       ["bad address", { entries: { hot: { address: "0x123" } } }],
-      ["bad name", { entries: { "Hot Wallet": { address: "0x" + "a".repeat(40) } } }],
-      ["keyfile outside config dir", { entries: { hot: { address: "0x" + "a".repeat(40), keyfile: "/root/hot.key" } } }],
-      ["keyfile traversal", { entries: { hot: { address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/../../x.key") } } }],
-      ["keyfile not .key", { entries: { hot: { address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/db.yaml") } } }],
-      ["entry extra key", { entries: { hot: { address: "0x" + "a".repeat(40), key: "0x00" } } }],
+      ["bad name", { entries: { "Hot Wallet": { address: `0x${"a".repeat(40)}` } } }],
+      ["keyfile outside config dir", { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: "/root/hot.key" } } }],
+      ["keyfile traversal", { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/../../x.key") } } }],
+      ["keyfile not .key", { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/db.yaml") } } }],
+      ["entry extra key", { entries: { hot: { address: `0x${"a".repeat(40)}`, key: "0x00" } } }],
     ],
   },
   "config-write": {
     valid: [
-      { file: "server.key", content: "ab".repeat(32) + "\n" },
+      { file: "server.key", content: `${"ab".repeat(32)}\n` },
       { file: "server.pubkey", content: pubkey },
       { file: "https.json", content: '{"hostname":"x"}' },
       { file: "db.yaml", content: "ip_pool:\n  network: 192.168.122.0/24\n  start: 200\n  end: 250\n  gateway: 192.168.122.1\n" },
@@ -198,7 +199,7 @@ const CASES: Record<string, Case> = {
   },
   "virt-customize": {
     valid: [
-      { image_path: disk, commands: [["--install", "qemu-guest-agent,curl"], ["--run-command", "systemctl enable ssh; echo done"], ["--copy-in", join(root, "usr/share/blockhost/pam.conf") + ":/etc/pam.d"]] },
+      { image_path: disk, commands: [["--install", "qemu-guest-agent,curl"], ["--run-command", "systemctl enable ssh; echo done"], ["--copy-in", `${join(root, "usr/share/blockhost/pam.conf")}:/etc/pam.d`]] },
       { image_path: tmpImage, commands: [["--write", "/etc/motd:hello"]] },
     ],
     invalid: [
@@ -208,7 +209,7 @@ const CASES: Record<string, Case> = {
       ["op with two arguments", { image_path: disk, commands: [["--install", "a", "b"]] }],
       ["newline in argument", { image_path: disk, commands: [["--run-command", "a\nb"]] }],
       ["upload of a host secret", { image_path: disk, commands: [["--upload", "/etc/shadow:/root/x"]] }],
-      ["copy-in through a symlink", { image_path: disk, commands: [["--copy-in", join(root, "tmp/cfg/secret") + ":/root"]] }],
+      ["copy-in through a symlink", { image_path: disk, commands: [["--copy-in", `${join(root, "tmp/cfg/secret")}:/root`]] }],
       ["run a host script outside", { image_path: disk, commands: [["--run", "/bin/sh"]] }],
       ["image symlink escape", { image_path: join(state, "images/escape.qcow2"), commands: [["--mkdir", "/x"]] }],
       ["image outside", { image_path: "/etc/passwd", commands: [["--mkdir", "/x"]] }],
@@ -216,7 +217,7 @@ const CASES: Record<string, Case> = {
   },
   "cloudinit-write": {
     valid: [{ name: "web-1", content: "#cloud-config\nusers: []\n" }],
-    invalid: [["no #cloud-config header", { name: "web-1", content: "#!/bin/sh\nreboot\n" }], ["name with slash", { name: "a/b", content: "#cloud-config\n" }], ["over 256 KiB", { name: "a", content: "#cloud-config\n" + "x".repeat(256 * 1024) }]],
+    invalid: [["no #cloud-config header", { name: "web-1", content: "#!/bin/sh\nreboot\n" }], ["name with slash", { name: "a/b", content: "#cloud-config\n" }], ["over 256 KiB", { name: "a", content: `#cloud-config\n${"x".repeat(256 * 1024)}` }]],
     content: ["content"],
   },
   "cloudinit-delete": { valid: [{ name: "web-1" }], invalid: [["name with slash", { name: "../x" }]] },

@@ -1,3 +1,4 @@
+/** The agent client's per-action types. */
 import { expect, test } from "bun:test";
 import type { ActionName, ActionParams } from "../../src/agent/actions/index.ts";
 import { ACTIONS } from "../../src/agent/actions/index.ts";

@@ -1,5 +1,7 @@
+/** Agent framing and request parsing. */
 import { describe, expect, test } from "bun:test";
-import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_BYTES, parseRequest } from "../../src/agent/protocol.ts";
+import type { BlockhostError } from "../../src/core/errors.ts";
+import { encodeFrame, FrameDecoder, isFrameError, MAX_FRAME_BYTES, parseRequest } from "../../src/agent/protocol.ts";
 
 const header = (n: number) => {
   const b = new Uint8Array(4);
@@ -29,7 +31,7 @@ describe("framing", () => {
       const got: string[] = [];
       for (let i = 0; i < stream.length; i += size) {
         for (const item of decoder.push(stream.slice(i, i + size))) {
-          expect(item).not.toBeInstanceOf(FrameError);
+          expect(isFrameError(item)).toBe(false);
           got.push(text(item as Uint8Array));
         }
       }
@@ -41,8 +43,8 @@ describe("framing", () => {
   test("a zero length is reported and the stream stays in sync", () => {
     const decoder = new FrameDecoder();
     const items = decoder.push(join(header(0), encodeFrame({ after: true })));
-    expect(items[0]).toBeInstanceOf(FrameError);
-    expect((items[0] as FrameError).fatal).toBe(false);
+    expect(isFrameError(items[0])).toBe(true);
+    expect((items[0] as BlockhostError).details?.fatal).toBe(false);
     expect(text(items[1] as Uint8Array)).toBe('{"after":true}');
   });
 
@@ -50,15 +52,15 @@ describe("framing", () => {
     const decoder = new FrameDecoder();
     const items = decoder.push(join(header(0xffffffff), encodeFrame({ never: 1 })));
     expect(items).toHaveLength(1);
-    expect((items[0] as FrameError).fatal).toBe(true);
-    expect((items[0] as FrameError).message).toContain("exceeds");
+    expect((items[0] as BlockhostError).details?.fatal).toBe(true);
+    expect((items[0] as BlockhostError).message).toContain("exceeds");
   });
 
   test("exactly 1 MiB is accepted, one byte more is not", () => {
     const ok = new FrameDecoder().push(join(header(MAX_FRAME_BYTES), new Uint8Array(MAX_FRAME_BYTES)));
     expect(ok[0]).toBeInstanceOf(Uint8Array);
     const over = new FrameDecoder().push(header(MAX_FRAME_BYTES + 1));
-    expect((over[0] as FrameError).fatal).toBe(true);
+    expect((over[0] as BlockhostError).details?.fatal).toBe(true);
   });
 
   test("a truncated frame yields nothing and is held as pending", () => {

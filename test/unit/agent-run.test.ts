@@ -1,3 +1,4 @@
+/** How the agent runs commands. */
 import { expect, test } from "bun:test";
 import { DEFAULT_BINARIES, type BinaryTable } from "../../src/agent/binaries.ts";
 import { FIXED_ENV, createRunner, lastLine } from "../../src/agent/run.ts";

@@ -1,11 +1,12 @@
+/** Agent actions: setup-phase writes of the files under /etc/blockhost. */
 import { existsSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
 import { blockhostConfigSchema, dbConfigSchema, parseConfigText, web3ConfigSchema } from "../../core/config/index.ts";
 import { addressbookSchema } from "../../core/config/addressbook.ts";
 import { paths } from "../../core/paths.ts";
-import { SchemaError, literal, object, str } from "../../core/schema.ts";
+import { schemaError, literal, object, str } from "../../core/schema.ts";
 import { HEX_KEY_RE } from "../../core/validators.ts";
-import { ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { defineAction } from "./types.ts";
 
 /**
@@ -50,7 +51,7 @@ export const configWrite = defineAction({
       } catch (e) {
         detail = ` (${(e as Error).message})`;
       }
-      throw new SchemaError(path ? `${path}.content` : "content", spec.expected + detail);
+      throw schemaError(path ? `${path}.content` : "content", spec.expected + detail);
     },
   },
   timeoutMs: 30_000,

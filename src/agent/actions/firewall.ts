@@ -1,5 +1,6 @@
+/** Agent actions: INPUT-chain ACCEPT rules (the admin port knock). */
 import { isIPv4, isIPv6 } from "node:net";
-import { SchemaError, literal, object, optional, refine, str, type Schema } from "../../core/schema.ts";
+import { schemaError, literal, object, optional, refine, str, type Schema } from "../../core/schema.ts";
 import { COMMENT_RE, port } from "../../core/validators.ts";
 import type { BinaryName } from "../binaries.ts";
 import { defineAction, type ActionContext } from "./types.ts";
@@ -14,7 +15,7 @@ const source: Schema<string> = {
     const s = str(/^[0-9a-fA-F:.]{2,39}(\/\d{1,3})?$/, SOURCE, 43).parse(v, path);
     const [addr, len] = s.split("/") as [string, string | undefined];
     if ((isIPv4(addr) && cidr(addr, len, 32)) || (isIPv6(addr) && cidr(addr, len, 128))) return s;
-    throw new SchemaError(path, SOURCE);
+    throw schemaError(path, SOURCE);
   },
 };
 

@@ -1,10 +1,11 @@
+/** Agent actions: template image customisation and cloud-init snippets. */
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
-import { SchemaError, array, object, str, type Schema } from "../../core/schema.ts";
+import { schemaError, array, object, str, type Schema } from "../../core/schema.ts";
 import { vmName } from "../../core/validators.ts";
-import { confinementProblem, ensureDirUnder, withStagedFile, writeFileAtomic } from "../safe-fs.ts";
+import { confinementProblem, ensureDirUnder, withStagedFile, writeFileAtomic } from "../../core/fs.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { defineAction } from "./types.ts";
 
@@ -25,14 +26,14 @@ const COMMAND = `[op, argument] with op one of ${VIRT_CUSTOMIZE_OPS.join(" ")}`;
 const customizeCommand: Schema<[string, string]> = {
   describe: COMMAND,
   parse(v, path = "") {
-    if (!Array.isArray(v) || v.length !== 2) throw new SchemaError(path, COMMAND);
+    if (!Array.isArray(v) || v.length !== 2) throw schemaError(path, COMMAND);
     const [op, arg] = v as unknown[];
-    if (typeof op !== "string" || !(VIRT_CUSTOMIZE_OPS as readonly string[]).includes(op)) throw new SchemaError(`${path}[0]`, `one of ${VIRT_CUSTOMIZE_OPS.join(" ")}`);
+    if (typeof op !== "string" || !(VIRT_CUSTOMIZE_OPS as readonly string[]).includes(op)) throw schemaError(`${path}[0]`, `one of ${VIRT_CUSTOMIZE_OPS.join(" ")}`);
     const a = printableArg.parse(arg, `${path}[1]`);
     const hostPath = HOST_PATH_OPS[op]?.(a);
     if (hostPath !== undefined) {
       const problem = confinementProblem(hostPath, hostFileBases());
-      if (problem) throw new SchemaError(`${path}[1]`, `a host file under ${hostFileBases().join(" or ")} (${problem})`);
+      if (problem) throw schemaError(`${path}[1]`, `a host file under ${hostFileBases().join(" or ")} (${problem})`);
     }
     return [op, a];
   },

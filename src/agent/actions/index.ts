@@ -1,3 +1,4 @@
+/** The closed table of agent actions and the types the client derives from it. */
 import type { ActionDef } from "./types.ts";
 import * as system from "./system.ts";
 import * as qm from "./qm.ts";
@@ -16,8 +17,9 @@ type AllDefs = Extract<Values<{ [I in keyof typeof families]: Values<(typeof fam
 
 /** Every action name the agent serves. */
 export type ActionName = AllDefs["name"];
-export type ActionParams<N extends ActionName> = Extract<AllDefs, { name: N }> extends ActionDef<infer P, N, any> ? P : never;
-export type ActionResponse<N extends ActionName> = Extract<AllDefs, { name: N }> extends ActionDef<any, N, infer R> ? R : never;
+type DefOf<N extends ActionName> = Extract<AllDefs, { name: N }>;
+export type ActionParams<N extends ActionName> = DefOf<N> extends ActionDef<infer P, N, infer _R> ? P : never;
+export type ActionResponse<N extends ActionName> = DefOf<N> extends ActionDef<infer _P, N, infer R> ? R : never;
 
 export const ACTIONS: ReadonlyMap<string, ActionDef> = new Map(
   families.flatMap((f) => Object.values(f) as unknown[]).filter(isAction).map((a) => [a.name, a]),

@@ -1,6 +1,7 @@
+/** Agent actions: a VM's /128 route and the isolation of its bridge port. */
 import { literal, object, str, union } from "../../core/schema.ts";
 import { TAP_DEV_RE, ipv6Host128 } from "../../core/validators.ts";
-import { BlockhostError } from "../../core/errors.ts";
+import { unlessCommandSays } from "../run.ts";
 import { defineAction } from "./types.ts";
 
 /** Routing and bridge actions: a VM's /128 route and L2 isolation of its bridge port. */
@@ -31,13 +32,10 @@ export const ip6RouteDel = defineAction({
   params: routeParams,
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
-    try {
+    return unlessCommandSays(/No such process/, { removed: false }, async () => {
       await ctx.run("ip", ["-6", "route", "del", p.address, "dev", p.dev]);
       return { removed: true };
-    } catch (e) {
-      if (e instanceof BlockhostError && /No such process/.test(e.message)) return { removed: false };
-      throw e;
-    }
+    });
   },
 });
 

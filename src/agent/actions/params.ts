@@ -1,7 +1,8 @@
+/** Parameter schemas shared by several agent action families. */
 import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
-import { SchemaError, str, type Schema } from "../../core/schema.ts";
-import { confinementProblem } from "../safe-fs.ts";
+import { schemaError, str, type Schema } from "../../core/schema.ts";
+import { confinementProblem } from "../../core/fs.ts";
 
 /** Parameter schemas shared by several action families. */
 
@@ -16,9 +17,9 @@ export function confinedFile(bases: () => string[]): Schema<string> {
   return {
     get describe() { return `an existing regular file under ${bases().join(" or ")} (no symlinks)`; },
     parse(v, path = "") {
-      if (typeof v !== "string" || v.length > 4096) throw new SchemaError(path, "an absolute file path");
+      if (typeof v !== "string" || v.length > 4096) throw schemaError(path, "an absolute file path");
       const problem = confinementProblem(v, bases());
-      if (problem) throw new SchemaError(path, `a file under ${bases().join(" or ")} (${problem})`);
+      if (problem) throw schemaError(path, `a file under ${bases().join(" or ")} (${problem})`);
       return v;
     },
   };

@@ -1,5 +1,6 @@
+/** The qm create/set options the agent passes on, each with a value check. */
 import { isIPv4, isIPv6 } from "node:net";
-import { SchemaError, record, str, type Schema } from "../../core/schema.ts";
+import { schemaError, record, str, type Schema } from "../../core/schema.ts";
 import { IFACE_RE } from "../../core/validators.ts";
 
 /**
@@ -84,7 +85,7 @@ export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   cicustom: propertyString(null, { user: snippet, network: snippet, meta: snippet, vendor: snippet }),
   sshkeys: re(/^[A-Za-z0-9%._+=-]{1,16384}$/),
   tags: re(/^[a-z0-9_][a-z0-9_-]{0,31}(;[a-z0-9_][a-z0-9_-]{0,31}){0,15}$/),
-  description: re(/^[A-Za-z0-9 _.,:;@()+=\/#-]{0,1024}$/),
+  description: re(/^[A-Za-z0-9 _.,:;@()+=/#-]{0,1024}$/),
 };
 
 const optionKey = str(/^[a-z][a-z0-9]{1,15}$/, "a qm option name");
@@ -98,8 +99,8 @@ export const qmOptions: Schema<Record<string, string | number>> = {
     const raw = record(optionKey, { describe: "a string or integer", parse: (x, p = "") => (Number.isSafeInteger(x) ? String(x) : optionValue.parse(x, p)) }, 64).parse(v, path);
     for (const [k, value] of Object.entries(raw)) {
       const at = path ? `${path}.${k}` : k;
-      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw new SchemaError(at, `an allowed qm option (${Object.keys(QM_OPTION_CHECKS).join(", ")})`);
-      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw new SchemaError(at, `a valid value for qm option ${k}`);
+      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw schemaError(at, `an allowed qm option (${Object.keys(QM_OPTION_CHECKS).join(", ")})`);
+      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw schemaError(at, `a valid value for qm option ${k}`);
     }
     return raw;
   },

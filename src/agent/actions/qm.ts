@@ -1,7 +1,9 @@
+/** Agent actions: Proxmox `qm` VM lifecycle, configuration and guest agent calls. */
 import { BlockhostError } from "../../core/errors.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { storageId, vmid } from "../../core/validators.ts";
-import { withStagedFile } from "../safe-fs.ts";
+import { withStagedFile } from "../../core/fs.ts";
+import { unlessCommandSays } from "../run.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
 import { defineAction } from "./types.ts";
@@ -12,6 +14,7 @@ const byVmid = object({ vmid });
 /** The option names qm-create/qm-set accept. */
 const QM_OPTIONS = Object.keys(QM_OPTION_CHECKS);
 const output = (stdout: string) => ({ output: stdout.trim() });
+const unique = (keys: string[]) => [...new Set(keys)];
 const qmName = str(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/, "a VM name (letters, digits, . -; DNS-style, ≤63)", 63);
 
 function lifecycle<const N extends string>(name: N, argv: (vmid: number) => string[], timeoutMs: number) {
@@ -27,7 +30,22 @@ export const qmStart = lifecycle("qm-start", (id) => ["start", String(id)], 120_
 export const qmStop = lifecycle("qm-stop", (id) => ["stop", String(id)], 120_000);
 /** ACPI shutdown; qm waits up to 300 s for the guest. */
 export const qmShutdown = lifecycle("qm-shutdown", (id) => ["shutdown", String(id), "--timeout", "300"], 330_000);
-export const qmDestroy = lifecycle("qm-destroy", (id) => ["destroy", String(id), "--purge"], 300_000);
+
+/** qm's answer for a VMID it has no configuration for. */
+const VM_MISSING = /does not exist/;
+
+/** `qm destroy --purge`; a VM that is already gone is `{destroyed: false}`, not an error. */
+export const qmDestroy = defineAction({
+  name: "qm-destroy",
+  params: byVmid,
+  timeoutMs: 300_000,
+  handler: async (p, ctx) => {
+    return unlessCommandSays(VM_MISSING, { output: "", destroyed: false }, async () => {
+      const { stdout } = await ctx.run("qm", ["destroy", String(p.vmid), "--purge"]);
+      return { ...output(stdout), destroyed: true };
+    });
+  },
+});
 export const qmTemplate = lifecycle("qm-template", (id) => ["template", String(id)], 300_000);
 
 export const qmCreate = defineAction({
@@ -48,7 +66,8 @@ export const qmSet = defineAction({
   timeoutMs: 120_000,
   handler: async (p, ctx) => {
     const argv = ["set", String(p.vmid), ...optionArgs(p.options)];
-    if (p.delete) argv.push("--delete", [...new Set(p.delete)].join(","));
+    const { delete: dropKeys } = p;
+    if (dropKeys) argv.push("--delete", unique(dropKeys).join(","));
     return output((await ctx.run("qm", argv)).stdout);
   },
 });
@@ -93,15 +112,12 @@ export const qmStatus = defineAction({
   params: byVmid,
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
-    try {
+    return unlessCommandSays(VM_MISSING, { status: "missing" }, async () => {
       const { stdout } = await ctx.run("qm", ["status", String(p.vmid)]);
       const m = /^status:\s*([a-z-]+)\s*$/m.exec(stdout);
       if (!m) throw new BlockhostError("E_COMMAND_FAILED", `qm status ${p.vmid}: unexpected output`);
-      return { status: m[1] };
-    } catch (e) {
-      if (e instanceof BlockhostError && e.code === "E_COMMAND_FAILED" && /does not exist/.test(e.message)) return { status: "missing" };
-      throw e;
-    }
+      return { status: m[1]! };
+    });
   },
 });
 

@@ -1,3 +1,4 @@
+/** Agent actions: health check. */
 import { object } from "../../core/schema.ts";
 import { defineAction } from "./types.ts";
 

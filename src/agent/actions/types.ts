@@ -1,3 +1,4 @@
+/** The shape of an agent action: schema, handler and the context it runs in. */
 import type { Schema } from "../../core/schema.ts";
 import type { BinaryName } from "../binaries.ts";
 
@@ -36,6 +37,7 @@ export interface ActionContext {
 export type ActionResult = Record<string, unknown>;
 
 /** One entry of the closed action table: a strict schema and a handler. */
+// biome-ignore lint/suspicious/noExplicitAny: the closed table holds actions of every params type
 export interface ActionDef<P = any, N extends string = string, R extends ActionResult = ActionResult> {
   readonly name: N;
   readonly params: Schema<P>;

@@ -1,3 +1,4 @@
+/** Agent actions: wallet keys and the addressbook in /etc/blockhost. */
 import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
@@ -6,7 +7,7 @@ import { paths } from "../../core/paths.ts";
 import { object, optional, record, refine, str } from "../../core/schema.ts";
 import { SHORT_NAME_RE, evmAddress } from "../../core/validators.ts";
 import { addressbookName, keyfilePath, loadAddressbook, type Addressbook } from "../../core/config/addressbook.ts";
-import { ensureDirUnder, writeFileAtomic } from "../safe-fs.ts";
+import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { defineAction } from "./types.ts";
 
 /** Wallet keys and the addressbook in /etc/blockhost. Keys are never returned or logged. */
@@ -28,7 +29,7 @@ function withAddressbook<T>(fn: () => T): Promise<T> {
 
 function writeAddressbook(book: Addressbook): void {
   ensureDirUnder(paths.root, paths.configDir);
-  writeFileAtomic(paths.addressbook, JSON.stringify(book, null, 2) + "\n", { mode: 0o640, blockhostGroup: true });
+  writeFileAtomic(paths.addressbook, `${JSON.stringify(book, null, 2)}\n`, { mode: 0o640, blockhostGroup: true });
 }
 
 /** A fresh key in <config>/<name>.key (0640 root:blockhost), its EIP-55 address added to the addressbook. */

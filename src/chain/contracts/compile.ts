@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { BlockhostError } from "../../core/errors.ts";
 
 const here = import.meta.dir;
 const repo = join(here, "../../..");
@@ -75,18 +76,18 @@ export async function generate(opts: { check?: boolean; force?: boolean } = {}):
   const hash = inputHash(solcPkg.version, sources);
   const targets = CONTRACTS.map((c) => join(outDir, c.out));
   if (targets.every((t) => currentHash(t) === hash) && !opts.force) return;
-  if (opts.check) throw new Error(`generated contract artifacts are stale; run: bun src/chain/contracts/compile.ts`);
+  if (opts.check) throw new BlockhostError("E_STATE", `generated contract artifacts are stale; run: bun src/chain/contracts/compile.ts`);
 
   const { default: solc } = (await import("solc")) as { default: { compile(input: string, cb: { import: typeof readImport }): string } };
   const output = JSON.parse(solc.compile(JSON.stringify({ language: "Solidity", sources, settings: SETTINGS }), { import: readImport })) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
-  if (errors.length > 0) throw new Error(`solc: ${errors.map((e) => e.formattedMessage).join("\n")}`);
+  if (errors.length > 0) throw new BlockhostError("E_INTERNAL", `solc: ${errors.map((e) => e.formattedMessage).join("\n")}`);
   for (const w of output.errors ?? []) if (w.severity !== "error") console.warn(w.formattedMessage);
 
   mkdirSync(join(outDir, "test"), { recursive: true });
   for (const c of CONTRACTS) {
     const artifact = output.contracts[c.file]?.[c.name];
-    if (!artifact) throw new Error(`solc produced no artifact for ${c.name}`);
+    if (!artifact) throw new BlockhostError("E_INTERNAL", `solc produced no artifact for ${c.name}`);
     writeFileSync(join(outDir, c.out), render(c.name, c.ident, hash, artifact.abi, artifact.evm.bytecode.object));
   }
   console.log(`compiled ${CONTRACTS.length} contracts (solc ${solcPkg.version}) into ${relative(repo, outDir)}/`);

@@ -1,3 +1,4 @@
+/** The addressbook file: schema and loader. */
 import { existsSync } from "node:fs";
 import { paths } from "../paths.ts";
 import { object, optional, record, refine, str, type Infer } from "../schema.ts";

@@ -1,3 +1,4 @@
+/** Config loaders, one per file under /etc/blockhost. */
 import { paths } from "../paths.ts";
 import { loadConfigFile } from "./load.ts";
 import { blockhostConfigSchema, dbConfigSchema, web3ConfigSchema, type BlockhostConfig, type DbConfig, type Web3Config } from "./schemas.ts";

@@ -1,8 +1,9 @@
+/** Load and validate a YAML/JSON/TOML config file against a schema. */
 import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { parseDocument } from "yaml";
 import { BlockhostError } from "../errors.ts";
-import { SchemaError, type Schema } from "../schema.ts";
+import { isSchemaError, type Schema } from "../schema.ts";
 
 export type ConfigFormat = "yaml" | "json" | "toml";
 
@@ -43,8 +44,8 @@ export function parseConfigText<T>(file: string, text: string, schema: Schema<T>
   try {
     return schema.parse(data ?? {}, "");
   } catch (e) {
-    if (e instanceof SchemaError) {
-      throw new BlockhostError("E_CONFIG_INVALID", `${file}: ${e.message}`, { file, key: e.path });
+    if (isSchemaError(e)) {
+      throw new BlockhostError("E_CONFIG_INVALID", `${file}: ${e.message}`, { file, key: e.details?.path });
     }
     throw e;
   }

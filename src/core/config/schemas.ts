@@ -1,9 +1,10 @@
+/** Schemas of the config files under /etc/blockhost. */
 import { array, bool, int, literal, object, optional, record, refine, str, union, withDefault, type Infer, type Schema } from "../schema.ts";
 import { evmAddress, ifaceName, ipv4, ipv4Cidr, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
 
-const absPath = str(/^\/[A-Za-z0-9._\/-]{0,4095}$/, "an absolute path", 4096);
+const absPath = str(/^\/[A-Za-z0-9._/-]{0,4095}$/, "an absolute path", 4096);
 const anyScalar: Schema<unknown> = { describe: "a value", parse: (v) => v };
-const rpcUrl = str(/^(https?|wss?):\/\/[A-Za-z0-9.\-_:\[\]@%]+(\/[A-Za-z0-9._~\-\/%?=&+]*)?$/, "an http(s) or ws(s) URL", 2048);
+const rpcUrl = str(/^(https?|wss?):\/\/[A-Za-z0-9.\-_:[\]@%]+(\/[A-Za-z0-9._~\-/%?=&+]*)?$/, "an http(s) or ws(s) URL", 2048);
 const pubkeyHex = str(/^(0x)?04[0-9a-fA-F]{128}$/, "an uncompressed secp256k1 public key (0x04… hex)", 132);
 /** ip_pool start/end: a last-octet integer (the original's form) or a full IPv4 address. */
 const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);

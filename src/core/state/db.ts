@@ -1,3 +1,4 @@
+/** Open the SQLite database and apply its migrations. */
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";

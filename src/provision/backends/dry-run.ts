@@ -1,3 +1,4 @@
+/** The dry-run backend: everything but the hypervisor calls. */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { paths } from "../../core/paths.ts";

@@ -1,3 +1,4 @@
+/** Pick the hypervisor backend blockhost.yaml names. */
 import type { BlockhostConfig } from "../../core/config/schemas.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+/** The Proxmox backend: qm through the agent, with rollback. */
 import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
@@ -99,13 +100,11 @@ export class ProxmoxBackend implements Backend {
     if (vm.ipv6) await this.agent.call("ip6-route-add", { address: `${vm.ipv6}/128`, dev: this.settings.bridge });
   }
 
-  /** Idempotent: each step tolerates "already gone". */
+  /** Idempotent: each step tolerates "already gone" (qm-destroy reports it as `destroyed: false`). */
   async destroy(vm: VmRef, say: Say): Promise<void> {
     if (vm.ipv6) await this.tolerant(say, "ip6-route-del", () => this.agent.call("ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge }));
     await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid }));
-    await this.agent.call("qm-destroy", { vmid: vm.vmid }).catch((e) => {
-      if (!isMissing(e)) throw e;
-    });
+    await this.agent.call("qm-destroy", { vmid: vm.vmid });
     await this.tolerant(say, "cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: vm.name }));
   }
 
@@ -121,9 +120,4 @@ export class ProxmoxBackend implements Backend {
       say(`${action}: ${oneLine(e)} (continuing)`);
     }
   }
-}
-
-/** qm's "does not exist" means the VM is already gone, which destroy counts as success. */
-function isMissing(e: unknown): boolean {
-  return /does not exist|not found|no such/i.test(oneLine(e));
 }

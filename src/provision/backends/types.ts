@@ -1,3 +1,4 @@
+/** The interface every hypervisor backend implements. */
 import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
 

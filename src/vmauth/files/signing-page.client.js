@@ -43,12 +43,12 @@ async function connect() {
     $("sign").disabled = false;
     status("Wallet connected. Press Sign.");
   } catch (e) {
-    status(`The wallet did not connect: ${e && e.message ? e.message : e}`, "error");
+    status(`The wallet did not connect: ${e?.message ? e.message : e}`, "error");
   }
 }
 
 function toHex(text) {
-  return "0x" + Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `0x${Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 async function sign() {
@@ -63,21 +63,26 @@ async function sign() {
   try {
     signature = await window.ethereum.request({ method: "personal_sign", params: [toHex(message), account] });
   } catch (e) {
-    status(`Signing was cancelled or failed: ${e && e.message ? e.message : e}`, "error");
+    status(`Signing was cancelled or failed: ${e?.message ? e.message : e}`, "error");
     return;
   }
   if (!hasSession) {
     showSignature(signature, "Signed.");
     return;
   }
+  let res;
   try {
-    const res = await fetch(`/auth/callback/${session}`, { method: "POST", body: signature, headers: { "content-type": "text/plain" } });
-    if (!res.ok) throw new Error(`the server answered ${res.status}`);
-    $("sign").disabled = true;
-    status("Signed. Go back to your terminal and press Enter.", "ok");
+    res = await fetch(`/auth/callback/${session}`, { method: "POST", body: signature, headers: { "content-type": "text/plain" } });
   } catch (e) {
     showSignature(signature, `Could not send the signature (${e.message}).`);
+    return;
   }
+  if (!res.ok) {
+    showSignature(signature, `Could not send the signature (the server answered ${res.status}).`);
+    return;
+  }
+  $("sign").disabled = true;
+  status("Signed. Go back to your terminal and press Enter.", "ok");
 }
 
 $("connect").addEventListener("click", connect);

@@ -1,3 +1,4 @@
+/** The in-VM signing page (Hono): the code to sign and the signature callback. */
 import { Hono, type Context } from "hono";
 import { SIGNING_PAGE_HTML, SIGNING_PAGE_SCRIPT } from "../files/index.ts";
 import { readCallbackSignature, readPending, SESSION_ID_RE, writeCallbackSignature } from "../sessions.ts";

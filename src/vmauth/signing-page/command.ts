@@ -1,3 +1,4 @@
+/** `blockhost signing-page`: serve the in-VM signing page. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";

@@ -1,3 +1,4 @@
+/** The signing page's TLS certificate: find it, or make one that covers the host. */
 import { X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { hostname } from "node:os";

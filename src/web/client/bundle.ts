@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BlockhostError } from "../../core/errors.ts";
 
 const CLIENT_DIR = import.meta.dir;
 const GENERATED = join(CLIENT_DIR, "generated");
@@ -25,7 +26,7 @@ export async function generate(): Promise<void> {
     });
     if (!result.success || !result.outputs[0]) {
       for (const log of result.logs) console.error(log);
-      throw new Error(`browser bundle ${file} failed`);
+      throw new BlockhostError("E_INTERNAL", `browser bundle ${file} failed`);
     }
     bundles[file.slice(0, -ENTRY_SUFFIX.length)] = await result.outputs[0].text();
   }

@@ -11,6 +11,7 @@ import {
   type PublicClient,
   type WalletClient,
 } from "viem";
+import { BlockhostError } from "../../core/errors.ts";
 
 declare global {
   interface Window {
@@ -20,7 +21,9 @@ declare global {
 
 /** The injected wallet, or an error a person can act on. */
 export function injectedProvider(): EIP1193Provider {
-  if (!window.ethereum) throw new Error("No wallet found: install a browser wallet (e.g. MetaMask) and reload.");
+  if (!window.ethereum) {
+    throw new BlockhostError("E_NOT_FOUND", "No wallet found: install a browser wallet (e.g. MetaMask) and reload.");
+  }
   return window.ethereum;
 }
 
@@ -38,7 +41,7 @@ export function chainFor(chainId: number, rpcUrl: string, name = `Chain ${chainI
 export async function connectWallet(): Promise<Address> {
   const accounts = (await injectedProvider().request({ method: "eth_requestAccounts" })) as Address[];
   const account = accounts[0];
-  if (!account) throw new Error("The wallet returned no account.");
+  if (!account) throw new BlockhostError("E_AUTH_DENIED", "The wallet returned no account.");
   return account;
 }
 
@@ -84,7 +87,7 @@ export function publicClient(chain: Chain): PublicClient {
 /** The JSON the server rendered into `#page-data` (see Page's `data`). */
 export function pageData<T>(): T {
   const json = document.getElementById("page-data")?.dataset.json;
-  if (!json) throw new Error("page data missing");
+  if (!json) throw new BlockhostError("E_INTERNAL", "page data missing");
   return JSON.parse(json) as T;
 }
 

@@ -1,3 +1,4 @@
+/** The anvil test helper itself. */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { parseEther } from "viem";

@@ -1,3 +1,4 @@
+/** `blockhost contracts`, `mint` and `is` against anvil. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

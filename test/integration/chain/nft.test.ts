@@ -1,8 +1,9 @@
+/** The AccessCredentialNFT contract on anvil. */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseEventLogs, type Hex } from "viem";
 import { accessCredentialNftAbi as abi, accessCredentialNftBytecode } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { tokenIdFromReceipt } from "../../../src/chain/mint.ts";
-import { anvilAvailable, type Anvil } from "../../helpers/anvil.ts";
+import { anvilAvailable } from "../../helpers/anvil.ts";
 import { chainPerTest, deploy, expectRevert, read, send, type Devnet } from "../../helpers/contracts.ts";
 
 // Chain round trips through anvil and the compiled binary: generous, never a timing assertion.
@@ -11,7 +12,6 @@ setDefaultTimeout(60_000);
 const OWNER = 0, ALICE = 1, BOB = 2;
 
 describe.skipIf(!anvilAvailable())("AccessCredentialNFT on anvil", () => {
-  let anvil: Anvil;
   let net: Devnet;
   let nft: Hex;
 
@@ -19,8 +19,7 @@ describe.skipIf(!anvilAvailable())("AccessCredentialNFT on anvil", () => {
   const view = <T>(functionName: string, args: readonly unknown[] = []) => read<T>(net, { address: nft, abi, functionName, args });
   const mint = (to: number, data: Hex = "0x") => write(OWNER, "mint", [net.addresses[to], data]);
 
-  chainPerTest(async (chain, chainNet) => {
-    anvil = chain;
+  chainPerTest(async (_chain, chainNet) => {
     net = chainNet;
     nft = await deploy(net, OWNER, abi, accessCredentialNftBytecode, ["BlockhostAccess", "BHA"]);
   });

@@ -1,3 +1,4 @@
+/** The BlockhostSubscriptions contract on anvil. */
 import { beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { maxUint256, parseEventLogs, parseUnits, zeroAddress, type Hex } from "viem";
 import { blockhostSubscriptionsAbi as abi, blockhostSubscriptionsBytecode } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";

@@ -1,3 +1,4 @@
+/** `blockhost crypto` through the binary. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

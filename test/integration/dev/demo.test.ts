@@ -1,3 +1,4 @@
+/** `blockhost dev`: the whole stack on one machine. */
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { anvilAvailable } from "../../helpers/anvil.ts";

@@ -1,3 +1,4 @@
+/** The engine through RPC outages and reorgs. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";

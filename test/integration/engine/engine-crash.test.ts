@@ -1,3 +1,4 @@
+/** The engine killed at random moments: one VM and one NFT per purchase. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";

@@ -1,3 +1,4 @@
+/** The engine through purchase, extension, expiry and cancellation. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";

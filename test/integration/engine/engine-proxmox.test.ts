@@ -1,3 +1,4 @@
+/** The engine with the Proxmox backend (real agent, qm simulator). */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+/** The Proxmox backend through the real agent and the qm simulator. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+/** `blockhost vm` and `gc` through the binary (dry-run backend). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+/** SSH login with a wallet signature through sshd and PAM. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";

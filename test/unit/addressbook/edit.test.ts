@@ -1,3 +1,4 @@
+/** Addressbook edits. */
 import { describe, expect, test } from "bun:test";
 import { addEntry, deleteEntry, initBook, newWalletName, updateEntry } from "../../../src/addressbook/edit.ts";
 import { addressbookSchema } from "../../../src/core/config/addressbook.ts";

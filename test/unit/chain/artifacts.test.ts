@@ -1,3 +1,4 @@
+/** The generated contract artifacts are in sync with the sources. */
 import { expect, test } from "bun:test";
 import { toFunctionSelector } from "viem";
 import { generate } from "../../../src/chain/contracts/compile.ts";

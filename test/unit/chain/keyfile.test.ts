@@ -1,3 +1,4 @@
+/** Key file loading. */
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

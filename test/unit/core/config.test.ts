@@ -1,3 +1,4 @@
+/** Config files in the seed's formats. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -64,11 +65,11 @@ describe("invalid config names the file, the key and the expectation (exit 78)",
     ["host bits in the network", SEED_DB.replace("192.168.122.0/24", "192.168.122.5/24"), "ip_pool.network: expected an IPv4 network"],
     ["an inverted VMID range", SEED_DB.replace("start: 100, end: 999", "start: 999, end: 100"), "vmid_range: expected start ≤ end"],
     ["a VMID below 100", SEED_DB.replace("start: 100,", "start: 5,"), "vmid_range.start: expected an integer from 100 to 999999"],
-    ["a typo'd key", SEED_DB + "gc_grace_dayz: 3\n", "gc_grace_dayz: unknown key"],
+    ["a typo'd key", `${SEED_DB}gc_grace_dayz: 3\n`, "gc_grace_dayz: unknown key"],
     ["a string for a number", SEED_DB.replace("gc_grace_days: 7", "gc_grace_days: seven"), "gc_grace_days: expected an integer"],
     ["a missing section", "gc_grace_days: 7\n", "ip_pool: expected an object"],
     ["broken YAML", "ip_pool: [\n", "not valid YAML"],
-    ["a duplicate key", SEED_DB + "gc_grace_days: 8\n", "not valid YAML"],
+    ["a duplicate key", `${SEED_DB}gc_grace_days: 8\n`, "not valid YAML"],
   ];
   for (const [name, text, message] of cases) {
     test(name, () => {

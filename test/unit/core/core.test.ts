@@ -1,11 +1,13 @@
+/** Core: exit codes, schemas, the SQLite store. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BlockhostError, EXIT, exitCodeFor, oneLine } from "../../../src/core/errors.ts";
 import { paths } from "../../../src/core/paths.ts";
-import { array, int, literal, object, optional, record, SchemaError, str } from "../../../src/core/schema.ts";
+import { array, int, literal, object, optional, record, str } from "../../../src/core/schema.ts";
 import { migrate, openDatabase, schemaVersion } from "../../../src/core/state/db.ts";
 import { MIGRATIONS } from "../../../src/core/state/migrations.ts";
 import { tempDir } from "../../helpers/binary.ts";
+import { codeThrownBy } from "../../helpers/errors.ts";
 
 describe("exit codes are mapped in one place", () => {
   test.each([
@@ -62,13 +64,13 @@ describe("schema allowlists", () => {
     [[], "value: expected an object"],
     [null, "value: expected an object"],
   ])("%j is refused", (input, message) => {
-    expect(() => s.parse(input)).toThrow(SchemaError);
+    expect(codeThrownBy(() => s.parse(input))).toBe("E_SCHEMA");
     expect(() => s.parse(input)).toThrow(message);
   });
   test("strings refuse NUL and over-length input even when the pattern would match", () => {
     const any = str(/^[\s\S]*$/, "text", 5);
-    expect(() => any.parse("a\0b")).toThrow(SchemaError);
-    expect(() => any.parse("123456")).toThrow(SchemaError);
+    expect(codeThrownBy(() => any.parse("a\0b"))).toBe("E_SCHEMA");
+    expect(codeThrownBy(() => any.parse("123456"))).toBe("E_SCHEMA");
   });
   test("unanchored patterns are a programming error", () => {
     expect(() => str(/[a-z]+/, "x")).toThrow("unanchored");

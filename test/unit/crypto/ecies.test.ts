@@ -1,3 +1,4 @@
+/** ECIES against known vectors. */
 import { describe, expect, test } from "bun:test";
 import { ECIES_MIN_LENGTH, eciesDecrypt, eciesEncrypt } from "../../../src/crypto/ecies.ts";
 import { generatePrivateKey, publicKeyOf } from "../../../src/crypto/keys.ts";

@@ -1,3 +1,4 @@
+/** Key handling against known answers. */
 import { describe, expect, test } from "bun:test";
 import { BlockhostError } from "../../../src/core/errors.ts";
 import { addressOfPrivateKey, addressOfPublicKey, generatePrivateKey, parsePrivateKey, parsePublicKey, publicKeyOf } from "../../../src/crypto/keys.ts";

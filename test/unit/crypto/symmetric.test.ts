@@ -1,3 +1,4 @@
+/** Signature-keyed AES-GCM against known vectors. */
 import { describe, expect, test } from "bun:test";
 import { decryptWithSignature, encryptWithSignature, keyFromSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { hex, toHex, V } from "./vectors.ts";
@@ -38,8 +39,8 @@ describe("signature-keyed AES-256-GCM (key = keccak256(65-byte signature))", () 
   });
 
   test("bad inputs are refused with a clear message", () => {
-    expect(() => keyFromSignature("0x" + "ab".repeat(64))).toThrow(/signature must be 65 bytes/);
-    expect(() => decryptWithSignature(V.symmetric[0]!.signature, "0x" + "00".repeat(27))).toThrow(/too short: 27 bytes, at least 28/);
+    expect(() => keyFromSignature(`0x${"ab".repeat(64)}`)).toThrow(/signature must be 65 bytes/);
+    expect(() => decryptWithSignature(V.symmetric[0]!.signature, `0x${"00".repeat(27)}`)).toThrow(/too short: 27 bytes, at least 28/);
     expect(() => decryptWithSignature(V.symmetric[0]!.signature, "0xabc")).toThrow(/ciphertext is not hex/);
   });
 });

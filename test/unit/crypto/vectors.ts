@@ -1,3 +1,4 @@
+/** Load the crypto test vectors. */
 import vectors from "../../fixtures/crypto/vectors.json";
 
 /** Known-answer vectors from test/fixtures/crypto/make_vectors.py (Python `cryptography`, not our code). */

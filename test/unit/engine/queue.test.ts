@@ -1,3 +1,4 @@
+/** The job queue: claim order, backoff, dead jobs. */
 import { afterEach, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../../src/core/state/db.ts";

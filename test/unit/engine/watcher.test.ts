@@ -1,3 +1,4 @@
+/** The log watcher against a scripted chain. */
 import { afterEach, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import type { Hex, Log, PublicClient } from "viem";

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+/** VMID and address allocation. */
+import { afterEach, describe, expect, test } from "bun:test";
 import { openDatabase } from "../../../src/core/state/db.ts";
 import { DryRunBackend } from "../../../src/provision/backends/dry-run.ts";
 import { openProvisioner, type Provisioner } from "../../../src/provision/context.ts";

@@ -1,3 +1,4 @@
+/** Cloud-init rendering. */
 import { expect, test } from "bun:test";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";

@@ -1,3 +1,4 @@
+/** In-VM login pieces: config, codes, users, files. */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+/** Token amount parsing and formatting. */
 import { expect, test } from "bun:test";
 import { BlockhostError } from "../../../src/core/errors.ts";
 import { formatUsd, parseAmount, splitByRatios } from "../../../src/wallet/amounts.ts";

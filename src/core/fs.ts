@@ -1,7 +1,8 @@
-import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+/** Filesystem helpers that must not be fooled by symlinks or partial writes: confinement, atomic writes. */
+import { type Stats, closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join, relative, sep } from "node:path";
-import { BlockhostError } from "../core/errors.ts";
+import { BlockhostError } from "./errors.ts";
 
 /** Absolute paths the agent accepts from a client: plain characters, no `.`/`..` components, no `//`. */
 export const SAFE_PATH_RE = /^(\/[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,254})+$/;
@@ -24,7 +25,7 @@ export function confinementProblem(path: string, bases: readonly string[]): stri
   let current = base;
   for (const [i, part] of parts.entries()) {
     current = join(current, part);
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(current);
     } catch {

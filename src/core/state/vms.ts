@@ -1,5 +1,6 @@
+/** The `vms` table: one row per VM, mapped to `VmRecord`. */
 import type { Database } from "bun:sqlite";
-import { BlockhostError } from "../core/errors.ts";
+import { BlockhostError } from "../errors.ts";
 
 export type VmStatus = "creating" | "active" | "suspended" | "destroyed";
 
@@ -96,9 +97,22 @@ export function updateVm(db: Database, name: string, fields: Partial<VmRecord>):
   db.query(`UPDATE vms SET ${keys.map((k) => `${k} = $${k}`).join(", ")} WHERE vm_name = $vm_name`).run({ ...Object.fromEntries(keys.map((k) => [k, p[k]!])), vm_name: name } as never);
 }
 
-/** Free the VM's addresses (its VMID stays burnt: the counter never goes back). */
-export function releaseAddresses(db: Database, name: string): void {
-  db.query("DELETE FROM ip_allocations WHERE vm_name = ?").run(name);
+/** Drop the row of a create that failed before the VM existed (only while still `creating`). */
+export function deleteCreatingVm(db: Database, name: string): void {
+  db.query("DELETE FROM vms WHERE vm_name = ? AND status = 'creating'").run(name);
+}
+
+/** The highest VMID ever recorded (0 when none). */
+export function maxVmid(db: Database): number {
+  return (db.query("SELECT MAX(vmid) AS m FROM vms").get() as { m: number | null }).m ?? 0;
+}
+
+/** Token ids already recorded as minted to `wallet` (any VM). */
+export function mintedTokenIds(db: Database, wallet: string): Set<number> {
+  const rows = db
+    .query("SELECT nft_token_id AS t FROM vms WHERE nft_minted = 1 AND wallet_address = ? COLLATE NOCASE")
+    .all(wallet) as { t: number }[];
+  return new Set(rows.map((r) => r.t));
 }
 
 /** Count VMs per status, every status present (0 when none). */

@@ -1,4 +1,5 @@
-import { BlockhostError } from "../core/errors.ts";
+/** The clock lifecycle decisions read (BLOCKHOST_NOW overrides it), and the timestamp format. */
+import { BlockhostError } from "./errors.ts";
 
 /**
  * The current time for lifecycle decisions (expiry, grace periods). BLOCKHOST_NOW (ISO-8601 or

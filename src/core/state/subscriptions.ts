@@ -1,0 +1,68 @@
+/** The `subscriptions` table: subscriptions as recorded from the contract's logs. */
+import type { Database } from "bun:sqlite";
+import type { Hex } from "viem";
+
+/** A subscription as recorded from its SubscriptionCreated log. */
+export interface SubscriptionRow {
+  subscription_id: number;
+  subscriber: Hex;
+  plan_id: number;
+  expires_at: number;
+  cancelled: number;
+  user_encrypted: Hex;
+  block_number: number;
+  tx_hash: Hex;
+}
+
+export function getSubscription(db: Database, chainId: number, id: number): SubscriptionRow | null {
+  return db
+    .query("SELECT * FROM subscriptions WHERE chain_id = ? AND subscription_id = ?")
+    .get(chainId, id) as SubscriptionRow | null;
+}
+
+/** Record (or re-record, after a reorg) a SubscriptionCreated log. */
+export function recordSubscriptionCreated(db: Database, chainId: number, s: Omit<SubscriptionRow, "cancelled">): void {
+  db.query(`INSERT INTO subscriptions (chain_id, subscription_id, subscriber, plan_id, expires_at, cancelled,
+      user_encrypted, block_number, tx_hash)
+    VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8)
+    ON CONFLICT(chain_id, subscription_id) DO UPDATE SET subscriber = ?3, plan_id = ?4, expires_at = ?5,
+      user_encrypted = ?6, block_number = ?7, tx_hash = ?8`).run(
+    chainId,
+    s.subscription_id,
+    s.subscriber,
+    s.plan_id,
+    s.expires_at,
+    s.user_encrypted,
+    s.block_number,
+    s.tx_hash,
+  );
+}
+
+/** Move the expiry forward (never back: logs may be replayed out of order). */
+export function extendSubscription(db: Database, chainId: number, id: number, expiresAt: number): void {
+  db.query("UPDATE subscriptions SET expires_at = MAX(expires_at, ?) WHERE chain_id = ? AND subscription_id = ?").run(
+    expiresAt,
+    chainId,
+    id,
+  );
+}
+
+export function cancelSubscription(db: Database, chainId: number, id: number): void {
+  db.query("UPDATE subscriptions SET cancelled = 1 WHERE chain_id = ? AND subscription_id = ?").run(chainId, id);
+}
+
+/** Ids of subscriptions not cancelled and expiring after `nowSec`. */
+export function liveSubscriptionIds(db: Database, chainId: number, nowSec: number): number[] {
+  const rows = db
+    .query("SELECT subscription_id FROM subscriptions WHERE chain_id = ? AND cancelled = 0 AND expires_at > ?")
+    .all(chainId, nowSec) as { subscription_id: number }[];
+  return rows.map((r) => r.subscription_id);
+}
+
+/** Ids of every subscription recorded on this chain. */
+export function knownSubscriptionIds(db: Database, chainId: number): Set<number> {
+  const rows = db.query("SELECT subscription_id FROM subscriptions WHERE chain_id = ?").all(chainId) as {
+    subscription_id: number;
+  }[];
+  return new Set(rows.map((r) => r.subscription_id));
+}
