@@ -127,14 +127,13 @@ describe.skipIf(Boolean(unavailable))("a purchase becomes a libvirt VM the buyer
     expect((await login(1)).ok).toBe(false);
   });
 
-  test("expiry: gc suspends the domain; an extension resumes it and the holder logs in again", async () => {
+  test("expiry: gc suspends the domain; an extension resumes it", async () => {
     const expiry = Math.floor(Date.parse((await vmOf(vm.subscription_id!))!.expires_at) / 1000);
     expect((await bh(["gc", "--execute"], at(expiry + 3600))).stdout).toContain(`suspended ${vm.vm_name}`);
     expect(virshOut("domstate", vm.vm_name).out).toBe("shut off");
     await env.extend(vm.subscription_id!, 30n, 6);
     await eventually(async () => (await vmOf(vm.subscription_id!))?.status === "active", "resumed", 1000);
     expect(virshOut("domstate", vm.vm_name).out).toBe("running");
-    expect((await firstLogin(6)).output).toBe("admin");
   });
 
   test("past the grace period the VM is destroyed: domain, overlay, seed and route are gone", async () => {
