@@ -1,5 +1,5 @@
 /** `buildTemplate`: a Debian VM template image from packages alone (mmdebstrap), with its manifest beside it. */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../vmauth/files/index.ts";
@@ -162,6 +162,9 @@ function customizeTree(tree: string, binary: string): void {
   put("etc/network/interfaces", INTERFACES);
   put("etc/cloud/cloud.cfg.d/90-blockhost.cfg", CLOUD_CFG);
   put("etc/machine-id", "");
+  // Kernel updates in the guest must regenerate the initrd (a build may have switched this off).
+  const initramfsConf = join(tree, "etc/initramfs-tools/update-initramfs.conf");
+  if (existsSync(initramfsConf)) writeFileSync(initramfsConf, readFileSync(initramfsConf, "utf8").replace(/^update_initramfs=no$/m, "update_initramfs=yes"));
   rmSync(join(tree, "var/lib/dbus/machine-id"), { force: true });
   for (const f of VM_AUTH_FILES) put(f.path.slice(1), f.content, f.mode);
   const bin = join(tree, VM_BINARY_PATH.slice(1));
