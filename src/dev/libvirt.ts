@@ -44,6 +44,7 @@ export async function prepareLibvirt(say: (l: string) => void): Promise<{ yaml: 
     chmodSync(`${to}.tmp`, 0o644);
     renameSync(`${to}.tmp`, to);
   }
+  mkdirSync("/var/lib/libvirt/dnsmasq", { recursive: true, mode: 0o755 }); // libvirt writes <bridge>.macs there
   const drop = () => { virsh("net-destroy", NETWORK); virsh("net-undefine", NETWORK); };
   drop();
   const xml = join(paths.root, "dev-network.xml");

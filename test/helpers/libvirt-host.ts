@@ -31,6 +31,8 @@ export function libvirtUnavailable(): string | undefined {
 export async function ensureLibvirtd(): Promise<{ started: boolean; stop: () => void }> {
   // Without udev /dev/kvm stays root:root 0600 and libvirt re-probes qemu on every call (~60 s each).
   if (existsSync("/dev/kvm")) run(["/usr/bin/chgrp", "kvm", "/dev/kvm"]), run(["/usr/bin/chmod", "0660", "/dev/kvm"]);
+  // libvirt writes <bridge>.macs there for every network, even without dnsmasq; the package does not create it.
+  mkdirSync("/var/lib/libvirt/dnsmasq", { recursive: true, mode: 0o755 });
   if (virsh("version").exitCode === 0) return { started: false, stop: () => {} };
   const pids: number[] = [];
   for (const [bin, sock, pidFile] of [["/usr/sbin/virtlogd", "/run/libvirt/virtlogd-sock", "/run/virtlogd.pid"], ["/usr/sbin/libvirtd", "/run/libvirt/libvirt-sock", "/run/libvirtd.pid"]] as const) {
