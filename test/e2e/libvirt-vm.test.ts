@@ -15,7 +15,7 @@ import { checkLibvirtHost } from "../../src/provision/backends/libvirt-check.ts"
 import { sshLogin } from "../helpers/sshd.ts";
 import { loginMessage, parseChallenge } from "../helpers/vmauth.ts";
 
-setDefaultTimeout(15 * 60_000);
+setDefaultTimeout(30 * 60_000); // TCG on a shared 2-core machine: a first boot took 12 min at load 25
 
 const unavailable = libvirtUnavailable() ?? (anvilAvailable() ? undefined : "anvil (linux-x64) is not available");
 if (unavailable) console.log(`skip: libvirt end-to-end test: ${unavailable}`);
@@ -34,12 +34,13 @@ describe.skipIf(Boolean(unavailable))("a purchase becomes a libvirt VM the buyer
   const vmOf = async (sub: number) => (JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[]).find((v) => v.subscription_id === sub);
   const key = (i: number) => privateKeyToAccount(env.anvil.accounts[i]!.privateKey);
   /** One keyboard-interactive login answering with `signer`'s EIP-191 signature of the code shown. */
-  const login = (signer: number, timeoutMs = 60_000) => sshLogin(details.port, details.username, async (prompt) => {
+  // Generous: each prompt runs the blockhost binary in the guest through PAM, emulated under TCG.
+  const login = (signer: number, timeoutMs = 180_000) => sshLogin(details.port, details.username, async (prompt) => {
     const c = parseChallenge(prompt);
     return key(signer).signMessage({ message: loginMessage(c.machine, c.code) });
   }, timeoutMs, details.hostname);
   /** Retry until sshd answers and cloud-init has written the login config (the guest is booting). */
-  const firstLogin = (signer: number) => eventually(async () => { const r = await login(signer, 30_000); return r.ok ? r : null; }, "first SSH login", 2000);
+  const firstLogin = (signer: number) => eventually(async () => { const r = await login(signer); return r.ok ? r : null; }, "first SSH login", 2000);
   const at = (s: number) => ({ BLOCKHOST_NOW: String(s) });
   const eventTime = (text: string) => { const e = engine.events().find((x) => String(x.message ?? "").includes(text)); return e ? Date.parse(String(e.ts)) : NaN; };
 
@@ -49,7 +50,7 @@ describe.skipIf(Boolean(unavailable))("a purchase becomes a libvirt VM the buyer
     console.log(`template: ${tpl.builtNow ? `built in ${tpl.seconds.toFixed(1)} s` : "reused from the cache"}, ${(tpl.manifest.size_bytes / 2 ** 20).toFixed(0)} MiB qcow2, ${tpl.manifest.packages.length} requested packages`);
     env = await EngineEnv.create({
       backend: "libvirt",
-      backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 900}`,
+      backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 1500}`,
       ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}",
       ipv6Prefix: "fd42:b10c::/120",
       engine: { stop_grace_ms: 300 },
