@@ -1,5 +1,5 @@
 // Real libvirt for VM tests: the daemons (started by hand when no systemd does it), a cached template, an isolated network.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initrdPath, kernelPath, manifestPath, readManifest, type TemplateManifest } from "../../src/template/manifest.ts";
 import { templateInputsKey } from "../../src/template/build.ts";
@@ -91,7 +91,7 @@ export function startTestNetwork(gateway4: string, gateway6: string): { stop: ()
     const r = virsh(...args);
     if (r.exitCode !== 0) throw new Error(`virsh ${args[0]}: ${r.stderr.toString().trim()}`);
   }
-  return { stop: dropExisting };
+  return { stop: () => { dropExisting(); rmSync(file, { force: true }); } };
 }
 
 /** virsh as the test (root) sees it: for assertions on domain state. */
