@@ -13,6 +13,7 @@ const main = defineCommand({
     "signing-page": () => import("./vmauth/signing-page/command.ts").then((m) => m.default),
     vm: () => import("./provision/command.ts").then((m) => m.default),
     gc: () => import("./provision/gc-command.ts").then((m) => m.default),
+    proxmox: () => import("./provision/proxmox-command.ts").then((m) => m.default),
     engine: () => import("./engine/command.ts").then((m) => m.default),
     status: () => import("./engine/status-command.ts").then((m) => m.default),
     crypto: () => import("./crypto/command.ts").then((m) => m.default),
@@ -21,7 +22,10 @@ const main = defineCommand({
     mint: () => import("./chain/mint-command.ts").then((m) => m.default),
     is: () => import("./chain/is-command.ts").then((m) => m.default),
     wallet: () => import("./wallet/command.ts").then((m) => m.default),
+    funds: () => import("./engine/funds/command.ts").then((m) => m.default),
+    admin: () => import("./engine/admin-commands/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
+    serve: () => import("./web/public/command.ts").then((m) => m.default),
     template: () => import("./template/command.ts").then((m) => m.default),
   },
 });

@@ -13,7 +13,9 @@ import { addEntry, deleteEntry, initBook, newWalletName, updateEntry } from "./e
 
 /**
  * `blockhost addressbook …`: the original `ab`. Reads addressbook.json directly; every write goes
- * through the root agent (`addressbook-save`, `generate-wallet`), since /etc/blockhost is root's.
+ * through the root agent, since /etc/blockhost is root's: one entry per request (`addressbook-add`,
+ * `-update`, `-remove`, `generate-wallet`), so a concurrent writer such as the fund manager loses
+ * nothing; only `init` (an empty book) saves the whole book.
  */
 
 const save = (book: Addressbook) => new AgentClient().call("addressbook-save", { entries: book });
@@ -28,7 +30,7 @@ const add = defineCommand({
   args: { ...nameArg, ...addressArg },
   async run({ args }) {
     const book = addEntry(loadAddressbook(), args.name, args.address);
-    await save(book);
+    await new AgentClient().call("addressbook-add", { name: args.name, address: book[args.name]!.address });
     say(`added ${args.name} ${book[args.name]!.address}`);
   },
 });
@@ -38,7 +40,8 @@ const del = defineCommand({
   args: nameArg,
   async run({ args }) {
     const before = loadAddressbook();
-    await save(deleteEntry(before, args.name));
+    deleteEntry(before, args.name);
+    await new AgentClient().call("addressbook-remove", { name: args.name });
     say(`deleted ${args.name}${before[args.name]?.keyfile ? ` (key file ${before[args.name]!.keyfile} kept)` : ""}`);
   },
 });
@@ -48,7 +51,7 @@ const up = defineCommand({
   args: { ...nameArg, ...addressArg },
   async run({ args }) {
     const book = updateEntry(loadAddressbook(), args.name, args.address);
-    await save(book);
+    await new AgentClient().call("addressbook-update", { name: args.name, address: book[args.name]!.address });
     say(`updated ${args.name} ${book[args.name]!.address}`);
   },
 });
@@ -61,8 +64,7 @@ const create = defineCommand({
     if (Object.hasOwn(loadAddressbook(), name)) throw new BlockhostError("E_CONFLICT", `"${name}" is already in the addressbook`);
     const { address, keyfile } = generatedWallet.parse(await new AgentClient().call("generate-wallet", { name }), "generate-wallet reply");
     // The agent records the wallet itself; make sure, for agents that only write the key.
-    const book = loadAddressbook();
-    if (book[name]?.address !== address) await save({ ...book, [name]: { address, keyfile } });
+    if (loadAddressbook()[name]?.address !== address) await new AgentClient().call("addressbook-add", { name, address, keyfile });
     say(address);
   },
 });

@@ -73,7 +73,7 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
       const ok = runOptions.okCodes ?? [0];
       if (proc.signalCode || !ok.includes(code)) {
         const how = proc.signalCode ? `was killed by ${proc.signalCode}` : `exited ${code}`;
-        const last = lastLine(stderr) || lastLine(stdout);
+        const last = problemLine(stderr) || lastLine(stdout);
         throw new BlockhostError("E_COMMAND_FAILED", `${binary} ${how}${last ? `: ${last}` : ""}`, {
           binary,
           code,
@@ -122,7 +122,29 @@ async function readCapped(reader: ReadableStreamDefaultReader<Uint8Array>, cap: 
 }
 
 /**
- * A command failed and the last line it printed (stderr, else stdout) matches `pattern`: how an action tells a tool's expected
+ * The line of a failed command's stderr that names the problem. Proxmox tools (pve-common's
+ * RESTHandler) print the usage synopsis LAST after a parameter error, preceded by
+ * `400 Parameter verification failed.` and one `key: reason` line per bad parameter: those
+ * reasons are kept (joined by "; "), the header and the synopsis are not. An unknown option is
+ * named on the line before `400 unable to parse option`.
+ */
+export function problemLine(stderr: string): string {
+  const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l && !isUsageSynopsis(l));
+  const header = lines.findIndex((l) => /^400 Parameter verification failed\.?$/.test(l));
+  const unparsable = lines.findIndex((l) => /^400 unable to parse option/.test(l));
+  const reasons = header >= 0 ? lines.slice(header + 1) : unparsable > 0 ? lines.slice(0, unparsable) : [];
+  return bounded(reasons.length ? reasons.join("; ") : (lines.at(-1) ?? ""));
+}
+
+/** `qm set <vmid> [OPTIONS]`, `qm clone <vmid> <newid> [OPTIONS]`: a command synopsis, not a reason. */
+function isUsageSynopsis(line: string): boolean {
+  return /^[a-z][\w-]*( [a-z][\w-]*)* (<[\w-]+>|\[OPTIONS\])( <[\w-]+>)*( \[OPTIONS\])?$/.test(line);
+}
+
+const bounded = (line: string) => (line.length > 300 ? `${line.slice(0, 300)}…` : line);
+
+/**
+ * A command failed and the line naming its problem (problemLine of stderr, else stdout's last) matches `pattern`: how an action tells a tool's expected
  * outcome ("does not exist", "No such process") from a real failure.
  */
 export function commandFailedWith(e: unknown, pattern: RegExp): e is BlockhostError {
@@ -142,6 +164,5 @@ export async function unlessCommandSays<T>(said: RegExp, fallback: T, work: () =
 /** The last non-empty line, trimmed and bounded: what a user needs from a failed command. */
 export function lastLine(text: string): string {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
-  const line = lines[lines.length - 1] ?? "";
-  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+  return bounded(lines[lines.length - 1] ?? "");
 }

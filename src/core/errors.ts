@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   E_PAYLOAD_INVALID: permanentFailure,
   /** A job names a subscription the database never recorded. */
   E_SUBSCRIPTION_UNKNOWN: permanentFailure,
+  /** A request to seal an NFT's details that can never succeed (no live VM, signer is not the holder). */
+  E_CREDENTIAL_REFUSED: permanentFailure,
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

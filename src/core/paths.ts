@@ -31,6 +31,8 @@ export const paths = {
   get deployerKey() { return under("etc/blockhost/deployer.key"); },
   get cloudInitDir() { return under("var/lib/blockhost/cloud-init"); },
   get snippetsDir() { return under("var/lib/vz/snippets"); },
+  /** Proxmox's storage definitions (pmxcfs), read to find where a snippet storage keeps its files. */
+  get pveStorageConfig() { return under("etc/pve/storage.cfg"); },
   get imagesDir() { return under("var/lib/blockhost/images"); },
   /**
    * libvirt storage, outside the 0750 state dir because qemu (user libvirt-qemu) must traverse it:
@@ -39,6 +41,10 @@ export const paths = {
   get libvirtDir() { return under("var/lib/libvirt/blockhost"); },
   get templatesDir() { return under("var/lib/libvirt/blockhost/templates"); },
   get vmsDir() { return under("var/lib/libvirt/blockhost/vms"); },
+  /** sshd's log on hosts with rsyslog (knock narrowing reads logins from it). */
+  get authLog() { return under("var/log/auth.log"); },
+  /** The admin panel writes its client's IP here on every authenticated request (narrows a knock). */
+  get knockActive() { return under("run/blockhost/knock.active"); },
   get pamConfig() { return under("etc/pam_web3/config.toml"); },
   get pamRunDir() { return under("run/libpam-web3"); },
   get pamPendingDir() { return under("run/libpam-web3/pending"); },
@@ -49,6 +55,10 @@ export const paths = {
   get signingHostFile() { return under("run/libpam-web3/signing_host"); },
   /** In a VM: the operator's or cloud-init's choice of signing host (e.g. an onion name); wins over detection. */
   get hostAddressOverride() { return under("etc/blockhost/host-address"); },
+  /** Certificate and key `blockhost serve` uses (written by finalize). */
+  get httpsConfig() { return under("etc/blockhost/https.json"); },
+  /** ACME HTTP-01 tokens, served by `blockhost serve` on port 80 at /.well-known/acme-challenge/. */
+  get acmeChallengeDir() { return under("var/lib/blockhost/acme-challenge"); },
   get pamTlsDir() { return under("etc/libpam-web3/tls"); },
   /** Resolve a file name inside the config dir (never escapes it: callers validate names). */
   config(name: string) { return join(this.configDir, name); },

@@ -5,11 +5,18 @@ import { int, refine, str, type Schema } from "./schema.ts";
 /** Shared allowlists. The regexes keep the original root agent's, so old clients interoperate. */
 export const NAME_RE = /^[a-z0-9-]{1,64}$/;
 export const SHORT_NAME_RE = /^[a-z0-9-]{1,32}$/;
-export const STORAGE_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** Proxmox's storage id (pve-storage-id, JSONSchema.pm): a letter first, no trailing `-`/`_`/`.`, any case. */
+export const STORAGE_RE = /^[a-zA-Z][a-zA-Z0-9._-]{0,62}[a-zA-Z0-9]$/;
 export const COMMENT_RE = /^[a-zA-Z0-9-]{1,64}$/;
 export const TAP_DEV_RE = /^tap\d{3,6}i\d{1,2}$/;
 export const IFACE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
 export const VM_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+/**
+ * A name a new VM may get: Proxmox's dns-name (labels of letters, digits and inner `-`, joined
+ * by single dots), which is also what a hostname may be; ≤64 characters. VM_NAME_RE stays the
+ * wider rule for looking up VMs recorded before (legacy vms.json names with `_`).
+ */
+export const DNS_NAME_RE = /^(?=.{1,64}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 export const EVM_ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 export const HEX_KEY_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 
@@ -20,7 +27,8 @@ export const vmid = int(VMID_MIN, VMID_MAX);
 export const port = int(1, 65_535);
 export const evmAddress = str(EVM_ADDRESS_RE, "a 0x-prefixed 20-byte hex address", 42);
 export const vmName = str(VM_NAME_RE, "a VM name (letters, digits, . _ -; starts alphanumeric; ≤64)", 64);
-export const storageId = str(STORAGE_RE, "a storage id (lowercase letters, digits, -)", 64);
+export const storageId = str(STORAGE_RE, "a storage id (a letter, then letters, digits, - _ .; ends alphanumeric)", 64);
+export const dnsVmName = str(DNS_NAME_RE, "a VM name (DNS labels of letters, digits and inner -, joined by dots; ≤64)", 64);
 export const ifaceName = str(IFACE_RE, "a network interface name", 15);
 
 export const ipv4: Schema<string> = refine(str(/^[0-9.]{7,15}$/, "an IPv4 address", 15), "an IPv4 address", isIPv4);

@@ -13,10 +13,13 @@ export function hexToBytesStrict(text: string, what: string, length?: number): U
   if (length !== undefined && hex.length !== length * 2) {
     throw new BlockhostError("E_INVALID_INPUT", `${what} must be ${length} bytes (${length * 2} hex digits), got ${hex.length / 2}`);
   }
-  return Uint8Array.from(Buffer.from(hex, "hex"));
+  // No Buffer: this module also runs in the browser (signup page).
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }
 
 /** Lowercase hex without prefix. */
 export function bytesToHexPlain(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

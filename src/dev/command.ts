@@ -9,6 +9,7 @@ import { Anvil } from "./anvil.ts";
 import { buyAsCustomer, customerCredential } from "./customer.ts";
 import { DRY_RUN, setupDevHost } from "./host.ts";
 import { DEV_SUBNET, customerSshLogin, libvirtReachable, prepareLibvirt } from "./libvirt.ts";
+import { startDevServe } from "./serve.ts";
 import { selfArgv, startService, waitForAgent, type Service } from "./services.ts";
 
 const say = (line = "") => process.stdout.write(`${line}\n`);
@@ -68,10 +69,16 @@ export default defineCommand({
       say(useLibvirt
         ? `engine    watching the chain; backend libvirt (a real VM on the isolated network ${DEV_SUBNET.network})`
         : `engine    watching the chain; backend dry-run (no VM is started: every other step runs)`);
+      const web = await startDevServe(join(logDir, "serve.log"));
+      services.push(web.service);
+      say(`signup    ${web.url}/  (self-signed certificate)`);
+      say(`admin     ${web.url}/admin  (log in with the wallet that holds NFT #0)`);
+      say(`rpc       ${anvil.rpcUrl}  chain id ${anvil.chainId}: add it to your browser wallet`);
       say(`logs      ${logDir}`);
       say();
       say(`customer  ${host.customer.address} buys ${days} days with 1000 test USDC`);
       say(`          its key is anvil's public dev key #1: ${anvil.accounts[1]!.privateKey}`);
+      say(`          (import it into a browser wallet to buy on the signup page)`);
 
       const purchase = await buyAsCustomer(host, host.customer, days);
       say(`paid      subscription #${purchase.subscriptionId}; waiting for the engine to provision and mint…`);

@@ -10,6 +10,7 @@ import { openDatabase } from "../core/state/db.ts";
 import { setMeta } from "../core/state/meta.ts";
 import { openProvisioner } from "../provision/context.ts";
 import type { EngineContext } from "./context.ts";
+import { EngineDuties } from "./duties.ts";
 import { applyLogs } from "./events.ts";
 import { runJob } from "./jobs.ts";
 import { JobQueue } from "./queue.ts";
@@ -35,7 +36,7 @@ function heartbeat(ctx: EngineContext, fields: Record<string, string | null>): v
  * grace period), then the loop exits cleanly.
  */
 export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
-  const { web3, settings } = loadEngineSettings();
+  const { web3, blockhost, settings } = loadEngineSettings();
   const db = openDatabase();
   const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
   const access = connectChain(web3);
@@ -69,6 +70,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
 
   const recovered = ctx.queue.recoverAbandoned();
   logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered });
+  const duties = await EngineDuties.start(ctx, { web3, blockhost });
   let lastReconcile = 0;
   let parked = false;
   while (!stopping) {
@@ -99,11 +101,14 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       await reconcile(ctx, watcher.cursor()?.number ?? null);
       lastReconcile = Date.now();
     }
+    if (!stopping) await duties.poll(watcher.cursor()?.number ?? null, () => stopping);
     const due = ctx.queue.nextDue();
     if (opts.once && caughtUp && (due === null || due > Date.now())) break;
     if (due !== null && due <= Date.now()) continue;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, due === null ? settings.pollIntervalMs : Math.min(settings.pollIntervalMs, Math.max(10, due - Date.now())));
+      const dutyDue = duties.nextDue();
+      const wakeAt = due === null ? dutyDue : dutyDue === null ? due : Math.min(due, dutyDue);
+      const timer = setTimeout(resolve, wakeAt === null ? settings.pollIntervalMs : Math.min(settings.pollIntervalMs, Math.max(10, wakeAt - Date.now())));
       wake = () => { clearTimeout(timer); resolve(); };
     });
   }

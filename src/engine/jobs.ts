@@ -1,3 +1,4 @@
+import type { Hex } from "viem";
 /** The engine's jobs: provision (VM + NFT), sync, destroy, GECOS update. */
 import { BlockhostError, isPermanent, oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
@@ -10,7 +11,8 @@ import { getVm, updateVm, vmForSubscription } from "../core/state/vms.ts";
 import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from "./context.ts";
 import { jobKey } from "./events.ts";
 import { ensureCredential, sameAddress } from "./nft.ts";
-import { publicAddress, sealConnectionDetails, signatureFromPayload } from "./payload.ts";
+import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
+import { sealCredential } from "./seal.ts";
 
 /** Plan sizes are not on-chain yet (§10): every subscription gets the default size. */
 const DEFAULT_SIZE = { cpu: 1, memoryMb: 2048, diskGb: 20 };
@@ -31,7 +33,8 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
     );
   }
   if (chain.cancelled || sub.cancelled) return;
-  const signature = signatureFromPayload(ctx.serverKey, sub.user_encrypted);
+  // A payload the server cannot read still buys a VM: its NFT carries no details (see payload.ts).
+  const { signature, problem } = readPayload(ctx.serverKey, sub.user_encrypted);
   const p = ctx.provisioner;
   const req: CreateRequest = {
     name: vmNameFor(subscriptionId), ownerWallet: sub.subscriber, expiresAt: new Date(Number(chain.expiresAt) * 1000),
@@ -44,7 +47,7 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   if (!vm.nft_minted) {
     const host = publicAddress(vm);
     const name = vm.vm_name;
-    const extra = vm.extra;
+    const extra = problem === null ? vm.extra : { ...vm.extra, credential_problem: problem };
     const intent = {
       fromBlock: typeof extra.mint_from_block === "string" ? BigInt(extra.mint_from_block) : null,
       record: (block: bigint) => updateVm(ctx.db, name, { extra: { ...extra, mint_from_block: String(block) } }),
@@ -58,10 +61,10 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
       signature,
       hostname: host,
       username,
-      seal: () => sealConnectionDetails(signature, host, username),
+      seal: () => (signature === null ? "0x" : sealConnectionDetails(signature, host, username)),
     });
     updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra });
-    logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted });
+    logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted, ...(problem ? { sealed: false, problem } : {}) });
   }
   ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });
 }
@@ -110,6 +113,7 @@ export async function runJob(ctx: EngineContext, job: Job): Promise<void> {
     else if (job.kind === "sync") await sync(ctx, sub);
     else if (job.kind === "destroy") await destroy(ctx, sub);
     else if (job.kind === "gecos") await gecos(ctx, String(job.payload.vm));
+    else if (job.kind === "seal") await sealCredential(ctx, Number(job.payload.token_id), String(job.payload.payload) as Hex);
     ctx.queue.complete(job.id);
     logEvent("engine.job_done", { job: job.key, attempts: job.attempts });
   } catch (e) {

@@ -15,12 +15,12 @@ const MINTED = getAbiItem({ abi: accessCredentialNftAbi, name: "CredentialMinted
  * Look on the chain for a credential this engine minted for this VM but did not record (a
  * crash between sending the mint and writing its token id): tokens minted to `recipient` since
  * the mint was attempted, not recorded for another VM, whose payload decrypts with the buyer's
- * signature to this VM's details.
+ * signature to this VM's details — or, for a purchase without a readable signature, is empty.
  */
 export async function findMintedCredential(
   access: ChainAccess,
   db: Database,
-  search: { nft: Hex; recipient: Hex; fromBlock: bigint; signature: Hex; hostname: string; username: string },
+  search: { nft: Hex; recipient: Hex; fromBlock: bigint; signature: Hex | null; hostname: string; username: string },
 ): Promise<bigint | null> {
   const { nft, recipient, fromBlock, signature } = search;
   const logs = await onChain("look for an earlier mint", () => access.publicClient.getLogs({ address: nft, event: MINTED, args: { recipient }, fromBlock, toBlock: "latest" }));
@@ -31,6 +31,10 @@ export async function findMintedCredential(
     const tokenId = log.args.tokenId!;
     if (recorded.has(Number(tokenId))) continue;
     const data = await onChain("read credential", () => access.publicClient.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [tokenId] }));
+    if (signature === null) {
+      if (data === "0x") return tokenId;
+      continue;
+    }
     try {
       if (utf8(decryptWithSignature(signature, data)) === wanted) return tokenId;
     } catch {
@@ -52,8 +56,8 @@ export interface CredentialRequest {
   nft: Hex;
   recipient: Hex;
   intent: MintIntent;
-  /** The buyer's signature (the payload key) and the details it seals: to recognise an earlier mint. */
-  signature: Hex;
+  /** The buyer's signature (the payload key) and the details it seals: to recognise an earlier mint (null: an empty payload). */
+  signature: Hex | null;
   hostname: string;
   username: string;
   /** The encrypted payload to mint, computed only when a mint is sent. */

@@ -1,27 +1,31 @@
-/** The buyer's encrypted signature and the sealed connection details. */
 import { hexToBytes, type Hex } from "viem";
 import { eciesDecrypt } from "../crypto/ecies.ts";
 import { encryptWithSignature, utf8 } from "../crypto/symmetric.ts";
-import { BlockhostError } from "../core/errors.ts";
 
 const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
 
+/** A purchase payload read with the server key: the buyer's signature, or why there is none. */
+export type PayloadReading = { signature: Hex; problem: null } | { signature: null; problem: string };
+
 /**
  * The buyer's wallet signature from `userEncrypted`: ECIES to the server key, holding the
- * signature as text. A raw signature as payload is refused (it would be public on-chain, so
- * anyone could read the NFT's connection details — the original's test shortcut, §10).
+ * signature as text. Anything else (empty, a raw signature — public on-chain, so it must not key
+ * the NFT — random bytes, another client's format) yields no signature and the reason: the
+ * purchase is still served, with an NFT that carries no details (the holder reads them from the
+ * signup page after a wallet-signature challenge).
  */
-export function signatureFromPayload(serverKey: Uint8Array, userEncrypted: Hex): Hex {
-  if (userEncrypted === "0x" || userEncrypted.length < 4) throw new BlockhostError("E_PAYLOAD_INVALID", "subscription payload is empty (no encrypted signature)");
-  if (SIGNATURE_RE.test(userEncrypted)) throw new BlockhostError("E_PAYLOAD_INVALID", "subscription payload is a raw signature, not ECIES-encrypted to the server key; refused");
+export function readPayload(serverKey: Uint8Array, userEncrypted: Hex): PayloadReading {
+  const none = (problem: string): PayloadReading => ({ signature: null, problem });
+  if (userEncrypted === "0x" || userEncrypted.length < 4) return none("payload is empty (no encrypted signature)");
+  if (SIGNATURE_RE.test(userEncrypted)) return none("payload is a raw signature, not ECIES-encrypted to the server key");
   let text: string;
   try {
     text = utf8(eciesDecrypt(serverKey, hexToBytes(userEncrypted))).trim();
   } catch (e) {
-    throw new BlockhostError("E_PAYLOAD_INVALID", `subscription payload does not decrypt with the server key (${(e as Error).message})`);
+    return none(`payload does not decrypt with the server key (${(e as Error).message})`);
   }
-  if (!SIGNATURE_RE.test(text)) throw new BlockhostError("E_PAYLOAD_INVALID", "decrypted subscription payload is not a 65-byte hex signature");
-  return text as Hex;
+  if (!SIGNATURE_RE.test(text)) return none("decrypted payload is not a 65-byte hex signature");
+  return { signature: text as Hex, problem: null };
 }
 
 /** What the NFT carries for its holder: `{hostname, port, username}`, sealed with the signature's key. */

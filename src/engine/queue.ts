@@ -12,6 +12,7 @@ import {
   parkJob,
   recordJobFailure,
   requeueRunningJobs,
+  retryJob,
   troubledJobs,
 } from "../core/state/jobs.ts";
 
@@ -47,6 +48,11 @@ export class JobQueue {
     const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.min(30, job.attempts - 1));
     recordJobFailure(this.db, { id: job.id, state: permanent ? "dead" : "failed", error, nextRunAt: nowMs + delay });
     return delay;
+  }
+
+  /** Run a failed or dead job again now (the operator's retry); false when no such job is waiting. */
+  retry(key: string): boolean {
+    return retryJob(this.db, key);
   }
 
   /** Put a job back without counting the attempt (shutdown in the middle of it). */

@@ -1,6 +1,6 @@
 /** Parse the vm commands' numeric and date options. */
 import { BlockhostError } from "../core/errors.ts";
-import { EVM_ADDRESS_RE, VM_NAME_RE } from "../core/validators.ts";
+import { DNS_NAME_RE, EVM_ADDRESS_RE, VM_NAME_RE } from "../core/validators.ts";
 import { DAY_MS, now } from "../core/clock.ts";
 
 const usage = (message: string) => new BlockhostError("E_USAGE", message);
@@ -14,6 +14,17 @@ export function intOption(value: string | undefined, flag: string, min: number, 
 
 export function vmNameArg(value: string | undefined): string {
   if (!value || !VM_NAME_RE.test(value)) throw usage(`VM name: expected letters, digits, . _ - (starting alphanumeric, ≤64), got ${JSON.stringify(value ?? "")}`);
+  return value;
+}
+
+/**
+ * The name of a VM to create: it becomes the guest's hostname and the Proxmox VM name, so it must be a
+ * DNS name (Proxmox refuses `web_1`, `web-`, `a..b` only after the VMID is spent).
+ */
+export function newVmNameArg(value: string | undefined): string {
+  if (!value || !DNS_NAME_RE.test(value)) {
+    throw usage(`VM name: expected a DNS name (letters, digits and inner -, dot-separated labels, ≤64), got ${JSON.stringify(value ?? "")}`);
+  }
   return value;
 }
 

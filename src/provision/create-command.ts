@@ -1,7 +1,7 @@
 /** `blockhost vm create`: plan, or apply with --apply. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
-import { intOption, vmNameArg, walletArg, expiryArg } from "./cli-args.ts";
+import { intOption, newVmNameArg, walletArg, expiryArg } from "./cli-args.ts";
 import { openProvisioner } from "./context.ts";
 import { applyCreate, planCreate, type CreateRequest } from "./create.ts";
 
@@ -22,7 +22,7 @@ export const createCommand = defineCommand({
     apply: { type: "boolean", description: "create it (without: print the plan only)" },
   },
   async run({ args }) {
-    const name = vmNameArg(args.name);
+    const name = newVmNameArg(args.name);
     const ownerWallet = walletArg(args["owner-wallet"]);
     const username = args.username ?? "admin";
     if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(username)) throw new BlockhostError("E_USAGE", `--username: expected a Linux user name, got ${JSON.stringify(username)}`);

@@ -80,6 +80,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
  */
 export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<VmRecord> {
   refuseExisting(p, req.name);
+  await p.backend.preflight?.({ diskGb: req.diskGb });
   const created = iso(now());
   const a = allocate(p.db, p.dbConfig, req.name, (alloc) => insertVm(p.db, {
     vm_name: req.name, vmid: alloc.vmid, backend: p.backend.name, status: "creating",

@@ -6,14 +6,19 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchRow } from "./agent.ts";
 
+const only = process.argv[2];
 const benches: Array<{ module: string; fn: string }> = [
   { module: "./agent.ts", fn: "benchAgentPing" },
   { module: "./engine.ts", fn: "benchEngine" },
+  { module: "./serve.ts", fn: "benchServe" },
+  { module: "./admin-funds.ts", fn: "benchAdminScan" },
+  { module: "./admin-funds.ts", fn: "benchFundCycle" },
   { module: "./libvirt.ts", fn: "benchLibvirt" },
 ];
 
 const rows: BenchRow[] = [];
 for (const b of benches) {
+  if (only && b.fn !== only) continue;
   if (!existsSync(join(import.meta.dir, b.module))) continue;
   const mod = (await import(b.module)) as Record<string, () => Promise<BenchRow[]>>;
   const fn = mod[b.fn];

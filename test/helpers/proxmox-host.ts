@@ -1,10 +1,27 @@
 /** A simulated Proxmox host: the qm simulator behind a real agent. */
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { markerOf } from "../../src/provision/backends/proxmox-template.ts";
+import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../src/vmauth/files/index.ts";
 import { startAgent, type RunningAgent } from "./agent.ts";
 import { createQmSimulator, type QmSimulator } from "./qm-simulator.ts";
 
 export const TEMPLATE_VMID = 9001;
+
+/** A template as `importProxmoxTemplate` leaves it: disk, cloud-init drive, net0, serial console, guest agent. */
+export const PROXMOX_TEMPLATE_CONFIG: Record<string, string> = {
+  name: "blockhost-template",
+  scsi0: "local-lvm:base-9001-disk-0,size=4G",
+  scsihw: "virtio-scsi-pci",
+  ide2: "local-lvm:vm-9001-cloudinit,media=cdrom",
+  net0: "virtio=BC:24:11:5E:00:01,bridge=vmbr0",
+  boot: "order=scsi0",
+  serial0: "socket",
+  vga: "serial0",
+  agent: "1",
+  ostype: "l26",
+  description: markerOf({ format: 1, blockhost_binary: VM_BINARY_PATH, vmauth_files: VM_AUTH_FILES.map((f) => f.path), cloud_init: true, qemu_guest_agent: true }),
+};
 
 /**
  * A stand-in Proxmox host for provisioning tests: the real agent, the `qm` SIMULATOR (with a
@@ -39,7 +56,7 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
   sh(["/usr/sbin/ip", "-n", netns, "link", "add", "vmbr0", "type", "bridge"]);
   sh(["/usr/sbin/ip", "-n", netns, "link", "set", "vmbr0", "up"]);
   const sim = createQmSimulator();
-  sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: { scsi0: "local-lvm:base-9001-disk-0,size=4G" } });
+  sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: PROXMOX_TEMPLATE_CONFIG });
   const wrap = (name: string, body: string) => {
     const file = join(sim.stateDir, `${name}-wrapper`);
     writeFileSync(file, `#!/bin/sh\n${body}\n`);

@@ -23,11 +23,16 @@ export interface QmSimulator {
   addVm(vm: Partial<SimVm> & { vmid: number }): void;
   /** Every argv `qm` received, oldest first. */
   calls(): string[][];
-  /** The next `qm <subcommand>` fails with `message` (subcommand like "clone" or "guest-exec"). */
+  /**
+   * The next `qm <subcommand>`'s task fails with `message` (subcommand like "clone" or "guest-exec"),
+   * reported as qm does: exit 255, but exit 0 with only stderr for "resize" and "template".
+   */
   failNext(subcommand: string, message?: string): void;
   /** What `qm guest exec` prints (qm's JSON), or undefined for the default echo. */
   setGuestExecResult(result: Record<string, unknown> | undefined): void;
   setGuestAgentDown(down: boolean): void;
+  /** Every `qm resize` fails in its task, as on a full storage. */
+  setStorageFull(full: boolean): void;
   cleanup(): void;
 }
 
@@ -48,6 +53,7 @@ export function createQmSimulator(): QmSimulator {
     failNext: (sub, message = "") => writeFileSync(control(`fail-${sub}`), message),
     setGuestExecResult: (result) => (result ? writeFileSync(control("guest-exec.json"), JSON.stringify(result, null, 3)) : rmSync(control("guest-exec.json"), { force: true })),
     setGuestAgentDown: (down) => (down ? writeFileSync(control("guest-agent-down"), "") : rmSync(control("guest-agent-down"), { force: true })),
+    setStorageFull: (full) => (full ? writeFileSync(control("storage-full"), "") : rmSync(control("storage-full"), { force: true })),
     cleanup,
   };
 }

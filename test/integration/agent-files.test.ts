@@ -105,12 +105,39 @@ describe("cloud-init snippets", () => {
   test("cloudinit-write stores user-data and returns the cicustom volume; cloudinit-delete removes it", async () => {
     const r = await act("cloudinit-write", { name: "web-1", content: "#cloud-config\nhostname: web-1\n" });
     const file = join(root, "var/lib/vz/snippets/blockhost-web-1.yaml");
-    expect(r).toEqual({ path: file, volume: "local:snippets/blockhost-web-1.yaml" });
+    expect(r).toEqual({ path: file, volume: "local:snippets/blockhost-web-1.yaml", meta_volume: null });
     expect(readFileSync(file, "utf8")).toBe("#cloud-config\nhostname: web-1\n");
     expect(mode(file)).toBe("640");
     expect(await act("cloudinit-delete", { name: "web-1" })).toEqual({ removed: true });
     expect(existsSync(file)).toBe(false);
     expect(await act("cloudinit-delete", { name: "web-1" })).toEqual({ removed: false });
+  });
+
+  test("with instance_id, meta-data pins instance-id and local-hostname; delete removes both", async () => {
+    const r = await act("cloudinit-write", { name: "web-1", content: "#cloud-config\n", instance_id: "blockhost-101" });
+    expect(r.meta_volume).toBe("local:snippets/blockhost-web-1.meta");
+    const meta = join(root, "var/lib/vz/snippets/blockhost-web-1.meta");
+    expect(readFileSync(meta, "utf8")).toBe("instance-id: blockhost-101\nlocal-hostname: web-1\n");
+    expect(mode(meta)).toBe("640");
+    await act("cloudinit-delete", { name: "web-1" });
+    expect(existsSync(meta)).toBe(false);
+  });
+
+  test("a snippet storage from /etc/pve/storage.cfg is honoured; an unknown or file-less one is refused", async () => {
+    mkdirSync(join(root, "etc/pve"), { recursive: true });
+    writeFileSync(join(root, "etc/pve/storage.cfg"), [
+      "dir: local", "\tpath /var/lib/vz", "\tcontent iso,vztmpl,backup", "",
+      "nfs: snip_nfs", "\texport /srv/snippets", "\tpath /mnt/pve/snip_nfs", "\tserver 192.0.2.10", "\tcontent snippets", "",
+      "lvmthin: local-lvm", "\tthinpool data", "\tvgname pve", "\tcontent rootdir,images", "",
+    ].join("\n"));
+    const r = await act("cloudinit-write", { name: "web-3", content: "#cloud-config\n", storage: "snip_nfs", instance_id: "blockhost-103" });
+    expect(r).toEqual({ path: join(root, "mnt/pve/snip_nfs/snippets/blockhost-web-3.yaml"), volume: "snip_nfs:snippets/blockhost-web-3.yaml", meta_volume: "snip_nfs:snippets/blockhost-web-3.meta" });
+    expect(existsSync(join(root, "var/lib/vz/snippets/blockhost-web-3.yaml"))).toBe(false);
+    expect(await act("cloudinit-delete", { name: "web-3", storage: "snip_nfs" })).toEqual({ removed: true });
+    expect(readdirSync(join(root, "mnt/pve/snip_nfs/snippets"))).toEqual([]);
+    await expect(act("cloudinit-write", { name: "web-3", content: "#cloud-config\n", storage: "local-lvm" })).rejects.toThrow("snippet storage 'local-lvm' is of type lvmthin, which holds no files");
+    await expect(act("cloudinit-write", { name: "web-3", content: "#cloud-config\n", storage: "nowhere" })).rejects.toMatchObject({ code: "E_CONFIG_INVALID", message: `snippet storage 'nowhere' is not defined in ${join(root, "etc/pve/storage.cfg")}` });
+    rmSync(join(root, "etc/pve"), { recursive: true });
   });
 
   test("a snippets directory that is a symlink is refused", async () => {

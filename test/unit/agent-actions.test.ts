@@ -66,7 +66,7 @@ interface Case {
 const pubkey = `0x04${"ab".repeat(64)}`;
 const CASES: Record<string, Case> = {
   ping: { valid: [{}], invalid: [] },
-  ...Object.fromEntries(["qm-start", "qm-stop", "qm-shutdown", "qm-destroy", "qm-template", "qm-status", "qm-guest-ping"].map((a) => [a, {
+  ...Object.fromEntries(["qm-start", "qm-stop", "qm-shutdown", "qm-destroy", "qm-template", "qm-status", "qm-guest-ping", "qm-config"].map((a) => [a, {
     valid: [{ vmid: 100 }, { vmid: 999_999 }],
     invalid: [["vmid below 100", { vmid: 99 }], ["vmid above 999999", { vmid: 1_000_000 }], ["vmid as string", { vmid: "100" }], ["fractional vmid", { vmid: 100.5 }], ["negative", { vmid: -100 }]],
   } satisfies Case])),
@@ -87,7 +87,12 @@ const CASES: Record<string, Case> = {
     valid: [
       { vmid: 100, options: { cores: 4, memory: 4096, sockets: 1, cpu: "host", onboot: 1, boot: "order=scsi0", serial0: "socket", vga: "serial0", tags: "blockhost;web", description: "Customer VM #3", ciuser: "admin", searchdomain: "example.org" } },
       { vmid: 100, options: {}, delete: ["cicustom", "ipconfig1"] },
-      { vmid: 100, options: { ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1", ipconfig1: "ip6=2001:db8::10/128,gw6=2001:db8::1", nameserver: "1.1.1.1 2606:4700::1111", cicustom: "user=local:snippets/blockhost-web-1.yaml", net0: "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1", agent: "enabled=1,fstrim_cloned_disks=1", sshkeys: "ssh-ed25519%20AAAA" } },
+      { vmid: 100, options: { ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1", ipconfig1: "ip6=2001:db8::10/128,gw6=2001:db8::1", nameserver: "1.1.1.1 2606:4700::1111", cicustom: "user=local:snippets/blockhost-web-1.yaml", net0: "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1", agent: "enabled=1,fstrim_cloned_disks=1" } },
+      // What an operator legitimately needs and PVE 8 accepts (checked against the real qm schema).
+      { vmid: 100, options: { scsi0: "local_zfs:vm-100-disk-0,ssd=on", virtio1: "my.store:32", nameserver: "1.1.1.1,8.8.8.8", bios: "ovmf", efidisk0: "local-lvm:1,efitype=4m,pre-enrolled-keys=1" } },
+      { vmid: 100, options: { ipconfig0: "ip=manual", ipconfig2: "ip6=manual", net0: "bridge=vmbr0,virtio,mtu=1,queues=0,trunks=10;20-30", net1: "model=e1000,macaddr=BC:24:11:00:00:02,bridge=vmbr1" } },
+      { vmid: 100, options: { name: "a".repeat(64), onboot: "yes", agent: "1,freeze-fs-on-backup=0", tags: "web,Prod", memory: "current=2048", description: "Kunde #3: ä" } },
+      { vmid: 100, options: { scsi1: "local:9001/base-9001-disk-0.qcow2/101/vm-101-disk-0.qcow2", cicustom: "user=local:snippets/u.yaml,meta=snip_1:snippets/m.meta" } },
     ],
     invalid: [
       ["no options", { vmid: 100, options: {} }],
@@ -106,6 +111,20 @@ const CASES: Record<string, Case> = {
       ["description with NUL", { vmid: 100, options: { description: "a\0b" } }],
       ["option value object", { vmid: 100, options: { cores: { n: 1 } } }],
       ["duplicate subkey", { vmid: 100, options: { net0: "virtio,bridge=vmbr0,bridge=vmbr1" } }],
+      // What PVE 8 refuses (qemu-server / pve-common formats): refused here before qm runs.
+      ["virtio0 with ssd (virtio has no ssd option)", { vmid: 100, options: { virtio0: "local-lvm:vm-100-disk-0,ssd=1" } }],
+      ["multicast MAC", { vmid: 100, options: { net0: "virtio=BD:24:11:00:00:01,bridge=vmbr0" } }],
+      ["net0 without a model", { vmid: 100, options: { net0: "bridge=vmbr0" } }],
+      ["IPv4 prefix under 8", { vmid: 100, options: { ipconfig0: "ip=10.0.0.5/7,gw=10.0.0.1" } }],
+      ["IPv6 prefix under 8", { vmid: 100, options: { ipconfig0: "ip6=2001:db8::5/7" } }],
+      ["gw without ip", { vmid: 100, options: { ipconfig0: "gw=10.0.0.1" } }],
+      ["gw6 without ip6", { vmid: 100, options: { ipconfig0: "ip=10.0.0.5/24,gw6=2001:db8::1" } }],
+      ["storage id starting with a digit", { vmid: 100, options: { scsi0: "1local:vm-100-disk-0" } }],
+      ["one-character storage id", { vmid: 100, options: { scsi0: "l:vm-100-disk-0" } }],
+      ["name a..b", { vmid: 100, options: { name: "a..b" } }],
+      ["name a.-b", { vmid: 100, options: { name: "a.-b" } }],
+      ["volume path with ..", { vmid: 100, options: { scsi0: "local:9001/../../etc/shadow" } }],
+      ["sshkeys (a file path for the qm CLI, inert with cicustom user=)", { vmid: 100, options: { sshkeys: "ssh-ed25519%20AAAA" } }],
     ],
     optional: ["delete"],
   },
@@ -124,12 +143,18 @@ const CASES: Record<string, Case> = {
       ...(asRoot ? [["a file of another user (could be swapped for a symlink)", { vmid: 100, disk_path: join(root, "tmp/foreign.img"), storage: "local" }] as [string, Record<string, unknown>]] : []),
       ["a directory", { vmid: 100, disk_path: join(state, "images"), storage: "local" }],
       ["relative path", { vmid: 100, disk_path: "images/disk.qcow2", storage: "local" }],
-      ["storage uppercase", { vmid: 100, disk_path: disk, storage: "Local" }],
+      ["storage starting with a digit", { vmid: 100, disk_path: disk, storage: "1local" }],
+      ["storage ending in -", { vmid: 100, disk_path: disk, storage: "local-" }],
     ],
   },
   "qm-clone": {
-    valid: [{ vmid: 9000, newid: 101, name: "web-1" }, { vmid: 9000, newid: 101, name: "web-1", full: true, storage: "local-lvm" }, { vmid: 9000, newid: 101, name: "w", full: false }],
+    valid: [{ vmid: 9000, newid: 101, name: "web-1" }, { vmid: 9000, newid: 101, name: "web-1", full: true, storage: "local_zfs" }, { vmid: 9000, newid: 101, name: "w", full: false }, { vmid: 9000, newid: 101, name: "a".repeat(64) }],
     invalid: [
+      ["name with _", { vmid: 9000, newid: 101, name: "web_1" }],
+      ["name ending in -", { vmid: 9000, newid: 101, name: "web-" }],
+      ["name ending in .", { vmid: 9000, newid: 101, name: "web." }],
+      ["name a..b", { vmid: 9000, newid: 101, name: "a..b" }],
+      ["name of 65 characters", { vmid: 9000, newid: 101, name: "a".repeat(65) }],
       ["storage without full", { vmid: 9000, newid: 101, name: "w", storage: "local" }],
       ["same id", { vmid: 9000, newid: 9000, name: "w" }],
       ["newid out of range", { vmid: 9000, newid: 5, name: "w" }],
@@ -138,8 +163,8 @@ const CASES: Record<string, Case> = {
     optional: ["full", "storage"],
   },
   "qm-resize": {
-    valid: [{ vmid: 100, disk: "scsi0", size: "+10G" }, { vmid: 100, disk: "virtio0", size: "20G" }, { vmid: 100, disk: "ide2", size: "512M" }],
-    invalid: [["unknown disk", { vmid: 100, disk: "efidisk0", size: "1G" }], ["negative size", { vmid: 100, disk: "scsi0", size: "-1G" }], ["zero", { vmid: 100, disk: "scsi0", size: "0" }], ["bad unit", { vmid: 100, disk: "scsi0", size: "10X" }]],
+    valid: [{ vmid: 100, disk: "scsi0", size: "+10G" }, { vmid: 100, disk: "virtio0", size: "20G" }, { vmid: 100, disk: "ide2", size: "512M" }, { vmid: 100, disk: "scsi0", size: "+10.5G" }, { vmid: 100, disk: "scsi0", size: "0.5T" }],
+    invalid: [["zero with decimals", { vmid: 100, disk: "scsi0", size: "0.0G" }], ["a dot alone", { vmid: 100, disk: "scsi0", size: "+.G" }],["unknown disk", { vmid: 100, disk: "efidisk0", size: "1G" }], ["negative size", { vmid: 100, disk: "scsi0", size: "-1G" }], ["zero", { vmid: 100, disk: "scsi0", size: "0" }], ["bad unit", { vmid: 100, disk: "scsi0", size: "10X" }]],
   },
   "qm-guest-exec": {
     valid: [{ vmid: 100, command: ["systemctl", "is-active", "ssh"] }, { vmid: 100, command: ["sh", "-c", "echo $(hostname); ls"], timeout: 30 }],
@@ -162,6 +187,23 @@ const CASES: Record<string, Case> = {
   },
   "iptables-open": firewallCase(),
   "iptables-close": firewallCase(),
+  "iptables-deny": denyCase(),
+  "iptables-undeny": denyCase(),
+  "addressbook-add": {
+    valid: [{ name: "hot", address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/hot.key") }, { name: "my-friend", address: "0x" + "B".repeat(40) }],
+    invalid: [
+      ["bad address", { name: "hot", address: "0x123" }],
+      ["bad name", { name: "Hot Wallet", address: "0x" + "a".repeat(40) }],
+      ["keyfile outside config dir", { name: "hot", address: "0x" + "a".repeat(40), keyfile: "/root/hot.key" }],
+      ["keyfile not .key", { name: "hot", address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/db.yaml") }],
+    ],
+    optional: ["keyfile"],
+  },
+  "addressbook-update": {
+    valid: [{ name: "my-friend", address: "0x" + "b".repeat(40) }],
+    invalid: [["bad address", { name: "x", address: "0xzz" }], ["bad name", { name: "a b", address: "0x" + "b".repeat(40) }]],
+  },
+  "addressbook-remove": { valid: [{ name: "my-friend" }], invalid: [["bad name", { name: "A" }], ["too long", { name: "a".repeat(65) }]] },
   "generate-wallet": {
     valid: [{ name: "hot" }, { name: "fund-2" }],
     invalid: [["denied name admin", { name: "admin" }], ["denied name server", { name: "server" }], ["denied dev", { name: "dev" }], ["denied broker", { name: "broker" }], ["uppercase", { name: "Hot" }], ["too long", { name: "a".repeat(33) }], ["empty", { name: "" }]],
@@ -216,11 +258,12 @@ const CASES: Record<string, Case> = {
     ],
   },
   "cloudinit-write": {
-    valid: [{ name: "web-1", content: "#cloud-config\nusers: []\n" }],
-    invalid: [["no #cloud-config header", { name: "web-1", content: "#!/bin/sh\nreboot\n" }], ["name with slash", { name: "a/b", content: "#cloud-config\n" }], ["over 256 KiB", { name: "a", content: `#cloud-config\n${"x".repeat(256 * 1024)}` }]],
+    valid: [{ name: "web-1", content: "#cloud-config\nusers: []\n", storage: "snip_1.a", instance_id: "blockhost-101" }, { name: "web-1", content: "#cloud-config\nusers: []\n" }],
+    optional: ["storage", "instance_id"],
+    invalid: [["instance id with a newline (YAML injection)", { name: "web-1", content: "#cloud-config\n", instance_id: "a\nb: c" }], ["instance id with a colon", { name: "web-1", content: "#cloud-config\n", instance_id: "a: b" }], ["storage starting with a digit", { name: "web-1", content: "#cloud-config\n", storage: "1x" }], ["no #cloud-config header", { name: "web-1", content: "#!/bin/sh\nreboot\n" }], ["name with slash", { name: "a/b", content: "#cloud-config\n" }], ["over 256 KiB", { name: "a", content: `#cloud-config\n${"x".repeat(256 * 1024)}` }]],
     content: ["content"],
   },
-  "cloudinit-delete": { valid: [{ name: "web-1" }], invalid: [["name with slash", { name: "../x" }]] },
+  "cloudinit-delete": { valid: [{ name: "web-1", storage: "local" }, { name: "web-1" }], optional: ["storage"], invalid: [["name with slash", { name: "../x" }], ["storage with slash", { name: "web-1", storage: "a/b" }]] },
   ...Object.fromEntries(["virsh-start", "virsh-shutdown", "virsh-destroy", "virsh-undefine", "virsh-domstate", "virsh-domiflist", "virsh-guest-ping", "libvirt-vm-files-delete"].map((a) => [a, {
     valid: [{ name: "blockhost-001" }, { name: "web_1.a" }],
     invalid: [["an all-digit name (virsh reads it as a domain id)", { name: "123" }], ["name with slash", { name: "a/b" }], ["too long", { name: "a".repeat(65) }], ["empty", { name: "" }]],
@@ -286,6 +329,14 @@ function firewallCase(): Case {
     valid: [{ port: 22, proto: "tcp", comment: "admin-knock" }, { port: 65535, comment: "x" }, { port: 443, proto: "udp", comment: "k", source: "203.0.113.7" }, { port: 22, comment: "k", source: "10.0.0.0/8" }, { port: 22, comment: "k", source: "2001:db8::/32" }],
     invalid: [["port 0", { port: 0, comment: "x" }], ["port 65536", { port: 65536, comment: "x" }], ["port as string", { port: "22", comment: "x" }], ["proto icmp", { port: 22, proto: "icmp", comment: "x" }], ["comment with space", { port: 22, comment: "a b" }], ["source hostname", { port: 22, comment: "x", source: "example.com" }], ["source bad prefix", { port: 22, comment: "x", source: "10.0.0.0/33" }]],
     optional: ["proto", "source"],
+  };
+}
+
+function denyCase(): Case {
+  return {
+    valid: [{ port: 22, proto: "tcp", family: "ipv4" }, { port: 443 }, { port: 53, proto: "udp", family: "ipv6" }],
+    invalid: [["port 0", { port: 0 }], ["proto icmp", { port: 22, proto: "icmp" }], ["family ipx", { port: 22, family: "ipx" }]],
+    optional: ["proto", "family"],
   };
 }
 

@@ -1,7 +1,7 @@
 /** How the agent runs commands. */
 import { expect, test } from "bun:test";
 import { DEFAULT_BINARIES, type BinaryTable } from "../../src/agent/binaries.ts";
-import { FIXED_ENV, createRunner, lastLine } from "../../src/agent/run.ts";
+import { FIXED_ENV, createRunner, lastLine, problemLine } from "../../src/agent/run.ts";
 
 /** The agent's command runner: argv only, fixed environment, caps, and kill on abort. */
 const table = (path: string): BinaryTable => ({ ...DEFAULT_BINARIES, qm: path });
@@ -62,4 +62,16 @@ test("lastLine keeps the last non-empty line, bounded", () => {
   expect(lastLine("a\nb\n\n")).toBe("b");
   expect(lastLine("")).toBe("");
   expect(lastLine("x".repeat(400)).length).toBe(301);
+});
+
+test("problemLine skips the usage synopsis Proxmox prints last and keeps the reasons", () => {
+  // PVE 8 qm, through pve-common RESTHandler (usage appended to parameter exceptions).
+  expect(problemLine("400 Parameter verification failed.\nipconfig0.ip: missing property - 'gw' requires this property\n\nqm set <vmid> [OPTIONS]\n"))
+    .toBe("ipconfig0.ip: missing property - 'gw' requires this property");
+  expect(problemLine("400 Parameter verification failed.\nname: invalid format - value does not look like a valid DNS name\nstorage: storage ID '1x' contains illegal characters\n\nqm clone <vmid> <newid> [OPTIONS]\n"))
+    .toBe("name: invalid format - value does not look like a valid DNS name; storage: storage ID '1x' contains illegal characters");
+  expect(problemLine("Unknown option: hookscript\n400 unable to parse option\nqm set <vmid> [OPTIONS]\n")).toBe("Unknown option: hookscript");
+  expect(problemLine("400 not enough arguments\nqm disk resize <vmid> <disk> <size> [OPTIONS]\n")).toBe("400 not enough arguments");
+  expect(problemLine("trying to acquire lock...\nshrinking disks is not supported\n")).toBe("shrinking disks is not supported");
+  expect(problemLine("")).toBe("");
 });

@@ -39,7 +39,10 @@ async function exists(ctx: ActionContext, binary: BinaryName, spec: string[]): P
   return code === 0;
 }
 
-/** `iptables -A INPUT -p P [-s SRC] --dport N -j ACCEPT -m comment --comment C`, unless already there. */
+/**
+ * `iptables -I INPUT 1 -p P [-s SRC] --dport N -j ACCEPT -m comment --comment C`, unless already there.
+ * Inserted first, so it takes precedence over a default-deny DROP for the port (iptables-deny).
+ */
 export const iptablesOpen = defineAction({
   name: "iptables-open",
   params: ruleParams,
@@ -47,7 +50,7 @@ export const iptablesOpen = defineAction({
   handler: async (p, ctx) => {
     const { binary, spec } = rule(p);
     if (await exists(ctx, binary, spec)) return { added: false };
-    await ctx.run(binary, ["-w", "10", "-A", ...spec]);
+    await ctx.run(binary, ["-w", "10", "-I", "INPUT", "1", ...spec.slice(1)]);
     return { added: true };
   },
 });
@@ -59,6 +62,44 @@ export const iptablesClose = defineAction({
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
     const { binary, spec } = rule(p);
+    if (!(await exists(ctx, binary, spec))) return { removed: false };
+    await ctx.run(binary, ["-w", "10", "-D", ...spec]);
+    return { removed: true };
+  },
+});
+
+const denyParams = object({ port, proto: optional(literal("tcp", "udp")), family: optional(literal("ipv4", "ipv6")) });
+const DENY_COMMENT = "blockhost-deny";
+
+function denySpec(p: { port: number; proto?: "tcp" | "udp"; family?: "ipv4" | "ipv6" }): { binary: BinaryName; spec: string[] } {
+  const binary: BinaryName = p.family === "ipv6" ? "ip6tables" : "iptables";
+  const spec = ["INPUT", "-p", p.proto ?? "tcp", "--dport", String(p.port), "-m", "conntrack", "--ctstate", "NEW", "-j", "DROP", "-m", "comment", "--comment", DENY_COMMENT];
+  return { binary, spec };
+}
+
+/**
+ * The knock's optional default deny: append a DROP for NEW connections to one port (established
+ * sessions keep working), so only knock rules (inserted before it) admit new ones.
+ */
+export const iptablesDeny = defineAction({
+  name: "iptables-deny",
+  params: denyParams,
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => {
+    const { binary, spec } = denySpec(p);
+    if (await exists(ctx, binary, spec)) return { added: false };
+    await ctx.run(binary, ["-w", "10", "-A", ...spec]);
+    return { added: true };
+  },
+});
+
+/** Remove the default-deny DROP for one port. */
+export const iptablesUndeny = defineAction({
+  name: "iptables-undeny",
+  params: denyParams,
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => {
+    const { binary, spec } = denySpec(p);
     if (!(await exists(ctx, binary, spec))) return { removed: false };
     await ctx.run(binary, ["-w", "10", "-D", ...spec]);
     return { removed: true };

@@ -1,15 +1,12 @@
-/** Agent actions: template image customisation and cloud-init snippets. */
-import { existsSync, lstatSync, unlinkSync } from "node:fs";
+/** Agent actions: template image customisation (virt-customize). */
 import { join } from "node:path";
-import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
-import { schemaError, array, object, str, type Schema } from "../../core/schema.ts";
-import { vmName } from "../../core/validators.ts";
-import { confinementProblem, ensureDirUnder, withStagedFile, writeFileAtomic } from "../../core/fs.ts";
+import { schemaError, array, object, type Schema } from "../../core/schema.ts";
+import { confinementProblem, withStagedFile } from "../../core/fs.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { defineAction } from "./types.ts";
 
-/** Template image customisation and cloud-init snippets. */
+/** Template image customisation. */
 
 /** The original's VIRT_CUSTOMIZE_ALLOWED_OPS; each takes exactly one argument. */
 export const VIRT_CUSTOMIZE_OPS = ["--install", "--run-command", "--copy-in", "--upload", "--chmod", "--mkdir", "--write", "--append-line", "--firstboot-command", "--run", "--delete"] as const;
@@ -49,37 +46,5 @@ export const virtCustomize = defineAction({
       const { stdout } = await ctx.run("virt-customize", ["-a", image, ...p.commands.flat()]);
       return { output: stdout.trim() };
     });
-  },
-});
-
-const snippetFile = (name: string) => join(paths.snippetsDir, `blockhost-${name}.yaml`);
-
-/** Write a VM's cloud-init user-data to <root>/var/lib/vz/snippets/blockhost-NAME.yaml; returns the cicustom volume. */
-export const cloudinitWrite = defineAction({
-  name: "cloudinit-write",
-  params: object({
-    name: vmName,
-    content: str(/^#cloud-config\n[^\0]*$/, "cloud-init user-data starting with #cloud-config (≤256 KiB)", 256 * 1024),
-  }),
-  timeoutMs: 30_000,
-  handler: async (p) => {
-    ensureDirUnder(paths.root, paths.snippetsDir);
-    const file = snippetFile(p.name);
-    writeFileAtomic(file, p.content, { mode: 0o640 });
-    return { path: file, volume: `local:snippets/blockhost-${p.name}.yaml` };
-  },
-});
-
-/** Remove a VM's snippet (GC); an absent one is `{removed: false}`. */
-export const cloudinitDelete = defineAction({
-  name: "cloudinit-delete",
-  params: object({ name: vmName }),
-  timeoutMs: 30_000,
-  handler: async (p) => {
-    const file = snippetFile(p.name);
-    if (!existsSync(file)) return { removed: false };
-    if (!lstatSync(file).isFile()) throw new BlockhostError("E_STATE", `${file} is not a regular file`);
-    unlinkSync(file);
-    return { removed: true };
   },
 });

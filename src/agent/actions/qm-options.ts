@@ -1,91 +1,133 @@
 /** The qm create/set options the agent passes on, each with a value check. */
 import { isIPv4, isIPv6 } from "node:net";
 import { schemaError, record, str, type Schema } from "../../core/schema.ts";
-import { IFACE_RE } from "../../core/validators.ts";
+import { DNS_NAME_RE, IFACE_RE, STORAGE_RE } from "../../core/validators.ts";
+import { type Check, intIn, oneOf, propertyString, re } from "./qm-property-string.ts";
 
 /**
- * The `qm create` / `qm set` options the agent passes on, each with a strict value check.
- * Anything else (hookscript, args, hostpci, import-from, …) could run code or read host files
- * as root, so it is not on the list.
+ * The `qm create` / `qm set` options the agent passes on, each checked against qemu-server's own
+ * format for it (PVE 8: PVE/QemuServer.pm, PVE/QemuServer/Drive.pm, pve-common JSONSchema.pm), so
+ * what Proxmox would refuse is refused here, before anything runs. Anything not listed (hookscript,
+ * args, hostpci, usb, import-from, sshkeys …) could run code, read host files as root or, like
+ * `sshkeys` (a file path for the qm CLI), cannot work through this argv, so it is not on the list.
  */
-type Check = (value: string) => boolean;
 
-const re = (pattern: RegExp): Check => (v) => pattern.test(v);
-const intIn = (min: number, max: number): Check => (v) => /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max;
-const oneOf = (...values: string[]): Check => (v) => values.includes(v);
-const ipv4Cidr: Check = (v) => { const [a, l, x] = v.split("/"); return x === undefined && !!a && isIPv4(a) && intIn(1, 32)(l ?? ""); };
-const ipv6Cidr: Check = (v) => { const [a, l, x] = v.split("/"); return x === undefined && !!a && isIPv6(a) && intIn(1, 128)(l ?? ""); };
-const bit = oneOf("0", "1");
+/** JSONSchema's boolean spellings (parse_boolean). */
+const bool: Check = re(/^(1|0|on|off|yes|no|true|false)$/i);
+const storage = STORAGE_RE.source.slice(1, -1);
+/** pve-volume-id: `storage:volname`, where volname has no `..` step (a linked clone on dir storage has four). */
+const volumeName = (v: string) => /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}(\/[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}){0,3}$/.test(v) && !v.split("/").includes("..");
+const volumeId: Check = (v) => {
+  const m = new RegExp(`^(${storage}):(.+)$`).exec(v);
+  return !!m && volumeName(m[2]!);
+};
+/** A disk's first item: an existing volume, or `storage:SIZE_GiB` (qemu-server's NEW_DISK_RE) to allocate one. */
+const diskVolume: Check = (v) => volumeId(v) || new RegExp(`^(${storage}):\\d{1,6}(\\.\\d{1,3})?$`).test(v);
 const size = re(/^\d{1,7}(\.\d{1,3})?[KMGT]?$/);
+/** Unicast only (pve-mac-addr refuses the I/G bit). */
+export const unicastMac = re(/^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/i);
+const cidr = (isAddr: (a: string) => boolean, max: number): Check => (v) => {
+  const [a, l, x] = v.split("/");
+  return x === undefined && !!a && isAddr(a) && intIn(8, max)(l ?? "");
+};
+/** PVE::Tools::split_list: items separated by `,`, `;` or white space. */
+const list = (item: Check, max = 16): Check => (v) => {
+  const items = v.split(/[,;\s]+/).filter(Boolean);
+  return items.length >= 1 && items.length <= max && items.every(item);
+};
+const dnsName = re(DNS_NAME_RE);
 
-/**
- * A Proxmox property string, `first,key=value,…`: `first` checks the leading item (which may
- * itself be `key=value`), every other item must be an allowlisted key with a valid value.
- */
-function propertyString(first: Check | null, keys: Record<string, Check>): Check {
-  return (v) => {
-    if (v.length > 512) return false;
-    const items = v.split(",");
-    const seen = new Set<string>();
-    for (const [i, item] of items.entries()) {
-      if (i === 0 && first) {
-        if (!first(item)) return false;
-        continue;
-      }
-      const eq = item.indexOf("=");
-      const key = item.slice(0, eq);
-      if (eq < 1 || seen.has(key) || !Object.hasOwn(keys, key) || !keys[key]!(item.slice(eq + 1))) return false;
-      seen.add(key);
-    }
-    return true;
-  };
-}
-
-const volume = re(/^[a-z0-9][a-z0-9-]{0,63}:([a-z0-9][a-z0-9_.-]{0,127}(\/[a-z0-9][a-z0-9_.-]{0,127})?|\d{1,5})$/);
-const diskKeys = {
+const commonDiskKeys = {
   size,
   discard: oneOf("on", "ignore"),
-  ssd: bit,
-  iothread: bit,
+  iothread: bool,
   cache: oneOf("none", "writeback", "writethrough", "directsync", "unsafe"),
   format: oneOf("raw", "qcow2", "vmdk"),
-  backup: bit,
+  backup: bool,
+  replicate: bool,
+  aio: oneOf("native", "threads", "io_uring"),
 };
-const snippet = re(/^[a-z0-9][a-z0-9-]{0,63}:snippets\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
-const nicModel = re(/^(virtio|e1000|e1000e|vmxnet3|rtl8139)(=([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2})?$/);
+/** Drive.pm: `ssd` exists for scsi, sata and ide only (virtio has no %ssd_fmt). */
+const scsiLike = propertyString({ defaultKey: "file", keys: { file: diskVolume, ...commonDiskKeys, ssd: bool } });
+const virtio = propertyString({ defaultKey: "file", keys: { file: diskVolume, ...commonDiskKeys } });
+/** ide: also a cloud-init drive, an ISO (`media=cdrom`) or an empty drive (`none`). */
+const ide = propertyString({ defaultKey: "file", keys: { file: (v) => v === "none" || v === "cdrom" || diskVolume(v), ...commonDiskKeys, ssd: bool, media: oneOf("cdrom", "disk") } });
+const efidisk = propertyString({ defaultKey: "file", keys: { file: diskVolume, efitype: oneOf("2m", "4m"), "pre-enrolled-keys": bool, format: commonDiskKeys.format, size } });
+
+const NIC_MODELS = ["virtio", "e1000", "e1000e", "vmxnet3", "rtl8139", "ne2k_pci", "pcnet", "i82551", "i82557b", "i82559er"];
+/** net[n]: `MODEL[=MAC]` (the model names are aliases of macaddr) or `model=…,macaddr=…`, keys in any order. */
+const net = propertyString({
+  defaultKey: "model",
+  keys: {
+    model: oneOf(...NIC_MODELS),
+    macaddr: unicastMac,
+    bridge: re(IFACE_RE),
+    firewall: bool,
+    link_down: bool,
+    tag: intIn(1, 4094),
+    trunks: (v) => /^\d{1,4}(-\d{1,4})?(;\d{1,4}(-\d{1,4})?){0,63}$/.test(v) && v.split(/[;-]/).every(intIn(1, 4094)),
+    rate: re(/^\d{1,5}(\.\d{1,3})?$/),
+    mtu: intIn(1, 65_520),
+    queues: intIn(0, 64),
+  },
+  aliases: Object.fromEntries(NIC_MODELS.map((m) => [m, (mac: string) => ({ model: m, macaddr: mac })])),
+  required: ["model"],
+});
+/** ipconfig[n]: QemuServer.pm's ipconfig format, where `gw` requires `ip` and `gw6` requires `ip6`. */
+const ipconfig = propertyString({
+  keys: {
+    ip: (v) => v === "dhcp" || v === "manual" || cidr(isIPv4, 32)(v),
+    gw: isIPv4,
+    ip6: (v) => v === "auto" || v === "dhcp" || v === "manual" || cidr(isIPv6, 128)(v),
+    gw6: isIPv6,
+  },
+  requires: { gw: "ip", gw6: "ip6" },
+});
+const snippet = (v: string) => new RegExp(`^(${storage}):snippets/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`).test(v);
+
+/** Numbered option families, as many as an operator plausibly needs. */
+const family = (prefix: string, count: number, check: Check) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, check]));
 
 export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
-  name: re(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/),
+  name: dnsName,
   cores: intIn(1, 512),
   sockets: intIn(1, 16),
-  memory: intIn(16, 4_194_304),
+  memory: (v) => intIn(16, 4_194_304)(v.replace(/^current=/, "")),
   balloon: intIn(0, 4_194_304),
-  cpu: propertyString(re(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/), { flags: re(/^[+-][a-z0-9_.-]{1,32}(;[+-][a-z0-9_.-]{1,32}){0,31}$/) }),
-  ostype: oneOf("l26", "l24", "other", "win10", "win11"),
-  machine: re(/^(q35|pc|pc-(i440fx|q35)-\d{1,2}\.\d{1,2})$/),
+  cpu: propertyString({
+    defaultKey: "cputype",
+    keys: { cputype: re(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/), flags: re(/^[+-][A-Za-z0-9_.-]{1,32}(;[+-][A-Za-z0-9_.-]{1,32}){0,31}$/), hidden: bool },
+  }),
+  ostype: oneOf("other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris"),
+  machine: propertyString({
+    defaultKey: "type",
+    keys: { type: re(/^(pc|q35|pc-(i440fx|q35)-\d{1,2}\.\d{1,2}(\+pve\d{1,2})?)$/), viommu: oneOf("intel", "virtio") },
+  }),
   bios: oneOf("seabios", "ovmf"),
-  scsihw: oneOf("virtio-scsi-pci", "virtio-scsi-single", "lsi", "megasas", "pvscsi"),
-  scsi0: propertyString(volume, diskKeys),
-  virtio0: propertyString(volume, diskKeys),
-  ide2: propertyString((v) => v === "none" || /^[a-z0-9][a-z0-9-]{0,63}:cloudinit$/.test(v), { media: oneOf("cdrom") }),
+  scsihw: oneOf("lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"),
+  ...family("scsi", 4, scsiLike),
+  ...family("sata", 4, scsiLike),
+  ...family("virtio", 4, virtio),
+  ...family("ide", 4, ide),
+  efidisk0: efidisk,
   boot: re(/^(order=(scsi|virtio|ide|sata|net)\d{1,2}(;(scsi|virtio|ide|sata|net)\d{1,2}){0,7}|[cdn]{1,3})$/),
   serial0: oneOf("socket"),
-  vga: propertyString(oneOf("std", "serial0", "virtio", "qxl", "none", "cirrus"), { memory: intIn(4, 512) }),
-  agent: propertyString(re(/^([01]|enabled=[01])$/), { fstrim_cloned_disks: bit, type: oneOf("virtio", "isa") }),
-  onboot: bit,
-  net0: propertyString(nicModel, {
-    bridge: re(IFACE_RE), firewall: bit, tag: intIn(1, 4094), rate: re(/^\d{1,5}(\.\d{1,3})?$/), mtu: intIn(576, 65_520), link_down: bit, queues: intIn(1, 64),
+  vga: propertyString({ defaultKey: "type", keys: { type: oneOf("std", "serial0", "virtio", "virtio-gl", "qxl", "none", "cirrus"), memory: intIn(4, 512) } }),
+  agent: propertyString({
+    defaultKey: "enabled",
+    keys: { enabled: bool, fstrim_cloned_disks: bool, "freeze-fs-on-backup": bool, type: oneOf("virtio", "isa") },
   }),
-  ipconfig0: propertyString(null, { ip: (v) => v === "dhcp" || ipv4Cidr(v), gw: isIPv4, ip6: (v) => v === "auto" || v === "dhcp" || ipv6Cidr(v), gw6: isIPv6 }),
-  ipconfig1: propertyString(null, { ip: (v) => v === "dhcp" || ipv4Cidr(v), gw: isIPv4, ip6: (v) => v === "auto" || v === "dhcp" || ipv6Cidr(v), gw6: isIPv6 }),
-  nameserver: (v) => /^[0-9a-fA-F:. ]{2,200}$/.test(v) && v.split(" ").every((a) => isIPv4(a) || isIPv6(a)),
-  searchdomain: re(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/),
-  ciuser: re(/^[a-z_][a-z0-9_-]{0,31}$/),
+  onboot: bool,
+  ...family("net", 8, net),
+  ...family("ipconfig", 8, ipconfig),
+  nameserver: list((a) => isIPv4(a) || isIPv6(a), 8),
+  searchdomain: list(dnsName, 8),
+  ciuser: re(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/),
   citype: oneOf("nocloud", "configdrive2"),
-  cicustom: propertyString(null, { user: snippet, network: snippet, meta: snippet, vendor: snippet }),
-  sshkeys: re(/^[A-Za-z0-9%._+=-]{1,16384}$/),
-  tags: re(/^[a-z0-9_][a-z0-9_-]{0,31}(;[a-z0-9_][a-z0-9_-]{0,31}){0,15}$/),
-  description: re(/^[A-Za-z0-9 _.,:;@()+=/#-]{0,1024}$/),
+  cicustom: propertyString({ keys: { user: snippet, network: snippet, meta: snippet, vendor: snippet } }),
+  tags: list(re(/^[A-Za-z0-9_][A-Za-z0-9_+.-]{0,63}$/), 32),
+  /** Free text on one line: any character but the C0 controls and DEL. */
+  description: (v) => v.length <= 8192 && ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
 };
 
 const optionKey = str(/^[a-z][a-z0-9]{1,15}$/, "a qm option name");
@@ -94,13 +136,13 @@ const optionValue = str(/^[^\n\r\0]{1,16384}$/, "a qm option value", 16384);
 /** `{option: value}` for `qm create`/`qm set`; numbers are accepted for numeric options. */
 /** Values may be sent as integers (`{memory: 2048}`); they are passed to qm as their decimal text. */
 export const qmOptions: Schema<Record<string, string | number>> = {
-  describe: `a map of qm options (${Object.keys(QM_OPTION_CHECKS).join(", ")})`,
+  describe: "a map of allowlisted qm options (see the agent action catalog)",
   parse(v, path = "") {
     const raw = record(optionKey, { describe: "a string or integer", parse: (x, p = "") => (Number.isSafeInteger(x) ? String(x) : optionValue.parse(x, p)) }, 64).parse(v, path);
     for (const [k, value] of Object.entries(raw)) {
       const at = path ? `${path}.${k}` : k;
-      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw schemaError(at, `an allowed qm option (${Object.keys(QM_OPTION_CHECKS).join(", ")})`);
-      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw schemaError(at, `a valid value for qm option ${k}`);
+      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw schemaError(at, "an allowed qm option (see the agent action catalog)");
+      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw schemaError(at, `a value Proxmox accepts for qm option ${k}`);
     }
     return raw;
   },

@@ -1,10 +1,11 @@
 /** Agent actions: Proxmox `qm` VM lifecycle, configuration and guest agent calls. */
 import { BlockhostError } from "../../core/errors.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
-import { storageId, vmid } from "../../core/validators.ts";
+import { dnsVmName, storageId, vmid } from "../../core/validators.ts";
 import { withStagedFile } from "../../core/fs.ts";
-import { unlessCommandSays } from "../run.ts";
+import { problemLine, unlessCommandSays } from "../run.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
+import { diskBytes, formatSize, readQmConfig, sizeBytes } from "./qm-config.ts";
 import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
 import { defineAction } from "./types.ts";
 
@@ -15,7 +16,8 @@ const byVmid = object({ vmid });
 const QM_OPTIONS = Object.keys(QM_OPTION_CHECKS);
 const output = (stdout: string) => ({ output: stdout.trim() });
 const unique = (keys: string[]) => [...new Set(keys)];
-const qmName = str(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/, "a VM name (letters, digits, . -; DNS-style, ≤63)", 63);
+/** qemu-server's `name` is a dns-name (PVE rejects `web_1`, `web-`, `a..b`); 64 characters fit. */
+const qmName = dnsVmName;
 
 function lifecycle<const N extends string>(name: N, argv: (vmid: number) => string[], timeoutMs: number) {
   return defineAction({
@@ -46,7 +48,31 @@ export const qmDestroy = defineAction({
     });
   },
 });
-export const qmTemplate = lifecycle("qm-template", (id) => ["template", String(id)], 300_000);
+
+/**
+ * `qm template VMID`, then `qm config` must show `template: 1`: qm runs the conversion as a task
+ * and exits 0 even when it failed (no upid exit for `template`), the reason only on stderr.
+ */
+export const qmTemplate = defineAction({
+  name: "qm-template",
+  params: byVmid,
+  timeoutMs: 300_000,
+  handler: async (p, ctx) => {
+    const { stdout, stderr } = await ctx.run("qm", ["template", String(p.vmid)]);
+    if ((await readQmConfig(ctx, p.vmid)).template !== "1") {
+      throw new BlockhostError("E_COMMAND_FAILED", `qm template ${p.vmid} did not make a template: ${problemLine(stderr) || "qm gave no reason"}`, { binary: "qm" });
+    }
+    return output(stdout);
+  },
+});
+
+/** `{config: {key: value}}` from `qm config VMID` (read-only; how callers verify a step). */
+export const qmConfig = defineAction({
+  name: "qm-config",
+  params: byVmid,
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => ({ config: await readQmConfig(ctx, p.vmid) }),
+});
 
 export const qmCreate = defineAction({
   name: "qm-create",
@@ -100,10 +126,28 @@ export const qmResize = defineAction({
   params: object({
     vmid,
     disk: str(/^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3])$/, "a disk like scsi0, virtio0, sata0, ide0", 8),
-    size: str(/^\+?[1-9][0-9]{0,6}[KMGT]?$/, "a size like 20G or +10G", 9),
+    size: str(/^\+?(?=[0-9.]*[1-9])[0-9]{1,7}(\.[0-9]{1,3})?[KMGT]?$/, "a size like 20G, +10G or +10.5G", 13),
   }),
   timeoutMs: 300_000,
-  handler: async (p, ctx) => output((await ctx.run("qm", ["resize", String(p.vmid), p.disk, p.size])).stdout),
+  /**
+   * qm runs the resize as a task and exits 0 when it fails ("shrinking disks is not supported",
+   * a missing disk, a full storage), the reason only on stderr: the size is read back with
+   * `qm config` and anything short of the request fails with that reason.
+   */
+  handler: async (p, ctx) => {
+    const relative = p.size.startsWith("+");
+    const before = diskBytes(await readQmConfig(ctx, p.vmid), p.disk);
+    const { stdout, stderr } = await ctx.run("qm", ["resize", String(p.vmid), p.disk, p.size]);
+    const after = diskBytes(await readQmConfig(ctx, p.vmid), p.disk);
+    const wanted = (relative ? (before ?? 0) : 0) + sizeBytes(p.size.replace(/^\+/, ""));
+    // Unchanged, not the size asked for, and qm said why (e.g. a refused shrink): a failure even though the disk is big enough.
+    const refused = after === before && after !== wanted && problemLine(stderr) !== "";
+    if (before === null || after === null || after < wanted || refused) {
+      const now = after === null ? "has no size" : `is ${formatSize(after)}`;
+      throw new BlockhostError("E_COMMAND_FAILED", `qm resize ${p.vmid} ${p.disk} ${p.size} did not take effect (${p.disk} ${now}): ${problemLine(stderr) || "qm gave no reason"}`, { binary: "qm" });
+    }
+    return { ...output(stdout), size: formatSize(after) };
+  },
 });
 
 /** `{status: "running"|"stopped"|…}`; a VM that does not exist is `{status: "missing"}`, not an error. */

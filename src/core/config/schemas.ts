@@ -80,8 +80,15 @@ export const blockhostConfigSchema = object({
     wallet_address: evmAddress,
     credential_nft_id: optional(int(0, 2 ** 53 - 1)),
     max_command_age: optional(int(1, 86_400)),
-    destination_mode: optional(str(/^[a-z_-]{1,32}$/, "a destination mode")),
+    destination_mode: optional(literal("self", "server", "null", "any")),
+    /** For destination_mode null: where commands are sent (default 0x…dEaD). */
+    destination_address: optional(evmAddress),
+    /** Drop new connections to the knocked ports unless a knock rule admits them (see README). */
+    default_deny: optional(bool),
+    /** Where SSH logins are read from for narrowing a knock: auto (auth log, else journal), journal, or a file. */
+    login_log: optional(str(/^(auto|journal|\/[A-Za-z0-9._/-]{1,4095})$/, "auto, journal or an absolute path", 4096)),
   })),
+  /** The fund manager; validated in core/config/fund-manager.ts. */
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
   engine: optional(object({
@@ -94,6 +101,20 @@ export const blockhostConfigSchema = object({
     log_chunk_blocks: optional(int(1, 1_000_000)),
     stop_grace_ms: optional(int(0, 600_000)),
   })),
+  /** The public web front (`blockhost serve`): page title and accent colour. */
+  web: optional(object({
+    title: optional(str(/^[^\p{Cc}<>]{1,80}$/u, "a page title (≤80 characters, no < or >)", 80)),
+    accent_color: optional(str(/^#[0-9a-fA-F]{6}$/, "a colour like #627EEA", 7)),
+  })),
   testing: optional(bool),
 });
 export type BlockhostConfig = Infer<typeof blockhostConfigSchema>;
+
+/** /etc/blockhost/https.json — the certificate `blockhost serve` uses (written by finalize). */
+export const httpsConfigSchema = object({
+  hostname: str(/^[A-Za-z0-9.:[\]-]{1,253}$/, "a host name or IP address", 253),
+  cert_file: absPath,
+  key_file: absPath,
+  self_signed: withDefault(bool, false),
+});
+export type HttpsConfig = Infer<typeof httpsConfigSchema>;

@@ -52,3 +52,8 @@ export function reserveAddress(db: Database, family: 4 | 6, address: string, hos
 export function releaseAddresses(db: Database, name: string): void {
   db.query("DELETE FROM ip_allocations WHERE vm_name = ?").run(name);
 }
+
+/** How many host numbers in [first, last] of a family are allocated to VMs. */
+export function countAllocatedHosts(db: Database, family: 4 | 6, first: number, last: number): number {
+  return (db.query("SELECT COUNT(*) AS n FROM ip_allocations WHERE family = ? AND host BETWEEN ? AND ?").get(family, first, last) as { n: number }).n;
+}

@@ -2,7 +2,7 @@
 import type { Database } from "bun:sqlite";
 
 export type JobState = "queued" | "running" | "failed" | "done" | "dead";
-export type JobKind = "provision" | "sync" | "destroy" | "gecos";
+export type JobKind = "provision" | "sync" | "destroy" | "gecos" | "seal";
 
 export interface Job {
   id: number;
@@ -105,4 +105,19 @@ export function troubledJobs(db: Database, limit: number): Job[] {
 /** The state of the job with this key, or null when there is none. */
 export function jobState(db: Database, key: string): JobState | null {
   return (db.query("SELECT state FROM jobs WHERE key = ?").get(key) as { state: JobState } | null)?.state ?? null;
+}
+
+/** The job with this key, or null when there is none. */
+export function jobByKey(db: Database, key: string): Job | null {
+  const r = db.query("SELECT * FROM jobs WHERE key = ?").get(key) as Record<string, unknown> | null;
+  return r ? fromRow(r) : null;
+}
+
+/** Run a failed or dead job again now (attempts from zero); false when no such job is waiting. */
+export function retryJob(db: Database, key: string): boolean {
+  return (
+    db
+      .query("UPDATE jobs SET state = 'queued', attempts = 0, next_run_at = 0, updated_at = ? WHERE key = ? AND state IN ('failed', 'dead')")
+      .run(stamp(), key).changes === 1
+  );
 }

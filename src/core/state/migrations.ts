@@ -99,4 +99,43 @@ CREATE INDEX vms_subscription_any ON vms(subscription_id);
 CREATE INDEX vms_token ON vms(nft_token_id);
 CREATE INDEX vms_wallet ON vms(wallet_address COLLATE NOCASE);`,
   },
+  {
+    version: 4,
+    name: "fund manager, admin commands and knocks",
+    sql: `
+CREATE TABLE fund_timers (name TEXT PRIMARY KEY, last_at INTEGER NOT NULL DEFAULT 0, retry_at INTEGER) STRICT;
+CREATE TABLE fund_lease (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL, expires_at INTEGER NOT NULL) STRICT;
+CREATE TABLE fund_transfers (
+  id INTEGER PRIMARY KEY,
+  cycle TEXT NOT NULL,
+  step TEXT NOT NULL,
+  token TEXT NOT NULL,
+  from_address TEXT NOT NULL,
+  to_address TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  nonce INTEGER NOT NULL,
+  tx_hash TEXT NOT NULL UNIQUE,
+  raw_tx TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('signed','done','reverted','dropped')),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX fund_transfers_state ON fund_transfers(state);
+CREATE TABLE admin_nonces (nonce TEXT PRIMARY KEY, command_ts INTEGER NOT NULL, tx_hash TEXT NOT NULL, seen_at INTEGER NOT NULL) STRICT;
+CREATE TABLE admin_scan (chain_id INTEGER NOT NULL, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL,
+  PRIMARY KEY (chain_id, block_number)) STRICT;
+CREATE TABLE knocks (
+  id INTEGER PRIMARY KEY,
+  tx_hash TEXT NOT NULL UNIQUE,
+  command TEXT NOT NULL,
+  phase TEXT NOT NULL CHECK (phase IN ('open','narrowed','closed')),
+  rules TEXT NOT NULL,
+  source TEXT,
+  deadline INTEGER NOT NULL,
+  opened_at INTEGER NOT NULL,
+  login_cursor INTEGER NOT NULL DEFAULT 0,
+  closed_at INTEGER
+) STRICT;
+CREATE INDEX knocks_live ON knocks(phase);`,
+  },
 ];

@@ -83,6 +83,12 @@ export function vmForSubscription(db: Database, subscriptionId: number): VmRecor
   return row ? fromRow(row) : null;
 }
 
+/** The live (not destroyed) VM whose credential NFT is `tokenId`. */
+export function vmForToken(db: Database, tokenId: number): VmRecord | null {
+  const row = db.query("SELECT * FROM vms WHERE nft_token_id = ? AND nft_minted = 1 AND status != 'destroyed' ORDER BY vmid DESC LIMIT 1").get(tokenId) as Record<string, unknown> | null;
+  return row ? fromRow(row) : null;
+}
+
 export function insertVm(db: Database, vm: Omit<VmRecord, "extra"> & { extra?: Record<string, unknown> }): void {
   const p = toParams({ extra: {}, ...vm });
   const keys = COLUMNS.filter((c) => c in p);

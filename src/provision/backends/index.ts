@@ -21,6 +21,7 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller): Backen
       return new ProxmoxBackend({
         bridge: px.bridge,
         templateVmid: px.template_vmid ?? 9001,
+        ...(px.snippet_storage ? { snippetStorage: px.snippet_storage } : {}),
         guestAgentTimeoutMs: 180_000,
       }, agent);
     }

@@ -1,12 +1,15 @@
 /** The Proxmox backend: qm through the agent, with rollback. */
 import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { templateProblems } from "./proxmox-template.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 
 /** Proxmox settings the backend needs (blockhost.yaml `proxmox:`). */
 export interface ProxmoxSettings {
   bridge: string;
   templateVmid: number;
+  /** Where cloud-init snippets go (blockhost.yaml proxmox.snippet_storage, default `local`). */
+  snippetStorage?: string;
   /** How long to wait for the guest agent after start. */
   guestAgentTimeoutMs: number;
 }
@@ -18,9 +21,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tap = (vmid: number) => `tap${vmid}i0`;
 
 /**
- * Linked clone of the template configured with `qm set` (cores, memory, ipconfig0, a cicustom
- * user-data snippet), resized and started, each step an agent action. Every completed step
- * registers its undo; a failure runs them in reverse, so nothing is left half-built.
+ * Linked clone of the template configured with `qm set` (cores, memory, ipconfig0, cicustom
+ * user-data and pinned meta-data snippets), resized and started, each step an agent action.
+ * The template is checked first (nothing is allocated on Proxmox for a VM it cannot serve).
+ * Every completed step registers its undo; a failure runs them in reverse, so nothing is left
+ * half-built.
  */
 export class ProxmoxBackend implements Backend {
   readonly name = "proxmox" as const;
@@ -31,11 +36,14 @@ export class ProxmoxBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: Array<[string, () => Promise<unknown>]> = [];
     const { vmid } = spec;
+    await this.preflight(spec);
+    const storage = this.snippetStorage;
     try {
-      say(`writing cloud-init snippet for ${spec.name}`);
-      const written = await this.agent.call("cloudinit-write", { name: spec.name, content: spec.cloudInit.userData });
-      undo.push(["cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: spec.name })]);
-      const volume = String(written.volume);
+      say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
+      // A fixed instance-id: Proxmox's own is a hash over the host's search domain too (new id = new SSH host keys).
+      const written = await this.agent.call("cloudinit-write", { name: spec.name, content: spec.cloudInit.userData, storage, instance_id: `blockhost-${vmid}` });
+      undo.push(["cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: spec.name, storage })]);
+      if (!written.meta_volume) throw new BlockhostError("E_AGENT_PROTOCOL", "cloudinit-write returned no meta-data volume (agent too old?)");
 
       say(`cloning template ${this.settings.templateVmid} to VMID ${vmid}`);
       await this.agent.call("qm-clone", { vmid: this.settings.templateVmid, newid: vmid, name: spec.name });
@@ -43,7 +51,7 @@ export class ProxmoxBackend implements Backend {
 
       await this.agent.call("qm-set", {
         vmid,
-        options: { cores: spec.cpu, memory: spec.memoryMb, ipconfig0: spec.cloudInit.ipconfig0, nameserver: spec.allocation.gateway, cicustom: `user=${volume}`, agent: "1" },
+        options: { cores: spec.cpu, memory: spec.memoryMb, ipconfig0: spec.cloudInit.ipconfig0, nameserver: spec.allocation.gateway, cicustom: `user=${written.volume},meta=${written.meta_volume}`, agent: "1" },
       });
       await this.agent.call("qm-resize", { vmid, disk: "scsi0", size: `${spec.diskGb}G` });
 
@@ -63,6 +71,23 @@ export class ProxmoxBackend implements Backend {
         try { await step(); } catch (u) { say(`rollback step ${what} failed: ${oneLine(u)}`); }
       }
       throw e;
+    }
+  }
+
+  private get snippetStorage(): string {
+    return this.settings.snippetStorage ?? "local";
+  }
+
+  /** The template must have a cloud-init drive, net0 and a scsi0 no larger than the plan's disk (Proxmox cannot shrink). */
+  async preflight(spec: { diskGb: number }): Promise<void> {
+    const id = this.settings.templateVmid;
+    const { config } = await this.agent.call("qm-config", { vmid: id });
+    const problems = templateProblems(id, config, { contents: false });
+    if (problems.length) throw new BlockhostError("E_STATE", `template VMID ${id} cannot serve VMs: ${problems.join("; ")}`);
+    const size = /(?:^|,)size=(\d+(?:\.\d+)?)([KMGT]?)(?:,|$)/.exec(config.scsi0 ?? "");
+    const templateGb = size ? Number(size[1]) * { "": 2 ** -30, K: 2 ** -20, M: 2 ** -10, G: 1, T: 1024 }[size[2]!]! : 0;
+    if (templateGb > spec.diskGb) {
+      throw new BlockhostError("E_INVALID_INPUT", `disk ${spec.diskGb} GiB is smaller than template VMID ${id}'s scsi0 (${size![1]}${size![2]}); Proxmox cannot shrink disks`);
     }
   }
 
@@ -105,7 +130,7 @@ export class ProxmoxBackend implements Backend {
     if (vm.ipv6) await this.tolerant(say, "ip6-route-del", () => this.agent.call("ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge }));
     await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid }));
     await this.agent.call("qm-destroy", { vmid: vm.vmid });
-    await this.tolerant(say, "cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: vm.name }));
+    await this.tolerant(say, "cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }));
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {

@@ -31,6 +31,8 @@ export interface Backend {
   readonly name: "proxmox" | "libvirt" | "dry-run";
   /** True when nothing reaches a hypervisor (printed with every result). */
   readonly simulated: boolean;
+  /** Checks that need no allocation (the template can serve this disk): run before a VMID is spent. */
+  preflight?(plan: { diskGb: number }): Promise<void>;
   create(spec: VmSpec, say: Say): Promise<void>;
   start(vm: VmRef, say: Say): Promise<void>;
   /** Graceful shutdown, falling back to a hard stop. */

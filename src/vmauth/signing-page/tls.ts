@@ -3,7 +3,7 @@ import { X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { isIP } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { isValidHost } from "../signing-host.ts";
@@ -30,18 +30,18 @@ export function certificateCovers(certFile: string, host: string, now = new Date
 }
 
 /**
- * Make sure the signing page has a certificate for `host`: keep the current one when its SAN
- * names the host, otherwise generate a self-signed P-256 certificate (10 years) with `openssl`,
- * written to a private temp dir and renamed into place. Returns true when it generated one.
+ * Make sure there is a certificate for `host` (the signing page's by default): keep the current one
+ * when its SAN names the host, otherwise generate a self-signed P-256 certificate (10 years) with
+ * `openssl`, written to a private temp dir and renamed into place. Returns true when it generated one.
  */
-export function ensureCertificate(host: string): boolean {
-  const files = tlsFiles();
+export function ensureCertificate(host: string, files: TlsFiles = tlsFiles()): boolean {
   if (existsSync(files.key) && certificateCovers(files.cert, host)) return false;
   const openssl = ["/usr/bin/openssl", "/bin/openssl"].find((p) => existsSync(p));
-  if (!openssl) throw new BlockhostError("E_CONFIG_MISSING", "openssl is not installed (needed for the signing page's certificate)");
-  mkdirSync(paths.pamTlsDir, { recursive: true, mode: 0o700 });
+  if (!openssl) throw new BlockhostError("E_CONFIG_MISSING", "openssl is not installed (needed for a self-signed certificate)");
+  const dir = dirname(files.key);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const names = [...new Set([host, hostname()].filter(isValidHost))];
-  const work = mkdtempSync(join(paths.pamTlsDir, ".new-"));
+  const work = mkdtempSync(join(dir, ".new-"));
   try {
     const r = Bun.spawnSync([
       openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",

@@ -18,6 +18,9 @@ test.skipIf(skip)("blockhost dev --once: a paid subscription becomes a VM and an
   expect(r.stdout).toMatch(/minted +access NFT #0 to the customer/);
   expect(r.stdout).toMatch(/blockhost-001\tactive\t100\t192\.168\.122\.200/);
   expect(r.stdout).toContain("vms:      0 creating, 1 active");
+  expect(r.stdout).toMatch(/^signup +https:\/\/127\.0\.0\.1:\d+\/ /m);
+  expect(r.stdout).toMatch(/^admin +https:\/\/127\.0\.0\.1:\d+\/admin /m);
+  expect(r.stdout).toMatch(/^rpc +http:\/\/127\.0\.0\.1:\d+ +chain id 31337/m);
   // Without --keep the temp root is gone afterwards.
   const root = r.stdout.match(/^root +(\S+)$/m)![1]!;
   expect(existsSync(root)).toBe(false);

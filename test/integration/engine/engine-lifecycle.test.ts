@@ -71,15 +71,18 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
     expect(created.stdout).toContain(`"ip":"${vm.ip_address}"`);
   });
 
-  test("a payload that is a raw signature is refused, and status shows why", async () => {
-    const raw = await env.signature(4);
-    const p = await env.buy(4, 30n, raw);
-    const s = await eventually(async () => { const st = await status(); return st.failing_jobs.some((j) => j.state === "dead") ? st : null; }, "dead job");
-    expect(s.failing_jobs.find((j) => j.key.endsWith(`:${p.subscriptionId}`))!.last_error).toContain("raw signature");
-    expect(await vmOf(p.subscriptionId)).toBeUndefined();
-    const text = (await bh(["status"])).stdout;
-    expect(text).toContain("raw signature");
-    expect(text).toMatch(/jobs: .*1 dead/);
+  test("a payload the server cannot read (raw signature, empty) still gets a VM and an NFT without details", async () => {
+    const raw = await env.buy(4, 30n, await env.signature(4));
+    const empty = await env.buy(7, 30n, "0x");
+    for (const p of [raw, empty]) {
+      const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "VM for an unreadable payload");
+      expect(vm.status).toBe("active");
+      expect(await env.nftOwner(vm.nft_token_id!)).toBe(env.anvil.accounts[p.buyer]!.address);
+      // The raw signature is public on-chain: it must not key the NFT, so the payload stays empty.
+      expect(await env.nftPayload(vm.nft_token_id!)).toBe("0x");
+    }
+    const s = await status();
+    expect(s.failing_jobs.filter((j) => j.state === "dead")).toEqual([]);
   });
 
   test("expiry: gc --execute suspends after the chain's expiry, destroys after the grace period, addresses released", async () => {

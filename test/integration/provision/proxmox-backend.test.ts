@@ -1,9 +1,9 @@
 /** The Proxmox backend through the real agent and the qm simulator. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBlockhost } from "../../helpers/binary.ts";
-import { canCreateNetns, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import { PROXMOX_TEMPLATE_CONFIG, TEMPLATE_VMID, canCreateNetns, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
 import { provisionRoot } from "../../helpers/provision-root.ts";
 
 const WALLET = "0x3333333333333333333333333333333333333333";
@@ -16,7 +16,10 @@ const bh = (args: string[]) => runBlockhost(args, { root: env.root });
 
 describe.skipIf(!usable)("proxmox backend through the real agent and the qm simulator", () => {
   beforeAll(async () => {
-    env = provisionRoot({ backend: "proxmox", ipv6Prefix: "2001:db8:42::/120", extraBlockhostYaml: "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}" });
+    env = provisionRoot({ backend: "proxmox", ipv6Prefix: "2001:db8:42::/120", extraBlockhostYaml: "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, snippet_storage: snip_dir}" });
+    // A Proxmox storage.cfg with a separate directory storage for snippets (proxmox.snippet_storage).
+    mkdirSync(join(env.root, "etc/pve"), { recursive: true });
+    writeFileSync(join(env.root, "etc/pve/storage.cfg"), "dir: local\n\tpath /var/lib/vz\n\tcontent iso,backup\n\ndir: snip_dir\n\tpath /srv/pve-snippets\n\tcontent snippets\n");
     host = await startProxmoxHost(env.root);
   });
   afterAll(async () => {
@@ -30,9 +33,16 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(r.code).toBe(0);
     const vm = host.sim.vm(100)!;
     expect(vm).toMatchObject({ name: "web-1", status: "running" });
-    expect(vm.config).toMatchObject({ cores: "2", memory: "1024", ipconfig0: "ip=192.168.122.200/24,gw=192.168.122.1,ip6=2001:db8:42::3/128,gw6=2001:db8:42::1", cicustom: "user=local:snippets/blockhost-web-1.yaml" });
+    expect(vm.config).toMatchObject({
+      cores: "2", memory: "1024", ipconfig0: "ip=192.168.122.200/24,gw=192.168.122.1,ip6=2001:db8:42::3/128,gw6=2001:db8:42::1",
+      cicustom: "user=snip_dir:snippets/blockhost-web-1.yaml,meta=snip_dir:snippets/blockhost-web-1.meta",
+      scsi0: "local-lvm:base-9001-disk-0,size=12G",
+    });
     expect(host.sim.calls()).toContainEqual(["resize", "100", "scsi0", "12G"]);
-    const snippet = readFileSync(join(env.root, "var/lib/vz/snippets/blockhost-web-1.yaml"), "utf8");
+    // The instance-id is pinned: Proxmox's own hash would change with the host's DNS search domain.
+    expect(readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"), "utf8")).toBe("instance-id: blockhost-100\nlocal-hostname: web-1\n");
+    expect(existsSync(join(env.root, "var/lib/vz/snippets/blockhost-web-1.yaml"))).toBe(false);
+    const snippet = readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.yaml"), "utf8");
     expect(snippet).toContain(`gecos: wallet=${WALLET}`);
     expect(snippet).toContain("AuthenticationMethods keyboard-interactive");
     expect(host.ip("-6", "route", "show", "dev", "vmbr0")).toContain("2001:db8:42::3");
@@ -46,7 +56,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("simulated: start failed");
     expect(host.sim.vm(101)).toBeUndefined();
-    expect(existsSync(join(env.root, "var/lib/vz/snippets/blockhost-web-2.yaml"))).toBe(false);
+    expect(existsSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-2.yaml"))).toBe(false);
     expect((await bh(["vm", "status", "web-2"])).stdout).toBe("unknown\n");
     const again = await bh(["vm", "create", "web-2", "--owner-wallet", WALLET, "--apply"]);
     expect(again.code).toBe(0);
@@ -63,7 +73,48 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(host.sim.vm(100)!.status).toBe("stopped");
     expect((await bh(["vm", "destroy", "web-1"])).code).toBe(0);
     expect(host.sim.vm(100)).toBeUndefined();
+    expect(existsSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"))).toBe(false);
     expect(host.ip("-6", "route", "show", "dev", "vmbr0")).not.toContain("2001:db8:42::3 ");
     expect((await bh(["vm", "destroy", "web-1"])).stdout).toContain("already gone");
+  });
+
+  test("a resize that fails inside qm's task (exit 0, full storage) fails the create and rolls back", async () => {
+    host.sim.setStorageFull(true);
+    const r = await bh(["vm", "create", "web-3", "--owner-wallet", WALLET, "--disk", "20", "--apply"]);
+    host.sim.setStorageFull(false);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("qm resize 103 scsi0 20G did not take effect (scsi0 is 4G): lvextend failed: Insufficient free space");
+    expect(host.sim.vm(103)).toBeUndefined();
+    expect((await bh(["vm", "status", "web-3"])).stdout).toBe("unknown\n");
+  });
+
+  test("a disk smaller than the template's is refused before a VMID is spent (Proxmox cannot shrink)", async () => {
+    const clones = host.sim.calls().filter((c) => c[0] === "clone").length;
+    const r = await bh(["vm", "create", "web-4", "--owner-wallet", WALLET, "--disk", "2", "--apply"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("disk 2 GiB is smaller than template VMID 9001's scsi0 (4G); Proxmox cannot shrink disks");
+    expect(host.sim.calls().filter((c) => c[0] === "clone").length).toBe(clones);
+  });
+
+  test("a template without a cloud-init drive or net0 is refused with what is missing", async () => {
+    const { ide2: _i, net0: _n, ...bare } = PROXMOX_TEMPLATE_CONFIG;
+    host.sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: bare });
+    const r = await bh(["vm", "create", "web-5", "--owner-wallet", WALLET, "--apply"]);
+    host.sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: PROXMOX_TEMPLATE_CONFIG });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("template VMID 9001 cannot serve VMs: no cloud-init drive");
+    expect(r.stderr).toContain("no net0");
+    expect(host.sim.calls().filter((c) => c[0] === "clone" && c[2] !== undefined && Number(c[2]) > 103)).toEqual([]);
+  });
+
+  test("names Proxmox would refuse are refused before a VMID is allocated; so are refused templates and disks", async () => {
+    for (const name of ["web_6", "web-", "web.", "a..b"]) {
+      const r = await bh(["vm", "create", name, "--owner-wallet", WALLET, "--apply"]);
+      expect({ name, code: r.code }).toEqual({ name, code: 2 });
+      expect(r.stderr).toContain("VM name: expected a DNS name");
+    }
+    const next = await bh(["vm", "create", "web-6", "--owner-wallet", WALLET, "--apply"]);
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain('"vmid":104');
   });
 });

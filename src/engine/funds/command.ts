@@ -1,0 +1,113 @@
+// `blockhost funds status|run [--dry-run]`: the fund manager by hand, printing each step.
+import { defineCommand } from "citty";
+import { formatUnits } from "viem";
+import { loadChainContext, contractAddress } from "../../chain/context.ts";
+import { loadBlockhostConfig } from "../../core/config/index.ts";
+import { parseFundManager } from "../../core/config/fund-manager.ts";
+import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { openDatabase } from "../../core/state/db.ts";
+import { readTimer, recentTransfers } from "../../core/state/funds.ts";
+import { underFundLease } from "./duty.ts";
+import { FundManager, type FundReport, type StepResult } from "./manager.ts";
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const when = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : "never");
+
+export function stepLine(s: StepResult): string {
+  return `${s.kind.padEnd(13)} ${formatUnits(s.amount, s.decimals)} ${s.symbol} ${s.from} → ${s.to} (${s.toAddress})${s.tx ? ` ${s.tx}` : ""}`;
+}
+
+function printReport(title: string, r: FundReport, printedSteps: boolean): void {
+  if (!printedSteps) for (const s of r.steps) say(stepLine(s));
+  if (r.steps.length === 0) say(`${title}: nothing to move`);
+  for (const n of r.notes) say(`note: ${n}`);
+}
+
+function open() {
+  const blockhost = loadBlockhostConfig();
+  const { web3, access } = loadChainContext();
+  const db = openDatabase();
+  const manager = new FundManager({
+    db,
+    access,
+    web3,
+    config: parseFundManager(blockhost.fund_manager),
+    subscriptions: contractAddress(web3, "subscriptions"),
+  });
+  return { db, manager };
+}
+
+const run = defineCommand({
+  meta: {
+    name: "run",
+    description: "Run a fund cycle and a gas check now, printing each transfer (with --dry-run: what they would move)",
+  },
+  args: { "dry-run": { type: "boolean", description: "plan only: print the steps, send nothing" } },
+  async run({ args }) {
+    const dryRun = args["dry-run"] === true;
+    const { db, manager } = open();
+    try {
+      const live = !dryRun;
+      const work = async () => {
+        say(dryRun ? "fund cycle (dry run):" : "fund cycle:");
+        printReport(
+          "fund cycle",
+          await manager.runCycle({ dryRun, onStep: live ? (s) => say(stepLine(s)) : undefined }),
+          live,
+        );
+        say(dryRun ? "gas check (dry run):" : "gas check:");
+        printReport(
+          "gas check",
+          await manager.runGasCheck({ dryRun, onStep: live ? (s) => say(stepLine(s)) : undefined }),
+          live,
+        );
+      };
+      // A dry run sends nothing, so it needs no lease; a real run must not overlap the engine's.
+      if (dryRun) await work();
+      else if (!(await underFundLease(db, work)))
+        throw new BlockhostError(
+          "E_CONFLICT",
+          "another fund cycle is running (the engine's?); try again when it is done",
+        );
+    } finally {
+      db.close();
+    }
+  },
+});
+
+const status = defineCommand({
+  meta: {
+    name: "status",
+    description: "Show the fund manager's timers, recent transfers and what a cycle would move now",
+  },
+  async run() {
+    const { db, manager } = open();
+    try {
+      const cycle = readTimer(db, "fund_cycle"),
+        gas = readTimer(db, "gas_check");
+      say(`last fund cycle: ${when(cycle.last_at)}${cycle.retry_at ? ` (retry at ${when(cycle.retry_at)})` : ""}`);
+      say(`last gas check:  ${when(gas.last_at)}`);
+      const recent = recentTransfers(db, 10);
+      if (recent.length) say("recent transfers:");
+      for (const t of recent)
+        say(`  ${t.created_at} ${t.step} ${t.amount} ${t.token} → ${t.to_address} ${t.state} ${t.tx_hash}`);
+      say("a cycle now would move:");
+      try {
+        printReport("fund cycle", await manager.runCycle({ dryRun: true }), false);
+      } catch (e) {
+        say(`  cannot plan: ${oneLine(e)}`);
+        process.exitCode = 1;
+      }
+    } finally {
+      db.close();
+    }
+  },
+});
+
+export default defineCommand({
+  meta: {
+    name: "funds",
+    description: "The fund manager: withdraw revenue, revenue share, gas top-ups (fund_manager: in blockhost.yaml)",
+  },
+  subCommands: { status, run },
+});

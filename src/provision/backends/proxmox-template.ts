@@ -1,0 +1,167 @@
+/** The Proxmox template: importing the built image (`qm importdisk` + `qm template`) and checking its prerequisites. */
+import { createHash } from "node:crypto";
+import { createReadStream, readFileSync } from "node:fs";
+import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../vmauth/files/index.ts";
+import type { AgentCaller } from "./proxmox.ts";
+import type { Say } from "./types.ts";
+
+/** What `blockhost template build` writes beside the image (`<image>.json`); only these fields are relied on. */
+export interface TemplateManifest {
+  format: 1;
+  blockhost_binary: string;
+  vmauth_files: string[];
+  cloud_init: boolean;
+  qemu_guest_agent: boolean;
+  sha256?: string;
+}
+
+/** The line `importProxmoxTemplate` puts in the template's description, so a later check knows what is inside. */
+const MARKER_RE = /^blockhost-template manifest=1 binary=(\S+) vmauth=(\S+)(?: sha256=([0-9a-f]{1,64}))?$/;
+
+/** Every problem a manifest has for BlockHost ([] = usable): the baseline binary and the vmauth files must be inside. */
+export function manifestProblems(manifest: unknown): string[] {
+  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) return ["the manifest is not a JSON object"];
+  const m = manifest as Record<string, unknown>;
+  const problems: string[] = [];
+  if (m.format !== 1) problems.push(`format is ${JSON.stringify(m.format)}, expected 1`);
+  if (m.blockhost_binary !== VM_BINARY_PATH) problems.push(`blockhost_binary is ${JSON.stringify(m.blockhost_binary)}, expected "${VM_BINARY_PATH}" (the PAM stack and the signing page run it)`);
+  const files = Array.isArray(m.vmauth_files) ? m.vmauth_files : [];
+  const missing = VM_AUTH_FILES.map((f) => f.path).filter((p) => !files.includes(p));
+  if (missing.length) problems.push(`vmauth_files lacks ${missing.join(", ")}`);
+  if (m.cloud_init !== true) problems.push("cloud_init is not true (the VM is configured by cloud-init)");
+  if (m.qemu_guest_agent !== true) problems.push("qemu_guest_agent is not true (create waits for the guest agent)");
+  const boot = typeof m.boot === "object" && m.boot !== null ? (m.boot as Record<string, unknown>).mode : undefined;
+  // libvirt can boot a bare filesystem image with -kernel; a Proxmox VM boots from its disk (`args` is not allowed).
+  if (boot !== undefined && boot !== "bootloader") problems.push(`boot.mode is ${JSON.stringify(boot)}: a Proxmox VM boots from its disk, so the image needs a bootloader`);
+  return problems;
+}
+
+export function readManifest(path: string): TemplateManifest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new BlockhostError("E_CONFIG_INVALID", `${path}: cannot read the template manifest (${oneLine(e)})`);
+  }
+  const problems = manifestProblems(parsed);
+  if (problems.length) throw new BlockhostError("E_CONFIG_INVALID", `${path}: ${problems.join("; ")}`);
+  return parsed as TemplateManifest;
+}
+
+/** The description line recording what the image holds (the check reads it back). */
+export function markerOf(m: TemplateManifest): string {
+  const sha = m.sha256 && /^[0-9a-f]{64}$/.test(m.sha256) ? ` sha256=${m.sha256}` : "";
+  return `blockhost-template manifest=1 binary=${m.blockhost_binary} vmauth=${VM_AUTH_FILES.map((f) => f.path).join(";")}${sha}`;
+}
+
+const CLOUDINIT_DRIVE_RE = /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30))$/;
+
+/**
+ * Every reason a VM config (from `qm config`) cannot serve as BlockHost's template ([] = usable).
+ * `bridge`, when given, is the bridge the backend routes VMs on; `contents: false` skips the record
+ * of what the image holds (the per-create check only needs what Proxmox itself needs).
+ */
+export function templateProblems(vmid: number, config: Record<string, string>, opts: { bridge?: string; contents?: boolean } = {}): string[] {
+  const { bridge, contents = true } = opts;
+  const problems: string[] = [];
+  if (config.template !== "1") problems.push(`VMID ${vmid} is not a template (qm template ${vmid})`);
+  if (!/(^|,)size=/.test(config.scsi0 ?? "")) problems.push(`no scsi0 disk (the VM's disk is scsi0, resized per plan)`);
+  const cloudinit = Object.entries(config).some(([k, v]) => CLOUDINIT_DRIVE_RE.test(k) && /^[^,:]+:(\d+\/)?((vm|base)-\d+-)?cloudinit(,|$|\.)/.test(v));
+  if (!cloudinit) problems.push(`no cloud-init drive (Proxmox generates nothing without one: qm set ${vmid} --ide2 STORAGE:cloudinit)`);
+  const net0 = config.net0;
+  if (!net0) problems.push(`no net0 (no network config is generated and no tap${vmid}i0 exists without it: qm set ${vmid} --net0 virtio,bridge=vmbr0)`);
+  else if (bridge && !new RegExp(`(^|,)bridge=${bridge.replace(/[.]/g, "\\.")}(,|$)`).test(net0)) problems.push(`net0 is not on bridge ${bridge} (${net0})`);
+  if (!contents) return problems;
+  const marker = MARKER_RE.exec((config.description ?? "").trim());
+  if (!marker) {
+    problems.push(`no record of what is inside (not imported by blockhost's template import): cannot confirm ${VM_BINARY_PATH} and the vmauth files are in the image`);
+  } else {
+    if (marker[1] !== VM_BINARY_PATH) problems.push(`the image's blockhost binary is ${marker[1]}, expected ${VM_BINARY_PATH}`);
+    const inside = marker[2]!.split(";");
+    const missing = VM_AUTH_FILES.map((f) => f.path).filter((p) => !inside.includes(p));
+    if (missing.length) problems.push(`the image lacks vmauth files ${missing.join(", ")}`);
+  }
+  return problems;
+}
+
+export interface TemplateCheck {
+  templateVmid: number;
+  /** The bridge VMs are routed on (blockhost.yaml proxmox.bridge). */
+  bridge?: string;
+  /** Also check the manifest of the image the template came from. */
+  manifestPath?: string;
+}
+
+/**
+ * The prerequisite check finalize's `backend` step and `blockhost doctor` call: every problem of
+ * the Proxmox template, each one line naming what is missing ([] = ready).
+ */
+export async function checkProxmoxTemplate(agent: AgentCaller, check: TemplateCheck): Promise<string[]> {
+  const problems: string[] = [];
+  if (check.manifestPath) {
+    try {
+      readManifest(check.manifestPath);
+    } catch (e) {
+      problems.push(oneLine(e));
+    }
+  }
+  let config: Record<string, string>;
+  try {
+    config = (await agent.call("qm-config", { vmid: check.templateVmid })).config;
+  } catch (e) {
+    return [...problems, `template VMID ${check.templateVmid}: ${oneLine(e)}`];
+  }
+  return [...problems, ...templateProblems(check.templateVmid, config, { bridge: check.bridge }).map((p) => `template VMID ${check.templateVmid}: ${p}`)];
+}
+
+export interface TemplateImport {
+  vmid: number;
+  /** The image `blockhost template build` made; its manifest is `<image>.json`. */
+  imagePath: string;
+  /** Where the disk and the cloud-init drive go (blockhost.yaml proxmox.storage). */
+  storage: string;
+  bridge: string;
+  name?: string;
+}
+
+/**
+ * Make the Proxmox template from a built image: `qm create` (net0, serial console, guest agent),
+ * `qm importdisk`, attach it as scsi0 with a cloud-init drive on ide2, `qm template`; then the
+ * prerequisite check must come back clean. A failure removes the half-made VM.
+ */
+export async function importProxmoxTemplate(agent: AgentCaller, t: TemplateImport, say: Say): Promise<void> {
+  const manifest = readManifest(`${t.imagePath}.json`);
+  if (manifest.sha256 && /^[0-9a-f]{64}$/.test(manifest.sha256)) {
+    const actual = await sha256File(t.imagePath);
+    if (actual !== manifest.sha256) throw new BlockhostError("E_CONFIG_INVALID", `${t.imagePath}: sha256 ${actual} does not match its manifest (${manifest.sha256})`);
+  }
+  say(`creating VMID ${t.vmid} for the template`);
+  await agent.call("qm-create", {
+    vmid: t.vmid,
+    name: t.name ?? "blockhost-template",
+    args: { memory: 1024, cores: 1, ostype: "l26", scsihw: "virtio-scsi-pci", net0: `virtio,bridge=${t.bridge}`, serial0: "socket", vga: "serial0", agent: "1", description: markerOf(manifest) },
+  });
+  try {
+    say(`importing ${t.imagePath} to ${t.storage}`);
+    await agent.call("qm-importdisk", { vmid: t.vmid, disk_path: t.imagePath, storage: t.storage });
+    const { config } = await agent.call("qm-config", { vmid: t.vmid });
+    const imported = Object.keys(config).filter((k) => /^unused\d+$/.test(k)).map((k) => config[k]!);
+    if (imported.length !== 1) throw new BlockhostError("E_COMMAND_FAILED", `qm importdisk left ${imported.length} unused disks on VMID ${t.vmid}, expected 1`);
+    await agent.call("qm-set", { vmid: t.vmid, options: { scsi0: imported[0]!, ide2: `${t.storage}:cloudinit`, boot: "order=scsi0" } });
+    say(`converting VMID ${t.vmid} to a template`);
+    await agent.call("qm-template", { vmid: t.vmid });
+    const problems = await checkProxmoxTemplate(agent, { templateVmid: t.vmid, bridge: t.bridge });
+    if (problems.length) throw new BlockhostError("E_STATE", problems.join("; "));
+  } catch (e) {
+    say(`template import failed (${oneLine(e)}); removing VMID ${t.vmid}`);
+    await agent.call("qm-destroy", { vmid: t.vmid }).catch((u) => say(`qm-destroy ${t.vmid} failed: ${oneLine(u)}`));
+    throw e;
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}

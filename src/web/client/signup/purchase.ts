@@ -1,0 +1,55 @@
+/** Buying a plan: sign the public secret, encrypt it to the host, pay (approve only if needed), follow provisioning. */
+import { BlockhostError } from "../../../core/errors.ts";
+import { bytesToHex, parseEventLogs } from "viem";
+import { blockhostSubscriptionsAbi } from "../../../chain/contracts/generated/BlockhostSubscriptions.ts";
+import { eciesEncrypt } from "../../../crypto/ecies.ts";
+import { parsePublicKey } from "../../../crypto/keys.ts";
+import { usd } from "../../public/signup-data.ts";
+import { errorText, setStatus, signText } from "../wallet.ts";
+import { ensureFunds } from "./funds.ts";
+import { byId, chain, connect, data, mined, reader, txLink, writer } from "./page.ts";
+import { follow } from "./progress.ts";
+
+/** Whole days 1..3650 from an input, or null. */
+export function daysFrom(input: HTMLInputElement): bigint | null {
+  return /^[1-9]\d{0,3}$/.test(input.value) && Number(input.value) <= 3650 ? BigInt(input.value) : null;
+}
+
+export function updateTotal(): void {
+  const select = document.getElementById("plan-select") as HTMLSelectElement | null;
+  if (!select) return;
+  const plan = data.plans.find((p) => String(p.id) === select.value);
+  const days = daysFrom(byId<HTMLInputElement>("days-input"));
+  byId("total-cost").textContent = plan && days ? usd(plan.price_cents_per_day * Number(days)) : "—";
+}
+
+export async function buy(button: HTMLButtonElement): Promise<void> {
+  const planId = BigInt(byId<HTMLSelectElement>("plan-select").value);
+  const days = daysFrom(byId<HTMLInputElement>("days-input"));
+  if (!days) {
+    setStatus("Days must be a whole number from 1 to 3650.", "error");
+    byId("days-input").focus();
+    return;
+  }
+  button.disabled = true;
+  try {
+    const from = await connect();
+    setStatus(`Sign "${data.publicSecret}" in your wallet…`);
+    const signature = await signText(from, data.publicSecret);
+    const payload = bytesToHex(eciesEncrypt(parsePublicKey(data.serverPublicKey), new TextEncoder().encode(signature)));
+    const amount = await reader().readContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "calculatePayment", args: [planId, days, 1n] });
+    await ensureFunds(from, amount);
+    setStatus("Confirm the purchase in your wallet…");
+    const hash = await writer(from).writeContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "buySubscription", args: [planId, days, 1n, payload], account: from, chain });
+    byId("tx-link").replaceChildren("Payment: ", txLink(hash));
+    setStatus("Waiting for the payment to be mined…");
+    const receipt = await mined(hash);
+    const [created] = parseEventLogs({ abi: blockhostSubscriptionsAbi, logs: receipt.logs, eventName: "SubscriptionCreated" });
+    if (!created) throw new BlockhostError("E_CHAIN", "the payment was mined but created no subscription");
+    await follow(Number(created.args.subscriptionId), signature);
+  } catch (e) {
+    setStatus(errorText(e), "error");
+  } finally {
+    button.disabled = false;
+  }
+}

@@ -1,0 +1,69 @@
+/** Everything the public web app works with, loaded once from the host's config (tests build their own). */
+import type { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { bytesToHex, type Hex } from "viem";
+import { connectChain } from "../../chain/client.ts";
+import { contractAddress, loadDeployer } from "../../chain/context.ts";
+import { readKeyFile } from "../../chain/keyfile.ts";
+import { loadBlockhostConfig, loadDbConfig, loadHttpsConfig, loadWeb3Config, type DbConfig } from "../../core/config/index.ts";
+import { paths } from "../../core/paths.ts";
+import { openDatabase } from "../../core/state/db.ts";
+import { publicKeyOf } from "../../crypto/keys.ts";
+import { JobQueue } from "../../engine/queue.ts";
+import { openProvisioner, type Provisioner } from "../../provision/context.ts";
+import { ServeChain } from "./chain.ts";
+
+export const DEFAULT_PUBLIC_SECRET = "blockhost-access";
+const DEFAULT_TITLE = "BlockHost — get your server";
+const DEFAULT_ACCENT = "#627EEA";
+
+export interface ServeDeps {
+  db: Database;
+  chain: ServeChain;
+  chainId: number;
+  /** The RPC URL browsers use (the first configured one). */
+  rpcUrl: string;
+  serverKey: Uint8Array;
+  serverPublicKey: Hex;
+  publicSecret: string;
+  /** The name in the admin login message: `Authenticate to {host} with code: {code}`. */
+  hostName: string;
+  /** The credential NFT whose holder is the admin (blockhost.yaml admin.credential_nft_id, default 0). */
+  adminTokenId: bigint;
+  site: { title: string; accent: string };
+  dbConfig: DbConfig | null;
+  queue: JobQueue;
+  /** The provisioner, opened on first use (admin VM actions). */
+  provisioner: () => Provisioner;
+  /** Serving over TLS: cookies get Secure, responses HSTS. */
+  tls: boolean;
+}
+
+/** Build ServeDeps from blockhost.yaml, web3-defaults.yaml, db.yaml and https.json under paths.root. */
+export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps {
+  const web3 = loadWeb3Config();
+  const blockhost = loadBlockhostConfig();
+  const db = opts.db ?? openDatabase();
+  const access = connectChain(web3, { timeoutMs: 5_000 });
+  const serverKey = readKeyFile(blockhost.server.key_file, "server key file");
+  let owner = null;
+  try { owner = loadDeployer(web3); } catch { owner = null; }
+  let provisioner: Provisioner | undefined;
+  return {
+    db,
+    chain: new ServeChain(access, contractAddress(web3, "subscriptions"), contractAddress(web3, "nft"), owner),
+    chainId: web3.blockchain.chain_id,
+    rpcUrl: web3.blockchain.rpc_url,
+    serverKey,
+    serverPublicKey: bytesToHex(publicKeyOf(serverKey)),
+    publicSecret: blockhost.public_secret ?? DEFAULT_PUBLIC_SECRET,
+    hostName: existsSync(paths.httpsConfig) ? loadHttpsConfig().hostname : hostname(),
+    adminTokenId: BigInt(blockhost.admin?.credential_nft_id ?? 0),
+    site: { title: blockhost.web?.title ?? DEFAULT_TITLE, accent: blockhost.web?.accent_color ?? DEFAULT_ACCENT },
+    dbConfig: existsSync(paths.dbConfig) ? loadDbConfig() : null,
+    queue: new JobQueue(db, { baseMs: 5_000, maxMs: 600_000 }),
+    provisioner: () => (provisioner ??= openProvisioner({ db })),
+    tls: opts.tls,
+  };
+}
