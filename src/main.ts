@@ -28,6 +28,7 @@ const main = defineCommand({
     wizard: () => import("./web/wizard/command.ts").then((m) => m.default),
     dev: () => import("./dev/command.ts").then((m) => m.default),
     serve: () => import("./web/public/command.ts").then((m) => m.default),
+    template: () => import("./template/command.ts").then((m) => m.default),
   },
 });
 
