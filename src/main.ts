@@ -30,6 +30,7 @@ export const main = defineCommand({
     completion: () => import("./core/completion-command.ts").then((m) => m.default),
     import: () => import("./import/command.ts").then((m) => m.default),
     serve: () => import("./web/public/command.ts").then((m) => m.default),
+    template: () => import("./template/command.ts").then((m) => m.default),
   },
 });
 

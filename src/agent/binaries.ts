@@ -17,6 +17,8 @@ export const DEFAULT_BINARIES = {
   virsh: "/usr/bin/virsh",
   openssl: "/usr/bin/openssl",
   systemctl: "/usr/bin/systemctl",
+  "qemu-img": "/usr/bin/qemu-img",
+  genisoimage: "/usr/bin/genisoimage",
 } as const;
 
 export type BinaryName = keyof typeof DEFAULT_BINARIES;

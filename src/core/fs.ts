@@ -127,3 +127,47 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
     if (!placed) try { unlinkSync(tmp); } catch { /* gone */ }
   }
 }
+
+/**
+ * Run `use` on a file the client named, after moving it into a root-only staging directory on the
+ * same filesystem (a rename: same inode, no copy). The checks run on what was moved, so a swap by
+ * the file's owner between the schema check and this call is caught (a symlink moves as a symlink
+ * and is refused), and nobody but root can swap it while the command uses it. Afterwards the file
+ * goes back to its name unless something else took that name meanwhile (then it stays staged).
+ */
+export async function withStagedFile<T>(path: string, bases: readonly string[], use: (staged: string) => Promise<T>): Promise<T> {
+  const problem = confinementProblem(path, bases);
+  if (problem) throw new BlockhostError("E_STATE", `${path}: ${problem}`);
+  const base = bases.find((b) => path.startsWith(b.endsWith(sep) ? b : b + sep))!;
+  const staging = join(base, ".agent-staging");
+  try {
+    mkdirSync(staging, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  const sst = lstatSync(staging);
+  if (sst.isSymbolicLink() || !sst.isDirectory() || sst.uid !== (process.getuid?.() ?? 0) || (sst.mode & 0o077) !== 0) {
+    throw new BlockhostError("E_STATE", `${staging} is not a private directory of the agent`);
+  }
+  const checked = lstatSync(path);
+  const staged = join(staging, `${randomBytes(8).toString("hex")}-${basename(path)}`);
+  renameSync(path, staged);
+  const putBack = () => {
+    try {
+      linkSync(staged, path);
+      unlinkSync(staged);
+    } catch {
+      /* the name was taken meanwhile: the file stays in the staging directory */
+    }
+  };
+  const st = lstatSync(staged);
+  if (st.isSymbolicLink() || !st.isFile() || st.nlink !== 1 || st.ino !== checked.ino || st.dev !== checked.dev) {
+    putBack();
+    throw new BlockhostError("E_STATE", `${path} changed after it was checked (now ${st.isSymbolicLink() ? "a symbolic link" : "another file"}); refused`);
+  }
+  try {
+    return await use(staged);
+  } finally {
+    putBack();
+  }
+}

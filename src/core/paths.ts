@@ -42,6 +42,13 @@ export const paths = {
   /** Proxmox's storage definitions (pmxcfs), read to find where a snippet storage keeps its files. */
   get pveStorageConfig() { return under("etc/pve/storage.cfg"); },
   get imagesDir() { return under("var/lib/blockhost/images"); },
+  /**
+   * libvirt storage, outside the 0750 state dir because qemu (user libvirt-qemu) must traverse it:
+   * templates/ holds the template image, vms/<name>/ each VM's overlay, seed ISO, kernel, initrd, XML.
+   */
+  get libvirtDir() { return under("var/lib/libvirt/blockhost"); },
+  get templatesDir() { return under("var/lib/libvirt/blockhost/templates"); },
+  get vmsDir() { return under("var/lib/libvirt/blockhost/vms"); },
   /** sshd's log on hosts with rsyslog (knock narrowing reads logins from it). */
   get authLog() { return under("var/log/auth.log"); },
   /** The admin panel writes its client's IP here on every authenticated request (narrows a knock). */

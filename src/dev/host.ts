@@ -12,7 +12,7 @@ import { paths } from "../core/paths.ts";
 import { parsePublicKey } from "../crypto/keys.ts";
 import { prepareSetup, runSetup, type ProgressListener } from "../setup/runner.ts";
 import type { Anvil } from "./anvil.ts";
-import { devSetupFile, writeSetupFile } from "./setup-file.ts";
+import { DRY_RUN, devSetupFile, writeSetupFile, type DevBackend } from "./setup-file.ts";
 
 /** The message customers sign; its signature keys the encryption of their NFT payload. */
 export const DEV_PUBLIC_SECRET = "blockhost-access";
@@ -32,9 +32,9 @@ export interface DevHost {
 
 /**
  * Finalize a host under paths.root against an anvil devnet (the agent must be running): a test
- * stablecoin for the customer to pay with, a setup file for the dry-run backend, then `finalize`.
+ * stablecoin for the customer to pay with, a setup file for `backend` (dry-run unless given), then `finalize`.
  */
-export async function setupDevHost(anvil: Anvil, onProgress?: ProgressListener): Promise<DevHost> {
+export async function setupDevHost(anvil: Anvil, onProgress?: ProgressListener, backend: DevBackend = DRY_RUN): Promise<DevHost> {
   const operator = join(paths.root, "operator");
   mkdirSync(operator, { recursive: true, mode: 0o700 });
   const host = privateKeyToAccount(anvil.accounts[HOST_ACCOUNT]!.privateKey);
@@ -49,7 +49,7 @@ export async function setupDevHost(anvil: Anvil, onProgress?: ProgressListener):
   const deployerKeyFile = join(operator, "deployer.key");
   writeFileSync(deployerKeyFile, `${anvil.accounts[HOST_ACCOUNT]!.privateKey.slice(2)}\n`, { mode: 0o600 });
   const setupFile = join(operator, "setup.yaml");
-  writeSetupFile(setupFile, devSetupFile({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, adminWallet: host.address, signatureFile, deployerKeyFile, stablecoin }));
+  writeSetupFile(setupFile, devSetupFile({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, adminWallet: host.address, signatureFile, deployerKeyFile, stablecoin, backend }));
 
   const ctx = await prepareSetup(setupFile, { agent: new AgentClient() });
   try {

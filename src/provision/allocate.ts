@@ -65,3 +65,9 @@ export function allocate(db: Database, cfg: DbConfig, vmName: string, record: (a
     return a;
   }).immediate();
 }
+
+/** The VM's MAC, derived from its VMID (never reused): QEMU's 52:54:00 prefix and the VMID's low 24 bits. */
+export function macForVmid(vmid: number): string {
+  return ["52", "54", "00", (vmid >> 16) & 0xff, (vmid >> 8) & 0xff, vmid & 0xff]
+    .map((b) => (typeof b === "string" ? b : b.toString(16).padStart(2, "0"))).join(":");
+}

@@ -2,7 +2,7 @@
 import { stringify as toToml } from "smol-toml";
 import { stringify as toYaml } from "yaml";
 import { VM_AUTH_FILES } from "../vmauth/files/index.ts";
-import type { Allocation } from "./allocate.ts";
+import { macForVmid, type Allocation } from "./allocate.ts";
 import { gecosFor } from "../core/gecos.ts";
 
 /** Everything a VM's first boot needs to know. `secretKey` is per VM (32 random bytes, hex). */
@@ -21,7 +21,7 @@ export interface CloudInitInput {
 export interface CloudInit {
   /** `#cloud-config` user data (holds the VM secret: write it 0600). */
   userData: string;
-  /** Netplan v2 network-config, for backends that use a NoCloud seed. */
+  /** Network-config v2 for a NoCloud seed (matched by the VM's MAC, named eth0). */
   networkConfig: string;
   /** Proxmox `ipconfig0` for the same addresses. */
   ipconfig0: string;
@@ -47,7 +47,6 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
       lock_passwd: true,
       ...(input.sshKeys?.length ? { ssh_authorized_keys: input.sshKeys } : {}),
     }],
-    packages: ["qemu-guest-agent"],
     write_files: [
       { path: "/etc/pam_web3/config.toml", permissions: "0600", owner: "root:root", content: loginConfig },
       // PAM stack, sshd drop-in (keyboard-interactive only), signing-page unit, tmpfiles: from vmauth.
@@ -61,16 +60,17 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
     ],
   }, { lineWidth: 0 });
   const userData = `#cloud-config\n${cloudConfig}`;
+  // The form cloud-init 22.4 (Debian 12) converts with its ENI, networkd and netplan renderers:
+  // `to: default` routes are refused there, and without match/set-name the NIC would be named "primary".
   const ethernet: Record<string, unknown> = {
-    match: { name: "e*" },
+    match: { macaddress: macForVmid(a.vmid) },
+    "set-name": "eth0",
     addresses: [`${a.ipv4}/${a.ipv4Bits}`, ...(a.ipv6 ? [`${a.ipv6}/128`] : [])],
-    routes: [
-      { to: "default", via: a.gateway },
-      ...(a.ipv6Gateway ? [{ to: a.ipv6Gateway, scope: "link" }, { to: "::/0", via: a.ipv6Gateway }] : []),
-    ],
+    gateway4: a.gateway,
+    ...(a.ipv6 && a.ipv6Gateway ? { gateway6: a.ipv6Gateway } : {}),
     nameservers: { addresses: [a.gateway] },
   };
-  const networkConfig = toYaml({ version: 2, ethernets: { primary: ethernet } });
+  const networkConfig = toYaml({ version: 2, ethernets: { eth0: ethernet } });
   const ipconfig0 = [`ip=${a.ipv4}/${a.ipv4Bits}`, `gw=${a.gateway}`, ...(a.ipv6 ? [`ip6=${a.ipv6}/128`, `gw6=${a.ipv6Gateway}`] : [])].join(",");
   return { userData, networkConfig, ipconfig0 };
 }

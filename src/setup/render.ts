@@ -41,6 +41,7 @@ export function renderBlockhostYaml(ctx: SetupContext, planId = resultOf(ctx, "p
     contract_address: contracts.subscriptions,
     backend: backendName(backend),
     ...(backend !== "dry-run" && "proxmox" in backend ? { proxmox: backend.proxmox } : {}),
+    ...(backend !== "dry-run" && "libvirt" in backend ? { libvirt: backend.libvirt } : {}),
     admin: {
       wallet_address: f.admin.wallet,
       credential_nft_id: 0,
@@ -60,7 +61,7 @@ export function renderDbYaml(ctx: SetupContext): string {
   const libvirt = backend !== "dry-run" && "libvirt" in backend ? backend.libvirt : undefined;
   const proxmox = backend !== "dry-run" && "proxmox" in backend ? backend.proxmox : undefined;
   return yaml({
-    ...(libvirt ? { bridge: libvirt.bridge, storage_pool: libvirt.storage_pool, storage_path: libvirt.storage_path } : {}),
+    ...(libvirt ? { bridge: libvirt.bridge } : {}),
     ...(proxmox ? { bridge: proxmox.bridge } : {}),
     vmid_range: n.vmid_range ?? { start: 100, end: 999 },
     ip_pool: n.ipv4,

@@ -41,14 +41,17 @@ const proxmoxBackend = object({
 });
 const libvirtBackend = object({
   libvirt: object({
+    /** The host bridge (routes point at it); VM NICs join it unless `network` names a libvirt network. */
     bridge: ifaceName,
-    storage_pool: withDefault(storageId, "blockhost"),
-    storage_path: withDefault(absPath, "/var/lib/blockhost/vms"),
+    network: optional(str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50)),
+    /** The template qcow2 (default: the engine's templates dir). */
+    template: optional(absPath),
+    accel: withDefault(literal("auto", "kvm", "tcg"), "auto"),
   }),
 });
 export type BackendChoice = "dry-run" | Infer<typeof proxmoxBackend> | Infer<typeof libvirtBackend>;
 export const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
-  `"dry-run", {proxmox: {node, storage, bridge, template_vmid}} or {libvirt: {bridge, storage_pool, storage_path}}`,
+  `"dry-run", {proxmox: {node, storage, bridge, template_vmid}} or {libvirt: {bridge, network, template, accel}}`,
   literal("dry-run"), proxmoxBackend, libvirtBackend,
 );
 

@@ -14,6 +14,7 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./serve.ts", fn: "benchServe" },
   { module: "./admin-funds.ts", fn: "benchAdminScan" },
   { module: "./admin-funds.ts", fn: "benchFundCycle" },
+  { module: "./libvirt.ts", fn: "benchLibvirt" },
 ];
 
 const rows: BenchRow[] = [];

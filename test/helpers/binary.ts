@@ -15,6 +15,16 @@ export function blockhostBinary(): string {
   return BIN;
 }
 
+/** The baseline (no-AVX2) binary that goes into VM templates; built with the native one. */
+export function baselineBinary(): string {
+  const file = join(REPO, "dist/blockhost-baseline");
+  if (!existsSync(file)) {
+    const r = Bun.spawnSync(["bun", join(REPO, "build.ts")], { env: process.env, stdout: "inherit", stderr: "inherit" });
+    if (r.exitCode !== 0) throw new Error("build failed");
+  }
+  return file;
+}
+
 export interface RunOutput { code: number; stdout: string; stderr: string }
 
 /** Run `blockhost ARGS` with a BLOCKHOST_ROOT and optional stdin; returns exit code and output. */

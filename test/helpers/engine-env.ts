@@ -17,7 +17,9 @@ export const OWNER = 0;
 export const PUBLIC_SECRET = "blockhost-access";
 
 export interface EngineEnvOptions {
-  backend?: "dry-run" | "proxmox";
+  backend?: "dry-run" | "proxmox" | "libvirt";
+  /** blockhost.yaml lines for the backend's section (proxmox gets a default one). */
+  backendYaml?: string;
   confirmations?: number;
   anvil?: AnvilOptions;
   ipPool?: string;
@@ -47,7 +49,7 @@ export class EngineEnv {
       ...(opts.ipPool ? { ipPool: opts.ipPool } : {}),
       ...(opts.ipv6Prefix ? { ipv6Prefix: opts.ipv6Prefix } : {}),
       ...(opts.vmidRange ? { vmidRange: opts.vmidRange } : {}),
-      extraBlockhostYaml: opts.backend === "proxmox" ? "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}" : "",
+      extraBlockhostYaml: opts.backendYaml ?? (opts.backend === "proxmox" ? "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}" : ""),
     });
     const anvil = await startAnvil(opts.anvil);
     const net = devnet(anvil);

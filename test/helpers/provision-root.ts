@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { tempDir } from "./binary.ts";
 
 export interface ProvisionRootOptions {
-  backend?: "dry-run" | "proxmox";
+  backend?: "dry-run" | "proxmox" | "libvirt";
   ipPool?: string;
   ipv6Prefix?: string;
   vmidRange?: { start: number; end: number };

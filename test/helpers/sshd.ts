@@ -70,7 +70,7 @@ export interface LoginResult { ok: boolean; prompt: string; output: string; erro
  * Log in with keyboard-interactive as a user at a terminal would: read the prompt, answer it,
  * and once in, run `id -un` to show the shell really is the user's. Bounded by `timeoutMs`.
  */
-export function sshLogin(port: number, username: string, answer: (prompt: string) => Promise<string>, timeoutMs = 60_000): Promise<LoginResult> {
+export function sshLogin(port: number, username: string, answer: (prompt: string) => Promise<string>, timeoutMs = 60_000, host = "127.0.0.1"): Promise<LoginResult> {
   return new Promise((resolve) => {
     const conn = new Client();
     let prompt = "";
@@ -96,6 +96,6 @@ export function sshLogin(port: number, username: string, answer: (prompt: string
       });
     });
     conn.on("error", (e) => done({ ok: false, prompt, output: "", error: e.message }));
-    conn.connect({ host: "127.0.0.1", port, username, tryKeyboard: true, authHandler: ["keyboard-interactive"], readyTimeout: timeoutMs });
+    conn.connect({ host, port, username, tryKeyboard: true, authHandler: ["keyboard-interactive"], readyTimeout: timeoutMs });
   });
 }

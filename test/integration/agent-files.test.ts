@@ -156,6 +156,9 @@ describe("virt-customize", () => {
     const image = join(root, "var/lib/blockhost/images/base.qcow2");
     writeFileSync(image, "");
     const r = await act("virt-customize", { image_path: image, commands: [["--install", "qemu-guest-agent"], ["--run-command", "systemctl enable ssh"]] });
-    expect(r).toEqual({ output: `-a ${image} --install qemu-guest-agent --run-command systemctl enable ssh` });
+    const staged = String(r.output).split(" ")[1]!;
+    expect(staged).toMatch(new RegExp(`^${join(root, "var/lib/blockhost/.agent-staging")}/[0-9a-f]{16}-base\\.qcow2$`));
+    expect(r).toEqual({ output: `-a ${staged} --install qemu-guest-agent --run-command systemctl enable ssh` });
+    expect(existsSync(image)).toBe(true);
   });
 });

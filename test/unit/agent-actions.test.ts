@@ -14,6 +14,7 @@ const { dir: root, cleanup } = tempDir("blockhost-actions-");
 const state = join(root, "var/lib/blockhost");
 const disk = join(state, "images/disk.qcow2");
 const tmpImage = join(root, "tmp/build.img");
+const template = join(root, "var/lib/libvirt/blockhost/templates/t.qcow2");
 const previousRoot = process.env.BLOCKHOST_ROOT;
 const asRoot = process.getuid?.() === 0;
 
@@ -25,6 +26,11 @@ beforeAll(() => {
   mkdirSync(join(root, "etc/blockhost"), { recursive: true });
   writeFileSync(disk, "qcow");
   writeFileSync(tmpImage, "raw");
+  mkdirSync(join(root, "var/lib/libvirt/blockhost/templates"), { recursive: true });
+  writeFileSync(template, "qcow");
+  writeFileSync(join(root, "var/lib/libvirt/blockhost/templates/open.qcow2"), "qcow");
+  chmodSync(join(root, "var/lib/libvirt/blockhost/templates/open.qcow2"), 0o666);
+  symlinkSync(template, join(root, "var/lib/libvirt/blockhost/templates/link.qcow2"));
   writeFileSync(join(root, "usr/share/blockhost/pam.conf"), "x");
   writeFileSync(join(root, "etc/blockhost/secret"), "s");
   symlinkSync("/etc/passwd", join(state, "images/escape.qcow2"));
@@ -285,6 +291,57 @@ const CASES: Record<string, Case> = {
     invalid: [["a unit not on the list", { units: ["ssh.service"] }], ["no unit", { units: [] }], ["a bare name", { units: ["blockhost-engine"] }], ["four units", { units: ["blockhost-gc.timer", "blockhost-gc.timer", "blockhost-gc.timer", "blockhost-gc.timer"] }]],
   },
   "setup-complete": { valid: [{}], invalid: [] },
+  ...Object.fromEntries(["virsh-start", "virsh-shutdown", "virsh-destroy", "virsh-undefine", "virsh-domstate", "virsh-domiflist", "virsh-guest-ping", "libvirt-vm-files-delete"].map((a) => [a, {
+    valid: [{ name: "blockhost-001" }, { name: "web_1.a" }],
+    invalid: [["an all-digit name (virsh reads it as a domain id)", { name: "123" }], ["name with slash", { name: "a/b" }], ["too long", { name: "a".repeat(65) }], ["empty", { name: "" }]],
+  } satisfies Case])),
+  "qemu-img-overlay": {
+    valid: [{ name: "blockhost-001", template, size_gb: 20 }],
+    invalid: [
+      ["a template outside the templates dir", { name: "a", template: disk, size_gb: 20 }],
+      ["a template that is a symlink", { name: "a", template: join(root, "var/lib/libvirt/blockhost/templates/link.qcow2"), size_gb: 20 }],
+      ["a world-writable template", { name: "a", template: join(root, "var/lib/libvirt/blockhost/templates/open.qcow2"), size_gb: 20 }],
+      ["size 0", { name: "a", template, size_gb: 0 }],
+      ["size as string", { name: "a", template, size_gb: "20G" }],
+    ],
+  },
+  "seed-iso-write": {
+    valid: [{ name: "blockhost-001", instance_id: "blockhost-001-100", user_data: "#cloud-config\nusers: []\n", network_config: "version: 2\nethernets: {}\n" }],
+    invalid: [
+      ["user-data without #cloud-config", { name: "a", instance_id: "i", user_data: "#!/bin/sh\nreboot\n", network_config: "version: 2\n" }],
+      ["network-config of another version", { name: "a", instance_id: "i", user_data: "#cloud-config\n", network_config: "version: 1\n" }],
+      ["network-config with control bytes", { name: "a", instance_id: "i", user_data: "#cloud-config\n", network_config: "version: 2\n\u001b[2J" }],
+      ["instance id with a space", { name: "a", instance_id: "a b", user_data: "#cloud-config\n", network_config: "version: 2\n" }],
+    ],
+    content: ["user_data", "network_config"],
+  },
+  "virsh-define": {
+    valid: [
+      { name: "blockhost-001", template, memory_mb: 2048, vcpus: 1, mac: "52:54:00:00:00:64", network: "blockhost", accel: "auto" },
+      { name: "blockhost-001", template, memory_mb: 512, vcpus: 4, mac: "52:54:00:0a:0b:0c", bridge: "br0", accel: "tcg" },
+    ],
+    invalid: [
+      ["both network and bridge", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", network: "n", bridge: "br0", accel: "auto" }],
+      ["neither network nor bridge", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", accel: "auto" }],
+      ["a MAC outside 52:54:00", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "02:00:00:00:00:01", network: "n", accel: "auto" }],
+      ["an uppercase MAC", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:AA:00:01", network: "n", accel: "auto" }],
+      ["XML in the network name", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", network: "n'/><disk", accel: "auto" }],
+      ["an unknown accelerator", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", network: "n", accel: "xen" }],
+      ["memory below 128 MiB", { name: "a", template, memory_mb: 64, vcpus: 1, mac: "52:54:00:00:00:01", network: "n", accel: "auto" }],
+      ["0 vcpus", { name: "a", template, memory_mb: 512, vcpus: 0, mac: "52:54:00:00:00:01", network: "n", accel: "auto" }],
+    ],
+    optional: ["network", "bridge"],
+  },
+  "libvirt-host-check": {
+    valid: [{ bridge: "br0" }, { bridge: "bhbr0", network: "blockhost" }],
+    invalid: [["a bridge name with a slash", { bridge: "br0/x" }], ["a network with XML", { bridge: "br0", network: "a'b" }]],
+    optional: ["network"],
+  },
+  "virsh-guest-exec": {
+    valid: [{ name: "blockhost-001", command: ["/usr/sbin/usermod", "-c", "wallet=0xab", "admin"] }, { name: "a1", command: ["sh", "-c", "echo $(hostname)"], timeout: 30 }],
+    invalid: [["empty command", { name: "a", command: [] }], ["command as one string", { name: "a", command: "ls -la" }], ["newline in an argument", { name: "a", command: ["echo", "a\nb"] }], ["timeout 0", { name: "a", command: ["id"], timeout: 0 }]],
+    optional: ["timeout"],
+  },
 };
 
 function routeCase(): Case {

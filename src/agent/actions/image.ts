@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
 import { schemaError, array, object, type Schema } from "../../core/schema.ts";
-import { confinementProblem } from "../../core/fs.ts";
+import { confinementProblem, withStagedFile } from "../../core/fs.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { defineAction } from "./types.ts";
 
@@ -42,7 +42,9 @@ export const virtCustomize = defineAction({
   params: object({ image_path: confinedFile(imageBases), commands: array(customizeCommand, 1, 200) }),
   timeoutMs: 600_000,
   handler: async (p, ctx) => {
-    const { stdout } = await ctx.run("virt-customize", ["-a", p.image_path, ...p.commands.flat()]);
-    return { output: stdout.trim() };
+    return withStagedFile(p.image_path, imageBases(), async (image) => {
+      const { stdout } = await ctx.run("virt-customize", ["-a", image, ...p.commands.flat()]);
+      return { output: stdout.trim() };
+    });
   },
 });

@@ -9,11 +9,12 @@ import * as firewall from "./firewall.ts";
 import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
 import * as image from "./image.ts";
+import * as libvirt from "./libvirt.ts";
 import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
-const families = [system, qm, network, ipv6Host, tls, firewall, wallet, config, image, snippets, setup] as const;
+const families = [system, qm, network, ipv6Host, tls, firewall, wallet, config, image, snippets, setup, libvirt] as const;
 
 type Values<T> = T[keyof T];
 type AllDefs = Extract<Values<{ [I in keyof typeof families]: Values<(typeof families)[I]> }>, ActionDef>;

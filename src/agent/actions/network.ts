@@ -7,7 +7,7 @@ import { defineAction } from "./types.ts";
 /** Routing and bridge actions: a VM's /128 route and L2 isolation of its bridge port. */
 
 /** Bridges a VM route may point at (the original's ALLOWED_ROUTE_DEVS). */
-export const ROUTE_BRIDGES = ["vmbr0", "virbr0", "br0", "br-ext", "docker0"] as const;
+export const ROUTE_BRIDGES = ["vmbr0", "virbr0", "br0", "br-ext", "docker0", "bhbr0"] as const;
 
 const tapDev = str(TAP_DEV_RE, "a Proxmox tap device like tap100i0", 15);
 /** libvirt names a VM's host-side interface vnetN. */

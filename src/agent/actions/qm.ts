@@ -2,6 +2,7 @@
 import { BlockhostError } from "../../core/errors.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { dnsVmName, storageId, vmid } from "../../core/validators.ts";
+import { withStagedFile } from "../../core/fs.ts";
 import { problemLine, unlessCommandSays } from "../run.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { diskBytes, formatSize, readQmConfig, sizeBytes } from "./qm-config.ts";
@@ -101,7 +102,7 @@ export const qmImportdisk = defineAction({
   name: "qm-importdisk",
   params: object({ vmid, disk_path: confinedFile(imageBases), storage: storageId }),
   timeoutMs: 1_800_000,
-  handler: async (p, ctx) => output((await ctx.run("qm", ["importdisk", String(p.vmid), p.disk_path, p.storage])).stdout),
+  handler: async (p, ctx) => withStagedFile(p.disk_path, imageBases(), async (disk) => output((await ctx.run("qm", ["importdisk", String(p.vmid), disk, p.storage])).stdout)),
 });
 
 export const qmClone = defineAction({

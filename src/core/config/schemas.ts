@@ -94,6 +94,15 @@ export const blockhostConfigSchema = object({
     template_vmid: optional(int(VMID_MIN, VMID_MAX)),
     snippet_storage: optional(storageId),
   })),
+  /** backend: libvirt. The VM NICs join `network` (a libvirt network) or `bridge`; routes point at `bridge`. */
+  libvirt: optional(object({
+    uri: withDefault(str(/^qemu:\/\/\/system$/, "qemu:///system (the system libvirtd)", 20), "qemu:///system"),
+    bridge: ifaceName,
+    network: optional(str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50)),
+    template: optional(absPath),
+    accel: withDefault(literal("auto", "kvm", "tcg"), "auto"),
+    guest_agent_timeout_s: optional(int(10, 3600)),
+  })),
   provisioner: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   admin: optional(object({
     wallet_address: evmAddress,

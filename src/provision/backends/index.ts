@@ -1,8 +1,10 @@
 /** Pick the hypervisor backend blockhost.yaml names. */
 import type { BlockhostConfig } from "../../core/config/schemas.ts";
 import { BlockhostError } from "../../core/errors.ts";
+import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
 import { DryRunBackend } from "./dry-run.ts";
+import { LibvirtBackend } from "./libvirt.ts";
 import { ProxmoxBackend, type AgentCaller } from "./proxmox.ts";
 import type { Backend } from "./types.ts";
 
@@ -24,7 +26,18 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller, ndpUpli
         ndpUplink,
       }, agent);
     }
+    case "libvirt": {
+      const lv = cfg.libvirt;
+      if (!lv) throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: libvirt: expected the libvirt section (bridge, network, template) for backend libvirt`);
+      return new LibvirtBackend({
+        bridge: lv.bridge,
+        network: lv.network,
+        template: lv.template ?? join(paths.templatesDir, "blockhost-template.qcow2"),
+        accel: lv.accel,
+        guestAgentTimeoutMs: (lv.guest_agent_timeout_s ?? 600) * 1000,
+      }, agent);
+    }
     default:
-      throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: backend: ${cfg.backend} is not available in this build (use proxmox or dry-run)`);
+      throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: backend: ${cfg.backend} is not available in this build (use proxmox, libvirt or dry-run)`);
   }
 }

@@ -28,7 +28,7 @@ export type Say = (line: string) => void;
  * took and throws. `destroy` is idempotent: a VM that is already gone is success.
  */
 export interface Backend {
-  readonly name: "proxmox" | "dry-run";
+  readonly name: "proxmox" | "libvirt" | "dry-run";
   /** True when nothing reaches a hypervisor (printed with every result). */
   readonly simulated: boolean;
   /** Checks that need no allocation (the template can serve this disk): run before a VMID is spent. */

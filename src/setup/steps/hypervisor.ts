@@ -4,6 +4,11 @@
  */
 import { existsSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
+import { checkLibvirtHost } from "../../provision/backends/libvirt-check.ts";
+import { checkProxmoxTemplate } from "../../provision/backends/proxmox-template.ts";
+import { buildTemplate } from "../../template/build.ts";
+import { defaultGuestBinary, defaultTemplatePath } from "../../template/command.ts";
+import { readManifest } from "../../template/manifest.ts";
 import type { SetupContext } from "../context.ts";
 import type { BackendChoice } from "../schema.ts";
 
@@ -36,7 +41,9 @@ export function hypervisorFor(backend: BackendChoice): HypervisorSetup {
     return {
       check: async (ctx) => {
         requireBridge(ctx, "backend.proxmox.bridge", backend.proxmox.bridge);
-        return { backend: "proxmox", bridge: backend.proxmox.bridge, storage: backend.proxmox.storage };
+        const problems = await checkProxmoxTemplate(ctx.agent, { templateVmid: backend.proxmox.template_vmid, bridge: backend.proxmox.bridge });
+        if (problems.length > 0) throw new BlockhostError("E_CONFIG_INVALID", `${ctx.fileName}: backend.proxmox: ${problems.join("; ")}`);
+        return { backend: "proxmox", bridge: backend.proxmox.bridge, storage: backend.proxmox.storage, template_vmid: backend.proxmox.template_vmid };
       },
       ensureTemplate: notWired("Proxmox"),
     };
@@ -44,8 +51,22 @@ export function hypervisorFor(backend: BackendChoice): HypervisorSetup {
   return {
     check: async (ctx) => {
       requireBridge(ctx, "backend.libvirt.bridge", backend.libvirt.bridge);
-      return { backend: "libvirt", bridge: backend.libvirt.bridge, storage_path: backend.libvirt.storage_path };
+      const template = backend.libvirt.template ?? defaultTemplatePath();
+      const r = await checkLibvirtHost(ctx.agent, { bridge: backend.libvirt.bridge, network: backend.libvirt.network, template });
+      // A missing template is the `template` step's job (it builds one); every other problem stops here.
+      const lines = r.lines.filter((l) => !l.startsWith(`problem: no template at ${template}`));
+      const problems = lines.filter((l) => l.startsWith("problem: ")).map((l) => l.slice("problem: ".length));
+      if (problems.length > 0) throw new BlockhostError("E_CONFIG_INVALID", `${ctx.fileName}: backend.libvirt: ${problems.join("; ")}`);
+      return { backend: "libvirt", bridge: backend.libvirt.bridge, network: backend.libvirt.network ?? null, accel: r.accel, findings: lines };
     },
-    ensureTemplate: notWired("libvirt"),
+    ensureTemplate: async () => {
+      const template = backend.libvirt.template ?? defaultTemplatePath();
+      if (existsSync(template)) {
+        const m = readManifest(template); // throws naming what is wrong with it
+        return { template, built: false, image: m.image, built_at: m.built_at };
+      }
+      const r = await buildTemplate({ output: template, binary: defaultGuestBinary() });
+      return { template, built: true, image: r.image, seconds: r.seconds };
+    },
   };
 }

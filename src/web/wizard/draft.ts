@@ -77,7 +77,7 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
     case "hypervisor": {
       const kind = text(f, "backend");
       const backend = kind === "libvirt"
-        ? { libvirt: { bridge: opt(f, "bridge"), storage_pool: opt(f, "storage_pool"), storage_path: opt(f, "storage_path") } }
+        ? { libvirt: { bridge: opt(f, "bridge"), network: opt(f, "libvirt_network"), accel: opt(f, "accel") } }
         : kind === "proxmox"
           ? { proxmox: { node: opt(f, "pve_node"), storage: opt(f, "pve_storage"), bridge: opt(f, "bridge"), template_vmid: numeric(f, "template_vmid") } }
           : kind;

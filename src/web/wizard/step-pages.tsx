@@ -108,8 +108,8 @@ function HypervisorStep({ d }: { d: Draft }) {
       <Choice name="backend" value="libvirt" label="libvirt / KVM" checked={kind === "libvirt"} />
       <Choice name="backend" value="proxmox" label="Proxmox VE" checked={kind === "proxmox"} />
       <Field name="bridge" label="Bridge (libvirt, Proxmox)" value={bridge} />
-      <Field name="storage_pool" label="libvirt storage pool" value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.storage_pool : "blockhost"} />
-      <Field name="storage_path" label="libvirt storage path" value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.storage_path : "/var/lib/blockhost/vms"} />
+      <Field name="libvirt_network" label="libvirt network (optional; VMs join the bridge otherwise)" value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.network : undefined} />
+      <Field name="accel" label="libvirt accelerator (auto, kvm or tcg)" value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.accel : "auto"} />
       <Field name="pve_node" label="Proxmox node" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.node : undefined} />
       <Field name="pve_storage" label="Proxmox storage" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.storage : "local-lvm"} />
       <Field name="template_vmid" label="Proxmox template VMID" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.template_vmid : 9001} />

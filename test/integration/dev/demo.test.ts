@@ -8,7 +8,7 @@ const skip = !anvilAvailable();
 if (skip) console.log("skipping blockhost dev: anvil from @foundry-rs/anvil-linux-amd64 cannot run on this platform");
 
 test.skipIf(skip)("blockhost dev --once: a paid subscription becomes a VM and an NFT the customer can decrypt", async () => {
-  const r = await runBlockhost(["dev", "--once"], { cwd: process.cwd() });
+  const r = await runBlockhost(["dev", "--once", "--backend", "dry-run"], { cwd: process.cwd() });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   const decrypted = r.stdout.match(/decrypted with the customer's signature: (\{.*\})/);

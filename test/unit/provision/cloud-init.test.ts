@@ -23,7 +23,10 @@ test("cloud-init carries hostname, GECOS wallet, login config and keyboard-inter
   expect(sshd).toContain("PasswordAuthentication no");
   expect(sshd).toContain("PubkeyAuthentication no");
   expect(ci.ipconfig0).toBe("ip=10.0.0.5/22,gw=10.0.0.1,ip6=2001:db8::7/128,gw6=2001:db8::1");
-  expect((parseYaml(ci.networkConfig) as { ethernets: { primary: { addresses: string[] } } }).ethernets.primary.addresses).toEqual(["10.0.0.5/22", "2001:db8::7/128"]);
+  const eth0 = (parseYaml(ci.networkConfig) as { ethernets: { eth0: Record<string, unknown> } }).ethernets.eth0;
+  expect(eth0).toMatchObject({ match: { macaddress: "52:54:00:00:00:78" }, "set-name": "eth0", gateway4: "10.0.0.1", gateway6: "2001:db8::1" });
+  expect(eth0.addresses).toEqual(["10.0.0.5/22", "2001:db8::7/128"]);
+  expect(ci.userData).not.toContain("packages:");
 });
 
 test("GECOS omits nft= until a token exists", () => {

@@ -1,6 +1,7 @@
 /** The setup file's schema: defaults, exact keys, and one-line errors naming the key. */
 import { expect, test } from "bun:test";
 import { devSetupFile } from "../../../src/dev/setup-file.ts";
+import { blockhostConfigSchema } from "../../../src/core/config/schemas.ts";
 import { setupFileSchema } from "../../../src/setup/schema.ts";
 
 /** Loosely typed: the tests bend it into invalid shapes. */
@@ -46,4 +47,21 @@ test("bad values name the key and what was expected", () => {
   expect(problem((d) => { d.plan.memory_mb = 100; })).toBe("plan.memory_mb: expected an integer from 256 to 1048576");
   expect(problem((d) => { d.revenue_share = { enabled: true, percent: 75 }; })).toBe("revenue_share.percent: expected a number from 0 to 50");
   expect(problem((d) => { d.extra = 1; })).toContain("extra: unknown key");
+});
+
+test("a libvirt backend uses the keys blockhost.yaml's libvirt: section takes", () => {
+  const d = devSetupFile({
+    rpcUrl: "http://127.0.0.1:8545", chainId: 31337, adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+    signatureFile: "/root/admin.sig", deployerKeyFile: "/root/deployer.key", stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    backend: { backend: { libvirt: { bridge: "bhdev0", network: "blockhost-dev" } }, network: "10.216.0.0/24", gateway: "10.216.0.1" },
+  });
+  const parsed = setupFileSchema.parse(d, "");
+  expect(parsed.network.ipv4.network).toBe("10.216.0.0/24");
+  const b = parsed.backend;
+  if (b === "dry-run" || !("libvirt" in b)) throw new Error("expected a libvirt backend");
+  expect(b.libvirt).toEqual({ bridge: "bhdev0", network: "blockhost-dev", accel: "auto" });
+  // What finalize writes to blockhost.yaml's libvirt: section is accepted by the engine's schema.
+  const lv = blockhostConfigSchema.parse({ server: { key_file: "/etc/blockhost/server.key" }, backend: "libvirt", libvirt: b.libvirt }, "").libvirt;
+  expect(lv).toMatchObject({ uri: "qemu:///system", bridge: "bhdev0", network: "blockhost-dev", accel: "auto" });
+  expect(problem((x) => { x.backend = { libvirt: { bridge: "br0", storage_pool: "blockhost" } }; })).toContain("{libvirt: {bridge, network, template, accel}}");
 });

@@ -1,0 +1,130 @@
+/** The libvirt backend: a qcow2 overlay on the template, a NoCloud seed, a domain the agent builds, all through agent actions. */
+import { AgentClient } from "../../agent/client.ts";
+import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { macForVmid } from "../allocate.ts";
+import type { AgentCaller } from "./proxmox.ts";
+import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
+
+/** blockhost.yaml `libvirt:` as the backend uses it. */
+export interface LibvirtSettings {
+  bridge: string;
+  network?: string;
+  template: string;
+  accel: "auto" | "kvm" | "tcg";
+  guestAgentTimeoutMs: number;
+  /** How long an ACPI shutdown may take before the domain is powered off. */
+  shutdownTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Every step is an agent action and registers its undo; a failed create runs them in reverse,
+ * so nothing is left half-built. `destroy` tolerates whatever is already gone.
+ */
+export class LibvirtBackend implements Backend {
+  readonly name = "libvirt" as const;
+  readonly simulated = false;
+  /** "kvm" or "tcg", known after the first define on this host. */
+  accel: string | null = null;
+
+  constructor(private readonly settings: LibvirtSettings, private readonly agent: AgentCaller = new AgentClient()) {}
+
+  async create(spec: VmSpec, say: Say): Promise<void> {
+    const undo: Array<[string, () => Promise<unknown>]> = [];
+    const name = spec.name;
+    try {
+      say(`creating the overlay disk of ${name} on ${this.settings.template} (${spec.diskGb} GB)`);
+      undo.push(["libvirt-vm-files-delete", () => this.agent.call("libvirt-vm-files-delete", { name })]);
+      await this.agent.call("qemu-img-overlay", { name, template: this.settings.template, size_gb: spec.diskGb });
+      await this.agent.call("seed-iso-write", {
+        name, instance_id: `${name}-${spec.vmid}`, user_data: spec.cloudInit.userData, network_config: spec.cloudInit.networkConfig,
+      });
+      const defined = await this.agent.call("virsh-define", {
+        name, template: this.settings.template, memory_mb: spec.memoryMb, vcpus: spec.cpu, mac: macForVmid(spec.vmid), accel: this.settings.accel,
+        ...(this.settings.network ? { network: this.settings.network } : { bridge: this.settings.bridge }),
+      });
+      undo.push(["virsh-undefine", () => this.agent.call("virsh-undefine", { name })]);
+      this.accel = String(defined.accel);
+      say(`defined domain ${name} (${this.accel === "kvm" ? "KVM" : "QEMU TCG, software emulation"}: ${String(defined.reason)})`);
+      await this.agent.call("virsh-start", { name });
+      undo.push(["virsh-destroy", () => this.agent.call("virsh-destroy", { name })]);
+      await this.restoreNetwork(spec, say);
+      if (spec.ipv6) undo.push(["ip6-route-del", () => this.agent.call("ip6-route-del", { address: `${spec.ipv6}/128`, dev: this.settings.bridge })]);
+      await this.waitForGuestAgent(name, say);
+    } catch (e) {
+      say(`create of ${name} failed (${oneLine(e)}); rolling back`);
+      for (const [what, step] of undo.reverse()) {
+        try { await step(); } catch (u) { say(`rollback step ${what} failed: ${oneLine(u)}`); }
+      }
+      throw e;
+    }
+  }
+
+  private async waitForGuestAgent(name: string, say: Say): Promise<void> {
+    const started = Date.now();
+    const deadline = started + this.settings.guestAgentTimeoutMs;
+    let lastSaid = 0;
+    for (;;) {
+      const r = await this.agent.call("virsh-guest-ping", { name });
+      if (r.responding === true) {
+        say(`guest agent of ${name} answered after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return;
+      }
+      if (Date.now() >= deadline) throw new BlockhostError("E_TIMEOUT", `guest agent of ${name} did not answer within ${this.settings.guestAgentTimeoutMs / 1000} s (${String(r.reason)})`);
+      if (Date.now() - lastSaid > 30_000) {
+        say(`waiting for the guest agent of ${name} (booting)`);
+        lastSaid = Date.now();
+      }
+      await sleep(2000);
+    }
+  }
+
+  async start(vm: VmRef): Promise<void> {
+    await this.agent.call("virsh-start", { name: vm.name });
+  }
+
+  async shutdown(vm: VmRef, say: Say): Promise<void> {
+    const name = vm.name;
+    const asked = await this.agent.call("virsh-shutdown", { name }).catch((e) => {
+      say(`ACPI shutdown of ${name} failed (${oneLine(e)})`);
+      return { requested: false };
+    });
+    if (asked.requested) {
+      const deadline = Date.now() + (this.settings.shutdownTimeoutMs ?? 60_000);
+      while (Date.now() < deadline) {
+        const { state } = await this.agent.call("virsh-domstate", { name });
+        if (state !== "running" && state !== "in shutdown") return;
+        await sleep(1000);
+      }
+      say(`${name} did not power off after the ACPI request; powering it off`);
+    }
+    await this.agent.call("virsh-destroy", { name });
+  }
+
+  async kill(vm: VmRef): Promise<void> {
+    await this.agent.call("virsh-destroy", { name: vm.name });
+  }
+
+  /** Isolate the VM's bridge port (also set in the domain XML) and add its IPv6 host route. */
+  async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
+    const { interfaces } = await this.agent.call("virsh-domiflist", { name: vm.name });
+    for (const dev of interfaces as string[]) await this.agent.call("bridge-port-isolate", { dev });
+    if (vm.ipv6) await this.agent.call("ip6-route-add", { address: `${vm.ipv6}/128`, dev: this.settings.bridge });
+    say(`network of ${vm.name}: ports ${(interfaces as string[]).join(", ") || "none"} isolated${vm.ipv6 ? `, route ${vm.ipv6}/128 via ${this.settings.bridge}` : ""}`);
+  }
+
+  /** Idempotent: route, domain, definition and files, each tolerating "already gone". */
+  async destroy(vm: VmRef, say: Say): Promise<void> {
+    const name = vm.name;
+    if (vm.ipv6) await this.agent.call("ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge }).catch((e) => say(`ip6-route-del: ${oneLine(e)} (continuing)`));
+    await this.agent.call("virsh-destroy", { name });
+    await this.agent.call("virsh-undefine", { name });
+    await this.agent.call("libvirt-vm-files-delete", { name });
+  }
+
+  async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {
+    const r = await this.agent.call("virsh-guest-exec", { name: vm.name, command: argv });
+    return { exitcode: Number(r.exitcode ?? 1), stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
+  }
+}

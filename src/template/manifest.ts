@@ -1,0 +1,56 @@
+/** The manifest written beside a template image (`<image>.json`): its reproducible inputs and checksum. */
+import { existsSync, readFileSync } from "node:fs";
+import { BlockhostError } from "../core/errors.ts";
+import { array, bool, int, literal, object, str, type Infer } from "../core/schema.ts";
+
+const sha256Hex = str(/^[0-9a-f]{64}$/, "a sha256 hex digest", 64);
+const absPath = str(/^\/[A-Za-z0-9._\/+-]{0,255}$/, "an absolute path", 256);
+
+export const manifestSchema = object({
+  format: literal(1),
+  image: str(/^[A-Za-z0-9._+-]{1,128}$/, "the image file name", 128),
+  sha256: sha256Hex,
+  size_bytes: int(1, Number.MAX_SAFE_INTEGER),
+  virtual_size_gb: int(1, 1024),
+  built_at: str(/^\d{4}-\d\d-\d\dT[0-9:.]+Z$/, "an ISO-8601 UTC time", 40),
+  build_seconds: int(0, 86_400),
+  inputs_sha256: sha256Hex,
+  debian_suite: str(/^[a-z]{2,20}$/, "a Debian suite name", 20),
+  apt_sources: array(str(/^deb [ -~]{1,300}$/, "a deb source line", 310), 1, 10),
+  packages: array(str(/^[a-z0-9][a-z0-9+.-]{0,99}$/, "a Debian package name", 100), 1, 200),
+  blockhost_binary: absPath,
+  blockhost_binary_sha256: sha256Hex,
+  vmauth_files: array(absPath, 1, 50),
+  cloud_init: bool,
+  qemu_guest_agent: bool,
+  boot: object({
+    mode: literal("direct-kernel"),
+    kernel: str(/^[A-Za-z0-9._+-]{1,160}$/, "a file name beside the image", 160),
+    initrd: str(/^[A-Za-z0-9._+-]{1,160}$/, "a file name beside the image", 160),
+    cmdline: str(/^[ -~]{1,512}$/, "a kernel command line", 512),
+  }),
+});
+
+export type TemplateManifest = Infer<typeof manifestSchema>;
+
+export const manifestPath = (image: string) => `${image}.json`;
+/** Direct kernel boot: the guest's kernel and initrd sit beside the image. */
+export const kernelPath = (image: string) => `${image}.vmlinuz`;
+export const initrdPath = (image: string) => `${image}.initrd`;
+
+/** Read and validate `<image>.json`; names the file and the problem when it is missing or wrong. */
+export function readManifest(image: string): TemplateManifest {
+  const file = manifestPath(image);
+  if (!existsSync(file)) throw new BlockhostError("E_NOT_FOUND", `${file}: no template manifest (build the template with 'blockhost template build')`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid JSON`, undefined, { cause: e });
+  }
+  try {
+    return manifestSchema.parse(data);
+  } catch (e) {
+    throw new BlockhostError("E_CONFIG_INVALID", `${file}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,107 @@
+// Benchmarks on real libvirt: template build (cold and with the cached Debian root filesystem) and P1, purchase → wallet SSH login.
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
+import { buildTemplate } from "../../src/template/build.ts";
+import { startAgent } from "../helpers/agent.ts";
+import { baselineBinary, runBlockhost } from "../helpers/binary.ts";
+import { EngineEnv, eventually } from "../helpers/engine-env.ts";
+import { TEMPLATE_CACHE, TEST_BRIDGE, TEST_NETWORK, cachedTemplate, ensureLibvirtd, installTemplate, libvirtUnavailable, startTestNetwork } from "../helpers/libvirt-host.ts";
+import { sshLogin } from "../helpers/sshd.ts";
+import { loginMessage, parseChallenge } from "../helpers/vmauth.ts";
+import type { BenchRow } from "./agent.ts";
+
+type VmJson = { subscription_id: number | null; nft_minted: boolean; vm_name: string; ipv6_address: string | null };
+
+/**
+ * Template build from nothing (mmdebstrap included) next to a rebuild that reuses the Debian root
+ * filesystem; P1 (purchase mined → first wallet SSH login) split into chain wait, create and boot,
+ * next to the same purchase on the dry-run backend (mined → NFT minted) as the baseline.
+ */
+export async function benchLibvirt(): Promise<BenchRow[]> {
+  const why = libvirtUnavailable();
+  if (why) return [{ name: `libvirt benchmarks skipped: ${why}`, value: "-", unit: "" }];
+  const daemons = await ensureLibvirtd();
+  const rows: BenchRow[] = [];
+  try {
+    rows.push(...(await benchTemplateBuild()));
+    rows.push(...(await benchP1()));
+  } finally {
+    daemons.stop();
+  }
+  return rows;
+}
+
+async function benchTemplateBuild(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(TEMPLATE_CACHE, "bench-"));
+  try {
+    const cold = await buildTemplate({ output: join(dir, "cold.qcow2"), binary: baselineBinary(), rootfsCache: join(dir, "rootfs") });
+    const warm = await buildTemplate({ output: join(dir, "warm.qcow2"), binary: baselineBinary(), rootfsCache: join(dir, "rootfs") });
+    return [
+      { name: "template build from nothing (mmdebstrap + image)", value: cold.seconds.toFixed(0), unit: "s" },
+      { name: "template rebuild, Debian root filesystem cached (baseline)", value: warm.seconds.toFixed(0), unit: "s" },
+      { name: "template qcow2 size", value: (cold.manifest.size_bytes / 2 ** 20).toFixed(0), unit: "MiB" },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchP1(): Promise<BenchRow[]> {
+  const dry = await EngineEnv.create();
+  let baseline: number;
+  try {
+    const engine = dry.startEngine();
+    await dry.buy(1, 30n);
+    const mined = performance.now();
+    await eventually(async () => { const [v] = await vmsOf(dry); return v?.nft_minted; }, "dry-run NFT");
+    baseline = (performance.now() - mined) / 1000;
+    await engine.stop();
+  } finally {
+    await dry.stop();
+  }
+
+  const tpl = await cachedTemplate();
+  const env = await EngineEnv.create({
+    backend: "libvirt", backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 900}`,
+    ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}", ipv6Prefix: "fd42:b10c::/120",
+  });
+  chmodSync(env.root, 0o755);
+  installTemplate(env.root, tpl.image);
+  const network = startTestNetwork("10.215.0.1", "fd42:b10c::1");
+  const agent = await startAgent({ root: env.root });
+  const engine = env.startEngine();
+  try {
+    await env.buy(1, 30n);
+    const mined = Date.now();
+    const vm = await eventually(async () => { const [v] = await vmsOf(env); return v?.nft_minted ? v : null; }, "libvirt VM + NFT", 1000);
+    const key = privateKeyToAccount(env.anvil.accounts[1]!.privateKey);
+    await eventually(async () => (await sshLogin(22, "admin", async (prompt) => {
+      const c = parseChallenge(prompt);
+      return key.signMessage({ message: loginMessage(c.machine, c.code) });
+    }, 30_000, vm.ipv6_address!)).ok, "first login", 1000);
+    const loggedIn = Date.now();
+    const at = (text: string) => Date.parse(String(engine.events().find((e) => String(e.message ?? "").includes(text))?.ts));
+    const createStart = at(`creating the overlay disk of ${vm.vm_name}`);
+    const bootStart = at(`defined domain ${vm.vm_name}`);
+    const accel = /\((KVM|QEMU TCG)/.exec(String(engine.events().find((e) => String(e.message ?? "").startsWith(`defined domain`))?.message))?.[1] ?? "?";
+    return [
+      { name: `P1 purchase mined → first wallet SSH login (libvirt, ${accel})`, value: ((loggedIn - mined) / 1000).toFixed(1), unit: "s" },
+      { name: "  of which chain wait (mined → create starts)", value: ((createStart - mined) / 1000).toFixed(1), unit: "s" },
+      { name: "  of which create (overlay, seed, define)", value: ((bootStart - createStart) / 1000).toFixed(1), unit: "s" },
+      { name: "  of which boot → SSH login (incl. NFT mint)", value: ((loggedIn - bootStart) / 1000).toFixed(1), unit: "s" },
+      { name: "baseline: purchase mined → NFT minted, dry-run backend", value: baseline.toFixed(1), unit: "s" },
+    ];
+  } finally {
+    await engine.stop();
+    Bun.spawnSync(["/usr/bin/virsh", "-c", "qemu:///system", "destroy", "blockhost-001"]);
+    Bun.spawnSync(["/usr/bin/virsh", "-c", "qemu:///system", "undefine", "blockhost-001"]);
+    await agent.stop();
+    network.stop();
+    await env.stop();
+  }
+}
+
+async function vmsOf(env: EngineEnv): Promise<VmJson[]> {
+  return JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+}
