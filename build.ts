@@ -21,7 +21,11 @@ for (const step of pregenerate) {
   await generate();
 }
 
-interface Variant { outfile: string; target: Bun.Build.CompileTarget; executablePath?: string }
+interface Variant {
+  outfile: string;
+  target: Bun.Build.CompileTarget;
+  executablePath?: string;
+}
 const baselineBun = join(here, "node_modules/@oven/bun-linux-x64-baseline/bin/bun");
 const variants: Variant[] = [
   { outfile: join(dist, "blockhost"), target: "bun-linux-x64" },

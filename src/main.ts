@@ -6,7 +6,11 @@ import { VERSION } from "./version.ts";
 
 /** The citty root: one lazy import per subcommand, nothing else. */
 export const main = defineCommand({
-  meta: { name: "blockhost", version: VERSION, description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login" },
+  meta: {
+    name: "blockhost",
+    version: VERSION,
+    description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login",
+  },
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
     pam: () => import("./vmauth/pam-command.ts").then((m) => m.default),

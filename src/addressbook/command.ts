@@ -22,8 +22,16 @@ const save = (book: Addressbook) => new AgentClient().call("addressbook-save", {
 const generatedWallet = object({ address: evmAddress, keyfile: keyfilePath }, { extra: "ignore" });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-const nameArg = { name: { type: "positional" as const, required: true as const, description: "entry name (lowercase letters, digits, -)" } };
-const addressArg = { address: { type: "positional" as const, required: true as const, description: "0x wallet address" } };
+const nameArg = {
+  name: {
+    type: "positional" as const,
+    required: true as const,
+    description: "entry name (lowercase letters, digits, -)",
+  },
+};
+const addressArg = {
+  address: { type: "positional" as const, required: true as const, description: "0x wallet address" },
+};
 
 const add = defineCommand({
   meta: { name: "add", description: "Add an entry NAME → ADDRESS" },
@@ -57,14 +65,22 @@ const up = defineCommand({
 });
 
 const create = defineCommand({
-  meta: { name: "new", description: "Generate a wallet NAME (key in /etc/blockhost/NAME.key, by the agent); prints its address" },
+  meta: {
+    name: "new",
+    description: "Generate a wallet NAME (key in /etc/blockhost/NAME.key, by the agent); prints its address",
+  },
   args: nameArg,
   async run({ args }) {
     const name = newWalletName(args.name);
-    if (Object.hasOwn(loadAddressbook(), name)) throw new BlockhostError("E_CONFLICT", `"${name}" is already in the addressbook`);
-    const { address, keyfile } = generatedWallet.parse(await new AgentClient().call("generate-wallet", { name }), "generate-wallet reply");
+    if (Object.hasOwn(loadAddressbook(), name))
+      throw new BlockhostError("E_CONFLICT", `"${name}" is already in the addressbook`);
+    const { address, keyfile } = generatedWallet.parse(
+      await new AgentClient().call("generate-wallet", { name }),
+      "generate-wallet reply",
+    );
     // The agent records the wallet itself; make sure, for agents that only write the key.
-    if (loadAddressbook()[name]?.address !== address) await new AgentClient().call("addressbook-add", { name, address, keyfile });
+    if (loadAddressbook()[name]?.address !== address)
+      await new AgentClient().call("addressbook-add", { name, address, keyfile });
     say(address);
   },
 });
@@ -78,7 +94,8 @@ const list = defineCommand({
     const names = Object.keys(book).sort();
     if (names.length === 0) return say(`the addressbook is empty (${paths.addressbook})`);
     const width = Math.max(...names.map((n) => n.length));
-    for (const n of names) say(`${n.padEnd(width)}  ${book[n]!.address}${book[n]!.keyfile ? `  ${book[n]!.keyfile}` : ""}`);
+    for (const n of names)
+      say(`${n.padEnd(width)}  ${book[n]!.address}${book[n]!.keyfile ? `  ${book[n]!.keyfile}` : ""}`);
   },
 });
 
@@ -92,30 +109,46 @@ function checkServerKey(keyfile: string, server: string): void {
   }
   const actual = addressOfPrivateKey(parsePrivateKey(text, `key in ${keyfile}`));
   if (actual.toLowerCase() !== server.toLowerCase()) {
-    throw new BlockhostError("E_INVALID_INPUT", `${keyfile} holds the key of ${actual}, not of the server address ${server}`);
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `${keyfile} holds the key of ${actual}, not of the server address ${server}`,
+    );
   }
 }
 
-const init = variadic(defineCommand({
-  meta: { name: "init", description: "Fill an empty addressbook: init ADMIN SERVER [DEV] [BROKER] SERVER_KEYFILE" },
-  args: {
-    admin: { type: "positional", required: true, description: "admin wallet address" },
-    server: { type: "positional", required: true, description: "server (deployer) wallet address; then optional DEV and BROKER addresses, then SERVER_KEYFILE" },
-  },
-  async run({ args }) {
-    const pos = args._.map(String);
-    if (pos.length < 3 || pos.length > 5) throw new BlockhostError("E_USAGE", "usage: blockhost addressbook init ADMIN SERVER [DEV] [BROKER] SERVER_KEYFILE");
-    const [admin, server] = pos as [string, string];
-    const serverKeyfile = pos.at(-1)!;
-    const [dev, broker] = pos.slice(2, -1);
-    const book = initBook(loadAddressbook(), { admin, server, serverKeyfile, dev, broker });
-    checkServerKey(serverKeyfile, server);
-    await save(book);
-    say(`initialised ${Object.keys(book).join(", ")}`);
-  },
-}));
+const init = variadic(
+  defineCommand({
+    meta: { name: "init", description: "Fill an empty addressbook: init ADMIN SERVER [DEV] [BROKER] SERVER_KEYFILE" },
+    args: {
+      admin: { type: "positional", required: true, description: "admin wallet address" },
+      server: {
+        type: "positional",
+        required: true,
+        description: "server (deployer) wallet address; then optional DEV and BROKER addresses, then SERVER_KEYFILE",
+      },
+    },
+    async run({ args }) {
+      const pos = args._.map(String);
+      if (pos.length < 3 || pos.length > 5)
+        throw new BlockhostError(
+          "E_USAGE",
+          "usage: blockhost addressbook init ADMIN SERVER [DEV] [BROKER] SERVER_KEYFILE",
+        );
+      const [admin, server] = pos as [string, string];
+      const serverKeyfile = pos.at(-1)!;
+      const [dev, broker] = pos.slice(2, -1);
+      const book = initBook(loadAddressbook(), { admin, server, serverKeyfile, dev, broker });
+      checkServerKey(serverKeyfile, server);
+      await save(book);
+      say(`initialised ${Object.keys(book).join(", ")}`);
+    },
+  }),
+);
 
 export default defineCommand({
-  meta: { name: "addressbook", description: "Named wallets: admin, server, hot, dev, broker and your own (the original ab)" },
+  meta: {
+    name: "addressbook",
+    description: "Named wallets: admin, server, hot, dev, broker and your own (the original ab)",
+  },
   subCommands: { add, del, up, new: create, list, init },
 });

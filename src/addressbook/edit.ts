@@ -22,7 +22,10 @@ function parse<T>(schema: Schema<T>, value: unknown, what: string): T {
 export function editableName(name: string): string {
   parse(addressbookName, name, "name");
   if (IMMUTABLE_ROLES.includes(name)) {
-    throw new BlockhostError("E_INVALID_INPUT", `"${name}" is a system role (${IMMUTABLE_ROLES.join(", ")}) and cannot be changed here`);
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `"${name}" is a system role (${IMMUTABLE_ROLES.join(", ")}) and cannot be changed here`,
+    );
   }
   return name;
 }
@@ -35,13 +38,18 @@ export function checksummed(address: string, what = "address"): `0x${string}` {
 /** A name `generate-wallet` accepts: the agent's SHORT_NAME_RE (≤32 chars) and not a system role. */
 export function newWalletName(name: string): string {
   editableName(name);
-  if (!SHORT_NAME_RE.test(name)) throw new BlockhostError("E_INVALID_INPUT", `name "${name}": a generated wallet's name is at most 32 characters`);
+  if (!SHORT_NAME_RE.test(name))
+    throw new BlockhostError("E_INVALID_INPUT", `name "${name}": a generated wallet's name is at most 32 characters`);
   return name;
 }
 
 export function addEntry(book: Addressbook, name: string, address: string): Addressbook {
   editableName(name);
-  if (Object.hasOwn(book, name)) throw new BlockhostError("E_CONFLICT", `"${name}" is already in the addressbook (use: blockhost addressbook up ${name} ADDRESS)`);
+  if (Object.hasOwn(book, name))
+    throw new BlockhostError(
+      "E_CONFLICT",
+      `"${name}" is already in the addressbook (use: blockhost addressbook up ${name} ADDRESS)`,
+    );
   return { ...book, [name]: { address: checksummed(address) } };
 }
 
@@ -71,10 +79,17 @@ export interface InitRoles {
 
 /** The first book: admin, server (with its keyfile), optional dev and broker. Refuses a non-empty book. */
 export function initBook(book: Addressbook, roles: InitRoles): Addressbook {
-  if (Object.keys(book).length > 0) throw new BlockhostError("E_CONFLICT", `the addressbook already has entries (${Object.keys(book).join(", ")}); init only fills an empty one`);
+  if (Object.keys(book).length > 0)
+    throw new BlockhostError(
+      "E_CONFLICT",
+      `the addressbook already has entries (${Object.keys(book).join(", ")}); init only fills an empty one`,
+    );
   const out: Addressbook = {
     admin: { address: checksummed(roles.admin, "admin address") },
-    server: { address: checksummed(roles.server, "server address"), keyfile: parse(keyfilePath, roles.serverKeyfile, "server keyfile") },
+    server: {
+      address: checksummed(roles.server, "server address"),
+      keyfile: parse(keyfilePath, roles.serverKeyfile, "server keyfile"),
+    },
   };
   if (roles.dev !== undefined) out.dev = { address: checksummed(roles.dev, "dev address") };
   if (roles.broker !== undefined) out.broker = { address: checksummed(roles.broker, "broker address") };

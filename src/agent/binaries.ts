@@ -26,7 +26,14 @@ export type BinaryTable = Record<BinaryName, string>;
 
 const absBinary = str(/^\/[A-Za-z0-9._/+-]{1,255}$/, "an absolute path to a program", 256);
 const agentConfigSchema = object({
-  binaries: optional(object(Object.fromEntries(Object.keys(DEFAULT_BINARIES).map((k) => [k, optional(absBinary)])) as Record<BinaryName, ReturnType<typeof optional<string>>>)),
+  binaries: optional(
+    object(
+      Object.fromEntries(Object.keys(DEFAULT_BINARIES).map((k) => [k, optional(absBinary)])) as Record<
+        BinaryName,
+        ReturnType<typeof optional<string>>
+      >,
+    ),
+  ),
 });
 
 /**
@@ -40,8 +47,13 @@ export function loadBinaryTable(file = paths.agentConfig): BinaryTable {
   } catch {
     return { ...DEFAULT_BINARIES };
   }
-  if (st.uid !== 0) throw new BlockhostError("E_CONFIG_INVALID", `${file}: must be owned by root (owner uid is ${st.uid})`);
-  if ((st.mode & 0o022) !== 0) throw new BlockhostError("E_CONFIG_INVALID", `${file}: must not be group- or world-writable (mode ${(st.mode & 0o777).toString(8)})`);
+  if (st.uid !== 0)
+    throw new BlockhostError("E_CONFIG_INVALID", `${file}: must be owned by root (owner uid is ${st.uid})`);
+  if ((st.mode & 0o022) !== 0)
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `${file}: must not be group- or world-writable (mode ${(st.mode & 0o777).toString(8)})`,
+    );
   const cfg = loadConfigFile(file, agentConfigSchema);
   const table: BinaryTable = { ...DEFAULT_BINARIES };
   for (const [k, v] of Object.entries(cfg.binaries ?? {})) if (v) table[k as BinaryName] = v;

@@ -9,7 +9,11 @@ export default defineCommand({
   args: {
     action: { type: "positional", description: "action name, e.g. ping", required: true },
     params: { type: "positional", description: "params as a JSON object (default {})", required: false },
-    socket: { type: "string", description: "socket path (default: <root>/run/blockhost/root-agent.sock)", valueHint: "PATH" },
+    socket: {
+      type: "string",
+      description: "socket path (default: <root>/run/blockhost/root-agent.sock)",
+      valueHint: "PATH",
+    },
   },
   async run({ args }) {
     let params: unknown = {};
@@ -20,7 +24,8 @@ export default defineCommand({
         throw new BlockhostError("E_USAGE", "PARAMS must be a JSON object");
       }
     }
-    if (typeof params !== "object" || params === null || Array.isArray(params)) throw new BlockhostError("E_USAGE", "PARAMS must be a JSON object");
+    if (typeof params !== "object" || params === null || Array.isArray(params))
+      throw new BlockhostError("E_USAGE", "PARAMS must be a JSON object");
     const client = new AgentClient(args.socket ? { socketPath: args.socket } : {});
     const reply = await client.callUnchecked(args.action, params as Record<string, unknown>);
     process.stdout.write(`${JSON.stringify(reply)}\n`);

@@ -14,7 +14,11 @@ export interface AgentClientOptions {
 }
 
 type Reply = { ok: true } & Record<string, unknown>;
-interface Pending { resolve(v: Reply): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }
+interface Pending {
+  resolve(v: Reply): void;
+  reject(e: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
 
 function toError(response: Record<string, unknown>): BlockhostError {
   const code = isErrorCode(response.code) ? response.code : "E_AGENT_PROTOCOL";
@@ -30,10 +34,15 @@ export class AgentConnection {
   private readonly pending: Pending[] = [];
   private closedError?: Error;
 
-  private constructor(private readonly socket: Socket, private readonly timeoutMs: number) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly timeoutMs: number,
+  ) {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("close", () => this.fail(new BlockhostError("E_AGENT_PROTOCOL", "agent closed the connection")));
-    socket.on("error", (e) => this.fail(new BlockhostError("E_AGENT_UNAVAILABLE", `agent connection error: ${e.message}`)));
+    socket.on("error", (e) =>
+      this.fail(new BlockhostError("E_AGENT_UNAVAILABLE", `agent connection error: ${e.message}`)),
+    );
   }
 
   // node:net rather than Bun.connect: under concurrent connects Bun.connect on a Unix socket
@@ -47,7 +56,10 @@ export class AgentConnection {
       });
     } catch (e) {
       socket.destroy();
-      throw new BlockhostError("E_AGENT_UNAVAILABLE", `root agent not reachable at ${socketPath} (${(e as { code?: string }).code ?? (e as Error).message}); is blockhost-agent running?`);
+      throw new BlockhostError(
+        "E_AGENT_UNAVAILABLE",
+        `root agent not reachable at ${socketPath} (${(e as { code?: string }).code ?? (e as Error).message}); is blockhost-agent running?`,
+      );
     }
     socket.removeAllListeners("error");
     return new AgentConnection(socket, timeoutMs);
@@ -55,14 +67,19 @@ export class AgentConnection {
 
   /** Send one request; resolves with the `{ok:true,...}` reply, throws BlockhostError otherwise. */
   request<N extends ActionName>(action: N, params: ActionParams<N>): Promise<ActionResponse<N> & { ok: true }> {
-    return this.requestUnchecked(action, params as Record<string, unknown>) as Promise<ActionResponse<N> & { ok: true }>;
+    return this.requestUnchecked(action, params as Record<string, unknown>) as Promise<
+      ActionResponse<N> & { ok: true }
+    >;
   }
 
   /** Any action name and params, checked only by the agent (for `blockhost agent call` and protocol tests). */
   requestUnchecked(action: string, params: Record<string, unknown>): Promise<Reply> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new BlockhostError("E_TIMEOUT", `agent did not answer ${action} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(
+        () => this.fail(new BlockhostError("E_TIMEOUT", `agent did not answer ${action} within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
       this.pending.push({ resolve, reject, timer });
       this.socket.write(encodeFrame({ action, params }));
     });
@@ -89,7 +106,8 @@ export class AgentConnection {
         waiter.reject(new BlockhostError("E_AGENT_PROTOCOL", "agent sent invalid JSON"));
         continue;
       }
-      if (typeof response !== "object" || response === null) waiter.reject(new BlockhostError("E_AGENT_PROTOCOL", "agent sent a non-object response"));
+      if (typeof response !== "object" || response === null)
+        waiter.reject(new BlockhostError("E_AGENT_PROTOCOL", "agent sent a non-object response"));
       else if ((response as { ok?: unknown }).ok === true) waiter.resolve(response as Reply);
       else waiter.reject(toError(response as Record<string, unknown>));
     }

@@ -10,9 +10,16 @@ import { AgentServer } from "./server.ts";
 import { bindWithMode, clearStaleSocket, inheritedListenFd, removeSocket } from "./socket.ts";
 
 export default defineCommand({
-  meta: { name: "agent", description: "Run the privileged root agent on its Unix socket (the only code that runs as root)" },
+  meta: {
+    name: "agent",
+    description: "Run the privileged root agent on its Unix socket (the only code that runs as root)",
+  },
   args: {
-    socket: { type: "string", description: "socket path (default: <root>/run/blockhost/root-agent.sock)", valueHint: "PATH" },
+    socket: {
+      type: "string",
+      description: "socket path (default: <root>/run/blockhost/root-agent.sock)",
+      valueHint: "PATH",
+    },
   },
   subCommands: { call: () => import("./call-command.ts").then((m) => m.default) },
   async run({ args }) {
@@ -33,7 +40,10 @@ export default defineCommand({
       await clearStaleSocket(socketPath);
       bindWithMode(socketPath, () => server.listen({ unix: socketPath }));
     }
-    logEvent("agent.listening", { socket: inherited !== undefined ? `fd:${inherited}` : socketPath, actions: ACTIONS.size });
+    logEvent("agent.listening", {
+      socket: inherited !== undefined ? `fd:${inherited}` : socketPath,
+      actions: ACTIONS.size,
+    });
 
     await new Promise<void>((resolve) => {
       const stop = async (signal: string) => {

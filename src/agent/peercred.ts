@@ -6,7 +6,9 @@ import { blockhostGid, blockhostUid } from "../core/fs.ts";
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
 
-let libc: { symbols: { getsockopt: (fd: number, level: number, name: number, value: unknown, len: unknown) => number } } | undefined;
+let libc:
+  | { symbols: { getsockopt: (fd: number, level: number, name: number, value: unknown, len: unknown) => number } }
+  | undefined;
 
 /**
  * The kernel's record of who connected (SO_PEERCRED), read at accept. Identity never
@@ -30,5 +32,9 @@ export function serviceIdentity(): { uid?: number; gid?: number } {
 
 /** Root, the service user, or a process whose group is the service group. */
 export function isAllowedPeer(peer: PeerCredentials, service = serviceIdentity()): boolean {
-  return peer.uid === 0 || (service.uid !== undefined && peer.uid === service.uid) || (service.gid !== undefined && peer.gid === service.gid);
+  return (
+    peer.uid === 0 ||
+    (service.uid !== undefined && peer.uid === service.uid) ||
+    (service.gid !== undefined && peer.gid === service.gid)
+  );
 }

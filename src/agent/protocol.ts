@@ -88,13 +88,17 @@ export function parseRequest(payload: Uint8Array): AgentRequest {
   } catch {
     throw frameError("request is not valid UTF-8 JSON", false);
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw frameError("request must be a JSON object", false);
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    throw frameError("request must be a JSON object", false);
   const req = data as Record<string, unknown>;
   for (const key of Object.keys(req)) {
-    if (key !== "action" && key !== "params") throw frameError(`request has unknown key "${key.slice(0, 64)}" (allowed: action, params)`, false);
+    if (key !== "action" && key !== "params")
+      throw frameError(`request has unknown key "${key.slice(0, 64)}" (allowed: action, params)`, false);
   }
-  if (typeof req.action !== "string" || !ACTION_NAME_RE.test(req.action)) throw frameError("request.action must be an action name", false);
+  if (typeof req.action !== "string" || !ACTION_NAME_RE.test(req.action))
+    throw frameError("request.action must be an action name", false);
   const params = req.params ?? {};
-  if (typeof params !== "object" || params === null || Array.isArray(params)) throw frameError("request.params must be an object", false);
+  if (typeof params !== "object" || params === null || Array.isArray(params))
+    throw frameError("request.params must be an object", false);
   return { action: req.action, params: params as Record<string, unknown> };
 }

@@ -7,7 +7,11 @@ import { paths } from "../core/paths.ts";
 /** Storage types whose volumes are files under a directory (`path`, or the /mnt/pve/<id> mount point). */
 const FILE_STORAGE_TYPES = new Set(["dir", "nfs", "cifs", "cephfs", "glusterfs", "btrfs"]);
 
-interface StorageSection { type: string; id: string; props: Record<string, string> }
+interface StorageSection {
+  type: string;
+  id: string;
+  props: Record<string, string>;
+}
 
 /** storage.cfg: `type: id` headers, each followed by indented `key value` lines. */
 export function parseStorageConfig(text: string): StorageSection[] {
@@ -37,11 +41,17 @@ export function snippetDirOf(storage: string): string {
     throw new BlockhostError("E_CONFIG_INVALID", `snippet storage '${storage}' is not defined in ${file}`);
   }
   if (!FILE_STORAGE_TYPES.has(section.type)) {
-    throw new BlockhostError("E_CONFIG_INVALID", `snippet storage '${storage}' is of type ${section.type}, which holds no files (use a dir, nfs, cifs or cephfs storage)`);
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `snippet storage '${storage}' is of type ${section.type}, which holds no files (use a dir, nfs, cifs or cephfs storage)`,
+    );
   }
   const dir = section.props.path || `/mnt/pve/${storage}`;
   if (!/^\/[A-Za-z0-9._/-]{0,4095}$/.test(dir) || dir.split("/").includes("..")) {
-    throw new BlockhostError("E_CONFIG_INVALID", `${file}: storage '${storage}' has an unusable path ${JSON.stringify(dir)}`);
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `${file}: storage '${storage}' has an unusable path ${JSON.stringify(dir)}`,
+    );
   }
   return join(paths.root, dir, "snippets");
 }

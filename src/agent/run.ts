@@ -25,23 +25,45 @@ export interface RunnerOptions {
  * paths only), runs it with an argv array (never a shell) and FIXED_ENV, and kills it with
  * SIGKILL when `signal` aborts (action timeout or shutdown) or `timeoutMs` passes.
  */
-export function createRunner(table: BinaryTable, signal: AbortSignal, options: RunnerOptions = {}): ActionContext["run"] {
+export function createRunner(
+  table: BinaryTable,
+  signal: AbortSignal,
+  options: RunnerOptions = {},
+): ActionContext["run"] {
   const cap = options.outputCap ?? OUTPUT_CAP;
   return async (binary: BinaryName, argv: readonly string[], runOptions: RunOptions = {}): Promise<RunResult> => {
     const path = table[binary];
-    if (!path?.startsWith("/")) throw new BlockhostError("E_INTERNAL", `${binary}: no absolute path in the binary table`);
+    if (!path?.startsWith("/"))
+      throw new BlockhostError("E_INTERNAL", `${binary}: no absolute path in the binary table`);
     for (const arg of argv) {
-      if (typeof arg !== "string" || arg.includes("\0")) throw new BlockhostError("E_INTERNAL", `${binary}: argument with NUL or of wrong type`);
+      if (typeof arg !== "string" || arg.includes("\0"))
+        throw new BlockhostError("E_INTERNAL", `${binary}: argument with NUL or of wrong type`);
     }
     if (signal.aborted) throw abortError(binary, signal.reason);
 
-    const stdin = runOptions.stdin === undefined ? "ignore" : typeof runOptions.stdin === "string" ? new TextEncoder().encode(runOptions.stdin) : runOptions.stdin;
+    const stdin =
+      runOptions.stdin === undefined
+        ? "ignore"
+        : typeof runOptions.stdin === "string"
+          ? new TextEncoder().encode(runOptions.stdin)
+          : runOptions.stdin;
     let proc: ReturnType<typeof Bun.spawn>;
     try {
       // detached = setsid: the command leads its own process group, so a kill reaches its children too.
-      proc = Bun.spawn({ cmd: [path, ...argv], env: { ...FIXED_ENV }, cwd: "/", stdin, stdout: "pipe", stderr: "pipe", detached: true });
+      proc = Bun.spawn({
+        cmd: [path, ...argv],
+        env: { ...FIXED_ENV },
+        cwd: "/",
+        stdin,
+        stdout: "pipe",
+        stderr: "pipe",
+        detached: true,
+      });
     } catch (e) {
-      throw new BlockhostError("E_COMMAND_FAILED", `${binary}: cannot start ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new BlockhostError(
+        "E_COMMAND_FAILED",
+        `${binary}: cannot start ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
 
     let abortReason: unknown;
@@ -55,15 +77,28 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
     };
     const onAbort = () => kill(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const timer = options.timeoutMs !== undefined
-      ? setTimeout(() => kill(new BlockhostError("E_TIMEOUT", `${binary} did not finish within ${Math.round(options.timeoutMs! / 1000)} s`)), options.timeoutMs)
-      : undefined;
+    const timer =
+      options.timeoutMs !== undefined
+        ? setTimeout(
+            () =>
+              kill(
+                new BlockhostError(
+                  "E_TIMEOUT",
+                  `${binary} did not finish within ${Math.round(options.timeoutMs! / 1000)} s`,
+                ),
+              ),
+            options.timeoutMs,
+          )
+        : undefined;
     try {
       const out = capture(proc.stdout as ReadableStream<Uint8Array>, cap, "head");
       const err = capture(proc.stderr as ReadableStream<Uint8Array>, cap, "tail");
       const code = await proc.exited;
       // A background grandchild may hold the pipes open; do not wait for it forever.
-      const drained = await Promise.race([Promise.all([out.text, err.text]).then(() => true), Bun.sleep(STREAM_GRACE_MS).then(() => false)]);
+      const drained = await Promise.race([
+        Promise.all([out.text, err.text]).then(() => true),
+        Bun.sleep(STREAM_GRACE_MS).then(() => false),
+      ]);
       if (!drained) {
         out.cancel();
         err.cancel();
@@ -90,17 +125,26 @@ export function createRunner(table: BinaryTable, signal: AbortSignal, options: R
 
 function abortError(binary: string, reason: unknown): BlockhostError {
   if (reason instanceof BlockhostError) return reason;
-  if (reason instanceof Error && reason.name === "TimeoutError") return new BlockhostError("E_TIMEOUT", `${binary} did not finish in time and was killed`);
+  if (reason instanceof Error && reason.name === "TimeoutError")
+    return new BlockhostError("E_TIMEOUT", `${binary} did not finish in time and was killed`);
   return new BlockhostError("E_TIMEOUT", `${binary} was stopped: the action was aborted`);
 }
 
 /** Read a stream to its end (or until cancelled), keeping at most `cap` bytes (the first or the last ones). */
-function capture(stream: ReadableStream<Uint8Array>, cap: number, keep: "head" | "tail"): { text: Promise<string>; cancel(): void } {
+function capture(
+  stream: ReadableStream<Uint8Array>,
+  cap: number,
+  keep: "head" | "tail",
+): { text: Promise<string>; cancel(): void } {
   const reader = stream.getReader();
   return { text: readCapped(reader, cap, keep), cancel: () => void reader.cancel().catch(() => undefined) };
 }
 
-async function readCapped(reader: ReadableStreamDefaultReader<Uint8Array>, cap: number, keep: "head" | "tail"): Promise<string> {
+async function readCapped(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  cap: number,
+  keep: "head" | "tail",
+): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -129,7 +173,10 @@ async function readCapped(reader: ReadableStreamDefaultReader<Uint8Array>, cap: 
  * named on the line before `400 unable to parse option`.
  */
 export function problemLine(stderr: string): string {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l && !isUsageSynopsis(l));
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !isUsageSynopsis(l));
   const header = lines.findIndex((l) => /^400 Parameter verification failed\.?$/.test(l));
   const unparsable = lines.findIndex((l) => /^400 unable to parse option/.test(l));
   const reasons = header >= 0 ? lines.slice(header + 1) : unparsable > 0 ? lines.slice(0, unparsable) : [];
@@ -163,6 +210,9 @@ export async function unlessCommandSays<T>(said: RegExp, fallback: T, work: () =
 
 /** The last non-empty line, trimmed and bounded: what a user needs from a failed command. */
 export function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return bounded(lines[lines.length - 1] ?? "");
 }

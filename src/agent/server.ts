@@ -60,9 +60,12 @@ export class AgentServer {
       error: (s: AgentSocket) => this.onClose(s),
       timeout: (s: AgentSocket) => this.onTimeout(s),
     };
-    this.listener = "unix" in target
-      ? Bun.listen<Connection>({ unix: target.unix, socket: handlers })
-      : Bun.listen<Connection>({ fd: target.fd, socket: handlers } as unknown as Parameters<typeof Bun.listen<Connection>>[0]);
+    this.listener =
+      "unix" in target
+        ? Bun.listen<Connection>({ unix: target.unix, socket: handlers })
+        : Bun.listen<Connection>({ fd: target.fd, socket: handlers } as unknown as Parameters<
+            typeof Bun.listen<Connection>
+          >[0]);
   }
 
   get connections(): number {
@@ -84,7 +87,9 @@ export class AgentServer {
     if (!allowed || this.stopping || this.sockets.size >= MAX_CONNECTIONS) {
       const [code, error]: [ErrorCode, string] = !allowed
         ? ["E_AGENT_DENIED", `uid ${peer.uid} may not use the root agent`]
-        : this.stopping ? ["E_AGENT_UNAVAILABLE", "agent is shutting down"] : ["E_AGENT_BUSY", `too many connections (limit ${MAX_CONNECTIONS})`];
+        : this.stopping
+          ? ["E_AGENT_UNAVAILABLE", "agent is shutting down"]
+          : ["E_AGENT_BUSY", `too many connections (limit ${MAX_CONNECTIONS})`];
       logEvent("agent.refused", { uid: peer.uid, gid: peer.gid, pid: peer.pid, code });
       socket.data = { peer, decoder: new FrameDecoder(), queue: Promise.resolve(), busy: 0, closed: true };
       socket.write(encodeFrame(failure(code, error)));
@@ -174,7 +179,13 @@ export class AgentServer {
     try {
       const result = await Promise.race([
         action.handler(params, this.options.context(peer, signal)),
-        new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new BlockhostError("E_TIMEOUT", `${name} timed out after ${action.timeoutMs} ms`)), { once: true })),
+        new Promise<never>((_, reject) =>
+          signal.addEventListener(
+            "abort",
+            () => reject(new BlockhostError("E_TIMEOUT", `${name} timed out after ${action.timeoutMs} ms`)),
+            { once: true },
+          ),
+        ),
       ]);
       return { ...result, ok: true };
     } catch (e) {

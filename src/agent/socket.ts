@@ -23,10 +23,14 @@ export async function clearStaleSocket(path: string): Promise<void> {
   } catch {
     return;
   }
-  if (!st.isSocket()) throw new BlockhostError("E_CONFLICT", `${path} exists and is not a socket; refusing to replace it`);
+  if (!st.isSocket())
+    throw new BlockhostError("E_CONFLICT", `${path} exists and is not a socket; refusing to replace it`);
   const alive = await new Promise<boolean>((resolve) => {
     const probe = connect(path);
-    probe.once("connect", () => { probe.destroy(); resolve(true); });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
     probe.once("error", () => resolve(false));
   });
   if (alive) throw new BlockhostError("E_CONFLICT", `another agent is already listening on ${path}`);
@@ -48,7 +52,8 @@ export function bindWithMode<T>(path: string, bind: () => T): T {
   const { gid } = serviceIdentity();
   if (gid !== undefined && process.getuid?.() === 0) chownSync(path, 0, gid);
   const mode = statSync(path).mode & 0o777;
-  if (mode !== SOCKET_MODE) throw new BlockhostError("E_IO", `${path} was created with mode ${mode.toString(8)}, expected 660`);
+  if (mode !== SOCKET_MODE)
+    throw new BlockhostError("E_IO", `${path} was created with mode ${mode.toString(8)}, expected 660`);
   return result;
 }
 

@@ -1,5 +1,17 @@
 /** viem clients for the configured chain, with fallback over several RPC URLs. */
-import { createPublicClient, createWalletClient, defineChain, fallback, http, webSocket, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  fallback,
+  http,
+  webSocket,
+  type Account,
+  type Chain,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
 import type { Web3Config } from "../core/config/index.ts";
 
 /** Per-request limits: a dead RPC endpoint costs at most ~timeout × (retries + 1) before the next URL is tried. */
@@ -38,11 +50,20 @@ export function connectChain(web3: Web3Config, opts: { timeoutMs?: number } = {}
   });
   const timeout = opts.timeoutMs ?? RPC_TIMEOUT_MS;
   // With several URLs a failing one is not retried on its own: the fallback moves on at once and retries the whole list.
-  const transport = rpcUrls.length === 1
-    ? transportFor(rpcUrls[0]!, timeout, RPC_RETRIES)
-    : fallback(rpcUrls.map((u) => transportFor(u, timeout, 0)), { retryCount: RPC_RETRIES, retryDelay: 250 });
+  const transport =
+    rpcUrls.length === 1
+      ? transportFor(rpcUrls[0]!, timeout, RPC_RETRIES)
+      : fallback(
+          rpcUrls.map((u) => transportFor(u, timeout, 0)),
+          { retryCount: RPC_RETRIES, retryDelay: 250 },
+        );
   // Receipts are polled every second: CLIs return soon after a block, and it is a handful of calls per transaction.
-  const publicClient = createPublicClient({ chain, transport, batch: { multicall: false }, pollingInterval: 1_000 }) as PublicClient;
+  const publicClient = createPublicClient({
+    chain,
+    transport,
+    batch: { multicall: false },
+    pollingInterval: 1_000,
+  }) as PublicClient;
   return { chain, rpcUrls, transport, publicClient };
 }
 

@@ -8,7 +8,10 @@ import { connectChain, type ChainAccess } from "./client.ts";
 import { loadKeyFile } from "./keyfile.ts";
 
 /** web3-defaults.yaml plus a connection to the chain it names. */
-export interface ChainContext { web3: Web3Config; access: ChainAccess }
+export interface ChainContext {
+  web3: Web3Config;
+  access: ChainAccess;
+}
 
 export function loadChainContext(): ChainContext {
   const web3 = loadWeb3Config();
@@ -30,6 +33,11 @@ const CONTRACT_KEYS = { nft: "nft_contract", subscriptions: "subscription_contra
 export function contractAddress(web3: Web3Config, which: keyof typeof CONTRACT_KEYS): Hex {
   const key = CONTRACT_KEYS[which];
   const value = web3.blockchain[key];
-  if (!value) throw new BlockhostError("E_CONFIG_MISSING", `${paths.web3Config}: blockchain.${key} is not set (deploy with: blockhost contracts deploy ${which})`, { file: paths.web3Config, key: `blockchain.${key}` });
+  if (!value)
+    throw new BlockhostError(
+      "E_CONFIG_MISSING",
+      `${paths.web3Config}: blockchain.${key} is not set (deploy with: blockhost contracts deploy ${which})`,
+      { file: paths.web3Config, key: `blockchain.${key}` },
+    );
   return value as Hex;
 }

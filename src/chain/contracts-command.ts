@@ -9,16 +9,27 @@ import { deployAll, type ContractKind } from "./deploy.ts";
 const KINDS: Record<string, ContractKind> = { nft: "nft", subscriptions: "subscriptions", pos: "subscriptions" };
 
 const deploy = defineCommand({
-  meta: { name: "deploy", description: "Deploy AccessCredentialNFT and/or BlockhostSubscriptions with the deployer key; prints one address per line, NFT first" },
+  meta: {
+    name: "deploy",
+    description:
+      "Deploy AccessCredentialNFT and/or BlockhostSubscriptions with the deployer key; prints one address per line, NFT first",
+  },
   args: {
     which: { type: "positional", required: false, description: "nft | subscriptions (default: both, NFT first)" },
   },
   async run({ args }) {
-    const kinds: ContractKind[] = args.which === undefined ? ["nft", "subscriptions"] : [KINDS[args.which] ?? badKind(args.which)];
+    const kinds: ContractKind[] =
+      args.which === undefined ? ["nft", "subscriptions"] : [KINDS[args.which] ?? badKind(args.which)];
     const { web3, access } = loadChainContext();
     const deployer = loadDeployer(web3);
     for (const d of await deployAll(access, deployer, kinds)) {
-      logEvent("contract_deployed", { contract: d.kind, address: d.address, tx: d.hash, gas_used: d.gasUsed.toString(), owner: deployer.address });
+      logEvent("contract_deployed", {
+        contract: d.kind,
+        address: d.address,
+        tx: d.hash,
+        gas_used: d.gasUsed.toString(),
+        owner: deployer.address,
+      });
       process.stdout.write(`${d.address}\n`);
     }
   },
@@ -29,6 +40,9 @@ function badKind(which: string): never {
 }
 
 export default defineCommand({
-  meta: { name: "contracts", description: "Deploy BlockHost's smart contracts (the original blockhost-deploy-contracts)" },
+  meta: {
+    name: "contracts",
+    description: "Deploy BlockHost's smart contracts (the original blockhost-deploy-contracts)",
+  },
   subCommands: { deploy },
 });

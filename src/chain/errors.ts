@@ -2,7 +2,8 @@
 import { BaseError, ContractFunctionRevertedError, HttpRequestError, TimeoutError, WebSocketRequestError } from "viem";
 import { BlockhostError, hasCode } from "../core/errors.ts";
 
-const formatArg = (v: unknown): string => (typeof v === "bigint" ? v.toString() : typeof v === "string" ? v : JSON.stringify(v));
+const formatArg = (v: unknown): string =>
+  typeof v === "bigint" ? v.toString() : typeof v === "string" ? v : JSON.stringify(v);
 
 /**
  * Turn a viem error into one E_CHAIN line a user can act on: the decoded custom error of a
@@ -15,13 +16,29 @@ export function chainError(e: unknown, doing: string): BlockhostError {
     if (revert) {
       const name = revert.data?.errorName;
       const args = revert.data?.args?.map(formatArg).join(", ") ?? "";
-      const reason = name ? (name === "Error" ? String(revert.data?.args?.[0]) : `${name}(${args})`) : (revert.reason ?? revert.shortMessage);
-      return new BlockhostError("E_CHAIN", `${doing}: reverted: ${reason}`, { reverted: true, revert: name ?? null }, { cause: e });
+      const reason = name
+        ? name === "Error"
+          ? String(revert.data?.args?.[0])
+          : `${name}(${args})`
+        : (revert.reason ?? revert.shortMessage);
+      return new BlockhostError(
+        "E_CHAIN",
+        `${doing}: reverted: ${reason}`,
+        { reverted: true, revert: name ?? null },
+        { cause: e },
+      );
     }
-    const net = e.walk((x) => x instanceof HttpRequestError || x instanceof TimeoutError || x instanceof WebSocketRequestError);
+    const net = e.walk(
+      (x) => x instanceof HttpRequestError || x instanceof TimeoutError || x instanceof WebSocketRequestError,
+    );
     if (net) {
       const url = (net as { url?: string }).url;
-      return new BlockhostError("E_CHAIN", `${doing}: RPC ${url ? `${url} ` : ""}unreachable or timed out (${net instanceof TimeoutError ? "timeout" : "request failed"})`, {}, { cause: e });
+      return new BlockhostError(
+        "E_CHAIN",
+        `${doing}: RPC ${url ? `${url} ` : ""}unreachable or timed out (${net instanceof TimeoutError ? "timeout" : "request failed"})`,
+        {},
+        { cause: e },
+      );
     }
     return new BlockhostError("E_CHAIN", `${doing}: ${e.shortMessage}`, {}, { cause: e });
   }

@@ -8,18 +8,23 @@ import { contractAddress, loadChainContext } from "./context.ts";
 import { isRevert, onChain } from "./errors.ts";
 import { parseTokenId } from "./mint.ts";
 
-
 /** "No" is exit 1 with one line on stderr; a question that cannot be answered is also 1, and says why. */
 const no = (why: string) => new BlockhostError("E_NOT_FOUND", `no: ${why}`);
 
 async function ownsToken(wallet: Hex, tokenId: bigint): Promise<void> {
   const { web3, access } = loadChainContext();
   const nft = contractAddress(web3, "nft");
-  const owner = await onChain(`ownerOf(${tokenId})`, () => access.publicClient.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [tokenId] }))
-    .catch((e: unknown) => {
-      if (isRevert(e)) throw no(`token ${tokenId} does not exist`);
-      throw e;
-    });
+  const owner = await onChain(`ownerOf(${tokenId})`, () =>
+    access.publicClient.readContract({
+      address: nft,
+      abi: accessCredentialNftAbi,
+      functionName: "ownerOf",
+      args: [tokenId],
+    }),
+  ).catch((e: unknown) => {
+    if (isRevert(e)) throw no(`token ${tokenId} does not exist`);
+    throw e;
+  });
   if (!isAddressEqual(owner, wallet)) throw no(`${wallet} does not own token ${tokenId}`);
 }
 
@@ -30,7 +35,11 @@ async function isContract(address: Hex): Promise<void> {
 }
 
 export default defineCommand({
-  meta: { name: "is", description: "Answer with the exit code (0 yes, 1 no): `is WALLET TOKEN_ID` (owns the NFT?), `is contract ADDRESS` (has code?). Arguments in any order." },
+  meta: {
+    name: "is",
+    description:
+      "Answer with the exit code (0 yes, 1 no): `is WALLET TOKEN_ID` (owns the NFT?), `is contract ADDRESS` (has code?). Arguments in any order.",
+  },
   args: {
     first: { type: "positional", required: true, description: "0x wallet, token id, or the word contract" },
     second: { type: "positional", required: true, description: "the other argument" },
@@ -43,6 +52,9 @@ export default defineCommand({
     if (other === "contract") return await isContract(address as Hex);
     const tokenId = parseTokenId(other);
     if (tokenId !== undefined) return await ownsToken(address as Hex, tokenId);
-    throw new BlockhostError("E_USAGE", `expected a token id or the word "contract" next to the address, got "${other.slice(0, 40)}"`);
+    throw new BlockhostError(
+      "E_USAGE",
+      `expected a token id or the word "contract" next to the address, got "${other.slice(0, 40)}"`,
+    );
   },
 });

@@ -21,11 +21,17 @@ export function readKeyFile(file: string, what = "key file"): Uint8Array {
     st = lstatSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new BlockhostError("E_CONFIG_MISSING", `${what} ${file}: ${code === "ENOENT" ? "not found" : `cannot read (${code})`}`);
+    throw new BlockhostError(
+      "E_CONFIG_MISSING",
+      `${what} ${file}: ${code === "ENOENT" ? "not found" : `cannot read (${code})`}`,
+    );
   }
   if (!st.isFile()) throw new BlockhostError("E_CONFIG_INVALID", `${what} ${file}: not a regular file`);
   if ((st.mode & 0o007) !== 0 || (st.mode & 0o020) !== 0) {
-    throw new BlockhostError("E_CONFIG_INVALID", `${what} ${file}: mode ${(st.mode & 0o777).toString(8).padStart(4, "0")} lets others access it; chmod 0640 (or 0600)`);
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `${what} ${file}: mode ${(st.mode & 0o777).toString(8).padStart(4, "0")} lets others access it; chmod 0640 (or 0600)`,
+    );
   }
   let text: string;
   try {

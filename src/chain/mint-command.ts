@@ -11,7 +11,10 @@ import { mintCredential, simulateMint } from "./mint.ts";
 const USER_ENCRYPTED_RE = /^0x(?:[0-9a-fA-F]{2}){0,65536}$/;
 
 export default defineCommand({
-  meta: { name: "mint", description: "Mint an access-credential NFT to a wallet (signed by the deployer key); prints the token id" },
+  meta: {
+    name: "mint",
+    description: "Mint an access-credential NFT to a wallet (signed by the deployer key); prints the token id",
+  },
   args: {
     "owner-wallet": { type: "string", required: true, description: "0x address that receives the NFT" },
     "user-encrypted": { type: "string", description: "0x hex payload stored in the NFT (default: empty)" },
@@ -19,9 +22,17 @@ export default defineCommand({
   },
   async run({ args }) {
     const to = args["owner-wallet"];
-    if (!EVM_ADDRESS_RE.test(to)) throw new BlockhostError("E_USAGE", `--owner-wallet: expected a 0x-prefixed 20-byte hex address, got "${to.slice(0, 50)}"`);
+    if (!EVM_ADDRESS_RE.test(to))
+      throw new BlockhostError(
+        "E_USAGE",
+        `--owner-wallet: expected a 0x-prefixed 20-byte hex address, got "${to.slice(0, 50)}"`,
+      );
     const data = args["user-encrypted"] ?? "0x";
-    if (!USER_ENCRYPTED_RE.test(data)) throw new BlockhostError("E_USAGE", "--user-encrypted: expected 0x followed by an even number of hex digits (at most 64 KiB)");
+    if (!USER_ENCRYPTED_RE.test(data))
+      throw new BlockhostError(
+        "E_USAGE",
+        "--user-encrypted: expected 0x followed by an even number of hex digits (at most 64 KiB)",
+      );
     const { web3, access } = loadChainContext();
     const nft = contractAddress(web3, "nft");
     const owner = loadDeployer(web3);
@@ -32,7 +43,13 @@ export default defineCommand({
       return;
     }
     const minted = await mintCredential(access, owner, nft, to as Hex, data as Hex);
-    logEvent("nft_minted", { contract: nft, token_id: minted.tokenId.toString(), to, tx: minted.hash, gas_used: minted.gasUsed.toString() });
+    logEvent("nft_minted", {
+      contract: nft,
+      token_id: minted.tokenId.toString(),
+      to,
+      tx: minted.hash,
+      gas_used: minted.gasUsed.toString(),
+    });
     process.stdout.write(`${minted.tokenId}\n`);
   },
 });

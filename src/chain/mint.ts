@@ -6,7 +6,11 @@ import { accessCredentialNftAbi } from "./contracts/generated/AccessCredentialNF
 import { onChain } from "./errors.ts";
 import { writeAndWait } from "./tx.ts";
 
-export interface MintResult { tokenId: bigint; hash: Hex; gasUsed: bigint }
+export interface MintResult {
+  tokenId: bigint;
+  hash: Hex;
+  gasUsed: bigint;
+}
 
 /**
  * The token id a mint created, read from the receipt's CredentialMinted event (or, for a
@@ -17,22 +21,49 @@ export function tokenIdFromReceipt(receipt: TransactionReceipt, nft: Hex): bigin
   const logs = receipt.logs.filter((l) => isAddressEqual(l.address, nft));
   const minted = parseEventLogs({ abi: accessCredentialNftAbi, logs, eventName: "CredentialMinted", strict: true });
   if (minted[0]) return minted[0].args.tokenId;
-  const transfers = parseEventLogs({ abi: accessCredentialNftAbi, logs, eventName: "Transfer", strict: true })
-    .filter((t) => /^0x0{40}$/.test(t.args.from));
+  const transfers = parseEventLogs({ abi: accessCredentialNftAbi, logs, eventName: "Transfer", strict: true }).filter(
+    (t) => /^0x0{40}$/.test(t.args.from),
+  );
   if (transfers[0]) return transfers[0].args.tokenId;
-  throw new BlockhostError("E_CHAIN", `mint transaction ${receipt.transactionHash} emitted no CredentialMinted event from ${nft}`);
+  throw new BlockhostError(
+    "E_CHAIN",
+    `mint transaction ${receipt.transactionHash} emitted no CredentialMinted event from ${nft}`,
+  );
 }
 
 /** Mint a credential NFT to `to` carrying `userEncrypted`, signed by the NFT owner. */
-export async function mintCredential(access: ChainAccess, owner: Account, nft: Hex, to: Hex, userEncrypted: Hex = "0x"): Promise<MintResult> {
-  const { hash, receipt } = await writeAndWait(access, owner, { address: nft, abi: accessCredentialNftAbi, functionName: "mint", args: [to, userEncrypted] }, "mint");
+export async function mintCredential(
+  access: ChainAccess,
+  owner: Account,
+  nft: Hex,
+  to: Hex,
+  userEncrypted: Hex = "0x",
+): Promise<MintResult> {
+  const { hash, receipt } = await writeAndWait(
+    access,
+    owner,
+    { address: nft, abi: accessCredentialNftAbi, functionName: "mint", args: [to, userEncrypted] },
+    "mint",
+  );
   return { tokenId: tokenIdFromReceipt(receipt, nft), hash, gasUsed: receipt.gasUsed };
 }
 
 /** What a mint would return now (a simulation; nothing is sent). */
-export async function simulateMint(access: ChainAccess, owner: Account, nft: Hex, to: Hex, userEncrypted: Hex = "0x"): Promise<bigint> {
+export async function simulateMint(
+  access: ChainAccess,
+  owner: Account,
+  nft: Hex,
+  to: Hex,
+  userEncrypted: Hex = "0x",
+): Promise<bigint> {
   const sim = await onChain("mint (dry run)", () =>
-    access.publicClient.simulateContract({ address: nft, abi: accessCredentialNftAbi, functionName: "mint", args: [to, userEncrypted], account: owner }),
+    access.publicClient.simulateContract({
+      address: nft,
+      abi: accessCredentialNftAbi,
+      functionName: "mint",
+      args: [to, userEncrypted],
+      account: owner,
+    }),
   );
   return sim.result;
 }

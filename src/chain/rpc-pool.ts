@@ -1,12 +1,5 @@
 /** The engine's RPC access: several providers, per-provider rate-limit back-off and health, batches answered by one node. */
-import {
-  custom,
-  HttpRequestError,
-  RpcRequestError,
-  TimeoutError,
-  webSocket,
-  type Transport,
-} from "viem";
+import { custom, HttpRequestError, RpcRequestError, TimeoutError, webSocket, type Transport } from "viem";
 import { getHttpRpcClient } from "viem/utils";
 import { BlockhostError } from "../core/errors.ts";
 
@@ -44,7 +37,8 @@ export interface RpcPoolOptions {
   maxWaitMs?: number;
 }
 
-const RATE_LIMIT_RE = /rate.?limit|rate exceeded|too many requests|throttl|request limit|compute units|capacity exceeded/i;
+const RATE_LIMIT_RE =
+  /rate.?limit|rate exceeded|too many requests|throttl|request limit|compute units|capacity exceeded/i;
 
 /** A provider saying "slow down" (HTTP 429, JSON-RPC 429, or the usual phrasings), as opposed to "ask for less". */
 export function isRateLimit(e: unknown): boolean {
@@ -111,12 +105,16 @@ class Provider {
     } else {
       const client = getHttpRpcClient(url, { timeout: timeoutMs });
       this.send = async (calls) => {
-        const answers = (await client.request({ body: calls.map((c) => ({ method: c.method, params: c.params ?? [] })) })) as Array<RpcAnswer & { id: number }>;
+        const answers = (await client.request({
+          body: calls.map((c) => ({ method: c.method, params: c.params ?? [] })),
+        })) as Array<RpcAnswer & { id: number }>;
         if (!Array.isArray(answers) || answers.length !== calls.length) {
           throw new HttpRequestError({ url, details: "batch answer does not match the request" });
         }
         // Answers may come in any order; ids were assigned in call order.
-        return [...answers].sort((a, b) => a.id - b.id).map((a) => (a.error ? { error: a.error } : { result: a.result }));
+        return [...answers]
+          .sort((a, b) => a.id - b.id)
+          .map((a) => (a.error ? { error: a.error } : { result: a.result }));
       };
     }
   }
@@ -126,7 +124,12 @@ class Provider {
     try {
       const answers = await this.send(calls);
       const limited = answers.find((a) => a.error && isRateLimit({ code: a.error.code, message: a.error.message }));
-      if (limited) throw new RpcRequestError({ body: { batch: calls.map((c) => c.method) }, error: limited.error!, url: this.url });
+      if (limited)
+        throw new RpcRequestError({
+          body: { batch: calls.map((c) => c.method) },
+          error: limited.error!,
+          url: this.url,
+        });
       this.rateStrikes = 0;
       return answers;
     } catch (e) {
@@ -142,7 +145,9 @@ class Provider {
     if (isRateLimit(e)) {
       this.health.rate_limited++;
       this.rateStrikes++;
-      const wait = retryAfterMs((e as { headers?: Headers }).headers) ?? Math.min(60_000, 500 * 2 ** Math.min(7, this.rateStrikes));
+      const wait =
+        retryAfterMs((e as { headers?: Headers }).headers) ??
+        Math.min(60_000, 500 * 2 ** Math.min(7, this.rateStrikes));
       this.coolingUntil = Date.now() + wait;
       this.health.cooling_until = new Date(this.coolingUntil).toISOString();
     }
@@ -162,8 +167,10 @@ export function redactUrl(url: string): string {
 
 function describe(e: unknown): string {
   if (e instanceof TimeoutError) return "timeout";
-  if (e instanceof HttpRequestError) return `HTTP ${e.status ?? "request failed"}${e.details ? `: ${e.details}` : ""}`.slice(0, 200);
-  if (e instanceof RpcRequestError) return `${e.status ? `HTTP ${e.status} ` : ""}RPC ${e.code}: ${e.details}`.slice(0, 200);
+  if (e instanceof HttpRequestError)
+    return `HTTP ${e.status ?? "request failed"}${e.details ? `: ${e.details}` : ""}`.slice(0, 200);
+  if (e instanceof RpcRequestError)
+    return `${e.status ? `HTTP ${e.status} ` : ""}RPC ${e.code}: ${e.details}`.slice(0, 200);
   return (e instanceof Error ? e.message : String(e)).slice(0, 200);
 }
 
@@ -213,7 +220,10 @@ export class RpcPool {
 
   /** A viem transport over the pool (retries are the pool's, so viem's are off). */
   transport(): Transport {
-    return custom({ request: ({ method, params }) => this.request(method, (params ?? []) as unknown[]) }, { retryCount: 0 });
+    return custom(
+      { request: ({ method, params }) => this.request(method, (params ?? []) as unknown[]) },
+      { retryCount: 0 },
+    );
   }
 
   /** Record that a provider answered from behind the chain's head (a lagging backend). */
@@ -226,7 +236,10 @@ export class RpcPool {
 
   health(): ProviderHealth[] {
     const now = Date.now();
-    return this.providers.map((p) => ({ ...p.health, cooling_until: p.coolingUntil > now ? p.health.cooling_until : null }));
+    return this.providers.map((p) => ({
+      ...p.health,
+      cooling_until: p.coolingUntil > now ? p.health.cooling_until : null,
+    }));
   }
 
   /** Providers not cooling down, in order; when all are, wait (bounded) for the first to be ready. */
@@ -236,7 +249,11 @@ export class RpcPool {
     if (open.length > 0) return open;
     const first = Math.min(...this.providers.map((p) => p.coolingUntil));
     if (first - now > this.maxWaitMs) {
-      throw new BlockhostError("E_CHAIN", `every RPC provider is rate-limited for ${Math.ceil((first - now) / 1000)} s more`, { rate_limited: true });
+      throw new BlockhostError(
+        "E_CHAIN",
+        `every RPC provider is rate-limited for ${Math.ceil((first - now) / 1000)} s more`,
+        { rate_limited: true },
+      );
     }
     await Bun.sleep(first - now);
     return this.providers.filter((p) => p.coolingUntil <= Date.now());

@@ -16,7 +16,9 @@ export interface WriteRequest<abi extends Abi, fn extends ContractFunctionName<a
 
 /** Wait for a transaction's receipt; a mined revert is an E_CHAIN error naming `doing`. */
 export async function waitForSuccess(access: ChainAccess, hash: Hex, doing: string): Promise<TransactionReceipt> {
-  const receipt = await onChain(doing, () => access.publicClient.waitForTransactionReceipt({ hash, timeout: RECEIPT_TIMEOUT_MS }));
+  const receipt = await onChain(doing, () =>
+    access.publicClient.waitForTransactionReceipt({ hash, timeout: RECEIPT_TIMEOUT_MS }),
+  );
   if (receipt.status !== "success") throw new BlockhostError("E_CHAIN", `${doing}: transaction ${hash} reverted`);
   return receipt;
 }
@@ -25,7 +27,10 @@ export async function waitForSuccess(access: ChainAccess, hash: Hex, doing: stri
  * Simulate a contract write (so a revert is reported with its decoded custom error and no gas
  * is spent), send it signed by `account`, and wait for the receipt.
  */
-export async function writeAndWait<const abi extends Abi, fn extends ContractFunctionName<abi, "nonpayable" | "payable">>(
+export async function writeAndWait<
+  const abi extends Abi,
+  fn extends ContractFunctionName<abi, "nonpayable" | "payable">,
+>(
   access: ChainAccess,
   account: Account,
   req: WriteRequest<abi, fn>,
@@ -34,7 +39,10 @@ export async function writeAndWait<const abi extends Abi, fn extends ContractFun
   const wallet = walletClientFor(access, account);
   const hash = await onChain(doing, async () => {
     // The generic request cannot be narrowed through viem's overloads; the call sites are typed by WriteRequest.
-    const sim = (await access.publicClient.simulateContract({ ...req, account } as never)) as unknown as { request: never; result: unknown };
+    const sim = (await access.publicClient.simulateContract({ ...req, account } as never)) as unknown as {
+      request: never;
+      result: unknown;
+    };
     const h = await wallet.writeContract(sim.request);
     return { h, result: sim.result };
   });

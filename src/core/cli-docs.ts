@@ -26,7 +26,8 @@ const resolve = async <T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined
   typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 
 function argDoc(name: string, a: ArgDef): ArgDoc {
-  const kind = a.type === "positional" ? "positional" : a.type === "boolean" ? "boolean" : a.type === "enum" ? "enum" : "value";
+  const kind =
+    a.type === "positional" ? "positional" : a.type === "boolean" ? "boolean" : a.type === "enum" ? "enum" : "value";
   const alias = (a as { alias?: string | string[] }).alias;
   return {
     name,
@@ -78,8 +79,12 @@ function synopsis(node: CommandNode): string {
   const parts = [`.B ${node.path.join(" ")}`];
   if (node.subcommands.length > 0 && !node.runnable) parts.push(".I COMMAND");
   for (const a of node.args) {
-    if (a.kind === "positional") parts.push(a.required ? `.I ${a.name.toUpperCase()}` : `.RI [ ${a.name.toUpperCase()} ]`);
-    else parts.push(`.RB [ \\-\\-${roff(a.name)}${a.kind === "boolean" ? "" : ` \\fI${roff(a.valueHint ?? a.options?.join("|") ?? "VALUE")}\\fR`} ]`);
+    if (a.kind === "positional")
+      parts.push(a.required ? `.I ${a.name.toUpperCase()}` : `.RI [ ${a.name.toUpperCase()} ]`);
+    else
+      parts.push(
+        `.RB [ \\-\\-${roff(a.name)}${a.kind === "boolean" ? "" : ` \\fI${roff(a.valueHint ?? a.options?.join("|") ?? "VALUE")}\\fR`} ]`,
+      );
   }
   return parts.join("\n");
 }
@@ -87,10 +92,11 @@ function synopsis(node: CommandNode): string {
 function options(node: CommandNode): string {
   const lines: string[] = [];
   for (const a of node.args) {
-    const flags = a.kind === "positional"
-      ? `\\fI${a.name.toUpperCase()}\\fR`
-      : [a.name, ...a.aliases].map((n) => `\\fB${n.length === 1 ? "-" : "\\-\\-"}${roff(n)}\\fR`).join(", ") +
-        (a.kind === "boolean" ? "" : ` \\fI${roff(a.valueHint ?? a.options?.join("|") ?? "VALUE")}\\fR`);
+    const flags =
+      a.kind === "positional"
+        ? `\\fI${a.name.toUpperCase()}\\fR`
+        : [a.name, ...a.aliases].map((n) => `\\fB${n.length === 1 ? "-" : "\\-\\-"}${roff(n)}\\fR`).join(", ") +
+          (a.kind === "boolean" ? "" : ` \\fI${roff(a.valueHint ?? a.options?.join("|") ?? "VALUE")}\\fR`);
     lines.push(".TP", flags, roff(a.description || "(no description)") + (a.required ? " Required." : ""));
   }
   return lines.join("\n");
@@ -129,11 +135,17 @@ export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = (typeof SHELLS)[number];
 
 const flagWords = (node: CommandNode) =>
-  node.args.filter((a) => a.kind !== "positional").flatMap((a) => [a.name, ...a.aliases].map((n) => (n.length === 1 ? `-${n}` : `--${n}`)));
+  node.args
+    .filter((a) => a.kind !== "positional")
+    .flatMap((a) => [a.name, ...a.aliases].map((n) => (n.length === 1 ? `-${n}` : `--${n}`)));
 const shellWord = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** Every command path below the root, for the shells' "is this word a subcommand?" test. */
-const knownPaths = (root: CommandNode) => [...walk(root)].slice(1).map((n) => shellWord(n.path.slice(1).join(" "))).join("|");
+const knownPaths = (root: CommandNode) =>
+  [...walk(root)]
+    .slice(1)
+    .map((n) => shellWord(n.path.slice(1).join(" ")))
+    .join("|");
 
 function bash(root: CommandNode): string {
   const cases = [...walk(root)].map((node) => {
@@ -189,19 +201,28 @@ _blockhost "$@"
 }
 
 function fish(root: CommandNode): string {
-  const lines = ["# fish completion for blockhost (generated from its command definitions)", "complete -c blockhost -f"];
+  const lines = [
+    "# fish completion for blockhost (generated from its command definitions)",
+    "complete -c blockhost -f",
+  ];
   for (const node of walk(root)) {
     const depth = node.path.length - 1;
     const seen = node.path.slice(1).map((w) => `__fish_seen_subcommand_from ${w}`);
-    const cond = depth === 0
-      ? "__fish_use_subcommand"
-      : `${seen.join("; and ")}${node.subcommands.length > 0 ? `; and not __fish_seen_subcommand_from ${node.subcommands.map((s) => s.path.at(-1)).join(" ")}` : ""}`;
+    const cond =
+      depth === 0
+        ? "__fish_use_subcommand"
+        : `${seen.join("; and ")}${node.subcommands.length > 0 ? `; and not __fish_seen_subcommand_from ${node.subcommands.map((s) => s.path.at(-1)).join(" ")}` : ""}`;
     for (const s of node.subcommands) {
-      lines.push(`complete -c blockhost -n ${shellWord(cond)} -a ${shellWord(s.path.at(-1)!)} -d ${shellWord(s.description)}`);
+      lines.push(
+        `complete -c blockhost -n ${shellWord(cond)} -a ${shellWord(s.path.at(-1)!)} -d ${shellWord(s.description)}`,
+      );
     }
     for (const a of node.args.filter((x) => x.kind !== "positional")) {
       const long = a.name.length > 1 ? ` -l ${a.name}` : ` -s ${a.name}`;
-      const short = a.aliases.filter((x) => x.length === 1).map((x) => ` -s ${x}`).join("");
+      const short = a.aliases
+        .filter((x) => x.length === 1)
+        .map((x) => ` -s ${x}`)
+        .join("");
       const value = a.kind === "boolean" ? "" : a.options ? ` -x -a ${shellWord(a.options.join(" "))}` : " -r";
       lines.push(`complete -c blockhost -n ${shellWord(cond)}${long}${short}${value} -d ${shellWord(a.description)}`);
     }

@@ -24,9 +24,15 @@ function checkArgs(argv: string[], def: ArgsDef, isVariadic: boolean): void {
   const flags = new Map<string, "boolean" | "value">();
   let positionals = 0;
   for (const [name, a] of Object.entries(def)) {
-    if (a.type === "positional") { positionals++; continue; }
+    if (a.type === "positional") {
+      positionals++;
+      continue;
+    }
     const kind = a.type === "boolean" ? "boolean" : "value";
-    for (const n of [name, ...((a as { alias?: string | string[] }).alias ? [(a as { alias: string | string[] }).alias].flat() : [])]) {
+    for (const n of [
+      name,
+      ...((a as { alias?: string | string[] }).alias ? [(a as { alias: string | string[] }).alias].flat() : []),
+    ]) {
       flags.set(n, kind);
       if (kind === "boolean") flags.set(`no-${n}`, "boolean");
     }
@@ -34,7 +40,10 @@ function checkArgs(argv: string[], def: ArgsDef, isVariadic: boolean): void {
   let seen = 0;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--") { seen += argv.length - i - 1; break; }
+    if (arg === "--") {
+      seen += argv.length - i - 1;
+      break;
+    }
     if (arg.startsWith("-") && arg.length > 1 && !/^-\d/.test(arg)) {
       const name = arg.replace(/^--?/, "").split("=")[0]!;
       const kind = flags.get(name);
@@ -47,7 +56,8 @@ function checkArgs(argv: string[], def: ArgsDef, isVariadic: boolean): void {
     }
     seen++;
   }
-  if (!isVariadic && seen > positionals) throw usageError(`unexpected argument ${JSON.stringify(argv.filter((a) => !a.startsWith("-")).at(-1))}`);
+  if (!isVariadic && seen > positionals)
+    throw usageError(`unexpected argument ${JSON.stringify(argv.filter((a) => !a.startsWith("-")).at(-1))}`);
 }
 
 /**
@@ -71,7 +81,9 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
     }
     const parent = { meta: { name: name.split(" ").slice(0, -1).join(" ") } } as AnyCommand;
     if (rest.includes("--help") || rest.includes("-h")) {
-      process.stdout.write(`${plain(await renderUsage(cmd, name === "blockhost" ? undefined : parent), process.stdout.isTTY)}\n`);
+      process.stdout.write(
+        `${plain(await renderUsage(cmd, name === "blockhost" ? undefined : parent), process.stdout.isTTY)}\n`,
+      );
       return EXIT.ok;
     }
     if (cmd === root && rest.length === 1 && (rest[0] === "--version" || rest[0] === "-v")) {
@@ -81,7 +93,9 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
     }
     const subs = await resolve(cmd.subCommands);
     if (subs && !cmd.run) {
-      process.stderr.write(`${plain(await renderUsage(cmd, name === "blockhost" ? undefined : parent), process.stderr.isTTY)}\n`);
+      process.stderr.write(
+        `${plain(await renderUsage(cmd, name === "blockhost" ? undefined : parent), process.stderr.isTTY)}\n`,
+      );
       throw usageError(rest[0] ? `unknown option ${rest[0]}` : `${name}: a command is required`);
     }
     checkArgs(rest, ((await resolve(cmd.args)) ?? {}) as ArgsDef, variadicCommands.has(cmd));
@@ -90,7 +104,8 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
   } catch (e) {
     const cliError = e instanceof Error && e.name === "CLIError";
     process.stderr.write(`${name}: ${oneLine(e)}\n`);
-    if (process.env.BLOCKHOST_DEBUG === "1" && e instanceof Error && !(e instanceof BlockhostError)) process.stderr.write(`${e.stack}\n`);
+    if (process.env.BLOCKHOST_DEBUG === "1" && e instanceof Error && !(e instanceof BlockhostError))
+      process.stderr.write(`${e.stack}\n`);
     return cliError ? EXIT.usage : exitCodeFor(e);
   }
 }

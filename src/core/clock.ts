@@ -9,7 +9,11 @@ export function now(): Date {
   const fixed = process.env.BLOCKHOST_NOW;
   if (!fixed) return new Date();
   const d = /^\d+$/.test(fixed) ? new Date(Number(fixed) * 1000) : new Date(fixed);
-  if (Number.isNaN(d.getTime())) throw new BlockhostError("E_CONFIG_INVALID", `BLOCKHOST_NOW: expected an ISO-8601 time or unix seconds, got ${JSON.stringify(fixed)}`);
+  if (Number.isNaN(d.getTime()))
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `BLOCKHOST_NOW: expected an ISO-8601 time or unix seconds, got ${JSON.stringify(fixed)}`,
+    );
   return d;
 }
 

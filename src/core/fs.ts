@@ -1,5 +1,20 @@
 /** Filesystem helpers that must not be fooled by symlinks or partial writes: confinement, atomic writes. */
-import { type Stats, closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  type Stats,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { BlockhostError } from "./errors.ts";
@@ -18,7 +33,8 @@ export const SAFE_PATH_RE = /^(\/[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,254})+$/;
  */
 export function confinementProblem(path: string, bases: readonly string[]): string | null {
   const trusted = new Set([0, process.getuid?.() ?? 0, blockhostUid() ?? 0]);
-  if (!SAFE_PATH_RE.test(path) || path.split("/").some((c) => c === "." || c === "..")) return "not a plain absolute path";
+  if (!SAFE_PATH_RE.test(path) || path.split("/").some((c) => c === "." || c === ".."))
+    return "not a plain absolute path";
   const base = bases.find((b) => path.startsWith(b.endsWith(sep) ? b : b + sep));
   if (!base) return `not under ${bases.join(" or ")}`;
   const parts = relative(base, path).split(sep);
@@ -48,13 +64,15 @@ export function confinementProblem(path: string, bases: readonly string[]): stri
  */
 export function ensureDirUnder(base: string, dir: string, mode = 0o755): void {
   const rel = relative(base, dir);
-  if (rel.startsWith("..") || rel.startsWith(sep)) throw new BlockhostError("E_INTERNAL", `${dir} is not under ${base}`);
+  if (rel.startsWith("..") || rel.startsWith(sep))
+    throw new BlockhostError("E_INTERNAL", `${dir} is not under ${base}`);
   let current = base;
   for (const part of rel ? rel.split(sep) : []) {
     current = join(current, part);
     try {
       const st = lstatSync(current);
-      if (st.isSymbolicLink() || !st.isDirectory()) throw new BlockhostError("E_IO", `${current} is not a plain directory`);
+      if (st.isSymbolicLink() || !st.isDirectory())
+        throw new BlockhostError("E_IO", `${current} is not a plain directory`);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
       mkdirSync(current, { mode });
@@ -115,7 +133,8 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
       try {
         linkSync(tmp, path);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new BlockhostError("E_CONFLICT", `${path} already exists`);
+        if ((e as NodeJS.ErrnoException).code === "EEXIST")
+          throw new BlockhostError("E_CONFLICT", `${path} already exists`);
         throw e;
       }
     } else {
@@ -124,7 +143,12 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
     placed = !options.noClobber;
   } finally {
     if (open) closeSync(fd);
-    if (!placed) try { unlinkSync(tmp); } catch { /* gone */ }
+    if (!placed)
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* gone */
+      }
   }
 }
 
@@ -135,7 +159,11 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
  * and is refused), and nobody but root can swap it while the command uses it. Afterwards the file
  * goes back to its name unless something else took that name meanwhile (then it stays staged).
  */
-export async function withStagedFile<T>(path: string, bases: readonly string[], use: (staged: string) => Promise<T>): Promise<T> {
+export async function withStagedFile<T>(
+  path: string,
+  bases: readonly string[],
+  use: (staged: string) => Promise<T>,
+): Promise<T> {
   const problem = confinementProblem(path, bases);
   if (problem) throw new BlockhostError("E_STATE", `${path}: ${problem}`);
   const base = bases.find((b) => path.startsWith(b.endsWith(sep) ? b : b + sep))!;
@@ -163,7 +191,10 @@ export async function withStagedFile<T>(path: string, bases: readonly string[], 
   const st = lstatSync(staged);
   if (st.isSymbolicLink() || !st.isFile() || st.nlink !== 1 || st.ino !== checked.ino || st.dev !== checked.dev) {
     putBack();
-    throw new BlockhostError("E_STATE", `${path} changed after it was checked (now ${st.isSymbolicLink() ? "a symbolic link" : "another file"}); refused`);
+    throw new BlockhostError(
+      "E_STATE",
+      `${path} changed after it was checked (now ${st.isSymbolicLink() ? "a symbolic link" : "another file"}); refused`,
+    );
   }
   try {
     return await use(staged);

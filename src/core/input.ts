@@ -10,13 +10,15 @@ import { BlockhostError } from "./errors.ts";
 export async function readInput(file: string, what: string, maxBytes = 1 << 20): Promise<Uint8Array> {
   if (file === "-") {
     const bytes = await Bun.stdin.bytes();
-    if (bytes.length > maxBytes) throw new BlockhostError("E_INVALID_INPUT", `${what} on stdin is larger than ${maxBytes} bytes`);
+    if (bytes.length > maxBytes)
+      throw new BlockhostError("E_INVALID_INPUT", `${what} on stdin is larger than ${maxBytes} bytes`);
     return bytes;
   }
   try {
     const st = statSync(file);
     if (!st.isFile()) throw new BlockhostError("E_INVALID_INPUT", `${file}: not a regular file (${what})`);
-    if (st.size > maxBytes) throw new BlockhostError("E_INVALID_INPUT", `${file}: larger than ${maxBytes} bytes (${what})`);
+    if (st.size > maxBytes)
+      throw new BlockhostError("E_INVALID_INPUT", `${file}: larger than ${maxBytes} bytes (${what})`);
     return readFileSync(file);
   } catch (e) {
     if (e instanceof BlockhostError) throw e;
@@ -38,14 +40,18 @@ export async function readTextInput(file: string, what: string, maxBytes?: numbe
 
 /** At most one of several inputs may be stdin ("-"). */
 export function assertOneStdin(...files: Array<string | undefined>): void {
-  if (files.filter((f) => f === "-").length > 1) throw new BlockhostError("E_USAGE", "only one input can be read from stdin (-)");
+  if (files.filter((f) => f === "-").length > 1)
+    throw new BlockhostError("E_USAGE", "only one input can be read from stdin (-)");
 }
 
 /** Exactly one of the named options must be given; returns its name. */
 export function exactlyOne<K extends string>(args: Partial<Record<K, unknown>>, ...names: K[]): K {
   const given = names.filter((n) => args[n] !== undefined);
   if (given.length !== 1) {
-    throw new BlockhostError("E_USAGE", `give exactly one of ${names.map((n) => `--${n}`).join(", ")}${given.length ? ` (got ${given.map((n) => `--${n}`).join(" and ")})` : ""}`);
+    throw new BlockhostError(
+      "E_USAGE",
+      `give exactly one of ${names.map((n) => `--${n}`).join(", ")}${given.length ? ` (got ${given.map((n) => `--${n}`).join(" and ")})` : ""}`,
+    );
   }
   return given[0]!;
 }

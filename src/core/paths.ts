@@ -13,64 +13,150 @@ export function root(): string {
 const under = (...parts: string[]) => join(root(), ...parts);
 
 export const paths = {
-  get root() { return root(); },
-  get configDir() { return under("etc/blockhost"); },
-  get stateDir() { return under("var/lib/blockhost"); },
-  get runDir() { return under("run/blockhost"); },
-  get agentSocket() { return under("run/blockhost/root-agent.sock"); },
-  get agentConfig() { return under("etc/blockhost/agent.yaml"); },
-  get database() { return under("var/lib/blockhost/blockhost.db"); },
-  get setupComplete() { return under("var/lib/blockhost/.setup-complete"); },
-  get dbConfig() { return under("etc/blockhost/db.yaml"); },
-  get web3Config() { return under("etc/blockhost/web3-defaults.yaml"); },
-  get blockhostConfig() { return under("etc/blockhost/blockhost.yaml"); },
-  get addressbook() { return under("etc/blockhost/addressbook.json"); },
-  get brokerAllocation() { return under("etc/blockhost/broker-allocation.json"); },
-  get serverKey() { return under("etc/blockhost/server.key"); },
-  get serverPubkey() { return under("etc/blockhost/server.pubkey"); },
-  get deployerKey() { return under("etc/blockhost/deployer.key"); },
+  get root() {
+    return root();
+  },
+  get configDir() {
+    return under("etc/blockhost");
+  },
+  get stateDir() {
+    return under("var/lib/blockhost");
+  },
+  get runDir() {
+    return under("run/blockhost");
+  },
+  get agentSocket() {
+    return under("run/blockhost/root-agent.sock");
+  },
+  get agentConfig() {
+    return under("etc/blockhost/agent.yaml");
+  },
+  get database() {
+    return under("var/lib/blockhost/blockhost.db");
+  },
+  get setupComplete() {
+    return under("var/lib/blockhost/.setup-complete");
+  },
+  get dbConfig() {
+    return under("etc/blockhost/db.yaml");
+  },
+  get web3Config() {
+    return under("etc/blockhost/web3-defaults.yaml");
+  },
+  get blockhostConfig() {
+    return under("etc/blockhost/blockhost.yaml");
+  },
+  get addressbook() {
+    return under("etc/blockhost/addressbook.json");
+  },
+  get brokerAllocation() {
+    return under("etc/blockhost/broker-allocation.json");
+  },
+  get serverKey() {
+    return under("etc/blockhost/server.key");
+  },
+  get serverPubkey() {
+    return under("etc/blockhost/server.pubkey");
+  },
+  get deployerKey() {
+    return under("etc/blockhost/deployer.key");
+  },
   /** The host's TLS certificate and key (https step; `serve` reads them through https.json). */
-  get tlsDir() { return under("etc/blockhost/tls"); },
-  get tlsCert() { return under("etc/blockhost/tls/cert.pem"); },
-  get tlsKey() { return under("etc/blockhost/tls/key.pem"); },
+  get tlsDir() {
+    return under("etc/blockhost/tls");
+  },
+  get tlsCert() {
+    return under("etc/blockhost/tls/cert.pem");
+  },
+  get tlsKey() {
+    return under("etc/blockhost/tls/key.pem");
+  },
   /** The wizard's one-time password (0600, blockhost user). */
-  get wizardOtp() { return under("var/lib/blockhost/wizard-otp.json"); },
+  get wizardOtp() {
+    return under("var/lib/blockhost/wizard-otp.json");
+  },
   /** The setup file the wizard writes on confirm and hands to the finalization runner. */
-  get wizardSetupFile() { return under("var/lib/blockhost/wizard-setup.yaml"); },
-  get cloudInitDir() { return under("var/lib/blockhost/cloud-init"); },
-  get snippetsDir() { return under("var/lib/vz/snippets"); },
+  get wizardSetupFile() {
+    return under("var/lib/blockhost/wizard-setup.yaml");
+  },
+  get cloudInitDir() {
+    return under("var/lib/blockhost/cloud-init");
+  },
+  get snippetsDir() {
+    return under("var/lib/vz/snippets");
+  },
   /** Proxmox's storage definitions (pmxcfs), read to find where a snippet storage keeps its files. */
-  get pveStorageConfig() { return under("etc/pve/storage.cfg"); },
-  get imagesDir() { return under("var/lib/blockhost/images"); },
+  get pveStorageConfig() {
+    return under("etc/pve/storage.cfg");
+  },
+  get imagesDir() {
+    return under("var/lib/blockhost/images");
+  },
   /**
    * libvirt storage, outside the 0750 state dir because qemu (user libvirt-qemu) must traverse it:
    * templates/ holds the template image, vms/<name>/ each VM's overlay, seed ISO, kernel, initrd, XML.
    */
-  get libvirtDir() { return under("var/lib/libvirt/blockhost"); },
-  get templatesDir() { return under("var/lib/libvirt/blockhost/templates"); },
-  get vmsDir() { return under("var/lib/libvirt/blockhost/vms"); },
+  get libvirtDir() {
+    return under("var/lib/libvirt/blockhost");
+  },
+  get templatesDir() {
+    return under("var/lib/libvirt/blockhost/templates");
+  },
+  get vmsDir() {
+    return under("var/lib/libvirt/blockhost/vms");
+  },
   /** sshd's log on hosts with rsyslog (knock narrowing reads logins from it). */
-  get authLog() { return under("var/log/auth.log"); },
+  get authLog() {
+    return under("var/log/auth.log");
+  },
   /** The admin panel writes its client's IP here on every authenticated request (narrows a knock). */
-  get knockActive() { return under("run/blockhost/knock.active"); },
-  get pamConfig() { return under("etc/pam_web3/config.toml"); },
-  get pamRunDir() { return under("run/libpam-web3"); },
-  get pamPendingDir() { return under("run/libpam-web3/pending"); },
+  get knockActive() {
+    return under("run/blockhost/knock.active");
+  },
+  get pamConfig() {
+    return under("etc/pam_web3/config.toml");
+  },
+  get pamRunDir() {
+    return under("run/libpam-web3");
+  },
+  get pamPendingDir() {
+    return under("run/libpam-web3/pending");
+  },
   /** Root-only records tying a PAM conversation (challenge → verify) to its OTP. */
-  get pamAttemptsDir() { return under("run/libpam-web3/attempts"); },
+  get pamAttemptsDir() {
+    return under("run/libpam-web3/attempts");
+  },
   /** Root-only used-OTP records: a signature is accepted once. */
-  get pamUsedDir() { return under("run/libpam-web3/used"); },
-  get signingHostFile() { return under("run/libpam-web3/signing_host"); },
+  get pamUsedDir() {
+    return under("run/libpam-web3/used");
+  },
+  get signingHostFile() {
+    return under("run/libpam-web3/signing_host");
+  },
   /** In a VM: the operator's or cloud-init's choice of signing host (e.g. an onion name); wins over detection. */
-  get hostAddressOverride() { return under("etc/blockhost/host-address"); },
+  get hostAddressOverride() {
+    return under("etc/blockhost/host-address");
+  },
   /** IPv6 forwarding (and proxy_ndp on the uplink) for manual and broker modes, applied at every boot. */
-  get ipv6Sysctl() { return under("etc/sysctl.d/99-blockhost-ipv6.conf"); },
+  get ipv6Sysctl() {
+    return under("etc/sysctl.d/99-blockhost-ipv6.conf");
+  },
   /** Certificate and key `blockhost serve` uses (written by finalize). */
-  get httpsConfig() { return under("etc/blockhost/https.json"); },
+  get httpsConfig() {
+    return under("etc/blockhost/https.json");
+  },
   /** ACME HTTP-01 tokens, served by `blockhost serve` on port 80 at /.well-known/acme-challenge/. */
-  get acmeChallengeDir() { return under("var/lib/blockhost/acme-challenge"); },
-  get pamTlsDir() { return under("etc/libpam-web3/tls"); },
+  get acmeChallengeDir() {
+    return under("var/lib/blockhost/acme-challenge");
+  },
+  get pamTlsDir() {
+    return under("etc/libpam-web3/tls");
+  },
   /** Resolve a file name inside the config dir (never escapes it: callers validate names). */
-  config(name: string) { return join(this.configDir, name); },
-  state(name: string) { return join(this.stateDir, name); },
+  config(name: string) {
+    return join(this.configDir, name);
+  },
+  state(name: string) {
+    return join(this.stateDir, name);
+  },
 };

@@ -35,7 +35,9 @@ const fail = (path: string, expected: string): never => {
 /** An integer in [min, max]. */
 export function int(min: number, max: number): Schema<number> {
   const d = `an integer from ${min} to ${max}`;
-  return schema(d, (v, p) => (Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(p, d)));
+  return schema(d, (v, p) =>
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(p, d),
+  );
 }
 
 /** A finite number (decimals allowed) in [min, max]. */
@@ -46,13 +48,16 @@ export function num(min: number, max: number): Schema<number> {
 
 /** A string that matches the whole of `pattern` (anchor it) and is at most `maxLength` long. */
 export function str(pattern: RegExp, describe: string, maxLength = 4096): Schema<string> {
-  if (!pattern.source.startsWith("^") || !pattern.source.endsWith("$")) throw new BlockhostError("E_INTERNAL", `unanchored pattern ${pattern}`);
+  if (!pattern.source.startsWith("^") || !pattern.source.endsWith("$"))
+    throw new BlockhostError("E_INTERNAL", `unanchored pattern ${pattern}`);
   return schema(describe, (v, p) =>
     typeof v === "string" && v.length <= maxLength && !v.includes("\0") && pattern.test(v) ? v : fail(p, describe),
   );
 }
 
-export const bool: Schema<boolean> = schema("true or false", (v, p) => (typeof v === "boolean" ? v : fail(p, "true or false")));
+export const bool: Schema<boolean> = schema("true or false", (v, p) =>
+  typeof v === "boolean" ? v : fail(p, "true or false"),
+);
 
 export function literal<const T extends string | number>(...options: T[]): Schema<T> {
   const d = `one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
@@ -68,9 +73,15 @@ export function array<T>(item: Schema<T>, min = 0, max = 1000): Schema<T[]> {
 }
 
 /** A field that may be absent (undefined); `null` is not absence. */
-export interface Optional<T> extends Schema<T | undefined> { readonly optional: true }
+export interface Optional<T> extends Schema<T | undefined> {
+  readonly optional: true;
+}
 export function optional<T>(inner: Schema<T>): Optional<T> {
-  return { optional: true, describe: inner.describe, parse: (v, p = "") => (v === undefined ? undefined : inner.parse(v, p)) };
+  return {
+    optional: true,
+    describe: inner.describe,
+    parse: (v, p = "") => (v === undefined ? undefined : inner.parse(v, p)),
+  };
 }
 
 /** Optional with a default used when absent. */
@@ -81,10 +92,15 @@ export function withDefault<T>(inner: Schema<T>, fallback: T): Schema<T> {
 type Shape = Record<string, Schema<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends Optional<unknown> ? K : never }[keyof S];
 type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
-export type ObjectOf<S extends Shape> = { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> };
+export type ObjectOf<S extends Shape> = { [K in RequiredKeys<S>]: Infer<S[K]> } & {
+  [K in OptionalKeys<S>]?: Infer<S[K]>;
+};
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+  typeof v === "object" &&
+  v !== null &&
+  !Array.isArray(v) &&
+  (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 
 const join = (p: string, k: string) => (p ? `${p}.${k}` : k);
 
@@ -96,7 +112,8 @@ export function object<S extends Shape>(shape: S, opts: { extra?: "refuse" | "ig
     if (!isPlainObject(v)) return fail(p, d);
     if (opts.extra !== "ignore") {
       for (const k of Object.keys(v)) {
-        if (!Object.hasOwn(shape, k)) throw schemaError(join(p, k.slice(0, 64)), d, `unknown key (allowed: ${keys.join(", ") || "none"})`);
+        if (!Object.hasOwn(shape, k))
+          throw schemaError(join(p, k.slice(0, 64)), d, `unknown key (allowed: ${keys.join(", ") || "none"})`);
       }
     }
     const out: Record<string, unknown> = {};
@@ -125,7 +142,11 @@ export function record<T>(key: Schema<string>, value: Schema<T>, max = 1000): Sc
 export function union<T>(describe: string, ...options: Schema<T>[]): Schema<T> {
   return schema(describe, (v, p) => {
     for (const o of options) {
-      try { return o.parse(v, p); } catch (e) { if (!isSchemaError(e)) throw e; }
+      try {
+        return o.parse(v, p);
+      } catch (e) {
+        if (!isSchemaError(e)) throw e;
+      }
     }
     return fail(p, describe);
   });

@@ -16,7 +16,8 @@ export const VM_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
  * by single dots), which is also what a hostname may be; ≤64 characters. VM_NAME_RE stays the
  * wider rule for looking up VMs recorded before (legacy vms.json names with `_`).
  */
-export const DNS_NAME_RE = /^(?=.{1,64}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+export const DNS_NAME_RE =
+  /^(?=.{1,64}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 export const EVM_ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 export const HEX_KEY_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 
@@ -28,12 +29,24 @@ export const port = int(1, 65_535);
 export const evmAddress = str(EVM_ADDRESS_RE, "a 0x-prefixed 20-byte hex address", 42);
 export const vmName = str(VM_NAME_RE, "a VM name (letters, digits, . _ -; starts alphanumeric; ≤64)", 64);
 export const storageId = str(STORAGE_RE, "a storage id (a letter, then letters, digits, - _ .; ends alphanumeric)", 64);
-export const dnsVmName = str(DNS_NAME_RE, "a VM name (DNS labels of letters, digits and inner -, joined by dots; ≤64)", 64);
+export const dnsVmName = str(
+  DNS_NAME_RE,
+  "a VM name (DNS labels of letters, digits and inner -, joined by dots; ≤64)",
+  64,
+);
 export const ifaceName = str(IFACE_RE, "a network interface name", 15);
 
 export const ipv4: Schema<string> = refine(str(/^[0-9.]{7,15}$/, "an IPv4 address", 15), "an IPv4 address", isIPv4);
-export const ipv6: Schema<string> = refine(str(/^[0-9a-fA-F:]{2,39}$/, "an IPv6 address", 39), "an IPv6 address", isIPv6);
-export const ipAddress: Schema<string> = refine(str(/^[0-9a-fA-F:.]{2,45}$/, "an IPv4 or IPv6 address", 45), "an IPv4 or IPv6 address", (v) => isIPv4(v) || isIPv6(v));
+export const ipv6: Schema<string> = refine(
+  str(/^[0-9a-fA-F:]{2,39}$/, "an IPv6 address", 39),
+  "an IPv6 address",
+  isIPv6,
+);
+export const ipAddress: Schema<string> = refine(
+  str(/^[0-9a-fA-F:.]{2,45}$/, "an IPv4 or IPv6 address", 45),
+  "an IPv4 or IPv6 address",
+  (v) => isIPv4(v) || isIPv6(v),
+);
 
 /** `addr/128`, the only route the agent installs for a VM. */
 export const ipv6Host128: Schema<string> = refine(

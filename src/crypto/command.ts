@@ -6,7 +6,15 @@ import { assertOneStdin, exactlyOne, readInput, readTextInput } from "../core/in
 import { paths } from "../core/paths.ts";
 import { eciesDecrypt, eciesEncrypt } from "./ecies.ts";
 import { bytesToHexPlain, hexToBytesStrict } from "./hex.ts";
-import { addressOfPublicKey, generatePrivateKey, parsePrivateKey, parsePublicKey, privateKeyHex, publicKeyHex, publicKeyOf } from "./keys.ts";
+import {
+  addressOfPublicKey,
+  generatePrivateKey,
+  parsePrivateKey,
+  parsePublicKey,
+  privateKeyHex,
+  publicKeyHex,
+  publicKeyOf,
+} from "./keys.ts";
 import { decryptWithSignature, encryptWithSignature } from "./symmetric.ts";
 
 /** `blockhost crypto …`: the original `bhcrypt`. Secrets (keys, signatures) come from files or stdin, never argv. */
@@ -15,11 +23,24 @@ const KEY_MAX = 4096;
 const out = (data: string | Uint8Array) => process.stdout.write(data);
 
 const privateKeyFile = (fallback?: string) => ({
-  "private-key-file": { type: "string" as const, required: !fallback, description: `file holding the hex private key, or - for stdin${fallback ? ` (default: ${fallback})` : ""}` },
+  "private-key-file": {
+    type: "string" as const,
+    required: !fallback,
+    description: `file holding the hex private key, or - for stdin${fallback ? ` (default: ${fallback})` : ""}`,
+  },
 });
-const signatureFile = { "signature-file": { type: "string" as const, required: true as const, description: "file holding the 65-byte hex wallet signature (the key), or - for stdin" } };
+const signatureFile = {
+  "signature-file": {
+    type: "string" as const,
+    required: true as const,
+    description: "file holding the 65-byte hex wallet signature (the key), or - for stdin",
+  },
+};
 const plaintextArgs = {
-  plaintext: { type: "string" as const, description: "the text to encrypt (not for secrets: argv is visible to other users)" },
+  plaintext: {
+    type: "string" as const,
+    description: "the text to encrypt (not for secrets: argv is visible to other users)",
+  },
   "plaintext-file": { type: "string" as const, description: "file to encrypt, or - for stdin" },
 };
 const ciphertextArgs = {
@@ -28,21 +49,31 @@ const ciphertextArgs = {
 };
 
 async function readPrivateKey(file: string): Promise<Uint8Array> {
-  return parsePrivateKey(await readTextInput(file, "private key", KEY_MAX), file === "-" ? "private key on stdin" : `private key in ${file}`);
+  return parsePrivateKey(
+    await readTextInput(file, "private key", KEY_MAX),
+    file === "-" ? "private key on stdin" : `private key in ${file}`,
+  );
 }
 
 async function readPlaintext(args: { plaintext?: string; "plaintext-file"?: string }): Promise<Uint8Array> {
   const which = exactlyOne(args, "plaintext", "plaintext-file");
-  return which === "plaintext" ? new TextEncoder().encode(args.plaintext) : readInput(args["plaintext-file"]!, "plaintext");
+  return which === "plaintext"
+    ? new TextEncoder().encode(args.plaintext)
+    : readInput(args["plaintext-file"]!, "plaintext");
 }
 
 async function readCiphertextHex(args: { ciphertext?: string; "ciphertext-file"?: string }): Promise<string> {
   const which = exactlyOne(args, "ciphertext", "ciphertext-file");
-  return which === "ciphertext" ? args.ciphertext! : (await readTextInput(args["ciphertext-file"]!, "ciphertext")).trim();
+  return which === "ciphertext"
+    ? args.ciphertext!
+    : (await readTextInput(args["ciphertext-file"]!, "ciphertext")).trim();
 }
 
 const generateKeypair = defineCommand({
-  meta: { name: "generate-keypair", description: "Print a new secp256k1 private key (hex), or write it to a new 0600 file" },
+  meta: {
+    name: "generate-keypair",
+    description: "Print a new secp256k1 private key (hex), or write it to a new 0600 file",
+  },
   args: {
     output: { type: "string", description: "write the private key to this new file (mode 0600) instead of stdout" },
     "show-pubkey": { type: "boolean", description: "also print the uncompressed public key (04…)" },
@@ -54,7 +85,10 @@ const generateKeypair = defineCommand({
         writeFileSync(args.output, `${privateKeyHex(key)}\n`, { mode: 0o600, flag: "wx" });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new BlockhostError(code === "EEXIST" ? "E_CONFLICT" : "E_IO", `${args.output}: ${code === "EEXIST" ? "already exists; refusing to overwrite a key" : `cannot write (${code})`}`);
+        throw new BlockhostError(
+          code === "EEXIST" ? "E_CONFLICT" : "E_IO",
+          `${args.output}: ${code === "EEXIST" ? "already exists; refusing to overwrite a key" : `cannot write (${code})`}`,
+        );
       }
     } else {
       out(`${privateKeyHex(key)}\n`);
@@ -72,20 +106,29 @@ const derivePubkey = defineCommand({
 });
 
 const keyToAddress = defineCommand({
-  meta: { name: "key-to-address", description: "Print the EIP-55 address of a private key (from a file) or of a public key" },
+  meta: {
+    name: "key-to-address",
+    description: "Print the EIP-55 address of a private key (from a file) or of a public key",
+  },
   args: {
     "private-key-file": { type: "string", description: "file holding the hex private key, or - for stdin" },
     "public-key": { type: "string", description: "uncompressed (04…) or compressed public key, hex" },
   },
   async run({ args }) {
     const which = exactlyOne(args, "private-key-file", "public-key");
-    const pub = which === "public-key" ? parsePublicKey(args["public-key"]!) : publicKeyOf(await readPrivateKey(args["private-key-file"]!));
+    const pub =
+      which === "public-key"
+        ? parsePublicKey(args["public-key"]!)
+        : publicKeyOf(await readPrivateKey(args["private-key-file"]!));
     out(`${addressOfPublicKey(pub)}\n`);
   },
 });
 
 const encryptSymmetric = defineCommand({
-  meta: { name: "encrypt-symmetric", description: "AES-256-GCM with key keccak256(signature); prints 0x‖nonce‖ct‖tag (no newline)" },
+  meta: {
+    name: "encrypt-symmetric",
+    description: "AES-256-GCM with key keccak256(signature); prints 0x‖nonce‖ct‖tag (no newline)",
+  },
   args: { ...signatureFile, ...plaintextArgs },
   async run({ args }) {
     assertOneStdin(args["signature-file"], args["plaintext-file"]);
@@ -95,7 +138,10 @@ const encryptSymmetric = defineCommand({
 });
 
 const decryptSymmetric = defineCommand({
-  meta: { name: "decrypt-symmetric", description: "Decrypt encrypt-symmetric output with the same signature; prints the plaintext as is" },
+  meta: {
+    name: "decrypt-symmetric",
+    description: "Decrypt encrypt-symmetric output with the same signature; prints the plaintext as is",
+  },
   args: { ...signatureFile, ...ciphertextArgs },
   async run({ args }) {
     assertOneStdin(args["signature-file"], args["ciphertext-file"]);
@@ -105,23 +151,34 @@ const decryptSymmetric = defineCommand({
 });
 
 const encrypt = defineCommand({
-  meta: { name: "encrypt", description: "ECIES-encrypt to a secp256k1 public key; prints 0x‖eph pub‖iv‖ct‖tag (no newline)" },
+  meta: {
+    name: "encrypt",
+    description: "ECIES-encrypt to a secp256k1 public key; prints 0x‖eph pub‖iv‖ct‖tag (no newline)",
+  },
   args: {
     "public-key": { type: "string", description: "recipient public key, hex (04… or compressed)" },
-    "public-key-file": { type: "string", description: "file holding the recipient public key (default: <root>/etc/blockhost/server.pubkey)" },
+    "public-key-file": {
+      type: "string",
+      description: "file holding the recipient public key (default: <root>/etc/blockhost/server.pubkey)",
+    },
     ...plaintextArgs,
   },
   async run({ args }) {
     assertOneStdin(args["public-key-file"], args["plaintext-file"]);
-    if (args["public-key"] && args["public-key-file"]) throw new BlockhostError("E_USAGE", "give only one of --public-key, --public-key-file");
-    const pubText = args["public-key"] ?? (await readTextInput(args["public-key-file"] ?? paths.serverPubkey, "public key", KEY_MAX));
+    if (args["public-key"] && args["public-key-file"])
+      throw new BlockhostError("E_USAGE", "give only one of --public-key, --public-key-file");
+    const pubText =
+      args["public-key"] ?? (await readTextInput(args["public-key-file"] ?? paths.serverPubkey, "public key", KEY_MAX));
     const pub = parsePublicKey(pubText);
     out(`0x${bytesToHexPlain(eciesEncrypt(pub, await readPlaintext(args)))}`);
   },
 });
 
 const decrypt = defineCommand({
-  meta: { name: "decrypt", description: "ECIES-decrypt with a private key read from a file; prints the plaintext as is" },
+  meta: {
+    name: "decrypt",
+    description: "ECIES-decrypt with a private key read from a file; prints the plaintext as is",
+  },
   args: { ...privateKeyFile("<root>/etc/blockhost/server.key"), ...ciphertextArgs },
   async run({ args }) {
     const keyFile = args["private-key-file"] ?? paths.serverKey;

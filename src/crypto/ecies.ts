@@ -44,9 +44,16 @@ export function eciesEncrypt(publicKey: Uint8Array, plaintext: Uint8Array, opts:
 /** Decrypt with the recipient's private key; throws E_CRYPTO when the data is malformed or was tampered with. */
 export function eciesDecrypt(privateKey: Uint8Array, data: Uint8Array): Uint8Array {
   if (data.length < ECIES_MIN_LENGTH) {
-    throw new BlockhostError("E_CRYPTO", `ECIES ciphertext too short: ${data.length} bytes, at least ${ECIES_MIN_LENGTH}`);
+    throw new BlockhostError(
+      "E_CRYPTO",
+      `ECIES ciphertext too short: ${data.length} bytes, at least ${ECIES_MIN_LENGTH}`,
+    );
   }
-  if (data[0] !== 0x04) throw new BlockhostError("E_CRYPTO", "ECIES ciphertext does not start with an uncompressed ephemeral public key (04…)");
+  if (data[0] !== 0x04)
+    throw new BlockhostError(
+      "E_CRYPTO",
+      "ECIES ciphertext does not start with an uncompressed ephemeral public key (04…)",
+    );
   let key: Uint8Array;
   try {
     key = aesKey(privateKey, data.subarray(0, PUB));

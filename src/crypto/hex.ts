@@ -8,10 +8,16 @@ import { BlockhostError } from "../core/errors.ts";
 export function hexToBytesStrict(text: string, what: string, length?: number): Uint8Array {
   const hex = text.trim().replace(/^0x/i, "");
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new BlockhostError("E_INVALID_INPUT", `${what} is not hex (expected an even number of 0-9a-f digits, optional 0x)`);
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `${what} is not hex (expected an even number of 0-9a-f digits, optional 0x)`,
+    );
   }
   if (length !== undefined && hex.length !== length * 2) {
-    throw new BlockhostError("E_INVALID_INPUT", `${what} must be ${length} bytes (${length * 2} hex digits), got ${hex.length / 2}`);
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `${what} must be ${length} bytes (${length * 2} hex digits), got ${hex.length / 2}`,
+    );
   }
   // No Buffer: this module also runs in the browser (signup page).
   const out = new Uint8Array(hex.length / 2);

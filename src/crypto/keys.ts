@@ -12,7 +12,8 @@ export function generatePrivateKey(): Uint8Array {
 /** Parse a 32-byte hex private key (optional 0x; a trailing newline from a key file is fine). */
 export function parsePrivateKey(text: string, what = "private key"): Uint8Array {
   const key = hexToBytesStrict(text, what, 32);
-  if (!secp256k1.utils.isValidSecretKey(key)) throw new BlockhostError("E_INVALID_INPUT", `${what} is out of range for secp256k1 (0 or ≥ n)`);
+  if (!secp256k1.utils.isValidSecretKey(key))
+    throw new BlockhostError("E_INVALID_INPUT", `${what} is out of range for secp256k1 (0 or ≥ n)`);
   return key;
 }
 
@@ -23,7 +24,10 @@ export function parsePrivateKey(text: string, what = "private key"): Uint8Array 
 export function parsePublicKey(text: string, what = "public key"): Uint8Array {
   const bytes = hexToBytesStrict(text, what);
   if (bytes.length !== 65 && bytes.length !== 33) {
-    throw new BlockhostError("E_INVALID_INPUT", `${what} must be 65 bytes (04…) or 33 bytes (02…/03…), got ${bytes.length}`);
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `${what} must be 65 bytes (04…) or 33 bytes (02…/03…), got ${bytes.length}`,
+    );
   }
   try {
     return secp256k1.Point.fromBytes(bytes).toBytes(false);

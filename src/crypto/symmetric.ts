@@ -19,7 +19,11 @@ export function keyFromSignature(signatureHex: string): Uint8Array {
 }
 
 /** Encrypt UTF-8 (or raw) plaintext under the key of `signatureHex`; `nonce` is for known-answer tests only. */
-export function encryptWithSignature(signatureHex: string, plaintext: Uint8Array | string, nonce?: Uint8Array): `0x${string}` {
+export function encryptWithSignature(
+  signatureHex: string,
+  plaintext: Uint8Array | string,
+  nonce?: Uint8Array,
+): `0x${string}` {
   const iv = nonce ?? crypto.getRandomValues(new Uint8Array(NONCE));
   if (iv.length !== NONCE) throw new BlockhostError("E_INVALID_INPUT", `nonce must be ${NONCE} bytes`);
   const data = typeof plaintext === "string" ? new TextEncoder().encode(plaintext) : plaintext;

@@ -36,12 +36,19 @@ export async function freePort(): Promise<number> {
     srv.once("error", reject);
     srv.listen(0, "127.0.0.1", () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new BlockhostError("E_IO", "no free port on 127.0.0.1"))));
+      srv.close(() =>
+        typeof addr === "object" && addr
+          ? resolve(addr.port)
+          : reject(new BlockhostError("E_IO", "no free port on 127.0.0.1")),
+      );
     });
   });
 }
 
-export interface DevAccount { address: Hex; privateKey: Hex }
+export interface DevAccount {
+  address: Hex;
+  privateKey: Hex;
+}
 
 /** The first `n` funded dev accounts of anvil's default mnemonic. */
 export function devAccounts(n = 10): DevAccount[] {
@@ -65,10 +72,17 @@ export class Anvil {
   private proc?: Subprocess;
   private output = "";
 
-  private constructor(readonly port: number, private readonly opts: AnvilOptions) {}
+  private constructor(
+    readonly port: number,
+    private readonly opts: AnvilOptions,
+  ) {}
 
-  get rpcUrl(): string { return `http://127.0.0.1:${this.port}`; }
-  get chainId(): number { return this.opts.chainId ?? ANVIL_CHAIN_ID; }
+  get rpcUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get chainId(): number {
+    return this.opts.chainId ?? ANVIL_CHAIN_ID;
+  }
 
   static async start(opts: AnvilOptions = {}): Promise<Anvil> {
     let lastError: unknown;
@@ -86,7 +100,17 @@ export class Anvil {
   }
 
   private async launch(): Promise<void> {
-    const args = [ANVIL_BIN, "--host", "127.0.0.1", "--port", String(this.port), "--chain-id", String(this.chainId), "--accounts", "10"];
+    const args = [
+      ANVIL_BIN,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(this.port),
+      "--chain-id",
+      String(this.chainId),
+      "--accounts",
+      "10",
+    ];
     if (this.opts.statePath) args.push("--state", this.opts.statePath);
     args.push(...(this.opts.args ?? []));
     this.output = "";
@@ -96,7 +120,8 @@ export class Anvil {
     void this.drain(proc.stderr);
     // Readiness = the RPC answers; give up when the process dies or after ~30 s of polling.
     for (let i = 0; i < 300; i++) {
-      if (proc.exitCode !== null) throw new BlockhostError("E_COMMAND_FAILED", `anvil exited (${proc.exitCode}): ${this.output.slice(-500)}`);
+      if (proc.exitCode !== null)
+        throw new BlockhostError("E_COMMAND_FAILED", `anvil exited (${proc.exitCode}): ${this.output.slice(-500)}`);
       try {
         await this.rpc("eth_chainId");
         return;
@@ -134,7 +159,9 @@ export class Anvil {
     await this.rpc("anvil_mine", [`0x${blocks.toString(16)}`]);
   }
 
-  async snapshot(): Promise<Hex> { return await this.rpc<Hex>("evm_snapshot"); }
+  async snapshot(): Promise<Hex> {
+    return await this.rpc<Hex>("evm_snapshot");
+  }
 
   /** Revert to a snapshot (a snapshot id is single-use in anvil; take a new one after). */
   async revert(id: Hex): Promise<void> {
@@ -159,15 +186,19 @@ export class Anvil {
   /** Stop and start again on the same port; with `statePath` the chain state survives. */
   async restart(): Promise<void> {
     await this.stop();
-    if (this.opts.statePath && !existsSync(this.opts.statePath)) throw new BlockhostError("E_IO", `anvil did not dump state to ${this.opts.statePath}`);
+    if (this.opts.statePath && !existsSync(this.opts.statePath))
+      throw new BlockhostError("E_IO", `anvil did not dump state to ${this.opts.statePath}`);
     await this.launch();
   }
 
   /** The last lines anvil printed (for failure messages). */
-  get log(): string { return this.output; }
+  get log(): string {
+    return this.output;
+  }
 }
 
 export const startAnvil = (opts?: AnvilOptions) => Anvil.start(opts);
 
 /** Whether anvil can run here (the npm package ships only linux-x64). */
-export const anvilAvailable = (): boolean => existsSync(ANVIL_BIN) && process.platform === "linux" && process.arch === "x64";
+export const anvilAvailable = (): boolean =>
+  existsSync(ANVIL_BIN) && process.platform === "linux" && process.arch === "x64";

@@ -16,20 +16,33 @@ import { selfArgv, startService, waitForAgent, type Service } from "./services.t
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
 export default defineCommand({
-  meta: { name: "dev", description: "Run the whole stack on one machine on embedded defaults (anvil devnet, agent, engine, libvirt or dry-run VMs)" },
+  meta: {
+    name: "dev",
+    description:
+      "Run the whole stack on one machine on embedded defaults (anvil devnet, agent, engine, libvirt or dry-run VMs)",
+  },
   args: {
     once: { type: "boolean", description: "make one demo purchase, show the VM and the decrypted NFT, then stop" },
     keep: { type: "boolean", description: "keep the temp root (config, database, logs) after stopping" },
     days: { type: "string", description: "days the demo customer buys (default 30)", valueHint: "N" },
-    backend: { type: "string", description: "auto (libvirt when a libvirt daemon answers and we are root, else dry-run), libvirt or dry-run", valueHint: "NAME" },
+    backend: {
+      type: "string",
+      description: "auto (libvirt when a libvirt daemon answers and we are root, else dry-run), libvirt or dry-run",
+      valueHint: "NAME",
+    },
   },
   async run({ args }) {
     const days = args.days === undefined ? 30n : /^[1-9]\d{0,3}$/.test(args.days) ? BigInt(args.days) : undefined;
     if (days === undefined) throw new BlockhostError("E_USAGE", "--days must be a whole number from 1 to 9999");
     const wanted = args.backend ?? "auto";
-    if (!["auto", "libvirt", "dry-run"].includes(wanted)) throw new BlockhostError("E_USAGE", "--backend must be auto, libvirt or dry-run");
+    if (!["auto", "libvirt", "dry-run"].includes(wanted))
+      throw new BlockhostError("E_USAGE", "--backend must be auto, libvirt or dry-run");
     const useLibvirt = wanted === "libvirt" || (wanted === "auto" && libvirtReachable());
-    if (wanted === "libvirt" && !libvirtReachable()) throw new BlockhostError("E_USAGE", "--backend libvirt needs root and a libvirt daemon answering on qemu:///system");
+    if (wanted === "libvirt" && !libvirtReachable())
+      throw new BlockhostError(
+        "E_USAGE",
+        "--backend libvirt needs root and a libvirt daemon answering on qemu:///system",
+      );
 
     const root = mkdtempSync(join(tmpdir(), "blockhost-dev-"));
     process.env.BLOCKHOST_ROOT = root;
@@ -41,7 +54,12 @@ export default defineCommand({
     let vmName: string | undefined;
     const shutdown = async () => {
       // A demo VM does not outlive the demo: destroy it while the agent still runs.
-      if (vmName) Bun.spawnSync([...selfArgv(), "vm", "destroy", vmName], { env: { ...process.env, BLOCKHOST_ROOT: root }, stdout: "ignore", stderr: "ignore" });
+      if (vmName)
+        Bun.spawnSync([...selfArgv(), "vm", "destroy", vmName], {
+          env: { ...process.env, BLOCKHOST_ROOT: root },
+          stdout: "ignore",
+          stderr: "ignore",
+        });
       for (const s of services.reverse()) await s.stop();
       network?.stop();
       await anvil?.stop();
@@ -62,14 +80,22 @@ export default defineCommand({
       services.push(agent);
       await waitForAgent(agent);
       say(`agent     ${paths.agentSocket}`);
-      const host = await setupDevHost(anvil, (step, state) => { if (state === "done") say(`finalize  ${step}`); }, backend);
+      const host = await setupDevHost(
+        anvil,
+        (step, state) => {
+          if (state === "done") say(`finalize  ${step}`);
+        },
+        backend,
+      );
       say(`setup     finalized from ${host.setupFile} (blockhost finalize status shows each step)`);
       say(`contracts AccessCredentialNFT ${host.nft} (NFT #0 minted to the admin)`);
       say(`          BlockhostSubscriptions ${host.subscriptions} (plan 1: $1.00/day, stablecoin ${host.stablecoin})`);
       services.push(startService("engine", ["engine"], join(logDir, "engine.log")));
-      say(useLibvirt
-        ? `engine    watching the chain; backend libvirt (a real VM on the isolated network ${DEV_SUBNET.network})`
-        : `engine    watching the chain; backend dry-run (no VM is started: every other step runs)`);
+      say(
+        useLibvirt
+          ? `engine    watching the chain; backend libvirt (a real VM on the isolated network ${DEV_SUBNET.network})`
+          : `engine    watching the chain; backend dry-run (no VM is started: every other step runs)`,
+      );
       const web = await startDevServe(join(logDir, "serve.log"));
       services.push(web.service);
       say(`signup    ${web.url}/  (self-signed certificate)`);
@@ -96,7 +122,11 @@ export default defineCommand({
       }
       for (const cmd of [["vm", "list"], ["status"]]) {
         say(`$ BLOCKHOST_ROOT=${root} blockhost ${cmd.join(" ")}`);
-        say(Bun.spawnSync([...selfArgv(), ...cmd], { env: { ...process.env, BLOCKHOST_ROOT: root } }).stdout.toString().trimEnd());
+        say(
+          Bun.spawnSync([...selfArgv(), ...cmd], { env: { ...process.env, BLOCKHOST_ROOT: root } })
+            .stdout.toString()
+            .trimEnd(),
+        );
         say();
       }
 
@@ -119,7 +149,8 @@ async function waitFor<T>(check: () => Promise<T | undefined>, services: Service
     const value = await check();
     if (value !== undefined) return value;
     const dead = services.find((s) => s.proc.exitCode !== null);
-    if (dead) throw new BlockhostError("E_INTERNAL", `the ${dead.name} exited with code ${dead.proc.exitCode}; see its log`);
+    if (dead)
+      throw new BlockhostError("E_INTERNAL", `the ${dead.name} exited with code ${dead.proc.exitCode}; see its log`);
     await Bun.sleep(250);
   }
 }

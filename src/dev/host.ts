@@ -34,22 +34,45 @@ export interface DevHost {
  * Finalize a host under paths.root against an anvil devnet (the agent must be running): a test
  * stablecoin for the customer to pay with, a setup file for `backend` (dry-run unless given), then `finalize`.
  */
-export async function setupDevHost(anvil: Anvil, onProgress?: ProgressListener, backend: DevBackend = DRY_RUN): Promise<DevHost> {
+export async function setupDevHost(
+  anvil: Anvil,
+  onProgress?: ProgressListener,
+  backend: DevBackend = DRY_RUN,
+): Promise<DevHost> {
   const operator = join(paths.root, "operator");
   mkdirSync(operator, { recursive: true, mode: 0o700 });
   const host = privateKeyToAccount(anvil.accounts[HOST_ACCOUNT]!.privateKey);
   const customer = privateKeyToAccount(anvil.accounts[CUSTOMER_ACCOUNT]!.privateKey);
-  const access = connectChain({ blockchain: { chain_id: anvil.chainId, rpc_url: anvil.rpcUrl }, auth: { otp_length: 6, otp_ttl_seconds: 300 } });
+  const access = connectChain({
+    blockchain: { chain_id: anvil.chainId, rpc_url: anvil.rpcUrl },
+    auth: { otp_length: 6, otp_ttl_seconds: 300 },
+  });
 
   const stablecoin = await deployStablecoin(access, host);
-  await writeAndWait(access, host, { address: stablecoin, abi: mockErc20Abi, functionName: "mint", args: [customer.address, parseUnits("1000", 6)] }, "fund the customer");
+  await writeAndWait(
+    access,
+    host,
+    { address: stablecoin, abi: mockErc20Abi, functionName: "mint", args: [customer.address, parseUnits("1000", 6)] },
+    "fund the customer",
+  );
 
   const signatureFile = join(operator, "admin.sig");
   writeFileSync(signatureFile, `${await host.signMessage({ message: DEV_PUBLIC_SECRET })}\n`, { mode: 0o600 });
   const deployerKeyFile = join(operator, "deployer.key");
   writeFileSync(deployerKeyFile, `${anvil.accounts[HOST_ACCOUNT]!.privateKey.slice(2)}\n`, { mode: 0o600 });
   const setupFile = join(operator, "setup.yaml");
-  writeSetupFile(setupFile, devSetupFile({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, adminWallet: host.address, signatureFile, deployerKeyFile, stablecoin, backend }));
+  writeSetupFile(
+    setupFile,
+    devSetupFile({
+      rpcUrl: anvil.rpcUrl,
+      chainId: anvil.chainId,
+      adminWallet: host.address,
+      signatureFile,
+      deployerKeyFile,
+      stablecoin,
+      backend,
+    }),
+  );
 
   const ctx = await prepareSetup(setupFile, { agent: new AgentClient() });
   try {
@@ -70,7 +93,13 @@ export async function setupDevHost(anvil: Anvil, onProgress?: ProgressListener, 
 }
 
 async function deployStablecoin(access: ChainAccess, owner: PrivateKeyAccount): Promise<Hex> {
-  const hash = await walletClientFor(access, owner).deployContract({ abi: mockErc20Abi, bytecode: mockErc20Bytecode, args: ["Dev USD Coin", "USDC", 6], account: owner, chain: access.chain });
+  const hash = await walletClientFor(access, owner).deployContract({
+    abi: mockErc20Abi,
+    bytecode: mockErc20Bytecode,
+    args: ["Dev USD Coin", "USDC", 6],
+    account: owner,
+    chain: access.chain,
+  });
   const receipt = await waitForSuccess(access, hash, "deploy the dev stablecoin");
   return getAddress(receipt.contractAddress!);
 }

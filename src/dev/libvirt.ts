@@ -1,5 +1,14 @@
 /** `blockhost dev` on a real hypervisor: the template, an isolated libvirt network, and the customer's wallet SSH login. */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { BlockhostError } from "../core/errors.ts";
@@ -16,11 +25,17 @@ const BRIDGE = "bhdev0";
 /** The demo's VM subnet: an isolated libvirt network (no forwarding, no DHCP, no DNS). */
 export const DEV_SUBNET = { network: "10.216.0.0/24", gateway: "10.216.0.1" };
 
-const virsh = (...args: string[]) => Bun.spawnSync(["/usr/bin/virsh", "-q", "-c", "qemu:///system", ...args], { stdout: "pipe", stderr: "pipe" });
+const virsh = (...args: string[]) =>
+  Bun.spawnSync(["/usr/bin/virsh", "-q", "-c", "qemu:///system", ...args], { stdout: "pipe", stderr: "pipe" });
 
 /** Root, with a libvirt daemon answering on qemu:///system: the demo then runs real VMs. */
 export function libvirtReachable(): boolean {
-  return process.getuid?.() === 0 && existsSync("/run/libvirt/libvirt-sock") && existsSync("/usr/bin/virsh") && virsh("version").exitCode === 0;
+  return (
+    process.getuid?.() === 0 &&
+    existsSync("/run/libvirt/libvirt-sock") &&
+    existsSync("/usr/bin/virsh") &&
+    virsh("version").exitCode === 0
+  );
 }
 
 /**
@@ -35,26 +50,51 @@ export async function prepareLibvirt(say: (l: string) => void): Promise<{ backen
     say(`template  building the VM template (Debian packages via mmdebstrap; a few minutes, once) → ${cached}`);
     await buildTemplate({ output: cached, binary, rootfsCache: join(CACHE, "rootfs-cache") });
   }
-  for (const d of ["", "var", "var/lib", "var/lib/libvirt", "var/lib/libvirt/blockhost", "var/lib/libvirt/blockhost/templates"]) {
+  for (const d of [
+    "",
+    "var",
+    "var/lib",
+    "var/lib/libvirt",
+    "var/lib/libvirt/blockhost",
+    "var/lib/libvirt/blockhost/templates",
+  ]) {
     mkdirSync(join(paths.root, d), { recursive: true });
     chmodSync(join(paths.root, d), 0o755); // qemu runs as libvirt-qemu and must reach the files
   }
   const dest = join(paths.templatesDir, "blockhost-template.qcow2");
-  for (const [from, to] of [[kernelPath(cached), kernelPath(dest)], [initrdPath(cached), initrdPath(dest)], [manifestPath(cached), manifestPath(dest)], [cached, dest]] as const) {
+  for (const [from, to] of [
+    [kernelPath(cached), kernelPath(dest)],
+    [initrdPath(cached), initrdPath(dest)],
+    [manifestPath(cached), manifestPath(dest)],
+    [cached, dest],
+  ] as const) {
     copyFileSync(from, `${to}.tmp`);
     chmodSync(`${to}.tmp`, 0o644);
     renameSync(`${to}.tmp`, to);
   }
   mkdirSync("/var/lib/libvirt/dnsmasq", { recursive: true, mode: 0o755 }); // libvirt writes <bridge>.macs there
-  const drop = () => { virsh("net-destroy", NETWORK); virsh("net-undefine", NETWORK); };
+  const drop = () => {
+    virsh("net-destroy", NETWORK);
+    virsh("net-undefine", NETWORK);
+  };
   drop();
   const xml = join(paths.root, "dev-network.xml");
-  writeFileSync(xml, `<network><name>${NETWORK}</name><bridge name='${BRIDGE}' stp='off' delay='0'/><dns enable='no'/><ip address='${DEV_SUBNET.gateway}' netmask='255.255.255.0'/></network>\n`);
-  for (const args of [["net-define", xml], ["net-start", NETWORK]]) {
+  writeFileSync(
+    xml,
+    `<network><name>${NETWORK}</name><bridge name='${BRIDGE}' stp='off' delay='0'/><dns enable='no'/><ip address='${DEV_SUBNET.gateway}' netmask='255.255.255.0'/></network>\n`,
+  );
+  for (const args of [
+    ["net-define", xml],
+    ["net-start", NETWORK],
+  ]) {
     const r = virsh(...args);
-    if (r.exitCode !== 0) throw new BlockhostError("E_COMMAND_FAILED", `virsh ${args[0]}: ${r.stderr.toString().trim()}`);
+    if (r.exitCode !== 0)
+      throw new BlockhostError("E_COMMAND_FAILED", `virsh ${args[0]}: ${r.stderr.toString().trim()}`);
   }
-  return { backend: { backend: { libvirt: { bridge: BRIDGE, network: NETWORK, accel: "auto" } }, ...DEV_SUBNET }, stop: drop };
+  return {
+    backend: { backend: { libvirt: { bridge: BRIDGE, network: NETWORK, accel: "auto" } }, ...DEV_SUBNET },
+    stop: drop,
+  };
 }
 
 /**
@@ -62,18 +102,50 @@ export async function prepareLibvirt(say: (l: string) => void): Promise<{ backen
  * code) handed to an askpass script that passes it here through files in a private directory; we
  * answer with the wallet's EIP-191 signature of the code. Retries while the VM is still booting.
  */
-export async function customerSshLogin(host: string, username: string, wallet: PrivateKeyAccount, deadlineMs: number): Promise<string> {
+export async function customerSshLogin(
+  host: string,
+  username: string,
+  wallet: PrivateKeyAccount,
+  deadlineMs: number,
+): Promise<string> {
   const dir = join(paths.root, "run/dev-askpass");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const askpass = join(dir, "askpass.sh");
-  writeFileSync(askpass, `#!/bin/sh\nprintf '%s' "$1" > '${dir}/prompt.tmp' && mv '${dir}/prompt.tmp' '${dir}/prompt'\nfor i in $(seq 300); do [ -f '${dir}/answer' ] && { cat '${dir}/answer'; rm -f '${dir}/answer'; exit 0; }; sleep 0.2; done\nexit 1\n`, { mode: 0o700 });
+  writeFileSync(
+    askpass,
+    `#!/bin/sh\nprintf '%s' "$1" > '${dir}/prompt.tmp' && mv '${dir}/prompt.tmp' '${dir}/prompt'\nfor i in $(seq 300); do [ -f '${dir}/answer' ] && { cat '${dir}/answer'; rm -f '${dir}/answer'; exit 0; }; sleep 0.2; done\nexit 1\n`,
+    { mode: 0o700 },
+  );
   let last = "";
   while (Date.now() < deadlineMs) {
     rmSync(join(dir, "prompt"), { force: true });
-    const ssh = Bun.spawn(["/usr/bin/ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-      "-o", "PreferredAuthentications=keyboard-interactive", "-o", "NumberOfPasswordPrompts=1", "-o", "ConnectTimeout=5", `${username}@${host}`, "id"], {
-      env: { PATH: "/usr/bin:/bin", SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force", DISPLAY: ":0" }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
-    });
+    const ssh = Bun.spawn(
+      [
+        "/usr/bin/ssh",
+        "-F",
+        "/dev/null",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        "-o",
+        "PreferredAuthentications=keyboard-interactive",
+        "-o",
+        "NumberOfPasswordPrompts=1",
+        "-o",
+        "ConnectTimeout=5",
+        `${username}@${host}`,
+        "id",
+      ],
+      {
+        env: { PATH: "/usr/bin:/bin", SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force", DISPLAY: ":0" },
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     const answering = (async () => {
       while (ssh.exitCode === null) {
         if (existsSync(join(dir, "prompt"))) {
@@ -85,7 +157,11 @@ export async function customerSshLogin(host: string, username: string, wallet: P
         await Bun.sleep(100);
       }
     })();
-    const [out, err, code] = await Promise.all([new Response(ssh.stdout).text(), new Response(ssh.stderr).text(), ssh.exited]);
+    const [out, err, code] = await Promise.all([
+      new Response(ssh.stdout).text(),
+      new Response(ssh.stderr).text(),
+      ssh.exited,
+    ]);
     await answering;
     if (code === 0) return out.trim();
     last = err.trim().split("\n").at(-1) ?? `ssh exited ${code}`;

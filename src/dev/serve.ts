@@ -7,7 +7,11 @@ import { startService, type Service } from "./services.ts";
 export async function startDevServe(logFile: string, timeoutMs = 30_000): Promise<{ service: Service; url: string }> {
   ensureSelfSignedHttps("127.0.0.1");
   const port = await freePort();
-  const service = startService("web front", ["serve", "--listen", "127.0.0.1", "--port", String(port), "--http-port", "off"], logFile);
+  const service = startService(
+    "web front",
+    ["serve", "--listen", "127.0.0.1", "--port", String(port), "--http-port", "off"],
+    logFile,
+  );
   const url = `https://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -17,8 +21,16 @@ export async function startDevServe(logFile: string, timeoutMs = 30_000): Promis
     } catch {
       // not listening yet
     }
-    if (service.proc.exitCode !== null) throw new BlockhostError("E_INTERNAL", `blockhost serve exited with code ${service.proc.exitCode}; see ${logFile}`);
-    if (Date.now() > deadline) throw new BlockhostError("E_TIMEOUT", `blockhost serve did not answer within ${timeoutMs / 1000} s; see ${logFile}`);
+    if (service.proc.exitCode !== null)
+      throw new BlockhostError(
+        "E_INTERNAL",
+        `blockhost serve exited with code ${service.proc.exitCode}; see ${logFile}`,
+      );
+    if (Date.now() > deadline)
+      throw new BlockhostError(
+        "E_TIMEOUT",
+        `blockhost serve did not answer within ${timeoutMs / 1000} s; see ${logFile}`,
+      );
     await Bun.sleep(100);
   }
 }

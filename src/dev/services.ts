@@ -44,7 +44,8 @@ export async function waitForAgent(service: Service, timeoutMs = 15_000): Promis
       await client.ping();
       return;
     } catch (e) {
-      if (service.proc.exitCode !== null) throw new BlockhostError("E_INTERNAL", `the agent exited with code ${service.proc.exitCode}`);
+      if (service.proc.exitCode !== null)
+        throw new BlockhostError("E_INTERNAL", `the agent exited with code ${service.proc.exitCode}`);
       if (Date.now() > deadline) throw e;
       await Bun.sleep(50);
     }

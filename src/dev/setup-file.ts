@@ -17,7 +17,9 @@ export interface DevSetupOptions {
 
 /** The hypervisor part of a dev host: the setup file's `backend` value and the VM subnet. */
 export interface DevBackend {
-  backend: "dry-run" | { libvirt: { bridge: string; network?: string; template?: string; accel?: "auto" | "kvm" | "tcg" } };
+  backend:
+    | "dry-run"
+    | { libvirt: { bridge: string; network?: string; template?: string; accel?: "auto" | "kvm" | "tcg" } };
   network: string;
   gateway: string;
 }
@@ -27,7 +29,14 @@ export function devSetupFile(o: DevSetupOptions): Record<string, unknown> {
   const b = o.backend ?? DRY_RUN;
   return {
     admin: { wallet: o.adminWallet, public_secret: "blockhost-access", signature_file: o.signatureFile },
-    chain: { chain_id: o.chainId, rpc_url: o.rpcUrl, deployer_key_file: o.deployerKeyFile, contracts: "deploy", stablecoin: o.stablecoin, confirmations: 0 },
+    chain: {
+      chain_id: o.chainId,
+      rpc_url: o.rpcUrl,
+      deployer_key_file: o.deployerKeyFile,
+      contracts: "deploy",
+      stablecoin: o.stablecoin,
+      confirmations: 0,
+    },
     plan: { name: "Basic", price_cents_per_day: 100, cpu: 1, memory_mb: 2048, disk_gb: 20 },
     revenue_share: { enabled: false },
     backend: b.backend,

@@ -13,14 +13,22 @@ export const READ_BATCH = 50;
  * `fn(arg)` on `address` for every arg, READ_BATCH calls per request. A call that reverts (e.g.
  * a token that does not exist) gives null; any other error throws (the pass stops, resumes later).
  */
-async function readMany<T>(rpc: RpcBatcher, address: Hex, abi: Abi, functionName: string, args: readonly bigint[]): Promise<Array<T | null>> {
+async function readMany<T>(
+  rpc: RpcBatcher,
+  address: Hex,
+  abi: Abi,
+  functionName: string,
+  args: readonly bigint[],
+): Promise<Array<T | null>> {
   const out: Array<T | null> = [];
   for (let i = 0; i < args.length; i += READ_BATCH) {
     const slice = args.slice(i, i + READ_BATCH);
-    const { answers } = await rpc.batch(slice.map((a) => ({
-      method: "eth_call",
-      params: [{ to: address, data: encodeFunctionData({ abi, functionName, args: [a] } as never) }, "latest"],
-    })));
+    const { answers } = await rpc.batch(
+      slice.map((a) => ({
+        method: "eth_call",
+        params: [{ to: address, data: encodeFunctionData({ abi, functionName, args: [a] } as never) }, "latest"],
+      })),
+    );
     for (const a of answers) {
       if (a.error && !(a.error.code === 3 || /revert/i.test(a.error.message))) {
         throw new BlockhostError("E_CHAIN", `${functionName}: ${a.error.message}`, { rpc_code: a.error.code });
@@ -38,7 +46,17 @@ export async function ownersOf(rpc: RpcBatcher, nft: Hex, tokenIds: readonly num
 }
 
 /** Subscriptions as the contract has them now (null: not found on the chain). */
-export async function subscriptionsOf(rpc: RpcBatcher, subs: Hex, ids: readonly number[]): Promise<Array<ChainSubscription | null>> {
-  const rows = await readMany<readonly [bigint, Hex, bigint, bigint, boolean]>(rpc, subs, blockhostSubscriptionsAbi, "getSubscription", ids.map(BigInt));
+export async function subscriptionsOf(
+  rpc: RpcBatcher,
+  subs: Hex,
+  ids: readonly number[],
+): Promise<Array<ChainSubscription | null>> {
+  const rows = await readMany<readonly [bigint, Hex, bigint, bigint, boolean]>(
+    rpc,
+    subs,
+    blockhostSubscriptionsAbi,
+    "getSubscription",
+    ids.map(BigInt),
+  );
   return rows.map((r) => (r ? { subscriber: r[1], expiresAt: r[2], cancelled: r[4] } : null));
 }

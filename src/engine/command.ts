@@ -4,7 +4,10 @@ import { runEngine } from "./daemon.ts";
 
 /** `blockhost engine`: the chain watcher, job queue and reconciler (a systemd service). */
 export default defineCommand({
-  meta: { name: "engine", description: "Watch the chain, provision/mint/resume/destroy through a durable job queue, reconcile" },
+  meta: {
+    name: "engine",
+    description: "Watch the chain, provision/mint/resume/destroy through a durable job queue, reconcile",
+  },
   args: {
     once: { type: "boolean", description: "exit once caught up with the chain and no job is due" },
   },

@@ -35,12 +35,22 @@ export function subscriptionRow(ctx: EngineContext, id: number): SubscriptionRow
   return getSubscription(ctx.db, ctx.settings.chainId, id);
 }
 
-export interface ChainSubscription { subscriber: Hex; expiresAt: bigint; cancelled: boolean }
+export interface ChainSubscription {
+  subscriber: Hex;
+  expiresAt: bigint;
+  cancelled: boolean;
+}
 
 /** The subscription as the contract has it now (the source of truth for expiry and cancellation). */
 export async function readSubscription(ctx: EngineContext, id: number): Promise<ChainSubscription> {
   const [, subscriber, expiresAt, , cancelled] = await onChain(`read subscription ${id}`, () =>
-    ctx.access.publicClient.readContract({ address: ctx.settings.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getSubscription", args: [BigInt(id)] }));
+    ctx.access.publicClient.readContract({
+      address: ctx.settings.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "getSubscription",
+      args: [BigInt(id)],
+    }),
+  );
   return { subscriber, expiresAt, cancelled };
 }
 

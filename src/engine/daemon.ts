@@ -48,10 +48,19 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const access = connectChain(web3);
   const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs });
   // Receipts on a fast chain should not wait viem's default 4 s polling interval.
-  const publicClient = createPublicClient({ chain: access.chain, transport: rpc.transport(), pollingInterval: Math.min(1000, settings.pollIntervalMs), cacheTime: 0, batch: { multicall: false } }) as PublicClient;
+  const publicClient = createPublicClient({
+    chain: access.chain,
+    transport: rpc.transport(),
+    pollingInterval: Math.min(1000, settings.pollIntervalMs),
+    cacheTime: 0,
+    batch: { multicall: false },
+  }) as PublicClient;
   const minter = loadDeployer(web3);
   const ctx: EngineContext = {
-    db, provisioner, settings, rpc,
+    db,
+    provisioner,
+    settings,
+    rpc,
     access: { ...access, transport: rpc.transport(), publicClient },
     historyCap: new RangeCap(settings.logChunkBlocks),
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
@@ -61,8 +70,12 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };
   const watcher = new LogWatcher(db, rpc, {
-    chainId: settings.chainId, address: settings.subscriptions, confirmations: settings.confirmations,
-    useFinalized: settings.useFinalized, startBlock: settings.startBlock, maxChunk: settings.logChunkBlocks,
+    chainId: settings.chainId,
+    address: settings.subscriptions,
+    confirmations: settings.confirmations,
+    useFinalized: settings.useFinalized,
+    startBlock: settings.startBlock,
+    maxChunk: settings.logChunkBlocks,
     rereadBlocks: settings.rereadBlocks,
   });
 
@@ -78,12 +91,23 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   process.on("SIGINT", () => onSignal("SIGINT"));
 
   const recovered = ctx.queue.recoverAbandoned();
-  logEvent("engine.started", { chain_id: settings.chainId, subscriptions: settings.subscriptions, backend: provisioner.backend.name, dry_run: provisioner.backend.simulated, recovered_jobs: recovered, concurrency: settings.concurrency });
+  logEvent("engine.started", {
+    chain_id: settings.chainId,
+    subscriptions: settings.subscriptions,
+    backend: provisioner.backend.name,
+    dry_run: provisioner.backend.simulated,
+    recovered_jobs: recovered,
+    concurrency: settings.concurrency,
+  });
   const duties = await EngineDuties.start(ctx, { web3, blockhost });
-  const lanes = new JobLanes(ctx, [
-    { name: "provision", kinds: ["provision"], limit: settings.concurrency },
-    { name: "other", kinds: ["sync", "destroy", "gecos", "seal"], limit: settings.otherConcurrency },
-  ], () => wake());
+  const lanes = new JobLanes(
+    ctx,
+    [
+      { name: "provision", kinds: ["provision"], limit: settings.concurrency },
+      { name: "other", kinds: ["sync", "destroy", "gecos", "seal"], limit: settings.otherConcurrency },
+    ],
+    () => wake(),
+  );
   let lastReconcile = 0;
   let lastPoll = 0;
   let caughtUp = false;
@@ -92,9 +116,18 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     if (Date.now() - lastPoll >= settings.pollIntervalMs) {
       lastPoll = Date.now();
       try {
-        const r = await watcher.poll((logs) => applyLogs(db, ctx.queue, settings.chainId, logs), () => stopping);
+        const r = await watcher.poll(
+          (logs) => applyLogs(db, ctx.queue, settings.chainId, logs),
+          () => stopping,
+        );
         caughtUp = r.cursor >= r.target;
-        heartbeat(ctx, { last_poll_at: new Date().toISOString(), head: String(r.head), target: String(r.target), last_error: null, getlogs_cap: String(watcher.cap.size) });
+        heartbeat(ctx, {
+          last_poll_at: new Date().toISOString(),
+          head: String(r.head),
+          target: String(r.target),
+          last_error: null,
+          getlogs_cap: String(watcher.cap.size),
+        });
       } catch (e) {
         caughtUp = false;
         const error = oneLine(chainError(e, "poll the chain"));
@@ -120,7 +153,10 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     const until = Math.min(nextPoll, due === null || due <= Date.now() ? nextPoll : due, dutyDue ?? nextPoll);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.max(10, until - Date.now()));
-      wake = () => { clearTimeout(timer); resolve(); };
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
   }
   const parked = await lanes.drain(settings.stopGraceMs);

@@ -23,7 +23,12 @@ export function applyLogs(db: Database, queue: JobQueue, chainId: number, logs: 
   for (const log of logs) {
     let ev: ReturnType<typeof decodeEventLog<typeof blockhostSubscriptionsAbi>>;
     try {
-      ev = decodeEventLog({ abi: blockhostSubscriptionsAbi, data: log.data, topics: log.topics as never, strict: true });
+      ev = decodeEventLog({
+        abi: blockhostSubscriptionsAbi,
+        data: log.data,
+        topics: log.topics as never,
+        strict: true,
+      });
     } catch {
       logEvent("engine.log_undecodable", { tx: log.transactionHash, index: log.logIndex });
       continue;
@@ -43,14 +48,23 @@ export function applyLogs(db: Database, queue: JobQueue, chainId: number, logs: 
           tx_hash: log.transactionHash!,
         });
         queue.enqueue("provision", jobKey.provision(chainId, sub), { subscription_id: sub });
-        logEvent("engine.subscription_created", { subscription: sub, subscriber: a.subscriber, expires_at: Number(a.expiresAt), ...where });
+        logEvent("engine.subscription_created", {
+          subscription: sub,
+          subscriber: a.subscriber,
+          expires_at: Number(a.expiresAt),
+          ...where,
+        });
         break;
       }
       case "SubscriptionExtended": {
         const sub = Number(ev.args.subscriptionId);
         extendSubscription(db, chainId, sub, Number(ev.args.newExpiresAt));
         queue.enqueue("sync", jobKey.sync(chainId, sub), { subscription_id: sub }, { rerun: true });
-        logEvent("engine.subscription_extended", { subscription: sub, new_expires_at: Number(ev.args.newExpiresAt), ...where });
+        logEvent("engine.subscription_extended", {
+          subscription: sub,
+          new_expires_at: Number(ev.args.newExpiresAt),
+          ...where,
+        });
         break;
       }
       case "SubscriptionCancelled": {

@@ -16,7 +16,6 @@ import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts"
 import { sealCredential } from "./seal.ts";
 import { planSize } from "./settings.ts";
 
-
 /**
  * SubscriptionCreated → a VM and an NFT, each step idempotent so the job can be re-run after
  * any crash: the VM is found by subscription id (or a half-built one finished), the mint first
@@ -38,8 +37,15 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
   const p = ctx.provisioner;
   const size = planSize(ctx.settings, sub.plan_id);
   const req: CreateRequest = {
-    name: vmNameFor(subscriptionId), ownerWallet: sub.subscriber, expiresAt: new Date(Number(chain.expiresAt) * 1000),
-    cpu: size.cpu, memoryMb: size.memory_mb, diskGb: size.disk_gb, username: "admin", subscriptionId, purpose: "subscription",
+    name: vmNameFor(subscriptionId),
+    ownerWallet: sub.subscriber,
+    expiresAt: new Date(Number(chain.expiresAt) * 1000),
+    cpu: size.cpu,
+    memoryMb: size.memory_mb,
+    diskGb: size.disk_gb,
+    username: "admin",
+    subscriptionId,
+    purpose: "subscription",
   };
   let vm = vmForSubscription(ctx.db, subscriptionId);
   if (!vm) vm = await applyCreate(p, req);
@@ -50,19 +56,44 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
     const name = vm.vm_name;
     const username = vm.username;
     let extra = problem === null ? vm.extra : { ...vm.extra, credential_problem: problem };
-    const { tokenId, minted } = await ensureMinted({
-      rpc: ctx.rpc, cap: ctx.historyCap, nonces: ctx.nonces, receipts: ctx.receipts, publicClient: ctx.access.publicClient, minter: ctx.minter, nft: ctx.settings.nft,
-      chainId: ctx.settings.chainId, pollMs: Math.min(1000, ctx.settings.pollIntervalMs), recipient: sub.subscriber,
-      signature, hostname: host, username,
-      isRecorded: (id) => listVms(ctx.db).some((v) => v.nft_minted && v.nft_token_id === id),
-      seal: () => (signature === null ? "0x" : sealConnectionDetails(signature, host, username)),
-      save: (intent) => {
-        extra = intentToExtra(extra, intent);
-        updateVm(ctx.db, name, { extra });
+    const { tokenId, minted } = await ensureMinted(
+      {
+        rpc: ctx.rpc,
+        cap: ctx.historyCap,
+        nonces: ctx.nonces,
+        receipts: ctx.receipts,
+        publicClient: ctx.access.publicClient,
+        minter: ctx.minter,
+        nft: ctx.settings.nft,
+        chainId: ctx.settings.chainId,
+        pollMs: Math.min(1000, ctx.settings.pollIntervalMs),
+        recipient: sub.subscriber,
+        signature,
+        hostname: host,
+        username,
+        isRecorded: (id) => listVms(ctx.db).some((v) => v.nft_minted && v.nft_token_id === id),
+        seal: () => (signature === null ? "0x" : sealConnectionDetails(signature, host, username)),
+        save: (intent) => {
+          extra = intentToExtra(extra, intent);
+          updateVm(ctx.db, name, { extra });
+        },
       },
-    }, intentFromExtra(extra));
-    updateVm(ctx.db, name, { nft_token_id: Number(tokenId), nft_minted: true, nft_minted_at: iso(now()), gecos_synced: false, extra: intentToExtra(extra, null) });
-    logEvent("engine.credential", { vm: vm.vm_name, token_id: String(tokenId), minted, recovered: !minted, ...(problem ? { sealed: false, problem } : {}) });
+      intentFromExtra(extra),
+    );
+    updateVm(ctx.db, name, {
+      nft_token_id: Number(tokenId),
+      nft_minted: true,
+      nft_minted_at: iso(now()),
+      gecos_synced: false,
+      extra: intentToExtra(extra, null),
+    });
+    logEvent("engine.credential", {
+      vm: vm.vm_name,
+      token_id: String(tokenId),
+      minted,
+      recovered: !minted,
+      ...(problem ? { sealed: false, problem } : {}),
+    });
   }
   ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });
 }
@@ -73,7 +104,9 @@ async function sync(ctx: EngineContext, subscriptionId: number): Promise<void> {
   if (!vm || vm.status === "destroyed" || vm.status === "creating") return;
   const chain = await readSubscription(ctx, subscriptionId);
   if (chain.cancelled) {
-    ctx.queue.enqueue("destroy", jobKey.destroy(ctx.settings.chainId, subscriptionId), { subscription_id: subscriptionId });
+    ctx.queue.enqueue("destroy", jobKey.destroy(ctx.settings.chainId, subscriptionId), {
+      subscription_id: subscriptionId,
+    });
     return;
   }
   const expires = new Date(Number(chain.expiresAt) * 1000);
@@ -91,7 +124,12 @@ async function gecos(ctx: EngineContext, name: string): Promise<void> {
   const vm = getVm(ctx.db, name);
   if (vm?.status !== "active" || !vm.nft_minted || vm.gecos_synced) return;
   const wallet = vm.owner_wallet ?? vm.wallet_address!;
-  const r = await ctx.provisioner.backend.guestExec(ref(vm), ["/usr/sbin/usermod", "-c", gecosFor(wallet, vm.nft_token_id), vm.username]);
+  const r = await ctx.provisioner.backend.guestExec(ref(vm), [
+    "/usr/sbin/usermod",
+    "-c",
+    gecosFor(wallet, vm.nft_token_id),
+    vm.username,
+  ]);
   if (r.exitcode !== 0) {
     const last = r.stderr.trim().split("\n").at(-1) ?? "";
     throw new BlockhostError("E_COMMAND_FAILED", `usermod in ${name} exited ${r.exitcode}: ${last}`, {
@@ -111,12 +149,18 @@ export async function runJob(ctx: EngineContext, job: Job): Promise<void> {
     else if (job.kind === "sync") await sync(ctx, sub);
     else if (job.kind === "destroy") await destroy(ctx, sub);
     else if (job.kind === "gecos") await gecos(ctx, String(job.payload.vm));
-    else if (job.kind === "seal") await sealCredential(ctx, Number(job.payload.token_id), String(job.payload.payload) as Hex);
+    else if (job.kind === "seal")
+      await sealCredential(ctx, Number(job.payload.token_id), String(job.payload.payload) as Hex);
     ctx.queue.complete(job.id);
     logEvent("engine.job_done", { job: job.key, attempts: job.attempts });
   } catch (e) {
     const permanent = isPermanent(e);
     const delay = ctx.queue.fail(job, oneLine(e), permanent);
-    logEvent(permanent ? "engine.job_dead" : "engine.job_failed", { job: job.key, attempts: job.attempts, error: oneLine(e), ...(permanent ? {} : { retry_in_ms: delay }) });
+    logEvent(permanent ? "engine.job_dead" : "engine.job_failed", {
+      job: job.key,
+      attempts: job.attempts,
+      error: oneLine(e),
+      ...(permanent ? {} : { retry_in_ms: delay }),
+    });
   }
 }

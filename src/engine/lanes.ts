@@ -4,14 +4,24 @@ import type { EngineContext } from "./context.ts";
 import { runJob } from "./jobs.ts";
 import type { Job, JobKind } from "../core/state/jobs.ts";
 
-export interface Lane { name: string; kinds: readonly JobKind[]; limit: number }
+export interface Lane {
+  name: string;
+  kinds: readonly JobKind[];
+  limit: number;
+}
 
 export class JobLanes {
   private readonly running = new Map<number, { job: Job; lane: Lane; done: Promise<void> }>();
 
-  constructor(private readonly ctx: EngineContext, private readonly lanes: readonly Lane[], private readonly onFinish: () => void) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly lanes: readonly Lane[],
+    private readonly onFinish: () => void,
+  ) {}
 
-  get size(): number { return this.running.size; }
+  get size(): number {
+    return this.running.size;
+  }
 
   /** Start due jobs until every lane is full or nothing is due. */
   fill(nowMs = Date.now()): void {
@@ -34,7 +44,12 @@ export class JobLanes {
   async drain(graceMs: number): Promise<boolean> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const all = Promise.all([...this.running.values()].map((r) => r.done)).then(() => true);
-    const finished = await Promise.race([all, new Promise<false>((r) => { timer = setTimeout(() => r(false), graceMs); })]);
+    const finished = await Promise.race([
+      all,
+      new Promise<false>((r) => {
+        timer = setTimeout(() => r(false), graceMs);
+      }),
+    ]);
     clearTimeout(timer);
     if (finished) return false;
     for (const { job } of this.running.values()) {

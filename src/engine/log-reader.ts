@@ -80,28 +80,47 @@ export interface ProvenRange {
  * A node behind `to` answers the block as null: that read proves nothing and is refused (retry),
  * so an empty answer from a lagging backend can never move the cursor past a purchase.
  */
-export async function readProvenRange(rpc: RpcBatcher, filter: LogFilter, from: bigint, to: bigint): Promise<ProvenRange> {
+export async function readProvenRange(
+  rpc: RpcBatcher,
+  filter: LogFilter,
+  from: bigint,
+  to: bigint,
+): Promise<ProvenRange> {
   const { answers, provider } = await rpc.batch([
-    { method: "eth_getLogs", params: [{ address: filter.address, topics: filter.topics, fromBlock: numberToHex(from), toBlock: numberToHex(to) }] },
+    {
+      method: "eth_getLogs",
+      params: [
+        { address: filter.address, topics: filter.topics, fromBlock: numberToHex(from), toBlock: numberToHex(to) },
+      ],
+    },
     { method: "eth_getBlockByNumber", params: [numberToHex(to), false] },
   ]);
   const [logsAnswer, blockAnswer] = answers as [RpcAnswer, RpcAnswer];
   if (logsAnswer.error) {
-    throw new BlockhostError("E_CHAIN", `getLogs ${from}..${to}: ${logsAnswer.error.message}`, { rpc_code: logsAnswer.error.code });
+    throw new BlockhostError("E_CHAIN", `getLogs ${from}..${to}: ${logsAnswer.error.message}`, {
+      rpc_code: logsAnswer.error.code,
+    });
   }
   const block = blockAnswer.result as { hash: Hex; number: Hex } | null | undefined;
   if (blockAnswer.error || !block?.hash) {
     rpc.noteLag?.(provider, 1);
-    throw laggingProvider(`the node that answered getLogs ${from}..${to} does not have block ${to} yet (lagging backend); not advancing`);
+    throw laggingProvider(
+      `the node that answered getLogs ${from}..${to} does not have block ${to} yet (lagging backend); not advancing`,
+    );
   }
   const logs = (logsAnswer.result as Record<string, unknown>[]).map((l) => formatLog(l as never) as Log);
   for (const l of logs) {
     const n = l.blockNumber ?? -1n;
     if (n < from || n > to || (n === to && l.blockHash !== block.hash)) {
-      throw new BlockhostError("E_CHAIN", `getLogs ${from}..${to} returned a log of block ${n} that does not belong (inconsistent node); retrying`);
+      throw new BlockhostError(
+        "E_CHAIN",
+        `getLogs ${from}..${to} returned a log of block ${n} that does not belong (inconsistent node); retrying`,
+      );
     }
   }
-  logs.sort((a, b) => (a.blockNumber === b.blockNumber ? (a.logIndex ?? 0) - (b.logIndex ?? 0) : a.blockNumber! < b.blockNumber! ? -1 : 1));
+  logs.sort((a, b) =>
+    a.blockNumber === b.blockNumber ? (a.logIndex ?? 0) - (b.logIndex ?? 0) : a.blockNumber! < b.blockNumber! ? -1 : 1,
+  );
   return { logs, toHash: block.hash };
 }
 
@@ -109,7 +128,13 @@ export async function readProvenRange(rpc: RpcBatcher, filter: LogFilter, from: 
  * One proven chunk starting at `from` (ending at `to` at the latest), shrinking the cap on range
  * errors until the provider accepts; returns the chunk's end with its logs.
  */
-export async function readChunk(rpc: RpcBatcher, cap: RangeCap, filter: LogFilter, from: bigint, to: bigint): Promise<ProvenRange & { end: bigint }> {
+export async function readChunk(
+  rpc: RpcBatcher,
+  cap: RangeCap,
+  filter: LogFilter,
+  from: bigint,
+  to: bigint,
+): Promise<ProvenRange & { end: bigint }> {
   for (;;) {
     const end = from + BigInt(cap.size) - 1n < to ? from + BigInt(cap.size) - 1n : to;
     try {

@@ -124,7 +124,10 @@ async function settleNonceUsed(m: Minting, intent: MintIntent): Promise<Transact
     if (receipt) return receipt;
     await Bun.sleep(m.pollMs);
   }
-  throw new BlockhostError("E_CHAIN", `mint nonce ${intent.nonce} is already used (a stale pending count?); looking for the mint on the next attempt`);
+  throw new BlockhostError(
+    "E_CHAIN",
+    `mint nonce ${intent.nonce} is already used (a stale pending count?); looking for the mint on the next attempt`,
+  );
 }
 
 async function receiptOf(m: Minting, hashes: Hex[]): Promise<TransactionReceipt | null> {
@@ -138,7 +141,10 @@ type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
 
 async function fees(m: Minting, bump: bigint): Promise<Fees> {
   const f = await onChain("estimate fees", () => m.publicClient.estimateFeesPerGas());
-  return { maxFeePerGas: (f.maxFeePerGas! * bump) / 100n, maxPriorityFeePerGas: (f.maxPriorityFeePerGas! * bump) / 100n };
+  return {
+    maxFeePerGas: (f.maxFeePerGas! * bump) / 100n,
+    maxPriorityFeePerGas: (f.maxPriorityFeePerGas! * bump) / 100n,
+  };
 }
 
 /** Sign the mint at `nonce` locally (no network: nothing can fail between taking a nonce and recording it). */
@@ -151,7 +157,12 @@ async function signMint(m: Minting, payload: Hex, nonce: number, gas: bigint, f:
  * Wait for any of the intent's transactions to be mined; re-broadcast while waiting and replace a
  * stuck one at the same nonce with higher fees (recorded before it is sent).
  */
-async function awaitMint(m: Minting, intent: MintIntent, payload: Hex | null, gas: bigint | null): Promise<TransactionReceipt> {
+async function awaitMint(
+  m: Minting,
+  intent: MintIntent,
+  payload: Hex | null,
+  gas: bigint | null,
+): Promise<TransactionReceipt> {
   const started = Date.now();
   let lastSend = started;
   let bump = 100n;
@@ -170,7 +181,9 @@ async function awaitMint(m: Minting, intent: MintIntent, payload: Hex | null, ga
       logEvent("engine.mint_repriced", { nonce: intent.nonce, tx: keccak256(raw), fee_percent: String(bump) });
     }
     logEvent("engine.mint_rebroadcast", { nonce: intent.nonce, tx: intent.hashes.at(-1) });
-    await broadcast(m, intent.raw).catch((e) => logEvent("engine.mint_rebroadcast_failed", { error: (e as Error).message }));
+    await broadcast(m, intent.raw).catch((e) =>
+      logEvent("engine.mint_rebroadcast_failed", { error: (e as Error).message }),
+    );
     // A gap below this nonce (a mint whose job is backing off) holds every later one: fill it now.
     const gap = await m.nonces.gap().catch(() => null);
     if (gap && gap !== intent.raw) {
@@ -178,7 +191,10 @@ async function awaitMint(m: Minting, intent: MintIntent, payload: Hex | null, ga
       await broadcast(m, gap).catch(() => "sent");
     }
   }
-  throw new BlockhostError("E_TIMEOUT", `mint ${intent.hashes.at(-1)} not mined after ${RECEIPT_WAIT_MS / 1000} s; it is recovered by hash and nonce on the next attempt`);
+  throw new BlockhostError(
+    "E_TIMEOUT",
+    `mint ${intent.hashes.at(-1)} not mined after ${RECEIPT_WAIT_MS / 1000} s; it is recovered by hash and nonce on the next attempt`,
+  );
 }
 
 /** Mint afresh: record the intent with its nonce and signed bytes, then send and wait. */
@@ -187,7 +203,10 @@ async function mintNew(m: Minting): Promise<bigint> {
   const data = encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [m.recipient, payload] });
   // A simulation first: a revert is reported with its decoded error and costs no gas.
   await onChain("mint", () => m.publicClient.call({ account: m.minter, to: m.nft, data }));
-  const gas = ((await onChain("estimate mint gas", () => m.publicClient.estimateGas({ account: m.minter, to: m.nft, data }))) * 12n) / 10n;
+  const gas =
+    ((await onChain("estimate mint gas", () => m.publicClient.estimateGas({ account: m.minter, to: m.nft, data }))) *
+      12n) /
+    10n;
   const head = await rpcCall<Hex>(m.rpc, "eth_blockNumber", []);
   const f = await fees(m, 100n);
   const nonce = await m.nonces.next();
@@ -225,7 +244,14 @@ async function isOurs(m: Minting, intent: MintIntent, log: Log): Promise<bigint 
   if (m.isRecorded(Number(tokenId))) return null;
   if (intent.hashes.includes(log.transactionHash!)) return tokenId;
   if (!m.signature) return null;
-  const data = await onChain("read credential", () => m.publicClient.readContract({ address: m.nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [tokenId] }));
+  const data = await onChain("read credential", () =>
+    m.publicClient.readContract({
+      address: m.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "getUserEncrypted",
+      args: [tokenId],
+    }),
+  );
   try {
     return utf8(decryptWithSignature(m.signature, data)) === connectionDetails(m.hostname, m.username) ? tokenId : null;
   } catch {
@@ -251,28 +277,42 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
     { method: "eth_blockNumber", params: [] },
     { method: "eth_getTransactionCount", params: [m.minter.address, "latest"] },
   ]);
-  if (answers.some((a) => a.error)) throw new BlockhostError("E_CHAIN", "read head and nonce: the provider answered with an error");
+  if (answers.some((a) => a.error))
+    throw new BlockhostError("E_CHAIN", "read head and nonce: the provider answered with an error");
   const head = hexToBigInt(answers[0]!.result as Hex);
   const used = Number(hexToBigInt(answers[1]!.result as Hex));
   if (intent.nonce !== null && used <= intent.nonce && intent.raw) {
     m.nonces.sent(intent.nonce, intent.raw);
-    if ((await broadcast(m, intent.raw)) === "nonce-used") return { tokenId: await finish(m, intent, await settleNonceUsed(m, intent)) };
+    if ((await broadcast(m, intent.raw)) === "nonce-used")
+      return { tokenId: await finish(m, intent, await settleNonceUsed(m, intent)) };
     return { tokenId: await finish(m, intent, await awaitMint(m, intent, null, null)) };
   }
-  const filter = { address: m.nft, topics: [MINTED_TOPIC, null, padHex(m.recipient, { size: 32 })] as Array<Hex | null> };
+  const filter = {
+    address: m.nft,
+    topics: [MINTED_TOPIC, null, padHex(m.recipient, { size: 32 })] as Array<Hex | null>,
+  };
   const from = intent.searchedTo !== null ? intent.searchedTo + 1n : intent.fromBlock;
   const candidates: Log[] = [];
-  const scan = await scanLogs(m.rpc, m.cap, filter, { from, to: head, deadline: Date.now() + SEARCH_BUDGET_MS }, (logs) => {
-    candidates.push(...logs);
-    return false;
-  });
+  const scan = await scanLogs(
+    m.rpc,
+    m.cap,
+    filter,
+    { from, to: head, deadline: Date.now() + SEARCH_BUDGET_MS },
+    (logs) => {
+      candidates.push(...logs);
+      return false;
+    },
+  );
   for (const log of candidates) {
     const id = await isOurs(m, intent, log);
     if (id !== null) return { tokenId: id };
   }
   if (!scan.done) {
     m.save({ ...intent, searchedTo: scan.next - 1n });
-    throw new BlockhostError("E_CHAIN", `looking for an interrupted mint: searched blocks up to ${scan.next - 1n} of ${head}; continuing`);
+    throw new BlockhostError(
+      "E_CHAIN",
+      `looking for an interrupted mint: searched blocks up to ${scan.next - 1n} of ${head}; continuing`,
+    );
   }
   return "absent";
 }
@@ -281,18 +321,27 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
  * Mint unless the chain already has it. A mint that was never attempted (no intent recorded) is
  * sent straight away; after an interrupted attempt it is recovered or proven absent first.
  */
-export async function ensureMinted(m: Minting, intent: MintIntent | null): Promise<{ tokenId: bigint; minted: boolean }> {
+export async function ensureMinted(
+  m: Minting,
+  intent: MintIntent | null,
+): Promise<{ tokenId: bigint; minted: boolean }> {
   if (intent) {
     const r = await recover(m, intent);
     if (r !== "absent") return { tokenId: r.tokenId, minted: false };
     m.nonces.settled(intent.nonce);
-    logEvent("engine.mint_absent", { recipient: m.recipient, from_block: String(intent.fromBlock), nonce: intent.nonce });
+    logEvent("engine.mint_absent", {
+      recipient: m.recipient,
+      from_block: String(intent.fromBlock),
+      nonce: intent.nonce,
+    });
   }
   return { tokenId: await mintNew(m), minted: true };
 }
 
 /** The highest nonce of a mint still in flight (recorded, no token yet), or null. */
-export function highestIntentNonce(vms: ReadonlyArray<{ nft_minted: boolean; extra: Record<string, unknown> }>): number | null {
+export function highestIntentNonce(
+  vms: ReadonlyArray<{ nft_minted: boolean; extra: Record<string, unknown> }>,
+): number | null {
   let top: number | null = null;
   for (const vm of vms) {
     const n = vm.nft_minted ? null : intentFromExtra(vm.extra)?.nonce;

@@ -6,7 +6,12 @@ import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCrede
 /** The current holder of a credential, or null when the call fails (token gone, RPC down). */
 export async function credentialOwner(access: ChainAccess, nft: Hex, tokenId: number): Promise<Hex | null> {
   try {
-    return await access.publicClient.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [BigInt(tokenId)] });
+    return await access.publicClient.readContract({
+      address: nft,
+      abi: accessCredentialNftAbi,
+      functionName: "ownerOf",
+      args: [BigInt(tokenId)],
+    });
   } catch {
     return null;
   }

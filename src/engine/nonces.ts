@@ -49,7 +49,9 @@ export class NonceManager {
    */
   async gap(): Promise<Hex | null> {
     if (this.unsettled.size === 0) return null;
-    const used = Number(hexToBigInt((await this.rpc.request("eth_getTransactionCount", [this.address, "latest"])) as Hex));
+    const used = Number(
+      hexToBigInt((await this.rpc.request("eth_getTransactionCount", [this.address, "latest"])) as Hex),
+    );
     for (const n of [...this.unsettled.keys()]) if (n < used) this.unsettled.delete(n);
     return this.unsettled.get(used) ?? null;
   }
@@ -60,7 +62,9 @@ export class NonceManager {
   }
 
   private async load(): Promise<number> {
-    const pending = Number(hexToBigInt((await this.rpc.request("eth_getTransactionCount", [this.address, "pending"])) as Hex));
+    const pending = Number(
+      hexToBigInt((await this.rpc.request("eth_getTransactionCount", [this.address, "pending"])) as Hex),
+    );
     const recorded = this.highestRecorded();
     return Math.max(pending, recorded === null ? 0 : recorded + 1);
   }

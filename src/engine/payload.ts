@@ -17,7 +17,8 @@ export type PayloadReading = { signature: Hex; problem: null } | { signature: nu
 export function readPayload(serverKey: Uint8Array, userEncrypted: Hex): PayloadReading {
   const none = (problem: string): PayloadReading => ({ signature: null, problem });
   if (userEncrypted === "0x" || userEncrypted.length < 4) return none("payload is empty (no encrypted signature)");
-  if (SIGNATURE_RE.test(userEncrypted)) return none("payload is a raw signature, not ECIES-encrypted to the server key");
+  if (SIGNATURE_RE.test(userEncrypted))
+    return none("payload is a raw signature, not ECIES-encrypted to the server key");
   let text: string;
   try {
     text = utf8(eciesDecrypt(serverKey, hexToBytes(userEncrypted))).trim();

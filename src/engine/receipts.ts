@@ -3,13 +3,20 @@ import { formatTransactionReceipt, type Hex, type TransactionReceipt } from "vie
 import type { RpcBatcher } from "./log-reader.ts";
 import { READ_BATCH } from "./chain-reads.ts";
 
-interface Waiter { hashes: Hex[]; resolve(r: TransactionReceipt | null): void; reject(e: unknown): void }
+interface Waiter {
+  hashes: Hex[];
+  resolve(r: TransactionReceipt | null): void;
+  reject(e: unknown): void;
+}
 
 export class ReceiptBatcher {
   private waiting: Waiter[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly rpc: RpcBatcher, private readonly intervalMs: number) {}
+  constructor(
+    private readonly rpc: RpcBatcher,
+    private readonly intervalMs: number,
+  ) {}
 
   /** The receipt of any of `hashes` at the next lookup round, or null when none is mined yet. */
   next(hashes: Hex[]): Promise<TransactionReceipt | null> {
@@ -28,7 +35,9 @@ export class ReceiptBatcher {
     try {
       for (let i = 0; i < all.length; i += READ_BATCH) {
         const slice = all.slice(i, i + READ_BATCH);
-        const { answers } = await this.rpc.batch(slice.map((h) => ({ method: "eth_getTransactionReceipt", params: [h] })));
+        const { answers } = await this.rpc.batch(
+          slice.map((h) => ({ method: "eth_getTransactionReceipt", params: [h] })),
+        );
         answers.forEach((a, k) => {
           if (a.result) found.set(slice[k]!, formatTransactionReceipt(a.result as never) as TransactionReceipt);
         });

@@ -21,7 +21,11 @@ const CREATED_TOPIC = toEventSelector(getAbiItem({ abi: blockhostSubscriptionsAb
 const MISSED_PER_PASS = 20;
 
 /** Where each resumable step stopped, per engine (the next pass continues from there). */
-interface Progress { ownership: number; expiry: number; missed: { key: string; next: bigint } | null }
+interface Progress {
+  ownership: number;
+  expiry: number;
+  missed: { key: string; next: bigint } | null;
+}
 const progress = new WeakMap<EngineContext, Progress>();
 const progressOf = (ctx: EngineContext): Progress => {
   let p = progress.get(ctx);
@@ -36,7 +40,12 @@ const progressOf = (ctx: EngineContext): Progress => {
  * Visit `items` in slices of READ_BATCH from where the last pass stopped, until done or the
  * deadline: one batched request per slice, never one request per VM.
  */
-async function inSlices<T>(items: T[], at: { get: () => number; set: (n: number) => void }, deadline: number, fn: (slice: T[]) => Promise<void>): Promise<void> {
+async function inSlices<T>(
+  items: T[],
+  at: { get: () => number; set: (n: number) => void },
+  deadline: number,
+  fn: (slice: T[]) => Promise<void>,
+): Promise<void> {
   let i = at.get() < items.length ? at.get() : 0;
   const stop = i;
   do {
@@ -48,45 +57,80 @@ async function inSlices<T>(items: T[], at: { get: () => number; set: (n: number)
 
 /** NFT holder changed → record it and queue a GECOS update; retry GECOS that did not stick. */
 async function ownership(ctx: EngineContext, deadline: number): Promise<void> {
-  const vms = listVms(ctx.db).filter((v) => (v.status === "active" || v.status === "suspended") && v.nft_minted && v.nft_token_id !== null);
+  const vms = listVms(ctx.db).filter(
+    (v) => (v.status === "active" || v.status === "suspended") && v.nft_minted && v.nft_token_id !== null,
+  );
   if (vms.length === 0) return;
   const p = progressOf(ctx);
-  await inSlices(vms, { get: () => p.ownership, set: (n) => { p.ownership = n; } }, deadline, async (slice) => {
-    const owners = await ownersOf(ctx.rpc, ctx.settings.nft, slice.map((v) => v.nft_token_id!));
-    slice.forEach((vm, k) => {
-      const owner = owners[k];
-      if (owner && !sameAddress(owner, vm.owner_wallet)) {
-        updateVm(ctx.db, vm.vm_name, { owner_wallet: owner, gecos_synced: false });
-        logEvent("engine.owner_changed", { vm: vm.vm_name, token_id: vm.nft_token_id, owner });
-        vm.gecos_synced = false;
-      }
-      if (!vm.gecos_synced && vm.status === "active") ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });
-    });
-  });
+  await inSlices(
+    vms,
+    {
+      get: () => p.ownership,
+      set: (n) => {
+        p.ownership = n;
+      },
+    },
+    deadline,
+    async (slice) => {
+      const owners = await ownersOf(
+        ctx.rpc,
+        ctx.settings.nft,
+        slice.map((v) => v.nft_token_id!),
+      );
+      slice.forEach((vm, k) => {
+        const owner = owners[k];
+        if (owner && !sameAddress(owner, vm.owner_wallet)) {
+          updateVm(ctx.db, vm.vm_name, { owner_wallet: owner, gecos_synced: false });
+          logEvent("engine.owner_changed", { vm: vm.vm_name, token_id: vm.nft_token_id, owner });
+          vm.gecos_synced = false;
+        }
+        if (!vm.gecos_synced && vm.status === "active")
+          ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });
+      });
+    },
+  );
 }
 
 /** Expiry and cancellation from the chain, for every VM with a subscription. */
 async function expiry(ctx: EngineContext, deadline: number): Promise<void> {
-  const vms = listVms(ctx.db).filter((v) => v.subscription_id !== null && (v.status === "active" || v.status === "suspended"));
+  const vms = listVms(ctx.db).filter(
+    (v) => v.subscription_id !== null && (v.status === "active" || v.status === "suspended"),
+  );
   if (vms.length === 0) return;
   const p = progressOf(ctx);
-  await inSlices(vms, { get: () => p.expiry, set: (n) => { p.expiry = n; } }, deadline, async (slice) => {
-    const subs = await subscriptionsOf(ctx.rpc, ctx.settings.subscriptions, slice.map((v) => v.subscription_id!));
-    slice.forEach((vm, k) => {
-      const id = vm.subscription_id!;
-      const chain = subs[k];
-      if (!chain) {
-        // Gone from the chain (e.g. a reorg deeper than the confirmations): say so; gc still expires it.
-        logEvent("engine.vm_without_subscription", { vm: vm.vm_name, subscription: id });
-        return;
-      }
-      const chainExpiry = iso(new Date(Number(chain.expiresAt) * 1000));
-      if (chain.cancelled) ctx.queue.enqueue("destroy", jobKey.destroy(ctx.settings.chainId, id), { subscription_id: id });
-      // Extended while suspended (a missed SubscriptionExtended): let the sync job resume it.
-      else if (vm.status === "suspended" && Date.parse(chainExpiry) > Date.parse(vm.expires_at)) ctx.queue.enqueue("sync", jobKey.sync(ctx.settings.chainId, id), { subscription_id: id }, { rerun: true });
-      else if (chainExpiry !== vm.expires_at) updateVm(ctx.db, vm.vm_name, { expires_at: chainExpiry });
-    });
-  });
+  await inSlices(
+    vms,
+    {
+      get: () => p.expiry,
+      set: (n) => {
+        p.expiry = n;
+      },
+    },
+    deadline,
+    async (slice) => {
+      const subs = await subscriptionsOf(
+        ctx.rpc,
+        ctx.settings.subscriptions,
+        slice.map((v) => v.subscription_id!),
+      );
+      slice.forEach((vm, k) => {
+        const id = vm.subscription_id!;
+        const chain = subs[k];
+        if (!chain) {
+          // Gone from the chain (e.g. a reorg deeper than the confirmations): say so; gc still expires it.
+          logEvent("engine.vm_without_subscription", { vm: vm.vm_name, subscription: id });
+          return;
+        }
+        const chainExpiry = iso(new Date(Number(chain.expiresAt) * 1000));
+        if (chain.cancelled)
+          ctx.queue.enqueue("destroy", jobKey.destroy(ctx.settings.chainId, id), { subscription_id: id });
+        // Extended while suspended (a missed SubscriptionExtended): let the sync job resume it.
+        else if (vm.status === "suspended" && Date.parse(chainExpiry) > Date.parse(vm.expires_at))
+          ctx.queue.enqueue("sync", jobKey.sync(ctx.settings.chainId, id), { subscription_id: id }, { rerun: true });
+        else if (chainExpiry !== vm.expires_at) updateVm(ctx.db, vm.vm_name, { expires_at: chainExpiry });
+      });
+    },
+  );
 }
 
 /** Paid, live subscriptions whose VM or NFT is missing get their provision job (again). */
@@ -97,7 +141,8 @@ function unprovisioned(ctx: EngineContext): void {
     if (vm && (vm.status === "destroyed" || vm.nft_minted)) continue;
     const key = jobKey.provision(ctx.settings.chainId, id);
     const state = jobState(ctx.db, key);
-    if (state === null || state === "done") ctx.queue.enqueue("provision", key, { subscription_id: id }, { rerun: true });
+    if (state === null || state === "done")
+      ctx.queue.enqueue("provision", key, { subscription_id: id }, { rerun: true });
   }
 }
 
@@ -109,7 +154,13 @@ function unprovisioned(ctx: EngineContext): void {
  */
 async function missedEvents(ctx: EngineContext, cursor: bigint | null, deadline: number): Promise<void> {
   if (cursor === null) return;
-  const total = Number(await ctx.access.publicClient.readContract({ address: ctx.settings.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getTotalSubscriptionCount" }));
+  const total = Number(
+    await ctx.access.publicClient.readContract({
+      address: ctx.settings.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "getTotalSubscriptionCount",
+    }),
+  );
   const known = subscriptionBlocks(ctx.db, ctx.settings.chainId);
   const missing: number[] = [];
   for (let id = 1; id <= total && missing.length < MISSED_PER_PASS; id++) if (!known.has(id)) missing.push(id);
@@ -119,16 +170,33 @@ async function missedEvents(ctx: EngineContext, cursor: bigint | null, deadline:
     return;
   }
   let lower = ctx.settings.startBlock;
-  for (let id = missing[0]! - 1; id >= 1; id--) if (known.has(id)) { lower = known.get(id)!; break; }
+  for (let id = missing[0]! - 1; id >= 1; id--)
+    if (known.has(id)) {
+      lower = known.get(id)!;
+      break;
+    }
   let upper = cursor;
-  for (let id = missing.at(-1)! + 1; id <= total; id++) if (known.has(id)) { upper = known.get(id)! < cursor ? known.get(id)! : cursor; break; }
+  for (let id = missing.at(-1)! + 1; id <= total; id++)
+    if (known.has(id)) {
+      upper = known.get(id)! < cursor ? known.get(id)! : cursor;
+      break;
+    }
   const key = missing.join(",");
   const from = p.missed?.key === key ? p.missed.next : lower;
-  const filter = { address: ctx.settings.subscriptions, topics: [CREATED_TOPIC, missing.map((id) => numberToHex(id, { size: 32 }))] as Array<Hex | Hex[] | null> };
+  const filter = {
+    address: ctx.settings.subscriptions,
+    topics: [CREATED_TOPIC, missing.map((id) => numberToHex(id, { size: 32 }))] as Array<Hex | Hex[] | null>,
+  };
   const scan = await scanLogs(ctx.rpc, ctx.historyCap, filter, { from, to: upper, deadline }, (logs) => {
-    for (const l of logs) logEvent("engine.missed_event", { subscription: Number(hexToBigInt(l.topics[1]!)), tx: l.transactionHash });
+    for (const l of logs)
+      logEvent("engine.missed_event", { subscription: Number(hexToBigInt(l.topics[1]!)), tx: l.transactionHash });
     ctx.db.transaction(() => {
-      applyLogs(ctx.db, ctx.queue, ctx.settings.chainId, logs.filter((l) => markProcessed(ctx.db, ctx.settings.chainId, l)));
+      applyLogs(
+        ctx.db,
+        ctx.queue,
+        ctx.settings.chainId,
+        logs.filter((l) => markProcessed(ctx.db, ctx.settings.chainId, l)),
+      );
     })();
     return false;
   });
@@ -146,11 +214,18 @@ export async function reconcile(ctx: EngineContext, cursor: bigint | null, deadl
     ["expiry", () => expiry(ctx, deadline)],
     ["missed_events", () => missedEvents(ctx, cursor, deadline)],
     ["unprovisioned", () => unprovisioned(ctx)],
-    ["gc", async () => {
-      const report = await executeGc(ctx.provisioner, planGc(ctx.provisioner, now(), ctx.provisioner.dbConfig.gc_grace_days));
-      for (const a of report.actions) logEvent("engine.gc", { vm: a.vm_name, action: a.action, reason: a.reason });
-      for (const e of report.errors) logEvent("engine.gc_failed", { vm: e.vm_name, action: e.action, error: e.error });
-    }],
+    [
+      "gc",
+      async () => {
+        const report = await executeGc(
+          ctx.provisioner,
+          planGc(ctx.provisioner, now(), ctx.provisioner.dbConfig.gc_grace_days),
+        );
+        for (const a of report.actions) logEvent("engine.gc", { vm: a.vm_name, action: a.action, reason: a.reason });
+        for (const e of report.errors)
+          logEvent("engine.gc_failed", { vm: e.vm_name, action: e.action, error: e.error });
+      },
+    ],
   ];
   for (const [name, step] of steps) {
     try {
@@ -159,8 +234,13 @@ export async function reconcile(ctx: EngineContext, cursor: bigint | null, deadl
       logEvent("engine.reconcile_step_failed", { step: name, error: oneLine(chainError(e, name)) });
       // The provider is failing: the chain steps wait for the next pass instead of each timing out in turn.
       if (name !== "gc" && name !== "unprovisioned") {
-        const rest = steps.slice(steps.findIndex(([n]) => n === name) + 1).filter(([n]) => n === "unprovisioned" || n === "gc");
-        for (const [n, s] of rest) await Promise.resolve(s()).catch((err) => logEvent("engine.reconcile_step_failed", { step: n, error: oneLine(err) }));
+        const rest = steps
+          .slice(steps.findIndex(([n]) => n === name) + 1)
+          .filter(([n]) => n === "unprovisioned" || n === "gc");
+        for (const [n, s] of rest)
+          await Promise.resolve(s()).catch((err) =>
+            logEvent("engine.reconcile_step_failed", { step: n, error: oneLine(err) }),
+          );
         return;
       }
     }

@@ -26,9 +26,17 @@ export async function sealCredential(ctx: EngineContext, tokenId: number, payloa
   const signer = await recoverMessageAddress({ message: secret, signature });
   const holder = await credentialOwner(ctx.access, ctx.settings.nft, tokenId);
   if (!holder) throw new BlockhostError("E_CHAIN", `cannot read the holder of NFT #${tokenId}`);
-  if (!sameAddress(holder, signer)) throw new BlockhostError("E_CREDENTIAL_REFUSED", `the signer ${signer} does not hold NFT #${tokenId}`);
+  if (!sameAddress(holder, signer))
+    throw new BlockhostError("E_CREDENTIAL_REFUSED", `the signer ${signer} does not hold NFT #${tokenId}`);
   const host = publicAddress(vm);
-  const current = await onChain("read the NFT payload", () => ctx.access.publicClient.readContract({ address: ctx.settings.nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [BigInt(tokenId)] }));
+  const current = await onChain("read the NFT payload", () =>
+    ctx.access.publicClient.readContract({
+      address: ctx.settings.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "getUserEncrypted",
+      args: [BigInt(tokenId)],
+    }),
+  );
   if (current !== "0x") {
     try {
       if (utf8(decryptWithSignature(signature, current)) === connectionDetails(host, vm.username)) return;
@@ -36,7 +44,17 @@ export async function sealCredential(ctx: EngineContext, tokenId: number, payloa
       // Sealed for someone else (a previous holder) or empty: seal it for this holder.
     }
   }
-  const { hash } = await writeAndWait(ctx.access, ctx.minter, { address: ctx.settings.nft, abi: accessCredentialNftAbi, functionName: "updateUserEncrypted", args: [BigInt(tokenId), sealConnectionDetails(signature, host, vm.username)] }, `seal NFT #${tokenId}`);
+  const { hash } = await writeAndWait(
+    ctx.access,
+    ctx.minter,
+    {
+      address: ctx.settings.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "updateUserEncrypted",
+      args: [BigInt(tokenId), sealConnectionDetails(signature, host, vm.username)],
+    },
+    `seal NFT #${tokenId}`,
+  );
   const { credential_problem: _, ...extra } = vm.extra;
   updateVm(ctx.db, vm.vm_name, { extra: { ...extra, credential_sealed_for: holder } });
   logEvent("engine.credential_sealed", { vm: vm.vm_name, token_id: tokenId, holder, tx: hash });

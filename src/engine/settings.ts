@@ -1,6 +1,13 @@
 /** The engine's settings, from web3-defaults.yaml with defaults. */
 import type { Hex } from "viem";
-import { DEFAULT_PLAN_SIZE, loadBlockhostConfig, loadWeb3Config, type BlockhostConfig, type PlanSize, type Web3Config } from "../core/config/index.ts";
+import {
+  DEFAULT_PLAN_SIZE,
+  loadBlockhostConfig,
+  loadWeb3Config,
+  type BlockhostConfig,
+  type PlanSize,
+  type Web3Config,
+} from "../core/config/index.ts";
 import { contractAddress } from "../chain/context.ts";
 
 /** Everything the engine's loop is tuned by, with defaults; read once at start. */
@@ -36,7 +43,11 @@ export interface EngineSettings {
 /** Parallel VM creates each backend handles well (dry-run only writes records: the chain is the limit). */
 const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 128, proxmox: 4, libvirt: 2 };
 
-export interface EngineConfigs { web3: Web3Config; blockhost: BlockhostConfig; settings: EngineSettings }
+export interface EngineConfigs {
+  web3: Web3Config;
+  blockhost: BlockhostConfig;
+  settings: EngineSettings;
+}
 
 export function loadEngineSettings(): EngineConfigs {
   const web3 = loadWeb3Config();

@@ -5,7 +5,10 @@ import { collectStatus, formatStatus } from "./status.ts";
 
 /** `blockhost status`: chain head, cursor, lag, jobs by state (failing ones with their error), VM counts. */
 export default defineCommand({
-  meta: { name: "status", description: "Chain head, cursor and lag; jobs by state with the last error of failing ones; VM counts" },
+  meta: {
+    name: "status",
+    description: "Chain head, cursor and lag; jobs by state with the last error of failing ones; VM counts",
+  },
   args: { json: { type: "boolean", description: "print JSON" } },
   async run({ args }) {
     const db = openDatabase();

@@ -32,7 +32,13 @@ export interface StatusReport {
     providers: ProviderHealth[];
   };
   jobs: Record<JobState, number>;
-  failing_jobs: Array<{ key: string; state: string; attempts: number; last_error: string | null; next_retry_at: string | null }>;
+  failing_jobs: Array<{
+    key: string;
+    state: string;
+    attempts: number;
+    last_error: string | null;
+    next_retry_at: string | null;
+  }>;
   vms: Record<string, number>;
   /** serve's certificate: ACME or self-signed, and why (null before serve's first check). */
   certificate: CertificateStatus | null;
@@ -60,9 +66,20 @@ function providerLine(p: ProviderHealth): string {
 
 export async function collectStatus(db: Database): Promise<StatusReport> {
   let backend: string | null = null;
-  try { backend = existsSync(paths.blockhostConfig) ? loadBlockhostConfig().backend : null; } catch { backend = null; }
+  try {
+    backend = existsSync(paths.blockhostConfig) ? loadBlockhostConfig().backend : null;
+  } catch {
+    backend = null;
+  }
   const queue = new JobQueue(db, { baseMs: 1, maxMs: 1 });
-  const chain: StatusReport["chain"] = { chain_id: null, head: null, cursor: null, lag: null, rpc_error: null, engine_last_poll_at: meta(db, "engine.last_poll_at"), engine_last_error: meta(db, "engine.last_error"),
+  const chain: StatusReport["chain"] = {
+    chain_id: null,
+    head: null,
+    cursor: null,
+    lag: null,
+    rpc_error: null,
+    engine_last_poll_at: meta(db, "engine.last_poll_at"),
+    engine_last_error: meta(db, "engine.last_error"),
     getlogs_cap: meta(db, "engine.getlogs_cap") === null ? null : Number(meta(db, "engine.getlogs_cap")),
     providers: parseProviders(meta(db, "engine.providers")),
   };
@@ -84,7 +101,13 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
     dry_run: backend === "dry-run",
     chain,
     jobs: queue.counts(),
-    failing_jobs: queue.troubled().map((j) => ({ key: j.key, state: j.state, attempts: j.attempts, last_error: j.last_error, next_retry_at: j.state === "failed" ? new Date(j.next_run_at).toISOString() : null })),
+    failing_jobs: queue.troubled().map((j) => ({
+      key: j.key,
+      state: j.state,
+      attempts: j.attempts,
+      last_error: j.last_error,
+      next_retry_at: j.state === "failed" ? new Date(j.next_run_at).toISOString() : null,
+    })),
     vms: countByStatus(db),
     certificate: readCertificateStatus(db),
   };
@@ -100,8 +123,13 @@ export function formatStatus(s: StatusReport): string {
     `engine:   last poll ${c.engine_last_poll_at ?? "never"}${c.engine_last_error ? `; last error ${c.engine_last_error}` : ""}${c.getlogs_cap !== null ? `; getLogs range ${c.getlogs_cap} blocks` : ""}`,
     ...c.providers.map(providerLine),
     `jobs:     ${(Object.entries(s.jobs) as [string, number][]).map(([k, n]) => `${n} ${k}`).join(", ")}`,
-    ...s.failing_jobs.map((j) => `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`),
-    `vms:      ${Object.entries(s.vms).map(([k, n]) => `${n} ${k}`).join(", ")}`,
+    ...s.failing_jobs.map(
+      (j) =>
+        `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`,
+    ),
+    `vms:      ${Object.entries(s.vms)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ")}`,
     formatCertificateStatus(s.certificate),
   ];
   return lines.join("\n");

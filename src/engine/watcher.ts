@@ -3,7 +3,14 @@ import type { Database } from "bun:sqlite";
 import { hexToBigInt, numberToHex, type Hex, type Log } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { advanceCursor, blocksBelow, forgetAfter, readCursor, recordProcessedLog, type StoredBlock } from "../core/state/chain.ts";
+import {
+  advanceCursor,
+  blocksBelow,
+  forgetAfter,
+  readCursor,
+  recordProcessedLog,
+  type StoredBlock,
+} from "../core/state/chain.ts";
 import { laggingProvider, RangeCap, readChunk, type RpcBatcher } from "./log-reader.ts";
 
 export { isRangeError } from "./log-reader.ts";
@@ -24,11 +31,21 @@ export interface WatcherOptions {
 
 export type Cursor = StoredBlock;
 
-export interface PollResult { head: bigint; target: bigint; cursor: bigint; logs: number }
+export interface PollResult {
+  head: bigint;
+  target: bigint;
+  cursor: bigint;
+  logs: number;
+}
 
 /** Record a log as applied; false when it already was (a replay). Call inside the applying transaction. */
 export function markProcessed(db: Database, chainId: number, l: Log): boolean {
-  return recordProcessedLog(db, chainId, { txHash: l.transactionHash!, logIndex: l.logIndex!, blockNumber: l.blockNumber!, event: l.topics[0] ?? "" });
+  return recordProcessedLog(db, chainId, {
+    txHash: l.transactionHash!,
+    logIndex: l.logIndex!,
+    blockNumber: l.blockNumber!,
+    event: l.topics[0] ?? "",
+  });
 }
 
 /** One call through the batcher; a JSON-RPC error becomes an E_CHAIN error. */
@@ -54,7 +71,11 @@ export class LogWatcher {
   /** Highest block read twice (or on a previous run): the re-read starts above it. */
   private rereadTo: bigint | null = null;
 
-  constructor(private readonly db: Database, private readonly rpc: RpcBatcher, private readonly opts: WatcherOptions) {
+  constructor(
+    private readonly db: Database,
+    private readonly rpc: RpcBatcher,
+    private readonly opts: WatcherOptions,
+  ) {
     this.cap = new RangeCap(opts.maxChunk);
   }
 
@@ -95,11 +116,13 @@ export class LogWatcher {
 
   private commit(logs: Log[], apply: (logs: Log[]) => void, advanceTo: Cursor | null): number {
     let fresh: Log[] = [];
-    this.db.transaction(() => {
-      fresh = logs.filter((l) => markProcessed(this.db, this.opts.chainId, l));
-      apply(fresh);
-      if (advanceTo) this.advance(advanceTo.number, advanceTo.hash);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        fresh = logs.filter((l) => markProcessed(this.db, this.opts.chainId, l));
+        apply(fresh);
+        if (advanceTo) this.advance(advanceTo.number, advanceTo.hash);
+      })
+      .immediate();
     return fresh.length;
   }
 
@@ -117,7 +140,11 @@ export class LogWatcher {
     let late = 0;
     for (let at = from; at <= cur.number; ) {
       const { logs, toHash, end } = await readChunk(this.rpc, this.cap, { address: this.opts.address }, at, cur.number);
-      if (end === cur.number && toHash !== cur.hash) throw new BlockhostError("E_CHAIN", `block ${cur.number} changed hash during the re-read; checking for a reorg next poll`);
+      if (end === cur.number && toHash !== cur.hash)
+        throw new BlockhostError(
+          "E_CHAIN",
+          `block ${cur.number} changed hash during the re-read; checking for a reorg next poll`,
+        );
       late += this.commit(logs, apply, null);
       at = end + 1n;
     }
@@ -148,11 +175,19 @@ export class LogWatcher {
     if ((await this.hashOf(cur.number)) === cur.hash) return cur;
     let fork: Cursor | null = null;
     for (const s of blocksBelow(this.db, this.opts.chainId, cur.number)) {
-      if ((await this.hashOf(s.number)) === s.hash) { fork = s; break; }
+      if ((await this.hashOf(s.number)) === s.hash) {
+        fork = s;
+        break;
+      }
     }
     // Every stored block proven replaced: the reorg is deeper than what is kept; read again from the start.
     const rewindTo = fork?.number ?? this.opts.startBlock - 1n;
-    logEvent("engine.reorg", { chain_id: this.opts.chainId, cursor: String(cur.number), rewind_to: String(rewindTo), known_fork: fork !== null });
+    logEvent("engine.reorg", {
+      chain_id: this.opts.chainId,
+      cursor: String(cur.number),
+      rewind_to: String(rewindTo),
+      known_fork: fork !== null,
+    });
     this.db.transaction(() => {
       forgetAfter(this.db, this.opts.chainId, rewindTo, fork === null);
       if (fork) this.advance(fork.number, fork.hash);

@@ -19,7 +19,10 @@ async function copyConfigs(from: string): Promise<void> {
   for (const name of [...LEGACY_CONFIGS.map(([n]) => n), ...LEGACY_FILES]) {
     const file = join(from, name);
     if (!existsSync(file)) continue;
-    await agent.call("config-write", { file: name as ActionParams<"config-write">["file"], content: readFileSync(file, "utf8") });
+    await agent.call("config-write", {
+      file: name as ActionParams<"config-write">["file"],
+      content: readFileSync(file, "utf8"),
+    });
     say(`copied ${file} → ${paths.config(name)}`);
   }
 }
@@ -31,11 +34,20 @@ function legacyVmsFile(): string | undefined {
 export default defineCommand({
   meta: {
     name: "import",
-    description: "Migrate the original BlockHost's /etc/blockhost files and vms.json (with reserved_nft_tokens) into this host",
+    description:
+      "Migrate the original BlockHost's /etc/blockhost files and vms.json (with reserved_nft_tokens) into this host",
   },
   args: {
-    from: { type: "string", description: "the original's config directory (default: /etc/blockhost, read in place)", valueHint: "DIR" },
-    vms: { type: "string", description: "the original's VM database (default: /var/lib/blockhost/vms.json or vm-db.json)", valueHint: "FILE" },
+    from: {
+      type: "string",
+      description: "the original's config directory (default: /etc/blockhost, read in place)",
+      valueHint: "DIR",
+    },
+    vms: {
+      type: "string",
+      description: "the original's VM database (default: /var/lib/blockhost/vms.json or vm-db.json)",
+      valueHint: "FILE",
+    },
   },
   async run({ args }) {
     const from = args.from === undefined ? paths.configDir : resolve(args.from);
@@ -43,7 +55,10 @@ export default defineCommand({
     for (const c of checks) say(c.ok ? `ok       ${c.file}` : `invalid  ${c.file}: ${c.error}`);
     const bad = checks.filter((c) => !c.ok);
     if (bad.length > 0) {
-      throw new BlockhostError("E_CONFIG_INVALID", `${bad.length} config file(s) need fixing before import: ${bad.map((c) => c.file).join(", ")}`);
+      throw new BlockhostError(
+        "E_CONFIG_INVALID",
+        `${bad.length} config file(s) need fixing before import: ${bad.map((c) => c.file).join(", ")}`,
+      );
     }
     if (from !== paths.configDir) await copyConfigs(from);
 
@@ -56,9 +71,16 @@ export default defineCommand({
       throw new BlockhostError("E_INVALID_INPUT", `${vmsFile}: not readable JSON (${(e as Error).message})`);
     }
     const tokens = applyReservedTokens(data, vmsFile);
-    const result = importVms({ db: openDatabase(), dbConfig: loadDbConfig(join(from, "db.yaml")) }, tokens.data, vmsFile);
-    say(`imported ${result.imported.length} VM(s) from ${vmsFile}${result.skipped.length ? `; already present: ${result.skipped.join(", ")}` : ""}`);
+    const result = importVms(
+      { db: openDatabase(), dbConfig: loadDbConfig(join(from, "db.yaml")) },
+      tokens.data,
+      vmsFile,
+    );
+    say(
+      `imported ${result.imported.length} VM(s) from ${vmsFile}${result.skipped.length ? `; already present: ${result.skipped.join(", ")}` : ""}`,
+    );
     if (tokens.linked.length > 0) say(`linked NFTs from reserved_nft_tokens: ${tokens.linked.join(", ")}`);
-    if (tokens.unminted.length > 0) say(`reservations never minted (not linked; the reconciler checks the chain): ${tokens.unminted.join(", ")}`);
+    if (tokens.unminted.length > 0)
+      say(`reservations never minted (not linked; the reconciler checks the chain): ${tokens.unminted.join(", ")}`);
   },
 });

@@ -15,11 +15,24 @@ export const LEGACY_CONFIGS: ReadonlyArray<[string, Schema<unknown>]> = [
 
 /** Other files of /etc/blockhost our services read as they are (the agent's config-write accepts each). */
 export const LEGACY_FILES = [
-  "server.key", "server.pubkey", "deployer.key", "admin-signature.key", "addressbook.json", "admin-commands.json",
-  "broker-allocation.json", "revenue-share.json", "https.json", "admin.json", "network-mode",
+  "server.key",
+  "server.pubkey",
+  "deployer.key",
+  "admin-signature.key",
+  "addressbook.json",
+  "admin-commands.json",
+  "broker-allocation.json",
+  "revenue-share.json",
+  "https.json",
+  "admin.json",
+  "network-mode",
 ] as const;
 
-export interface ConfigCheck { file: string; ok: boolean; error?: string }
+export interface ConfigCheck {
+  file: string;
+  ok: boolean;
+  error?: string;
+}
 
 /** Check each original YAML file in `dir` with our loaders' schemas (a missing file is reported, not an error). */
 export function checkLegacyConfigs(dir: string): ConfigCheck[] {
@@ -35,14 +48,22 @@ export function checkLegacyConfigs(dir: string): ConfigCheck[] {
   });
 }
 
-interface Reservation { vm_name?: unknown; status?: unknown; owner_wallet?: unknown; minted_at?: unknown }
+interface Reservation {
+  vm_name?: unknown;
+  status?: unknown;
+  owner_wallet?: unknown;
+  minted_at?: unknown;
+}
 
 /**
  * Older vms.json files link tokens to VMs only in `reserved_nft_tokens` ({"<id>": {vm_name, status, owner_wallet?,
  * minted_at?}}). Copy each minted reservation onto its VM record (unless the record already names a token), so the
  * import keeps the token↔VM link. Reservations never minted are returned, to be reported, not linked.
  */
-export function applyReservedTokens(data: unknown, where: string): { data: unknown; linked: string[]; unminted: string[] } {
+export function applyReservedTokens(
+  data: unknown,
+  where: string,
+): { data: unknown; linked: string[]; unminted: string[] } {
   const linked: string[] = [];
   const unminted: string[] = [];
   if (typeof data !== "object" || data === null || Array.isArray(data)) return { data, linked, unminted };
@@ -54,7 +75,8 @@ export function applyReservedTokens(data: unknown, where: string): { data: unkno
   }
   const vms = { ...(db.vms ?? {}) };
   for (const [id, r] of Object.entries(reserved as Record<string, Reservation>)) {
-    if (!/^\d{1,15}$/.test(id)) throw new BlockhostError("E_INVALID_INPUT", `${where}: reserved_nft_tokens.${id}: expected a token id`);
+    if (!/^\d{1,15}$/.test(id))
+      throw new BlockhostError("E_INVALID_INPUT", `${where}: reserved_nft_tokens.${id}: expected a token id`);
     const name = typeof r?.vm_name === "string" ? r.vm_name : undefined;
     const vm = name === undefined ? undefined : Object.entries(vms).find(([k, v]) => (v?.vm_name ?? k) === name);
     if (r?.status !== "minted" || !vm) {

@@ -46,11 +46,16 @@ async function accountKey(file: string): Promise<Buffer> {
 /** A clear reason when the CA does not answer at all (acme-client then fails with an internal TypeError). */
 async function directoryReachable(r: AcmeRequest): Promise<void> {
   try {
-    const res = await fetch(r.directoryUrl, { signal: AbortSignal.timeout(15_000), ...(r.directoryCaPem ? { tls: { ca: r.directoryCaPem } } : {}) });
+    const res = await fetch(r.directoryUrl, {
+      signal: AbortSignal.timeout(15_000),
+      ...(r.directoryCaPem ? { tls: { ca: r.directoryCaPem } } : {}),
+    });
     if (!res.ok) throw new BlockhostError("E_IO", `HTTP ${res.status}`);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new BlockhostError("E_IO", `ACME server ${r.directoryUrl} unreachable (${code ?? oneLine(e)})`, undefined, { cause: e });
+    throw new BlockhostError("E_IO", `ACME server ${r.directoryUrl} unreachable (${code ?? oneLine(e)})`, undefined, {
+      cause: e,
+    });
   }
 }
 
@@ -66,7 +71,11 @@ export async function obtainCertificate(r: AcmeRequest): Promise<IssuedCertifica
   await directoryReachable(r);
   const urlFile = `${r.accountKeyFile}.url`;
   const accountUrl = existsSync(urlFile) ? readFileSync(urlFile, "utf8").trim() : undefined;
-  const client = new acme.Client({ directoryUrl: r.directoryUrl, accountKey: await accountKey(r.accountKeyFile), accountUrl });
+  const client = new acme.Client({
+    directoryUrl: r.directoryUrl,
+    accountKey: await accountKey(r.accountKeyFile),
+    accountUrl,
+  });
   const [key, csr] = await acme.crypto.createCsr({ commonName: r.hostname, altNames: [r.hostname] });
   mkdirSync(r.challengeDir, { recursive: true, mode: 0o755 });
   const tokenFile = (token: string) => {
@@ -82,7 +91,8 @@ export async function obtainCertificate(r: AcmeRequest): Promise<IssuedCertifica
       challengePriority: ["http-01"],
       skipChallengeVerification: r.selfCheck === false,
       challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
-        if (challenge.type !== "http-01") throw new BlockhostError("E_INVALID_INPUT", `unsupported challenge ${challenge.type}`);
+        if (challenge.type !== "http-01")
+          throw new BlockhostError("E_INVALID_INPUT", `unsupported challenge ${challenge.type}`);
         writeFileAtomic(tokenFile(challenge.token), keyAuthorization, { mode: 0o644 });
       },
       challengeRemoveFn: async (_authz, challenge) => {
@@ -91,7 +101,12 @@ export async function obtainCertificate(r: AcmeRequest): Promise<IssuedCertifica
     });
   } catch (e) {
     if (e instanceof BlockhostError) throw e;
-    throw new BlockhostError("E_IO", `ACME order for ${r.hostname} at ${r.directoryUrl} failed: ${oneLine(e)}`, undefined, { cause: e });
+    throw new BlockhostError(
+      "E_IO",
+      `ACME order for ${r.hostname} at ${r.directoryUrl} failed: ${oneLine(e)}`,
+      undefined,
+      { cause: e },
+    );
   }
   // Reusing the account URL skips acme-client's re-registration, an empty update some CAs refuse.
   if (!accountUrl) writeFileAtomic(urlFile, client.getAccountUrl(), { mode: 0o600 });

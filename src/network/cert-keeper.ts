@@ -2,7 +2,13 @@
 import type { Database } from "bun:sqlite";
 import { oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { type CertificateOutcome, type CertificatePlan, ensureServeCertificate, recordCertificateStatus, type TlsFiles } from "./certificates.ts";
+import {
+  type CertificateOutcome,
+  type CertificatePlan,
+  ensureServeCertificate,
+  recordCertificateStatus,
+  type TlsFiles,
+} from "./certificates.ts";
 
 /** How often serve re-checks its certificate (renewal starts 30 days before expiry). */
 export const CHECK_INTERVAL_MS = 12 * 60 * 60 * 1000;
@@ -35,7 +41,12 @@ export function keepCertificate(
           current = { ...out.files, acme: !out.status.self_signed };
           apply(out.files);
         }
-        logEvent("serve.certificate", { hostname: out.status.hostname, self_signed: out.status.self_signed, changed: out.changed, reason: out.status.reason });
+        logEvent("serve.certificate", {
+          hostname: out.status.hostname,
+          self_signed: out.status.self_signed,
+          changed: out.changed,
+          reason: out.status.reason,
+        });
         return out;
       } finally {
         running = null;
@@ -43,7 +54,10 @@ export function keepCertificate(
     })();
     return running;
   };
-  const timer = setInterval(() => check().catch((e) => logEvent("serve.certificate_error", { error: oneLine(e) })), intervalMs);
+  const timer = setInterval(
+    () => check().catch((e) => logEvent("serve.certificate_error", { error: oneLine(e) })),
+    intervalMs,
+  );
   timer.unref?.();
   return { check, stop: () => clearInterval(timer) };
 }

@@ -90,7 +90,8 @@ export async function ensureServeCertificate(plan: CertificatePlan): Promise<Cer
   } else {
     reason = "no public host name for ACME (configure a domain, or get an IPv6 prefix for an sslip.io name)";
   }
-  if (cur && leaf && covers && left > 0) return { files: cur, changed: false, status: status(false, `renewal pending: ${reason}`, leaf) };
+  if (cur && leaf && covers && left > 0)
+    return { files: cur, changed: false, status: status(false, `renewal pending: ${reason}`, leaf) };
   const files = plan.selfSigned();
   const unchanged = cur !== null && !cur.acme && cur.cert_file === files.cert_file;
   return { files, changed: !unchanged, status: status(true, reason, leafOf(files.cert_file)) };

@@ -30,15 +30,29 @@ export function parseHostPrefix(text: string): HostPrefix {
     if (!m) throw new BlockhostError("E_INVALID_INPUT", "not address/length");
     network = ipv6ToBigInt(m[1]!);
   } catch {
-    throw new BlockhostError("E_INVALID_INPUT", `IPv6 prefix ${JSON.stringify(text)}: expected an address/length like 2001:db8:1::/64`);
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `IPv6 prefix ${JSON.stringify(text)}: expected an address/length like 2001:db8:1::/64`,
+    );
   }
   if (bits < MANUAL_PREFIX_MIN_BITS || bits > MANUAL_PREFIX_MAX_BITS) {
-    throw new BlockhostError("E_INVALID_INPUT", `IPv6 prefix ${text}: length must be /${MANUAL_PREFIX_MIN_BITS} to /${MANUAL_PREFIX_MAX_BITS} (got /${bits})`);
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `IPv6 prefix ${text}: length must be /${MANUAL_PREFIX_MIN_BITS} to /${MANUAL_PREFIX_MAX_BITS} (got /${bits})`,
+    );
   }
   if ((network & ((1n << BigInt(128 - bits)) - 1n)) !== 0n) {
-    throw new BlockhostError("E_INVALID_INPUT", `IPv6 prefix ${text}: host bits must be zero (did you mean ${bigIntToIpv6(network >> BigInt(128 - bits) << BigInt(128 - bits))}/${bits}?)`);
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `IPv6 prefix ${text}: host bits must be zero (did you mean ${bigIntToIpv6((network >> BigInt(128 - bits)) << BigInt(128 - bits))}/${bits}?)`,
+    );
   }
-  return { prefix: `${bigIntToIpv6(network)}/${bits}`, bits, bridgeAddress: bigIntToIpv6(network + 1n), hostAddress: bigIntToIpv6(network + 2n) };
+  return {
+    prefix: `${bigIntToIpv6(network)}/${bits}`,
+    bits,
+    bridgeAddress: bigIntToIpv6(network + 1n),
+    hostAddress: bigIntToIpv6(network + 2n),
+  };
 }
 
 /** Where the prefix meets this host. */
@@ -85,8 +99,13 @@ export async function exposeVmAddress(agent: PrefixAgent, vm: VmAddress): Promis
 export async function withdrawVmAddress(agent: PrefixAgent, vm: VmAddress): Promise<void> {
   const failures: string[] = [];
   if (vm.ndpUplink) {
-    await agent.call("ndp-proxy-del", { address: vm.address, dev: vm.ndpUplink }).catch((e) => failures.push(oneLine(e)));
+    await agent
+      .call("ndp-proxy-del", { address: vm.address, dev: vm.ndpUplink })
+      .catch((e) => failures.push(oneLine(e)));
   }
-  await agent.call("ip6-route-del", { address: `${vm.address}/128`, dev: vm.bridge }).catch((e) => failures.push(oneLine(e)));
-  if (failures.length) throw new BlockhostError("E_COMMAND_FAILED", `withdrawing ${vm.address}: ${failures.join("; ")}`);
+  await agent
+    .call("ip6-route-del", { address: `${vm.address}/128`, dev: vm.bridge })
+    .catch((e) => failures.push(oneLine(e)));
+  if (failures.length)
+    throw new BlockhostError("E_COMMAND_FAILED", `withdrawing ${vm.address}: ${failures.join("; ")}`);
 }

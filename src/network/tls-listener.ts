@@ -29,7 +29,9 @@ export function swappableTlsServer(options: ServeOptions, files: TlsFiles): Swap
     swap(next) {
       const old = server;
       void old.stop(false);
-      server = Bun.serve({ ...options, port, tls: tlsOf(next) } as Parameters<typeof Bun.serve>[0]) as Server<undefined>;
+      server = Bun.serve({ ...options, port, tls: tlsOf(next) } as Parameters<
+        typeof Bun.serve
+      >[0]) as Server<undefined>;
     },
     async stop() {
       await server.stop(true);

@@ -32,7 +32,12 @@ function generateDocs(into: string): Promise<void> {
 }
 
 function run(argv: string[], cwd: string): void {
-  const r = Bun.spawnSync(argv, { cwd, stdout: "inherit", stderr: "inherit", env: { ...process.env, LC_ALL: "C.UTF-8" } });
+  const r = Bun.spawnSync(argv, {
+    cwd,
+    stdout: "inherit",
+    stderr: "inherit",
+    env: { ...process.env, LC_ALL: "C.UTF-8" },
+  });
   if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} failed (exit ${r.exitCode})`);
 }
 
@@ -55,7 +60,8 @@ async function build(version: string, outDir: string): Promise<string> {
   await generateDocs(join(src, "dist"));
   if (version !== declared) {
     const date = new Date().toUTCString().replace("GMT", "+0000");
-    const entry = `blockhost (${version}) unstable; urgency=medium\n\n  * Test build ${version}.\n\n` +
+    const entry =
+      `blockhost (${version}) unstable; urgency=medium\n\n  * Test build ${version}.\n\n` +
       ` -- BlockHost Maintainers <maintainers@blockhost.invalid>  ${date}\n\n`;
     writeFileSync(join(src, "debian/changelog"), entry + changelog);
   }

@@ -24,7 +24,10 @@ export interface Allocation {
 function nextVmid(db: Database, cfg: DbConfig): number {
   const vmid = Math.max(storedNextVmid(db) ?? 0, cfg.vmid_range.start, maxVmid(db) + 1);
   if (vmid > cfg.vmid_range.end) {
-    throw new BlockhostError("E_STATE", `${paths.dbConfig}: vmid_range ${cfg.vmid_range.start}..${cfg.vmid_range.end} is used up (VMIDs are never reused); widen it`);
+    throw new BlockhostError(
+      "E_STATE",
+      `${paths.dbConfig}: vmid_range ${cfg.vmid_range.start}..${cfg.vmid_range.end} is used up (VMIDs are never reused); widen it`,
+    );
   }
   return vmid;
 }
@@ -32,15 +35,26 @@ function nextVmid(db: Database, cfg: DbConfig): number {
 function firstFreeIpv4(db: Database, cfg: DbConfig): { ip: string; host: number; bits: number; gateway: string } {
   const pool = ipv4Pool(cfg);
   const n = lowestFreeHost(db, 4, pool.first, pool.last, [...pool.reserved]);
-  if (n === null) throw new BlockhostError("E_STATE", `${paths.dbConfig}: ip_pool ${ipv4Text(pool.first)}..${ipv4Text(pool.last)} has no free address`);
+  if (n === null)
+    throw new BlockhostError(
+      "E_STATE",
+      `${paths.dbConfig}: ip_pool ${ipv4Text(pool.first)}..${ipv4Text(pool.last)} has no free address`,
+    );
   return { ip: ipv4Text(n), host: n, bits: pool.bits, gateway: pool.gateway };
 }
 
-function firstFreeIpv6(db: Database, cfg: DbConfig): { ip: string; host: number; bits: number; gateway: string } | null {
+function firstFreeIpv6(
+  db: Database,
+  cfg: DbConfig,
+): { ip: string; host: number; bits: number; gateway: string } | null {
   const pool = ipv6Pool(cfg);
   if (!pool) return null;
   const n = lowestFreeHost(db, 6, Number(pool.first - pool.network), Number(pool.last - pool.network), []);
-  if (n === null) throw new BlockhostError("E_STATE", `IPv6 pool ${bigIntToIpv6(pool.first)}..${bigIntToIpv6(pool.last)} has no free address`);
+  if (n === null)
+    throw new BlockhostError(
+      "E_STATE",
+      `IPv6 pool ${bigIntToIpv6(pool.first)}..${bigIntToIpv6(pool.last)} has no free address`,
+    );
   return { ip: bigIntToIpv6(pool.network + BigInt(n)), host: n, bits: pool.bits, gateway: pool.gateway };
 }
 
@@ -48,7 +62,17 @@ function firstFreeIpv6(db: Database, cfg: DbConfig): { ip: string; host: number;
 export function previewAllocation(db: Database, cfg: DbConfig): Allocation {
   const v4 = firstFreeIpv4(db, cfg);
   const v6 = firstFreeIpv6(db, cfg);
-  return { vmid: nextVmid(db, cfg), ipv4: v4.ip, ipv4Host: v4.host, ipv6Host: v6?.host ?? null, ipv4Bits: v4.bits, gateway: v4.gateway, ipv6: v6?.ip ?? null, ipv6Bits: v6?.bits ?? null, ipv6Gateway: v6?.gateway ?? null };
+  return {
+    vmid: nextVmid(db, cfg),
+    ipv4: v4.ip,
+    ipv4Host: v4.host,
+    ipv6Host: v6?.host ?? null,
+    ipv4Bits: v4.bits,
+    gateway: v4.gateway,
+    ipv6: v6?.ip ?? null,
+    ipv6Bits: v6?.bits ?? null,
+    ipv6Gateway: v6?.gateway ?? null,
+  };
 }
 
 /**
@@ -56,18 +80,21 @@ export function previewAllocation(db: Database, cfg: DbConfig): Allocation {
  * SQLite transaction: two concurrent creators can never get the same VMID or address.
  */
 export function allocate(db: Database, cfg: DbConfig, vmName: string, record: (a: Allocation) => void): Allocation {
-  return db.transaction(() => {
-    const a = previewAllocation(db, cfg);
-    setNextVmid(db, a.vmid + 1);
-    reserveAddress(db, 4, a.ipv4, a.ipv4Host, vmName);
-    if (a.ipv6) reserveAddress(db, 6, a.ipv6, a.ipv6Host!, vmName);
-    record(a);
-    return a;
-  }).immediate();
+  return db
+    .transaction(() => {
+      const a = previewAllocation(db, cfg);
+      setNextVmid(db, a.vmid + 1);
+      reserveAddress(db, 4, a.ipv4, a.ipv4Host, vmName);
+      if (a.ipv6) reserveAddress(db, 6, a.ipv6, a.ipv6Host!, vmName);
+      record(a);
+      return a;
+    })
+    .immediate();
 }
 
 /** The VM's MAC, derived from its VMID (never reused): QEMU's 52:54:00 prefix and the VMID's low 24 bits. */
 export function macForVmid(vmid: number): string {
   return ["52", "54", "00", (vmid >> 16) & 0xff, (vmid >> 8) & 0xff, vmid & 0xff]
-    .map((b) => (typeof b === "string" ? b : b.toString(16).padStart(2, "0"))).join(":");
+    .map((b) => (typeof b === "string" ? b : b.toString(16).padStart(2, "0")))
+    .join(":");
 }

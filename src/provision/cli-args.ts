@@ -8,12 +8,16 @@ const usage = (message: string) => new BlockhostError("E_USAGE", message);
 /** A CLI integer option within [min, max]. */
 export function intOption(value: string | undefined, flag: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d{1,10}$/.test(value) || Number(value) < min || Number(value) > max) throw usage(`--${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!/^\d{1,10}$/.test(value) || Number(value) < min || Number(value) > max)
+    throw usage(`--${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
 export function vmNameArg(value: string | undefined): string {
-  if (!value || !VM_NAME_RE.test(value)) throw usage(`VM name: expected letters, digits, . _ - (starting alphanumeric, ≤64), got ${JSON.stringify(value ?? "")}`);
+  if (!value || !VM_NAME_RE.test(value))
+    throw usage(
+      `VM name: expected letters, digits, . _ - (starting alphanumeric, ≤64), got ${JSON.stringify(value ?? "")}`,
+    );
   return value;
 }
 
@@ -23,14 +27,17 @@ export function vmNameArg(value: string | undefined): string {
  */
 export function newVmNameArg(value: string | undefined): string {
   if (!value || !DNS_NAME_RE.test(value)) {
-    throw usage(`VM name: expected a DNS name (letters, digits and inner -, dot-separated labels, ≤64), got ${JSON.stringify(value ?? "")}`);
+    throw usage(
+      `VM name: expected a DNS name (letters, digits and inner -, dot-separated labels, ≤64), got ${JSON.stringify(value ?? "")}`,
+    );
   }
   return value;
 }
 
 export function walletArg(value: string | undefined): string {
   if (!value) throw usage("--owner-wallet is required");
-  if (!EVM_ADDRESS_RE.test(value)) throw usage(`--owner-wallet: expected a 0x-prefixed 20-byte hex address, got ${JSON.stringify(value)}`);
+  if (!EVM_ADDRESS_RE.test(value))
+    throw usage(`--owner-wallet: expected a 0x-prefixed 20-byte hex address, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -39,7 +46,10 @@ export function expiryArg(expiresAt: string | undefined, expiryDays: string | un
   if (expiresAt !== undefined && expiryDays !== undefined) throw usage("give --expires-at or --expiry-days, not both");
   if (expiresAt !== undefined) {
     const t = Date.parse(expiresAt);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(expiresAt) || Number.isNaN(t)) throw usage(`--expires-at: expected an ISO-8601 time like 2026-12-31T00:00:00Z, got ${JSON.stringify(expiresAt)}`);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(expiresAt) || Number.isNaN(t))
+      throw usage(
+        `--expires-at: expected an ISO-8601 time like 2026-12-31T00:00:00Z, got ${JSON.stringify(expiresAt)}`,
+      );
     return new Date(t);
   }
   return new Date(now().getTime() + intOption(expiryDays, "expiry-days", 1, 36_500, defaultDays) * DAY_MS);

@@ -34,31 +34,36 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
     machine: { id: input.name, secret_key: input.secretKey },
     auth: { otp_length: input.otpLength, otp_ttl_seconds: input.otpTtlSeconds },
   });
-  const cloudConfig = toYaml({
-    hostname: input.name,
-    manage_etc_hosts: true,
-    ssh_pwauth: false,
-    users: [{
-      name: input.username,
-      gecos: gecosFor(input.walletAddress, input.nftTokenId),
-      groups: ["sudo"],
-      sudo: "ALL=(ALL) NOPASSWD:ALL",
-      shell: "/bin/bash",
-      lock_passwd: true,
-      ...(input.sshKeys?.length ? { ssh_authorized_keys: input.sshKeys } : {}),
-    }],
-    write_files: [
-      { path: "/etc/pam_web3/config.toml", permissions: "0600", owner: "root:root", content: loginConfig },
-      // PAM stack, sshd drop-in (keyboard-interactive only), signing-page unit, tmpfiles: from vmauth.
-      ...VM_AUTH_FILES.map((f) => ({ path: f.path, permissions: `0${f.mode.toString(8)}`, content: f.content })),
-    ],
-    runcmd: [
-      ["systemd-tmpfiles", "--create", "/usr/lib/tmpfiles.d/blockhost-pam.conf"],
-      ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "qemu-guest-agent", "blockhost-signing-page"],
-      ["systemctl", "restart", "ssh"],
-    ],
-  }, { lineWidth: 0 });
+  const cloudConfig = toYaml(
+    {
+      hostname: input.name,
+      manage_etc_hosts: true,
+      ssh_pwauth: false,
+      users: [
+        {
+          name: input.username,
+          gecos: gecosFor(input.walletAddress, input.nftTokenId),
+          groups: ["sudo"],
+          sudo: "ALL=(ALL) NOPASSWD:ALL",
+          shell: "/bin/bash",
+          lock_passwd: true,
+          ...(input.sshKeys?.length ? { ssh_authorized_keys: input.sshKeys } : {}),
+        },
+      ],
+      write_files: [
+        { path: "/etc/pam_web3/config.toml", permissions: "0600", owner: "root:root", content: loginConfig },
+        // PAM stack, sshd drop-in (keyboard-interactive only), signing-page unit, tmpfiles: from vmauth.
+        ...VM_AUTH_FILES.map((f) => ({ path: f.path, permissions: `0${f.mode.toString(8)}`, content: f.content })),
+      ],
+      runcmd: [
+        ["systemd-tmpfiles", "--create", "/usr/lib/tmpfiles.d/blockhost-pam.conf"],
+        ["systemctl", "daemon-reload"],
+        ["systemctl", "enable", "--now", "qemu-guest-agent", "blockhost-signing-page"],
+        ["systemctl", "restart", "ssh"],
+      ],
+    },
+    { lineWidth: 0 },
+  );
   const userData = `#cloud-config\n${cloudConfig}`;
   // The form cloud-init 22.4 (Debian 12) converts with its ENI, networkd and netplan renderers:
   // `to: default` routes are refused there, and without match/set-name the NIC would be named "primary".
@@ -71,6 +76,10 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
     nameservers: { addresses: [a.gateway] },
   };
   const networkConfig = toYaml({ version: 2, ethernets: { eth0: ethernet } });
-  const ipconfig0 = [`ip=${a.ipv4}/${a.ipv4Bits}`, `gw=${a.gateway}`, ...(a.ipv6 ? [`ip6=${a.ipv6}/128`, `gw6=${a.ipv6Gateway}`] : [])].join(",");
+  const ipconfig0 = [
+    `ip=${a.ipv4}/${a.ipv4Bits}`,
+    `gw=${a.gateway}`,
+    ...(a.ipv6 ? [`ip6=${a.ipv6}/128`, `gw6=${a.ipv6Gateway}`] : []),
+  ].join(",");
   return { userData, networkConfig, ipconfig0 };
 }

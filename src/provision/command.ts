@@ -13,14 +13,15 @@ import { getVm, listVms } from "../core/state/vms.ts";
 const nameArg = { name: { type: "positional", description: "VM name", required: true } } as const;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-const power = (op: "start" | "stop" | "kill", description: string) => defineCommand({
-  meta: { name: op, description },
-  args: nameArg,
-  async run({ args }) {
-    await powerVm(openProvisioner(), vmNameArg(args.name), op);
-    out(`${op}: ${args.name}`);
-  },
-});
+const power = (op: "start" | "stop" | "kill", description: string) =>
+  defineCommand({
+    meta: { name: op, description },
+    args: nameArg,
+    async run({ args }) {
+      await powerVm(openProvisioner(), vmNameArg(args.name), op);
+      out(`${op}: ${args.name}`);
+    },
+  });
 
 export default defineCommand({
   meta: { name: "vm", description: "Create and manage VMs by hand (the engine calls the same code)" },
@@ -37,8 +38,14 @@ export default defineCommand({
         const p = openProvisioner();
         const name = vmNameArg(args.name);
         const given = args["expires-at"] !== undefined || args["expiry-days"] !== undefined;
-        const vm = await resumeVm(p, name, given ? expiryArg(args["expires-at"], args["expiry-days"], p.dbConfig.default_expiry_days) : undefined);
-        out(`resumed: ${vm.vm_name} (expires ${vm.expires_at})${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`);
+        const vm = await resumeVm(
+          p,
+          name,
+          given ? expiryArg(args["expires-at"], args["expiry-days"], p.dbConfig.default_expiry_days) : undefined,
+        );
+        out(
+          `resumed: ${vm.vm_name} (expires ${vm.expires_at})${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`,
+        );
       },
     }),
     destroy: defineCommand({
@@ -47,7 +54,11 @@ export default defineCommand({
       async run({ args }) {
         const p = openProvisioner();
         const done = await destroyVm(p, vmNameArg(args.name));
-        out(done ? `destroyed: ${args.name}${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}` : `already gone: ${args.name}`);
+        out(
+          done
+            ? `destroyed: ${args.name}${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`
+            : `already gone: ${args.name}`,
+        );
       },
     }),
     start: power("start", "Power a VM on"),
@@ -73,18 +84,28 @@ export default defineCommand({
         const db = openDatabase();
         if (args.json) return out(JSON.stringify(exportVms(db), null, 2));
         out(["NAME", "STATUS", "VMID", "IP", "IPV6", "EXPIRES"].join("\t"));
-        for (const vm of listVms(db)) out([vm.vm_name, vm.status, vm.vmid, vm.ip_address ?? "-", vm.ipv6_address ?? "-", vm.expires_at].join("\t"));
+        for (const vm of listVms(db))
+          out([vm.vm_name, vm.status, vm.vmid, vm.ip_address ?? "-", vm.ipv6_address ?? "-", vm.expires_at].join("\t"));
       },
     }),
     "import-json": defineCommand({
-      meta: { name: "import-json", description: "Import a legacy vms.json (or a `vm list --json` export); existing names are skipped" },
+      meta: {
+        name: "import-json",
+        description: "Import a legacy vms.json (or a `vm list --json` export); existing names are skipped",
+      },
       args: { file: { type: "positional", description: "vms.json path, or - for stdin", required: true } },
       async run({ args }) {
         const text = await readTextInput(args.file, "VM database", 64 << 20);
         let data: unknown;
-        try { data = JSON.parse(text); } catch (e) { throw new BlockhostError("E_INVALID_INPUT", `${args.file}: not valid JSON (${(e as Error).message})`); }
+        try {
+          data = JSON.parse(text);
+        } catch (e) {
+          throw new BlockhostError("E_INVALID_INPUT", `${args.file}: not valid JSON (${(e as Error).message})`);
+        }
         const r = importVms(openProvisioner(), data, args.file);
-        out(`imported ${r.imported.length} VM(s)${r.skipped.length ? `, skipped ${r.skipped.length} existing: ${r.skipped.join(", ")}` : ""}`);
+        out(
+          `imported ${r.imported.length} VM(s)${r.skipped.length ? `, skipped ${r.skipped.length} existing: ${r.skipped.join(", ")}` : ""}`,
+        );
       },
     }),
   },

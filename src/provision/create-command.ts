@@ -14,7 +14,11 @@ export const createCommand = defineCommand({
     name: { type: "positional", description: "VM name", required: true },
     "owner-wallet": { type: "string", description: "wallet that owns the VM (GECOS wallet=)", valueHint: "0x…" },
     "expires-at": { type: "string", description: "absolute expiry (ISO-8601)", valueHint: "ISO" },
-    "expiry-days": { type: "string", description: "expiry N days from now (default: db.yaml default_expiry_days)", valueHint: "N" },
+    "expiry-days": {
+      type: "string",
+      description: "expiry N days from now (default: db.yaml default_expiry_days)",
+      valueHint: "N",
+    },
     cpu: { type: "string", description: "cores (default 1)", valueHint: "N" },
     memory: { type: "string", description: "memory in MB (default 2048)", valueHint: "MB" },
     disk: { type: "string", description: "disk in GB (default 20)", valueHint: "GB" },
@@ -25,10 +29,15 @@ export const createCommand = defineCommand({
     const name = newVmNameArg(args.name);
     const ownerWallet = walletArg(args["owner-wallet"]);
     const username = args.username ?? "admin";
-    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(username)) throw new BlockhostError("E_USAGE", `--username: expected a Linux user name, got ${JSON.stringify(username)}`);
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(username))
+      throw new BlockhostError("E_USAGE", `--username: expected a Linux user name, got ${JSON.stringify(username)}`);
     const p = openProvisioner();
     const req: CreateRequest = {
-      name, ownerWallet, username, subscriptionId: null, purpose: "",
+      name,
+      ownerWallet,
+      username,
+      subscriptionId: null,
+      purpose: "",
       expiresAt: expiryArg(args["expires-at"], args["expiry-days"], p.dbConfig.default_expiry_days),
       cpu: intOption(args.cpu, "cpu", 1, 128, 1),
       memoryMb: intOption(args.memory, "memory", 64, 1_048_576, 2048),
@@ -47,6 +56,8 @@ export const createCommand = defineCommand({
     if (!args.apply) return out("nothing changed; add --apply to create it");
     const vm = await applyCreate(p, req);
     if (p.backend.simulated) out(`dry-run: ${vm.vm_name} recorded and rendered; no VM was started`);
-    out(`BLOCKHOST_RESULT: ${JSON.stringify({ status: "ok", vm_name: vm.vm_name, ip: vm.ip_address, ipv6: vm.ipv6_address, vmid: vm.vmid, nft_token_id: vm.nft_token_id, username: vm.username, backend: vm.backend })}`);
+    out(
+      `BLOCKHOST_RESULT: ${JSON.stringify({ status: "ok", vm_name: vm.vm_name, ip: vm.ip_address, ipv6: vm.ipv6_address, vmid: vm.vmid, nft_token_id: vm.nft_token_id, username: vm.username, backend: vm.backend })}`,
+    );
   },
 });

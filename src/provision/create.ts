@@ -41,7 +41,11 @@ export interface CreatePlan {
 
 function refuseExisting(p: Provisioner, name: string): void {
   const existing = getVm(p.db, name);
-  if (existing) throw new BlockhostError("E_CONFLICT", `VM name ${JSON.stringify(name)} is already taken (status ${existing.status}); names are never reused`);
+  if (existing)
+    throw new BlockhostError(
+      "E_CONFLICT",
+      `VM name ${JSON.stringify(name)} is already taken (status ${existing.status}); names are never reused`,
+    );
 }
 
 /** The plan for `req`, reading the database but changing nothing. */
@@ -49,9 +53,18 @@ export function planCreate(p: Provisioner, req: CreateRequest): CreatePlan {
   refuseExisting(p, req.name);
   const a = previewAllocation(p.db, p.dbConfig);
   return {
-    vm_name: req.name, vmid: a.vmid, ip_address: a.ipv4, ipv6_address: a.ipv6, gateway: a.gateway,
-    cpu: req.cpu, memory_mb: req.memoryMb, disk_gb: req.diskGb, username: req.username,
-    owner_wallet: req.ownerWallet, expires_at: iso(req.expiresAt), backend: p.backend.name,
+    vm_name: req.name,
+    vmid: a.vmid,
+    ip_address: a.ipv4,
+    ipv6_address: a.ipv6,
+    gateway: a.gateway,
+    cpu: req.cpu,
+    memory_mb: req.memoryMb,
+    disk_gb: req.diskGb,
+    username: req.username,
+    owner_wallet: req.ownerWallet,
+    expires_at: iso(req.expiresAt),
+    backend: p.backend.name,
   };
 }
 
@@ -60,17 +73,39 @@ function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
   const v4 = ipv4Pool(p.dbConfig);
   const v6 = vm.ipv6_address ? ipv6Pool(p.dbConfig) : null;
   return {
-    vmid: vm.vmid, ipv4: vm.ip_address ?? "", ipv4Host: 0, ipv4Bits: v4.bits, gateway: v4.gateway,
-    ipv6: vm.ipv6_address, ipv6Host: null, ipv6Bits: v6?.bits ?? null, ipv6Gateway: v6?.gateway ?? null,
+    vmid: vm.vmid,
+    ipv4: vm.ip_address ?? "",
+    ipv4Host: 0,
+    ipv4Bits: v4.bits,
+    gateway: v4.gateway,
+    ipv6: vm.ipv6_address,
+    ipv6Host: null,
+    ipv6Bits: v6?.bits ?? null,
+    ipv6Gateway: v6?.gateway ?? null,
   };
 }
 
 async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise<void> {
   const cloudInit = renderCloudInit({
-    name: req.name, username: req.username, walletAddress: req.ownerWallet, nftTokenId: null, allocation: a,
-    secretKey: randomBytes(32).toString("hex"), otpLength: p.auth.otpLength, otpTtlSeconds: p.auth.otpTtlSeconds,
+    name: req.name,
+    username: req.username,
+    walletAddress: req.ownerWallet,
+    nftTokenId: null,
+    allocation: a,
+    secretKey: randomBytes(32).toString("hex"),
+    otpLength: p.auth.otpLength,
+    otpTtlSeconds: p.auth.otpTtlSeconds,
   });
-  const spec: VmSpec = { name: req.name, vmid: a.vmid, ipv6: a.ipv6, cpu: req.cpu, memoryMb: req.memoryMb, diskGb: req.diskGb, allocation: a, cloudInit };
+  const spec: VmSpec = {
+    name: req.name,
+    vmid: a.vmid,
+    ipv6: a.ipv6,
+    cpu: req.cpu,
+    memoryMb: req.memoryMb,
+    diskGb: req.diskGb,
+    allocation: a,
+    cloudInit,
+  };
   await p.backend.create(spec, p.say);
 }
 
@@ -82,13 +117,35 @@ export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<V
   refuseExisting(p, req.name);
   await p.backend.preflight?.({ diskGb: req.diskGb });
   const created = iso(now());
-  const a = allocate(p.db, p.dbConfig, req.name, (alloc) => insertVm(p.db, {
-    vm_name: req.name, vmid: alloc.vmid, backend: p.backend.name, status: "creating",
-    ip_address: alloc.ipv4, ipv6_address: alloc.ipv6, owner: "admin", wallet_address: req.ownerWallet, owner_wallet: req.ownerWallet,
-    username: req.username, purpose: req.purpose, network_mode: null, cpu: req.cpu, memory_mb: req.memoryMb, disk_gb: req.diskGb,
-    subscription_id: req.subscriptionId, created_at: created, expires_at: iso(req.expiresAt), suspended_at: null, destroyed_at: null,
-    nft_token_id: null, nft_minted: false, nft_minted_at: null, gecos_synced: false, network_config_synced: true,
-  }));
+  const a = allocate(p.db, p.dbConfig, req.name, (alloc) =>
+    insertVm(p.db, {
+      vm_name: req.name,
+      vmid: alloc.vmid,
+      backend: p.backend.name,
+      status: "creating",
+      ip_address: alloc.ipv4,
+      ipv6_address: alloc.ipv6,
+      owner: "admin",
+      wallet_address: req.ownerWallet,
+      owner_wallet: req.ownerWallet,
+      username: req.username,
+      purpose: req.purpose,
+      network_mode: null,
+      cpu: req.cpu,
+      memory_mb: req.memoryMb,
+      disk_gb: req.diskGb,
+      subscription_id: req.subscriptionId,
+      created_at: created,
+      expires_at: iso(req.expiresAt),
+      suspended_at: null,
+      destroyed_at: null,
+      nft_token_id: null,
+      nft_minted: false,
+      nft_minted_at: null,
+      gecos_synced: false,
+      network_config_synced: true,
+    }),
+  );
   try {
     await build(p, req, a);
   } catch (e) {

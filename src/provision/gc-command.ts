@@ -10,10 +10,17 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 /** `blockhost gc`: suspend expired VMs, destroy them after the grace period; a dry run unless --execute. */
 export default defineCommand({
-  meta: { name: "gc", description: "Suspend expired VMs and destroy them after the grace period (prints only, unless --execute)" },
+  meta: {
+    name: "gc",
+    description: "Suspend expired VMs and destroy them after the grace period (prints only, unless --execute)",
+  },
   args: {
     execute: { type: "boolean", description: "carry the actions out" },
-    "grace-days": { type: "string", description: "days a VM stays suspended before destruction (default: db.yaml gc_grace_days)", valueHint: "N" },
+    "grace-days": {
+      type: "string",
+      description: "days a VM stays suspended before destruction (default: db.yaml gc_grace_days)",
+      valueHint: "N",
+    },
   },
   async run({ args }) {
     const p = openProvisioner();
@@ -25,9 +32,13 @@ export default defineCommand({
       return;
     }
     const report = await executeGc(p, actions);
-    for (const a of report.actions) out(`${a.action === "suspend" ? "suspended" : "destroyed"} ${a.vm_name}: ${a.reason}`);
+    for (const a of report.actions)
+      out(`${a.action === "suspend" ? "suspended" : "destroyed"} ${a.vm_name}: ${a.reason}`);
     for (const e of report.errors) out(`FAILED to ${e.action} ${e.vm_name}: ${e.error}`);
-    out(`${report.actions.length} done, ${report.errors.length} failed${p.backend.simulated ? " (dry-run backend: hypervisor not called)" : ""}`);
-    if (report.errors.length) throw new BlockhostError("E_COMMAND_FAILED", `${report.errors.length} gc action(s) failed (see above)`);
+    out(
+      `${report.actions.length} done, ${report.errors.length} failed${p.backend.simulated ? " (dry-run backend: hypervisor not called)" : ""}`,
+    );
+    if (report.errors.length)
+      throw new BlockhostError("E_COMMAND_FAILED", `${report.errors.length} gc action(s) failed (see above)`);
   },
 });

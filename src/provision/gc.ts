@@ -24,11 +24,17 @@ export function planGc(p: Provisioner, at: Date, graceDays: number): GcAction[] 
   const t = at.getTime();
   const out: GcAction[] = [];
   for (const vm of listVms(p.db, "active")) {
-    if (Date.parse(vm.expires_at) < t) out.push({ vm_name: vm.vm_name, action: "suspend", reason: `expired ${vm.expires_at}` });
+    if (Date.parse(vm.expires_at) < t)
+      out.push({ vm_name: vm.vm_name, action: "suspend", reason: `expired ${vm.expires_at}` });
   }
   for (const vm of listVms(p.db, "suspended")) {
     const since = Date.parse(vm.suspended_at ?? vm.expires_at);
-    if (since + graceDays * DAY_MS < t) out.push({ vm_name: vm.vm_name, action: "destroy", reason: `suspended since ${vm.suspended_at ?? vm.expires_at}, grace ${graceDays} d passed` });
+    if (since + graceDays * DAY_MS < t)
+      out.push({
+        vm_name: vm.vm_name,
+        action: "destroy",
+        reason: `suspended since ${vm.suspended_at ?? vm.expires_at}, grace ${graceDays} d passed`,
+      });
   }
   return out;
 }

@@ -11,7 +11,7 @@ export function ipv6ToBigInt(addr: string): bigint {
     const o = v4[1]!.split(".").map(Number);
     text = `${text.slice(0, -v4[1]!.length)}${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
   }
-  const [head, tail] = text.includes("::") ? text.split("::") as [string, string] : [text, undefined];
+  const [head, tail] = text.includes("::") ? (text.split("::") as [string, string]) : [text, undefined];
   const h = head ? head.split(":") : [];
   const t = tail ? tail.split(":") : [];
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
@@ -21,12 +21,19 @@ export function ipv6ToBigInt(addr: string): bigint {
 /** 128-bit integer → canonical compressed IPv6 text (RFC 5952). */
 export function bigIntToIpv6(n: bigint): string {
   const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
-  let best = -1, bestLen = 1;
+  let best = -1,
+    bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));
@@ -39,9 +46,13 @@ export function parseIpv6Prefix(prefix: string): { network: bigint; bits: number
   const [addr, len] = prefix.split("/");
   const bits = Number(len);
   if (!addr || !Number.isInteger(bits) || bits < 48 || bits > 127 || !isIPv6(addr)) {
-    throw new BlockhostError("E_CONFIG_INVALID", `IPv6 prefix ${JSON.stringify(prefix)}: expected an address/length with length 48..127`);
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `IPv6 prefix ${JSON.stringify(prefix)}: expected an address/length with length 48..127`,
+    );
   }
   const network = ipv6ToBigInt(addr);
-  if ((network & ((1n << BigInt(128 - bits)) - 1n)) !== 0n) throw new BlockhostError("E_CONFIG_INVALID", `IPv6 prefix ${prefix}: host bits must be zero`);
+  if ((network & ((1n << BigInt(128 - bits)) - 1n)) !== 0n)
+    throw new BlockhostError("E_CONFIG_INVALID", `IPv6 prefix ${prefix}: host bits must be zero`);
   return { network, bits };
 }

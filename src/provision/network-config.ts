@@ -9,8 +9,20 @@ import { hostMask, intToIpv4, ipv4ToInt } from "../core/validators.ts";
 import { bigIntToIpv6, parseIpv6Prefix } from "./ipv6.ts";
 
 /** The IPv4 pool as integers: candidate host range plus what must never be handed out. */
-export interface Ipv4Pool { first: number; last: number; bits: number; gateway: string; reserved: Set<number> }
-export interface Ipv6Pool { network: bigint; bits: number; first: bigint; last: bigint; gateway: string }
+export interface Ipv4Pool {
+  first: number;
+  last: number;
+  bits: number;
+  gateway: string;
+  reserved: Set<number>;
+}
+export interface Ipv6Pool {
+  network: bigint;
+  bits: number;
+  first: bigint;
+  last: bigint;
+  gateway: string;
+}
 
 /**
  * ip_pool for any prefix length: start/end are host numbers counted from the network address
@@ -23,19 +35,33 @@ export function ipv4Pool(cfg: DbConfig): Ipv4Pool {
   const broadcast = base + hostMask(bits);
   const bound = (v: number | string, key: string) => {
     const n = typeof v === "number" ? base + v : ipv4ToInt(v);
-    if (n <= base || n >= broadcast) throw new BlockhostError("E_CONFIG_INVALID", `${paths.dbConfig}: ip_pool.${key}: ${v} is outside the usable hosts of ${cfg.ip_pool.network}`);
+    if (n <= base || n >= broadcast)
+      throw new BlockhostError(
+        "E_CONFIG_INVALID",
+        `${paths.dbConfig}: ip_pool.${key}: ${v} is outside the usable hosts of ${cfg.ip_pool.network}`,
+      );
     return n;
   };
   const first = bound(cfg.ip_pool.start, "start");
   const last = bound(cfg.ip_pool.end, "end");
-  if (first > last) throw new BlockhostError("E_CONFIG_INVALID", `${paths.dbConfig}: ip_pool: start must not be after end`);
-  return { first, last, bits, gateway: cfg.ip_pool.gateway, reserved: new Set([base, broadcast, ipv4ToInt(cfg.ip_pool.gateway)]) };
+  if (first > last)
+    throw new BlockhostError("E_CONFIG_INVALID", `${paths.dbConfig}: ip_pool: start must not be after end`);
+  return {
+    first,
+    last,
+    bits,
+    gateway: cfg.ip_pool.gateway,
+    reserved: new Set([base, broadcast, ipv4ToInt(cfg.ip_pool.gateway)]),
+  };
 }
 
-const brokerSchema = object({
-  prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{1,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
-  dns_zone: optional(str(/^[a-z0-9.-]{1,253}$/, "a DNS zone", 253)),
-}, { extra: "ignore" });
+const brokerSchema = object(
+  {
+    prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{1,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+    dns_zone: optional(str(/^[a-z0-9.-]{1,253}$/, "a DNS zone", 253)),
+  },
+  { extra: "ignore" },
+);
 
 /** The broker allocation's prefix and DNS zone, when the host has one. */
 export function brokerAllocation(): { prefix?: string; dns_zone?: string } {

@@ -11,14 +11,28 @@ import { stderrSay } from "./context.ts";
 /** blockhost.yaml's proxmox section (bridge, storage, template VMID), or a config error naming the key. */
 function proxmoxSettings() {
   const px = loadBlockhostConfig().proxmox;
-  if (!px) throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: proxmox: expected the proxmox section (node, storage, bridge)`);
+  if (!px)
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `${paths.blockhostConfig}: proxmox: expected the proxmox section (node, storage, bridge)`,
+    );
   return { bridge: px.bridge, storage: px.storage, templateVmid: px.template_vmid ?? 9001 };
 }
 
-const vmidArg = { vmid: { type: "string", description: "template VMID (default: blockhost.yaml proxmox.template_vmid, 9001)", valueHint: "N" } } as const;
+const vmidArg = {
+  vmid: {
+    type: "string",
+    description: "template VMID (default: blockhost.yaml proxmox.template_vmid, 9001)",
+    valueHint: "N",
+  },
+} as const;
 
 const importCommand = defineCommand({
-  meta: { name: "import", description: "Import an image from 'blockhost template build' as the Proxmox template (qm importdisk + qm template)" },
+  meta: {
+    name: "import",
+    description:
+      "Import an image from 'blockhost template build' as the Proxmox template (qm importdisk + qm template)",
+  },
   args: {
     image: { type: "positional", description: "the image; its manifest is IMAGE.json", required: true },
     ...vmidArg,
@@ -26,7 +40,11 @@ const importCommand = defineCommand({
   async run({ args }) {
     const px = proxmoxSettings();
     const vmid = intOption(args.vmid, "vmid", 100, 999_999, px.templateVmid);
-    await importProxmoxTemplate(new AgentClient(), { vmid, imagePath: args.image, storage: px.storage, bridge: px.bridge }, stderrSay);
+    await importProxmoxTemplate(
+      new AgentClient(),
+      { vmid, imagePath: args.image, storage: px.storage, bridge: px.bridge },
+      stderrSay,
+    );
     process.stdout.write(`template ${vmid} ready\n`);
   },
 });
@@ -40,16 +58,30 @@ const checkCommand = defineCommand({
   async run({ args }) {
     const px = proxmoxSettings();
     const templateVmid = intOption(args.vmid, "vmid", 100, 999_999, px.templateVmid);
-    const problems = await checkProxmoxTemplate(new AgentClient(), { templateVmid, bridge: px.bridge, ...(args.manifest ? { manifestPath: args.manifest } : {}) });
+    const problems = await checkProxmoxTemplate(new AgentClient(), {
+      templateVmid,
+      bridge: px.bridge,
+      ...(args.manifest ? { manifestPath: args.manifest } : {}),
+    });
     for (const p of problems) process.stdout.write(`${p}\n`);
-    if (problems.length) throw new BlockhostError("E_STATE", `template VMID ${templateVmid} is not ready (${problems.length} problem${problems.length > 1 ? "s" : ""})`);
+    if (problems.length)
+      throw new BlockhostError(
+        "E_STATE",
+        `template VMID ${templateVmid} is not ready (${problems.length} problem${problems.length > 1 ? "s" : ""})`,
+      );
     process.stdout.write(`template ${templateVmid} ready\n`);
   },
 });
 
 export default defineCommand({
-  meta: { name: "proxmox", description: "The Proxmox VM template: import it from a built image, check its prerequisites" },
+  meta: {
+    name: "proxmox",
+    description: "The Proxmox VM template: import it from a built image, check its prerequisites",
+  },
   subCommands: {
-    template: defineCommand({ meta: { name: "template", description: "Import or check the Proxmox template" }, subCommands: { import: importCommand, check: checkCommand } }),
+    template: defineCommand({
+      meta: { name: "template", description: "Import or check the Proxmox template" },
+      subCommands: { import: importCommand, check: checkCommand },
+    }),
   },
 });

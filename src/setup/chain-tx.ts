@@ -13,7 +13,10 @@ import { BlockhostError } from "../core/errors.ts";
 import { dropIntent, getIntent, recordIntent } from "../core/state/setup.ts";
 import { crashPoint, type SetupContext } from "./context.ts";
 
-export interface TxRequest { to?: Hex; data: Hex }
+export interface TxRequest {
+  to?: Hex;
+  data: Hex;
+}
 
 async function receiptOf(ctx: SetupContext, hash: Hex): Promise<TransactionReceipt | undefined> {
   try {
@@ -35,8 +38,11 @@ async function broadcast(ctx: SetupContext, raw: Hex): Promise<void> {
 
 async function settle(ctx: SetupContext, key: string, hash: Hex, doing: string): Promise<TransactionReceipt> {
   // Ask once before polling: on an instantly mining node the receipt is already there.
-  const receipt = (await onChain(doing, () => receiptOf(ctx, hash)))
-    ?? await onChain(doing, () => ctx.access.publicClient.waitForTransactionReceipt({ hash, timeout: RECEIPT_TIMEOUT_MS }));
+  const receipt =
+    (await onChain(doing, () => receiptOf(ctx, hash))) ??
+    (await onChain(doing, () =>
+      ctx.access.publicClient.waitForTransactionReceipt({ hash, timeout: RECEIPT_TIMEOUT_MS }),
+    ));
   if (receipt.status !== "success") {
     dropIntent(ctx.db, key); // a reverted transaction is final: a retry may send a new one
     throw new BlockhostError("E_CHAIN", `${doing}: transaction ${hash} reverted`);
@@ -45,14 +51,22 @@ async function settle(ctx: SetupContext, key: string, hash: Hex, doing: string):
 }
 
 /** Send `req` signed by `account` once for `key` (a name unique to this transaction's purpose); returns its receipt. */
-export async function sendOnce(ctx: SetupContext, key: string, account: PrivateKeyAccount, req: TxRequest, doing: string): Promise<TransactionReceipt> {
+export async function sendOnce(
+  ctx: SetupContext,
+  key: string,
+  account: PrivateKeyAccount,
+  req: TxRequest,
+  doing: string,
+): Promise<TransactionReceipt> {
   const read = ctx.access.publicClient;
   const intent = getIntent(ctx.db, key);
   if (intent) {
     const hash = intent.tx_hash as Hex;
     const receipt = await onChain(doing, () => receiptOf(ctx, hash));
     if (receipt) return await settle(ctx, key, hash, doing);
-    const mined = await onChain(doing, () => read.getTransactionCount({ address: account.address, blockTag: "latest" }));
+    const mined = await onChain(doing, () =>
+      read.getTransactionCount({ address: account.address, blockTag: "latest" }),
+    );
     if (mined <= intent.nonce) {
       await onChain(doing, () => broadcast(ctx, intent.raw_tx as Hex));
       crashPoint(`${key}:sent`);
@@ -64,7 +78,13 @@ export async function sendOnce(ctx: SetupContext, key: string, account: PrivateK
   const wallet = walletClientFor(ctx.access, account);
   const raw = await onChain(doing, async () => {
     const nonce = await read.getTransactionCount({ address: account.address, blockTag: "pending" });
-    const prepared = await wallet.prepareTransactionRequest({ account, chain: ctx.access.chain, to: req.to, data: req.data, nonce });
+    const prepared = await wallet.prepareTransactionRequest({
+      account,
+      chain: ctx.access.chain,
+      to: req.to,
+      data: req.data,
+      nonce,
+    });
     return { nonce, raw: await account.signTransaction(prepared as Parameters<typeof account.signTransaction>[0]) };
   });
   const hash = keccak256(raw.raw);

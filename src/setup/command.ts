@@ -22,11 +22,17 @@ const status = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "finalize", description: "Set this host up from a setup file (resumable: completed steps are skipped)" },
+  meta: {
+    name: "finalize",
+    description: "Set this host up from a setup file (resumable: completed steps are skipped)",
+  },
   args: {
     config: { type: "string", description: "the setup file (YAML, mode 0600, owned by you)", valueHint: "FILE" },
     retry: { type: "string", description: "run this step again even if it completed", valueHint: "STEP" },
-    reset: { type: "boolean", description: "mark every step pending (chain transactions already made are found again, never repeated)" },
+    reset: {
+      type: "boolean",
+      description: "mark every step pending (chain transactions already made are found again, never repeated)",
+    },
   },
   subCommands: { status },
   async run({ args }) {
@@ -37,7 +43,8 @@ export default defineCommand({
       say("every step is pending again");
       if (args.config === undefined) return;
     }
-    if (args.config === undefined) throw new BlockhostError("E_USAGE", "--config FILE is required (or: blockhost finalize status)");
+    if (args.config === undefined)
+      throw new BlockhostError("E_USAGE", "--config FILE is required (or: blockhost finalize status)");
     const ctx = await prepareSetup(args.config, { db });
     if (args.retry !== undefined) retryStep(db, args.retry);
     await runSetup(ctx, {

@@ -24,13 +24,20 @@ export function loadSetupFile(file: string): SetupFile {
     st = lstatSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new BlockhostError("E_CONFIG_MISSING", `${file}: ${code === "ENOENT" ? "file not found" : `cannot read (${code})`}`);
+    throw new BlockhostError(
+      "E_CONFIG_MISSING",
+      `${file}: ${code === "ENOENT" ? "file not found" : `cannot read (${code})`}`,
+    );
   }
   if (!st.isFile()) throw new BlockhostError("E_CONFIG_INVALID", `${file}: not a regular file`);
   const uid = process.getuid?.() ?? 0;
-  if (st.uid !== uid) throw new BlockhostError("E_CONFIG_INVALID", `${file}: owned by uid ${st.uid}, must be owned by you (uid ${uid})`);
+  if (st.uid !== uid)
+    throw new BlockhostError("E_CONFIG_INVALID", `${file}: owned by uid ${st.uid}, must be owned by you (uid ${uid})`);
   if ((st.mode & 0o177) !== 0) {
-    throw new BlockhostError("E_CONFIG_INVALID", `${file}: mode ${(st.mode & 0o777).toString(8).padStart(4, "0")} is too open; chmod 0600 (it names key files)`);
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `${file}: mode ${(st.mode & 0o777).toString(8).padStart(4, "0")} is too open; chmod 0600 (it names key files)`,
+    );
   }
   return parseConfigText(file, readFileSync(file, "utf8"), setupFileSchema);
 }
@@ -41,9 +48,14 @@ export async function adminSignature(file: string, setup: SetupFile): Promise<He
   try {
     text = readFileSync(setup.admin.signature_file, "utf8").trim();
   } catch (e) {
-    throw configError(file, "admin.signature_file", `cannot read ${setup.admin.signature_file} (${(e as NodeJS.ErrnoException).code})`);
+    throw configError(
+      file,
+      "admin.signature_file",
+      `cannot read ${setup.admin.signature_file} (${(e as NodeJS.ErrnoException).code})`,
+    );
   }
-  if (!/^0x[0-9a-fA-F]{130}$/.test(text)) throw configError(file, "admin.signature_file", "expected a file holding 0x + 130 hex digits");
+  if (!/^0x[0-9a-fA-F]{130}$/.test(text))
+    throw configError(file, "admin.signature_file", "expected a file holding 0x + 130 hex digits");
   const signature = text as Hex;
   let signer: Hex;
   try {
@@ -52,7 +64,11 @@ export async function adminSignature(file: string, setup: SetupFile): Promise<He
     throw configError(file, "admin.signature_file", "not a valid secp256k1 signature");
   }
   if (!isAddressEqual(signer, setup.admin.wallet as Hex)) {
-    throw configError(file, "admin.signature_file", `signature of "${setup.admin.public_secret}" recovers to ${signer}, not admin.wallet ${getAddress(setup.admin.wallet as Hex)}`);
+    throw configError(
+      file,
+      "admin.signature_file",
+      `signature of "${setup.admin.public_secret}" recovers to ${signer}, not admin.wallet ${getAddress(setup.admin.wallet as Hex)}`,
+    );
   }
   return signature;
 }
@@ -60,7 +76,8 @@ export async function adminSignature(file: string, setup: SetupFile): Promise<He
 /** The primary stablecoin, or a config error naming chain.stablecoin. */
 export function stablecoinOf(file: string, setup: SetupFile): Hex {
   const address = (setup.chain.stablecoin as Hex | undefined) ?? KNOWN_USDC[setup.chain.chain_id];
-  if (!address) throw configError(file, "chain.stablecoin", `required: chain ${setup.chain.chain_id} has no known USDC`);
+  if (!address)
+    throw configError(file, "chain.stablecoin", `required: chain ${setup.chain.chain_id} has no known USDC`);
   return getAddress(address);
 }
 
@@ -72,5 +89,6 @@ export async function checkChainId(file: string, setup: SetupFile, access: Chain
   } catch {
     throw new BlockhostError("E_CHAIN", `${file}: chain.rpc_url: ${setup.chain.rpc_url} does not answer eth_chainId`);
   }
-  if (id !== setup.chain.chain_id) throw configError(file, "chain.chain_id", `${setup.chain.chain_id}, but ${setup.chain.rpc_url} is chain ${id}`);
+  if (id !== setup.chain.chain_id)
+    throw configError(file, "chain.chain_id", `${setup.chain.chain_id}, but ${setup.chain.rpc_url} is chain ${id}`);
 }

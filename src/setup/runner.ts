@@ -8,7 +8,15 @@ import { logEvent } from "../core/log.ts";
 import { paths } from "../core/paths.ts";
 import { openDatabase } from "../core/state/db.ts";
 import {
-  acquireSetupLock, getStep, listSteps, markStepDone, markStepFailed, markStepRunning, releaseSetupLock, resetSteps, type StepStatus,
+  acquireSetupLock,
+  getStep,
+  listSteps,
+  markStepDone,
+  markStepFailed,
+  markStepRunning,
+  releaseSetupLock,
+  resetSteps,
+  type StepStatus,
 } from "../core/state/setup.ts";
 import { crashPoint, type SetupContext } from "./context.ts";
 import { adminSignature, checkChainId, loadSetupFile, stablecoinOf } from "./load.ts";
@@ -16,13 +24,27 @@ import type { SetupFile } from "./schema.ts";
 import { STEP_NAMES, STEPS } from "./steps/index.ts";
 
 /** Validate a setup file completely (schema, signature, stablecoin, chain id) and open what the steps need. */
-export async function prepareSetup(fileName: string, opts: { db?: Database; agent?: AgentClient; setup?: SetupFile } = {}): Promise<SetupContext> {
+export async function prepareSetup(
+  fileName: string,
+  opts: { db?: Database; agent?: AgentClient; setup?: SetupFile } = {},
+): Promise<SetupContext> {
   const file = opts.setup ?? loadSetupFile(fileName);
   const signature = await adminSignature(fileName, file);
   const stablecoin = stablecoinOf(fileName, file);
-  const access = connectChain({ blockchain: { chain_id: file.chain.chain_id, rpc_url: file.chain.rpc_url }, auth: { otp_length: 6, otp_ttl_seconds: 300 } });
+  const access = connectChain({
+    blockchain: { chain_id: file.chain.chain_id, rpc_url: file.chain.rpc_url },
+    auth: { otp_length: 6, otp_ttl_seconds: 300 },
+  });
   await checkChainId(fileName, file, access);
-  return { file, fileName, db: opts.db ?? openDatabase(), agent: opts.agent ?? new AgentClient(), access, adminSignature: signature, stablecoin };
+  return {
+    file,
+    fileName,
+    db: opts.db ?? openDatabase(),
+    agent: opts.agent ?? new AgentClient(),
+    access,
+    adminSignature: signature,
+    stablecoin,
+  };
 }
 
 export interface StepView {
@@ -40,12 +62,21 @@ export function setupStatus(db: Database): StepView[] {
   const records = new Map(listSteps(db).map((r) => [r.step, r]));
   return STEPS.map((s) => {
     const r = records.get(s.name);
-    return { step: s.name, title: s.title, status: r?.status ?? "pending", error: r?.error ?? null, attempts: r?.attempts ?? 0, completed_at: r?.completed_at ?? null, result: r?.result ?? {} };
+    return {
+      step: s.name,
+      title: s.title,
+      status: r?.status ?? "pending",
+      error: r?.error ?? null,
+      attempts: r?.attempts ?? 0,
+      completed_at: r?.completed_at ?? null,
+      result: r?.result ?? {},
+    };
   });
 }
 
 export function checkStepName(name: string): void {
-  if (!STEP_NAMES.includes(name)) throw new BlockhostError("E_USAGE", `unknown step "${name}" (steps: ${STEP_NAMES.join(", ")})`);
+  if (!STEP_NAMES.includes(name))
+    throw new BlockhostError("E_USAGE", `unknown step "${name}" (steps: ${STEP_NAMES.join(", ")})`);
 }
 
 /** Run `work` holding the finalization lock (E_CONFLICT while another live process runs finalization). */
@@ -74,7 +105,8 @@ export function retryStep(db: Database, name: string): void {
 
 /** Every step pending again; recorded chain transactions are kept, so nothing is deployed or minted twice. */
 export function resetAll(db: Database): void {
-  if (existsSync(paths.setupComplete)) throw new BlockhostError("E_SETUP_COMPLETE", "setup is complete: finalization can no longer be reset");
+  if (existsSync(paths.setupComplete))
+    throw new BlockhostError("E_SETUP_COMPLETE", "setup is complete: finalization can no longer be reset");
   withLock(db, () => resetSteps(db, STEP_NAMES));
 }
 
@@ -84,14 +116,20 @@ export type ProgressListener = (step: string, status: StepStatus, detail?: strin
  * Run every step that is not done, in order; stop at the first failure (recorded with its one-line
  * error, then rethrown). A step left `running` by a crash is simply run again: each is idempotent.
  */
-export async function runSetup(ctx: SetupContext, opts: { onProgress?: ProgressListener; journal?: boolean } = {}): Promise<void> {
-  await withLock(ctx.db, () => runSteps(ctx, opts.journal === false ? () => {} : logEvent, opts.onProgress ?? (() => {})));
+export async function runSetup(
+  ctx: SetupContext,
+  opts: { onProgress?: ProgressListener; journal?: boolean } = {},
+): Promise<void> {
+  await withLock(ctx.db, () =>
+    runSteps(ctx, opts.journal === false ? () => {} : logEvent, opts.onProgress ?? (() => {})),
+  );
 }
 
 async function runSteps(ctx: SetupContext, journal: typeof logEvent, onProgress: ProgressListener): Promise<void> {
   if (existsSync(paths.setupComplete)) {
     const open = setupStatus(ctx.db).filter((s) => s.status !== "done" && s.step !== "complete");
-    if (open.length > 0) throw new BlockhostError("E_SETUP_COMPLETE", `setup is complete: step ${open[0]!.step} can no longer run`);
+    if (open.length > 0)
+      throw new BlockhostError("E_SETUP_COMPLETE", `setup is complete: step ${open[0]!.step} can no longer run`);
   }
   for (const step of STEPS) {
     if (getStep(ctx.db, step.name)?.status === "done") {
@@ -110,7 +148,9 @@ async function runSteps(ctx: SetupContext, journal: typeof logEvent, onProgress:
       markStepFailed(ctx.db, step.name, line);
       journal("setup.step", { step: step.name, status: "failed", error: line });
       onProgress(step.name, "failed", line);
-      throw e instanceof BlockhostError ? e : new BlockhostError("E_INTERNAL", `step ${step.name}: ${line}`, {}, { cause: e });
+      throw e instanceof BlockhostError
+        ? e
+        : new BlockhostError("E_INTERNAL", `step ${step.name}: ${line}`, {}, { cause: e });
     }
     crashPoint(`${step.name}:before-record`);
     markStepDone(ctx.db, step.name, result);

@@ -1,7 +1,19 @@
 /** The setup file `blockhost finalize --config FILE` reads (and the wizard writes): schema and types. */
 import { engineSettingsSchema } from "../core/config/schemas.ts";
 import {
-  array, bool, int, literal, num, object, optional, refine, str, union, withDefault, type Infer, type Schema,
+  array,
+  bool,
+  int,
+  literal,
+  num,
+  object,
+  optional,
+  refine,
+  str,
+  union,
+  withDefault,
+  type Infer,
+  type Schema,
 } from "../core/schema.ts";
 import { evmAddress, ifaceName, ipv4, ipv4Cidr, port, storageId, VMID_MAX, VMID_MIN } from "../core/validators.ts";
 
@@ -11,7 +23,10 @@ const hostName = str(/^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$/, "a host
 const ipv6Prefix = refine(
   str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/64", 43),
   "an IPv6 prefix with length 48..120",
-  (v) => { const n = Number(v.split("/")[1]); return n >= 48 && n <= 120; },
+  (v) => {
+    const n = Number(v.split("/")[1]);
+    return n >= 48 && n <= 120;
+  },
 );
 const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);
 
@@ -23,7 +38,10 @@ export const chainSchema = refine(
     deployer_key_file: optional(absPath),
     generate_deployer: optional(bool),
     contracts: union<"deploy" | Infer<typeof existingContracts>>(
-      `"deploy" or {nft, subscriptions} addresses`, literal("deploy"), existingContracts),
+      `"deploy" or {nft, subscriptions} addresses`,
+      literal("deploy"),
+      existingContracts,
+    ),
     stablecoin: optional(evmAddress),
     confirmations: optional(int(0, 1000)),
   }),
@@ -52,10 +70,16 @@ const libvirtBackend = object({
 export type BackendChoice = "dry-run" | Infer<typeof proxmoxBackend> | Infer<typeof libvirtBackend>;
 export const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
   `"dry-run", {proxmox: {node, storage, bridge, template_vmid}} or {libvirt: {bridge, network, template, accel}}`,
-  literal("dry-run"), proxmoxBackend, libvirtBackend,
+  literal("dry-run"),
+  proxmoxBackend,
+  libvirtBackend,
 );
 
-export const ipv6Schema = union<"none" | { manual: string }>(`"none" or {manual: <prefix>}`, literal("none"), object({ manual: ipv6Prefix }));
+export const ipv6Schema = union<"none" | { manual: string }>(
+  `"none" or {manual: <prefix>}`,
+  literal("none"),
+  object({ manual: ipv6Prefix }),
+);
 
 /** `admin_commands`: `none`, or one knock command (the original wizard's single generated command). */
 export const adminCommandsSchema = union<"none" | { knock_name: string; ports: number[]; duration: number }>(
@@ -75,7 +99,12 @@ export const planSchema = object({
   memory_mb: withDefault(int(256, 1_048_576), 2048),
   disk_gb: withDefault(int(1, 65_536), 20),
 });
-export const revenueShareSchema = object({ enabled: bool, percent: withDefault(num(0, 50), 1), dev: optional(evmAddress), broker: optional(evmAddress) });
+export const revenueShareSchema = object({
+  enabled: bool,
+  percent: withDefault(num(0, 50), 1),
+  dev: optional(evmAddress),
+  broker: optional(evmAddress),
+});
 export const networkSchema = object({
   ipv4: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
   ipv6: withDefault(ipv6Schema, "none"),

@@ -1,10 +1,35 @@
 /** `buildTemplate`: a Debian VM template image from packages alone (mmdebstrap), with its manifest beside it. */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../vmauth/files/index.ts";
 import { initrdPath, kernelPath, manifestPath, type TemplateManifest } from "./manifest.ts";
-import { CLOUD_CFG, DEFAULT_MIRROR, DEFAULT_SUITE, FSTAB, INTERFACES, KERNEL_CMDLINE, MASKED_UNITS, ROOT_LABEL, TEMPLATE_PACKAGES, aptSources } from "./recipe.ts";
+import {
+  CLOUD_CFG,
+  DEFAULT_MIRROR,
+  DEFAULT_SUITE,
+  FSTAB,
+  INTERFACES,
+  KERNEL_CMDLINE,
+  MASKED_UNITS,
+  ROOT_LABEL,
+  TEMPLATE_PACKAGES,
+  aptSources,
+} from "./recipe.ts";
 import { runTool, sha256File, sha256Text } from "./tools.ts";
 
 export interface TemplateBuildOptions {
@@ -21,18 +46,46 @@ export interface TemplateBuildOptions {
   say?: (line: string) => void;
 }
 
-export interface TemplateBuildResult { image: string; manifest: TemplateManifest; reusedRootfs: boolean; seconds: number }
+export interface TemplateBuildResult {
+  image: string;
+  manifest: TemplateManifest;
+  reusedRootfs: boolean;
+  seconds: number;
+}
 
 /** The inputs that decide the Debian root filesystem (the cache key of the mmdebstrap step). */
 function rootfsInputs(suite: string, mirror: string) {
-  return { suite, sources: aptSources(suite, mirror), packages: [...TEMPLATE_PACKAGES], variant: "minbase", version: 1 };
+  return {
+    suite,
+    sources: aptSources(suite, mirror),
+    packages: [...TEMPLATE_PACKAGES],
+    variant: "minbase",
+    version: 1,
+  };
 }
 
 /** A digest of everything that decides the image: same key, same guest (the test cache is keyed by it). */
-export function templateInputsKey(o: { suite?: string; mirror?: string; sizeGb?: number; binarySha256: string }): string {
+export function templateInputsKey(o: {
+  suite?: string;
+  mirror?: string;
+  sizeGb?: number;
+  binarySha256: string;
+}): string {
   const suite = o.suite ?? DEFAULT_SUITE;
   const rootfsKey = sha256Text(JSON.stringify(rootfsInputs(suite, o.mirror ?? DEFAULT_MIRROR)));
-  return sha256Text(JSON.stringify({ rootfsKey, binarySha: o.binarySha256, files: VM_AUTH_FILES, CLOUD_CFG, MASKED_UNITS, KERNEL_CMDLINE, FSTAB, INTERFACES, sizeGb: o.sizeGb ?? 3 }));
+  return sha256Text(
+    JSON.stringify({
+      rootfsKey,
+      binarySha: o.binarySha256,
+      files: VM_AUTH_FILES,
+      CLOUD_CFG,
+      MASKED_UNITS,
+      KERNEL_CMDLINE,
+      FSTAB,
+      INTERFACES,
+      sizeGb: o.sizeGb ?? 3,
+    }),
+  );
 }
 
 /**
@@ -46,9 +99,18 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
   const suite = opts.suite ?? DEFAULT_SUITE;
   const mirror = opts.mirror ?? DEFAULT_MIRROR;
   const sizeGb = opts.sizeGb ?? 3;
-  if (!/^[a-z]{2,20}$/.test(suite)) throw new BlockhostError("E_INVALID_INPUT", `suite: expected a Debian suite name like bookworm, got ${JSON.stringify(suite)}`);
-  if (!/^https?:\/\/[A-Za-z0-9.:\/_-]{1,200}$/.test(mirror)) throw new BlockhostError("E_INVALID_INPUT", `mirror: expected an http(s) URL, got ${JSON.stringify(mirror)}`);
-  if (!existsSync(opts.binary) || !statSync(opts.binary).isFile()) throw new BlockhostError("E_NOT_FOUND", `${opts.binary}: no blockhost binary for the guest (build it with 'npm run build': dist/blockhost-baseline)`);
+  if (!/^[a-z]{2,20}$/.test(suite))
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `suite: expected a Debian suite name like bookworm, got ${JSON.stringify(suite)}`,
+    );
+  if (!/^https?:\/\/[A-Za-z0-9.:\/_-]{1,200}$/.test(mirror))
+    throw new BlockhostError("E_INVALID_INPUT", `mirror: expected an http(s) URL, got ${JSON.stringify(mirror)}`);
+  if (!existsSync(opts.binary) || !statSync(opts.binary).isFile())
+    throw new BlockhostError(
+      "E_NOT_FOUND",
+      `${opts.binary}: no blockhost binary for the guest (build it with 'npm run build': dist/blockhost-baseline)`,
+    );
   const outDir = dirname(opts.output);
   mkdirSync(outDir, { recursive: true, mode: 0o755 });
   const work = mkdtempSync(join(outDir, ".template-build-"));
@@ -90,7 +152,12 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
       vmauth_files: VM_AUTH_FILES.map((f) => f.path),
       cloud_init: true,
       qemu_guest_agent: true,
-      boot: { mode: "direct-kernel", kernel: basename(kernelPath(opts.output)), initrd: basename(initrdPath(opts.output)), cmdline: KERNEL_CMDLINE },
+      boot: {
+        mode: "direct-kernel",
+        kernel: basename(kernelPath(opts.output)),
+        initrd: basename(initrdPath(opts.output)),
+        cmdline: KERNEL_CMDLINE,
+      },
     };
     // World-readable: libvirt's qemu runs as libvirt-qemu and reads the backing file, kernel and initrd.
     for (const f of ["vmlinuz", "initrd", "image.qcow2"]) chmodSync(join(work, f), 0o644);
@@ -112,7 +179,13 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
  * The Debian root filesystem in `tree`: unpacked from the cache when its inputs match, else made
  * by mmdebstrap (directory output) and then cached as a tarball (a failed cache write is not fatal).
  */
-async function rootfsTree(inputs: ReturnType<typeof rootfsInputs>, key: string, tree: string, cache: string | undefined, say: (l: string) => void): Promise<boolean> {
+async function rootfsTree(
+  inputs: ReturnType<typeof rootfsInputs>,
+  key: string,
+  tree: string,
+  cache: string | undefined,
+  say: (l: string) => void,
+): Promise<boolean> {
   const cached = cache ? join(cache, `rootfs-${inputs.suite}-${key.slice(0, 16)}.tar`) : null;
   if (cached && existsSync(cached)) {
     say(`reusing the Debian root filesystem ${cached}`);
@@ -122,10 +195,18 @@ async function rootfsTree(inputs: ReturnType<typeof rootfsInputs>, key: string, 
   }
   say(`mmdebstrap ${inputs.suite}: ${inputs.packages.length} packages and their dependencies (takes a few minutes)`);
   await runTool([
-    "mmdebstrap", "--mode=root", "--format=directory", `--variant=${inputs.variant}`, `--include=${inputs.packages.join(",")}`,
-    "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
-    "--dpkgopt=path-exclude=/usr/share/locale/*", "--dpkgopt=path-include=/usr/share/locale/locale.alias",
-    inputs.suite, tree, ...inputs.sources,
+    "mmdebstrap",
+    "--mode=root",
+    "--format=directory",
+    `--variant=${inputs.variant}`,
+    `--include=${inputs.packages.join(",")}`,
+    "--dpkgopt=path-exclude=/usr/share/doc/*",
+    "--dpkgopt=path-exclude=/usr/share/man/*",
+    "--dpkgopt=path-exclude=/usr/share/locale/*",
+    "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+    inputs.suite,
+    tree,
+    ...inputs.sources,
   ]);
   if (cached && cache) {
     const tmp = `${cached}.tmp-${process.pid}`;
@@ -143,9 +224,15 @@ async function rootfsTree(inputs: ReturnType<typeof rootfsInputs>, key: string, 
 
 /** Newest /boot file with this prefix (the guest kernel or its initrd). */
 function pickBoot(tree: string, prefix: string): string {
-  const names = readdirSync(join(tree, "boot")).filter((n) => n.startsWith(prefix)).sort();
+  const names = readdirSync(join(tree, "boot"))
+    .filter((n) => n.startsWith(prefix))
+    .sort();
   const name = names.at(-1);
-  if (!name) throw new BlockhostError("E_STATE", `template root filesystem has no /boot/${prefix}* (linux-image-amd64 missing?)`);
+  if (!name)
+    throw new BlockhostError(
+      "E_STATE",
+      `template root filesystem has no /boot/${prefix}* (linux-image-amd64 missing?)`,
+    );
   return join(tree, "boot", name);
 }
 
@@ -164,7 +251,11 @@ function customizeTree(tree: string, binary: string): void {
   put("etc/machine-id", "");
   // Kernel updates in the guest must regenerate the initrd (a build may have switched this off).
   const initramfsConf = join(tree, "etc/initramfs-tools/update-initramfs.conf");
-  if (existsSync(initramfsConf)) writeFileSync(initramfsConf, readFileSync(initramfsConf, "utf8").replace(/^update_initramfs=no$/m, "update_initramfs=yes"));
+  if (existsSync(initramfsConf))
+    writeFileSync(
+      initramfsConf,
+      readFileSync(initramfsConf, "utf8").replace(/^update_initramfs=no$/m, "update_initramfs=yes"),
+    );
   rmSync(join(tree, "var/lib/dbus/machine-id"), { force: true });
   for (const f of VM_AUTH_FILES) put(f.path.slice(1), f.content, f.mode);
   const bin = join(tree, VM_BINARY_PATH.slice(1));

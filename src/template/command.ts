@@ -8,20 +8,42 @@ import { buildTemplate } from "./build.ts";
 
 /** Where the baseline binary is: beside this binary (dist/), else where the Debian package installs it. */
 export function defaultGuestBinary(): string {
-  const candidates = [join(dirname(process.execPath), "blockhost-baseline"), "/usr/share/blockhost/vm/blockhost-baseline"];
+  const candidates = [
+    join(dirname(process.execPath), "blockhost-baseline"),
+    "/usr/share/blockhost/vm/blockhost-baseline",
+  ];
   return candidates.find((c) => existsSync(c)) ?? candidates[1]!;
 }
 
 export const defaultTemplatePath = () => join(paths.templatesDir, "blockhost-template.qcow2");
 
 const build = defineCommand({
-  meta: { name: "build", description: "Build the VM template (Debian, cloud-init, guest agent, wallet login) with mmdebstrap; needs root" },
+  meta: {
+    name: "build",
+    description: "Build the VM template (Debian, cloud-init, guest agent, wallet login) with mmdebstrap; needs root",
+  },
   args: {
-    output: { type: "string", description: "image path (default <root>/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2)", valueHint: "FILE" },
-    binary: { type: "string", description: "blockhost binary for the guest (default: blockhost-baseline)", valueHint: "FILE" },
+    output: {
+      type: "string",
+      description: "image path (default <root>/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2)",
+      valueHint: "FILE",
+    },
+    binary: {
+      type: "string",
+      description: "blockhost binary for the guest (default: blockhost-baseline)",
+      valueHint: "FILE",
+    },
     suite: { type: "string", description: "Debian suite (default bookworm)", valueHint: "NAME" },
-    mirror: { type: "string", description: "Debian mirror URL (default http://deb.debian.org/debian)", valueHint: "URL" },
-    "rootfs-cache": { type: "string", description: "directory to keep the downloaded root filesystem in for rebuilds", valueHint: "DIR" },
+    mirror: {
+      type: "string",
+      description: "Debian mirror URL (default http://deb.debian.org/debian)",
+      valueHint: "URL",
+    },
+    "rootfs-cache": {
+      type: "string",
+      description: "directory to keep the downloaded root filesystem in for rebuilds",
+      valueHint: "DIR",
+    },
   },
   async run({ args }) {
     if (process.getuid?.() !== 0) throw new BlockhostError("E_USAGE", "template build needs root (mmdebstrap, mkfs)");
@@ -34,7 +56,9 @@ const build = defineCommand({
       rootfsCache: args["rootfs-cache"] ? resolve(args["rootfs-cache"]) : undefined,
       say: (l) => process.stderr.write(`${l}\n`),
     });
-    process.stdout.write(`${r.image} sha256=${r.manifest.sha256} size=${r.manifest.size_bytes} seconds=${r.seconds.toFixed(1)}\n`);
+    process.stdout.write(
+      `${r.image} sha256=${r.manifest.sha256} size=${r.manifest.size_bytes} seconds=${r.seconds.toFixed(1)}\n`,
+    );
   },
 });
 

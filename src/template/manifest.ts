@@ -41,7 +41,11 @@ export const initrdPath = (image: string) => `${image}.initrd`;
 /** Read and validate `<image>.json`; names the file and the problem when it is missing or wrong. */
 export function readManifest(image: string): TemplateManifest {
   const file = manifestPath(image);
-  if (!existsSync(file)) throw new BlockhostError("E_NOT_FOUND", `${file}: no template manifest (build the template with 'blockhost template build')`);
+  if (!existsSync(file))
+    throw new BlockhostError(
+      "E_NOT_FOUND",
+      `${file}: no template manifest (build the template with 'blockhost template build')`,
+    );
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, "utf8"));

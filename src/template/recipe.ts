@@ -2,8 +2,19 @@
 
 /** Debian packages the guest needs; nothing is installed at first boot (the guest has no internet). */
 export const TEMPLATE_PACKAGES = [
-  "linux-image-amd64", "systemd-sysv", "udev", "dbus", "openssh-server", "cloud-init", "qemu-guest-agent",
-  "sudo", "ifupdown", "iproute2", "netbase", "e2fsprogs", "procps",
+  "linux-image-amd64",
+  "systemd-sysv",
+  "udev",
+  "dbus",
+  "openssh-server",
+  "cloud-init",
+  "qemu-guest-agent",
+  "sudo",
+  "ifupdown",
+  "iproute2",
+  "netbase",
+  "e2fsprogs",
+  "procps",
 ] as const;
 
 export const DEFAULT_SUITE = "bookworm";
@@ -15,7 +26,11 @@ export const KERNEL_CMDLINE = `root=LABEL=${ROOT_LABEL} ro console=ttyS0 panic=-
 /** apt sources for mmdebstrap: main, updates and security of one suite. */
 export function aptSources(suite: string, mirror: string): string[] {
   const security = mirror.replace(/\/debian\/?$/, "/debian-security");
-  return [`deb ${mirror} ${suite} main`, `deb ${mirror} ${suite}-updates main`, `deb ${security} ${suite}-security main`];
+  return [
+    `deb ${mirror} ${suite} main`,
+    `deb ${mirror} ${suite}-updates main`,
+    `deb ${security} ${suite}-security main`,
+  ];
 }
 
 /**
@@ -33,8 +48,14 @@ cloud_final_modules: [ scripts_per_once, scripts_per_boot, scripts_per_instance,
 
 /** Units that only cost boot time in a customer VM (timers for a desktop, apt refreshes without internet). */
 export const MASKED_UNITS = [
-  "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "e2scrub_reap.service", "fstrim.timer",
-  "man-db.timer", "systemd-pstore.service", "ifupdown-wait-online.service",
+  "apt-daily.timer",
+  "apt-daily-upgrade.timer",
+  "e2scrub_all.timer",
+  "e2scrub_reap.service",
+  "fstrim.timer",
+  "man-db.timer",
+  "systemd-pstore.service",
+  "ifupdown-wait-online.service",
 ] as const;
 
 export const FSTAB = `LABEL=${ROOT_LABEL} / ext4 defaults,errors=remount-ro 0 1\n`;

@@ -2,18 +2,35 @@
 import { BlockhostError } from "../core/errors.ts";
 import { lastLine } from "../agent/run.ts";
 
-
 /** Run one program to completion; a non-zero exit becomes E_COMMAND_FAILED with stderr's last line. */
 export async function runTool(argv: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
   const proc = Bun.spawn(argv, {
-    stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: "/",
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", TMPDIR: process.env.TMPDIR ?? "/tmp" },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    cwd: "/",
+    env: {
+      PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+      LC_ALL: "C.UTF-8",
+      DEBIAN_FRONTEND: "noninteractive",
+      TMPDIR: process.env.TMPDIR ?? "/tmp",
+    },
     timeout: opts.timeoutMs ?? 1_800_000,
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) {
     // mmdebstrap's last line is only "failed to run": keep the lines before it too.
-    const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean).slice(-4).join(" | ").slice(-600);
+    const lines = stderr
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(-4)
+      .join(" | ")
+      .slice(-600);
     const why = lines || lastLine(stdout) || `exit ${code}`;
     throw new BlockhostError("E_COMMAND_FAILED", `${argv[0]} exited ${code}: ${why}`);
   }

@@ -13,6 +13,11 @@ export function authLog(fields: Record<string, string | number | undefined>): vo
     .join(" ");
   process.stderr.write(`blockhost-pam: ${line}\n`);
   if (existsSync("/dev/log") && existsSync("/usr/bin/logger")) {
-    Bun.spawnSync(["/usr/bin/logger", "-t", "blockhost-pam", "-p", "authpriv.notice", "--", line], { stdout: "ignore", stderr: "ignore", timeout: 2000, env: {} });
+    Bun.spawnSync(["/usr/bin/logger", "-t", "blockhost-pam", "-p", "authpriv.notice", "--", line], {
+      stdout: "ignore",
+      stderr: "ignore",
+      timeout: 2000,
+      env: {},
+    });
   }
 }

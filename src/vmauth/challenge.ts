@@ -3,14 +3,24 @@ import { BlockhostError } from "../core/errors.ts";
 import { loadPamConfig, secretBytes } from "./config.ts";
 import { generateOtp, newSessionId, otpMessage, otpTag, usedOtpName } from "./otp.ts";
 import { authLog } from "./auth-log.ts";
-import { attemptKey, callbackEnabled, isUsed, pruneStale, removeSession, takeAttempt, writeAttempt, writePending } from "./sessions.ts";
+import {
+  attemptKey,
+  callbackEnabled,
+  isUsed,
+  pruneStale,
+  removeSession,
+  takeAttempt,
+  writeAttempt,
+  writePending,
+} from "./sessions.ts";
 import { signingHost, signingUrl } from "./signing-host.ts";
 import { lookupWalletUser } from "./user.ts";
 
 /** The PAM user pam_exec hands over in the environment (PAM_TYPE must be "auth" when set). */
 export function pamUser(env: NodeJS.ProcessEnv = process.env): string {
   // Only the auth stack may run these (a session/account line would issue or accept codes out of place).
-  if (env.PAM_TYPE !== undefined && env.PAM_TYPE !== "auth") throw new BlockhostError("E_USAGE", `run from the PAM auth stack, not ${env.PAM_TYPE.slice(0, 16)}`);
+  if (env.PAM_TYPE !== undefined && env.PAM_TYPE !== "auth")
+    throw new BlockhostError("E_USAGE", `run from the PAM auth stack, not ${env.PAM_TYPE.slice(0, 16)}`);
   const user = env.PAM_USER;
   if (!user) throw new BlockhostError("E_USAGE", "PAM_USER is not set (this command is run by pam_exec)");
   return user;
@@ -56,7 +66,12 @@ export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
 
   // A decoy looks like a real code: same URL shape whether or not the account exists.
   const showSession = known ? callback : callbackEnabled();
-  const url = signingUrl(signingHost(), config.auth.signing_port, config.auth.use_tls, showSession ? sessionId : undefined);
+  const url = signingUrl(
+    signingHost(),
+    config.auth.signing_port,
+    config.auth.use_tls,
+    showSession ? sessionId : undefined,
+  );
   const lines = [
     "Wallet login: sign this code with the wallet that owns this VM.",
     `  Code:    ${otp}`,

@@ -33,7 +33,9 @@ export interface TaggedFields {
  * original's secret-prefixed hash). Fields are NUL-separated and none can contain NUL.
  */
 export function otpTag(secret: Uint8Array, f: TaggedFields): string {
-  const data = ["blockhost-pam-otp-v1", f.sessionId, f.user, f.otp, String(f.createdAt), f.machineId, f.attempt].join("\0");
+  const data = ["blockhost-pam-otp-v1", f.sessionId, f.user, f.otp, String(f.createdAt), f.machineId, f.attempt].join(
+    "\0",
+  );
   return createHmac("sha256", secret).update(data).digest("hex");
 }
 

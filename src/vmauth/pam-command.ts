@@ -15,7 +15,8 @@ const challenge = defineCommand({
 const verify = defineCommand({
   meta: {
     name: "verify",
-    description: "Check the signature read from stdin or from the signing page's callback (pam_exec … expose_authtok); exit 0 only on success",
+    description:
+      "Check the signature read from stdin or from the signing page's callback (pam_exec … expose_authtok); exit 0 only on success",
   },
   async run() {
     const { runVerify } = await import("./verify.ts");

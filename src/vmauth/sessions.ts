@@ -131,7 +131,11 @@ export function writeCallbackSignature(id: string, signature: string): boolean {
 
 export function removeSession(id: string): void {
   for (const ext of ["json", "sig"] as const) {
-    try { unlinkSync(pendingFile(id, ext)); } catch { /* already gone */ }
+    try {
+      unlinkSync(pendingFile(id, ext));
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -160,21 +164,29 @@ export function isUsed(name: string): boolean {
 export function pruneStale(nowSeconds: number, attemptMaxAgeSeconds: number): void {
   const sweep = (dir: string, maxAge: number, onRemove?: (file: string) => void) => {
     let names: string[] = [];
-    try { names = readdirSync(dir); } catch { return; }
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
     for (const name of names) {
       const file = join(dir, name);
       try {
         if (nowSeconds - statSync(file).mtimeMs / 1000 <= maxAge) continue;
         onRemove?.(file);
         unlinkSync(file);
-      } catch { /* raced with another login */ }
+      } catch {
+        /* raced with another login */
+      }
     }
   };
   sweep(paths.pamAttemptsDir, attemptMaxAgeSeconds, (file) => {
     try {
       const id = (JSON.parse(readFileSync(file, "utf8")) as { session_id?: unknown }).session_id;
       if (typeof id === "string" && SESSION_ID_RE.test(id)) removeSession(id);
-    } catch { /* unreadable: just delete it */ }
+    } catch {
+      /* unreadable: just delete it */
+    }
   });
   sweep(paths.pamUsedDir, USED_RETENTION_SECONDS);
 }

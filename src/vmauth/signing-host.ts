@@ -32,7 +32,8 @@ function fqdn(): string | null {
 }
 
 const isGlobalV6 = (a: string) => /^[23][0-9a-f]{0,3}:/i.test(a);
-const isPrivateV4 = (a: string) => /^(10\.|192\.168\.|169\.254\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(a);
+const isPrivateV4 = (a: string) =>
+  /^(10\.|192\.168\.|169\.254\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(a);
 
 /**
  * A name for the VM's own address that public DNS resolves back to it (sslip.io): a global
@@ -40,7 +41,9 @@ const isPrivateV4 = (a: string) => /^(10\.|192\.168\.|169\.254\.|172\.(1[6-9]|2\
  * IPv4 is returned as is (reachable only from the same network).
  */
 export function hostFromAddresses(ifaces: Record<string, NetworkInterfaceInfo[] | undefined>): string | null {
-  const all = Object.values(ifaces).flatMap((list) => list ?? []).filter((i) => !i.internal);
+  const all = Object.values(ifaces)
+    .flatMap((list) => list ?? [])
+    .filter((i) => !i.internal);
   const v6 = all.find((i) => i.family === "IPv6" && isGlobalV6(i.address));
   if (v6) return `${v6.address.toLowerCase().replace(/:/g, "-").replace(/-$/, "-0")}.sslip.io`;
   const v4 = all.filter((i) => i.family === "IPv4");

@@ -8,7 +8,11 @@ import { parseGecos } from "../core/gecos.ts";
 /** POSIX-ish user names as useradd accepts them (no ':' or whitespace, never a path). */
 export const USER_NAME_RE = /^[a-z_][a-z0-9_.-]{0,31}\$?$/;
 
-export interface WalletUser { name: string; wallet: `0x${string}`; nft?: string }
+export interface WalletUser {
+  name: string;
+  wallet: `0x${string}`;
+  nft?: string;
+}
 
 /**
  * Find `name` in <root>/etc/passwd and read its wallet from the GECOS field
@@ -17,7 +21,9 @@ export interface WalletUser { name: string; wallet: `0x${string}`; nft?: string 
  */
 export function lookupWalletUser(name: string, passwdFile = join(paths.root, "etc/passwd")): WalletUser {
   if (!USER_NAME_RE.test(name)) throw new BlockhostError("E_AUTH_DENIED", "invalid user name");
-  const line = readFileSync(passwdFile, "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync(passwdFile, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new BlockhostError("E_AUTH_DENIED", "no such user");
   const gecos = line.split(":")[4] ?? "";
   const owner = parseGecos(gecos);

@@ -5,7 +5,15 @@ import { loadPamConfig, secretBytes, type PamConfig } from "./config.ts";
 import { authLog } from "./auth-log.ts";
 import { pamUser } from "./challenge.ts";
 import { otpMessage, tagMatches, usedOtpName } from "./otp.ts";
-import { attemptKey, markUsed, readCallbackSignature, removeSession, SIGNATURE_RE, takeAttempt, type Attempt } from "./sessions.ts";
+import {
+  attemptKey,
+  markUsed,
+  readCallbackSignature,
+  removeSession,
+  SIGNATURE_RE,
+  takeAttempt,
+  type Attempt,
+} from "./sessions.ts";
 import { lookupWalletUser } from "./user.ts";
 
 /** pam_exec sends the token NUL-terminated; anything longer than this is not a signature. */
@@ -40,10 +48,23 @@ async function waitForCallback(attempt: Attempt, graceSeconds: number): Promise<
   }
 }
 
-async function check(config: PamConfig, user: string, token: string, attempt: Attempt | null, key: string): Promise<string> {
+async function check(
+  config: PamConfig,
+  user: string,
+  token: string,
+  attempt: Attempt | null,
+  key: string,
+): Promise<string> {
   if (!attempt) throw denied("no-challenge");
   const machineId = config.machine.id;
-  const fields = { sessionId: attempt.session_id, user: attempt.user, otp: attempt.otp, createdAt: attempt.created_at, machineId, attempt: key };
+  const fields = {
+    sessionId: attempt.session_id,
+    user: attempt.user,
+    otp: attempt.otp,
+    createdAt: attempt.created_at,
+    machineId,
+    attempt: key,
+  };
   if (!tagMatches(secretBytes(config), fields, attempt.tag)) throw denied("bad-tag");
   if (attempt.user !== user) throw denied("user-mismatch");
   const expired = () => {
@@ -58,7 +79,10 @@ async function check(config: PamConfig, user: string, token: string, attempt: At
   if (expired()) throw denied("expired");
   let signer: string;
   try {
-    signer = await recoverMessageAddress({ message: otpMessage(machineId, attempt.otp), signature: signature as `0x${string}` });
+    signer = await recoverMessageAddress({
+      message: otpMessage(machineId, attempt.otp),
+      signature: signature as `0x${string}`,
+    });
   } catch {
     throw denied("bad-signature");
   }

@@ -10,7 +10,10 @@ import { who } from "./who.ts";
  * key files it names. Chain and contracts from web3-defaults.yaml.
  */
 export default defineCommand({
-  meta: { name: "wallet", description: "Move funds and manage the contracts with addressbook wallets (the original bw)" },
+  meta: {
+    name: "wallet",
+    description: "Move funds and manage the contracts with addressbook wallets (the original bw)",
+  },
   subCommands: {
     send,
     balance,
@@ -18,8 +21,14 @@ export default defineCommand({
     withdraw,
     swap,
     who,
-    config: defineCommand({ meta: { name: "config", description: "Contract settings" }, subCommands: { stable: configStable } }),
-    plan: defineCommand({ meta: { name: "plan", description: "Subscription plans" }, subCommands: { create: planCreate } }),
+    config: defineCommand({
+      meta: { name: "config", description: "Contract settings" },
+      subCommands: { stable: configStable },
+    }),
+    plan: defineCommand({
+      meta: { name: "plan", description: "Subscription plans" },
+      subCommands: { create: planCreate },
+    }),
     set: defineCommand({ meta: { name: "set", description: "NFT settings" }, subCommands: { encrypt: setEncrypt } }),
   },
 });

@@ -25,7 +25,10 @@ const STABLE = new Set(["stable", "stablecoin", "usdc"]);
 export class WalletEnv {
   private book?: Addressbook;
 
-  constructor(readonly web3: Web3Config, readonly access: ChainAccess) {}
+  constructor(
+    readonly web3: Web3Config,
+    readonly access: ChainAccess,
+  ) {}
 
   static load(): WalletEnv {
     const { web3, access } = loadChainContext();
@@ -34,16 +37,26 @@ export class WalletEnv {
 
   get addressbook(): Addressbook {
     this.book ??= loadAddressbook();
-    if (Object.keys(this.book).length === 0) throw new BlockhostError("E_CONFIG_MISSING", `${paths.addressbook}: the addressbook is empty (create it with: blockhost addressbook init …)`);
+    if (Object.keys(this.book).length === 0)
+      throw new BlockhostError(
+        "E_CONFIG_MISSING",
+        `${paths.addressbook}: the addressbook is empty (create it with: blockhost addressbook init …)`,
+      );
     return this.book;
   }
 
-  get subscriptions(): Hex { return contractAddress(this.web3, "subscriptions"); }
+  get subscriptions(): Hex {
+    return contractAddress(this.web3, "subscriptions");
+  }
 
   /** A role that holds a key file, loaded as a signing account. */
   signer(role: string): PrivateKeyAccount {
     const entry = this.entry(role);
-    if (!entry.keyfile) throw new BlockhostError("E_USAGE", `"${role}" has no key file in the addressbook; it cannot sign (roles with keys: ${this.rolesWithKeys().join(", ") || "none"})`);
+    if (!entry.keyfile)
+      throw new BlockhostError(
+        "E_USAGE",
+        `"${role}" has no key file in the addressbook; it cannot sign (roles with keys: ${this.rolesWithKeys().join(", ") || "none"})`,
+      );
     return loadKeyFile(entry.keyfile, `key file of "${role}"`);
   }
 
@@ -65,35 +78,65 @@ export class WalletEnv {
     if (NATIVE.has(lower)) return "eth";
     if (EVM_ADDRESS_RE.test(arg)) return getAddress(arg);
     if (STABLE.has(lower)) {
-      const stable = await onChain("getPrimaryStablecoin", () => this.access.publicClient.readContract({ address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getPrimaryStablecoin" }));
-      if (/^0x0{40}$/.test(stable)) throw new BlockhostError("E_NOT_FOUND", `the subscriptions contract has no primary stablecoin (set one with: blockhost wallet config stable 0x…)`);
+      const stable = await onChain("getPrimaryStablecoin", () =>
+        this.access.publicClient.readContract({
+          address: this.subscriptions,
+          abi: blockhostSubscriptionsAbi,
+          functionName: "getPrimaryStablecoin",
+        }),
+      );
+      if (/^0x0{40}$/.test(stable))
+        throw new BlockhostError(
+          "E_NOT_FOUND",
+          `the subscriptions contract has no primary stablecoin (set one with: blockhost wallet config stable 0x…)`,
+        );
       return stable;
     }
-    throw new BlockhostError("E_USAGE", `unknown token "${arg.slice(0, 50)}" (expected eth, stable or a 0x token address)`);
+    throw new BlockhostError(
+      "E_USAGE",
+      `unknown token "${arg.slice(0, 50)}" (expected eth, stable or a 0x token address)`,
+    );
   }
 
   /** Decimals and symbol of a token; contracts without them (e.g. an NFT) count in whole units. */
   async tokenInfo(token: Token): Promise<{ decimals: number; symbol: string }> {
     if (token === "eth") return { decimals: 18, symbol: "ETH" };
-    const read = <T>(functionName: "decimals" | "symbol") => this.access.publicClient.readContract({ address: token, abi: erc20Abi, functionName }) as Promise<T>;
-    const [decimals, symbol] = await Promise.all([read<number>("decimals").catch(() => 0), read<string>("symbol").catch(() => token)]);
+    const read = <T>(functionName: "decimals" | "symbol") =>
+      this.access.publicClient.readContract({ address: token, abi: erc20Abi, functionName }) as Promise<T>;
+    const [decimals, symbol] = await Promise.all([
+      read<number>("decimals").catch(() => 0),
+      read<string>("symbol").catch(() => token),
+    ]);
     return { decimals, symbol: /^[\x20-\x7e]{1,32}$/.test(symbol) ? symbol : token };
   }
 
   async balance(token: Token, who: Hex): Promise<bigint> {
     return await onChain(`balance of ${who}`, () =>
-      token === "eth" ? this.access.publicClient.getBalance({ address: who }) : this.access.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [who] }),
+      token === "eth"
+        ? this.access.publicClient.getBalance({ address: who })
+        : this.access.publicClient.readContract({
+            address: token,
+            abi: erc20Abi,
+            functionName: "balanceOf",
+            args: [who],
+          }),
     );
   }
 
   private entry(role: string) {
     const book = this.addressbook;
     const entry = Object.hasOwn(book, role) ? book[role] : undefined;
-    if (!entry) throw new BlockhostError("E_USAGE", `unknown role "${role.slice(0, 64)}" (addressbook has: ${Object.keys(book).join(", ")})`);
+    if (!entry)
+      throw new BlockhostError(
+        "E_USAGE",
+        `unknown role "${role.slice(0, 64)}" (addressbook has: ${Object.keys(book).join(", ")})`,
+      );
     return entry;
   }
 
   private rolesWithKeys(): string[] {
-    return Object.entries(this.addressbook).filter(([, e]) => e.keyfile).map(([n]) => n);
+    return Object.entries(this.addressbook)
+      .filter(([, e]) => e.keyfile)
+      .map(([n]) => n);
   }
 }

@@ -14,8 +14,17 @@ const pos = (description: string) => ({ type: "positional" as const, required: t
 const optPos = (description: string) => ({ type: "positional" as const, required: false as const, description });
 
 export const send = defineCommand({
-  meta: { name: "send", description: "Send AMOUNT of TOKEN from role FROM (needs a key file) to TO (role or 0x); prints the transaction hash" },
-  args: { amount: pos("decimal amount, e.g. 1.5"), token: pos("eth, stable or a 0x token address"), from: pos("addressbook role with a key file"), to: pos("addressbook role or 0x address") },
+  meta: {
+    name: "send",
+    description:
+      "Send AMOUNT of TOKEN from role FROM (needs a key file) to TO (role or 0x); prints the transaction hash",
+  },
+  args: {
+    amount: pos("decimal amount, e.g. 1.5"),
+    token: pos("eth, stable or a 0x token address"),
+    from: pos("addressbook role with a key file"),
+    to: pos("addressbook role or 0x address"),
+  },
   async run({ args }) {
     const env = WalletEnv.load();
     const token = await env.token(args.token);
@@ -26,7 +35,10 @@ export const send = defineCommand({
 });
 
 export const balance = defineCommand({
-  meta: { name: "balance", description: "Show ETH plus one token's balance, or every payment-method token with its USD value" },
+  meta: {
+    name: "balance",
+    description: "Show ETH plus one token's balance, or every payment-method token with its USD value",
+  },
   args: { who: pos("addressbook role or 0x address"), token: optPos("eth, stable, or a 0x token (or NFT) address") },
   async run({ args }) {
     const env = WalletEnv.load();
@@ -41,60 +53,98 @@ export const balance = defineCommand({
     }
     for (const { token, paymentMethodId: pm } of await activePaymentTokens(env.access, env.subscriptions)) {
       const [info, amount] = [await env.tokenInfo(token), await env.balance(token, who)];
-      const cents = await env.access.publicClient.readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] }).catch(() => undefined);
-      const usd = cents === undefined ? "price unavailable" : formatUsd((amount * cents) / 10n ** BigInt(info.decimals));
+      const cents = await env.access.publicClient
+        .readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] })
+        .catch(() => undefined);
+      const usd =
+        cents === undefined ? "price unavailable" : formatUsd((amount * cents) / 10n ** BigInt(info.decimals));
       say(`${info.symbol} ${formatAmount(amount, info.decimals)} (${usd}) (${token})`);
     }
   },
 });
 
-export const split = variadic(defineCommand({
-  meta: { name: "split", description: "Split AMOUNT of TOKEN from FROM among recipients by whole percentages separated by / (e.g. 60/40, sum 100); the last recipient gets the rounding remainder" },
-  args: { amount: pos("decimal amount"), token: pos("eth, stable or a 0x token address"), ratios: pos("percentages separated by /, e.g. 50/30/20"), from: pos("addressbook role with a key file"), to: pos("two or more recipients (roles or 0x addresses)") },
-  async run({ args }) {
-    const recipients = (args._ as string[]).slice(4);
-    if (recipients.length < 2) throw new BlockhostError("E_USAGE", "split needs at least two recipients");
-    const env = WalletEnv.load();
-    const token = await env.token(args.token);
-    const [from, targets, info] = [env.signer(args.from), recipients.map((r) => env.target(r)), await env.tokenInfo(token)];
-    const shares = splitByRatios(parseAmount(args.amount, info.decimals), args.ratios, targets.length);
-    const { transfer } = await import("./transfer.ts");
-    for (const [i, to] of targets.entries()) {
-      try {
-        say(`${to} ${formatAmount(shares[i]!, info.decimals)} ${info.symbol} ${await transfer(env, from, token, to, shares[i]!)}`);
-      } catch (e) {
-        const done = i === 0 ? "nothing was sent" : `the first ${i} of ${targets.length} transfers were sent (listed above)`;
-        throw new BlockhostError("E_CHAIN", `${(e as Error).message}; ${done}`);
+export const split = variadic(
+  defineCommand({
+    meta: {
+      name: "split",
+      description:
+        "Split AMOUNT of TOKEN from FROM among recipients by whole percentages separated by / (e.g. 60/40, sum 100); the last recipient gets the rounding remainder",
+    },
+    args: {
+      amount: pos("decimal amount"),
+      token: pos("eth, stable or a 0x token address"),
+      ratios: pos("percentages separated by /, e.g. 50/30/20"),
+      from: pos("addressbook role with a key file"),
+      to: pos("two or more recipients (roles or 0x addresses)"),
+    },
+    async run({ args }) {
+      const recipients = (args._ as string[]).slice(4);
+      if (recipients.length < 2) throw new BlockhostError("E_USAGE", "split needs at least two recipients");
+      const env = WalletEnv.load();
+      const token = await env.token(args.token);
+      const [from, targets, info] = [
+        env.signer(args.from),
+        recipients.map((r) => env.target(r)),
+        await env.tokenInfo(token),
+      ];
+      const shares = splitByRatios(parseAmount(args.amount, info.decimals), args.ratios, targets.length);
+      const { transfer } = await import("./transfer.ts");
+      for (const [i, to] of targets.entries()) {
+        try {
+          say(
+            `${to} ${formatAmount(shares[i]!, info.decimals)} ${info.symbol} ${await transfer(env, from, token, to, shares[i]!)}`,
+          );
+        } catch (e) {
+          const done =
+            i === 0 ? "nothing was sent" : `the first ${i} of ${targets.length} transfers were sent (listed above)`;
+          throw new BlockhostError("E_CHAIN", `${(e as Error).message}; ${done}`);
+        }
       }
-    }
-  },
-}));
+    },
+  }),
+);
 
 async function withdrawOne(env: WalletEnv, token: Hex, to: Hex): Promise<string | undefined> {
   const info = await env.tokenInfo(token);
   const held = await env.balance(token, env.subscriptions);
   if (held === 0n) return undefined;
-  const { hash } = await writeAndWait(env.access, env.server(), { address: env.subscriptions, abi: subsAbi, functionName: "withdrawFunds", args: [token, to] }, `withdraw ${info.symbol}`);
+  const { hash } = await writeAndWait(
+    env.access,
+    env.server(),
+    { address: env.subscriptions, abi: subsAbi, functionName: "withdrawFunds", args: [token, to] },
+    `withdraw ${info.symbol}`,
+  );
   return `${formatAmount(held, info.decimals)} ${info.symbol} ${hash}`;
 }
 
 export const withdraw = defineCommand({
-  meta: { name: "withdraw", description: "Withdraw the subscription contract's balance to TO, signed by the server wallet: one TOKEN, or every payment token when only TO is given" },
-  args: { first: pos("TOKEN (eth is refused) or TO when withdrawing everything"), second: optPos("TO (role or 0x) when a TOKEN is given") },
+  meta: {
+    name: "withdraw",
+    description:
+      "Withdraw the subscription contract's balance to TO, signed by the server wallet: one TOKEN, or every payment token when only TO is given",
+  },
+  args: {
+    first: pos("TOKEN (eth is refused) or TO when withdrawing everything"),
+    second: optPos("TO (role or 0x) when a TOKEN is given"),
+  },
   async run({ args }) {
     const env = WalletEnv.load();
     const to = env.target(args.second ?? args.first);
     let tokens: Token[];
     if (args.second !== undefined) {
       tokens = [await env.token(args.first)];
-      if (tokens[0] === "eth") throw new BlockhostError("E_USAGE", "the contract holds no ETH: payments are ERC20 tokens");
+      if (tokens[0] === "eth")
+        throw new BlockhostError("E_USAGE", "the contract holds no ETH: payments are ERC20 tokens");
     } else {
       tokens = (await activePaymentTokens(env.access, env.subscriptions)).map((p) => p.token);
     }
     let any = false;
     for (const token of tokens as Hex[]) {
       const line = await withdrawOne(env, token, to);
-      if (line) { any = true; say(line); }
+      if (line) {
+        any = true;
+        say(line);
+      }
     }
     if (!any) say("nothing to withdraw");
   },

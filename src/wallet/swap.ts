@@ -29,16 +29,25 @@ export const SWAP_DEADLINE_SECONDS = 300n;
 function routerAddress(env: WalletEnv): Hex {
   const configured = env.web3.uniswap_v2?.router;
   if (configured !== undefined) {
-    if (typeof configured !== "string" || !EVM_ADDRESS_RE.test(configured)) throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.router: expected a 0x address`);
+    if (typeof configured !== "string" || !EVM_ADDRESS_RE.test(configured))
+      throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.router: expected a 0x address`);
     return getAddress(configured);
   }
   const known = ROUTERS[env.access.chain.id];
-  if (!known) throw new BlockhostError("E_CONFIG_MISSING", `${paths.web3Config}: uniswap_v2.router is not set and chain ${env.access.chain.id} has no built-in Uniswap V2 router`);
+  if (!known)
+    throw new BlockhostError(
+      "E_CONFIG_MISSING",
+      `${paths.web3Config}: uniswap_v2.router is not set and chain ${env.access.chain.id} has no built-in Uniswap V2 router`,
+    );
   return known;
 }
 
 export const swap = defineCommand({
-  meta: { name: "swap", description: "Swap AMOUNT of a token for ETH through Uniswap V2 (2% below the quote at most, 5-minute deadline); WALLET signs and receives" },
+  meta: {
+    name: "swap",
+    description:
+      "Swap AMOUNT of a token for ETH through Uniswap V2 (2% below the quote at most, 5-minute deadline); WALLET signs and receives",
+  },
   args: {
     amount: { type: "positional", required: true, description: "decimal amount of the token to sell" },
     token: { type: "positional", required: true, description: "stable or a 0x token address" },
@@ -46,7 +55,8 @@ export const swap = defineCommand({
     wallet: { type: "positional", required: true, description: "addressbook role with a key file" },
   },
   async run({ args }) {
-    if (args.eth.toLowerCase() !== "eth") throw new BlockhostError("E_USAGE", `only swaps to eth are supported, got "${args.eth.slice(0, 20)}"`);
+    if (args.eth.toLowerCase() !== "eth")
+      throw new BlockhostError("E_USAGE", `only swaps to eth are supported, got "${args.eth.slice(0, 20)}"`);
     const env = WalletEnv.load();
     const token = await env.token(args.token);
     if (token === "eth") throw new BlockhostError("E_USAGE", "swap sells a token for ETH; eth → eth makes no sense");
@@ -54,15 +64,42 @@ export const swap = defineCommand({
     const amountIn = parseAmount(args.amount, (await env.tokenInfo(token)).decimals);
     const router = routerAddress(env);
     const read = env.access.publicClient;
-    const weth = await onChain("router WETH()", () => read.readContract({ address: router, abi: routerAbi, functionName: "WETH" }));
+    const weth = await onChain("router WETH()", () =>
+      read.readContract({ address: router, abi: routerAbi, functionName: "WETH" }),
+    );
     const path = [token, weth] as const;
-    const quote = await onChain("getAmountsOut", () => read.readContract({ address: router, abi: routerAbi, functionName: "getAmountsOut", args: [amountIn, [...path]] }));
+    const quote = await onChain("getAmountsOut", () =>
+      read.readContract({
+        address: router,
+        abi: routerAbi,
+        functionName: "getAmountsOut",
+        args: [amountIn, [...path]],
+      }),
+    );
     const minOut = (quote[1]! * (10_000n - SWAP_SLIPPAGE_BPS)) / 10_000n;
-    const allowance = await onChain("allowance", () => read.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [signer.address, router] }));
-    if (allowance < amountIn) await writeAndWait(env.access, signer, { address: token, abi: erc20Abi, functionName: "approve", args: [router, amountIn] }, "approve router");
+    const allowance = await onChain("allowance", () =>
+      read.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [signer.address, router] }),
+    );
+    if (allowance < amountIn)
+      await writeAndWait(
+        env.access,
+        signer,
+        { address: token, abi: erc20Abi, functionName: "approve", args: [router, amountIn] },
+        "approve router",
+      );
     // The deadline follows chain time, not this host's clock.
     const deadline = (await onChain("latest block", () => read.getBlock())).timestamp + SWAP_DEADLINE_SECONDS;
-    const { hash } = await writeAndWait(env.access, signer, { address: router, abi: routerAbi, functionName: "swapExactTokensForETH", args: [amountIn, minOut, [...path], signer.address, deadline] }, "swap");
+    const { hash } = await writeAndWait(
+      env.access,
+      signer,
+      {
+        address: router,
+        abi: routerAbi,
+        functionName: "swapExactTokensForETH",
+        args: [amountIn, minOut, [...path], signer.address, deadline],
+      },
+      "swap",
+    );
     process.stdout.write(`${hash}\n`);
   },
 });

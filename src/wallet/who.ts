@@ -13,27 +13,49 @@ const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
 async function ownerOf(tokenId: bigint): Promise<Hex> {
   const { web3, access } = loadChainContext();
   const nft = contractAddress(web3, "nft");
-  return await onChain(`ownerOf(${tokenId})`, () => access.publicClient.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [tokenId] }));
+  return await onChain(`ownerOf(${tokenId})`, () =>
+    access.publicClient.readContract({
+      address: nft,
+      abi: accessCredentialNftAbi,
+      functionName: "ownerOf",
+      args: [tokenId],
+    }),
+  );
 }
 
 export const who = defineCommand({
-  meta: { name: "who", description: "Print who holds NFT TOKEN_ID (or `admin`: blockhost.yaml admin.credential_nft_id), or who signed MESSAGE with SIGNATURE (either order)" },
+  meta: {
+    name: "who",
+    description:
+      "Print who holds NFT TOKEN_ID (or `admin`: blockhost.yaml admin.credential_nft_id), or who signed MESSAGE with SIGNATURE (either order)",
+  },
   args: {
     first: { type: "positional", required: true, description: "token id, admin, or a message / 0x signature" },
     second: { type: "positional", required: false, description: "the signature or message (for signature recovery)" },
   },
   async run({ args }) {
     if (args.second !== undefined) {
-      const [signature, message] = SIGNATURE_RE.test(args.second) ? [args.second, args.first] : [args.first, args.second];
-      if (!SIGNATURE_RE.test(signature)) throw new BlockhostError("E_USAGE", "expected a 65-byte signature (0x + 130 hex digits) as one of the two arguments");
+      const [signature, message] = SIGNATURE_RE.test(args.second)
+        ? [args.second, args.first]
+        : [args.first, args.second];
+      if (!SIGNATURE_RE.test(signature))
+        throw new BlockhostError(
+          "E_USAGE",
+          "expected a 65-byte signature (0x + 130 hex digits) as one of the two arguments",
+        );
       const address = await recoverMessageAddress({ message, signature: signature as Hex }).catch(() => {
         throw new BlockhostError("E_INVALID_INPUT", "the signature does not recover to an address (bad v, r or s)");
       });
       process.stdout.write(`${address}\n`);
       return;
     }
-    const tokenId = args.first === "admin" ? BigInt(loadBlockhostConfig().admin?.credential_nft_id ?? 0) : parseTokenId(args.first);
-    if (tokenId === undefined) throw new BlockhostError("E_USAGE", `expected a token id, admin, or a message and a signature, got "${args.first.slice(0, 50)}"`);
+    const tokenId =
+      args.first === "admin" ? BigInt(loadBlockhostConfig().admin?.credential_nft_id ?? 0) : parseTokenId(args.first);
+    if (tokenId === undefined)
+      throw new BlockhostError(
+        "E_USAGE",
+        `expected a token id, admin, or a message and a signature, got "${args.first.slice(0, 50)}"`,
+      );
     process.stdout.write(`${await ownerOf(tokenId)}\n`);
   },
 });

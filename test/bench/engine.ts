@@ -26,19 +26,48 @@ export async function benchEngine(
   });
   const limit = run.limit;
   rows.push(
-    { name: `chain limit this run (block gas limit ${run.gasLimit} ÷ mint gas ${run.mintGas} ÷ 1 s blocks)`, value: limit.toFixed(1), unit: "mints/s" },
-    { name: `engine catch-up, ${purchases} purchases backlog (dry-run backend, concurrency ${run.concurrency})`, value: run.rate.toFixed(1), unit: `purchases/s (${((100 * run.rate) / limit).toFixed(0)} % of limit)` },
-    { name: `same, one job at a time (the previous design), ${sequential} purchases`, value: base.rate.toFixed(1), unit: `purchases/s (${((100 * base.rate) / limit).toFixed(0)} % of limit)` },
+    {
+      name: `chain limit this run (block gas limit ${run.gasLimit} ÷ mint gas ${run.mintGas} ÷ 1 s blocks)`,
+      value: limit.toFixed(1),
+      unit: "mints/s",
+    },
+    {
+      name: `engine catch-up, ${purchases} purchases backlog (dry-run backend, concurrency ${run.concurrency})`,
+      value: run.rate.toFixed(1),
+      unit: `purchases/s (${((100 * run.rate) / limit).toFixed(0)} % of limit)`,
+    },
+    {
+      name: `same, one job at a time (the previous design), ${sequential} purchases`,
+      value: base.rate.toFixed(1),
+      unit: `purchases/s (${((100 * base.rate) / limit).toFixed(0)} % of limit)`,
+    },
     ...run.extra,
-    { name: `engine RSS at rest with ${purchases} VMs in the database`, value: (run.restKb / 1024).toFixed(0), unit: "MiB" },
+    {
+      name: `engine RSS at rest with ${purchases} VMs in the database`,
+      value: (run.restKb / 1024).toFixed(0),
+      unit: "MiB",
+    },
     { name: "engine peak RSS during the catch-up and burst", value: (run.peakKb / 1024).toFixed(0), unit: "MiB" },
   );
   return rows;
 }
 
-interface CatchUp { rate: number; limit: number; gasLimit: bigint; mintGas: bigint; concurrency: string; extra: BenchRow[]; restKb: number; peakKb: number }
+interface CatchUp {
+  rate: number;
+  limit: number;
+  gasLimit: bigint;
+  mintGas: bigint;
+  concurrency: string;
+  extra: BenchRow[];
+  restKb: number;
+  peakKb: number;
+}
 
-async function catchUp(n: number, concurrency: number | undefined, after?: (env: EngineEnv, rows: BenchRow[]) => Promise<void>): Promise<CatchUp> {
+async function catchUp(
+  n: number,
+  concurrency: number | undefined,
+  after?: (env: EngineEnv, rows: BenchRow[]) => Promise<void>,
+): Promise<CatchUp> {
   const env = await EngineEnv.create({
     ipPool: "{network: '10.64.0.0/16', start: 10, end: 65000, gateway: '10.64.0.1'}",
     vmidRange: { start: 100, end: 999_999 },
@@ -60,11 +89,21 @@ async function catchUp(n: number, concurrency: number | undefined, after?: (env:
     const vms = engine.events().filter((e) => e.event === "engine.credential").length;
     if (vms !== minted) throw new Error(`engine recorded ${vms} credentials for ${minted} NFTs`);
     const gasLimit = (await env.net.pub.getBlock()).gasLimit;
-    const [log] = await env.net.pub.getLogs({ address: env.nft, event: getAbiItem({ abi: accessCredentialNftAbi, name: "CredentialMinted" }), fromBlock: 0n });
+    const [log] = await env.net.pub.getLogs({
+      address: env.nft,
+      event: getAbiItem({ abi: accessCredentialNftAbi, name: "CredentialMinted" }),
+      fromBlock: 0n,
+    });
     const mintGas = (await env.net.pub.getTransactionReceipt({ hash: log!.transactionHash! })).gasUsed;
     const started = engine.events().find((e) => e.event === "engine.started");
     return {
-      rate, gasLimit, mintGas, limit: Number(gasLimit) / Number(mintGas), concurrency: String(started?.concurrency ?? "?"), extra, restKb,
+      rate,
+      gasLimit,
+      mintGas,
+      limit: Number(gasLimit) / Number(mintGas),
+      concurrency: String(started?.concurrency ?? "?"),
+      extra,
+      restKb,
       peakKb: Number(engine.events().find((e) => e.event === "engine.stopped")?.max_rss_kb ?? 0),
     };
   } finally {
@@ -76,7 +115,7 @@ async function catchUp(n: number, concurrency: number | undefined, after?: (env:
 async function burstAndLatency(env: EngineEnv, burst: number): Promise<BenchRow[]> {
   const before = await env.nftTotal();
   await env.anvil.rpc("evm_setIntervalMining", [0]);
-  const purchaseBlock = (await fillBacklog(env, burst, 1)) ;
+  const purchaseBlock = await fillBacklog(env, burst, 1);
   const t0 = performance.now();
   await env.anvil.rpc("evm_setIntervalMining", [1]);
   await waitFor(async () => (await env.nftTotal()) >= before + burst);
@@ -86,7 +125,11 @@ async function burstAndLatency(env: EngineEnv, burst: number): Promise<BenchRow[
   await waitFor(async () => (await env.nftTotal()) >= before + burst + 1);
   const oneBlocks = (await env.net.pub.getBlockNumber()) - one.block;
   return [
-    { name: `burst of ${burst} purchases in one block → last NFT minted (confirmations 0)`, value: burstSeconds.toFixed(1), unit: `s (${burstBlocks} blocks after the purchase block)` },
+    {
+      name: `burst of ${burst} purchases in one block → last NFT minted (confirmations 0)`,
+      value: burstSeconds.toFixed(1),
+      unit: `s (${burstBlocks} blocks after the purchase block)`,
+    },
     { name: "one purchase → its NFT (confirmations 0, 1 s blocks)", value: String(oneBlocks), unit: "blocks" },
   ];
 }
@@ -112,16 +155,31 @@ async function fillBacklog(env: EngineEnv, n: number, mineBatch = 10): Promise<b
   let block = 0n;
   await env.anvil.rpc("evm_setAutomine", [false]);
   try {
-    await Promise.all(buyers.map(async (b, i) => {
-      const wallet = env.net.wallets[b]!;
-      let nonce = await env.net.pub.getTransactionCount({ address: env.net.addresses[b]!, blockTag: "pending" });
-      let hash: Hex | undefined;
-      for (let k = i; k < n; k += buyers.length) {
-        const data = encodeFunctionData({ abi: blockhostSubscriptionsAbi, functionName: "buySubscription", args: [1n, 30n, 1n, payloads[i]!] });
-        hash = await wallet.sendTransaction({ account: wallet.account!, chain: wallet.chain, to: env.subs, data, gas: 400_000n, nonce: nonce++, maxFeePerGas: fees.maxFeePerGas! * 4n, maxPriorityFeePerGas: fees.maxPriorityFeePerGas! });
-      }
-      if (hash) last.push(hash);
-    }));
+    await Promise.all(
+      buyers.map(async (b, i) => {
+        const wallet = env.net.wallets[b]!;
+        let nonce = await env.net.pub.getTransactionCount({ address: env.net.addresses[b]!, blockTag: "pending" });
+        let hash: Hex | undefined;
+        for (let k = i; k < n; k += buyers.length) {
+          const data = encodeFunctionData({
+            abi: blockhostSubscriptionsAbi,
+            functionName: "buySubscription",
+            args: [1n, 30n, 1n, payloads[i]!],
+          });
+          hash = await wallet.sendTransaction({
+            account: wallet.account!,
+            chain: wallet.chain,
+            to: env.subs,
+            data,
+            gas: 400_000n,
+            nonce: nonce++,
+            maxFeePerGas: fees.maxFeePerGas! * 4n,
+            maxPriorityFeePerGas: fees.maxPriorityFeePerGas!,
+          });
+        }
+        if (hash) last.push(hash);
+      }),
+    );
     for (const h of last) {
       for (;;) {
         const r = await env.net.pub.getTransactionReceipt({ hash: h }).catch(() => null);

@@ -1,7 +1,13 @@
 /** `finalize` wall time on anvil (compiled binary, fresh host, dry-run), next to the same five transactions sent bare. */
 import { encodeDeployData, encodeFunctionData, getAddress, type Hex } from "viem";
-import { accessCredentialNftAbi, accessCredentialNftBytecode } from "../../src/chain/contracts/generated/AccessCredentialNFT.ts";
-import { blockhostSubscriptionsAbi, blockhostSubscriptionsBytecode } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
+import {
+  accessCredentialNftAbi,
+  accessCredentialNftBytecode,
+} from "../../src/chain/contracts/generated/AccessCredentialNFT.ts";
+import {
+  blockhostSubscriptionsAbi,
+  blockhostSubscriptionsBytecode,
+} from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { startAnvil, type Anvil } from "../helpers/anvil.ts";
 import { devnet } from "../helpers/contracts.ts";
 import { deployTestStablecoin, setupHost } from "../helpers/setup-host.ts";
@@ -18,11 +24,38 @@ async function bareTransactions(anvil: Anvil, stablecoin: Hex): Promise<number> 
     return await net.pub.waitForTransactionReceipt({ hash, pollingInterval: 50 });
   };
   const started = performance.now();
-  const nft = getAddress((await send(undefined, encodeDeployData({ abi: accessCredentialNftAbi, bytecode: accessCredentialNftBytecode, args: ["BlockhostAccess", "BHA"] }))).contractAddress!);
-  const subs = getAddress((await send(undefined, encodeDeployData({ abi: blockhostSubscriptionsAbi, bytecode: blockhostSubscriptionsBytecode }))).contractAddress!);
-  await send(nft, encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [net.addresses[4]!, "0x1234"] }));
-  await send(subs, encodeFunctionData({ abi: blockhostSubscriptionsAbi, functionName: "setPrimaryStablecoin", args: [stablecoin] }));
-  await send(subs, encodeFunctionData({ abi: blockhostSubscriptionsAbi, functionName: "createPlan", args: ["Basic", 100n] }));
+  const nft = getAddress(
+    (
+      await send(
+        undefined,
+        encodeDeployData({
+          abi: accessCredentialNftAbi,
+          bytecode: accessCredentialNftBytecode,
+          args: ["BlockhostAccess", "BHA"],
+        }),
+      )
+    ).contractAddress!,
+  );
+  const subs = getAddress(
+    (
+      await send(
+        undefined,
+        encodeDeployData({ abi: blockhostSubscriptionsAbi, bytecode: blockhostSubscriptionsBytecode }),
+      )
+    ).contractAddress!,
+  );
+  await send(
+    nft,
+    encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [net.addresses[4]!, "0x1234"] }),
+  );
+  await send(
+    subs,
+    encodeFunctionData({ abi: blockhostSubscriptionsAbi, functionName: "setPrimaryStablecoin", args: [stablecoin] }),
+  );
+  await send(
+    subs,
+    encodeFunctionData({ abi: blockhostSubscriptionsAbi, functionName: "createPlan", args: ["Basic", 100n] }),
+  );
   return performance.now() - started;
 }
 
@@ -52,7 +85,11 @@ export async function benchFinalize(runs = 3): Promise<BenchRow[]> {
     }
   }
   return [
-    { name: `finalize, fresh host on anvil (12 steps, 5 transactions; median of ${runs})`, value: median(full).toFixed(0), unit: "ms" },
+    {
+      name: `finalize, fresh host on anvil (12 steps, 5 transactions; median of ${runs})`,
+      value: median(full).toFixed(0),
+      unit: "ms",
+    },
     { name: "baseline: the same 5 transactions sent bare with viem", value: median(bare).toFixed(0), unit: "ms" },
     { name: "finalize again on a finished host (every step skipped)", value: median(again).toFixed(0), unit: "ms" },
   ];

@@ -6,7 +6,16 @@ import { buildTemplate } from "../../src/template/build.ts";
 import { startAgent } from "../helpers/agent.ts";
 import { baselineBinary, runBlockhost } from "../helpers/binary.ts";
 import { EngineEnv, eventually } from "../helpers/engine-env.ts";
-import { TEMPLATE_CACHE, TEST_BRIDGE, TEST_NETWORK, cachedTemplate, ensureLibvirtd, installTemplate, libvirtUnavailable, startTestNetwork } from "../helpers/libvirt-host.ts";
+import {
+  TEMPLATE_CACHE,
+  TEST_BRIDGE,
+  TEST_NETWORK,
+  cachedTemplate,
+  ensureLibvirtd,
+  installTemplate,
+  libvirtUnavailable,
+  startTestNetwork,
+} from "../helpers/libvirt-host.ts";
 import { sshLogin } from "../helpers/sshd.ts";
 import { loginMessage, parseChallenge } from "../helpers/vmauth.ts";
 import type { BenchRow } from "./agent.ts";
@@ -35,8 +44,16 @@ export async function benchLibvirt(): Promise<BenchRow[]> {
 async function benchTemplateBuild(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(TEMPLATE_CACHE, "bench-"));
   try {
-    const cold = await buildTemplate({ output: join(dir, "cold.qcow2"), binary: baselineBinary(), rootfsCache: join(dir, "rootfs") });
-    const warm = await buildTemplate({ output: join(dir, "warm.qcow2"), binary: baselineBinary(), rootfsCache: join(dir, "rootfs") });
+    const cold = await buildTemplate({
+      output: join(dir, "cold.qcow2"),
+      binary: baselineBinary(),
+      rootfsCache: join(dir, "rootfs"),
+    });
+    const warm = await buildTemplate({
+      output: join(dir, "warm.qcow2"),
+      binary: baselineBinary(),
+      rootfsCache: join(dir, "rootfs"),
+    });
     return [
       { name: "template build from nothing (mmdebstrap + image)", value: cold.seconds.toFixed(0), unit: "s" },
       { name: "template rebuild, Debian root filesystem cached (baseline)", value: warm.seconds.toFixed(0), unit: "s" },
@@ -54,7 +71,10 @@ async function benchP1(): Promise<BenchRow[]> {
     const engine = dry.startEngine();
     await dry.buy(1, 30n);
     const mined = performance.now();
-    await eventually(async () => { const [v] = await vmsOf(dry); return v?.nft_minted; }, "dry-run NFT");
+    await eventually(async () => {
+      const [v] = await vmsOf(dry);
+      return v?.nft_minted;
+    }, "dry-run NFT");
     baseline = (performance.now() - mined) / 1000;
     await engine.stop();
   } finally {
@@ -63,8 +83,10 @@ async function benchP1(): Promise<BenchRow[]> {
 
   const tpl = await cachedTemplate();
   const env = await EngineEnv.create({
-    backend: "libvirt", backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 900}`,
-    ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}", ipv6Prefix: "fd42:b10c::/120",
+    backend: "libvirt",
+    backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 900}`,
+    ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}",
+    ipv6Prefix: "fd42:b10c::/120",
   });
   chmodSync(env.root, 0o755);
   installTemplate(env.root, tpl.image);
@@ -74,22 +96,62 @@ async function benchP1(): Promise<BenchRow[]> {
   try {
     await env.buy(1, 30n);
     const mined = Date.now();
-    const vm = await eventually(async () => { const [v] = await vmsOf(env); return v?.nft_minted ? v : null; }, "libvirt VM + NFT", 1000);
+    const vm = await eventually(
+      async () => {
+        const [v] = await vmsOf(env);
+        return v?.nft_minted ? v : null;
+      },
+      "libvirt VM + NFT",
+      1000,
+    );
     const key = privateKeyToAccount(env.anvil.accounts[1]!.privateKey);
-    await eventually(async () => (await sshLogin(22, "admin", async (prompt) => {
-      const c = parseChallenge(prompt);
-      return key.signMessage({ message: loginMessage(c.machine, c.code) });
-    }, 30_000, vm.ipv6_address!)).ok, "first login", 1000);
+    await eventually(
+      async () =>
+        (
+          await sshLogin(
+            22,
+            "admin",
+            async (prompt) => {
+              const c = parseChallenge(prompt);
+              return key.signMessage({ message: loginMessage(c.machine, c.code) });
+            },
+            30_000,
+            vm.ipv6_address!,
+          )
+        ).ok,
+      "first login",
+      1000,
+    );
     const loggedIn = Date.now();
-    const at = (text: string) => Date.parse(String(engine.events().find((e) => String(e.message ?? "").includes(text))?.ts));
+    const at = (text: string) =>
+      Date.parse(String(engine.events().find((e) => String(e.message ?? "").includes(text))?.ts));
     const createStart = at(`creating the overlay disk of ${vm.vm_name}`);
     const bootStart = at(`defined domain ${vm.vm_name}`);
-    const accel = /\((KVM|QEMU TCG)/.exec(String(engine.events().find((e) => String(e.message ?? "").startsWith(`defined domain`))?.message))?.[1] ?? "?";
+    const accel =
+      /\((KVM|QEMU TCG)/.exec(
+        String(engine.events().find((e) => String(e.message ?? "").startsWith(`defined domain`))?.message),
+      )?.[1] ?? "?";
     return [
-      { name: `P1 purchase mined → first wallet SSH login (libvirt, ${accel})`, value: ((loggedIn - mined) / 1000).toFixed(1), unit: "s" },
-      { name: "  of which chain wait (mined → create starts)", value: ((createStart - mined) / 1000).toFixed(1), unit: "s" },
-      { name: "  of which create (overlay, seed, define)", value: ((bootStart - createStart) / 1000).toFixed(1), unit: "s" },
-      { name: "  of which boot → SSH login (incl. NFT mint)", value: ((loggedIn - bootStart) / 1000).toFixed(1), unit: "s" },
+      {
+        name: `P1 purchase mined → first wallet SSH login (libvirt, ${accel})`,
+        value: ((loggedIn - mined) / 1000).toFixed(1),
+        unit: "s",
+      },
+      {
+        name: "  of which chain wait (mined → create starts)",
+        value: ((createStart - mined) / 1000).toFixed(1),
+        unit: "s",
+      },
+      {
+        name: "  of which create (overlay, seed, define)",
+        value: ((bootStart - createStart) / 1000).toFixed(1),
+        unit: "s",
+      },
+      {
+        name: "  of which boot → SSH login (incl. NFT mint)",
+        value: ((loggedIn - bootStart) / 1000).toFixed(1),
+        unit: "s",
+      },
       { name: "baseline: purchase mined → NFT minted, dry-run backend", value: baseline.toFixed(1), unit: "s" },
     ];
   } finally {

@@ -15,13 +15,15 @@ async function rate(url: string, total: number, concurrency: number): Promise<nu
   for (let i = 0; i < 50; i++) await (await fetch(url, insecure)).arrayBuffer();
   const started = performance.now();
   let left = total;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (left-- > 0) {
-      const r = await fetch(url, insecure);
-      if (!r.ok) throw new Error(`${url}: ${r.status}`);
-      await r.arrayBuffer();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) {
+        const r = await fetch(url, insecure);
+        if (!r.ok) throw new Error(`${url}: ${r.status}`);
+        await r.arrayBuffer();
+      }
+    }),
+  );
   return total / ((performance.now() - started) / 1000);
 }
 
@@ -32,16 +34,25 @@ export async function benchServe(total = 5_000, concurrency = 16): Promise<Bench
   const saved = process.env.BLOCKHOST_ROOT;
   process.env.BLOCKHOST_ROOT = env.root;
   writeHttpsConfig(env.root);
-  const https = JSON.parse(readFileSync(join(env.root, "etc/blockhost/https.json"), "utf8")) as { cert_file: string; key_file: string };
+  const https = JSON.parse(readFileSync(join(env.root, "etc/blockhost/https.json"), "utf8")) as {
+    cert_file: string;
+    key_file: string;
+  };
   const tls = { cert: Bun.file(https.cert_file), key: Bun.file(https.key_file) };
   const deps = loadServeDeps({ tls: true });
   const app = publicApp(deps, { apiPerMinute: 1_000_000 });
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls, fetch: (req, srv) => app.fetch(req, srv) });
   const baseline = Bun.serve({
-    hostname: "127.0.0.1", port: 0, tls,
-    fetch: (req) => new URL(req.url).pathname === "/"
-      ? new Response("<!doctype html><html><head><title>baseline</title></head><body><h1>Hello</h1><p>static page</p></body></html>", { headers: { "content-type": "text/html" } })
-      : Response.json({ ok: true }),
+    hostname: "127.0.0.1",
+    port: 0,
+    tls,
+    fetch: (req) =>
+      new URL(req.url).pathname === "/"
+        ? new Response(
+            "<!doctype html><html><head><title>baseline</title></head><body><h1>Hello</h1><p>static page</p></body></html>",
+            { headers: { "content-type": "text/html" } },
+          )
+        : Response.json({ ok: true }),
   });
   const rows: BenchRow[] = [];
   try {
@@ -50,8 +61,16 @@ export async function benchServe(total = 5_000, concurrency = 16): Promise<Bench
     const api = await rate(`${origin}/api/v1/status`, total, concurrency);
     const floor = await rate(`${base}/json`, total, concurrency);
     rows.push(
-      { name: `serve GET /api/v1/status over TLS (${concurrency} concurrent, ${total} requests)`, value: Math.round(api).toLocaleString("en"), unit: "requests/s" },
-      { name: "  baseline: Bun.serve TLS static JSON, same run", value: Math.round(floor).toLocaleString("en"), unit: "requests/s" },
+      {
+        name: `serve GET /api/v1/status over TLS (${concurrency} concurrent, ${total} requests)`,
+        value: Math.round(api).toLocaleString("en"),
+        unit: "requests/s",
+      },
+      {
+        name: "  baseline: Bun.serve TLS static JSON, same run",
+        value: Math.round(floor).toLocaleString("en"),
+        unit: "requests/s",
+      },
     );
     if (chromiumUnavailable()) return rows;
     const browser = await launchChromium();
@@ -62,18 +81,34 @@ export async function benchServe(total = 5_000, concurrency = 16): Promise<Bench
           const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
           const page = await ctx.newPage();
           await page.goto(url, { waitUntil: "load" });
-          times.push(await page.evaluate(() => new Promise<number>((resolve) => {
-            const seen = performance.getEntriesByName("first-contentful-paint")[0];
-            if (seen) return resolve(seen.startTime);
-            new PerformanceObserver((l) => resolve(l.getEntries()[0]!.startTime)).observe({ type: "paint", buffered: true });
-          })));
+          times.push(
+            await page.evaluate(
+              () =>
+                new Promise<number>((resolve) => {
+                  const seen = performance.getEntriesByName("first-contentful-paint")[0];
+                  if (seen) return resolve(seen.startTime);
+                  new PerformanceObserver((l) => resolve(l.getEntries()[0]!.startTime)).observe({
+                    type: "paint",
+                    buffered: true,
+                  });
+                }),
+            ),
+          );
           await ctx.close();
         }
         return median(times.slice(2));
       };
       rows.push(
-        { name: "signup page first contentful paint (median of 5, Chromium, TLS)", value: (await fcp(`${origin}/`)).toFixed(0), unit: "ms" },
-        { name: "  baseline: static HTML page, same server setup", value: (await fcp(`${base}/`)).toFixed(0), unit: "ms" },
+        {
+          name: "signup page first contentful paint (median of 5, Chromium, TLS)",
+          value: (await fcp(`${origin}/`)).toFixed(0),
+          unit: "ms",
+        },
+        {
+          name: "  baseline: static HTML page, same server setup",
+          value: (await fcp(`${base}/`)).toFixed(0),
+          unit: "ms",
+        },
       );
     } finally {
       await browser.close();

@@ -10,7 +10,16 @@ import { anvilAvailable } from "../helpers/anvil.ts";
 import { runBlockhost } from "../helpers/binary.ts";
 import { send } from "../helpers/contracts.ts";
 import { EngineEnv, eventually, type EngineProcess } from "../helpers/engine-env.ts";
-import { TEST_BRIDGE, TEST_NETWORK, cachedTemplate, ensureLibvirtd, installTemplate, libvirtUnavailable, startTestNetwork, virshOut } from "../helpers/libvirt-host.ts";
+import {
+  TEST_BRIDGE,
+  TEST_NETWORK,
+  cachedTemplate,
+  ensureLibvirtd,
+  installTemplate,
+  libvirtUnavailable,
+  startTestNetwork,
+  virshOut,
+} from "../helpers/libvirt-host.ts";
 import { checkLibvirtHost } from "../../src/provision/backends/libvirt-check.ts";
 import { sshLogin } from "../helpers/sshd.ts";
 import { loginMessage, parseChallenge } from "../helpers/vmauth.ts";
@@ -20,132 +29,211 @@ setDefaultTimeout(30 * 60_000); // TCG on a shared 2-core machine: a first boot 
 const unavailable = libvirtUnavailable() ?? (anvilAvailable() ? undefined : "anvil (linux-x64) is not available");
 if (unavailable) console.log(`skip: libvirt end-to-end test: ${unavailable}`);
 
-type VmJson = { vm_name: string; status: string; subscription_id: number | null; ip_address: string; ipv6_address: string | null; username: string; nft_token_id: number | null; nft_minted: boolean; gecos_synced: boolean; owner_wallet: string; expires_at: string };
+type VmJson = {
+  vm_name: string;
+  status: string;
+  subscription_id: number | null;
+  ip_address: string;
+  ipv6_address: string | null;
+  username: string;
+  nft_token_id: number | null;
+  nft_minted: boolean;
+  gecos_synced: boolean;
+  owner_wallet: string;
+  expires_at: string;
+};
 
-describe.skipIf(Boolean(unavailable))("a purchase becomes a libvirt VM the buyer logs into with a wallet signature", () => {
-  let env: EngineEnv;
-  let agent: RunningAgent;
-  let engine: EngineProcess;
-  let daemons: { stop: () => void };
-  let network: { stop: () => void };
-  let vm: VmJson;
-  let details: { hostname: string; port: number; username: string };
-  const bh = (args: string[], extra: Record<string, string> = {}) => runBlockhost(args, { root: env.root, env: extra });
-  const vmOf = async (sub: number) => (JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[]).find((v) => v.subscription_id === sub);
-  const key = (i: number) => privateKeyToAccount(env.anvil.accounts[i]!.privateKey);
-  /** One keyboard-interactive login answering with `signer`'s EIP-191 signature of the code shown. */
-  // Generous: each prompt runs the blockhost binary in the guest through PAM, emulated under TCG.
-  const login = (signer: number, timeoutMs = 180_000) => sshLogin(details.port, details.username, async (prompt) => {
-    const c = parseChallenge(prompt);
-    return key(signer).signMessage({ message: loginMessage(c.machine, c.code) });
-  }, timeoutMs, details.hostname);
-  /** Retry until sshd answers and cloud-init has written the login config (the guest is booting). */
-  const firstLogin = (signer: number) => eventually(async () => { const r = await login(signer); return r.ok ? r : null; }, "first SSH login", 2000);
-  const at = (s: number) => ({ BLOCKHOST_NOW: String(s) });
-  const eventTime = (text: string) => { const e = engine.events().find((x) => String(x.message ?? "").includes(text)); return e ? Date.parse(String(e.ts)) : NaN; };
+describe.skipIf(Boolean(unavailable))(
+  "a purchase becomes a libvirt VM the buyer logs into with a wallet signature",
+  () => {
+    let env: EngineEnv;
+    let agent: RunningAgent;
+    let engine: EngineProcess;
+    let daemons: { stop: () => void };
+    let network: { stop: () => void };
+    let vm: VmJson;
+    let details: { hostname: string; port: number; username: string };
+    const bh = (args: string[], extra: Record<string, string> = {}) =>
+      runBlockhost(args, { root: env.root, env: extra });
+    const vmOf = async (sub: number) =>
+      (JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[]).find((v) => v.subscription_id === sub);
+    const key = (i: number) => privateKeyToAccount(env.anvil.accounts[i]!.privateKey);
+    /** One keyboard-interactive login answering with `signer`'s EIP-191 signature of the code shown. */
+    // Generous: each prompt runs the blockhost binary in the guest through PAM, emulated under TCG.
+    const login = (signer: number, timeoutMs = 180_000) =>
+      sshLogin(
+        details.port,
+        details.username,
+        async (prompt) => {
+          const c = parseChallenge(prompt);
+          return key(signer).signMessage({ message: loginMessage(c.machine, c.code) });
+        },
+        timeoutMs,
+        details.hostname,
+      );
+    /** Retry until sshd answers and cloud-init has written the login config (the guest is booting). */
+    const firstLogin = (signer: number) =>
+      eventually(
+        async () => {
+          const r = await login(signer);
+          return r.ok ? r : null;
+        },
+        "first SSH login",
+        2000,
+      );
+    const at = (s: number) => ({ BLOCKHOST_NOW: String(s) });
+    const eventTime = (text: string) => {
+      const e = engine.events().find((x) => String(x.message ?? "").includes(text));
+      return e ? Date.parse(String(e.ts)) : NaN;
+    };
 
-  beforeAll(async () => {
-    daemons = await ensureLibvirtd();
-    const tpl = await cachedTemplate();
-    console.log(`template: ${tpl.builtNow ? `built in ${tpl.seconds.toFixed(1)} s` : "reused from the cache"}, ${(tpl.manifest.size_bytes / 2 ** 20).toFixed(0)} MiB qcow2, ${tpl.manifest.packages.length} requested packages`);
-    env = await EngineEnv.create({
-      backend: "libvirt",
-      backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 1500}`,
-      ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}",
-      ipv6Prefix: "fd42:b10c::/120",
-      engine: { stop_grace_ms: 300 },
+    beforeAll(async () => {
+      daemons = await ensureLibvirtd();
+      const tpl = await cachedTemplate();
+      console.log(
+        `template: ${tpl.builtNow ? `built in ${tpl.seconds.toFixed(1)} s` : "reused from the cache"}, ${(tpl.manifest.size_bytes / 2 ** 20).toFixed(0)} MiB qcow2, ${tpl.manifest.packages.length} requested packages`,
+      );
+      env = await EngineEnv.create({
+        backend: "libvirt",
+        backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 1500}`,
+        ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}",
+        ipv6Prefix: "fd42:b10c::/120",
+        engine: { stop_grace_ms: 300 },
+      });
+      chmodSync(env.root, 0o755);
+      installTemplate(env.root, tpl.image);
+      network = startTestNetwork("10.215.0.1", "fd42:b10c::1");
+      agent = await startAgent({ root: env.root });
+      engine = env.startEngine();
+    }, 45 * 60_000); // a fresh machine builds the template first (mmdebstrap)
+
+    afterAll(async () => {
+      await engine?.stop();
+      for (const name of ["blockhost-001"])
+        if (virshOut("domstate", name).code === 0) {
+          virshOut("destroy", name);
+          virshOut("undefine", name);
+        }
+      await agent?.stop();
+      network?.stop();
+      await env?.stop();
+      daemons?.stop();
+    }, 120_000);
+
+    test("setup's backend check sees libvirt, the accelerator, the network, the bridge and the template", async () => {
+      const template = join(env.root, "var/lib/libvirt/blockhost/templates/blockhost-template.qcow2");
+      const r = await checkLibvirtHost(agent.client, { bridge: TEST_BRIDGE, network: TEST_NETWORK, template });
+      expect(r.lines.filter((l) => l.startsWith("problem:"))).toEqual([]);
+      expect(r.ok).toBe(true);
+      expect(r.lines.join("\n")).toMatch(/accelerator: (KVM|QEMU TCG)/);
+      const missing = await checkLibvirtHost(agent.client, {
+        bridge: "bhnone0",
+        network: "no-such-net",
+        template: `${template}.absent`,
+      });
+      expect(missing.ok).toBe(false);
+      expect(missing.lines.filter((l) => l.startsWith("problem:"))).toHaveLength(3);
     });
-    chmodSync(env.root, 0o755);
-    installTemplate(env.root, tpl.image);
-    network = startTestNetwork("10.215.0.1", "fd42:b10c::1");
-    agent = await startAgent({ root: env.root });
-    engine = env.startEngine();
-  }, 45 * 60_000); // a fresh machine builds the template first (mmdebstrap)
 
-  afterAll(async () => {
-    await engine?.stop();
-    for (const name of ["blockhost-001"]) if (virshOut("domstate", name).code === 0) { virshOut("destroy", name); virshOut("undefine", name); }
-    await agent?.stop();
-    network?.stop();
-    await env?.stop();
-    daemons?.stop();
-  }, 120_000);
+    test("purchase → VM boots → NFT minted → the buyer decrypts the details, signs the code and runs id in the guest", async () => {
+      const p = await env.buy(1, 1n);
+      const mined = Date.now();
+      vm = await eventually(
+        async () => {
+          const v = await vmOf(p.subscriptionId);
+          return v?.nft_minted && v.gecos_synced ? v : null;
+        },
+        "VM + NFT + GECOS",
+        1000,
+      );
+      expect(virshOut("domstate", vm.vm_name).out).toBe("running");
+      details = JSON.parse(utf8(decryptWithSignature(p.signature, await env.nftPayload(vm.nft_token_id!))));
+      expect(details).toEqual({ hostname: vm.ipv6_address!, port: 22, username: "admin" });
+      const ok = await firstLogin(1);
+      const loggedIn = Date.now();
+      expect(ok.output).toBe("admin");
+      expect(ok.prompt).toContain(`Machine: ${vm.vm_name}`);
 
-  test("setup's backend check sees libvirt, the accelerator, the network, the bridge and the template", async () => {
-    const template = join(env.root, "var/lib/libvirt/blockhost/templates/blockhost-template.qcow2");
-    const r = await checkLibvirtHost(agent.client, { bridge: TEST_BRIDGE, network: TEST_NETWORK, template });
-    expect(r.lines.filter((l) => l.startsWith("problem:"))).toEqual([]);
-    expect(r.ok).toBe(true);
-    expect(r.lines.join("\n")).toMatch(/accelerator: (KVM|QEMU TCG)/);
-    const missing = await checkLibvirtHost(agent.client, { bridge: "bhnone0", network: "no-such-net", template: `${template}.absent` });
-    expect(missing.ok).toBe(false);
-    expect(missing.lines.filter((l) => l.startsWith("problem:"))).toHaveLength(3);
-  });
+      const createStart = eventTime(`creating the overlay disk of ${vm.vm_name}`);
+      const bootStart = eventTime(`defined domain ${vm.vm_name}`);
+      const accel = /\((KVM|QEMU TCG)/.exec(
+        String(
+          engine.events().find((e) => String(e.message ?? "").startsWith(`defined domain ${vm.vm_name}`))?.message,
+        ),
+      )?.[1];
+      const pidFile = `/run/libvirt/qemu/${vm.vm_name}.pid`;
+      const rss = existsSync(pidFile)
+        ? /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${readFileSync(pidFile, "utf8").trim()}/status`, "utf8"))?.[1]
+        : undefined;
+      console.log(
+        `P1 ${((loggedIn - mined) / 1000).toFixed(1)} s (${accel}): chain wait ${((createStart - mined) / 1000).toFixed(1)} s, create ${((bootStart - createStart) / 1000).toFixed(1)} s, boot to SSH login ${((loggedIn - bootStart) / 1000).toFixed(1)} s; qemu RSS ${rss ? (Number(rss) / 1024).toFixed(0) : "?"} MiB`,
+      );
+      expect(accel).toBeDefined();
+    });
 
-  test("purchase → VM boots → NFT minted → the buyer decrypts the details, signs the code and runs id in the guest", async () => {
-    const p = await env.buy(1, 1n);
-    const mined = Date.now();
-    vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted && v.gecos_synced ? v : null; }, "VM + NFT + GECOS", 1000);
-    expect(virshOut("domstate", vm.vm_name).out).toBe("running");
-    details = JSON.parse(utf8(decryptWithSignature(p.signature, await env.nftPayload(vm.nft_token_id!))));
-    expect(details).toEqual({ hostname: vm.ipv6_address!, port: 22, username: "admin" });
-    const ok = await firstLogin(1);
-    const loggedIn = Date.now();
-    expect(ok.output).toBe("admin");
-    expect(ok.prompt).toContain(`Machine: ${vm.vm_name}`);
+    test("the VM's bridge port is isolated and its IPv6 host route points at the bridge", () => {
+      const ifaces = virshOut("domiflist", vm.vm_name)
+        .out.split("\n")
+        .map((l) => l.trim().split(/\s+/)[0]!)
+        .filter((d) => d.startsWith("vnet"));
+      expect(ifaces).toHaveLength(1);
+      const link = Bun.spawnSync(["/usr/sbin/bridge", "-d", "link", "show", "dev", ifaces[0]!]).stdout.toString();
+      expect(link).toContain("isolated on");
+      const route = Bun.spawnSync(["/usr/sbin/ip", "-6", "route", "show", `${vm.ipv6_address}/128`]).stdout.toString();
+      expect(route).toContain(`dev ${TEST_BRIDGE}`);
+    });
 
-    const createStart = eventTime(`creating the overlay disk of ${vm.vm_name}`);
-    const bootStart = eventTime(`defined domain ${vm.vm_name}`);
-    const accel = /\((KVM|QEMU TCG)/.exec(String(engine.events().find((e) => String(e.message ?? "").startsWith(`defined domain ${vm.vm_name}`))?.message))?.[1];
-    const pidFile = `/run/libvirt/qemu/${vm.vm_name}.pid`;
-    const rss = existsSync(pidFile) ? /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${readFileSync(pidFile, "utf8").trim()}/status`, "utf8"))?.[1] : undefined;
-    console.log(`P1 ${((loggedIn - mined) / 1000).toFixed(1)} s (${accel}): chain wait ${((createStart - mined) / 1000).toFixed(1)} s, create ${((bootStart - createStart) / 1000).toFixed(1)} s, boot to SSH login ${((loggedIn - bootStart) / 1000).toFixed(1)} s; qemu RSS ${rss ? (Number(rss) / 1024).toFixed(0) : "?"} MiB`);
-    expect(accel).toBeDefined();
-  });
+    test("a signature from another wallet is refused", async () => {
+      const r = await login(7);
+      expect(r.ok).toBe(false);
+      expect(r.prompt).toContain("Code:");
+    });
 
-  test("the VM's bridge port is isolated and its IPv6 host route points at the bridge", () => {
-    const ifaces = virshOut("domiflist", vm.vm_name).out.split("\n").map((l) => l.trim().split(/\s+/)[0]!).filter((d) => d.startsWith("vnet"));
-    expect(ifaces).toHaveLength(1);
-    const link = Bun.spawnSync(["/usr/sbin/bridge", "-d", "link", "show", "dev", ifaces[0]!]).stdout.toString();
-    expect(link).toContain("isolated on");
-    const route = Bun.spawnSync(["/usr/sbin/ip", "-6", "route", "show", `${vm.ipv6_address}/128`]).stdout.toString();
-    expect(route).toContain(`dev ${TEST_BRIDGE}`);
-  });
+    test("after the NFT is transferred the new holder logs in and the old one cannot", async () => {
+      const newOwner = env.anvil.accounts[6]!.address;
+      await send(env.net, 1, {
+        address: env.nft,
+        abi: accessCredentialNftAbi,
+        functionName: "transferFrom",
+        args: [env.anvil.accounts[1]!.address, newOwner, BigInt(vm.nft_token_id!)],
+      });
+      await eventually(
+        async () => {
+          const v = await vmOf(vm.subscription_id!);
+          return v?.gecos_synced && v.owner_wallet === newOwner;
+        },
+        "GECOS synced to the new owner",
+        1000,
+      );
+      const fresh = await login(6);
+      expect(fresh.ok).toBe(true);
+      expect(fresh.output).toBe("admin");
+      expect((await login(1)).ok).toBe(false);
+    });
 
-  test("a signature from another wallet is refused", async () => {
-    const r = await login(7);
-    expect(r.ok).toBe(false);
-    expect(r.prompt).toContain("Code:");
-  });
+    test("expiry: gc suspends the domain; an extension resumes it", async () => {
+      const expiry = Math.floor(Date.parse((await vmOf(vm.subscription_id!))!.expires_at) / 1000);
+      expect((await bh(["gc", "--execute"], at(expiry + 3600))).stdout).toContain(`suspended ${vm.vm_name}`);
+      expect(virshOut("domstate", vm.vm_name).out).toBe("shut off");
+      await env.extend(vm.subscription_id!, 30n, 6);
+      await eventually(async () => (await vmOf(vm.subscription_id!))?.status === "active", "resumed", 1000);
+      expect(virshOut("domstate", vm.vm_name).out).toBe("running");
+    });
 
-  test("after the NFT is transferred the new holder logs in and the old one cannot", async () => {
-    const newOwner = env.anvil.accounts[6]!.address;
-    await send(env.net, 1, { address: env.nft, abi: accessCredentialNftAbi, functionName: "transferFrom", args: [env.anvil.accounts[1]!.address, newOwner, BigInt(vm.nft_token_id!)] });
-    await eventually(async () => { const v = await vmOf(vm.subscription_id!); return v?.gecos_synced && v.owner_wallet === newOwner; }, "GECOS synced to the new owner", 1000);
-    const fresh = await login(6);
-    expect(fresh.ok).toBe(true);
-    expect(fresh.output).toBe("admin");
-    expect((await login(1)).ok).toBe(false);
-  });
-
-  test("expiry: gc suspends the domain; an extension resumes it", async () => {
-    const expiry = Math.floor(Date.parse((await vmOf(vm.subscription_id!))!.expires_at) / 1000);
-    expect((await bh(["gc", "--execute"], at(expiry + 3600))).stdout).toContain(`suspended ${vm.vm_name}`);
-    expect(virshOut("domstate", vm.vm_name).out).toBe("shut off");
-    await env.extend(vm.subscription_id!, 30n, 6);
-    await eventually(async () => (await vmOf(vm.subscription_id!))?.status === "active", "resumed", 1000);
-    expect(virshOut("domstate", vm.vm_name).out).toBe("running");
-  });
-
-  test("past the grace period the VM is destroyed: domain, overlay, seed and route are gone", async () => {
-    const expiry = Math.floor(Date.parse((await vmOf(vm.subscription_id!))!.expires_at) / 1000);
-    const dir = join(env.root, "var/lib/libvirt/blockhost/vms", vm.vm_name);
-    expect(existsSync(join(dir, "disk.qcow2")) && existsSync(join(dir, "seed.iso"))).toBe(true);
-    expect((await bh(["gc", "--execute"], at(expiry + 3600))).stdout).toContain(`suspended ${vm.vm_name}`);
-    expect((await bh(["gc", "--execute"], at(expiry + 8 * 86_400))).stdout).toContain(`destroyed ${vm.vm_name}`);
-    expect((await vmOf(vm.subscription_id!))!.status).toBe("destroyed");
-    expect(virshOut("domstate", vm.vm_name).code).not.toBe(0);
-    expect(existsSync(dir)).toBe(false);
-    expect(Bun.spawnSync(["/usr/sbin/ip", "-6", "route", "show", `${vm.ipv6_address}/128`]).stdout.toString().trim()).toBe("");
-  });
-});
+    test("past the grace period the VM is destroyed: domain, overlay, seed and route are gone", async () => {
+      const expiry = Math.floor(Date.parse((await vmOf(vm.subscription_id!))!.expires_at) / 1000);
+      const dir = join(env.root, "var/lib/libvirt/blockhost/vms", vm.vm_name);
+      expect(existsSync(join(dir, "disk.qcow2")) && existsSync(join(dir, "seed.iso"))).toBe(true);
+      expect((await bh(["gc", "--execute"], at(expiry + 3600))).stdout).toContain(`suspended ${vm.vm_name}`);
+      expect((await bh(["gc", "--execute"], at(expiry + 8 * 86_400))).stdout).toContain(`destroyed ${vm.vm_name}`);
+      expect((await vmOf(vm.subscription_id!))!.status).toBe("destroyed");
+      expect(virshOut("domstate", vm.vm_name).code).not.toBe(0);
+      expect(existsSync(dir)).toBe(false);
+      expect(
+        Bun.spawnSync(["/usr/sbin/ip", "-6", "route", "show", `${vm.ipv6_address}/128`])
+          .stdout.toString()
+          .trim(),
+      ).toBe("");
+    });
+  },
+);

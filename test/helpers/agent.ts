@@ -31,7 +31,12 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   if (options.binaries) {
     mkdirSync(join(root, "etc/blockhost"), { recursive: true });
     const file = join(root, "etc/blockhost/agent.yaml");
-    writeFileSync(file, `binaries:\n${Object.entries(options.binaries).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`);
+    writeFileSync(
+      file,
+      `binaries:\n${Object.entries(options.binaries)
+        .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`)
+        .join("")}`,
+    );
     chmodSync(file, 0o644);
   }
   const proc = Bun.spawn([blockhostBinary(), "agent", "--socket", socket], {
@@ -63,7 +68,17 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     socket,
     client,
     proc,
-    logLines: () => stderr.split("\n").filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } }),
+    logLines: () =>
+      stderr
+        .split("\n")
+        .filter(Boolean)
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l)];
+          } catch {
+            return [];
+          }
+        }),
     async stop() {
       proc.kill("SIGTERM");
       const code = await proc.exited;

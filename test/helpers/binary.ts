@@ -9,7 +9,11 @@ export const BIN = join(REPO, "dist/blockhost");
 /** The compiled binary (npm test builds it first; a bare `bun test` builds it on demand). */
 export function blockhostBinary(): string {
   if (!existsSync(BIN)) {
-    const r = Bun.spawnSync(["bun", join(REPO, "build.ts")], { env: { ...process.env, BLOCKHOST_BUILD_ONLY: "native" }, stdout: "inherit", stderr: "inherit" });
+    const r = Bun.spawnSync(["bun", join(REPO, "build.ts")], {
+      env: { ...process.env, BLOCKHOST_BUILD_ONLY: "native" },
+      stdout: "inherit",
+      stderr: "inherit",
+    });
     if (r.exitCode !== 0) throw new Error("build failed");
   }
   return BIN;
@@ -19,24 +23,43 @@ export function blockhostBinary(): string {
 export function baselineBinary(): string {
   const file = join(REPO, "dist/blockhost-baseline");
   if (!existsSync(file)) {
-    const r = Bun.spawnSync(["bun", join(REPO, "build.ts")], { env: process.env, stdout: "inherit", stderr: "inherit" });
+    const r = Bun.spawnSync(["bun", join(REPO, "build.ts")], {
+      env: process.env,
+      stdout: "inherit",
+      stderr: "inherit",
+    });
     if (r.exitCode !== 0) throw new Error("build failed");
   }
   return file;
 }
 
-export interface RunOutput { code: number; stdout: string; stderr: string }
+export interface RunOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Run `blockhost ARGS` with a BLOCKHOST_ROOT and optional stdin; returns exit code and output. */
-export async function runBlockhost(args: string[], opts: { root?: string; env?: Record<string, string>; stdin?: string; cwd?: string } = {}): Promise<RunOutput> {
+export async function runBlockhost(
+  args: string[],
+  opts: { root?: string; env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): Promise<RunOutput> {
   const proc = Bun.spawn([blockhostBinary(), ...args], {
     cwd: opts.cwd ?? "/",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...(opts.root ? { BLOCKHOST_ROOT: opts.root } : {}), ...opts.env },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      ...(opts.root ? { BLOCKHOST_ROOT: opts.root } : {}),
+      ...opts.env,
+    },
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }
 

@@ -47,7 +47,11 @@ export function chainRoot(anvil: Anvil, opts: { rpcUrls?: string[] } = {}): Chai
     `server:\n  key_file: ${join(configDir, "server.key")}\nadmin:\n  wallet_address: "${addr(ROLE_ACCOUNT.admin)}"\n  credential_nft_id: 0\n`,
   );
   const web3: Record<string, unknown> = {
-    blockchain: { chain_id: anvil.chainId, rpc_url: opts.rpcUrls?.[0] ?? anvil.rpcUrl, ...(opts.rpcUrls ? { rpc_urls: opts.rpcUrls.slice(1) } : {}) },
+    blockchain: {
+      chain_id: anvil.chainId,
+      rpc_url: opts.rpcUrls?.[0] ?? anvil.rpcUrl,
+      ...(opts.rpcUrls ? { rpc_urls: opts.rpcUrls.slice(1) } : {}),
+    },
     deployer: { private_key_file: deployerKey },
   };
   const writeWeb3 = () => writeFileSync(join(configDir, "web3-defaults.yaml"), Bun.YAML.stringify(web3, null, 2));

@@ -17,7 +17,10 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { mockErc20Abi, mockErc20Bytecode } from "../../src/chain/contracts/generated/test/MockERC20.ts";
-import { mockUniswapV2PairAbi, mockUniswapV2PairBytecode } from "../../src/chain/contracts/generated/test/MockUniswapV2Pair.ts";
+import {
+  mockUniswapV2PairAbi,
+  mockUniswapV2PairBytecode,
+} from "../../src/chain/contracts/generated/test/MockUniswapV2Pair.ts";
 import { startAnvil, type Anvil } from "./anvil.ts";
 
 /** Viem clients for an anvil devnet: one read client and a signing client per dev account. */
@@ -29,24 +32,47 @@ export interface Devnet {
 }
 
 export function devnet(anvil: Anvil): Devnet {
-  const chain = defineChain({ id: anvil.chainId, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [anvil.rpcUrl] } } });
+  const chain = defineChain({
+    id: anvil.chainId,
+    name: "anvil",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [anvil.rpcUrl] } },
+  });
   const transport = http(anvil.rpcUrl);
   const pub = createPublicClient({ chain, transport }) as PublicClient;
-  const wallets = anvil.accounts.map((a) => createWalletClient({ chain, transport, account: privateKeyToAccount(a.privateKey) }));
+  const wallets = anvil.accounts.map((a) =>
+    createWalletClient({ chain, transport, account: privateKeyToAccount(a.privateKey) }),
+  );
   return { anvil, pub, wallets, addresses: anvil.accounts.map((a) => a.address) };
 }
 
 /** Deploy `bytecode` from dev account `from` and return its address. */
-export async function deploy(net: Devnet, from: number, abi: Abi, bytecode: Hex, args: readonly unknown[] = []): Promise<Hex> {
+export async function deploy(
+  net: Devnet,
+  from: number,
+  abi: Abi,
+  bytecode: Hex,
+  args: readonly unknown[] = [],
+): Promise<Hex> {
   const wallet = net.wallets[from]!;
-  const hash = await wallet.deployContract({ abi, bytecode, args, account: wallet.account!, chain: wallet.chain } as never);
+  const hash = await wallet.deployContract({
+    abi,
+    bytecode,
+    args,
+    account: wallet.account!,
+    chain: wallet.chain,
+  } as never);
   const receipt = await net.pub.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`deploy failed: ${hash}`);
   return getAddress(receipt.contractAddress);
 }
 
 /** Send a contract write from dev account `from` and wait for a successful receipt. */
-export async function send(net: Devnet, from: number, req: { address: Hex; abi: Abi; functionName: string; args?: readonly unknown[]; value?: bigint }): Promise<TransactionReceipt> {
+export async function send(
+  net: Devnet,
+  from: number,
+  req: { address: Hex; abi: Abi; functionName: string; args?: readonly unknown[]; value?: bigint },
+): Promise<TransactionReceipt> {
   const wallet = net.wallets[from]!;
   const { request } = await net.pub.simulateContract({ ...req, account: wallet.account! } as never);
   const hash = await wallet.writeContract(request as never);
@@ -55,7 +81,10 @@ export async function send(net: Devnet, from: number, req: { address: Hex; abi: 
   return receipt;
 }
 
-export async function read<T = unknown>(net: Devnet, req: { address: Hex; abi: Abi; functionName: string; args?: readonly unknown[] }): Promise<T> {
+export async function read<T = unknown>(
+  net: Devnet,
+  req: { address: Hex; abi: Abi; functionName: string; args?: readonly unknown[] },
+): Promise<T> {
   return (await net.pub.readContract(req as never)) as T;
 }
 
@@ -68,7 +97,9 @@ export async function expectRevert(work: Promise<unknown>, name: string, args?: 
     error = e;
   }
   expect(error).toBeInstanceOf(BaseError);
-  const revert = (error as BaseError).walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+  const revert = (error as BaseError).walk(
+    (e) => e instanceof ContractFunctionRevertedError,
+  ) as ContractFunctionRevertedError | null;
   expect(revert).not.toBeNull();
   if (name.startsWith("reason:")) {
     expect(revert!.reason).toBe(name.slice("reason:".length));
@@ -84,13 +115,25 @@ export async function expectRevert(work: Promise<unknown>, name: string, args?: 
 }
 
 /** Deploy a test-only ERC20 and mint `amounts` to the given dev accounts. */
-export async function deployToken(net: Devnet, name: string, decimals: number, holders: Array<[number, bigint]> = []): Promise<Hex> {
+export async function deployToken(
+  net: Devnet,
+  name: string,
+  decimals: number,
+  holders: Array<[number, bigint]> = [],
+): Promise<Hex> {
   const token = await deploy(net, 0, mockErc20Abi, mockErc20Bytecode, [name, name, decimals]);
-  for (const [who, amount] of holders) await send(net, 0, { address: token, abi: mockErc20Abi, functionName: "mint", args: [net.addresses[who], amount] });
+  for (const [who, amount] of holders)
+    await send(net, 0, { address: token, abi: mockErc20Abi, functionName: "mint", args: [net.addresses[who], amount] });
   return token;
 }
 
-export async function deployPair(net: Devnet, token0: Hex, token1: Hex, reserve0: bigint, reserve1: bigint): Promise<Hex> {
+export async function deployPair(
+  net: Devnet,
+  token0: Hex,
+  token1: Hex,
+  reserve0: bigint,
+  reserve1: bigint,
+): Promise<Hex> {
   return await deploy(net, 0, mockUniswapV2PairAbi, mockUniswapV2PairBytecode, [token0, token1, reserve0, reserve1]);
 }
 

@@ -12,14 +12,20 @@ export function ensureDeb(version = DEB_VERSION, outDir = join(REPO, "dist")): s
   const bin = blockhostBinary();
   const baseline = join(REPO, "dist/blockhost-baseline");
   const inputs = [bin, baseline, join(REPO, "src/package/deb.ts"), ...debianFiles()];
-  const fresh = existsSync(deb) && existsSync(baseline) &&
-    inputs.every((f) => statSync(deb).mtimeMs > statSync(f).mtimeMs);
+  const fresh =
+    existsSync(deb) && existsSync(baseline) && inputs.every((f) => statSync(deb).mtimeMs > statSync(f).mtimeMs);
   if (fresh) return deb;
   if (!existsSync(baseline)) {
     const b = Bun.spawnSync(["bun", join(REPO, "build.ts")], { stdout: "inherit", stderr: "inherit" });
     if (b.exitCode !== 0) throw new Error("build failed");
   }
-  const argv = ["bun", join(REPO, "src/package/deb.ts"), "--out", outDir, ...(version === DEB_VERSION ? [] : ["--version", version])];
+  const argv = [
+    "bun",
+    join(REPO, "src/package/deb.ts"),
+    "--out",
+    outDir,
+    ...(version === DEB_VERSION ? [] : ["--version", version]),
+  ];
   const r = Bun.spawnSync(argv, { cwd: REPO, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`packaging failed: ${r.stderr.toString().trim().slice(-1500)}`);
   return deb;

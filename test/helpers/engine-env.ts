@@ -3,8 +3,14 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, maxUint256, parseEventLogs, parseUnits, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { accessCredentialNftAbi, accessCredentialNftBytecode } from "../../src/chain/contracts/generated/AccessCredentialNFT.ts";
-import { blockhostSubscriptionsAbi, blockhostSubscriptionsBytecode } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
+import {
+  accessCredentialNftAbi,
+  accessCredentialNftBytecode,
+} from "../../src/chain/contracts/generated/AccessCredentialNFT.ts";
+import {
+  blockhostSubscriptionsAbi,
+  blockhostSubscriptionsBytecode,
+} from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { eciesEncrypt } from "../../src/crypto/ecies.ts";
 import { generatePrivateKey, publicKeyOf } from "../../src/crypto/keys.ts";
 import { freePort, startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
@@ -31,7 +37,12 @@ export interface EngineEnvOptions {
   engine?: Record<string, number | boolean>;
 }
 
-export interface Purchase { subscriptionId: number; buyer: number; signature: Hex; block: bigint }
+export interface Purchase {
+  subscriptionId: number;
+  buyer: number;
+  signature: Hex;
+  block: bigint;
+}
 
 /**
  * A host for engine tests: anvil with both contracts (owned by dev account 0), a stablecoin plan,
@@ -39,8 +50,13 @@ export interface Purchase { subscriptionId: number; buyer: number; signature: He
  */
 export class EngineEnv {
   private constructor(
-    readonly root: string, private readonly cleanupRoot: () => void,
-    readonly anvil: Anvil, readonly net: Devnet, readonly nft: Hex, readonly subs: Hex, readonly serverKey: Uint8Array,
+    readonly root: string,
+    private readonly cleanupRoot: () => void,
+    readonly anvil: Anvil,
+    readonly net: Devnet,
+    readonly nft: Hex,
+    readonly subs: Hex,
+    readonly serverKey: Uint8Array,
   ) {}
 
   static async create(opts: EngineEnvOptions = {}): Promise<EngineEnv> {
@@ -49,15 +65,37 @@ export class EngineEnv {
       ...(opts.ipPool ? { ipPool: opts.ipPool } : {}),
       ...(opts.ipv6Prefix ? { ipv6Prefix: opts.ipv6Prefix } : {}),
       ...(opts.vmidRange ? { vmidRange: opts.vmidRange } : {}),
-      extraBlockhostYaml: opts.backendYaml ?? (opts.backend === "proxmox" ? "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}" : ""),
+      extraBlockhostYaml:
+        opts.backendYaml ??
+        (opts.backend === "proxmox"
+          ? "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}"
+          : ""),
     });
     const anvil = await startAnvil(opts.anvil);
     const net = devnet(anvil);
-    const stable = await deployToken(net, "USDC", 6, Array.from({ length: 9 }, (_, i) => [i + 1, parseUnits("1000000", 6)] as [number, bigint]));
-    const nft = await deploy(net, OWNER, accessCredentialNftAbi, accessCredentialNftBytecode, ["BlockhostAccess", "BHA"]);
+    const stable = await deployToken(
+      net,
+      "USDC",
+      6,
+      Array.from({ length: 9 }, (_, i) => [i + 1, parseUnits("1000000", 6)] as [number, bigint]),
+    );
+    const nft = await deploy(net, OWNER, accessCredentialNftAbi, accessCredentialNftBytecode, [
+      "BlockhostAccess",
+      "BHA",
+    ]);
     const subs = await deploy(net, OWNER, blockhostSubscriptionsAbi, blockhostSubscriptionsBytecode);
-    await send(net, OWNER, { address: subs, abi: blockhostSubscriptionsAbi, functionName: "setPrimaryStablecoin", args: [stable] });
-    await send(net, OWNER, { address: subs, abi: blockhostSubscriptionsAbi, functionName: "createPlan", args: ["Basic", 100n] });
+    await send(net, OWNER, {
+      address: subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "setPrimaryStablecoin",
+      args: [stable],
+    });
+    await send(net, OWNER, {
+      address: subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "createPlan",
+      args: ["Basic", 100n],
+    });
     for (let i = 1; i <= 9; i++) await approve(net, i, stable, subs, maxUint256);
 
     const etc = join(root, "etc/blockhost");
@@ -70,18 +108,32 @@ export class EngineEnv {
     };
     const serverKeyFile = keyFile("server.key", bytesToHex(serverKey).slice(2));
     const deployerKeyFile = keyFile("deployer.key", anvil.accounts[OWNER]!.privateKey.slice(2));
-    writeFileSync(join(etc, "web3-defaults.yaml"), [
-      "blockchain:",
-      `  chain_id: ${anvil.chainId}`,
-      ...(opts.deadRpcFirst ? [`  rpc_url: http://127.0.0.1:${await freePort()}`, `  rpc_urls: ['${anvil.rpcUrl}']`] : [`  rpc_url: ${anvil.rpcUrl}`]),
-      `  nft_contract: '${nft}'`,
-      `  subscription_contract: '${subs}'`,
-      `  confirmations: ${opts.confirmations ?? 0}`,
-      `deployer: {private_key_file: ${deployerKeyFile}}`,
-      "",
-    ].join("\n"));
-    const engine = { poll_interval_ms: 100, reconcile_interval_s: 1, retry_base_ms: 200, retry_max_ms: 1000, ...opts.engine };
-    const yaml = (await Bun.file(join(etc, "blockhost.yaml")).text()).replace("server: {key_file: /etc/blockhost/server.key}", `server: {key_file: ${serverKeyFile}}`);
+    writeFileSync(
+      join(etc, "web3-defaults.yaml"),
+      [
+        "blockchain:",
+        `  chain_id: ${anvil.chainId}`,
+        ...(opts.deadRpcFirst
+          ? [`  rpc_url: http://127.0.0.1:${await freePort()}`, `  rpc_urls: ['${anvil.rpcUrl}']`]
+          : [`  rpc_url: ${anvil.rpcUrl}`]),
+        `  nft_contract: '${nft}'`,
+        `  subscription_contract: '${subs}'`,
+        `  confirmations: ${opts.confirmations ?? 0}`,
+        `deployer: {private_key_file: ${deployerKeyFile}}`,
+        "",
+      ].join("\n"),
+    );
+    const engine = {
+      poll_interval_ms: 100,
+      reconcile_interval_s: 1,
+      retry_base_ms: 200,
+      retry_max_ms: 1000,
+      ...opts.engine,
+    };
+    const yaml = (await Bun.file(join(etc, "blockhost.yaml")).text()).replace(
+      "server: {key_file: /etc/blockhost/server.key}",
+      `server: {key_file: ${serverKeyFile}}`,
+    );
     writeFileSync(join(etc, "blockhost.yaml"), `${yaml}engine: ${JSON.stringify(engine)}\n`);
     mkdirSync(join(root, "var/lib/blockhost"), { recursive: true });
     return new EngineEnv(root, cleanup, anvil, net, nft, subs, serverKey);
@@ -105,34 +157,75 @@ export class EngineEnv {
   }
 
   async buy(buyer: number, days = 30n, payload?: Hex): Promise<Purchase> {
-    const receipt = await send(this.net, buyer, { address: this.subs, abi: blockhostSubscriptionsAbi, functionName: "buySubscription", args: [1n, days, 1n, payload ?? (await this.payloadFor(buyer))] });
-    const [ev] = parseEventLogs({ abi: blockhostSubscriptionsAbi, logs: receipt.logs, eventName: "SubscriptionCreated" });
-    return { subscriptionId: Number(ev!.args.subscriptionId), buyer, signature: await this.signature(buyer), block: receipt.blockNumber };
+    const receipt = await send(this.net, buyer, {
+      address: this.subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "buySubscription",
+      args: [1n, days, 1n, payload ?? (await this.payloadFor(buyer))],
+    });
+    const [ev] = parseEventLogs({
+      abi: blockhostSubscriptionsAbi,
+      logs: receipt.logs,
+      eventName: "SubscriptionCreated",
+    });
+    return {
+      subscriptionId: Number(ev!.args.subscriptionId),
+      buyer,
+      signature: await this.signature(buyer),
+      block: receipt.blockNumber,
+    };
   }
 
   async extend(subscriptionId: number, days: bigint, from = 1): Promise<void> {
-    await send(this.net, from, { address: this.subs, abi: blockhostSubscriptionsAbi, functionName: "extendSubscription", args: [BigInt(subscriptionId), days, 1n] });
+    await send(this.net, from, {
+      address: this.subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "extendSubscription",
+      args: [BigInt(subscriptionId), days, 1n],
+    });
   }
 
   async cancel(subscriptionId: number): Promise<void> {
-    await send(this.net, OWNER, { address: this.subs, abi: blockhostSubscriptionsAbi, functionName: "cancelSubscription", args: [BigInt(subscriptionId)] });
+    await send(this.net, OWNER, {
+      address: this.subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "cancelSubscription",
+      args: [BigInt(subscriptionId)],
+    });
   }
 
   async subscription(id: number): Promise<{ expiresAt: bigint; cancelled: boolean }> {
-    const [, , expiresAt, , cancelled] = await read<[bigint, Hex, bigint, boolean, boolean]>(this.net, { address: this.subs, abi: blockhostSubscriptionsAbi, functionName: "getSubscription", args: [BigInt(id)] });
+    const [, , expiresAt, , cancelled] = await read<[bigint, Hex, bigint, boolean, boolean]>(this.net, {
+      address: this.subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "getSubscription",
+      args: [BigInt(id)],
+    });
     return { expiresAt, cancelled };
   }
 
   async nftOwner(tokenId: number): Promise<Hex> {
-    return await read<Hex>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [BigInt(tokenId)] });
+    return await read<Hex>(this.net, {
+      address: this.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "ownerOf",
+      args: [BigInt(tokenId)],
+    });
   }
 
   async nftPayload(tokenId: number): Promise<Hex> {
-    return await read<Hex>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [BigInt(tokenId)] });
+    return await read<Hex>(this.net, {
+      address: this.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "getUserEncrypted",
+      args: [BigInt(tokenId)],
+    });
   }
 
   async nftTotal(): Promise<number> {
-    return Number(await read<bigint>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "totalSupply" }));
+    return Number(
+      await read<bigint>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "totalSupply" }),
+    );
   }
 
   /** Start the compiled `blockhost engine` against this root. */
@@ -154,7 +247,10 @@ export class EngineProcess {
 
   constructor(root: string, args: string[], env: Record<string, string>) {
     const proc = Bun.spawn([blockhostBinary(), "engine", ...args], {
-      cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: root, ...env }, stdout: "ignore", stderr: "pipe",
+      cwd: "/",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: root, ...env },
+      stdout: "ignore",
+      stderr: "pipe",
     });
     this.proc = proc;
     const reading = (async () => {
@@ -164,10 +260,21 @@ export class EngineProcess {
   }
 
   events(): Array<Record<string, unknown>> {
-    return this.stderr.split("\n").filter(Boolean).flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } });
+    return this.stderr
+      .split("\n")
+      .filter(Boolean)
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
   }
 
-  get log(): string { return this.stderr; }
+  get log(): string {
+    return this.stderr;
+  }
 
   /** SIGTERM and wait for a clean exit; returns the exit code. */
   async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number> {
@@ -177,7 +284,11 @@ export class EngineProcess {
 }
 
 /** Poll `check` until it returns a truthy value (no wall-clock assertion: the test timeout bounds it). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  what: string,
+  everyMs = 100,
+): Promise<T> {
   for (let i = 0; ; i++) {
     const v = await check();
     if (v) return v;

@@ -1,7 +1,22 @@
 // Real libvirt for VM tests: the daemons (started by hand when no systemd does it), a cached template, an isolated network.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
-import { initrdPath, kernelPath, manifestPath, readManifest, type TemplateManifest } from "../../src/template/manifest.ts";
+import {
+  initrdPath,
+  kernelPath,
+  manifestPath,
+  readManifest,
+  type TemplateManifest,
+} from "../../src/template/manifest.ts";
 import { templateInputsKey } from "../../src/template/build.ts";
 import { sha256File } from "../../src/template/tools.ts";
 import { baselineBinary, blockhostBinary } from "./binary.ts";
@@ -18,8 +33,17 @@ const virsh = (...args: string[]) => run(["/usr/bin/virsh", "-q", "-c", "qemu://
 /** Why VM tests cannot run here, or undefined when they can. */
 export function libvirtUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return "not root";
-  for (const bin of ["/usr/bin/virsh", "/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/bin/qemu-img", "/usr/bin/mmdebstrap", "/usr/bin/genisoimage", "/usr/sbin/mkfs.ext4"]) {
-    if (!existsSync(bin)) return `${bin} is not installed (apt-get install libvirt-daemon-system qemu-system-x86 qemu-utils mmdebstrap genisoimage)`;
+  for (const bin of [
+    "/usr/bin/virsh",
+    "/usr/sbin/libvirtd",
+    "/usr/bin/qemu-system-x86_64",
+    "/usr/bin/qemu-img",
+    "/usr/bin/mmdebstrap",
+    "/usr/bin/genisoimage",
+    "/usr/sbin/mkfs.ext4",
+  ]) {
+    if (!existsSync(bin))
+      return `${bin} is not installed (apt-get install libvirt-daemon-system qemu-system-x86 qemu-utils mmdebstrap genisoimage)`;
   }
   return undefined;
 }
@@ -35,39 +59,80 @@ export async function ensureLibvirtd(): Promise<{ started: boolean; stop: () => 
   mkdirSync("/var/lib/libvirt/dnsmasq", { recursive: true, mode: 0o755 });
   if (virsh("version").exitCode === 0) return { started: false, stop: () => {} };
   const pids: number[] = [];
-  for (const [bin, sock, pidFile] of [["/usr/sbin/virtlogd", "/run/libvirt/virtlogd-sock", "/run/virtlogd.pid"], ["/usr/sbin/libvirtd", "/run/libvirt/libvirt-sock", "/run/libvirtd.pid"]] as const) {
+  for (const [bin, sock, pidFile] of [
+    ["/usr/sbin/virtlogd", "/run/libvirt/virtlogd-sock", "/run/virtlogd.pid"],
+    ["/usr/sbin/libvirtd", "/run/libvirt/libvirt-sock", "/run/libvirtd.pid"],
+  ] as const) {
     if (existsSync(sock)) continue;
     run([bin, "-d"]);
     for (let i = 0; i < 100 && !existsSync(pidFile); i++) await Bun.sleep(100);
     if (existsSync(pidFile)) pids.push(Number(readFileSync(pidFile, "utf8").trim()));
   }
   for (let i = 0; i < 100 && virsh("version").exitCode !== 0; i++) await Bun.sleep(200);
-  return { started: true, stop: () => { for (const pid of pids.reverse()) try { process.kill(pid, "SIGTERM"); } catch { /* gone */ } } };
+  return {
+    started: true,
+    stop: () => {
+      for (const pid of pids.reverse())
+        try {
+          process.kill(pid, "SIGTERM");
+        } catch {
+          /* gone */
+        }
+    },
+  };
 }
 
 /**
  * The template for this build of the guest binary: from the cache when its inputs match, else built
  * with `blockhost template build` (the Debian root filesystem tarball is cached separately).
  */
-export async function cachedTemplate(): Promise<{ image: string; manifest: TemplateManifest; builtNow: boolean; seconds: number }> {
+export async function cachedTemplate(): Promise<{
+  image: string;
+  manifest: TemplateManifest;
+  builtNow: boolean;
+  seconds: number;
+}> {
   const key = templateInputsKey({ binarySha256: await sha256File(baselineBinary()) });
   const image = join(TEMPLATE_CACHE, `template-${key.slice(0, 16)}.qcow2`);
-  if (existsSync(image) && existsSync(manifestPath(image))) return { image, manifest: readManifest(image), builtNow: false, seconds: 0 };
+  if (existsSync(image) && existsSync(manifestPath(image)))
+    return { image, manifest: readManifest(image), builtNow: false, seconds: 0 };
   mkdirSync(TEMPLATE_CACHE, { recursive: true, mode: 0o755 });
   const started = performance.now();
-  const r = run([blockhostBinary(), "template", "build", "--output", image, "--binary", baselineBinary(), "--rootfs-cache", join(TEMPLATE_CACHE, "rootfs-cache")]);
+  const r = run([
+    blockhostBinary(),
+    "template",
+    "build",
+    "--output",
+    image,
+    "--binary",
+    baselineBinary(),
+    "--rootfs-cache",
+    join(TEMPLATE_CACHE, "rootfs-cache"),
+  ]);
   if (r.exitCode !== 0) throw new Error(`template build failed: ${r.stderr.toString().trim().split("\n").at(-1)}`);
   return { image, manifest: readManifest(image), builtNow: true, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Copy a cached template (image, kernel, initrd, manifest) into a root's libvirt templates dir, root-owned. */
 export function installTemplate(root: string, image: string): string {
-  for (const d of ["", "var", "var/lib", "var/lib/libvirt", "var/lib/libvirt/blockhost", "var/lib/libvirt/blockhost/templates"]) {
+  for (const d of [
+    "",
+    "var",
+    "var/lib",
+    "var/lib/libvirt",
+    "var/lib/libvirt/blockhost",
+    "var/lib/libvirt/blockhost/templates",
+  ]) {
     mkdirSync(join(root, d), { recursive: true });
     chmodSync(join(root, d), 0o755); // qemu runs as libvirt-qemu and must traverse to the files
   }
   const dest = join(root, "var/lib/libvirt/blockhost/templates/blockhost-template.qcow2");
-  for (const [from, to] of [[kernelPath(image), kernelPath(dest)], [initrdPath(image), initrdPath(dest)], [manifestPath(image), manifestPath(dest)], [image, dest]] as const) {
+  for (const [from, to] of [
+    [kernelPath(image), kernelPath(dest)],
+    [initrdPath(image), initrdPath(dest)],
+    [manifestPath(image), manifestPath(dest)],
+    [image, dest],
+  ] as const) {
     copyFileSync(from, `${to}.tmp`);
     chmodSync(`${to}.tmp`, 0o644);
     renameSync(`${to}.tmp`, to);
@@ -87,11 +152,19 @@ export function startTestNetwork(gateway4: string, gateway6: string): { stop: ()
   const file = join(TEMPLATE_CACHE, `net-${process.pid}.xml`);
   mkdirSync(TEMPLATE_CACHE, { recursive: true });
   writeFileSync(file, xml);
-  for (const args of [["net-define", file], ["net-start", TEST_NETWORK]]) {
+  for (const args of [
+    ["net-define", file],
+    ["net-start", TEST_NETWORK],
+  ]) {
     const r = virsh(...args);
     if (r.exitCode !== 0) throw new Error(`virsh ${args[0]}: ${r.stderr.toString().trim()}`);
   }
-  return { stop: () => { dropExisting(); rmSync(file, { force: true }); } };
+  return {
+    stop: () => {
+      dropExisting();
+      rmSync(file, { force: true });
+    },
+  };
 }
 
 /** virsh as the test (root) sees it: for assertions on domain state. */

@@ -15,7 +15,13 @@ export interface TestNetns {
 }
 
 const IP = "/usr/sbin/ip";
-const TOOLS = { ip: "/usr/sbin/ip", iptables: "/usr/sbin/iptables", ip6tables: "/usr/sbin/ip6tables", bridge: "/usr/sbin/bridge", sysctl: "/usr/sbin/sysctl" } as const;
+const TOOLS = {
+  ip: "/usr/sbin/ip",
+  iptables: "/usr/sbin/iptables",
+  ip6tables: "/usr/sbin/ip6tables",
+  bridge: "/usr/sbin/bridge",
+  sysctl: "/usr/sbin/sysctl",
+} as const;
 
 /** Why this machine cannot run namespace tests, or undefined when it can. */
 export function netnsUnavailable(): string | undefined {

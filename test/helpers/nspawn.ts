@@ -6,7 +6,15 @@ import type { Subprocess } from "bun";
 
 /** What the guest holds before the .deb arrives: the package's dependencies (apt installs offline) and test tools. */
 export const GUEST_PACKAGES = [
-  "systemd-sysv", "dbus", "iproute2", "iptables", "openssl", "ca-certificates", "curl", "procps", "passwd",
+  "systemd-sysv",
+  "dbus",
+  "iproute2",
+  "iptables",
+  "openssl",
+  "ca-certificates",
+  "curl",
+  "procps",
+  "passwd",
 ] as const;
 const SUITE = "bookworm";
 const MIRROR = "http://deb.debian.org/debian";
@@ -25,23 +33,32 @@ export function nspawnUnavailable(): string | undefined {
 
 /** The rootfs directory, built once per set of inputs (suite, mirror, package list) and reused from /var/tmp. */
 export function guestRootfs(log: (line: string) => void = () => {}): string {
-  const key = createHash("sha256").update(JSON.stringify([SUITE, MIRROR, GUEST_PACKAGES, 1])).digest("hex").slice(0, 16);
+  const key = createHash("sha256")
+    .update(JSON.stringify([SUITE, MIRROR, GUEST_PACKAGES, 1]))
+    .digest("hex")
+    .slice(0, 16);
   const dir = join(CACHE, `rootfs-${key}`);
   if (existsSync(join(dir, "etc/os-release"))) return dir;
   mkdirSync(CACHE, { recursive: true });
-  for (const stale of readdirSync(CACHE)) if (stale.startsWith("building-")) rmSync(join(CACHE, stale), { recursive: true, force: true });
+  for (const stale of readdirSync(CACHE))
+    if (stale.startsWith("building-")) rmSync(join(CACHE, stale), { recursive: true, force: true });
   const building = join(CACHE, `building-${key}-${process.pid}`);
   log(`building the guest rootfs with mmdebstrap (cached in ${dir})`);
   const r = Bun.spawnSync(
     ["mmdebstrap", "--variant=minbase", `--include=${GUEST_PACKAGES.join(",")}`, SUITE, building, MIRROR],
     { stdout: "pipe", stderr: "pipe" },
   );
-  if (r.exitCode !== 0) throw new Error(`mmdebstrap failed: ${r.stderr.toString().trim().split("\n").slice(-3).join(" | ")}`);
+  if (r.exitCode !== 0)
+    throw new Error(`mmdebstrap failed: ${r.stderr.toString().trim().split("\n").slice(-3).join(" | ")}`);
   renameSync(building, dir);
   return dir;
 }
 
-export interface ExecResult { code: number; stdout: string; stderr: string }
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** A booted guest: run commands in it, read its console, reach it over its veth link. */
 export class Guest {
@@ -62,8 +79,17 @@ export class Guest {
     const n = 1 + Math.floor(Math.random() * 250);
     const machine = `bhpkg${process.pid % 10000}${n}`;
     const argv = [
-      "systemd-nspawn", "--quiet", "-D", rootfs, "--boot", "--register=no", "--keep-unit", "--volatile=overlay",
-      `--machine=${machine}`, "--network-veth", "--console=read-only",
+      "systemd-nspawn",
+      "--quiet",
+      "-D",
+      rootfs,
+      "--boot",
+      "--register=no",
+      "--keep-unit",
+      "--volatile=overlay",
+      `--machine=${machine}`,
+      "--network-veth",
+      "--console=read-only",
       ...Object.entries(binds).map(([host, guest]) => `--bind-ro=${host}:${guest}`),
     ];
     const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -92,7 +118,8 @@ export class Guest {
   private async waitForBoot(): Promise<void> {
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
-      if (this.proc.exitCode !== null) throw new Error(`systemd-nspawn exited (${this.proc.exitCode}): ${this.console.slice(-800)}`);
+      if (this.proc.exitCode !== null)
+        throw new Error(`systemd-nspawn exited (${this.proc.exitCode}): ${this.console.slice(-800)}`);
       if (!this.leader) this.leader = findLeader(this.proc.pid);
       if (this.leader) {
         const state = this.exec(["systemctl", "is-system-running"]).stdout.trim();
@@ -113,23 +140,27 @@ export class Guest {
     const asUser = opts.user ? ["runuser", "-u", opts.user, "--", ...argv] : argv;
     // nsenter resolves --wd on the host, so the guest-side directory change happens inside.
     const inner = opts.cwd ? ["sh", "-c", 'cd "$0" && exec "$@"', opts.cwd, ...asUser] : asUser;
-    const r = Bun.spawnSync(
-      ["nsenter", "-t", String(this.leader), "-a", ...ENV, ...inner],
-      { stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore", stdout: "pipe", stderr: "pipe" },
-    );
+    const r = Bun.spawnSync(["nsenter", "-t", String(this.leader), "-a", ...ENV, ...inner], {
+      stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   }
 
   /** exec(), throwing with the command's stderr when it fails; returns stdout. */
   mustExec(argv: string[], opts: { user?: string; stdin?: string; cwd?: string } = {}): string {
     const r = this.exec(argv, opts);
-    if (r.code !== 0) throw new Error(`guest: ${argv.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-1500)}`);
+    if (r.code !== 0)
+      throw new Error(`guest: ${argv.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-1500)}`);
     return r.stdout;
   }
 
   /** Write a file in the guest (through the guest's own tools, so owners and modes are the guest's). */
   writeFile(path: string, content: string, mode = "0600", owner = "root:root"): void {
-    this.mustExec(["install", "-m", mode, "-o", owner.split(":")[0]!, "-g", owner.split(":")[1]!, "/dev/stdin", path], { stdin: content });
+    this.mustExec(["install", "-m", mode, "-o", owner.split(":")[0]!, "-g", owner.split(":")[1]!, "/dev/stdin", path], {
+      stdin: content,
+    });
   }
 
   /** Power the guest off and wait for nspawn to exit (SIGKILL after 30 s). */
@@ -151,12 +182,17 @@ function findLeader(nspawnPid: number): number {
       return "";
     }
   };
-  const children = (pid: number) => read(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
+  const children = (pid: number) =>
+    read(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
   let level = children(nspawnPid);
   for (let depth = 0; depth < 3; depth++) {
     for (const pid of level) {
-      const nspid = /^NSpid:\s+(.*)$/m.exec(read(`/proc/${pid}/status`))?.[1]?.trim().split(/\s+/);
-      if (nspid && nspid.length > 1 && nspid.at(-1) === "1" && read(`/proc/${pid}/comm`).trim() === "systemd") return pid;
+      const nspid = /^NSpid:\s+(.*)$/m
+        .exec(read(`/proc/${pid}/status`))?.[1]
+        ?.trim()
+        .split(/\s+/);
+      if (nspid && nspid.length > 1 && nspid.at(-1) === "1" && read(`/proc/${pid}/comm`).trim() === "systemd")
+        return pid;
     }
     level = level.flatMap(children);
   }

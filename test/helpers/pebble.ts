@@ -40,10 +40,44 @@ function openssl(args: string[], cwd: string): void {
 /** A throwaway CA and a 127.0.0.1/localhost certificate for pebble's API listener. */
 function apiCertificate(dir: string): { cert: string; key: string; caPem: string } {
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  openssl(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=blockhost test pebble API CA"], dir);
+  openssl(
+    [
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=blockhost test pebble API CA",
+    ],
+    dir,
+  );
   openssl(["req", ...ec, "-keyout", "api.key", "-out", "api.csr", "-subj", "/CN=localhost"], dir);
   writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  openssl(["x509", "-req", "-in", "api.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "api.pem", "-days", "2", "-extfile", "san.ext"], dir);
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      "api.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "api.pem",
+      "-days",
+      "2",
+      "-extfile",
+      "san.ext",
+    ],
+    dir,
+  );
   return { cert: join(dir, "api.pem"), key: join(dir, "api.key"), caPem: readFileSync(join(dir, "ca.pem"), "utf8") };
 }
 
@@ -67,9 +101,46 @@ async function waitForHttps(url: string, ca: string, proc: Subprocess, what: str
 export async function startPebble(dir: string): Promise<Pebble> {
   mkdirSync(dir, { recursive: true });
   const api = apiCertificate(dir);
-  const [dnsPort, mgmtPort, listenPort, pebbleMgmt, httpPort, tlsPort] = Array.from({ length: 6 }, freePort) as [number, number, number, number, number, number];
-  const dns = Bun.spawn([CHALLTESTSRV, "-dns01", `127.0.0.1:${dnsPort}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${mgmtPort}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], { stdout: "ignore", stderr: "ignore" });
-  const config = { pebble: { listenAddress: `127.0.0.1:${listenPort}`, managementListenAddress: `127.0.0.1:${pebbleMgmt}`, certificate: api.cert, privateKey: api.key, httpPort, tlsPort, ocspResponderURL: "", externalAccountBindingRequired: false } };
+  const [dnsPort, mgmtPort, listenPort, pebbleMgmt, httpPort, tlsPort] = Array.from({ length: 6 }, freePort) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const dns = Bun.spawn(
+    [
+      CHALLTESTSRV,
+      "-dns01",
+      `127.0.0.1:${dnsPort}`,
+      "-http01",
+      "",
+      "-https01",
+      "",
+      "-tlsalpn01",
+      "",
+      "-management",
+      `127.0.0.1:${mgmtPort}`,
+      "-defaultIPv4",
+      "127.0.0.1",
+      "-defaultIPv6",
+      "",
+    ],
+    { stdout: "ignore", stderr: "ignore" },
+  );
+  const config = {
+    pebble: {
+      listenAddress: `127.0.0.1:${listenPort}`,
+      managementListenAddress: `127.0.0.1:${pebbleMgmt}`,
+      certificate: api.cert,
+      privateKey: api.key,
+      httpPort,
+      tlsPort,
+      ocspResponderURL: "",
+      externalAccountBindingRequired: false,
+    },
+  };
   writeFileSync(join(dir, "pebble.json"), JSON.stringify(config));
   const pebble = Bun.spawn([PEBBLE, "-config", join(dir, "pebble.json"), "-dnsserver", `127.0.0.1:${dnsPort}`], {
     env: { PATH: "/usr/bin:/bin", PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" },

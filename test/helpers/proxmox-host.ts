@@ -20,7 +20,13 @@ export const PROXMOX_TEMPLATE_CONFIG: Record<string, string> = {
   vga: "serial0",
   agent: "1",
   ostype: "l26",
-  description: markerOf({ format: 1, blockhost_binary: VM_BINARY_PATH, vmauth_files: VM_AUTH_FILES.map((f) => f.path), cloud_init: true, qemu_guest_agent: true }),
+  description: markerOf({
+    format: 1,
+    blockhost_binary: VM_BINARY_PATH,
+    vmauth_files: VM_AUTH_FILES.map((f) => f.path),
+    cloud_init: true,
+    qemu_guest_agent: true,
+  }),
 };
 
 /**
@@ -65,17 +71,25 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
   };
   const ip = wrap("ip", `exec /usr/sbin/ip -n ${netns} "$@"`);
   const bridge = wrap("bridge", `exec /usr/sbin/bridge -n ${netns} "$@"`);
-  const qm = wrap("qm", [
-    `if [ -e '${sim.stateDir}/fault-'"$1" ]; then cat '${sim.stateDir}/fault-'"$1" >&2; exit 255; fi`,
-    `'${sim.qmPath}' "$@" || exit $?`,
-    `if [ "$1" = start ]; then /usr/sbin/ip -n ${netns} tuntap add dev "tap$2i0" mode tap 2>/dev/null; /usr/sbin/ip -n ${netns} link set "tap$2i0" master vmbr0; fi`,
-    `if [ "$1" = destroy ]; then /usr/sbin/ip -n ${netns} link del "tap$2i0" 2>/dev/null; fi`,
-    "exit 0",
-  ].join("\n"));
+  const qm = wrap(
+    "qm",
+    [
+      `if [ -e '${sim.stateDir}/fault-'"$1" ]; then cat '${sim.stateDir}/fault-'"$1" >&2; exit 255; fi`,
+      `'${sim.qmPath}' "$@" || exit $?`,
+      `if [ "$1" = start ]; then /usr/sbin/ip -n ${netns} tuntap add dev "tap$2i0" mode tap 2>/dev/null; /usr/sbin/ip -n ${netns} link set "tap$2i0" master vmbr0; fi`,
+      `if [ "$1" = destroy ]; then /usr/sbin/ip -n ${netns} link del "tap$2i0" 2>/dev/null; fi`,
+      "exit 0",
+    ].join("\n"),
+  );
   const agent = await startAgent({ root, binaries: { qm, ip, bridge } });
   return {
-    sim, agent, netns,
-    setFault: (sub, message) => (message === undefined ? rmSync(join(sim.stateDir, `fault-${sub}`), { force: true }) : writeFileSync(join(sim.stateDir, `fault-${sub}`), `${message}\n`)),
+    sim,
+    agent,
+    netns,
+    setFault: (sub, message) =>
+      message === undefined
+        ? rmSync(join(sim.stateDir, `fault-${sub}`), { force: true })
+        : writeFileSync(join(sim.stateDir, `fault-${sub}`), `${message}\n`),
     ip: (...args) => sh(["/usr/sbin/ip", "-n", netns, ...args]),
     async stop() {
       await agent.stop();

@@ -49,11 +49,22 @@ export function createQmSimulator(): QmSimulator {
     vm: (vmid) => readVm(stateDir, vmid),
     vms: () => listVms(stateDir),
     addVm: (vm) => writeVm(stateDir, { name: `vm${vm.vmid}`, status: "stopped", template: false, config: {}, ...vm }),
-    calls: () => (existsSync(control("calls.jsonl")) ? readFileSync(control("calls.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+    calls: () =>
+      existsSync(control("calls.jsonl"))
+        ? readFileSync(control("calls.jsonl"), "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as string[])
+        : [],
     failNext: (sub, message = "") => writeFileSync(control(`fail-${sub}`), message),
-    setGuestExecResult: (result) => (result ? writeFileSync(control("guest-exec.json"), JSON.stringify(result, null, 3)) : rmSync(control("guest-exec.json"), { force: true })),
-    setGuestAgentDown: (down) => (down ? writeFileSync(control("guest-agent-down"), "") : rmSync(control("guest-agent-down"), { force: true })),
-    setStorageFull: (full) => (full ? writeFileSync(control("storage-full"), "") : rmSync(control("storage-full"), { force: true })),
+    setGuestExecResult: (result) =>
+      result
+        ? writeFileSync(control("guest-exec.json"), JSON.stringify(result, null, 3))
+        : rmSync(control("guest-exec.json"), { force: true }),
+    setGuestAgentDown: (down) =>
+      down ? writeFileSync(control("guest-agent-down"), "") : rmSync(control("guest-agent-down"), { force: true }),
+    setStorageFull: (full) =>
+      full ? writeFileSync(control("storage-full"), "") : rmSync(control("storage-full"), { force: true }),
     cleanup,
   };
 }

@@ -11,7 +11,10 @@ export class RawPeer {
 
   private constructor(private readonly socket: Socket) {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    const closed = () => { this.closed = true; this.wake(); };
+    const closed = () => {
+      this.closed = true;
+      this.wake();
+    };
     socket.on("close", closed);
     socket.on("error", closed);
   }

@@ -3,34 +3,92 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { blockhostBinary } from "./binary.ts";
 
-export interface ServeProcess { origin: string; httpPort: number; proc: ReturnType<typeof Bun.spawn>; log(): string; stop(): Promise<number> }
+export interface ServeProcess {
+  origin: string;
+  httpPort: number;
+  proc: ReturnType<typeof Bun.spawn>;
+  log(): string;
+  stop(): Promise<number>;
+}
 
 /** A self-signed certificate for 127.0.0.1 and https.json naming it, as finalize would write. */
 export function writeHttpsConfig(root: string): void {
   const dir = join(root, "etc/blockhost/tls");
   mkdirSync(dir, { recursive: true });
-  const r = Bun.spawnSync(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdout: "ignore", stderr: "pipe" });
+  const r = Bun.spawnSync(
+    [
+      "/usr/bin/openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ],
+    { stdout: "ignore", stderr: "pipe" },
+  );
   if (r.exitCode !== 0) throw new Error(`openssl: ${r.stderr.toString()}`);
-  writeFileSync(join(root, "etc/blockhost/https.json"), JSON.stringify({ hostname: "127.0.0.1", cert_file: join(dir, "cert.pem"), key_file: join(dir, "key.pem"), self_signed: true }));
+  writeFileSync(
+    join(root, "etc/blockhost/https.json"),
+    JSON.stringify({
+      hostname: "127.0.0.1",
+      cert_file: join(dir, "cert.pem"),
+      key_file: join(dir, "key.pem"),
+      self_signed: true,
+    }),
+  );
 }
 
 /** Start `blockhost serve` on loopback with free ports; resolves once it printed its URL. */
 export async function startServe(root: string): Promise<ServeProcess> {
   const proc = Bun.spawn([blockhostBinary(), "serve", "--listen", "127.0.0.1", "--port", "0", "--http-port", "0"], {
-    cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: root }, stdout: "pipe", stderr: "pipe",
+    cwd: "/",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: root },
+    stdout: "pipe",
+    stderr: "pipe",
   });
   let stderr = "";
-  void (async () => { for await (const chunk of proc.stderr) stderr += new TextDecoder().decode(chunk); })();
+  void (async () => {
+    for await (const chunk of proc.stderr) stderr += new TextDecoder().decode(chunk);
+  })();
   const reader = proc.stdout.getReader();
   const { value } = await reader.read();
   reader.releaseLock();
-  const origin = new TextDecoder().decode(value ?? new Uint8Array()).trim().replace(/\/$/, "");
+  const origin = new TextDecoder()
+    .decode(value ?? new Uint8Array())
+    .trim()
+    .replace(/\/$/, "");
   if (!origin.startsWith("https://")) throw new Error(`serve did not start: ${stderr}`);
   await Bun.sleep(50);
-  const listening = stderr.split("\n").map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } }).find((e) => e.event === "serve.listening");
+  const listening = stderr
+    .split("\n")
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    })
+    .find((e) => e.event === "serve.listening");
   return {
-    origin, httpPort: Number(listening?.http_port), proc, log: () => stderr,
-    async stop() { proc.kill("SIGTERM"); return await proc.exited; },
+    origin,
+    httpPort: Number(listening?.http_port),
+    proc,
+    log: () => stderr,
+    async stop() {
+      proc.kill("SIGTERM");
+      return await proc.exited;
+    },
   };
 }

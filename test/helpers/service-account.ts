@@ -3,7 +3,18 @@ export function ensureServiceAccount(): { uid: number; gid: number } {
   const lookup = (db: string) => Bun.spawnSync(["getent", db, "blockhost"]).stdout.toString().split(":");
   if (lookup("group").length < 3) Bun.spawnSync(["groupadd", "--system", "blockhost"]);
   if (lookup("passwd").length < 3) {
-    Bun.spawnSync(["useradd", "--system", "--gid", "blockhost", "--no-create-home", "--home-dir", "/var/lib/blockhost", "--shell", "/usr/sbin/nologin", "blockhost"]);
+    Bun.spawnSync([
+      "useradd",
+      "--system",
+      "--gid",
+      "blockhost",
+      "--no-create-home",
+      "--home-dir",
+      "/var/lib/blockhost",
+      "--shell",
+      "/usr/sbin/nologin",
+      "blockhost",
+    ]);
   }
   const user = lookup("passwd");
   const group = lookup("group");

@@ -31,7 +31,11 @@ export interface SetupHost {
 
 /** Deploy a test stablecoin on `anvil` (once per devnet is enough; pass it back in to reuse it). */
 export async function deployTestStablecoin(anvil: Anvil): Promise<Hex> {
-  return await deploy(devnet(anvil), SETUP_ACCOUNT.stablecoin, mockErc20Abi, mockErc20Bytecode, ["Test USD", "USDC", 6]);
+  return await deploy(devnet(anvil), SETUP_ACCOUNT.stablecoin, mockErc20Abi, mockErc20Bytecode, [
+    "Test USD",
+    "USDC",
+    6,
+  ]);
 }
 
 export async function setupHost(anvil: Anvil, stablecoin: Hex): Promise<SetupHost> {
@@ -47,11 +51,25 @@ export async function setupHost(anvil: Anvil, stablecoin: Hex): Promise<SetupHos
   const deployerKeyFile = join(secrets, "deployer.key");
   writeFileSync(deployerKeyFile, `${anvil.accounts[SETUP_ACCOUNT.deployer]!.privateKey.slice(2)}\n`, { mode: 0o600 });
   const setupFile = join(secrets, "setup.yaml");
-  const data = devSetupFile({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, adminWallet: admin.address, signatureFile, deployerKeyFile, stablecoin });
+  const data = devSetupFile({
+    rpcUrl: anvil.rpcUrl,
+    chainId: anvil.chainId,
+    adminWallet: admin.address,
+    signatureFile,
+    deployerKeyFile,
+    stablecoin,
+  });
   const write = () => writeSetupFile(setupFile, data);
   write();
   return {
-    root, agent, setupFile, admin, signature, stablecoin, data, write,
+    root,
+    agent,
+    setupFile,
+    admin,
+    signature,
+    stablecoin,
+    data,
+    write,
     finalize: (args = ["--config", setupFile], env = {}) => runBlockhost(["finalize", ...args], { root, env }),
     async stop() {
       await agent.stop();
@@ -60,7 +78,11 @@ export async function setupHost(anvil: Anvil, stablecoin: Hex): Promise<SetupHos
   };
 }
 
-export interface SetupFixture { anvil: Anvil; stablecoin: Hex; host: SetupHost }
+export interface SetupFixture {
+  anvil: Anvil;
+  stablecoin: Hex;
+  host: SetupHost;
+}
 
 /** Per describe block: an anvil devnet with a test stablecoin and a host to finalize, stopped afterwards. */
 export function useSetupHost(): SetupFixture {

@@ -14,11 +14,20 @@ export function sshdUnavailable(): string | undefined {
   for (const bin of [SSHD_BIN, "/usr/bin/ssh-keygen", "/usr/sbin/useradd", "/usr/sbin/userdel"]) {
     if (!existsSync(bin)) return `${bin} is missing (Debian openssh-server / passwd)`;
   }
-  if (!existsSync("/lib/x86_64-linux-gnu/security/pam_exec.so") && !existsSync("/usr/lib/x86_64-linux-gnu/security/pam_exec.so")) return "pam_exec.so is missing";
+  if (
+    !existsSync("/lib/x86_64-linux-gnu/security/pam_exec.so") &&
+    !existsSync("/usr/lib/x86_64-linux-gnu/security/pam_exec.so")
+  )
+    return "pam_exec.so is missing";
   return undefined;
 }
 
-export interface TestSshd { port: number; service: string; log: () => string; stop: () => Promise<void> }
+export interface TestSshd {
+  port: number;
+  service: string;
+  log: () => string;
+  stop: () => Promise<void>;
+}
 
 /**
  * Start the real sshd on 127.0.0.1 with `pamStack` as its PAM service. sshd names its PAM
@@ -29,18 +38,34 @@ export async function startSshd(dir: string, pamStack: string, sshdConfig: strin
   const service = `blockhost-test-sshd-${randomBytes(4).toString("hex")}`;
   const pamFile = join("/etc/pam.d", service);
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  const keygen = Bun.spawnSync(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")], { stdout: "ignore", stderr: "pipe" });
+  const keygen = Bun.spawnSync(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   if (keygen.exitCode !== 0) throw new Error(`ssh-keygen: ${keygen.stderr}`);
   const port = await freePort();
-  writeFileSync(join(dir, "sshd_config"), `${[
-    `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_key")}`, `PidFile ${join(dir, "sshd.pid")}`,
-    "LogLevel VERBOSE", sshdConfig,
-  ].join("\n")}\n`);
+  writeFileSync(
+    join(dir, "sshd_config"),
+    `${[
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${join(dir, "host_key")}`,
+      `PidFile ${join(dir, "sshd.pid")}`,
+      "LogLevel VERBOSE",
+      sshdConfig,
+    ].join("\n")}\n`,
+  );
   writeFileSync(pamFile, pamStack);
   symlinkSync(SSHD_BIN, join(dir, service));
-  const proc = Bun.spawn([join(dir, service), "-D", "-e", "-f", join(dir, "sshd_config")], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn([join(dir, service), "-D", "-e", "-f", join(dir, "sshd_config")], {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   let log = "";
-  (async () => { for await (const chunk of proc.stderr) log += new TextDecoder().decode(chunk); })().catch(() => {});
+  (async () => {
+    for await (const chunk of proc.stderr) log += new TextDecoder().decode(chunk);
+  })().catch(() => {});
   const stop = async () => {
     proc.kill("SIGTERM");
     await proc.exited;
@@ -59,18 +84,32 @@ export async function startSshd(dir: string, pamStack: string, sshdConfig: strin
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect(port, "127.0.0.1", () => { s.destroy(); resolve(true); });
+    const s = connect(port, "127.0.0.1", () => {
+      s.destroy();
+      resolve(true);
+    });
     s.on("error", () => resolve(false));
   });
 }
 
-export interface LoginResult { ok: boolean; prompt: string; output: string; error?: string }
+export interface LoginResult {
+  ok: boolean;
+  prompt: string;
+  output: string;
+  error?: string;
+}
 
 /**
  * Log in with keyboard-interactive as a user at a terminal would: read the prompt, answer it,
  * and once in, run `id -un` to show the shell really is the user's. Bounded by `timeoutMs`.
  */
-export function sshLogin(port: number, username: string, answer: (prompt: string) => Promise<string>, timeoutMs = 60_000, host = "127.0.0.1"): Promise<LoginResult> {
+export function sshLogin(
+  port: number,
+  username: string,
+  answer: (prompt: string) => Promise<string>,
+  timeoutMs = 60_000,
+  host = "127.0.0.1",
+): Promise<LoginResult> {
   return new Promise((resolve) => {
     const conn = new Client();
     let prompt = "";
@@ -85,7 +124,10 @@ export function sshLogin(port: number, username: string, answer: (prompt: string
     const timer = setTimeout(() => done({ ok: false, prompt, output: "", error: "timeout" }), timeoutMs);
     conn.on("keyboard-interactive", (_name, instructions, _lang, prompts, finish) => {
       prompt = [instructions, ...prompts.map((p) => p.prompt)].join("\n");
-      answer(prompt).then((a) => finish(prompts.map(() => a)), (e) => done({ ok: false, prompt, output: "", error: String(e) }));
+      answer(prompt).then(
+        (a) => finish(prompts.map(() => a)),
+        (e) => done({ ok: false, prompt, output: "", error: String(e) }),
+      );
     });
     conn.on("ready", () => {
       conn.exec("id -un", (err, stream) => {
@@ -96,6 +138,13 @@ export function sshLogin(port: number, username: string, answer: (prompt: string
       });
     });
     conn.on("error", (e) => done({ ok: false, prompt, output: "", error: e.message }));
-    conn.connect({ host, port, username, tryKeyboard: true, authHandler: ["keyboard-interactive"], readyTimeout: timeoutMs });
+    conn.connect({
+      host,
+      port,
+      username,
+      tryKeyboard: true,
+      authHandler: ["keyboard-interactive"],
+      readyTimeout: timeoutMs,
+    });
   });
 }

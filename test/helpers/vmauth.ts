@@ -30,7 +30,11 @@ export function writeVmRoot(root: string, o: VmRootOptions = {}): void {
     `use_tls = ${o.useTls ?? true}`,
     ...(o.signingPort ? [`signing_port = ${o.signingPort}`] : []),
   ];
-  writeFileSync(join(root, "etc/pam_web3/config.toml"), `[machine]\nid = "${MACHINE_ID}"\nsecret_key = "${SECRET}"\n\n[auth]\n${auth.join("\n")}\n`, { mode: 0o600 });
+  writeFileSync(
+    join(root, "etc/pam_web3/config.toml"),
+    `[machine]\nid = "${MACHINE_ID}"\nsecret_key = "${SECRET}"\n\n[auth]\n${auth.join("\n")}\n`,
+    { mode: 0o600 },
+  );
   if (o.passwd) writeFileSync(join(root, "etc/passwd"), `${o.passwd.join("\n")}\n`);
   mkdirSync(join(root, "run/libpam-web3"), { recursive: true });
   if (o.signingHost) writeFileSync(join(root, "run/libpam-web3/signing_host"), `${o.signingHost}\n`);
@@ -38,7 +42,12 @@ export function writeVmRoot(root: string, o: VmRootOptions = {}): void {
 }
 
 /** The code, machine and URL a challenge printed (as the user reads them). */
-export function parseChallenge(text: string): { code: string; machine: string; url: string; session: string | undefined } {
+export function parseChallenge(text: string): {
+  code: string;
+  machine: string;
+  url: string;
+  session: string | undefined;
+} {
   const code = /Code:\s+(\d+)/.exec(text)?.[1];
   const machine = /Machine:\s+(\S+)/.exec(text)?.[1];
   const url = /Sign at:\s+(\S+)/.exec(text)?.[1];
@@ -48,12 +57,20 @@ export function parseChallenge(text: string): { code: string; machine: string; u
 
 export const loginMessage = (machine: string, code: string) => `Authenticate to ${machine} with code: ${code}`;
 
-export interface SigningPage { port: number; stop: () => Promise<void>; stderr: () => string }
+export interface SigningPage {
+  port: number;
+  stop: () => Promise<void>;
+  stderr: () => string;
+}
 
 /** Start `blockhost signing-page` on 127.0.0.1 (a free port) and wait until it listens. */
 export async function startSigningPage(bin: string, root: string): Promise<SigningPage> {
   const proc = Bun.spawn([bin, "signing-page", "--listen", "127.0.0.1", "--port", "0"], {
-    cwd: "/", env: { PATH: "/usr/bin:/bin", BLOCKHOST_ROOT: root }, stdin: "ignore", stdout: "ignore", stderr: "pipe",
+    cwd: "/",
+    env: { PATH: "/usr/bin:/bin", BLOCKHOST_ROOT: root },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
   });
   let log = "";
   const reader = proc.stderr.getReader();
@@ -63,17 +80,34 @@ export async function startSigningPage(bin: string, root: string): Promise<Signi
     (async () => {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) { clearTimeout(timer); reject(new Error(`signing page exited: ${log}`)); return; }
+        if (done) {
+          clearTimeout(timer);
+          reject(new Error(`signing page exited: ${log}`));
+          return;
+        }
         log += decoder.decode(value);
         const m = /"event":"signing-page\.listening".*"port":(\d+)/.exec(log);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); return; }
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+          return;
+        }
       }
     })().catch(reject);
   });
-  (async () => { for (;;) { const { value, done } = await reader.read(); if (done) return; log += decoder.decode(value); } })().catch(() => {});
+  (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      log += decoder.decode(value);
+    }
+  })().catch(() => {});
   return {
     port,
     stderr: () => log,
-    stop: async () => { proc.kill("SIGTERM"); await proc.exited; },
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
   };
 }

@@ -31,7 +31,10 @@ export async function startWizard(): Promise<RunningWizard> {
   const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)![1]!;
   const otp = /One-time code: (\S+)/.exec(out)![1]!;
   return {
-    root: temp.dir, url, otp, agent,
+    root: temp.dir,
+    url,
+    otp,
+    agent,
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;

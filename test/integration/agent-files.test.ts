@@ -1,6 +1,17 @@
 /** Agent file actions: wallet keys, config files, cloud-init snippets. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { blockhostGid } from "../../src/core/fs.ts";
@@ -36,7 +47,9 @@ describe("generate-wallet", () => {
     expect(r.address).toBe(privateKeyToAccount(`0x${hex}`).address);
     expect(mode(cfg("hot.key"))).toBe("640");
     if (asRoot) expect(statSync(cfg("hot.key"))).toMatchObject({ uid: 0, gid: blockhostGid() ?? 0 });
-    expect(JSON.parse(readFileSync(cfg("addressbook.json"), "utf8"))).toEqual({ hot: { address: r.address, keyfile: cfg("hot.key") } });
+    expect(JSON.parse(readFileSync(cfg("addressbook.json"), "utf8"))).toEqual({
+      hot: { address: r.address, keyfile: cfg("hot.key") },
+    });
     expect(mode(cfg("addressbook.json"))).toBe("640");
     expect(readdirSync(join(root, "etc/blockhost")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
@@ -65,7 +78,10 @@ test("generate-wallet with a broken addressbook fails before creating a key", as
 
 describe("addressbook-save", () => {
   test("replaces the addressbook atomically, 0640", async () => {
-    const entries = { admin: { address: `0x${"1".repeat(40)}` }, hot: { address: `0x${"2".repeat(40)}`, keyfile: cfg("hot.key") } };
+    const entries = {
+      admin: { address: `0x${"1".repeat(40)}` },
+      hot: { address: `0x${"2".repeat(40)}`, keyfile: cfg("hot.key") },
+    };
     expect(await act("addressbook-save", { entries })).toEqual({ entries: 2 });
     expect(JSON.parse(readFileSync(cfg("addressbook.json"), "utf8"))).toEqual(entries);
     expect(mode(cfg("addressbook.json"))).toBe("640");
@@ -96,7 +112,9 @@ describe("config-write", () => {
   test("is refused once setup is complete", async () => {
     mkdirSync(join(root, "var/lib/blockhost"), { recursive: true });
     writeFileSync(join(root, "var/lib/blockhost/.setup-complete"), "");
-    await expect(act("config-write", { file: "https.json", content: "{}" })).rejects.toMatchObject({ code: "E_SETUP_COMPLETE" });
+    await expect(act("config-write", { file: "https.json", content: "{}" })).rejects.toMatchObject({
+      code: "E_SETUP_COMPLETE",
+    });
     rmSync(join(root, "var/lib/blockhost/.setup-complete"));
   });
 });
@@ -125,18 +143,49 @@ describe("cloud-init snippets", () => {
 
   test("a snippet storage from /etc/pve/storage.cfg is honoured; an unknown or file-less one is refused", async () => {
     mkdirSync(join(root, "etc/pve"), { recursive: true });
-    writeFileSync(join(root, "etc/pve/storage.cfg"), [
-      "dir: local", "\tpath /var/lib/vz", "\tcontent iso,vztmpl,backup", "",
-      "nfs: snip_nfs", "\texport /srv/snippets", "\tpath /mnt/pve/snip_nfs", "\tserver 192.0.2.10", "\tcontent snippets", "",
-      "lvmthin: local-lvm", "\tthinpool data", "\tvgname pve", "\tcontent rootdir,images", "",
-    ].join("\n"));
-    const r = await act("cloudinit-write", { name: "web-3", content: "#cloud-config\n", storage: "snip_nfs", instance_id: "blockhost-103" });
-    expect(r).toEqual({ path: join(root, "mnt/pve/snip_nfs/snippets/blockhost-web-3.yaml"), volume: "snip_nfs:snippets/blockhost-web-3.yaml", meta_volume: "snip_nfs:snippets/blockhost-web-3.meta" });
+    writeFileSync(
+      join(root, "etc/pve/storage.cfg"),
+      [
+        "dir: local",
+        "\tpath /var/lib/vz",
+        "\tcontent iso,vztmpl,backup",
+        "",
+        "nfs: snip_nfs",
+        "\texport /srv/snippets",
+        "\tpath /mnt/pve/snip_nfs",
+        "\tserver 192.0.2.10",
+        "\tcontent snippets",
+        "",
+        "lvmthin: local-lvm",
+        "\tthinpool data",
+        "\tvgname pve",
+        "\tcontent rootdir,images",
+        "",
+      ].join("\n"),
+    );
+    const r = await act("cloudinit-write", {
+      name: "web-3",
+      content: "#cloud-config\n",
+      storage: "snip_nfs",
+      instance_id: "blockhost-103",
+    });
+    expect(r).toEqual({
+      path: join(root, "mnt/pve/snip_nfs/snippets/blockhost-web-3.yaml"),
+      volume: "snip_nfs:snippets/blockhost-web-3.yaml",
+      meta_volume: "snip_nfs:snippets/blockhost-web-3.meta",
+    });
     expect(existsSync(join(root, "var/lib/vz/snippets/blockhost-web-3.yaml"))).toBe(false);
     expect(await act("cloudinit-delete", { name: "web-3", storage: "snip_nfs" })).toEqual({ removed: true });
     expect(readdirSync(join(root, "mnt/pve/snip_nfs/snippets"))).toEqual([]);
-    await expect(act("cloudinit-write", { name: "web-3", content: "#cloud-config\n", storage: "local-lvm" })).rejects.toThrow("snippet storage 'local-lvm' is of type lvmthin, which holds no files");
-    await expect(act("cloudinit-write", { name: "web-3", content: "#cloud-config\n", storage: "nowhere" })).rejects.toMatchObject({ code: "E_CONFIG_INVALID", message: `snippet storage 'nowhere' is not defined in ${join(root, "etc/pve/storage.cfg")}` });
+    await expect(
+      act("cloudinit-write", { name: "web-3", content: "#cloud-config\n", storage: "local-lvm" }),
+    ).rejects.toThrow("snippet storage 'local-lvm' is of type lvmthin, which holds no files");
+    await expect(
+      act("cloudinit-write", { name: "web-3", content: "#cloud-config\n", storage: "nowhere" }),
+    ).rejects.toMatchObject({
+      code: "E_CONFIG_INVALID",
+      message: `snippet storage 'nowhere' is not defined in ${join(root, "etc/pve/storage.cfg")}`,
+    });
     rmSync(join(root, "etc/pve"), { recursive: true });
   });
 
@@ -144,7 +193,9 @@ describe("cloud-init snippets", () => {
     rmSync(join(root, "var/lib/vz"), { recursive: true });
     mkdirSync(join(root, "elsewhere"));
     symlinkSync(join(root, "elsewhere"), join(root, "var/lib/vz"));
-    await expect(act("cloudinit-write", { name: "web-2", content: "#cloud-config\n" })).rejects.toMatchObject({ code: "E_IO" });
+    await expect(act("cloudinit-write", { name: "web-2", content: "#cloud-config\n" })).rejects.toMatchObject({
+      code: "E_IO",
+    });
     expect(readdirSync(join(root, "elsewhere"))).toEqual([]);
     expect(readlinkSync(join(root, "var/lib/vz"))).toBe(join(root, "elsewhere"));
   });
@@ -155,7 +206,13 @@ describe("virt-customize", () => {
     mkdirSync(join(root, "var/lib/blockhost/images"), { recursive: true });
     const image = join(root, "var/lib/blockhost/images/base.qcow2");
     writeFileSync(image, "");
-    const r = await act("virt-customize", { image_path: image, commands: [["--install", "qemu-guest-agent"], ["--run-command", "systemctl enable ssh"]] });
+    const r = await act("virt-customize", {
+      image_path: image,
+      commands: [
+        ["--install", "qemu-guest-agent"],
+        ["--run-command", "systemctl enable ssh"],
+      ],
+    });
     const staged = String(r.output).split(" ")[1]!;
     expect(staged).toMatch(new RegExp(`^${join(root, "var/lib/blockhost/.agent-staging")}/[0-9a-f]{16}-base\\.qcow2$`));
     expect(r).toEqual({ output: `-a ${staged} --install qemu-guest-agent --run-command systemctl enable ssh` });

@@ -26,7 +26,22 @@ const TEMPLATES = [
   { action: "config-write", params: { file: "db.yaml", content: "x: 1\n" } },
   { action: "generate-wallet", params: { name: "hot" } },
 ];
-const NASTY = ["; rm -rf /", "$(reboot)", "`id`", "../../etc/shadow", "a\nb", "\u0000", "9".repeat(400), "-1", "1e309", "{}", "[]", "null", "true", "\ud800"];
+const NASTY = [
+  "; rm -rf /",
+  "$(reboot)",
+  "`id`",
+  "../../etc/shadow",
+  "a\nb",
+  "\u0000",
+  "9".repeat(400),
+  "-1",
+  "1e309",
+  "{}",
+  "[]",
+  "null",
+  "true",
+  "\ud800",
+];
 
 function mutate(rand: () => number): Uint8Array {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
@@ -39,7 +54,10 @@ function mutate(rand: () => number): Uint8Array {
   if (kind < 0.55) {
     // Splice hostile strings and type changes into the JSON text.
     const at = Math.floor(rand() * text.length);
-    text = text.slice(0, at) + JSON.stringify(pick(NASTY)).slice(rand() < 0.5 ? 1 : 0, -1) + text.slice(at + Math.floor(rand() * 4));
+    text =
+      text.slice(0, at) +
+      JSON.stringify(pick(NASTY)).slice(rand() < 0.5 ? 1 : 0, -1) +
+      text.slice(at + Math.floor(rand() * 4));
   } else if (kind < 0.7) {
     text = text.replace(/\d+/, pick(["-5", "0", "99999999999", "1.5", '"100"', "null", "[100]"]));
   } else if (kind < 0.8) {
@@ -49,8 +67,11 @@ function mutate(rand: () => number): Uint8Array {
   out.set(new TextEncoder().encode(text), 4);
   new DataView(out.buffer).setUint32(0, out.length - 4, false);
   const flip = rand();
-  const flipBit = (at: number) => { out[at] = out[at]! ^ (1 << Math.floor(rand() * 8)); };
-  if (flip < 0.1) flipBit(Math.floor(rand() * 4)); // corrupt the length
+  const flipBit = (at: number) => {
+    out[at] = out[at]! ^ (1 << Math.floor(rand() * 8));
+  };
+  if (flip < 0.1)
+    flipBit(Math.floor(rand() * 4)); // corrupt the length
   else if (flip < 0.2 && out.length > 4) flipBit(4 + Math.floor(rand() * (out.length - 4)));
   else if (flip < 0.25) return out.slice(0, Math.floor(rand() * out.length)); // truncate
   return out;
@@ -59,7 +80,9 @@ function mutate(rand: () => number): Uint8Array {
 let agent: RunningAgent;
 beforeAll(async () => {
   // Every program the agent could run is /bin/true: the fuzzer must never touch the host.
-  agent = await startAgent({ binaries: Object.fromEntries(Object.keys(DEFAULT_BINARIES).map((k) => [k, "/bin/true"])) });
+  agent = await startAgent({
+    binaries: Object.fromEntries(Object.keys(DEFAULT_BINARIES).map((k) => [k, "/bin/true"])),
+  });
 });
 afterAll(async () => {
   await agent?.stop();
@@ -82,7 +105,9 @@ test(`${CASES} random and mutated frames leave the daemon answering ping`, async
   try {
     await Promise.all(Array.from({ length: 16 }, worker));
   } catch (e) {
-    throw new Error(`${e} (agent exit: ${agent.proc.exitCode}; last log: ${JSON.stringify(agent.logLines().slice(-3))})`);
+    throw new Error(
+      `${e} (agent exit: ${agent.proc.exitCode}; last log: ${JSON.stringify(agent.logLines().slice(-3))})`,
+    );
   }
   expect(sent).toBe(CASES);
   expect(replies).toBeGreaterThan(CASES / 4);

@@ -23,7 +23,10 @@ describe.skipIf(!!skip)("network actions in a namespace", () => {
   const rules = (tool = "/usr/sbin/iptables") => ns.exec(tool, "-S", "INPUT");
 
   test("ip6-route-add installs a /128 route, idempotently", async () => {
-    expect(await act("ip6-route-add", { address: "2001:db8::5/128", dev: "vmbr0" })).toEqual({ address: "2001:db8::5/128", dev: "vmbr0" });
+    expect(await act("ip6-route-add", { address: "2001:db8::5/128", dev: "vmbr0" })).toEqual({
+      address: "2001:db8::5/128",
+      dev: "vmbr0",
+    });
     await act("ip6-route-add", { address: "2001:db8::5/128", dev: "vmbr0" });
     await act("ip6-route-add", { address: "2001:db8::6/128", dev: "tap100i0" });
     const shown = routes();
@@ -38,21 +41,30 @@ describe.skipIf(!!skip)("network actions in a namespace", () => {
   });
 
   test("a route on a device that does not exist fails with ip's message", async () => {
-    await expect(act("ip6-route-add", { address: "2001:db8::7/128", dev: "tap999i0" })).rejects.toMatchObject({ code: "E_COMMAND_FAILED", message: expect.stringContaining("Cannot find device") });
+    await expect(act("ip6-route-add", { address: "2001:db8::7/128", dev: "tap999i0" })).rejects.toMatchObject({
+      code: "E_COMMAND_FAILED",
+      message: expect.stringContaining("Cannot find device"),
+    });
   });
 
   test("iptables-open appends one ACCEPT rule with the comment, once", async () => {
     expect(await act("iptables-open", { port: 2222, comment: "admin-knock" })).toEqual({ added: true });
     expect(await act("iptables-open", { port: 2222, proto: "tcp", comment: "admin-knock" })).toEqual({ added: false });
-    const lines = rules().split("\n").filter((l) => l.includes("admin-knock"));
+    const lines = rules()
+      .split("\n")
+      .filter((l) => l.includes("admin-knock"));
     expect(lines).toEqual(["-A INPUT -p tcp -m tcp --dport 2222 -m comment --comment admin-knock -j ACCEPT"]);
   });
 
   test("iptables-open honours source (IPv4 to iptables, IPv6 to ip6tables) and udp", async () => {
     await act("iptables-open", { port: 8443, proto: "udp", comment: "knock-v4", source: "203.0.113.7" });
     await act("iptables-open", { port: 8443, comment: "knock-v6", source: "2001:db8:1::/48" });
-    expect(rules()).toContain("-A INPUT -s 203.0.113.7/32 -p udp -m udp --dport 8443 -m comment --comment knock-v4 -j ACCEPT");
-    expect(rules("/usr/sbin/ip6tables")).toContain("-A INPUT -s 2001:db8:1::/48 -p tcp -m tcp --dport 8443 -m comment --comment knock-v6 -j ACCEPT");
+    expect(rules()).toContain(
+      "-A INPUT -s 203.0.113.7/32 -p udp -m udp --dport 8443 -m comment --comment knock-v4 -j ACCEPT",
+    );
+    expect(rules("/usr/sbin/ip6tables")).toContain(
+      "-A INPUT -s 2001:db8:1::/48 -p tcp -m tcp --dport 8443 -m comment --comment knock-v6 -j ACCEPT",
+    );
     expect(rules()).not.toContain("knock-v6");
   });
 
@@ -61,7 +73,9 @@ describe.skipIf(!!skip)("network actions in a namespace", () => {
     expect(rules()).not.toContain("admin-knock");
     expect(rules()).toContain("knock-v4");
     expect(await act("iptables-close", { port: 2222, comment: "admin-knock" })).toEqual({ removed: false });
-    expect(await act("iptables-close", { port: 8443, comment: "knock-v6", source: "2001:db8:1::/48" })).toEqual({ removed: true });
+    expect(await act("iptables-close", { port: 8443, comment: "knock-v6", source: "2001:db8:1::/48" })).toEqual({
+      removed: true,
+    });
     expect(rules("/usr/sbin/ip6tables")).not.toContain("knock-v6");
   });
 

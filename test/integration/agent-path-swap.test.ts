@@ -21,7 +21,10 @@ beforeAll(() => {
   writeFileSync(secret, "ROOT-ONLY-SECRET\n", { mode: 0o600 });
   // Stands in for qm / virt-customize: appends the content of every file argument it was given.
   const reader = join(root, "reader.sh");
-  writeFileSync(reader, `#!/bin/sh\nfor a in "$@"; do if [ -f "$a" ]; then cat "$a" >> '${record}'; fi; done\necho ok\n`);
+  writeFileSync(
+    reader,
+    `#!/bin/sh\nfor a in "$@"; do if [ -f "$a" ]; then cat "$a" >> '${record}'; fi; done\necho ok\n`,
+  );
   chmodSync(reader, 0o755);
   table = { ...DEFAULT_BINARIES, qm: reader, "virt-customize": reader };
 });

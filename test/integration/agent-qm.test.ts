@@ -30,8 +30,33 @@ const lastCall = () => sim.calls().at(-1);
 
 describe("template to running VM to destroyed", () => {
   test("qm-create makes a VM with the given options", async () => {
-    await act("qm-create", { vmid: 9000, name: "debian-12", args: { memory: 1024, cores: 1, scsi0: "local-lvm:vm-9000-disk-0,size=10G", agent: "1", ide2: "local-lvm:cloudinit" } });
-    expect(lastCall()).toEqual(["create", "9000", "--name", "debian-12", "--agent", "1", "--cores", "1", "--ide2", "local-lvm:cloudinit", "--memory", "1024", "--scsi0", "local-lvm:vm-9000-disk-0,size=10G"]);
+    await act("qm-create", {
+      vmid: 9000,
+      name: "debian-12",
+      args: {
+        memory: 1024,
+        cores: 1,
+        scsi0: "local-lvm:vm-9000-disk-0,size=10G",
+        agent: "1",
+        ide2: "local-lvm:cloudinit",
+      },
+    });
+    expect(lastCall()).toEqual([
+      "create",
+      "9000",
+      "--name",
+      "debian-12",
+      "--agent",
+      "1",
+      "--cores",
+      "1",
+      "--ide2",
+      "local-lvm:cloudinit",
+      "--memory",
+      "1024",
+      "--scsi0",
+      "local-lvm:vm-9000-disk-0,size=10G",
+    ]);
     expect(sim.vm(9000)).toMatchObject({ name: "debian-12", status: "stopped", config: { memory: "1024" } });
   });
 
@@ -42,7 +67,14 @@ describe("template to running VM to destroyed", () => {
     const r = await act("qm-importdisk", { vmid: 9000, disk_path: image, storage: "local-lvm" });
     expect(String(r.output)).toBe("unused0: successfully imported disk 'local-lvm:vm-9000-disk-1'");
     // qm read the file from the agent's root-only staging directory, and it is back under its name.
-    expect(lastCall()).toEqual(["importdisk", "9000", expect.stringMatching(new RegExp(`^${join(root, "var/lib/blockhost/.agent-staging")}/[0-9a-f]{16}-debian\\.qcow2$`)), "local-lvm"]);
+    expect(lastCall()).toEqual([
+      "importdisk",
+      "9000",
+      expect.stringMatching(
+        new RegExp(`^${join(root, "var/lib/blockhost/.agent-staging")}/[0-9a-f]{16}-debian\\.qcow2$`),
+      ),
+      "local-lvm",
+    ]);
     expect(existsSync(image)).toBe(true);
     expect(Object.values(sim.vm(9000)!.config)).toContain("local-lvm:vm-9000-disk-1");
   });
@@ -56,13 +88,29 @@ describe("template to running VM to destroyed", () => {
   });
 
   test("qm-set and qm-resize configure the clone", async () => {
-    await act("qm-set", { vmid: 101, options: { cores: 2, memory: 2048, ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1", cicustom: "user=local:snippets/blockhost-web-1.yaml" } });
-    expect(sim.vm(101)!.config).toMatchObject({ cores: "2", memory: "2048", cicustom: "user=local:snippets/blockhost-web-1.yaml" });
+    await act("qm-set", {
+      vmid: 101,
+      options: {
+        cores: 2,
+        memory: 2048,
+        ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1",
+        cicustom: "user=local:snippets/blockhost-web-1.yaml",
+      },
+    });
+    expect(sim.vm(101)!.config).toMatchObject({
+      cores: "2",
+      memory: "2048",
+      cicustom: "user=local:snippets/blockhost-web-1.yaml",
+    });
     await act("qm-set", { vmid: 101, options: { tags: "blockhost" }, delete: ["cores"] });
     expect(lastCall()).toEqual(["set", "101", "--tags", "blockhost", "--delete", "cores"]);
     expect(sim.vm(101)!.config.cores).toBeUndefined();
     expect(await act("qm-resize", { vmid: 101, disk: "scsi0", size: "+10G" })).toMatchObject({ size: "20G" });
-    expect(sim.calls().slice(-3)).toEqual([["config", "101"], ["resize", "101", "scsi0", "+10G"], ["config", "101"]]);
+    expect(sim.calls().slice(-3)).toEqual([
+      ["config", "101"],
+      ["resize", "101", "scsi0", "+10G"],
+      ["config", "101"],
+    ]);
     expect(await act("qm-resize", { vmid: 101, disk: "scsi0", size: "20G" })).toMatchObject({ size: "20G" });
     expect(sim.vm(101)!.config.scsi0).toContain("size=20G");
     expect(await act("qm-resize", { vmid: 101, disk: "scsi0", size: "+0.5G" })).toMatchObject({ size: "20992M" });
@@ -76,15 +124,26 @@ describe("template to running VM to destroyed", () => {
     expect(lastCall()).toEqual(["guest", "exec", "101", "--timeout", "60", "--", "sh", "-c", "echo $(hostname); ls"]);
     expect(echoed).toEqual({ exited: true, exitcode: 0, stdout: "sh -c echo $(hostname); ls\n", stderr: "" });
     sim.setGuestExecResult({ exitcode: 3, exited: 1, "out-data": "partial", "err-data": "boom\n" });
-    expect(await act("qm-guest-exec", { vmid: 101, command: ["false"], timeout: 5 })).toEqual({ exited: true, exitcode: 3, stdout: "partial", stderr: "boom\n" });
+    expect(await act("qm-guest-exec", { vmid: 101, command: ["false"], timeout: 5 })).toEqual({
+      exited: true,
+      exitcode: 3,
+      stdout: "partial",
+      stderr: "boom\n",
+    });
     sim.setGuestExecResult(undefined);
   });
 
   test("errors come back as qm's last stderr line", async () => {
-    await expect(act("qm-start", { vmid: 101 })).rejects.toMatchObject({ code: "E_COMMAND_FAILED", message: "qm exited 255: VM 101 already running" });
+    await expect(act("qm-start", { vmid: 101 })).rejects.toMatchObject({
+      code: "E_COMMAND_FAILED",
+      message: "qm exited 255: VM 101 already running",
+    });
     await expect(act("qm-destroy", { vmid: 101 })).rejects.toThrow("VM 101 is running - destroy failed");
     sim.setGuestAgentDown(true);
-    expect(await act("qm-guest-ping", { vmid: 101 })).toEqual({ responding: false, reason: "qm exited 255: QEMU guest agent is not running" });
+    expect(await act("qm-guest-ping", { vmid: 101 })).toEqual({
+      responding: false,
+      reason: "qm exited 255: QEMU guest agent is not running",
+    });
     sim.setGuestAgentDown(false);
   });
 
@@ -103,7 +162,10 @@ describe("template to running VM to destroyed", () => {
 describe("failures", () => {
   test("an injected clone failure surfaces and leaves no VM", async () => {
     sim.failNext("clone", "clone failed: storage 'local-lvm' is full");
-    await expect(act("qm-clone", { vmid: 9000, newid: 102, name: "web-2" })).rejects.toMatchObject({ code: "E_COMMAND_FAILED", message: "qm exited 255: clone failed: storage 'local-lvm' is full" });
+    await expect(act("qm-clone", { vmid: 9000, newid: 102, name: "web-2" })).rejects.toMatchObject({
+      code: "E_COMMAND_FAILED",
+      message: "qm exited 255: clone failed: storage 'local-lvm' is full",
+    });
     expect(sim.vm(102)).toBeUndefined();
   });
 
@@ -113,7 +175,9 @@ describe("failures", () => {
   });
 
   test("a missing VM is an error for actions that need one", async () => {
-    await expect(act("qm-start", { vmid: 4242 })).rejects.toThrow("Configuration file 'nodes/pve/qemu-server/4242.conf' does not exist");
+    await expect(act("qm-start", { vmid: 4242 })).rejects.toThrow(
+      "Configuration file 'nodes/pve/qemu-server/4242.conf' does not exist",
+    );
   });
 });
 
@@ -125,26 +189,44 @@ const qm = (...args: string[]) => {
 
 describe("real qm behaviours the simulator models, and how the actions handle them", () => {
   beforeAll(() => {
-    sim.addVm({ vmid: 300, name: "fid", config: { scsi0: "local-lvm:vm-300-disk-0,size=20G", agent: "1", net0: "virtio=BC:24:11:00:03:00,bridge=vmbr0" } });
+    sim.addVm({
+      vmid: 300,
+      name: "fid",
+      config: { scsi0: "local-lvm:vm-300-disk-0,size=20G", agent: "1", net0: "virtio=BC:24:11:00:03:00,bridge=vmbr0" },
+    });
   });
 
   test("a failed resize exits 0 with the reason on stderr only; qm-resize reads the size back and fails with it", async () => {
-    expect(qm("resize", "300", "scsi0", "10G")).toEqual({ code: 0, stdout: "", stderr: "shrinking disks is not supported\n" });
+    expect(qm("resize", "300", "scsi0", "10G")).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: "shrinking disks is not supported\n",
+    });
     await expect(act("qm-resize", { vmid: 300, disk: "scsi0", size: "10G" })).rejects.toMatchObject({
       code: "E_COMMAND_FAILED",
       message: "qm resize 300 scsi0 10G did not take effect (scsi0 is 20G): shrinking disks is not supported",
     });
     sim.setStorageFull(true);
-    await expect(act("qm-resize", { vmid: 300, disk: "scsi0", size: "+5G" })).rejects.toThrow("(scsi0 is 20G): lvextend failed: Insufficient free space");
+    await expect(act("qm-resize", { vmid: 300, disk: "scsi0", size: "+5G" })).rejects.toThrow(
+      "(scsi0 is 20G): lvextend failed: Insufficient free space",
+    );
     sim.setStorageFull(false);
-    await expect(act("qm-resize", { vmid: 300, disk: "virtio3", size: "+1G" })).rejects.toThrow("(virtio3 has no size): disk 'virtio3' does not exist");
+    await expect(act("qm-resize", { vmid: 300, disk: "virtio3", size: "+1G" })).rejects.toThrow(
+      "(virtio3 has no size): disk 'virtio3' does not exist",
+    );
     expect(sim.vm(300)!.config.scsi0).toBe("local-lvm:vm-300-disk-0,size=20G");
   });
 
   test("a failed template conversion exits 0; qm-template checks `template: 1` and fails with the reason", async () => {
     await act("qm-start", { vmid: 300 });
-    expect(qm("template", "300")).toEqual({ code: 0, stdout: "", stderr: "you can't convert a VM to template if VM is running\n" });
-    await expect(act("qm-template", { vmid: 300 })).rejects.toThrow("qm template 300 did not make a template: you can't convert a VM to template if VM is running");
+    expect(qm("template", "300")).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: "you can't convert a VM to template if VM is running\n",
+    });
+    await expect(act("qm-template", { vmid: 300 })).rejects.toThrow(
+      "qm template 300 did not make a template: you can't convert a VM to template if VM is running",
+    );
     await act("qm-stop", { vmid: 300 });
     expect(qm("template", "9000").stderr).toBe("you can't convert a template to a template\n");
   });
@@ -154,22 +236,42 @@ describe("real qm behaviours the simulator models, and how the actions handle th
     expect(r.code).toBe(255);
     expect(r.stderr.trim().split("\n").at(-1)).toBe("qm set <vmid> [OPTIONS]");
     const run = createRunner({ ...DEFAULT_BINARIES, qm: sim.qmPath }, AbortSignal.timeout(30_000));
-    await expect(run("qm", ["set", "300", "--ipconfig0", "gw=10.0.0.1"])).rejects.toThrow("qm exited 255: ipconfig0.ip: missing property - 'gw' requires this property");
-    await expect(run("qm", ["set", "300", "--hookscript", "local:snippets/x.sh"])).rejects.toThrow("qm exited 255: Unknown option: hookscript");
-    await expect(run("qm", ["clone", "9000", "301", "--name", "web_1"])).rejects.toThrow("qm exited 255: name: invalid format - value does not look like a valid DNS name");
+    await expect(run("qm", ["set", "300", "--ipconfig0", "gw=10.0.0.1"])).rejects.toThrow(
+      "qm exited 255: ipconfig0.ip: missing property - 'gw' requires this property",
+    );
+    await expect(run("qm", ["set", "300", "--hookscript", "local:snippets/x.sh"])).rejects.toThrow(
+      "qm exited 255: Unknown option: hookscript",
+    );
+    await expect(run("qm", ["clone", "9000", "301", "--name", "web_1"])).rejects.toThrow(
+      "qm exited 255: name: invalid format - value does not look like a valid DNS name",
+    );
   });
 
   test("--sshkeys is a file path for the qm CLI: a key as value exits 2", async () => {
-    expect(qm("set", "300", "--sshkeys", "ssh-ed25519%20AAAA")).toMatchObject({ code: 2, stderr: "can't open 'ssh-ed25519%20AAAA' - No such file or directory\n" });
+    expect(qm("set", "300", "--sshkeys", "ssh-ed25519%20AAAA")).toMatchObject({
+      code: 2,
+      stderr: "can't open 'ssh-ed25519%20AAAA' - No such file or directory\n",
+    });
     const run = createRunner({ ...DEFAULT_BINARIES, qm: sim.qmPath }, AbortSignal.timeout(30_000));
-    await expect(run("qm", ["set", "300", "--sshkeys", "ssh-ed25519%20AAAA"])).rejects.toMatchObject({ message: "qm exited 2: can't open 'ssh-ed25519%20AAAA' - No such file or directory", details: { code: 2 } });
+    await expect(run("qm", ["set", "300", "--sshkeys", "ssh-ed25519%20AAAA"])).rejects.toMatchObject({
+      message: "qm exited 2: can't open 'ssh-ed25519%20AAAA' - No such file or directory",
+      details: { code: 2 },
+    });
   });
 
   test("option values are checked with PVE's formats (what the agent's allowlist also refuses)", () => {
-    expect(qm("set", "300", "--virtio0", "local-lvm:vm-300-disk-1,ssd=1").stderr).toContain("virtio0.ssd: property is not defined in schema");
-    expect(qm("set", "300", "--net0", "virtio=BD:24:11:00:00:01,bridge=vmbr0").stderr).toContain("net0.macaddr: value does not look like a valid unicast MAC address");
-    expect(qm("set", "300", "--ipconfig0", "ip=10.0.0.5/7").stderr).toContain("ipconfig0.ip: value does not look like a valid IP configuration");
-    expect(qm("set", "300", "--nameserver", "1.1.1.1,8.8.8.8", "--net0", "bridge=vmbr0,virtio,mtu=1,queues=0").code).toBe(0);
+    expect(qm("set", "300", "--virtio0", "local-lvm:vm-300-disk-1,ssd=1").stderr).toContain(
+      "virtio0.ssd: property is not defined in schema",
+    );
+    expect(qm("set", "300", "--net0", "virtio=BD:24:11:00:00:01,bridge=vmbr0").stderr).toContain(
+      "net0.macaddr: value does not look like a valid unicast MAC address",
+    );
+    expect(qm("set", "300", "--ipconfig0", "ip=10.0.0.5/7").stderr).toContain(
+      "ipconfig0.ip: value does not look like a valid IP configuration",
+    );
+    expect(
+      qm("set", "300", "--nameserver", "1.1.1.1,8.8.8.8", "--net0", "bridge=vmbr0,virtio,mtu=1,queues=0").code,
+    ).toBe(0);
   });
 
   test("shutdown of a stopped VM is a no-op with exit 0", async () => {
@@ -185,7 +287,10 @@ describe("real qm behaviours the simulator models, and how the actions handle th
     expect(copy.config.scsi0).toBe("local-lvm:vm-302-disk-0,size=20G");
     expect(copy.config.net0).toMatch(/^virtio=BC:24:11:[0-9A-F:]{8},bridge=vmbr0$/);
     expect(copy.config.net0).not.toBe(sim.vm(300)!.config.net0);
-    expect(qm("clone", "9000", "303", "--storage", "local")).toMatchObject({ code: 255, stderr: "parameter 'storage' not allowed for linked clones\n" });
+    expect(qm("clone", "9000", "303", "--storage", "local")).toMatchObject({
+      code: 255,
+      stderr: "parameter 'storage' not allowed for linked clones\n",
+    });
   });
 
   test("qm-config returns the VM's config, with template: 1 for a template", async () => {

@@ -38,7 +38,13 @@ describe("socket", () => {
 describe("protocol over the wire", () => {
   test("several requests on one connection are answered in order", async () => {
     const peer = await RawPeer.connect(agent.socket);
-    peer.write(Buffer.concat([encodeFrame({ action: "ping", params: {} }), encodeFrame({ action: "nope", params: {} }), encodeFrame({ action: "ping" })]));
+    peer.write(
+      Buffer.concat([
+        encodeFrame({ action: "ping", params: {} }),
+        encodeFrame({ action: "nope", params: {} }),
+        encodeFrame({ action: "ping" }),
+      ]),
+    );
     expect(await peer.next()).toEqual({ ok: true, output: "pong" });
     expect(await peer.next()).toMatchObject({ ok: false, code: "E_AGENT_UNKNOWN_ACTION" });
     expect(await peer.next()).toEqual({ ok: true, output: "pong" });
@@ -58,11 +64,19 @@ describe("protocol over the wire", () => {
     const peer = await RawPeer.connect(agent.socket);
     const body = new TextEncoder().encode("{not json");
     peer.write(Buffer.concat([header(body.length), body]));
-    expect(await peer.next()).toMatchObject({ ok: false, code: "E_AGENT_PROTOCOL", error: "request is not valid UTF-8 JSON" });
+    expect(await peer.next()).toMatchObject({
+      ok: false,
+      code: "E_AGENT_PROTOCOL",
+      error: "request is not valid UTF-8 JSON",
+    });
     peer.write(encodeFrame({ action: "ping", params: {}, uid: 0 }));
     expect(await peer.next()).toMatchObject({ ok: false, code: "E_AGENT_PROTOCOL" });
     peer.write(encodeFrame({ action: "ping", params: { extra: 1 } }));
-    expect(await peer.next()).toMatchObject({ ok: false, code: "E_AGENT_INVALID_PARAMS", error: "params.extra: unknown key (allowed: none)" });
+    expect(await peer.next()).toMatchObject({
+      ok: false,
+      code: "E_AGENT_INVALID_PARAMS",
+      error: "params.extra: unknown key (allowed: none)",
+    });
     peer.end();
   });
 
@@ -113,10 +127,31 @@ describe("protocol over the wire", () => {
 
 describe("peer identity from SO_PEERCRED", () => {
   const asUser = async (uid: number, gid: number, socket: string, binary: string) => {
-    const proc = Bun.spawn(["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", binary, "agent", "call", "ping", "--socket", socket], {
-      cwd: "/", env: { PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn(
+      [
+        "setpriv",
+        `--reuid=${uid}`,
+        `--regid=${gid}`,
+        "--clear-groups",
+        binary,
+        "agent",
+        "call",
+        "ping",
+        "--socket",
+        socket,
+      ],
+      {
+        cwd: "/",
+        env: { PATH: "/usr/bin:/bin" },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     return { stdout, stderr, code };
   };
 
@@ -135,7 +170,9 @@ describe("peer identity from SO_PEERCRED", () => {
       expect(nobody.code).toBe(1);
       expect(nobody.stderr).toContain("uid 65534 may not use the root agent");
       await Bun.sleep(50);
-      expect(agent.logLines().some((l) => l.event === "agent.refused" && l.uid === 65534 && l.code === "E_AGENT_DENIED")).toBe(true);
+      expect(
+        agent.logLines().some((l) => l.event === "agent.refused" && l.uid === 65534 && l.code === "E_AGENT_DENIED"),
+      ).toBe(true);
 
       const served = await asUser(service.uid, service.gid, agent.socket, binary);
       expect(served.code).toBe(0);
@@ -172,14 +209,21 @@ describe("lifecycle", () => {
     const tmp = tempDir();
     const socket = join(tmp.dir, "activated.sock");
     const proc = Bun.spawn(["systemd-socket-activate", "-l", socket, blockhostBinary(), "agent"], {
-      cwd: "/", env: { PATH: "/usr/bin:/bin", BLOCKHOST_ROOT: tmp.dir }, stdout: "ignore", stderr: "pipe",
+      cwd: "/",
+      env: { PATH: "/usr/bin:/bin", BLOCKHOST_ROOT: tmp.dir },
+      stdout: "ignore",
+      stderr: "pipe",
     });
     try {
       const { AgentClient } = await import("../../src/agent/client.ts");
       const client = new AgentClient({ socketPath: socket, timeoutMs: 10_000 });
       let reply: { output: string } | undefined;
       for (let i = 0; i < 100 && !reply; i++) {
-        try { reply = await client.ping(); } catch { await Bun.sleep(50); }
+        try {
+          reply = await client.ping();
+        } catch {
+          await Bun.sleep(50);
+        }
       }
       expect(reply?.output).toBe("pong");
       expect(existsSync(join(tmp.dir, "run/blockhost/root-agent.sock"))).toBe(false);
@@ -198,7 +242,12 @@ describe("lifecycle", () => {
       const file = join(tmp.dir, "etc/blockhost/agent.yaml");
       writeFileSync(file, "binaries:\n  qm: /tmp/evil\n");
       chmodSync(file, 0o666);
-      const proc = Bun.spawn([blockhostBinary(), "agent"], { cwd: "/", env: { BLOCKHOST_ROOT: tmp.dir }, stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn([blockhostBinary(), "agent"], {
+        cwd: "/",
+        env: { BLOCKHOST_ROOT: tmp.dir },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       expect(await proc.exited).toBe(78);
       expect(await new Response(proc.stderr).text()).toContain("must not be group- or world-writable");
     } finally {

@@ -10,7 +10,10 @@ describe("the compiled binary", () => {
     // A directory an attacker controls: a bunfig.toml preload and a .env, both of which a
     // normal `bun` process would load from its working directory.
     hostile = tempDir("blockhost-hostile-");
-    writeFileSync(join(hostile.dir, "evil.ts"), `require("node:fs").writeFileSync(${JSON.stringify(join(hostile.dir, "PWNED"))}, "preload ran");\n`);
+    writeFileSync(
+      join(hostile.dir, "evil.ts"),
+      `require("node:fs").writeFileSync(${JSON.stringify(join(hostile.dir, "PWNED"))}, "preload ran");\n`,
+    );
     writeFileSync(join(hostile.dir, "bunfig.toml"), `preload = ["./evil.ts"]\n[run]\npreload = ["./evil.ts"]\n`);
     writeFileSync(join(hostile.dir, ".env"), `BLOCKHOST_ROOT=${join(hostile.dir, "evil-root")}\n`);
   });
@@ -30,7 +33,10 @@ describe("the compiled binary", () => {
 
   test("loads neither a bunfig.toml preload nor a .env from its working directory", async () => {
     // No BLOCKHOST_ROOT in the environment: only the .env could set one.
-    const r = await runBlockhost(["agent", "call", "ping", "--socket", join(hostile.dir, "no-such.sock")], { cwd: hostile.dir, env: { BLOCKHOST_DEBUG: "1" } });
+    const r = await runBlockhost(["agent", "call", "ping", "--socket", join(hostile.dir, "no-such.sock")], {
+      cwd: hostile.dir,
+      env: { BLOCKHOST_DEBUG: "1" },
+    });
     expect(existsSync(join(hostile.dir, "PWNED"))).toBe(false);
     expect(r.code).toBe(1);
     const env = await runBlockhost(["agent", "call", "ping"], { cwd: hostile.dir });

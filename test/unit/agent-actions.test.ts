@@ -66,12 +66,40 @@ interface Case {
 const pubkey = `0x04${"ab".repeat(64)}`;
 const CASES: Record<string, Case> = {
   ping: { valid: [{}], invalid: [] },
-  ...Object.fromEntries(["qm-start", "qm-stop", "qm-shutdown", "qm-destroy", "qm-template", "qm-status", "qm-guest-ping", "qm-config"].map((a) => [a, {
-    valid: [{ vmid: 100 }, { vmid: 999_999 }],
-    invalid: [["vmid below 100", { vmid: 99 }], ["vmid above 999999", { vmid: 1_000_000 }], ["vmid as string", { vmid: "100" }], ["fractional vmid", { vmid: 100.5 }], ["negative", { vmid: -100 }]],
-  } satisfies Case])),
+  ...Object.fromEntries(
+    ["qm-start", "qm-stop", "qm-shutdown", "qm-destroy", "qm-template", "qm-status", "qm-guest-ping", "qm-config"].map(
+      (a) => [
+        a,
+        {
+          valid: [{ vmid: 100 }, { vmid: 999_999 }],
+          invalid: [
+            ["vmid below 100", { vmid: 99 }],
+            ["vmid above 999999", { vmid: 1_000_000 }],
+            ["vmid as string", { vmid: "100" }],
+            ["fractional vmid", { vmid: 100.5 }],
+            ["negative", { vmid: -100 }],
+          ],
+        } satisfies Case,
+      ],
+    ),
+  ),
   "qm-create": {
-    valid: [{ vmid: 120, name: "web-1", args: { cores: 2, memory: "2048", scsi0: "local-lvm:32", net0: "virtio,bridge=vmbr0", ide2: "local-lvm:cloudinit", agent: "1", ostype: "l26" } }, { vmid: 120, name: "a", args: {} }],
+    valid: [
+      {
+        vmid: 120,
+        name: "web-1",
+        args: {
+          cores: 2,
+          memory: "2048",
+          scsi0: "local-lvm:32",
+          net0: "virtio,bridge=vmbr0",
+          ide2: "local-lvm:cloudinit",
+          agent: "1",
+          ostype: "l26",
+        },
+      },
+      { vmid: 120, name: "a", args: {} },
+    ],
     invalid: [
       ["name with underscore", { vmid: 120, name: "web_1", args: {} }],
       ["name inside args", { vmid: 120, name: "a", args: { name: "b" } }],
@@ -85,14 +113,73 @@ const CASES: Record<string, Case> = {
   },
   "qm-set": {
     valid: [
-      { vmid: 100, options: { cores: 4, memory: 4096, sockets: 1, cpu: "host", onboot: 1, boot: "order=scsi0", serial0: "socket", vga: "serial0", tags: "blockhost;web", description: "Customer VM #3", ciuser: "admin", searchdomain: "example.org" } },
+      {
+        vmid: 100,
+        options: {
+          cores: 4,
+          memory: 4096,
+          sockets: 1,
+          cpu: "host",
+          onboot: 1,
+          boot: "order=scsi0",
+          serial0: "socket",
+          vga: "serial0",
+          tags: "blockhost;web",
+          description: "Customer VM #3",
+          ciuser: "admin",
+          searchdomain: "example.org",
+        },
+      },
       { vmid: 100, options: {}, delete: ["cicustom", "ipconfig1"] },
-      { vmid: 100, options: { ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1", ipconfig1: "ip6=2001:db8::10/128,gw6=2001:db8::1", nameserver: "1.1.1.1 2606:4700::1111", cicustom: "user=local:snippets/blockhost-web-1.yaml", net0: "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1", agent: "enabled=1,fstrim_cloned_disks=1" } },
+      {
+        vmid: 100,
+        options: {
+          ipconfig0: "ip=192.168.122.10/24,gw=192.168.122.1",
+          ipconfig1: "ip6=2001:db8::10/128,gw6=2001:db8::1",
+          nameserver: "1.1.1.1 2606:4700::1111",
+          cicustom: "user=local:snippets/blockhost-web-1.yaml",
+          net0: "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1",
+          agent: "enabled=1,fstrim_cloned_disks=1",
+        },
+      },
       // What an operator legitimately needs and PVE 8 accepts (checked against the real qm schema).
-      { vmid: 100, options: { scsi0: "local_zfs:vm-100-disk-0,ssd=on", virtio1: "my.store:32", nameserver: "1.1.1.1,8.8.8.8", bios: "ovmf", efidisk0: "local-lvm:1,efitype=4m,pre-enrolled-keys=1" } },
-      { vmid: 100, options: { ipconfig0: "ip=manual", ipconfig2: "ip6=manual", net0: "bridge=vmbr0,virtio,mtu=1,queues=0,trunks=10;20-30", net1: "model=e1000,macaddr=BC:24:11:00:00:02,bridge=vmbr1" } },
-      { vmid: 100, options: { name: "a".repeat(64), onboot: "yes", agent: "1,freeze-fs-on-backup=0", tags: "web,Prod", memory: "current=2048", description: "Kunde #3: ä" } },
-      { vmid: 100, options: { scsi1: "local:9001/base-9001-disk-0.qcow2/101/vm-101-disk-0.qcow2", cicustom: "user=local:snippets/u.yaml,meta=snip_1:snippets/m.meta" } },
+      {
+        vmid: 100,
+        options: {
+          scsi0: "local_zfs:vm-100-disk-0,ssd=on",
+          virtio1: "my.store:32",
+          nameserver: "1.1.1.1,8.8.8.8",
+          bios: "ovmf",
+          efidisk0: "local-lvm:1,efitype=4m,pre-enrolled-keys=1",
+        },
+      },
+      {
+        vmid: 100,
+        options: {
+          ipconfig0: "ip=manual",
+          ipconfig2: "ip6=manual",
+          net0: "bridge=vmbr0,virtio,mtu=1,queues=0,trunks=10;20-30",
+          net1: "model=e1000,macaddr=BC:24:11:00:00:02,bridge=vmbr1",
+        },
+      },
+      {
+        vmid: 100,
+        options: {
+          name: "a".repeat(64),
+          onboot: "yes",
+          agent: "1,freeze-fs-on-backup=0",
+          tags: "web,Prod",
+          memory: "current=2048",
+          description: "Kunde #3: ä",
+        },
+      },
+      {
+        vmid: 100,
+        options: {
+          scsi1: "local:9001/base-9001-disk-0.qcow2/101/vm-101-disk-0.qcow2",
+          cicustom: "user=local:snippets/u.yaml,meta=snip_1:snippets/m.meta",
+        },
+      },
     ],
     invalid: [
       ["no options", { vmid: 100, options: {} }],
@@ -112,7 +199,10 @@ const CASES: Record<string, Case> = {
       ["option value object", { vmid: 100, options: { cores: { n: 1 } } }],
       ["duplicate subkey", { vmid: 100, options: { net0: "virtio,bridge=vmbr0,bridge=vmbr1" } }],
       // What PVE 8 refuses (qemu-server / pve-common formats): refused here before qm runs.
-      ["virtio0 with ssd (virtio has no ssd option)", { vmid: 100, options: { virtio0: "local-lvm:vm-100-disk-0,ssd=1" } }],
+      [
+        "virtio0 with ssd (virtio has no ssd option)",
+        { vmid: 100, options: { virtio0: "local-lvm:vm-100-disk-0,ssd=1" } },
+      ],
       ["multicast MAC", { vmid: 100, options: { net0: "virtio=BD:24:11:00:00:01,bridge=vmbr0" } }],
       ["net0 without a model", { vmid: 100, options: { net0: "bridge=vmbr0" } }],
       ["IPv4 prefix under 8", { vmid: 100, options: { ipconfig0: "ip=10.0.0.5/7,gw=10.0.0.1" } }],
@@ -124,12 +214,18 @@ const CASES: Record<string, Case> = {
       ["name a..b", { vmid: 100, options: { name: "a..b" } }],
       ["name a.-b", { vmid: 100, options: { name: "a.-b" } }],
       ["volume path with ..", { vmid: 100, options: { scsi0: "local:9001/../../etc/shadow" } }],
-      ["sshkeys (a file path for the qm CLI, inert with cicustom user=)", { vmid: 100, options: { sshkeys: "ssh-ed25519%20AAAA" } }],
+      [
+        "sshkeys (a file path for the qm CLI, inert with cicustom user=)",
+        { vmid: 100, options: { sshkeys: "ssh-ed25519%20AAAA" } },
+      ],
     ],
     optional: ["delete"],
   },
   "qm-importdisk": {
-    valid: [{ vmid: 100, disk_path: disk, storage: "local-lvm" }, { vmid: 100, disk_path: tmpImage, storage: "local" }],
+    valid: [
+      { vmid: 100, disk_path: disk, storage: "local-lvm" },
+      { vmid: 100, disk_path: tmpImage, storage: "local" },
+    ],
     invalid: [
       ["outside the confinement", { vmid: 100, disk_path: "/etc/passwd", storage: "local" }],
       ["traversal", { vmid: 100, disk_path: join(state, "images/../../../../etc/passwd"), storage: "local" }],
@@ -140,7 +236,14 @@ const CASES: Record<string, Case> = {
       ["hard link to a secret", { vmid: 100, disk_path: join(root, "tmp/hardlinked.img"), storage: "local" }],
       ["missing file", { vmid: 100, disk_path: join(state, "images/nope.qcow2"), storage: "local" }],
       ["in a world-writable directory", { vmid: 100, disk_path: join(root, "tmp/open/disk.img"), storage: "local" }],
-      ...(asRoot ? [["a file of another user (could be swapped for a symlink)", { vmid: 100, disk_path: join(root, "tmp/foreign.img"), storage: "local" }] as [string, Record<string, unknown>]] : []),
+      ...(asRoot
+        ? [
+            [
+              "a file of another user (could be swapped for a symlink)",
+              { vmid: 100, disk_path: join(root, "tmp/foreign.img"), storage: "local" },
+            ] as [string, Record<string, unknown>],
+          ]
+        : []),
       ["a directory", { vmid: 100, disk_path: join(state, "images"), storage: "local" }],
       ["relative path", { vmid: 100, disk_path: "images/disk.qcow2", storage: "local" }],
       ["storage starting with a digit", { vmid: 100, disk_path: disk, storage: "1local" }],
@@ -148,7 +251,12 @@ const CASES: Record<string, Case> = {
     ],
   },
   "qm-clone": {
-    valid: [{ vmid: 9000, newid: 101, name: "web-1" }, { vmid: 9000, newid: 101, name: "web-1", full: true, storage: "local_zfs" }, { vmid: 9000, newid: 101, name: "w", full: false }, { vmid: 9000, newid: 101, name: "a".repeat(64) }],
+    valid: [
+      { vmid: 9000, newid: 101, name: "web-1" },
+      { vmid: 9000, newid: 101, name: "web-1", full: true, storage: "local_zfs" },
+      { vmid: 9000, newid: 101, name: "w", full: false },
+      { vmid: 9000, newid: 101, name: "a".repeat(64) },
+    ],
     invalid: [
       ["name with _", { vmid: 9000, newid: 101, name: "web_1" }],
       ["name ending in -", { vmid: 9000, newid: 101, name: "web-" }],
@@ -163,11 +271,27 @@ const CASES: Record<string, Case> = {
     optional: ["full", "storage"],
   },
   "qm-resize": {
-    valid: [{ vmid: 100, disk: "scsi0", size: "+10G" }, { vmid: 100, disk: "virtio0", size: "20G" }, { vmid: 100, disk: "ide2", size: "512M" }, { vmid: 100, disk: "scsi0", size: "+10.5G" }, { vmid: 100, disk: "scsi0", size: "0.5T" }],
-    invalid: [["zero with decimals", { vmid: 100, disk: "scsi0", size: "0.0G" }], ["a dot alone", { vmid: 100, disk: "scsi0", size: "+.G" }],["unknown disk", { vmid: 100, disk: "efidisk0", size: "1G" }], ["negative size", { vmid: 100, disk: "scsi0", size: "-1G" }], ["zero", { vmid: 100, disk: "scsi0", size: "0" }], ["bad unit", { vmid: 100, disk: "scsi0", size: "10X" }]],
+    valid: [
+      { vmid: 100, disk: "scsi0", size: "+10G" },
+      { vmid: 100, disk: "virtio0", size: "20G" },
+      { vmid: 100, disk: "ide2", size: "512M" },
+      { vmid: 100, disk: "scsi0", size: "+10.5G" },
+      { vmid: 100, disk: "scsi0", size: "0.5T" },
+    ],
+    invalid: [
+      ["zero with decimals", { vmid: 100, disk: "scsi0", size: "0.0G" }],
+      ["a dot alone", { vmid: 100, disk: "scsi0", size: "+.G" }],
+      ["unknown disk", { vmid: 100, disk: "efidisk0", size: "1G" }],
+      ["negative size", { vmid: 100, disk: "scsi0", size: "-1G" }],
+      ["zero", { vmid: 100, disk: "scsi0", size: "0" }],
+      ["bad unit", { vmid: 100, disk: "scsi0", size: "10X" }],
+    ],
   },
   "qm-guest-exec": {
-    valid: [{ vmid: 100, command: ["systemctl", "is-active", "ssh"] }, { vmid: 100, command: ["sh", "-c", "echo $(hostname); ls"], timeout: 30 }],
+    valid: [
+      { vmid: 100, command: ["systemctl", "is-active", "ssh"] },
+      { vmid: 100, command: ["sh", "-c", "echo $(hostname); ls"], timeout: 30 },
+    ],
     invalid: [
       ["empty command", { vmid: 100, command: [] }],
       ["command as one string", { vmid: 100, command: "ls -la" }],
@@ -188,52 +312,123 @@ const CASES: Record<string, Case> = {
   "ipv6-forwarding-persist": {
     valid: [{ uplink: "eth0", ndpProxy: true }, { uplink: "enp1s0.100" }, {}],
     optional: ["uplink", "ndpProxy"],
-    invalid: [["uplink with a slash", { uplink: "eth0/../x" }], ["uplink too long", { uplink: "a".repeat(16) }], ["ndpProxy as text", { uplink: "eth0", ndpProxy: "yes" }]],
+    invalid: [
+      ["uplink with a slash", { uplink: "eth0/../x" }],
+      ["uplink too long", { uplink: "a".repeat(16) }],
+      ["ndpProxy as text", { uplink: "eth0", ndpProxy: "yes" }],
+    ],
   },
   "tls-install": {
     content: ["cert", "key"],
-    valid: [{ cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
+    valid: [
+      {
+        cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+      },
+    ],
     invalid: [
-      ["a key in the cert field", { cert: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
-      ["text around the PEM", { cert: "x\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n" }],
-      ["an encrypted key", { cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIGH\n-----END ENCRYPTED PRIVATE KEY-----\n" }],
+      [
+        "a key in the cert field",
+        {
+          cert: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+          key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+        },
+      ],
+      [
+        "text around the PEM",
+        {
+          cert: "x\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+          key: "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+        },
+      ],
+      [
+        "an encrypted key",
+        {
+          cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+          key: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIGH\n-----END ENCRYPTED PRIVATE KEY-----\n",
+        },
+      ],
     ],
   },
   "bridge-port-isolate": {
     valid: [{ dev: "tap100i0" }, { dev: "vnet12" }],
-    invalid: [["bridge itself", { dev: "vmbr0" }], ["eth0", { dev: "eth0" }], ["tap without index", { dev: "tap100" }]],
+    invalid: [
+      ["bridge itself", { dev: "vmbr0" }],
+      ["eth0", { dev: "eth0" }],
+      ["tap without index", { dev: "tap100" }],
+    ],
   },
   "iptables-open": firewallCase(),
   "iptables-close": firewallCase(),
   "iptables-deny": denyCase(),
   "iptables-undeny": denyCase(),
   "addressbook-add": {
-    valid: [{ name: "hot", address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/hot.key") }, { name: "my-friend", address: "0x" + "B".repeat(40) }],
+    valid: [
+      { name: "hot", address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/hot.key") },
+      { name: "my-friend", address: "0x" + "B".repeat(40) },
+    ],
     invalid: [
       ["bad address", { name: "hot", address: "0x123" }],
       ["bad name", { name: "Hot Wallet", address: "0x" + "a".repeat(40) }],
       ["keyfile outside config dir", { name: "hot", address: "0x" + "a".repeat(40), keyfile: "/root/hot.key" }],
-      ["keyfile not .key", { name: "hot", address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/db.yaml") }],
+      [
+        "keyfile not .key",
+        { name: "hot", address: "0x" + "a".repeat(40), keyfile: join(root, "etc/blockhost/db.yaml") },
+      ],
     ],
     optional: ["keyfile"],
   },
   "addressbook-update": {
     valid: [{ name: "my-friend", address: "0x" + "b".repeat(40) }],
-    invalid: [["bad address", { name: "x", address: "0xzz" }], ["bad name", { name: "a b", address: "0x" + "b".repeat(40) }]],
+    invalid: [
+      ["bad address", { name: "x", address: "0xzz" }],
+      ["bad name", { name: "a b", address: "0x" + "b".repeat(40) }],
+    ],
   },
-  "addressbook-remove": { valid: [{ name: "my-friend" }], invalid: [["bad name", { name: "A" }], ["too long", { name: "a".repeat(65) }]] },
+  "addressbook-remove": {
+    valid: [{ name: "my-friend" }],
+    invalid: [
+      ["bad name", { name: "A" }],
+      ["too long", { name: "a".repeat(65) }],
+    ],
+  },
   "generate-wallet": {
     valid: [{ name: "hot" }, { name: "fund-2" }],
-    invalid: [["denied name admin", { name: "admin" }], ["denied name server", { name: "server" }], ["denied dev", { name: "dev" }], ["denied broker", { name: "broker" }], ["uppercase", { name: "Hot" }], ["too long", { name: "a".repeat(33) }], ["empty", { name: "" }]],
+    invalid: [
+      ["denied name admin", { name: "admin" }],
+      ["denied name server", { name: "server" }],
+      ["denied dev", { name: "dev" }],
+      ["denied broker", { name: "broker" }],
+      ["uppercase", { name: "Hot" }],
+      ["too long", { name: "a".repeat(33) }],
+      ["empty", { name: "" }],
+    ],
   },
   "addressbook-save": {
-    valid: [{ entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/hot.key") }, "my-friend": { address: `0x${"B".repeat(40)}` } } }, { entries: {} }],
+    valid: [
+      {
+        entries: {
+          hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/hot.key") },
+          "my-friend": { address: `0x${"B".repeat(40)}` },
+        },
+      },
+      { entries: {} },
+    ],
     invalid: [
       ["bad address", { entries: { hot: { address: "0x123" } } }],
       ["bad name", { entries: { "Hot Wallet": { address: `0x${"a".repeat(40)}` } } }],
-      ["keyfile outside config dir", { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: "/root/hot.key" } } }],
-      ["keyfile traversal", { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/../../x.key") } } }],
-      ["keyfile not .key", { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/db.yaml") } } }],
+      [
+        "keyfile outside config dir",
+        { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: "/root/hot.key" } } },
+      ],
+      [
+        "keyfile traversal",
+        { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/../../x.key") } } },
+      ],
+      [
+        "keyfile not .key",
+        { entries: { hot: { address: `0x${"a".repeat(40)}`, keyfile: join(root, "etc/blockhost/db.yaml") } } },
+      ],
       ["entry extra key", { entries: { hot: { address: `0x${"a".repeat(40)}`, key: "0x00" } } }],
     ],
   },
@@ -242,7 +437,10 @@ const CASES: Record<string, Case> = {
       { file: "server.key", content: `${"ab".repeat(32)}\n` },
       { file: "server.pubkey", content: pubkey },
       { file: "https.json", content: '{"hostname":"x"}' },
-      { file: "db.yaml", content: "ip_pool:\n  network: 192.168.122.0/24\n  start: 200\n  end: 250\n  gateway: 192.168.122.1\n" },
+      {
+        file: "db.yaml",
+        content: "ip_pool:\n  network: 192.168.122.0/24\n  start: 200\n  end: 250\n  gateway: 192.168.122.1\n",
+      },
       { file: "network-mode", content: "broker\n" },
     ],
     invalid: [
@@ -259,7 +457,14 @@ const CASES: Record<string, Case> = {
   },
   "virt-customize": {
     valid: [
-      { image_path: disk, commands: [["--install", "qemu-guest-agent,curl"], ["--run-command", "systemctl enable ssh; echo done"], ["--copy-in", `${join(root, "usr/share/blockhost/pam.conf")}:/etc/pam.d`]] },
+      {
+        image_path: disk,
+        commands: [
+          ["--install", "qemu-guest-agent,curl"],
+          ["--run-command", "systemctl enable ssh; echo done"],
+          ["--copy-in", `${join(root, "usr/share/blockhost/pam.conf")}:/etc/pam.d`],
+        ],
+      },
       { image_path: tmpImage, commands: [["--write", "/etc/motd:hello"]] },
     ],
     invalid: [
@@ -269,119 +474,326 @@ const CASES: Record<string, Case> = {
       ["op with two arguments", { image_path: disk, commands: [["--install", "a", "b"]] }],
       ["newline in argument", { image_path: disk, commands: [["--run-command", "a\nb"]] }],
       ["upload of a host secret", { image_path: disk, commands: [["--upload", "/etc/shadow:/root/x"]] }],
-      ["copy-in through a symlink", { image_path: disk, commands: [["--copy-in", `${join(root, "tmp/cfg/secret")}:/root`]] }],
+      [
+        "copy-in through a symlink",
+        { image_path: disk, commands: [["--copy-in", `${join(root, "tmp/cfg/secret")}:/root`]] },
+      ],
       ["run a host script outside", { image_path: disk, commands: [["--run", "/bin/sh"]] }],
       ["image symlink escape", { image_path: join(state, "images/escape.qcow2"), commands: [["--mkdir", "/x"]] }],
       ["image outside", { image_path: "/etc/passwd", commands: [["--mkdir", "/x"]] }],
     ],
   },
   "cloudinit-write": {
-    valid: [{ name: "web-1", content: "#cloud-config\nusers: []\n", storage: "snip_1.a", instance_id: "blockhost-101" }, { name: "web-1", content: "#cloud-config\nusers: []\n" }],
+    valid: [
+      { name: "web-1", content: "#cloud-config\nusers: []\n", storage: "snip_1.a", instance_id: "blockhost-101" },
+      { name: "web-1", content: "#cloud-config\nusers: []\n" },
+    ],
     optional: ["storage", "instance_id"],
-    invalid: [["instance id with a newline (YAML injection)", { name: "web-1", content: "#cloud-config\n", instance_id: "a\nb: c" }], ["instance id with a colon", { name: "web-1", content: "#cloud-config\n", instance_id: "a: b" }], ["storage starting with a digit", { name: "web-1", content: "#cloud-config\n", storage: "1x" }], ["no #cloud-config header", { name: "web-1", content: "#!/bin/sh\nreboot\n" }], ["name with slash", { name: "a/b", content: "#cloud-config\n" }], ["over 256 KiB", { name: "a", content: `#cloud-config\n${"x".repeat(256 * 1024)}` }]],
+    invalid: [
+      [
+        "instance id with a newline (YAML injection)",
+        { name: "web-1", content: "#cloud-config\n", instance_id: "a\nb: c" },
+      ],
+      ["instance id with a colon", { name: "web-1", content: "#cloud-config\n", instance_id: "a: b" }],
+      ["storage starting with a digit", { name: "web-1", content: "#cloud-config\n", storage: "1x" }],
+      ["no #cloud-config header", { name: "web-1", content: "#!/bin/sh\nreboot\n" }],
+      ["name with slash", { name: "a/b", content: "#cloud-config\n" }],
+      ["over 256 KiB", { name: "a", content: `#cloud-config\n${"x".repeat(256 * 1024)}` }],
+    ],
     content: ["content"],
   },
-  "cloudinit-delete": { valid: [{ name: "web-1", storage: "local" }, { name: "web-1" }], optional: ["storage"], invalid: [["name with slash", { name: "../x" }], ["storage with slash", { name: "web-1", storage: "a/b" }]] },
+  "cloudinit-delete": {
+    valid: [{ name: "web-1", storage: "local" }, { name: "web-1" }],
+    optional: ["storage"],
+    invalid: [
+      ["name with slash", { name: "../x" }],
+      ["storage with slash", { name: "web-1", storage: "a/b" }],
+    ],
+  },
   "tls-self-signed": {
     valid: [{ hostname: "vms.example.org" }, { hostname: "203.0.113.7" }, { hostname: "2001:db8::2" }],
-    invalid: [["underscore", { hostname: "a_b.example" }], ["slash", { hostname: "a/b" }], ["empty", { hostname: "" }], ["over 253 chars", { hostname: "a".repeat(254) }]],
+    invalid: [
+      ["underscore", { hostname: "a_b.example" }],
+      ["slash", { hostname: "a/b" }],
+      ["empty", { hostname: "" }],
+      ["over 253 chars", { hostname: "a".repeat(254) }],
+    ],
   },
   "service-enable": {
-    valid: [{ units: ["blockhost-engine.service"] }, { units: ["blockhost-engine.service", "blockhost-serve.service", "blockhost-gc.timer"] }],
-    invalid: [["a unit not on the list", { units: ["ssh.service"] }], ["no unit", { units: [] }], ["a bare name", { units: ["blockhost-engine"] }], ["four units", { units: ["blockhost-gc.timer", "blockhost-gc.timer", "blockhost-gc.timer", "blockhost-gc.timer"] }]],
+    valid: [
+      { units: ["blockhost-engine.service"] },
+      { units: ["blockhost-engine.service", "blockhost-serve.service", "blockhost-gc.timer"] },
+    ],
+    invalid: [
+      ["a unit not on the list", { units: ["ssh.service"] }],
+      ["no unit", { units: [] }],
+      ["a bare name", { units: ["blockhost-engine"] }],
+      [
+        "four units",
+        { units: ["blockhost-gc.timer", "blockhost-gc.timer", "blockhost-gc.timer", "blockhost-gc.timer"] },
+      ],
+    ],
   },
   "setup-complete": { valid: [{}], invalid: [] },
-  ...Object.fromEntries(["virsh-start", "virsh-shutdown", "virsh-destroy", "virsh-undefine", "virsh-domstate", "virsh-domiflist", "virsh-guest-ping", "libvirt-vm-files-delete"].map((a) => [a, {
-    valid: [{ name: "blockhost-001" }, { name: "web_1.a" }],
-    invalid: [["an all-digit name (virsh reads it as a domain id)", { name: "123" }], ["name with slash", { name: "a/b" }], ["too long", { name: "a".repeat(65) }], ["empty", { name: "" }]],
-  } satisfies Case])),
+  ...Object.fromEntries(
+    [
+      "virsh-start",
+      "virsh-shutdown",
+      "virsh-destroy",
+      "virsh-undefine",
+      "virsh-domstate",
+      "virsh-domiflist",
+      "virsh-guest-ping",
+      "libvirt-vm-files-delete",
+    ].map((a) => [
+      a,
+      {
+        valid: [{ name: "blockhost-001" }, { name: "web_1.a" }],
+        invalid: [
+          ["an all-digit name (virsh reads it as a domain id)", { name: "123" }],
+          ["name with slash", { name: "a/b" }],
+          ["too long", { name: "a".repeat(65) }],
+          ["empty", { name: "" }],
+        ],
+      } satisfies Case,
+    ]),
+  ),
   "qemu-img-overlay": {
     valid: [{ name: "blockhost-001", template, size_gb: 20 }],
     invalid: [
       ["a template outside the templates dir", { name: "a", template: disk, size_gb: 20 }],
-      ["a template that is a symlink", { name: "a", template: join(root, "var/lib/libvirt/blockhost/templates/link.qcow2"), size_gb: 20 }],
-      ["a world-writable template", { name: "a", template: join(root, "var/lib/libvirt/blockhost/templates/open.qcow2"), size_gb: 20 }],
+      [
+        "a template that is a symlink",
+        { name: "a", template: join(root, "var/lib/libvirt/blockhost/templates/link.qcow2"), size_gb: 20 },
+      ],
+      [
+        "a world-writable template",
+        { name: "a", template: join(root, "var/lib/libvirt/blockhost/templates/open.qcow2"), size_gb: 20 },
+      ],
       ["size 0", { name: "a", template, size_gb: 0 }],
       ["size as string", { name: "a", template, size_gb: "20G" }],
     ],
   },
   "seed-iso-write": {
-    valid: [{ name: "blockhost-001", instance_id: "blockhost-001-100", user_data: "#cloud-config\nusers: []\n", network_config: "version: 2\nethernets: {}\n" }],
+    valid: [
+      {
+        name: "blockhost-001",
+        instance_id: "blockhost-001-100",
+        user_data: "#cloud-config\nusers: []\n",
+        network_config: "version: 2\nethernets: {}\n",
+      },
+    ],
     invalid: [
-      ["user-data without #cloud-config", { name: "a", instance_id: "i", user_data: "#!/bin/sh\nreboot\n", network_config: "version: 2\n" }],
-      ["network-config of another version", { name: "a", instance_id: "i", user_data: "#cloud-config\n", network_config: "version: 1\n" }],
-      ["network-config with control bytes", { name: "a", instance_id: "i", user_data: "#cloud-config\n", network_config: "version: 2\n\u001b[2J" }],
-      ["instance id with a space", { name: "a", instance_id: "a b", user_data: "#cloud-config\n", network_config: "version: 2\n" }],
+      [
+        "user-data without #cloud-config",
+        { name: "a", instance_id: "i", user_data: "#!/bin/sh\nreboot\n", network_config: "version: 2\n" },
+      ],
+      [
+        "network-config of another version",
+        { name: "a", instance_id: "i", user_data: "#cloud-config\n", network_config: "version: 1\n" },
+      ],
+      [
+        "network-config with control bytes",
+        { name: "a", instance_id: "i", user_data: "#cloud-config\n", network_config: "version: 2\n\u001b[2J" },
+      ],
+      [
+        "instance id with a space",
+        { name: "a", instance_id: "a b", user_data: "#cloud-config\n", network_config: "version: 2\n" },
+      ],
     ],
     content: ["user_data", "network_config"],
   },
   "virsh-define": {
     valid: [
-      { name: "blockhost-001", template, memory_mb: 2048, vcpus: 1, mac: "52:54:00:00:00:64", network: "blockhost", accel: "auto" },
-      { name: "blockhost-001", template, memory_mb: 512, vcpus: 4, mac: "52:54:00:0a:0b:0c", bridge: "br0", accel: "tcg" },
+      {
+        name: "blockhost-001",
+        template,
+        memory_mb: 2048,
+        vcpus: 1,
+        mac: "52:54:00:00:00:64",
+        network: "blockhost",
+        accel: "auto",
+      },
+      {
+        name: "blockhost-001",
+        template,
+        memory_mb: 512,
+        vcpus: 4,
+        mac: "52:54:00:0a:0b:0c",
+        bridge: "br0",
+        accel: "tcg",
+      },
     ],
     invalid: [
-      ["both network and bridge", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", network: "n", bridge: "br0", accel: "auto" }],
-      ["neither network nor bridge", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", accel: "auto" }],
-      ["a MAC outside 52:54:00", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "02:00:00:00:00:01", network: "n", accel: "auto" }],
-      ["an uppercase MAC", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:AA:00:01", network: "n", accel: "auto" }],
-      ["XML in the network name", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", network: "n'/><disk", accel: "auto" }],
-      ["an unknown accelerator", { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", network: "n", accel: "xen" }],
-      ["memory below 128 MiB", { name: "a", template, memory_mb: 64, vcpus: 1, mac: "52:54:00:00:00:01", network: "n", accel: "auto" }],
-      ["0 vcpus", { name: "a", template, memory_mb: 512, vcpus: 0, mac: "52:54:00:00:00:01", network: "n", accel: "auto" }],
+      [
+        "both network and bridge",
+        {
+          name: "a",
+          template,
+          memory_mb: 512,
+          vcpus: 1,
+          mac: "52:54:00:00:00:01",
+          network: "n",
+          bridge: "br0",
+          accel: "auto",
+        },
+      ],
+      [
+        "neither network nor bridge",
+        { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", accel: "auto" },
+      ],
+      [
+        "a MAC outside 52:54:00",
+        { name: "a", template, memory_mb: 512, vcpus: 1, mac: "02:00:00:00:00:01", network: "n", accel: "auto" },
+      ],
+      [
+        "an uppercase MAC",
+        { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:AA:00:01", network: "n", accel: "auto" },
+      ],
+      [
+        "XML in the network name",
+        {
+          name: "a",
+          template,
+          memory_mb: 512,
+          vcpus: 1,
+          mac: "52:54:00:00:00:01",
+          network: "n'/><disk",
+          accel: "auto",
+        },
+      ],
+      [
+        "an unknown accelerator",
+        { name: "a", template, memory_mb: 512, vcpus: 1, mac: "52:54:00:00:00:01", network: "n", accel: "xen" },
+      ],
+      [
+        "memory below 128 MiB",
+        { name: "a", template, memory_mb: 64, vcpus: 1, mac: "52:54:00:00:00:01", network: "n", accel: "auto" },
+      ],
+      [
+        "0 vcpus",
+        { name: "a", template, memory_mb: 512, vcpus: 0, mac: "52:54:00:00:00:01", network: "n", accel: "auto" },
+      ],
     ],
     optional: ["network", "bridge"],
   },
   "libvirt-host-check": {
     valid: [{ bridge: "br0" }, { bridge: "bhbr0", network: "blockhost" }],
-    invalid: [["a bridge name with a slash", { bridge: "br0/x" }], ["a network with XML", { bridge: "br0", network: "a'b" }]],
+    invalid: [
+      ["a bridge name with a slash", { bridge: "br0/x" }],
+      ["a network with XML", { bridge: "br0", network: "a'b" }],
+    ],
     optional: ["network"],
   },
   "virsh-guest-exec": {
-    valid: [{ name: "blockhost-001", command: ["/usr/sbin/usermod", "-c", "wallet=0xab", "admin"] }, { name: "a1", command: ["sh", "-c", "echo $(hostname)"], timeout: 30 }],
-    invalid: [["empty command", { name: "a", command: [] }], ["command as one string", { name: "a", command: "ls -la" }], ["newline in an argument", { name: "a", command: ["echo", "a\nb"] }], ["timeout 0", { name: "a", command: ["id"], timeout: 0 }]],
+    valid: [
+      { name: "blockhost-001", command: ["/usr/sbin/usermod", "-c", "wallet=0xab", "admin"] },
+      { name: "a1", command: ["sh", "-c", "echo $(hostname)"], timeout: 30 },
+    ],
+    invalid: [
+      ["empty command", { name: "a", command: [] }],
+      ["command as one string", { name: "a", command: "ls -la" }],
+      ["newline in an argument", { name: "a", command: ["echo", "a\nb"] }],
+      ["timeout 0", { name: "a", command: ["id"], timeout: 0 }],
+    ],
     optional: ["timeout"],
   },
 };
 
 function routeCase(): Case {
   return {
-    valid: [{ address: "2001:db8::5/128", dev: "vmbr0" }, { address: "2001:db8:1:2::abcd/128", dev: "tap101i0" }, { address: "fd00::1/128", dev: "br-ext" }],
-    invalid: [["not /128", { address: "2001:db8::/64", dev: "vmbr0" }], ["IPv4", { address: "10.0.0.1/128", dev: "vmbr0" }], ["no prefix", { address: "2001:db8::5", dev: "vmbr0" }], ["bad IPv6", { address: "2001:db8:::5/128", dev: "vmbr0" }], ["dev not allowed", { address: "2001:db8::5/128", dev: "eth0" }], ["dev lo", { address: "2001:db8::5/128", dev: "lo" }]],
+    valid: [
+      { address: "2001:db8::5/128", dev: "vmbr0" },
+      { address: "2001:db8:1:2::abcd/128", dev: "tap101i0" },
+      { address: "fd00::1/128", dev: "br-ext" },
+    ],
+    invalid: [
+      ["not /128", { address: "2001:db8::/64", dev: "vmbr0" }],
+      ["IPv4", { address: "10.0.0.1/128", dev: "vmbr0" }],
+      ["no prefix", { address: "2001:db8::5", dev: "vmbr0" }],
+      ["bad IPv6", { address: "2001:db8:::5/128", dev: "vmbr0" }],
+      ["dev not allowed", { address: "2001:db8::5/128", dev: "eth0" }],
+      ["dev lo", { address: "2001:db8::5/128", dev: "lo" }],
+    ],
   };
 }
 
 function firewallCase(): Case {
   return {
-    valid: [{ port: 22, proto: "tcp", comment: "admin-knock" }, { port: 65535, comment: "x" }, { port: 443, proto: "udp", comment: "k", source: "203.0.113.7" }, { port: 22, comment: "k", source: "10.0.0.0/8" }, { port: 22, comment: "k", source: "2001:db8::/32" }],
-    invalid: [["port 0", { port: 0, comment: "x" }], ["port 65536", { port: 65536, comment: "x" }], ["port as string", { port: "22", comment: "x" }], ["proto icmp", { port: 22, proto: "icmp", comment: "x" }], ["comment with space", { port: 22, comment: "a b" }], ["source hostname", { port: 22, comment: "x", source: "example.com" }], ["source bad prefix", { port: 22, comment: "x", source: "10.0.0.0/33" }]],
+    valid: [
+      { port: 22, proto: "tcp", comment: "admin-knock" },
+      { port: 65535, comment: "x" },
+      { port: 443, proto: "udp", comment: "k", source: "203.0.113.7" },
+      { port: 22, comment: "k", source: "10.0.0.0/8" },
+      { port: 22, comment: "k", source: "2001:db8::/32" },
+    ],
+    invalid: [
+      ["port 0", { port: 0, comment: "x" }],
+      ["port 65536", { port: 65536, comment: "x" }],
+      ["port as string", { port: "22", comment: "x" }],
+      ["proto icmp", { port: 22, proto: "icmp", comment: "x" }],
+      ["comment with space", { port: 22, comment: "a b" }],
+      ["source hostname", { port: 22, comment: "x", source: "example.com" }],
+      ["source bad prefix", { port: 22, comment: "x", source: "10.0.0.0/33" }],
+    ],
     optional: ["proto", "source"],
   };
 }
 
 function addrCase(): Case {
   return {
-    valid: [{ address: "2001:db8:1::1/128", dev: "vmbr0" }, { address: "2001:db8:1::2/128", dev: "lo" }, { address: "2001:db8::1/64", dev: "wg-broker" }],
-    invalid: [["a /32", { address: "2001:db8::1/32", dev: "vmbr0" }], ["no length", { address: "2001:db8::1", dev: "vmbr0" }], ["IPv4", { address: "10.0.0.1/128", dev: "vmbr0" }], ["an uplink device", { address: "2001:db8::1/128", dev: "eth0" }]],
+    valid: [
+      { address: "2001:db8:1::1/128", dev: "vmbr0" },
+      { address: "2001:db8:1::2/128", dev: "lo" },
+      { address: "2001:db8::1/64", dev: "wg-broker" },
+    ],
+    invalid: [
+      ["a /32", { address: "2001:db8::1/32", dev: "vmbr0" }],
+      ["no length", { address: "2001:db8::1", dev: "vmbr0" }],
+      ["IPv4", { address: "10.0.0.1/128", dev: "vmbr0" }],
+      ["an uplink device", { address: "2001:db8::1/128", dev: "eth0" }],
+    ],
   };
 }
 
 function ndpCase(): Case {
   return {
-    valid: [{ address: "2001:db8:1::10", dev: "eth0" }, { address: "2001:db8::a", dev: "enp1s0" }],
-    invalid: [["a /128 suffix", { address: "2001:db8::a/128", dev: "eth0" }], ["not an address", { address: "2001:db8::zz", dev: "eth0" }], ["device with a space", { address: "2001:db8::a", dev: "eth 0" }]],
+    valid: [
+      { address: "2001:db8:1::10", dev: "eth0" },
+      { address: "2001:db8::a", dev: "enp1s0" },
+    ],
+    invalid: [
+      ["a /128 suffix", { address: "2001:db8::a/128", dev: "eth0" }],
+      ["not an address", { address: "2001:db8::zz", dev: "eth0" }],
+      ["device with a space", { address: "2001:db8::a", dev: "eth 0" }],
+    ],
   };
 }
 
 function denyCase(): Case {
   return {
     valid: [{ port: 22, proto: "tcp", family: "ipv4" }, { port: 443 }, { port: 53, proto: "udp", family: "ipv6" }],
-    invalid: [["port 0", { port: 0 }], ["proto icmp", { port: 22, proto: "icmp" }], ["family ipx", { port: 22, family: "ipx" }]],
+    invalid: [
+      ["port 0", { port: 0 }],
+      ["proto icmp", { port: 22, proto: "icmp" }],
+      ["family ipx", { port: 22, family: "ipx" }],
+    ],
     optional: ["proto", "family"],
   };
 }
 
-const ATTACKS = ["; rm -rf /", "$(reboot)", "`id`", "../../../../etc/passwd", "a\nb", "a\0b", "|sh", "&& id", " x", "\t"];
+const ATTACKS = [
+  "; rm -rf /",
+  "$(reboot)",
+  "`id`",
+  "../../../../etc/passwd",
+  "a\nb",
+  "a\0b",
+  "|sh",
+  "&& id",
+  " x",
+  "\t",
+];
 
 test("every action in the table has validator cases", () => {
   expect(Object.keys(CASES).sort()).toEqual([...ACTIONS.keys()].sort());

@@ -12,7 +12,10 @@ const text = (u: Uint8Array) => new TextDecoder().decode(u);
 const join = (...parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 };
 
@@ -81,7 +84,10 @@ describe("framing", () => {
 describe("request parsing", () => {
   const enc = (s: string) => new TextEncoder().encode(s);
   test("a well-formed request", () => {
-    expect(parseRequest(enc('{"action":"qm-start","params":{"vmid":100}}'))).toEqual({ action: "qm-start", params: { vmid: 100 } });
+    expect(parseRequest(enc('{"action":"qm-start","params":{"vmid":100}}'))).toEqual({
+      action: "qm-start",
+      params: { vmid: 100 },
+    });
   });
   test("params may be omitted", () => {
     expect(parseRequest(enc('{"action":"ping"}')).params).toEqual({});

@@ -7,7 +7,8 @@ import { defineAction, type ActionContext } from "./types.ts";
 
 /** INPUT-chain ACCEPT rules (the admin port knock). IPv6 sources go to ip6tables. */
 
-const cidr = (addr: string, len: string | undefined, max: number) => len === undefined || (/^\d{1,3}$/.test(len) && Number(len) <= max && (max === 32 ? isIPv4(addr) : isIPv6(addr)));
+const cidr = (addr: string, len: string | undefined, max: number) =>
+  len === undefined || (/^\d{1,3}$/.test(len) && Number(len) <= max && (max === 32 ? isIPv4(addr) : isIPv6(addr)));
 const SOURCE = "an IPv4 or IPv6 address or network (CIDR)";
 const source: Schema<string> = {
   describe: SOURCE,
@@ -22,14 +23,31 @@ const source: Schema<string> = {
 const ruleParams = object({
   port,
   proto: optional(literal("tcp", "udp")),
-  comment: refine(str(COMMENT_RE, "a comment of letters, digits and - (≤64)", 64), "a comment starting with a letter or digit", (c) => !c.startsWith("-")),
+  comment: refine(
+    str(COMMENT_RE, "a comment of letters, digits and - (≤64)", 64),
+    "a comment starting with a letter or digit",
+    (c) => !c.startsWith("-"),
+  ),
   source: optional(source),
 });
 type RuleParams = { port: number; proto?: "tcp" | "udp"; comment: string; source?: string };
 
 function rule(p: RuleParams): { binary: BinaryName; spec: string[] } {
   const binary: BinaryName = p.source && isIPv6(p.source.split("/")[0]!) ? "ip6tables" : "iptables";
-  const spec = ["INPUT", "-p", p.proto ?? "tcp", ...(p.source ? ["-s", p.source] : []), "--dport", String(p.port), "-j", "ACCEPT", "-m", "comment", "--comment", p.comment];
+  const spec = [
+    "INPUT",
+    "-p",
+    p.proto ?? "tcp",
+    ...(p.source ? ["-s", p.source] : []),
+    "--dport",
+    String(p.port),
+    "-j",
+    "ACCEPT",
+    "-m",
+    "comment",
+    "--comment",
+    p.comment,
+  ];
   return { binary, spec };
 }
 
@@ -71,9 +89,28 @@ export const iptablesClose = defineAction({
 const denyParams = object({ port, proto: optional(literal("tcp", "udp")), family: optional(literal("ipv4", "ipv6")) });
 const DENY_COMMENT = "blockhost-deny";
 
-function denySpec(p: { port: number; proto?: "tcp" | "udp"; family?: "ipv4" | "ipv6" }): { binary: BinaryName; spec: string[] } {
+function denySpec(p: { port: number; proto?: "tcp" | "udp"; family?: "ipv4" | "ipv6" }): {
+  binary: BinaryName;
+  spec: string[];
+} {
   const binary: BinaryName = p.family === "ipv6" ? "ip6tables" : "iptables";
-  const spec = ["INPUT", "-p", p.proto ?? "tcp", "--dport", String(p.port), "-m", "conntrack", "--ctstate", "NEW", "-j", "DROP", "-m", "comment", "--comment", DENY_COMMENT];
+  const spec = [
+    "INPUT",
+    "-p",
+    p.proto ?? "tcp",
+    "--dport",
+    String(p.port),
+    "-m",
+    "conntrack",
+    "--ctstate",
+    "NEW",
+    "-j",
+    "DROP",
+    "-m",
+    "comment",
+    "--comment",
+    DENY_COMMENT,
+  ];
   return { binary, spec };
 }
 

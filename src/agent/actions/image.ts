@@ -9,7 +9,19 @@ import { defineAction } from "./types.ts";
 /** Template image customisation. */
 
 /** The original's VIRT_CUSTOMIZE_ALLOWED_OPS; each takes exactly one argument. */
-export const VIRT_CUSTOMIZE_OPS = ["--install", "--run-command", "--copy-in", "--upload", "--chmod", "--mkdir", "--write", "--append-line", "--firstboot-command", "--run", "--delete"] as const;
+export const VIRT_CUSTOMIZE_OPS = [
+  "--install",
+  "--run-command",
+  "--copy-in",
+  "--upload",
+  "--chmod",
+  "--mkdir",
+  "--write",
+  "--append-line",
+  "--firstboot-command",
+  "--run",
+  "--delete",
+] as const;
 
 /** Ops whose argument starts with a HOST path (read as root): that path is confined like the image. */
 const HOST_PATH_OPS: Record<string, (arg: string) => string> = {
@@ -25,7 +37,8 @@ const customizeCommand: Schema<[string, string]> = {
   parse(v, path = "") {
     if (!Array.isArray(v) || v.length !== 2) throw schemaError(path, COMMAND);
     const [op, arg] = v as unknown[];
-    if (typeof op !== "string" || !(VIRT_CUSTOMIZE_OPS as readonly string[]).includes(op)) throw schemaError(`${path}[0]`, `one of ${VIRT_CUSTOMIZE_OPS.join(" ")}`);
+    if (typeof op !== "string" || !(VIRT_CUSTOMIZE_OPS as readonly string[]).includes(op))
+      throw schemaError(`${path}[0]`, `one of ${VIRT_CUSTOMIZE_OPS.join(" ")}`);
     const a = printableArg.parse(arg, `${path}[1]`);
     const hostPath = HOST_PATH_OPS[op]?.(a);
     if (hostPath !== undefined) {

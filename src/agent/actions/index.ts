@@ -14,7 +14,20 @@ import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
-const families = [system, qm, network, ipv6Host, tls, firewall, wallet, config, image, snippets, setup, libvirt] as const;
+const families = [
+  system,
+  qm,
+  network,
+  ipv6Host,
+  tls,
+  firewall,
+  wallet,
+  config,
+  image,
+  snippets,
+  setup,
+  libvirt,
+] as const;
 
 type Values<T> = T[keyof T];
 type AllDefs = Extract<Values<{ [I in keyof typeof families]: Values<(typeof families)[I]> }>, ActionDef>;
@@ -26,7 +39,10 @@ export type ActionParams<N extends ActionName> = DefOf<N> extends ActionDef<infe
 export type ActionResponse<N extends ActionName> = DefOf<N> extends ActionDef<infer _P, N, infer R> ? R : never;
 
 export const ACTIONS: ReadonlyMap<string, ActionDef> = new Map(
-  families.flatMap((f) => Object.values(f) as unknown[]).filter(isAction).map((a) => [a.name, a]),
+  families
+    .flatMap((f) => Object.values(f) as unknown[])
+    .filter(isAction)
+    .map((a) => [a.name, a]),
 );
 
 function isAction(v: unknown): v is ActionDef {

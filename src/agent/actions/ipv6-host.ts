@@ -81,7 +81,10 @@ export const ndpProxyDel = defineAction({
  * ignores router advertisements unless accept_ra=2, so the uplink keeps its RA-learned default route.
  */
 export function ipv6SysctlText(uplink?: string, ndpProxy = false): string {
-  const lines = ["# Written by blockhost: VMs' IPv6 /128s are routed through this host.", "net.ipv6.conf.all.forwarding = 1"];
+  const lines = [
+    "# Written by blockhost: VMs' IPv6 /128s are routed through this host.",
+    "net.ipv6.conf.all.forwarding = 1",
+  ];
   // Slash form: an interface name may contain dots (VLANs), which the dotted form would split.
   if (uplink) lines.push(`net/ipv6/conf/${uplink}/accept_ra = 2`);
   if (uplink && ndpProxy) lines.push(`net/ipv6/conf/${uplink}/proxy_ndp = 1`);

@@ -1,5 +1,18 @@
 /** libvirt actions: per-VM overlay disk, NoCloud seed ISO, a domain the agent builds itself, power and guest agent. */
-import { closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
@@ -13,7 +26,11 @@ import type { ActionContext } from "./types.ts";
 import { defineAction } from "./types.ts";
 
 /** A domain name: a VM name with at least one letter (virsh reads an all-digit name as a domain id). */
-const domain = refine(str(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "a VM name (letters, digits, . _ -; ≤64)", 64), "a VM name with at least one letter", (v) => /[a-zA-Z]/.test(v));
+const domain = refine(
+  str(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "a VM name (letters, digits, . _ -; ≤64)", 64),
+  "a VM name with at least one letter",
+  (v) => /[a-zA-Z]/.test(v),
+);
 const byName = object({ name: domain });
 const mac = str(/^52:54:00(:[0-9a-f]{2}){3}$/, "a locally administered QEMU MAC 52:54:00:xx:xx:xx", 17);
 const netName = str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50);
@@ -22,15 +39,20 @@ const URI = "qemu:///system";
 const vmDir = (name: string) => join(paths.vmsDir, name);
 
 /** The template must sit in the root-owned, not group/world-writable templates dir: qemu re-opens it at every start. */
-const templateFile: Schema<string> = refine(confinedFile(() => [paths.templatesDir]), "a root-owned template in the templates dir", (p) => {
-  for (const f of [paths.templatesDir, p]) {
-    const st = lstatSync(f);
-    if (st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
-  }
-  return true;
-});
+const templateFile: Schema<string> = refine(
+  confinedFile(() => [paths.templatesDir]),
+  "a root-owned template in the templates dir",
+  (p) => {
+    for (const f of [paths.templatesDir, p]) {
+      const st = lstatSync(f);
+      if (st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+    }
+    return true;
+  },
+);
 
-const virsh = (ctx: ActionContext, argv: string[], okCodes?: number[]) => ctx.run("virsh", ["-q", "-c", URI, ...argv], { okCodes });
+const virsh = (ctx: ActionContext, argv: string[], okCodes?: number[]) =>
+  ctx.run("virsh", ["-q", "-c", URI, ...argv], { okCodes });
 
 /** Copy a file the agent opened itself (O_NOFOLLOW, regular, root-owned) into the VM dir. */
 function copyOpened(src: string, dst: string): void {
@@ -60,15 +82,38 @@ export const qemuImgOverlay = defineAction({
     const f = vmFiles(dir);
     copyOpened(kernelPath(p.template), f.kernel);
     copyOpened(initrdPath(p.template), f.initrd);
-    await ctx.run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", p.template, f.disk, `${p.size_gb}G`]);
+    await ctx.run("qemu-img", [
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-F",
+      "qcow2",
+      "-b",
+      p.template,
+      f.disk,
+      `${p.size_gb}G`,
+    ]);
     const fd = openSync(f.disk, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try { fchmodSync(fd, 0o600); } finally { closeSync(fd); }
+    try {
+      fchmodSync(fd, 0o600);
+    } finally {
+      closeSync(fd);
+    }
     return { dir, disk: f.disk };
   },
 });
 
-const cloudConfig = str(/^#cloud-config\n[^\0]*$/, "cloud-init user-data starting with #cloud-config (≤256 KiB)", 256 * 1024);
-const networkConfig = str(/^version: 2\n[\x20-\x7e\n]*$/, "a network-config (version 2) of printable text (≤64 KiB)", 64 * 1024);
+const cloudConfig = str(
+  /^#cloud-config\n[^\0]*$/,
+  "cloud-init user-data starting with #cloud-config (≤256 KiB)",
+  256 * 1024,
+);
+const networkConfig = str(
+  /^version: 2\n[\x20-\x7e\n]*$/,
+  "a network-config (version 2) of printable text (≤64 KiB)",
+  64 * 1024,
+);
 
 /**
  * The NoCloud seed (volume label `cidata`): user-data and network-config from the client,
@@ -87,17 +132,34 @@ export const seedIsoWrite = defineAction({
   handler: async (p, ctx) => {
     const dir = vmDir(p.name);
     const st = lstatSync(dir, { throwIfNoEntry: false });
-    if (!st || !st.isDirectory() || st.uid !== 0) throw new BlockhostError("E_STATE", `${dir} is missing (create the overlay first)`);
+    if (!st || !st.isDirectory() || st.uid !== 0)
+      throw new BlockhostError("E_STATE", `${dir} is missing (create the overlay first)`);
     const stage = mkdtempSync(join(dir, ".seed-"));
     try {
       writeFileSync(join(stage, "user-data"), p.user_data, { mode: 0o600 });
-      writeFileSync(join(stage, "meta-data"), `instance-id: ${p.instance_id}\nlocal-hostname: ${p.name}\n`, { mode: 0o600 });
+      writeFileSync(join(stage, "meta-data"), `instance-id: ${p.instance_id}\nlocal-hostname: ${p.name}\n`, {
+        mode: 0o600,
+      });
       writeFileSync(join(stage, "network-config"), p.network_config, { mode: 0o600 });
       const tmp = join(stage, "seed.iso");
-      await ctx.run("genisoimage", ["-quiet", "-output", tmp, "-volid", "cidata", "-joliet", "-rock",
-        join(stage, "user-data"), join(stage, "meta-data"), join(stage, "network-config")]);
+      await ctx.run("genisoimage", [
+        "-quiet",
+        "-output",
+        tmp,
+        "-volid",
+        "cidata",
+        "-joliet",
+        "-rock",
+        join(stage, "user-data"),
+        join(stage, "meta-data"),
+        join(stage, "network-config"),
+      ]);
       const fd = openSync(tmp, constants.O_RDONLY | constants.O_NOFOLLOW);
-      try { fchmodSync(fd, 0o600); } finally { closeSync(fd); }
+      try {
+        fchmodSync(fd, 0o600);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(tmp, vmFiles(dir).seed);
     } finally {
       rmSync(stage, { recursive: true, force: true });
@@ -113,9 +175,12 @@ function resolveAccel(wanted: "auto" | "kvm" | "tcg"): { accel: "kvm" | "tcg"; r
   try {
     closeSync(openSync("/dev/kvm", constants.O_RDWR));
     opens = true;
-  } catch { /* absent or not permitted */ }
+  } catch {
+    /* absent or not permitted */
+  }
   const found = detectAccel(readFileSync("/proc/cpuinfo", "utf8"), opens);
-  if (wanted === "kvm" && found.accel !== "kvm") throw new BlockhostError("E_CONFIG_INVALID", `accel: kvm was asked for but ${found.reason}`);
+  if (wanted === "kvm" && found.accel !== "kvm")
+    throw new BlockhostError("E_CONFIG_INVALID", `accel: kvm was asked for but ${found.reason}`);
   return found;
 }
 
@@ -124,8 +189,14 @@ export const virshDefine = defineAction({
   name: "virsh-define",
   params: refine(
     object({
-      name: domain, template: templateFile, memory_mb: int(128, 1_048_576), vcpus: int(1, 256), mac,
-      network: optional(netName), bridge: optional(ifaceName), accel: literal("auto", "kvm", "tcg"),
+      name: domain,
+      template: templateFile,
+      memory_mb: int(128, 1_048_576),
+      vcpus: int(1, 256),
+      mac,
+      network: optional(netName),
+      bridge: optional(ifaceName),
+      accel: literal("auto", "kvm", "tcg"),
     }),
     "exactly one of network or bridge",
     (p) => (p.network === undefined) !== (p.bridge === undefined),
@@ -136,10 +207,21 @@ export const virshDefine = defineAction({
     const f = vmFiles(dir);
     for (const file of [f.disk, f.seed, f.kernel, f.initrd]) {
       const st = lstatSync(file, { throwIfNoEntry: false });
-      if (!st || !st.isFile() || st.uid !== 0) throw new BlockhostError("E_STATE", `${file} is missing (create the overlay and the seed first)`);
+      if (!st || !st.isFile() || st.uid !== 0)
+        throw new BlockhostError("E_STATE", `${file} is missing (create the overlay and the seed first)`);
     }
     const { accel, reason } = resolveAccel(p.accel);
-    const xml = domainXml({ name: p.name, dir, template: p.template, memoryMb: p.memory_mb, vcpus: p.vcpus, mac: p.mac, network: p.network, bridge: p.bridge, accel });
+    const xml = domainXml({
+      name: p.name,
+      dir,
+      template: p.template,
+      memoryMb: p.memory_mb,
+      vcpus: p.vcpus,
+      mac: p.mac,
+      network: p.network,
+      bridge: p.bridge,
+      accel,
+    });
     writeFileAtomic(f.xml, xml, { mode: 0o600 });
     await virsh(ctx, ["define", f.xml]);
     return { accel, reason };
@@ -147,7 +229,8 @@ export const virshDefine = defineAction({
 });
 
 const notRunning = (e: unknown) => e instanceof BlockhostError && /not running|domain is not running/i.test(e.message);
-const noDomain = (e: unknown) => e instanceof BlockhostError && /failed to get domain|Domain not found/i.test(e.message);
+const noDomain = (e: unknown) =>
+  e instanceof BlockhostError && /failed to get domain|Domain not found/i.test(e.message);
 
 export const virshStart = defineAction({
   name: "virsh-start",
@@ -234,7 +317,10 @@ export const virshDomiflist = defineAction({
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
     const { stdout } = await virsh(ctx, ["domiflist", p.name]);
-    const devs = stdout.split("\n").map((l) => l.trim().split(/\s+/)[0] ?? "").filter((d) => /^vnet\d{1,5}$/.test(d));
+    const devs = stdout
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/)[0] ?? "")
+      .filter((d) => /^vnet\d{1,5}$/.test(d));
     return { interfaces: devs };
   },
 });
@@ -266,14 +352,26 @@ export const virshGuestExec = defineAction({
   timeoutMs: 660_000,
   handler: async (p, ctx) => {
     const [path, ...arg] = p.command as [string, ...string[]];
-    const started = await agentCommand(ctx, p.name, { execute: "guest-exec", arguments: { path, arg, "capture-output": true } });
+    const started = await agentCommand(ctx, p.name, {
+      execute: "guest-exec",
+      arguments: { path, arg, "capture-output": true },
+    });
     const pid = (started.return as { pid?: unknown } | undefined)?.pid;
-    if (typeof pid !== "number") throw new BlockhostError("E_COMMAND_FAILED", "guest-exec: the guest agent returned no pid");
+    if (typeof pid !== "number")
+      throw new BlockhostError("E_COMMAND_FAILED", "guest-exec: the guest agent returned no pid");
     const deadline = Date.now() + (p.timeout ?? 60) * 1000;
     for (;;) {
-      const st = (await agentCommand(ctx, p.name, { execute: "guest-exec-status", arguments: { pid } })).return as Record<string, unknown>;
-      if (st?.exited === true) return { exited: true, exitcode: typeof st.exitcode === "number" ? st.exitcode : null, stdout: b64(st["out-data"]), stderr: b64(st["err-data"]) };
-      if (Date.now() > deadline) throw new BlockhostError("E_TIMEOUT", `guest-exec: ${path} still running after ${p.timeout ?? 60} s`);
+      const st = (await agentCommand(ctx, p.name, { execute: "guest-exec-status", arguments: { pid } }))
+        .return as Record<string, unknown>;
+      if (st?.exited === true)
+        return {
+          exited: true,
+          exitcode: typeof st.exitcode === "number" ? st.exitcode : null,
+          stdout: b64(st["out-data"]),
+          stderr: b64(st["err-data"]),
+        };
+      if (Date.now() > deadline)
+        throw new BlockhostError("E_TIMEOUT", `guest-exec: ${path} still running after ${p.timeout ?? 60} s`);
       await new Promise((r) => setTimeout(r, 200));
     }
   },
@@ -319,7 +417,8 @@ export const libvirtHostCheck = defineAction({
       reachable: true,
       libvirt: /Using library: libvirt (\S+)/.exec(version)?.[1] ?? "unknown",
       qemu: /Running hypervisor: QEMU (\S+)/.exec(version)?.[1] ?? "unknown",
-      accel, accel_reason: reason,
+      accel,
+      accel_reason: reason,
       network_active: networkActive,
       bridge_exists: existsSync(join("/sys/class/net", p.bridge, "bridge")),
     };

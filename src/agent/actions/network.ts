@@ -11,7 +11,11 @@ export const ROUTE_BRIDGES = ["vmbr0", "virbr0", "br0", "br-ext", "docker0", "bh
 
 const tapDev = str(TAP_DEV_RE, "a Proxmox tap device like tap100i0", 15);
 /** libvirt names a VM's host-side interface vnetN. */
-const vmPortDev = union("a VM port device (tapNNNiN or vnetN)", tapDev, str(/^vnet\d{1,5}$/, "a libvirt vnet device", 10));
+const vmPortDev = union(
+  "a VM port device (tapNNNiN or vnetN)",
+  tapDev,
+  str(/^vnet\d{1,5}$/, "a libvirt vnet device", 10),
+);
 const routeDev = union(`one of ${ROUTE_BRIDGES.join(", ")} or a tap device`, literal(...ROUTE_BRIDGES), tapDev);
 const routeParams = object({ address: ipv6Host128, dev: routeDev });
 

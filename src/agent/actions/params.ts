@@ -15,7 +15,9 @@ export const printableArg = str(/^[\x20-\x7e]{1,4096}$/, "printable text without
  */
 export function confinedFile(bases: () => string[]): Schema<string> {
   return {
-    get describe() { return `an existing regular file under ${bases().join(" or ")} (no symlinks)`; },
+    get describe() {
+      return `an existing regular file under ${bases().join(" or ")} (no symlinks)`;
+    },
     parse(v, path = "") {
       if (typeof v !== "string" || v.length > 4096) throw schemaError(path, "an absolute file path");
       const problem = confinementProblem(v, bases());

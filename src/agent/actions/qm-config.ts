@@ -35,6 +35,7 @@ export function diskBytes(config: Record<string, string>, disk: string): number 
 
 /** Bytes as qemu-server writes them: the largest unit that divides exactly. */
 export function formatSize(bytes: number): string {
-  for (const unit of ["T", "G", "M", "K"]) if (bytes % UNIT[unit]! === 0 && bytes >= UNIT[unit]!) return `${bytes / UNIT[unit]!}${unit}`;
+  for (const unit of ["T", "G", "M", "K"])
+    if (bytes % UNIT[unit]! === 0 && bytes >= UNIT[unit]!) return `${bytes / UNIT[unit]!}${unit}`;
   return String(bytes);
 }

@@ -16,7 +16,9 @@ import { type Check, intIn, oneOf, propertyString, re } from "./qm-property-stri
 const bool: Check = re(/^(1|0|on|off|yes|no|true|false)$/i);
 const storage = STORAGE_RE.source.slice(1, -1);
 /** pve-volume-id: `storage:volname`, where volname has no `..` step (a linked clone on dir storage has four). */
-const volumeName = (v: string) => /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}(\/[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}){0,3}$/.test(v) && !v.split("/").includes("..");
+const volumeName = (v: string) =>
+  /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}(\/[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}){0,3}$/.test(v) &&
+  !v.split("/").includes("..");
 const volumeId: Check = (v) => {
   const m = new RegExp(`^(${storage}):(.+)$`).exec(v);
   return !!m && volumeName(m[2]!);
@@ -26,15 +28,19 @@ const diskVolume: Check = (v) => volumeId(v) || new RegExp(`^(${storage}):\\d{1,
 const size = re(/^\d{1,7}(\.\d{1,3})?[KMGT]?$/);
 /** Unicast only (pve-mac-addr refuses the I/G bit). */
 export const unicastMac = re(/^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/i);
-const cidr = (isAddr: (a: string) => boolean, max: number): Check => (v) => {
-  const [a, l, x] = v.split("/");
-  return x === undefined && !!a && isAddr(a) && intIn(8, max)(l ?? "");
-};
+const cidr =
+  (isAddr: (a: string) => boolean, max: number): Check =>
+  (v) => {
+    const [a, l, x] = v.split("/");
+    return x === undefined && !!a && isAddr(a) && intIn(8, max)(l ?? "");
+  };
 /** PVE::Tools::split_list: items separated by `,`, `;` or white space. */
-const list = (item: Check, max = 16): Check => (v) => {
-  const items = v.split(/[,;\s]+/).filter(Boolean);
-  return items.length >= 1 && items.length <= max && items.every(item);
-};
+const list =
+  (item: Check, max = 16): Check =>
+  (v) => {
+    const items = v.split(/[,;\s]+/).filter(Boolean);
+    return items.length >= 1 && items.length <= max && items.every(item);
+  };
 const dnsName = re(DNS_NAME_RE);
 
 const commonDiskKeys = {
@@ -51,10 +57,38 @@ const commonDiskKeys = {
 const scsiLike = propertyString({ defaultKey: "file", keys: { file: diskVolume, ...commonDiskKeys, ssd: bool } });
 const virtio = propertyString({ defaultKey: "file", keys: { file: diskVolume, ...commonDiskKeys } });
 /** ide: also a cloud-init drive, an ISO (`media=cdrom`) or an empty drive (`none`). */
-const ide = propertyString({ defaultKey: "file", keys: { file: (v) => v === "none" || v === "cdrom" || diskVolume(v), ...commonDiskKeys, ssd: bool, media: oneOf("cdrom", "disk") } });
-const efidisk = propertyString({ defaultKey: "file", keys: { file: diskVolume, efitype: oneOf("2m", "4m"), "pre-enrolled-keys": bool, format: commonDiskKeys.format, size } });
+const ide = propertyString({
+  defaultKey: "file",
+  keys: {
+    file: (v) => v === "none" || v === "cdrom" || diskVolume(v),
+    ...commonDiskKeys,
+    ssd: bool,
+    media: oneOf("cdrom", "disk"),
+  },
+});
+const efidisk = propertyString({
+  defaultKey: "file",
+  keys: {
+    file: diskVolume,
+    efitype: oneOf("2m", "4m"),
+    "pre-enrolled-keys": bool,
+    format: commonDiskKeys.format,
+    size,
+  },
+});
 
-const NIC_MODELS = ["virtio", "e1000", "e1000e", "vmxnet3", "rtl8139", "ne2k_pci", "pcnet", "i82551", "i82557b", "i82559er"];
+const NIC_MODELS = [
+  "virtio",
+  "e1000",
+  "e1000e",
+  "vmxnet3",
+  "rtl8139",
+  "ne2k_pci",
+  "pcnet",
+  "i82551",
+  "i82557b",
+  "i82559er",
+];
 /** net[n]: `MODEL[=MAC]` (the model names are aliases of macaddr) or `model=…,macaddr=…`, keys in any order. */
 const net = propertyString({
   defaultKey: "model",
@@ -86,7 +120,8 @@ const ipconfig = propertyString({
 const snippet = (v: string) => new RegExp(`^(${storage}):snippets/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`).test(v);
 
 /** Numbered option families, as many as an operator plausibly needs. */
-const family = (prefix: string, count: number, check: Check) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, check]));
+const family = (prefix: string, count: number, check: Check) =>
+  Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, check]));
 
 export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   name: dnsName,
@@ -96,9 +131,27 @@ export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   balloon: intIn(0, 4_194_304),
   cpu: propertyString({
     defaultKey: "cputype",
-    keys: { cputype: re(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/), flags: re(/^[+-][A-Za-z0-9_.-]{1,32}(;[+-][A-Za-z0-9_.-]{1,32}){0,31}$/), hidden: bool },
+    keys: {
+      cputype: re(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/),
+      flags: re(/^[+-][A-Za-z0-9_.-]{1,32}(;[+-][A-Za-z0-9_.-]{1,32}){0,31}$/),
+      hidden: bool,
+    },
   }),
-  ostype: oneOf("other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris"),
+  ostype: oneOf(
+    "other",
+    "wxp",
+    "w2k",
+    "w2k3",
+    "w2k8",
+    "wvista",
+    "win7",
+    "win8",
+    "win10",
+    "win11",
+    "l24",
+    "l26",
+    "solaris",
+  ),
   machine: propertyString({
     defaultKey: "type",
     keys: { type: re(/^(pc|q35|pc-(i440fx|q35)-\d{1,2}\.\d{1,2}(\+pve\d{1,2})?)$/), viommu: oneOf("intel", "virtio") },
@@ -112,7 +165,10 @@ export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   efidisk0: efidisk,
   boot: re(/^(order=(scsi|virtio|ide|sata|net)\d{1,2}(;(scsi|virtio|ide|sata|net)\d{1,2}){0,7}|[cdn]{1,3})$/),
   serial0: oneOf("socket"),
-  vga: propertyString({ defaultKey: "type", keys: { type: oneOf("std", "serial0", "virtio", "virtio-gl", "qxl", "none", "cirrus"), memory: intIn(4, 512) } }),
+  vga: propertyString({
+    defaultKey: "type",
+    keys: { type: oneOf("std", "serial0", "virtio", "virtio-gl", "qxl", "none", "cirrus"), memory: intIn(4, 512) },
+  }),
   agent: propertyString({
     defaultKey: "enabled",
     keys: { enabled: bool, fstrim_cloned_disks: bool, "freeze-fs-on-backup": bool, type: oneOf("virtio", "isa") },
@@ -138,11 +194,20 @@ const optionValue = str(/^[^\n\r\0]{1,16384}$/, "a qm option value", 16384);
 export const qmOptions: Schema<Record<string, string | number>> = {
   describe: "a map of allowlisted qm options (see the agent action catalog)",
   parse(v, path = "") {
-    const raw = record(optionKey, { describe: "a string or integer", parse: (x, p = "") => (Number.isSafeInteger(x) ? String(x) : optionValue.parse(x, p)) }, 64).parse(v, path);
+    const raw = record(
+      optionKey,
+      {
+        describe: "a string or integer",
+        parse: (x, p = "") => (Number.isSafeInteger(x) ? String(x) : optionValue.parse(x, p)),
+      },
+      64,
+    ).parse(v, path);
     for (const [k, value] of Object.entries(raw)) {
       const at = path ? `${path}.${k}` : k;
-      if (!Object.hasOwn(QM_OPTION_CHECKS, k)) throw schemaError(at, "an allowed qm option (see the agent action catalog)");
-      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value)) throw schemaError(at, `a value Proxmox accepts for qm option ${k}`);
+      if (!Object.hasOwn(QM_OPTION_CHECKS, k))
+        throw schemaError(at, "an allowed qm option (see the agent action catalog)");
+      if (value.startsWith("-") || !QM_OPTION_CHECKS[k]!(value))
+        throw schemaError(at, `a value Proxmox accepts for qm option ${k}`);
     }
     return raw;
   },
@@ -150,5 +215,7 @@ export const qmOptions: Schema<Record<string, string | number>> = {
 
 /** `{cores: 2, memory: "2048"}` → `["--cores", "2", "--memory", "2048"]` in a stable order. */
 export function optionArgs(options: Record<string, string | number>): string[] {
-  return Object.keys(options).sort().flatMap((k) => [`--${k}`, String(options[k]!)]);
+  return Object.keys(options)
+    .sort()
+    .flatMap((k) => [`--${k}`, String(options[k]!)]);
 }

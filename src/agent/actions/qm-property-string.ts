@@ -2,9 +2,18 @@
 
 export type Check = (value: string) => boolean;
 
-export const re = (pattern: RegExp): Check => (v) => pattern.test(v);
-export const intIn = (min: number, max: number): Check => (v) => /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max;
-export const oneOf = (...values: string[]): Check => (v) => values.includes(v);
+export const re =
+  (pattern: RegExp): Check =>
+  (v) =>
+    pattern.test(v);
+export const intIn =
+  (min: number, max: number): Check =>
+  (v) =>
+    /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max;
+export const oneOf =
+  (...values: string[]): Check =>
+  (v) =>
+    values.includes(v);
 
 export interface PropertyFormat {
   /** The key an item without `=` sets (JSONSchema `default_key`). */

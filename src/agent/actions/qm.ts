@@ -60,7 +60,11 @@ export const qmTemplate = defineAction({
   handler: async (p, ctx) => {
     const { stdout, stderr } = await ctx.run("qm", ["template", String(p.vmid)]);
     if ((await readQmConfig(ctx, p.vmid)).template !== "1") {
-      throw new BlockhostError("E_COMMAND_FAILED", `qm template ${p.vmid} did not make a template: ${problemLine(stderr) || "qm gave no reason"}`, { binary: "qm" });
+      throw new BlockhostError(
+        "E_COMMAND_FAILED",
+        `qm template ${p.vmid} did not make a template: ${problemLine(stderr) || "qm gave no reason"}`,
+        { binary: "qm" },
+      );
     }
     return output(stdout);
   },
@@ -76,9 +80,14 @@ export const qmConfig = defineAction({
 
 export const qmCreate = defineAction({
   name: "qm-create",
-  params: object({ vmid, name: qmName, args: refine(qmOptions, "qm options without name (it is its own parameter)", (o) => !Object.hasOwn(o, "name")) }),
+  params: object({
+    vmid,
+    name: qmName,
+    args: refine(qmOptions, "qm options without name (it is its own parameter)", (o) => !Object.hasOwn(o, "name")),
+  }),
   timeoutMs: 300_000,
-  handler: async (p, ctx) => output((await ctx.run("qm", ["create", String(p.vmid), "--name", p.name, ...optionArgs(p.args)])).stdout),
+  handler: async (p, ctx) =>
+    output((await ctx.run("qm", ["create", String(p.vmid), "--name", p.name, ...optionArgs(p.args)])).stdout),
 });
 
 /** `qm set VMID --KEY VALUE … [--delete K1,K2]`; at least one option or one key to delete. */
@@ -87,7 +96,9 @@ export const qmSet = defineAction({
   params: refine(
     object({ vmid, options: qmOptions, delete: optional(array(literal(...QM_OPTIONS), 1, 32)) }),
     "at least one option to set or one key to delete, not both for the same key",
-    (p) => Object.keys(p.options).length + (p.delete?.length ?? 0) > 0 && !(p.delete ?? []).some((k) => Object.hasOwn(p.options, k)),
+    (p) =>
+      Object.keys(p.options).length + (p.delete?.length ?? 0) > 0 &&
+      !(p.delete ?? []).some((k) => Object.hasOwn(p.options, k)),
   ),
   timeoutMs: 120_000,
   handler: async (p, ctx) => {
@@ -102,7 +113,10 @@ export const qmImportdisk = defineAction({
   name: "qm-importdisk",
   params: object({ vmid, disk_path: confinedFile(imageBases), storage: storageId }),
   timeoutMs: 1_800_000,
-  handler: async (p, ctx) => withStagedFile(p.disk_path, imageBases(), async (disk) => output((await ctx.run("qm", ["importdisk", String(p.vmid), disk, p.storage])).stdout)),
+  handler: async (p, ctx) =>
+    withStagedFile(p.disk_path, imageBases(), async (disk) =>
+      output((await ctx.run("qm", ["importdisk", String(p.vmid), disk, p.storage])).stdout),
+    ),
 });
 
 export const qmClone = defineAction({
@@ -125,7 +139,11 @@ export const qmResize = defineAction({
   name: "qm-resize",
   params: object({
     vmid,
-    disk: str(/^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3])$/, "a disk like scsi0, virtio0, sata0, ide0", 8),
+    disk: str(
+      /^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3])$/,
+      "a disk like scsi0, virtio0, sata0, ide0",
+      8,
+    ),
     size: str(/^\+?(?=[0-9.]*[1-9])[0-9]{1,7}(\.[0-9]{1,3})?[KMGT]?$/, "a size like 20G, +10G or +10.5G", 13),
   }),
   timeoutMs: 300_000,
@@ -144,7 +162,11 @@ export const qmResize = defineAction({
     const refused = after === before && after !== wanted && problemLine(stderr) !== "";
     if (before === null || after === null || after < wanted || refused) {
       const now = after === null ? "has no size" : `is ${formatSize(after)}`;
-      throw new BlockhostError("E_COMMAND_FAILED", `qm resize ${p.vmid} ${p.disk} ${p.size} did not take effect (${p.disk} ${now}): ${problemLine(stderr) || "qm gave no reason"}`, { binary: "qm" });
+      throw new BlockhostError(
+        "E_COMMAND_FAILED",
+        `qm resize ${p.vmid} ${p.disk} ${p.size} did not take effect (${p.disk} ${now}): ${problemLine(stderr) || "qm gave no reason"}`,
+        { binary: "qm" },
+      );
     }
     return { ...output(stdout), size: formatSize(after) };
   },
@@ -194,14 +216,20 @@ export const qmGuestExec = defineAction({
 });
 
 /** qm prints `{"exitcode":N,"exited":1,"out-data":"…","err-data":"…"}` (exitcode absent while running). */
-export function parseGuestExec(stdout: string): { exited: boolean; exitcode: number | null; stdout: string; stderr: string } {
+export function parseGuestExec(stdout: string): {
+  exited: boolean;
+  exitcode: number | null;
+  stdout: string;
+  stderr: string;
+} {
   let data: unknown;
   try {
     data = JSON.parse(stdout);
   } catch {
     throw new BlockhostError("E_COMMAND_FAILED", "qm guest exec: output is not JSON");
   }
-  if (typeof data !== "object" || data === null) throw new BlockhostError("E_COMMAND_FAILED", "qm guest exec: output is not an object");
+  if (typeof data !== "object" || data === null)
+    throw new BlockhostError("E_COMMAND_FAILED", "qm guest exec: output is not an object");
   const d = data as Record<string, unknown>;
   return {
     exited: d.exited === 1 || d.exited === true,
@@ -210,4 +238,3 @@ export function parseGuestExec(stdout: string): { exited: boolean; exitcode: num
     stderr: typeof d["err-data"] === "string" ? d["err-data"] : "",
   };
 }
-

@@ -24,15 +24,30 @@ export const tlsSelfSigned = defineAction({
   handler: async (p, ctx) => {
     const cert = paths.tlsCert;
     const key = paths.tlsKey;
-    if (existsSync(key) && certificateCovers(cert, p.hostname)) return { cert_file: cert, key_file: key, generated: false };
+    if (existsSync(key) && certificateCovers(cert, p.hostname))
+      return { cert_file: cert, key_file: key, generated: false };
     ensureDirUnder(paths.root, paths.tlsDir, 0o750);
     const work = mkdtempSync(join(paths.tlsDir, ".new-"));
     try {
       const san = isIP(p.hostname) ? `IP:${p.hostname}` : `DNS:${p.hostname}`;
       await ctx.run("openssl", [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650",
-        "-subj", `/CN=${p.hostname}`, "-addext", `subjectAltName=${san}`,
-        "-keyout", join(work, "key.pem"), "-out", join(work, "cert.pem"),
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        `/CN=${p.hostname}`,
+        "-addext",
+        `subjectAltName=${san}`,
+        "-keyout",
+        join(work, "key.pem"),
+        "-out",
+        join(work, "cert.pem"),
       ]);
       const gid = blockhostGid();
       if (process.getuid?.() === 0) chownSync(join(work, "key.pem"), 0, gid ?? 0);
@@ -60,9 +75,11 @@ export const serviceEnable = defineAction({
   timeoutMs: 120_000,
   setupOnly: true,
   handler: async (p, ctx) => {
-    if (paths.root !== "/") return { enabled: [] as string[], skipped: `BLOCKHOST_ROOT is ${paths.root}, not /: units not enabled` };
+    if (paths.root !== "/")
+      return { enabled: [] as string[], skipped: `BLOCKHOST_ROOT is ${paths.root}, not /: units not enabled` };
     // sd_booted(): systemd is PID 1 exactly when /run/systemd/system exists.
-    if (!existsSync("/run/systemd/system")) return { enabled: [] as string[], skipped: "systemd is not running as PID 1: units not enabled" };
+    if (!existsSync("/run/systemd/system"))
+      return { enabled: [] as string[], skipped: "systemd is not running as PID 1: units not enabled" };
     await ctx.run("systemctl", ["enable", "--now", ...p.units]);
     return { enabled: [...p.units], skipped: "" };
   },

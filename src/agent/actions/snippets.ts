@@ -37,7 +37,9 @@ export const cloudinitWrite = defineAction({
     writeFileAtomic(join(dir, userFile(p.name)), p.content, { mode: 0o640 });
     const written = { path: join(dir, userFile(p.name)), volume: `${storage}:snippets/${userFile(p.name)}` };
     if (p.instance_id === undefined) return { ...written, meta_volume: null };
-    writeFileAtomic(join(dir, metaFile(p.name)), `instance-id: ${p.instance_id}\nlocal-hostname: ${p.name}\n`, { mode: 0o640 });
+    writeFileAtomic(join(dir, metaFile(p.name)), `instance-id: ${p.instance_id}\nlocal-hostname: ${p.name}\n`, {
+      mode: 0o640,
+    });
     return { ...written, meta_volume: `${storage}:snippets/${metaFile(p.name)}` as string | null };
   },
 });

@@ -8,7 +8,8 @@ import { object, str } from "../../core/schema.ts";
 import { defineAction } from "./types.ts";
 
 const PEM_CERTS_RE = /^(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]{1,16384}-----END CERTIFICATE-----\s*){1,4}$/;
-const PEM_KEY_RE = /^-----BEGIN (EC |RSA )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]{1,8192}-----END (EC |RSA )?PRIVATE KEY-----\s*$/;
+const PEM_KEY_RE =
+  /^-----BEGIN (EC |RSA )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]{1,8192}-----END (EC |RSA )?PRIVATE KEY-----\s*$/;
 
 /** serve's TLS files: the certificate chain (0644) and its key (0640 root:blockhost). */
 export function serveTlsFiles(): { cert: string; key: string } {
@@ -33,11 +34,17 @@ export const tlsInstall = defineAction({
       leaf = new X509Certificate(p.cert);
       if (!leaf.checkPrivateKey(createPrivateKey(p.key))) throw new BlockhostError("E_INVALID_INPUT", "mismatch");
     } catch {
-      throw new BlockhostError("E_INVALID_INPUT", "tls-install: the key does not belong to the certificate (or either does not parse)");
+      throw new BlockhostError(
+        "E_INVALID_INPUT",
+        "tls-install: the key does not belong to the certificate (or either does not parse)",
+      );
     }
     const now = Date.now();
     if (Date.parse(leaf.validFrom) > now || Date.parse(leaf.validTo) <= now) {
-      throw new BlockhostError("E_INVALID_INPUT", `tls-install: the certificate is not valid now (${leaf.validFrom} .. ${leaf.validTo})`);
+      throw new BlockhostError(
+        "E_INVALID_INPUT",
+        `tls-install: the certificate is not valid now (${leaf.validFrom} .. ${leaf.validTo})`,
+      );
     }
     const files = serveTlsFiles();
     ensureDirUnder(paths.root, join(paths.configDir, "tls"));

@@ -49,6 +49,8 @@ export interface ActionDef<P = any, N extends string = string, R extends ActionR
 }
 
 /** Declare an action; the literal name and the param/result types flow into the typed client. */
-export function defineAction<P, const N extends string, R extends ActionResult>(def: ActionDef<P, N, R>): ActionDef<P, N, R> {
+export function defineAction<P, const N extends string, R extends ActionResult>(
+  def: ActionDef<P, N, R>,
+): ActionDef<P, N, R> {
   return def;
 }

@@ -19,11 +19,31 @@ const outDir = join(here, "generated");
 
 /** Production contracts (embedded in the binary) and test-only ones (generated/test/, never imported by src/). */
 const CONTRACTS = [
-  { file: "BlockhostSubscriptions.sol", name: "BlockhostSubscriptions", ident: "blockhostSubscriptions", out: "BlockhostSubscriptions.ts" },
-  { file: "AccessCredentialNFT.sol", name: "AccessCredentialNFT", ident: "accessCredentialNft", out: "AccessCredentialNFT.ts" },
+  {
+    file: "BlockhostSubscriptions.sol",
+    name: "BlockhostSubscriptions",
+    ident: "blockhostSubscriptions",
+    out: "BlockhostSubscriptions.ts",
+  },
+  {
+    file: "AccessCredentialNFT.sol",
+    name: "AccessCredentialNFT",
+    ident: "accessCredentialNft",
+    out: "AccessCredentialNFT.ts",
+  },
   { file: "test/MockERC20.sol", name: "MockERC20", ident: "mockErc20", out: "test/MockERC20.ts" },
-  { file: "test/MockUniswapV2Pair.sol", name: "MockUniswapV2Pair", ident: "mockUniswapV2Pair", out: "test/MockUniswapV2Pair.ts" },
-  { file: "test/MockUniswapV2Router.sol", name: "MockUniswapV2Router", ident: "mockUniswapV2Router", out: "test/MockUniswapV2Router.ts" },
+  {
+    file: "test/MockUniswapV2Pair.sol",
+    name: "MockUniswapV2Pair",
+    ident: "mockUniswapV2Pair",
+    out: "test/MockUniswapV2Pair.ts",
+  },
+  {
+    file: "test/MockUniswapV2Router.sol",
+    name: "MockUniswapV2Router",
+    ident: "mockUniswapV2Router",
+    out: "test/MockUniswapV2Router.ts",
+  },
 ] as const;
 
 /** cancun: supported by every chain BlockHost targets (mainnet, Base, Sepolia) and by anvil. */
@@ -50,8 +70,13 @@ function readImport(path: string): { contents: string } | { error: string } {
 
 /** Every OpenZeppelin file the sources can reach is covered by the package version in the hash. */
 function inputHash(solcVersion: string, sources: Record<string, { content: string }>): string {
-  const oz = JSON.parse(readFileSync(join(repo, "node_modules/@openzeppelin/contracts/package.json"), "utf8")) as { version: string };
-  return createHash("sha256").update(JSON.stringify({ solcVersion, oz: oz.version, SETTINGS, sources })).digest("hex").slice(0, 16);
+  const oz = JSON.parse(readFileSync(join(repo, "node_modules/@openzeppelin/contracts/package.json"), "utf8")) as {
+    version: string;
+  };
+  return createHash("sha256")
+    .update(JSON.stringify({ solcVersion, oz: oz.version, SETTINGS, sources }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 function render(name: string, camel: string, hash: string, abi: unknown[], bytecode: string): string {
@@ -67,21 +92,33 @@ function render(name: string, camel: string, hash: string, abi: unknown[], bytec
   ].join("\n");
 }
 
-const currentHash = (file: string) => (existsSync(file) ? /input-hash: ([0-9a-f]+)/.exec(readFileSync(file, "utf8").split("\n", 1)[0]!)?.[1] : undefined);
+const currentHash = (file: string) =>
+  existsSync(file) ? /input-hash: ([0-9a-f]+)/.exec(readFileSync(file, "utf8").split("\n", 1)[0]!)?.[1] : undefined;
 
 /** Compile the contracts if any input changed and (re)write generated/*.ts. */
 export async function generate(opts: { check?: boolean; force?: boolean } = {}): Promise<void> {
-  const sources = Object.fromEntries(CONTRACTS.map((c) => [c.file, { content: readFileSync(join(here, c.file), "utf8") }]));
+  const sources = Object.fromEntries(
+    CONTRACTS.map((c) => [c.file, { content: readFileSync(join(here, c.file), "utf8") }]),
+  );
   const solcPkg = JSON.parse(readFileSync(join(repo, "node_modules/solc/package.json"), "utf8")) as { version: string };
   const hash = inputHash(solcPkg.version, sources);
   const targets = CONTRACTS.map((c) => join(outDir, c.out));
   if (targets.every((t) => currentHash(t) === hash) && !opts.force) return;
-  if (opts.check) throw new BlockhostError("E_STATE", `generated contract artifacts are stale; run: bun src/chain/contracts/compile.ts`);
+  if (opts.check)
+    throw new BlockhostError(
+      "E_STATE",
+      `generated contract artifacts are stale; run: bun src/chain/contracts/compile.ts`,
+    );
 
-  const { default: solc } = (await import("solc")) as { default: { compile(input: string, cb: { import: typeof readImport }): string } };
-  const output = JSON.parse(solc.compile(JSON.stringify({ language: "Solidity", sources, settings: SETTINGS }), { import: readImport })) as SolcOutput;
+  const { default: solc } = (await import("solc")) as {
+    default: { compile(input: string, cb: { import: typeof readImport }): string };
+  };
+  const output = JSON.parse(
+    solc.compile(JSON.stringify({ language: "Solidity", sources, settings: SETTINGS }), { import: readImport }),
+  ) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
-  if (errors.length > 0) throw new BlockhostError("E_INTERNAL", `solc: ${errors.map((e) => e.formattedMessage).join("\n")}`);
+  if (errors.length > 0)
+    throw new BlockhostError("E_INTERNAL", `solc: ${errors.map((e) => e.formattedMessage).join("\n")}`);
   for (const w of output.errors ?? []) if (w.severity !== "error") console.warn(w.formattedMessage);
 
   mkdirSync(join(outDir, "test"), { recursive: true });
@@ -95,7 +132,10 @@ export async function generate(opts: { check?: boolean; force?: boolean } = {}):
 
 /** Names of the generated modules (for tests that check the tree is in sync). */
 export function generatedFiles(): string[] {
-  return readdirSync(outDir, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"));
+  return readdirSync(outDir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".ts"));
 }
 
-if (import.meta.main) await generate({ check: process.argv.includes("--check"), force: process.argv.includes("--force") });
+if (import.meta.main)
+  await generate({ check: process.argv.includes("--check"), force: process.argv.includes("--force") });

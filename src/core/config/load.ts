@@ -23,17 +23,24 @@ export function loadConfigFile<T>(file: string, schema: Schema<T>, format: Confi
 export function parseConfigText<T>(file: string, text: string, schema: Schema<T>, format: ConfigFormat = "yaml"): T {
   let data: unknown;
   if (format === "toml") {
-    try { data = parseToml(text); } catch (e) {
+    try {
+      data = parseToml(text);
+    } catch (e) {
       throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid TOML (${(e as Error).message.split("\n")[0]})`);
     }
   } else if (format === "json") {
-    try { data = JSON.parse(text); } catch (e) {
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
       throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid JSON (${(e as Error).message})`);
     }
   } else {
     const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
     if (doc.errors.length > 0) {
-      throw new BlockhostError("E_CONFIG_INVALID", `${file}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`);
+      throw new BlockhostError(
+        "E_CONFIG_INVALID",
+        `${file}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`,
+      );
     }
     try {
       data = doc.toJS({ maxAliasCount: 0 });

@@ -1,10 +1,28 @@
 /** Schemas of the config files under /etc/blockhost. */
-import { array, bool, int, literal, object, optional, record, refine, str, union, withDefault, type Infer, type Schema } from "../schema.ts";
+import {
+  array,
+  bool,
+  int,
+  literal,
+  object,
+  optional,
+  record,
+  refine,
+  str,
+  union,
+  withDefault,
+  type Infer,
+  type Schema,
+} from "../schema.ts";
 import { evmAddress, ifaceName, ipv4, ipv4Cidr, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
 
 const absPath = str(/^\/[A-Za-z0-9._/-]{0,4095}$/, "an absolute path", 4096);
 const anyScalar: Schema<unknown> = { describe: "a value", parse: (v) => v };
-const rpcUrl = str(/^(https?|wss?):\/\/[A-Za-z0-9.\-_:[\]@%]+(\/[A-Za-z0-9._~\-/%?=&+]*)?$/, "an http(s) or ws(s) URL", 2048);
+const rpcUrl = str(
+  /^(https?|wss?):\/\/[A-Za-z0-9.\-_:[\]@%]+(\/[A-Za-z0-9._~\-/%?=&+]*)?$/,
+  "an http(s) or ws(s) URL",
+  2048,
+);
 const pubkeyHex = str(/^(0x)?04[0-9a-fA-F]{128}$/, "an uncompressed secp256k1 public key (0x04… hex)", 132);
 /** ip_pool start/end: a last-octet integer (the original's form) or a full IPv4 address. */
 const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);
@@ -24,13 +42,15 @@ export const dbConfigSchema = object({
   storage_path: optional(absPath),
   vmid_range: withDefault(vmidRange, { start: 100, end: 999 }),
   ip_pool: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
-  ipv6_pool: optional(object({
-    start: optional(int(1, 65_535)),
-    end: optional(int(1, 65_535)),
-    prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
-    /** The uplink on which the host answers neighbour discovery for VM addresses (manual prefix, on-link upstream). */
-    ndp_proxy_dev: optional(ifaceName),
-  })),
+  ipv6_pool: optional(
+    object({
+      start: optional(int(1, 65_535)),
+      end: optional(int(1, 65_535)),
+      prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+      /** The uplink on which the host answers neighbour discovery for VM addresses (manual prefix, on-link upstream). */
+      ndp_proxy_dev: optional(ifaceName),
+    }),
+  ),
   default_expiry_days: withDefault(int(1, 3650), 30),
   gc_grace_days: withDefault(int(0, 3650), 7),
   fields: optional(record(str(/^[a-z_]{1,64}$/, "a field name"), anyScalar)),
@@ -51,7 +71,10 @@ export const web3ConfigSchema = object({
   }),
   deployer: optional(object({ private_key_file: absPath })),
   server: optional(object({ public_key: pubkeyHex })),
-  auth: withDefault(object({ otp_length: withDefault(int(4, 19), 6), otp_ttl_seconds: withDefault(int(30, 3600), 300) }), { otp_length: 6, otp_ttl_seconds: 300 }),
+  auth: withDefault(
+    object({ otp_length: withDefault(int(4, 19), 6), otp_ttl_seconds: withDefault(int(30, 3600), 300) }),
+    { otp_length: 6, otp_ttl_seconds: 300 },
+  ),
   signing_page: optional(object({ port: optional(int(1, 65_535)), html_path: optional(absPath) })),
   uniswap_v2: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
 });
@@ -87,35 +110,41 @@ export const blockhostConfigSchema = object({
   public_secret: optional(str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256)),
   contract_address: optional(evmAddress),
   backend: withDefault(literal("proxmox", "libvirt", "dry-run"), "proxmox"),
-  proxmox: optional(object({
-    node: str(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, "a Proxmox node name"),
-    storage: storageId,
-    bridge: ifaceName,
-    template_vmid: optional(int(VMID_MIN, VMID_MAX)),
-    snippet_storage: optional(storageId),
-  })),
+  proxmox: optional(
+    object({
+      node: str(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, "a Proxmox node name"),
+      storage: storageId,
+      bridge: ifaceName,
+      template_vmid: optional(int(VMID_MIN, VMID_MAX)),
+      snippet_storage: optional(storageId),
+    }),
+  ),
   /** backend: libvirt. The VM NICs join `network` (a libvirt network) or `bridge`; routes point at `bridge`. */
-  libvirt: optional(object({
-    uri: withDefault(str(/^qemu:\/\/\/system$/, "qemu:///system (the system libvirtd)", 20), "qemu:///system"),
-    bridge: ifaceName,
-    network: optional(str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50)),
-    template: optional(absPath),
-    accel: withDefault(literal("auto", "kvm", "tcg"), "auto"),
-    guest_agent_timeout_s: optional(int(10, 3600)),
-  })),
+  libvirt: optional(
+    object({
+      uri: withDefault(str(/^qemu:\/\/\/system$/, "qemu:///system (the system libvirtd)", 20), "qemu:///system"),
+      bridge: ifaceName,
+      network: optional(str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50)),
+      template: optional(absPath),
+      accel: withDefault(literal("auto", "kvm", "tcg"), "auto"),
+      guest_agent_timeout_s: optional(int(10, 3600)),
+    }),
+  ),
   provisioner: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
-  admin: optional(object({
-    wallet_address: evmAddress,
-    credential_nft_id: optional(int(0, 2 ** 53 - 1)),
-    max_command_age: optional(int(1, 86_400)),
-    destination_mode: optional(literal("self", "server", "null", "any")),
-    /** For destination_mode null: where commands are sent (default 0x…dEaD). */
-    destination_address: optional(evmAddress),
-    /** Drop new connections to the knocked ports unless a knock rule admits them (see README). */
-    default_deny: optional(bool),
-    /** Where SSH logins are read from for narrowing a knock: auto (auth log, else journal), journal, or a file. */
-    login_log: optional(str(/^(auto|journal|\/[A-Za-z0-9._/-]{1,4095})$/, "auto, journal or an absolute path", 4096)),
-  })),
+  admin: optional(
+    object({
+      wallet_address: evmAddress,
+      credential_nft_id: optional(int(0, 2 ** 53 - 1)),
+      max_command_age: optional(int(1, 86_400)),
+      destination_mode: optional(literal("self", "server", "null", "any")),
+      /** For destination_mode null: where commands are sent (default 0x…dEaD). */
+      destination_address: optional(evmAddress),
+      /** Drop new connections to the knocked ports unless a knock rule admits them (see README). */
+      default_deny: optional(bool),
+      /** Where SSH logins are read from for narrowing a knock: auto (auth log, else journal), journal, or a file. */
+      login_log: optional(str(/^(auto|journal|\/[A-Za-z0-9._/-]{1,4095})$/, "auto, journal or an absolute path", 4096)),
+    }),
+  ),
   /** The fund manager; validated in core/config/fund-manager.ts. */
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
@@ -123,10 +152,12 @@ export const blockhostConfigSchema = object({
   /** VM size per on-chain plan id; a plan without an entry gets DEFAULT_PLAN_SIZE. */
   plans: optional(record(str(/^[1-9]\d{0,17}$/, "a plan id"), planSizeSchema, 10_000)),
   /** The public web front (`blockhost serve`): page title and accent colour. */
-  web: optional(object({
-    title: optional(str(/^[^\p{Cc}<>]{1,80}$/u, "a page title (≤80 characters, no < or >)", 80)),
-    accent_color: optional(str(/^#[0-9a-fA-F]{6}$/, "a colour like #627EEA", 7)),
-  })),
+  web: optional(
+    object({
+      title: optional(str(/^[^\p{Cc}<>]{1,80}$/u, "a page title (≤80 characters, no < or >)", 80)),
+      accent_color: optional(str(/^#[0-9a-fA-F]{6}$/, "a colour like #627EEA", 7)),
+    }),
+  ),
   testing: optional(bool),
 });
 export type BlockhostConfig = Infer<typeof blockhostConfigSchema>;

@@ -28,7 +28,13 @@ export function bumpVmidCounter(db: Database, atLeast: number): void {
  * The lowest free host number in [first, last]: a candidate is the pool start or the successor of
  * a taken/reserved host, so the search is one indexed query however many VMs exist.
  */
-export function lowestFreeHost(db: Database, family: 4 | 6, first: number, last: number, reserved: number[]): number | null {
+export function lowestFreeHost(
+  db: Database,
+  family: 4 | 6,
+  first: number,
+  last: number,
+  reserved: number[],
+): number | null {
   const row = db
     .query(`
     WITH taken(h) AS (SELECT host FROM ip_allocations WHERE family = ?1 UNION SELECT value FROM json_each(?4))
@@ -55,5 +61,9 @@ export function releaseAddresses(db: Database, name: string): void {
 
 /** How many host numbers in [first, last] of a family are allocated to VMs. */
 export function countAllocatedHosts(db: Database, family: 4 | 6, first: number, last: number): number {
-  return (db.query("SELECT COUNT(*) AS n FROM ip_allocations WHERE family = ? AND host BETWEEN ? AND ?").get(family, first, last) as { n: number }).n;
+  return (
+    db
+      .query("SELECT COUNT(*) AS n FROM ip_allocations WHERE family = ? AND host BETWEEN ? AND ?")
+      .get(family, first, last) as { n: number }
+  ).n;
 }

@@ -33,7 +33,10 @@ export function advanceCursor(db: Database, chainId: number, block: StoredBlock,
     Number(block.number),
     block.hash,
   );
-  db.query("DELETE FROM chain_blocks WHERE chain_id = ? AND block_number < ?").run(chainId, Number(block.number - keep));
+  db.query("DELETE FROM chain_blocks WHERE chain_id = ? AND block_number < ?").run(
+    chainId,
+    Number(block.number - keep),
+  );
 }
 
 /** Stored block hashes below `below`, newest first (to find the fork point of a reorg). */

@@ -35,7 +35,10 @@ export function migrate(db: Database, migrations: readonly Migration[]): void {
   const current = schemaVersion(db);
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) {
-    throw new BlockhostError("E_STATE", `database schema v${current} is newer than this binary knows (v${latest}); upgrade blockhost`);
+    throw new BlockhostError(
+      "E_STATE",
+      `database schema v${current} is newer than this binary knows (v${latest}); upgrade blockhost`,
+    );
   }
   for (const m of migrations) {
     if (m.version <= current) continue;

@@ -15,7 +15,10 @@ export interface Job {
   last_error: string | null;
 }
 
-const fromRow = (r: Record<string, unknown>): Job => ({ ...(r as unknown as Job), payload: JSON.parse(String(r.payload)) });
+const fromRow = (r: Record<string, unknown>): Job => ({
+  ...(r as unknown as Job),
+  payload: JSON.parse(String(r.payload)),
+});
 const stamp = () => new Date().toISOString();
 
 /**
@@ -84,14 +87,19 @@ export function requeueRunningJobs(db: Database): number {
 
 /** When the next job is due (ms epoch), or null when nothing is pending. */
 export function nextJobDue(db: Database): number | null {
-  return (db.query("SELECT MIN(next_run_at) AS t FROM jobs WHERE state IN ('queued', 'failed')").get() as {
-    t: number | null;
-  }).t;
+  return (
+    db.query("SELECT MIN(next_run_at) AS t FROM jobs WHERE state IN ('queued', 'failed')").get() as {
+      t: number | null;
+    }
+  ).t;
 }
 
 export function countJobsByState(db: Database): Record<JobState, number> {
   const out: Record<JobState, number> = { queued: 0, running: 0, failed: 0, done: 0, dead: 0 };
-  const rows = db.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as { state: JobState; n: number }[];
+  const rows = db.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as {
+    state: JobState;
+    n: number;
+  }[];
   for (const r of rows) out[r.state] = r.n;
   return out;
 }
@@ -120,7 +128,9 @@ export function jobByKey(db: Database, key: string): Job | null {
 export function retryJob(db: Database, key: string): boolean {
   return (
     db
-      .query("UPDATE jobs SET state = 'queued', attempts = 0, next_run_at = 0, updated_at = ? WHERE key = ? AND state IN ('failed', 'dead')")
+      .query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, next_run_at = 0, updated_at = ? WHERE key = ? AND state IN ('failed', 'dead')",
+      )
       .run(stamp(), key).changes === 1
   );
 }

@@ -8,5 +8,6 @@ export function getMeta(db: Database, key: string): string | null {
 /** Set a value; null deletes the key. */
 export function setMeta(db: Database, key: string, value: string | null): void {
   if (value === null) db.query("DELETE FROM meta WHERE key = ?").run(key);
-  else db.query("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2").run(key, value);
+  else
+    db.query("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2").run(key, value);
 }

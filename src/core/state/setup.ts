@@ -13,7 +13,9 @@ export interface StepRecord {
   result: Record<string, unknown>;
 }
 
-interface StepRow extends Omit<StepRecord, "result"> { result: string }
+interface StepRow extends Omit<StepRecord, "result"> {
+  result: string;
+}
 
 const toRecord = (row: StepRow): StepRecord => ({ ...row, result: JSON.parse(row.result) as Record<string, unknown> });
 const nowIso = () => new Date().toISOString();
@@ -30,12 +32,18 @@ export function getStep(db: Database, step: string): StepRecord | null {
 
 export function markStepRunning(db: Database, step: string): void {
   db.query(`INSERT INTO setup_steps (step, status, attempts, started_at) VALUES (?1, 'running', 1, ?2)
-    ON CONFLICT(step) DO UPDATE SET status = 'running', error = NULL, attempts = attempts + 1, started_at = ?2`).run(step, nowIso());
+    ON CONFLICT(step) DO UPDATE SET status = 'running', error = NULL, attempts = attempts + 1, started_at = ?2`).run(
+    step,
+    nowIso(),
+  );
 }
 
 export function markStepDone(db: Database, step: string, result: Record<string, unknown>): void {
-  db.query("UPDATE setup_steps SET status = 'done', error = NULL, completed_at = ?, result = ? WHERE step = ?")
-    .run(nowIso(), JSON.stringify(result), step);
+  db.query("UPDATE setup_steps SET status = 'done', error = NULL, completed_at = ?, result = ? WHERE step = ?").run(
+    nowIso(),
+    JSON.stringify(result),
+    step,
+  );
 }
 
 export function markStepFailed(db: Database, step: string, error: string): void {
@@ -45,7 +53,9 @@ export function markStepFailed(db: Database, step: string, error: string): void 
 /** Set these steps back to pending so the next run does them again (chain intents are kept). */
 export function resetSteps(db: Database, steps: readonly string[]): void {
   const q = db.query("UPDATE setup_steps SET status = 'pending', error = NULL, completed_at = NULL WHERE step = ?");
-  db.transaction(() => { for (const s of steps) q.run(s); })();
+  db.transaction(() => {
+    for (const s of steps) q.run(s);
+  })();
 }
 
 /** A signed transaction recorded before it is sent, so a crash never sends a second one. */
@@ -63,8 +73,9 @@ export function getIntent(db: Database, key: string): TxIntent | null {
 }
 
 export function recordIntent(db: Database, intent: Omit<TxIntent, "created_at">): void {
-  db.query("INSERT OR REPLACE INTO setup_intents (key, sender, nonce, tx_hash, raw_tx, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-    .run(intent.key, intent.sender, intent.nonce, intent.tx_hash, intent.raw_tx, nowIso());
+  db.query(
+    "INSERT OR REPLACE INTO setup_intents (key, sender, nonce, tx_hash, raw_tx, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+  ).run(intent.key, intent.sender, intent.nonce, intent.tx_hash, intent.raw_tx, nowIso());
 }
 
 export function dropIntent(db: Database, key: string): void {
@@ -86,12 +97,14 @@ function alive(pid: number): boolean {
  * Returns the live holder's pid when another run holds it.
  */
 export function acquireSetupLock(db: Database, pid: number): number | undefined {
-  return db.transaction(() => {
-    const row = db.query("SELECT pid FROM setup_lock WHERE id = 1").get() as { pid: number } | null;
-    if (row && row.pid !== pid && alive(row.pid)) return row.pid;
-    db.query("INSERT OR REPLACE INTO setup_lock (id, pid, since) VALUES (1, ?, ?)").run(pid, nowIso());
-    return undefined;
-  }).immediate();
+  return db
+    .transaction(() => {
+      const row = db.query("SELECT pid FROM setup_lock WHERE id = 1").get() as { pid: number } | null;
+      if (row && row.pid !== pid && alive(row.pid)) return row.pid;
+      db.query("INSERT OR REPLACE INTO setup_lock (id, pid, since) VALUES (1, ?, ?)").run(pid, nowIso());
+      return undefined;
+    })
+    .immediate();
 }
 
 export function releaseSetupLock(db: Database, pid: number): void {

@@ -36,9 +36,32 @@ export interface VmRecord {
 
 const BOOLS = ["nft_minted", "gecos_synced", "network_config_synced"] as const;
 const COLUMNS = [
-  "vm_name", "vmid", "backend", "status", "ip_address", "ipv6_address", "owner", "wallet_address", "owner_wallet",
-  "username", "purpose", "network_mode", "cpu", "memory_mb", "disk_gb", "subscription_id", "created_at", "expires_at",
-  "suspended_at", "destroyed_at", "nft_token_id", "nft_minted", "nft_minted_at", "gecos_synced", "network_config_synced", "extra",
+  "vm_name",
+  "vmid",
+  "backend",
+  "status",
+  "ip_address",
+  "ipv6_address",
+  "owner",
+  "wallet_address",
+  "owner_wallet",
+  "username",
+  "purpose",
+  "network_mode",
+  "cpu",
+  "memory_mb",
+  "disk_gb",
+  "subscription_id",
+  "created_at",
+  "expires_at",
+  "suspended_at",
+  "destroyed_at",
+  "nft_token_id",
+  "nft_minted",
+  "nft_minted_at",
+  "gecos_synced",
+  "network_config_synced",
+  "extra",
 ] as const satisfies readonly (keyof VmRecord)[];
 
 function fromRow(row: Record<string, unknown>): VmRecord {
@@ -79,13 +102,19 @@ export function listVms(db: Database, status?: VmStatus): VmRecord[] {
 }
 
 export function vmForSubscription(db: Database, subscriptionId: number): VmRecord | null {
-  const row = db.query("SELECT * FROM vms WHERE subscription_id = ? ORDER BY status = 'destroyed', vmid DESC LIMIT 1").get(subscriptionId) as Record<string, unknown> | null;
+  const row = db
+    .query("SELECT * FROM vms WHERE subscription_id = ? ORDER BY status = 'destroyed', vmid DESC LIMIT 1")
+    .get(subscriptionId) as Record<string, unknown> | null;
   return row ? fromRow(row) : null;
 }
 
 /** The live (not destroyed) VM whose credential NFT is `tokenId`. */
 export function vmForToken(db: Database, tokenId: number): VmRecord | null {
-  const row = db.query("SELECT * FROM vms WHERE nft_token_id = ? AND nft_minted = 1 AND status != 'destroyed' ORDER BY vmid DESC LIMIT 1").get(tokenId) as Record<string, unknown> | null;
+  const row = db
+    .query(
+      "SELECT * FROM vms WHERE nft_token_id = ? AND nft_minted = 1 AND status != 'destroyed' ORDER BY vmid DESC LIMIT 1",
+    )
+    .get(tokenId) as Record<string, unknown> | null;
   return row ? fromRow(row) : null;
 }
 
@@ -100,7 +129,10 @@ export function updateVm(db: Database, name: string, fields: Partial<VmRecord>):
   const p = toParams(fields);
   const keys = Object.keys(p).filter((k) => (COLUMNS as readonly string[]).includes(k) && k !== "vm_name");
   if (keys.length === 0) return;
-  db.query(`UPDATE vms SET ${keys.map((k) => `${k} = $${k}`).join(", ")} WHERE vm_name = $vm_name`).run({ ...Object.fromEntries(keys.map((k) => [k, p[k]!])), vm_name: name } as never);
+  db.query(`UPDATE vms SET ${keys.map((k) => `${k} = $${k}`).join(", ")} WHERE vm_name = $vm_name`).run({
+    ...Object.fromEntries(keys.map((k) => [k, p[k]!])),
+    vm_name: name,
+  } as never);
 }
 
 /** Drop the row of a create that failed before the VM existed (only while still `creating`). */
@@ -124,6 +156,10 @@ export function mintedTokenIds(db: Database, wallet: string): Set<number> {
 /** Count VMs per status, every status present (0 when none). */
 export function countByStatus(db: Database): Record<VmStatus, number> {
   const out: Record<VmStatus, number> = { creating: 0, active: 0, suspended: 0, destroyed: 0 };
-  for (const r of db.query("SELECT status, COUNT(*) AS n FROM vms GROUP BY status").all() as { status: VmStatus; n: number }[]) out[r.status] = r.n;
+  for (const r of db.query("SELECT status, COUNT(*) AS n FROM vms GROUP BY status").all() as {
+    status: VmStatus;
+    n: number;
+  }[])
+    out[r.status] = r.n;
   return out;
 }

@@ -17,13 +17,23 @@ export class DryRunBackend implements Backend {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, "user-data"), spec.cloudInit.userData, { mode: 0o600 });
     writeFileSync(join(dir, "network-config"), spec.cloudInit.networkConfig, { mode: 0o600 });
-    say(`dry-run: cloud-init written to ${dir}; hypervisor not called (no clone, start or routes for VMID ${spec.vmid})`);
+    say(
+      `dry-run: cloud-init written to ${dir}; hypervisor not called (no clone, start or routes for VMID ${spec.vmid})`,
+    );
   }
 
-  async start(vm: VmRef, say: Say): Promise<void> { say(`dry-run: would start ${vm.name} (VMID ${vm.vmid})`); }
-  async shutdown(vm: VmRef, say: Say): Promise<void> { say(`dry-run: would shut down ${vm.name} (VMID ${vm.vmid})`); }
-  async kill(vm: VmRef, say: Say): Promise<void> { say(`dry-run: would power off ${vm.name} (VMID ${vm.vmid})`); }
-  async restoreNetwork(vm: VmRef, say: Say): Promise<void> { if (vm.ipv6) say(`dry-run: would add route ${vm.ipv6}/128`); }
+  async start(vm: VmRef, say: Say): Promise<void> {
+    say(`dry-run: would start ${vm.name} (VMID ${vm.vmid})`);
+  }
+  async shutdown(vm: VmRef, say: Say): Promise<void> {
+    say(`dry-run: would shut down ${vm.name} (VMID ${vm.vmid})`);
+  }
+  async kill(vm: VmRef, say: Say): Promise<void> {
+    say(`dry-run: would power off ${vm.name} (VMID ${vm.vmid})`);
+  }
+  async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
+    if (vm.ipv6) say(`dry-run: would add route ${vm.ipv6}/128`);
+  }
 
   async destroy(vm: VmRef, say: Say): Promise<void> {
     rmSync(join(paths.cloudInitDir, vm.name), { recursive: true, force: true });

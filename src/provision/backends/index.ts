@@ -17,27 +17,44 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller, ndpUpli
       return new DryRunBackend();
     case "proxmox": {
       const px = cfg.proxmox;
-      if (!px) throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: proxmox: expected the proxmox section (node, storage, bridge) for backend proxmox`);
-      return new ProxmoxBackend({
-        bridge: px.bridge,
-        templateVmid: px.template_vmid ?? 9001,
-        ...(px.snippet_storage ? { snippetStorage: px.snippet_storage } : {}),
-        guestAgentTimeoutMs: 180_000,
-        ndpUplink,
-      }, agent);
+      if (!px)
+        throw new BlockhostError(
+          "E_CONFIG_INVALID",
+          `${paths.blockhostConfig}: proxmox: expected the proxmox section (node, storage, bridge) for backend proxmox`,
+        );
+      return new ProxmoxBackend(
+        {
+          bridge: px.bridge,
+          templateVmid: px.template_vmid ?? 9001,
+          ...(px.snippet_storage ? { snippetStorage: px.snippet_storage } : {}),
+          guestAgentTimeoutMs: 180_000,
+          ndpUplink,
+        },
+        agent,
+      );
     }
     case "libvirt": {
       const lv = cfg.libvirt;
-      if (!lv) throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: libvirt: expected the libvirt section (bridge, network, template) for backend libvirt`);
-      return new LibvirtBackend({
-        bridge: lv.bridge,
-        network: lv.network,
-        template: lv.template ?? join(paths.templatesDir, "blockhost-template.qcow2"),
-        accel: lv.accel,
-        guestAgentTimeoutMs: (lv.guest_agent_timeout_s ?? 600) * 1000,
-      }, agent);
+      if (!lv)
+        throw new BlockhostError(
+          "E_CONFIG_INVALID",
+          `${paths.blockhostConfig}: libvirt: expected the libvirt section (bridge, network, template) for backend libvirt`,
+        );
+      return new LibvirtBackend(
+        {
+          bridge: lv.bridge,
+          network: lv.network,
+          template: lv.template ?? join(paths.templatesDir, "blockhost-template.qcow2"),
+          accel: lv.accel,
+          guestAgentTimeoutMs: (lv.guest_agent_timeout_s ?? 600) * 1000,
+        },
+        agent,
+      );
     }
     default:
-      throw new BlockhostError("E_CONFIG_INVALID", `${paths.blockhostConfig}: backend: ${cfg.backend} is not available in this build (use proxmox, libvirt or dry-run)`);
+      throw new BlockhostError(
+        "E_CONFIG_INVALID",
+        `${paths.blockhostConfig}: backend: ${cfg.backend} is not available in this build (use proxmox, libvirt or dry-run)`,
+      );
   }
 }

@@ -15,16 +15,37 @@ export interface LibvirtCheck {
  * not answer, the network is inactive, the bridge is missing or the template is absent or invalid;
  * TCG is reported (VMs work, slowly) but is not a failure.
  */
-export async function checkLibvirtHost(agent: AgentCaller, cfg: { bridge: string; network?: string; template: string }): Promise<LibvirtCheck> {
+export async function checkLibvirtHost(
+  agent: AgentCaller,
+  cfg: { bridge: string; network?: string; template: string },
+): Promise<LibvirtCheck> {
   const lines: string[] = [];
-  const r = await agent.call("libvirt-host-check", { bridge: cfg.bridge, ...(cfg.network ? { network: cfg.network } : {}) });
-  if (r.reachable !== true) return { ok: false, accel: null, lines: [`problem: libvirt does not answer on qemu:///system (${String(r.reason)})`] };
+  const r = await agent.call("libvirt-host-check", {
+    bridge: cfg.bridge,
+    ...(cfg.network ? { network: cfg.network } : {}),
+  });
+  if (r.reachable !== true)
+    return {
+      ok: false,
+      accel: null,
+      lines: [`problem: libvirt does not answer on qemu:///system (${String(r.reason)})`],
+    };
   let ok = true;
   const accel = r.accel === "kvm" ? "kvm" : "tcg";
   lines.push(`libvirt ${String(r.libvirt)}, QEMU ${String(r.qemu)}`);
-  lines.push(accel === "kvm" ? "accelerator: KVM" : `accelerator: QEMU TCG, software emulation (${String(r.accel_reason)}): VMs work but are several times slower`);
-  if (cfg.network && r.network_active !== true) { ok = false; lines.push(`problem: libvirt network ${cfg.network} is not active (virsh net-start ${cfg.network})`); }
-  if (r.bridge_exists !== true) { ok = false; lines.push(`problem: bridge ${cfg.bridge} does not exist`); }
+  lines.push(
+    accel === "kvm"
+      ? "accelerator: KVM"
+      : `accelerator: QEMU TCG, software emulation (${String(r.accel_reason)}): VMs work but are several times slower`,
+  );
+  if (cfg.network && r.network_active !== true) {
+    ok = false;
+    lines.push(`problem: libvirt network ${cfg.network} is not active (virsh net-start ${cfg.network})`);
+  }
+  if (r.bridge_exists !== true) {
+    ok = false;
+    lines.push(`problem: bridge ${cfg.bridge} does not exist`);
+  }
   if (!existsSync(cfg.template)) {
     ok = false;
     lines.push(`problem: no template at ${cfg.template} (blockhost template build)`);

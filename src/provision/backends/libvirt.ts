@@ -28,7 +28,10 @@ export class LibvirtBackend implements Backend {
   /** "kvm" or "tcg", known after the first define on this host. */
   accel: string | null = null;
 
-  constructor(private readonly settings: LibvirtSettings, private readonly agent: AgentCaller = new AgentClient()) {}
+  constructor(
+    private readonly settings: LibvirtSettings,
+    private readonly agent: AgentCaller = new AgentClient(),
+  ) {}
 
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: Array<[string, () => Promise<unknown>]> = [];
@@ -38,24 +41,42 @@ export class LibvirtBackend implements Backend {
       undo.push(["libvirt-vm-files-delete", () => this.agent.call("libvirt-vm-files-delete", { name })]);
       await this.agent.call("qemu-img-overlay", { name, template: this.settings.template, size_gb: spec.diskGb });
       await this.agent.call("seed-iso-write", {
-        name, instance_id: `${name}-${spec.vmid}`, user_data: spec.cloudInit.userData, network_config: spec.cloudInit.networkConfig,
+        name,
+        instance_id: `${name}-${spec.vmid}`,
+        user_data: spec.cloudInit.userData,
+        network_config: spec.cloudInit.networkConfig,
       });
       const defined = await this.agent.call("virsh-define", {
-        name, template: this.settings.template, memory_mb: spec.memoryMb, vcpus: spec.cpu, mac: macForVmid(spec.vmid), accel: this.settings.accel,
+        name,
+        template: this.settings.template,
+        memory_mb: spec.memoryMb,
+        vcpus: spec.cpu,
+        mac: macForVmid(spec.vmid),
+        accel: this.settings.accel,
         ...(this.settings.network ? { network: this.settings.network } : { bridge: this.settings.bridge }),
       });
       undo.push(["virsh-undefine", () => this.agent.call("virsh-undefine", { name })]);
       this.accel = String(defined.accel);
-      say(`defined domain ${name} (${this.accel === "kvm" ? "KVM" : "QEMU TCG, software emulation"}: ${String(defined.reason)})`);
+      say(
+        `defined domain ${name} (${this.accel === "kvm" ? "KVM" : "QEMU TCG, software emulation"}: ${String(defined.reason)})`,
+      );
       await this.agent.call("virsh-start", { name });
       undo.push(["virsh-destroy", () => this.agent.call("virsh-destroy", { name })]);
       await this.restoreNetwork(spec, say);
-      if (spec.ipv6) undo.push(["ip6-route-del", () => this.agent.call("ip6-route-del", { address: `${spec.ipv6}/128`, dev: this.settings.bridge })]);
+      if (spec.ipv6)
+        undo.push([
+          "ip6-route-del",
+          () => this.agent.call("ip6-route-del", { address: `${spec.ipv6}/128`, dev: this.settings.bridge }),
+        ]);
       await this.waitForGuestAgent(name, say);
     } catch (e) {
       say(`create of ${name} failed (${oneLine(e)}); rolling back`);
       for (const [what, step] of undo.reverse()) {
-        try { await step(); } catch (u) { say(`rollback step ${what} failed: ${oneLine(u)}`); }
+        try {
+          await step();
+        } catch (u) {
+          say(`rollback step ${what} failed: ${oneLine(u)}`);
+        }
       }
       throw e;
     }
@@ -71,7 +92,11 @@ export class LibvirtBackend implements Backend {
         say(`guest agent of ${name} answered after ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return;
       }
-      if (Date.now() >= deadline) throw new BlockhostError("E_TIMEOUT", `guest agent of ${name} did not answer within ${this.settings.guestAgentTimeoutMs / 1000} s (${String(r.reason)})`);
+      if (Date.now() >= deadline)
+        throw new BlockhostError(
+          "E_TIMEOUT",
+          `guest agent of ${name} did not answer within ${this.settings.guestAgentTimeoutMs / 1000} s (${String(r.reason)})`,
+        );
       if (Date.now() - lastSaid > 30_000) {
         say(`waiting for the guest agent of ${name} (booting)`);
         lastSaid = Date.now();
@@ -111,13 +136,18 @@ export class LibvirtBackend implements Backend {
     const { interfaces } = await this.agent.call("virsh-domiflist", { name: vm.name });
     for (const dev of interfaces as string[]) await this.agent.call("bridge-port-isolate", { dev });
     if (vm.ipv6) await this.agent.call("ip6-route-add", { address: `${vm.ipv6}/128`, dev: this.settings.bridge });
-    say(`network of ${vm.name}: ports ${(interfaces as string[]).join(", ") || "none"} isolated${vm.ipv6 ? `, route ${vm.ipv6}/128 via ${this.settings.bridge}` : ""}`);
+    say(
+      `network of ${vm.name}: ports ${(interfaces as string[]).join(", ") || "none"} isolated${vm.ipv6 ? `, route ${vm.ipv6}/128 via ${this.settings.bridge}` : ""}`,
+    );
   }
 
   /** Idempotent: route, domain, definition and files, each tolerating "already gone". */
   async destroy(vm: VmRef, say: Say): Promise<void> {
     const name = vm.name;
-    if (vm.ipv6) await this.agent.call("ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge }).catch((e) => say(`ip6-route-del: ${oneLine(e)} (continuing)`));
+    if (vm.ipv6)
+      await this.agent
+        .call("ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge })
+        .catch((e) => say(`ip6-route-del: ${oneLine(e)} (continuing)`));
     await this.agent.call("virsh-destroy", { name });
     await this.agent.call("virsh-undefine", { name });
     await this.agent.call("libvirt-vm-files-delete", { name });

@@ -21,11 +21,15 @@ const MARKER_RE = /^blockhost-template manifest=1 binary=(\S+) vmauth=(\S+)(?: s
 
 /** Every problem a manifest has for BlockHost ([] = usable): the baseline binary and the vmauth files must be inside. */
 export function manifestProblems(manifest: unknown): string[] {
-  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) return ["the manifest is not a JSON object"];
+  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest))
+    return ["the manifest is not a JSON object"];
   const m = manifest as Record<string, unknown>;
   const problems: string[] = [];
   if (m.format !== 1) problems.push(`format is ${JSON.stringify(m.format)}, expected 1`);
-  if (m.blockhost_binary !== VM_BINARY_PATH) problems.push(`blockhost_binary is ${JSON.stringify(m.blockhost_binary)}, expected "${VM_BINARY_PATH}" (the PAM stack and the signing page run it)`);
+  if (m.blockhost_binary !== VM_BINARY_PATH)
+    problems.push(
+      `blockhost_binary is ${JSON.stringify(m.blockhost_binary)}, expected "${VM_BINARY_PATH}" (the PAM stack and the signing page run it)`,
+    );
   const files = Array.isArray(m.vmauth_files) ? m.vmauth_files : [];
   const missing = VM_AUTH_FILES.map((f) => f.path).filter((p) => !files.includes(p));
   if (missing.length) problems.push(`vmauth_files lacks ${missing.join(", ")}`);
@@ -33,7 +37,10 @@ export function manifestProblems(manifest: unknown): string[] {
   if (m.qemu_guest_agent !== true) problems.push("qemu_guest_agent is not true (create waits for the guest agent)");
   const boot = typeof m.boot === "object" && m.boot !== null ? (m.boot as Record<string, unknown>).mode : undefined;
   // libvirt can boot a bare filesystem image with -kernel; a Proxmox VM boots from its disk (`args` is not allowed).
-  if (boot !== undefined && boot !== "bootloader") problems.push(`boot.mode is ${JSON.stringify(boot)}: a Proxmox VM boots from its disk, so the image needs a bootloader`);
+  if (boot !== undefined && boot !== "bootloader")
+    problems.push(
+      `boot.mode is ${JSON.stringify(boot)}: a Proxmox VM boots from its disk, so the image needs a bootloader`,
+    );
   return problems;
 }
 
@@ -62,22 +69,38 @@ const CLOUDINIT_DRIVE_RE = /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30))$/;
  * `bridge`, when given, is the bridge the backend routes VMs on; `contents: false` skips the record
  * of what the image holds (the per-create check only needs what Proxmox itself needs).
  */
-export function templateProblems(vmid: number, config: Record<string, string>, opts: { bridge?: string; contents?: boolean } = {}): string[] {
+export function templateProblems(
+  vmid: number,
+  config: Record<string, string>,
+  opts: { bridge?: string; contents?: boolean } = {},
+): string[] {
   const { bridge, contents = true } = opts;
   const problems: string[] = [];
   if (config.template !== "1") problems.push(`VMID ${vmid} is not a template (qm template ${vmid})`);
   if (!/(^|,)size=/.test(config.scsi0 ?? "")) problems.push(`no scsi0 disk (the VM's disk is scsi0, resized per plan)`);
-  const cloudinit = Object.entries(config).some(([k, v]) => CLOUDINIT_DRIVE_RE.test(k) && /^[^,:]+:(\d+\/)?((vm|base)-\d+-)?cloudinit(,|$|\.)/.test(v));
-  if (!cloudinit) problems.push(`no cloud-init drive (Proxmox generates nothing without one: qm set ${vmid} --ide2 STORAGE:cloudinit)`);
+  const cloudinit = Object.entries(config).some(
+    ([k, v]) => CLOUDINIT_DRIVE_RE.test(k) && /^[^,:]+:(\d+\/)?((vm|base)-\d+-)?cloudinit(,|$|\.)/.test(v),
+  );
+  if (!cloudinit)
+    problems.push(
+      `no cloud-init drive (Proxmox generates nothing without one: qm set ${vmid} --ide2 STORAGE:cloudinit)`,
+    );
   const net0 = config.net0;
-  if (!net0) problems.push(`no net0 (no network config is generated and no tap${vmid}i0 exists without it: qm set ${vmid} --net0 virtio,bridge=vmbr0)`);
-  else if (bridge && !new RegExp(`(^|,)bridge=${bridge.replace(/[.]/g, "\\.")}(,|$)`).test(net0)) problems.push(`net0 is not on bridge ${bridge} (${net0})`);
+  if (!net0)
+    problems.push(
+      `no net0 (no network config is generated and no tap${vmid}i0 exists without it: qm set ${vmid} --net0 virtio,bridge=vmbr0)`,
+    );
+  else if (bridge && !new RegExp(`(^|,)bridge=${bridge.replace(/[.]/g, "\\.")}(,|$)`).test(net0))
+    problems.push(`net0 is not on bridge ${bridge} (${net0})`);
   if (!contents) return problems;
   const marker = MARKER_RE.exec((config.description ?? "").trim());
   if (!marker) {
-    problems.push(`no record of what is inside (not imported by blockhost's template import): cannot confirm ${VM_BINARY_PATH} and the vmauth files are in the image`);
+    problems.push(
+      `no record of what is inside (not imported by blockhost's template import): cannot confirm ${VM_BINARY_PATH} and the vmauth files are in the image`,
+    );
   } else {
-    if (marker[1] !== VM_BINARY_PATH) problems.push(`the image's blockhost binary is ${marker[1]}, expected ${VM_BINARY_PATH}`);
+    if (marker[1] !== VM_BINARY_PATH)
+      problems.push(`the image's blockhost binary is ${marker[1]}, expected ${VM_BINARY_PATH}`);
     const inside = marker[2]!.split(";");
     const missing = VM_AUTH_FILES.map((f) => f.path).filter((p) => !inside.includes(p));
     if (missing.length) problems.push(`the image lacks vmauth files ${missing.join(", ")}`);
@@ -112,7 +135,12 @@ export async function checkProxmoxTemplate(agent: AgentCaller, check: TemplateCh
   } catch (e) {
     return [...problems, `template VMID ${check.templateVmid}: ${oneLine(e)}`];
   }
-  return [...problems, ...templateProblems(check.templateVmid, config, { bridge: check.bridge }).map((p) => `template VMID ${check.templateVmid}: ${p}`)];
+  return [
+    ...problems,
+    ...templateProblems(check.templateVmid, config, { bridge: check.bridge }).map(
+      (p) => `template VMID ${check.templateVmid}: ${p}`,
+    ),
+  ];
 }
 
 export interface TemplateImport {
@@ -134,21 +162,44 @@ export async function importProxmoxTemplate(agent: AgentCaller, t: TemplateImpor
   const manifest = readManifest(`${t.imagePath}.json`);
   if (manifest.sha256 && /^[0-9a-f]{64}$/.test(manifest.sha256)) {
     const actual = await sha256File(t.imagePath);
-    if (actual !== manifest.sha256) throw new BlockhostError("E_CONFIG_INVALID", `${t.imagePath}: sha256 ${actual} does not match its manifest (${manifest.sha256})`);
+    if (actual !== manifest.sha256)
+      throw new BlockhostError(
+        "E_CONFIG_INVALID",
+        `${t.imagePath}: sha256 ${actual} does not match its manifest (${manifest.sha256})`,
+      );
   }
   say(`creating VMID ${t.vmid} for the template`);
   await agent.call("qm-create", {
     vmid: t.vmid,
     name: t.name ?? "blockhost-template",
-    args: { memory: 1024, cores: 1, ostype: "l26", scsihw: "virtio-scsi-pci", net0: `virtio,bridge=${t.bridge}`, serial0: "socket", vga: "serial0", agent: "1", description: markerOf(manifest) },
+    args: {
+      memory: 1024,
+      cores: 1,
+      ostype: "l26",
+      scsihw: "virtio-scsi-pci",
+      net0: `virtio,bridge=${t.bridge}`,
+      serial0: "socket",
+      vga: "serial0",
+      agent: "1",
+      description: markerOf(manifest),
+    },
   });
   try {
     say(`importing ${t.imagePath} to ${t.storage}`);
     await agent.call("qm-importdisk", { vmid: t.vmid, disk_path: t.imagePath, storage: t.storage });
     const { config } = await agent.call("qm-config", { vmid: t.vmid });
-    const imported = Object.keys(config).filter((k) => /^unused\d+$/.test(k)).map((k) => config[k]!);
-    if (imported.length !== 1) throw new BlockhostError("E_COMMAND_FAILED", `qm importdisk left ${imported.length} unused disks on VMID ${t.vmid}, expected 1`);
-    await agent.call("qm-set", { vmid: t.vmid, options: { scsi0: imported[0]!, ide2: `${t.storage}:cloudinit`, boot: "order=scsi0" } });
+    const imported = Object.keys(config)
+      .filter((k) => /^unused\d+$/.test(k))
+      .map((k) => config[k]!);
+    if (imported.length !== 1)
+      throw new BlockhostError(
+        "E_COMMAND_FAILED",
+        `qm importdisk left ${imported.length} unused disks on VMID ${t.vmid}, expected 1`,
+      );
+    await agent.call("qm-set", {
+      vmid: t.vmid,
+      options: { scsi0: imported[0]!, ide2: `${t.storage}:cloudinit`, boot: "order=scsi0" },
+    });
     say(`converting VMID ${t.vmid} to a template`);
     await agent.call("qm-template", { vmid: t.vmid });
     const problems = await checkProxmoxTemplate(agent, { templateVmid: t.vmid, bridge: t.bridge });

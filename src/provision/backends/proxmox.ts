@@ -34,7 +34,10 @@ export class ProxmoxBackend implements Backend {
   readonly name = "proxmox" as const;
   readonly simulated = false;
 
-  constructor(private readonly settings: ProxmoxSettings, private readonly agent: AgentCaller = new AgentClient()) {}
+  constructor(
+    private readonly settings: ProxmoxSettings,
+    private readonly agent: AgentCaller = new AgentClient(),
+  ) {}
 
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: Array<[string, () => Promise<unknown>]> = [];
@@ -44,9 +47,15 @@ export class ProxmoxBackend implements Backend {
     try {
       say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
       // A fixed instance-id: Proxmox's own is a hash over the host's search domain too (new id = new SSH host keys).
-      const written = await this.agent.call("cloudinit-write", { name: spec.name, content: spec.cloudInit.userData, storage, instance_id: `blockhost-${vmid}` });
+      const written = await this.agent.call("cloudinit-write", {
+        name: spec.name,
+        content: spec.cloudInit.userData,
+        storage,
+        instance_id: `blockhost-${vmid}`,
+      });
       undo.push(["cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: spec.name, storage })]);
-      if (!written.meta_volume) throw new BlockhostError("E_AGENT_PROTOCOL", "cloudinit-write returned no meta-data volume (agent too old?)");
+      if (!written.meta_volume)
+        throw new BlockhostError("E_AGENT_PROTOCOL", "cloudinit-write returned no meta-data volume (agent too old?)");
 
       say(`cloning template ${this.settings.templateVmid} to VMID ${vmid}`);
       await this.agent.call("qm-clone", { vmid: this.settings.templateVmid, newid: vmid, name: spec.name });
@@ -54,7 +63,14 @@ export class ProxmoxBackend implements Backend {
 
       await this.agent.call("qm-set", {
         vmid,
-        options: { cores: spec.cpu, memory: spec.memoryMb, ipconfig0: spec.cloudInit.ipconfig0, nameserver: spec.allocation.gateway, cicustom: `user=${written.volume},meta=${written.meta_volume}`, agent: "1" },
+        options: {
+          cores: spec.cpu,
+          memory: spec.memoryMb,
+          ipconfig0: spec.cloudInit.ipconfig0,
+          nameserver: spec.allocation.gateway,
+          cicustom: `user=${written.volume},meta=${written.meta_volume}`,
+          agent: "1",
+        },
       });
       await this.agent.call("qm-resize", { vmid, disk: "scsi0", size: `${spec.diskGb}G` });
 
@@ -72,7 +88,11 @@ export class ProxmoxBackend implements Backend {
     } catch (e) {
       say(`create of ${spec.name} failed (${oneLine(e)}); rolling back`);
       for (const [what, step] of undo.reverse()) {
-        try { await step(); } catch (u) { say(`rollback step ${what} failed: ${oneLine(u)}`); }
+        try {
+          await step();
+        } catch (u) {
+          say(`rollback step ${what} failed: ${oneLine(u)}`);
+        }
       }
       throw e;
     }
@@ -87,11 +107,17 @@ export class ProxmoxBackend implements Backend {
     const id = this.settings.templateVmid;
     const { config } = await this.agent.call("qm-config", { vmid: id });
     const problems = templateProblems(id, config, { contents: false });
-    if (problems.length) throw new BlockhostError("E_STATE", `template VMID ${id} cannot serve VMs: ${problems.join("; ")}`);
+    if (problems.length)
+      throw new BlockhostError("E_STATE", `template VMID ${id} cannot serve VMs: ${problems.join("; ")}`);
     const size = /(?:^|,)size=(\d+(?:\.\d+)?)([KMGT]?)(?:,|$)/.exec(config.scsi0 ?? "");
-    const templateGb = size ? Number(size[1]) * { "": 2 ** -30, K: 2 ** -20, M: 2 ** -10, G: 1, T: 1024 }[size[2]!]! : 0;
+    const templateGb = size
+      ? Number(size[1]) * { "": 2 ** -30, K: 2 ** -20, M: 2 ** -10, G: 1, T: 1024 }[size[2]!]!
+      : 0;
     if (templateGb > spec.diskGb) {
-      throw new BlockhostError("E_INVALID_INPUT", `disk ${spec.diskGb} GiB is smaller than template VMID ${id}'s scsi0 (${size![1]}${size![2]}); Proxmox cannot shrink disks`);
+      throw new BlockhostError(
+        "E_INVALID_INPUT",
+        `disk ${spec.diskGb} GiB is smaller than template VMID ${id}'s scsi0 (${size![1]}${size![2]}); Proxmox cannot shrink disks`,
+      );
     }
   }
 
@@ -102,7 +128,11 @@ export class ProxmoxBackend implements Backend {
       const r = await this.agent.call("qm-guest-ping", { vmid });
       if (r.responding === true) return;
       last = r.reason;
-      if (Date.now() >= deadline) throw new BlockhostError("E_TIMEOUT", `guest agent of VMID ${vmid} did not answer within ${this.settings.guestAgentTimeoutMs / 1000} s (${String(last)})`);
+      if (Date.now() >= deadline)
+        throw new BlockhostError(
+          "E_TIMEOUT",
+          `guest agent of VMID ${vmid} did not answer within ${this.settings.guestAgentTimeoutMs / 1000} s (${String(last)})`,
+        );
       say(`waiting for the guest agent of VMID ${vmid}`);
       await sleep(3000);
     }
@@ -131,10 +161,13 @@ export class ProxmoxBackend implements Backend {
 
   /** Idempotent: each step tolerates "already gone" (qm-destroy reports it as `destroyed: false`). */
   async destroy(vm: VmRef, say: Say): Promise<void> {
-    if (vm.ipv6) await this.tolerant(say, "withdraw IPv6", () => withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6!)));
+    if (vm.ipv6)
+      await this.tolerant(say, "withdraw IPv6", () => withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6!)));
     await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid }));
     await this.agent.call("qm-destroy", { vmid: vm.vmid });
-    await this.tolerant(say, "cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }));
+    await this.tolerant(say, "cloudinit-delete", () =>
+      this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }),
+    );
   }
 
   private vmAddress(address: string): VmAddress {

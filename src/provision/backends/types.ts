@@ -18,7 +18,11 @@ export interface VmSpec extends VmRef {
   cloudInit: CloudInit;
 }
 
-export interface GuestExecResult { exitcode: number; stdout: string; stderr: string }
+export interface GuestExecResult {
+  exitcode: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Progress lines for the operator (stderr); never secrets. */
 export type Say = (line: string) => void;

@@ -22,7 +22,9 @@ export const addressbook: SetupStep = {
       broker: { address: share.broker ?? f.admin.wallet },
     };
     const book = loadAddressbook();
-    const changed = Object.entries(roles).filter(([name, entry]) => !same(book[name], entry)).map(([name]) => name);
+    const changed = Object.entries(roles)
+      .filter(([name, entry]) => !same(book[name], entry))
+      .map(([name]) => name);
     if (changed.length > 0) await ctx.agent.call("addressbook-save", { entries: { ...book, ...roles } });
     const recipients = ["dev", "broker"].map((role) => ({ role, percent: share.percent / 2 }));
     const revenue = { enabled: share.enabled, total_percent: share.percent, recipients };

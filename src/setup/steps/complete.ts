@@ -11,9 +11,16 @@ export const complete: SetupStep = {
     // The marker is written last: if it exists, everything before it was done (and the agent now refuses setup writes).
     if (existsSync(paths.setupComplete)) return { marker: paths.setupComplete, note: "already complete" };
     const knock = ctx.file.admin_commands;
-    const commands = knock === "none" ? {} : {
-      [knock.knock_name]: { action: "knock", description: "open ports for the admin", params: { allowed_ports: knock.ports, default_duration: knock.duration } },
-    };
+    const commands =
+      knock === "none"
+        ? {}
+        : {
+            [knock.knock_name]: {
+              action: "knock",
+              description: "open ports for the admin",
+              params: { allowed_ports: knock.ports, default_duration: knock.duration },
+            },
+          };
     await writeConfig(ctx, "admin-commands.json", `${JSON.stringify({ commands }, null, 2)}\n`);
     await writeConfig(ctx, "admin-signature.key", `${ctx.adminSignature}\n`);
     const services = await ctx.agent.call("service-enable", { units: [...RUNTIME_UNITS] });

@@ -1,7 +1,13 @@
 /** Step `contracts`: deploy AccessCredentialNFT and BlockhostSubscriptions once, or verify existing ones. */
 import { encodeDeployData, getAddress, type Hex } from "viem";
-import { accessCredentialNftAbi, accessCredentialNftBytecode } from "../../chain/contracts/generated/AccessCredentialNFT.ts";
-import { blockhostSubscriptionsAbi, blockhostSubscriptionsBytecode } from "../../chain/contracts/generated/BlockhostSubscriptions.ts";
+import {
+  accessCredentialNftAbi,
+  accessCredentialNftBytecode,
+} from "../../chain/contracts/generated/AccessCredentialNFT.ts";
+import {
+  blockhostSubscriptionsAbi,
+  blockhostSubscriptionsBytecode,
+} from "../../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { NFT_NAME, NFT_SYMBOL } from "../../chain/deploy.ts";
 import { onChain } from "../../chain/errors.ts";
 import { BlockhostError } from "../../core/errors.ts";
@@ -10,7 +16,12 @@ import { deployerAccount, type SetupContext } from "../context.ts";
 import type { SetupStep } from "./types.ts";
 
 const DEPLOY_DATA = {
-  nft: () => encodeDeployData({ abi: accessCredentialNftAbi, bytecode: accessCredentialNftBytecode, args: [NFT_NAME, NFT_SYMBOL] }),
+  nft: () =>
+    encodeDeployData({
+      abi: accessCredentialNftAbi,
+      bytecode: accessCredentialNftBytecode,
+      args: [NFT_NAME, NFT_SYMBOL],
+    }),
   subscriptions: () => encodeDeployData({ abi: blockhostSubscriptionsAbi, bytecode: blockhostSubscriptionsBytecode }),
 };
 
@@ -20,7 +31,13 @@ async function hasCode(ctx: SetupContext, address: Hex): Promise<boolean> {
 }
 
 async function deploy(ctx: SetupContext, kind: keyof typeof DEPLOY_DATA): Promise<Hex> {
-  const receipt = await sendOnce(ctx, `deploy:${kind}`, deployerAccount(), { data: DEPLOY_DATA[kind]() }, `deploy ${kind}`);
+  const receipt = await sendOnce(
+    ctx,
+    `deploy:${kind}`,
+    deployerAccount(),
+    { data: DEPLOY_DATA[kind]() },
+    `deploy ${kind}`,
+  );
   if (!receipt.contractAddress) throw new BlockhostError("E_CHAIN", `deploy ${kind}: receipt has no contract address`);
   return getAddress(receipt.contractAddress);
 }
@@ -33,7 +50,10 @@ export const contracts: SetupStep = {
     if (wanted !== "deploy") {
       for (const [key, address] of Object.entries(wanted)) {
         if (!(await hasCode(ctx, address as Hex))) {
-          throw new BlockhostError("E_CONFIG_INVALID", `${ctx.fileName}: chain.contracts.${key}: ${address} has no contract code on chain ${ctx.file.chain.chain_id}`);
+          throw new BlockhostError(
+            "E_CONFIG_INVALID",
+            `${ctx.fileName}: chain.contracts.${key}: ${address} has no contract code on chain ${ctx.file.chain.chain_id}`,
+          );
         }
       }
       return { nft: getAddress(wanted.nft), subscriptions: getAddress(wanted.subscriptions), deployed: false };

@@ -7,7 +7,9 @@ import { writeConfig, type SetupStep } from "./types.ts";
 /** https.hostname, else the first non-loopback IPv4 address, else the host name. */
 export function hostAddress(ctx: SetupContext): string {
   if (ctx.file.https.hostname) return ctx.file.https.hostname;
-  const v4 = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal);
+  const v4 = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal);
   return v4?.address ?? osHostname();
 }
 

@@ -22,7 +22,10 @@ export interface HypervisorSetup {
 /** A host network interface exists (read from sysfs: no privilege needed). */
 function requireBridge(ctx: SetupContext, key: string, bridge: string): void {
   if (!existsSync(`/sys/class/net/${bridge}`)) {
-    throw new BlockhostError("E_CONFIG_INVALID", `${ctx.fileName}: ${key}: no network interface named ${bridge} on this host`);
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `${ctx.fileName}: ${key}: no network interface named ${bridge} on this host`,
+    );
   }
 }
 
@@ -41,9 +44,18 @@ export function hypervisorFor(backend: BackendChoice): HypervisorSetup {
     return {
       check: async (ctx) => {
         requireBridge(ctx, "backend.proxmox.bridge", backend.proxmox.bridge);
-        const problems = await checkProxmoxTemplate(ctx.agent, { templateVmid: backend.proxmox.template_vmid, bridge: backend.proxmox.bridge });
-        if (problems.length > 0) throw new BlockhostError("E_CONFIG_INVALID", `${ctx.fileName}: backend.proxmox: ${problems.join("; ")}`);
-        return { backend: "proxmox", bridge: backend.proxmox.bridge, storage: backend.proxmox.storage, template_vmid: backend.proxmox.template_vmid };
+        const problems = await checkProxmoxTemplate(ctx.agent, {
+          templateVmid: backend.proxmox.template_vmid,
+          bridge: backend.proxmox.bridge,
+        });
+        if (problems.length > 0)
+          throw new BlockhostError("E_CONFIG_INVALID", `${ctx.fileName}: backend.proxmox: ${problems.join("; ")}`);
+        return {
+          backend: "proxmox",
+          bridge: backend.proxmox.bridge,
+          storage: backend.proxmox.storage,
+          template_vmid: backend.proxmox.template_vmid,
+        };
       },
       ensureTemplate: notWired("Proxmox"),
     };
@@ -52,12 +64,23 @@ export function hypervisorFor(backend: BackendChoice): HypervisorSetup {
     check: async (ctx) => {
       requireBridge(ctx, "backend.libvirt.bridge", backend.libvirt.bridge);
       const template = backend.libvirt.template ?? defaultTemplatePath();
-      const r = await checkLibvirtHost(ctx.agent, { bridge: backend.libvirt.bridge, network: backend.libvirt.network, template });
+      const r = await checkLibvirtHost(ctx.agent, {
+        bridge: backend.libvirt.bridge,
+        network: backend.libvirt.network,
+        template,
+      });
       // A missing template is the `template` step's job (it builds one); every other problem stops here.
       const lines = r.lines.filter((l) => !l.startsWith(`problem: no template at ${template}`));
       const problems = lines.filter((l) => l.startsWith("problem: ")).map((l) => l.slice("problem: ".length));
-      if (problems.length > 0) throw new BlockhostError("E_CONFIG_INVALID", `${ctx.fileName}: backend.libvirt: ${problems.join("; ")}`);
-      return { backend: "libvirt", bridge: backend.libvirt.bridge, network: backend.libvirt.network ?? null, accel: r.accel, findings: lines };
+      if (problems.length > 0)
+        throw new BlockhostError("E_CONFIG_INVALID", `${ctx.fileName}: backend.libvirt: ${problems.join("; ")}`);
+      return {
+        backend: "libvirt",
+        bridge: backend.libvirt.bridge,
+        network: backend.libvirt.network ?? null,
+        accel: r.accel,
+        findings: lines,
+      };
     },
     ensureTemplate: async () => {
       const template = backend.libvirt.template ?? defaultTemplatePath();

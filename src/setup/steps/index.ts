@@ -14,7 +14,18 @@ import type { SetupStep } from "./types.ts";
 import { wallet } from "./wallet.ts";
 
 export const STEPS: readonly SetupStep[] = [
-  keypair, wallet, contracts, chainConfig, addressbook, backend, ipv6, https, mintNft, plan, template, complete,
+  keypair,
+  wallet,
+  contracts,
+  chainConfig,
+  addressbook,
+  backend,
+  ipv6,
+  https,
+  mintNft,
+  plan,
+  template,
+  complete,
 ];
 
 export const STEP_NAMES: readonly string[] = STEPS.map((s) => s.name);

@@ -10,7 +10,11 @@ export const ipv6: SetupStep = {
       await writeConfig(ctx, "network-mode", "none\n");
       return { mode: "none" };
     }
-    await writeConfig(ctx, "broker-allocation.json", `${JSON.stringify({ prefix: mode.manual, mode: "manual" }, null, 2)}\n`);
+    await writeConfig(
+      ctx,
+      "broker-allocation.json",
+      `${JSON.stringify({ prefix: mode.manual, mode: "manual" }, null, 2)}\n`,
+    );
     await writeConfig(ctx, "network-mode", "manual\n");
     return { mode: "manual", prefix: mode.manual };
   },

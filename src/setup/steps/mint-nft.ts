@@ -20,9 +20,13 @@ function holds(ctx: SetupContext, encrypted: Hex, details: string): boolean {
 }
 
 async function ownerOfZero(ctx: SetupContext, nft: Hex): Promise<Hex | undefined> {
-  const supply = await onChain("read totalSupply", () => ctx.access.publicClient.readContract({ address: nft, abi, functionName: "totalSupply" }));
+  const supply = await onChain("read totalSupply", () =>
+    ctx.access.publicClient.readContract({ address: nft, abi, functionName: "totalSupply" }),
+  );
   if (supply === 0n) return undefined;
-  return await onChain("read ownerOf(0)", () => ctx.access.publicClient.readContract({ address: nft, abi, functionName: "ownerOf", args: [0n] }));
+  return await onChain("read ownerOf(0)", () =>
+    ctx.access.publicClient.readContract({ address: nft, abi, functionName: "ownerOf", args: [0n] }),
+  );
 }
 
 export const mintNft: SetupStep = {
@@ -38,16 +42,33 @@ export const mintNft: SetupStep = {
       throw new BlockhostError("E_STATE", `NFT #0 of ${nft} belongs to ${owner}, not the admin ${admin}`);
     }
     if (owner === undefined) {
-      const data = encodeFunctionData({ abi, functionName: "mint", args: [admin, encryptWithSignature(ctx.adminSignature, details)] });
+      const data = encodeFunctionData({
+        abi,
+        functionName: "mint",
+        args: [admin, encryptWithSignature(ctx.adminSignature, details)],
+      });
       const receipt = await sendOnce(ctx, "nft0:mint", deployerAccount(), { to: nft, data }, "mint NFT #0");
       const tokenId = tokenIdFromReceipt(receipt, nft);
-      if (tokenId !== 0n) throw new BlockhostError("E_STATE", `the admin's NFT was minted as #${tokenId}, not #0 (someone minted first)`);
+      if (tokenId !== 0n)
+        throw new BlockhostError("E_STATE", `the admin's NFT was minted as #${tokenId}, not #0 (someone minted first)`);
       return { token_id: 0, action: "minted", tx: receipt.transactionHash };
     }
-    const current = await onChain("read NFT #0", () => ctx.access.publicClient.readContract({ address: nft, abi, functionName: "getUserEncrypted", args: [0n] }));
+    const current = await onChain("read NFT #0", () =>
+      ctx.access.publicClient.readContract({ address: nft, abi, functionName: "getUserEncrypted", args: [0n] }),
+    );
     if (holds(ctx, current, details)) return { token_id: 0, action: "unchanged" };
-    const data = encodeFunctionData({ abi, functionName: "updateUserEncrypted", args: [0n, encryptWithSignature(ctx.adminSignature, details)] });
-    const receipt = await sendOnce(ctx, `nft0:update:${keccak256(toHex(details)).slice(2, 18)}`, deployerAccount(), { to: nft, data }, "update NFT #0");
+    const data = encodeFunctionData({
+      abi,
+      functionName: "updateUserEncrypted",
+      args: [0n, encryptWithSignature(ctx.adminSignature, details)],
+    });
+    const receipt = await sendOnce(
+      ctx,
+      `nft0:update:${keccak256(toHex(details)).slice(2, 18)}`,
+      deployerAccount(),
+      { to: nft, data },
+      "update NFT #0",
+    );
     return { token_id: 0, action: "updated", tx: receipt.transactionHash };
   },
 };

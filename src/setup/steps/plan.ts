@@ -10,19 +10,36 @@ import { writeConfig, type SetupStep } from "./types.ts";
 
 async function ensureStablecoin(ctx: SetupContext, subscriptions: Hex): Promise<boolean> {
   const read = ctx.access.publicClient;
-  const current = await onChain("read the primary stablecoin", () => read.readContract({ address: subscriptions, abi, functionName: "getPrimaryStablecoin" }));
+  const current = await onChain("read the primary stablecoin", () =>
+    read.readContract({ address: subscriptions, abi, functionName: "getPrimaryStablecoin" }),
+  );
   if (isAddressEqual(current, ctx.stablecoin)) return false;
   const data = encodeFunctionData({ abi, functionName: "setPrimaryStablecoin", args: [ctx.stablecoin] });
-  await sendOnce(ctx, `stablecoin:${ctx.stablecoin.toLowerCase()}`, deployerAccount(), { to: subscriptions, data }, "set the primary stablecoin");
+  await sendOnce(
+    ctx,
+    `stablecoin:${ctx.stablecoin.toLowerCase()}`,
+    deployerAccount(),
+    { to: subscriptions, data },
+    "set the primary stablecoin",
+  );
   return true;
 }
 
 /** The id of an active plan with this name and price, if the contract has one. */
-async function findPlan(ctx: SetupContext, subscriptions: Hex, name: string, cents: bigint): Promise<bigint | undefined> {
+async function findPlan(
+  ctx: SetupContext,
+  subscriptions: Hex,
+  name: string,
+  cents: bigint,
+): Promise<bigint | undefined> {
   const read = ctx.access.publicClient;
-  const count = await onChain("read the plan count", () => read.readContract({ address: subscriptions, abi, functionName: "getTotalPlanCount" }));
+  const count = await onChain("read the plan count", () =>
+    read.readContract({ address: subscriptions, abi, functionName: "getTotalPlanCount" }),
+  );
   for (let id = 1n; id <= count; id++) {
-    const [planName, price, active] = await onChain(`read plan ${id}`, () => read.readContract({ address: subscriptions, abi, functionName: "getPlan", args: [id] }));
+    const [planName, price, active] = await onChain(`read plan ${id}`, () =>
+      read.readContract({ address: subscriptions, abi, functionName: "getPlan", args: [id] }),
+    );
     if (planName === name && price === cents && active) return id;
   }
   return undefined;
@@ -40,9 +57,19 @@ export const plan: SetupStep = {
     const reused = planId !== undefined;
     if (planId === undefined) {
       const data = encodeFunctionData({ abi, functionName: "createPlan", args: [name, cents] });
-      const receipt = await sendOnce(ctx, `plan:${name}:${cents}`, deployerAccount(), { to: subscriptions, data }, "create the plan");
+      const receipt = await sendOnce(
+        ctx,
+        `plan:${name}:${cents}`,
+        deployerAccount(),
+        { to: subscriptions, data },
+        "create the plan",
+      );
       const [created] = parseEventLogs({ abi, logs: receipt.logs, eventName: "PlanCreated" });
-      if (!created) throw new BlockhostError("E_CHAIN", `create the plan: transaction ${receipt.transactionHash} emitted no PlanCreated`);
+      if (!created)
+        throw new BlockhostError(
+          "E_CHAIN",
+          `create the plan: transaction ${receipt.transactionHash} emitted no PlanCreated`,
+        );
       planId = created.args.planId;
     }
     const result = { plan_id: Number(planId), reused, stablecoin: ctx.stablecoin, stablecoin_set: stablecoinSet };

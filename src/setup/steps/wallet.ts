@@ -14,7 +14,7 @@ export const wallet: SetupStep = {
   async run(ctx) {
     const source = ctx.file.chain.deployer_key_file;
     const installed = existsSync(paths.deployerKey) ? readKeyFile(paths.deployerKey, "deployer key file") : undefined;
-    const wanted = source ? readKeyFile(source, "chain.deployer_key_file") : installed ?? generatePrivateKey();
+    const wanted = source ? readKeyFile(source, "chain.deployer_key_file") : (installed ?? generatePrivateKey());
     if (!installed || privateKeyHex(installed) !== privateKeyHex(wanted)) {
       await ctx.agent.call("config-write", { file: "deployer.key", content: `${privateKeyHex(wanted)}\n` });
     }
@@ -23,7 +23,10 @@ export const wallet: SetupStep = {
     installed?.fill(0);
     const balance = await onChain("read the deployer balance", () => ctx.access.publicClient.getBalance({ address }));
     if (balance === 0n) {
-      throw new BlockhostError("E_STATE", `deployer ${address} has no ETH on chain ${ctx.file.chain.chain_id}: fund it, then run finalize again`);
+      throw new BlockhostError(
+        "E_STATE",
+        `deployer ${address} has no ETH on chain ${ctx.file.chain.chain_id}: fund it, then run finalize again`,
+      );
     }
     return { address, balance_eth: formatEther(balance) };
   },

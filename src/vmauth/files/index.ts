@@ -12,7 +12,11 @@ import pageScript from "./signing-page.client.js" with { type: "text" };
 /** Where the blockhost binary lives inside a VM (the PAM stack and the unit name it). */
 export const VM_BINARY_PATH = "/usr/local/bin/blockhost";
 
-export interface VmFile { path: string; mode: number; content: string }
+export interface VmFile {
+  path: string;
+  mode: number;
+  content: string;
+}
 
 /** Every VM-side file for wallet login, in install order. */
 export const VM_AUTH_FILES: readonly VmFile[] = [

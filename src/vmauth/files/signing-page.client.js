@@ -72,7 +72,11 @@ async function sign() {
   }
   let res;
   try {
-    res = await fetch(`/auth/callback/${session}`, { method: "POST", body: signature, headers: { "content-type": "text/plain" } });
+    res = await fetch(`/auth/callback/${session}`, {
+      method: "POST",
+      body: signature,
+      headers: { "content-type": "text/plain" },
+    });
   } catch (e) {
     showSignature(signature, `Could not send the signature (${e.message}).`);
     return;

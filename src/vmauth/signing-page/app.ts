@@ -17,7 +17,9 @@ async function boundedBody(req: Request, max: number): Promise<string | "large" 
   if (!req.body) return "";
   const reader = req.body.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"slow">((resolve) => { timer = setTimeout(() => resolve("slow"), BODY_TIMEOUT_MS); });
+  const timeout = new Promise<"slow">((resolve) => {
+    timer = setTimeout(() => resolve("slow"), BODY_TIMEOUT_MS);
+  });
   const read = async (): Promise<string | "large"> => {
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -49,7 +51,10 @@ export function signingPageApp(): Hono {
     c.header("Cache-Control", "no-store");
     c.header("Referrer-Policy", "no-referrer");
     c.header("X-Frame-Options", "DENY");
-    c.header("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    c.header(
+      "Content-Security-Policy",
+      "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
   });
   const page = (c: Context) => c.html(SIGNING_PAGE_HTML);
   app.get("/", page);

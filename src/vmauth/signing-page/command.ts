@@ -13,10 +13,16 @@ const IDLE_TIMEOUT_SECONDS = 10;
 
 /** `blockhost signing-page`: the in-VM HTTPS service the login URL points at. */
 export default defineCommand({
-  meta: { name: "signing-page", description: "Serve the wallet login signing page and its callback API inside a VM (port 63108)" },
+  meta: {
+    name: "signing-page",
+    description: "Serve the wallet login signing page and its callback API inside a VM (port 63108)",
+  },
   args: {
     listen: { type: "string", description: "address to bind (default :: , all addresses)" },
-    port: { type: "string", description: "port (default: [auth] signing_port in config.toml, 63108; 0 = any free port)" },
+    port: {
+      type: "string",
+      description: "port (default: [auth] signing_port in config.toml, 63108; 0 = any free port)",
+    },
   },
   async run({ args }) {
     const config = loadPamConfig();
@@ -35,10 +41,20 @@ export default defineCommand({
       tls = { cert: Bun.file(files.cert), key: Bun.file(files.key) };
     }
     const app = signingPageApp();
-    const server = Bun.serve({ hostname: hostnameToBind, port, fetch: app.fetch, idleTimeout: IDLE_TIMEOUT_SECONDS, maxRequestBodySize: 64 * 1024, ...(tls ? { tls } : {}) });
+    const server = Bun.serve({
+      hostname: hostnameToBind,
+      port,
+      fetch: app.fetch,
+      idleTimeout: IDLE_TIMEOUT_SECONDS,
+      maxRequestBodySize: 64 * 1024,
+      ...(tls ? { tls } : {}),
+    });
     logEvent("signing-page.listening", { address: hostnameToBind, port: server.port, tls: Boolean(tls), host });
     await new Promise<void>((resolve) => {
-      const stop = () => { server.stop(true); resolve(); };
+      const stop = () => {
+        server.stop(true);
+        resolve();
+      };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });

@@ -8,7 +8,10 @@ import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { isValidHost } from "../signing-host.ts";
 
-export interface TlsFiles { cert: string; key: string }
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
 
 export function tlsFiles(): TlsFiles {
   return { cert: join(paths.pamTlsDir, "cert.pem"), key: join(paths.pamTlsDir, "key.pem") };
@@ -37,18 +40,38 @@ export function certificateCovers(certFile: string, host: string, now = new Date
 export function ensureCertificate(host: string, files: TlsFiles = tlsFiles()): boolean {
   if (existsSync(files.key) && certificateCovers(files.cert, host)) return false;
   const openssl = ["/usr/bin/openssl", "/bin/openssl"].find((p) => existsSync(p));
-  if (!openssl) throw new BlockhostError("E_CONFIG_MISSING", "openssl is not installed (needed for a self-signed certificate)");
+  if (!openssl)
+    throw new BlockhostError("E_CONFIG_MISSING", "openssl is not installed (needed for a self-signed certificate)");
   const dir = dirname(files.key);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const names = [...new Set([host, hostname()].filter(isValidHost))];
   const work = mkdtempSync(join(dir, ".new-"));
   try {
-    const r = Bun.spawnSync([
-      openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-days", "3650", "-subj", `/CN=${host}`, "-addext", `subjectAltName=${names.map(sanEntry).join(",")}`,
-      "-keyout", join(work, "key.pem"), "-out", join(work, "cert.pem"),
-    ], { stdout: "ignore", stderr: "pipe", timeout: 30_000, env: {} });
-    if (r.exitCode !== 0) throw new BlockhostError("E_COMMAND_FAILED", `openssl failed: ${r.stderr.toString().trim().split("\n")[0]}`);
+    const r = Bun.spawnSync(
+      [
+        openssl,
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        `/CN=${host}`,
+        "-addext",
+        `subjectAltName=${names.map(sanEntry).join(",")}`,
+        "-keyout",
+        join(work, "key.pem"),
+        "-out",
+        join(work, "cert.pem"),
+      ],
+      { stdout: "ignore", stderr: "pipe", timeout: 30_000, env: {} },
+    );
+    if (r.exitCode !== 0)
+      throw new BlockhostError("E_COMMAND_FAILED", `openssl failed: ${r.stderr.toString().trim().split("\n")[0]}`);
     chmodSync(join(work, "key.pem"), 0o600);
     chmodSync(join(work, "cert.pem"), 0o644);
     renameSync(join(work, "key.pem"), files.key);

@@ -10,7 +10,11 @@ document.getElementById("btn-login")?.addEventListener("click", async () => {
     const account = await connectWallet();
     setStatus("Sign the message in your wallet…");
     const signature = await signText(account, data.message);
-    const r = await fetch("/admin/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: data.code, signature }) });
+    const r = await fetch("/admin/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: data.code, signature }),
+    });
     const body = (await r.json().catch(() => ({}))) as { error?: string };
     if (!r.ok) throw new BlockhostError("E_AUTH_DENIED", body.error ?? `login failed (${r.status})`);
     setStatus("Signed in.", "ok");

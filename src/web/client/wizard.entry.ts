@@ -1,10 +1,34 @@
 /** Browser side of the setup wizard: wallet gate and restore, RPC check, deployer balance and funding, finalize progress. */
 import { parseEther, formatEther, type Address, type Hex } from "viem";
-import { chainFor, connectWallet, ensureChain, errorText, pageData, setStatus, signText, walletClient } from "./wallet.ts";
+import {
+  chainFor,
+  connectWallet,
+  ensureChain,
+  errorText,
+  pageData,
+  setStatus,
+  signText,
+  walletClient,
+} from "./wallet.ts";
 
-interface Data { page: string; csrf: string; publicSecret?: string; deployer?: string }
-interface StepView { step: string; title: string; status: string; error: string | null }
-interface FinalizeView { running: boolean; error: string | null; complete: boolean; steps: StepView[] }
+interface Data {
+  page: string;
+  csrf: string;
+  publicSecret?: string;
+  deployer?: string;
+}
+interface StepView {
+  step: string;
+  title: string;
+  status: string;
+  error: string | null;
+}
+interface FinalizeView {
+  running: boolean;
+  error: string | null;
+  complete: boolean;
+  steps: StepView[];
+}
 
 const data = pageData<Data>();
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T | null;
@@ -48,7 +72,8 @@ function walletPage(): void {
 function chainFromForm() {
   const id = Number(value("chain_id"));
   const rpc = value("rpc_url");
-  if (!Number.isSafeInteger(id) || id < 1 || !/^https?:\/\//.test(rpc)) throw new Error("Enter the chain id and RPC URL first.");
+  if (!Number.isSafeInteger(id) || id < 1 || !/^https?:\/\//.test(rpc))
+    throw new Error("Enter the chain id and RPC URL first.");
   return { id, rpc };
 }
 
@@ -70,7 +95,12 @@ function blockchainPage(): void {
     await ensureChain(chain);
     const from = await connectWallet();
     setStatus("Confirm the transfer in your wallet…");
-    const hash = await walletClient(from as Address, chain).sendTransaction({ account: from as Address, chain, to: data.deployer as Hex, value: parseEther(value("fund_amount") || "0") });
+    const hash = await walletClient(from as Address, chain).sendTransaction({
+      account: from as Address,
+      chain,
+      to: data.deployer as Hex,
+      value: parseEther(value("fund_amount") || "0"),
+    });
     setStatus(`Sent ${value("fund_amount")} ETH to the deployer (transaction ${hash}).`, "ok");
   });
   const poll = async () => {
@@ -88,22 +118,26 @@ function blockchainPage(): void {
 
 function renderProgress(view: FinalizeView): void {
   const list = $("progress")!;
-  list.replaceChildren(...view.steps.map((s) => {
-    const li = document.createElement("li");
-    li.dataset.state = s.status;
-    li.dataset.step = s.step;
-    li.textContent = `${s.title}: ${s.status}${s.error ? ` — ${s.error}` : ""}`;
-    if (s.status === "failed" && !view.running) {
-      const retry = document.createElement("button");
-      retry.type = "button";
-      retry.textContent = `Retry ${s.step}`;
-      retry.addEventListener("click", () => {
-        api<FinalizeView>("/api/finalize/retry", { step: s.step }).then(watch).catch((e) => setStatus(errorText(e), "error"));
-      });
-      li.append(" ", retry);
-    }
-    return li;
-  }));
+  list.replaceChildren(
+    ...view.steps.map((s) => {
+      const li = document.createElement("li");
+      li.dataset.state = s.status;
+      li.dataset.step = s.step;
+      li.textContent = `${s.title}: ${s.status}${s.error ? ` — ${s.error}` : ""}`;
+      if (s.status === "failed" && !view.running) {
+        const retry = document.createElement("button");
+        retry.type = "button";
+        retry.textContent = `Retry ${s.step}`;
+        retry.addEventListener("click", () => {
+          api<FinalizeView>("/api/finalize/retry", { step: s.step })
+            .then(watch)
+            .catch((e) => setStatus(errorText(e), "error"));
+        });
+        li.append(" ", retry);
+      }
+      return li;
+    }),
+  );
   if (view.complete) {
     $("finalize-done")!.hidden = false;
     setStatus("Setup complete.", "ok");
@@ -113,15 +147,28 @@ function renderProgress(view: FinalizeView): void {
 
 function watch(view: FinalizeView): void {
   renderProgress(view);
-  if (view.running) setTimeout(() => api<FinalizeView>("/api/finalize/status").then(watch).catch((e) => setStatus(errorText(e), "error")), 1_000);
+  if (view.running)
+    setTimeout(
+      () =>
+        api<FinalizeView>("/api/finalize/status")
+          .then(watch)
+          .catch((e) => setStatus(errorText(e), "error")),
+      1_000,
+    );
 }
 
 function summaryPage(): void {
   on("confirm", async () => {
-    ($<HTMLButtonElement>("confirm")!).disabled = true;
+    $<HTMLButtonElement>("confirm")!.disabled = true;
     watch(await api<FinalizeView>("/api/finalize", {}));
   });
-  api<FinalizeView>("/api/finalize/status").then((v) => { if (v.steps.some((s) => s.status !== "pending")) watch(v); }).catch(() => {});
+  api<FinalizeView>("/api/finalize/status")
+    .then((v) => {
+      if (v.steps.some((s) => s.status !== "pending")) watch(v);
+    })
+    .catch(() => {});
 }
 
-({ wallet: walletPage, blockchain: blockchainPage, summary: summaryPage } as Record<string, () => void>)[data.page]?.();
+(({ wallet: walletPage, blockchain: blockchainPage, summary: summaryPage }) as Record<string, () => void>)[
+  data.page
+]?.();

@@ -41,11 +41,19 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
   app.get("/", async (c) => {
     const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);
     const data = {
-      chainId: deps.chainId, rpcUrl: deps.rpcUrl, subscriptions: deps.chain.subscriptions, nft: deps.chain.nft, stablecoin,
-      serverPublicKey: deps.serverPublicKey, publicSecret: deps.publicSecret, explorer: explorerFor(deps.chainId),
+      chainId: deps.chainId,
+      rpcUrl: deps.rpcUrl,
+      subscriptions: deps.chain.subscriptions,
+      nft: deps.chain.nft,
+      stablecoin,
+      serverPublicKey: deps.serverPublicKey,
+      publicSecret: deps.publicSecret,
+      explorer: explorerFor(deps.chainId),
       plans: plans.filter((p) => p.active),
     };
-    return c.html(<SignupPage title={deps.site.title} accent={deps.site.accent} nonce={c.get("secureHeadersNonce")} data={data} />);
+    return c.html(
+      <SignupPage title={deps.site.title} accent={deps.site.accent} nonce={c.get("secureHeadersNonce")} data={data} />,
+    );
   });
   app.onError((e, c) => {
     if (e instanceof HTTPException) return e.getResponse();
@@ -54,6 +62,8 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
     logEvent("serve.error", { path: c.req.path, error: oneLine(e) });
     return c.req.path.startsWith("/api/") ? c.json({ error: shown }, 500) : c.text(shown, 500);
   });
-  app.notFound((c) => (c.req.path.startsWith("/api/") ? c.json({ error: "not found" }, 404) : c.text("not found", 404)));
+  app.notFound((c) =>
+    c.req.path.startsWith("/api/") ? c.json({ error: "not found" }, 404) : c.text("not found", 404),
+  );
   return app;
 }

@@ -5,7 +5,11 @@ import { countAllocatedHosts, storedNextVmid } from "../../core/state/allocation
 import { maxVmid } from "../../core/state/vms.ts";
 import { ipv4Pool, ipv6Pool } from "../../provision/network-config.ts";
 
-export interface Capacity { vmids_left: number; ipv4_left: number; ipv6_left: number | null }
+export interface Capacity {
+  vmids_left: number;
+  ipv4_left: number;
+  ipv6_left: number | null;
+}
 
 export function freeCapacity(db: Database, cfg: DbConfig): Capacity {
   // VMIDs are never reused: the next one is past both the counter and the highest ever used.
@@ -20,5 +24,9 @@ export function freeCapacity(db: Database, cfg: DbConfig): Capacity {
     const last = Number(v6.last - v6.network);
     v6Left = last - first + 1 - countAllocatedHosts(db, 6, first, last);
   }
-  return { vmids_left: Math.max(0, cfg.vmid_range.end - next + 1), ipv4_left: Math.max(0, v4Left), ipv6_left: v6Left === null ? null : Math.max(0, v6Left) };
+  return {
+    vmids_left: Math.max(0, cfg.vmid_range.end - next + 1),
+    ipv4_left: Math.max(0, v4Left),
+    ipv6_left: v6Left === null ? null : Math.max(0, v6Left),
+  };
 }

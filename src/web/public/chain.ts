@@ -7,8 +7,17 @@ import { chainError, onChain } from "../../chain/errors.ts";
 import { writeAndWait } from "../../chain/tx.ts";
 import { BlockhostError } from "../../core/errors.ts";
 
-export interface Plan { id: number; name: string; price_cents_per_day: number; active: boolean }
-export interface Stablecoin { address: Hex; symbol: string; decimals: number }
+export interface Plan {
+  id: number;
+  name: string;
+  price_cents_per_day: number;
+  active: boolean;
+}
+export interface Stablecoin {
+  address: Hex;
+  symbol: string;
+  decimals: number;
+}
 
 /** Plans are read at most this often: the status API is public and must not turn into RPC load. */
 const PLAN_CACHE_MS = 10_000;
@@ -18,19 +27,43 @@ export class ServeChain {
   private plansCache: { at: number; plans: Plan[] } | null = null;
   private coinCache: Stablecoin | null | undefined;
 
-  constructor(readonly access: ChainAccess, readonly subscriptions: Hex, readonly nft: Hex, private readonly owner: Account | null) {}
+  constructor(
+    readonly access: ChainAccess,
+    readonly subscriptions: Hex,
+    readonly nft: Hex,
+    private readonly owner: Account | null,
+  ) {}
 
-  private get read() { return this.access.publicClient; }
+  private get read() {
+    return this.access.publicClient;
+  }
 
   /** Every plan (active or not) from the subscription contract, ids from 1. */
   async plans(fresh = false): Promise<Plan[]> {
     if (!fresh && this.plansCache && Date.now() - this.plansCache.at < PLAN_CACHE_MS) return this.plansCache.plans;
-    const count = Number(await onChain("read the plan count", () => this.read.readContract({ address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getTotalPlanCount" })));
+    const count = Number(
+      await onChain("read the plan count", () =>
+        this.read.readContract({
+          address: this.subscriptions,
+          abi: blockhostSubscriptionsAbi,
+          functionName: "getTotalPlanCount",
+        }),
+      ),
+    );
     const ids = Array.from({ length: Math.min(count, MAX_PLANS) }, (_, i) => i + 1);
-    const plans = await Promise.all(ids.map(async (id) => {
-      const [name, cents, active] = await onChain(`read plan ${id}`, () => this.read.readContract({ address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getPlan", args: [BigInt(id)] }));
-      return { id, name, price_cents_per_day: Number(cents), active };
-    }));
+    const plans = await Promise.all(
+      ids.map(async (id) => {
+        const [name, cents, active] = await onChain(`read plan ${id}`, () =>
+          this.read.readContract({
+            address: this.subscriptions,
+            abi: blockhostSubscriptionsAbi,
+            functionName: "getPlan",
+            args: [BigInt(id)],
+          }),
+        );
+        return { id, name, price_cents_per_day: Number(cents), active };
+      }),
+    );
     this.plansCache = { at: Date.now(), plans };
     return plans;
   }
@@ -38,11 +71,21 @@ export class ServeChain {
   /** Payment method 1 (the stablecoin), or null when the contract has none yet. */
   async stablecoin(): Promise<Stablecoin | null> {
     if (this.coinCache !== undefined) return this.coinCache;
-    const address = await onChain("read the stablecoin", () => this.read.readContract({ address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getPrimaryStablecoin" }));
+    const address = await onChain("read the stablecoin", () =>
+      this.read.readContract({
+        address: this.subscriptions,
+        abi: blockhostSubscriptionsAbi,
+        functionName: "getPrimaryStablecoin",
+      }),
+    );
     if (/^0x0{40}$/.test(address)) return null;
     const [symbol, decimals] = await Promise.all([
-      onChain("read the stablecoin symbol", () => this.read.readContract({ address, abi: erc20Abi, functionName: "symbol" })),
-      onChain("read the stablecoin decimals", () => this.read.readContract({ address, abi: erc20Abi, functionName: "decimals" })),
+      onChain("read the stablecoin symbol", () =>
+        this.read.readContract({ address, abi: erc20Abi, functionName: "symbol" }),
+      ),
+      onChain("read the stablecoin decimals", () =>
+        this.read.readContract({ address, abi: erc20Abi, functionName: "decimals" }),
+      ),
     ]);
     this.coinCache = { address, symbol, decimals };
     return this.coinCache;
@@ -51,7 +94,12 @@ export class ServeChain {
   /** The holder of a credential NFT, or null when the token does not exist. */
   async ownerOf(tokenId: bigint): Promise<Hex | null> {
     try {
-      return await this.read.readContract({ address: this.nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [tokenId] });
+      return await this.read.readContract({
+        address: this.nft,
+        abi: accessCredentialNftAbi,
+        functionName: "ownerOf",
+        args: [tokenId],
+      });
     } catch (e) {
       if (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError)) return null;
       throw chainError(e, "read the NFT owner");
@@ -59,7 +107,14 @@ export class ServeChain {
   }
 
   async payloadOf(tokenId: bigint): Promise<Hex> {
-    return await onChain("read the NFT payload", () => this.read.readContract({ address: this.nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [tokenId] }));
+    return await onChain("read the NFT payload", () =>
+      this.read.readContract({
+        address: this.nft,
+        abi: accessCredentialNftAbi,
+        functionName: "getUserEncrypted",
+        args: [tokenId],
+      }),
+    );
   }
 
   /** Native and stablecoin balances of an address (stable null when there is no stablecoin). */
@@ -67,34 +122,74 @@ export class ServeChain {
     const coin = await this.stablecoin();
     const [native, stable] = await Promise.all([
       onChain("read a balance", () => this.read.getBalance({ address })),
-      coin ? onChain("read a token balance", () => this.read.readContract({ address: coin.address, abi: erc20Abi, functionName: "balanceOf", args: [address] })) : Promise.resolve(null),
+      coin
+        ? onChain("read a token balance", () =>
+            this.read.readContract({
+              address: coin.address,
+              abi: erc20Abi,
+              functionName: "balanceOf",
+              args: [address],
+            }),
+          )
+        : Promise.resolve(null),
     ]);
     return { native, stable };
   }
 
   /** The host wallet (contract owner) that signs plan changes; null when serve runs without its key. */
-  get signer(): Account | null { return this.owner; }
+  get signer(): Account | null {
+    return this.owner;
+  }
 
   async createPlan(name: string, centsPerDay: bigint): Promise<Hex> {
-    const { hash } = await writeAndWait(this.access, this.requireOwner(), { address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "createPlan", args: [name, centsPerDay] }, "create a plan");
+    const { hash } = await writeAndWait(
+      this.access,
+      this.requireOwner(),
+      {
+        address: this.subscriptions,
+        abi: blockhostSubscriptionsAbi,
+        functionName: "createPlan",
+        args: [name, centsPerDay],
+      },
+      "create a plan",
+    );
     this.plansCache = null;
     return hash;
   }
 
   async updatePlan(id: number, name: string, centsPerDay: bigint, active: boolean): Promise<Hex> {
-    const { hash } = await writeAndWait(this.access, this.requireOwner(), { address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "updatePlan", args: [BigInt(id), name, centsPerDay, active] }, `update plan ${id}`);
+    const { hash } = await writeAndWait(
+      this.access,
+      this.requireOwner(),
+      {
+        address: this.subscriptions,
+        abi: blockhostSubscriptionsAbi,
+        functionName: "updatePlan",
+        args: [BigInt(id), name, centsPerDay, active],
+      },
+      `update plan ${id}`,
+    );
     this.plansCache = null;
     return hash;
   }
 
   /** Move the contract's whole balance of `token` to `to` (withdrawFunds, by the host wallet). */
   async withdraw(token: Hex, to: Hex): Promise<Hex> {
-    const { hash } = await writeAndWait(this.access, this.requireOwner(), { address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "withdrawFunds", args: [token, to] }, "withdraw funds");
+    const { hash } = await writeAndWait(
+      this.access,
+      this.requireOwner(),
+      { address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "withdrawFunds", args: [token, to] },
+      "withdraw funds",
+    );
     return hash;
   }
 
   private requireOwner(): Account {
-    if (!this.owner) throw new BlockhostError("E_CONFIG_MISSING", "the host wallet key (deployer key file) is not readable by blockhost serve");
+    if (!this.owner)
+      throw new BlockhostError(
+        "E_CONFIG_MISSING",
+        "the host wallet key (deployer key file) is not readable by blockhost serve",
+      );
     return this.owner;
   }
 }

@@ -6,12 +6,19 @@ const ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 const CODE_LENGTH = 8;
 const MAX_OUTSTANDING = 10_000;
 
-interface Pending { purpose: string; subject: string; expiresAt: number }
+interface Pending {
+  purpose: string;
+  subject: string;
+  expiresAt: number;
+}
 
 export class OneTimeCodes {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly ttlMs = 300_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs = 300_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** A fresh code for `purpose` about `subject` (a token id, "admin"), valid for the TTL. */
   issue(purpose: string, subject: string): { code: string; expiresAt: number } {

@@ -9,23 +9,35 @@ const PORT_RE = /^\d{1,5}$/;
 function portArg(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!PORT_RE.test(value) || n > 65_535) throw new BlockhostError("E_USAGE", `--${name}: expected a port number 0..65535 (0 = any free port)`);
+  if (!PORT_RE.test(value) || n > 65_535)
+    throw new BlockhostError("E_USAGE", `--${name}: expected a port number 0..65535 (0 = any free port)`);
   return n;
 }
 
 export default defineCommand({
-  meta: { name: "serve", description: "Serve the signup page, the admin panel and the status API over HTTPS (certificate from https.json)" },
+  meta: {
+    name: "serve",
+    description: "Serve the signup page, the admin panel and the status API over HTTPS (certificate from https.json)",
+  },
   args: {
     listen: { type: "string", description: "address to bind (default :: , all addresses)" },
     port: { type: "string", description: "HTTPS port (default 443; 0 = any free port)" },
-    "http-port": { type: "string", description: "HTTP port that redirects to HTTPS and serves ACME challenges (default 80; 'off' to disable)" },
+    "http-port": {
+      type: "string",
+      description: "HTTP port that redirects to HTTPS and serves ACME challenges (default 80; 'off' to disable)",
+    },
   },
   async run({ args }) {
     const listen = args.listen ?? "::";
     const port = portArg(args.port, "port", 443);
     const httpPort = args["http-port"] === "off" ? null : portArg(args["http-port"], "http-port", 80);
     const running = startServe({ listen, port, httpPort });
-    logEvent("serve.listening", { address: listen, https_port: running.port, http_port: running.httpPort, url: running.origin });
+    logEvent("serve.listening", {
+      address: listen,
+      https_port: running.port,
+      http_port: running.httpPort,
+      url: running.origin,
+    });
     process.stdout.write(`${running.origin}/\n`);
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", () => resolve());

@@ -6,7 +6,13 @@ import { bytesToHex, type Hex } from "viem";
 import { connectChain } from "../../chain/client.ts";
 import { contractAddress, loadDeployer } from "../../chain/context.ts";
 import { readKeyFile } from "../../chain/keyfile.ts";
-import { loadBlockhostConfig, loadDbConfig, loadHttpsConfig, loadWeb3Config, type DbConfig } from "../../core/config/index.ts";
+import {
+  loadBlockhostConfig,
+  loadDbConfig,
+  loadHttpsConfig,
+  loadWeb3Config,
+  type DbConfig,
+} from "../../core/config/index.ts";
 import { paths } from "../../core/paths.ts";
 import { openDatabase } from "../../core/state/db.ts";
 import { publicKeyOf } from "../../crypto/keys.ts";
@@ -48,7 +54,11 @@ export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps 
   const access = connectChain(web3, { timeoutMs: 5_000 });
   const serverKey = readKeyFile(blockhost.server.key_file, "server key file");
   let owner = null;
-  try { owner = loadDeployer(web3); } catch { owner = null; }
+  try {
+    owner = loadDeployer(web3);
+  } catch {
+    owner = null;
+  }
   let provisioner: Provisioner | undefined;
   return {
     db,

@@ -2,7 +2,10 @@
 import type { Context } from "hono";
 import { isSchemaError, type Schema } from "../../core/schema.ts";
 
-export async function jsonBody<T>(c: Context, schema: Schema<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+export async function jsonBody<T>(
+  c: Context,
+  schema: Schema<T>,
+): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
   let raw: unknown;
   try {
     raw = await c.req.json();

@@ -5,7 +5,15 @@ import { getSubscription } from "../../core/state/subscriptions.ts";
 import { vmForSubscription } from "../../core/state/vms.ts";
 import { jobKey } from "../../engine/events.ts";
 
-export type ProvisioningState = "unseen" | "paid" | "creating_vm" | "minting" | "ready" | "failed" | "cancelled" | "destroyed";
+export type ProvisioningState =
+  | "unseen"
+  | "paid"
+  | "creating_vm"
+  | "minting"
+  | "ready"
+  | "failed"
+  | "cancelled"
+  | "destroyed";
 
 export interface SubscriptionStatus {
   subscription_id: number;
@@ -21,7 +29,16 @@ export interface SubscriptionStatus {
 }
 
 export function subscriptionStatus(db: Database, chainId: number, id: number): SubscriptionStatus {
-  const out: SubscriptionStatus = { subscription_id: id, state: "unseen", retrying: false, vm_name: null, nft_token_id: null, expires_at: null, details_in_nft: null, last_error: null };
+  const out: SubscriptionStatus = {
+    subscription_id: id,
+    state: "unseen",
+    retrying: false,
+    vm_name: null,
+    nft_token_id: null,
+    expires_at: null,
+    details_in_nft: null,
+    last_error: null,
+  };
   const seen = getSubscription(db, chainId, id);
   if (!seen) return out;
   out.expires_at = new Date(seen.expires_at * 1000).toISOString();

@@ -14,7 +14,11 @@ export function clientAddress(c: Context): string {
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(private readonly limit: number, private readonly windowMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Count one hit for `key`; false when the key is over its limit in the current window. */
   hit(key: string): boolean {

@@ -32,23 +32,35 @@ export interface WizardDeps {
 type Env = { Variables: SessionVariables & { secureHeadersNonce?: string } };
 
 const PUBLIC_SECRET = "blockhost-access";
-const walletBody = object({ address: str(/^0x[0-9a-fA-F]{40}$/, "an address", 42), signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132) });
-const restoreBody = object({ backup: str(/^\s*0x[0-9a-fA-F]{58,120000}\s*$/, "the text of a blockhost-config.enc file", 120_010) });
-const rpcBody = object({ rpc_url: str(/^https?:\/\/[A-Za-z0-9.\-_:[\]%/]{1,2040}$/, "an http(s) URL", 2048), chain_id: int(1, 2 ** 53 - 1) });
+const walletBody = object({
+  address: str(/^0x[0-9a-fA-F]{40}$/, "an address", 42),
+  signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132),
+});
+const restoreBody = object({
+  backup: str(/^\s*0x[0-9a-fA-F]{58,120000}\s*$/, "the text of a blockhost-config.enc file", 120_010),
+});
+const rpcBody = object({
+  rpc_url: str(/^https?:\/\/[A-Za-z0-9.\-_:[\]%/]{1,2040}$/, "an http(s) URL", 2048),
+  chain_id: int(1, 2 ** 53 - 1),
+});
 const retryBody = object({ step: str(/^[a-z_]{1,32}$/, "a step name", 32) });
 
 function draftOf(s: Session): Draft {
   s.data.draft ??= {};
   return s.data.draft as Draft;
 }
-const deployerAddress = (d: Draft) => (d.deployer_key ? addressOfPrivateKey(hexToBytesStrict(d.deployer_key, "deployer key", 32)) : "");
+const deployerAddress = (d: Draft) =>
+  d.deployer_key ? addressOfPrivateKey(hexToBytesStrict(d.deployer_key, "deployer key", 32)) : "";
 const FORM_STEPS = WIZARD_STEPS.map((s) => s.id).filter((s) => s !== "summary") as Array<Exclude<StepId, "summary">>;
 const nextStep = (step: StepId) => WIZARD_STEPS[WIZARD_STEPS.findIndex((s) => s.id === step) + 1]?.id ?? "summary";
 
 /** One JSON-RPC call to an RPC the admin named (5 s limit). */
 async function rpcCall(url: string, method: string, params: unknown[]): Promise<unknown> {
   const res = await fetch(url, {
-    method: "POST", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(5_000), redirect: "error",
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    signal: AbortSignal.timeout(5_000),
+    redirect: "error",
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
   });
   const body = (await res.json()) as { result?: unknown; error?: { message?: string } };
@@ -81,7 +93,11 @@ export function createWizardApp(deps: WizardDeps) {
     const result = deps.otp.verify(typeof form.otp === "string" ? form.otp : "");
     logEvent("wizard.login", { result });
     if (result !== "ok") {
-      const why = { wrong: "Wrong code.", expired: "The code has expired: restart the wizard for a new one.", invalidated: "Too many wrong codes: restart the wizard for a new one." }[result];
+      const why = {
+        wrong: "Wrong code.",
+        expired: "The code has expired: restart the wizard for a new one.",
+        invalidated: "Too many wrong codes: restart the wizard for a new one.",
+      }[result];
       return c.html(LoginPage({ ...page(c), error: why }), 401);
     }
     store.create(c, { draft: {} });
@@ -92,11 +108,16 @@ export function createWizardApp(deps: WizardDeps) {
   app.use("/wizard/*", requireSession(store, toLogin), requireCsrf());
   app.use("/api/*", requireSession(store), requireCsrf());
 
-  app.get("/wizard/wallet", (c) => c.html(WalletPage({ ...page(c), publicSecret, wallet: draftOf(c.get("session")).admin?.wallet })));
+  app.get("/wizard/wallet", (c) =>
+    c.html(WalletPage({ ...page(c), publicSecret, wallet: draftOf(c.get("session")).admin?.wallet })),
+  );
   app.post("/api/wallet", async (c) => {
     const body = await jsonBody(c, walletBody);
-    const signer = await recoverMessageAddress({ message: publicSecret, signature: body.signature as Hex }).catch(() => undefined);
-    if (!signer || !isAddressEqual(signer, body.address as Hex)) return c.json({ error: "the signature is not this wallet's signature of the public secret" }, 400);
+    const signer = await recoverMessageAddress({ message: publicSecret, signature: body.signature as Hex }).catch(
+      () => undefined,
+    );
+    if (!signer || !isAddressEqual(signer, body.address as Hex))
+      return c.json({ error: "the signature is not this wallet's signature of the public secret" }, 400);
     draftOf(c.get("session")).admin = { wallet: signer, public_secret: publicSecret, signature: body.signature as Hex };
     return c.json({ wallet: signer });
   });
@@ -125,7 +146,9 @@ export function createWizardApp(deps: WizardDeps) {
     });
     app.post(`/wizard/${step}`, async (c) => {
       const d = draftOf(c.get("session"));
-      const form = Object.fromEntries(Object.entries(await c.req.parseBody()).filter(([, v]) => typeof v === "string")) as Form;
+      const form = Object.fromEntries(
+        Object.entries(await c.req.parseBody()).filter(([, v]) => typeof v === "string"),
+      ) as Form;
       try {
         applyForm(d, step, form);
       } catch (e) {
@@ -140,7 +163,8 @@ export function createWizardApp(deps: WizardDeps) {
     const body = await jsonBody(c, rpcBody);
     try {
       const id = Number(await rpcCall(body.rpc_url, "eth_chainId", []));
-      if (id !== body.chain_id) return c.json({ ok: false, message: `the RPC serves chain ${id}, not ${body.chain_id}` });
+      if (id !== body.chain_id)
+        return c.json({ ok: false, message: `the RPC serves chain ${id}, not ${body.chain_id}` });
       return c.json({ ok: true, message: `the RPC answers for chain ${id}` });
     } catch (e) {
       return c.json({ ok: false, message: `the RPC does not answer (${oneLine(e)})` });
@@ -151,8 +175,12 @@ export function createWizardApp(deps: WizardDeps) {
     const address = deployerAddress(draftOf(c.get("session")));
     if (!address) return c.json({ error: "no deployer yet" }, 400);
     try {
-      if (Number(await rpcCall(body.rpc_url, "eth_chainId", [])) !== body.chain_id) return c.json({ error: "wrong chain" }, 400);
-      return c.json({ address, wei: BigInt(String(await rpcCall(body.rpc_url, "eth_getBalance", [address, "latest"]))).toString() });
+      if (Number(await rpcCall(body.rpc_url, "eth_chainId", [])) !== body.chain_id)
+        return c.json({ error: "wrong chain" }, 400);
+      return c.json({
+        address,
+        wei: BigInt(String(await rpcCall(body.rpc_url, "eth_getBalance", [address, "latest"]))).toString(),
+      });
     } catch (e) {
       return c.json({ error: oneLine(e) }, 502);
     }

@@ -4,7 +4,13 @@ import { BlockhostError } from "../../core/errors.ts";
 import { object, optional, str, type Schema } from "../../core/schema.ts";
 import { decryptWithSignature, encryptWithSignature, utf8 } from "../../crypto/symmetric.ts";
 import {
-  adminCommandsSchema, backendSchema, chainSchema, httpsSchema, networkSchema, planSchema, revenueShareSchema,
+  adminCommandsSchema,
+  backendSchema,
+  chainSchema,
+  httpsSchema,
+  networkSchema,
+  planSchema,
+  revenueShareSchema,
 } from "../../setup/schema.ts";
 import type { Draft } from "./draft.ts";
 
@@ -25,7 +31,12 @@ const restoredChain: Schema<Draft["chain"]> = {
 };
 
 const backupSchema = object({
-  admin: optional(object({ wallet: str(/^0x[0-9a-fA-F]{40}$/, "an address", 42), public_secret: str(/^[\x20-\x7e]{1,256}$/, "text", 256) })),
+  admin: optional(
+    object({
+      wallet: str(/^0x[0-9a-fA-F]{40}$/, "an address", 42),
+      public_secret: str(/^[\x20-\x7e]{1,256}$/, "text", 256),
+    }),
+  ),
   network: optional(networkSchema),
   https: optional(httpsSchema),
   storage: optional(object({ disk: str(/^[\x20-\x7e]{0,64}$/, "a disk name", 64) })),
@@ -43,7 +54,10 @@ export function openBackup(text: string, signature: string, wallet: string): Omi
   try {
     yaml = utf8(decryptWithSignature(signature, text.trim()));
   } catch {
-    throw new BlockhostError("E_CRYPTO", "this backup does not open with your wallet's signature (another wallet or another public secret?)");
+    throw new BlockhostError(
+      "E_CRYPTO",
+      "this backup does not open with your wallet's signature (another wallet or another public secret?)",
+    );
   }
   let data: ReturnType<typeof backupSchema.parse>;
   try {

@@ -20,21 +20,42 @@ export default defineCommand({
     port: { type: "string", description: `port (default ${DEFAULT_WIZARD_PORT}; 0 = any free port)`, valueHint: "N" },
   },
   async run({ args }) {
-    if (existsSync(paths.setupComplete)) throw new BlockhostError("E_SETUP_COMPLETE", `setup is complete (${paths.setupComplete}); the wizard no longer runs`);
+    if (existsSync(paths.setupComplete))
+      throw new BlockhostError(
+        "E_SETUP_COMPLETE",
+        `setup is complete (${paths.setupComplete}); the wizard no longer runs`,
+      );
     const listen = args.listen ?? "0.0.0.0";
     if (!isIP(listen)) throw new BlockhostError("E_USAGE", "--listen: expected an IP address");
-    if (args.port !== undefined && !/^\d{1,5}$/.test(args.port)) throw new BlockhostError("E_USAGE", "--port: expected a port number");
-    const port = args.port === undefined ? DEFAULT_WIZARD_PORT : args.port === "0" ? 0 : portSchema.parse(Number(args.port), "--port");
+    if (args.port !== undefined && !/^\d{1,5}$/.test(args.port))
+      throw new BlockhostError("E_USAGE", "--port: expected a port number");
+    const port =
+      args.port === undefined
+        ? DEFAULT_WIZARD_PORT
+        : args.port === "0"
+          ? 0
+          : portSchema.parse(Number(args.port), "--port");
     mkdirSync(paths.stateDir, { recursive: true, mode: 0o750 });
     const otp = new OtpStore(paths.wizardOtp);
     const code = otp.current();
     const { app } = createWizardApp({ otp, db: openDatabase(), agent: new AgentClient(), tls: false });
-    const server = Bun.serve({ hostname: listen, port, fetch: app.fetch, idleTimeout: 30, maxRequestBodySize: 256 * 1024 });
+    const server = Bun.serve({
+      hostname: listen,
+      port,
+      fetch: app.fetch,
+      idleTimeout: 30,
+      maxRequestBodySize: 256 * 1024,
+    });
     const shown = listen === "0.0.0.0" ? "<this host's address>" : isIP(listen) === 6 ? `[${listen}]` : listen;
-    process.stdout.write(`BlockHost setup wizard: http://${shown}:${server.port}/\nOne-time code: ${code} (valid 4 hours, 10 tries)\n`);
+    process.stdout.write(
+      `BlockHost setup wizard: http://${shown}:${server.port}/\nOne-time code: ${code} (valid 4 hours, 10 tries)\n`,
+    );
     logEvent("wizard.listening", { address: listen, port: server.port, otp: code });
     await new Promise<void>((resolve) => {
-      const stop = () => { server.stop(true); resolve(); };
+      const stop = () => {
+        server.stop(true);
+        resolve();
+      };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });

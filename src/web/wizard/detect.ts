@@ -2,8 +2,15 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 
-export interface Interface { name: string; addresses: string[]; bridge: boolean }
-export interface Disk { name: string; size_gb: number }
+export interface Interface {
+  name: string;
+  addresses: string[];
+  bridge: boolean;
+}
+export interface Disk {
+  name: string;
+  size_gb: number;
+}
 
 export function detectInterfaces(): Interface[] {
   return Object.entries(networkInterfaces())
@@ -31,5 +38,7 @@ export function detectDisks(): Disk[] {
 
 /** The first IPv4 address that is not loopback (the default host name for HTTPS). */
 export function primaryIpv4(): string | undefined {
-  return Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
 }

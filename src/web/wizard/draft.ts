@@ -2,8 +2,16 @@
 import type { Hex } from "viem";
 import { schemaError, type Infer } from "../../core/schema.ts";
 import {
-  adminCommandsSchema, backendSchema, chainSchema, httpsSchema, ipv6Schema, networkSchema, planSchema, revenueShareSchema,
-  setupFileSchema, type SetupFile,
+  adminCommandsSchema,
+  backendSchema,
+  chainSchema,
+  httpsSchema,
+  ipv6Schema,
+  networkSchema,
+  planSchema,
+  revenueShareSchema,
+  setupFileSchema,
+  type SetupFile,
 } from "../../setup/schema.ts";
 
 export interface Draft {
@@ -44,56 +52,97 @@ const poolBound = (f: Form, k: string): unknown => (/^\d+$/.test(text(f, k)) ? N
 export function applyForm(draft: Draft, step: StepId, f: Form): void {
   switch (step) {
     case "network":
-      draft.network = networkSchema.parse({
-        ipv4: { network: opt(f, "ipv4_network"), start: poolBound(f, "ipv4_start"), end: poolBound(f, "ipv4_end"), gateway: opt(f, "ipv4_gateway") },
-        ipv6: draft.network?.ipv6 ?? "none",
-        gc_grace_days: numeric(f, "gc_grace_days"),
-      }, "network");
+      draft.network = networkSchema.parse(
+        {
+          ipv4: {
+            network: opt(f, "ipv4_network"),
+            start: poolBound(f, "ipv4_start"),
+            end: poolBound(f, "ipv4_end"),
+            gateway: opt(f, "ipv4_gateway"),
+          },
+          ipv6: draft.network?.ipv6 ?? "none",
+          gc_grace_days: numeric(f, "gc_grace_days"),
+        },
+        "network",
+      );
       draft.https = httpsSchema.parse({ hostname: opt(f, "hostname") }, "https");
       return;
     case "storage":
       draft.storage = { disk: text(f, "disk").slice(0, 64) };
       return;
     case "blockchain": {
-      const contracts = text(f, "contracts") === "existing" ? { nft: opt(f, "nft"), subscriptions: opt(f, "subscriptions") } : "deploy";
-      draft.chain = chainSchema.parse({
-        chain_id: numeric(f, "chain_id"), rpc_url: opt(f, "rpc_url"), contracts, stablecoin: opt(f, "stablecoin"),
-        // The wizard always supplies the key itself; the schema wants exactly one source.
-        generate_deployer: true,
-      }, "chain");
+      const contracts =
+        text(f, "contracts") === "existing" ? { nft: opt(f, "nft"), subscriptions: opt(f, "subscriptions") } : "deploy";
+      draft.chain = chainSchema.parse(
+        {
+          chain_id: numeric(f, "chain_id"),
+          rpc_url: opt(f, "rpc_url"),
+          contracts,
+          stablecoin: opt(f, "stablecoin"),
+          // The wizard always supplies the key itself; the schema wants exactly one source.
+          generate_deployer: true,
+        },
+        "chain",
+      );
       delete (draft.chain as { generate_deployer?: boolean }).generate_deployer;
       const imported = opt(f, "deployer_key");
       if (imported !== undefined) {
         if (!/^(0x)?[0-9a-fA-F]{64}$/.test(imported)) throw schemaError("deployer_key", "a 64-digit hex private key");
         draft.deployer_key = imported.replace(/^0x/, "").toLowerCase();
       }
-      draft.plan = planSchema.parse({
-        name: opt(f, "plan_name"), price_cents_per_day: numeric(f, "plan_price_cents"),
-        cpu: numeric(f, "plan_cpu"), memory_mb: numeric(f, "plan_memory_mb"), disk_gb: numeric(f, "plan_disk_gb"),
-      }, "plan");
-      draft.revenue_share = revenueShareSchema.parse({ enabled: f.revenue_enabled === "on", percent: numeric(f, "revenue_percent") }, "revenue_share");
+      draft.plan = planSchema.parse(
+        {
+          name: opt(f, "plan_name"),
+          price_cents_per_day: numeric(f, "plan_price_cents"),
+          cpu: numeric(f, "plan_cpu"),
+          memory_mb: numeric(f, "plan_memory_mb"),
+          disk_gb: numeric(f, "plan_disk_gb"),
+        },
+        "plan",
+      );
+      draft.revenue_share = revenueShareSchema.parse(
+        { enabled: f.revenue_enabled === "on", percent: numeric(f, "revenue_percent") },
+        "revenue_share",
+      );
       return;
     }
     case "hypervisor": {
       const kind = text(f, "backend");
-      const backend = kind === "libvirt"
-        ? { libvirt: { bridge: opt(f, "bridge"), network: opt(f, "libvirt_network"), accel: opt(f, "accel") } }
-        : kind === "proxmox"
-          ? { proxmox: { node: opt(f, "pve_node"), storage: opt(f, "pve_storage"), bridge: opt(f, "bridge"), template_vmid: numeric(f, "template_vmid") } }
-          : kind;
+      const backend =
+        kind === "libvirt"
+          ? { libvirt: { bridge: opt(f, "bridge"), network: opt(f, "libvirt_network"), accel: opt(f, "accel") } }
+          : kind === "proxmox"
+            ? {
+                proxmox: {
+                  node: opt(f, "pve_node"),
+                  storage: opt(f, "pve_storage"),
+                  bridge: opt(f, "bridge"),
+                  template_vmid: numeric(f, "template_vmid"),
+                },
+              }
+            : kind;
       draft.backend = backendSchema.parse(backend, "backend");
       return;
     }
     case "ipv6": {
-      const ipv6 = ipv6Schema.parse(text(f, "mode") === "manual" ? { manual: opt(f, "prefix") } : text(f, "mode"), "ipv6");
+      const ipv6 = ipv6Schema.parse(
+        text(f, "mode") === "manual" ? { manual: opt(f, "prefix") } : text(f, "mode"),
+        "ipv6",
+      );
       if (!draft.network) throw schemaError("network", "the network step first");
       draft.network.ipv6 = ipv6;
       return;
     }
     case "admin-commands": {
       const enabled = f.enabled === "on";
-      const ports = text(f, "ports").split(/[\s,]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-      draft.admin_commands = adminCommandsSchema.parse(enabled ? { knock_name: opt(f, "knock_name"), ports, duration: numeric(f, "duration") } : "none", "admin_commands");
+      const ports = text(f, "ports")
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+      draft.admin_commands = adminCommandsSchema.parse(
+        enabled ? { knock_name: opt(f, "knock_name"), ports, duration: numeric(f, "duration") } : "none",
+        "admin_commands",
+      );
       return;
     }
     case "summary":
@@ -115,14 +164,17 @@ export function missingSteps(d: Draft): string[] {
 export function toSetupFile(d: Draft, files: { signature: string; deployerKey: string }): SetupFile {
   const missing = missingSteps(d);
   if (missing.length > 0) throw schemaError(missing[0]!, `the ${missing.join(", ")} step(s) to be completed`);
-  return setupFileSchema.parse({
-    admin: { wallet: d.admin!.wallet, public_secret: d.admin!.public_secret, signature_file: files.signature },
-    chain: { ...d.chain, deployer_key_file: files.deployerKey },
-    plan: d.plan,
-    revenue_share: d.revenue_share,
-    backend: d.backend,
-    network: d.network,
-    https: d.https,
-    admin_commands: d.admin_commands,
-  }, "");
+  return setupFileSchema.parse(
+    {
+      admin: { wallet: d.admin!.wallet, public_secret: d.admin!.public_secret, signature_file: files.signature },
+      chain: { ...d.chain, deployer_key_file: files.deployerKey },
+      plan: d.plan,
+      revenue_share: d.revenue_share,
+      backend: d.backend,
+      network: d.network,
+      https: d.https,
+      admin_commands: d.admin_commands,
+    },
+    "",
+  );
 }

@@ -15,14 +15,22 @@ const secretFile = (name: string, content: string) => {
   return file;
 };
 
-export interface FinalizeView { running: boolean; error: string | null; complete: boolean; steps: StepView[] }
+export interface FinalizeView {
+  running: boolean;
+  error: string | null;
+  complete: boolean;
+  steps: StepView[];
+}
 
 /** One finalization at a time per wizard process; its progress is the runner's step records. */
 export class FinalizeJob {
   private running = false;
   private error: string | null = null;
 
-  constructor(private readonly db: Database, private readonly agent: AgentClient) {}
+  constructor(
+    private readonly db: Database,
+    private readonly agent: AgentClient,
+  ) {}
 
   /** Write the files and start (no-op while running). Throws an E_SCHEMA error when the draft is incomplete. */
   start(draft: Draft): void {

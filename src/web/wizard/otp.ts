@@ -7,7 +7,11 @@ export const OTP_LENGTH = 6;
 export const OTP_TTL_MS = 4 * 3600_000;
 export const OTP_MAX_ATTEMPTS = 10;
 
-interface OtpState { code: string; expires_at: number; attempts: number }
+interface OtpState {
+  code: string;
+  expires_at: number;
+  attempts: number;
+}
 
 export type OtpResult = "ok" | "wrong" | "expired" | "invalidated";
 
@@ -24,7 +28,10 @@ function randomCode(): string {
 
 /** The OTP kept in one 0600 file, so a restarted wizard keeps the code and its attempt count. */
 export class OtpStore {
-  constructor(private readonly file: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly file: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Make a new code (replacing any earlier one) and return it. */
   generate(): string {

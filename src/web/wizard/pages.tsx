@@ -5,13 +5,29 @@ import { WIZARD_STEPS, type Draft, type StepId } from "./draft.ts";
 
 export const TITLE = "BlockHost setup";
 
-export interface PageContext { nonce?: string | undefined; csrf?: string | undefined }
+export interface PageContext {
+  nonce?: string | undefined;
+  csrf?: string | undefined;
+}
 
-export function Field(props: { name: string; label: string; value?: string | number | undefined; type?: string; hint?: string; required?: boolean }) {
+export function Field(props: {
+  name: string;
+  label: string;
+  value?: string | number | undefined;
+  type?: string;
+  hint?: string;
+  required?: boolean;
+}) {
   return (
     <>
       <label for={props.name}>{props.label}</label>
-      <input id={props.name} name={props.name} type={props.type ?? "text"} value={props.value === undefined ? "" : String(props.value)} required={props.required} />
+      <input
+        id={props.name}
+        name={props.name}
+        type={props.type ?? "text"}
+        value={props.value === undefined ? "" : String(props.value)}
+        required={props.required}
+      />
       {props.hint && <p class="muted">{props.hint}</p>}
     </>
   );
@@ -23,7 +39,11 @@ export function StepBar(props: { current: StepId }) {
       <ol class="steps">
         {WIZARD_STEPS.map((s) => (
           <li data-state={s.id === props.current ? "current" : ""}>
-            {s.id === props.current ? <strong aria-current="step">{s.title}</strong> : <a href={`/wizard/${s.id}`}>{s.title}</a>}
+            {s.id === props.current ? (
+              <strong aria-current="step">{s.title}</strong>
+            ) : (
+              <a href={`/wizard/${s.id}`}>{s.title}</a>
+            )}
           </li>
         ))}
       </ol>
@@ -32,13 +52,19 @@ export function StepBar(props: { current: StepId }) {
 }
 
 /** A step's page: the step bar, an error line, and a form posting back to the same URL with the CSRF token. */
-export function StepForm(props: PageContext & { step: StepId; heading: string; error?: string | undefined; children?: Child; data?: unknown }) {
+export function StepForm(
+  props: PageContext & { step: StepId; heading: string; error?: string | undefined; children?: Child; data?: unknown },
+) {
   return (
     <Page title={TITLE} nonce={props.nonce} scripts={["wizard"]} data={props.data ?? { page: props.step }}>
       <StepBar current={props.step} />
       <section class="card">
         <h2>{props.heading}</h2>
-        {props.error && <p class="error" role="alert">{props.error}</p>}
+        {props.error && (
+          <p class="error" role="alert">
+            {props.error}
+          </p>
+        )}
         <form method="post" action={`/wizard/${props.step}`}>
           <input type="hidden" name="csrf" value={props.csrf} />
           {props.children}
@@ -55,7 +81,11 @@ export function LoginPage(props: PageContext & { error?: string | undefined }) {
       <section class="card">
         <h2>Log in</h2>
         <p>Enter the one-time code shown on the server's console (and in its journal).</p>
-        {props.error && <p class="error" role="alert">{props.error}</p>}
+        {props.error && (
+          <p class="error" role="alert">
+            {props.error}
+          </p>
+        )}
         <form method="post" action="/login">
           <Field name="otp" label="One-time code" required />
           <button type="submit">Log in</button>
@@ -67,21 +97,38 @@ export function LoginPage(props: PageContext & { error?: string | undefined }) {
 
 export function WalletPage(props: PageContext & { publicSecret: string; wallet?: string | undefined }) {
   return (
-    <Page title={TITLE} nonce={props.nonce} scripts={["wizard"]} data={{ page: "wallet", csrf: props.csrf, publicSecret: props.publicSecret }}>
+    <Page
+      title={TITLE}
+      nonce={props.nonce}
+      scripts={["wizard"]}
+      data={{ page: "wallet", csrf: props.csrf, publicSecret: props.publicSecret }}
+    >
       <section class="card">
         <h2>Admin wallet</h2>
-        <p>Connect the wallet that will administer this host and sign the public secret <code>{props.publicSecret}</code>.
-          Its signature encrypts the admin's access NFT and the configuration backup.</p>
+        <p>
+          Connect the wallet that will administer this host and sign the public secret <code>{props.publicSecret}</code>
+          . Its signature encrypts the admin's access NFT and the configuration backup.
+        </p>
         <p id="wallet-address">{props.wallet ? `Verified: ${props.wallet}` : "Not connected."}</p>
-        <button type="button" id="connect-sign">Connect wallet and sign</button>
-        {props.wallet && <a class="button" href="/wizard/network">Continue</a>}
+        <button type="button" id="connect-sign">
+          Connect wallet and sign
+        </button>
+        {props.wallet && (
+          <a class="button" href="/wizard/network">
+            Continue
+          </a>
+        )}
       </section>
       <section class="card">
         <h2>Restore a backup</h2>
-        <p>After signing, load a <code>blockhost-config.enc</code> downloaded from an earlier setup.</p>
+        <p>
+          After signing, load a <code>blockhost-config.enc</code> downloaded from an earlier setup.
+        </p>
         <label for="backup">Backup file</label>
         <input id="backup" type="file" accept=".enc,text/plain" />
-        <button type="button" id="restore" class="secondary">Restore</button>
+        <button type="button" id="restore" class="secondary">
+          Restore
+        </button>
       </section>
     </Page>
   );
@@ -90,13 +137,17 @@ export function WalletPage(props: PageContext & { publicSecret: string; wallet?:
 /** `key: value, …` for a section, so the review reads as text rather than JSON. */
 const show = (v: unknown): string =>
   typeof v === "object" && v !== null && !Array.isArray(v)
-    ? Object.entries(v).map(([k, x]) => `${k}: ${typeof x === "object" ? JSON.stringify(x) : String(x)}`).join(", ")
+    ? Object.entries(v)
+        .map(([k, x]) => `${k}: ${typeof x === "object" ? JSON.stringify(x) : String(x)}`)
+        .join(", ")
     : String(v);
 
 const row = (k: string, v: unknown) => (
   <tr>
     <th scope="row">{k}</th>
-    <td><code>{show(v)}</code></td>
+    <td>
+      <code>{show(v)}</code>
+    </td>
   </tr>
 );
 
@@ -127,14 +178,25 @@ export function SummaryPage(props: PageContext & { draft: Draft; deployer?: stri
         <div class="table-wrap">
           <table id="summary">{rows.map(([k, v]) => row(k, v ?? "(not set)"))}</table>
         </div>
-        {props.missing.length > 0
-          ? <p class="error" role="alert">Still to do: {props.missing.join(", ")}</p>
-          : <button type="button" id="confirm">Confirm and set up this host</button>}
+        {props.missing.length > 0 ? (
+          <p class="error" role="alert">
+            Still to do: {props.missing.join(", ")}
+          </p>
+        ) : (
+          <button type="button" id="confirm">
+            Confirm and set up this host
+          </button>
+        )}
       </section>
       <section class="card">
         <h2>Progress</h2>
         <ol class="steps" id="progress"></ol>
-        <p id="finalize-done" hidden>Setup complete. <a class="button" id="download" href="/api/finalize/config" download="blockhost-config.enc">Download the configuration backup</a></p>
+        <p id="finalize-done" hidden>
+          Setup complete.{" "}
+          <a class="button" id="download" href="/api/finalize/config" download="blockhost-config.enc">
+            Download the configuration backup
+          </a>
+        </p>
       </section>
     </Page>
   );

@@ -34,13 +34,24 @@ function NetworkStep({ d }: { d: Draft }) {
   return (
     <>
       <h3>Detected interfaces</h3>
-      <ul id="interfaces">{detectInterfaces().map((i) => <li><code>{i.name}</code>{i.bridge ? " (bridge)" : ""}: {i.addresses.join(", ") || "no address"}</li>)}</ul>
+      <ul id="interfaces">
+        {detectInterfaces().map((i) => (
+          <li>
+            <code>{i.name}</code>
+            {i.bridge ? " (bridge)" : ""}: {i.addresses.join(", ") || "no address"}
+          </li>
+        ))}
+      </ul>
       <h3>Addresses for VMs</h3>
       <Field name="ipv4_network" label="IPv4 network (CIDR)" value={pool?.network ?? "192.168.122.0/24"} required />
       <Field name="ipv4_start" label="First VM address (host number or IPv4)" value={pool?.start ?? 200} required />
       <Field name="ipv4_end" label="Last VM address" value={pool?.end ?? 250} required />
       <Field name="ipv4_gateway" label="Gateway" value={pool?.gateway ?? "192.168.122.1"} required />
-      <Field name="gc_grace_days" label="Days a suspended VM is kept before it is destroyed" value={d.network?.gc_grace_days ?? 7} />
+      <Field
+        name="gc_grace_days"
+        label="Days a suspended VM is kept before it is destroyed"
+        value={d.network?.gc_grace_days ?? 7}
+      />
       <Field name="hostname" label="Host name or address for HTTPS" value={d.https?.hostname ?? primaryIpv4()} />
     </>
   );
@@ -54,7 +65,11 @@ function StorageStep({ d }: { d: Draft }) {
       <label for="disk">Disk</label>
       <select id="disk" name="disk">
         <option value="">(keep the current layout)</option>
-        {disks.map((k) => <option value={k.name} selected={d.storage?.disk === k.name}>{k.name} ({k.size_gb} GB)</option>)}
+        {disks.map((k) => (
+          <option value={k.name} selected={d.storage?.disk === k.name}>
+            {k.name} ({k.size_gb} GB)
+          </option>
+        ))}
       </select>
     </>
   );
@@ -68,17 +83,31 @@ function BlockchainStep({ d, deployer }: { d: Draft; deployer: string }) {
       <label for="preset">Chain</label>
       <select id="preset">
         <option value="">Custom</option>
-        {CHAIN_PRESETS.map((p) => <option value={`${p.id} ${p.rpc}`}>{p.name} ({p.id})</option>)}
+        {CHAIN_PRESETS.map((p) => (
+          <option value={`${p.id} ${p.rpc}`}>
+            {p.name} ({p.id})
+          </option>
+        ))}
       </select>
       <Field name="chain_id" label="Chain id" value={c?.chain_id} required />
       <Field name="rpc_url" label="RPC URL" value={c?.rpc_url} required />
-      <button type="button" id="rpc-check" class="secondary">Check the RPC</button>
+      <button type="button" id="rpc-check" class="secondary">
+        Check the RPC
+      </button>
       <h3>Deployer wallet</h3>
-      <p>Address <code id="deployer-address">{deployer}</code> — balance <span id="deployer-balance">unknown</span> ETH.
-        It deploys the contracts and pays for every mint, so it needs ETH.</p>
+      <p>
+        Address <code id="deployer-address">{deployer}</code> — balance <span id="deployer-balance">unknown</span> ETH.
+        It deploys the contracts and pays for every mint, so it needs ETH.
+      </p>
       <Field name="fund_amount" label="Amount to send from your wallet (ETH)" value="0.05" />
-      <button type="button" id="fund" class="secondary">Fund from my wallet</button>
-      <Field name="deployer_key" label="Or import a deployer key (hex; leave empty to keep the one above)" type="password" />
+      <button type="button" id="fund" class="secondary">
+        Fund from my wallet
+      </button>
+      <Field
+        name="deployer_key"
+        label="Or import a deployer key (hex; leave empty to keep the one above)"
+        type="password"
+      />
       <h3>Contracts</h3>
       <Choice name="contracts" value="deploy" label="Deploy new contracts" checked={!existing} />
       <Choice name="contracts" value="existing" label="Use existing contracts" checked={!!existing} />
@@ -87,12 +116,21 @@ function BlockchainStep({ d, deployer }: { d: Draft; deployer: string }) {
       <Field name="stablecoin" label="Stablecoin (empty: the chain's USDC)" value={c?.stablecoin} />
       <h3>Plan</h3>
       <Field name="plan_name" label="Plan name" value={d.plan?.name ?? "Basic VM"} required />
-      <Field name="plan_price_cents" label="Price per day (US cents)" value={d.plan?.price_cents_per_day ?? 100} required />
+      <Field
+        name="plan_price_cents"
+        label="Price per day (US cents)"
+        value={d.plan?.price_cents_per_day ?? 100}
+        required
+      />
       <Field name="plan_cpu" label="vCPUs" value={d.plan?.cpu ?? 1} />
       <Field name="plan_memory_mb" label="Memory (MB)" value={d.plan?.memory_mb ?? 2048} />
       <Field name="plan_disk_gb" label="Disk (GB)" value={d.plan?.disk_gb ?? 20} />
       <h3>Revenue share</h3>
-      <Check name="revenue_enabled" label="Share revenue with the BlockHost developers and broker" checked={d.revenue_share?.enabled ?? false} />
+      <Check
+        name="revenue_enabled"
+        label="Share revenue with the BlockHost developers and broker"
+        checked={d.revenue_share?.enabled ?? false}
+      />
       <Field name="revenue_percent" label="Total percent" value={d.revenue_share?.percent ?? 1} />
     </>
   );
@@ -101,18 +139,48 @@ function BlockchainStep({ d, deployer }: { d: Draft; deployer: string }) {
 function HypervisorStep({ d }: { d: Draft }) {
   const b = d.backend;
   const kind = b === undefined ? "dry-run" : b === "dry-run" ? b : "proxmox" in b ? "proxmox" : "libvirt";
-  const bridge = b && b !== "dry-run" ? ("proxmox" in b ? b.proxmox.bridge : b.libvirt.bridge) : detectInterfaces().find((i) => i.bridge)?.name;
+  const bridge =
+    b && b !== "dry-run"
+      ? "proxmox" in b
+        ? b.proxmox.bridge
+        : b.libvirt.bridge
+      : detectInterfaces().find((i) => i.bridge)?.name;
   return (
     <>
-      <Choice name="backend" value="dry-run" label="dry-run (every step but the hypervisor; for trying BlockHost out)" checked={kind === "dry-run"} />
+      <Choice
+        name="backend"
+        value="dry-run"
+        label="dry-run (every step but the hypervisor; for trying BlockHost out)"
+        checked={kind === "dry-run"}
+      />
       <Choice name="backend" value="libvirt" label="libvirt / KVM" checked={kind === "libvirt"} />
       <Choice name="backend" value="proxmox" label="Proxmox VE" checked={kind === "proxmox"} />
       <Field name="bridge" label="Bridge (libvirt, Proxmox)" value={bridge} />
-      <Field name="libvirt_network" label="libvirt network (optional; VMs join the bridge otherwise)" value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.network : undefined} />
-      <Field name="accel" label="libvirt accelerator (auto, kvm or tcg)" value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.accel : "auto"} />
-      <Field name="pve_node" label="Proxmox node" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.node : undefined} />
-      <Field name="pve_storage" label="Proxmox storage" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.storage : "local-lvm"} />
-      <Field name="template_vmid" label="Proxmox template VMID" value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.template_vmid : 9001} />
+      <Field
+        name="libvirt_network"
+        label="libvirt network (optional; VMs join the bridge otherwise)"
+        value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.network : undefined}
+      />
+      <Field
+        name="accel"
+        label="libvirt accelerator (auto, kvm or tcg)"
+        value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.accel : "auto"}
+      />
+      <Field
+        name="pve_node"
+        label="Proxmox node"
+        value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.node : undefined}
+      />
+      <Field
+        name="pve_storage"
+        label="Proxmox storage"
+        value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.storage : "local-lvm"}
+      />
+      <Field
+        name="template_vmid"
+        label="Proxmox template VMID"
+        value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.template_vmid : 9001}
+      />
     </>
   );
 }
@@ -133,7 +201,11 @@ function AdminCommandsStep({ d }: { d: Draft }) {
   return (
     <>
       <Check name="enabled" label="Enable on-chain admin commands (port knocking)" checked={!!k} />
-      <Field name="knock_name" label="Knock command name (keep it secret)" value={k?.knock_name ?? randomBytes(8).toString("hex")} />
+      <Field
+        name="knock_name"
+        label="Knock command name (keep it secret)"
+        value={k?.knock_name ?? randomBytes(8).toString("hex")}
+      />
       <Field name="ports" label="Ports to open (comma separated)" value={(k?.ports ?? [22]).join(", ")} />
       <Field name="duration" label="Seconds they stay open" value={k?.duration ?? 300} />
     </>
@@ -141,11 +213,18 @@ function AdminCommandsStep({ d }: { d: Draft }) {
 }
 
 const HEADINGS: Record<Exclude<StepId, "summary">, string> = {
-  network: "Network", storage: "Storage", blockchain: "Blockchain", hypervisor: "Hypervisor", ipv6: "IPv6", "admin-commands": "Admin commands",
+  network: "Network",
+  storage: "Storage",
+  blockchain: "Blockchain",
+  hypervisor: "Hypervisor",
+  ipv6: "IPv6",
+  "admin-commands": "Admin commands",
 };
 
 /** The page for one step (not the summary). */
-export function StepPage(props: PageContext & { step: Exclude<StepId, "summary">; draft: Draft; deployer: string; error?: string | undefined }) {
+export function StepPage(
+  props: PageContext & { step: Exclude<StepId, "summary">; draft: Draft; deployer: string; error?: string | undefined },
+) {
   const d = props.draft;
   const body = {
     network: () => <NetworkStep d={d} />,
@@ -157,7 +236,14 @@ export function StepPage(props: PageContext & { step: Exclude<StepId, "summary">
   }[props.step]();
   const data = { page: props.step, csrf: props.csrf, deployer: props.deployer };
   return (
-    <StepForm step={props.step} heading={HEADINGS[props.step]} nonce={props.nonce} csrf={props.csrf} error={props.error} data={data}>
+    <StepForm
+      step={props.step}
+      heading={HEADINGS[props.step]}
+      nonce={props.nonce}
+      csrf={props.csrf}
+      error={props.error}
+      data={data}
+    >
       {body}
     </StepForm>
   );

@@ -28,12 +28,16 @@ describe.skipIf(!anvilAvailable())("test helper: anvil", () => {
 
     const snap = await anvil.snapshot();
     const before = await net.pub.getBalance({ address: to });
-    await net.pub.waitForTransactionReceipt({ hash: await from.sendTransaction({ to, value: parseEther("1"), account: from.account!, chain: from.chain }) });
+    await net.pub.waitForTransactionReceipt({
+      hash: await from.sendTransaction({ to, value: parseEther("1"), account: from.account!, chain: from.chain }),
+    });
     expect(await net.pub.getBalance({ address: to })).toBe(before + parseEther("1"));
     await anvil.revert(snap);
     expect(await net.pub.getBalance({ address: to })).toBe(before);
 
-    await net.pub.waitForTransactionReceipt({ hash: await from.sendTransaction({ to, value: parseEther("2"), account: from.account!, chain: from.chain }) });
+    await net.pub.waitForTransactionReceipt({
+      hash: await from.sendTransaction({ to, value: parseEther("2"), account: from.account!, chain: from.chain }),
+    });
     const height = await net.pub.getBlockNumber();
     const port = anvil.port;
     await anvil.restart();

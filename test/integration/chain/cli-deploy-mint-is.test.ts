@@ -42,7 +42,10 @@ describe.skipIf(!anvilAvailable())("blockhost contracts deploy / mint / is (comp
     [nft, subs] = lines as [Hex, Hex];
     expect(await read(net, { address: nft, abi: accessCredentialNftAbi, functionName: "symbol" })).toBe("BHA");
     expect(await read(net, { address: subs, abi: blockhostSubscriptionsAbi, functionName: "nextPlanId" })).toBe(1n);
-    for (const c of [nft, subs]) expect(await read(net, { address: c, abi: accessCredentialNftAbi, functionName: "owner" })).toBe(anvil.accounts[ROLE_ACCOUNT.server]!.address);
+    for (const c of [nft, subs])
+      expect(await read(net, { address: c, abi: accessCredentialNftAbi, functionName: "owner" })).toBe(
+        anvil.accounts[ROLE_ACCOUNT.server]!.address,
+      );
     root.web3.blockchain = { ...(root.web3.blockchain as object), nft_contract: nft, subscription_contract: subs };
     root.writeWeb3();
   });
@@ -63,8 +66,12 @@ describe.skipIf(!anvilAvailable())("blockhost contracts deploy / mint / is (comp
     console.log(`gas mint via CLI (3-byte payload): ${gas}`);
     const second = await root.run(["mint", "--owner-wallet", anvil.accounts[2]!.address]);
     expect(second).toMatchObject({ code: 0, stdout: "1\n" });
-    expect(await read(net, { address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [0n] })).toBe("0xc0ffee");
-    expect(await read(net, { address: nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [1n] })).toBe(anvil.accounts[2]!.address);
+    expect(
+      await read(net, { address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [0n] }),
+    ).toBe("0xc0ffee");
+    expect(await read(net, { address: nft, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [1n] })).toBe(
+      anvil.accounts[2]!.address,
+    );
   });
 
   test("mint --dry-run prints the next token id and sends nothing", async () => {

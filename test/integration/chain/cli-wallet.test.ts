@@ -7,7 +7,10 @@ import { privateKeyToAccount } from "viem/accounts";
 import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
-import { mockUniswapV2RouterAbi, mockUniswapV2RouterBytecode } from "../../../src/chain/contracts/generated/test/MockUniswapV2Router.ts";
+import {
+  mockUniswapV2RouterAbi,
+  mockUniswapV2RouterBytecode,
+} from "../../../src/chain/contracts/generated/test/MockUniswapV2Router.ts";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
 import { chainRoot, ROLE_ACCOUNT, type ChainRoot } from "../../helpers/chain-root.ts";
 import { approve, balanceOf, deployToken, devnet, read, send, type Devnet } from "../../helpers/contracts.ts";
@@ -16,7 +19,8 @@ import { approve, balanceOf, deployToken, devnet, read, send, type Devnet } from
 setDefaultTimeout(60_000);
 
 const TX_HASH = /^0x[0-9a-f]{64}\n$/;
-const BUYER = 1, RECEIVER = 8;
+const BUYER = 1,
+  RECEIVER = 8;
 const usdc = (whole: number) => BigInt(whole) * 1_000_000n;
 
 describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvil)", () => {
@@ -27,7 +31,13 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
   const addr = (i: number): Hex => anvil.accounts[i]!.address;
   const role = (r: keyof typeof ROLE_ACCOUNT) => addr(ROLE_ACCOUNT[r]);
   const wallet = (...args: string[]) => root.run(["wallet", ...args]);
-  const buy = async (days: bigint) => send(net, BUYER, { address: subs, abi: blockhostSubscriptionsAbi, functionName: "buySubscription", args: [1n, days, 1n, "0x"] });
+  const buy = async (days: bigint) =>
+    send(net, BUYER, {
+      address: subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "buySubscription",
+      args: [1n, days, 1n, "0x"],
+    });
 
   beforeAll(async () => {
     anvil = await startAnvil();
@@ -38,7 +48,11 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
     [nft, subs] = deployed.stdout.trim().split("\n") as [Hex, Hex];
     root.web3.blockchain = { ...(root.web3.blockchain as object), nft_contract: nft, subscription_contract: subs };
     root.writeWeb3();
-    stable = await deployToken(net, "USDC", 6, [[ROLE_ACCOUNT.server, usdc(1000)], [ROLE_ACCOUNT.hot, usdc(1000)], [BUYER, usdc(1000)]]);
+    stable = await deployToken(net, "USDC", 6, [
+      [ROLE_ACCOUNT.server, usdc(1000)],
+      [ROLE_ACCOUNT.hot, usdc(1000)],
+      [BUYER, usdc(1000)],
+    ]);
     await approve(net, BUYER, stable, subs, maxUint256);
   });
   afterAll(async () => {
@@ -60,7 +74,9 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
   test("plan create prints the plan id from the PlanCreated event", async () => {
     expect(await wallet("plan", "create", "Basic", "100")).toMatchObject({ code: 0, stdout: "1\n" });
     expect(await wallet("plan", "create", "Big VM", "250")).toMatchObject({ code: 0, stdout: "2\n" });
-    expect(await read(net, { address: subs, abi: blockhostSubscriptionsAbi, functionName: "getPlan", args: [2n] })).toEqual(["Big VM", 250n, true]);
+    expect(
+      await read(net, { address: subs, abi: blockhostSubscriptionsAbi, functionName: "getPlan", args: [2n] }),
+    ).toEqual(["Big VM", 250n, true]);
     expect((await wallet("plan", "create", "Free", "0")).code).toBe(2);
   });
 
@@ -104,15 +120,29 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
     expect(r.stdout.trim().split("\n")).toHaveLength(2);
     expect(await balanceOf(net, stable, role("broker"))).toBe(usdc(6));
     expect(await balanceOf(net, stable, addr(RECEIVER))).toBe(usdc(1) + usdc(4));
-    const before = [await balanceOf(net, stable, role("broker")), await balanceOf(net, stable, addr(RECEIVER)), await balanceOf(net, stable, role("dev"))];
-    expect((await wallet("split", "0.000001", "stable", "33/33/34", "hot", "broker", addr(RECEIVER), "dev")).code).toBe(0);
-    const after = [await balanceOf(net, stable, role("broker")), await balanceOf(net, stable, addr(RECEIVER)), await balanceOf(net, stable, role("dev"))];
+    const before = [
+      await balanceOf(net, stable, role("broker")),
+      await balanceOf(net, stable, addr(RECEIVER)),
+      await balanceOf(net, stable, role("dev")),
+    ];
+    expect((await wallet("split", "0.000001", "stable", "33/33/34", "hot", "broker", addr(RECEIVER), "dev")).code).toBe(
+      0,
+    );
+    const after = [
+      await balanceOf(net, stable, role("broker")),
+      await balanceOf(net, stable, addr(RECEIVER)),
+      await balanceOf(net, stable, role("dev")),
+    ];
     expect(after.map((a, i) => a - before[i]!)).toEqual([0n, 0n, 1n]);
   });
 
   test("split refuses ratios that do not sum to 100 or do not match the recipients", async () => {
-    expect((await wallet("split", "10", "stable", "60/30", "hot", "dev", "broker")).stderr).toContain("must sum to 100");
-    expect((await wallet("split", "10", "stable", "50/50", "hot", "dev", "broker", "admin")).stderr).toContain("2 shares for 3 recipients");
+    expect((await wallet("split", "10", "stable", "60/30", "hot", "dev", "broker")).stderr).toContain(
+      "must sum to 100",
+    );
+    expect((await wallet("split", "10", "stable", "50/50", "hot", "dev", "broker", "admin")).stderr).toContain(
+      "2 shares for 3 recipients",
+    );
     expect((await wallet("split", "10", "stable", "100", "hot", "dev")).code).toBe(2);
   });
 
@@ -145,7 +175,9 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
 
   test("set encrypt replaces the NFT payload, signed by the server wallet", async () => {
     expect((await wallet("set", "encrypt", "0", "0xabcdef01")).stdout).toMatch(TX_HASH);
-    expect(await read(net, { address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [0n] })).toBe("0xabcdef01");
+    expect(
+      await read(net, { address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [0n] }),
+    ).toBe("0xabcdef01");
     expect((await wallet("set", "encrypt", "0", "abc")).code).toBe(2);
     expect((await wallet("set", "encrypt", "9", "0x00")).stderr).toContain("Token does not exist");
   });
@@ -158,7 +190,12 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
     const details = '{"hostname":"203.0.113.7","port":22,"username":"admin"}';
     const r = await wallet("set", "encrypt", "0", "--signature-file", sigFile, "--plaintext", details);
     expect(r.stdout).toMatch(TX_HASH);
-    const stored = await read<Hex>(net, { address: nft, abi: accessCredentialNftAbi, functionName: "getUserEncrypted", args: [0n] });
+    const stored = await read<Hex>(net, {
+      address: nft,
+      abi: accessCredentialNftAbi,
+      functionName: "getUserEncrypted",
+      args: [0n],
+    });
     expect(utf8(decryptWithSignature(signature, stored))).toBe(details);
     expect((await wallet("set", "encrypt", "0", "0x00", "--signature-file", sigFile)).code).toBe(2);
     expect((await wallet("set", "encrypt", "0", "--plaintext", details)).code).toBe(2);
@@ -167,7 +204,14 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
   test("swap sells a token for ETH through the configured Uniswap V2 router", async () => {
     const weth = await deployToken(net, "WETH", 18);
     const weiPerUnit = 500_000_000n; // 1 USDC (1e6 units) = 0.0005 ETH
-    const hash = await net.wallets[0]!.deployContract({ abi: mockUniswapV2RouterAbi, bytecode: mockUniswapV2RouterBytecode, args: [weth, weiPerUnit], value: parseEther("1"), account: net.wallets[0]!.account!, chain: net.wallets[0]!.chain });
+    const hash = await net.wallets[0]!.deployContract({
+      abi: mockUniswapV2RouterAbi,
+      bytecode: mockUniswapV2RouterBytecode,
+      args: [weth, weiPerUnit],
+      value: parseEther("1"),
+      account: net.wallets[0]!.account!,
+      chain: net.wallets[0]!.chain,
+    });
     const router = (await net.pub.waitForTransactionReceipt({ hash })).contractAddress!;
     root.web3.uniswap_v2 = { router };
     root.writeWeb3();
@@ -195,7 +239,17 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
   });
 
   test("every wallet command has --help", async () => {
-    for (const cmd of [["send"], ["balance"], ["split"], ["withdraw"], ["swap"], ["who"], ["config", "stable"], ["plan", "create"], ["set", "encrypt"]]) {
+    for (const cmd of [
+      ["send"],
+      ["balance"],
+      ["split"],
+      ["withdraw"],
+      ["swap"],
+      ["who"],
+      ["config", "stable"],
+      ["plan", "create"],
+      ["set", "encrypt"],
+    ]) {
       const r = await wallet(...cmd, "--help");
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("USAGE");

@@ -1,7 +1,10 @@
 /** The AccessCredentialNFT contract on anvil. */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseEventLogs, type Hex } from "viem";
-import { accessCredentialNftAbi as abi, accessCredentialNftBytecode } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
+import {
+  accessCredentialNftAbi as abi,
+  accessCredentialNftBytecode,
+} from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { tokenIdFromReceipt } from "../../../src/chain/mint.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { chainPerTest, deploy, expectRevert, read, send, type Devnet } from "../../helpers/contracts.ts";
@@ -9,14 +12,18 @@ import { chainPerTest, deploy, expectRevert, read, send, type Devnet } from "../
 // Chain round trips through anvil and the compiled binary: generous, never a timing assertion.
 setDefaultTimeout(60_000);
 
-const OWNER = 0, ALICE = 1, BOB = 2;
+const OWNER = 0,
+  ALICE = 1,
+  BOB = 2;
 
 describe.skipIf(!anvilAvailable())("AccessCredentialNFT on anvil", () => {
   let net: Devnet;
   let nft: Hex;
 
-  const write = (from: number, functionName: string, args: readonly unknown[]) => send(net, from, { address: nft, abi, functionName, args });
-  const view = <T>(functionName: string, args: readonly unknown[] = []) => read<T>(net, { address: nft, abi, functionName, args });
+  const write = (from: number, functionName: string, args: readonly unknown[]) =>
+    send(net, from, { address: nft, abi, functionName, args });
+  const view = <T>(functionName: string, args: readonly unknown[] = []) =>
+    read<T>(net, { address: nft, abi, functionName, args });
   const mint = (to: number, data: Hex = "0x") => write(OWNER, "mint", [net.addresses[to], data]);
 
   chainPerTest(async (_chain, chainNet) => {
@@ -44,9 +51,13 @@ describe.skipIf(!anvilAvailable())("AccessCredentialNFT on anvil", () => {
   });
 
   test("only the owner mints and updates", async () => {
-    await expectRevert(write(ALICE, "mint", [net.addresses[ALICE], "0x"]), "OwnableUnauthorizedAccount", [net.addresses[ALICE]]);
+    await expectRevert(write(ALICE, "mint", [net.addresses[ALICE], "0x"]), "OwnableUnauthorizedAccount", [
+      net.addresses[ALICE],
+    ]);
     await mint(ALICE);
-    await expectRevert(write(ALICE, "updateUserEncrypted", [0n, "0x01"]), "OwnableUnauthorizedAccount", [net.addresses[ALICE]]);
+    await expectRevert(write(ALICE, "updateUserEncrypted", [0n, "0x01"]), "OwnableUnauthorizedAccount", [
+      net.addresses[ALICE],
+    ]);
   });
 
   test("getUserEncrypted and updateUserEncrypted refuse a token that does not exist", async () => {
@@ -71,11 +82,18 @@ describe.skipIf(!anvilAvailable())("AccessCredentialNFT on anvil", () => {
     expect(await view<bigint>("balanceOf", [net.addresses[ALICE]])).toBe(1n);
     expect(await view<bigint>("balanceOf", [net.addresses[BOB]])).toBe(2n);
     expect(await view<bigint>("tokenOfOwnerByIndex", [net.addresses[ALICE], 0n])).toBe(1n);
-    const bobs = [await view<bigint>("tokenOfOwnerByIndex", [net.addresses[BOB], 0n]), await view<bigint>("tokenOfOwnerByIndex", [net.addresses[BOB], 1n])];
+    const bobs = [
+      await view<bigint>("tokenOfOwnerByIndex", [net.addresses[BOB], 0n]),
+      await view<bigint>("tokenOfOwnerByIndex", [net.addresses[BOB], 1n]),
+    ];
     expect(bobs.sort()).toEqual([0n, 2n]);
     expect(await view<bigint>("tokenByIndex", [2n])).toBe(2n);
     expect(await view<bigint>("totalSupply")).toBe(3n);
-    await expectRevert(write(ALICE, "transferFrom", [net.addresses[ALICE], net.addresses[BOB], 2n]), "ERC721InsufficientApproval", [net.addresses[ALICE], 2n]);
+    await expectRevert(
+      write(ALICE, "transferFrom", [net.addresses[ALICE], net.addresses[BOB], 2n]),
+      "ERC721InsufficientApproval",
+      [net.addresses[ALICE], 2n],
+    );
     await expectRevert(view("ownerOf", [7n]), "ERC721NonexistentToken", [7n]);
   });
 
@@ -88,7 +106,9 @@ describe.skipIf(!anvilAvailable())("AccessCredentialNFT on anvil", () => {
     const payload = `0x${"cd".repeat(100)}` as Hex;
     const first = await mint(ALICE, payload);
     const next = await mint(BOB, payload);
-    console.log(`gas mint (${(payload.length - 2) / 2}-byte payload): first=${first.gasUsed} subsequent=${next.gasUsed}`);
+    console.log(
+      `gas mint (${(payload.length - 2) / 2}-byte payload): first=${first.gasUsed} subsequent=${next.gasUsed}`,
+    );
     expect(next.gasUsed).toBeGreaterThan(0n);
   });
 });

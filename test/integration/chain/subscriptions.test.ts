@@ -1,16 +1,34 @@
 /** The BlockhostSubscriptions contract on anvil. */
 import { beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { maxUint256, parseEventLogs, parseUnits, zeroAddress, type Hex } from "viem";
-import { blockhostSubscriptionsAbi as abi, blockhostSubscriptionsBytecode } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
+import {
+  blockhostSubscriptionsAbi as abi,
+  blockhostSubscriptionsBytecode,
+} from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { mockUniswapV2PairAbi } from "../../../src/chain/contracts/generated/test/MockUniswapV2Pair.ts";
 import { anvilAvailable, type Anvil } from "../../helpers/anvil.ts";
-import { approve, balanceOf, chainPerTest, deploy, deployPair, deployToken, expectRevert, minedAt, read, send, type Devnet } from "../../helpers/contracts.ts";
+import {
+  approve,
+  balanceOf,
+  chainPerTest,
+  deploy,
+  deployPair,
+  deployToken,
+  expectRevert,
+  minedAt,
+  read,
+  send,
+  type Devnet,
+} from "../../helpers/contracts.ts";
 
 // Chain round trips through anvil and the compiled binary: generous, never a timing assertion.
 setDefaultTimeout(60_000);
 
 const DAY = 86_400n;
-const OWNER = 0, USER1 = 1, USER2 = 2, PAYEE = 3;
+const OWNER = 0,
+  USER1 = 1,
+  USER2 = 2,
+  PAYEE = 3;
 const usdc = (n: string) => parseUnits(n, 6);
 const tok = (n: string) => parseUnits(n, 18);
 
@@ -19,24 +37,41 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
   let net: Devnet;
   let stable: Hex, token: Hex, pair: Hex, subs: Hex;
 
-  const write = (from: number, functionName: string, args: readonly unknown[] = []) => send(net, from, { address: subs, abi, functionName, args });
-  const view = <T>(functionName: string, args: readonly unknown[] = []) => read<T>(net, { address: subs, abi, functionName, args });
-  const fails = (from: number, functionName: string, args: readonly unknown[], error: string, errorArgs?: readonly unknown[]) =>
-    expectRevert(write(from, functionName, args), error, errorArgs);
+  const write = (from: number, functionName: string, args: readonly unknown[] = []) =>
+    send(net, from, { address: subs, abi, functionName, args });
+  const view = <T>(functionName: string, args: readonly unknown[] = []) =>
+    read<T>(net, { address: subs, abi, functionName, args });
+  const fails = (
+    from: number,
+    functionName: string,
+    args: readonly unknown[],
+    error: string,
+    errorArgs?: readonly unknown[],
+  ) => expectRevert(write(from, functionName, args), error, errorArgs);
   const sub = async (id: bigint) => {
-    const [planId, subscriber, expiresAt, isActive, cancelled] = await view<[bigint, Hex, bigint, boolean, boolean]>("getSubscription", [id]);
+    const [planId, subscriber, expiresAt, isActive, cancelled] = await view<[bigint, Hex, bigint, boolean, boolean]>(
+      "getSubscription",
+      [id],
+    );
     return { planId, subscriber, expiresAt, isActive, cancelled };
   };
   const setStable = () => write(OWNER, "setPrimaryStablecoin", [stable]);
   const plan = (name = "Basic", cents = 1000n) => write(OWNER, "createPlan", [name, cents]);
   const addPairMethod = () => write(OWNER, "addPaymentMethod", [token, pair, stable]);
-  const buy = (from: number, planId: bigint, days: bigint, pm: bigint, data: Hex = "0x") => write(from, "buySubscription", [planId, days, pm, data]);
+  const buy = (from: number, planId: bigint, days: bigint, pm: bigint, data: Hex = "0x") =>
+    write(from, "buySubscription", [planId, days, pm, data]);
 
   chainPerTest(async (chain, chainNet) => {
     anvil = chain;
     net = chainNet;
-    stable = await deployToken(net, "USDC", 6, [[USER1, usdc("10000")], [USER2, usdc("10000")]]);
-    token = await deployToken(net, "TOK", 18, [[USER1, tok("10000")], [USER2, tok("10000")]]);
+    stable = await deployToken(net, "USDC", 6, [
+      [USER1, usdc("10000")],
+      [USER2, usdc("10000")],
+    ]);
+    token = await deployToken(net, "TOK", 18, [
+      [USER1, tok("10000")],
+      [USER2, tok("10000")],
+    ]);
     pair = await deployPair(net, token, stable, tok("100000"), usdc("100000")); // $1 per token
     subs = await deploy(net, OWNER, abi, blockhostSubscriptionsBytecode);
     for (const user of [USER1, USER2]) for (const t of [stable, token]) await approve(net, user, t, subs, maxUint256);
@@ -70,11 +105,20 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
   describe("plans", () => {
     test("create, read, update, count; zero price and unknown ids are refused; owner only", async () => {
       const receipt = await plan("Basic Plan", 1000n);
-      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "PlanCreated" })[0]!.args).toEqual({ planId: 1n, name: "Basic Plan", pricePerDayUsdCents: 1000n });
+      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "PlanCreated" })[0]!.args).toEqual({
+        planId: 1n,
+        name: "Basic Plan",
+        pricePerDayUsdCents: 1000n,
+      });
       expect(await view("getPlan", [1n])).toEqual(["Basic Plan", 1000n, true]);
       await fails(OWNER, "createPlan", ["Free", 0n], "PlanPriceMustBePositive");
       const upd = await write(OWNER, "updatePlan", [1n, "Premium", 2000n, false]);
-      expect(parseEventLogs({ abi, logs: upd.logs, eventName: "PlanUpdated" })[0]!.args).toEqual({ planId: 1n, name: "Premium", pricePerDayUsdCents: 2000n, active: false });
+      expect(parseEventLogs({ abi, logs: upd.logs, eventName: "PlanUpdated" })[0]!.args).toEqual({
+        planId: 1n,
+        name: "Premium",
+        pricePerDayUsdCents: 2000n,
+        active: false,
+      });
       expect(await view("getPlan", [1n])).toEqual(["Premium", 2000n, false]);
       await fails(OWNER, "updatePlan", [1n, "Premium", 0n, true], "PlanPriceMustBePositive");
       await fails(OWNER, "updatePlan", [2n, "Nope", 1n, true], "PlanNotFound", [2n]);
@@ -100,8 +144,22 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
       expect(await balanceOf(net, stable, subs)).toBe(300_000_000n);
       const at = await minedAt(net, receipt);
       const [ev] = parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionCreated" });
-      expect(ev!.args).toEqual({ subscriptionId: 1n, planId: 1n, subscriber: net.addresses[USER1]!, expiresAt: at + 30n * DAY, paidAmount: 300_000_000n, paymentToken: stable, userEncrypted: payload });
-      expect(await sub(1n)).toEqual({ planId: 1n, subscriber: net.addresses[USER1]!, expiresAt: at + 30n * DAY, isActive: true, cancelled: false });
+      expect(ev!.args).toEqual({
+        subscriptionId: 1n,
+        planId: 1n,
+        subscriber: net.addresses[USER1]!,
+        expiresAt: at + 30n * DAY,
+        paidAmount: 300_000_000n,
+        paymentToken: stable,
+        userEncrypted: payload,
+      });
+      expect(await sub(1n)).toEqual({
+        planId: 1n,
+        subscriber: net.addresses[USER1]!,
+        expiresAt: at + 30n * DAY,
+        isActive: true,
+        cancelled: false,
+      });
       expect(await view<boolean>("isSubscriptionActive", [1n])).toBe(true);
       expect(await view<bigint>("daysRemaining", [1n])).toBe(30n);
     });
@@ -144,7 +202,12 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
     });
     test("addPaymentMethod stores both decimals and lists the method after the stablecoin", async () => {
       const receipt = await addPairMethod();
-      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "PaymentMethodAdded" })[0]!.args).toEqual({ paymentMethodId: 2n, tokenAddress: token, pairAddress: pair, stablecoinAddress: stable });
+      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "PaymentMethodAdded" })[0]!.args).toEqual({
+        paymentMethodId: 2n,
+        tokenAddress: token,
+        pairAddress: pair,
+        stablecoinAddress: stable,
+      });
       expect(await view("getPaymentMethod", [2n])).toEqual([token, pair, stable, 18, 6, true]);
       expect(await view<bigint[]>("getPaymentMethodIds")).toEqual([1n, 2n]);
       expect(await view<bigint>("nextPaymentMethodId")).toBe(3n);
@@ -162,7 +225,9 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
       const before = await balanceOf(net, token, net.addresses[USER1]!);
       const receipt = await buy(USER1, 1n, 30n, 2n);
       expect(before - (await balanceOf(net, token, net.addresses[USER1]!))).toBe(tok("303"));
-      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionCreated" })[0]!.args.paymentToken).toBe(token);
+      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionCreated" })[0]!.args.paymentToken).toBe(
+        token,
+      );
     });
     test("an expensive token ($2000) costs 0.1515 tokens for $300 with slippage", async () => {
       const pricey = await deployToken(net, "WETH", 18, [[USER1, tok("10")]]);
@@ -174,26 +239,40 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
     test("slippage is settable up to 10% and changes the price; above is SlippageTooHigh", async () => {
       await addPairMethod();
       const r = await write(OWNER, "setSlippageBps", [500n]);
-      expect(parseEventLogs({ abi, logs: r.logs, eventName: "SlippageUpdated" })[0]!.args).toEqual({ oldSlippageBps: 100n, newSlippageBps: 500n });
+      expect(parseEventLogs({ abi, logs: r.logs, eventName: "SlippageUpdated" })[0]!.args).toEqual({
+        oldSlippageBps: 100n,
+        newSlippageBps: 500n,
+      });
       expect(await view<bigint>("calculatePayment", [1n, 30n, 2n])).toBe(tok("315"));
       await fails(OWNER, "setSlippageBps", [1001n], "SlippageTooHigh");
       await fails(USER1, "setSlippageBps", [0n], "OwnableUnauthorizedAccount", [net.addresses[USER1]]);
     });
     test("a pair with less than $10k of stablecoin is refused; the stablecoin itself needs no liquidity", async () => {
       await addPairMethod();
-      await send(net, OWNER, { address: pair, abi: mockUniswapV2PairAbi, functionName: "setReserves", args: [tok("5000"), usdc("5000")] });
+      await send(net, OWNER, {
+        address: pair,
+        abi: mockUniswapV2PairAbi,
+        functionName: "setReserves",
+        args: [tok("5000"), usdc("5000")],
+      });
       await fails(USER1, "buySubscription", [1n, 30n, 2n, "0x"], "InsufficientLiquidity");
       await expectRevert(view("calculatePayment", [1n, 30n, 2n]), "InsufficientLiquidity");
       await buy(USER1, 1n, 30n, 1n);
       const r = await write(OWNER, "setMinLiquidity", [usdc("1000")]);
-      expect(parseEventLogs({ abi, logs: r.logs, eventName: "MinLiquidityUpdated" })[0]!.args).toEqual({ oldMinLiquidity: usdc("10000"), newMinLiquidity: usdc("1000") });
+      expect(parseEventLogs({ abi, logs: r.logs, eventName: "MinLiquidityUpdated" })[0]!.args).toEqual({
+        oldMinLiquidity: usdc("10000"),
+        newMinLiquidity: usdc("1000"),
+      });
       expect(await view<bigint>("minLiquidityUsd")).toBe(usdc("1000"));
       await buy(USER1, 1n, 30n, 2n);
     });
     test("a disabled pair method is refused until re-enabled", async () => {
       await addPairMethod();
       const r = await write(OWNER, "updatePaymentMethod", [2n, false]);
-      expect(parseEventLogs({ abi, logs: r.logs, eventName: "PaymentMethodUpdated" })[0]!.args).toEqual({ paymentMethodId: 2n, active: false });
+      expect(parseEventLogs({ abi, logs: r.logs, eventName: "PaymentMethodUpdated" })[0]!.args).toEqual({
+        paymentMethodId: 2n,
+        active: false,
+      });
       await fails(USER1, "buySubscription", [1n, 30n, 2n, "0x"], "PaymentMethodNotActive", [2n]);
       await write(OWNER, "updatePaymentMethod", [2n, true]);
       await buy(USER1, 1n, 30n, 2n);
@@ -212,7 +291,14 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
       const receipt = await write(USER1, "extendSubscription", [1n, 15n, 1n]);
       expect((await sub(1n)).expiresAt).toBe(bought + 45n * DAY);
       expect(before - (await balanceOf(net, stable, net.addresses[USER1]!))).toBe(usdc("150"));
-      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionExtended" })[0]!.args).toEqual({ subscriptionId: 1n, planId: 1n, extendedBy: net.addresses[USER1]!, newExpiresAt: bought + 45n * DAY, paidAmount: usdc("150"), paymentToken: stable });
+      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionExtended" })[0]!.args).toEqual({
+        subscriptionId: 1n,
+        planId: 1n,
+        extendedBy: net.addresses[USER1]!,
+        newExpiresAt: bought + 45n * DAY,
+        paidAmount: usdc("150"),
+        paymentToken: stable,
+      });
     });
     test("an expired subscription is extended from now", async () => {
       await anvil.increaseTime(31 * 86_400);
@@ -227,7 +313,9 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
       const receipt = await write(USER2, "extendSubscription", [1n, 15n, 1n]);
       expect(before - (await balanceOf(net, stable, gifter))).toBe(usdc("150"));
       expect((await sub(1n)).subscriber).toBe(net.addresses[USER1]!);
-      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionExtended" })[0]!.args.extendedBy).toBe(gifter);
+      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionExtended" })[0]!.args.extendedBy).toBe(
+        gifter,
+      );
     });
     test("paying the extension in a pair-priced token (mixed methods)", async () => {
       await addPairMethod();
@@ -254,8 +342,18 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
     });
     test("the owner cancels: expiry becomes now, inactive, event carries the subscriber", async () => {
       const receipt = await write(OWNER, "cancelSubscription", [1n]);
-      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionCancelled" })[0]!.args).toEqual({ subscriptionId: 1n, planId: 1n, subscriber: net.addresses[USER1]! });
-      expect(await sub(1n)).toEqual({ planId: 1n, subscriber: net.addresses[USER1]!, expiresAt: await minedAt(net, receipt), isActive: false, cancelled: true });
+      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "SubscriptionCancelled" })[0]!.args).toEqual({
+        subscriptionId: 1n,
+        planId: 1n,
+        subscriber: net.addresses[USER1]!,
+      });
+      expect(await sub(1n)).toEqual({
+        planId: 1n,
+        subscriber: net.addresses[USER1]!,
+        expiresAt: await minedAt(net, receipt),
+        isActive: false,
+        cancelled: true,
+      });
       expect(await view<bigint>("daysRemaining", [1n])).toBe(0n);
       expect(await view<boolean>("isSubscriptionActive", [1n])).toBe(false);
     });
@@ -277,13 +375,19 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
     test("the whole balance goes to the recipient; a second withdraw has nothing left", async () => {
       const payee = net.addresses[PAYEE]!;
       const receipt = await write(OWNER, "withdrawFunds", [stable, payee]);
-      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "FundsWithdrawn" })[0]!.args).toEqual({ token: stable, to: payee, amount: usdc("300") });
+      expect(parseEventLogs({ abi, logs: receipt.logs, eventName: "FundsWithdrawn" })[0]!.args).toEqual({
+        token: stable,
+        to: payee,
+        amount: usdc("300"),
+      });
       expect(await balanceOf(net, stable, payee)).toBe(usdc("300"));
       expect(await balanceOf(net, stable, subs)).toBe(0n);
       await fails(OWNER, "withdrawFunds", [stable, payee], "NoBalanceToWithdraw");
     });
     test("only the owner withdraws, never to the zero address", async () => {
-      await fails(USER1, "withdrawFunds", [stable, net.addresses[USER1]], "OwnableUnauthorizedAccount", [net.addresses[USER1]]);
+      await fails(USER1, "withdrawFunds", [stable, net.addresses[USER1]], "OwnableUnauthorizedAccount", [
+        net.addresses[USER1],
+      ]);
       await fails(OWNER, "withdrawFunds", [stable, zeroAddress], "InvalidAddress");
     });
   });
@@ -320,7 +424,9 @@ describe.skipIf(!anvilAvailable())("BlockhostSubscriptions on anvil", () => {
     const payload = `0x${"ab".repeat(225)}` as Hex;
     const first = await buy(USER1, 1n, 30n, 1n, payload);
     const second = await buy(USER2, 1n, 30n, 1n, payload);
-    console.log(`gas buySubscription (stablecoin, ${(payload.length - 2) / 2}-byte payload): first=${first.gasUsed} subsequent=${second.gasUsed}`);
+    console.log(
+      `gas buySubscription (stablecoin, ${(payload.length - 2) / 2}-byte payload): first=${first.gasUsed} subsequent=${second.gasUsed}`,
+    );
     expect(first.gasUsed).toBeGreaterThan(0n);
   });
 });

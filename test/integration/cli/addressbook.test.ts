@@ -16,7 +16,8 @@ let agent: RunningAgent;
 let root: string;
 const ab = (...args: string[]) => runBlockhost(["addressbook", ...args], { root });
 const bookFile = () => join(root, "etc/blockhost/addressbook.json");
-const book = () => JSON.parse(readFileSync(bookFile(), "utf8")) as Record<string, { address: string; keyfile?: string }>;
+const book = () =>
+  JSON.parse(readFileSync(bookFile(), "utf8")) as Record<string, { address: string; keyfile?: string }>;
 
 beforeAll(async () => {
   agent = await startAgent();
@@ -48,7 +49,11 @@ describe("blockhost addressbook with a running agent", () => {
     const r = await ab("init", ADMIN.toLowerCase(), SERVER.address, DEV, keyfile);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(book()).toEqual({ admin: { address: ADMIN }, server: { address: SERVER.address, keyfile }, dev: { address: DEV } });
+    expect(book()).toEqual({
+      admin: { address: ADMIN },
+      server: { address: SERVER.address, keyfile },
+      dev: { address: DEV },
+    });
     expect(statSync(bookFile()).mode & 0o777).toBe(0o640);
     const again = await ab("init", ADMIN, SERVER.address, keyfile);
     expect(again.code).toBe(1);

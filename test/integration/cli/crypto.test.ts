@@ -12,9 +12,12 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text, { mode: 0o600 });
   return p;
 };
-const crypto = (args: string[], opts: { stdin?: string } = {}) => runBlockhost(["crypto", ...args], { root: tmp.dir, ...opts });
+const crypto = (args: string[], opts: { stdin?: string } = {}) =>
+  runBlockhost(["crypto", ...args], { root: tmp.dir, ...opts });
 
-beforeAll(() => { tmp = tempDir(); });
+beforeAll(() => {
+  tmp = tempDir();
+});
 afterAll(() => tmp.cleanup());
 
 describe("blockhost crypto: keys", () => {
@@ -69,25 +72,51 @@ describe("blockhost crypto: ECIES", () => {
     const enc = await crypto(["encrypt", "--public-key", v.server_public_key, "--plaintext", "ssh details ✓"]);
     expect(enc.code).toBe(0);
     expect(enc.stdout).toMatch(/^0x04[0-9a-f]+$/);
-    const dec = await crypto(["decrypt", "--private-key-file", file("rt.key", v.server_private_key), "--ciphertext", enc.stdout]);
+    const dec = await crypto([
+      "decrypt",
+      "--private-key-file",
+      file("rt.key", v.server_private_key),
+      "--ciphertext",
+      enc.stdout,
+    ]);
     expect(dec.stdout).toBe("ssh details ✓");
   });
 
   test("a tampered ciphertext or the wrong key fails with one line and exit 1", async () => {
     const v = V.ecies[3]!;
     const tampered = v.ciphertext.slice(0, -2) + (v.ciphertext.endsWith("00") ? "01" : "00");
-    const bad = await crypto(["decrypt", "--private-key-file", file("t.key", v.server_private_key), "--ciphertext", tampered]);
+    const bad = await crypto([
+      "decrypt",
+      "--private-key-file",
+      file("t.key", v.server_private_key),
+      "--ciphertext",
+      tampered,
+    ]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe("blockhost crypto decrypt: ECIES decryption failed: wrong private key or tampered ciphertext\n");
+    expect(bad.stderr).toBe(
+      "blockhost crypto decrypt: ECIES decryption failed: wrong private key or tampered ciphertext\n",
+    );
     expect(bad.stdout).toBe("");
-    const wrong = await crypto(["decrypt", "--private-key-file", file("w.key", V.ecies[0]!.server_private_key), "--ciphertext", v.ciphertext]);
+    const wrong = await crypto([
+      "decrypt",
+      "--private-key-file",
+      file("w.key", V.ecies[0]!.server_private_key),
+      "--ciphertext",
+      v.ciphertext,
+    ]);
     expect(wrong.code).toBe(1);
   });
 });
 
 describe("blockhost crypto: signature-keyed AES-GCM", () => {
   test.each(V.symmetric.map((v, i) => ({ ...v, i })))("decrypt-symmetric vector $i", async (v) => {
-    const r = await crypto(["decrypt-symmetric", "--signature-file", file(`sig-${v.i}`, `${v.signature}\n`), "--ciphertext", v.ciphertext]);
+    const r = await crypto([
+      "decrypt-symmetric",
+      "--signature-file",
+      file(`sig-${v.i}`, `${v.signature}\n`),
+      "--ciphertext",
+      v.ciphertext,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(v.plaintext);
   });
@@ -95,10 +124,18 @@ describe("blockhost crypto: signature-keyed AES-GCM", () => {
   test("encrypt-symmetric prints raw 0x… (no newline) that decrypt-symmetric reverses; signature from stdin", async () => {
     const v = V.symmetric[3]!;
     const sig = file("sig-rt", v.signature);
-    const enc = await crypto(["encrypt-symmetric", "--signature-file", "-", "--plaintext", v.plaintext], { stdin: v.signature });
+    const enc = await crypto(["encrypt-symmetric", "--signature-file", "-", "--plaintext", v.plaintext], {
+      stdin: v.signature,
+    });
     expect(enc.stdout).toMatch(/^0x[0-9a-f]{56,}$/);
     expect((enc.stdout.length - 2) / 2).toBe(12 + Buffer.byteLength(v.plaintext) + 16);
-    const dec = await crypto(["decrypt-symmetric", "--signature-file", sig, "--ciphertext-file", file("ct", enc.stdout)]);
+    const dec = await crypto([
+      "decrypt-symmetric",
+      "--signature-file",
+      sig,
+      "--ciphertext-file",
+      file("ct", enc.stdout),
+    ]);
     expect(dec.stdout).toBe(v.plaintext);
   });
 
@@ -113,7 +150,13 @@ describe("blockhost crypto: signature-keyed AES-GCM", () => {
 
   test("the wrong signature fails with exit 1", async () => {
     const v = V.symmetric[3]!;
-    const r = await crypto(["decrypt-symmetric", "--signature-file", file("sig-wrong", V.symmetric[2]!.signature), "--ciphertext", v.ciphertext]);
+    const r = await crypto([
+      "decrypt-symmetric",
+      "--signature-file",
+      file("sig-wrong", V.symmetric[2]!.signature),
+      "--ciphertext",
+      v.ciphertext,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/wrong signature or tampered/);
   });
@@ -143,6 +186,15 @@ describe("blockhost crypto: usage", () => {
   test("--help lists every subcommand", async () => {
     const r = await crypto(["--help"]);
     expect(r.code).toBe(0);
-    for (const c of ["generate-keypair", "derive-pubkey", "key-to-address", "encrypt-symmetric", "decrypt-symmetric", "encrypt", "decrypt"]) expect(r.stdout).toContain(c);
+    for (const c of [
+      "generate-keypair",
+      "derive-pubkey",
+      "key-to-address",
+      "encrypt-symmetric",
+      "decrypt-symmetric",
+      "encrypt",
+      "decrypt",
+    ])
+      expect(r.stdout).toContain(c);
   });
 });

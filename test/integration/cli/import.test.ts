@@ -13,53 +13,92 @@ function originalHost(root: string): { vmsJson: string } {
   const state = join(root, "var/lib/blockhost");
   mkdirSync(etc, { recursive: true });
   mkdirSync(state, { recursive: true });
-  writeFileSync(join(etc, "db.yaml"), [
-    `db_file: /var/lib/blockhost/vms.json`,
-    "terraform_dir: /var/lib/blockhost/terraform",
-    "bridge: vmbr0",
-    "vmid_range: {start: 100, end: 999}",
-    "ip_pool: {network: 192.168.122.0/24, start: 200, end: 250, gateway: 192.168.122.1}",
-    "default_expiry_days: 30",
-    "gc_grace_days: 7",
-    "",
-  ].join("\n"));
-  writeFileSync(join(etc, "web3-defaults.yaml"), [
-    "blockchain:",
-    "  chain_id: 11155111",
-    "  rpc_url: https://rpc.sepolia.org",
-    "  nft_contract: '0x3333333333333333333333333333333333333333'",
-    "deployer: {private_key_file: /etc/blockhost/deployer.key}",
-    "auth: {otp_length: 6, otp_ttl_seconds: 300}",
-    "",
-  ].join("\n"));
-  writeFileSync(join(etc, "blockhost.yaml"), [
-    "server: {address: '0x4444444444444444444444444444444444444444', key_file: /etc/blockhost/server.key}",
-    "public_secret: blockhost-access",
-    "contract_address: '0x5555555555555555555555555555555555555555'",
-    "admin: {wallet_address: '0x6666666666666666666666666666666666666666'}",
-    "",
-  ].join("\n"));
+  writeFileSync(
+    join(etc, "db.yaml"),
+    [
+      `db_file: /var/lib/blockhost/vms.json`,
+      "terraform_dir: /var/lib/blockhost/terraform",
+      "bridge: vmbr0",
+      "vmid_range: {start: 100, end: 999}",
+      "ip_pool: {network: 192.168.122.0/24, start: 200, end: 250, gateway: 192.168.122.1}",
+      "default_expiry_days: 30",
+      "gc_grace_days: 7",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(etc, "web3-defaults.yaml"),
+    [
+      "blockchain:",
+      "  chain_id: 11155111",
+      "  rpc_url: https://rpc.sepolia.org",
+      "  nft_contract: '0x3333333333333333333333333333333333333333'",
+      "deployer: {private_key_file: /etc/blockhost/deployer.key}",
+      "auth: {otp_length: 6, otp_ttl_seconds: 300}",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(etc, "blockhost.yaml"),
+    [
+      "server: {address: '0x4444444444444444444444444444444444444444', key_file: /etc/blockhost/server.key}",
+      "public_secret: blockhost-access",
+      "contract_address: '0x5555555555555555555555555555555555555555'",
+      "admin: {wallet_address: '0x6666666666666666666666666666666666666666'}",
+      "",
+    ].join("\n"),
+  );
   const vmsJson = join(state, "vms.json");
-  writeFileSync(vmsJson, JSON.stringify({
-    vms: {
-      "blockhost-100": {
-        vm_name: "blockhost-100", vmid: 100, ip_address: "192.168.122.200", status: "active", owner: "admin",
-        wallet_address: WALLET_A, username: "admin", purpose: "", created_at: "2025-05-01T10:00:00",
-        expires_at: "2025-06-01T10:00:00", subscription_id: 1,
+  writeFileSync(
+    vmsJson,
+    JSON.stringify(
+      {
+        vms: {
+          "blockhost-100": {
+            vm_name: "blockhost-100",
+            vmid: 100,
+            ip_address: "192.168.122.200",
+            status: "active",
+            owner: "admin",
+            wallet_address: WALLET_A,
+            username: "admin",
+            purpose: "",
+            created_at: "2025-05-01T10:00:00",
+            expires_at: "2025-06-01T10:00:00",
+            subscription_id: 1,
+          },
+          "blockhost-101": {
+            vm_name: "blockhost-101",
+            vmid: 101,
+            ip_address: "192.168.122.201",
+            status: "suspended",
+            owner: "admin",
+            wallet_address: WALLET_B,
+            username: "admin",
+            purpose: "",
+            created_at: "2025-05-02T10:00:00",
+            expires_at: "2025-05-09T10:00:00",
+            suspended_at: "2025-05-09T10:05:00",
+            subscription_id: 2,
+          },
+        },
+        next_vmid: 104,
+        allocated_ips: ["192.168.122.200", "192.168.122.201"],
+        reserved_nft_tokens: {
+          "0": {
+            vm_name: "blockhost-100",
+            status: "minted",
+            reserved_at: "2025-05-01T10:00:01.123456+00:00",
+            owner_wallet: WALLET_A,
+            minted_at: "2025-05-01T10:00:05.654321+00:00",
+          },
+          "1": { vm_name: "blockhost-101", status: "reserved", reserved_at: "2025-05-02T10:00:01+00:00" },
+        },
       },
-      "blockhost-101": {
-        vm_name: "blockhost-101", vmid: 101, ip_address: "192.168.122.201", status: "suspended", owner: "admin",
-        wallet_address: WALLET_B, username: "admin", purpose: "", created_at: "2025-05-02T10:00:00",
-        expires_at: "2025-05-09T10:00:00", suspended_at: "2025-05-09T10:05:00", subscription_id: 2,
-      },
-    },
-    next_vmid: 104,
-    allocated_ips: ["192.168.122.200", "192.168.122.201"],
-    reserved_nft_tokens: {
-      "0": { vm_name: "blockhost-100", status: "minted", reserved_at: "2025-05-01T10:00:01.123456+00:00", owner_wallet: WALLET_A, minted_at: "2025-05-01T10:00:05.654321+00:00" },
-      "1": { vm_name: "blockhost-101", status: "reserved", reserved_at: "2025-05-02T10:00:01+00:00" },
-    },
-  }, null, 2));
+      null,
+      2,
+    ),
+  );
   return { vmsJson };
 }
 
@@ -78,16 +117,28 @@ describe("blockhost import", () => {
     expect(r.stdout).toContain(`ok       ${join(root, "etc/blockhost/db.yaml")}`);
     expect(r.stdout).toContain("imported 2 VM(s)");
     expect(r.stdout).toContain("linked NFTs from reserved_nft_tokens: 0→blockhost-100");
-    expect(r.stdout).toContain("reservations never minted (not linked; the reconciler checks the chain): 1 (blockhost-101, reserved)");
+    expect(r.stdout).toContain(
+      "reservations never minted (not linked; the reconciler checks the chain): 1 (blockhost-101, reserved)",
+    );
 
     const list = await runBlockhost(["vm", "list", "--json"], { root });
     const vms = JSON.parse(list.stdout) as Array<Record<string, unknown>>;
     const byName = Object.fromEntries(vms.map((v) => [v.vm_name, v]));
     expect(byName["blockhost-100"]).toMatchObject({
-      vmid: 100, status: "active", nft_token_id: 0, nft_minted: true, owner_wallet: WALLET_A, subscription_id: 1,
+      vmid: 100,
+      status: "active",
+      nft_token_id: 0,
+      nft_minted: true,
+      owner_wallet: WALLET_A,
+      subscription_id: 1,
       nft_minted_at: "2025-05-01T10:00:05Z",
     });
-    expect(byName["blockhost-101"]).toMatchObject({ vmid: 101, status: "suspended", nft_token_id: null, nft_minted: false });
+    expect(byName["blockhost-101"]).toMatchObject({
+      vmid: 101,
+      status: "suspended",
+      nft_token_id: null,
+      nft_minted: false,
+    });
     expect(readFileSync(vmsJson, "utf8")).toBe(before);
 
     const again = await runBlockhost(["import"], { root });
@@ -98,7 +149,10 @@ describe("blockhost import", () => {
 
   test("a config file our services could not load stops the import with exit 78, naming file and key", async () => {
     originalHost(root);
-    writeFileSync(join(root, "etc/blockhost/db.yaml"), "ip_pool: {network: not-a-cidr, start: 1, end: 2, gateway: 10.0.0.1}\n");
+    writeFileSync(
+      join(root, "etc/blockhost/db.yaml"),
+      "ip_pool: {network: not-a-cidr, start: 1, end: 2, gateway: 10.0.0.1}\n",
+    );
     const r = await runBlockhost(["import"], { root });
     expect(r.code).toBe(78);
     expect(r.stdout).toMatch(/invalid {2}.*db\.yaml: .*ip_pool\.network/);

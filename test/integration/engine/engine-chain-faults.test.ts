@@ -8,14 +8,23 @@ import { EngineEnv, eventually, type EngineProcess } from "../../helpers/engine-
 
 setDefaultTimeout(180_000);
 
-type VmJson = { vm_name: string; status: string; subscription_id: number | null; wallet_address: string; nft_token_id: number | null; nft_minted: boolean };
+type VmJson = {
+  vm_name: string;
+  status: string;
+  subscription_id: number | null;
+  wallet_address: string;
+  nft_token_id: number | null;
+  nft_minted: boolean;
+};
 
 describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled binary, dry-run backend)", () => {
   describe("anvil stops and comes back with its state", () => {
     let env: EngineEnv;
     let engine: EngineProcess;
     beforeAll(async () => {
-      env = await EngineEnv.create({ anvil: { statePath: join(require("node:os").tmpdir(), `anvil-state-${process.pid}-${Date.now()}.json`) } });
+      env = await EngineEnv.create({
+        anvil: { statePath: join(require("node:os").tmpdir(), `anvil-state-${process.pid}-${Date.now()}.json`) },
+      });
       engine = env.startEngine();
     });
     afterAll(async () => {
@@ -34,12 +43,20 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
       const third = await env.buy(3);
       await env.anvil.stop();
       engine = env.startEngine();
-      await eventually(() => engine.events().some((e) => e.event === "engine.poll_failed"), "engine notices the outage");
-      const down = JSON.parse((await bh(["status", "--json"])).stdout) as { chain: { head: number | null; rpc_error: string | null } };
+      await eventually(
+        () => engine.events().some((e) => e.event === "engine.poll_failed"),
+        "engine notices the outage",
+      );
+      const down = JSON.parse((await bh(["status", "--json"])).stdout) as {
+        chain: { head: number | null; rpc_error: string | null };
+      };
       expect(down.chain.head).toBeNull();
       expect(down.chain.rpc_error).toContain("unreachable");
       await env.anvil.restart();
-      const all = await eventually(async () => { const v = await vms(); return v.filter((x) => x.nft_minted).length === 3 ? v : null; }, "three VMs with NFTs");
+      const all = await eventually(async () => {
+        const v = await vms();
+        return v.filter((x) => x.nft_minted).length === 3 ? v : null;
+      }, "three VMs with NFTs");
       expect(all.map((v) => v.subscription_id).sort()).toEqual([1, second.subscriptionId, third.subscriptionId]);
       expect(await env.nftTotal()).toBe(3);
     });
@@ -50,8 +67,12 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
     const engine = env.startEngine();
     try {
       const p = await env.buy(1);
-      const list = async () => JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
-      const [vm] = await eventually(async () => { const v = await list(); return v[0]?.nft_minted ? v : null; }, "VM via the fallback RPC");
+      const list = async () =>
+        JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+      const [vm] = await eventually(async () => {
+        const v = await list();
+        return v[0]?.nft_minted ? v : null;
+      }, "VM via the fallback RPC");
       expect(vm!.subscription_id).toBe(p.subscriptionId);
     } finally {
       expect(await engine.stop()).toBe(0);
@@ -67,12 +88,20 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
       expect(await env.nftTotal()).toBe(1);
       // Rewind the database to "mint attempted from this block, token id not yet written".
       const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"));
-      db.query("UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?").run(String(p.block), p.subscriptionId);
-      db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(`provision:${env.anvil.chainId}:${p.subscriptionId}`);
+      db.query(
+        "UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?",
+      ).run(String(p.block), p.subscriptionId);
+      db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(
+        `provision:${env.anvil.chainId}:${p.subscriptionId}`,
+      );
       db.close();
       const again = env.startEngine(["--once"]);
       expect(await again.done).toBe(0);
-      expect(again.events().find((e) => e.event === "engine.credential")).toMatchObject({ minted: false, recovered: true, token_id: "0" });
+      expect(again.events().find((e) => e.event === "engine.credential")).toMatchObject({
+        minted: false,
+        recovered: true,
+        token_id: "0",
+      });
       expect(await env.nftTotal()).toBe(1);
       const [vm] = JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
       expect(vm).toMatchObject({ nft_minted: true, nft_token_id: 0 });
@@ -84,8 +113,14 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
   describe("reorgs", () => {
     let env: EngineEnv;
     let engine: EngineProcess;
-    const vms = async () => JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
-    const cursor = async () => (JSON.parse((await runBlockhost(["status", "--json"], { root: env.root })).stdout) as { chain: { cursor: number | null } }).chain.cursor ?? -1;
+    const vms = async () =>
+      JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+    const cursor = async () =>
+      (
+        JSON.parse((await runBlockhost(["status", "--json"], { root: env.root })).stdout) as {
+          chain: { cursor: number | null };
+        }
+      ).chain.cursor ?? -1;
     beforeAll(async () => {
       env = await EngineEnv.create({ confirmations: 3 });
       engine = env.startEngine();
@@ -107,7 +142,10 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
       const kept = await env.buy(2);
       expect(kept.subscriptionId).toBe(dropped.subscriptionId);
       await env.anvil.mine(3);
-      const [vm] = await eventually(async () => { const v = await vms(); return v.length && v[0]!.nft_minted ? v : null; }, "the surviving purchase's VM");
+      const [vm] = await eventually(async () => {
+        const v = await vms();
+        return v.length && v[0]!.nft_minted ? v : null;
+      }, "the surviving purchase's VM");
       expect(vm!.wallet_address).toBe(env.anvil.accounts[2]!.address);
       expect(await vms()).toHaveLength(1);
       expect(await env.nftTotal()).toBe(1);
@@ -124,7 +162,10 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
       await eventually(() => engine.events().some((e) => e.event === "engine.reorg"), "reorg detected");
       const after = await env.buy(3);
       await env.anvil.mine(3);
-      await eventually(async () => (await vms()).some((v) => v.subscription_id === after.subscriptionId && v.nft_minted), "provisioning continues after the rewind");
+      await eventually(
+        async () => (await vms()).some((v) => v.subscription_id === after.subscriptionId && v.nft_minted),
+        "provisioning continues after the rewind",
+      );
       expect(await vms()).toHaveLength(2);
     });
   });

@@ -12,7 +12,18 @@ const PURCHASES = 50;
 const usable = anvilAvailable() && canCreateNetns();
 if (!usable) console.log("skip: crash test needs anvil (linux-x64) and root for network namespaces");
 
-type VmJson = { vm_name: string; vmid: number; status: string; subscription_id: number | null; ip_address: string; ipv6_address: string | null; username: string; wallet_address: string; nft_token_id: number | null; nft_minted: boolean };
+type VmJson = {
+  vm_name: string;
+  vmid: number;
+  status: string;
+  subscription_id: number | null;
+  ip_address: string;
+  ipv6_address: string | null;
+  username: string;
+  wallet_address: string;
+  nft_token_id: number | null;
+  nft_minted: boolean;
+};
 
 describe.skipIf(!usable)("crash safety: kill -9 the engine at random moments during 50 purchases", () => {
   let env: EngineEnv;
@@ -22,7 +33,11 @@ describe.skipIf(!usable)("crash safety: kill -9 the engine at random moments dur
   const killed: EngineProcess[] = [];
 
   beforeAll(async () => {
-    env = await EngineEnv.create({ backend: "proxmox", ipPool: "{network: '10.9.0.0/24', start: 10, end: 250, gateway: '10.9.0.1'}", ipv6Prefix: "2001:db8:99::/120" });
+    env = await EngineEnv.create({
+      backend: "proxmox",
+      ipPool: "{network: '10.9.0.0/24', start: 10, end: 250, gateway: '10.9.0.1'}",
+      ipv6Prefix: "2001:db8:99::/120",
+    });
     host = await startProxmoxHost(env.root);
   });
   afterAll(async () => {
@@ -37,10 +52,14 @@ describe.skipIf(!usable)("crash safety: kill -9 the engine at random moments dur
     const buyer = (async () => {
       for (let i = 0; i < PURCHASES; i++) purchases.push(await env.buy(1 + (i % 9), 30n));
     })();
-    const vms = async () => JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+    const vms = async () =>
+      JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
     // While purchases land and are provisioned, SIGKILL the engine after a random 100–900 ms of
     // work and start it again, until everything is done (at most 40 kills, then let it finish).
-    while (kills < 40 && (purchases.length < PURCHASES || (await vms()).filter((v) => v.nft_minted).length < PURCHASES)) {
+    while (
+      kills < 40 &&
+      (purchases.length < PURCHASES || (await vms()).filter((v) => v.nft_minted).length < PURCHASES)
+    ) {
       await Bun.sleep(100 + Math.floor(Math.random() * 800));
       await engine.stop("SIGKILL");
       killed.push(engine);
@@ -48,11 +67,20 @@ describe.skipIf(!usable)("crash safety: kill -9 the engine at random moments dur
       engine = env.startEngine();
     }
     await buyer;
-    const final = await eventually(async () => { const v = await vms(); return v.filter((x) => x.nft_minted).length >= PURCHASES ? v : null; }, "50 VMs with NFTs");
+    const final = await eventually(async () => {
+      const v = await vms();
+      return v.filter((x) => x.nft_minted).length >= PURCHASES ? v : null;
+    }, "50 VMs with NFTs");
     const events = killed.flatMap((e) => e.events());
-    const abandoned = events.filter((e) => e.event === "engine.started").reduce((n, e) => n + Number(e.recovered_jobs ?? 0), 0);
-    const recoveredMints = [...killed, engine].flatMap((e) => e.events()).filter((e) => e.event === "engine.credential" && e.recovered).length;
-    console.log(`engine killed ${kills} times during ${PURCHASES} purchases; ${abandoned} in-flight jobs taken over after a kill; ${recoveredMints} mints found on chain instead of minting again`);
+    const abandoned = events
+      .filter((e) => e.event === "engine.started")
+      .reduce((n, e) => n + Number(e.recovered_jobs ?? 0), 0);
+    const recoveredMints = [...killed, engine]
+      .flatMap((e) => e.events())
+      .filter((e) => e.event === "engine.credential" && e.recovered).length;
+    console.log(
+      `engine killed ${kills} times during ${PURCHASES} purchases; ${abandoned} in-flight jobs taken over after a kill; ${recoveredMints} mints found on chain instead of minting again`,
+    );
     expect(kills).toBeGreaterThan(3);
 
     const live = final.filter((v) => v.status === "active");

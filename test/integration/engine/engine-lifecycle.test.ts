@@ -6,7 +6,14 @@ import { EngineEnv, eventually, type EngineProcess } from "../../helpers/engine-
 
 setDefaultTimeout(120_000);
 
-type VmJson = Record<string, unknown> & { vm_name: string; status: string; subscription_id: number | null; expires_at: string; nft_token_id: number | null; nft_minted: boolean };
+type VmJson = Record<string, unknown> & {
+  vm_name: string;
+  status: string;
+  subscription_id: number | null;
+  expires_at: string;
+  nft_token_id: number | null;
+  nft_minted: boolean;
+};
 
 describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dry-run backend)", () => {
   let env: EngineEnv;
@@ -14,7 +21,13 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
   const bh = (args: string[], extra: Record<string, string> = {}) => runBlockhost(args, { root: env.root, env: extra });
   const vms = async () => JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[];
   const vmOf = async (sub: number) => (await vms()).find((v) => v.subscription_id === sub);
-  const status = async () => JSON.parse((await bh(["status", "--json"])).stdout) as { jobs: Record<string, number>; failing_jobs: Array<{ key: string; state: string; last_error: string }>; vms: Record<string, number>; chain: { cursor: number | null; head: number | null; lag: number | null } };
+  const status = async () =>
+    JSON.parse((await bh(["status", "--json"])).stdout) as {
+      jobs: Record<string, number>;
+      failing_jobs: Array<{ key: string; state: string; last_error: string }>;
+      vms: Record<string, number>;
+      chain: { cursor: number | null; head: number | null; lag: number | null };
+    };
 
   beforeAll(async () => {
     env = await EngineEnv.create();
@@ -29,8 +42,15 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
 
   test("a purchase becomes a VM and an NFT whose payload opens with the buyer's signature", async () => {
     const p = await env.buy(1, 30n);
-    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "VM with NFT");
-    expect(vm).toMatchObject({ vm_name: "blockhost-001", status: "active", wallet_address: env.anvil.accounts[1]!.address });
+    const vm = await eventually(async () => {
+      const v = await vmOf(p.subscriptionId);
+      return v?.nft_minted ? v : null;
+    }, "VM with NFT");
+    expect(vm).toMatchObject({
+      vm_name: "blockhost-001",
+      status: "active",
+      wallet_address: env.anvil.accounts[1]!.address,
+    });
     const sub = await env.subscription(p.subscriptionId);
     expect(Date.parse(vm.expires_at) / 1000).toBe(Number(sub.expiresAt));
     expect(await env.nftOwner(vm.nft_token_id!)).toBe(env.anvil.accounts[1]!.address);
@@ -45,26 +65,38 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
     await env.extend(p.subscriptionId, 5n);
     await env.extend(p.subscriptionId, 5n, 3);
     const chainExpiry = Number((await env.subscription(p.subscriptionId)).expiresAt);
-    await eventually(async () => Date.parse((await vmOf(p.subscriptionId))!.expires_at) / 1000 === chainExpiry, "expiry synced");
+    await eventually(
+      async () => Date.parse((await vmOf(p.subscriptionId))!.expires_at) / 1000 === chainExpiry,
+      "expiry synced",
+    );
     await Bun.sleep(1500); // a reconcile pass later it must still be exactly the chain's value
     expect(Date.parse((await vmOf(p.subscriptionId))!.expires_at) / 1000).toBe(chainExpiry);
   });
 
   test("an extension of a suspended VM resumes it with the chain's new expiry", async () => {
     const p = await env.buy(6, 1n);
-    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "short VM");
+    const vm = await eventually(async () => {
+      const v = await vmOf(p.subscriptionId);
+      return v?.nft_minted ? v : null;
+    }, "short VM");
     const later = { BLOCKHOST_NOW: String(Math.floor(Date.parse(vm.expires_at) / 1000) + 3600) };
     expect((await bh(["gc", "--execute"], later)).stdout).toContain(`suspended ${vm.vm_name}`);
     await env.extend(p.subscriptionId, 30n, 6);
     const chainExpiry = Number((await env.subscription(p.subscriptionId)).expiresAt);
-    const resumed = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.status === "active" ? v : null; }, "resumed");
+    const resumed = await eventually(async () => {
+      const v = await vmOf(p.subscriptionId);
+      return v?.status === "active" ? v : null;
+    }, "resumed");
     expect(Date.parse(resumed.expires_at) / 1000).toBe(chainExpiry);
     expect(resumed.suspended_at).toBeNull();
   });
 
   test("a cancellation destroys the VM and frees its address", async () => {
     const p = await env.buy(3, 30n);
-    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "third VM");
+    const vm = await eventually(async () => {
+      const v = await vmOf(p.subscriptionId);
+      return v?.nft_minted ? v : null;
+    }, "third VM");
     await env.cancel(p.subscriptionId);
     await eventually(async () => (await vmOf(p.subscriptionId))?.status === "destroyed", "destroyed");
     const created = await bh(["vm", "create", "manual-1", "--owner-wallet", env.anvil.accounts[5]!.address, "--apply"]);
@@ -75,7 +107,10 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
     const raw = await env.buy(4, 30n, await env.signature(4));
     const empty = await env.buy(7, 30n, "0x");
     for (const p of [raw, empty]) {
-      const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "VM for an unreadable payload");
+      const vm = await eventually(async () => {
+        const v = await vmOf(p.subscriptionId);
+        return v?.nft_minted ? v : null;
+      }, "VM for an unreadable payload");
       expect(vm.status).toBe("active");
       expect(await env.nftOwner(vm.nft_token_id!)).toBe(env.anvil.accounts[p.buyer]!.address);
       // The raw signature is public on-chain: it must not key the NFT, so the payload stays empty.
@@ -87,7 +122,10 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
 
   test("expiry: gc --execute suspends after the chain's expiry, destroys after the grace period, addresses released", async () => {
     const p = await env.buy(5, 1n);
-    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "expiring VM");
+    const vm = await eventually(async () => {
+      const v = await vmOf(p.subscriptionId);
+      return v?.nft_minted ? v : null;
+    }, "expiring VM");
     await env.anvil.increaseTime(2 * 86_400);
     const chainNow = Number(await env.anvil.blockTimestamp());
     const at = (s: number) => ({ BLOCKHOST_NOW: String(s) });
@@ -96,7 +134,9 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
     expect((await bh(["vm", "status", vm.vm_name])).stdout).toBe("suspended\n");
     expect((await bh(["gc", "--execute"], at(chainNow + 8 * 86_400))).stdout).toContain(`destroyed ${vm.vm_name}`);
     expect((await vmOf(p.subscriptionId))!.status).toBe("destroyed");
-    expect((await bh(["vm", "create", "manual-2", "--owner-wallet", env.anvil.accounts[5]!.address])).stdout).toContain(`ipv4:      ${vm.ip_address}`);
+    expect((await bh(["vm", "create", "manual-2", "--owner-wallet", env.anvil.accounts[5]!.address])).stdout).toContain(
+      `ipv4:      ${vm.ip_address}`,
+    );
   });
 
   test("status reports head, cursor, lag, jobs and VM counts", async () => {

@@ -16,13 +16,19 @@ afterEach(async () => {
   cleanups = [];
 });
 
-const vms = async (env: EngineEnv) => JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+const vms = async (env: EngineEnv) =>
+  JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
 
 /** The minter's transactions waiting in anvil's pool, lowest nonce first. */
 async function pendingMints(env: EngineEnv): Promise<Array<{ hash: Hex; nonce: number }>> {
   const pool = await env.anvil.rpc<TxPool>("txpool_content");
-  const mine = Object.entries(pool.pending).find(([from]) => from.toLowerCase() === env.anvil.accounts[0]!.address.toLowerCase())?.[1] ?? {};
-  return Object.values(mine).map((t) => ({ hash: t.hash, nonce: Number(t.nonce) })).sort((a, b) => a.nonce - b.nonce);
+  const mine =
+    Object.entries(pool.pending).find(
+      ([from]) => from.toLowerCase() === env.anvil.accounts[0]!.address.toLowerCase(),
+    )?.[1] ?? {};
+  return Object.values(mine)
+    .map((t) => ({ hash: t.hash, nonce: Number(t.nonce) }))
+    .sort((a, b) => a.nonce - b.nonce);
 }
 
 async function setup(n: number): Promise<{ env: EngineEnv; purchases: Purchase[] }> {
@@ -56,7 +62,10 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
   test("mints are sent without waiting for each other; a SIGKILL before their receipts are recorded mints nothing twice", async () => {
     const { env, purchases } = await setup(5);
     const first = start(env);
-    const inPool = await eventually(async () => { const p = await pendingMints(env); return p.length === 5 ? p : null; }, "five mints in flight at once");
+    const inPool = await eventually(async () => {
+      const p = await pendingMints(env);
+      return p.length === 5 ? p : null;
+    }, "five mints in flight at once");
     expect(inPool.map((t) => t.nonce)).toEqual([...Array(5).keys()].map((k) => inPool[0]!.nonce + k));
     await first.stop("SIGKILL");
     await env.anvil.mine(1);
@@ -70,12 +79,18 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
   test("a dropped transaction leaves a nonce gap that the engine repairs with the same bytes", async () => {
     const { env, purchases } = await setup(3);
     const engine = start(env);
-    const inPool = await eventually(async () => { const p = await pendingMints(env); return p.length === 3 ? p : null; }, "three mints in flight");
+    const inPool = await eventually(async () => {
+      const p = await pendingMints(env);
+      return p.length === 3 ? p : null;
+    }, "three mints in flight");
     await env.anvil.rpc("anvil_dropTransaction", [inPool[0]!.hash]);
     await env.anvil.mine(1);
     expect(await env.nftTotal()).toBe(0); // the later nonces wait behind the gap
     await env.anvil.rpc("evm_setIntervalMining", [1]);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 3, "gap repaired, all three minted");
+    await eventually(
+      async () => (await vms(env)).filter((v) => v.nft_minted).length === 3,
+      "gap repaired, all three minted",
+    );
     expect(engine.events().some((e) => e.event === "engine.mint_rebroadcast" && e.tx === inPool[0]!.hash)).toBe(true);
     await expectServedOnce(env, purchases);
   });

@@ -10,11 +10,36 @@ import { RpcSimulator, type SimulatorOptions } from "../../fixtures/rpc-simulato
 
 setDefaultTimeout(240_000);
 
-type VmJson = { vm_name: string; status: string; subscription_id: number | null; wallet_address: string; nft_token_id: number | null; nft_minted: boolean };
-type StatusJson = { chain: { cursor: number | null; getlogs_cap: number | null; providers: Array<{ requests: number; errors: number; rate_limited: number; lag_seen: number; last_error: string | null }> } };
+type VmJson = {
+  vm_name: string;
+  status: string;
+  subscription_id: number | null;
+  wallet_address: string;
+  nft_token_id: number | null;
+  nft_minted: boolean;
+};
+type StatusJson = {
+  chain: {
+    cursor: number | null;
+    getlogs_cap: number | null;
+    providers: Array<{
+      requests: number;
+      errors: number;
+      rate_limited: number;
+      lag_seen: number;
+      last_error: string | null;
+    }>;
+  };
+};
 
 /** Fast engine settings for a simulated provider: 1 s RPC timeout (the simulator hangs 2.5 s). */
-const ENGINE = { rpc_timeout_ms: 1000, poll_interval_ms: 100, reconcile_interval_s: 1, retry_base_ms: 200, retry_max_ms: 1500 };
+const ENGINE = {
+  rpc_timeout_ms: 1000,
+  poll_interval_ms: 100,
+  reconcile_interval_s: 1,
+  retry_base_ms: 200,
+  retry_max_ms: 1500,
+};
 
 let cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -22,7 +47,10 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function setup(sim: Omit<SimulatorOptions, "upstream">, engine: Record<string, number> = {}): Promise<{ env: EngineEnv; sim: RpcSimulator }> {
+async function setup(
+  sim: Omit<SimulatorOptions, "upstream">,
+  engine: Record<string, number> = {},
+): Promise<{ env: EngineEnv; sim: RpcSimulator }> {
   const env = await EngineEnv.create({ engine: { ...ENGINE, ...engine } });
   cleanups.push(() => env.stop());
   const s = await RpcSimulator.start({ upstream: env.anvil.rpcUrl, hangMs: 2500, ...sim });
@@ -41,8 +69,10 @@ function start(env: EngineEnv, args: string[] = []): EngineProcess {
   return e;
 }
 
-const vms = async (env: EngineEnv) => JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
-const status = async (env: EngineEnv) => JSON.parse((await runBlockhost(["status", "--json"], { root: env.root })).stdout) as StatusJson;
+const vms = async (env: EngineEnv) =>
+  JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+const status = async (env: EngineEnv) =>
+  JSON.parse((await runBlockhost(["status", "--json"], { root: env.root })).stdout) as StatusJson;
 
 /** The invariant: every paid purchase has exactly one live VM and one NFT, held by its buyer; no other NFT exists. */
 async function expectServedOnce(env: EngineEnv, purchases: Purchase[]): Promise<void> {
@@ -65,7 +95,15 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
       seed: 1801,
       backends: [0, 0, 3],
       rangeCap: 25,
-      faults: { http429: 0.02, rpcRateLimit: 0.02, http503: 0.03, reset: 0.02, hang: 0.005, sendAnswerLost: 0.3, sendRefused: 0.1 },
+      faults: {
+        http429: 0.02,
+        rpcRateLimit: 0.02,
+        http503: 0.03,
+        reset: 0.02,
+        hang: 0.005,
+        sendAnswerLost: 0.3,
+        sendRefused: 0.1,
+      },
     });
     const engine = start(env);
     const purchases: Purchase[] = [];
@@ -80,7 +118,10 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
         sim.outage = false;
       }
     }
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length >= purchases.length, "every purchase served");
+    await eventually(
+      async () => (await vms(env)).filter((v) => v.nft_minted).length >= purchases.length,
+      "every purchase served",
+    );
     await Bun.sleep(1500); // a reconcile pass or two more: nothing may be minted twice late
     await expectServedOnce(env, purchases);
     const events = engine.events();
@@ -93,7 +134,9 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     // Lost send answers were re-broadcast with the same bytes: more forwarded sends than distinct transactions, one per NFT.
     const forwarded = sim.sends.filter((x) => x.forwarded);
     expect(forwarded.length).toBeGreaterThan(new Set(forwarded.map((x) => x.hash)).size);
-    console.log(`simulator: ${sim.stats.requests} requests, faults ${JSON.stringify(sim.stats.faults)}, lagging answers ${sim.stats.lagged}, range refusals ${sim.stats.rangeRefused}; ${sim.sends.length} sends for ${purchases.length} mints`);
+    console.log(
+      `simulator: ${sim.stats.requests} requests, faults ${JSON.stringify(sim.stats.faults)}, lagging answers ${sim.stats.lagged}, range refusals ${sim.stats.rangeRefused}; ${sim.sends.length} sends for ${purchases.length} mints`,
+    );
   });
 
   test("rate limits back off per provider without shrinking the getLogs range; status shows provider health", async () => {
@@ -105,7 +148,10 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     await expectServedOnce(env, purchases);
     expect(engine.events().filter((e) => e.event === "engine.getlogs_range_halved")).toEqual([]);
     expect((sim.stats.faults.http429 ?? 0) + (sim.stats.faults.rpcRateLimit ?? 0)).toBeGreaterThan(0);
-    const s = await eventually(async () => { const x = await status(env); return x.chain.providers[0]?.rate_limited ? x : null; }, "health in status");
+    const s = await eventually(async () => {
+      const x = await status(env);
+      return x.chain.providers[0]?.rate_limited ? x : null;
+    }, "health in status");
     expect(s.chain.providers[0]!.requests).toBeGreaterThan(0);
     expect(s.chain.getlogs_cap).toBe(1000);
     const text = (await runBlockhost(["status"], { root: env.root })).stdout;
@@ -125,14 +171,23 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     const skipped = await env.net.pub.getBlock({ blockNumber: missed.block + 40n });
     db.query("UPDATE chain_cursor SET block_number = ?, block_hash = ?").run(Number(skipped.number), skipped.hash);
     // And the first purchase's mint was interrupted 300 blocks ago (an intent without nonce: the earlier format).
-    db.query("UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?").run(String(first.block), first.subscriptionId);
-    db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(`provision:${env.anvil.chainId}:${first.subscriptionId}`);
+    db.query(
+      "UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?",
+    ).run(String(first.block), first.subscriptionId);
+    db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(
+      `provision:${env.anvil.chainId}:${first.subscriptionId}`,
+    );
     db.close();
     const engine = start(env);
     await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 3, "all three served");
     const events = engine.events();
-    expect(events.find((e) => e.event === "engine.missed_event")).toMatchObject({ subscription: missed.subscriptionId });
-    expect(events.find((e) => e.event === "engine.credential" && e.recovered)).toMatchObject({ minted: false, token_id: "0" });
+    expect(events.find((e) => e.event === "engine.missed_event")).toMatchObject({
+      subscription: missed.subscriptionId,
+    });
+    expect(events.find((e) => e.event === "engine.credential" && e.recovered)).toMatchObject({
+      minted: false,
+      token_id: "0",
+    });
     await expectServedOnce(env, [first, missed, later]);
     expect(sim.stats.rangeRefused).toBeGreaterThan(0); // the cap was met, and the searches went on within it
   });

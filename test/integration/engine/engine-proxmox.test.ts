@@ -15,17 +15,34 @@ setDefaultTimeout(120_000);
 const usable = anvilAvailable() && canCreateNetns();
 if (!usable) console.log("skip: engine + proxmox tests need anvil (linux-x64) and root for network namespaces");
 
-type VmJson = { vm_name: string; vmid: number; status: string; subscription_id: number | null; ip_address: string; ipv6_address: string | null; username: string; nft_token_id: number | null; nft_minted: boolean; gecos_synced: boolean; owner_wallet: string };
+type VmJson = {
+  vm_name: string;
+  vmid: number;
+  status: string;
+  subscription_id: number | null;
+  ip_address: string;
+  ipv6_address: string | null;
+  username: string;
+  nft_token_id: number | null;
+  nft_minted: boolean;
+  gecos_synced: boolean;
+  owner_wallet: string;
+};
 
 describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simulator)", () => {
   let env: EngineEnv;
   let host: ProxmoxHost;
   let engine: EngineProcess;
   const bh = (args: string[]) => runBlockhost(args, { root: env.root });
-  const vmOf = async (sub: number) => (JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[]).find((v) => v.subscription_id === sub);
+  const vmOf = async (sub: number) =>
+    (JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[]).find((v) => v.subscription_id === sub);
 
   beforeAll(async () => {
-    env = await EngineEnv.create({ backend: "proxmox", ipv6Prefix: "2001:db8:77::/120", engine: { stop_grace_ms: 300 } });
+    env = await EngineEnv.create({
+      backend: "proxmox",
+      ipv6Prefix: "2001:db8:77::/120",
+      engine: { stop_grace_ms: 300 },
+    });
     host = await startProxmoxHost(env.root);
     engine = env.startEngine();
   });
@@ -37,7 +54,10 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
 
   test("a purchase: VM row, cloned VM with the right cloud-init, NFT to the buyer that decrypts to the VM's address", async () => {
     const p = await env.buy(1, 30n);
-    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted && v.gecos_synced ? v : null; }, "VM + NFT + GECOS");
+    const vm = await eventually(async () => {
+      const v = await vmOf(p.subscriptionId);
+      return v?.nft_minted && v.gecos_synced ? v : null;
+    }, "VM + NFT + GECOS");
     const buyer = env.anvil.accounts[1]!.address;
     expect(host.sim.vm(vm.vmid)).toMatchObject({ name: "blockhost-001", status: "running" });
     const userData = readFileSync(join(env.root, "var/lib/vz/snippets/blockhost-blockhost-001.yaml"), "utf8");
@@ -54,23 +74,43 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
   test("an NFT transfer reaches the VM's GECOS on the next reconcile", async () => {
     const vm = (await vmOf(1))!;
     const newOwner = env.anvil.accounts[6]!.address;
-    await send(env.net, 1, { address: env.nft, abi: accessCredentialNftAbi, functionName: "transferFrom", args: [env.anvil.accounts[1]!.address, newOwner, BigInt(vm.nft_token_id!)] });
-    await eventually(() => host.sim.calls().some((c) => c[0] === "guest" && c.includes(`wallet=${newOwner},nft=${vm.nft_token_id}`)), "GECOS usermod with the new owner");
-    await eventually(async () => { const v = await vmOf(1); return v?.gecos_synced && v.owner_wallet === newOwner; }, "owner recorded");
+    await send(env.net, 1, {
+      address: env.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "transferFrom",
+      args: [env.anvil.accounts[1]!.address, newOwner, BigInt(vm.nft_token_id!)],
+    });
+    await eventually(
+      () => host.sim.calls().some((c) => c[0] === "guest" && c.includes(`wallet=${newOwner},nft=${vm.nft_token_id}`)),
+      "GECOS usermod with the new owner",
+    );
+    await eventually(async () => {
+      const v = await vmOf(1);
+      return v?.gecos_synced && v.owner_wallet === newOwner;
+    }, "owner recorded");
   });
 
   test("a failing qm clone is retried, shows in status, and succeeds once the fault clears", async () => {
     host.setFault("clone", "simulated: storage full");
     const p = await env.buy(2, 30n);
     const seen = await eventually(async () => {
-      const s = JSON.parse((await bh(["status", "--json"])).stdout) as { failing_jobs: Array<{ key: string; state: string; attempts: number; last_error: string }> };
-      return s.failing_jobs.find((j) => j.key.endsWith(`:${p.subscriptionId}`) && j.state === "failed" && j.attempts >= 2);
+      const s = JSON.parse((await bh(["status", "--json"])).stdout) as {
+        failing_jobs: Array<{ key: string; state: string; attempts: number; last_error: string }>;
+      };
+      return s.failing_jobs.find(
+        (j) => j.key.endsWith(`:${p.subscriptionId}`) && j.state === "failed" && j.attempts >= 2,
+      );
     }, "retried job failing in status");
     const text = (await bh(["status"])).stdout;
     host.setFault("clone", undefined);
     expect(seen!.last_error).toContain("simulated: storage full");
-    expect(text).toMatch(/(failed|running) provision:31337:2 after \d+ attempt\(s\), (retry at|retrying now).*simulated: storage full/);
-    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "VM after retry");
+    expect(text).toMatch(
+      /(failed|running) provision:31337:2 after \d+ attempt\(s\), (retry at|retrying now).*simulated: storage full/,
+    );
+    const vm = await eventually(async () => {
+      const v = await vmOf(p.subscriptionId);
+      return v?.nft_minted ? v : null;
+    }, "VM after retry");
     expect(host.sim.vm(vm.vmid)!.status).toBe("running");
     expect(host.sim.vms().filter((v) => !v.template)).toHaveLength(2);
     expect(await env.nftTotal()).toBe(2);
@@ -87,7 +127,10 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
     expect(parked.jobs.running).toBe(0);
     host.sim.setGuestAgentDown(false);
     engine = env.startEngine();
-    const vm = await eventually(async () => { const v = await vmOf(p.subscriptionId); return v?.nft_minted ? v : null; }, "VM after restart");
+    const vm = await eventually(async () => {
+      const v = await vmOf(p.subscriptionId);
+      return v?.nft_minted ? v : null;
+    }, "VM after restart");
     expect(host.sim.vm(vm.vmid)!.status).toBe("running");
     expect(host.sim.vms().filter((v) => !v.template)).toHaveLength(3);
     expect(await env.nftTotal()).toBe(3);

@@ -36,7 +36,9 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
       fetch: async (req) => {
         const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(new URL(req.url).pathname)?.[1];
         const file = token ? Bun.file(join(root.dir, "var/lib/blockhost/acme-challenge", token)) : null;
-        return file && (await file.exists()) ? new Response(await file.text()) : new Response("not found", { status: 404 });
+        return file && (await file.exists())
+          ? new Response(await file.text())
+          : new Response("not found", { status: 404 });
       },
     });
   });
@@ -52,7 +54,29 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
     const dir = join(root.dir, "var/lib/blockhost/tls-fallback");
     mkdirSync(dir, { recursive: true });
     const files = { cert_file: join(dir, "cert.pem"), key_file: join(dir, "key.pem") };
-    const r = Bun.spawnSync(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", files.key_file, "-out", files.cert_file, "-days", "30", "-subj", `/CN=${HOST}`, "-addext", `subjectAltName=DNS:${HOST}`], { stderr: "pipe" });
+    const r = Bun.spawnSync(
+      [
+        "/usr/bin/openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        files.key_file,
+        "-out",
+        files.cert_file,
+        "-days",
+        "30",
+        "-subj",
+        `/CN=${HOST}`,
+        "-addext",
+        `subjectAltName=DNS:${HOST}`,
+      ],
+      { stderr: "pipe" },
+    );
     if (r.exitCode !== 0) throw new Error(r.stderr.toString());
     return files;
   };
@@ -90,7 +114,10 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
     expect(out.status).toMatchObject({ hostname: HOST, self_signed: false, reason: null });
     expect(out.files.cert_file).toBe(join(root.dir, "etc/blockhost/tls/cert.pem"));
     expect(statSync(out.files.key_file).mode & 0o777).toBe(0o640);
-    const chain = readFileSync(out.files.cert_file, "utf8").split(/(?<=-----END CERTIFICATE-----)\s*/).filter(Boolean).map((p) => new X509Certificate(p));
+    const chain = readFileSync(out.files.cert_file, "utf8")
+      .split(/(?<=-----END CERTIFICATE-----)\s*/)
+      .filter(Boolean)
+      .map((p) => new X509Certificate(p));
     const rootCa = new X509Certificate(await pebble.rootPem());
     expect(chain[0]!.checkHost(HOST)).toBe(HOST);
     expect(chain[0]!.verify(chain[1]!.publicKey)).toBe(true);
@@ -102,7 +129,15 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
 
   test("a fresh ACME certificate is kept without asking the CA", async () => {
     let asked = false;
-    const out = await ensureServeCertificate(plan({ current: { ...first, acme: true }, obtain: async () => { asked = true; throw new Error("must not be called"); } }));
+    const out = await ensureServeCertificate(
+      plan({
+        current: { ...first, acme: true },
+        obtain: async () => {
+          asked = true;
+          throw new Error("must not be called");
+        },
+      }),
+    );
     expect(asked).toBe(false);
     expect(out).toMatchObject({ changed: false, files: first, status: { self_signed: false, reason: null } });
   });
@@ -112,7 +147,9 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
     try {
       expect(await peerSerial(listener.port)).toBe(firstSerial);
       const notAfter = Date.parse(new X509Certificate(readFileSync(first.cert_file)).validTo);
-      const out = await ensureServeCertificate(plan({ current: { ...first, acme: true }, now: new Date(notAfter - 10 * DAY_MS) }));
+      const out = await ensureServeCertificate(
+        plan({ current: { ...first, acme: true }, now: new Date(notAfter - 10 * DAY_MS) }),
+      );
       expect(out.status.reason).toBeNull();
       expect(out.changed).toBe(true);
       const renewed = new X509Certificate(readFileSync(out.files.cert_file)).serialNumber;
@@ -127,10 +164,14 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
   test("with pebble stopped: a due renewal keeps the valid certificate, a host without one falls back to self-signed, each with the reason", async () => {
     await pebble.stop();
     const notAfter = Date.parse(new X509Certificate(readFileSync(first.cert_file)).validTo);
-    const kept = await ensureServeCertificate(plan({ current: { ...first, acme: true }, now: new Date(notAfter - 10 * DAY_MS) }));
+    const kept = await ensureServeCertificate(
+      plan({ current: { ...first, acme: true }, now: new Date(notAfter - 10 * DAY_MS) }),
+    );
     expect(kept.changed).toBe(false);
     expect(kept.status.self_signed).toBe(false);
-    expect(kept.status.reason).toMatch(/^renewal pending: ACME failed: ACME server https:\/\/127\.0\.0\.1:\d+\/dir unreachable \(ECONNREFUSED\)$/);
+    expect(kept.status.reason).toMatch(
+      /^renewal pending: ACME failed: ACME server https:\/\/127\.0\.0\.1:\d+\/dir unreachable \(ECONNREFUSED\)$/,
+    );
 
     const fallback = await ensureServeCertificate(plan());
     expect(fallback.changed).toBe(true);
@@ -142,6 +183,8 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
 
   test("tls-install refuses a key that is not the certificate's", async () => {
     const other = selfSigned();
-    await expect(act("tls-install", { cert: readFileSync(first.cert_file, "utf8"), key: readFileSync(other.key_file, "utf8") })).rejects.toMatchObject({ code: "E_INVALID_INPUT" });
+    await expect(
+      act("tls-install", { cert: readFileSync(first.cert_file, "utf8"), key: readFileSync(other.key_file, "utf8") }),
+    ).rejects.toMatchObject({ code: "E_INVALID_INPUT" });
   });
 });

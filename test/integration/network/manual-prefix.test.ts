@@ -1,7 +1,13 @@
 /** A manual IPv6 prefix end to end in namespaces: remote ⇄ host (NDP proxy, forwarding) ⇄ VM, then destroy. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { exposeVmAddress, parseHostPrefix, type PrefixAgent, setupPrefixHost, withdrawVmAddress } from "../../../src/network/prefix-host.ts";
+import {
+  exposeVmAddress,
+  parseHostPrefix,
+  type PrefixAgent,
+  setupPrefixHost,
+  withdrawVmAddress,
+} from "../../../src/network/prefix-host.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import { createTestNetns, netnsUnavailable, type TestNetns } from "../../helpers/netns.ts";
@@ -137,7 +143,9 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
   }, 30_000);
 
   test("an uplink that does not exist is refused before anything is written", async () => {
-    await expect(agent.call("ipv6-forwarding-persist", { uplink: "eth9", ndpProxy: true })).rejects.toMatchObject({ code: "E_COMMAND_FAILED" });
+    await expect(agent.call("ipv6-forwarding-persist", { uplink: "eth9", ndpProxy: true })).rejects.toMatchObject({
+      code: "E_COMMAND_FAILED",
+    });
     expect(readFileSync(`${root.dir}/etc/sysctl.d/99-blockhost-ipv6.conf`, "utf8")).toContain("eth0");
   });
 });

@@ -9,7 +9,8 @@ import { DEB_VERSION, ensureDeb } from "../../helpers/deb.ts";
 const MINUTE = 60_000;
 const tools = ["/usr/bin/dpkg-buildpackage", "/usr/bin/lintian", "/usr/bin/systemd-analyze", "/usr/bin/dh"];
 const missing = tools.filter((t) => !existsSync(t));
-if (missing.length) console.log(`skipping the .deb tests: missing ${missing.join(", ")} (apt-get install debhelper lintian systemd)`);
+if (missing.length)
+  console.log(`skipping the .deb tests: missing ${missing.join(", ")} (apt-get install debhelper lintian systemd)`);
 
 const run = (argv: string[], cwd?: string) => {
   const r = Bun.spawnSync(argv, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, LC_ALL: "C.UTF-8" } });
@@ -43,7 +44,12 @@ describe.skipIf(missing.length > 0)("npm run package → dist/blockhost_<version
     const fields = run(["dpkg-deb", "-f", deb, "Package", "Version", "Architecture", "Conflicts"]).out;
     expect(fields).toContain(`Version: ${DEB_VERSION}`);
     expect(fields).toContain("Architecture: amd64");
-    for (const original of ["blockhost-common", "blockhost-engine-evm", "blockhost-provisioner-proxmox", "blockhost-provisioner-libvirt"]) {
+    for (const original of [
+      "blockhost-common",
+      "blockhost-engine-evm",
+      "blockhost-provisioner-proxmox",
+      "blockhost-provisioner-libvirt",
+    ]) {
       expect(fields).toContain(original);
     }
   });
@@ -51,27 +57,41 @@ describe.skipIf(missing.length > 0)("npm run package → dist/blockhost_<version
   test("it ships the host binary, the baseline binary, units, sysusers, tmpfiles, man pages, completions, the example", () => {
     const files = run(["dpkg-deb", "-c", deb]).out;
     for (const path of [
-      "./usr/bin/blockhost", "./usr/share/blockhost/vm/blockhost-baseline",
-      "./lib/systemd/system/blockhost-agent.socket", "./lib/systemd/system/blockhost-agent.service",
-      "./lib/systemd/system/blockhost-wizard.service", "./lib/systemd/system/blockhost-engine.service",
-      "./lib/systemd/system/blockhost-serve.service", "./lib/systemd/system/blockhost-gc.service",
-      "./lib/systemd/system/blockhost-gc.timer", "./usr/lib/sysusers.d/blockhost.conf", "./usr/lib/tmpfiles.d/blockhost.conf",
-      "./usr/share/man/man1/blockhost.1.gz", "./usr/share/man/man1/blockhost-agent.1.gz",
-      "./usr/share/bash-completion/completions/blockhost", "./usr/share/zsh/vendor-completions/_blockhost",
-      "./usr/share/fish/vendor_completions.d/blockhost.fish", "./usr/share/doc/blockhost/examples/setup.example.yaml",
-    ]) expect(files).toContain(path);
+      "./usr/bin/blockhost",
+      "./usr/share/blockhost/vm/blockhost-baseline",
+      "./lib/systemd/system/blockhost-agent.socket",
+      "./lib/systemd/system/blockhost-agent.service",
+      "./lib/systemd/system/blockhost-wizard.service",
+      "./lib/systemd/system/blockhost-engine.service",
+      "./lib/systemd/system/blockhost-serve.service",
+      "./lib/systemd/system/blockhost-gc.service",
+      "./lib/systemd/system/blockhost-gc.timer",
+      "./usr/lib/sysusers.d/blockhost.conf",
+      "./usr/lib/tmpfiles.d/blockhost.conf",
+      "./usr/share/man/man1/blockhost.1.gz",
+      "./usr/share/man/man1/blockhost-agent.1.gz",
+      "./usr/share/bash-completion/completions/blockhost",
+      "./usr/share/zsh/vendor-completions/_blockhost",
+      "./usr/share/fish/vendor_completions.d/blockhost.fish",
+      "./usr/share/doc/blockhost/examples/setup.example.yaml",
+    ])
+      expect(files).toContain(path);
     const version = run([join(tree, "usr/bin/blockhost"), "--version"]);
     expect(version.out.trim()).toBe(`blockhost ${DEB_VERSION}`);
   });
 
-  test("lintian reports no error and no warning (each override carries its reason)", () => {
-    const r = run(["lintian", "--info", "--display-info", "--tag-display-limit", "0", deb]);
-    const findings = r.out.split("\n").filter((l) => /^[EW]: /.test(l));
-    expect(findings).toEqual([]);
-    const unusedOverrides = r.out.split("\n").filter((l) => /unused-override|mismatched-override/.test(l));
-    expect(unusedOverrides).toEqual([]);
-    expect(r.code).toBe(0);
-  }, 15 * MINUTE);
+  test(
+    "lintian reports no error and no warning (each override carries its reason)",
+    () => {
+      const r = run(["lintian", "--info", "--display-info", "--tag-display-limit", "0", deb]);
+      const findings = r.out.split("\n").filter((l) => /^[EW]: /.test(l));
+      expect(findings).toEqual([]);
+      const unusedOverrides = r.out.split("\n").filter((l) => /unused-override|mismatched-override/.test(l));
+      expect(unusedOverrides).toEqual([]);
+      expect(r.code).toBe(0);
+    },
+    15 * MINUTE,
+  );
 
   test("every service runs /usr/bin/blockhost from /, stops restarting on exit 78, and is sandboxed", () => {
     const unitDir = join(tree, "lib/systemd/system");

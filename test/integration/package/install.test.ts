@@ -43,13 +43,19 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
   afterAll(async () => {
     await guest?.shutdown();
     rmSync(PKG_DIR, { recursive: true, force: true });
-    console.log(`install test timings: ${JSON.stringify({ ...timings, total_ms: performance.now() - started }, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`);
+    console.log(
+      `install test timings: ${JSON.stringify({ ...timings, total_ms: performance.now() - started }, (_, v) => (typeof v === "number" ? Math.round(v) : v))}`,
+    );
   });
 
   test("apt installs the package offline, with the user, group, directories and agent socket", () => {
-    const out = guest.mustExec(["apt-get", "install", "-y", `./blockhost_${DEB_VERSION}_amd64.deb`], { cwd: "/mnt/pkg" });
+    const out = guest.mustExec(["apt-get", "install", "-y", `./blockhost_${DEB_VERSION}_amd64.deb`], {
+      cwd: "/mnt/pkg",
+    });
     expect(out).toContain("Setting up blockhost");
-    expect(guest.mustExec(["dpkg-query", "-W", "-f", `\${Status} \${Version}`, "blockhost"])).toBe(`install ok installed ${DEB_VERSION}`);
+    expect(guest.mustExec(["dpkg-query", "-W", "-f", `\${Status} \${Version}`, "blockhost"])).toBe(
+      `install ok installed ${DEB_VERSION}`,
+    );
     expect(guest.mustExec(["getent", "group", "blockhost"])).toMatch(/^blockhost:x:\d+:/);
     const [, , uid, gid, , home, shell] = guest.mustExec(["getent", "passwd", "blockhost"]).trim().split(":");
     expect(Number(uid)).toBeLessThan(1000);
@@ -62,7 +68,9 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     ]);
     expect(sh("stat -c '%F %a %U %G' /run/blockhost/root-agent.sock").trim()).toBe("socket 660 root blockhost");
     expect(guest.mustExec(["blockhost", "--version"]).trim()).toBe(`blockhost ${DEB_VERSION}`);
-    expect(sh("man -w blockhost-agent 2>/dev/null || ls /usr/share/man/man1/blockhost-agent.1.gz").trim()).toContain("blockhost-agent.1");
+    expect(sh("man -w blockhost-agent 2>/dev/null || ls /usr/share/man/man1/blockhost-agent.1.gz").trim()).toContain(
+      "blockhost-agent.1",
+    );
   });
 
   test("the agent socket-activates for the blockhost user", () => {
@@ -78,20 +86,50 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
 
   test("an original host's files are imported, and an upgrade to a newer build keeps the VM table", () => {
     // What the original's packages and finalization left behind (its conffiles survive the Conflicts/Replaces removal).
-    guest.writeFile("/etc/blockhost/db.yaml", [
-      "db_file: /var/lib/blockhost/vms.json",
-      "vmid_range: {start: 100, end: 999}",
-      "ip_pool: {network: 192.168.122.0/24, start: 200, end: 250, gateway: 192.168.122.1}",
-      "",
-    ].join("\n"), "0640", "root:blockhost");
-    guest.writeFile("/etc/blockhost/web3-defaults.yaml", "blockchain: {chain_id: 11155111, rpc_url: 'https://rpc.sepolia.org'}\n", "0640", "root:blockhost");
-    guest.writeFile("/etc/blockhost/blockhost.yaml", "server: {key_file: /etc/blockhost/server.key}\nbackend: dry-run\n", "0640", "root:blockhost");
+    guest.writeFile(
+      "/etc/blockhost/db.yaml",
+      [
+        "db_file: /var/lib/blockhost/vms.json",
+        "vmid_range: {start: 100, end: 999}",
+        "ip_pool: {network: 192.168.122.0/24, start: 200, end: 250, gateway: 192.168.122.1}",
+        "",
+      ].join("\n"),
+      "0640",
+      "root:blockhost",
+    );
+    guest.writeFile(
+      "/etc/blockhost/web3-defaults.yaml",
+      "blockchain: {chain_id: 11155111, rpc_url: 'https://rpc.sepolia.org'}\n",
+      "0640",
+      "root:blockhost",
+    );
+    guest.writeFile(
+      "/etc/blockhost/blockhost.yaml",
+      "server: {key_file: /etc/blockhost/server.key}\nbackend: dry-run\n",
+      "0640",
+      "root:blockhost",
+    );
     const vms = {
       vms: {
-        "blockhost-100": { vm_name: "blockhost-100", vmid: 100, ip_address: "192.168.122.200", status: "active", wallet_address: "0x1111111111111111111111111111111111111111", created_at: "2025-05-01T10:00:00", expires_at: "2099-01-01T00:00:00" },
+        "blockhost-100": {
+          vm_name: "blockhost-100",
+          vmid: 100,
+          ip_address: "192.168.122.200",
+          status: "active",
+          wallet_address: "0x1111111111111111111111111111111111111111",
+          created_at: "2025-05-01T10:00:00",
+          expires_at: "2099-01-01T00:00:00",
+        },
       },
       next_vmid: 101,
-      reserved_nft_tokens: { "0": { vm_name: "blockhost-100", status: "minted", owner_wallet: "0x1111111111111111111111111111111111111111", minted_at: "2025-05-01T10:00:05+00:00" } },
+      reserved_nft_tokens: {
+        "0": {
+          vm_name: "blockhost-100",
+          status: "minted",
+          owner_wallet: "0x1111111111111111111111111111111111111111",
+          minted_at: "2025-05-01T10:00:05+00:00",
+        },
+      },
     };
     guest.writeFile("/var/lib/blockhost/vms.json", JSON.stringify(vms), "0640", "blockhost:blockhost");
     const out = guest.mustExec(["blockhost", "import"], { user: "blockhost" });

@@ -7,15 +7,52 @@ import type { Allocation } from "../../../src/provision/allocate.ts";
 import { renderCloudInit } from "../../../src/provision/cloud-init.ts";
 
 const cloudInit = Bun.which("cloud-init");
-const v4Only: Allocation = { vmid: 4242, ipv4: "10.215.0.27", ipv4Host: 27, ipv4Bits: 27, gateway: "10.215.0.1", ipv6: null, ipv6Host: null, ipv6Bits: null, ipv6Gateway: null };
-const dual: Allocation = { ...v4Only, ipv4Bits: 24, ipv6: "fd42:b10c::7", ipv6Host: 7, ipv6Bits: 120, ipv6Gateway: "fd42:b10c::1" };
+const v4Only: Allocation = {
+  vmid: 4242,
+  ipv4: "10.215.0.27",
+  ipv4Host: 27,
+  ipv4Bits: 27,
+  gateway: "10.215.0.1",
+  ipv6: null,
+  ipv6Host: null,
+  ipv6Bits: null,
+  ipv6Gateway: null,
+};
+const dual: Allocation = {
+  ...v4Only,
+  ipv4Bits: 24,
+  ipv6: "fd42:b10c::7",
+  ipv6Host: 7,
+  ipv6Bits: 120,
+  ipv6Gateway: "fd42:b10c::1",
+};
 
-function convert(networkConfig: string, renderer: "eni" | "networkd" | "netplan"): { code: number; files: Record<string, string>; stderr: string } {
+function convert(
+  networkConfig: string,
+  renderer: "eni" | "networkd" | "netplan",
+): { code: number; files: Record<string, string>; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), "bh-netconv-"));
   try {
     writeFileSync(join(dir, "network-config"), networkConfig);
     const out = join(dir, "out");
-    const r = Bun.spawnSync([cloudInit!, "devel", "net-convert", "-p", join(dir, "network-config"), "-k", "yaml", "-D", "debian", "-d", out, "-O", renderer], { stderr: "pipe", stdout: "pipe" });
+    const r = Bun.spawnSync(
+      [
+        cloudInit!,
+        "devel",
+        "net-convert",
+        "-p",
+        join(dir, "network-config"),
+        "-k",
+        "yaml",
+        "-D",
+        "debian",
+        "-d",
+        out,
+        "-O",
+        renderer,
+      ],
+      { stderr: "pipe", stdout: "pipe" },
+    );
     const files: Record<string, string> = {};
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -30,7 +67,17 @@ function convert(networkConfig: string, renderer: "eni" | "networkd" | "netplan"
   }
 }
 
-const render = (allocation: Allocation) => renderCloudInit({ name: "vm-a", username: "admin", walletAddress: "0x1111111111111111111111111111111111111111", nftTokenId: null, allocation, secretKey: "00".repeat(32), otpLength: 6, otpTtlSeconds: 300 }).networkConfig;
+const render = (allocation: Allocation) =>
+  renderCloudInit({
+    name: "vm-a",
+    username: "admin",
+    walletAddress: "0x1111111111111111111111111111111111111111",
+    nftTokenId: null,
+    allocation,
+    secretKey: "00".repeat(32),
+    otpLength: 6,
+    otpTtlSeconds: 300,
+  }).networkConfig;
 
 describe.skipIf(!cloudInit)("network-config through the real cloud-init net-convert", () => {
   if (!cloudInit) console.log("skip: cloud-init is not installed (apt-get install cloud-init)");

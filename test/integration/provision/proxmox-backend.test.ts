@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBlockhost } from "../../helpers/binary.ts";
-import { PROXMOX_TEMPLATE_CONFIG, TEMPLATE_VMID, canCreateNetns, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import {
+  PROXMOX_TEMPLATE_CONFIG,
+  TEMPLATE_VMID,
+  canCreateNetns,
+  startProxmoxHost,
+  type ProxmoxHost,
+} from "../../helpers/proxmox-host.ts";
 import { provisionRoot } from "../../helpers/provision-root.ts";
 
 const WALLET = "0x3333333333333333333333333333333333333333";
@@ -16,10 +22,18 @@ const bh = (args: string[]) => runBlockhost(args, { root: env.root });
 
 describe.skipIf(!usable)("proxmox backend through the real agent and the qm simulator", () => {
   beforeAll(async () => {
-    env = provisionRoot({ backend: "proxmox", ipv6Prefix: "2001:db8:42::/120", extraBlockhostYaml: "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, snippet_storage: snip_dir}" });
+    env = provisionRoot({
+      backend: "proxmox",
+      ipv6Prefix: "2001:db8:42::/120",
+      extraBlockhostYaml:
+        "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, snippet_storage: snip_dir}",
+    });
     // A Proxmox storage.cfg with a separate directory storage for snippets (proxmox.snippet_storage).
     mkdirSync(join(env.root, "etc/pve"), { recursive: true });
-    writeFileSync(join(env.root, "etc/pve/storage.cfg"), "dir: local\n\tpath /var/lib/vz\n\tcontent iso,backup\n\ndir: snip_dir\n\tpath /srv/pve-snippets\n\tcontent snippets\n");
+    writeFileSync(
+      join(env.root, "etc/pve/storage.cfg"),
+      "dir: local\n\tpath /var/lib/vz\n\tcontent iso,backup\n\ndir: snip_dir\n\tpath /srv/pve-snippets\n\tcontent snippets\n",
+    );
     host = await startProxmoxHost(env.root);
   });
   afterAll(async () => {
@@ -28,25 +42,44 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
   });
 
   test("create clones the template, configures, resizes, starts, routes and isolates", async () => {
-    const r = await bh(["vm", "create", "web-1", "--owner-wallet", WALLET, "--cpu", "2", "--memory", "1024", "--disk", "12", "--apply"]);
+    const r = await bh([
+      "vm",
+      "create",
+      "web-1",
+      "--owner-wallet",
+      WALLET,
+      "--cpu",
+      "2",
+      "--memory",
+      "1024",
+      "--disk",
+      "12",
+      "--apply",
+    ]);
     expect(r.stderr).not.toContain("rolling back");
     expect(r.code).toBe(0);
     const vm = host.sim.vm(100)!;
     expect(vm).toMatchObject({ name: "web-1", status: "running" });
     expect(vm.config).toMatchObject({
-      cores: "2", memory: "1024", ipconfig0: "ip=192.168.122.200/24,gw=192.168.122.1,ip6=2001:db8:42::3/128,gw6=2001:db8:42::1",
+      cores: "2",
+      memory: "1024",
+      ipconfig0: "ip=192.168.122.200/24,gw=192.168.122.1,ip6=2001:db8:42::3/128,gw6=2001:db8:42::1",
       cicustom: "user=snip_dir:snippets/blockhost-web-1.yaml,meta=snip_dir:snippets/blockhost-web-1.meta",
       scsi0: "local-lvm:base-9001-disk-0,size=12G",
     });
     expect(host.sim.calls()).toContainEqual(["resize", "100", "scsi0", "12G"]);
     // The instance-id is pinned: Proxmox's own hash would change with the host's DNS search domain.
-    expect(readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"), "utf8")).toBe("instance-id: blockhost-100\nlocal-hostname: web-1\n");
+    expect(readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"), "utf8")).toBe(
+      "instance-id: blockhost-100\nlocal-hostname: web-1\n",
+    );
     expect(existsSync(join(env.root, "var/lib/vz/snippets/blockhost-web-1.yaml"))).toBe(false);
     const snippet = readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.yaml"), "utf8");
     expect(snippet).toContain(`gecos: wallet=${WALLET}`);
     expect(snippet).toContain("AuthenticationMethods keyboard-interactive");
     expect(host.ip("-6", "route", "show", "dev", "vmbr0")).toContain("2001:db8:42::3");
-    expect(Bun.spawnSync(["/usr/sbin/bridge", "-n", host.netns, "-d", "link", "show", "dev", "tap100i0"]).stdout.toString()).toContain("isolated on");
+    expect(
+      Bun.spawnSync(["/usr/sbin/bridge", "-n", host.netns, "-d", "link", "show", "dev", "tap100i0"]).stdout.toString(),
+    ).toContain("isolated on");
     expect((await bh(["vm", "status", "web-1"])).stdout).toBe("active\n");
   });
 
@@ -83,7 +116,9 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     const r = await bh(["vm", "create", "web-3", "--owner-wallet", WALLET, "--disk", "20", "--apply"]);
     host.sim.setStorageFull(false);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("qm resize 103 scsi0 20G did not take effect (scsi0 is 4G): lvextend failed: Insufficient free space");
+    expect(r.stderr).toContain(
+      "qm resize 103 scsi0 20G did not take effect (scsi0 is 4G): lvextend failed: Insufficient free space",
+    );
     expect(host.sim.vm(103)).toBeUndefined();
     expect((await bh(["vm", "status", "web-3"])).stdout).toBe("unknown\n");
   });
@@ -92,7 +127,9 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     const clones = host.sim.calls().filter((c) => c[0] === "clone").length;
     const r = await bh(["vm", "create", "web-4", "--owner-wallet", WALLET, "--disk", "2", "--apply"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("disk 2 GiB is smaller than template VMID 9001's scsi0 (4G); Proxmox cannot shrink disks");
+    expect(r.stderr).toContain(
+      "disk 2 GiB is smaller than template VMID 9001's scsi0 (4G); Proxmox cannot shrink disks",
+    );
     expect(host.sim.calls().filter((c) => c[0] === "clone").length).toBe(clones);
   });
 
@@ -100,7 +137,12 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     const { ide2: _i, net0: _n, ...bare } = PROXMOX_TEMPLATE_CONFIG;
     host.sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: bare });
     const r = await bh(["vm", "create", "web-5", "--owner-wallet", WALLET, "--apply"]);
-    host.sim.addVm({ vmid: TEMPLATE_VMID, name: "blockhost-template", template: true, config: PROXMOX_TEMPLATE_CONFIG });
+    host.sim.addVm({
+      vmid: TEMPLATE_VMID,
+      name: "blockhost-template",
+      template: true,
+      config: PROXMOX_TEMPLATE_CONFIG,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("template VMID 9001 cannot serve VMs: no cloud-init drive");
     expect(r.stderr).toContain("no net0");

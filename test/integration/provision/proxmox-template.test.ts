@@ -13,8 +13,14 @@ if (!usable) console.log("skip: proxmox template tests need root and iproute2 ne
 
 const image = (root: string, name: string) => join(root, "var/lib/blockhost/images", name);
 const MANIFEST = {
-  format: 1, blockhost_binary: "/usr/local/bin/blockhost", vmauth_files: VM_AUTH_FILES.map((f) => f.path), cloud_init: true, qemu_guest_agent: true,
-  debian_suite: "bookworm", packages: ["cloud-init", "qemu-guest-agent"], built_at: "2026-12-01T18:00:00Z",
+  format: 1,
+  blockhost_binary: "/usr/local/bin/blockhost",
+  vmauth_files: VM_AUTH_FILES.map((f) => f.path),
+  cloud_init: true,
+  qemu_guest_agent: true,
+  debian_suite: "bookworm",
+  packages: ["cloud-init", "qemu-guest-agent"],
+  built_at: "2026-12-01T18:00:00Z",
 };
 
 describe.skipIf(!usable)("proxmox template import and prerequisite check", () => {
@@ -25,7 +31,10 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   const writeImage = (name: string, manifest: Record<string, unknown>) => {
     const content = Buffer.alloc(3 * 1048576 + 5, 7);
     writeFileSync(image(env.dir, name), content);
-    writeFileSync(`${image(env.dir, name)}.json`, JSON.stringify({ ...manifest, sha256: createHash("sha256").update(content).digest("hex") }));
+    writeFileSync(
+      `${image(env.dir, name)}.json`,
+      JSON.stringify({ ...manifest, sha256: createHash("sha256").update(content).digest("hex") }),
+    );
     return image(env.dir, name);
   };
 
@@ -33,7 +42,10 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
     env = tempDir("blockhost-pxtpl-");
     mkdirSync(join(env.dir, "var/lib/blockhost/images"), { recursive: true });
     mkdirSync(join(env.dir, "etc/blockhost"), { recursive: true });
-    writeFileSync(join(env.dir, "etc/blockhost/blockhost.yaml"), "server: {key_file: /etc/blockhost/server.key}\nbackend: proxmox\nproxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}\n");
+    writeFileSync(
+      join(env.dir, "etc/blockhost/blockhost.yaml"),
+      "server: {key_file: /etc/blockhost/server.key}\nbackend: proxmox\nproxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}\n",
+    );
     host = await startProxmoxHost(env.dir);
   });
   afterAll(async () => {
@@ -43,50 +55,104 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
 
   test("import: qm create + importdisk + scsi0/cloud-init drive + template, verified by qm config", async () => {
     const path = writeImage("template.qcow2", MANIFEST);
-    await importProxmoxTemplate(host.agent.client, { vmid: 9100, imagePath: path, storage: "local-lvm", bridge: "vmbr0" }, say);
+    await importProxmoxTemplate(
+      host.agent.client,
+      { vmid: 9100, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
+      say,
+    );
     const vm = host.sim.vm(9100)!;
     expect(vm.template).toBe(true);
     expect(vm.config).toMatchObject({
-      scsi0: "local-lvm:base-9100-disk-0,size=4M", ide2: "local-lvm:vm-9100-cloudinit,media=cdrom", net0: "virtio,bridge=vmbr0",
-      serial0: "socket", agent: "1", boot: "order=scsi0",
+      scsi0: "local-lvm:base-9100-disk-0,size=4M",
+      ide2: "local-lvm:vm-9100-cloudinit,media=cdrom",
+      net0: "virtio,bridge=vmbr0",
+      serial0: "socket",
+      agent: "1",
+      boot: "order=scsi0",
     });
-    expect(vm.config.description).toStartWith("blockhost-template manifest=1 binary=/usr/local/bin/blockhost vmauth=/etc/pam.d/sshd;");
+    expect(vm.config.description).toStartWith(
+      "blockhost-template manifest=1 binary=/usr/local/bin/blockhost vmauth=/etc/pam.d/sshd;",
+    );
     expect(Object.keys(vm.config).filter((k) => k.startsWith("unused"))).toEqual([]);
-    expect(await checkProxmoxTemplate(host.agent.client, { templateVmid: 9100, bridge: "vmbr0", manifestPath: `${path}.json` })).toEqual([]);
+    expect(
+      await checkProxmoxTemplate(host.agent.client, {
+        templateVmid: 9100,
+        bridge: "vmbr0",
+        manifestPath: `${path}.json`,
+      }),
+    ).toEqual([]);
   });
 
   test("a manifest without the blockhost binary or a vmauth file is refused before anything is created", async () => {
     const path = writeImage("old.qcow2", { ...MANIFEST, blockhost_binary: null, vmauth_files: ["/etc/pam.d/sshd"] });
     const calls = host.sim.calls().length;
-    await expect(importProxmoxTemplate(host.agent.client, { vmid: 9101, imagePath: path, storage: "local-lvm", bridge: "vmbr0" }, say)).rejects.toMatchObject({
+    await expect(
+      importProxmoxTemplate(
+        host.agent.client,
+        { vmid: 9101, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
+        say,
+      ),
+    ).rejects.toMatchObject({
       code: "E_CONFIG_INVALID",
-      message: `${path}.json: blockhost_binary is null, expected "/usr/local/bin/blockhost" (the PAM stack and the signing page run it); vmauth_files lacks ${VM_AUTH_FILES.slice(1).map((f) => f.path).join(", ")}`,
+      message: `${path}.json: blockhost_binary is null, expected "/usr/local/bin/blockhost" (the PAM stack and the signing page run it); vmauth_files lacks ${VM_AUTH_FILES.slice(
+        1,
+      )
+        .map((f) => f.path)
+        .join(", ")}`,
     });
     expect(host.sim.calls().length).toBe(calls);
   });
 
   test("an image that boots only by direct kernel (no bootloader) is refused: Proxmox boots from the disk", async () => {
-    const path = writeImage("direct.qcow2", { ...MANIFEST, boot: { mode: "direct-kernel", kernel: "direct.qcow2.vmlinuz" } });
-    await expect(importProxmoxTemplate(host.agent.client, { vmid: 9104, imagePath: path, storage: "local-lvm", bridge: "vmbr0" }, say)).rejects.toThrow('boot.mode is "direct-kernel": a Proxmox VM boots from its disk, so the image needs a bootloader');
+    const path = writeImage("direct.qcow2", {
+      ...MANIFEST,
+      boot: { mode: "direct-kernel", kernel: "direct.qcow2.vmlinuz" },
+    });
+    await expect(
+      importProxmoxTemplate(
+        host.agent.client,
+        { vmid: 9104, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
+        say,
+      ),
+    ).rejects.toThrow(
+      'boot.mode is "direct-kernel": a Proxmox VM boots from its disk, so the image needs a bootloader',
+    );
     expect(host.sim.vm(9104)).toBeUndefined();
   });
 
   test("an image that does not match its manifest's sha256 is refused", async () => {
     const path = writeImage("changed.qcow2", MANIFEST);
     writeFileSync(path, "tampered");
-    await expect(importProxmoxTemplate(host.agent.client, { vmid: 9102, imagePath: path, storage: "local-lvm", bridge: "vmbr0" }, say)).rejects.toThrow("does not match its manifest");
+    await expect(
+      importProxmoxTemplate(
+        host.agent.client,
+        { vmid: 9102, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
+        say,
+      ),
+    ).rejects.toThrow("does not match its manifest");
     expect(host.sim.vm(9102)).toBeUndefined();
   });
 
   test("a failing import step removes the half-made VM", async () => {
     const path = writeImage("t2.qcow2", MANIFEST);
     writeFileSync(join(host.sim.stateDir, "no-storage-slow_pool"), "");
-    await expect(importProxmoxTemplate(host.agent.client, { vmid: 9103, imagePath: path, storage: "slow_pool", bridge: "vmbr0" }, say)).rejects.toThrow("storage 'slow_pool' does not exist");
+    await expect(
+      importProxmoxTemplate(
+        host.agent.client,
+        { vmid: 9103, imagePath: path, storage: "slow_pool", bridge: "vmbr0" },
+        say,
+      ),
+    ).rejects.toThrow("storage 'slow_pool' does not exist");
     expect(host.sim.vm(9103)).toBeUndefined();
   });
 
   test("the check names each missing prerequisite", async () => {
-    host.sim.addVm({ vmid: 9200, name: "hand-made", template: false, config: { scsi0: "local-lvm:vm-9200-disk-0,size=8G", net0: "virtio=BC:24:11:00:00:09,bridge=vmbr1" } });
+    host.sim.addVm({
+      vmid: 9200,
+      name: "hand-made",
+      template: false,
+      config: { scsi0: "local-lvm:vm-9200-disk-0,size=8G", net0: "virtio=BC:24:11:00:00:09,bridge=vmbr1" },
+    });
     expect(await checkProxmoxTemplate(host.agent.client, { templateVmid: 9200, bridge: "vmbr0" })).toEqual([
       "template VMID 9200: VMID 9200 is not a template (qm template 9200)",
       "template VMID 9200: no cloud-init drive (Proxmox generates nothing without one: qm set 9200 --ide2 STORAGE:cloudinit)",
@@ -107,8 +173,13 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
     expect(bad.stdout).toContain("template VMID 9200: no cloud-init drive");
     expect(bad.stderr).toContain("template VMID 9200 is not ready (4 problems)");
     const path = writeImage("cli.qcow2", MANIFEST);
-    expect(await bh(["proxmox", "template", "import", path, "--vmid", "9105"])).toMatchObject({ code: 0, stdout: "template 9105 ready\n" });
-    expect(await bh(["proxmox", "template", "check", "--vmid", "9105", "--manifest", `${path}.json`])).toMatchObject({ code: 0 });
+    expect(await bh(["proxmox", "template", "import", path, "--vmid", "9105"])).toMatchObject({
+      code: 0,
+      stdout: "template 9105 ready\n",
+    });
+    expect(await bh(["proxmox", "template", "check", "--vmid", "9105", "--manifest", `${path}.json`])).toMatchObject({
+      code: 0,
+    });
     expect((await bh(["proxmox", "template", "check", "--vmid", "x"])).code).toBe(2);
   });
 });

@@ -10,7 +10,9 @@ let env: { root: string; cleanup: () => void };
 const bh = (args: string[], extra: Record<string, string> = {}) => runBlockhost(args, { root: env.root, env: extra });
 const listJson = async () => JSON.parse((await bh(["vm", "list", "--json"])).stdout) as Array<Record<string, unknown>>;
 
-beforeAll(() => { env = provisionRoot({ ipv6Prefix: "2001:db8:9::/120" }); });
+beforeAll(() => {
+  env = provisionRoot({ ipv6Prefix: "2001:db8:9::/120" });
+});
 afterAll(() => env.cleanup());
 
 describe("blockhost vm / gc (compiled binary, dry-run backend)", () => {
@@ -24,16 +26,57 @@ describe("blockhost vm / gc (compiled binary, dry-run backend)", () => {
   });
 
   test("create --apply records the VM, writes 0600 cloud-init and prints the result line", async () => {
-    const r = await bh(["vm", "create", "web1", "--owner-wallet", WALLET, "--expiry-days", "3", "--cpu", "2", "--apply"]);
+    const r = await bh([
+      "vm",
+      "create",
+      "web1",
+      "--owner-wallet",
+      WALLET,
+      "--expiry-days",
+      "3",
+      "--cpu",
+      "2",
+      "--apply",
+    ]);
     expect(r.code).toBe(0);
     const line = r.stdout.split("\n").find((l) => l.startsWith("BLOCKHOST_RESULT: "))!;
-    expect(JSON.parse(line.slice(18))).toMatchObject({ status: "ok", vm_name: "web1", ip: "192.168.122.200", ipv6: "2001:db8:9::3", vmid: 100, backend: "dry-run" });
+    expect(JSON.parse(line.slice(18))).toMatchObject({
+      status: "ok",
+      vm_name: "web1",
+      ip: "192.168.122.200",
+      ipv6: "2001:db8:9::3",
+      vmid: 100,
+      backend: "dry-run",
+    });
     const userData = join(env.root, "var/lib/blockhost/cloud-init/web1/user-data");
     expect(statSync(userData).mode & 0o777).toBe(0o600);
     expect(readFileSync(userData, "utf8")).toContain(`gecos: wallet=${WALLET}`);
     expect((await bh(["vm", "status", "web1"])).stdout).toBe("active\n");
     const [vm] = await listJson();
-    expect(Object.keys(vm!)).toEqual(expect.arrayContaining(["vm_name", "vmid", "ip_address", "ipv6_address", "status", "owner", "wallet_address", "owner_wallet", "username", "purpose", "network_mode", "created_at", "expires_at", "suspended_at", "destroyed_at", "nft_token_id", "nft_minted", "nft_minted_at", "gecos_synced", "network_config_synced"]));
+    expect(Object.keys(vm!)).toEqual(
+      expect.arrayContaining([
+        "vm_name",
+        "vmid",
+        "ip_address",
+        "ipv6_address",
+        "status",
+        "owner",
+        "wallet_address",
+        "owner_wallet",
+        "username",
+        "purpose",
+        "network_mode",
+        "created_at",
+        "expires_at",
+        "suspended_at",
+        "destroyed_at",
+        "nft_token_id",
+        "nft_minted",
+        "nft_minted_at",
+        "gecos_synced",
+        "network_config_synced",
+      ]),
+    );
   });
 
   test("bad input: one line, documented exit codes", async () => {
@@ -59,7 +102,9 @@ describe("blockhost vm / gc (compiled binary, dry-run backend)", () => {
     const inGrace = new Date(Date.now() + 10 * 86_400_000).toISOString();
     expect((await bh(["gc", "--execute"], { BLOCKHOST_NOW: inGrace })).stdout).toContain("0 done");
     const afterGrace = new Date(Date.now() + 12 * 86_400_000).toISOString();
-    expect((await bh(["gc", "--execute", "--grace-days", "7"], { BLOCKHOST_NOW: afterGrace })).stdout).toContain("destroyed web1");
+    expect((await bh(["gc", "--execute", "--grace-days", "7"], { BLOCKHOST_NOW: afterGrace })).stdout).toContain(
+      "destroyed web1",
+    );
     expect((await bh(["vm", "status", "web1"])).stdout).toBe("destroyed\n");
     const next = await bh(["vm", "create", "web2", "--owner-wallet", WALLET, "--apply"]);
     expect(next.stdout).toContain('"ip":"192.168.122.200"');
@@ -67,10 +112,18 @@ describe("blockhost vm / gc (compiled binary, dry-run backend)", () => {
   });
 
   test("resume sets an absolute expiry; destroy is idempotent", async () => {
-    expect((await bh(["gc", "--execute"], { BLOCKHOST_NOW: "2099-01-01T00:00:00Z" })).stdout).toContain("suspended web2");
-    const r = await bh(["vm", "resume", "web2", "--expires-at", "2100-01-01T00:00:00Z"], { BLOCKHOST_NOW: "2099-01-01T00:00:00Z" });
+    expect((await bh(["gc", "--execute"], { BLOCKHOST_NOW: "2099-01-01T00:00:00Z" })).stdout).toContain(
+      "suspended web2",
+    );
+    const r = await bh(["vm", "resume", "web2", "--expires-at", "2100-01-01T00:00:00Z"], {
+      BLOCKHOST_NOW: "2099-01-01T00:00:00Z",
+    });
     expect(r.code).toBe(0);
-    expect((await listJson()).find((v) => v.vm_name === "web2")).toMatchObject({ status: "active", expires_at: "2100-01-01T00:00:00Z", suspended_at: null });
+    expect((await listJson()).find((v) => v.vm_name === "web2")).toMatchObject({
+      status: "active",
+      expires_at: "2100-01-01T00:00:00Z",
+      suspended_at: null,
+    });
     expect((await bh(["vm", "destroy", "web2"])).stdout).toContain("destroyed: web2");
     const again = await bh(["vm", "destroy", "web2"]);
     expect(again.code).toBe(0);
@@ -81,10 +134,31 @@ describe("blockhost vm / gc (compiled binary, dry-run backend)", () => {
   test("import-json reads a legacy vms.json and keeps its VMIDs and addresses taken", async () => {
     const legacy = {
       vms: {
-        old1: { vm_name: "old1", vmid: 300, ip_address: "192.168.122.200", ipv6_address: null, status: "active", owner: "admin", wallet_address: WALLET, username: "admin", created_at: "2025-01-01T00:00:00", expires_at: "2099-01-01T00:00:00", nft_token_id: 3, nft_minted: true },
-        gone: { vmid: 301, ip_address: "192.168.122.201", status: "destroyed", wallet_address: WALLET, created_at: "2025-01-01T00:00:00", expires_at: "2025-02-01T00:00:00" },
+        old1: {
+          vm_name: "old1",
+          vmid: 300,
+          ip_address: "192.168.122.200",
+          ipv6_address: null,
+          status: "active",
+          owner: "admin",
+          wallet_address: WALLET,
+          username: "admin",
+          created_at: "2025-01-01T00:00:00",
+          expires_at: "2099-01-01T00:00:00",
+          nft_token_id: 3,
+          nft_minted: true,
+        },
+        gone: {
+          vmid: 301,
+          ip_address: "192.168.122.201",
+          status: "destroyed",
+          wallet_address: WALLET,
+          created_at: "2025-01-01T00:00:00",
+          expires_at: "2025-02-01T00:00:00",
+        },
       },
-      next_vmid: 302, allocated_ips: ["192.168.122.200"],
+      next_vmid: 302,
+      allocated_ips: ["192.168.122.200"],
     };
     const file = join(env.root, "vms.json");
     writeFileSync(file, JSON.stringify(legacy));

@@ -38,7 +38,8 @@ describe.skipIf(skip)("finalize killed (SIGKILL) inside every step", () => {
     for (const step of STEP_NAMES) {
       if (step === "contracts") points.push(...txPoints("deploy:nft"), ...txPoints("deploy:subscriptions"));
       if (step === "mint_nft") points.push(...txPoints("nft0:mint"));
-      if (step === "plan") points.push(...txPoints(`stablecoin:${f.stablecoin.toLowerCase()}`), ...txPoints("plan:Basic:100"));
+      if (step === "plan")
+        points.push(...txPoints(`stablecoin:${f.stablecoin.toLowerCase()}`), ...txPoints("plan:Basic:100"));
       points.push(`${step}:before-record`);
     }
     for (const point of points) {
@@ -46,9 +47,15 @@ describe.skipIf(skip)("finalize killed (SIGKILL) inside every step", () => {
       const lost = point === "deploy:subscriptions:sent";
       if (lost) await f.anvil.rpc("evm_setAutomine", [false]);
       const r = await f.host.finalize(undefined, { BLOCKHOST_SETUP_CRASH_AT: point });
-      expect({ point, code: r.code, done: r.stdout.includes("setup complete") }).toEqual({ point, code: 137, done: false });
+      expect({ point, code: r.code, done: r.stdout.includes("setup complete") }).toEqual({
+        point,
+        code: 137,
+        done: false,
+      });
       const [step] = point.split(":");
-      const owner = STEP_NAMES.includes(step!) ? step! : { deploy: "contracts", nft0: "mint_nft", stablecoin: "plan", plan: "plan" }[step!]!;
+      const owner = STEP_NAMES.includes(step!)
+        ? step!
+        : { deploy: "contracts", nft0: "mint_nft", stablecoin: "plan", plan: "plan" }[step!]!;
       expect(stepStates()[owner]).toBe("running");
       if (lost) {
         await f.anvil.rpc("anvil_dropAllTransactions");
@@ -66,6 +73,8 @@ describe.skipIf(skip)("finalize killed (SIGKILL) inside every step", () => {
     // Two deployments, one mint, the stablecoin and the plan: five transactions, none twice.
     expect(await pub.getTransactionCount({ address: f.anvil.accounts[SETUP_ACCOUNT.deployer]!.address })).toBe(5);
     expect(await pub.readContract({ address: nft, abi: accessCredentialNftAbi, functionName: "totalSupply" })).toBe(1n);
-    expect(await pub.readContract({ address: subs, abi: blockhostSubscriptionsAbi, functionName: "getTotalPlanCount" })).toBe(1n);
+    expect(
+      await pub.readContract({ address: subs, abi: blockhostSubscriptionsAbi, functionName: "getTotalPlanCount" }),
+    ).toBe(1n);
   }, 180_000);
 });

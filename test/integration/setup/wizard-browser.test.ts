@@ -37,7 +37,11 @@ afterAll(async () => {
 async function openWizard(): Promise<{ wizard: RunningWizard; page: Page; wallet: WalletPage }> {
   const wizard = await startWizard();
   wizards.push(wizard);
-  const wallet = await walletPage(browser, { privateKey: anvil.accounts[SETUP_ACCOUNT.admin]!.privateKey, rpcUrl: anvil.rpcUrl, chainId: anvil.chainId });
+  const wallet = await walletPage(browser, {
+    privateKey: anvil.accounts[SETUP_ACCOUNT.admin]!.privateKey,
+    rpcUrl: anvil.rpcUrl,
+    chainId: anvil.chainId,
+  });
   pages.push(wallet);
   const page = wallet.page;
   await page.goto(`${wizard.url}/login`);
@@ -56,63 +60,78 @@ const submit = async (page: Page, next: string) => {
 
 const summaryText = (page: Page) => page.locator("#summary").textContent();
 
-test.skipIf(!!why)("wizard end to end in Chromium: OTP, wallet, every step, finalize, backup, restore in a fresh wizard", async () => {
-  const { wizard, page, wallet } = await openWizard();
-  await page.click("text=Continue");
-  await page.waitForURL("**/wizard/network");
-  await page.fill("#hostname", "127.0.0.1");
-  await submit(page, "storage");
-  await submit(page, "blockchain");
+test.skipIf(!!why)(
+  "wizard end to end in Chromium: OTP, wallet, every step, finalize, backup, restore in a fresh wizard",
+  async () => {
+    const { wizard, page, wallet } = await openWizard();
+    await page.click("text=Continue");
+    await page.waitForURL("**/wizard/network");
+    await page.fill("#hostname", "127.0.0.1");
+    await submit(page, "storage");
+    await submit(page, "blockchain");
 
-  await page.fill("#chain_id", String(anvil.chainId));
-  await page.fill("#rpc_url", anvil.rpcUrl);
-  await page.click("#rpc-check");
-  await page.waitForSelector(`#status:has-text("answers for chain ${anvil.chainId}")`);
-  await page.fill("#fund_amount", "2");
-  await page.click("#fund");
-  await page.waitForSelector('#status:has-text("Sent 2 ETH to the deployer")');
-  await page.waitForSelector('#deployer-balance:has-text("2")', { timeout: 15_000 });
-  await page.fill("#stablecoin", stablecoin);
-  await page.fill("#plan_name", "Small VM");
-  await page.fill("#plan_price_cents", "150");
-  await submit(page, "hypervisor");
-  await submit(page, "ipv6");
-  await submit(page, "admin-commands");
-  await page.check("#enabled");
-  await submit(page, "summary");
-  const summary = await summaryText(page);
-  expect(summary).toContain("Small VM");
-  await screenshot(page, "wizard-summary");
-  // Usable on a phone: at 360 px nothing makes the page scroll sideways.
-  await page.setViewportSize({ width: 360, height: 740 });
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
-  await screenshot(page, "wizard-summary-360px");
-  await page.setViewportSize({ width: 1280, height: 800 });
+    await page.fill("#chain_id", String(anvil.chainId));
+    await page.fill("#rpc_url", anvil.rpcUrl);
+    await page.click("#rpc-check");
+    await page.waitForSelector(`#status:has-text("answers for chain ${anvil.chainId}")`);
+    await page.fill("#fund_amount", "2");
+    await page.click("#fund");
+    await page.waitForSelector('#status:has-text("Sent 2 ETH to the deployer")');
+    await page.waitForSelector('#deployer-balance:has-text("2")', { timeout: 15_000 });
+    await page.fill("#stablecoin", stablecoin);
+    await page.fill("#plan_name", "Small VM");
+    await page.fill("#plan_price_cents", "150");
+    await submit(page, "hypervisor");
+    await submit(page, "ipv6");
+    await submit(page, "admin-commands");
+    await page.check("#enabled");
+    await submit(page, "summary");
+    const summary = await summaryText(page);
+    expect(summary).toContain("Small VM");
+    await screenshot(page, "wizard-summary");
+    // Usable on a phone: at 360 px nothing makes the page scroll sideways.
+    await page.setViewportSize({ width: 360, height: 740 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await screenshot(page, "wizard-summary-360px");
+    await page.setViewportSize({ width: 1280, height: 800 });
 
-  await page.click("#confirm");
-  await page.waitForSelector("#finalize-done:not([hidden])", { timeout: 120_000 });
-  expect(await page.locator('#progress li[data-state="done"]').count()).toBe(12);
-  await screenshot(page, "wizard-finalized");
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
-  const backup = join(wizard.root, "blockhost-config.enc");
-  await download.saveAs(backup);
-  expect(readFileSync(backup, "utf8")).toMatch(/^0x[0-9a-f]+$/);
-  expect(wallet.requests).toContain("eth_sendTransaction");
-  expect(wallet.errors).toEqual([]);
+    await page.click("#confirm");
+    await page.waitForSelector("#finalize-done:not([hidden])", { timeout: 120_000 });
+    expect(await page.locator('#progress li[data-state="done"]').count()).toBe(12);
+    await screenshot(page, "wizard-finalized");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    const backup = join(wizard.root, "blockhost-config.enc");
+    await download.saveAs(backup);
+    expect(readFileSync(backup, "utf8")).toMatch(/^0x[0-9a-f]+$/);
+    expect(wallet.requests).toContain("eth_sendTransaction");
+    expect(wallet.errors).toEqual([]);
 
-  // What the operator would check: the host is set up, NFT #0 is the admin's, the plan sells the chosen size.
-  expect(existsSync(join(wizard.root, "var/lib/blockhost/.setup-complete"))).toBe(true);
-  expect(existsSync(join(wizard.root, "var/lib/blockhost/wizard-deployer.key"))).toBe(false);
-  const web3 = parse(readFileSync(join(wizard.root, "etc/blockhost/web3-defaults.yaml"), "utf8"));
-  const owner = await devnet(anvil).pub.readContract({ address: web3.blockchain.nft_contract, abi: accessCredentialNftAbi, functionName: "ownerOf", args: [0n] });
-  expect(owner).toBe(wallet.address);
-  const commands = JSON.parse(readFileSync(join(wizard.root, "etc/blockhost/admin-commands.json"), "utf8"));
-  expect(Object.values(commands.commands)).toEqual([{ action: "knock", description: "open ports for the admin", params: { allowed_ports: [22], default_duration: 300 } }]);
+    // What the operator would check: the host is set up, NFT #0 is the admin's, the plan sells the chosen size.
+    expect(existsSync(join(wizard.root, "var/lib/blockhost/.setup-complete"))).toBe(true);
+    expect(existsSync(join(wizard.root, "var/lib/blockhost/wizard-deployer.key"))).toBe(false);
+    const web3 = parse(readFileSync(join(wizard.root, "etc/blockhost/web3-defaults.yaml"), "utf8"));
+    const owner = await devnet(anvil).pub.readContract({
+      address: web3.blockchain.nft_contract,
+      abi: accessCredentialNftAbi,
+      functionName: "ownerOf",
+      args: [0n],
+    });
+    expect(owner).toBe(wallet.address);
+    const commands = JSON.parse(readFileSync(join(wizard.root, "etc/blockhost/admin-commands.json"), "utf8"));
+    expect(Object.values(commands.commands)).toEqual([
+      {
+        action: "knock",
+        description: "open ports for the admin",
+        params: { allowed_ports: [22], default_duration: 300 },
+      },
+    ]);
 
-  // A fresh wizard on another host: the same wallet restores the backup to the same summary.
-  const fresh = await openWizard();
-  await fresh.page.setInputFiles("#backup", backup);
-  await fresh.page.click("#restore");
-  await fresh.page.waitForURL("**/wizard/summary");
-  expect(await summaryText(fresh.page)).toBe(summary);
-}, 240_000);
+    // A fresh wizard on another host: the same wallet restores the backup to the same summary.
+    const fresh = await openWizard();
+    await fresh.page.setInputFiles("#backup", backup);
+    await fresh.page.click("#restore");
+    await fresh.page.waitForURL("**/wizard/summary");
+    expect(await summaryText(fresh.page)).toBe(summary);
+  },
+  240_000,
+);

@@ -25,7 +25,8 @@ async function challenge(user = "alice") {
   expect(r.code).toBe(0);
   return parseChallenge(r.stdout);
 }
-const verify = (token: string, user = "alice") => runBlockhost(["pam", "verify"], { root, env: env(user), stdin: `${token}\0` });
+const verify = (token: string, user = "alice") =>
+  runBlockhost(["pam", "verify"], { root, env: env(user), stdin: `${token}\0` });
 const pendingFiles = () => readdirSync(join(root, "run/libpam-web3/pending"));
 
 beforeAll(() => writeVmRoot(root, { passwd, signingHost: "vm1.example.net", grace: 1 }));
@@ -68,9 +69,17 @@ describe("pam verify", () => {
 
   const refusals: Array<[string, (c: { code: string; machine: string }) => Promise<string>, string]> = [
     ["the wrong wallet", (c) => STRANGER.signMessage({ message: loginMessage(c.machine, c.code) }), "wrong-wallet"],
-    ["a signature for another machine id", (c) => OWNER.signMessage({ message: loginMessage("vm-other", c.code) }), "wrong-wallet"],
+    [
+      "a signature for another machine id",
+      (c) => OWNER.signMessage({ message: loginMessage("vm-other", c.code) }),
+      "wrong-wallet",
+    ],
     ["garbage at the prompt", async () => "hello; rm -rf /", "malformed-signature"],
-    ["a signature with a bad length", async (c) => (await OWNER.signMessage({ message: loginMessage(c.machine, c.code) })).slice(0, -2), "malformed-signature"],
+    [
+      "a signature with a bad length",
+      async (c) => (await OWNER.signMessage({ message: loginMessage(c.machine, c.code) })).slice(0, -2),
+      "malformed-signature",
+    ],
     ["Enter without a signature", async () => "", "no-signature"],
   ];
   for (const [name, token, reason] of refusals) {

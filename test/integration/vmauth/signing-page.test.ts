@@ -5,7 +5,15 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { blockhostBinary, runBlockhost, tempDir } from "../../helpers/binary.ts";
-import { loginMessage, MACHINE_ID, OWNER, parseChallenge, startSigningPage, writeVmRoot, type SigningPage } from "../../helpers/vmauth.ts";
+import {
+  loginMessage,
+  MACHINE_ID,
+  OWNER,
+  parseChallenge,
+  startSigningPage,
+  writeVmRoot,
+  type SigningPage,
+} from "../../helpers/vmauth.ts";
 
 /** Processes start here (the binary, openssl): bound each test generously; none asserts a duration. */
 setDefaultTimeout(60_000);
@@ -21,7 +29,12 @@ let base: string;
 
 const get = (path: string) => fetch(`${base}${path}`, { tls: { ca: readFileSync(certFile, "utf8") } });
 const post = (path: string, body: string) =>
-  fetch(`${base}${path}`, { method: "POST", body, headers: { "content-type": "text/plain" }, tls: { ca: readFileSync(certFile, "utf8") } });
+  fetch(`${base}${path}`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "text/plain" },
+    tls: { ca: readFileSync(certFile, "utf8") },
+  });
 async function challenge() {
   const r = await runBlockhost(["pam", "challenge"], { root, env: { PAM_USER: "alice" } });
   expect(r.code).toBe(0);
@@ -86,15 +99,33 @@ describe("signing page", () => {
   test("a chunked body over 256 bytes is refused (413) and a trickling one is cut off (408)", async () => {
     const c = await challenge();
     const chunks = [new Uint8Array(200).fill(48), new Uint8Array(200).fill(48)];
-    const stream = new ReadableStream<Uint8Array>({ pull(ctrl) { const next = chunks.shift(); if (next) ctrl.enqueue(next); else ctrl.close(); } });
-    const big = await fetch(`${base}/auth/callback/${c.session}`, { method: "POST", body: stream, tls: { ca: readFileSync(certFile, "utf8") } });
+    const stream = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        const next = chunks.shift();
+        if (next) ctrl.enqueue(next);
+        else ctrl.close();
+      },
+    });
+    const big = await fetch(`${base}/auth/callback/${c.session}`, {
+      method: "POST",
+      body: stream,
+      tls: { ca: readFileSync(certFile, "utf8") },
+    });
     expect(big.status).toBe(413);
     const answer = await new Promise<string>((resolve, reject) => {
       let got = "";
       const sock = tlsConnect({ host: "127.0.0.1", port: page.port, ca: readFileSync(certFile, "utf8") }, () => {
-        sock.write(`POST /auth/callback/${c.session} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 132\r\n\r\n0x12`);
+        sock.write(
+          `POST /auth/callback/${c.session} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 132\r\n\r\n0x12`,
+        );
       });
-      sock.on("data", (d) => { got += d.toString(); if (got.includes("\r\n\r\n")) { sock.destroy(); resolve(got); } });
+      sock.on("data", (d) => {
+        got += d.toString();
+        if (got.includes("\r\n\r\n")) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
       sock.on("close", () => resolve(got));
       sock.on("error", reject);
     });
@@ -113,7 +144,9 @@ describe("signing page", () => {
     const cert = new X509Certificate(readFileSync(certFile));
     expect(cert.subjectAltName).toContain("DNS:vm7.example.test");
     expect(page.stderr()).toContain("signing-page.certificate");
-    const res = await fetch(`https://127.0.0.1:${page.port}/`, { tls: { ca: readFileSync(certFile, "utf8"), servername: "vm7.example.test" } });
+    const res = await fetch(`https://127.0.0.1:${page.port}/`, {
+      tls: { ca: readFileSync(certFile, "utf8"), servername: "vm7.example.test" },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -126,7 +159,9 @@ describe("signing page", () => {
       const p = await startSigningPage(blockhostBinary(), fresh.dir);
       try {
         expect(readFileSync(join(fresh.dir, "run/libpam-web3/signing_host"), "utf8").trim()).toBe("vm9.example.org");
-        expect(new X509Certificate(readFileSync(join(fresh.dir, "etc/libpam-web3/tls/cert.pem"))).subjectAltName).toContain("DNS:vm9.example.org");
+        expect(
+          new X509Certificate(readFileSync(join(fresh.dir, "etc/libpam-web3/tls/cert.pem"))).subjectAltName,
+        ).toContain("DNS:vm9.example.org");
         const r = await runBlockhost(["pam", "challenge"], { root: fresh.dir, env: { PAM_USER: "alice" } });
         expect(parseChallenge(r.stdout).url).toStartWith("https://vm9.example.org:63108/?session=");
       } finally {

@@ -8,7 +8,16 @@ import type { Hex } from "viem";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../../src/vmauth/files/index.ts";
 import { blockhostBinary, REPO, tempDir } from "../../helpers/binary.ts";
 import { sshdUnavailable, sshLogin, startSshd, type TestSshd } from "../../helpers/sshd.ts";
-import { loginMessage, MACHINE_ID, OWNER, parseChallenge, startSigningPage, STRANGER, writeVmRoot, type SigningPage } from "../../helpers/vmauth.ts";
+import {
+  loginMessage,
+  MACHINE_ID,
+  OWNER,
+  parseChallenge,
+  startSigningPage,
+  STRANGER,
+  writeVmRoot,
+  type SigningPage,
+} from "../../helpers/vmauth.ts";
 
 // The whole in-VM login, for real: Debian's sshd with the shipped PAM stack and sshd drop-in,
 // a local user whose GECOS holds the wallet, an SSH client answering keyboard-interactive, the
@@ -44,14 +53,25 @@ function testPamStack(): string {
     .replaceAll(VM_BINARY_PATH, bin)
     .replace(/quiet expose_authtok /, `quiet expose_authtok log=${join(root, "verify.log")} `);
 }
-const lastVerifyLine = () => (existsSync(join(root, "verify.log")) ? readFileSync(join(root, "verify.log"), "utf8").trim().split("\n").filter((l) => l.includes("event=verify")).at(-1) ?? "" : "");
-const configure = (o: { ttl?: number } = {}) => writeVmRoot(root, { signingHost: "127.0.0.1", signingPort: page.port, grace: 5, ...o });
+const lastVerifyLine = () =>
+  existsSync(join(root, "verify.log"))
+    ? (readFileSync(join(root, "verify.log"), "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => l.includes("event=verify"))
+        .at(-1) ?? "")
+    : "";
+const configure = (o: { ttl?: number } = {}) =>
+  writeVmRoot(root, { signingHost: "127.0.0.1", signingPort: page.port, grace: 5, ...o });
 const sign = (message: string, who = OWNER) => who.signMessage({ message });
 const caTls = () => ({ ca: readFileSync(join(root, "etc/libpam-web3/tls/cert.pem"), "utf8") });
 
 describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real sshd + PAM)", () => {
   beforeAll(async () => {
-    const add = Bun.spawnSync(["/usr/sbin/useradd", "-M", "-s", "/bin/sh", "-c", `wallet=${OWNER.address},nft=0`, user], { stderr: "pipe" });
+    const add = Bun.spawnSync(
+      ["/usr/sbin/useradd", "-M", "-s", "/bin/sh", "-c", `wallet=${OWNER.address},nft=0`, user],
+      { stderr: "pipe" },
+    );
     if (add.exitCode !== 0) throw new Error(`useradd: ${add.stderr}`);
     userAdded = true;
     writeVmRoot(root, { signingHost: "127.0.0.1" });
@@ -59,7 +79,11 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
     page = await startSigningPage(vmBinary(), root);
     console.log(`sshd login tests: the VM side runs ${vmBinary()}`);
     configure();
-    sshd = await startSshd(root, testPamStack(), `${fileText("/etc/ssh/sshd_config.d/web3-only.conf")}\nAllowUsers ${user}\n`);
+    sshd = await startSshd(
+      root,
+      testPamStack(),
+      `${fileText("/etc/ssh/sshd_config.d/web3-only.conf")}\nAllowUsers ${user}\n`,
+    );
   }, LOGIN_TIMEOUT);
   afterAll(async () => {
     await sshd?.stop();
@@ -68,39 +92,59 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
     t.cleanup();
   });
 
-  test("pasting the signature of the code shown logs in", async () => {
-    const r = await sshLogin(sshd.port, user, async (prompt) => {
-      const c = parseChallenge(prompt);
-      return sign(loginMessage(c.machine, c.code));
-    });
-    expect(r.prompt).toContain(`Machine: ${MACHINE_ID}`);
-    expect(r.prompt).toMatch(new RegExp(`Sign at: https://127\\.0\\.0\\.1:${page.port}/\\?session=[0-9a-f]{32}`));
-    if (r.error) console.log(sshd.log(), existsSync(join(root, "verify.log")) ? readFileSync(join(root, "verify.log"), "utf8") : "no verify.log");
-    expect(r.error).toBeUndefined();
-    expect(r.ok).toBe(true);
-    expect(r.output).toBe(user);
-    expect(lastVerifyLine()).toContain("result=success");
-  }, LOGIN_TIMEOUT);
+  test(
+    "pasting the signature of the code shown logs in",
+    async () => {
+      const r = await sshLogin(sshd.port, user, async (prompt) => {
+        const c = parseChallenge(prompt);
+        return sign(loginMessage(c.machine, c.code));
+      });
+      expect(r.prompt).toContain(`Machine: ${MACHINE_ID}`);
+      expect(r.prompt).toMatch(new RegExp(`Sign at: https://127\\.0\\.0\\.1:${page.port}/\\?session=[0-9a-f]{32}`));
+      if (r.error)
+        console.log(
+          sshd.log(),
+          existsSync(join(root, "verify.log")) ? readFileSync(join(root, "verify.log"), "utf8") : "no verify.log",
+        );
+      expect(r.error).toBeUndefined();
+      expect(r.ok).toBe(true);
+      expect(r.output).toBe(user);
+      expect(lastVerifyLine()).toContain("result=success");
+    },
+    LOGIN_TIMEOUT,
+  );
 
-  test("signing through the page's callback, then Enter, logs in (and a second callback is refused)", async () => {
-    const r = await sshLogin(sshd.port, user, async (prompt) => {
-      const c = parseChallenge(prompt);
-      const sig = await sign(loginMessage(c.machine, c.code));
-      const post = (body: string) => fetch(`https://127.0.0.1:${page.port}/auth/callback/${c.session}`, { method: "POST", body, tls: caTls() });
-      expect((await post(sig)).status).toBe(200);
-      expect((await post(sig)).status).toBe(409);
-      return "";
-    });
-    expect(r.ok).toBe(true);
-    expect(r.output).toBe(user);
-  }, LOGIN_TIMEOUT);
+  test(
+    "signing through the page's callback, then Enter, logs in (and a second callback is refused)",
+    async () => {
+      const r = await sshLogin(sshd.port, user, async (prompt) => {
+        const c = parseChallenge(prompt);
+        const sig = await sign(loginMessage(c.machine, c.code));
+        const post = (body: string) =>
+          fetch(`https://127.0.0.1:${page.port}/auth/callback/${c.session}`, { method: "POST", body, tls: caTls() });
+        expect((await post(sig)).status).toBe(200);
+        expect((await post(sig)).status).toBe(409);
+        return "";
+      });
+      expect(r.ok).toBe(true);
+      expect(r.output).toBe(user);
+    },
+    LOGIN_TIMEOUT,
+  );
 
   describe.skipIf(!existsSync(CHROMIUM))("in a browser", () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"], timeout: 60_000 });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ["--no-sandbox", "--disable-dev-shm-usage"],
+        timeout: 60_000,
+      });
     }, LOGIN_TIMEOUT);
-    afterAll(async () => { await browser?.close(); });
+    afterAll(async () => {
+      await browser?.close();
+    });
 
     /** A tab whose page sees `window.ethereum`: an EIP-1193 wallet backed by the owner's key. */
     async function walletTab() {
@@ -112,7 +156,10 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
         return OWNER.signMessage({ message: { raw: hex as Hex } });
       });
       await tab.addInitScript((address: string) => {
-        const w = window as unknown as { ethereum: unknown; __walletSign: (hex: string, account: string) => Promise<string> };
+        const w = window as unknown as {
+          ethereum: unknown;
+          __walletSign: (hex: string, account: string) => Promise<string>;
+        };
         w.ethereum = {
           request: async ({ method, params }: { method: string; params?: string[] }) => {
             if (method === "eth_requestAccounts" || method === "eth_accounts") return [address];
@@ -127,49 +174,63 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
     /** What the customer does on the page: check the prefilled code, connect, sign. */
     async function signOnPage(tab: Page, c: ReturnType<typeof parseChallenge>) {
       await tab.goto(c.url);
-      await tab.waitForFunction(() => (document.getElementById("code") as HTMLInputElement).value !== "", null, { timeout: 20_000 });
+      await tab.waitForFunction(() => (document.getElementById("code") as HTMLInputElement).value !== "", null, {
+        timeout: 20_000,
+      });
       expect(await tab.inputValue("#code")).toBe(c.code);
       expect(await tab.inputValue("#machine")).toBe(c.machine);
       await tab.click("#connect");
       await tab.click("#sign");
     }
 
-    test("Chromium with an EIP-1193 wallet signs on the page; Enter at the prompt logs in", async () => {
-      const { tab, signed, close } = await walletTab();
-      try {
-        const r = await sshLogin(sshd.port, user, async (prompt) => {
-          await signOnPage(tab, parseChallenge(prompt));
-          await tab.waitForSelector("#status.ok", { timeout: 20_000 });
-          expect(await tab.textContent("#status")).toContain("press Enter");
-          return "";
-        });
-        expect(signed).toEqual([OWNER.address]);
-        expect(r.ok).toBe(true);
-        expect(r.output).toBe(user);
-      } finally {
-        await close();
-      }
-    }, LOGIN_TIMEOUT);
+    test(
+      "Chromium with an EIP-1193 wallet signs on the page; Enter at the prompt logs in",
+      async () => {
+        const { tab, signed, close } = await walletTab();
+        try {
+          const r = await sshLogin(sshd.port, user, async (prompt) => {
+            await signOnPage(tab, parseChallenge(prompt));
+            await tab.waitForSelector("#status.ok", { timeout: 20_000 });
+            expect(await tab.textContent("#status")).toContain("press Enter");
+            return "";
+          });
+          expect(signed).toEqual([OWNER.address]);
+          expect(r.ok).toBe(true);
+          expect(r.output).toBe(user);
+        } finally {
+          await close();
+        }
+      },
+      LOGIN_TIMEOUT,
+    );
 
-    test("when the callback fails, the page shows the signature and pasting it logs in", async () => {
-      const { tab, close } = await walletTab();
-      try {
-        const r = await sshLogin(sshd.port, user, async (prompt) => {
-          const c = parseChallenge(prompt);
-          // Someone else got a (useless) signature in first: the page's own callback answers 409.
-          const squatted = await fetch(`https://127.0.0.1:${page.port}/auth/callback/${c.session}`, { method: "POST", body: `0x${"ab".repeat(65)}`, tls: caTls() });
-          expect(squatted.status).toBe(200);
-          await signOnPage(tab, c);
-          await tab.waitForSelector("#manual:not([hidden])", { timeout: 20_000 });
-          expect(await tab.textContent("#status")).toContain("paste it at the SSH prompt");
-          return tab.inputValue("#signature");
-        });
-        expect(r.ok).toBe(true);
-        expect(r.output).toBe(user);
-      } finally {
-        await close();
-      }
-    }, LOGIN_TIMEOUT);
+    test(
+      "when the callback fails, the page shows the signature and pasting it logs in",
+      async () => {
+        const { tab, close } = await walletTab();
+        try {
+          const r = await sshLogin(sshd.port, user, async (prompt) => {
+            const c = parseChallenge(prompt);
+            // Someone else got a (useless) signature in first: the page's own callback answers 409.
+            const squatted = await fetch(`https://127.0.0.1:${page.port}/auth/callback/${c.session}`, {
+              method: "POST",
+              body: `0x${"ab".repeat(65)}`,
+              tls: caTls(),
+            });
+            expect(squatted.status).toBe(200);
+            await signOnPage(tab, c);
+            await tab.waitForSelector("#manual:not([hidden])", { timeout: 20_000 });
+            expect(await tab.textContent("#status")).toContain("paste it at the SSH prompt");
+            return tab.inputValue("#signature");
+          });
+          expect(r.ok).toBe(true);
+          expect(r.output).toBe(user);
+        } finally {
+          await close();
+        }
+      },
+      LOGIN_TIMEOUT,
+    );
   });
 
   const refused = async (answer: (c: ReturnType<typeof parseChallenge>) => Promise<string>, reason: string) => {
@@ -180,32 +241,48 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
     expect(lastVerifyLine()).toContain(`reason=${reason}`);
   };
 
-  test("refuses a signature from another wallet", () => refused((c) => sign(loginMessage(c.machine, c.code), STRANGER), "wrong-wallet"), LOGIN_TIMEOUT);
-  test("refuses a signature for another machine id", () => refused((c) => sign(loginMessage("vm-someone-else", c.code)), "wrong-wallet"), LOGIN_TIMEOUT);
+  test(
+    "refuses a signature from another wallet",
+    () => refused((c) => sign(loginMessage(c.machine, c.code), STRANGER), "wrong-wallet"),
+    LOGIN_TIMEOUT,
+  );
+  test(
+    "refuses a signature for another machine id",
+    () => refused((c) => sign(loginMessage("vm-someone-else", c.code)), "wrong-wallet"),
+    LOGIN_TIMEOUT,
+  );
   test("refuses garbage at the prompt", () => refused(async () => "let me in", "malformed-signature"), LOGIN_TIMEOUT);
   test("refuses Enter when nothing was signed", () => refused(async () => "", "no-signature"), LOGIN_TIMEOUT);
 
-  test("refuses a replayed signature", async () => {
-    let first = "";
-    const ok = await sshLogin(sshd.port, user, async (prompt) => {
-      const c = parseChallenge(prompt);
-      first = await sign(loginMessage(c.machine, c.code));
-      return first;
-    });
-    expect(ok.ok).toBe(true);
-    await refused(async () => first, "wrong-wallet");
-  }, LOGIN_TIMEOUT);
+  test(
+    "refuses a replayed signature",
+    async () => {
+      let first = "";
+      const ok = await sshLogin(sshd.port, user, async (prompt) => {
+        const c = parseChallenge(prompt);
+        first = await sign(loginMessage(c.machine, c.code));
+        return first;
+      });
+      expect(ok.ok).toBe(true);
+      await refused(async () => first, "wrong-wallet");
+    },
+    LOGIN_TIMEOUT,
+  );
 
-  test("refuses an expired code", async () => {
-    configure({ ttl: 1 });
-    try {
-      await refused(async (c) => {
-        const sig = await sign(loginMessage(c.machine, c.code));
-        await Bun.sleep(2_100);
-        return sig;
-      }, "expired");
-    } finally {
-      configure();
-    }
-  }, LOGIN_TIMEOUT);
+  test(
+    "refuses an expired code",
+    async () => {
+      configure({ ttl: 1 });
+      try {
+        await refused(async (c) => {
+          const sig = await sign(loginMessage(c.machine, c.code));
+          await Bun.sleep(2_100);
+          return sig;
+        }, "expired");
+      } finally {
+        configure();
+      }
+    },
+    LOGIN_TIMEOUT,
+  );
 });

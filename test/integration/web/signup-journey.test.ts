@@ -19,7 +19,13 @@ const skip = !anvilAvailable() || chromiumUnavailable() !== undefined;
 if (chromiumUnavailable()) console.log(`skipping browser journeys: ${chromiumUnavailable()}`);
 
 const XSS = "<img src=x onerror=alert(1)>";
-type Vm = { vm_name: string; subscription_id: number | null; ip_address: string; username: string; nft_token_id: number | null };
+type Vm = {
+  vm_name: string;
+  subscription_id: number | null;
+  ip_address: string;
+  username: string;
+  nft_token_id: number | null;
+};
 
 describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
   let env: EngineEnv;
@@ -28,8 +34,15 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
   let browser: Browser;
   const pages: WalletPage[] = [];
   const open = async (account: number, path = "/") => {
-    const wp = await walletPage(browser, { privateKey: env.anvil.accounts[account]!.privateKey, rpcUrl: env.anvil.rpcUrl, chainId: env.anvil.chainId });
-    wp.page.on("dialog", (d) => { wp.errors.push(`dialog: ${d.message()}`); void d.dismiss(); });
+    const wp = await walletPage(browser, {
+      privateKey: env.anvil.accounts[account]!.privateKey,
+      rpcUrl: env.anvil.rpcUrl,
+      chainId: env.anvil.chainId,
+    });
+    wp.page.on("dialog", (d) => {
+      wp.errors.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
     pages.push(wp);
     await wp.page.goto(`${serve.origin}${path}`);
     return wp;
@@ -44,9 +57,29 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
   beforeAll(async () => {
     env = await EngineEnv.create();
     // NFT #0 is the admin credential, held by the host wallet (as finalize mints it).
-    await send(env.net, OWNER, { address: env.nft, abi: accessCredentialNftAbi, functionName: "mint", args: [env.anvil.accounts[OWNER]!.address, "0x"] });
-    await send(env.net, OWNER, { address: env.subs, abi: blockhostSubscriptionsAbi, functionName: "createPlan", args: [XSS, 250n] });
-    await approve(env.net, 1, (await read<Hex>(env.net, { address: env.subs, abi: blockhostSubscriptionsAbi, functionName: "getPrimaryStablecoin" })), env.subs, 0n);
+    await send(env.net, OWNER, {
+      address: env.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "mint",
+      args: [env.anvil.accounts[OWNER]!.address, "0x"],
+    });
+    await send(env.net, OWNER, {
+      address: env.subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "createPlan",
+      args: [XSS, 250n],
+    });
+    await approve(
+      env.net,
+      1,
+      await read<Hex>(env.net, {
+        address: env.subs,
+        abi: blockhostSubscriptionsAbi,
+        functionName: "getPrimaryStablecoin",
+      }),
+      env.subs,
+      0n,
+    );
     writeHttpsConfig(env.root);
     engine = env.startEngine();
     serve = await startServe(env.root);
@@ -96,7 +129,9 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     const before = (await env.subscription(1)).expiresAt;
     await item.locator("input").fill("5");
     await item.locator("button").click();
-    await wp.page.waitForFunction(() => document.querySelector('#subscription-list li[data-subscription="1"] .expiry')?.getAttribute("data-seconds"));
+    await wp.page.waitForFunction(() =>
+      document.querySelector('#subscription-list li[data-subscription="1"] .expiry')?.getAttribute("data-seconds"),
+    );
     const after = (await env.subscription(1)).expiresAt;
     expect(after - before).toBe(5n * 86_400n);
     expect(await item.locator(".expiry").getAttribute("data-seconds")).toBe(String(after));
@@ -115,10 +150,18 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     await wp.page.click("#btn-offline-load");
     await wp.page.locator("#offline-info").waitFor();
     expect(await wp.page.locator("#offline-secret").textContent()).toBe("blockhost-access");
-    await wp.page.fill("#offline-signature", await privateKeyToAccount(env.anvil.accounts[1]!.privateKey).signMessage({ message: "blockhost-access" }));
+    await wp.page.fill(
+      "#offline-signature",
+      await privateKeyToAccount(env.anvil.accounts[1]!.privateKey).signMessage({ message: "blockhost-access" }),
+    );
     await wp.page.click("#btn-offline-decrypt");
-    expect(await wp.page.locator("#offline-result .ssh-command").textContent()).toBe(`ssh ${vm.username}@${vm.ip_address}`);
-    await wp.page.fill("#offline-signature", await privateKeyToAccount(env.anvil.accounts[2]!.privateKey).signMessage({ message: "blockhost-access" }));
+    expect(await wp.page.locator("#offline-result .ssh-command").textContent()).toBe(
+      `ssh ${vm.username}@${vm.ip_address}`,
+    );
+    await wp.page.fill(
+      "#offline-signature",
+      await privateKeyToAccount(env.anvil.accounts[2]!.privateKey).signMessage({ message: "blockhost-access" }),
+    );
     await wp.page.click("#btn-offline-decrypt");
     expect(await status(wp)).toContain("does not open");
   });
@@ -133,7 +176,10 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
 
   test("a purchase with an empty payload: VM and NFT, details shown to the holder only", async () => {
     const p = await env.buy(4, 10n, "0x");
-    const vm = await eventually(async () => (await vms()).find((v) => v.subscription_id === p.subscriptionId && v.nft_token_id !== null), "empty-payload VM");
+    const vm = await eventually(
+      async () => (await vms()).find((v) => v.subscription_id === p.subscriptionId && v.nft_token_id !== null),
+      "empty-payload VM",
+    );
     expect(await env.nftPayload(vm.nft_token_id!)).toBe("0x");
     const wp = await open(4);
     await connect(wp);
@@ -144,9 +190,24 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     expect(await nft.locator(".ssh-command").textContent()).toBe(`ssh ${vm.username}@${vm.ip_address}`);
     expect(wp.requests.filter((m) => m === "personal_sign").length).toBe(2); // public secret, then the one-time code
     const other = await open(5);
-    const challenge = await other.page.evaluate(async (t) => (await fetch(`/api/v1/credentials/${t}/challenge`, { method: "POST" })).json(), String(vm.nft_token_id)) as { code: string; message: string };
-    const sig = await privateKeyToAccount(env.anvil.accounts[5]!.privateKey).signMessage({ message: challenge.message });
-    const denied = await other.page.evaluate(async ([t, code, signature]) => (await fetch(`/api/v1/credentials/${t}/details`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, signature }) })).status, [String(vm.nft_token_id), challenge.code, sig] as const);
+    const challenge = (await other.page.evaluate(
+      async (t) => (await fetch(`/api/v1/credentials/${t}/challenge`, { method: "POST" })).json(),
+      String(vm.nft_token_id),
+    )) as { code: string; message: string };
+    const sig = await privateKeyToAccount(env.anvil.accounts[5]!.privateKey).signMessage({
+      message: challenge.message,
+    });
+    const denied = await other.page.evaluate(
+      async ([t, code, signature]) =>
+        (
+          await fetch(`/api/v1/credentials/${t}/details`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ code, signature }),
+          })
+        ).status,
+      [String(vm.nft_token_id), challenge.code, sig] as const,
+    );
     expect(denied).toBe(403);
     expect(wp.errors).toEqual([]);
   });
@@ -159,7 +220,9 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     const rows = admin.page.locator("#vm-table tbody tr");
     expect(await rows.count()).toBe((await vms()).length);
     await screenshot(admin.page, "admin-vms");
-    const noCsrf = await admin.context.request.post(`${serve.origin}/admin/jobs/retry`, { form: { key: "provision:1:1" } });
+    const noCsrf = await admin.context.request.post(`${serve.origin}/admin/jobs/retry`, {
+      form: { key: "provision:1:1" },
+    });
     expect(noCsrf.status()).toBe(403);
     const plans = await admin.page.goto(`${serve.origin}/admin/plans`);
     expect(plans?.status()).toBe(200);
@@ -169,11 +232,20 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     await admin.page.fill("#new-plan-price", "3.25");
     await admin.page.click("#new-plan button[type=submit]");
     await admin.page.waitForURL(/\/admin\/plans\?done=/);
-    expect(await read(env.net, { address: env.subs, abi: blockhostSubscriptionsAbi, functionName: "getPlan", args: [3n] })).toEqual(["Large", 325n, true]);
-    writeFileSync(join(env.root, "etc/blockhost/addressbook.json"), JSON.stringify({ hot: { address: env.anvil.accounts[8]!.address } }));
+    expect(
+      await read(env.net, { address: env.subs, abi: blockhostSubscriptionsAbi, functionName: "getPlan", args: [3n] }),
+    ).toEqual(["Large", 325n, true]);
+    writeFileSync(
+      join(env.root, "etc/blockhost/addressbook.json"),
+      JSON.stringify({ hot: { address: env.anvil.accounts[8]!.address } }),
+    );
     await admin.page.goto(`${serve.origin}/admin/wallet`);
     expect(Number(await admin.page.locator("#contract-balance").textContent())).toBeGreaterThan(0);
-    const coin = await read<Hex>(env.net, { address: env.subs, abi: blockhostSubscriptionsAbi, functionName: "getPrimaryStablecoin" });
+    const coin = await read<Hex>(env.net, {
+      address: env.subs,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "getPrimaryStablecoin",
+    });
     const hotBefore = await balanceOf(env.net, coin, env.anvil.accounts[8]!.address);
     await admin.page.click("#withdraw button[type=submit]");
     await admin.page.waitForURL(/\/admin\/wallet\?done=/);
@@ -190,7 +262,12 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
 
   test("after transferFrom of NFT #0 the new holder is admin and the old one is not", async () => {
     const oldAdmin = pages.find((p) => p.address === env.anvil.accounts[OWNER]!.address)!;
-    await send(env.net, OWNER, { address: env.nft, abi: accessCredentialNftAbi, functionName: "transferFrom", args: [env.anvil.accounts[OWNER]!.address, env.anvil.accounts[6]!.address, 0n] });
+    await send(env.net, OWNER, {
+      address: env.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "transferFrom",
+      args: [env.anvil.accounts[OWNER]!.address, env.anvil.accounts[6]!.address, 0n],
+    });
     expect((await oldAdmin.page.goto(`${serve.origin}/admin`))?.status()).toBe(403);
     const again = await open(OWNER, "/admin/login");
     await again.page.click("#btn-login");
@@ -201,4 +278,3 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     expect(await newAdmin.page.locator("#vm-table").count()).toBe(1);
   });
 });
-

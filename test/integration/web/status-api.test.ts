@@ -21,14 +21,26 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
   let deps: ServeDeps;
   let app: ReturnType<typeof publicApp>;
   const savedRoot = process.env.BLOCKHOST_ROOT;
-  const get = async (path: string) => { const r = await app.request(path); return { status: r.status, body: (await r.json()) as Json }; };
-  const post = async (path: string, body: unknown) => {
-    const r = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const get = async (path: string) => {
+    const r = await app.request(path);
     return { status: r.status, body: (await r.json()) as Json };
   };
-  const ready = (id: number) => eventually(async () => { const s = await get(`/api/v1/subscriptions/${id}`); return s.body.state === "ready" ? s.body : null; }, `subscription ${id} ready`);
+  const post = async (path: string, body: unknown) => {
+    const r = await app.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, body: (await r.json()) as Json };
+  };
+  const ready = (id: number) =>
+    eventually(async () => {
+      const s = await get(`/api/v1/subscriptions/${id}`);
+      return s.body.state === "ready" ? s.body : null;
+    }, `subscription ${id} ready`);
   const account = (i: number) => privateKeyToAccount(env.anvil.accounts[i]!.privateKey);
-  const vmList = async () => JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as Json[];
+  const vmList = async () =>
+    JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as Json[];
 
   beforeAll(async () => {
     env = await EngineEnv.create();
@@ -48,7 +60,11 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
   test("status: version, chain, contracts, active plans, stablecoin and free capacity, no secrets", async () => {
     const s = await get("/api/v1/status");
     expect(s.status).toBe(200);
-    expect(s.body).toMatchObject({ chain_id: env.anvil.chainId, contracts: { subscriptions: env.subs, nft: env.nft }, public_secret: "blockhost-access" });
+    expect(s.body).toMatchObject({
+      chain_id: env.anvil.chainId,
+      contracts: { subscriptions: env.subs, nft: env.nft },
+      public_secret: "blockhost-access",
+    });
     expect(s.body.plans).toEqual([{ id: 1, name: "Basic", price_cents_per_day: 100, active: true }]);
     expect(s.body.stablecoin).toMatchObject({ symbol: "USDC", decimals: 6 });
     // db.yaml of the test root: VMIDs 100..999, IPv4 .200-.250
@@ -63,10 +79,19 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
     const p = await env.buy(1, 30n);
     const s = await ready(p.subscriptionId);
     const vm = (await vmList()).find((v) => v.subscription_id === p.subscriptionId)!;
-    expect(s).toMatchObject({ vm_name: vm.vm_name, nft_token_id: vm.nft_token_id, details_in_nft: true, last_error: null, retrying: false });
+    expect(s).toMatchObject({
+      vm_name: vm.vm_name,
+      nft_token_id: vm.nft_token_id,
+      details_in_nft: true,
+      last_error: null,
+      retrying: false,
+    });
     expect(Date.parse(String(s.expires_at)) / 1000).toBe(Number((await env.subscription(p.subscriptionId)).expiresAt));
     // The host summary is cached for a second: the new allocation shows up within it.
-    await eventually(async () => ((await get("/api/v1/status")).body.capacity as Json).ipv4_left === 50, "capacity shrinks by one");
+    await eventually(
+      async () => ((await get("/api/v1/status")).body.capacity as Json).ipv4_left === 50,
+      "capacity shrinks by one",
+    );
   });
 
   test("an empty-payload purchase is served: VM and NFT, details only to the holder's signature, then sealed into the NFT", async () => {
@@ -77,10 +102,14 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
     expect(await env.nftPayload(Number(token))).toBe("0x");
     const vm = (await vmList()).find((v) => v.subscription_id === p.subscriptionId)!;
 
-    const challenge = async () => (await post(`/api/v1/credentials/${token}/challenge`, {})).body as { code: string; message: string };
+    const challenge = async () =>
+      (await post(`/api/v1/credentials/${token}/challenge`, {})).body as { code: string; message: string };
     const c1 = await challenge();
     expect(c1.message).toContain(`#${token}`);
-    const stranger = await post(`/api/v1/credentials/${token}/details`, { code: c1.code, signature: await account(3).signMessage({ message: c1.message }) });
+    const stranger = await post(`/api/v1/credentials/${token}/details`, {
+      code: c1.code,
+      signature: await account(3).signMessage({ message: c1.message }),
+    });
     expect(stranger.status).toBe(403);
     const c2 = await challenge();
     const sig = await account(2).signMessage({ message: c2.message });
@@ -92,12 +121,24 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
 
     const holderSig = await env.signature(2);
     const sealFor = (s: Hex) => bytesToHex(eciesEncrypt(publicKeyOf(env.serverKey), new TextEncoder().encode(s)));
-    expect((await post(`/api/v1/credentials/${token}/seal`, { payload: sealFor(await env.signature(3)) })).status).toBe(403);
+    expect((await post(`/api/v1/credentials/${token}/seal`, { payload: sealFor(await env.signature(3)) })).status).toBe(
+      403,
+    );
     expect((await post(`/api/v1/credentials/${token}/seal`, { payload: "0x1234" })).status).toBe(400);
     expect((await post(`/api/v1/credentials/${token}/seal`, { payload: sealFor(holderSig) })).status).toBe(202);
-    const sealed = await eventually(async () => { const d = await env.nftPayload(Number(token)); return d !== "0x" ? d : null; }, "NFT sealed");
-    expect(JSON.parse(utf8(decryptWithSignature(holderSig, sealed)))).toEqual({ hostname: vm.ip_address, port: 22, username: vm.username });
-    await eventually(async () => (await get(`/api/v1/subscriptions/${p.subscriptionId}`)).body.details_in_nft === true, "status shows sealed");
+    const sealed = await eventually(async () => {
+      const d = await env.nftPayload(Number(token));
+      return d !== "0x" ? d : null;
+    }, "NFT sealed");
+    expect(JSON.parse(utf8(decryptWithSignature(holderSig, sealed)))).toEqual({
+      hostname: vm.ip_address,
+      port: 22,
+      username: vm.username,
+    });
+    await eventually(
+      async () => (await get(`/api/v1/subscriptions/${p.subscriptionId}`)).body.details_in_nft === true,
+      "status shows sealed",
+    );
   });
 
   test("the API is rate-limited per client", async () => {

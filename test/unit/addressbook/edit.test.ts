@@ -7,11 +7,19 @@ import { BlockhostError, exitCodeFor } from "../../../src/core/errors.ts";
 const A = "0x7e5f4552091a69125d5dfcb7b8c2659029395bdf";
 const A_SUM = "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf";
 const B_SUM = "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF";
-const base = { admin: { address: A_SUM }, server: { address: B_SUM, keyfile: "/etc/blockhost/deployer.key" }, alice: { address: A_SUM, keyfile: "/etc/blockhost/alice.key" } };
+const base = {
+  admin: { address: A_SUM },
+  server: { address: B_SUM, keyfile: "/etc/blockhost/deployer.key" },
+  alice: { address: A_SUM, keyfile: "/etc/blockhost/alice.key" },
+};
 
 const fails = (f: () => unknown, message: RegExp, exit: number) => {
   let err: unknown;
-  try { f(); } catch (e) { err = e; }
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeInstanceOf(BlockhostError);
   expect((err as Error).message).toMatch(message);
   expect(exitCodeFor(err)).toBe(exit);
@@ -32,12 +40,15 @@ describe("addressbook edits", () => {
     fails(() => newWalletName("a".repeat(33)), /at most 32/, 2);
   });
 
-  test.each(["admin", "server", "hot", "dev", "broker"])("system role %s cannot be added, changed, deleted or generated", (role) => {
-    fails(() => addEntry({}, role, A), /system role/, 2);
-    fails(() => updateEntry(base, role, A), /system role/, 2);
-    fails(() => deleteEntry(base, role), /system role/, 2);
-    fails(() => newWalletName(role), /system role/, 2);
-  });
+  test.each(["admin", "server", "hot", "dev", "broker"])(
+    "system role %s cannot be added, changed, deleted or generated",
+    (role) => {
+      fails(() => addEntry({}, role, A), /system role/, 2);
+      fails(() => updateEntry(base, role, A), /system role/, 2);
+      fails(() => deleteEntry(base, role), /system role/, 2);
+      fails(() => newWalletName(role), /system role/, 2);
+    },
+  );
 
   test("add refuses an existing name; up and del refuse a missing one", () => {
     fails(() => addEntry(base, "alice", A), /already in the addressbook/, 1);
@@ -46,7 +57,10 @@ describe("addressbook edits", () => {
   });
 
   test("up keeps the keyfile; del drops only that entry", () => {
-    expect(updateEntry(base, "alice", B_SUM.toLowerCase()).alice).toEqual({ address: B_SUM, keyfile: "/etc/blockhost/alice.key" });
+    expect(updateEntry(base, "alice", B_SUM.toLowerCase()).alice).toEqual({
+      address: B_SUM,
+      keyfile: "/etc/blockhost/alice.key",
+    });
     expect(Object.keys(deleteEntry(base, "alice"))).toEqual(["admin", "server"]);
   });
 
@@ -60,11 +74,18 @@ describe("addressbook edits", () => {
       admin: { address: A_SUM },
       server: { address: B_SUM, keyfile: "/etc/blockhost/deployer.key" },
     });
-    const full = initBook({}, { admin: A, server: B_SUM, serverKeyfile: "/etc/blockhost/deployer.key", dev: A, broker: B_SUM });
+    const full = initBook(
+      {},
+      { admin: A, server: B_SUM, serverKeyfile: "/etc/blockhost/deployer.key", dev: A, broker: B_SUM },
+    );
     expect(Object.keys(full)).toEqual(["admin", "server", "dev", "broker"]);
     fails(() => initBook(base, { admin: A, server: B_SUM, serverKeyfile: "/k" }), /already has entries/, 1);
     fails(() => initBook({}, { admin: A, server: B_SUM, serverKeyfile: "relative.key" }), /server keyfile/, 2);
-    fails(() => initBook({}, { admin: A, server: B_SUM, serverKeyfile: "/etc/blockhost/../shadow" }), /server keyfile/, 2);
+    fails(
+      () => initBook({}, { admin: A, server: B_SUM, serverKeyfile: "/etc/blockhost/../shadow" }),
+      /server keyfile/,
+      2,
+    );
   });
 
   test("the file schema refuses unknown keys and bad names", () => {

@@ -36,7 +36,11 @@ test("a 0600 or 0640 hex key file (with or without 0x and newline) gives its acc
 });
 
 test("files others can read, or non-owners can write, are refused as config errors", () => {
-  for (const [name, mode] of [["o.key", 0o644], ["g.key", 0o660], ["w.key", 0o602]] as const) {
+  for (const [name, mode] of [
+    ["o.key", 0o644],
+    ["g.key", 0o660],
+    ["w.key", 0o602],
+  ] as const) {
     const e = refusal(keyFile(name, KEY, mode));
     expect(e.code).toBe("E_CONFIG_INVALID");
     expect(e.message).toContain("lets others access it");

@@ -16,10 +16,19 @@ const demo = defineCommand({
       run() {},
     }),
     secret: defineCommand({ meta: { name: "secret", hidden: true }, run() {} }),
-    db: () => Promise.resolve(defineCommand({
-      meta: { name: "db", description: "Database tools" },
-      subCommands: { dump: defineCommand({ meta: { description: "Dump it" }, args: { file: { type: "positional", required: true } }, run() {} }) },
-    })),
+    db: () =>
+      Promise.resolve(
+        defineCommand({
+          meta: { name: "db", description: "Database tools" },
+          subCommands: {
+            dump: defineCommand({
+              meta: { description: "Dump it" },
+              args: { file: { type: "positional", required: true } },
+              run() {},
+            }),
+          },
+        }),
+      ),
   },
 });
 
@@ -28,7 +37,15 @@ describe("cli-docs", () => {
     const tree = await commandTree(demo);
     expect(tree.subcommands.map((s) => s.path.join(" "))).toEqual(["blockhost serve", "blockhost db"]);
     expect(tree.subcommands[1]!.subcommands[0]!.args).toEqual([
-      { name: "file", kind: "positional", description: "", aliases: [], valueHint: undefined, options: undefined, required: true },
+      {
+        name: "file",
+        kind: "positional",
+        description: "",
+        aliases: [],
+        valueHint: undefined,
+        options: undefined,
+        required: true,
+      },
     ]);
   });
 
@@ -36,7 +53,9 @@ describe("cli-docs", () => {
     const pages = manPages(await commandTree(demo), "9.9.9");
     expect([...pages.keys()].sort()).toEqual(["blockhost-db.1", "blockhost-serve.1", "blockhost.1"]);
     const serve = pages.get("blockhost-serve.1")!;
-    expect(serve).toStartWith('.TH BLOCKHOST\\-SERVE 1 "2026-12-01" "blockhost 9.9.9" "BlockHost"\n.SH NAME\nblockhost\\-serve \\- Serve things');
+    expect(serve).toStartWith(
+      '.TH BLOCKHOST\\-SERVE 1 "2026-12-01" "blockhost 9.9.9" "BlockHost"\n.SH NAME\nblockhost\\-serve \\- Serve things',
+    );
     expect(serve).toContain("\\fB\\-\\-port\\fR \\fIN\\fR\nTCP port");
     expect(serve).toContain("\\fB\\-\\-verbose\\fR, \\fB-v\\fR\nsay more");
     expect(pages.get("blockhost-db.1")).toContain('.SH "BLOCKHOST DB DUMP"\nDump it');
@@ -48,7 +67,9 @@ describe("cli-docs", () => {
     expect(bash).toContain("    'serve') words_='--port --verbose -v --help' ;;");
     expect(bash).toContain("    '') words_='serve db --help' ;;");
     expect(completion(tree, "zsh")).toContain("'db dump') items=()");
-    expect(completion(tree, "fish")).toContain("complete -c blockhost -n '__fish_seen_subcommand_from serve' -l port -r -d 'TCP port'");
+    expect(completion(tree, "fish")).toContain(
+      "complete -c blockhost -n '__fish_seen_subcommand_from serve' -l port -r -d 'TCP port'",
+    );
   });
 
   test("every blockhost subcommand gets a page", async () => {

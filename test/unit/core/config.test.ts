@@ -32,7 +32,11 @@ const file = (name: string, text: string) => {
   return path;
 };
 const failure = (fn: () => unknown): BlockhostError => {
-  try { fn(); } catch (e) { return e as BlockhostError; }
+  try {
+    fn();
+  } catch (e) {
+    return e as BlockhostError;
+  }
   throw new Error("expected a failure");
 };
 
@@ -61,12 +65,32 @@ describe("config files in the seed's formats", () => {
 
 describe("invalid config names the file, the key and the expectation (exit 78)", () => {
   const cases: Array<[string, string, string]> = [
-    ["a bad gateway", SEED_DB.replace("192.168.122.1'", "192.168.122.999'"), "ip_pool.gateway: expected an IPv4 address"],
-    ["host bits in the network", SEED_DB.replace("192.168.122.0/24", "192.168.122.5/24"), "ip_pool.network: expected an IPv4 network"],
-    ["an inverted VMID range", SEED_DB.replace("start: 100, end: 999", "start: 999, end: 100"), "vmid_range: expected start ≤ end"],
-    ["a VMID below 100", SEED_DB.replace("start: 100,", "start: 5,"), "vmid_range.start: expected an integer from 100 to 999999"],
+    [
+      "a bad gateway",
+      SEED_DB.replace("192.168.122.1'", "192.168.122.999'"),
+      "ip_pool.gateway: expected an IPv4 address",
+    ],
+    [
+      "host bits in the network",
+      SEED_DB.replace("192.168.122.0/24", "192.168.122.5/24"),
+      "ip_pool.network: expected an IPv4 network",
+    ],
+    [
+      "an inverted VMID range",
+      SEED_DB.replace("start: 100, end: 999", "start: 999, end: 100"),
+      "vmid_range: expected start ≤ end",
+    ],
+    [
+      "a VMID below 100",
+      SEED_DB.replace("start: 100,", "start: 5,"),
+      "vmid_range.start: expected an integer from 100 to 999999",
+    ],
     ["a typo'd key", `${SEED_DB}gc_grace_dayz: 3\n`, "gc_grace_dayz: unknown key"],
-    ["a string for a number", SEED_DB.replace("gc_grace_days: 7", "gc_grace_days: seven"), "gc_grace_days: expected an integer"],
+    [
+      "a string for a number",
+      SEED_DB.replace("gc_grace_days: 7", "gc_grace_days: seven"),
+      "gc_grace_days: expected an integer",
+    ],
     ["a missing section", "gc_grace_days: 7\n", "ip_pool: expected an object"],
     ["broken YAML", "ip_pool: [\n", "not valid YAML"],
     ["a duplicate key", `${SEED_DB}gc_grace_days: 8\n`, "not valid YAML"],
@@ -93,7 +117,9 @@ describe("invalid config names the file, the key and the expectation (exit 78)",
   test("a non-URL rpc_url is refused", () => {
     tmp = tempDir();
     const path = file("web3-defaults.yaml", SEED_WEB3.replace("https://rpc.example.org", "file:///etc/passwd"));
-    expect(failure(() => loadWeb3Config(path)).message).toContain("blockchain.rpc_url: expected an http(s) or ws(s) URL");
+    expect(failure(() => loadWeb3Config(path)).message).toContain(
+      "blockchain.rpc_url: expected an http(s) or ws(s) URL",
+    );
   });
   test("YAML aliases are refused (no entity expansion)", () => {
     tmp = tempDir();

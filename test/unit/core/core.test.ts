@@ -40,17 +40,35 @@ describe("paths hang off BLOCKHOST_ROOT", () => {
   });
   test("every path moves with the root", () => {
     process.env.BLOCKHOST_ROOT = "/tmp/bh";
-    for (const key of ["configDir", "stateDir", "runDir", "agentSocket", "database", "setupComplete", "dbConfig"] as const) {
+    for (const key of [
+      "configDir",
+      "stateDir",
+      "runDir",
+      "agentSocket",
+      "database",
+      "setupComplete",
+      "dbConfig",
+    ] as const) {
       expect(paths[key]).toStartWith("/tmp/bh/");
     }
   });
 });
 
 describe("schema allowlists", () => {
-  const s = object({ vmid: int(100, 999999), proto: optional(literal("tcp", "udp")), tags: optional(array(str(/^[a-z]+$/, "a tag"), 0, 3)), opts: optional(record(str(/^[a-z]+$/, "a key"), int(0, 9))) });
+  const s = object({
+    vmid: int(100, 999999),
+    proto: optional(literal("tcp", "udp")),
+    tags: optional(array(str(/^[a-z]+$/, "a tag"), 0, 3)),
+    opts: optional(record(str(/^[a-z]+$/, "a key"), int(0, 9))),
+  });
   test("valid input passes and absent optionals stay absent", () => {
     expect(s.parse({ vmid: 100 })).toEqual({ vmid: 100 });
-    expect(s.parse({ vmid: 999999, proto: "udp", tags: ["a"], opts: { x: 1 } })).toEqual({ vmid: 999999, proto: "udp", tags: ["a"], opts: { x: 1 } });
+    expect(s.parse({ vmid: 999999, proto: "udp", tags: ["a"], opts: { x: 1 } })).toEqual({
+      vmid: 999999,
+      proto: "udp",
+      tags: ["a"],
+      opts: { x: 1 },
+    });
   });
   test.each([
     [{ vmid: 99 }, "vmid: expected an integer from 100 to 999999"],
@@ -96,11 +114,15 @@ describe("SQLite store", () => {
   test("a failing migration rolls back entirely and keeps the old version", () => {
     const tmp = tempDir();
     try {
-      const db = openDatabase(join(tmp.dir, "x.db"), [{ version: 1, name: "a", sql: "CREATE TABLE a (x INTEGER) STRICT;" }]);
-      expect(() => migrate(db, [
-        { version: 1, name: "a", sql: "" },
-        { version: 2, name: "b", sql: "CREATE TABLE b (x INTEGER); INSERT INTO nope VALUES (1);" },
-      ])).toThrow();
+      const db = openDatabase(join(tmp.dir, "x.db"), [
+        { version: 1, name: "a", sql: "CREATE TABLE a (x INTEGER) STRICT;" },
+      ]);
+      expect(() =>
+        migrate(db, [
+          { version: 1, name: "a", sql: "" },
+          { version: 2, name: "b", sql: "CREATE TABLE b (x INTEGER); INSERT INTO nope VALUES (1);" },
+        ]),
+      ).toThrow();
       expect(schemaVersion(db)).toBe(1);
       expect(db.query("SELECT name FROM sqlite_master WHERE name = 'b'").get()).toBeNull();
       db.close();
@@ -112,7 +134,10 @@ describe("SQLite store", () => {
     const tmp = tempDir();
     try {
       const file = join(tmp.dir, "x.db");
-      openDatabase(file, [{ version: 1, name: "a", sql: "SELECT 1;" }, { version: 2, name: "b", sql: "SELECT 1;" }]).close();
+      openDatabase(file, [
+        { version: 1, name: "a", sql: "SELECT 1;" },
+        { version: 2, name: "b", sql: "SELECT 1;" },
+      ]).close();
       expect(() => openDatabase(file, [{ version: 1, name: "a", sql: "SELECT 1;" }])).toThrow("newer than this binary");
     } finally {
       tmp.cleanup();

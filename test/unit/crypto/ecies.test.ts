@@ -12,10 +12,16 @@ describe("ECIES (eph pub 65 ‖ iv 12 ‖ ct ‖ tag 16; HKDF-SHA256 over shared
     expect(new TextDecoder().decode(plain)).toBe(v.plaintext);
   });
 
-  test.each(V.ecies.map((v, i) => ({ ...v, i })))("vector $i: encrypt with the same ephemeral key and iv gives the same bytes", (v) => {
-    const out = eciesEncrypt(hex(v.server_public_key), utf8(v.plaintext), { ephemeralPrivateKey: hex(v.ephemeral_private_key), iv: hex(v.iv) });
-    expect(toHex(out)).toBe(v.ciphertext);
-  });
+  test.each(V.ecies.map((v, i) => ({ ...v, i })))(
+    "vector $i: encrypt with the same ephemeral key and iv gives the same bytes",
+    (v) => {
+      const out = eciesEncrypt(hex(v.server_public_key), utf8(v.plaintext), {
+        ephemeralPrivateKey: hex(v.ephemeral_private_key),
+        iv: hex(v.iv),
+      });
+      expect(toHex(out)).toBe(v.ciphertext);
+    },
+  );
 
   test("round trip with random ephemeral key and iv; two encryptions differ", () => {
     const key = generatePrivateKey();
@@ -28,7 +34,9 @@ describe("ECIES (eph pub 65 ‖ iv 12 ‖ ct ‖ tag 16; HKDF-SHA256 over shared
 
   test("the wrong private key fails", () => {
     const v = V.ecies[1]!;
-    expect(() => eciesDecrypt(hex(V.ecies[0]!.server_private_key), hex(v.ciphertext))).toThrow(/wrong private key or tampered/);
+    expect(() => eciesDecrypt(hex(V.ecies[0]!.server_private_key), hex(v.ciphertext))).toThrow(
+      /wrong private key or tampered/,
+    );
   });
 
   test.each([

@@ -1,7 +1,14 @@
 /** Key handling against known answers. */
 import { describe, expect, test } from "bun:test";
 import { BlockhostError } from "../../../src/core/errors.ts";
-import { addressOfPrivateKey, addressOfPublicKey, generatePrivateKey, parsePrivateKey, parsePublicKey, publicKeyOf } from "../../../src/crypto/keys.ts";
+import {
+  addressOfPrivateKey,
+  addressOfPublicKey,
+  generatePrivateKey,
+  parsePrivateKey,
+  parsePublicKey,
+  publicKeyOf,
+} from "../../../src/crypto/keys.ts";
 import { toHex, V } from "./vectors.ts";
 
 describe("keys (known answers from Python cryptography)", () => {

@@ -4,11 +4,14 @@ import { decryptWithSignature, encryptWithSignature, keyFromSignature, utf8 } fr
 import { hex, toHex, V } from "./vectors.ts";
 
 describe("signature-keyed AES-256-GCM (key = keccak256(65-byte signature))", () => {
-  test.each(V.symmetric.map((v, i) => ({ ...v, i })))("vector $i: key, decryption and deterministic encryption", (v) => {
-    expect(toHex(keyFromSignature(v.signature))).toBe(v.key);
-    expect(utf8(decryptWithSignature(v.signature, v.ciphertext))).toBe(v.plaintext);
-    expect(encryptWithSignature(v.signature, v.plaintext, hex(v.nonce))).toBe(v.ciphertext as `0x${string}`);
-  });
+  test.each(V.symmetric.map((v, i) => ({ ...v, i })))(
+    "vector $i: key, decryption and deterministic encryption",
+    (v) => {
+      expect(toHex(keyFromSignature(v.signature))).toBe(v.key);
+      expect(utf8(decryptWithSignature(v.signature, v.ciphertext))).toBe(v.plaintext);
+      expect(encryptWithSignature(v.signature, v.plaintext, hex(v.nonce))).toBe(v.ciphertext as `0x${string}`);
+    },
+  );
 
   test("signature and ciphertext are accepted with or without 0x", () => {
     const v = V.symmetric[3]!;
@@ -40,7 +43,9 @@ describe("signature-keyed AES-256-GCM (key = keccak256(65-byte signature))", () 
 
   test("bad inputs are refused with a clear message", () => {
     expect(() => keyFromSignature(`0x${"ab".repeat(64)}`)).toThrow(/signature must be 65 bytes/);
-    expect(() => decryptWithSignature(V.symmetric[0]!.signature, `0x${"00".repeat(27)}`)).toThrow(/too short: 27 bytes, at least 28/);
+    expect(() => decryptWithSignature(V.symmetric[0]!.signature, `0x${"00".repeat(27)}`)).toThrow(
+      /too short: 27 bytes, at least 28/,
+    );
     expect(() => decryptWithSignature(V.symmetric[0]!.signature, "0xabc")).toThrow(/ciphertext is not hex/);
   });
 });

@@ -14,7 +14,13 @@ test("a plan listed in blockhost.yaml gets its size, any other plan the default"
 });
 
 test("plan entries are validated: id, and every size within range", () => {
-  expect(() => blockhostConfigSchema.parse({ ...base, plans: { 0: { cpu: 1, memory_mb: 2048, disk_gb: 20 } } })).toThrow("plans.0: expected a plan id");
-  expect(() => blockhostConfigSchema.parse({ ...base, plans: { 1: { cpu: 0, memory_mb: 2048, disk_gb: 20 } } })).toThrow("plans.1.cpu");
-  expect(() => blockhostConfigSchema.parse({ ...base, plans: { 1: { cpu: 1, memory_mb: 2048 } } })).toThrow("plans.1.disk_gb");
+  expect(() =>
+    blockhostConfigSchema.parse({ ...base, plans: { 0: { cpu: 1, memory_mb: 2048, disk_gb: 20 } } }),
+  ).toThrow("plans.0: expected a plan id");
+  expect(() =>
+    blockhostConfigSchema.parse({ ...base, plans: { 1: { cpu: 0, memory_mb: 2048, disk_gb: 20 } } }),
+  ).toThrow("plans.1.cpu");
+  expect(() => blockhostConfigSchema.parse({ ...base, plans: { 1: { cpu: 1, memory_mb: 2048 } } })).toThrow(
+    "plans.1.disk_gb",
+  );
 });

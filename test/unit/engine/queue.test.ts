@@ -7,7 +7,10 @@ import { tempDir } from "../../helpers/binary.ts";
 
 let cleanup: () => void = () => {};
 let db: Database;
-afterEach(() => { db?.close(); cleanup(); });
+afterEach(() => {
+  db?.close();
+  cleanup();
+});
 
 function queue() {
   const t = tempDir();

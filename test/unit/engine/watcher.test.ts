@@ -25,16 +25,27 @@ class FakeChain {
   /** Fail this many getBlockByNumber calls with an RPC error. */
   blockErrors = 0;
 
-  mineTo(n: bigint) { for (let b = this.head + 1n; b <= n; b++) this.hashes.set(b, this.hash(b)); this.head = n; }
-  hash(b: bigint): Hex { return `0x${this.fork}${b.toString(16).padStart(63, "0")}`.slice(0, 66) as Hex; }
-  reorgFrom(b: bigint) { this.fork = "b"; for (let x = b; x <= this.head; x++) this.hashes.set(x, this.hash(x)); }
+  mineTo(n: bigint) {
+    for (let b = this.head + 1n; b <= n; b++) this.hashes.set(b, this.hash(b));
+    this.head = n;
+  }
+  hash(b: bigint): Hex {
+    return `0x${this.fork}${b.toString(16).padStart(63, "0")}`.slice(0, 66) as Hex;
+  }
+  reorgFrom(b: bigint) {
+    this.fork = "b";
+    for (let x = b; x <= this.head; x++) this.hashes.set(x, this.hash(x));
+  }
 
   private answer(c: RpcCall): RpcAnswer {
     const nodeHead = this.head - this.lag;
     const p = (c.params ?? []) as unknown[];
     if (c.method === "eth_blockNumber") return { result: toHex(nodeHead) };
     if (c.method === "eth_getBlockByNumber") {
-      if (this.blockErrors > 0) { this.blockErrors--; return { error: { code: -32000, message: "header not found" } }; }
+      if (this.blockErrors > 0) {
+        this.blockErrors--;
+        return { error: { code: -32000, message: "header not found" } };
+      }
       const n = p[0] === "finalized" ? this.finalized : BigInt(p[0] as Hex);
       return { result: n > nodeHead ? null : { number: toHex(n), hash: this.hashes.get(n)! } };
     }
@@ -42,11 +53,23 @@ class FakeChain {
       const f = p[0] as { fromBlock: Hex; toBlock: Hex };
       const [from, to] = [BigInt(f.fromBlock), BigInt(f.toBlock)];
       this.calls.push([from, to]);
-      if (to - from + 1n > this.maxRange) return { error: { code: -32005, message: "query exceeds max block range 100" } };
-      return { result: [...this.logBlocks].filter((b) => b >= from && b <= to && b <= nodeHead).map((b) => ({
-        address: "0x0000000000000000000000000000000000000001", blockNumber: toHex(b), blockHash: this.hashes.get(b), logIndex: "0x0",
-        transactionIndex: "0x0", transactionHash: `0x${this.fork}${b.toString(16).padStart(63, "0")}`.slice(0, 66), topics: ["0x01"], data: "0x", removed: false,
-      })) };
+      if (to - from + 1n > this.maxRange)
+        return { error: { code: -32005, message: "query exceeds max block range 100" } };
+      return {
+        result: [...this.logBlocks]
+          .filter((b) => b >= from && b <= to && b <= nodeHead)
+          .map((b) => ({
+            address: "0x0000000000000000000000000000000000000001",
+            blockNumber: toHex(b),
+            blockHash: this.hashes.get(b),
+            logIndex: "0x0",
+            transactionIndex: "0x0",
+            transactionHash: `0x${this.fork}${b.toString(16).padStart(63, "0")}`.slice(0, 66),
+            topics: ["0x01"],
+            data: "0x",
+            removed: false,
+          })),
+      };
     }
     throw new Error(`unexpected ${c.method}`);
   }
@@ -58,7 +81,10 @@ class FakeChain {
 
 let cleanup: () => void = () => {};
 let db: Database;
-afterEach(() => { db?.close(); cleanup(); });
+afterEach(() => {
+  db?.close();
+  cleanup();
+});
 
 function setup(confirmations = 0, useFinalized = false, rereadBlocks = 0) {
   const t = tempDir();
@@ -66,7 +92,15 @@ function setup(confirmations = 0, useFinalized = false, rereadBlocks = 0) {
   db = openDatabase(`${t.dir}/x.db`);
   const chain = new FakeChain();
   const seen: bigint[] = [];
-  const watcher = new LogWatcher(db, chain.rpc(), { chainId: 1, address: "0x0000000000000000000000000000000000000001", confirmations, useFinalized, startBlock: 1n, maxChunk: 1000, rereadBlocks });
+  const watcher = new LogWatcher(db, chain.rpc(), {
+    chainId: 1,
+    address: "0x0000000000000000000000000000000000000001",
+    confirmations,
+    useFinalized,
+    startBlock: 1n,
+    maxChunk: 1000,
+    rereadBlocks,
+  });
   const poll = () => watcher.poll((logs) => seen.push(...logs.map((l) => l.blockNumber!)));
   return { chain, seen, watcher, poll };
 }
@@ -112,7 +146,13 @@ test("a changed hash at the cursor rewinds to the fork point and re-reads the re
 });
 
 test("range errors are recognised in the usual provider phrasings", () => {
-  for (const m of ["query exceeds max block range 100", "Log response size exceeded", "eth_getLogs is limited to a 10,000 range", "query returned more than 10000 results"]) expect(isRangeError(new Error(m))).toBe(true);
+  for (const m of [
+    "query exceeds max block range 100",
+    "Log response size exceeded",
+    "eth_getLogs is limited to a 10,000 range",
+    "query returned more than 10000 results",
+  ])
+    expect(isRangeError(new Error(m))).toBe(true);
   expect(isRangeError(new Error("connection refused"))).toBe(false);
 });
 
@@ -150,11 +190,27 @@ test("a node that lacks the chunk's last block proves nothing: the poll fails an
   chain.logBlocks.add(18n);
   // The head came from an up-to-date node, the logs from one 5 blocks behind.
   const rpc = chain.rpc();
-  const lagged: RpcBatcher = { batch: async (calls) => {
-    if (calls.some((c) => c.method === "eth_getLogs")) { chain.lag = 5n; try { return await rpc.batch(calls); } finally { chain.lag = 0n; } }
-    return await rpc.batch(calls);
-  } };
-  const w2 = new LogWatcher(db, lagged, { chainId: 1, address: "0x0000000000000000000000000000000000000001", confirmations: 0, useFinalized: false, startBlock: 1n, maxChunk: 1000 });
+  const lagged: RpcBatcher = {
+    batch: async (calls) => {
+      if (calls.some((c) => c.method === "eth_getLogs")) {
+        chain.lag = 5n;
+        try {
+          return await rpc.batch(calls);
+        } finally {
+          chain.lag = 0n;
+        }
+      }
+      return await rpc.batch(calls);
+    },
+  };
+  const w2 = new LogWatcher(db, lagged, {
+    chainId: 1,
+    address: "0x0000000000000000000000000000000000000001",
+    confirmations: 0,
+    useFinalized: false,
+    startBlock: 1n,
+    maxChunk: 1000,
+  });
   await expect(w2.poll(() => {})).rejects.toThrow(/lagging/);
   expect(watcher.cursor()!.number).toBe(10n);
   await poll();
@@ -207,6 +263,7 @@ test("the range cap halves on range errors and grows back after successes", () =
 });
 
 test("rate limits are not range errors", () => {
-  for (const m of ["rate exceeded", "Too Many Requests", "daily request limit reached, rate limited"]) expect(isRangeError(new Error(m))).toBe(false);
+  for (const m of ["rate exceeded", "Too Many Requests", "daily request limit reached, rate limited"])
+    expect(isRangeError(new Error(m))).toBe(false);
   expect(isRangeError(Object.assign(new Error("HTTP request failed"), { status: 429 }))).toBe(false);
 });

@@ -2,9 +2,20 @@
 import { expect, test } from "bun:test";
 import { setMeta } from "../../../src/core/state/meta.ts";
 import { openDatabase } from "../../../src/core/state/db.ts";
-import { formatCertificateStatus, readCertificateStatus, recordCertificateStatus, sslipName } from "../../../src/network/certificates.ts";
+import {
+  formatCertificateStatus,
+  readCertificateStatus,
+  recordCertificateStatus,
+  sslipName,
+} from "../../../src/network/certificates.ts";
 
-const fallback = { hostname: "h.example", self_signed: true, reason: "ACME failed: ACME server https://ca/dir unreachable (ECONNREFUSED)", not_after: "2036-01-01T00:00:00.000Z", checked_at: "2026-12-01T20:00:00.000Z" };
+const fallback = {
+  hostname: "h.example",
+  self_signed: true,
+  reason: "ACME failed: ACME server https://ca/dir unreachable (ECONNREFUSED)",
+  not_after: "2036-01-01T00:00:00.000Z",
+  checked_at: "2026-12-01T20:00:00.000Z",
+};
 
 test("the recorded status reads back and names the fallback's reason", () => {
   const db = openDatabase(":memory:");
@@ -12,9 +23,13 @@ test("the recorded status reads back and names the fallback's reason", () => {
   expect(formatCertificateStatus(null)).toContain("serve not started");
   recordCertificateStatus(db, fallback);
   expect(readCertificateStatus(db)).toEqual(fallback);
-  expect(formatCertificateStatus(readCertificateStatus(db))).toBe("https:    h.example: SELF-SIGNED, valid until 2036-01-01T00:00:00.000Z; ACME failed: ACME server https://ca/dir unreachable (ECONNREFUSED)");
+  expect(formatCertificateStatus(readCertificateStatus(db))).toBe(
+    "https:    h.example: SELF-SIGNED, valid until 2036-01-01T00:00:00.000Z; ACME failed: ACME server https://ca/dir unreachable (ECONNREFUSED)",
+  );
   recordCertificateStatus(db, { ...fallback, self_signed: false, reason: null });
-  expect(formatCertificateStatus(readCertificateStatus(db))).toBe("https:    h.example: ACME, valid until 2036-01-01T00:00:00.000Z");
+  expect(formatCertificateStatus(readCertificateStatus(db))).toBe(
+    "https:    h.example: ACME, valid until 2036-01-01T00:00:00.000Z",
+  );
 });
 
 test("a record that is not the expected shape is ignored, not trusted", () => {

@@ -9,7 +9,15 @@ import { provisionRoot } from "../../helpers/provision-root.ts";
 
 const WALLET = "0x1111111111111111111111111111111111111111";
 const req = (name: string): CreateRequest => ({
-  name, ownerWallet: WALLET, expiresAt: new Date("2030-01-01T00:00:00Z"), cpu: 1, memoryMb: 2048, diskGb: 20, username: "admin", subscriptionId: null, purpose: "",
+  name,
+  ownerWallet: WALLET,
+  expiresAt: new Date("2030-01-01T00:00:00Z"),
+  cpu: 1,
+  memoryMb: 2048,
+  diskGb: 20,
+  username: "admin",
+  subscriptionId: null,
+  purpose: "",
 });
 
 let env: { root: string; cleanup: () => void };
@@ -64,7 +72,9 @@ describe("allocation", () => {
   test("a failing backend leaves no row and no address taken, but burns the VMID", async () => {
     setup({});
     const failing = new DryRunBackend();
-    failing.create = async () => { throw new Error("clone failed"); };
+    failing.create = async () => {
+      throw new Error("clone failed");
+    };
     const broken = { ...p, backend: failing };
     await expect(applyCreate(broken, req("x"))).rejects.toThrow("clone failed");
     expect(p.db.query("SELECT COUNT(*) AS n FROM vms").get()).toEqual({ n: 0 });

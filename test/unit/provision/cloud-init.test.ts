@@ -5,16 +5,45 @@ import { parse as parseYaml } from "yaml";
 import { renderCloudInit } from "../../../src/provision/cloud-init.ts";
 import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/provision/ipv6.ts";
 
-const allocation = { vmid: 120, ipv4: "10.0.0.5", ipv4Host: 5, ipv4Bits: 22, gateway: "10.0.0.1", ipv6: "2001:db8::7", ipv6Host: 7, ipv6Bits: 120, ipv6Gateway: "2001:db8::1" };
+const allocation = {
+  vmid: 120,
+  ipv4: "10.0.0.5",
+  ipv4Host: 5,
+  ipv4Bits: 22,
+  gateway: "10.0.0.1",
+  ipv6: "2001:db8::7",
+  ipv6Host: 7,
+  ipv6Bits: 120,
+  ipv6Gateway: "2001:db8::1",
+};
 
 test("cloud-init carries hostname, GECOS wallet, login config and keyboard-interactive-only sshd", () => {
-  const ci = renderCloudInit({ name: "blockhost-007", username: "admin", walletAddress: "0xAbC0000000000000000000000000000000000001", nftTokenId: 4, allocation, secretKey: "ab".repeat(32), otpLength: 8, otpTtlSeconds: 120 });
+  const ci = renderCloudInit({
+    name: "blockhost-007",
+    username: "admin",
+    walletAddress: "0xAbC0000000000000000000000000000000000001",
+    nftTokenId: 4,
+    allocation,
+    secretKey: "ab".repeat(32),
+    otpLength: 8,
+    otpTtlSeconds: 120,
+  });
   expect(ci.userData.startsWith("#cloud-config\n")).toBe(true);
-  const doc = parseYaml(ci.userData) as { hostname: string; users: Array<{ name: string; gecos: string }>; write_files: Array<{ path: string; content: string; permissions: string }> };
+  const doc = parseYaml(ci.userData) as {
+    hostname: string;
+    users: Array<{ name: string; gecos: string }>;
+    write_files: Array<{ path: string; content: string; permissions: string }>;
+  };
   expect(doc.hostname).toBe("blockhost-007");
-  expect(doc.users[0]).toMatchObject({ name: "admin", gecos: "wallet=0xAbC0000000000000000000000000000000000001,nft=4" });
+  expect(doc.users[0]).toMatchObject({
+    name: "admin",
+    gecos: "wallet=0xAbC0000000000000000000000000000000000001,nft=4",
+  });
   const files = Object.fromEntries(doc.write_files.map((f) => [f.path, f]));
-  const login = parseToml(files["/etc/pam_web3/config.toml"]!.content) as { machine: { id: string; secret_key: string }; auth: { otp_length: number } };
+  const login = parseToml(files["/etc/pam_web3/config.toml"]!.content) as {
+    machine: { id: string; secret_key: string };
+    auth: { otp_length: number };
+  };
   expect(login.machine).toEqual({ id: "blockhost-007", secret_key: "ab".repeat(32) });
   expect(login.auth.otp_length).toBe(8);
   expect(files["/etc/pam_web3/config.toml"]!.permissions).toBe("0600");
@@ -24,18 +53,38 @@ test("cloud-init carries hostname, GECOS wallet, login config and keyboard-inter
   expect(sshd).toContain("PubkeyAuthentication no");
   expect(ci.ipconfig0).toBe("ip=10.0.0.5/22,gw=10.0.0.1,ip6=2001:db8::7/128,gw6=2001:db8::1");
   const eth0 = (parseYaml(ci.networkConfig) as { ethernets: { eth0: Record<string, unknown> } }).ethernets.eth0;
-  expect(eth0).toMatchObject({ match: { macaddress: "52:54:00:00:00:78" }, "set-name": "eth0", gateway4: "10.0.0.1", gateway6: "2001:db8::1" });
+  expect(eth0).toMatchObject({
+    match: { macaddress: "52:54:00:00:00:78" },
+    "set-name": "eth0",
+    gateway4: "10.0.0.1",
+    gateway6: "2001:db8::1",
+  });
   expect(eth0.addresses).toEqual(["10.0.0.5/22", "2001:db8::7/128"]);
   expect(ci.userData).not.toContain("packages:");
 });
 
 test("GECOS omits nft= until a token exists", () => {
-  const ci = renderCloudInit({ name: "a", username: "admin", walletAddress: "0x1111111111111111111111111111111111111111", nftTokenId: null, allocation, secretKey: "00".repeat(32), otpLength: 6, otpTtlSeconds: 300 });
+  const ci = renderCloudInit({
+    name: "a",
+    username: "admin",
+    walletAddress: "0x1111111111111111111111111111111111111111",
+    nftTokenId: null,
+    allocation,
+    secretKey: "00".repeat(32),
+    otpLength: 6,
+    otpTtlSeconds: 300,
+  });
   expect(ci.userData).toContain("gecos: wallet=0x1111111111111111111111111111111111111111\n");
 });
 
 test("IPv6 text round-trips in canonical form", () => {
-  for (const [inp, canon] of [["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"], ["::", "::"], ["fe80::1:0:0:1", "fe80::1:0:0:1"], ["1:0:0:2:0:0:0:3", "1:0:0:2::3"], ["::ffff:1.2.3.4", "::ffff:102:304"]] as const) {
+  for (const [inp, canon] of [
+    ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"],
+    ["::", "::"],
+    ["fe80::1:0:0:1", "fe80::1:0:0:1"],
+    ["1:0:0:2:0:0:0:3", "1:0:0:2::3"],
+    ["::ffff:1.2.3.4", "::ffff:102:304"],
+  ] as const) {
     expect(bigIntToIpv6(ipv6ToBigInt(inp))).toBe(canon);
   }
 });

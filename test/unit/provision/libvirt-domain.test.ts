@@ -2,11 +2,21 @@
 import { expect, test } from "bun:test";
 import { detectAccel, domainXml } from "../../../src/agent/actions/libvirt-domain.ts";
 
-const base = { name: "blockhost-001", dir: "/var/lib/libvirt/blockhost/vms/blockhost-001", template: "/var/lib/libvirt/blockhost/templates/t.qcow2", memoryMb: 2048, vcpus: 2, mac: "52:54:00:00:00:64" };
+const base = {
+  name: "blockhost-001",
+  dir: "/var/lib/libvirt/blockhost/vms/blockhost-001",
+  template: "/var/lib/libvirt/blockhost/templates/t.qcow2",
+  memoryMb: 2048,
+  vcpus: 2,
+  mac: "52:54:00:00:00:64",
+};
 
 test("KVM only with vmx/svm in the CPU flags and a /dev/kvm that opens", () => {
   expect(detectAccel("flags\t\t: fpu sse2 avx2\n", true).accel).toBe("tcg");
-  expect(detectAccel("flags\t\t: fpu vmx sse2\n", false)).toEqual({ accel: "tcg", reason: "/dev/kvm is missing or cannot be opened" });
+  expect(detectAccel("flags\t\t: fpu vmx sse2\n", false)).toEqual({
+    accel: "tcg",
+    reason: "/dev/kvm is missing or cannot be opened",
+  });
   expect(detectAccel("flags\t\t: fpu svm sse2\n", true).accel).toBe("kvm");
   expect(detectAccel("model name: svm-like vmx\nflags\t\t: fpu\n", true).accel).toBe("tcg");
 });
@@ -17,8 +27,12 @@ test("TCG domain: type qemu, maximum CPU model, 256 MiB translation cache, every
   expect(xml).toContain("<cpu mode='maximum' check='none'/>");
   expect(xml).toContain("<tb-cache unit='MiB'>256</tb-cache>");
   expect(xml).toContain("<type arch='x86_64' machine='q35'>hvm</type>");
-  expect(xml).toContain("<source network='blockhost'/><mac address='52:54:00:00:00:64'/><model type='virtio'/><port isolated='yes'/>");
-  expect(xml).toContain("<source file='/var/lib/libvirt/blockhost/templates/t.qcow2'><seclabel model='dac' relabel='no'/></source>");
+  expect(xml).toContain(
+    "<source network='blockhost'/><mac address='52:54:00:00:00:64'/><model type='virtio'/><port isolated='yes'/>",
+  );
+  expect(xml).toContain(
+    "<source file='/var/lib/libvirt/blockhost/templates/t.qcow2'><seclabel model='dac' relabel='no'/></source>",
+  );
   expect(xml).toContain("name='org.qemu.guest_agent.0'");
   const files = [...xml.matchAll(/(?:file='|<kernel>|<initrd>)([^'<]+)/g)].map((m) => m[1]!);
   expect(files.length).toBe(6);

@@ -8,10 +8,15 @@ import { setupFileSchema } from "../../../src/setup/schema.ts";
 // biome-ignore lint/suspicious/noExplicitAny: tests bend the setup file into invalid shapes on purpose
 type Loose = Record<string, any>;
 
-const valid = () => devSetupFile({
-  rpcUrl: "http://127.0.0.1:8545", chainId: 31337, adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-  signatureFile: "/root/admin.sig", deployerKeyFile: "/root/deployer.key", stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-}) as Loose;
+const valid = () =>
+  devSetupFile({
+    rpcUrl: "http://127.0.0.1:8545",
+    chainId: 31337,
+    adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+    signatureFile: "/root/admin.sig",
+    deployerKeyFile: "/root/deployer.key",
+    stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  }) as Loose;
 
 const problem = (mutate: (d: Loose) => void): string => {
   const d = valid();
@@ -38,22 +43,66 @@ test("the generated dev file is valid and gets the documented defaults", () => {
 });
 
 test("bad values name the key and what was expected", () => {
-  expect(problem((d) => { d.chain.generate_deployer = true; })).toBe("chain: expected exactly one of deployer_key_file or generate_deployer: true");
-  expect(problem((d) => { delete d.chain.deployer_key_file; })).toBe("chain: expected exactly one of deployer_key_file or generate_deployer: true");
-  expect(problem((d) => { d.chain.contracts = { nft: "0x12" }; })).toContain("chain.contracts: expected \"deploy\" or {nft, subscriptions} addresses");
-  expect(problem((d) => { d.backend = "vmware"; })).toContain("backend: expected \"dry-run\", {proxmox:");
-  expect(problem((d) => { d.network.ipv6 = { manual: "2001:db8::/32" }; })).toContain("network.ipv6: expected \"none\" or {manual: <prefix>}");
-  expect(problem((d) => { d.admin.wallet = "0xabc"; })).toBe("admin.wallet: expected a 0x-prefixed 20-byte hex address");
-  expect(problem((d) => { d.plan.memory_mb = 100; })).toBe("plan.memory_mb: expected an integer from 256 to 1048576");
-  expect(problem((d) => { d.revenue_share = { enabled: true, percent: 75 }; })).toBe("revenue_share.percent: expected a number from 0 to 50");
-  expect(problem((d) => { d.extra = 1; })).toContain("extra: unknown key");
+  expect(
+    problem((d) => {
+      d.chain.generate_deployer = true;
+    }),
+  ).toBe("chain: expected exactly one of deployer_key_file or generate_deployer: true");
+  expect(
+    problem((d) => {
+      delete d.chain.deployer_key_file;
+    }),
+  ).toBe("chain: expected exactly one of deployer_key_file or generate_deployer: true");
+  expect(
+    problem((d) => {
+      d.chain.contracts = { nft: "0x12" };
+    }),
+  ).toContain('chain.contracts: expected "deploy" or {nft, subscriptions} addresses');
+  expect(
+    problem((d) => {
+      d.backend = "vmware";
+    }),
+  ).toContain('backend: expected "dry-run", {proxmox:');
+  expect(
+    problem((d) => {
+      d.network.ipv6 = { manual: "2001:db8::/32" };
+    }),
+  ).toContain('network.ipv6: expected "none" or {manual: <prefix>}');
+  expect(
+    problem((d) => {
+      d.admin.wallet = "0xabc";
+    }),
+  ).toBe("admin.wallet: expected a 0x-prefixed 20-byte hex address");
+  expect(
+    problem((d) => {
+      d.plan.memory_mb = 100;
+    }),
+  ).toBe("plan.memory_mb: expected an integer from 256 to 1048576");
+  expect(
+    problem((d) => {
+      d.revenue_share = { enabled: true, percent: 75 };
+    }),
+  ).toBe("revenue_share.percent: expected a number from 0 to 50");
+  expect(
+    problem((d) => {
+      d.extra = 1;
+    }),
+  ).toContain("extra: unknown key");
 });
 
 test("a libvirt backend uses the keys blockhost.yaml's libvirt: section takes", () => {
   const d = devSetupFile({
-    rpcUrl: "http://127.0.0.1:8545", chainId: 31337, adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-    signatureFile: "/root/admin.sig", deployerKeyFile: "/root/deployer.key", stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-    backend: { backend: { libvirt: { bridge: "bhdev0", network: "blockhost-dev" } }, network: "10.216.0.0/24", gateway: "10.216.0.1" },
+    rpcUrl: "http://127.0.0.1:8545",
+    chainId: 31337,
+    adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+    signatureFile: "/root/admin.sig",
+    deployerKeyFile: "/root/deployer.key",
+    stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    backend: {
+      backend: { libvirt: { bridge: "bhdev0", network: "blockhost-dev" } },
+      network: "10.216.0.0/24",
+      gateway: "10.216.0.1",
+    },
   });
   const parsed = setupFileSchema.parse(d, "");
   expect(parsed.network.ipv4.network).toBe("10.216.0.0/24");
@@ -61,7 +110,14 @@ test("a libvirt backend uses the keys blockhost.yaml's libvirt: section takes", 
   if (b === "dry-run" || !("libvirt" in b)) throw new Error("expected a libvirt backend");
   expect(b.libvirt).toEqual({ bridge: "bhdev0", network: "blockhost-dev", accel: "auto" });
   // What finalize writes to blockhost.yaml's libvirt: section is accepted by the engine's schema.
-  const lv = blockhostConfigSchema.parse({ server: { key_file: "/etc/blockhost/server.key" }, backend: "libvirt", libvirt: b.libvirt }, "").libvirt;
+  const lv = blockhostConfigSchema.parse(
+    { server: { key_file: "/etc/blockhost/server.key" }, backend: "libvirt", libvirt: b.libvirt },
+    "",
+  ).libvirt;
   expect(lv).toMatchObject({ uri: "qemu:///system", bridge: "bhdev0", network: "blockhost-dev", accel: "auto" });
-  expect(problem((x) => { x.backend = { libvirt: { bridge: "br0", storage_pool: "blockhost" } }; })).toContain("{libvirt: {bridge, network, template, accel}}");
+  expect(
+    problem((x) => {
+      x.backend = { libvirt: { bridge: "br0", storage_pool: "blockhost" } };
+    }),
+  ).toContain("{libvirt: {bridge, network, template, accel}}");
 });

@@ -7,7 +7,8 @@ test("parseAmount: decimal text to base units, no silent rounding", () => {
   expect(parseAmount("1.5", 18)).toBe(1_500_000_000_000_000_000n);
   expect(parseAmount("10", 6)).toBe(10_000_000n);
   expect(parseAmount("0.000001", 6)).toBe(1n);
-  for (const bad of ["0.0000001", "-1", "1e3", "", "0", "1.", ".5", "0x10"]) expect(() => parseAmount(bad, 6)).toThrow(BlockhostError);
+  for (const bad of ["0.0000001", "-1", "1e3", "", "0", "1.", ".5", "0x10"])
+    expect(() => parseAmount(bad, 6)).toThrow(BlockhostError);
 });
 
 test("splitByRatios: / or , separated whole percentages summing to 100; remainder to the last", () => {

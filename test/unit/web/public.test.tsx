@@ -72,9 +72,14 @@ describe("HTTP side of serve", () => {
 
 test("the signup page renders chain-supplied plan names as text", () => {
   const data: SignupData = {
-    chainId: 31337, rpcUrl: "http://127.0.0.1:8545", subscriptions: "0x0000000000000000000000000000000000000001", nft: "0x0000000000000000000000000000000000000002",
+    chainId: 31337,
+    rpcUrl: "http://127.0.0.1:8545",
+    subscriptions: "0x0000000000000000000000000000000000000001",
+    nft: "0x0000000000000000000000000000000000000002",
     stablecoin: { address: "0x0000000000000000000000000000000000000003", symbol: "USDC", decimals: 6 },
-    serverPublicKey: "0x04", publicSecret: "blockhost-access", explorer: null,
+    serverPublicKey: "0x04",
+    publicSecret: "blockhost-access",
+    explorer: null,
     plans: [{ id: 1, name: "<img src=x onerror=alert(1)>", price_cents_per_day: 150, active: true }],
   };
   const html = String(<SignupPage title="Shop" accent="#123456" nonce="n1" data={data} />);

@@ -72,7 +72,14 @@ describe("OTP", () => {
 
 describe("routes", () => {
   test("every route but the login is refused without a session", async () => {
-    const pages = ["/wizard/wallet", "/wizard/network", "/wizard/blockchain", "/wizard/summary", "/api/finalize/status", "/api/finalize/config"];
+    const pages = [
+      "/wizard/wallet",
+      "/wizard/network",
+      "/wizard/blockchain",
+      "/wizard/summary",
+      "/api/finalize/status",
+      "/api/finalize/config",
+    ];
     for (const path of pages) {
       const r = await wizard.app.request(path);
       expect({ path, status: r.status }).toEqual({ path, status: path.startsWith("/api/") ? 401 : 303 });
@@ -87,7 +94,15 @@ describe("routes", () => {
     const { cookie, csrf } = await login();
     const fields = { ipv4_network: "10.0.0.0/24", ipv4_start: "10", ipv4_end: "20", ipv4_gateway: "10.0.0.1" };
     expect((await wizard.app.request("/wizard/network", form(fields, cookie))).status).toBe(403);
-    expect((await wizard.app.request("/api/finalize", { method: "POST", headers: { cookie, "content-type": "application/json" }, body: "{}" })).status).toBe(403);
+    expect(
+      (
+        await wizard.app.request("/api/finalize", {
+          method: "POST",
+          headers: { cookie, "content-type": "application/json" },
+          body: "{}",
+        })
+      ).status,
+    ).toBe(403);
     // With the token but before the wallet gate: sent back to the wallet page.
     const gated = await wizard.app.request("/wizard/network", form({ ...fields, csrf }, cookie));
     expect(gated.headers.get("location")).toBe("/wizard/wallet");
@@ -96,14 +111,22 @@ describe("routes", () => {
   test("the wallet gate accepts only the wallet's own signature of the public secret", async () => {
     const { cookie, csrf } = await login();
     const account = privateKeyToAccount(KEY);
-    const post = (body: unknown) => wizard.app.request("/api/wallet", { method: "POST", headers: { cookie, "x-csrf-token": csrf, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      wizard.app.request("/api/wallet", {
+        method: "POST",
+        headers: { cookie, "x-csrf-token": csrf, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const other = await account.signMessage({ message: "something else" });
     expect((await post({ address: account.address, signature: other })).status).toBe(400);
     const good = await account.signMessage({ message: "blockhost-access" });
     const r = await post({ address: account.address, signature: good });
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ wallet: account.address });
-    const bad = await wizard.app.request("/wizard/network", form({ ipv4_network: "10.0.0.1/24", ipv4_start: "10", ipv4_end: "20", ipv4_gateway: "10.0.0.1", csrf }, cookie));
+    const bad = await wizard.app.request(
+      "/wizard/network",
+      form({ ipv4_network: "10.0.0.1/24", ipv4_start: "10", ipv4_end: "20", ipv4_gateway: "10.0.0.1", csrf }, cookie),
+    );
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("network.ipv4.network: expected an IPv4 network");
   });
@@ -113,10 +136,21 @@ describe("backup", () => {
   test("opens only with the admin's signature and restores the same draft", async () => {
     const account = privateKeyToAccount(KEY);
     const signature = await account.signMessage({ message: "blockhost-access" });
-    const draft = { admin: { wallet: account.address, public_secret: "blockhost-access", signature }, network: { ipv4: { network: "10.0.0.0/24", start: 10, end: 20, gateway: "10.0.0.1" }, ipv6: "none" as const, gc_grace_days: 7 }, deployer_key: "11".repeat(32) };
+    const draft = {
+      admin: { wallet: account.address, public_secret: "blockhost-access", signature },
+      network: {
+        ipv4: { network: "10.0.0.0/24", start: 10, end: 20, gateway: "10.0.0.1" },
+        ipv6: "none" as const,
+        gc_grace_days: 7,
+      },
+      deployer_key: "11".repeat(32),
+    };
     const sealed = sealDraft(draft, signature);
     expect(sealed).not.toContain("10.0.0.0");
-    expect(openBackup(sealed, signature, account.address)).toEqual({ network: draft.network, deployer_key: draft.deployer_key });
+    expect(openBackup(sealed, signature, account.address)).toEqual({
+      network: draft.network,
+      deployer_key: draft.deployer_key,
+    });
     const stranger = await privateKeyToAccount(`0x${"22".repeat(32)}`).signMessage({ message: "blockhost-access" });
     expect(() => openBackup(sealed, stranger, account.address)).toThrow("does not open with your wallet's signature");
   });

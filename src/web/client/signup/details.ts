@@ -2,7 +2,11 @@
 import { decryptWithSignature, utf8 } from "../../../crypto/symmetric.ts";
 import { make } from "./page.ts";
 
-export interface Details { hostname: string; port: number; username: string }
+export interface Details {
+  hostname: string;
+  port: number;
+  username: string;
+}
 
 /** The details sealed in an NFT payload, opened with the holder's signature; null when they do not open. */
 export function openPayload(payload: string, signature: string): Details | null {
@@ -25,7 +29,14 @@ export function renderDetails(into: HTMLElement, d: Details): void {
   const cmd = make("code", sshCommand(d), { class: "ssh-command" });
   const copy = make("button", "Copy", { type: "button", class: "secondary", "aria-label": "Copy the ssh command" });
   copy.addEventListener("click", () => {
-    void navigator.clipboard?.writeText(cmd.textContent ?? "").then(() => { copy.textContent = "Copied"; }, () => { copy.textContent = "Select and copy"; });
+    void navigator.clipboard?.writeText(cmd.textContent ?? "").then(
+      () => {
+        copy.textContent = "Copied";
+      },
+      () => {
+        copy.textContent = "Select and copy";
+      },
+    );
   });
   line.append(cmd, " ", copy);
   const steps = make("ol");

@@ -18,7 +18,11 @@ export async function loadOffline(): Promise<void> {
     byId("offline-command").textContent = `cast wallet sign --interactive "${data.publicSecret}"`;
     byId("offline-info").hidden = false;
     byId("offline-signature").focus();
-    setStatus(payload === "0x" ? `NFT #${token} carries no details: connect the wallet that holds it and use "My servers".` : `Sign the text and paste the signature.`);
+    setStatus(
+      payload === "0x"
+        ? `NFT #${token} carries no details: connect the wallet that holds it and use "My servers".`
+        : `Sign the text and paste the signature.`,
+    );
   } catch (e) {
     setStatus(errorText(e), "error");
   }

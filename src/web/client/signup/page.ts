@@ -33,7 +33,11 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 /** An element with text (never HTML: chain data and server replies are shown as text only). */
-export function make<K extends keyof HTMLElementTagNameMap>(tag: K, text = "", attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
+export function make<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text = "",
+  attrs: Record<string, string> = {},
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   el.textContent = text;
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
@@ -43,7 +47,11 @@ export function make<K extends keyof HTMLElementTagNameMap>(tag: K, text = "", a
 /** A link to a transaction on the chain's explorer, or the bare hash on a devnet. */
 export function txLink(hash: Hash): HTMLElement {
   if (!data.explorer) return make("code", hash);
-  return make("a", `${hash.slice(0, 10)}… on the block explorer`, { href: `${data.explorer}/tx/${hash}`, rel: "noopener noreferrer", target: "_blank" });
+  return make("a", `${hash.slice(0, 10)}… on the block explorer`, {
+    href: `${data.explorer}/tx/${hash}`,
+    rel: "noopener noreferrer",
+    target: "_blank",
+  });
 }
 
 /** JSON from this host's API; an error with the server's one-line reason otherwise. */

@@ -39,9 +39,10 @@ export async function follow(id: number, signature: string): Promise<void> {
     if (s.state === "ready") break;
     if (s.state === "failed" || s.state === "cancelled" || s.state === "destroyed") {
       mark(s.state);
-      const text = s.state === "failed"
-        ? `Setting up your server failed: ${s.last_error ?? "unknown error"}.${s.retrying ? " We retry automatically; keep this page open or come back later." : " The host operator has been alerted."}`
-        : `Subscription ${id} was ${s.state}.`;
+      const text =
+        s.state === "failed"
+          ? `Setting up your server failed: ${s.last_error ?? "unknown error"}.${s.retrying ? " We retry automatically; keep this page open or come back later." : " The host operator has been alerted."}`
+          : `Subscription ${id} was ${s.state}.`;
       if (text !== last) setStatus(text, "error");
       last = text;
       if (!s.retrying) return;
@@ -56,7 +57,9 @@ export async function follow(id: number, signature: string): Promise<void> {
   mark("ready");
   const s = await api<SubscriptionStatus>(`/api/v1/subscriptions/${id}`);
   const result = byId("purchase-result");
-  result.replaceChildren(make("p", `Your server ${s.vm_name ?? ""} is ready. Access NFT #${s.nft_token_id}.`, { id: "ready-line" }));
+  result.replaceChildren(
+    make("p", `Your server ${s.vm_name ?? ""} is ready. Access NFT #${s.nft_token_id}.`, { id: "ready-line" }),
+  );
   const box = make("div", "", { id: "purchase-details" });
   result.append(box);
   const token = String(s.nft_token_id);

@@ -37,14 +37,30 @@ export async function buy(button: HTMLButtonElement): Promise<void> {
     setStatus(`Sign "${data.publicSecret}" in your wallet…`);
     const signature = await signText(from, data.publicSecret);
     const payload = bytesToHex(eciesEncrypt(parsePublicKey(data.serverPublicKey), new TextEncoder().encode(signature)));
-    const amount = await reader().readContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "calculatePayment", args: [planId, days, 1n] });
+    const amount = await reader().readContract({
+      address: data.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "calculatePayment",
+      args: [planId, days, 1n],
+    });
     await ensureFunds(from, amount);
     setStatus("Confirm the purchase in your wallet…");
-    const hash = await writer(from).writeContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "buySubscription", args: [planId, days, 1n, payload], account: from, chain });
+    const hash = await writer(from).writeContract({
+      address: data.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "buySubscription",
+      args: [planId, days, 1n, payload],
+      account: from,
+      chain,
+    });
     byId("tx-link").replaceChildren("Payment: ", txLink(hash));
     setStatus("Waiting for the payment to be mined…");
     const receipt = await mined(hash);
-    const [created] = parseEventLogs({ abi: blockhostSubscriptionsAbi, logs: receipt.logs, eventName: "SubscriptionCreated" });
+    const [created] = parseEventLogs({
+      abi: blockhostSubscriptionsAbi,
+      logs: receipt.logs,
+      eventName: "SubscriptionCreated",
+    });
     if (!created) throw new BlockhostError("E_CHAIN", "the payment was mined but created no subscription");
     await follow(Number(created.args.subscriptionId), signature);
   } catch (e) {

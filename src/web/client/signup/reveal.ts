@@ -12,10 +12,16 @@ import { api, connect, data, make } from "./page.ts";
 
 export async function revealWithChallenge(tokenId: string, into: HTMLElement): Promise<Details> {
   const from = await connect();
-  const challenge = await api<{ code: string; message: string }>(`/api/v1/credentials/${tokenId}/challenge`, { method: "POST", body: "{}" });
+  const challenge = await api<{ code: string; message: string }>(`/api/v1/credentials/${tokenId}/challenge`, {
+    method: "POST",
+    body: "{}",
+  });
   setStatus("Sign the one-time code in your wallet…");
   const signature = await signText(from, challenge.message);
-  const details = await api<Details>(`/api/v1/credentials/${tokenId}/details`, { method: "POST", body: JSON.stringify({ code: challenge.code, signature }) });
+  const details = await api<Details>(`/api/v1/credentials/${tokenId}/details`, {
+    method: "POST",
+    body: JSON.stringify({ code: challenge.code, signature }),
+  });
   renderDetails(into, details);
   const save = make("button", "Save the details into my NFT", { type: "button", class: "secondary" });
   save.addEventListener("click", () => void sealIntoNft(tokenId, save));
@@ -33,7 +39,10 @@ export async function sealIntoNft(tokenId: string, button: HTMLButtonElement): P
     const signature = await signText(from, data.publicSecret);
     const payload = bytesToHex(eciesEncrypt(parsePublicKey(data.serverPublicKey), new TextEncoder().encode(signature)));
     await api(`/api/v1/credentials/${tokenId}/seal`, { method: "POST", body: JSON.stringify({ payload }) });
-    setStatus("The host is writing the details into your NFT; \"Sign to decrypt\" works once that transaction is mined.", "ok");
+    setStatus(
+      'The host is writing the details into your NFT; "Sign to decrypt" works once that transaction is mined.',
+      "ok",
+    );
   } catch (e) {
     button.disabled = false;
     setStatus(errorText(e), "error");

@@ -10,15 +10,25 @@ import { daysFrom } from "./purchase.ts";
 import { revealWithChallenge } from "./reveal.ts";
 
 const MAX_LISTED = 100;
-const date = (seconds: bigint) => `${new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+const date = (seconds: bigint) =>
+  `${new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 export async function showServers(): Promise<void> {
   const from = await connect();
   const list = byId("server-list");
   list.replaceChildren();
   const r = reader();
-  const subs = (await r.readContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getSubscriptionsBySubscriber", args: [from] })).slice(-MAX_LISTED);
-  const count = Number(await r.readContract({ address: data.nft, abi: accessCredentialNftAbi, functionName: "balanceOf", args: [from] }));
+  const subs = (
+    await r.readContract({
+      address: data.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "getSubscriptionsBySubscriber",
+      args: [from],
+    })
+  ).slice(-MAX_LISTED);
+  const count = Number(
+    await r.readContract({ address: data.nft, abi: accessCredentialNftAbi, functionName: "balanceOf", args: [from] }),
+  );
   if (subs.length === 0 && count === 0) {
     list.append(make("p", "This wallet has no servers here.", { id: "no-servers" }));
     setStatus("This wallet has no servers here.");
@@ -34,7 +44,12 @@ export async function showServers(): Promise<void> {
     list.append(make("h3", "Access NFTs"));
     const ul = make("ul", "", { id: "nft-list" });
     for (let i = 0; i < Math.min(count, MAX_LISTED); i++) {
-      const token = await r.readContract({ address: data.nft, abi: accessCredentialNftAbi, functionName: "tokenOfOwnerByIndex", args: [from, BigInt(i)] });
+      const token = await r.readContract({
+        address: data.nft,
+        abi: accessCredentialNftAbi,
+        functionName: "tokenOfOwnerByIndex",
+        args: [from, BigInt(i)],
+      });
       ul.append(nftItem(from, String(token)));
     }
     list.append(ul);
@@ -43,32 +58,75 @@ export async function showServers(): Promise<void> {
 }
 
 async function subscriptionItem(from: Address, id: bigint): Promise<HTMLElement> {
-  const [planId, , expiresAt, , cancelled] = await reader().readContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getSubscription", args: [id] });
+  const [planId, , expiresAt, , cancelled] = await reader().readContract({
+    address: data.subscriptions,
+    abi: blockhostSubscriptionsAbi,
+    functionName: "getSubscription",
+    args: [id],
+  });
   const plan = data.plans.find((p) => BigInt(p.id) === planId);
   const li = make("li", "", { "data-subscription": String(id) });
   const expiry = make("span", date(expiresAt), { class: "expiry" });
   li.append(`#${id} ${plan?.name ?? `plan ${planId}`} — ${cancelled ? "cancelled" : "expires "}`, expiry);
   if (cancelled) return li;
-  const label = make("label", `Days to add to subscription ${id}`, { for: `extend-days-${id}`, class: "visually-hidden" });
-  const days = make("input", "", { id: `extend-days-${id}`, type: "number", min: "1", max: "3650", value: "30", inputmode: "numeric" });
+  const label = make("label", `Days to add to subscription ${id}`, {
+    for: `extend-days-${id}`,
+    class: "visually-hidden",
+  });
+  const days = make("input", "", {
+    id: `extend-days-${id}`,
+    type: "number",
+    min: "1",
+    max: "3650",
+    value: "30",
+    inputmode: "numeric",
+  });
   const button = make("button", "Extend", { type: "button" });
   button.addEventListener("click", () => void extend(from, id, days, expiry, button));
   li.append(label, days, button);
   return li;
 }
 
-async function extend(from: Address, id: bigint, input: HTMLInputElement, expiry: HTMLElement, button: HTMLButtonElement): Promise<void> {
+async function extend(
+  from: Address,
+  id: bigint,
+  input: HTMLInputElement,
+  expiry: HTMLElement,
+  button: HTMLButtonElement,
+): Promise<void> {
   const days = daysFrom(input);
   if (!days) return setStatus("Days must be a whole number from 1 to 3650.", "error");
   button.disabled = true;
   try {
-    const [planId] = await reader().readContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getSubscription", args: [id] });
-    const amount = await reader().readContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "calculatePayment", args: [planId, days, 1n] });
+    const [planId] = await reader().readContract({
+      address: data.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "getSubscription",
+      args: [id],
+    });
+    const amount = await reader().readContract({
+      address: data.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "calculatePayment",
+      args: [planId, days, 1n],
+    });
     await ensureFunds(from, amount);
     setStatus(`Confirm extending subscription ${id} by ${days} days in your wallet…`);
-    const hash = await writer(from).writeContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "extendSubscription", args: [id, days, 1n], account: from, chain });
+    const hash = await writer(from).writeContract({
+      address: data.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "extendSubscription",
+      args: [id, days, 1n],
+      account: from,
+      chain,
+    });
     await mined(hash);
-    const [, , expiresAt] = await reader().readContract({ address: data.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "getSubscription", args: [id] });
+    const [, , expiresAt] = await reader().readContract({
+      address: data.subscriptions,
+      abi: blockhostSubscriptionsAbi,
+      functionName: "getSubscription",
+      args: [id],
+    });
     expiry.textContent = date(expiresAt);
     expiry.dataset.seconds = String(expiresAt);
     const note = make("span", " Extended: ");

@@ -20,7 +20,10 @@ import { CommandsPage, JobsPage, PlansPage, VmsPage, type WalletRow, WalletPage 
 
 type Env = { Variables: { session: Session; secureHeadersNonce?: string } };
 
-const loginBody = object({ code: str(/^[A-Z0-9]{8}$/, "the 8-character login code", 8), signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132) });
+const loginBody = object({
+  code: str(/^[A-Z0-9]{8}$/, "the 8-character login code", 8),
+  signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132),
+});
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 const PLAN_NAME = /^\P{Cc}{1,64}$/u;
 const PRICE = /^\d{1,6}(\.\d{1,2})?$/;
@@ -32,7 +35,14 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
   const sessions = new SessionStore({ cookieName: "bh_admin", idleMs: ADMIN_IDLE_MS, tls: deps.tls });
   const frame = (c: Context<Env>, notice?: string): AdminFrame => {
     const s = c.get("session");
-    return { title: deps.site.title, accent: deps.site.accent, nonce: c.get("secureHeadersNonce"), csrf: s.csrf, wallet: String(s.data.wallet), notice };
+    return {
+      title: deps.site.title,
+      accent: deps.site.accent,
+      nonce: c.get("secureHeadersNonce"),
+      csrf: s.csrf,
+      wallet: String(s.data.wallet),
+      notice,
+    };
   };
   const notice = (c: Context<Env>) => c.req.query("done")?.slice(0, 200);
   const done = (c: Context<Env>, to: string, text: string) => c.redirect(`${to}?done=${encodeURIComponent(text)}`, 303);
@@ -42,13 +52,16 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
   app.get("/login", (c) => {
     const { code } = codes.issue("admin", "admin");
     const data = { code, message: adminMessage(deps, code), chainId: deps.chainId, rpcUrl: deps.rpcUrl };
-    return c.html(<LoginPage title={deps.site.title} accent={deps.site.accent} nonce={c.get("secureHeadersNonce")} data={data} />);
+    return c.html(
+      <LoginPage title={deps.site.title} accent={deps.site.accent} nonce={c.get("secureHeadersNonce")} data={data} />,
+    );
   });
 
   app.post("/login", async (c) => {
     const body = await jsonBody(c, loginBody);
     if (!body.ok) return body.response;
-    if (!codes.take(body.value.code, "admin", "admin")) return c.json({ error: "the code is unknown, used or expired; reload the page" }, 403);
+    if (!codes.take(body.value.code, "admin", "admin"))
+      return c.json({ error: "the code is unknown, used or expired; reload the page" }, 403);
     try {
       const signer = await loginSigner(deps, body.value.code, body.value.signature as Hex);
       if (!(await isAdmin(deps, signer))) {
@@ -63,7 +76,11 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
     }
   });
 
-  app.use("*", requireSession(sessions, (c) => c.redirect("/admin/login", 303)), requireCsrf());
+  app.use(
+    "*",
+    requireSession(sessions, (c) => c.redirect("/admin/login", 303)),
+    requireCsrf(),
+  );
   // The admin right follows the NFT: a session whose wallet no longer holds it ends at once.
   app.use("*", async (c, next) => {
     if (!(await isAdmin(deps, String(c.get("session").data.wallet)))) {
@@ -101,10 +118,16 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
     const key = String((await c.req.parseBody()).key ?? "");
     if (!/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/.test(key)) return c.text("bad job key", 400);
     action(c, "job.retry", { job: key });
-    return deps.queue.retry(key) ? done(c, "/admin/jobs", `${key} queued again`) : c.text(`no failed or dead job ${key}`, 404);
+    return deps.queue.retry(key)
+      ? done(c, "/admin/jobs", `${key} queued again`)
+      : c.text(`no failed or dead job ${key}`, 404);
   });
 
-  app.get("/plans", async (c) => c.html(<PlansPage {...frame(c, notice(c))} plans={await deps.chain.plans(true)} canWrite={deps.chain.signer !== null} />));
+  app.get("/plans", async (c) =>
+    c.html(
+      <PlansPage {...frame(c, notice(c))} plans={await deps.chain.plans(true)} canWrite={deps.chain.signer !== null} />,
+    ),
+  );
 
   const planForm = async (c: Context<Env>) => {
     const form = await c.req.parseBody();
@@ -145,10 +168,22 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
     const rows: WalletRow[] = [];
     for (const [name, entry] of Object.entries(loadAddressbook())) {
       const b = await deps.chain.balances(entry.address as Hex);
-      rows.push({ name, address: entry.address, native: formatUnits(b.native, 18), stable: b.stable === null || !coin ? null : formatUnits(b.stable, coin.decimals) });
+      rows.push({
+        name,
+        address: entry.address,
+        native: formatUnits(b.native, 18),
+        stable: b.stable === null || !coin ? null : formatUnits(b.stable, coin.decimals),
+      });
     }
     const held = coin ? (await deps.chain.balances(deps.chain.subscriptions)).stable : null;
-    return c.html(<WalletPage {...frame(c, notice(c))} rows={rows} coin={coin?.symbol ?? null} contractBalance={held === null || !coin ? null : formatUnits(held, coin.decimals)} />);
+    return c.html(
+      <WalletPage
+        {...frame(c, notice(c))}
+        rows={rows}
+        coin={coin?.symbol ?? null}
+        contractBalance={held === null || !coin ? null : formatUnits(held, coin.decimals)}
+      />,
+    );
   });
 
   app.post("/wallet/withdraw", async (c) => {

@@ -2,21 +2,42 @@
 import type { Child } from "hono/jsx";
 import { Page } from "../../layout.tsx";
 
-export interface AdminFrame { title: string; accent: string; nonce: string | undefined; csrf: string; wallet: string; notice?: string | undefined }
+export interface AdminFrame {
+  title: string;
+  accent: string;
+  nonce: string | undefined;
+  csrf: string;
+  wallet: string;
+  notice?: string | undefined;
+}
 
-const NAV = [["/admin", "VMs"], ["/admin/jobs", "Jobs"], ["/admin/plans", "Plans"], ["/admin/wallet", "Wallet"], ["/admin/commands", "Admin commands"]] as const;
+const NAV = [
+  ["/admin", "VMs"],
+  ["/admin/jobs", "Jobs"],
+  ["/admin/plans", "Plans"],
+  ["/admin/wallet", "Wallet"],
+  ["/admin/commands", "Admin commands"],
+] as const;
 
 export function AdminPage(props: AdminFrame & { heading: string; children?: Child }) {
   return (
     <Page title={`${props.title} — admin`} accent={props.accent} nonce={props.nonce}>
       <nav aria-label="Admin sections">
         {NAV.map(([href, label]) => (
-          <a class="button secondary" href={href} aria-current={label === props.heading ? "page" : undefined}>{label}</a>
+          <a class="button secondary" href={href} aria-current={label === props.heading ? "page" : undefined}>
+            {label}
+          </a>
         ))}
         <PostButton action="/admin/logout" csrf={props.csrf} label="Log out" />
       </nav>
-      <p class="muted">Signed in as <code>{props.wallet}</code></p>
-      {props.notice && <p class="ok" role="status">{props.notice}</p>}
+      <p class="muted">
+        Signed in as <code>{props.wallet}</code>
+      </p>
+      {props.notice && (
+        <p class="ok" role="status">
+          {props.notice}
+        </p>
+      )}
       <h2>{props.heading}</h2>
       {props.children}
     </Page>
@@ -24,12 +45,22 @@ export function AdminPage(props: AdminFrame & { heading: string; children?: Chil
 }
 
 /** A one-button form that POSTs to `action` with the CSRF token (works without JavaScript). */
-export function PostButton(props: { action: string; csrf: string; label: string; fields?: Record<string, string>; danger?: boolean }) {
+export function PostButton(props: {
+  action: string;
+  csrf: string;
+  label: string;
+  fields?: Record<string, string>;
+  danger?: boolean;
+}) {
   return (
     <form method="post" action={props.action} class="inline">
       <input type="hidden" name="csrf" value={props.csrf} />
-      {Object.entries(props.fields ?? {}).map(([k, v]) => <input type="hidden" name={k} value={v} />)}
-      <button type="submit" class={props.danger ? "danger" : "secondary"}>{props.label}</button>
+      {Object.entries(props.fields ?? {}).map(([k, v]) => (
+        <input type="hidden" name={k} value={v} />
+      ))}
+      <button type="submit" class={props.danger ? "danger" : "secondary"}>
+        {props.label}
+      </button>
     </form>
   );
 }

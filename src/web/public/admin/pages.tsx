@@ -9,16 +9,30 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
   const live = props.vms.filter((v) => v.status !== "destroyed");
   return (
     <AdminPage {...props} heading="VMs">
-      {live.length === 0 ? <p>No VMs yet.</p> : (
+      {live.length === 0 ? (
+        <p>No VMs yet.</p>
+      ) : (
         <div class="table-wrap">
           <table id="vm-table">
-            <thead><tr><th>Name</th><th>State</th><th>Owner</th><th>Expires</th><th>IPs</th><th>NFT</th><th>Actions</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>State</th>
+                <th>Owner</th>
+                <th>Expires</th>
+                <th>IPs</th>
+                <th>NFT</th>
+                <th>Actions</th>
+              </tr>
+            </thead>
             <tbody>
               {live.map((v) => (
                 <tr data-vm={v.vm_name}>
                   <td>{v.vm_name}</td>
                   <td>{v.status}</td>
-                  <td><code>{v.owner_wallet ?? v.wallet_address ?? v.owner}</code></td>
+                  <td>
+                    <code>{v.owner_wallet ?? v.wallet_address ?? v.owner}</code>
+                  </td>
                   <td>{v.expires_at.slice(0, 16).replace("T", " ")}</td>
                   <td>{[v.ip_address, v.ipv6_address].filter(Boolean).join(", ")}</td>
                   <td>{v.nft_minted ? `#${v.nft_token_id}` : "—"}</td>
@@ -40,18 +54,39 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
 export function JobsPage(props: AdminFrame & { jobs: Job[] }) {
   return (
     <AdminPage {...props} heading="Jobs">
-      {props.jobs.length === 0 ? <p>No failed or dead jobs.</p> : (
+      {props.jobs.length === 0 ? (
+        <p>No failed or dead jobs.</p>
+      ) : (
         <div class="table-wrap">
           <table id="job-table">
-            <thead><tr><th>Job</th><th>State</th><th>Attempts</th><th>Last error</th><th></th></tr></thead>
+            <thead>
+              <tr>
+                <th>Job</th>
+                <th>State</th>
+                <th>Attempts</th>
+                <th>Last error</th>
+                <th></th>
+              </tr>
+            </thead>
             <tbody>
               {props.jobs.map((j) => (
                 <tr data-job={j.key}>
-                  <td><code>{j.key}</code></td>
+                  <td>
+                    <code>{j.key}</code>
+                  </td>
                   <td>{j.state}</td>
                   <td>{j.attempts}</td>
                   <td>{j.last_error ?? ""}</td>
-                  <td>{j.state !== "running" && <PostButton action="/admin/jobs/retry" csrf={props.csrf} label="Retry now" fields={{ key: j.key }} />}</td>
+                  <td>
+                    {j.state !== "running" && (
+                      <PostButton
+                        action="/admin/jobs/retry"
+                        csrf={props.csrf}
+                        label="Retry now"
+                        fields={{ key: j.key }}
+                      />
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -65,10 +100,20 @@ export function JobsPage(props: AdminFrame & { jobs: Job[] }) {
 export function PlansPage(props: AdminFrame & { plans: Plan[]; canWrite: boolean }) {
   return (
     <AdminPage {...props} heading="Plans">
-      {!props.canWrite && <p class="error">The host wallet key is not readable by this process: plans are read-only here.</p>}
+      {!props.canWrite && (
+        <p class="error">The host wallet key is not readable by this process: plans are read-only here.</p>
+      )}
       <div class="table-wrap">
         <table id="plan-table">
-          <thead><tr><th>#</th><th>Name</th><th>Price per day (USD)</th><th>On sale</th><th></th></tr></thead>
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Name</th>
+              <th>Price per day (USD)</th>
+              <th>On sale</th>
+              <th></th>
+            </tr>
+          </thead>
           <tbody>
             {props.plans.map((p) => (
               <tr data-plan={String(p.id)}>
@@ -76,12 +121,26 @@ export function PlansPage(props: AdminFrame & { plans: Plan[]; canWrite: boolean
                 <td colspan={4}>
                   <form method="post" action={`/admin/plans/${p.id}`} class="plan-row">
                     <input type="hidden" name="csrf" value={props.csrf} />
-                    <label for={`plan-name-${p.id}`} class="visually-hidden">Name of plan {p.id}</label>
+                    <label for={`plan-name-${p.id}`} class="visually-hidden">
+                      Name of plan {p.id}
+                    </label>
                     <input id={`plan-name-${p.id}`} name="name" value={p.name} maxlength={64} required />
-                    <label for={`plan-price-${p.id}`} class="visually-hidden">Price per day of plan {p.id}</label>
-                    <input id={`plan-price-${p.id}`} name="price" value={usd(p.price_cents_per_day)} inputmode="decimal" required />
-                    <label><input type="checkbox" name="active" value="1" checked={p.active} /> on sale</label>
-                    <button type="submit" disabled={!props.canWrite}>Save</button>
+                    <label for={`plan-price-${p.id}`} class="visually-hidden">
+                      Price per day of plan {p.id}
+                    </label>
+                    <input
+                      id={`plan-price-${p.id}`}
+                      name="price"
+                      value={usd(p.price_cents_per_day)}
+                      inputmode="decimal"
+                      required
+                    />
+                    <label>
+                      <input type="checkbox" name="active" value="1" checked={p.active} /> on sale
+                    </label>
+                    <button type="submit" disabled={!props.canWrite}>
+                      Save
+                    </button>
                   </form>
                 </td>
               </tr>
@@ -96,39 +155,75 @@ export function PlansPage(props: AdminFrame & { plans: Plan[]; canWrite: boolean
         <input id="new-plan-name" name="name" maxlength={64} required />
         <label for="new-plan-price">Price per day (USD)</label>
         <input id="new-plan-price" name="price" inputmode="decimal" placeholder="1.00" required />
-        <button type="submit" disabled={!props.canWrite}>Create plan</button>
+        <button type="submit" disabled={!props.canWrite}>
+          Create plan
+        </button>
       </form>
     </AdminPage>
   );
 }
 
-export interface WalletRow { name: string; address: string; native: string; stable: string | null }
+export interface WalletRow {
+  name: string;
+  address: string;
+  native: string;
+  stable: string | null;
+}
 
-export function WalletPage(props: AdminFrame & { rows: WalletRow[]; coin: string | null; contractBalance: string | null }) {
+export function WalletPage(
+  props: AdminFrame & { rows: WalletRow[]; coin: string | null; contractBalance: string | null },
+) {
   return (
     <AdminPage {...props} heading="Wallet">
-      {props.contractBalance !== null && <p>Subscription contract holds <strong id="contract-balance">{props.contractBalance}</strong> {props.coin}.</p>}
+      {props.contractBalance !== null && (
+        <p>
+          Subscription contract holds <strong id="contract-balance">{props.contractBalance}</strong> {props.coin}.
+        </p>
+      )}
       {props.contractBalance !== null && props.rows.length > 0 && (
         <form method="post" action="/admin/wallet/withdraw" id="withdraw">
           <input type="hidden" name="csrf" value={props.csrf} />
           <label for="withdraw-to">Withdraw it all to</label>
-          <select id="withdraw-to" name="to">{props.rows.map((r) => <option value={r.name}>{`${r.name} (${r.address})`}</option>)}</select>
+          <select id="withdraw-to" name="to">
+            {props.rows.map((r) => (
+              <option value={r.name}>{`${r.name} (${r.address})`}</option>
+            ))}
+          </select>
           <button type="submit">Withdraw</button>
         </form>
       )}
-      {props.rows.length === 0 ? <p>The addressbook is empty.</p> : (
+      {props.rows.length === 0 ? (
+        <p>The addressbook is empty.</p>
+      ) : (
         <div class="table-wrap">
           <table id="wallet-table">
-            <thead><tr><th>Role</th><th>Address</th><th>ETH</th><th>{props.coin ?? "Stablecoin"}</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Role</th>
+                <th>Address</th>
+                <th>ETH</th>
+                <th>{props.coin ?? "Stablecoin"}</th>
+              </tr>
+            </thead>
             <tbody>
               {props.rows.map((r) => (
-                <tr><td>{r.name}</td><td><code>{r.address}</code></td><td>{r.native}</td><td>{r.stable ?? "—"}</td></tr>
+                <tr>
+                  <td>{r.name}</td>
+                  <td>
+                    <code>{r.address}</code>
+                  </td>
+                  <td>{r.native}</td>
+                  <td>{r.stable ?? "—"}</td>
+                </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
-      <p class="muted">Transfers between roles and new addressbook entries: <code>blockhost wallet</code> and <code>blockhost addressbook</code> on the host.</p>
+      <p class="muted">
+        Transfers between roles and new addressbook entries: <code>blockhost wallet</code> and{" "}
+        <code>blockhost addressbook</code> on the host.
+      </p>
     </AdminPage>
   );
 }
@@ -137,9 +232,22 @@ export function CommandsPage(props: AdminFrame & { settings: Record<string, stri
   const entries = Object.entries(props.settings);
   return (
     <AdminPage {...props} heading="Admin commands">
-      <p>On-chain admin commands (port knocking) are read from <code>blockhost.yaml</code> <code>admin:</code>.</p>
-      {entries.length === 0 ? <p>No admin command settings are configured.</p> : (
-        <table id="knock-table"><tbody>{entries.map(([k, v]) => <tr><th scope="row">{k}</th><td>{v}</td></tr>)}</tbody></table>
+      <p>
+        On-chain admin commands (port knocking) are read from <code>blockhost.yaml</code> <code>admin:</code>.
+      </p>
+      {entries.length === 0 ? (
+        <p>No admin command settings are configured.</p>
+      ) : (
+        <table id="knock-table">
+          <tbody>
+            {entries.map(([k, v]) => (
+              <tr>
+                <th scope="row">{k}</th>
+                <td>{v}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </AdminPage>
   );

@@ -17,7 +17,8 @@ export function statusApi(deps: ServeDeps): Hono {
   api.get("/status", async (c) => {
     try {
       c.header("Cache-Control", "no-store");
-      if (cached && Date.now() - cached.at < STATUS_CACHE_MS) return c.body(cached.body, 200, { "Content-Type": "application/json" });
+      if (cached && Date.now() - cached.at < STATUS_CACHE_MS)
+        return c.body(cached.body, 200, { "Content-Type": "application/json" });
       const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);
       const body = JSON.stringify({
         version: VERSION,

@@ -29,7 +29,9 @@ export function SignupPage(props: { title: string; accent: string; nonce: string
       </section>
       <section class="card" id="step-connect" aria-labelledby="h-connect">
         <h2 id="h-connect">2. Connect your wallet</h2>
-        <button id="btn-connect" type="button">Connect wallet</button>
+        <button id="btn-connect" type="button">
+          Connect wallet
+        </button>
         <p>
           Wallet: <code id="wallet-address">not connected</code>
         </p>
@@ -37,8 +39,8 @@ export function SignupPage(props: { title: string; accent: string; nonce: string
       <section class="card" id="step-purchase" aria-labelledby="h-purchase">
         <h2 id="h-purchase">3. Buy</h2>
         <p class="muted">
-          Your wallet signs the text <code>{data.publicSecret}</code>; that signature, encrypted so only this host can read
-          it, goes with your payment. It is the key that unlocks your server's connection details.
+          Your wallet signs the text <code>{data.publicSecret}</code>; that signature, encrypted so only this host can
+          read it, goes with your payment. It is the key that unlocks your server's connection details.
         </p>
         <button id="btn-purchase" type="button" disabled>
           Sign and buy
