@@ -74,7 +74,9 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
   });
 
   test("a purchase goes from unseen to ready with its VM and token; capacity shrinks by one", async () => {
-    expect((await get("/api/v1/subscriptions/999")).status).toBe(404);
+    const unseen = await get("/api/v1/subscriptions/999");
+    expect(unseen.status).toBe(200);
+    expect(unseen.body.state).toBe("unseen");
     expect((await get("/api/v1/subscriptions/abc")).status).toBe(400);
     const p = await env.buy(1, 30n);
     const s = await ready(p.subscriptionId);

@@ -43,7 +43,8 @@ export function statusApi(deps: ServeDeps): Hono {
     if (!ID_RE.test(id)) return c.json({ error: "subscription id must be a whole number" }, 400);
     const status = subscriptionStatus(deps.db, deps.chainId, Number(id));
     c.header("Cache-Control", "no-store");
-    return c.json(status, status.state === "unseen" ? 404 : 200);
+    // Not seen yet is an answer, not an error: the page polls right after paying, before the engine has read the block.
+    return c.json(status);
   });
 
   return api;
