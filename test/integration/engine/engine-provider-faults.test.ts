@@ -131,9 +131,9 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     expect(sim.stats.faults.outage ?? 0).toBeGreaterThan(0);
     // The reconciler read owners and subscriptions of all VMs in batches, not one request per VM.
     expect(sim.stats.largestCallBatch).toBe(purchases.length);
-    // Lost send answers were re-broadcast with the same bytes: more forwarded sends than distinct transactions, one per NFT.
-    const forwarded = sim.sends.filter((x) => x.forwarded);
-    expect(forwarded.length).toBeGreaterThan(new Set(forwarded.map((x) => x.hash)).size);
+    // Send answers were lost, and each such mint was still served once (found by its hash or re-broadcast with the
+    // same bytes, whichever came first: that order depends on timing, so only the outcome above is asserted).
+    expect(sim.stats.faults.sendAnswerLost ?? 0).toBeGreaterThan(0);
     console.log(
       `simulator: ${sim.stats.requests} requests, faults ${JSON.stringify(sim.stats.faults)}, lagging answers ${sim.stats.lagged}, range refusals ${sim.stats.rangeRefused}; ${sim.sends.length} sends for ${purchases.length} mints`,
     );
