@@ -27,6 +27,9 @@ export const tlsSelfSigned = defineAction({
     if (existsSync(key) && certificateCovers(cert, p.hostname))
       return { cert_file: cert, key_file: key, generated: false };
     ensureDirUnder(paths.root, paths.tlsDir, 0o750);
+    // serve (user blockhost) must reach the files: the group and mode are set here, not left to the agent's umask.
+    if (process.getuid?.() === 0) chownSync(paths.tlsDir, 0, blockhostGid() ?? 0);
+    chmodSync(paths.tlsDir, 0o750);
     const work = mkdtempSync(join(paths.tlsDir, ".new-"));
     try {
       const san = isIP(p.hostname) ? `IP:${p.hostname}` : `DNS:${p.hostname}`;
