@@ -48,6 +48,16 @@ export function libvirtUnavailable(): string | undefined {
   return undefined;
 }
 
+/** The daemon named in `pidFile` runs (a stale pid file or one naming another process does not count). */
+function daemonAlive(pidFile: string, bin: string): boolean {
+  try {
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] === bin;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Make sure libvirtd answers on qemu:///system. Without systemd as PID 1 nothing starts it, so start
  * virtlogd and libvirtd ourselves; `stop` ends only the daemons this call started (by their pid).
@@ -63,7 +73,10 @@ export async function ensureLibvirtd(): Promise<{ started: boolean; stop: () => 
     ["/usr/sbin/virtlogd", "/run/libvirt/virtlogd-sock", "/run/virtlogd.pid"],
     ["/usr/sbin/libvirtd", "/run/libvirt/libvirt-sock", "/run/libvirtd.pid"],
   ] as const) {
-    if (existsSync(sock)) continue;
+    if (daemonAlive(pidFile, bin)) continue;
+    // A daemon killed earlier leaves its socket (connect() is refused) and pid file behind.
+    rmSync(sock, { force: true });
+    rmSync(pidFile, { force: true });
     run([bin, "-d"]);
     for (let i = 0; i < 100 && !existsSync(pidFile); i++) await Bun.sleep(100);
     if (existsSync(pidFile)) pids.push(Number(readFileSync(pidFile, "utf8").trim()));
