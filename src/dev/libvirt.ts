@@ -1,22 +1,12 @@
 /** `blockhost dev` on a real hypervisor: the template, an isolated libvirt network, and the customer's wallet SSH login. */
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
-import { buildTemplate, templateInputsKey } from "../template/build.ts";
+import { cachedTemplate, installTemplate } from "../template/cache.ts";
 import { defaultGuestBinary } from "../template/command.ts";
-import { initrdPath, kernelPath, manifestPath } from "../template/manifest.ts";
-import { sha256File } from "../template/tools.ts";
+import { startIsolatedNetwork, virsh } from "./libvirt-network.ts";
 import type { DevBackend } from "./setup-file.ts";
 
 const CACHE = "/var/tmp/blockhost-dev";
@@ -24,9 +14,6 @@ const NETWORK = "blockhost-dev";
 const BRIDGE = "bhdev0";
 /** The demo's VM subnet: an isolated libvirt network (no forwarding, no DHCP, no DNS). */
 export const DEV_SUBNET = { network: "10.216.0.0/24", gateway: "10.216.0.1" };
-
-const virsh = (...args: string[]) =>
-  Bun.spawnSync(["/usr/bin/virsh", "-q", "-c", "qemu:///system", ...args], { stdout: "pipe", stderr: "pipe" });
 
 /** Root, with a libvirt daemon answering on qemu:///system: the demo then runs real VMs. */
 export function libvirtReachable(): boolean {
@@ -43,57 +30,21 @@ export function libvirtReachable(): boolean {
  * root's libvirt storage and start the demo network. Returns the setup file's backend (for finalize).
  */
 export async function prepareLibvirt(say: (l: string) => void): Promise<{ backend: DevBackend; stop: () => void }> {
-  const binary = defaultGuestBinary();
-  const key = templateInputsKey({ binarySha256: await sha256File(binary) });
-  const cached = join(CACHE, `template-${key.slice(0, 16)}.qcow2`);
-  if (!existsSync(cached)) {
-    say(`template  building the VM template (Debian packages via mmdebstrap; a few minutes, once) → ${cached}`);
-    await buildTemplate({ output: cached, binary, rootfsCache: join(CACHE, "rootfs-cache") });
-  }
-  for (const d of [
-    "",
-    "var",
-    "var/lib",
-    "var/lib/libvirt",
-    "var/lib/libvirt/blockhost",
-    "var/lib/libvirt/blockhost/templates",
-  ]) {
-    mkdirSync(join(paths.root, d), { recursive: true });
-    chmodSync(join(paths.root, d), 0o755); // qemu runs as libvirt-qemu and must reach the files
-  }
-  const dest = join(paths.templatesDir, "blockhost-template.qcow2");
-  for (const [from, to] of [
-    [kernelPath(cached), kernelPath(dest)],
-    [initrdPath(cached), initrdPath(dest)],
-    [manifestPath(cached), manifestPath(dest)],
-    [cached, dest],
-  ] as const) {
-    copyFileSync(from, `${to}.tmp`);
-    chmodSync(`${to}.tmp`, 0o644);
-    renameSync(`${to}.tmp`, to);
-  }
-  mkdirSync("/var/lib/libvirt/dnsmasq", { recursive: true, mode: 0o755 }); // libvirt writes <bridge>.macs there
-  const drop = () => {
-    virsh("net-destroy", NETWORK);
-    virsh("net-undefine", NETWORK);
-  };
-  drop();
-  const xml = join(paths.root, "dev-network.xml");
-  writeFileSync(
-    xml,
-    `<network><name>${NETWORK}</name><bridge name='${BRIDGE}' stp='off' delay='0'/><dns enable='no'/><ip address='${DEV_SUBNET.gateway}' netmask='255.255.255.0'/></network>\n`,
-  );
-  for (const args of [
-    ["net-define", xml],
-    ["net-start", NETWORK],
-  ]) {
-    const r = virsh(...args);
-    if (r.exitCode !== 0)
-      throw new BlockhostError("E_COMMAND_FAILED", `virsh ${args[0]}: ${r.stderr.toString().trim()}`);
-  }
+  const tpl = await cachedTemplate({
+    cacheDir: CACHE,
+    binary: defaultGuestBinary(),
+    say: (l) => say(`template  ${l}`),
+  });
+  installTemplate(paths.root, paths.templatesDir, tpl.image);
+  const network = startIsolatedNetwork({
+    name: NETWORK,
+    bridge: BRIDGE,
+    gateway4: DEV_SUBNET.gateway,
+    xmlPath: join(paths.root, "dev-network.xml"),
+  });
   return {
     backend: { backend: { libvirt: { bridge: BRIDGE, network: NETWORK, accel: "auto" } }, ...DEV_SUBNET },
-    stop: drop,
+    stop: network.stop,
   };
 }
 

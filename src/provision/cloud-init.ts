@@ -53,13 +53,9 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
       write_files: [
         { path: "/etc/pam_web3/config.toml", permissions: "0600", owner: "root:root", content: loginConfig },
         // PAM stack, sshd drop-in (keyboard-interactive only), signing-page unit, tmpfiles: from vmauth.
+        // The template already holds them with the signing page enabled (no runcmd: under TCG every
+        // `systemctl daemon-reload` or restart in the guest delays the first login by seconds).
         ...VM_AUTH_FILES.map((f) => ({ path: f.path, permissions: `0${f.mode.toString(8)}`, content: f.content })),
-      ],
-      runcmd: [
-        ["systemd-tmpfiles", "--create", "/usr/lib/tmpfiles.d/blockhost-pam.conf"],
-        ["systemctl", "daemon-reload"],
-        ["systemctl", "enable", "--now", "qemu-guest-agent", "blockhost-signing-page"],
-        ["systemctl", "restart", "ssh"],
       ],
     },
     { lineWidth: 0 },

@@ -22,7 +22,10 @@ import {
   CLOUD_CFG,
   DEFAULT_MIRROR,
   DEFAULT_SUITE,
+  ENABLED_UNITS,
   FSTAB,
+  INITRAMFS_CONF,
+  INITRAMFS_MODULES,
   INTERFACES,
   KERNEL_CMDLINE,
   MASKED_UNITS,
@@ -80,9 +83,12 @@ export function templateInputsKey(o: {
       files: VM_AUTH_FILES,
       CLOUD_CFG,
       MASKED_UNITS,
+      ENABLED_UNITS,
       KERNEL_CMDLINE,
       FSTAB,
       INTERFACES,
+      INITRAMFS_CONF,
+      INITRAMFS_MODULES,
       sizeGb: o.sizeGb ?? 3,
     }),
   );
@@ -104,7 +110,7 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
       "E_INVALID_INPUT",
       `suite: expected a Debian suite name like bookworm, got ${JSON.stringify(suite)}`,
     );
-  if (!/^https?:\/\/[A-Za-z0-9.:\/_-]{1,200}$/.test(mirror))
+  if (!/^https?:\/\/[A-Za-z0-9.:/_-]{1,200}$/.test(mirror))
     throw new BlockhostError("E_INVALID_INPUT", `mirror: expected an http(s) URL, got ${JSON.stringify(mirror)}`);
   if (!existsSync(opts.binary) || !statSync(opts.binary).isFile())
     throw new BlockhostError(
@@ -123,8 +129,10 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
     const binarySha = await sha256File(opts.binary);
     customizeTree(tree, opts.binary);
 
-    say("making the disk image");
     const kernel = pickBoot(tree, "vmlinuz-");
+    say("making a small initrd");
+    await slimInitrd(tree, basename(kernel).slice("vmlinuz-".length));
+    say("making the disk image");
     const initrd = pickBoot(tree, "initrd.img-");
     copyFileSync(kernel, join(work, "vmlinuz"));
     copyFileSync(initrd, join(work, "initrd"));
@@ -236,6 +244,28 @@ function pickBoot(tree: string, prefix: string): string {
   return join(tree, "boot", name);
 }
 
+/**
+ * Regenerate the guest's initrd with INITRAMFS_CONF (kept in the image, so a kernel update in the
+ * guest makes the same small one). mkinitramfs runs chrooted with /proc mounted in a private mount
+ * namespace, which takes the mount away with it.
+ */
+async function slimInitrd(tree: string, kernelVersion: string): Promise<void> {
+  if (!/^[0-9][A-Za-z0-9.+_-]{0,80}$/.test(kernelVersion))
+    throw new BlockhostError("E_STATE", `unexpected guest kernel version ${JSON.stringify(kernelVersion)}`);
+  await runTool([
+    "unshare",
+    "--mount",
+    "--fork",
+    "chroot",
+    tree,
+    "/bin/sh",
+    "-c",
+    'mount -t proc proc /proc && mkinitramfs -o "/boot/initrd.img-$1" "$1"',
+    "sh",
+    kernelVersion,
+  ]);
+}
+
 /** Guest-side files: everything here is configuration; cloud-init fills in the per-VM part. */
 function customizeTree(tree: string, binary: string): void {
   const put = (path: string, content: string, mode = 0o644) => {
@@ -249,6 +279,8 @@ function customizeTree(tree: string, binary: string): void {
   put("etc/network/interfaces", INTERFACES);
   put("etc/cloud/cloud.cfg.d/90-blockhost.cfg", CLOUD_CFG);
   put("etc/machine-id", "");
+  put("etc/initramfs-tools/conf.d/blockhost.conf", INITRAMFS_CONF);
+  put("etc/initramfs-tools/modules", INITRAMFS_MODULES);
   // Kernel updates in the guest must regenerate the initrd (a build may have switched this off).
   const initramfsConf = join(tree, "etc/initramfs-tools/update-initramfs.conf");
   if (existsSync(initramfsConf))
@@ -269,6 +301,12 @@ function customizeTree(tree: string, binary: string): void {
   for (const u of MASKED_UNITS) {
     rmSync(join(units, u), { force: true });
     symlinkSync("/dev/null", join(units, u));
+  }
+  for (const { unit, wantedBy } of ENABLED_UNITS) {
+    const wants = join(units, `${wantedBy}.wants`);
+    mkdirSync(wants, { recursive: true, mode: 0o755 });
+    rmSync(join(wants, unit), { force: true });
+    symlinkSync(`/etc/systemd/system/${unit}`, join(wants, unit));
   }
   // No apt cache or lists in the image: nothing is installed in a customer VM at boot.
   rmSync(join(tree, "var/cache/apt/archives"), { recursive: true, force: true });

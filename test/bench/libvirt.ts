@@ -14,10 +14,11 @@ import {
   ensureLibvirtd,
   installTemplate,
   libvirtUnavailable,
+  p1Split,
+  qemuRssMiB,
   startTestNetwork,
+  walletSshLogin,
 } from "../helpers/libvirt-host.ts";
-import { sshLogin } from "../helpers/sshd.ts";
-import { loginMessage, parseChallenge } from "../helpers/vmauth.ts";
 import type { BenchRow } from "./agent.ts";
 
 type VmJson = { subscription_id: number | null; nft_minted: boolean; vm_name: string; ipv6_address: string | null };
@@ -106,52 +107,22 @@ async function benchP1(): Promise<BenchRow[]> {
     );
     const key = privateKeyToAccount(env.anvil.accounts[1]!.privateKey);
     await eventually(
-      async () =>
-        (
-          await sshLogin(
-            22,
-            "admin",
-            async (prompt) => {
-              const c = parseChallenge(prompt);
-              return key.signMessage({ message: loginMessage(c.machine, c.code) });
-            },
-            30_000,
-            vm.ipv6_address!,
-          )
-        ).ok,
+      async () => (await walletSshLogin(vm.ipv6_address!, "admin", key, 180_000)).ok,
       "first login",
       1000,
     );
-    const loggedIn = Date.now();
-    const at = (text: string) =>
-      Date.parse(String(engine.events().find((e) => String(e.message ?? "").includes(text))?.ts));
-    const createStart = at(`creating the overlay disk of ${vm.vm_name}`);
-    const bootStart = at(`defined domain ${vm.vm_name}`);
-    const accel =
-      /\((KVM|QEMU TCG)/.exec(
-        String(engine.events().find((e) => String(e.message ?? "").startsWith(`defined domain`))?.message),
-      )?.[1] ?? "?";
+    const t = p1Split(engine.events(), vm.vm_name, mined, Date.now());
+    const rss = qemuRssMiB(vm.vm_name);
     return [
       {
-        name: `P1 purchase mined → first wallet SSH login (libvirt, ${accel})`,
-        value: ((loggedIn - mined) / 1000).toFixed(1),
+        name: `P1 purchase mined → first wallet SSH login (libvirt, ${t.accel ?? "?"})`,
+        value: t.p1.toFixed(1),
         unit: "s",
       },
-      {
-        name: "  of which chain wait (mined → create starts)",
-        value: ((createStart - mined) / 1000).toFixed(1),
-        unit: "s",
-      },
-      {
-        name: "  of which create (overlay, seed, define)",
-        value: ((bootStart - createStart) / 1000).toFixed(1),
-        unit: "s",
-      },
-      {
-        name: "  of which boot → SSH login (incl. NFT mint)",
-        value: ((loggedIn - bootStart) / 1000).toFixed(1),
-        unit: "s",
-      },
+      { name: "  of which chain wait (mined → create starts)", value: t.chainWait.toFixed(1), unit: "s" },
+      { name: "  of which create (overlay, seed, define)", value: t.create.toFixed(1), unit: "s" },
+      { name: "  of which boot → SSH login (incl. NFT mint)", value: t.bootToLogin.toFixed(1), unit: "s" },
+      { name: "qemu RSS of the running VM (after the login)", value: rss?.toFixed(0) ?? "?", unit: "MiB" },
       { name: "baseline: purchase mined → NFT minted, dry-run backend", value: baseline.toFixed(1), unit: "s" },
     ];
   } finally {

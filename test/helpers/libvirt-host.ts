@@ -1,25 +1,16 @@
 // Real libvirt for VM tests: the daemons (started by hand when no systemd does it), a cached template, an isolated network.
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { PrivateKeyAccount } from "viem/accounts";
+import { startIsolatedNetwork, virsh } from "../../src/dev/libvirt-network.ts";
 import {
-  initrdPath,
-  kernelPath,
-  manifestPath,
-  readManifest,
-  type TemplateManifest,
-} from "../../src/template/manifest.ts";
-import { templateInputsKey } from "../../src/template/build.ts";
-import { sha256File } from "../../src/template/tools.ts";
+  type CachedTemplate,
+  cachedTemplate as cachedTemplateIn,
+  installTemplate as installTemplateIn,
+} from "../../src/template/cache.ts";
 import { baselineBinary, blockhostBinary } from "./binary.ts";
+import { type LoginResult, sshLogin } from "./sshd.ts";
+import { loginMessage, parseChallenge } from "./vmauth.ts";
 
 /** Where built templates are kept between runs on one machine (keyed by their inputs' digest). */
 export const TEMPLATE_CACHE = "/var/tmp/blockhost-vmtest";
@@ -28,7 +19,6 @@ export const TEST_BRIDGE = "bhbr0";
 export const TEST_NETWORK = "blockhost-test";
 
 const run = (argv: string[]) => Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
-const virsh = (...args: string[]) => run(["/usr/bin/virsh", "-q", "-c", "qemu:///system", ...args]);
 
 /** Why VM tests cannot run here, or undefined when they can. */
 export function libvirtUnavailable(): string | undefined {
@@ -64,7 +54,10 @@ function daemonAlive(pidFile: string, bin: string): boolean {
  */
 export async function ensureLibvirtd(): Promise<{ started: boolean; stop: () => void }> {
   // Without udev /dev/kvm stays root:root 0600 and libvirt re-probes qemu on every call (~60 s each).
-  if (existsSync("/dev/kvm")) run(["/usr/bin/chgrp", "kvm", "/dev/kvm"]), run(["/usr/bin/chmod", "0660", "/dev/kvm"]);
+  if (existsSync("/dev/kvm")) {
+    run(["/usr/bin/chgrp", "kvm", "/dev/kvm"]);
+    run(["/usr/bin/chmod", "0660", "/dev/kvm"]);
+  }
   // libvirt writes <bridge>.macs there for every network, even without dnsmasq; the package does not create it.
   mkdirSync("/var/lib/libvirt/dnsmasq", { recursive: true, mode: 0o755 });
   if (virsh("version").exitCode === 0) return { started: false, stop: () => {} };
@@ -97,91 +90,87 @@ export async function ensureLibvirtd(): Promise<{ started: boolean; stop: () => 
 
 /**
  * The template for this build of the guest binary: from the cache when its inputs match, else built
- * with `blockhost template build` (the Debian root filesystem tarball is cached separately).
+ * with the `blockhost template build` command (the Debian root filesystem tarball is cached too).
  */
-export async function cachedTemplate(): Promise<{
-  image: string;
-  manifest: TemplateManifest;
-  builtNow: boolean;
-  seconds: number;
-}> {
-  const key = templateInputsKey({ binarySha256: await sha256File(baselineBinary()) });
-  const image = join(TEMPLATE_CACHE, `template-${key.slice(0, 16)}.qcow2`);
-  if (existsSync(image) && existsSync(manifestPath(image)))
-    return { image, manifest: readManifest(image), builtNow: false, seconds: 0 };
-  mkdirSync(TEMPLATE_CACHE, { recursive: true, mode: 0o755 });
-  const started = performance.now();
-  const r = run([
-    blockhostBinary(),
-    "template",
-    "build",
-    "--output",
-    image,
-    "--binary",
-    baselineBinary(),
-    "--rootfs-cache",
-    join(TEMPLATE_CACHE, "rootfs-cache"),
-  ]);
-  if (r.exitCode !== 0) throw new Error(`template build failed: ${r.stderr.toString().trim().split("\n").at(-1)}`);
-  return { image, manifest: readManifest(image), builtNow: true, seconds: (performance.now() - started) / 1000 };
+export function cachedTemplate(): Promise<CachedTemplate> {
+  return cachedTemplateIn({
+    cacheDir: TEMPLATE_CACHE,
+    binary: baselineBinary(),
+    build: async (output, rootfsCache) => {
+      const argv = ["template", "build", "--output", output, "--binary", baselineBinary()];
+      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", rootfsCache]);
+      if (r.exitCode !== 0) throw new Error(`template build failed: ${r.stderr.toString().trim().split("\n").at(-1)}`);
+    },
+  });
 }
 
-/** Copy a cached template (image, kernel, initrd, manifest) into a root's libvirt templates dir, root-owned. */
-export function installTemplate(root: string, image: string): string {
-  for (const d of [
-    "",
-    "var",
-    "var/lib",
-    "var/lib/libvirt",
-    "var/lib/libvirt/blockhost",
-    "var/lib/libvirt/blockhost/templates",
-  ]) {
-    mkdirSync(join(root, d), { recursive: true });
-    chmodSync(join(root, d), 0o755); // qemu runs as libvirt-qemu and must traverse to the files
-  }
-  const dest = join(root, "var/lib/libvirt/blockhost/templates/blockhost-template.qcow2");
-  for (const [from, to] of [
-    [kernelPath(image), kernelPath(dest)],
-    [initrdPath(image), initrdPath(dest)],
-    [manifestPath(image), manifestPath(dest)],
-    [image, dest],
-  ] as const) {
-    copyFileSync(from, `${to}.tmp`);
-    chmodSync(`${to}.tmp`, 0o644);
-    renameSync(`${to}.tmp`, to);
-  }
-  return dest;
-}
+/** Copy a cached template into a root's libvirt templates dir, root-owned. */
+export const installTemplate = (root: string, image: string): string =>
+  installTemplateIn(root, join(root, "var/lib/libvirt/blockhost/templates"), image);
 
 /** An isolated libvirt network (no forward, no DHCP, no DNS) on TEST_BRIDGE with the pool's gateways. */
-export function startTestNetwork(gateway4: string, gateway6: string): { stop: () => void } {
-  const dropExisting = () => {
-    virsh("net-destroy", TEST_NETWORK);
-    virsh("net-undefine", TEST_NETWORK);
-  };
-  dropExisting();
-  const xml = `<network><name>${TEST_NETWORK}</name><bridge name='${TEST_BRIDGE}' stp='off' delay='0'/><dns enable='no'/>
-  <ip address='${gateway4}' netmask='255.255.255.0'/><ip family='ipv6' address='${gateway6}' prefix='120'/></network>`;
-  const file = join(TEMPLATE_CACHE, `net-${process.pid}.xml`);
-  mkdirSync(TEMPLATE_CACHE, { recursive: true });
-  writeFileSync(file, xml);
-  for (const args of [
-    ["net-define", file],
-    ["net-start", TEST_NETWORK],
-  ]) {
-    const r = virsh(...args);
-    if (r.exitCode !== 0) throw new Error(`virsh ${args[0]}: ${r.stderr.toString().trim()}`);
-  }
-  return {
-    stop: () => {
-      dropExisting();
-      rmSync(file, { force: true });
-    },
-  };
-}
+export const startTestNetwork = (gateway4: string, gateway6: string): { stop: () => void } =>
+  startIsolatedNetwork({
+    name: TEST_NETWORK,
+    bridge: TEST_BRIDGE,
+    gateway4,
+    gateway6,
+    xmlPath: join(TEMPLATE_CACHE, `net-${process.pid}.xml`),
+  });
 
 /** virsh as the test (root) sees it: for assertions on domain state. */
 export function virshOut(...args: string[]): { code: number; out: string } {
   const r = virsh(...args);
   return { code: r.exitCode, out: (r.stdout.toString() + r.stderr.toString()).trim() };
+}
+
+/** Resident memory of a running domain's qemu process in MiB (undefined when it is not running). */
+export function qemuRssMiB(name: string): number | undefined {
+  try {
+    const pid = readFileSync(`/run/libvirt/qemu/${name}.pid`, "utf8").trim();
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One keyboard-interactive login into a guest answering with `signer`'s EIP-191 signature of the code
+ * shown. sshd asks again after a refused answer: a second prompt is the refusal (answering on would
+ * only retry, each prompt running the blockhost binary in the guest).
+ */
+export function walletSshLogin(
+  host: string,
+  username: string,
+  signer: PrivateKeyAccount,
+  timeoutMs: number,
+): Promise<LoginResult> {
+  let prompts = 0;
+  return sshLogin(
+    22,
+    username,
+    async (prompt) => {
+      if (++prompts > 1) throw new Error("refused: sshd asked again");
+      const c = parseChallenge(prompt);
+      return signer.signMessage({ message: loginMessage(c.machine, c.code) });
+    },
+    timeoutMs,
+    host,
+  );
+}
+
+/** P1 = purchase mined → first wallet SSH login, split by the engine's events into chain wait, create, boot. */
+export function p1Split(events: Array<Record<string, unknown>>, vmName: string, mined: number, loggedIn: number) {
+  const at = (text: string) => Date.parse(String(events.find((e) => String(e.message ?? "").includes(text))?.ts));
+  const createStart = at(`creating the overlay disk of ${vmName}`);
+  const bootStart = at(`defined domain ${vmName}`);
+  const defined = events.find((e) => String(e.message ?? "").startsWith(`defined domain ${vmName}`));
+  return {
+    accel: /\((KVM|QEMU TCG)/.exec(String(defined?.message))?.[1],
+    p1: (loggedIn - mined) / 1000,
+    chainWait: (createStart - mined) / 1000,
+    create: (bootStart - createStart) / 1000,
+    bootToLogin: (loggedIn - bootStart) / 1000,
+  };
 }
