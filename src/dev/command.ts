@@ -118,7 +118,7 @@ export default defineCommand({
         const { hostname, username } = credential.details as { hostname: string; username: string };
         vmName = "blockhost-001";
         say(`$ ssh ${username}@${hostname} id     # keyboard-interactive: the customer's wallet signs the code shown`);
-        say(await customerSshLogin(hostname, username, host.customer, Date.now() + 10 * 60_000));
+        say(await customerSshLogin(hostname, username, host.customer, Date.now() + 30 * 60_000));
         say();
       }
       for (const cmd of [["vm", "list"], ["status"]]) {
