@@ -27,15 +27,16 @@ export default defineCommand({
     days: { type: "string", description: "days the demo customer buys (default 30)", valueHint: "N" },
     backend: {
       type: "string",
-      description: "dry-run (default), libvirt, or auto (libvirt when a libvirt daemon answers and we are root)",
+      description:
+        "auto (default: libvirt when a libvirt daemon answers and we are root, else dry-run), libvirt or dry-run",
       valueHint: "NAME",
     },
   },
   async run({ args }) {
     const days = args.days === undefined ? 30n : /^[1-9]\d{0,3}$/.test(args.days) ? BigInt(args.days) : undefined;
     if (days === undefined) throw new BlockhostError("E_USAGE", "--days must be a whole number from 1 to 9999");
-    // dry-run by default until a wallet login into a libvirt guest has been proven here (see README).
-    const wanted = args.backend ?? "dry-run";
+    // libvirt whenever a daemon answers (the customer's wallet login into the guest is proven, see README).
+    const wanted = args.backend ?? "auto";
     if (!["auto", "libvirt", "dry-run"].includes(wanted))
       throw new BlockhostError("E_USAGE", "--backend must be auto, libvirt or dry-run");
     const useLibvirt = wanted === "libvirt" || (wanted === "auto" && libvirtReachable());
