@@ -14,7 +14,8 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./serve.ts", fn: "benchServe" },
   { module: "./admin-funds.ts", fn: "benchAdminScan" },
   { module: "./admin-funds.ts", fn: "benchFundCycle" },
-  { module: "./libvirt.ts", fn: "benchLibvirt" },
+  { module: "./libvirt.ts", fn: "benchLibvirtTemplate" },
+  { module: "./libvirt.ts", fn: "benchLibvirtP1" },
 ];
 
 const rows: BenchRow[] = [];
