@@ -169,7 +169,7 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
     };
     // World-readable: libvirt's qemu runs as libvirt-qemu and reads the backing file, kernel and initrd.
     for (const f of ["vmlinuz", "initrd", "image.qcow2"]) chmodSync(join(work, f), 0o644);
-    writeFileSync(join(work, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n", { mode: 0o644 });
+    writeFileSync(join(work, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
     // The image last: a reader that finds the image finds its kernel, initrd and manifest too.
     renameSync(join(work, "vmlinuz"), kernelPath(opts.output));
     renameSync(join(work, "initrd"), initrdPath(opts.output));

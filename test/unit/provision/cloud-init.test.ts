@@ -3,6 +3,7 @@ import { expect, test } from "bun:test";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import { renderCloudInit } from "../../../src/provision/cloud-init.ts";
+import { CLOUD_CFG, MASKED_UNITS } from "../../../src/template/recipe.ts";
 import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/provision/ipv6.ts";
 
 const allocation = {
@@ -87,4 +88,37 @@ test("IPv6 text round-trips in canonical form", () => {
   ] as const) {
     expect(bigIntToIpv6(ipv6ToBigInt(inp))).toBe(canon);
   }
+});
+
+test("every user-data key is handled by a cloud-init module the template keeps, and nothing runs commands", () => {
+  const ci = renderCloudInit({
+    name: "blockhost-008",
+    username: "admin",
+    walletAddress: "0xAbC0000000000000000000000000000000000001",
+    nftTokenId: null,
+    allocation,
+    secretKey: "cd".repeat(32),
+    otpLength: 8,
+    otpTtlSeconds: 120,
+  });
+  const cfg = parseYaml(CLOUD_CFG) as Record<string, string[]>;
+  const kept = new Set([...cfg.cloud_init_modules!, ...cfg.cloud_config_modules!, ...cfg.cloud_final_modules!]);
+  // ssh_pwauth belongs to set_passwords, which the template drops: its sshd drop-in refuses passwords itself.
+  const moduleOf: Record<string, string | null> = {
+    hostname: "set_hostname",
+    manage_etc_hosts: "update_etc_hosts",
+    users: "users_groups",
+    write_files: "write_files",
+    ssh_pwauth: null,
+  };
+  const keys = Object.keys(parseYaml(ci.userData) as object);
+  for (const key of keys) {
+    expect(key in moduleOf).toBe(true);
+    const mod = moduleOf[key];
+    if (mod) expect(kept.has(mod)).toBe(true);
+  }
+  // The guest has no internet and the template already holds every unit: first boot only configures.
+  expect(keys).not.toContain("runcmd");
+  expect(keys).not.toContain("packages");
+  expect(MASKED_UNITS).toContain("cloud-final.service");
 });
