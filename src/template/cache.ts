@@ -1,6 +1,6 @@
 /** A built template kept between runs (keyed by its inputs' digest) and its copy into a root's libvirt storage. */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
-import { join, relative } from "node:path";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { basename, join, relative } from "node:path";
 import { buildTemplate, templateInputsKey } from "./build.ts";
 import { initrdPath, kernelPath, manifestPath, readManifest, type TemplateManifest } from "./manifest.ts";
 import { sha256File } from "./tools.ts";
@@ -33,6 +33,10 @@ export async function cachedTemplate(o: {
   o.say?.(`building the VM template (Debian packages via mmdebstrap; a few minutes, once) → ${image}`);
   if (o.build) await o.build(image, rootfsCache);
   else await buildTemplate({ output: image, binary: o.binary, rootfsCache });
+  // Templates of earlier binaries are never used again (each is ~800 MiB); VMs run from copies.
+  for (const n of readdirSync(o.cacheDir))
+    if (/^template-[0-9a-f]{16}\.qcow2/.test(n) && !n.startsWith(basename(image)))
+      rmSync(join(o.cacheDir, n), { force: true });
   return { image, manifest: readManifest(image), builtNow: true, seconds: (performance.now() - started) / 1000 };
 }
 
