@@ -55,6 +55,8 @@ const proxmoxBackend = object({
     storage: storageId,
     bridge: ifaceName,
     template_vmid: withDefault(int(VMID_MIN, VMID_MAX), 9001),
+    /** The image the `template` step imports when the template VMID is free (default: the images dir). */
+    template_image: optional(absPath),
   }),
 });
 const libvirtBackend = object({
@@ -69,7 +71,7 @@ const libvirtBackend = object({
 });
 export type BackendChoice = "dry-run" | Infer<typeof proxmoxBackend> | Infer<typeof libvirtBackend>;
 export const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
-  `"dry-run", {proxmox: {node, storage, bridge, template_vmid}} or {libvirt: {bridge, network, template, accel}}`,
+  `"dry-run", {proxmox: {node, storage, bridge, template_vmid, template_image}} or {libvirt: {bridge, network, template, accel}}`,
   literal("dry-run"),
   proxmoxBackend,
   libvirtBackend,
