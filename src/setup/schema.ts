@@ -107,10 +107,11 @@ export const revenueShareSchema = object({
   dev: optional(evmAddress),
   broker: optional(evmAddress),
 });
+export const vmidRangeSchema = object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) });
 export const networkSchema = object({
   ipv4: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
   ipv6: withDefault(ipv6Schema, "none"),
-  vmid_range: optional(object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) })),
+  vmid_range: optional(vmidRangeSchema),
   gc_grace_days: withDefault(int(0, 3650), 7),
 });
 export const httpsSchema = object({ hostname: optional(hostName) });
