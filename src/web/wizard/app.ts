@@ -161,7 +161,8 @@ export function createWizardApp(deps: WizardDeps) {
         applyForm(d, step, form);
       } catch (e) {
         if (!isSchemaError(e)) throw e;
-        return c.html(StepPage({ ...page(c), step, draft: d, deployer: deployerAddress(d), error: e.message }), 400);
+        const again = { ...page(c), step, draft: d, deployer: deployerAddress(d), error: e.message, submitted: form };
+        return c.html(StepPage(again), 400);
       }
       return c.redirect(`/wizard/${nextStep(step)}`, 303);
     });

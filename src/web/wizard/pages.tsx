@@ -1,6 +1,6 @@
 /** The wizard's login, wallet gate and summary pages (hono/jsx, server-rendered). */
 import type { Child } from "hono/jsx";
-import { Field } from "../form.tsx";
+import { Field, Submitted } from "../form.tsx";
 import { Page } from "../layout.tsx";
 import { WIZARD_STEPS, type Draft, type StepId } from "./draft.ts";
 
@@ -31,7 +31,15 @@ export function StepBar(props: { current: StepId }) {
 
 /** A step's page: the step bar, an error line, and a form posting back to the same URL with the CSRF token. */
 export function StepForm(
-  props: PageContext & { step: StepId; heading: string; error?: string | undefined; children?: Child; data?: unknown },
+  props: PageContext & {
+    step: StepId;
+    heading: string;
+    error?: string | undefined;
+    children?: Child;
+    data?: unknown;
+    /** The refused form's values, shown instead of the stored ones. */
+    submitted?: Record<string, string> | undefined;
+  },
 ) {
   return (
     <Page title={TITLE} nonce={props.nonce} scripts={["wizard"]} data={props.data ?? { page: props.step }}>
@@ -45,7 +53,7 @@ export function StepForm(
         )}
         <form method="post" action={`/wizard/${props.step}`}>
           <input type="hidden" name="csrf" value={props.csrf} />
-          {props.children}
+          <Submitted.Provider value={props.submitted}>{props.children}</Submitted.Provider>
           <button type="submit">Save and continue</button>
         </form>
       </section>

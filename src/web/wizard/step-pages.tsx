@@ -233,7 +233,13 @@ const HEADINGS: Record<Exclude<StepId, "summary">, string> = {
 
 /** The page for one step (not the summary). */
 export function StepPage(
-  props: PageContext & { step: Exclude<StepId, "summary">; draft: Draft; deployer: string; error?: string | undefined },
+  props: PageContext & {
+    step: Exclude<StepId, "summary">;
+    draft: Draft;
+    deployer: string;
+    error?: string | undefined;
+    submitted?: Record<string, string> | undefined;
+  },
 ) {
   const d = props.draft;
   const body = {
@@ -252,6 +258,7 @@ export function StepPage(
       nonce={props.nonce}
       csrf={props.csrf}
       error={props.error}
+      submitted={props.submitted}
       data={data}
     >
       {body}

@@ -82,6 +82,10 @@ test.skipIf(!!why)(
     await page.click("button[type=submit]");
     await page.waitForSelector('[role=alert]:has-text("outside the customer range 100-10000")');
     await screenshot(page, "wizard-hypervisor-error");
+    // The refused form shows what was typed, not the stored defaults.
+    expect(await page.inputValue("#vmid_end")).toBe("10000");
+    expect(await page.inputValue("#bridge")).toBe("vmbr0");
+    expect(await page.isChecked("#backend-proxmox")).toBe(true);
     await page.fill("#vmid_start", "2000");
     await page.fill("#vmid_end", "2999");
     await page.click("button[type=submit]");

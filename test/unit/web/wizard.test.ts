@@ -179,7 +179,11 @@ describe("steps", () => {
     expect((await post("/wizard/network", network)).status).toBe(303);
     const reversed = await post("/wizard/hypervisor", { ...hypervisor, vmid_start: "300", vmid_end: "200" });
     expect(reversed.status).toBe(400);
-    expect(await reversed.text()).toContain("vmid_range: expected a first VMID no larger than the last");
+    const refused = await reversed.text();
+    expect(refused).toContain("vmid_range: expected a first VMID no larger than the last");
+    // What was typed comes back, so nothing is lost.
+    expect(refused).toContain('id="vmid_start" name="vmid_start" type="text" value="300"');
+    expect(refused).toContain('id="pve_node" name="pve_node" type="text" value="pve1"');
     const clash = await post("/wizard/hypervisor", { ...hypervisor, vmid_start: "100", vmid_end: "9999" });
     expect(await clash.text()).toContain(
       "backend.proxmox.template_vmid: expected a VMID outside the customer range 100-9999",
