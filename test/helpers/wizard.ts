@@ -10,9 +10,12 @@ export interface RunningWizard {
   stop(): Promise<void>;
 }
 
-export async function startWizard(): Promise<RunningWizard> {
+/** `hostAgent` starts the agent on the wizard's root (default: the real agent with the real binaries). */
+export async function startWizard(
+  hostAgent: (root: string) => Promise<RunningAgent> = (root) => startAgent({ root }),
+): Promise<RunningWizard> {
   const temp = tempDir("blockhost-wizard-");
-  const agent = await startAgent({ root: temp.dir });
+  const agent = await hostAgent(temp.dir);
   const proc = Bun.spawn([blockhostBinary(), "wizard", "--listen", "127.0.0.1", "--port", "0"], {
     cwd: "/",
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: temp.dir },
