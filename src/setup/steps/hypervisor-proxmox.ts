@@ -5,9 +5,8 @@ import { parseStorageConfig } from "../../agent/pve-storage.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { checkProxmoxTemplate, importProxmoxTemplate } from "../../provision/backends/proxmox-template.ts";
-import type { SetupContext } from "../context.ts";
 import type { BackendChoice } from "../schema.ts";
-import { type HypervisorSetup, requireBridge } from "./hypervisor-common.ts";
+import { type HypervisorContext, type HypervisorSetup, requireBridge } from "./hypervisor-common.ts";
 
 type ProxmoxChoice = Extract<BackendChoice, { proxmox: unknown }>["proxmox"];
 
@@ -20,7 +19,7 @@ type TemplateState = { kind: "absent" } | { kind: "ours-unfinished" } | { kind: 
 /** The description line `importProxmoxTemplate` writes first (at `qm create`), before the VM is a template. */
 const OUR_MARKER = /^blockhost-template manifest=1 /;
 
-async function templateState(ctx: SetupContext, vmid: number): Promise<TemplateState> {
+async function templateState(ctx: HypervisorContext, vmid: number): Promise<TemplateState> {
   let config: Record<string, string>;
   try {
     config = (await ctx.agent.call("qm-config", { vmid })).config;
@@ -36,7 +35,7 @@ async function templateState(ctx: SetupContext, vmid: number): Promise<TemplateS
  * The storage must be defined in /etc/pve/storage.cfg and hold VM images. Without a readable
  * storage.cfg (pmxcfs not mounted, or not readable by this user) the check is reported as skipped.
  */
-function storageFinding(ctx: SetupContext, storage: string): string {
+function storageFinding(ctx: HypervisorContext, storage: string): string {
   const file = paths.pveStorageConfig;
   let text: string;
   try {

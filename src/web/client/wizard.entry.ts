@@ -118,6 +118,20 @@ function blockchainPage(): void {
   setInterval(poll, 3_000);
 }
 
+function hypervisorPage(): void {
+  on("hypervisor-check", async () => {
+    const form = document.querySelector<HTMLFormElement>("form[method=post]")!;
+    const fields: Record<string, string> = {};
+    for (const [k, v] of new FormData(form)) if (k !== "csrf" && typeof v === "string") fields[k] = v;
+    setStatus("Checking this host…");
+    const r = await api<{ ok: boolean; message: string; lines: string[] }>("/api/hypervisor-check", fields);
+    setStatus(r.message, r.ok ? "ok" : "error");
+    $("hypervisor-findings")!.replaceChildren(
+      ...r.lines.map((l) => Object.assign(document.createElement("li"), { textContent: l })),
+    );
+  });
+}
+
 function renderProgress(view: FinalizeView): void {
   const list = $("progress")!;
   list.replaceChildren(
@@ -179,6 +193,9 @@ function summaryPage(): void {
     .catch(() => {});
 }
 
-(({ wallet: walletPage, blockchain: blockchainPage, summary: summaryPage }) as Record<string, () => void>)[
-  data.page
-]?.();
+(
+  ({ wallet: walletPage, blockchain: blockchainPage, hypervisor: hypervisorPage, summary: summaryPage }) as Record<
+    string,
+    () => void
+  >
+)[data.page]?.();

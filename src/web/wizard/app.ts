@@ -6,10 +6,11 @@ import { isAddressEqual, recoverMessageAddress, type Hex } from "viem";
 import type { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
-import { int, isSchemaError, object, str } from "../../core/schema.ts";
+import { int, isSchemaError, object, record, str } from "../../core/schema.ts";
 import { addressOfPrivateKey, generatePrivateKey, privateKeyHex } from "../../crypto/keys.ts";
 import { hexToBytesStrict } from "../../crypto/hex.ts";
 import { checkStepName } from "../../setup/runner.ts";
+import { hypervisorFor } from "../../setup/steps/hypervisor.ts";
 import { assetRoutes } from "../assets.ts";
 import { limits, securityHeaders } from "../security.ts";
 import { requireCsrf, requireSession, SessionStore, type Session, type SessionVariables } from "../session.ts";
@@ -47,6 +48,8 @@ const rpcBody = object({
   chain_id: int(1, 2 ** 53 - 1),
 });
 const retryBody = object({ step: str(/^[a-z_]{1,32}$/, "a step name", 32) });
+/** A step form sent as JSON (the hypervisor check): field names to printable text. */
+const formBody = record(str(/^[a-z_0-9]{1,32}$/, "a field name", 32), str(/^[\x20-\x7e]{0,4096}$/, "text", 4096), 40);
 
 function draftOf(s: Session): Draft {
   s.data.draft ??= {};
@@ -192,6 +195,18 @@ export function createWizardApp(deps: WizardDeps) {
       });
     } catch (e) {
       return c.json({ error: oneLine(e) }, 502);
+    }
+  });
+  // The hypervisor page's "Check this host": the `backend` step's check on the form as it stands, saving nothing.
+  app.post("/api/hypervisor-check", async (c) => {
+    const scratch = structuredClone(draftOf(c.get("session")));
+    applyForm(scratch, "hypervisor", await jsonBody(c, formBody));
+    try {
+      const result = await hypervisorFor(scratch.backend!).check({ fileName: "hypervisor", agent: deps.agent });
+      const lines = Object.entries(result).flatMap(([k, v]) => (Array.isArray(v) ? v.map(String) : [`${k}: ${v}`]));
+      return c.json({ ok: true, message: "This host is ready for the hypervisor as entered.", lines });
+    } catch (e) {
+      return c.json({ ok: false, message: oneLine(e), lines: [] });
     }
   });
   app.post("/api/finalize", (c) => {

@@ -167,6 +167,10 @@ function HypervisorStep({ d }: { d: Draft }) {
       <Choice name="backend" value="libvirt" label="libvirt / KVM" checked={kind === "libvirt"} />
       <Choice name="backend" value="proxmox" label="Proxmox VE" checked={kind === "proxmox"} />
       <Field name="bridge" label="Bridge (libvirt, Proxmox)" value={bridge} />
+      <button type="button" id="hypervisor-check" class="secondary">
+        Check this host
+      </button>
+      <ul id="hypervisor-findings"></ul>
       <Field name="vmid_start" label="First VMID for customer VMs" value={range?.start ?? 100} />
       <Field name="vmid_end" label="Last VMID" value={range?.end ?? 999} />
       <h3>libvirt</h3>

@@ -1,12 +1,16 @@
 // `blockhost finalize` on anvil with the Proxmox backend: the template step imports the image (qm SIMULATOR, real agent).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../../src/vmauth/files/index.ts";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
-import { canCreateNetns, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import {
+  canCreateNetns,
+  hostBridge,
+  startProxmoxHost,
+  writeProxmoxSetupFiles,
+  type ProxmoxHost,
+} from "../../helpers/proxmox-host.ts";
 import { deployTestStablecoin, setupHost, type SetupHost } from "../../helpers/setup-host.ts";
 
 const usable = anvilAvailable() && canCreateNetns();
@@ -16,7 +20,7 @@ describe.skipIf(!usable)("blockhost finalize with backend proxmox", () => {
   let anvil: Anvil;
   let host: SetupHost;
   let px: ProxmoxHost;
-  const bridge = `bhfp${process.pid % 100000}`;
+  let bridge: ReturnType<typeof hostBridge>;
 
   beforeAll(async () => {
     anvil = await startAnvil();
@@ -25,32 +29,17 @@ describe.skipIf(!usable)("blockhost finalize with backend proxmox", () => {
       px = await startProxmoxHost(root);
       return px.agent;
     });
-    Bun.spawnSync(["/usr/sbin/ip", "link", "add", bridge, "type", "bridge"]);
-    mkdirSync(join(host.root, "etc/pve"), { recursive: true });
-    writeFileSync(join(host.root, "etc/pve/storage.cfg"), "lvmthin: local-lvm\n\tthinpool data\n\tcontent images\n");
-    const images = join(host.root, "var/lib/blockhost/images");
-    mkdirSync(images, { recursive: true });
-    const content = Buffer.alloc(1048576, 9);
-    writeFileSync(join(images, "blockhost-template.qcow2"), content);
-    writeFileSync(
-      join(images, "blockhost-template.qcow2.json"),
-      JSON.stringify({
-        format: 1,
-        blockhost_binary: VM_BINARY_PATH,
-        vmauth_files: VM_AUTH_FILES.map((f) => f.path),
-        cloud_init: true,
-        qemu_guest_agent: true,
-        sha256: createHash("sha256").update(content).digest("hex"),
-      }),
-    );
-    const template_image = join(images, "blockhost-template.qcow2");
-    host.data.backend = { proxmox: { node: "pve", storage: "local-lvm", bridge, template_vmid: 9500, template_image } };
+    bridge = hostBridge("bhfp");
+    const template_image = writeProxmoxSetupFiles(host.root);
+    host.data.backend = {
+      proxmox: { node: "pve", storage: "local-lvm", bridge: bridge.name, template_vmid: 9500, template_image },
+    };
     host.write();
   });
   afterAll(async () => {
     await host?.stop();
     await px?.stop();
-    Bun.spawnSync(["/usr/sbin/ip", "link", "del", bridge]);
+    bridge?.remove();
     await anvil?.stop();
   });
 
@@ -60,7 +49,7 @@ describe.skipIf(!usable)("blockhost finalize with backend proxmox", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("running  template — creating VMID 9500 for the template\n");
     expect(run.stdout).toContain("running  template — converting VMID 9500 to a template\n");
-    expect(px.sim.vm(9500)).toMatchObject({ template: true, config: { net0: `virtio,bridge=${bridge}` } });
+    expect(px.sim.vm(9500)).toMatchObject({ template: true, config: { net0: `virtio,bridge=${bridge.name}` } });
     const steps = JSON.parse((await host.finalize(["status", "--json"])).stdout).steps as Array<{
       step: string;
       result: Record<string, unknown>;
@@ -69,7 +58,7 @@ describe.skipIf(!usable)("blockhost finalize with backend proxmox", () => {
     expect(steps.find((s) => s.step === "template")!.result).toMatchObject({ template_vmid: 9500, imported: true });
     const yaml = parse(readFileSync(join(host.root, "etc/blockhost/blockhost.yaml"), "utf8"));
     expect(yaml.backend).toBe("proxmox");
-    expect(yaml.proxmox).toEqual({ node: "pve", storage: "local-lvm", bridge, template_vmid: 9500 });
+    expect(yaml.proxmox).toEqual({ node: "pve", storage: "local-lvm", bridge: bridge.name, template_vmid: 9500 });
     const creates = px.sim.calls().filter((c) => c[0] === "create").length;
     expect((await host.finalize()).code).toBe(0);
     expect(px.sim.calls().filter((c) => c[0] === "create").length).toBe(creates);

@@ -1,27 +1,25 @@
 // Finalize's `backend` and `template` steps on Proxmox, through the real agent and the qm SIMULATOR.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkProxmoxTemplate, markerOf } from "../../../src/provision/backends/proxmox-template.ts";
 import type { SetupContext } from "../../../src/setup/context.ts";
 import type { BackendChoice } from "../../../src/setup/schema.ts";
 import { hypervisorFor } from "../../../src/setup/steps/hypervisor.ts";
-import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../../src/vmauth/files/index.ts";
 import { tempDir } from "../../helpers/binary.ts";
-import { canCreateNetns, startProxmoxHost, TEMPLATE_VMID, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import {
+  canCreateNetns,
+  hostBridge,
+  IMPORTABLE_MANIFEST,
+  startProxmoxHost,
+  TEMPLATE_VMID,
+  writeTemplateImage,
+  type ProxmoxHost,
+} from "../../helpers/proxmox-host.ts";
 
 const usable = canCreateNetns();
 if (!usable) console.log("skip: proxmox setup-step tests need root and iproute2 (a test bridge, network namespaces)");
 
-const MANIFEST = {
-  format: 1,
-  blockhost_binary: VM_BINARY_PATH,
-  vmauth_files: VM_AUTH_FILES.map((f) => f.path),
-  cloud_init: true,
-  qemu_guest_agent: true,
-  boot: { mode: "bootloader" },
-};
 const STORAGE_CFG = `dir: local
 \tpath /var/lib/vz
 \tcontent iso,vztmpl,backup
@@ -40,18 +38,12 @@ describe.skipIf(!usable)("finalize on Proxmox: backend check and template import
   let env: { dir: string; cleanup: () => void };
   let host: ProxmoxHost;
   // The host side of the VM bridge: requireBridge reads /sys/class/net, so the bridge exists in this namespace.
-  const bridge = `bhsx${process.pid % 100000}`;
+  let hostBr: ReturnType<typeof hostBridge>;
+  let bridge = "";
   const previousRoot = process.env.BLOCKHOST_ROOT;
   const lines: string[] = [];
   const image = () => join(env.dir, "var/lib/blockhost/images/blockhost-template.qcow2");
-  const writeImage = () => {
-    const content = Buffer.alloc(2 * 1048576, 3);
-    writeFileSync(image(), content);
-    writeFileSync(
-      `${image()}.json`,
-      JSON.stringify({ ...MANIFEST, sha256: createHash("sha256").update(content).digest("hex") }),
-    );
-  };
+  const writeImage = () => writeTemplateImage(image(), 2 * 1048576);
   const ctx = () =>
     ({
       fileName: "setup.yaml",
@@ -69,12 +61,13 @@ describe.skipIf(!usable)("finalize on Proxmox: backend check and template import
     mkdirSync(join(env.dir, "var/lib/blockhost/images"), { recursive: true });
     mkdirSync(join(env.dir, "etc/pve"), { recursive: true });
     writeFileSync(join(env.dir, "etc/pve/storage.cfg"), STORAGE_CFG);
-    Bun.spawnSync(["/usr/sbin/ip", "link", "add", bridge, "type", "bridge"]);
+    hostBr = hostBridge("bhsx");
+    bridge = hostBr.name;
     host = await startProxmoxHost(env.dir);
   });
   afterAll(async () => {
     await host?.stop();
-    Bun.spawnSync(["/usr/sbin/ip", "link", "del", bridge]);
+    hostBr?.remove();
     if (previousRoot === undefined) delete process.env.BLOCKHOST_ROOT;
     else process.env.BLOCKHOST_ROOT = previousRoot;
     env?.cleanup();
@@ -161,7 +154,7 @@ describe.skipIf(!usable)("finalize on Proxmox: backend check and template import
       vmid: 9401,
       name: "blockhost-template",
       template: false,
-      config: { net0: `virtio,bridge=${bridge}`, description: markerOf(MANIFEST as never) },
+      config: { net0: `virtio,bridge=${bridge}`, description: markerOf(IMPORTABLE_MANIFEST as never) },
     });
     expect(await proxmox({ template_vmid: 9401 }).check(ctx())).toMatchObject({ template: "to import" });
     lines.length = 0;

@@ -5,9 +5,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
-import { chromiumUnavailable, launchChromium, screenshot, walletPage, type WalletPage } from "../../helpers/browser.ts";
-import { SETUP_ACCOUNT } from "../../helpers/setup-host.ts";
-import { startWizard, type RunningWizard } from "../../helpers/wizard.ts";
+import { chromiumUnavailable, launchChromium, screenshot, type WalletPage } from "../../helpers/browser.ts";
+import { adminWallet, logIn, signIn, startWizard, type RunningWizard } from "../../helpers/wizard.ts";
 
 const why = chromiumUnavailable() ?? (anvilAvailable() ? undefined : "anvil cannot run on this platform");
 if (why) console.warn(`skipping the wizard pages test: ${why}`);
@@ -28,11 +27,7 @@ beforeAll(async () => {
     join(wizard.root, "etc/pve/storage.cfg"),
     "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl\n\nlvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n",
   );
-  wallet = await walletPage(browser, {
-    privateKey: anvil.accounts[SETUP_ACCOUNT.admin]!.privateKey,
-    rpcUrl: anvil.rpcUrl,
-    chainId: anvil.chainId,
-  });
+  wallet = await adminWallet(browser, anvil);
 });
 afterAll(async () => {
   await wallet?.close();
@@ -45,14 +40,10 @@ test.skipIf(!!why)(
   "own public secret, Proxmox detected, free space, VMID range refused then accepted, all in the summary",
   async () => {
     const page = wallet.page;
-    await page.goto(`${wizard.url}/login`);
-    await page.fill("#otp", wizard.otp);
-    await page.click("button[type=submit]");
-    await page.waitForURL("**/wizard/wallet");
+    await logIn(page, wizard);
     expect(await page.inputValue("#public_secret")).toBe("blockhost-access");
     await page.fill("#public_secret", "ACME host 7 access");
-    await page.click("#connect-sign");
-    await page.waitForSelector("text=Verified:");
+    await signIn(page);
     expect(wallet.requests).toContain("personal_sign");
     await page.click("text=Continue");
 

@@ -1,17 +1,21 @@
 // The wizard finalizing a Proxmox host in Chromium: the template import's progress arrives by SSE (qm SIMULATOR, real agent).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { privateKeyToAccount } from "viem/accounts";
 import { sealDraft } from "../../../src/web/wizard/backup.ts";
-import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../../src/vmauth/files/index.ts";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
-import { chromiumUnavailable, launchChromium, screenshot, walletPage, type WalletPage } from "../../helpers/browser.ts";
-import { canCreateNetns, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import { chromiumUnavailable, launchChromium, screenshot, type WalletPage } from "../../helpers/browser.ts";
+import {
+  canCreateNetns,
+  hostBridge,
+  startProxmoxHost,
+  writeProxmoxSetupFiles,
+  type ProxmoxHost,
+} from "../../helpers/proxmox-host.ts";
 import { deployTestStablecoin, SETUP_ACCOUNT } from "../../helpers/setup-host.ts";
-import { startWizard, type RunningWizard } from "../../helpers/wizard.ts";
+import { adminWallet, logIn, signIn, startWizard, type RunningWizard } from "../../helpers/wizard.ts";
 
 const why =
   chromiumUnavailable() ??
@@ -24,7 +28,7 @@ let browser: Browser;
 let wizard: RunningWizard;
 let px: ProxmoxHost;
 let wallet: WalletPage;
-const bridge = `bhwp${process.pid % 100000}`;
+let bridge: ReturnType<typeof hostBridge>;
 
 beforeAll(async () => {
   if (why) return;
@@ -34,36 +38,16 @@ beforeAll(async () => {
     px = await startProxmoxHost(root);
     return px.agent;
   });
-  Bun.spawnSync(["/usr/sbin/ip", "link", "add", bridge, "type", "bridge"]);
-  mkdirSync(join(wizard.root, "etc/pve"), { recursive: true });
-  writeFileSync(join(wizard.root, "etc/pve/storage.cfg"), "lvmthin: local-lvm\n\tthinpool data\n\tcontent images\n");
-  const images = join(wizard.root, "var/lib/blockhost/images");
-  mkdirSync(images, { recursive: true });
-  const content = Buffer.alloc(1048576, 5);
-  writeFileSync(join(images, "blockhost-template.qcow2"), content);
-  writeFileSync(
-    join(images, "blockhost-template.qcow2.json"),
-    JSON.stringify({
-      format: 1,
-      blockhost_binary: VM_BINARY_PATH,
-      vmauth_files: VM_AUTH_FILES.map((f) => f.path),
-      cloud_init: true,
-      qemu_guest_agent: true,
-      sha256: createHash("sha256").update(content).digest("hex"),
-    }),
-  );
-  wallet = await walletPage(browser, {
-    privateKey: anvil.accounts[SETUP_ACCOUNT.admin]!.privateKey,
-    rpcUrl: anvil.rpcUrl,
-    chainId: anvil.chainId,
-  });
+  bridge = hostBridge("bhwp");
+  writeProxmoxSetupFiles(wizard.root);
+  wallet = await adminWallet(browser, anvil);
 });
 afterAll(async () => {
   await wallet?.close();
   await browser?.close();
   await wizard?.stop();
   await px?.stop();
-  Bun.spawnSync(["/usr/sbin/ip", "link", "del", bridge]);
+  bridge?.remove();
   await anvil?.stop();
 });
 
@@ -95,7 +79,7 @@ test.skipIf(!!why)(
           deployer_key: anvil.accounts[SETUP_ACCOUNT.deployer]!.privateKey.slice(2),
           plan: { name: "Basic", price_cents_per_day: 100, cpu: 1, memory_mb: 2048, disk_gb: 20 },
           revenue_share: { enabled: false, percent: 1 },
-          backend: { proxmox: { node: "pve", storage: "local-lvm", bridge, template_vmid: 9600 } },
+          backend: { proxmox: { node: "pve", storage: "local-lvm", bridge: bridge.name, template_vmid: 9600 } },
           admin_commands: "none",
         },
         signature,
@@ -104,17 +88,25 @@ test.skipIf(!!why)(
     const page = wallet.page;
     const urls: string[] = [];
     page.on("request", (r) => urls.push(new URL(r.url()).pathname));
-    await page.goto(`${wizard.url}/login`);
-    await page.fill("#otp", wizard.otp);
-    await page.click("button[type=submit]");
-    await page.waitForURL("**/wizard/wallet");
-    await page.click("#connect-sign");
-    await page.waitForSelector("text=Verified:");
+    await logIn(page, wizard);
+    await signIn(page);
     await page.setInputFiles("#backup", backup);
     await page.click("#restore");
     await page.waitForURL("**/wizard/summary");
     expect(await page.locator("#summary").textContent()).toContain("VM IDsstart: 2000, end: 2999");
 
+    // The hypervisor page checks this host as entered: the template VMID is free, so the template step will import.
+    await page.goto(`${wizard.url}/wizard/hypervisor`);
+    await page.click("#hypervisor-check");
+    await page.waitForSelector('#status:has-text("This host is ready for the hypervisor as entered.")');
+    expect(await page.locator("#hypervisor-findings li").allTextContents()).toEqual([
+      "backend: proxmox",
+      `bridge: ${bridge.name}`,
+      "storage: storage local-lvm: lvmthin, holds VM disks",
+      "template_vmid: 9600",
+      "template: to import",
+    ]);
+    await page.goto(`${wizard.url}/wizard/summary`);
     await page.click("#confirm");
     await page.waitForSelector("#finalize-done:not([hidden])", { timeout: 120_000 });
     expect(await page.locator('#progress li[data-state="done"]').count()).toBe(12);
@@ -125,7 +117,7 @@ test.skipIf(!!why)(
     // Progress came by server-sent events, not by polling the status route.
     expect(urls).toContain("/api/finalize/events");
     expect(urls.filter((u) => u === "/api/finalize/status").length).toBeLessThanOrEqual(1);
-    expect(px.sim.vm(9600)).toMatchObject({ template: true, config: { net0: `virtio,bridge=${bridge}` } });
+    expect(px.sim.vm(9600)).toMatchObject({ template: true, config: { net0: `virtio,bridge=${bridge.name}` } });
     expect(wallet.errors).toEqual([]);
   },
   180_000,

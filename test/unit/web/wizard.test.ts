@@ -218,6 +218,34 @@ describe("steps", () => {
     }
   });
 
+  test("Check this host: the backend step's check on the form as entered, nothing saved", async () => {
+    const { cookie, csrf } = await signedIn();
+    const check = (fields: Record<string, string>, token = csrf) =>
+      wizard.app.request("/api/hypervisor-check", {
+        method: "POST",
+        headers: { cookie, "x-csrf-token": token, "content-type": "application/json" },
+        body: JSON.stringify(fields),
+      });
+    const range = { vmid_start: "100", vmid_end: "999" };
+    expect((await check({ backend: "dry-run", ...range }, "wrong")).status).toBe(403);
+    const early = await check({ backend: "dry-run", ...range });
+    expect(early.status).toBe(400);
+    expect((await early.json()).error).toBe("network: expected the network step first");
+    await wizard.app.request("/wizard/network", form({ ...network, csrf }, cookie));
+    expect(await (await check({ backend: "dry-run", ...range })).json()).toEqual({
+      ok: true,
+      message: "This host is ready for the hypervisor as entered.",
+      lines: ["backend: dry-run", "note: no hypervisor is called; nothing to check"],
+    });
+    expect(await (await check({ ...hypervisor, bridge: "bhnone0", ...range })).json()).toEqual({
+      ok: false,
+      message: "hypervisor: backend.proxmox.bridge: no network interface named bhnone0 on this host",
+      lines: [],
+    });
+    const summary = await (await wizard.app.request("/wizard/summary", { headers: { cookie } })).text();
+    expect(summary).toContain('<th scope="row">hypervisor</th><td><code>(not set)</code>');
+  });
+
   test("progress by server-sent events: the run's state as a progress event, then the stream ends", async () => {
     const { cookie } = await signedIn();
     const r = await wizard.app.request("/api/finalize/events", { headers: { cookie } });
