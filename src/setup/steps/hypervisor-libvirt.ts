@@ -1,6 +1,8 @@
 /** The `backend` and `template` steps on libvirt: the host check through the agent; the template build. */
 import { existsSync } from "node:fs";
+import { freeSpaceGb } from "../../core/disk-space.ts";
 import { BlockhostError } from "../../core/errors.ts";
+import { paths } from "../../core/paths.ts";
 import { checkLibvirtHost } from "../../provision/backends/libvirt-check.ts";
 import { buildTemplate } from "../../template/build.ts";
 import { defaultGuestBinary, defaultTemplatePath } from "../../template/command.ts";
@@ -27,6 +29,8 @@ export function libvirtSetup(lv: LibvirtChoice): HypervisorSetup {
           "E_CONFIG_INVALID",
           `${ctx.fileName}: backend.libvirt.accel: kvm asked, but ${lines.find((l) => l.startsWith("accel"))}`,
         );
+      // VM disks are copy-on-write overlays of the template: report the room they grow into, refuse none.
+      lines.push(`storage: ${paths.libvirtDir}: ${freeSpaceGb(paths.libvirtDir) ?? "?"} GB free`);
       return { backend: "libvirt", bridge: lv.bridge, network: lv.network ?? null, accel: r.accel, findings: lines };
     },
     ensureTemplate: async (ctx) => {

@@ -1,7 +1,6 @@
 /** What the wizard shows as detected: interfaces, default route, disks, free space, bridges, a Proxmox host. */
-import { existsSync, readdirSync, readFileSync, statfsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
-import { dirname } from "node:path";
 import { parseStorageConfig } from "../../agent/pve-storage.ts";
 import { paths } from "../../core/paths.ts";
 
@@ -58,19 +57,6 @@ export function defaultRoute(): { gateway: string; iface: string } | undefined {
     }
   } catch {
     /* no procfs: nothing to show */
-  }
-  return undefined;
-}
-
-/** Free space on the filesystem holding `path` (its nearest existing parent), in GB. */
-export function freeSpaceGb(path: string): number | undefined {
-  for (let p = path; p.length > 0; p = dirname(p)) {
-    if (!existsSync(p)) {
-      if (p === "/") break;
-      continue;
-    }
-    const s = statfsSync(p);
-    return Math.floor((s.bavail * s.bsize) / 1e9);
   }
   return undefined;
 }

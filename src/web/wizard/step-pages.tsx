@@ -1,10 +1,11 @@
 /** The wizard's step forms, filled from the draft or from what was detected on this host. */
 import { randomBytes } from "node:crypto";
+import { freeSpaceGb } from "../../core/disk-space.ts";
 import { paths } from "../../core/paths.ts";
 import { defaultProxmoxImage } from "../../setup/steps/hypervisor-proxmox.ts";
 import { defaultTemplatePath } from "../../template/command.ts";
 import { Check, Choice, Field, Select } from "../form.tsx";
-import { defaultRoute, detectDisks, detectInterfaces, detectProxmox, freeSpaceGb, primaryIpv4 } from "./detect.ts";
+import { defaultRoute, detectDisks, detectInterfaces, detectProxmox, primaryIpv4 } from "./detect.ts";
 import type { Draft, StepId } from "./draft.ts";
 import { StepForm, type PageContext } from "./pages.tsx";
 

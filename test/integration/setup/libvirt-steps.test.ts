@@ -93,6 +93,7 @@ describe.skipIf(why !== undefined)("finalize on libvirt: the host check through 
     expect(findings[0]).toMatch(/^libvirt \d+\.\d+\.\d+, QEMU \d+\.\d+\.\d+$/);
     expect(findings[1]).toStartWith(existsSync("/dev/kvm") ? "accelerator: KVM" : "accelerator: QEMU TCG");
     expect(findings.some((l) => l.startsWith("problem:"))).toBe(false);
+    expect(findings.at(-1)).toMatch(new RegExp(`^storage: ${env.dir}/var/lib/libvirt/blockhost: \\d+ GB free$`));
     expect(r.accel).toBe(existsSync("/dev/kvm") ? "kvm" : "tcg");
   });
 
