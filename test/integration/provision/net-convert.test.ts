@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cloudInitInput } from "../../helpers/cloud-init-input.ts";
 import type { Allocation } from "../../../src/provision/allocate.ts";
 import { renderCloudInit } from "../../../src/provision/cloud-init.ts";
 
@@ -67,17 +68,7 @@ function convert(
   }
 }
 
-const render = (allocation: Allocation) =>
-  renderCloudInit({
-    name: "vm-a",
-    username: "admin",
-    walletAddress: "0x1111111111111111111111111111111111111111",
-    nftTokenId: null,
-    allocation,
-    secretKey: "00".repeat(32),
-    otpLength: 6,
-    otpTtlSeconds: 300,
-  }).networkConfig;
+const render = (allocation: Allocation) => renderCloudInit(cloudInitInput(allocation, { name: "vm-a" })).networkConfig;
 
 describe.skipIf(!cloudInit)("network-config through the real cloud-init net-convert", () => {
   if (!cloudInit) console.log("skip: cloud-init is not installed (apt-get install cloud-init)");

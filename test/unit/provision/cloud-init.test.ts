@@ -2,7 +2,8 @@
 import { expect, test } from "bun:test";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
-import { renderCloudInit } from "../../../src/provision/cloud-init.ts";
+import { type CloudInitInput, renderCloudInit } from "../../../src/provision/cloud-init.ts";
+import { cloudInitInput } from "../../helpers/cloud-init-input.ts";
 import { CLOUD_CFG, MASKED_UNITS } from "../../../src/template/recipe.ts";
 import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/provision/ipv6.ts";
 
@@ -17,6 +18,8 @@ const allocation = {
   ipv6Bits: 120,
   ipv6Gateway: "2001:db8::1",
 };
+
+const input = (o: Partial<CloudInitInput> = {}) => cloudInitInput(allocation, o);
 
 test("cloud-init carries hostname, GECOS wallet, login config and keyboard-interactive-only sshd", () => {
   const ci = renderCloudInit({
@@ -65,16 +68,7 @@ test("cloud-init carries hostname, GECOS wallet, login config and keyboard-inter
 });
 
 test("GECOS omits nft= until a token exists", () => {
-  const ci = renderCloudInit({
-    name: "a",
-    username: "admin",
-    walletAddress: "0x1111111111111111111111111111111111111111",
-    nftTokenId: null,
-    allocation,
-    secretKey: "00".repeat(32),
-    otpLength: 6,
-    otpTtlSeconds: 300,
-  });
+  const ci = renderCloudInit(input());
   expect(ci.userData).toContain("gecos: wallet=0x1111111111111111111111111111111111111111\n");
 });
 
@@ -91,16 +85,7 @@ test("IPv6 text round-trips in canonical form", () => {
 });
 
 test("every user-data key is handled by a cloud-init module the template keeps, and nothing runs commands", () => {
-  const ci = renderCloudInit({
-    name: "blockhost-008",
-    username: "admin",
-    walletAddress: "0xAbC0000000000000000000000000000000000001",
-    nftTokenId: null,
-    allocation,
-    secretKey: "cd".repeat(32),
-    otpLength: 8,
-    otpTtlSeconds: 120,
-  });
+  const ci = renderCloudInit(input({ nftTokenId: 9 }));
   const cfg = parseYaml(CLOUD_CFG) as Record<string, string[]>;
   const kept = new Set([...cfg.cloud_init_modules!, ...cfg.cloud_config_modules!, ...cfg.cloud_final_modules!]);
   // ssh_pwauth belongs to set_passwords, which the template drops: its sshd drop-in refuses passwords itself.
