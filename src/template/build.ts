@@ -202,7 +202,8 @@ async function rootfsTree(
     return true;
   }
   say(`mmdebstrap ${inputs.suite}: ${inputs.packages.length} packages and their dependencies (takes a few minutes)`);
-  await runTool([
+  // A loaded 2-core host took over 30 min here (its last step generates the initrd twice).
+  const mmdebstrap = [
     "mmdebstrap",
     "--mode=root",
     "--format=directory",
@@ -215,7 +216,8 @@ async function rootfsTree(
     inputs.suite,
     tree,
     ...inputs.sources,
-  ]);
+  ];
+  await runTool(mmdebstrap, { timeoutMs: 2 * 3_600_000 });
   if (cached && cache) {
     const tmp = `${cached}.tmp-${process.pid}`;
     try {

@@ -4,6 +4,8 @@ import { lastLine } from "../agent/run.ts";
 
 /** Run one program to completion; a non-zero exit becomes E_COMMAND_FAILED with stderr's last line. */
 export async function runTool(argv: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
+  const timeoutMs = opts.timeoutMs ?? 1_800_000;
+  const started = performance.now();
   const proc = Bun.spawn(argv, {
     stdin: "ignore",
     stdout: "pipe",
@@ -15,13 +17,19 @@ export async function runTool(argv: string[], opts: { timeoutMs?: number } = {})
       DEBIAN_FRONTEND: "noninteractive",
       TMPDIR: process.env.TMPDIR ?? "/tmp",
     },
-    timeout: opts.timeoutMs ?? 1_800_000,
+    timeout: timeoutMs,
   });
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
+  // Bun's spawn timeout ends the process with SIGTERM: say so (mmdebstrap's own message only says "failed").
+  if (proc.signalCode === "SIGTERM" && performance.now() - started >= timeoutMs)
+    throw new BlockhostError(
+      "E_TIMEOUT",
+      `${argv[0]} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`,
+    );
   if (code !== 0) {
     // mmdebstrap's last line is only "failed to run": keep the lines before it too.
     const lines = stderr
