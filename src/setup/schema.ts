@@ -75,10 +75,17 @@ export const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
   libvirtBackend,
 );
 
-export const ipv6Schema = union<"none" | { manual: string }>(
-  `"none" or {manual: <prefix>}`,
+/** A routed prefix: `uplink` is the upstream interface; `ndp_proxy` answers neighbour discovery on it for VMs. */
+const manualIpv6 = refine(
+  object({ manual: ipv6Prefix, uplink: optional(ifaceName), ndp_proxy: withDefault(bool, false) }),
+  "{manual: <prefix>, uplink, ndp_proxy} with uplink set when ndp_proxy is true",
+  (m) => !m.ndp_proxy || m.uplink !== undefined,
+);
+export type ManualIpv6 = Infer<typeof manualIpv6>;
+export const ipv6Schema = union<"none" | ManualIpv6>(
+  `"none" or {manual: <prefix>, uplink, ndp_proxy} (ndp_proxy needs uplink)`,
   literal("none"),
-  object({ manual: ipv6Prefix }),
+  manualIpv6,
 );
 
 /** `admin_commands`: `none`, or one knock command (the original wizard's single generated command). */

@@ -126,7 +126,9 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
     }
     case "ipv6": {
       const ipv6 = ipv6Schema.parse(
-        text(f, "mode") === "manual" ? { manual: opt(f, "prefix") } : text(f, "mode"),
+        text(f, "mode") === "manual"
+          ? { manual: opt(f, "prefix"), uplink: opt(f, "uplink"), ndp_proxy: f.ndp_proxy === "on" }
+          : text(f, "mode"),
         "ipv6",
       );
       if (!draft.network) throw schemaError("network", "the network step first");

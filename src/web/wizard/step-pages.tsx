@@ -192,6 +192,20 @@ function Ipv6Step({ d }: { d: Draft }) {
       <Choice name="mode" value="none" label="No IPv6 (VMs get private IPv4 only)" checked={v6 === "none"} />
       <Choice name="mode" value="manual" label="A routed IPv6 prefix I have" checked={v6 !== "none"} />
       <Field name="prefix" label="Prefix (e.g. 2001:db8:1::/64)" value={v6 !== "none" ? v6.manual : undefined} />
+      <p>
+        The host takes <code>prefix::1</code> on the VM bridge and <code>prefix::2</code> as its own address; each VM
+        gets a /128 from the rest.
+      </p>
+      <Field
+        name="uplink"
+        label="Upstream interface (where the prefix arrives)"
+        value={v6 !== "none" ? v6.uplink : detectInterfaces().find((i) => !i.bridge)?.name}
+      />
+      <Check
+        name="ndp_proxy"
+        label="Answer neighbour discovery for VM addresses on it (the upstream router treats the prefix as on-link)"
+        checked={v6 !== "none" && v6.ndp_proxy}
+      />
     </>
   );
 }

@@ -1,16 +1,18 @@
-/** A manual IPv6 prefix end to end in namespaces: remote ⇄ host (NDP proxy, forwarding) ⇄ VM, then destroy. */
+/** A manual IPv6 prefix end to end in namespaces: finalize's ipv6 step, remote ⇄ host ⇄ VM, then destroy. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import {
-  exposeVmAddress,
-  parseHostPrefix,
-  type PrefixAgent,
-  setupPrefixHost,
-  withdrawVmAddress,
-} from "../../../src/network/prefix-host.ts";
+import type { AgentClient } from "../../../src/agent/client.ts";
+import { parseHostPrefix, type PrefixAgent } from "../../../src/network/prefix-host.ts";
+import { ProxmoxBackend } from "../../../src/provision/backends/proxmox.ts";
+import type { VmRef } from "../../../src/provision/backends/types.ts";
+import type { SetupContext } from "../../../src/setup/context.ts";
+import { setupFileSchema } from "../../../src/setup/schema.ts";
+import { ipv6 } from "../../../src/setup/steps/ipv6.ts";
+import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import { createTestNetns, netnsUnavailable, type TestNetns } from "../../helpers/netns.ts";
+import { createQmSimulator, type QmSimulator } from "../../helpers/qm-simulator.ts";
 
 /**
  * Three namespaces: "remote" is an upstream router that treats the whole prefix as on-link on its
@@ -68,9 +70,12 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
   let remote: ReturnType<typeof namespace>;
   let agent: PrefixAgent;
   let root: ReturnType<typeof tempDir>;
+  let qm: QmSimulator;
+  let backend: ProxmoxBackend;
+  const said: string[] = [];
   const savedRoot = process.env.BLOCKHOST_ROOT;
   const prefix = parseHostPrefix(PREFIX);
-  const vmAddress = { address: VM_ADDR, bridge: "vmbr0", ndpUplink: "eth0" };
+  const vm100: VmRef = { vmid: 100, name: "blockhost-100", ipv6: VM_ADDR };
 
   beforeAll(async () => {
     root = tempDir("bh-prefix-root-");
@@ -95,10 +100,18 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     vm.exec(IP, "-6", "addr", "add", `${VM_ADDR}/128`, "dev", "eth0");
     vm.exec(IP, "-6", "route", "add", `${prefix.bridgeAddress}/128`, "dev", "eth0");
     vm.exec(IP, "-6", "route", "add", "default", "via", prefix.bridgeAddress, "dev", "eth0");
-    const act = actionRunner(host.binaries);
+    qm = createQmSimulator();
+    qm.addVm({ vmid: 100, name: "blockhost-100", status: "running" });
+    const act = actionRunner({ ...host.binaries, qm: qm.qmPath });
     agent = { call: (name: string, params: unknown) => act(name, params) } as unknown as PrefixAgent;
+    // What db.yaml ipv6_pool.ndp_proxy_dev gives the backend.
+    backend = new ProxmoxBackend(
+      { bridge: "vmbr0", templateVmid: 9001, guestAgentTimeoutMs: 1000, ndpUplink: "eth0" },
+      agent,
+    );
   });
   afterAll(() => {
+    qm?.cleanup();
     for (const ns of [vm, remote, host]) ns?.cleanup();
     root?.cleanup();
     if (savedRoot === undefined) delete process.env.BLOCKHOST_ROOT;
@@ -109,9 +122,17 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     expect(await pings(vm, REMOTE_ADDR, 1)).toBe(false);
   });
 
-  test("setup: forwarding persisted and applied, ::2 on lo, ::1 on the bridge, ::2 proxied upstream", async () => {
-    await setupPrefixHost(agent, prefix, { bridge: "vmbr0", uplink: "eth0", ndpProxy: true });
-    await setupPrefixHost(agent, prefix, { bridge: "vmbr0", uplink: "eth0", ndpProxy: true });
+  test("finalize's ipv6 step: forwarding persisted and applied, ::2 on lo, ::1 on the bridge, ::2 proxied", async () => {
+    const ctx = setupContext(agent, { manual: PREFIX, uplink: "eth0", ndp_proxy: true });
+    const result = await ipv6.run(ctx);
+    expect(result).toMatchObject({ mode: "manual", prefix: PREFIX, bridge: "vmbr0", ndp_proxy_dev: "eth0" });
+    // A resumed finalization runs the step again: nothing changes, nothing fails.
+    expect(await ipv6.run(ctx)).toEqual(result);
+    expect(JSON.parse(readFileSync(`${root.dir}/etc/blockhost/broker-allocation.json`, "utf8"))).toEqual({
+      prefix: PREFIX,
+      mode: "manual",
+    });
+    expect(readFileSync(`${root.dir}/etc/blockhost/network-mode`, "utf8")).toBe("manual\n");
     const conf = readFileSync(`${root.dir}/etc/sysctl.d/99-blockhost-ipv6.conf`, "utf8");
     expect(conf).toContain("net.ipv6.conf.all.forwarding = 1\n");
     expect(conf).toContain("net/ipv6/conf/eth0/proxy_ndp = 1\n");
@@ -124,8 +145,8 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     expect(await pings(remote, prefix.hostAddress)).toBe(true);
   }, 30_000);
 
-  test("an exposed VM address reaches the remote network and is reached from it", async () => {
-    await exposeVmAddress(agent, vmAddress);
+  test("a VM's /128 (the backend exposing it) reaches the remote network and is reached from it", async () => {
+    await backend.restoreNetwork(vm100);
     expect(host.exec(IP, "-6", "route", "show")).toMatch(/^2001:db8:1::10 dev vmbr0/m);
     expect(host.exec(IP, "-6", "neigh", "show", "proxy")).toContain("2001:db8:1::10 dev eth0");
     expect(await pings(vm, REMOTE_ADDR)).toBe(true);
@@ -133,13 +154,14 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
   }, 30_000);
 
   test("after destroy the address is gone: no route, no proxy entry, unreachable", async () => {
-    await withdrawVmAddress(agent, vmAddress);
+    await backend.destroy(vm100, (m) => said.push(m));
+    expect(qm.vm(100)).toBeUndefined();
     expect(host.exec(IP, "-6", "route", "show")).not.toContain("2001:db8:1::10 ");
     expect(host.exec(IP, "-6", "neigh", "show", "proxy")).not.toContain("2001:db8:1::10");
     expect(await pings(remote, VM_ADDR, 1)).toBe(false);
     expect(await pings(vm, REMOTE_ADDR, 1)).toBe(false);
     // A second destroy (a retried job) finds nothing to remove and does not fail.
-    await withdrawVmAddress(agent, vmAddress);
+    await backend.destroy(vm100, (m) => said.push(m));
   }, 30_000);
 
   test("an uplink that does not exist is refused before anything is written", async () => {
@@ -149,3 +171,22 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     expect(readFileSync(`${root.dir}/etc/sysctl.d/99-blockhost-ipv6.conf`, "utf8")).toContain("eth0");
   });
 });
+
+/** The step's context: the setup file with a Proxmox backend on vmbr0; the step uses only the file and the agent. */
+function setupContext(agent: PrefixAgent, v6: { manual: string; uplink: string; ndp_proxy: boolean }): SetupContext {
+  const file = devSetupFile({
+    rpcUrl: "http://127.0.0.1:8545",
+    chainId: 31337,
+    adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+    signatureFile: "/root/admin.sig",
+    deployerKeyFile: "/root/deployer.key",
+    stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  }) as Record<string, unknown> & { network: Record<string, unknown> };
+  file.network.ipv6 = v6;
+  file.backend = { proxmox: { node: "pve", storage: "local-lvm", bridge: "vmbr0" } };
+  return {
+    file: setupFileSchema.parse(file, ""),
+    fileName: "setup.yaml",
+    agent: agent as AgentClient,
+  } as SetupContext;
+}

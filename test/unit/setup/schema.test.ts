@@ -1,7 +1,10 @@
 /** The setup file's schema: defaults, exact keys, and one-line errors naming the key. */
 import { expect, test } from "bun:test";
 import { devSetupFile } from "../../../src/dev/setup-file.ts";
-import { blockhostConfigSchema } from "../../../src/core/config/schemas.ts";
+import { parse } from "yaml";
+import { blockhostConfigSchema, dbConfigSchema } from "../../../src/core/config/schemas.ts";
+import type { SetupContext } from "../../../src/setup/context.ts";
+import { renderDbYaml } from "../../../src/setup/render.ts";
 import { setupFileSchema } from "../../../src/setup/schema.ts";
 
 /** Loosely typed: the tests bend it into invalid shapes. */
@@ -67,7 +70,17 @@ test("bad values name the key and what was expected", () => {
     problem((d) => {
       d.network.ipv6 = { manual: "2001:db8::/32" };
     }),
-  ).toContain('network.ipv6: expected "none" or {manual: <prefix>}');
+  ).toContain('network.ipv6: expected "none" or {manual: <prefix>, uplink, ndp_proxy} (ndp_proxy needs uplink)');
+  expect(
+    problem((d) => {
+      d.network.ipv6 = { manual: "2001:db8::/64", ndp_proxy: true };
+    }),
+  ).toContain("(ndp_proxy needs uplink)");
+  expect(
+    problem((d) => {
+      d.network.ipv6 = { manual: "2001:db8::/64", uplink: "eth0; rm -rf /" };
+    }),
+  ).toContain("network.ipv6: expected");
   expect(
     problem((d) => {
       d.admin.wallet = "0xabc";
@@ -120,4 +133,31 @@ test("a libvirt backend uses the keys blockhost.yaml's libvirt: section takes", 
       x.backend = { libvirt: { bridge: "br0", storage_pool: "blockhost" } };
     }),
   ).toContain("{libvirt: {bridge, network, template, accel}}");
+});
+
+test("a manual IPv6 prefix takes an optional uplink and NDP proxy (off unless asked for)", () => {
+  const d = valid();
+  d.network.ipv6 = { manual: "2001:db8:1::/64" };
+  expect(setupFileSchema.parse(d, "").network.ipv6).toEqual({ manual: "2001:db8:1::/64", ndp_proxy: false });
+  d.network.ipv6 = { manual: "2001:db8:1::/64", uplink: "eth0", ndp_proxy: true };
+  expect(setupFileSchema.parse(d, "").network.ipv6).toEqual({
+    manual: "2001:db8:1::/64",
+    uplink: "eth0",
+    ndp_proxy: true,
+  });
+});
+
+test("db.yaml names the NDP proxy uplink only when NDP proxy is on, in the shape the provisioner reads", () => {
+  const render = (v6: unknown) => {
+    const d = valid();
+    d.network.ipv6 = v6;
+    const ctx = { file: setupFileSchema.parse(d, ""), fileName: "setup.yaml" } as SetupContext;
+    return dbConfigSchema.parse(parse(renderDbYaml(ctx)), "db.yaml").ipv6_pool;
+  };
+  expect(render({ manual: "2001:db8:1::/64", uplink: "eth0", ndp_proxy: true })).toEqual({
+    prefix: "2001:db8:1::/64",
+    ndp_proxy_dev: "eth0",
+  });
+  expect(render({ manual: "2001:db8:1::/64", uplink: "eth0" })).toEqual({ prefix: "2001:db8:1::/64" });
+  expect(render("none")).toBeUndefined();
 });
