@@ -1,5 +1,5 @@
 /** The setup file `blockhost finalize --config FILE` reads (and the wizard writes): schema and types. */
-import { engineSettingsSchema } from "../core/config/schemas.ts";
+import { engineSettingsSchema, httpsAcmeSchema } from "../core/config/schemas.ts";
 import {
   array,
   bool,
@@ -118,7 +118,8 @@ export const networkSchema = object({
   vmid_range: optional(object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) })),
   gc_grace_days: withDefault(int(0, 3650), 7),
 });
-export const httpsSchema = object({ hostname: optional(hostName) });
+/** `https`: the name the certificate names; `acme` (https.json's) has serve order and renew it over ACME. */
+export const httpsSchema = object({ hostname: optional(hostName), acme: optional(httpsAcmeSchema) });
 
 export const setupFileSchema = object({
   admin: object({

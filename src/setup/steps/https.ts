@@ -1,4 +1,4 @@
-/** Step `https`: a self-signed certificate naming the host's address, and https.json for `serve`. */
+/** Step `https`: a self-signed certificate naming the host's address, and https.json for `serve` (with its ACME settings). */
 import { networkInterfaces, hostname as osHostname } from "node:os";
 import { paths } from "../../core/paths.ts";
 import type { SetupContext } from "../context.ts";
@@ -19,7 +19,14 @@ export const https: SetupStep = {
   async run(ctx) {
     const hostname = hostAddress(ctx);
     const tls = await ctx.agent.call("tls-self-signed", { hostname });
-    const config = { hostname, cert_file: paths.tlsCert, key_file: paths.tlsKey, self_signed: true };
+    const acme = ctx.file.https.acme;
+    const config = {
+      hostname,
+      cert_file: paths.tlsCert,
+      key_file: paths.tlsKey,
+      self_signed: true,
+      ...(acme ? { acme } : {}),
+    };
     await writeConfig(ctx, "https.json", `${JSON.stringify(config, null, 2)}\n`);
     return { hostname, generated: tls.generated };
   },
