@@ -11,7 +11,15 @@ import { ipv6 } from "../../../src/setup/steps/ipv6.ts";
 import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
 import { tempDir } from "../../helpers/binary.ts";
-import { createTestNetns, netnsUnavailable, type TestNetns } from "../../helpers/netns.ts";
+import {
+  createPlainNetns,
+  pings,
+  settled,
+  createTestNetns,
+  netnsUnavailable,
+  type PlainNetns,
+  type TestNetns,
+} from "../../helpers/netns.ts";
 import { createQmSimulator, type QmSimulator } from "../../helpers/qm-simulator.ts";
 
 /**
@@ -29,45 +37,10 @@ const PREFIX = "2001:db8:1::/64";
 const VM_ADDR = "2001:db8:1::10";
 const REMOTE_ADDR = "2001:db8:ffff::1";
 
-function spawn(argv: string[]): { ok: boolean; out: string } {
-  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
-  return { ok: r.exitCode === 0, out: r.stdout.toString() + r.stderr.toString() };
-}
-
-function namespace(): { name: string; exec: (...a: string[]) => string; cleanup: () => void } {
-  const name = `bh-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const made = spawn([IP, "netns", "add", name]);
-  if (!made.ok) throw new Error(`ip netns add: ${made.out}`);
-  const exec = (...argv: string[]) => {
-    const r = spawn([IP, "netns", "exec", name, ...argv]);
-    if (!r.ok) throw new Error(`${argv.join(" ")} in ${name}: ${r.out.trim()}`);
-    return r.out;
-  };
-  exec(IP, "link", "set", "lo", "up");
-  return { name, exec, cleanup: () => void spawn([IP, "netns", "del", name]) };
-}
-
-/** ping6 once from a namespace, retrying a few times (a proxied NDP answer is delayed up to 0.8 s). */
-async function pings(ns: { name: string }, to: string, tries = 4): Promise<boolean> {
-  for (let i = 0; i < tries; i++) {
-    if (spawn([IP, "netns", "exec", ns.name, PING, "-6", "-c", "1", "-W", "2", to]).ok) return true;
-    await Bun.sleep(200);
-  }
-  return false;
-}
-
-async function settled(...all: { exec: (...a: string[]) => string }[]): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if (all.every((ns) => ns.exec(IP, "-6", "addr", "show", "tentative").trim() === "")) return;
-    await Bun.sleep(100);
-  }
-  throw new Error("IPv6 duplicate address detection did not finish");
-}
-
 describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
   let host: TestNetns;
-  let vm: ReturnType<typeof namespace>;
-  let remote: ReturnType<typeof namespace>;
+  let vm: PlainNetns;
+  let remote: PlainNetns;
   let agent: PrefixAgent;
   let root: ReturnType<typeof tempDir>;
   let qm: QmSimulator;
@@ -81,8 +54,8 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     root = tempDir("bh-prefix-root-");
     process.env.BLOCKHOST_ROOT = root.dir;
     host = createTestNetns();
-    vm = namespace();
-    remote = namespace();
+    vm = createPlainNetns();
+    remote = createPlainNetns();
     // tap100p (the VM's end of tap100i0) moves into the VM namespace as its eth0.
     host.exec(IP, "link", "set", "tap100p", "netns", vm.name);
     vm.exec(IP, "link", "set", "tap100p", "name", "eth0");
