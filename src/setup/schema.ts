@@ -82,10 +82,20 @@ const manualIpv6 = refine(
   (m) => !m.ndp_proxy || m.uplink !== undefined,
 );
 export type ManualIpv6 = Infer<typeof manualIpv6>;
-export const ipv6Schema = union<"none" | ManualIpv6>(
-  `"none" or {manual: <prefix>, uplink, ndp_proxy} (ndp_proxy needs uplink)`,
+/** A prefix from the on-chain tunnel broker: the registry, optionally one broker of it, and how long to wait. */
+const brokerIpv6 = object({
+  broker: object({
+    registry: evmAddress,
+    broker_id: optional(int(1, 1_000_000)),
+    timeout_s: withDefault(int(10, 3600), 300),
+  }),
+});
+export type BrokerIpv6 = Infer<typeof brokerIpv6>;
+export const ipv6Schema = union<"none" | ManualIpv6 | BrokerIpv6>(
+  `"none", {manual: <prefix>, uplink, ndp_proxy} (ndp_proxy needs uplink) or {broker: {registry, broker_id, timeout_s}}`,
   literal("none"),
   manualIpv6,
+  brokerIpv6,
 );
 
 /** `admin_commands`: `none`, or one knock command (the original wizard's single generated command). */

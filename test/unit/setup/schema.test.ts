@@ -70,7 +70,9 @@ test("bad values name the key and what was expected", () => {
     problem((d) => {
       d.network.ipv6 = { manual: "2001:db8::/32" };
     }),
-  ).toContain('network.ipv6: expected "none" or {manual: <prefix>, uplink, ndp_proxy} (ndp_proxy needs uplink)');
+  ).toContain(
+    'network.ipv6: expected "none", {manual: <prefix>, uplink, ndp_proxy} (ndp_proxy needs uplink) or {broker:',
+  );
   expect(
     problem((d) => {
       d.network.ipv6 = { manual: "2001:db8::/64", ndp_proxy: true };
@@ -160,4 +162,19 @@ test("db.yaml names the NDP proxy uplink only when NDP proxy is on, in the shape
   });
   expect(render({ manual: "2001:db8:1::/64", uplink: "eth0" })).toEqual({ prefix: "2001:db8:1::/64" });
   expect(render("none")).toBeUndefined();
+  // The broker's prefix is not known when db.yaml is written: VMs take it from broker-allocation.json.
+  expect(render({ broker: { registry: `0x${"1".repeat(40)}` } })).toBeUndefined();
+});
+
+test("broker mode names the registry, optionally a broker, and a reply timeout [300 s]", () => {
+  const d = valid();
+  d.network.ipv6 = { broker: { registry: `0x${"1".repeat(40)}` } };
+  expect(setupFileSchema.parse(d, "").network.ipv6).toEqual({
+    broker: { registry: `0x${"1".repeat(40)}`, timeout_s: 300 },
+  });
+  expect(
+    problem((x) => {
+      x.network.ipv6 = { broker: { registry: "0x12" } };
+    }),
+  ).toContain("network.ipv6: expected");
 });

@@ -40,3 +40,13 @@ test("the page shows the saved prefix, uplink and NDP proxy choice", async () =>
   expect(html).toMatch(/name="uplink"[^>]*value="enp1s0"|value="enp1s0"[^>]*name="uplink"/);
   expect(html).toMatch(/<input type="checkbox" id="ndp_proxy" name="ndp_proxy" checked/);
 });
+
+test("broker mode: the registry and an optional broker number; a bad registry is refused", () => {
+  const d = withNetwork();
+  const registry = `0x${"a".repeat(40)}`;
+  applyForm(d, "ipv6", { mode: "broker", registry, broker_id: "" });
+  expect(d.network?.ipv6).toEqual({ broker: { registry, timeout_s: 300 } });
+  applyForm(d, "ipv6", { mode: "broker", registry, broker_id: "2" });
+  expect(d.network?.ipv6).toEqual({ broker: { registry, broker_id: 2, timeout_s: 300 } });
+  expect(() => applyForm(d, "ipv6", { mode: "broker", registry: "0x1234" })).toThrow("ipv6: expected");
+});
