@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import type { AgentClient } from "../../../src/agent/client.ts";
-import { parseHostPrefix, type PrefixAgent } from "../../../src/network/prefix-host.ts";
+import { dbConfigSchema } from "../../../src/core/config/schemas.ts";
+import { parseHostPrefix, type PrefixAgent, restoreHostPrefix } from "../../../src/network/prefix-host.ts";
 import { ProxmoxBackend } from "../../../src/provision/backends/proxmox.ts";
 import type { VmRef } from "../../../src/provision/backends/types.ts";
 import type { SetupContext } from "../../../src/setup/context.ts";
@@ -116,6 +117,28 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     expect(host.exec(IP, "-6", "neigh", "show", "proxy")).toContain("2001:db8:1::2 dev eth0");
     await settled(host, vm, remote);
     expect(await pings(remote, prefix.hostAddress)).toBe(true);
+  }, 30_000);
+
+  test("after a reboot (addresses and proxy entry gone) the engine's restore puts the host side back", async () => {
+    host.exec(IP, "-6", "addr", "del", `${prefix.hostAddress}/128`, "dev", "lo");
+    host.exec(IP, "-6", "addr", "del", `${prefix.bridgeAddress}/128`, "dev", "vmbr0");
+    host.exec(IP, "-6", "neigh", "del", "proxy", prefix.hostAddress, "dev", "eth0");
+    expect(await pings(remote, prefix.hostAddress, 1)).toBe(false);
+    const db = dbConfigSchema.parse(
+      {
+        bridge: "vmbr0",
+        ip_pool: { network: "10.0.0.0/24", start: 10, end: 20, gateway: "10.0.0.1" },
+        ipv6_pool: { prefix: PREFIX, ndp_proxy_dev: "eth0" },
+      },
+      "db.yaml",
+    );
+    expect(await restoreHostPrefix(agent, db)).toBe(
+      "2001:db8:1::/64: 2001:db8:1::1 on vmbr0, 2001:db8:1::2 on lo, proxied on eth0",
+    );
+    expect(host.exec(IP, "-6", "addr", "show", "dev", "vmbr0")).toContain("inet6 2001:db8:1::1/128");
+    expect(host.exec(IP, "-6", "neigh", "show", "proxy")).toContain("2001:db8:1::2 dev eth0");
+    expect(await pings(remote, prefix.hostAddress)).toBe(true);
+    expect(await restoreHostPrefix(agent, { ...db, bridge: "eth7" })).toContain("not one the agent routes to");
   }, 30_000);
 
   test("a VM's /128 (the backend exposing it) reaches the remote network and is reached from it", async () => {
