@@ -122,3 +122,35 @@ export async function settled(...all: { exec: (...a: string[]) => string }[]): P
   }
   throw new Error("IPv6 duplicate address detection did not finish");
 }
+
+export const WG = "/usr/bin/wg";
+export const WIREGUARD_GO = "/usr/bin/wireguard-go";
+
+/** Why this machine cannot run a userspace WireGuard tunnel between namespaces, or undefined when it can. */
+export function wireguardUnavailable(): string | undefined {
+  if (!existsSync(WG) || !existsSync(WIREGUARD_GO)) return "wireguard-tools or wireguard-go missing";
+  if (!existsSync("/dev/net/tun")) return "no /dev/net/tun for userspace WireGuard";
+  return undefined;
+}
+
+/** A veth pair: `aDev` in namespace a with `aAddr`, `bDev` in b with `bAddr` (CIDR), both up. */
+export function linkNamespaces(
+  a: { name: string; exec: (...argv: string[]) => string },
+  aDev: string,
+  aAddr: string,
+  b: { name: string; exec: (...argv: string[]) => string },
+  bDev: string,
+  bAddr: string,
+): void {
+  const peer = `p${Math.random().toString(36).slice(2, 10)}`;
+  a.exec(IP, "link", "add", aDev, "type", "veth", "peer", "name", peer);
+  a.exec(IP, "link", "set", peer, "netns", b.name);
+  b.exec(IP, "link", "set", peer, "name", bDev);
+  for (const [ns, dev, addr] of [
+    [a, aDev, aAddr],
+    [b, bDev, bAddr],
+  ] as const) {
+    ns.exec(IP, ...(addr.includes(":") ? ["-6"] : []), "addr", "add", addr, "dev", dev);
+    ns.exec(IP, "link", "set", dev, "up");
+  }
+}

@@ -1,6 +1,6 @@
 /** `blockhost broker` (compiled binary, real agent) and finalize's ipv6 step in broker mode, against the broker SIMULATOR. */
+import type { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { type Hex, http } from "viem";
 import type { AgentClient } from "../../../src/agent/client.ts";
 import { brokerRegistryAbi, brokerRegistryBytecode } from "../../../src/chain/contracts/generated/BrokerRegistry.ts";
@@ -14,17 +14,20 @@ import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
 import { deploy, send } from "../../helpers/contracts.ts";
 import { EngineEnv } from "../../helpers/engine-env.ts";
-import { createPlainNetns, netnsUnavailable, netnsWrapper, type PlainNetns } from "../../helpers/netns.ts";
+import {
+  createPlainNetns,
+  linkNamespaces,
+  netnsUnavailable,
+  netnsWrapper,
+  type PlainNetns,
+  WG,
+  WIREGUARD_GO,
+  wireguardUnavailable,
+} from "../../helpers/netns.ts";
 
 setDefaultTimeout(90_000);
 const IP = "/usr/sbin/ip";
-const WG = "/usr/bin/wg";
-const WIREGUARD_GO = "/usr/bin/wireguard-go";
-const skip =
-  netnsUnavailable() ??
-  (anvilAvailable() ? undefined : "anvil is not available") ??
-  (existsSync(WG) && existsSync(WIREGUARD_GO) ? undefined : "wireguard-tools or wireguard-go missing") ??
-  (existsSync("/dev/net/tun") ? undefined : "no /dev/net/tun for userspace WireGuard");
+const skip = netnsUnavailable() ?? (anvilAvailable() ? undefined : "anvil is not available") ?? wireguardUnavailable();
 if (skip) console.log(`skipping broker CLI test: ${skip}`);
 
 describe.skipIf(!!skip)("blockhost broker and finalize's broker mode (binary, agent, simulator)", () => {
@@ -37,6 +40,24 @@ describe.skipIf(!!skip)("blockhost broker and finalize's broker mode (binary, ag
   let prefix: string;
   const broker = (...args: string[]) => runBlockhost(["broker", ...args], { root: env.root });
   const savedRoot = process.env.BLOCKHOST_ROOT;
+  /** What finalize's ipv6 step uses of its context: the setup file's mode, the database, the agent and the chain. */
+  const stepContext = (db: Database) =>
+    ({
+      file: {
+        network: { ipv6: { broker: { registry, timeout_s: 60 } } },
+        backend: "dry-run",
+        chain: { confirmations: 0 },
+      },
+      fileName: "setup.yaml",
+      db,
+      agent: agent.client as AgentClient,
+      access: {
+        chain: env.net.pub.chain,
+        rpcUrls: [env.anvil.rpcUrl],
+        transport: http(env.anvil.rpcUrl),
+        publicClient: env.net.pub,
+      },
+    }) as unknown as SetupContext;
 
   beforeAll(async () => {
     env = await EngineEnv.create();
@@ -44,13 +65,7 @@ describe.skipIf(!!skip)("blockhost broker and finalize's broker mode (binary, ag
     process.env.BLOCKHOST_ROOT = env.root;
     host = createPlainNetns();
     brokerNs = createPlainNetns();
-    host.exec(IP, "link", "add", "eth0", "type", "veth", "peer", "name", "to-host");
-    host.exec(IP, "link", "set", "to-host", "netns", brokerNs.name);
-    brokerNs.exec(IP, "link", "set", "to-host", "name", "eth0");
-    brokerNs.exec(IP, "addr", "add", "10.78.0.2/24", "dev", "eth0");
-    brokerNs.exec(IP, "link", "set", "eth0", "up");
-    host.exec(IP, "addr", "add", "10.78.0.1/24", "dev", "eth0");
-    host.exec(IP, "link", "set", "eth0", "up");
+    linkNamespaces(host, "eth0", "10.78.0.1/24", brokerNs, "eth0", "10.78.0.2/24");
     sim = await startBrokerSimulator({
       net: env.net,
       operator: 2,
@@ -116,17 +131,7 @@ describe.skipIf(!!skip)("blockhost broker and finalize's broker mode (binary, ag
     const db = openDatabase();
     markStepRunning(db, "contracts");
     markStepDone(db, "contracts", { nft: env.nft, subscriptions: env.subs });
-    const ctx = {
-      file: {
-        network: { ipv6: { broker: { registry, timeout_s: 60 } } },
-        backend: "dry-run",
-        chain: { confirmations: 0 },
-      },
-      fileName: "setup.yaml",
-      db,
-      agent: agent.client as AgentClient,
-      access: { publicClient: env.net.pub },
-    } as unknown as SetupContext;
+    const ctx = stepContext(db);
     try {
       const result = await ipv6.run(ctx);
       expect(result).toMatchObject({ mode: "broker", prefix, request_id: 2 });
@@ -147,22 +152,7 @@ describe.skipIf(!!skip)("blockhost broker and finalize's broker mode (binary, ag
   test("finalize's ipv6 step in broker mode with no allocation asks the registry's broker", async () => {
     const db = openDatabase();
     try {
-      const ctx = {
-        file: {
-          network: { ipv6: { broker: { registry, timeout_s: 60 } } },
-          backend: "dry-run",
-          chain: { confirmations: 0 },
-        },
-        fileName: "setup.yaml",
-        db,
-        agent: agent.client as AgentClient,
-        access: {
-          chain: env.net.pub.chain,
-          rpcUrls: [env.anvil.rpcUrl],
-          transport: http(env.anvil.rpcUrl),
-          publicClient: env.net.pub,
-        },
-      } as unknown as SetupContext;
+      const ctx = stepContext(db);
       const result = await ipv6.run(ctx);
       expect(result).toMatchObject({ mode: "broker", prefix, request_id: 3 });
       expect(host.exec(WG, "show", "wg-broker", "peers").trim()).not.toBe("");

@@ -39,17 +39,18 @@ import {
   pings,
   settled,
   type TestNetns,
+  linkNamespaces,
+  WG,
+  WIREGUARD_GO,
+  wireguardUnavailable,
 } from "../../helpers/netns.ts";
 
 setDefaultTimeout(60_000);
 const IP = "/usr/sbin/ip";
-const WG = "/usr/bin/wg";
-const WIREGUARD_GO = "/usr/bin/wireguard-go";
 const skip =
   netnsUnavailable() ??
   (anvilAvailable() ? undefined : "anvil is not available") ??
-  (existsSync(WG) && existsSync(WIREGUARD_GO) ? undefined : "wireguard-tools or wireguard-go missing") ??
-  (existsSync("/dev/net/tun") ? undefined : "no /dev/net/tun for userspace WireGuard") ??
+  wireguardUnavailable() ??
   (existsSync("/usr/bin/ping") ? undefined : "missing /usr/bin/ping (apt-get install iputils-ping)");
 if (skip) console.log(`skipping broker test: ${skip}`);
 
@@ -86,13 +87,7 @@ describe.skipIf(!!skip)("broker client ⇄ broker simulator (anvil, WireGuard in
     host.exec(IP, "link", "set", "tap100p", "netns", vm.name);
     vm.exec(IP, "link", "set", "tap100p", "name", "eth0");
     vm.exec(IP, "link", "set", "eth0", "up");
-    host.exec(IP, "link", "add", "eth0", "type", "veth", "peer", "name", "to-host");
-    host.exec(IP, "link", "set", "to-host", "netns", brokerNs.name);
-    brokerNs.exec(IP, "link", "set", "to-host", "name", "eth0");
-    brokerNs.exec(IP, "addr", "add", "10.77.0.2/24", "dev", "eth0");
-    brokerNs.exec(IP, "link", "set", "eth0", "up");
-    host.exec(IP, "addr", "add", "10.77.0.1/24", "dev", "eth0");
-    host.exec(IP, "link", "set", "eth0", "up");
+    linkNamespaces(host, "eth0", "10.77.0.1/24", brokerNs, "eth0", "10.77.0.2/24");
 
     sim = await startBrokerSimulator({
       net,

@@ -17,6 +17,7 @@ import {
   pings,
   settled,
   createTestNetns,
+  linkNamespaces,
   netnsUnavailable,
   type PlainNetns,
   type TestNetns,
@@ -61,14 +62,8 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     host.exec(IP, "link", "set", "tap100p", "netns", vm.name);
     vm.exec(IP, "link", "set", "tap100p", "name", "eth0");
     vm.exec(IP, "link", "set", "eth0", "up");
-    host.exec(IP, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink-r");
-    host.exec(IP, "link", "set", "uplink-r", "netns", remote.name);
-    remote.exec(IP, "link", "set", "uplink-r", "name", "eth0");
-    remote.exec(IP, "link", "set", "eth0", "up");
-    host.exec(IP, "link", "set", "eth0", "up");
-    remote.exec(IP, "-6", "addr", "add", `${REMOTE_ADDR}/64`, "dev", "eth0");
+    linkNamespaces(host, "eth0", "2001:db8:ffff::2/64", remote, "eth0", `${REMOTE_ADDR}/64`);
     remote.exec(IP, "-6", "route", "add", PREFIX, "dev", "eth0");
-    host.exec(IP, "-6", "addr", "add", "2001:db8:ffff::2/64", "dev", "eth0");
     host.exec(IP, "-6", "route", "add", "default", "via", REMOTE_ADDR, "dev", "eth0");
     // What cloud-init's network-config gives the VM: its /128, prefix::1 on-link, default via it.
     vm.exec(IP, "-6", "addr", "add", `${VM_ADDR}/128`, "dev", "eth0");
