@@ -154,3 +154,12 @@ export function linkNamespaces(
     ns.exec(IP, "link", "set", dev, "up");
   }
 }
+
+/** A VM's side of the host's tap100i0: a namespace holding tap100p (the veth peer) as its eth0, up. */
+export function vmBehindTap(host: TestNetns): PlainNetns {
+  const vm = createPlainNetns();
+  host.exec(IP, "link", "set", "tap100p", "netns", vm.name);
+  vm.exec(IP, "link", "set", "tap100p", "name", "eth0");
+  vm.exec(IP, "link", "set", "eth0", "up");
+  return vm;
+}

@@ -33,6 +33,7 @@ import { type Devnet, deploy, devnet, send } from "../../helpers/contracts.ts";
 import {
   createPlainNetns,
   createTestNetns,
+  vmBehindTap,
   netnsUnavailable,
   netnsWrapper,
   type PlainNetns,
@@ -81,12 +82,9 @@ describe.skipIf(!!skip)("broker client ⇄ broker simulator (anvil, WireGuard in
     anvil = await startAnvil();
     net = devnet(anvil);
     host = createTestNetns();
-    vm = createPlainNetns();
+    vm = vmBehindTap(host);
     brokerNs = createPlainNetns();
-    // The VM behind vmbr0 (tap100i0 ↔ its eth0), the broker reachable over IPv4 on the host's eth0.
-    host.exec(IP, "link", "set", "tap100p", "netns", vm.name);
-    vm.exec(IP, "link", "set", "tap100p", "name", "eth0");
-    vm.exec(IP, "link", "set", "eth0", "up");
+    // The broker is reachable over IPv4 on the host's eth0.
     linkNamespaces(host, "eth0", "10.77.0.1/24", brokerNs, "eth0", "10.77.0.2/24");
 
     sim = await startBrokerSimulator({

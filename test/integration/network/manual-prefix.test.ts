@@ -9,7 +9,6 @@ import type { VmRef } from "../../../src/provision/backends/types.ts";
 import type { SetupContext } from "../../../src/setup/context.ts";
 import { setupFileSchema } from "../../../src/setup/schema.ts";
 import { ipv6 } from "../../../src/setup/steps/ipv6.ts";
-import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import {
@@ -21,7 +20,9 @@ import {
   netnsUnavailable,
   type PlainNetns,
   type TestNetns,
+  vmBehindTap,
 } from "../../helpers/netns.ts";
+import { sampleSetupFile } from "../../helpers/setup-file.ts";
 import { createQmSimulator, type QmSimulator } from "../../helpers/qm-simulator.ts";
 
 /**
@@ -56,12 +57,8 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     root = tempDir("bh-prefix-root-");
     process.env.BLOCKHOST_ROOT = root.dir;
     host = createTestNetns();
-    vm = createPlainNetns();
+    vm = vmBehindTap(host);
     remote = createPlainNetns();
-    // tap100p (the VM's end of tap100i0) moves into the VM namespace as its eth0.
-    host.exec(IP, "link", "set", "tap100p", "netns", vm.name);
-    vm.exec(IP, "link", "set", "tap100p", "name", "eth0");
-    vm.exec(IP, "link", "set", "eth0", "up");
     linkNamespaces(host, "eth0", "2001:db8:ffff::2/64", remote, "eth0", `${REMOTE_ADDR}/64`);
     remote.exec(IP, "-6", "route", "add", PREFIX, "dev", "eth0");
     host.exec(IP, "-6", "route", "add", "default", "via", REMOTE_ADDR, "dev", "eth0");
@@ -165,14 +162,7 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
 
 /** The step's context: the setup file with a Proxmox backend on vmbr0; the step uses only the file and the agent. */
 function setupContext(agent: PrefixAgent, v6: { manual: string; uplink: string; ndp_proxy: boolean }): SetupContext {
-  const file = devSetupFile({
-    rpcUrl: "http://127.0.0.1:8545",
-    chainId: 31337,
-    adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-    signatureFile: "/root/admin.sig",
-    deployerKeyFile: "/root/deployer.key",
-    stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-  }) as Record<string, unknown> & { network: Record<string, unknown> };
+  const file = sampleSetupFile();
   file.network.ipv6 = v6;
   file.backend = { proxmox: { node: "pve", storage: "local-lvm", bridge: "vmbr0" } };
   return {

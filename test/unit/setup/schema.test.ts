@@ -1,25 +1,16 @@
 /** The setup file's schema: defaults, exact keys, and one-line errors naming the key. */
 import { expect, test } from "bun:test";
-import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { parse } from "yaml";
+import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { blockhostConfigSchema, dbConfigSchema } from "../../../src/core/config/schemas.ts";
 import type { SetupContext } from "../../../src/setup/context.ts";
 import { renderDbYaml } from "../../../src/setup/render.ts";
 import { setupFileSchema } from "../../../src/setup/schema.ts";
+import { type LooseSetupFile, sampleSetupFile } from "../../helpers/setup-file.ts";
 
 /** Loosely typed: the tests bend it into invalid shapes. */
-// biome-ignore lint/suspicious/noExplicitAny: tests bend the setup file into invalid shapes on purpose
-type Loose = Record<string, any>;
-
-const valid = () =>
-  devSetupFile({
-    rpcUrl: "http://127.0.0.1:8545",
-    chainId: 31337,
-    adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-    signatureFile: "/root/admin.sig",
-    deployerKeyFile: "/root/deployer.key",
-    stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-  }) as Loose;
+type Loose = LooseSetupFile;
+const valid = sampleSetupFile;
 
 const problem = (mutate: (d: Loose) => void): string => {
   const d = valid();
