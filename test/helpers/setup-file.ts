@@ -4,7 +4,7 @@ import { devSetupFile } from "../../src/dev/setup-file.ts";
 // biome-ignore lint/suspicious/noExplicitAny: tests bend the setup file into invalid shapes on purpose
 export type LooseSetupFile = Record<string, any>;
 
-export const sampleSetupFile = (): LooseSetupFile =>
+export const sampleSetupFile = (extra: Partial<Parameters<typeof devSetupFile>[0]> = {}): LooseSetupFile =>
   devSetupFile({
     rpcUrl: "http://127.0.0.1:8545",
     chainId: 31337,
@@ -12,4 +12,5 @@ export const sampleSetupFile = (): LooseSetupFile =>
     signatureFile: "/root/admin.sig",
     deployerKeyFile: "/root/deployer.key",
     stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    ...extra,
   }) as LooseSetupFile;

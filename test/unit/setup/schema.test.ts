@@ -1,7 +1,6 @@
 /** The setup file's schema: defaults, exact keys, and one-line errors naming the key. */
 import { expect, test } from "bun:test";
 import { parse } from "yaml";
-import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { blockhostConfigSchema, dbConfigSchema } from "../../../src/core/config/schemas.ts";
 import type { SetupContext } from "../../../src/setup/context.ts";
 import { renderDbYaml } from "../../../src/setup/render.ts";
@@ -97,13 +96,7 @@ test("bad values name the key and what was expected", () => {
 });
 
 test("a libvirt backend uses the keys blockhost.yaml's libvirt: section takes", () => {
-  const d = devSetupFile({
-    rpcUrl: "http://127.0.0.1:8545",
-    chainId: 31337,
-    adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-    signatureFile: "/root/admin.sig",
-    deployerKeyFile: "/root/deployer.key",
-    stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  const d = sampleSetupFile({
     backend: {
       backend: { libvirt: { bridge: "bhdev0", network: "blockhost-dev" } },
       network: "10.216.0.0/24",
