@@ -11,15 +11,30 @@ import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { type CertificateKeeper, keepCertificate } from "../../network/cert-keeper.ts";
 import { type CertificatePlan, recordCertificateStatus, sslipName, type TlsFiles } from "../../network/certificates.ts";
+import { readBrokerAllocation } from "../../network/broker/allocation.ts";
+import { parseHostPrefix } from "../../network/prefix-host.ts";
+import { ipv6ToBigInt } from "../../provision/ipv6.ts";
 import { ensureCertificate } from "../../vmauth/signing-page/tls.ts";
 
 type Agent = Pick<AgentClient, "call">;
 
-/** The name the ACME certificate is for: acme.domain, a DNS host name, or the sslip.io name of an address. */
-export function acmeName(https: HttpsConfig): string {
+/**
+ * The name the ACME certificate is for: acme.domain; else a DNS host name; else, with a broker
+ * allocation that has a DNS zone, the broker's name for the host's `prefix::2` (`<low 64 bits in
+ * hex>.<zone>`, which the broker's DNS answers); else the sslip.io name of the address.
+ */
+export function acmeName(
+  https: HttpsConfig,
+  broker: { prefix: string; dns_zone?: string | undefined } | null = readBrokerAllocation(),
+): string {
   if (https.acme?.domain) return https.acme.domain;
   const host = https.hostname.replace(/^\[|\]$/g, "");
-  return isIP(host) ? sslipName(host) : host;
+  if (!isIP(host)) return host;
+  if (broker?.dns_zone) {
+    const hostAddress = ipv6ToBigInt(parseHostPrefix(broker.prefix).hostAddress);
+    return `${(hostAddress & ((1n << 64n) - 1n)).toString(16)}.${broker.dns_zone}`;
+  }
+  return sslipName(host);
 }
 
 function leafOf(file: string): X509Certificate | null {

@@ -27,10 +27,18 @@ test("bad acme settings name the key", () => {
 
 test("the certificate is for acme.domain, else a DNS host name, else the sslip.io name of the address", () => {
   const name = (hostname: string, domain?: string) =>
-    acmeName(parse({ hostname, ...files, acme: domain ? { domain } : {} }));
+    acmeName(parse({ hostname, ...files, acme: domain ? { domain } : {} }), null);
   expect(name("203.0.113.5", "vms.example.org")).toBe("vms.example.org");
   expect(name("vms.example.org")).toBe("vms.example.org");
   expect(name("203.0.113.5")).toBe("203-0-113-5.sslip.io");
   expect(name("2001:db8:1::2")).toBe("2001-db8-1--2.sslip.io");
   expect(name("[2001:db8:1::2]")).toBe("2001-db8-1--2.sslip.io");
+});
+
+test("with a broker allocation that has a DNS zone, the broker's name for the host's prefix::2", () => {
+  const https = parse({ hostname: "203.0.113.5", ...files, acme: {} });
+  const broker = { prefix: "2001:db8:b0::100/120", dns_zone: "blockhost.example.org" };
+  expect(acmeName(https, broker)).toBe("102.blockhost.example.org");
+  expect(acmeName(https, { prefix: broker.prefix })).toBe("203-0-113-5.sslip.io");
+  expect(acmeName(parse({ hostname: "vms.example.org", ...files, acme: {} }), broker)).toBe("vms.example.org");
 });
