@@ -5,6 +5,7 @@ import { blockhostConfigSchema, dbConfigSchema } from "../../../src/core/config/
 import type { SetupContext } from "../../../src/setup/context.ts";
 import { renderDbYaml } from "../../../src/setup/render.ts";
 import { setupFileSchema } from "../../../src/setup/schema.ts";
+import { hostAddress } from "../../../src/setup/steps/https.ts";
 import { type LooseSetupFile, sampleSetupFile } from "../../helpers/setup-file.ts";
 
 /** Loosely typed: the tests bend it into invalid shapes. */
@@ -161,4 +162,14 @@ test("broker mode names the registry, optionally a broker, and a reply timeout [
       x.network.ipv6 = { broker: { registry: "0x12" } };
     }),
   ).toContain("network.ipv6: expected");
+});
+
+test("the https step names the host by its public prefix::2 when no hostname is set", () => {
+  const d = valid();
+  delete d.https;
+  d.network.ipv6 = { manual: "2001:db8:1::/64" };
+  const ctx = { file: setupFileSchema.parse(d, ""), fileName: "setup.yaml" } as SetupContext;
+  expect(hostAddress(ctx)).toBe("2001:db8:1::2");
+  d.https = { hostname: "vms.example.org" };
+  expect(hostAddress({ ...ctx, file: setupFileSchema.parse(d, "") })).toBe("vms.example.org");
 });
