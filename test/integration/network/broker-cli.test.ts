@@ -1,6 +1,7 @@
 /** `blockhost broker` (compiled binary, real agent) and finalize's ipv6 step in broker mode, against the broker SIMULATOR. */
 import type { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
 import { type Hex, http } from "viem";
 import type { AgentClient } from "../../../src/agent/client.ts";
 import { brokerRegistryAbi, brokerRegistryBytecode } from "../../../src/chain/contracts/generated/BrokerRegistry.ts";
@@ -118,6 +119,9 @@ describe.skipIf(!!skip)("blockhost broker and finalize's broker mode (binary, ag
     expect(s.stdout).toContain(`prefix:    ${prefix}`);
     expect(s.stdout).toContain("tunnel:    wg-broker up");
     expect(s.stdout).toMatch(/on chain: +latest request #1\n/);
+    await Bun.write(join(env.root, "etc/blockhost/network-mode"), "broker\n");
+    const all = await runBlockhost(["status"], { root: env.root });
+    expect(all.stdout).toContain(`ipv6:     broker ${prefix} through wg-broker to 10.78.0.2:51820`);
   });
 
   test("renew keeps the prefix and moves the on-chain request", async () => {
