@@ -16,7 +16,7 @@ const PUB = 65;
 const NONCE = 16;
 const TAG = 16;
 
-/** The AES key both sides derive: `ephemeralPublic` is the sender's ephemeral key, `point` = their shared ECDH point. */
+/** The AES key both sides derive from the sender's ephemeral public key and their shared ECDH point. */
 export function brokerEciesKey(ephemeralPublic: Uint8Array, point: Uint8Array): Uint8Array {
   const ikm = new Uint8Array(PUB * 2);
   ikm.set(ephemeralPublic, 0);

@@ -134,5 +134,6 @@ export async function restoreHostPrefix(agent: PrefixAgent, db: DbConfig): Promi
     bridge: bridge as (typeof ROUTE_BRIDGES)[number],
     ...(uplink ? { uplink, ndpProxy: true } : {}),
   });
-  return `${prefix.prefix}: ${prefix.bridgeAddress} on ${bridge}, ${prefix.hostAddress} on lo${uplink ? `, proxied on ${uplink}` : ""}`;
+  const proxied = uplink ? `, proxied on ${uplink}` : "";
+  return `${prefix.prefix}: ${prefix.bridgeAddress} on ${bridge}, ${prefix.hostAddress} on lo${proxied}`;
 }

@@ -1,4 +1,4 @@
-/** serve's certificate hot reload: the listener swap next to a fresh TLS listener start, and requests lost meanwhile. */
+/** serve's certificate hot reload: the listener swap next to a fresh TLS listener start, and requests lost. */
 import { join } from "node:path";
 import type { TlsFiles } from "../../src/network/certificates.ts";
 import { swappableTlsServer } from "../../src/network/tls-listener.ts";

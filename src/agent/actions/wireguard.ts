@@ -1,4 +1,4 @@
-/** Agent actions: the WireGuard tunnel to the IPv6 broker (`wg-broker`); its private key never leaves /etc/blockhost. */
+/** Agent actions: the WireGuard tunnel to the IPv6 broker (`wg-broker`); its key never leaves /etc/blockhost. */
 import { x25519 } from "@noble/curves/ed25519.js";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";

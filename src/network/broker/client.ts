@@ -1,4 +1,4 @@
-/** The broker client (the original's V3 protocol): pick a broker, submit the encrypted request, find the reply, bring the tunnel up. */
+/** The broker client (the original's V3 protocol): pick a broker, request, find the reply, bring the tunnel up. */
 import { type Account, bytesToHex, decodeEventLog, getAddress, type Hex, hexToBytes, hexToBigInt } from "viem";
 import type { AgentClient } from "../../agent/client.ts";
 import type { ChainAccess } from "../../chain/client.ts";
@@ -184,7 +184,8 @@ async function waitForReply(
   afterBlock: bigint,
   requestId: bigint,
 ): Promise<{ from: Hex; body: Uint8Array }> {
-  const deadline = Date.now() + (o.timeoutMs ?? 300_000);
+  const waitMs = o.timeoutMs ?? 300_000;
+  const deadline = Date.now() + waitMs;
   const me = o.account.address.toLowerCase();
   let scanned = afterBlock;
   for (;;) {
@@ -203,13 +204,13 @@ async function waitForReply(
     if (Date.now() > deadline)
       throw new BlockhostError(
         "E_TIMEOUT",
-        `no reply from broker ${operator} to request #${requestId} within ${Math.round((o.timeoutMs ?? 300_000) / 1000)} s`,
+        `no reply from broker ${operator} to request #${requestId} within ${Math.round(waitMs / 1000)} s`,
       );
     await Bun.sleep(o.pollMs ?? 5_000);
   }
 }
 
-/** `blockhost broker release`: the tunnel down and the allocation forgotten (V3 release is local; the broker reclaims idle peers). */
+/** `blockhost broker release`: tunnel down, allocation forgotten (V3: the broker reclaims idle peers itself). */
 export async function releaseAllocation(agent: Pick<AgentClient, "call">): Promise<{ tunnel: boolean; file: boolean }> {
   const down = await agent.call("wg-broker-down", {});
   const del = await agent.call("broker-allocation-delete", {});

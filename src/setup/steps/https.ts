@@ -1,4 +1,4 @@
-/** Step `https`: a self-signed certificate naming the host's address, and https.json for `serve` (with its ACME settings). */
+/** Step `https`: a self-signed certificate naming the host, and https.json for `serve` (with its ACME settings). */
 import { networkInterfaces, hostname as osHostname } from "node:os";
 import { paths } from "../../core/paths.ts";
 import { readBrokerAllocation } from "../../network/broker/allocation.ts";

@@ -50,7 +50,7 @@ async function brokerAllocationFor(ctx: SetupContext, mode: BrokerIpv6["broker"]
     confirmations: ctx.file.chain.confirmations ?? 0,
     say: (line: string) => logEvent("setup.ipv6", { broker: line }),
   };
-  // A crash after submitRequest repeats it on resume: the broker keeps an NFT contract's prefix, so that costs gas only.
+  // A crash after submitRequest repeats it on resume: the broker keeps an NFT contract's prefix (costs gas only).
   return requestAllocation(client, await pickBroker(ctx.access, mode.registry as Hex, mode.broker_id));
 }
 

@@ -1,4 +1,4 @@
-/** serve's certificate from https.json: ordered and renewed over ACME when `acme` is set, else the files as they are. */
+/** serve's certificate from https.json: ordered and renewed over ACME when `acme` is set, else used as it is. */
 import type { Database } from "bun:sqlite";
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -51,7 +51,7 @@ function selfIssued(file: string): boolean {
   return leaf !== null && leaf.checkIssued(leaf);
 }
 
-/** The files serve starts with, and whether they came from ACME (read from the certificate: https.json is finalize's). */
+/** The files serve starts with, and whether they came from ACME (read from the certificate itself). */
 export function startingFiles(https: HttpsConfig): TlsFiles & { acme: boolean } {
   return { cert_file: https.cert_file, key_file: https.key_file, acme: !selfIssued(https.cert_file) };
 }

@@ -1,4 +1,4 @@
-/** Start the public web front: the app on HTTPS (certificate kept by ACME when configured) and the redirect/ACME app on HTTP. */
+/** Start the public web front: the app on HTTPS (certificate kept over ACME when set), redirect/ACME on HTTP. */
 import { AgentClient } from "../../agent/client.ts";
 import { oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";

@@ -1,4 +1,4 @@
-/** `blockhost broker` (compiled binary, real agent) and finalize's ipv6 step in broker mode, against the broker SIMULATOR. */
+/** `blockhost broker` (binary, real agent) and finalize's ipv6 step in broker mode, against the broker SIMULATOR. */
 import type { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";

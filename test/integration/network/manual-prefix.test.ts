@@ -88,7 +88,7 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
     expect(await pings(vm, REMOTE_ADDR, 1)).toBe(false);
   });
 
-  test("finalize's ipv6 step: forwarding persisted and applied, ::2 on lo, ::1 on the bridge, ::2 proxied", async () => {
+  test("finalize's ipv6 step: forwarding on and persisted, ::2 on lo, ::1 on the bridge, ::2 proxied", async () => {
     const ctx = setupContext(agent, { manual: PREFIX, uplink: "eth0", ndp_proxy: true });
     const result = await ipv6.run(ctx);
     expect(result).toMatchObject({ mode: "manual", prefix: PREFIX, bridge: "vmbr0", ndp_proxy_dev: "eth0" });

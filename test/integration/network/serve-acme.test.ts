@@ -1,4 +1,4 @@
-/** `blockhost serve` keeping its certificate over ACME (pebble): issue at start, renew on SIGHUP in-process, fall back. */
+/** `blockhost serve` keeping its certificate over ACME (pebble): issue at start, renew on SIGHUP, fall back. */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { X509Certificate } from "node:crypto";

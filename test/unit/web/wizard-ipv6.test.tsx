@@ -1,4 +1,4 @@
-/** The wizard's IPv6 page: the manual prefix with its uplink and NDP proxy choice, parsed into the setup file's shape. */
+/** The wizard's IPv6 page: manual prefix (uplink, NDP proxy) and broker mode, parsed into the setup file's shape. */
 import { expect, test } from "bun:test";
 import { applyForm, type Draft } from "../../../src/web/wizard/draft.ts";
 import { StepPage } from "../../../src/web/wizard/step-pages.tsx";
