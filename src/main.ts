@@ -2,6 +2,7 @@
 /** The blockhost executable's entry point. */
 import { defineCommand } from "citty";
 import { runCli } from "./core/cli.ts";
+import { help, version } from "./core/help-command.ts";
 import { VERSION } from "./version.ts";
 
 /** The citty root: one lazy import per subcommand, nothing else. */
@@ -35,8 +36,13 @@ export const main = defineCommand({
     import: () => import("./import/command.ts").then((m) => m.default),
     serve: () => import("./web/public/command.ts").then((m) => m.default),
     template: () => import("./template/command.ts").then((m) => m.default),
+    help,
+    version,
   },
 });
+
+/** Run a command line against the whole tree (src/entry.ts calls this for every command without a chunk). */
+export const run = (argv: string[]): Promise<number> => runCli(main, argv);
 
 // Imported (by the man page and completion generator) it only defines the tree.
 if (import.meta.main) process.exitCode = await runCli(main);

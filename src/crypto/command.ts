@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { assertOneStdin, exactlyOne, readInput, readTextInput } from "../core/input.ts";
 import { paths } from "../core/paths.ts";
-import { eciesDecrypt, eciesEncrypt } from "./ecies.ts";
+import { writeOut } from "../core/stdio.ts";
 import { bytesToHexPlain, hexToBytesStrict } from "./hex.ts";
 import {
   addressOfPublicKey,
@@ -15,12 +15,13 @@ import {
   publicKeyHex,
   publicKeyOf,
 } from "./keys.ts";
-import { decryptWithSignature, encryptWithSignature } from "./symmetric.ts";
 
-/** `blockhost crypto …`: the original `bhcrypt`. Secrets (keys, signatures) come from files or stdin, never argv. */
+/**
+ * `blockhost crypto …`: the original `bhcrypt`. The AES and ECIES modules are imported by the commands that
+ * use them (AES builds its tables when loaded, which a key derivation should not pay for). Secrets (keys, signatures) come from files or stdin, never argv. */
 
 const KEY_MAX = 4096;
-const out = (data: string | Uint8Array) => process.stdout.write(data);
+const out = writeOut;
 
 const privateKeyFile = (fallback?: string) => ({
   "private-key-file": {
@@ -78,7 +79,7 @@ const generateKeypair = defineCommand({
     output: { type: "string", description: "write the private key to this new file (mode 0600) instead of stdout" },
     "show-pubkey": { type: "boolean", description: "also print the uncompressed public key (04…)" },
   },
-  run({ args }) {
+  async run({ args }) {
     const key = generatePrivateKey();
     if (args.output) {
       try {
@@ -91,9 +92,9 @@ const generateKeypair = defineCommand({
         );
       }
     } else {
-      out(`${privateKeyHex(key)}\n`);
+      await out(`${privateKeyHex(key)}\n`);
     }
-    if (args["show-pubkey"]) out(`${publicKeyHex(publicKeyOf(key))}\n`);
+    if (args["show-pubkey"]) await out(`${publicKeyHex(publicKeyOf(key))}\n`);
   },
 });
 
@@ -101,7 +102,7 @@ const derivePubkey = defineCommand({
   meta: { name: "derive-pubkey", description: "Print the uncompressed public key (04…) of a private key" },
   args: privateKeyFile(),
   async run({ args }) {
-    out(`${publicKeyHex(publicKeyOf(await readPrivateKey(args["private-key-file"]!)))}\n`);
+    await out(`${publicKeyHex(publicKeyOf(await readPrivateKey(args["private-key-file"]!)))}\n`);
   },
 });
 
@@ -120,7 +121,7 @@ const keyToAddress = defineCommand({
       which === "public-key"
         ? parsePublicKey(args["public-key"]!)
         : publicKeyOf(await readPrivateKey(args["private-key-file"]!));
-    out(`${addressOfPublicKey(pub)}\n`);
+    await out(`${addressOfPublicKey(pub)}\n`);
   },
 });
 
@@ -133,7 +134,8 @@ const encryptSymmetric = defineCommand({
   async run({ args }) {
     assertOneStdin(args["signature-file"], args["plaintext-file"]);
     const signature = await readTextInput(args["signature-file"], "signature", KEY_MAX);
-    out(encryptWithSignature(signature, await readPlaintext(args)));
+    const { encryptWithSignature } = await import("./symmetric.ts");
+    await out(encryptWithSignature(signature, await readPlaintext(args)));
   },
 });
 
@@ -146,7 +148,8 @@ const decryptSymmetric = defineCommand({
   async run({ args }) {
     assertOneStdin(args["signature-file"], args["ciphertext-file"]);
     const signature = await readTextInput(args["signature-file"], "signature", KEY_MAX);
-    out(decryptWithSignature(signature, await readCiphertextHex(args)));
+    const { decryptWithSignature } = await import("./symmetric.ts");
+    await out(decryptWithSignature(signature, await readCiphertextHex(args)));
   },
 });
 
@@ -170,7 +173,8 @@ const encrypt = defineCommand({
     const pubText =
       args["public-key"] ?? (await readTextInput(args["public-key-file"] ?? paths.serverPubkey, "public key", KEY_MAX));
     const pub = parsePublicKey(pubText);
-    out(`0x${bytesToHexPlain(eciesEncrypt(pub, await readPlaintext(args)))}`);
+    const { eciesEncrypt } = await import("./ecies.ts");
+    await out(`0x${bytesToHexPlain(eciesEncrypt(pub, await readPlaintext(args)))}`);
   },
 });
 
@@ -184,7 +188,8 @@ const decrypt = defineCommand({
     const keyFile = args["private-key-file"] ?? paths.serverKey;
     assertOneStdin(keyFile, args["ciphertext-file"]);
     const key = await readPrivateKey(keyFile);
-    out(eciesDecrypt(key, hexToBytesStrict(await readCiphertextHex(args), "ciphertext")));
+    const { eciesDecrypt } = await import("./ecies.ts");
+    await out(eciesDecrypt(key, hexToBytesStrict(await readCiphertextHex(args), "ciphertext")));
   },
 });
 

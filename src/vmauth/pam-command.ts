@@ -1,5 +1,6 @@
 /** `blockhost pam`: the in-VM wallet login run by pam_exec. */
 import { defineCommand } from "citty";
+import { writeOut } from "../core/stdio.ts";
 
 const challenge = defineCommand({
   meta: {
@@ -8,7 +9,7 @@ const challenge = defineCommand({
   },
   async run() {
     const { runChallenge } = await import("./challenge.ts");
-    process.stdout.write(runChallenge());
+    await writeOut(runChallenge());
   },
 });
 
