@@ -10,7 +10,9 @@ export const main = defineCommand({
   meta: {
     name: "blockhost",
     version: VERSION,
-    description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login",
+    description:
+      "BlockHost sells virtual machines to crypto wallets: customers pay a subscription on chain, get a VM at once and log in over SSH by signing with their wallet",
+    examples: ["blockhost status", "blockhost help vm create"],
   },
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),

@@ -47,7 +47,7 @@ function argDoc(name: string, a: ArgDef): ArgDoc {
     aliases: alias === undefined ? [] : [alias].flat(),
     valueHint: a.valueHint,
     options: (a as { options?: string[] }).options,
-    required: a.required === true,
+    required: kind === "positional" ? a.required !== false && a.default === undefined : a.required === true,
   };
 }
 

@@ -77,7 +77,8 @@ function checkArgs(argv: string[], def: ArgsDef, isVariadic: boolean): void {
   if (!isVariadic && positionals.length > declared.length)
     throw usageError(`unexpected argument ${JSON.stringify(positionals[declared.length])}`);
   declared.forEach(([name, a], i) => {
-    if (a.required && positionals[i] === undefined)
+    // citty's rule: a positional is required unless it says `required: false` or has a default.
+    if (a.required !== false && a.default === undefined && positionals[i] === undefined)
       throw usageError(`missing argument <${a.valueHint ?? name.toUpperCase().replace(/-/g, "_")}>`);
   });
   for (const [name, a] of Object.entries(def)) {
@@ -95,21 +96,23 @@ const wantsHelp = (argv: string[]) => {
   return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
 };
 
+/** Appended to a usage error, on the same line: errors stay one line (logs, scripts, journald). */
 function helpHint(path: string[]): string {
-  return `Run "${["blockhost", "help", ...path.slice(1)].join(" ")}" for usage.`;
+  return ` (see "${["blockhost", "help", ...path.slice(1)].join(" ")}")`;
 }
 
 /**
  * Run the command tree: find the leaf, answer help/--help/version, refuse what is not declared, and
  * turn every error into `blockhost <command>: <message>` on stderr plus its documented exit code
- * (a usage error, exit 2, adds one line saying where the help is).
+ * (a usage error, exit 2, also says where the help is).
  */
 export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Promise<number> {
   let cmd = root;
   const path = ["blockhost"];
   let rest = argv;
   let help = false;
-  if (rest[0] === "help") {
+  // `help COMMAND…` is `COMMAND… --help`; `help --help` describes the help command itself.
+  if (rest[0] === "help" && !wantsHelp(rest.slice(1))) {
     help = true;
     rest = rest.slice(1);
   }
@@ -149,7 +152,7 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
   } catch (e) {
     const cliError = e instanceof Error && e.name === "CLIError";
     const code = cliError ? EXIT.usage : exitCodeFor(e);
-    await writeErr(`${path.join(" ")}: ${oneLine(e)}\n${code === EXIT.usage ? `${helpHint(path)}\n` : ""}`);
+    await writeErr(`${path.join(" ")}: ${oneLine(e)}${code === EXIT.usage ? helpHint(path) : ""}\n`);
     if (process.env.BLOCKHOST_DEBUG === "1" && e instanceof Error && !(e instanceof BlockhostError))
       await writeErr(`${e.stack}\n`);
     return code;

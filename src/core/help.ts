@@ -99,8 +99,8 @@ export function renderHelp(node: CommandNode, columns = 100): string {
   }
   out.push("", "Options:");
   const optionRows: Array<[string, string]> = flags.map((a) => [optionTerm(a), describeArg(a)]);
-  optionRows.push(["-h, --help", "Show this help."]);
-  if (node.path.length === 1) optionRows.push(["-v, --version", "Print the version."]);
+  optionRows.push(["-h, --help", "Show this help"]);
+  if (node.path.length === 1) optionRows.push(["-v, --version", "Print the version"]);
   out.push(...table(optionRows, columns));
   if (node.path.length === 1) {
     out.push("", "Environment:", ...table(ENVIRONMENT, columns));
