@@ -1,5 +1,5 @@
 /** Run a citty command tree: argument checks, help, one-line errors and exit codes. */
-import { type ArgsDef, type CommandDef, runCommand } from "citty";
+import type { ArgsDef, CommandDef } from "citty";
 import { commandTree } from "./cli-docs.ts";
 import { BlockhostError, EXIT, exitCodeFor, oneLine } from "./errors.ts";
 import { renderHelp } from "./help.ts";
@@ -27,30 +27,39 @@ function usageError(message: string): BlockhostError {
 }
 
 type Kind = "boolean" | "value";
+interface Flag {
+  kind: Kind;
+  arg: string;
+  negated?: boolean;
+}
 
 /** Every spelling of every option (`--name`, `--no-name`, aliases) with whether it takes a value. */
-function flagTable(def: ArgsDef): Map<string, { kind: Kind; arg: string }> {
-  const flags = new Map<string, { kind: Kind; arg: string }>();
+function flagTable(def: ArgsDef): Map<string, Flag> {
+  const flags = new Map<string, Flag>();
   for (const [name, a] of Object.entries(def)) {
     if (a.type === "positional") continue;
     const kind: Kind = a.type === "boolean" ? "boolean" : "value";
     const alias = (a as { alias?: string | string[] }).alias;
     for (const n of [name, ...(alias ? [alias].flat() : [])]) {
       flags.set(n, { kind, arg: name });
-      if (kind === "boolean") flags.set(`no-${n}`, { kind, arg: name });
+      if (kind === "boolean") flags.set(`no-${n}`, { kind, arg: name, negated: true });
     }
   }
   return flags;
 }
 
+const camel = (name: string) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
 /**
- * Refuse what the command does not declare, before citty parses: unknown options, surplus positionals,
- * missing required arguments, values outside an enum. CLI args are an allowlist too, and every refusal
- * reads the same way (citty's own messages never reach the user).
+ * Parse argv against the command's declaration and refuse what it does not declare: unknown options,
+ * surplus positionals, missing required arguments, values outside an enum. CLI args are an allowlist
+ * too, and every refusal reads the same way. The result has citty's shape (`_` = every positional,
+ * each argument under its name and its camelCase name); citty's own parser is not used, which spares
+ * every command the loading of node:util.
  */
-function checkArgs(argv: string[], def: ArgsDef, isVariadic: boolean): void {
+function parseArgs(argv: string[], def: ArgsDef, isVariadic: boolean): Record<string, unknown> {
   const flags = flagTable(def);
-  const given = new Map<string, string | true>();
+  const given = new Map<string, string | boolean>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -66,7 +75,7 @@ function checkArgs(argv: string[], def: ArgsDef, isVariadic: boolean): void {
     const flag = flags.get(spelled.replace(/^--?/, ""));
     if (!flag) throw usageError(`unknown option ${spelled}`);
     if (flag.kind === "boolean") {
-      given.set(flag.arg, true);
+      given.set(flag.arg, flag.negated !== true);
       continue;
     }
     const value = inline ?? argv[++i];
@@ -89,6 +98,13 @@ function checkArgs(argv: string[], def: ArgsDef, isVariadic: boolean): void {
     if (a.type === "enum" && options && typeof value === "string" && !options.includes(value))
       throw usageError(`--${name} must be one of ${options.join(", ")} (got ${JSON.stringify(value)})`);
   }
+  const args: Record<string, unknown> = { _: positionals };
+  let index = 0;
+  for (const [name, a] of Object.entries(def)) {
+    const value = a.type === "positional" ? positionals[index++] : given.get(name);
+    args[name] = args[camel(name)] = value ?? a.default;
+  }
+  return args;
 }
 
 const wantsHelp = (argv: string[]) => {
@@ -146,12 +162,11 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
       const names = Object.keys(subs);
       throw usageError(`a command is required${names.length <= 12 ? ` (${names.join(", ")})` : ""}`);
     }
-    checkArgs(rest, ((await resolve(cmd.args)) ?? {}) as ArgsDef, variadicCommands.has(cmd));
-    await runCommand({ ...cmd, subCommands: undefined }, { rawArgs: rest, data: { root } });
+    const args = parseArgs(rest, ((await resolve(cmd.args)) ?? {}) as ArgsDef, variadicCommands.has(cmd));
+    await cmd.run?.({ rawArgs: rest, args: args as never, cmd, data: { root } });
     return EXIT.ok;
   } catch (e) {
-    const cliError = e instanceof Error && e.name === "CLIError";
-    const code = cliError ? EXIT.usage : exitCodeFor(e);
+    const code = exitCodeFor(e);
     await writeErr(`${path.join(" ")}: ${oneLine(e)}${code === EXIT.usage ? helpHint(path) : ""}\n`);
     if (process.env.BLOCKHOST_DEBUG === "1" && e instanceof Error && !(e instanceof BlockhostError))
       await writeErr(`${e.stack}\n`);
