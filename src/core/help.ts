@@ -57,7 +57,9 @@ function optionTerm(a: ArgDoc): string {
 
 function describeArg(a: ArgDoc): string {
   const choices = a.kind === "enum" && a.options ? ` One of: ${a.options.join(", ")}.` : "";
-  return `${a.description}${choices}${a.required ? " (required)" : ""}`;
+  // A positional's usage line already says whether it is needed ([<X>] when optional).
+  const mark = a.kind === "positional" ? (a.required ? "" : " (optional)") : a.required ? " (required)" : "";
+  return `${a.description}${choices}${mark}`;
 }
 
 /** The generated usage line: required options spelled out, the optional ones folded into [options]. */

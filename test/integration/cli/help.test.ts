@@ -3,7 +3,7 @@
  * one placeholder style, no trailing spaces; and usage errors in one style with exit 2.
  */
 import { describe, expect, test } from "bun:test";
-import { type CommandNode, commandTree, walk } from "../../../src/core/cli-docs.ts";
+import { type CommandNode, commandTree, placeholder, walk } from "../../../src/core/cli-docs.ts";
 import { main } from "../../../src/main.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
 
@@ -50,7 +50,8 @@ describe("help", () => {
     for (const a of node.args) {
       expect(a.description.length).toBeGreaterThan(3);
       if (a.kind !== "boolean") expect(a.valueHint ?? "").toMatch(/^([A-Z][A-Z0-9_]*|[a-z]+)$/);
-      if (a.required) expect(text).toMatch(/\(required\)/);
+      if (a.required && a.kind !== "positional") expect(text).toMatch(/\(required\)/);
+      if (a.kind === "positional" && !a.required && !node.usage) expect(text).toContain(`[${placeholder(a)}]`);
     }
     if (node.path.length === 1) {
       expect(text).toContain("BLOCKHOST_ROOT");
