@@ -109,10 +109,8 @@ function synopsis(node: CommandNode): string {
   if (node.subcommands.length > 0 && !node.runnable) parts.push(".I COMMAND");
   for (const a of node.args) {
     if (a.kind === "positional") parts.push(a.required ? `.I ${roff(hintOf(a))}` : `.RI [ ${roff(hintOf(a))} ]`);
-    else
-      parts.push(
-        `.RB [ \\-\\-${roff(a.name)}${a.kind === "boolean" ? "" : ` \\fI${roff(a.valueHint ?? a.options?.join("|") ?? "VALUE")}\\fR`} ]`,
-      );
+    // Quoted: an unquoted space would split the macro argument, and .RB joins its arguments without one.
+    else parts.push(`.RB [ "\\-\\-${roff(a.name)}${a.kind === "boolean" ? "" : ` \\fI${roff(hintOf(a))}\\fR`}" ]`);
   }
   return parts.join("\n");
 }
@@ -124,8 +122,9 @@ function options(node: CommandNode): string {
       a.kind === "positional"
         ? `\\fI${roff(hintOf(a))}\\fR`
         : [a.name, ...a.aliases].map((n) => `\\fB${n.length === 1 ? "-" : "\\-\\-"}${roff(n)}\\fR`).join(", ") +
-          (a.kind === "boolean" ? "" : ` \\fI${roff(a.valueHint ?? a.options?.join("|") ?? "VALUE")}\\fR`);
-    lines.push(".TP", flags, roff(a.description || "(no description)") + (a.required ? " Required." : ""));
+          (a.kind === "boolean" ? "" : ` \\fI${roff(hintOf(a))}\\fR`);
+    const mark = a.kind === "positional" ? "" : a.required ? " (required)" : "";
+    lines.push(".TP", flags, roff(a.description || "(no description)") + mark);
   }
   return lines.join("\n");
 }
