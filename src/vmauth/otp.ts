@@ -1,10 +1,9 @@
 /**
- * One-time codes, their signed message and their tags. Hashes come from @noble/hashes and randomness from
- * Web Crypto, not node:crypto, whose loading alone would cost every SSH login a sizeable part of its start.
+ * One-time codes, their signed message and their tags. Hashes come from Bun's native CryptoHasher and
+ * randomness from Web Crypto, not node:crypto, whose loading alone would cost every SSH login a sizeable
+ * part of its start.
  */
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
@@ -51,7 +50,7 @@ export function otpTag(secret: Uint8Array, f: TaggedFields): string {
   const data = ["blockhost-pam-otp-v1", f.sessionId, f.user, f.otp, String(f.createdAt), f.machineId, f.attempt].join(
     "\0",
   );
-  return bytesToHex(hmac(sha256, secret, utf8ToBytes(data)));
+  return new Bun.CryptoHasher("sha256", secret).update(data).digest("hex");
 }
 
 /** Constant-time comparison of a stored tag with the expected one. */
@@ -65,5 +64,5 @@ export function tagMatches(secret: Uint8Array, f: TaggedFields, tag: string): bo
 
 /** Name of the used-OTP record for a message: a replayed signature maps to the same name. */
 export function usedOtpName(machineId: string, otp: string): string {
-  return bytesToHex(sha256(utf8ToBytes(otpMessage(machineId, otp))));
+  return new Bun.CryptoHasher("sha256").update(otpMessage(machineId, otp)).digest("hex");
 }
