@@ -17,6 +17,7 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./libvirt.ts", fn: "benchLibvirtTemplate" },
   { module: "./libvirt.ts", fn: "benchLibvirtP1" },
   { module: "./tls-swap.ts", fn: "benchTlsSwap" },
+  { module: "./cold-start.ts", fn: "benchColdStart" },
 ];
 
 const rows: BenchRow[] = [];
