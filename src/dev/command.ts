@@ -35,7 +35,7 @@ export default defineCommand({
     backend: {
       type: "string",
       description:
-        "auto (default: libvirt, real VMs, if a libvirt daemon answers and we are root; else dry-run), libvirt, dry-run",
+        "auto (default: libvirt, real VMs, if libvirtd answers and we are root; else dry-run), libvirt, dry-run",
       valueHint: "BACKEND",
     },
   },
