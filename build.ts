@@ -25,19 +25,11 @@ interface Variant {
   outfile: string;
   target: Bun.Build.CompileTarget;
   executablePath?: string;
-  /** Embed JSC bytecode: the guest runs the binary twice per SSH login, emulated under TCG, where
-   * parsing the bundle dominated (start-up 0.16 s → 0.06 s natively). */
-  bytecode?: boolean;
 }
 const baselineBun = join(here, "node_modules/@oven/bun-linux-x64-baseline/bin/bun");
 const variants: Variant[] = [
   { outfile: join(dist, "blockhost"), target: "bun-linux-x64" },
-  {
-    outfile: join(dist, "blockhost-baseline"),
-    target: "bun-linux-x64-baseline",
-    executablePath: baselineBun,
-    bytecode: true,
-  },
+  { outfile: join(dist, "blockhost-baseline"), target: "bun-linux-x64-baseline", executablePath: baselineBun },
 ];
 if (process.env.BLOCKHOST_BUILD_ONLY === "native") variants.pop();
 
@@ -51,7 +43,6 @@ for (const v of variants) {
     bytecode: true,
     minify: { syntax: true, whitespace: true, identifiers: false },
     sourcemap: "none",
-    ...(v.bytecode ? { bytecode: true, format: "esm" as const } : {}),
     compile: {
       target: v.target,
       outfile: v.outfile,
