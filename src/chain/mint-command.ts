@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { addressArg } from "../core/address.ts";
 import { contractAddress, loadChainContext, loadDeployer } from "./context.ts";
 import { mintCredential, simulateMint } from "./mint.ts";
 
@@ -21,12 +21,7 @@ export default defineCommand({
     "dry-run": { type: "boolean", description: "simulate only: print the token id the mint would get, send nothing" },
   },
   async run({ args }) {
-    const to = args["owner-wallet"];
-    if (!EVM_ADDRESS_RE.test(to))
-      throw new BlockhostError(
-        "E_USAGE",
-        `--owner-wallet: expected a 0x-prefixed 20-byte hex address, got "${to.slice(0, 50)}"`,
-      );
+    const to = addressArg(args["owner-wallet"], "--owner-wallet");
     const data = args["user-encrypted"] ?? "0x";
     if (!USER_ENCRYPTED_RE.test(data))
       throw new BlockhostError(

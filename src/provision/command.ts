@@ -2,13 +2,12 @@
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
-import { openDatabase } from "../core/state/db.ts";
 import { createCommand } from "./create-command.ts";
 import { openProvisioner } from "./context.ts";
 import { vmNameArg, expiryArg } from "./cli-args.ts";
-import { destroyVm, powerVm, publicStatus, resumeVm } from "./lifecycle.ts";
-import { exportVms, importVms } from "./legacy-json.ts";
-import { getVm, listVms } from "../core/state/vms.ts";
+import { destroyVm, powerVm, resumeVm } from "./lifecycle.ts";
+import { importVms } from "./legacy-json.ts";
+import { vmReadCommands } from "./read-commands.ts";
 
 const nameArg = { name: { type: "positional", description: "VM name", required: true } } as const;
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -64,30 +63,7 @@ export default defineCommand({
     start: power("start", "Power a VM on"),
     stop: power("stop", "Shut a VM down gracefully (hard stop if that fails)"),
     kill: power("kill", "Power a VM off immediately"),
-    status: defineCommand({
-      meta: { name: "status", description: "Print exactly one of active|suspended|destroyed|unknown (always exit 0)" },
-      args: nameArg,
-      async run({ args }) {
-        let word = "unknown";
-        try {
-          word = publicStatus(getVm(openDatabase(), vmNameArg(args.name)));
-        } catch {
-          word = "unknown";
-        }
-        out(word);
-      },
-    }),
-    list: defineCommand({
-      meta: { name: "list", description: "List VMs (--json: the seed's vms.json field names)" },
-      args: { json: { type: "boolean", description: "print JSON" } },
-      async run({ args }) {
-        const db = openDatabase();
-        if (args.json) return out(JSON.stringify(exportVms(db), null, 2));
-        out(["NAME", "STATUS", "VMID", "IP", "IPV6", "EXPIRES"].join("\t"));
-        for (const vm of listVms(db))
-          out([vm.vm_name, vm.status, vm.vmid, vm.ip_address ?? "-", vm.ipv6_address ?? "-", vm.expires_at].join("\t"));
-      },
-    }),
+    ...vmReadCommands,
     "import-json": defineCommand({
       meta: {
         name: "import-json",

@@ -1,11 +1,25 @@
 /** `blockhost vm create`: plan, or apply with --apply. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
+import { printJson } from "../core/output.ts";
+import type { VmRecord } from "../core/state/vms.ts";
 import { intOption, newVmNameArg, walletArg, expiryArg } from "./cli-args.ts";
 import { openProvisioner } from "./context.ts";
 import { applyCreate, planCreate, type CreateRequest } from "./create.ts";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The created VM as `--json` (`result`) and the BLOCKHOST_RESULT line report it. */
+const createResult = (vm: VmRecord) => ({
+  status: "ok",
+  vm_name: vm.vm_name,
+  ip: vm.ip_address,
+  ipv6: vm.ipv6_address,
+  vmid: vm.vmid,
+  nft_token_id: vm.nft_token_id,
+  username: vm.username,
+  backend: vm.backend,
+});
 
 /** `blockhost vm create`: without --apply, print the plan and change nothing. */
 export const createCommand = defineCommand({
@@ -24,6 +38,7 @@ export const createCommand = defineCommand({
     disk: { type: "string", description: "disk in GB (default 20)", valueHint: "GB" },
     username: { type: "string", description: "login user in the VM (default admin)", valueHint: "NAME" },
     apply: { type: "boolean", description: "create it (without: print the plan only)" },
+    json: { type: "boolean", description: "print JSON: {applied, dry_run, plan, result}" },
   },
   async run({ args }) {
     const name = newVmNameArg(args.name);
@@ -44,7 +59,12 @@ export const createCommand = defineCommand({
       diskGb: intOption(args.disk, "disk", 1, 65_536, 20),
     };
     const plan = planCreate(p, req);
-    const note = p.backend.simulated ? " (dry-run backend: the hypervisor is not called)" : "";
+    const dryRun = p.backend.simulated;
+    if (args.json) {
+      const vm = args.apply ? await applyCreate(p, req) : null;
+      return printJson({ applied: vm !== null, dry_run: dryRun, plan, result: vm && createResult(vm) });
+    }
+    const note = dryRun ? " (dry-run backend: the hypervisor is not called)" : "";
     out(`plan: create VM ${plan.vm_name}${note}`);
     out(`  vmid:      ${plan.vmid}`);
     out(`  ipv4:      ${plan.ip_address} (gateway ${plan.gateway})`);
@@ -55,9 +75,8 @@ export const createCommand = defineCommand({
     out(`  backend:   ${plan.backend}`);
     if (!args.apply) return out("nothing changed; add --apply to create it");
     const vm = await applyCreate(p, req);
-    if (p.backend.simulated) out(`dry-run: ${vm.vm_name} recorded and rendered; no VM was started`);
-    out(
-      `BLOCKHOST_RESULT: ${JSON.stringify({ status: "ok", vm_name: vm.vm_name, ip: vm.ip_address, ipv6: vm.ipv6_address, vmid: vm.vmid, nft_token_id: vm.nft_token_id, username: vm.username, backend: vm.backend })}`,
-    );
+    if (dryRun) out(`dry-run: ${vm.vm_name} recorded and rendered; no VM was started`);
+    // The original's result line, kept for scripts written against it; --json is the documented form.
+    out(`BLOCKHOST_RESULT: ${JSON.stringify(createResult(vm))}`);
   },
 });

@@ -153,6 +153,12 @@ export class LibvirtBackend implements Backend {
     await this.agent.call("libvirt-vm-files-delete", { name });
   }
 
+  /** virsh's words, with "shut off" as Proxmox's "stopped" so both backends read alike. */
+  async powerState(vm: VmRef): Promise<string> {
+    const { state } = await this.agent.call("virsh-domstate", { name: vm.name });
+    return state === "shut off" ? "stopped" : String(state);
+  }
+
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {
     const r = await this.agent.call("virsh-guest-exec", { name: vm.name, command: argv });
     return { exitcode: Number(r.exitcode ?? 1), stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
