@@ -1,7 +1,7 @@
 /** `blockhost finalize`: run the setup steps from a setup file, show their state, retry or reset them. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
-import { openExistingDatabase } from "../core/state/db.ts";
+import { openDatabase, openExistingDatabase } from "../core/state/db.ts";
 import { resetAll, retryStep, runSetup, prepareSetup, setupStatus, checkStepName, type StepView } from "./runner.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { configStable, planCreate, setEncrypt } from "./admin.ts";
 import { balance, send, split, withdraw } from "./funds.ts";
+import { planList } from "./plan-list.ts";
 import { swap } from "./swap.ts";
 import { who } from "./who.ts";
 
@@ -27,7 +28,7 @@ export default defineCommand({
     }),
     plan: defineCommand({
       meta: { name: "plan", description: "Subscription plans" },
-      subCommands: { create: planCreate },
+      subCommands: { create: planCreate, list: planList },
     }),
     set: defineCommand({ meta: { name: "set", description: "NFT settings" }, subCommands: { encrypt: setEncrypt } }),
   },
