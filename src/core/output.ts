@@ -9,7 +9,10 @@ export function printJson(value: unknown): void {
 
 /** Columns padded to their widest cell, two spaces apart, no trailing spaces (no raw tabs). */
 export function formatTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
-  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined || c === "" ? "-" : String(c))))];
+  const cells = [
+    headers,
+    ...rows.map((r) => r.map((c) => (c === null || c === undefined || c === "" ? "-" : String(c)))),
+  ];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => Bun.stringWidth(r[i] ?? ""))));
   return cells
     .map((r) =>

@@ -30,7 +30,8 @@ const LABEL = { ok: green("ok  "), fail: red("FAIL"), skip: yellow("skip") };
 export default defineCommand({
   meta: {
     name: "doctor",
-    description: "Check this host: config, file modes, keys, chain, contracts, agent, hypervisor, services, disk, pools",
+    description:
+      "Check this host: config, file modes, keys, chain, contracts, agent, hypervisor, services, disk, pools",
   },
   args: { json: { type: "boolean", description: "print JSON: {ok, checks: [{name, status, detail, fix}]}" } },
   async run({ args }) {

@@ -1,7 +1,7 @@
 /** Doctor checks on the host: agent, hypervisor and template, services, disk, address and VMID pools. */
 import { existsSync, readFileSync, statfsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { AgentClient } from "../agent/client.ts";
+import type { AgentClient } from "../agent/client.ts";
 import { loadBlockhostConfig, loadDbConfig } from "../core/config/index.ts";
 import { oneLine } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";

@@ -137,10 +137,12 @@ export function formatStatus(s: StatusReport, all = false): string {
     `engine:   last poll ${c.engine_last_poll_at ?? "never"}${c.engine_last_error ? `; last error ${c.engine_last_error}` : ""}${c.getlogs_cap !== null ? `; getLogs range ${c.getlogs_cap} blocks` : ""}`,
     ...c.providers.map(providerLine),
     `jobs:     ${(Object.entries(s.jobs) as [string, number][]).map(([k, n]) => `${n} ${k}`).join(", ")}`,
-    ...s.failing_jobs.slice(0, all ? undefined : FAILING_SHOWN).map(
-      (j) =>
-        `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`,
-    ),
+    ...s.failing_jobs
+      .slice(0, all ? undefined : FAILING_SHOWN)
+      .map(
+        (j) =>
+          `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`,
+      ),
     ...(!all && s.failing_jobs.length > FAILING_SHOWN
       ? [`  … and ${s.failing_jobs.length - FAILING_SHOWN} more (newest first; all of them: blockhost status --all)`]
       : []),

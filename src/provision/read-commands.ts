@@ -47,7 +47,10 @@ const status = defineCommand({
   },
   args: {
     name: { type: "positional", description: "VM name", required: true },
-    json: { type: "boolean", description: "print JSON (vm_name, vmid, backend, status, expires_at, power, power_note)" },
+    json: {
+      type: "boolean",
+      description: "print JSON (vm_name, vmid, backend, status, expires_at, power, power_note)",
+    },
   },
   async run({ args }) {
     const name = vmNameArg(args.name);

@@ -1,6 +1,6 @@
 /** Admin wallet commands signed by the server wallet: stablecoin, plans, NFT payloads. */
 import { defineCommand } from "citty";
-import { getAddress, parseEventLogs, type Hex } from "viem";
+import { parseEventLogs, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { assertOneStdin, exactlyOne, readTextInput } from "../core/input.ts";
 import { addressArg } from "../core/address.ts";

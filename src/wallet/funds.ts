@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { variadic } from "../core/cli.ts";
 import { BlockhostError } from "../core/errors.ts";
+import { printJson } from "../core/output.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { activePaymentTokens } from "../chain/payment-methods.ts";
 import { writeAndWait } from "../chain/tx.ts";
@@ -10,6 +11,14 @@ import { formatAmount, formatUsd, parseAmount, splitByRatios } from "./amounts.t
 import { WalletEnv, type Token } from "./env.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** One balance as `wallet balance --json` prints it (amount as a decimal string, USD value in cents). */
+interface BalanceRow {
+  symbol: string;
+  token: string;
+  amount: string;
+  usd_cents: string | null;
+}
 const pos = (description: string) => ({ type: "positional" as const, required: true as const, description });
 const optPos = (description: string) => ({ type: "positional" as const, required: false as const, description });
 
@@ -39,26 +48,42 @@ export const balance = defineCommand({
     name: "balance",
     description: "Show ETH plus one token's balance, or every payment-method token with its USD value",
   },
-  args: { who: pos("addressbook role or 0x address"), token: optPos("eth, stable, or a 0x token (or NFT) address") },
+  args: {
+    who: pos("addressbook role or 0x address"),
+    token: optPos("eth, stable, or a 0x token (or NFT) address"),
+    json: { type: "boolean", description: "print JSON: {address, balances: [{symbol, token, amount, usd_cents}]}" },
+  },
   async run({ args }) {
     const env = WalletEnv.load();
     const who = env.target(args.who);
-    say(`ETH ${formatAmount(await env.balance("eth", who), 18)}`);
+    const balances: BalanceRow[] = [
+      { symbol: "ETH", token: "eth", amount: formatAmount(await env.balance("eth", who), 18), usd_cents: null },
+    ];
     if (args.token !== undefined) {
       const token = await env.token(args.token);
-      if (token === "eth") return;
-      const info = await env.tokenInfo(token);
-      say(`${info.symbol} ${formatAmount(await env.balance(token, who), info.decimals)} (${token})`);
-      return;
+      if (token !== "eth") {
+        const info = await env.tokenInfo(token);
+        const amount = formatAmount(await env.balance(token, who), info.decimals);
+        balances.push({ symbol: info.symbol, token, amount, usd_cents: null });
+      }
+    } else {
+      for (const { token, paymentMethodId: pm } of await activePaymentTokens(env.access, env.subscriptions)) {
+        const [info, amount] = [await env.tokenInfo(token), await env.balance(token, who)];
+        const cents = await env.access.publicClient
+          .readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] })
+          .catch(() => undefined);
+        const usd = cents === undefined ? null : ((amount * cents) / 10n ** BigInt(info.decimals)).toString();
+        balances.push({ symbol: info.symbol, token, amount: formatAmount(amount, info.decimals), usd_cents: usd });
+      }
     }
-    for (const { token, paymentMethodId: pm } of await activePaymentTokens(env.access, env.subscriptions)) {
-      const [info, amount] = [await env.tokenInfo(token), await env.balance(token, who)];
-      const cents = await env.access.publicClient
-        .readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] })
-        .catch(() => undefined);
-      const usd =
-        cents === undefined ? "price unavailable" : formatUsd((amount * cents) / 10n ** BigInt(info.decimals));
-      say(`${info.symbol} ${formatAmount(amount, info.decimals)} (${usd}) (${token})`);
+    if (args.json) return printJson({ address: who, balances });
+    for (const b of balances) {
+      if (b.token === "eth") say(`ETH ${b.amount}`);
+      else if (args.token !== undefined) say(`${b.symbol} ${b.amount} (${b.token})`);
+      else
+        say(
+          `${b.symbol} ${b.amount} (${b.usd_cents === null ? "price unavailable" : formatUsd(BigInt(b.usd_cents))}) (${b.token})`,
+        );
     }
   },
 });

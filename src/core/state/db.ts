@@ -35,8 +35,7 @@ export function openExistingDatabase(file = paths.database): Database {
   if (!existsSync(file))
     throw new BlockhostError(
       "E_NOT_SET_UP",
-      `not set up yet: no database at ${file} (set the host up with the wizard or \`blockhost finalize --config FILE\`; ` +
-        "for a test root set BLOCKHOST_ROOT)",
+      `not set up yet: no database at ${file} (set the host up with the wizard or \`blockhost finalize --config FILE\`)`,
       { file },
     );
   return openDatabase(file);
