@@ -36,8 +36,9 @@ export const send = defineCommand({
   },
   async run({ args }) {
     const env = WalletEnv.load();
+    const to = env.target(args.to);
     const token = await env.token(args.token);
-    const [from, to, info] = [env.signer(args.from), env.target(args.to), await env.tokenInfo(token)];
+    const [from, info] = [env.signer(args.from), await env.tokenInfo(token)];
     const { transfer } = await import("./transfer.ts");
     say(await transfer(env, from, token, to, parseAmount(args.amount, info.decimals)));
   },

@@ -9,7 +9,8 @@ const WALLET = "0x2222222222222222222222222222222222222222";
 let env: { root: string; cleanup: () => void };
 const bh = (args: string[], extra: Record<string, string> = {}) => runBlockhost(args, { root: env.root, env: extra });
 /** The database state `vm status --json` reports (its power is null on the dry-run backend). */
-const vmState = async (name: string) => JSON.parse((await bh(["vm", "status", name, "--json"])).stdout).status as string;
+const vmState = async (name: string) =>
+  JSON.parse((await bh(["vm", "status", name, "--json"])).stdout).status as string;
 const listJson = async () => JSON.parse((await bh(["vm", "list", "--json"])).stdout) as Array<Record<string, unknown>>;
 
 beforeAll(() => {
