@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
+import { printJson } from "../core/output.ts";
 import { addressArg } from "../core/address.ts";
 import { contractAddress, loadChainContext, loadDeployer } from "./context.ts";
 import { mintCredential, simulateMint } from "./mint.ts";
@@ -19,6 +20,7 @@ export default defineCommand({
     "owner-wallet": { type: "string", required: true, description: "0x address that receives the NFT" },
     "user-encrypted": { type: "string", description: "0x hex payload stored in the NFT (default: empty)" },
     "dry-run": { type: "boolean", description: "simulate only: print the token id the mint would get, send nothing" },
+    json: { type: "boolean", description: "print JSON: {token_id, to, contract, tx, dry_run}" },
   },
   async run({ args }) {
     const to = addressArg(args["owner-wallet"], "--owner-wallet");
@@ -33,6 +35,7 @@ export default defineCommand({
     const owner = loadDeployer(web3);
     if (args["dry-run"]) {
       const tokenId = await simulateMint(access, owner, nft, to as Hex, data as Hex);
+      if (args.json) return printJson({ token_id: Number(tokenId), to, contract: nft, tx: null, dry_run: true });
       process.stderr.write(`dry run: would mint token ${tokenId} to ${to} on ${nft}; nothing sent\n`);
       process.stdout.write(`${tokenId}\n`);
       return;
@@ -45,6 +48,8 @@ export default defineCommand({
       tx: minted.hash,
       gas_used: minted.gasUsed.toString(),
     });
+    if (args.json)
+      return printJson({ token_id: Number(minted.tokenId), to, contract: nft, tx: minted.hash, dry_run: false });
     process.stdout.write(`${minted.tokenId}\n`);
   },
 });

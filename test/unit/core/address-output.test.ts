@@ -7,7 +7,7 @@ import { colourEnabled, formatTable } from "../../../src/core/output.ts";
 import { evmAddress } from "../../../src/core/validators.ts";
 
 // The test vectors of EIP-55 itself.
-const EIP55 = [
+const EIP55: `0x${string}`[] = [
   "0x52908400098527886E0F7030069857D2E4169EE7",
   "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
   "0xde709f2102306220921060314715629080e2fb77",
