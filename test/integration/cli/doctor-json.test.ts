@@ -199,6 +199,7 @@ describe.skipIf(!anvilAvailable())("blockhost doctor and --json (real anvil, rea
     { args: ["wallet", "plan", "list", "--json"], keys: [], item: ["id", "name", "price_cents_per_day", "active"] },
     { args: ["wallet", "balance", "server", "--json"], keys: ["address", "balances"] },
     { args: ["addressbook", "list", "--json"], keys: ["server", "hot", "admin"] },
+    { args: ["finalize", "status", "--json"], keys: ["steps"] },
     { args: ["doctor", "--json"], keys: ["ok", "checks"] },
   ];
 
