@@ -85,7 +85,8 @@ const status = defineCommand({
   args: {
     json: {
       type: "boolean",
-      description: "print JSON: {last_fund_cycle, fund_cycle_retry_at, last_gas_check, recent_transfers, plan, plan_error}",
+      description:
+        "print JSON: {last_fund_cycle, fund_cycle_retry_at, last_gas_check, recent_transfers, plan, plan_error}",
     },
   },
   async run({ args }) {
