@@ -172,6 +172,18 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("template VMID 9200: no cloud-init drive");
     expect(bad.stderr).toContain("template VMID 9200 is not ready (4 problems)");
+    const json = await bh(["proxmox", "template", "check", "--vmid", "9200", "--json"]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({
+      template_vmid: 9200,
+      ready: false,
+      problems: bad.stdout.trimEnd().split("\n"),
+    });
+    expect(JSON.parse((await bh(["proxmox", "template", "check", "--json"])).stdout)).toEqual({
+      template_vmid: 9001,
+      ready: true,
+      problems: [],
+    });
     const path = writeImage("cli.qcow2", MANIFEST);
     expect(await bh(["proxmox", "template", "import", path, "--vmid", "9105"])).toMatchObject({
       code: 0,
