@@ -17,14 +17,14 @@ export function toChecksumAddress(address: string): `0x${string}` {
 }
 
 /**
- * Why `value` is not an acceptable address, or null when it is. All-lowercase hex carries no
- * checksum and is accepted; any uppercase letter makes it a checksummed address that must match,
- * so a typo is caught before funds or an NFT go to the wrong place.
+ * Why `value` is not an acceptable address, or null when it is. All-lowercase (or all-uppercase)
+ * hex carries no checksum and is accepted, as EIP-55 says; mixed case is a checksummed address that
+ * must match, so a typo is caught before funds or an NFT go to the wrong place.
  */
 export function addressProblem(value: unknown): string | null {
   if (typeof value !== "string" || !HEX40.test(value)) return "expected a 0x-prefixed 20-byte hex address";
   const body = value.slice(2);
-  if (body === body.toLowerCase()) return null;
+  if (body === body.toLowerCase() || body === body.toUpperCase()) return null;
   return toChecksumAddress(value) === value
     ? null
     : `EIP-55 checksum mismatch (a typo?): mixed case must read ${toChecksumAddress(value)}, or give it all lowercase`;
