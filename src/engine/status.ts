@@ -6,6 +6,7 @@ import { onChain } from "../chain/errors.ts";
 import { loadBlockhostConfig, loadDbConfig, loadWeb3Config } from "../core/config/index.ts";
 import type { ProviderHealth } from "../chain/rpc-pool.ts";
 import { oneLine } from "../core/errors.ts";
+import { red } from "../core/output.ts";
 import { paths } from "../core/paths.ts";
 import { readCursor } from "../core/state/chain.ts";
 import { getMeta } from "../core/state/meta.ts";
@@ -139,9 +140,10 @@ export function formatStatus(s: StatusReport, all = false): string {
     `jobs:     ${(Object.entries(s.jobs) as [string, number][]).map(([k, n]) => `${n} ${k}`).join(", ")}`,
     ...s.failing_jobs
       .slice(0, all ? undefined : FAILING_SHOWN)
-      .map(
-        (j) =>
+      .map((j) =>
+        red(
           `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`,
+        ),
       ),
     ...(!all && s.failing_jobs.length > FAILING_SHOWN
       ? [`  … and ${s.failing_jobs.length - FAILING_SHOWN} more (newest first; all of them: blockhost status --all)`]
@@ -150,7 +152,7 @@ export function formatStatus(s: StatusReport, all = false): string {
       .map(([k, n]) => `${n} ${k}`)
       .join(", ")}`,
     formatCertificateStatus(s.certificate),
-    ...s.problems.map((p) => `problem:  ${p.message}`),
+    ...s.problems.map((p) => red(`problem:  ${p.message}`)),
   ];
   return lines.join("\n");
 }

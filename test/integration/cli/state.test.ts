@@ -4,7 +4,7 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { openDatabase } from "../../../src/core/state/db.ts";
 import { JobQueue } from "../../../src/engine/queue.ts";
-import { runBlockhost, tempDir } from "../../helpers/binary.ts";
+import { blockhostBinary, runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { freePort } from "../../helpers/anvil.ts";
 import { provisionRoot } from "../../helpers/provision-root.ts";
 
@@ -179,6 +179,36 @@ describe("status, vm list and addresses on a set-up host", () => {
       expect(cfg.stderr).toContain("blockchain.nft_contract: EIP-55 checksum mismatch");
     } finally {
       Bun.spawnSync(["rm", "-f", etc("web3-defaults.yaml")]);
+    }
+  });
+});
+
+describe.skipIf(!Bun.which("script"))("colour", () => {
+  /** Run in a pseudo-terminal (util-linux `script`), as an operator at a terminal would. */
+  const inPty = async (root: string, env: Record<string, string>, ...args: string[]) => {
+    const p = Bun.spawn(["script", "-qec", [blockhostBinary(), ...args].join(" "), "/dev/null"], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "xterm", BLOCKHOST_ROOT: root, ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const out = await new Response(p.stdout).text();
+    await p.exited;
+    return out;
+  };
+
+  test("only on a terminal, and never with NO_COLOR", async () => {
+    const { dir, cleanup } = tempDir("blockhost-colour-");
+    try {
+      const tty = await inPty(dir, {}, "doctor");
+      expect(tty).toContain("\x1b[31mFAIL\x1b[0m  config ");
+      const noColour = await inPty(dir, { NO_COLOR: "1" }, "doctor");
+      expect(noColour).toContain("FAIL  config ");
+      expect(noColour).not.toContain("\x1b[");
+      const piped = await runBlockhost(["doctor"], { root: dir });
+      expect(piped.stdout).toContain("FAIL  config ");
+      expect(piped.stdout).not.toContain("\x1b[");
+    } finally {
+      cleanup();
     }
   });
 });
