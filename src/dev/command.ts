@@ -107,7 +107,8 @@ export default defineCommand({
       say(`logs      ${logDir}`);
       say();
       say(
-        `customer  ${host.customer.address} holds 1000 test USDC and buys ${days} days of plan 1 ($${days}.00 at $1.00/day)`,
+        `customer  ${host.customer.address} holds 1000 test USDC and buys ${days} days of plan 1 ` +
+          `($${days}.00 at $1.00/day)`,
       );
       say(`          its key is anvil's public dev key #1: ${anvil.accounts[1]!.privateKey}`);
       say(`          (import it into a browser wallet to buy on the signup page)`);

@@ -1,4 +1,4 @@
-/** Doctor checks on the chain: it answers with the configured id, the contracts have code, the deployer owns the NFT. */
+/** Doctor checks on the chain: the configured chain id answers, contracts have code, the deployer owns the NFT. */
 import { type Hex, isAddressEqual } from "viem";
 import { connectChain } from "../chain/client.ts";
 import { deployerKeyFile } from "../chain/context.ts";

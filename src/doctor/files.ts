@@ -1,4 +1,4 @@
-/** Doctor checks on /etc/blockhost: config files parse, owners and modes match the seed's table, keys match addresses. */
+/** Doctor checks on /etc/blockhost: config files parse, owners and modes as the seed's table, keys match addresses. */
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { CONFIG_FILES } from "../agent/actions/config.ts";
 import { deployerKeyFile } from "../chain/context.ts";

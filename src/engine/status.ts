@@ -125,6 +125,9 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
   };
 }
 
+const retryNote = (j: StatusReport["failing_jobs"][number]) =>
+  j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried";
+
 /** How many failing jobs the text form lists unless `--all` is given. */
 export const FAILING_SHOWN = 20;
 
@@ -140,11 +143,7 @@ export function formatStatus(s: StatusReport, all = false): string {
     `jobs:     ${(Object.entries(s.jobs) as [string, number][]).map(([k, n]) => `${n} ${k}`).join(", ")}`,
     ...s.failing_jobs
       .slice(0, all ? undefined : FAILING_SHOWN)
-      .map((j) =>
-        red(
-          `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`,
-        ),
-      ),
+      .map((j) => red(`  ${j.state} ${j.key} after ${j.attempts} attempt(s)${retryNote(j)}: ${j.last_error}`)),
     ...(!all && s.failing_jobs.length > FAILING_SHOWN
       ? [`  … and ${s.failing_jobs.length - FAILING_SHOWN} more (newest first; all of them: blockhost status --all)`]
       : []),

@@ -49,6 +49,7 @@ function printGcReport(report: GcReport, simulated: boolean): void {
     out(`${a.action === "suspend" ? "suspended" : "destroyed"} ${a.vm_name}: ${a.reason}`);
   for (const e of report.errors) out(`FAILED to ${e.action} ${e.vm_name}: ${e.error}`);
   out(
-    `${report.actions.length} done, ${report.errors.length} failed${simulated ? " (dry-run backend: hypervisor not called)" : ""}`,
+    `${report.actions.length} done, ${report.errors.length} failed` +
+      (simulated ? " (dry-run backend: hypervisor not called)" : ""),
   );
 }

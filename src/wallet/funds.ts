@@ -81,10 +81,10 @@ export const balance = defineCommand({
     for (const b of balances) {
       if (b.token === "eth") say(`ETH ${b.amount}`);
       else if (args.token !== undefined) say(`${b.symbol} ${b.amount} (${b.token})`);
-      else
-        say(
-          `${b.symbol} ${b.amount} (${b.usd_cents === null ? "price unavailable" : formatUsd(BigInt(b.usd_cents))}) (${b.token})`,
-        );
+      else {
+        const usd = b.usd_cents === null ? "price unavailable" : formatUsd(BigInt(b.usd_cents));
+        say(`${b.symbol} ${b.amount} (${usd}) (${b.token})`);
+      }
     }
   },
 });

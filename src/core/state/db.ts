@@ -35,7 +35,8 @@ export function openExistingDatabase(file = paths.database): Database {
   if (!existsSync(file))
     throw new BlockhostError(
       "E_NOT_SET_UP",
-      `not set up yet: no database at ${file} (set the host up with the wizard or \`blockhost finalize --config FILE\`)`,
+      `not set up yet: no database at ${file} ` +
+        "(set the host up with the wizard or `blockhost finalize --config FILE`)",
       { file },
     );
   return openDatabase(file);

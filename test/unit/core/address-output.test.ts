@@ -33,7 +33,7 @@ describe("EIP-55", () => {
     }
   });
 
-  test("all-lowercase or all-uppercase is accepted unchecked; a mixed-case typo is refused and the right form named", () => {
+  test("all-lowercase or all-uppercase is unchecked; a mixed-case typo is refused, naming the right form", () => {
     expect(addressProblem("0x52908400098527886e0f7030069857d2e4169ee7")).toBeNull();
     expect(addressProblem("0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED")).toBeNull();
     const typo = flipOne(EIP55[0]!);
