@@ -1,8 +1,9 @@
 /** Doctor checks on the host: agent, hypervisor and template, services, disk, address and VMID pools. */
-import { existsSync, readFileSync, statfsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { AgentClient } from "../agent/client.ts";
 import { loadBlockhostConfig, loadDbConfig } from "../core/config/index.ts";
+import { diskSpace } from "../core/disk-space.ts";
 import { oneLine } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { openExistingDatabase } from "../core/state/db.ts";
@@ -83,20 +84,14 @@ export async function serviceChecks(): Promise<CheckResult[]> {
 export const MIN_FREE_BYTES = 2 * 1024 ** 3;
 const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
 
-/** Nearest existing directory (statfs needs one). */
-function existing(dir: string): string {
-  let d = dir;
-  while (!existsSync(d) && d !== dirname(d)) d = dirname(d);
-  return d;
-}
-
 export function diskChecks(minFree = MIN_FREE_BYTES): CheckResult[] {
-  const dirs = [...new Set([paths.stateDir, paths.libvirtDir].map(existing))];
-  return dirs.map((dir) => {
-    const st = statfsSync(dir);
-    const free = st.bavail * st.bsize;
-    const total = st.blocks * st.bsize;
-    const detail = `${gib(free)} free of ${gib(total)} at ${dir}`;
+  const spaces = new Map<string, { free: number; total: number }>();
+  for (const path of [paths.stateDir, paths.libvirtDir]) {
+    const space = diskSpace(path);
+    if (space) spaces.set(space.dir, space);
+  }
+  return [...spaces].map(([dir, { free, total }]) => {
+    const detail = `${gib(free)} free of ${gib(total)}`;
     return free >= minFree
       ? ok(`disk ${dir}`, detail)
       : fail(`disk ${dir}`, `${detail} (needs ≥ ${gib(minFree)})`, "free space or grow the filesystem");

@@ -160,6 +160,12 @@ describe.skipIf(!anvilAvailable())("blockhost doctor and --json (real anvil, rea
     await expectFailure("nft owner", `owned by ${other}`, "transferOwnership");
     await nftCall(4, anvil.accounts[ROLE_ACCOUNT.server]!.address);
 
+    // The address pool is used up: the next purchase could not be served.
+    const pools = readFileSync(etc("db.yaml"), "utf8");
+    writeFileSync(etc("db.yaml"), pools.replace("end: 250", "end: 200"));
+    await expectFailure("pool ipv4", "none left", "widen ip_pool");
+    writeFileSync(etc("db.yaml"), pools);
+
     // The agent is down.
     await agent!.stop();
     agent = undefined;
