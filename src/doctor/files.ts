@@ -15,7 +15,7 @@ import { type CheckResult, fail, ok, skip } from "./check.ts";
 const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
 const FINALIZE = "run the setup wizard, or blockhost finalize --config FILE";
 
-/** The three config files every host has; each must load through its schema. */
+/** The three config files every host has load through their schemas; any other one present passes its check. */
 export function configChecks(): { results: CheckResult[]; web3: Web3Config | null } {
   const results: CheckResult[] = [];
   let web3: Web3Config | null = null;
@@ -37,13 +37,22 @@ export function configChecks(): { results: CheckResult[]; web3: Web3Config | nul
       results.push(fail(name, oneLine(e), `correct the named key in ${file} (blockhost finalize rewrites it)`));
     }
   }
-  if (existsSync(paths.addressbook)) {
+  // Every other file finalize writes, checked as the agent checks it before writing it.
+  const loaded = new Set(files.map(([file]) => file));
+  for (const [name, spec] of Object.entries(CONFIG_FILES)) {
+    const file = paths.config(name);
+    if (loaded.has(file) || !existsSync(file)) continue;
+    let problem: string | null = null;
     try {
-      loadAddressbook();
-      results.push(ok(`config ${paths.addressbook}`, "parses"));
+      if (!spec.check(readFileSync(file, "utf8"), file)) problem = `expected ${spec.expected}`;
     } catch (e) {
-      results.push(fail(`config ${paths.addressbook}`, oneLine(e), "fix the entry named (blockhost addressbook)"));
+      problem = oneLine(e);
     }
+    results.push(
+      problem === null
+        ? ok(`config ${file}`, "parses")
+        : fail(`config ${file}`, problem, `correct ${file} (it must hold ${spec.expected})`),
+    );
   }
   return { results, web3 };
 }

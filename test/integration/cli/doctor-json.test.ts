@@ -137,8 +137,12 @@ describe.skipIf(!anvilAvailable())("blockhost doctor and --json (real anvil, rea
     await expectFailure(`mode ${etc("deployer.key")}`, "mode 0600, expected 0640", "chmod 640");
     setModes();
 
-    // The addressbook names a hot wallet its key file does not belong to.
+    // A config file that does not parse.
     const book = readFileSync(etc("addressbook.json"), "utf8");
+    writeFileSync(etc("addressbook.json"), book.replace(/"admin": \{/, '"Admin Wallet": {'));
+    await expectFailure(`config ${etc("addressbook.json")}`, "Admin Wallet", "a valid addressbook");
+
+    // The addressbook names a hot wallet its key file does not belong to.
     const hot = anvil.accounts[ROLE_ACCOUNT.hot]!.address;
     writeFileSync(etc("addressbook.json"), book.replace(hot, anvil.accounts[2]!.address));
     await expectFailure("key hot", `holds the key of ${hot}`, "put the matching key");
