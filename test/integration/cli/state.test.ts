@@ -183,6 +183,30 @@ describe("status, vm list and addresses on a set-up host", () => {
   });
 });
 
+test("vm status says why the power state is unknown when the agent does not answer", async () => {
+  const env = provisionRoot({
+    backend: "proxmox",
+    extraBlockhostYaml: "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}",
+  });
+  try {
+    const legacy = join(env.root, "vms.json");
+    const vm = { vm_name: "old1", vmid: 300, ip_address: "192.168.122.201", status: "active", owner: "x" };
+    writeFileSync(
+      legacy,
+      JSON.stringify({ vms: { old1: { ...vm, wallet_address: BOB, expires_at: "2030-01-01T00:00:00Z" } } }),
+    );
+    expect((await runBlockhost(["vm", "import-json", legacy], { root: env.root })).code).toBe(0);
+    const r = await runBlockhost(["vm", "status", "old1"], { root: env.root });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toStartWith("active, hypervisor: unknown (hypervisor not reachable: root agent not reachable at ");
+    const json = JSON.parse((await runBlockhost(["vm", "status", "old1", "--json"], { root: env.root })).stdout);
+    expect(json).toMatchObject({ status: "active", power: null, backend: "proxmox" });
+    expect(json.power_note).toContain("hypervisor not reachable");
+  } finally {
+    env.cleanup();
+  }
+});
+
 describe.skipIf(!Bun.which("script"))("colour", () => {
   /** Run in a pseudo-terminal (util-linux `script`), as an operator at a terminal would. */
   const inPty = async (root: string, env: Record<string, string>, ...args: string[]) => {
