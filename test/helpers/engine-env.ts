@@ -11,6 +11,7 @@ import {
   blockhostSubscriptionsAbi,
   blockhostSubscriptionsBytecode,
 } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
+import { openDatabase } from "../../src/core/state/db.ts";
 import { eciesEncrypt } from "../../src/crypto/ecies.ts";
 import { generatePrivateKey, publicKeyOf } from "../../src/crypto/keys.ts";
 import { freePort, startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
@@ -71,6 +72,9 @@ export class EngineEnv {
           ? "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}"
           : ""),
     });
+    // A set-up host has its database (finalize creates it); read commands polled before the engine's
+    // first start must not find "not set up yet".
+    openDatabase(join(root, "var/lib/blockhost/blockhost.db")).close();
     const anvil = await startAnvil(opts.anvil);
     const net = devnet(anvil);
     const stable = await deployToken(
