@@ -1,24 +1,22 @@
 /** The admin panel (`/admin`): wallet login of the admin NFT holder, then VMs, jobs, plans, wallet and admin commands. */
-import { type Context, Hono } from "hono";
-import { formatUnits, parseUnits, type Hex } from "viem";
-import { loadAddressbook } from "../../../core/config/addressbook.ts";
-import { loadBlockhostConfig } from "../../../core/config/index.ts";
+import { Hono } from "hono";
+import { parseUnits, type Hex } from "viem";
 import { oneLine } from "../../../core/errors.ts";
 import { logEvent } from "../../../core/log.ts";
 import { object, str } from "../../../core/schema.ts";
 import { troubledJobs } from "../../../core/state/jobs.ts";
 import { destroyVm, powerVm } from "../../../provision/lifecycle.ts";
 import { listVms } from "../../../core/state/vms.ts";
-import { requireCsrf, requireSession, type Session, SessionStore } from "../../session.ts";
+import { requireCsrf, requireSession, SessionStore } from "../../session.ts";
 import type { OneTimeCodes } from "../challenges.ts";
 import type { ServeDeps } from "../deps.ts";
 import { jsonBody } from "../json-body.ts";
 import { adminMessage, isAdmin, loginSigner } from "./auth.ts";
-import type { AdminFrame } from "./layout.tsx";
+import { commandRoutes } from "./commands.tsx";
+import { type AdminContext, type AdminEnv, adminKit } from "./kit.ts";
 import { LoginPage } from "./login.tsx";
-import { CommandsPage, JobsPage, PlansPage, VmsPage, type WalletRow, WalletPage } from "./pages.tsx";
-
-type Env = { Variables: { session: Session; secureHeadersNonce?: string } };
+import { JobsPage, PlansPage, VmsPage } from "./pages.tsx";
+import { walletRoutes } from "./wallet.tsx";
 
 const loginBody = object({
   code: str(/^[A-Z0-9]{8}$/, "the 8-character login code", 8),
@@ -30,24 +28,11 @@ const PRICE = /^\d{1,6}(\.\d{1,2})?$/;
 
 const ADMIN_IDLE_MS = 30 * 60_000;
 
-export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
-  const app = new Hono<Env>();
+export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
+  const app = new Hono<AdminEnv>();
   const sessions = new SessionStore({ cookieName: "bh_admin", idleMs: ADMIN_IDLE_MS, tls: deps.tls });
-  const frame = (c: Context<Env>, notice?: string): AdminFrame => {
-    const s = c.get("session");
-    return {
-      title: deps.site.title,
-      accent: deps.site.accent,
-      nonce: c.get("secureHeadersNonce"),
-      csrf: s.csrf,
-      wallet: String(s.data.wallet),
-      notice,
-    };
-  };
-  const notice = (c: Context<Env>) => c.req.query("done")?.slice(0, 200);
-  const done = (c: Context<Env>, to: string, text: string) => c.redirect(`${to}?done=${encodeURIComponent(text)}`, 303);
-  const action = (c: Context<Env>, what: string, fields: Record<string, unknown>) =>
-    logEvent("admin.action", { action: what, wallet: String(c.get("session").data.wallet), ...fields });
+  const kit = adminKit(deps);
+  const { frame, notice, done, action } = kit;
 
   app.get("/login", (c) => {
     const { code } = codes.issue("admin", "admin");
@@ -129,7 +114,7 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
     ),
   );
 
-  const planForm = async (c: Context<Env>) => {
+  const planForm = async (c: AdminContext) => {
     const form = await c.req.parseBody();
     const name = String(form.name ?? "").trim();
     const price = String(form.price ?? "").trim();
@@ -163,51 +148,8 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
     return done(c, "/admin/plans", `plan ${id} saved`);
   });
 
-  app.get("/wallet", async (c) => {
-    const coin = await deps.chain.stablecoin();
-    const rows: WalletRow[] = [];
-    for (const [name, entry] of Object.entries(loadAddressbook())) {
-      const b = await deps.chain.balances(entry.address as Hex);
-      rows.push({
-        name,
-        address: entry.address,
-        native: formatUnits(b.native, 18),
-        stable: b.stable === null || !coin ? null : formatUnits(b.stable, coin.decimals),
-      });
-    }
-    const held = coin ? (await deps.chain.balances(deps.chain.subscriptions)).stable : null;
-    return c.html(
-      <WalletPage
-        {...frame(c, notice(c))}
-        rows={rows}
-        coin={coin?.symbol ?? null}
-        contractBalance={held === null || !coin ? null : formatUnits(held, coin.decimals)}
-      />,
-    );
-  });
-
-  app.post("/wallet/withdraw", async (c) => {
-    const to = String((await c.req.parseBody()).to ?? "");
-    const entry = loadAddressbook()[to];
-    const coin = await deps.chain.stablecoin();
-    if (!entry || !coin) return c.text(`no addressbook entry ${JSON.stringify(to.slice(0, 64))} or no stablecoin`, 400);
-    action(c, "wallet.withdraw", { to, address: entry.address, token: coin.address });
-    try {
-      await deps.chain.withdraw(coin.address, entry.address as Hex);
-    } catch (e) {
-      return c.text(`withdraw failed: ${oneLine(e)}`, 502);
-    }
-    return done(c, "/admin/wallet", `withdrawn to ${to}`);
-  });
-
-  app.get("/commands", (c) => {
-    const admin = loadBlockhostConfig().admin;
-    const settings: Record<string, string> = {};
-    if (admin?.max_command_age !== undefined) settings["max_command_age (s)"] = String(admin.max_command_age);
-    if (admin?.destination_mode !== undefined) settings.destination_mode = admin.destination_mode;
-    if (admin?.credential_nft_id !== undefined) settings.credential_nft_id = String(admin.credential_nft_id);
-    return c.html(<CommandsPage {...frame(c)} settings={settings} />);
-  });
+  walletRoutes(app, kit);
+  commandRoutes(app, kit);
 
   return app;
 }
