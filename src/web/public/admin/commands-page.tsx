@@ -109,16 +109,20 @@ export function CommandsPage(props: AdminFrame & { view: CommandsView }) {
         Settings from <code>blockhost.yaml</code> <code>admin:</code> (changed on the host):
       </p>
       {settings.length > 0 && (
-        <table id="knock-table">
-          <tbody>
-            {settings.map(([k, val]) => (
-              <tr>
-                <th scope="row">{k}</th>
-                <td>{val}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div class="table-wrap">
+          <table id="knock-table">
+            <tbody>
+              {settings.map(([k, val]) => (
+                <tr>
+                  <th scope="row">{k}</th>
+                  <td>
+                    <code>{val}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <h3>Commands</h3>
       {Object.keys(v.commands).length === 0 && <p>No command is defined.</p>}

@@ -129,7 +129,7 @@ export function WalletPage(props: Props) {
       <form method="post" action="/admin/wallet/addressbook" id="add-entry">
         <input type="hidden" name="csrf" value={props.csrf} />
         <label for="add-name">Name (lowercase letters, digits, -)</label>
-        <input id="add-name" name="name" maxlength={64} pattern="[a-z0-9][a-z0-9-]{0,63}" required />
+        <input id="add-name" name="name" maxlength={64} pattern="[a-z0-9][a-z0-9\-]{0,63}" required />
         <label for="add-address">Address</label>
         <input id="add-address" name="address" maxlength={42} placeholder="0x…" required />
         <button type="submit">Add</button>
@@ -138,7 +138,7 @@ export function WalletPage(props: Props) {
       <form method="post" action="/admin/wallet/generate" id="generate">
         <input type="hidden" name="csrf" value={props.csrf} />
         <label for="generate-name">Name (its key stays on the host, readable by root and blockhost only)</label>
-        <input id="generate-name" name="name" maxlength={32} pattern="[a-z0-9][a-z0-9-]{0,31}" required />
+        <input id="generate-name" name="name" maxlength={32} pattern="[a-z0-9][a-z0-9\-]{0,31}" required />
         <button type="submit">Generate wallet</button>
       </form>
     </AdminPage>
