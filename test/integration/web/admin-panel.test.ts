@@ -154,6 +154,14 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     await env?.stop();
   });
 
+  test("every authenticated request writes the admin's address to knock.active (the engine narrows a knock to it)", async () => {
+    const file = join(env.root, "run/blockhost/knock.active");
+    const before = Date.now();
+    await admin.page.goto(`${serve.origin}/admin/jobs`);
+    expect(readFileSync(file, "utf8")).toBe("127.0.0.1\n");
+    expect(statSync(file).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
+  });
+
   test("addressbook: add, update and remove an entry with the keyboard; system roles cannot be changed", async () => {
     const { page } = admin;
     await page.goto(`${serve.origin}/admin/wallet`);

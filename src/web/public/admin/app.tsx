@@ -11,8 +11,10 @@ import { requireCsrf, requireSession, SessionStore } from "../../session.ts";
 import type { OneTimeCodes } from "../challenges.ts";
 import type { ServeDeps } from "../deps.ts";
 import { jsonBody } from "../json-body.ts";
+import { clientAddress } from "../rate-limit.ts";
 import { adminMessage, isAdmin, loginSigner } from "./auth.ts";
 import { commandRoutes } from "./commands.tsx";
+import { touchKnockActive } from "./knock-active.ts";
 import { type AdminContext, type AdminEnv, adminKit } from "./kit.ts";
 import { LoginPage } from "./login.tsx";
 import { JobsPage, PlansPage, VmsPage } from "./pages.tsx";
@@ -72,6 +74,7 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
       sessions.destroy(c);
       return c.text("this wallet no longer holds the admin NFT; log in again", 403);
     }
+    touchKnockActive(clientAddress(c));
     await next();
   });
 
