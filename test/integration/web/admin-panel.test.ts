@@ -5,14 +5,12 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { createPublicClient, erc20Abi, type Hex, http, parseEther, parseUnits } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { addressOfPrivateKey } from "../../../src/crypto/keys.ts";
 import { decodeAdminCommand } from "../../../src/engine/admin-commands/payload.ts";
 import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { chromiumUnavailable, launchChromium, screenshot, walletPage, type WalletPage } from "../../helpers/browser.ts";
-import { send } from "../../helpers/contracts.ts";
 import { EngineEnv, type EngineProcess, OWNER } from "../../helpers/engine-env.ts";
 import { startServe, writeHttpsConfig, type ServeProcess } from "../../helpers/serve.ts";
 
@@ -112,12 +110,7 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
 
   beforeAll(async () => {
     env = await EngineEnv.create();
-    await send(env.net, OWNER, {
-      address: env.nft,
-      abi: accessCredentialNftAbi,
-      functionName: "mint",
-      args: [address(OWNER), "0x"],
-    });
+    await env.mintTo(OWNER);
     const hotKey = join(etc(), "hot.key");
     writeFileSync(hotKey, env.anvil.accounts[HOT]!.privateKey.slice(2), { mode: 0o640 });
     writeFileSync(
@@ -356,12 +349,7 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     expect(admin.errors.slice(seen)).toEqual([]);
 
     // Another wallet (not admin.wallet_address) is told which wallet to connect; nothing is sent.
-    await send(env.net, OWNER, {
-      address: env.nft,
-      abi: accessCredentialNftAbi,
-      functionName: "transferFrom",
-      args: [address(OWNER), address(FRIEND), 0n],
-    });
+    await env.transferNft(0, OWNER, FRIEND);
     const other = await open(FRIEND, "/admin/login");
     await other.page.click("#btn-login");
     await other.page.waitForURL(`${serve.origin}/admin`);
@@ -370,12 +358,7 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     await other.page.waitForFunction(() => document.getElementById("status")?.className === "error");
     expect(await other.page.locator("#status").textContent()).toContain(`Connect the admin wallet ${address(OWNER)}`);
     expect(other.requests).not.toContain("eth_sendTransaction");
-    await send(env.net, FRIEND, {
-      address: env.nft,
-      abi: accessCredentialNftAbi,
-      functionName: "transferFrom",
-      args: [address(FRIEND), address(OWNER), 0n],
-    });
+    await env.transferNft(0, FRIEND, OWNER);
   });
 
   test("360 px, keyboard only: the admin pages fit, every control is named, focus is visible", async () => {
