@@ -1,21 +1,22 @@
 /** The admin panel (`/admin`): wallet login of the admin NFT holder, then VMs, jobs, plans, wallet and admin commands. */
 import { Hono } from "hono";
 import { parseUnits, type Hex } from "viem";
-import { oneLine } from "../../../core/errors.ts";
+import { BlockhostError, hasCode, oneLine } from "../../../core/errors.ts";
 import { logEvent } from "../../../core/log.ts";
-import { object, str } from "../../../core/schema.ts";
+import { literal, object, optional, str } from "../../../core/schema.ts";
 import { troubledJobs } from "../../../core/state/jobs.ts";
 import { destroyVm, powerVm } from "../../../provision/lifecycle.ts";
 import { listVms } from "../../../core/state/vms.ts";
 import { requireCsrf, requireSession, SessionStore } from "../../session.ts";
 import type { OneTimeCodes } from "../challenges.ts";
 import type { ServeDeps } from "../deps.ts";
+import { formBody } from "../form-body.ts";
 import { jsonBody } from "../json-body.ts";
 import { clientAddress } from "../rate-limit.ts";
 import { adminMessage, isAdmin, loginSigner } from "./auth.ts";
 import { commandRoutes } from "./commands.tsx";
 import { touchKnockActive } from "./knock-active.ts";
-import { type AdminContext, type AdminEnv, adminKit } from "./kit.ts";
+import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
 import { LoginPage } from "./login.tsx";
 import { JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
@@ -25,8 +26,12 @@ const loginBody = object({
   signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132),
 });
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
-const PLAN_NAME = /^\P{Cc}{1,64}$/u;
-const PRICE = /^\d{1,6}(\.\d{1,2})?$/;
+const retryForm = object({ key: str(/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/, "a job key", 130) });
+const planFields = object({
+  name: str(/^\P{Cc}{1,64}$/u, "1 to 64 characters, no control characters", 64 * 4),
+  price: str(/^\d{1,6}(\.\d{1,2})?$/, "a positive USD amount like 1.50", 9),
+  active: optional(literal("1")),
+});
 
 const ADMIN_IDLE_MS = 30 * 60_000;
 
@@ -88,14 +93,14 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
   app.post("/vms/:name/:op{start|stop|destroy}", async (c) => {
     const name = c.req.param("name");
     const op = c.req.param("op") as "start" | "stop" | "destroy";
-    if (!VM_NAME.test(name)) return c.text("bad VM name", 400);
-    action(c, `vm.${op}`, { vm: name });
     try {
+      if (!VM_NAME.test(name)) throw new BlockhostError("E_INVALID_INPUT", "bad VM name");
+      action(c, `vm.${op}`, { vm: name });
       const p = deps.provisioner();
       if (op === "destroy") await destroyVm(p, name);
       else await powerVm(p, name, op);
     } catch (e) {
-      return c.text(`${op} ${name} failed: ${oneLine(e)}`, 409);
+      return kit.failed(c, `${op} ${name}`, e, hasCode(e, "E_INVALID_INPUT") ? 400 : 409);
     }
     return done(c, "/admin", `${op} ${name}: done`);
   });
@@ -103,12 +108,14 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
   app.get("/jobs", (c) => c.html(<JobsPage {...frame(c, notice(c))} jobs={troubledJobs(deps.db, 100)} />));
 
   app.post("/jobs/retry", async (c) => {
-    const key = String((await c.req.parseBody()).key ?? "");
-    if (!/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/.test(key)) return c.text("bad job key", 400);
-    action(c, "job.retry", { job: key });
-    return deps.queue.retry(key)
-      ? done(c, "/admin/jobs", `${key} queued again`)
-      : c.text(`no failed or dead job ${key}`, 404);
+    try {
+      const { key } = await formBody(c, retryForm);
+      action(c, "job.retry", { job: key });
+      if (!deps.queue.retry(key)) throw new BlockhostError("E_NOT_FOUND", `no failed or dead job ${key}`);
+      return done(c, "/admin/jobs", `${key} queued again`);
+    } catch (e) {
+      return kit.failed(c, "retry the job", e);
+    }
   });
 
   app.get("/plans", async (c) =>
@@ -118,37 +125,32 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
   );
 
   const planForm = async (c: AdminContext) => {
-    const form = await c.req.parseBody();
-    const name = String(form.name ?? "").trim();
-    const price = String(form.price ?? "").trim();
-    if (!PLAN_NAME.test(name)) return { error: "plan name: 1 to 64 characters, no control characters" };
-    if (!PRICE.test(price) || Number(price) <= 0) return { error: "price: a positive USD amount like 1.50" };
-    return { name, cents: parseUnits(price, 2), active: form.active === "1" };
+    const f = await formBody(c, planFields);
+    if (Number(f.price) <= 0) throw new BlockhostError("E_INVALID_INPUT", "price: a positive USD amount like 1.50");
+    return { name: f.name, cents: parseUnits(f.price, 2), active: f.active === "1" };
   };
 
   app.post("/plans", async (c) => {
-    const f = await planForm(c);
-    if ("error" in f) return c.text(f.error!, 400);
-    action(c, "plan.create", { name: f.name, cents_per_day: String(f.cents) });
     try {
+      const f = await planForm(c);
+      action(c, "plan.create", { name: f.name, cents_per_day: String(f.cents) });
       await deps.chain.createPlan(f.name, f.cents);
+      return done(c, "/admin/plans", `plan ${f.name} created`);
     } catch (e) {
-      return c.text(`create plan failed: ${oneLine(e)}`, 502);
+      return kit.failed(c, "create the plan", e);
     }
-    return done(c, "/admin/plans", `plan ${f.name} created`);
   });
 
   app.post("/plans/:id{[0-9]{1,6}}", async (c) => {
     const id = Number(c.req.param("id"));
-    const f = await planForm(c);
-    if ("error" in f) return c.text(f.error!, 400);
-    action(c, "plan.update", { plan: id, name: f.name, cents_per_day: String(f.cents), active: f.active });
     try {
+      const f = await planForm(c);
+      action(c, "plan.update", { plan: id, name: f.name, cents_per_day: String(f.cents), active: f.active });
       await deps.chain.updatePlan(id, f.name, f.cents, f.active);
+      return done(c, "/admin/plans", `plan ${id} saved`);
     } catch (e) {
-      return c.text(`update plan ${id} failed: ${oneLine(e)}`, 502);
+      return kit.failed(c, `save plan ${id}`, e);
     }
-    return done(c, "/admin/plans", `plan ${id} saved`);
   });
 
   walletRoutes(app, kit);

@@ -14,7 +14,7 @@ import { addressOfPrivateKey } from "../../../crypto/keys.ts";
 import { DEAD_ADDRESS } from "../../../engine/admin-commands/settings.ts";
 import { formBody } from "../form-body.ts";
 import { type CommandSenderData, CommandsPage } from "./commands-page.tsx";
-import type { AdminEnv, AdminKit } from "./kit.ts";
+import type { AdminEnv, AdminKit } from "./kit.tsx";
 
 const knockForm = {
   description: str(/^[\x20-\x7e]{0,256}$/, "printable text of at most 256 characters", 256),
@@ -85,13 +85,12 @@ export function commandRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
   });
 
   app.post("/commands", async (c) => {
-    const f = await formBody(c, addForm);
-    if (!f.ok) return f.response;
     try {
-      const name = adminCommandName.parse(f.value.name, "name");
+      const f = await formBody(c, addForm);
+      const name = adminCommandName.parse(f.name, "name");
       const { commands } = loadAdminCommands();
       if (Object.hasOwn(commands, name)) throw new BlockhostError("E_CONFLICT", "a command with this name exists");
-      const def = definition(f.value);
+      const def = definition(f);
       // The name is the operator's secret: never logged.
       kit.action(c, "command.add", { params: def.params });
       await save({ ...commands, [name]: def });
@@ -102,13 +101,12 @@ export function commandRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
   });
 
   app.post(`/commands/:name{${NAME_ROUTE}}`, async (c) => {
-    const f = await formBody(c, editForm);
-    if (!f.ok) return f.response;
     try {
+      const f = await formBody(c, editForm);
       const name = c.req.param("name");
       const { commands } = loadAdminCommands();
       if (!Object.hasOwn(commands, name)) throw new BlockhostError("E_NOT_FOUND", "no such command");
-      const def = definition(f.value);
+      const def = definition(f);
       kit.action(c, "command.update", { params: def.params });
       await save({ ...commands, [name]: def });
     } catch (e) {

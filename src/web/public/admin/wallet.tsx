@@ -12,7 +12,7 @@ import { parseAmount } from "../../../wallet/amounts.ts";
 import { WalletEnv } from "../../../wallet/env.ts";
 import { transfer } from "../../../wallet/transfer.ts";
 import { formBody } from "../form-body.ts";
-import type { AdminEnv, AdminKit } from "./kit.ts";
+import type { AdminEnv, AdminKit } from "./kit.tsx";
 import { type WalletRow, WalletPage } from "./wallet-page.tsx";
 
 const role = str(/^[a-z0-9-]{1,64}$/, "an addressbook role", 64);
@@ -62,25 +62,22 @@ export function walletRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
   });
 
   app.post("/wallet/withdraw", async (c) => {
-    const f = await formBody(c, withdrawForm);
-    if (!f.ok) return f.response;
-    const coin = await deps.chain.stablecoin();
     try {
+      const f = await formBody(c, withdrawForm);
+      const coin = await deps.chain.stablecoin();
       if (!coin) throw new BlockhostError("E_CONFIG_MISSING", "the subscription contract has no stablecoin");
-      const to = entry(f.value.to);
-      kit.action(c, "wallet.withdraw", { to: f.value.to, address: to.address, token: coin.address });
+      const to = entry(f.to);
+      kit.action(c, "wallet.withdraw", { to: f.to, address: to.address, token: coin.address });
       await deps.chain.withdraw(coin.address, to.address as Hex);
+      return kit.done(c, "/admin/wallet", `withdrawn to ${f.to}`);
     } catch (e) {
       return kit.failed(c, "withdraw", e);
     }
-    return kit.done(c, "/admin/wallet", `withdrawn to ${f.value.to}`);
   });
 
   app.post("/wallet/send", async (c) => {
-    const f = await formBody(c, sendForm);
-    if (!f.ok) return f.response;
-    const { from, to, token, amount } = f.value;
     try {
+      const { from, to, token, amount } = await formBody(c, sendForm);
       const source = entry(from);
       if (!source.keyfile) throw new BlockhostError("E_USAGE", `"${from}" has no key file: it cannot send`);
       const target = to.startsWith("0x") ? getAddress(to) : getAddress(entry(to).address);
@@ -98,25 +95,22 @@ export function walletRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
   });
 
   app.post("/wallet/addressbook", async (c) => {
-    const f = await formBody(c, entryForm);
-    if (!f.ok) return f.response;
     try {
-      const name = editableName(f.value.name);
-      const address = getAddress(f.value.address);
+      const f = await formBody(c, entryForm);
+      const name = editableName(f.name);
+      const address = getAddress(f.address);
       kit.action(c, "addressbook.add", { name, address });
       await deps.agent.call("addressbook-add", { name, address });
+      return kit.done(c, "/admin/wallet", `${name} added`);
     } catch (e) {
       return kit.failed(c, "add the entry", e);
     }
-    return kit.done(c, "/admin/wallet", `${f.value.name} added`);
   });
 
   app.post("/wallet/addressbook/:name{[a-z0-9-]{1,64}}", async (c) => {
-    const f = await formBody(c, addressForm);
-    if (!f.ok) return f.response;
     try {
       const name = editableName(c.req.param("name"));
-      const address = getAddress(f.value.address);
+      const address = getAddress((await formBody(c, addressForm)).address);
       kit.action(c, "addressbook.update", { name, address });
       await deps.agent.call("addressbook-update", { name, address });
       return kit.done(c, "/admin/wallet", `${name} now ${address}`);
@@ -137,10 +131,8 @@ export function walletRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
   });
 
   app.post("/wallet/generate", async (c) => {
-    const f = await formBody(c, nameForm);
-    if (!f.ok) return f.response;
     try {
-      const name = newWalletName(f.value.name);
+      const name = newWalletName((await formBody(c, nameForm)).name);
       kit.action(c, "wallet.generate", { name });
       const { address } = await deps.agent.call("generate-wallet", { name });
       return kit.done(c, "/admin/wallet", `new wallet ${name}: ${address}`);
