@@ -385,8 +385,8 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
       expect(await unnamedControls(wp.page)).toEqual([]);
       await tabTo(wp.page, 'nav a[href="/admin/wallet"]');
       expect(await focusRing(wp.page)).toBe("solid 3px");
+      await screenshot(wp.page, `admin-${path.split("/")[2] ?? "vms"}-360`);
     }
-    await screenshot(wp.page, "admin-commands-360");
     // The nav is usable by keyboard: Enter on a link opens that section.
     await wp.page.goto(`${serve.origin}/admin`);
     await tabTo(wp.page, 'nav a[href="/admin/jobs"]');
