@@ -10,6 +10,7 @@ import { addressOfPrivateKey } from "../../../src/crypto/keys.ts";
 import { decodeAdminCommand } from "../../../src/engine/admin-commands/payload.ts";
 import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
+import { runBlockhost } from "../../helpers/binary.ts";
 import { chromiumUnavailable, launchChromium, screenshot, walletPage, type WalletPage } from "../../helpers/browser.ts";
 import { EngineEnv, type EngineProcess, OWNER } from "../../helpers/engine-env.ts";
 import { startServe, writeHttpsConfig, type ServeProcess } from "../../helpers/serve.ts";
@@ -204,6 +205,11 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     expect(await page.locator("body").textContent()).not.toContain(key);
     const again = await post(page, "/admin/wallet/generate", { name: "ops" });
     expect(again.status).toBe(409);
+    // Its address is the key's: not editable, only removable (the key file stays on disk).
+    expect(await page.locator("#address-ops").count()).toBe(0);
+    const moved = await post(page, "/admin/wallet/addressbook/ops", { address: address(7) });
+    expect(moved.status).toBe(409);
+    expect(book().ops?.address).toBe(entry.address);
   });
 
   test("send ETH and the stablecoin from a role with a key file; the chain shows the amounts", async () => {
@@ -434,6 +440,37 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     expect(await overflow(wp.page)).toBe(0);
     expect(await unnamedControls(wp.page)).toEqual([]);
     await screenshot(wp.page, "signup-ready-360");
+    expect(wp.errors).toEqual([]);
+  });
+
+  test("VMs: stop and destroy through the provisioner; destroy asks first and Cancel keeps the VM", async () => {
+    const vms = async () =>
+      JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as Array<{
+        vm_name: string;
+        status: string;
+        owner_wallet: string | null;
+      }>;
+    const vm = (await vms()).find((v) => v.status === "active")!;
+    const wp = await open(OWNER, "/admin/login");
+    await wp.page.click("#btn-login");
+    await wp.page.waitForURL(`${serve.origin}/admin`);
+    const row = wp.page.locator(`tr[data-vm="${vm.vm_name}"]`);
+    expect(await row.locator("td").nth(1).textContent()).toBe("active");
+    await Promise.all([wp.page.waitForNavigation(), row.getByRole("button", { name: "Stop" }).click()]);
+    expect(await wp.page.locator("p.ok[role=status]").textContent()).toBe(`stop ${vm.vm_name}: done`);
+
+    await Promise.all([wp.page.waitForNavigation(), row.getByRole("button", { name: "Destroy" }).click()]);
+    expect(await wp.page.locator("#h-confirm").textContent()).toBe(`Destroy ${vm.vm_name}?`);
+    await Promise.all([wp.page.waitForNavigation(), wp.page.getByRole("link", { name: "Cancel" }).click()]);
+    expect((await vms()).find((v) => v.vm_name === vm.vm_name)?.status).toBe("active");
+
+    await Promise.all([wp.page.waitForNavigation(), row.getByRole("button", { name: "Destroy" }).click()]);
+    await tabTo(wp.page, "main form button.danger");
+    await Promise.all([wp.page.waitForNavigation(), wp.page.keyboard.press("Enter")]);
+    expect(await wp.page.locator("p.ok[role=status]").textContent()).toBe(`destroy ${vm.vm_name}: done`);
+    expect((await vms()).find((v) => v.vm_name === vm.vm_name)?.status).toBe("destroyed");
+    expect(await wp.page.locator(`tr[data-vm="${vm.vm_name}"]`).count()).toBe(0);
+    expect(serve.log()).toContain(`"action":"vm.destroy","wallet":"${address(OWNER)}","vm":"${vm.vm_name}"`);
     expect(wp.errors).toEqual([]);
   });
 });

@@ -18,7 +18,7 @@ import { commandRoutes } from "./commands.tsx";
 import { touchKnockActive } from "./knock-active.ts";
 import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
 import { LoginPage } from "./login.tsx";
-import { JobsPage, PlansPage, VmsPage } from "./pages.tsx";
+import { ConfirmDestroyPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
 
 const loginBody = object({
@@ -26,6 +26,7 @@ const loginBody = object({
   signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132),
 });
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+const destroyForm = object({ confirm: optional(literal("yes")) });
 const retryForm = object({ key: str(/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/, "a job key", 130) });
 const planFields = object({
   name: str(/^\P{Cc}{1,64}$/u, "1 to 64 characters, no control characters", 64 * 4),
@@ -95,6 +96,9 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
     const op = c.req.param("op") as "start" | "stop" | "destroy";
     try {
       if (!VM_NAME.test(name)) throw new BlockhostError("E_INVALID_INPUT", "bad VM name");
+      // Destroying cannot be undone: the first POST asks, the confirmation page's POST does it.
+      if (op === "destroy" && !(await formBody(c, destroyForm)).confirm)
+        return c.html(<ConfirmDestroyPage {...frame(c)} vm={name} />);
       action(c, `vm.${op}`, { vm: name });
       const p = deps.provisioner();
       if (op === "destroy") await destroyVm(p, name);

@@ -51,6 +51,27 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
   );
 }
 
+export function ConfirmDestroyPage(props: AdminFrame & { vm: string }) {
+  return (
+    <AdminPage {...props} heading="VMs">
+      <section class="card" aria-labelledby="h-confirm">
+        <h3 id="h-confirm">Destroy {props.vm}?</h3>
+        <p>Its disk is deleted and its addresses are released; the customer loses the server. This cannot be undone.</p>
+        <PostButton
+          action={`/admin/vms/${props.vm}/destroy`}
+          csrf={props.csrf}
+          label={`Destroy ${props.vm}`}
+          fields={{ confirm: "yes" }}
+          danger
+        />
+        <a class="button secondary" href="/admin">
+          Cancel
+        </a>
+      </section>
+    </AdminPage>
+  );
+}
+
 export function JobsPage(props: AdminFrame & { jobs: Job[] }) {
   return (
     <AdminPage {...props} heading="Jobs">

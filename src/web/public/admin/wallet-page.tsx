@@ -16,11 +16,13 @@ type Props = AdminFrame & { rows: WalletRow[]; coin: string | null; contractBala
 function EntryRow(props: { row: WalletRow; csrf: string; coin: string | null }) {
   const r = props.row;
   const editable = !IMMUTABLE_ROLES.includes(r.name);
+  // An entry with a key file has the key's address: changing it would only break the entry.
+  const addressEditable = editable && !r.canSign;
   return (
     <tr data-role={r.name}>
       <td>{r.name}</td>
       <td>
-        {editable ? (
+        {addressEditable ? (
           <form method="post" action={`/admin/wallet/addressbook/${r.name}`} class="inline">
             <input type="hidden" name="csrf" value={props.csrf} />
             <label for={`address-${r.name}`} class="visually-hidden">

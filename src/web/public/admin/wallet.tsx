@@ -111,6 +111,8 @@ export function walletRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
     try {
       const name = editableName(c.req.param("name"));
       const address = getAddress((await formBody(c, addressForm)).address);
+      if (entry(name).keyfile)
+        throw new BlockhostError("E_CONFLICT", `"${name}" has a key file: its address is the key's`);
       kit.action(c, "addressbook.update", { name, address });
       await deps.agent.call("addressbook-update", { name, address });
       return kit.done(c, "/admin/wallet", `${name} now ${address}`);
