@@ -39,17 +39,18 @@ export function walletRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
 
   app.get("/wallet", async (c) => {
     const coin = await deps.chain.stablecoin();
-    const rows: WalletRow[] = [];
-    for (const [name, e] of Object.entries(loadAddressbook())) {
-      const b = await deps.chain.balances(e.address as Hex);
-      rows.push({
-        name,
-        address: e.address,
-        canSign: Boolean(e.keyfile),
-        native: formatUnits(b.native, 18),
-        stable: b.stable === null || !coin ? null : formatUnits(b.stable, coin.decimals),
-      });
-    }
+    const rows: WalletRow[] = await Promise.all(
+      Object.entries(loadAddressbook()).map(async ([name, e]) => {
+        const b = await deps.chain.balances(e.address as Hex);
+        return {
+          name,
+          address: e.address,
+          canSign: Boolean(e.keyfile),
+          native: formatUnits(b.native, 18),
+          stable: b.stable === null || !coin ? null : formatUnits(b.stable, coin.decimals),
+        };
+      }),
+    );
     const held = coin ? (await deps.chain.balances(deps.chain.subscriptions)).stable : null;
     return c.html(
       <WalletPage
