@@ -343,6 +343,13 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
       page.locator(`section[data-command="${suggested}"] button.danger`).click(),
     ]);
     expect(Object.keys(commands().commands)).toEqual([COMMAND]);
+    // A hand-broken file is named on the panel, not a bare 500.
+    const good = readFileSync(join(etc(), "admin-commands.json"), "utf8");
+    writeFileSync(join(etc(), "admin-commands.json"), '{"commands": {"x": {"action": "exec"}}}');
+    const broken = await page.goto(`${serve.origin}/admin/commands`);
+    expect(broken?.status()).toBe(503);
+    expect(await page.locator("#error[role=alert]").textContent()).toContain("admin-commands.json");
+    writeFileSync(join(etc(), "admin-commands.json"), good);
     // Command names are secrets: the action log lines never carry them.
     expect(serve.log()).toContain('"action":"command.add"');
     expect(serve.log()).not.toContain(suggested);

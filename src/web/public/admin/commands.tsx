@@ -66,22 +66,27 @@ export function commandRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
     await kit.deps.agent.call("admin-commands-save", { commands });
 
   app.get("/commands", (c) => {
-    const admin = loadBlockhostConfig().admin;
-    const settings: Record<string, string> = {};
-    if (admin) {
-      settings["admin wallet"] = admin.wallet_address;
-      settings.destination_mode = admin.destination_mode ?? "any";
-      settings["max_command_age (s)"] = String(admin.max_command_age ?? 300);
-      settings.default_deny = String(admin.default_deny ?? false);
-      settings.credential_nft_id = String(admin.credential_nft_id ?? 0);
+    try {
+      const admin = loadBlockhostConfig().admin;
+      const settings: Record<string, string> = {};
+      if (admin) {
+        settings["admin wallet"] = admin.wallet_address;
+        settings.destination_mode = admin.destination_mode ?? "any";
+        settings["max_command_age (s)"] = String(admin.max_command_age ?? 300);
+        settings.default_deny = String(admin.default_deny ?? false);
+        settings.credential_nft_id = String(admin.credential_nft_id ?? 0);
+      }
+      const view = {
+        settings,
+        commands: loadAdminCommands().commands,
+        sender: senderData(kit.deps),
+        suggestedName: bytesToHex(crypto.getRandomValues(new Uint8Array(8))).slice(2),
+      };
+      return c.html(<CommandsPage {...kit.frame(c, kit.notice(c))} view={view} />);
+    } catch (e) {
+      // A hand-edited admin-commands.json that no longer parses: say which file and why, on the panel.
+      return kit.failed(c, "read the admin-command settings", e);
     }
-    const view = {
-      settings,
-      commands: loadAdminCommands().commands,
-      sender: senderData(kit.deps),
-      suggestedName: bytesToHex(crypto.getRandomValues(new Uint8Array(8))).slice(2),
-    };
-    return c.html(<CommandsPage {...kit.frame(c, kit.notice(c))} view={view} />);
   });
 
   app.post("/commands", async (c) => {

@@ -20,6 +20,7 @@ const STATUS: Partial<Record<ErrorCode, ErrorStatus>> = {
   E_CHAIN: 502,
   E_AGENT_UNAVAILABLE: 503,
   E_CONFIG_MISSING: 503,
+  E_CONFIG_INVALID: 503,
 };
 
 export interface AdminKit {
