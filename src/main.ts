@@ -2,6 +2,7 @@
 /** The blockhost executable's entry point. */
 import { defineCommand } from "citty";
 import { runCli } from "./core/cli.ts";
+import { help, version } from "./core/help-command.ts";
 import { VERSION } from "./version.ts";
 
 /** The citty root: one lazy import per subcommand, nothing else. */
@@ -9,7 +10,9 @@ export const main = defineCommand({
   meta: {
     name: "blockhost",
     version: VERSION,
-    description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login",
+    description:
+      "BlockHost sells virtual machines to crypto wallets: customers pay a subscription on chain, get a VM at once and log in over SSH by signing with their wallet",
+    examples: ["blockhost status", "blockhost help vm create"],
   },
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
@@ -36,8 +39,13 @@ export const main = defineCommand({
     serve: () => import("./web/public/command.ts").then((m) => m.default),
     template: () => import("./template/command.ts").then((m) => m.default),
     broker: () => import("./network/broker/command.ts").then((m) => m.default),
+    help,
+    version,
   },
 });
+
+/** Run a command line against the whole tree (src/entry.ts calls this for every command without a chunk). */
+export const run = (argv: string[]): Promise<number> => runCli(main, argv);
 
 // Imported (by the man page and completion generator) it only defines the tree.
 if (import.meta.main) process.exitCode = await runCli(main);

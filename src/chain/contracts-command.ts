@@ -12,10 +12,16 @@ const deploy = defineCommand({
   meta: {
     name: "deploy",
     description:
-      "Deploy AccessCredentialNFT and/or BlockhostSubscriptions with the deployer key; prints one address per line, NFT first",
+      "Deploy the NFT contract, the subscription contract or both with the server wallet; prints one address per line",
+    examples: ["blockhost contracts deploy", "blockhost contracts deploy nft"],
   },
   args: {
-    which: { type: "positional", required: false, description: "nft | subscriptions (default: both, NFT first)" },
+    which: {
+      type: "positional",
+      required: false,
+      valueHint: "CONTRACT",
+      description: "nft or subscriptions (default: both, the NFT contract first)",
+    },
   },
   async run({ args }) {
     const kinds: ContractKind[] =
@@ -42,7 +48,8 @@ function badKind(which: string): never {
 export default defineCommand({
   meta: {
     name: "contracts",
-    description: "Deploy BlockHost's smart contracts (the original blockhost-deploy-contracts)",
+    description: "Deploy BlockHost's two smart contracts (the finalize step does it on a new host)",
+    examples: ["blockhost contracts deploy"],
   },
   subCommands: { deploy },
 });

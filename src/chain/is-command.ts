@@ -38,11 +38,21 @@ export default defineCommand({
   meta: {
     name: "is",
     description:
-      "Answer with the exit code (0 yes, 1 no): `is WALLET TOKEN_ID` (owns the NFT?), `is contract ADDRESS` (has code?). Arguments in any order.",
+      "Answer yes (exit 0) or no (exit 1), for scripts: does a wallet hold an NFT, does an address hold a contract",
+    usage: ["blockhost is <WALLET> <TOKEN_ID>", "blockhost is contract <ADDRESS>"],
+    examples: [
+      "blockhost is 0x52908400098527886E0F7030069857D2E4169EE7 3",
+      "blockhost is contract 0x52908400098527886E0F7030069857D2E4169EE7",
+    ],
   },
   args: {
-    first: { type: "positional", required: true, description: "0x wallet, token id, or the word contract" },
-    second: { type: "positional", required: true, description: "the other argument" },
+    first: {
+      type: "positional",
+      required: true,
+      valueHint: "WALLET",
+      description: "A wallet (then a token id follows), or the word contract (then an address)",
+    },
+    second: { type: "positional", required: true, valueHint: "TOKEN_ID", description: "The token id, or the address" },
   },
   async run({ args }) {
     const pair = [args.first, args.second];

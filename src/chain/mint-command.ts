@@ -13,12 +13,25 @@ const USER_ENCRYPTED_RE = /^0x(?:[0-9a-fA-F]{2}){0,65536}$/;
 export default defineCommand({
   meta: {
     name: "mint",
-    description: "Mint an access-credential NFT to a wallet (signed by the deployer key); prints the token id",
+    description: "Mint an access NFT to a wallet, signed by the server wallet; prints the new token id",
+    examples: [
+      "blockhost mint --owner-wallet 0x52908400098527886E0F7030069857D2E4169EE7",
+      "blockhost mint --owner-wallet 0x52908400098527886E0F7030069857D2E4169EE7 --dry-run",
+    ],
   },
   args: {
-    "owner-wallet": { type: "string", required: true, description: "0x address that receives the NFT" },
-    "user-encrypted": { type: "string", description: "0x hex payload stored in the NFT (default: empty)" },
-    "dry-run": { type: "boolean", description: "simulate only: print the token id the mint would get, send nothing" },
+    "owner-wallet": {
+      type: "string",
+      required: true,
+      description: "Wallet that receives the NFT",
+      valueHint: "WALLET",
+    },
+    "user-encrypted": {
+      type: "string",
+      description: "Encrypted connection details to store in the NFT, as 0x hex (default: none)",
+      valueHint: "HEX",
+    },
+    "dry-run": { type: "boolean", description: "Only print the token id the mint would get; send nothing" },
   },
   async run({ args }) {
     const to = args["owner-wallet"];

@@ -7,9 +7,10 @@ import { collectStatus, formatStatus } from "./status.ts";
 export default defineCommand({
   meta: {
     name: "status",
-    description: "Chain head, cursor and lag; jobs by state with the last error of failing ones; VM counts",
+    description: "Show how far the engine is behind the chain, its failing and dead jobs with their errors, VM counts",
+    examples: ["blockhost status", "blockhost status --json"],
   },
-  args: { json: { type: "boolean", description: "print JSON" } },
+  args: { json: { type: "boolean", description: "Print JSON instead of text" } },
   async run({ args }) {
     const db = openDatabase();
     try {

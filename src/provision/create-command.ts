@@ -9,21 +9,38 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 /** `blockhost vm create`: without --apply, print the plan and change nothing. */
 export const createCommand = defineCommand({
-  meta: { name: "create", description: "Create a VM (prints the plan; --apply creates it)" },
+  meta: {
+    name: "create",
+    description: "Create a VM for a wallet by hand, outside any subscription (only shows the plan without --apply)",
+    examples: [
+      "blockhost vm create web1 --owner-wallet 0x52908400098527886E0F7030069857D2E4169EE7",
+      "blockhost vm create web1 --owner-wallet 0x52908400098527886E0F7030069857D2E4169EE7 --expiry-days 30 --apply",
+    ],
+  },
   args: {
-    name: { type: "positional", description: "VM name", required: true },
-    "owner-wallet": { type: "string", description: "wallet that owns the VM (GECOS wallet=)", valueHint: "0x…" },
-    "expires-at": { type: "string", description: "absolute expiry (ISO-8601)", valueHint: "ISO" },
+    name: {
+      type: "positional",
+      description: "Name of the new VM (also its host name)",
+      required: true,
+      valueHint: "NAME",
+    },
+    "owner-wallet": {
+      type: "string",
+      required: true,
+      description: "Wallet that owns the VM: only its signature logs in over SSH",
+      valueHint: "WALLET",
+    },
+    "expires-at": { type: "string", description: "Expiry as a date and time (ISO 8601)", valueHint: "TIME" },
     "expiry-days": {
       type: "string",
-      description: "expiry N days from now (default: db.yaml default_expiry_days)",
-      valueHint: "N",
+      description: "Expiry in DAYS from now (default: default_expiry_days in db.yaml)",
+      valueHint: "DAYS",
     },
-    cpu: { type: "string", description: "cores (default 1)", valueHint: "N" },
-    memory: { type: "string", description: "memory in MB (default 2048)", valueHint: "MB" },
-    disk: { type: "string", description: "disk in GB (default 20)", valueHint: "GB" },
-    username: { type: "string", description: "login user in the VM (default admin)", valueHint: "NAME" },
-    apply: { type: "boolean", description: "create it (without: print the plan only)" },
+    cpu: { type: "string", description: "CPU cores (default 1)", valueHint: "COUNT" },
+    memory: { type: "string", description: "Memory in MB (default 2048)", valueHint: "MB" },
+    disk: { type: "string", description: "Disk size in GB (default 20)", valueHint: "GB" },
+    username: { type: "string", description: "Linux user the owner logs in as (default admin)", valueHint: "USER" },
+    apply: { type: "boolean", description: "Create the VM (without it, only the plan is printed)" },
   },
   async run({ args }) {
     const name = newVmNameArg(args.name);

@@ -12,13 +12,15 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 export default defineCommand({
   meta: {
     name: "gc",
-    description: "Suspend expired VMs and destroy them after the grace period (prints only, unless --execute)",
+    description:
+      "Suspend expired VMs and destroy them after the grace period (only prints what it would do without --execute)",
+    examples: ["blockhost gc", "blockhost gc --execute --grace-days 7"],
   },
   args: {
-    execute: { type: "boolean", description: "carry the actions out" },
+    execute: { type: "boolean", description: "Carry the suspensions and destructions out" },
     "grace-days": {
       type: "string",
-      description: "days a VM stays suspended before destruction (default: db.yaml gc_grace_days)",
+      description: "Days a VM stays suspended before it is destroyed (default: gc_grace_days in db.yaml)",
       valueHint: "N",
     },
   },

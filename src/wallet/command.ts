@@ -12,7 +12,8 @@ import { who } from "./who.ts";
 export default defineCommand({
   meta: {
     name: "wallet",
-    description: "Move funds and manage the contracts with addressbook wallets (the original bw)",
+    description: "Balances, payments and contract settings, with the wallets named in the addressbook",
+    examples: ["blockhost wallet balance server", "blockhost wallet send 0.1 eth hot admin"],
   },
   subCommands: {
     send,
@@ -22,13 +23,28 @@ export default defineCommand({
     swap,
     who,
     config: defineCommand({
-      meta: { name: "config", description: "Contract settings" },
+      meta: {
+        name: "config",
+        description: "Settings of the subscription contract",
+        examples: ["blockhost wallet config stable"],
+      },
       subCommands: { stable: configStable },
     }),
     plan: defineCommand({
-      meta: { name: "plan", description: "Subscription plans" },
+      meta: {
+        name: "plan",
+        description: "Subscription plans customers choose from",
+        examples: ['blockhost wallet plan create "Basic VM" 100'],
+      },
       subCommands: { create: planCreate },
     }),
-    set: defineCommand({ meta: { name: "set", description: "NFT settings" }, subCommands: { encrypt: setEncrypt } }),
+    set: defineCommand({
+      meta: {
+        name: "set",
+        description: "Change an access NFT",
+        examples: ["blockhost wallet set encrypt 3 0x1234"],
+      },
+      subCommands: { encrypt: setEncrypt },
+    }),
   },
 });

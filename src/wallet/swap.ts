@@ -46,13 +46,29 @@ export const swap = defineCommand({
   meta: {
     name: "swap",
     description:
-      "Swap AMOUNT of a token for ETH through Uniswap V2 (2% below the quote at most, 5-minute deadline); WALLET signs and receives",
+      "Sell an amount of a token for ETH on Uniswap V2 (at most 2% below the quote, within 5 minutes); the wallet signs and receives",
+    examples: ["blockhost wallet swap 50 stable eth hot"],
   },
   args: {
-    amount: { type: "positional", required: true, description: "decimal amount of the token to sell" },
-    token: { type: "positional", required: true, description: "stable or a 0x token address" },
-    eth: { type: "positional", required: true, description: "the word eth (the only output supported)" },
-    wallet: { type: "positional", required: true, description: "addressbook role with a key file" },
+    amount: {
+      type: "positional",
+      required: true,
+      valueHint: "AMOUNT",
+      description: "Amount of the token to sell, decimals allowed",
+    },
+    token: {
+      type: "positional",
+      required: true,
+      valueHint: "TOKEN",
+      description: "stable (the contract's stablecoin) or a token's 0x address",
+    },
+    eth: { type: "positional", required: true, valueHint: "eth", description: "The word eth: what you receive" },
+    wallet: {
+      type: "positional",
+      required: true,
+      valueHint: "WALLET",
+      description: "Addressbook name of a wallet whose key this host holds",
+    },
   },
   async run({ args }) {
     if (args.eth.toLowerCase() !== "eth")

@@ -40,9 +40,10 @@ function open() {
 const run = defineCommand({
   meta: {
     name: "run",
-    description: "Run a fund cycle and a gas check now, printing each transfer (with --dry-run: what they would move)",
+    description: "Move revenue and top up gas now, as the engine does on its schedule; prints each transfer",
+    examples: ["blockhost funds run --dry-run", "blockhost funds run"],
   },
-  args: { "dry-run": { type: "boolean", description: "plan only: print the steps, send nothing" } },
+  args: { "dry-run": { type: "boolean", description: "Only print what would be moved; send nothing" } },
   async run({ args }) {
     const dryRun = args["dry-run"] === true;
     const { db, manager } = open();
@@ -78,7 +79,8 @@ const run = defineCommand({
 const status = defineCommand({
   meta: {
     name: "status",
-    description: "Show the fund manager's timers, recent transfers and what a cycle would move now",
+    description: "Show when revenue is next moved, the recent transfers, and what would be moved now",
+    examples: ["blockhost funds status"],
   },
   async run() {
     const { db, manager } = open();
@@ -107,7 +109,9 @@ const status = defineCommand({
 export default defineCommand({
   meta: {
     name: "funds",
-    description: "The fund manager: withdraw revenue, revenue share, gas top-ups (fund_manager: in blockhost.yaml)",
+    description:
+      "Collect revenue from the contract, pay revenue shares, keep the server wallet in gas (fund_manager in blockhost.yaml)",
+    examples: ["blockhost funds status"],
   },
   subCommands: { status, run },
 });

@@ -48,13 +48,30 @@ const printAllocation = (a: NonNullable<ReturnType<typeof readBrokerAllocation>>
     ].join("\n"),
   );
 
-const timeoutArg = { type: "string", description: "seconds to wait for the broker's reply (default 300)" } as const;
+const timeoutArg = {
+  type: "string",
+  valueHint: "SECONDS",
+  description: "Seconds to wait for the broker's reply (default 300)",
+} as const;
 
 const request = defineCommand({
-  meta: { name: "request", description: "Ask a broker from the registry for a prefix and bring up wg-broker" },
+  meta: {
+    name: "request",
+    description: "Ask a tunnel broker for a public IPv6 prefix and bring the WireGuard tunnel (wg-broker) up",
+    examples: ["blockhost broker request --registry 0x52908400098527886E0F7030069857D2E4169EE7"],
+  },
   args: {
-    registry: { type: "string", required: true, description: "the BrokerRegistry contract (0x address)" },
-    "broker-id": { type: "string", description: "ask this broker (default: the first active one with capacity)" },
+    registry: {
+      type: "string",
+      required: true,
+      valueHint: "ADDRESS",
+      description: "The broker registry contract's 0x address",
+    },
+    "broker-id": {
+      type: "string",
+      valueHint: "ID",
+      description: "Ask this broker (default: the first active one with room)",
+    },
     timeout: timeoutArg,
   },
   async run({ args }) {
@@ -70,8 +87,12 @@ const request = defineCommand({
 });
 
 const renew = defineCommand({
-  meta: { name: "renew", description: "Re-request from the same broker: same prefix, tunnel brought up again" },
-  args: { timeout: timeoutArg, "rotate-key": { type: "boolean", description: "use a new WireGuard key" } },
+  meta: {
+    name: "renew",
+    description: "Ask the same broker again: same prefix, the tunnel brought up again",
+    examples: ["blockhost broker renew", "blockhost broker renew --rotate-key"],
+  },
+  args: { timeout: timeoutArg, "rotate-key": { type: "boolean", description: "Use a new WireGuard key" } },
   async run({ args }) {
     const saved = readBrokerAllocation();
     if (!saved)
@@ -85,7 +106,11 @@ const renew = defineCommand({
 });
 
 const status = defineCommand({
-  meta: { name: "status", description: "The saved allocation, the tunnel's last handshake and the on-chain request" },
+  meta: {
+    name: "status",
+    description: "Show the prefix this host got, the tunnel's last handshake and the request on the chain",
+    examples: ["blockhost broker status"],
+  },
   async run() {
     const saved = readBrokerAllocation();
     if (!saved) {
@@ -115,8 +140,8 @@ const status = defineCommand({
 const release = defineCommand({
   meta: {
     name: "release",
-    description:
-      "Take wg-broker down and forget the allocation (the broker reclaims the prefix when the tunnel goes quiet)",
+    description: "Take the tunnel down and forget the prefix (the broker takes it back once the tunnel stays quiet)",
+    examples: ["blockhost broker release"],
   },
   async run() {
     const r = await releaseAllocation(new AgentClient());
@@ -127,6 +152,10 @@ const release = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "broker", description: "The host's IPv6 prefix from the on-chain tunnel broker (WireGuard)" },
+  meta: {
+    name: "broker",
+    description: "Get the host a public IPv6 prefix from a tunnel broker found on the chain (over WireGuard)",
+    examples: ["blockhost broker status"],
+  },
   subCommands: { request, status, renew, release },
 });
