@@ -217,6 +217,26 @@ export class EngineEnv {
     });
   }
 
+  /** Mint the next NFT to dev account `to` with an empty payload (NFT #0 first: the admin credential, as finalize does). */
+  async mintTo(to = OWNER): Promise<void> {
+    await send(this.net, OWNER, {
+      address: this.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "mint",
+      args: [this.anvil.accounts[to]!.address, "0x"],
+    });
+  }
+
+  /** `transferFrom` of an NFT by its holder, dev account `from`. */
+  async transferNft(tokenId: number, from: number, to: number): Promise<void> {
+    await send(this.net, from, {
+      address: this.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "transferFrom",
+      args: [this.anvil.accounts[from]!.address, this.anvil.accounts[to]!.address, BigInt(tokenId)],
+    });
+  }
+
   async nftPayload(tokenId: number): Promise<Hex> {
     return await read<Hex>(this.net, {
       address: this.nft,
