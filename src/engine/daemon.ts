@@ -12,7 +12,9 @@ import { setMeta } from "../core/state/meta.ts";
 import { openProvisioner } from "../provision/context.ts";
 import { listVms } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
+import { READ_BATCH } from "./chain-reads.ts";
 import { EngineDuties } from "./duties.ts";
+import { FeeCache } from "./fees.ts";
 import { applyLogs } from "./events.ts";
 import { JobLanes } from "./lanes.ts";
 import { highestIntentNonce } from "./mint.ts";
@@ -46,7 +48,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const db = openDatabase();
   const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
   const access = connectChain(web3);
-  const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs });
+  const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs, coalesce: READ_BATCH });
   // Receipts on a fast chain should not wait viem's default 4 s polling interval.
   const publicClient = createPublicClient({
     chain: access.chain,
@@ -66,6 +68,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
     minter,
     nonces: new NonceManager(rpc, minter.address, () => highestIntentNonce(listVms(db))),
+    fees: new FeeCache(rpc, Math.min(1000, settings.pollIntervalMs)),
     receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs)),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };

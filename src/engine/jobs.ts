@@ -61,6 +61,7 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
         rpc: ctx.rpc,
         cap: ctx.historyCap,
         nonces: ctx.nonces,
+        fees: ctx.fees,
         receipts: ctx.receipts,
         publicClient: ctx.access.publicClient,
         minter: ctx.minter,

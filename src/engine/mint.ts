@@ -22,9 +22,9 @@ import { logEvent } from "../core/log.ts";
 import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 import { type RangeCap, scanLogs } from "./log-reader.ts";
 import { connectionDetails } from "./payload.ts";
+import type { FeeCache, Fees } from "./fees.ts";
 import type { NonceManager } from "./nonces.ts";
 import type { ReceiptBatcher } from "./receipts.ts";
-import { rpcCall } from "./watcher.ts";
 
 const MINTED_TOPIC = toEventSelector("CredentialMinted(uint256,address)");
 /** How long a mint waits for its receipt in one attempt (the job retries, recovering by hash and nonce). */
@@ -63,6 +63,8 @@ export interface Minting {
   receipts: ReceiptBatcher;
   /** Assigns this key's nonces locally (mints in flight do not wait for each other). */
   nonces: NonceManager;
+  /** Fees and a recent head, shared by the mints in flight. */
+  fees: FeeCache;
   /** Whether a token id is already recorded for a VM (never taken over; asked only during recovery). */
   isRecorded(tokenId: number): boolean;
   seal(): Hex;
@@ -137,14 +139,8 @@ async function receiptOf(m: Minting, hashes: Hex[]): Promise<TransactionReceipt 
   return found ? (formatTransactionReceipt(found.result as never) as TransactionReceipt) : null;
 }
 
-type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
-
 async function fees(m: Minting, bump: bigint): Promise<Fees> {
-  const f = await onChain("estimate fees", () => m.publicClient.estimateFeesPerGas());
-  return {
-    maxFeePerGas: (f.maxFeePerGas! * bump) / 100n,
-    maxPriorityFeePerGas: (f.maxPriorityFeePerGas! * bump) / 100n,
-  };
+  return (await onChain("estimate fees", () => m.fees.current(bump))).fees;
 }
 
 /** Sign the mint at `nonce` locally (no network: nothing can fail between taking a nonce and recording it). */
@@ -197,21 +193,29 @@ async function awaitMint(
   );
 }
 
+/**
+ * The mint's gas limit (estimate + 20 %). The estimate is also the simulation: only when it fails
+ * is the call repeated, so that a revert is reported with its decoded error (and no gas is spent).
+ */
+async function mintGas(m: Minting, payload: Hex): Promise<bigint> {
+  const data = encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [m.recipient, payload] });
+  try {
+    return ((await m.publicClient.estimateGas({ account: m.minter, to: m.nft, data })) * 12n) / 10n;
+  } catch (e) {
+    await onChain("mint", () => m.publicClient.call({ account: m.minter, to: m.nft, data }));
+    throw chainError(e, "estimate mint gas");
+  }
+}
+
 /** Mint afresh: record the intent with its nonce and signed bytes, then send and wait. */
 async function mintNew(m: Minting): Promise<bigint> {
   const payload = m.seal();
-  const data = encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [m.recipient, payload] });
-  // A simulation first: a revert is reported with its decoded error and costs no gas.
-  await onChain("mint", () => m.publicClient.call({ account: m.minter, to: m.nft, data }));
-  const gas =
-    ((await onChain("estimate mint gas", () => m.publicClient.estimateGas({ account: m.minter, to: m.nft, data }))) *
-      12n) /
-    10n;
-  const head = await rpcCall<Hex>(m.rpc, "eth_blockNumber", []);
-  const f = await fees(m, 100n);
+  const gas = await mintGas(m, payload);
+  // The head comes with the fees (read at most once a poll interval): an older head only widens a later search.
+  const { head, fees: f } = await onChain("estimate fees", () => m.fees.current());
   const nonce = await m.nonces.next();
   const raw = await signMint(m, payload, nonce, gas, f);
-  const intent: MintIntent = { fromBlock: hexToBigInt(head), nonce, hashes: [keccak256(raw)], raw, searchedTo: null };
+  const intent: MintIntent = { fromBlock: head, nonce, hashes: [keccak256(raw)], raw, searchedTo: null };
   m.save(intent);
   m.nonces.sent(nonce, raw);
   let sent: "sent" | "nonce-used";
