@@ -31,10 +31,15 @@ const MINTED_TOPIC = toEventSelector("CredentialMinted(uint256,address)");
 const RECEIPT_WAIT_MS = 180_000;
 /** Without a receipt after this long the same bytes are broadcast again (a node may have dropped them). */
 const REBROADCAST_MS = 10_000;
-/** Without a receipt after this long the transaction is replaced at the same nonce with higher fees. */
-const REPRICE_MS = 60_000;
 /** One history search pass per job attempt; the search resumes where it stopped. */
 const SEARCH_BUDGET_MS = 15_000;
+
+/** A mint found on the chain: its token and the block it is in (watched until deep enough, see mint-watch.ts). */
+export interface Minted {
+  tokenId: bigint;
+  block: bigint | null;
+  blockHash: Hex | null;
+}
 
 /** A mint in flight, as recorded (in the VM's `extra`) before its transaction is sent. */
 export interface MintIntent {
@@ -55,6 +60,8 @@ export interface Minting {
   nft: Hex;
   chainId: number;
   pollMs: number;
+  /** Without a receipt after this long the transaction is replaced at the same nonce with higher fees. */
+  repriceMs: number;
   recipient: Hex;
   signature: Hex | null;
   hostname: string;
@@ -161,14 +168,16 @@ async function awaitMint(
 ): Promise<TransactionReceipt> {
   const started = Date.now();
   let lastSend = started;
+  let lastPrice = started;
   let bump = 100n;
   while (Date.now() - started < RECEIPT_WAIT_MS) {
     const receipt = await m.receipts.next(intent.hashes).catch(() => null);
     if (receipt) return receipt;
     if (Date.now() - lastSend < REBROADCAST_MS || !intent.raw) continue;
     lastSend = Date.now();
-    if (payload && gas && intent.nonce !== null && Date.now() - started >= REPRICE_MS) {
+    if (payload && gas && intent.nonce !== null && Date.now() - lastPrice >= m.repriceMs) {
       bump += 30n;
+      lastPrice = Date.now();
       const raw = await signMint(m, payload, intent.nonce, gas, await fees(m, bump));
       intent.hashes.push(keccak256(raw));
       intent.raw = raw;
@@ -208,7 +217,7 @@ async function mintGas(m: Minting, payload: Hex): Promise<bigint> {
 }
 
 /** Mint afresh: record the intent with its nonce and signed bytes, then send and wait. */
-async function mintNew(m: Minting): Promise<bigint> {
+async function mintNew(m: Minting): Promise<Minted> {
   const payload = m.seal();
   const gas = await mintGas(m, payload);
   // The head comes with the fees (read at most once a poll interval): an older head only widens a later search.
@@ -233,14 +242,20 @@ async function mintNew(m: Minting): Promise<bigint> {
   return await finish(m, intent, await awaitMint(m, intent, payload, gas));
 }
 
-async function finish(m: Minting, intent: MintIntent, receipt: TransactionReceipt): Promise<bigint> {
+async function finish(m: Minting, intent: MintIntent, receipt: TransactionReceipt): Promise<Minted> {
   m.nonces.settled(intent.nonce);
   if (receipt.status !== "success") {
     m.save(null);
     throw new BlockhostError("E_CHAIN", `mint: transaction ${receipt.transactionHash} reverted`);
   }
-  return tokenIdFromReceipt(receipt, m.nft);
+  return mintedBy(m, receipt);
 }
+
+const mintedBy = (m: Minting, receipt: TransactionReceipt): Minted => ({
+  tokenId: tokenIdFromReceipt(receipt, m.nft),
+  block: receipt.blockNumber,
+  blockHash: receipt.blockHash,
+});
 
 /** Does this CredentialMinted log belong to the interrupted mint (by transaction, or by its sealed payload)? */
 async function isOurs(m: Minting, intent: MintIntent, log: Log): Promise<bigint | null> {
@@ -270,11 +285,11 @@ async function isOurs(m: Minting, intent: MintIntent, log: Log): Promise<bigint 
  * or no log) so it can be minted anew. The log search is chunked within the range cap and
  * resumes across attempts.
  */
-async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigint } | "absent"> {
+async function recover(m: Minting, intent: MintIntent): Promise<Minted | "absent"> {
   const receipt = await receiptOf(m, intent.hashes);
   if (receipt) {
     m.nonces.settled(intent.nonce);
-    return receipt.status === "success" ? { tokenId: tokenIdFromReceipt(receipt, m.nft) } : "absent";
+    return receipt.status === "success" ? mintedBy(m, receipt) : "absent";
   }
   // Head and nonce from ONE node: the nonce was used at or before that head.
   const { answers } = await m.rpc.batch([
@@ -288,8 +303,8 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
   if (intent.nonce !== null && used <= intent.nonce && intent.raw) {
     m.nonces.sent(intent.nonce, intent.raw);
     if ((await broadcast(m, intent.raw)) === "nonce-used")
-      return { tokenId: await finish(m, intent, await settleNonceUsed(m, intent)) };
-    return { tokenId: await finish(m, intent, await awaitMint(m, intent, null, null)) };
+      return await finish(m, intent, await settleNonceUsed(m, intent));
+    return await finish(m, intent, await awaitMint(m, intent, null, null));
   }
   const filter = {
     address: m.nft,
@@ -309,7 +324,7 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
   );
   for (const log of candidates) {
     const id = await isOurs(m, intent, log);
-    if (id !== null) return { tokenId: id };
+    if (id !== null) return { tokenId: id, block: log.blockNumber, blockHash: log.blockHash };
   }
   if (!scan.done) {
     m.save({ ...intent, searchedTo: scan.next - 1n });
@@ -325,13 +340,10 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
  * Mint unless the chain already has it. A mint that was never attempted (no intent recorded) is
  * sent straight away; after an interrupted attempt it is recovered or proven absent first.
  */
-export async function ensureMinted(
-  m: Minting,
-  intent: MintIntent | null,
-): Promise<{ tokenId: bigint; minted: boolean }> {
+export async function ensureMinted(m: Minting, intent: MintIntent | null): Promise<Minted & { minted: boolean }> {
   if (intent) {
     const r = await recover(m, intent);
-    if (r !== "absent") return { tokenId: r.tokenId, minted: false };
+    if (r !== "absent") return { ...r, minted: false };
     m.nonces.settled(intent.nonce);
     logEvent("engine.mint_absent", {
       recipient: m.recipient,
@@ -339,7 +351,7 @@ export async function ensureMinted(
       nonce: intent.nonce,
     });
   }
-  return { tokenId: await mintNew(m), minted: true };
+  return { ...(await mintNew(m)), minted: true };
 }
 
 /** The highest nonce of a mint still in flight (recorded, no token yet), or null. */
