@@ -5,7 +5,6 @@ import {
   hexToBigInt,
   keccak256,
   padHex,
-  RpcRequestError,
   toEventSelector,
   type Hex,
   type Log,
@@ -23,14 +22,13 @@ import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 import { type RangeCap, scanLogs } from "./log-reader.ts";
 import { connectionDetails } from "./payload.ts";
 import type { FeeCache, Fees } from "./fees.ts";
+import { broadcast, REBROADCAST_MS } from "./minter-tx.ts";
 import type { NonceManager } from "./nonces.ts";
 import type { ReceiptBatcher } from "./receipts.ts";
 
 const MINTED_TOPIC = toEventSelector("CredentialMinted(uint256,address)");
 /** How long a mint waits for its receipt in one attempt (the job retries, recovering by hash and nonce). */
 const RECEIPT_WAIT_MS = 180_000;
-/** Without a receipt after this long the same bytes are broadcast again (a node may have dropped them). */
-const REBROADCAST_MS = 10_000;
 /** One history search pass per job attempt; the search resumes where it stopped. */
 const SEARCH_BUDGET_MS = 15_000;
 
@@ -103,27 +101,6 @@ export function intentToExtra(extra: Record<string, unknown>, i: MintIntent | nu
   };
 }
 
-const KNOWN = /already known|known transaction|already imported|already exists/i;
-const NONCE_USED = /nonce too low|replacement transaction underpriced|nonce has already been used/i;
-
-/**
- * Broadcast signed bytes. The pool re-sends the same bytes (same hash) to the next provider on a
- * 5xx, reset or timeout, so a send whose answer was lost is simply known to the node next time.
- * "nonce too low" means the nonce is used: by these bytes (the receipt says so) or by another
- * transaction (the recovery settles it by nonce and a bounded log search).
- */
-async function broadcast(m: Minting, raw: Hex): Promise<"sent" | "nonce-used"> {
-  try {
-    await m.rpc.request("eth_sendRawTransaction", [raw]);
-    return "sent";
-  } catch (e) {
-    const text = e instanceof RpcRequestError ? `${e.details} ${e.message}` : "";
-    if (KNOWN.test(text)) return "sent";
-    if (NONCE_USED.test(text)) return "nonce-used";
-    throw chainError(e, "send the mint");
-  }
-}
-
 /** A send refused because its nonce is used: the intent stays, the next attempt recovers by receipt, nonce and logs. */
 async function settleNonceUsed(m: Minting, intent: MintIntent): Promise<TransactionReceipt> {
   m.nonces.resync();
@@ -186,14 +163,14 @@ async function awaitMint(
       logEvent("engine.mint_repriced", { nonce: intent.nonce, tx: keccak256(raw), fee_percent: String(bump) });
     }
     logEvent("engine.mint_rebroadcast", { nonce: intent.nonce, tx: intent.hashes.at(-1) });
-    await broadcast(m, intent.raw).catch((e) =>
+    await broadcast(m.rpc, intent.raw, "send the mint").catch((e) =>
       logEvent("engine.mint_rebroadcast_failed", { error: (e as Error).message }),
     );
     // A gap below this nonce (a mint whose job is backing off) holds every later one: fill it now.
     const gap = await m.nonces.gap().catch(() => null);
     if (gap && gap !== intent.raw) {
       logEvent("engine.nonce_gap_filled", { tx: keccak256(gap) });
-      await broadcast(m, gap).catch(() => "sent");
+      await broadcast(m.rpc, gap, "send the mint").catch(() => "sent");
     }
   }
   throw new BlockhostError(
@@ -229,7 +206,7 @@ async function mintNew(m: Minting): Promise<Minted> {
   m.nonces.sent(nonce, raw);
   let sent: "sent" | "nonce-used";
   try {
-    sent = await broadcast(m, raw);
+    sent = await broadcast(m.rpc, raw, "send the mint");
   } catch (e) {
     // Every re-broadcast failed at the transport, yet the node may have taken it (the answer was lost).
     await Bun.sleep(m.pollMs);
@@ -302,7 +279,7 @@ async function recover(m: Minting, intent: MintIntent): Promise<Minted | "absent
   const used = Number(hexToBigInt(answers[1]!.result as Hex));
   if (intent.nonce !== null && used <= intent.nonce && intent.raw) {
     m.nonces.sent(intent.nonce, intent.raw);
-    if ((await broadcast(m, intent.raw)) === "nonce-used")
+    if ((await broadcast(m.rpc, intent.raw, "send the mint")) === "nonce-used")
       return await finish(m, intent, await settleNonceUsed(m, intent));
     return await finish(m, intent, await awaitMint(m, intent, null, null));
   }

@@ -1,6 +1,12 @@
 /** Pipelined mints (several in flight, nonces assigned locally): SIGKILL while they wait, a dropped or stuck transaction, a reorg. */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { type Hex, hexToBigInt, numberToHex } from "viem";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { bytesToHex, type Hex, hexToBigInt, numberToHex } from "viem";
+import { eciesEncrypt } from "../../../src/crypto/ecies.ts";
+import { publicKeyOf } from "../../../src/crypto/keys.ts";
+import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
+import { JobQueue } from "../../../src/engine/queue.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
@@ -117,6 +123,41 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     await expectServedOnce(env, purchases);
     const noticed = engine.events().filter((e) => e.event === "engine.mint_reorged" || e.event === "engine.mint_moved");
     expect(new Set(noticed.map((e) => e.vm)).size).toBe(4);
+  });
+
+  test("a seal job sent while mints are in flight takes the next nonce from the same manager", async () => {
+    const env = await EngineEnv.create();
+    cleanups.push(() => env.stop());
+    const empty = await env.buy(2, 30n, "0x"); // served without details: the holder asks for a seal later
+    const first = start(env);
+    const token = (await eventually(async () => (await vms(env)).find((v) => v.nft_minted), "the first NFT"))
+      .nft_token_id!;
+    expect(await first.stop()).toBe(0);
+    const later = [await env.buy(3), await env.buy(4), await env.buy(5)];
+    const holderSig = await env.signature(2);
+    const sealPayload = bytesToHex(eciesEncrypt(publicKeyOf(env.serverKey), new TextEncoder().encode(holderSig)));
+    const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"));
+    new JobQueue(db, { baseMs: 200, maxMs: 1000 }).enqueue(
+      "seal",
+      `seal:${token}`,
+      { token_id: token, payload: sealPayload },
+      { rerun: true },
+    );
+    db.close();
+    await env.anvil.rpc("evm_setAutomine", [false]);
+    const second = start(env);
+    const inPool = await eventually(async () => {
+      const p = await pendingMints(env);
+      return p.length === 4 ? p : null;
+    }, "three mints and the seal in flight together");
+    expect(inPool.map((t) => t.nonce)).toEqual([...Array(4).keys()].map((k) => inPool[0]!.nonce + k));
+    await env.anvil.rpc("evm_setAutomine", [true]);
+    await env.anvil.mine(1);
+    await eventually(async () => (await env.nftPayload(token)) !== "0x", "the NFT sealed");
+    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 4, "all four served");
+    expect(second.events().filter((e) => e.event === "engine.job_failed")).toEqual([]);
+    expect(utf8(decryptWithSignature(holderSig, await env.nftPayload(token)))).toContain('"port":22');
+    await expectServedOnce(env, [empty, ...later]);
   });
 
   test("a stuck mint (its fee below the base fee) is re-priced at the same nonce and mined once", async () => {
