@@ -114,6 +114,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   let lastReconcile = 0;
   let lastPoll = 0;
   let caughtUp = false;
+  let busy = false;
   while (!stopping) {
     // A finished job wakes the loop to start the next one; the chain is polled once per interval.
     if (Date.now() - lastPoll >= settings.pollIntervalMs) {
@@ -147,6 +148,13 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       await reconcile(ctx, watcher.cursor()?.number ?? null, Date.now() + Math.max(1000, settings.pollIntervalMs));
       lastReconcile = Date.now();
       lanes.fill();
+    }
+    // After a burst the heap holds the garbage of hundreds of jobs: collect it once when the work is done,
+    // so the allocator can hand the pages back and the resting footprint does not stay at the peak.
+    if (lanes.size > 0) busy = true;
+    else if (busy) {
+      busy = false;
+      Bun.gc(true);
     }
     const due = ctx.queue.nextDue();
     if (opts.once && caughtUp && lanes.size === 0 && (due === null || due > Date.now())) break;
