@@ -35,6 +35,7 @@ export const main = defineCommand({
     import: () => import("./import/command.ts").then((m) => m.default),
     serve: () => import("./web/public/command.ts").then((m) => m.default),
     template: () => import("./template/command.ts").then((m) => m.default),
+    broker: () => import("./network/broker/command.ts").then((m) => m.default),
   },
 });
 

@@ -1,14 +1,19 @@
 /** The engine's main loop: poll, run jobs, reconcile, stop cleanly. */
+import { existsSync } from "node:fs";
 import { createPublicClient, type PublicClient } from "viem";
+import { AgentClient } from "../agent/client.ts";
 import { connectChain, rpcUrlsOf } from "../chain/client.ts";
 import { RpcPool } from "../chain/rpc-pool.ts";
 import { loadDeployer } from "../chain/context.ts";
 import { chainError } from "../chain/errors.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
 import { oneLine } from "../core/errors.ts";
+import { loadDbConfig } from "../core/config/index.ts";
 import { logEvent } from "../core/log.ts";
+import { paths } from "../core/paths.ts";
 import { openDatabase } from "../core/state/db.ts";
 import { setMeta } from "../core/state/meta.ts";
+import { restoreHostPrefix } from "../network/prefix-host.ts";
 import { openProvisioner } from "../provision/context.ts";
 import { listVms } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
@@ -102,6 +107,12 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     recovered_jobs: recovered,
     concurrency: settings.concurrency,
   });
+  if (!provisioner.backend.simulated && existsSync(paths.dbConfig)) {
+    // The host's prefix addresses do not survive a reboot; VMs' routes come back as they start.
+    await restoreHostPrefix(new AgentClient(), loadDbConfig())
+      .then((result) => logEvent("engine.ipv6_host", { result }))
+      .catch((e) => logEvent("engine.ipv6_host_failed", { error: oneLine(e) }));
+  }
   const duties = await EngineDuties.start(ctx, { web3, blockhost });
   const lanes = new JobLanes(
     ctx,

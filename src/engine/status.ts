@@ -1,6 +1,6 @@
 /** Collect and format what `blockhost status` reports. */
 import type { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connectChain } from "../chain/client.ts";
 import { onChain } from "../chain/errors.ts";
 import { loadBlockhostConfig, loadWeb3Config } from "../core/config/index.ts";
@@ -11,7 +11,9 @@ import { readCursor } from "../core/state/chain.ts";
 import { getMeta } from "../core/state/meta.ts";
 import { countByStatus } from "../core/state/vms.ts";
 import type { JobState } from "../core/state/jobs.ts";
+import { readBrokerAllocation } from "../network/broker/allocation.ts";
 import { type CertificateStatus, formatCertificateStatus, readCertificateStatus } from "../network/certificates.ts";
+import { brokerAllocation } from "../provision/network-config.ts";
 import { JobQueue } from "./queue.ts";
 
 /** What `blockhost status` reports (also its --json shape). */
@@ -42,6 +44,8 @@ export interface StatusReport {
   vms: Record<string, number>;
   /** serve's certificate: ACME or self-signed, and why (null before serve's first check). */
   certificate: CertificateStatus | null;
+  /** The host's public IPv6: `network-mode` and the prefix (manual or from the broker). */
+  ipv6: { mode: string; prefix: string | null; broker_endpoint: string | null; error: string | null };
 }
 
 const meta = getMeta;
@@ -110,7 +114,31 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
     })),
     vms: countByStatus(db),
     certificate: readCertificateStatus(db),
+    ipv6: ipv6Status(),
   };
+}
+
+/** The network mode and its prefix (and the broker's endpoint in broker mode), from the files finalize wrote. */
+function ipv6Status(): StatusReport["ipv6"] {
+  const modeFile = paths.config("network-mode");
+  const mode = existsSync(modeFile) ? readFileSync(modeFile, "utf8").trim() : "none";
+  try {
+    if (mode === "broker") {
+      const a = readBrokerAllocation();
+      return { mode, prefix: a?.prefix ?? null, broker_endpoint: a?.broker_endpoint ?? null, error: null };
+    }
+    if (mode === "manual")
+      return { mode, prefix: brokerAllocation().prefix ?? null, broker_endpoint: null, error: null };
+  } catch (e) {
+    return { mode, prefix: null, broker_endpoint: null, error: oneLine(e) };
+  }
+  return { mode, prefix: null, broker_endpoint: null, error: null };
+}
+
+function ipv6Line(v: StatusReport["ipv6"]): string {
+  if (v.error) return `ipv6:     ${v.mode}: ${v.error}`;
+  if (v.mode === "none" || !v.prefix) return `ipv6:     ${v.mode}${v.mode === "none" ? "" : " (no prefix saved)"}`;
+  return `ipv6:     ${v.mode} ${v.prefix}${v.broker_endpoint ? ` through wg-broker to ${v.broker_endpoint}` : ""}`;
 }
 
 export function formatStatus(s: StatusReport): string {
@@ -131,6 +159,7 @@ export function formatStatus(s: StatusReport): string {
       .map(([k, n]) => `${n} ${k}`)
       .join(", ")}`,
     formatCertificateStatus(s.certificate),
+    ipv6Line(s.ipv6),
   ];
   return lines.join("\n");
 }

@@ -5,6 +5,7 @@ import * as qm from "./qm.ts";
 import * as network from "./network.ts";
 import * as ipv6Host from "./ipv6-host.ts";
 import * as tls from "./tls.ts";
+import * as wireguard from "./wireguard.ts";
 import * as firewall from "./firewall.ts";
 import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
@@ -19,6 +20,7 @@ const families = [
   qm,
   network,
   ipv6Host,
+  wireguard,
   tls,
   firewall,
   wallet,

@@ -7,6 +7,7 @@ import { paths } from "../../core/paths.ts";
 import { array, literal, object, str } from "../../core/schema.ts";
 import { certificateCovers } from "../../vmauth/signing-page/tls.ts";
 import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
+import { ensureServeTlsDir } from "./tls.ts";
 import { defineAction } from "./types.ts";
 
 const hostName = str(/^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$/, "a host name or IP address", 253);
@@ -26,10 +27,7 @@ export const tlsSelfSigned = defineAction({
     const key = paths.tlsKey;
     if (existsSync(key) && certificateCovers(cert, p.hostname))
       return { cert_file: cert, key_file: key, generated: false };
-    ensureDirUnder(paths.root, paths.tlsDir, 0o750);
-    // serve (user blockhost) must reach the files: the group and mode are set here, not left to the agent's umask.
-    if (process.getuid?.() === 0) chownSync(paths.tlsDir, 0, blockhostGid() ?? 0);
-    chmodSync(paths.tlsDir, 0o750);
+    ensureServeTlsDir();
     const work = mkdtempSync(join(paths.tlsDir, ".new-"));
     try {
       const san = isIP(p.hostname) ? `IP:${p.hostname}` : `DNS:${p.hostname}`;

@@ -1,8 +1,8 @@
 /** Agent action: install serve's certificate and key under /etc/blockhost/tls (ACME issues and renewals). */
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { join } from "node:path";
+import { chmodSync, chownSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
-import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
+import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
 import { object, str } from "../../core/schema.ts";
 import { defineAction } from "./types.ts";
@@ -11,10 +11,14 @@ const PEM_CERTS_RE = /^(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]{1,163
 const PEM_KEY_RE =
   /^-----BEGIN (EC |RSA )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]{1,8192}-----END (EC |RSA )?PRIVATE KEY-----\s*$/;
 
-/** serve's TLS files: the certificate chain (0644) and its key (0640 root:blockhost). */
-export function serveTlsFiles(): { cert: string; key: string } {
-  const dir = join(paths.configDir, "tls");
-  return { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
+/**
+ * serve's TLS dir, root:blockhost 0750: serve (user blockhost) must reach the files, so the group
+ * and mode are set here, not left to the agent's umask.
+ */
+export function ensureServeTlsDir(): void {
+  ensureDirUnder(paths.root, paths.tlsDir, 0o750);
+  if (process.getuid?.() === 0) chownSync(paths.tlsDir, 0, blockhostGid() ?? 0);
+  chmodSync(paths.tlsDir, 0o750);
 }
 
 /**
@@ -46,8 +50,8 @@ export const tlsInstall = defineAction({
         `tls-install: the certificate is not valid now (${leaf.validFrom} .. ${leaf.validTo})`,
       );
     }
-    const files = serveTlsFiles();
-    ensureDirUnder(paths.root, join(paths.configDir, "tls"));
+    const files = { cert: paths.tlsCert, key: paths.tlsKey };
+    ensureServeTlsDir();
     // serve swaps its listener only when told, after both files are in place.
     writeFileAtomic(files.key, p.key, { mode: 0o640, blockhostGroup: true });
     writeFileAtomic(files.cert, p.cert, { mode: 0o644, blockhostGroup: true });

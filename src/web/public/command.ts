@@ -39,6 +39,8 @@ export default defineCommand({
       url: running.origin,
     });
     process.stdout.write(`${running.origin}/\n`);
+    // SIGHUP: check the certificate now (renewed and swapped in when due) instead of at the next 12-hour check.
+    process.on("SIGHUP", () => void running.checkCertificate());
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", () => resolve());
       process.once("SIGINT", () => resolve());
