@@ -15,7 +15,7 @@ import { openDatabase } from "../../src/core/state/db.ts";
 import { eciesEncrypt } from "../../src/crypto/ecies.ts";
 import { generatePrivateKey, publicKeyOf } from "../../src/crypto/keys.ts";
 import { freePort, startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
-import { blockhostBinary } from "./binary.ts";
+import { blockhostBinary, REPO } from "./binary.ts";
 import { approve, deploy, deployToken, devnet, read, send, type Devnet } from "./contracts.ts";
 import { provisionRoot } from "./provision-root.ts";
 
@@ -270,7 +270,12 @@ export class EngineProcess {
   readonly done: Promise<number>;
 
   constructor(root: string, args: string[], env: Record<string, string>) {
-    const proc = Bun.spawn([blockhostBinary(), "engine", ...args], {
+    // ENGINE_CPU_PROF=<dir>: run the engine from source under Bun's CPU profiler (markdown profile on exit).
+    const prof = process.env.ENGINE_CPU_PROF;
+    const cmd = prof
+      ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${prof}`, `${REPO}/src/main.ts`, "engine", ...args]
+      : [blockhostBinary(), "engine", ...args];
+    const proc = Bun.spawn(cmd, {
       cwd: "/",
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: root, ...env },
       stdout: "ignore",
