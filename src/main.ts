@@ -23,6 +23,8 @@ export const main = defineCommand({
     proxmox: () => import("./provision/proxmox-command.ts").then((m) => m.default),
     engine: () => import("./engine/command.ts").then((m) => m.default),
     status: () => import("./engine/status-command.ts").then((m) => m.default),
+    subscriptions: () => import("./engine/subscriptions-command.ts").then((m) => m.default),
+    doctor: () => import("./doctor/command.ts").then((m) => m.default),
     crypto: () => import("./crypto/command.ts").then((m) => m.default),
     addressbook: () => import("./addressbook/command.ts").then((m) => m.default),
     contracts: () => import("./chain/contracts-command.ts").then((m) => m.default),

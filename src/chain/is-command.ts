@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { isAddressEqual, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
+import { addressArg } from "../core/address.ts";
 import { EVM_ADDRESS_RE } from "../core/validators.ts";
 import { accessCredentialNftAbi } from "./contracts/generated/AccessCredentialNFT.ts";
 import { contractAddress, loadChainContext } from "./context.ts";
@@ -56,9 +57,10 @@ export default defineCommand({
   },
   async run({ args }) {
     const pair = [args.first, args.second];
-    const address = pair.find((a) => EVM_ADDRESS_RE.test(a));
-    const other = pair.find((a) => a !== address) ?? "";
-    if (!address) throw new BlockhostError("E_USAGE", "expected a 0x address (40 hex digits) among the arguments");
+    const given = pair.find((a) => EVM_ADDRESS_RE.test(a));
+    const other = pair.find((a) => a !== given) ?? "";
+    if (!given) throw new BlockhostError("E_USAGE", "expected a 0x address (40 hex digits) among the arguments");
+    const address = addressArg(given, "address");
     if (other === "contract") return await isContract(address as Hex);
     const tokenId = parseTokenId(other);
     if (tokenId !== undefined) return await ownsToken(address as Hex, tokenId);

@@ -3,7 +3,8 @@ import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { printJson } from "../core/output.ts";
+import { addressArg } from "../core/address.ts";
 import { contractAddress, loadChainContext, loadDeployer } from "./context.ts";
 import { mintCredential, simulateMint } from "./mint.ts";
 
@@ -32,14 +33,10 @@ export default defineCommand({
       valueHint: "HEX",
     },
     "dry-run": { type: "boolean", description: "Only print the token id the mint would get; send nothing" },
+    json: { type: "boolean", description: "Print JSON: token id, owner, contract, transaction, dry run or not" },
   },
   async run({ args }) {
-    const to = args["owner-wallet"];
-    if (!EVM_ADDRESS_RE.test(to))
-      throw new BlockhostError(
-        "E_USAGE",
-        `--owner-wallet: expected a 0x-prefixed 20-byte hex address, got "${to.slice(0, 50)}"`,
-      );
+    const to = addressArg(args["owner-wallet"], "--owner-wallet");
     const data = args["user-encrypted"] ?? "0x";
     if (!USER_ENCRYPTED_RE.test(data))
       throw new BlockhostError(
@@ -51,6 +48,7 @@ export default defineCommand({
     const owner = loadDeployer(web3);
     if (args["dry-run"]) {
       const tokenId = await simulateMint(access, owner, nft, to as Hex, data as Hex);
+      if (args.json) return printJson({ token_id: Number(tokenId), to, contract: nft, tx: null, dry_run: true });
       process.stderr.write(`dry run: would mint token ${tokenId} to ${to} on ${nft}; nothing sent\n`);
       process.stdout.write(`${tokenId}\n`);
       return;
@@ -63,6 +61,8 @@ export default defineCommand({
       tx: minted.hash,
       gas_used: minted.gasUsed.toString(),
     });
+    if (args.json)
+      return printJson({ token_id: Number(minted.tokenId), to, contract: nft, tx: minted.hash, dry_run: false });
     process.stdout.write(`${minted.tokenId}\n`);
   },
 });

@@ -73,6 +73,8 @@ export default defineCommand({
       network?.stop();
       await anvil?.stop();
       if (!args.keep) rmSync(root, { recursive: true, force: true });
+      else
+        say(`kept      ${root} (config, database, logs: BLOCKHOST_ROOT=${root} blockhost status; rm -r it when done)`);
     };
 
     try {
@@ -112,7 +114,10 @@ export default defineCommand({
       say(`rpc       ${anvil.rpcUrl}  chain id ${anvil.chainId}: add it to your browser wallet`);
       say(`logs      ${logDir}`);
       say();
-      say(`customer  ${host.customer.address} buys ${days} days with 1000 test USDC`);
+      say(
+        `customer  ${host.customer.address} holds 1000 test USDC and buys ${days} days of plan 1 ` +
+          `($${days}.00 at $1.00/day)`,
+      );
       say(`          its key is anvil's public dev key #1: ${anvil.accounts[1]!.privateKey}`);
       say(`          (import it into a browser wallet to buy on the signup page)`);
 

@@ -17,7 +17,9 @@ import { restoreHostPrefix } from "../network/prefix-host.ts";
 import { openProvisioner } from "../provision/context.ts";
 import { listVms } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
+import { READ_BATCH } from "./chain-reads.ts";
 import { EngineDuties } from "./duties.ts";
+import { FeeCache } from "./fees.ts";
 import { applyLogs } from "./events.ts";
 import { JobLanes } from "./lanes.ts";
 import { highestIntentNonce } from "./mint.ts";
@@ -51,7 +53,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const db = openDatabase();
   const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
   const access = connectChain(web3);
-  const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs });
+  const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs, coalesce: READ_BATCH });
   // Receipts on a fast chain should not wait viem's default 4 s polling interval.
   const publicClient = createPublicClient({
     chain: access.chain,
@@ -71,6 +73,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
     minter,
     nonces: new NonceManager(rpc, minter.address, () => highestIntentNonce(listVms(db))),
+    fees: new FeeCache(rpc, Math.min(1000, settings.pollIntervalMs)),
     receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs)),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };
@@ -122,6 +125,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   let lastReconcile = 0;
   let lastPoll = 0;
   let caughtUp = false;
+  let busy = false;
   while (!stopping) {
     // A finished job wakes the loop to start the next one; the chain is polled once per interval.
     if (Date.now() - lastPoll >= settings.pollIntervalMs) {
@@ -155,6 +159,13 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       await reconcile(ctx, watcher.cursor()?.number ?? null, Date.now() + Math.max(1000, settings.pollIntervalMs));
       lastReconcile = Date.now();
       lanes.fill();
+    }
+    // After a burst the heap holds the garbage of hundreds of jobs: collect it once when the work is done,
+    // so the allocator can hand the pages back and the resting footprint does not stay at the peak.
+    if (lanes.size > 0) busy = true;
+    else if (busy) {
+      busy = false;
+      Bun.gc(true);
     }
     const due = ctx.queue.nextDue();
     if (opts.once && caughtUp && lanes.size === 0 && (due === null || due > Date.now())) break;

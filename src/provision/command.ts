@@ -2,13 +2,12 @@
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
-import { openDatabase } from "../core/state/db.ts";
 import { createCommand } from "./create-command.ts";
 import { openProvisioner } from "./context.ts";
 import { vmNameArg, expiryArg } from "./cli-args.ts";
-import { destroyVm, powerVm, publicStatus, resumeVm } from "./lifecycle.ts";
-import { exportVms, importVms } from "./legacy-json.ts";
-import { getVm, listVms } from "../core/state/vms.ts";
+import { destroyVm, powerVm, resumeVm } from "./lifecycle.ts";
+import { importVms } from "./legacy-json.ts";
+import { vmReadCommands } from "./read-commands.ts";
 
 const nameArg = {
   name: {
@@ -83,40 +82,7 @@ export default defineCommand({
     start: power("start", "Power a VM on"),
     stop: power("stop", "Shut a VM down cleanly (power it off if it does not stop in time)"),
     kill: power("kill", "Power a VM off at once, like pulling the plug"),
-    status: defineCommand({
-      meta: {
-        name: "status",
-        description: "Print the state of one VM: active, suspended, destroyed or unknown",
-        examples: ["blockhost vm status web1"],
-      },
-      args: nameArg,
-      async run({ args }) {
-        let word = "unknown";
-        try {
-          word = publicStatus(getVm(openDatabase(), vmNameArg(args.name)));
-        } catch {
-          word = "unknown";
-        }
-        out(word);
-      },
-    }),
-    list: defineCommand({
-      meta: {
-        name: "list",
-        description: "List the VMs with state, IP addresses and expiry",
-        examples: ["blockhost vm list", "blockhost vm list --json"],
-      },
-      args: {
-        json: { type: "boolean", description: "Print JSON (the field names of the vms.json file older versions kept)" },
-      },
-      async run({ args }) {
-        const db = openDatabase();
-        if (args.json) return out(JSON.stringify(exportVms(db), null, 2));
-        out(["NAME", "STATUS", "VMID", "IP", "IPV6", "EXPIRES"].join("\t"));
-        for (const vm of listVms(db))
-          out([vm.vm_name, vm.status, vm.vmid, vm.ip_address ?? "-", vm.ipv6_address ?? "-", vm.expires_at].join("\t"));
-      },
-    }),
+    ...vmReadCommands,
     "import-json": defineCommand({
       meta: {
         name: "import-json",

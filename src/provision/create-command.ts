@@ -1,11 +1,25 @@
 /** `blockhost vm create`: plan, or apply with --apply. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
+import { printJson } from "../core/output.ts";
+import type { VmRecord } from "../core/state/vms.ts";
 import { intOption, newVmNameArg, walletArg, expiryArg } from "./cli-args.ts";
 import { openProvisioner } from "./context.ts";
 import { applyCreate, planCreate, type CreateRequest } from "./create.ts";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The created VM as `--json` (`result`) and the BLOCKHOST_RESULT line report it. */
+const createResult = (vm: VmRecord) => ({
+  status: "ok",
+  vm_name: vm.vm_name,
+  ip: vm.ip_address,
+  ipv6: vm.ipv6_address,
+  vmid: vm.vmid,
+  nft_token_id: vm.nft_token_id,
+  username: vm.username,
+  backend: vm.backend,
+});
 
 /** `blockhost vm create`: without --apply, print the plan and change nothing. */
 export const createCommand = defineCommand({
@@ -41,6 +55,7 @@ export const createCommand = defineCommand({
     disk: { type: "string", description: "Disk size in GB (default 20)", valueHint: "GB" },
     username: { type: "string", description: "Linux user the owner logs in as (default admin)", valueHint: "USER" },
     apply: { type: "boolean", description: "Create the VM (without it, only the plan is printed)" },
+    json: { type: "boolean", description: "Print JSON: the plan and, with --apply, the created VM" },
   },
   async run({ args }) {
     const name = newVmNameArg(args.name);
@@ -61,7 +76,12 @@ export const createCommand = defineCommand({
       diskGb: intOption(args.disk, "disk", 1, 65_536, 20),
     };
     const plan = planCreate(p, req);
-    const note = p.backend.simulated ? " (dry-run backend: the hypervisor is not called)" : "";
+    const dryRun = p.backend.simulated;
+    if (args.json) {
+      const vm = args.apply ? await applyCreate(p, req) : null;
+      return printJson({ applied: vm !== null, dry_run: dryRun, plan, result: vm && createResult(vm) });
+    }
+    const note = dryRun ? " (dry-run backend: the hypervisor is not called)" : "";
     out(`plan: create VM ${plan.vm_name}${note}`);
     out(`  vmid:      ${plan.vmid}`);
     out(`  ipv4:      ${plan.ip_address} (gateway ${plan.gateway})`);
@@ -72,9 +92,8 @@ export const createCommand = defineCommand({
     out(`  backend:   ${plan.backend}`);
     if (!args.apply) return out("nothing changed; add --apply to create it");
     const vm = await applyCreate(p, req);
-    if (p.backend.simulated) out(`dry-run: ${vm.vm_name} recorded and rendered; no VM was started`);
-    out(
-      `BLOCKHOST_RESULT: ${JSON.stringify({ status: "ok", vm_name: vm.vm_name, ip: vm.ip_address, ipv6: vm.ipv6_address, vmid: vm.vmid, nft_token_id: vm.nft_token_id, username: vm.username, backend: vm.backend })}`,
-    );
+    if (dryRun) out(`dry-run: ${vm.vm_name} recorded and rendered; no VM was started`);
+    // The original's result line, kept for scripts written against it; --json is the documented form.
+    out(`BLOCKHOST_RESULT: ${JSON.stringify(createResult(vm))}`);
   },
 });

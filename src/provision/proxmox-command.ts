@@ -1,5 +1,6 @@
 /** `blockhost proxmox template import|check`: make the Proxmox template from a built image, and check it. */
 import { defineCommand } from "citty";
+import { printJson } from "../core/output.ts";
 import { AgentClient } from "../agent/client.ts";
 import { loadBlockhostConfig } from "../core/config/index.ts";
 import { BlockhostError } from "../core/errors.ts";
@@ -67,6 +68,7 @@ const checkCommand = defineCommand({
       description: "Also compare with this image's manifest (IMAGE.json)",
       valueHint: "FILE",
     },
+    json: { type: "boolean", description: "Print JSON: the template VMID, ready or not, and what it lacks" },
   },
   async run({ args }) {
     const px = proxmoxSettings();
@@ -76,13 +78,14 @@ const checkCommand = defineCommand({
       bridge: px.bridge,
       ...(args.manifest ? { manifestPath: args.manifest } : {}),
     });
-    for (const p of problems) process.stdout.write(`${p}\n`);
+    if (args.json) printJson({ template_vmid: templateVmid, ready: problems.length === 0, problems });
+    else for (const p of problems) process.stdout.write(`${p}\n`);
     if (problems.length)
       throw new BlockhostError(
         "E_STATE",
         `template VMID ${templateVmid} is not ready (${problems.length} problem${problems.length > 1 ? "s" : ""})`,
       );
-    process.stdout.write(`template ${templateVmid} ready\n`);
+    if (!args.json) process.stdout.write(`template ${templateVmid} ready\n`);
   },
 });
 

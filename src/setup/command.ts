@@ -1,7 +1,7 @@
 /** `blockhost finalize`: run the setup steps from a setup file, show their state, retry or reset them. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
-import { openDatabase } from "../core/state/db.ts";
+import { openDatabase, openExistingDatabase } from "../core/state/db.ts";
 import { resetAll, retryStep, runSetup, prepareSetup, setupStatus, checkStepName, type StepView } from "./runner.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -19,7 +19,7 @@ const status = defineCommand({
   },
   args: { json: { type: "boolean", description: "Print JSON instead of text" } },
   run({ args }) {
-    const steps = setupStatus(openDatabase());
+    const steps = setupStatus(openExistingDatabase());
     if (args.json) say(JSON.stringify({ steps }, null, 2));
     else for (const s of steps) say(describe(s));
   },

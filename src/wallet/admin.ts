@@ -1,9 +1,9 @@
 /** Admin wallet commands signed by the server wallet: stablecoin, plans, NFT payloads. */
 import { defineCommand } from "citty";
-import { getAddress, parseEventLogs, type Hex } from "viem";
+import { parseEventLogs, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { assertOneStdin, exactlyOne, readTextInput } from "../core/input.ts";
-import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { addressArg } from "../core/address.ts";
 import { contractAddress } from "../chain/context.ts";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
@@ -48,8 +48,7 @@ export const configStable = defineCommand({
       say(current);
       return;
     }
-    if (!EVM_ADDRESS_RE.test(args.address))
-      throw new BlockhostError("E_USAGE", `expected a 0x token address, got "${args.address.slice(0, 50)}"`);
+    const token = addressArg(args.address, "token address");
     const { hash } = await writeAndWait(
       env.access,
       env.server(),
@@ -57,7 +56,7 @@ export const configStable = defineCommand({
         address: env.subscriptions,
         abi: subsAbi,
         functionName: "setPrimaryStablecoin",
-        args: [getAddress(args.address)],
+        args: [token],
       },
       "setPrimaryStablecoin",
     );

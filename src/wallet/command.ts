@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { configStable, planCreate, setEncrypt } from "./admin.ts";
 import { balance, send, split, withdraw } from "./funds.ts";
+import { planList } from "./plan-list.ts";
 import { swap } from "./swap.ts";
 import { who } from "./who.ts";
 
@@ -34,9 +35,9 @@ export default defineCommand({
       meta: {
         name: "plan",
         description: "Subscription plans customers choose from",
-        examples: ['blockhost wallet plan create "Basic VM" 100'],
+        examples: ['blockhost wallet plan create "Basic VM" 100', "blockhost wallet plan list"],
       },
-      subCommands: { create: planCreate },
+      subCommands: { create: planCreate, list: planList },
     }),
     set: defineCommand({
       meta: {

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { variadic } from "../core/cli.ts";
 import { BlockhostError } from "../core/errors.ts";
+import { printJson } from "../core/output.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { activePaymentTokens } from "../chain/payment-methods.ts";
 import { writeAndWait } from "../chain/tx.ts";
@@ -10,6 +11,14 @@ import { formatAmount, formatUsd, parseAmount, splitByRatios } from "./amounts.t
 import { WalletEnv, type Token } from "./env.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** One balance as `wallet balance --json` prints it (amount as a decimal string, USD value in cents). */
+interface BalanceRow {
+  symbol: string;
+  token: string;
+  amount: string;
+  usd_cents: string | null;
+}
 const pos = (valueHint: string, description: string) => ({
   type: "positional" as const,
   required: true as const,
@@ -42,8 +51,9 @@ export const send = defineCommand({
   },
   async run({ args }) {
     const env = WalletEnv.load();
+    const to = env.target(args.to);
     const token = await env.token(args.token);
-    const [from, to, info] = [env.signer(args.from), env.target(args.to), await env.tokenInfo(token)];
+    const [from, info] = [env.signer(args.from), await env.tokenInfo(token)];
     const { transfer } = await import("./transfer.ts");
     say(await transfer(env, from, token, to, parseAmount(args.amount, info.decimals)));
   },
@@ -58,26 +68,39 @@ export const balance = defineCommand({
   args: {
     who: pos("WALLET", "Addressbook name or 0x address"),
     token: optPos("TOKEN", "eth, stable, or a token's (or NFT contract's) 0x address"),
+    json: { type: "boolean", description: "Print JSON: the address and each balance with its symbol and USD value" },
   },
   async run({ args }) {
     const env = WalletEnv.load();
     const who = env.target(args.who);
-    say(`ETH ${formatAmount(await env.balance("eth", who), 18)}`);
+    const balances: BalanceRow[] = [
+      { symbol: "ETH", token: "eth", amount: formatAmount(await env.balance("eth", who), 18), usd_cents: null },
+    ];
     if (args.token !== undefined) {
       const token = await env.token(args.token);
-      if (token === "eth") return;
-      const info = await env.tokenInfo(token);
-      say(`${info.symbol} ${formatAmount(await env.balance(token, who), info.decimals)} (${token})`);
-      return;
+      if (token !== "eth") {
+        const info = await env.tokenInfo(token);
+        const amount = formatAmount(await env.balance(token, who), info.decimals);
+        balances.push({ symbol: info.symbol, token, amount, usd_cents: null });
+      }
+    } else {
+      for (const { token, paymentMethodId: pm } of await activePaymentTokens(env.access, env.subscriptions)) {
+        const [info, amount] = [await env.tokenInfo(token), await env.balance(token, who)];
+        const cents = await env.access.publicClient
+          .readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] })
+          .catch(() => undefined);
+        const usd = cents === undefined ? null : ((amount * cents) / 10n ** BigInt(info.decimals)).toString();
+        balances.push({ symbol: info.symbol, token, amount: formatAmount(amount, info.decimals), usd_cents: usd });
+      }
     }
-    for (const { token, paymentMethodId: pm } of await activePaymentTokens(env.access, env.subscriptions)) {
-      const [info, amount] = [await env.tokenInfo(token), await env.balance(token, who)];
-      const cents = await env.access.publicClient
-        .readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] })
-        .catch(() => undefined);
-      const usd =
-        cents === undefined ? "price unavailable" : formatUsd((amount * cents) / 10n ** BigInt(info.decimals));
-      say(`${info.symbol} ${formatAmount(amount, info.decimals)} (${usd}) (${token})`);
+    if (args.json) return printJson({ address: who, balances });
+    for (const b of balances) {
+      if (b.token === "eth") say(`ETH ${b.amount}`);
+      else if (args.token !== undefined) say(`${b.symbol} ${b.amount} (${b.token})`);
+      else {
+        const usd = b.usd_cents === null ? "price unavailable" : formatUsd(BigInt(b.usd_cents));
+        say(`${b.symbol} ${b.amount} (${usd}) (${b.token})`);
+      }
     }
   },
 });

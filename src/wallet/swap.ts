@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { erc20Abi, getAddress, parseAbi, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
-import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { addressProblem } from "../core/address.ts";
 import { onChain } from "../chain/errors.ts";
 import { writeAndWait } from "../chain/tx.ts";
 import { parseAmount } from "./amounts.ts";
@@ -29,9 +29,9 @@ export const SWAP_DEADLINE_SECONDS = 300n;
 function routerAddress(env: WalletEnv): Hex {
   const configured = env.web3.uniswap_v2?.router;
   if (configured !== undefined) {
-    if (typeof configured !== "string" || !EVM_ADDRESS_RE.test(configured))
-      throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.router: expected a 0x address`);
-    return getAddress(configured);
+    const problem = addressProblem(configured);
+    if (problem) throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.router: ${problem}`);
+    return getAddress(configured as string);
   }
   const known = ROUTERS[env.access.chain.id];
   if (!known)

@@ -441,6 +441,28 @@ const CASES: Record<string, Case> = {
       ["too long", { name: "a".repeat(65) }],
     ],
   },
+  "admin-commands-save": {
+    valid: [
+      {
+        commands: {
+          "k3y-7f3a": {
+            action: "knock",
+            description: "open ssh",
+            params: { allowed_ports: [22, 2222], default_duration: 600, proto: "tcp" },
+          },
+        },
+      },
+      { commands: {} },
+    ],
+    invalid: [
+      ["an unknown action", { commands: { k: { action: "shell" } } }],
+      ["a name with a space", { commands: { "a b": { action: "knock" } } }],
+      ["port 0", { commands: { k: { action: "knock", params: { allowed_ports: [0] } } } }],
+      ["a duration over an hour", { commands: { k: { action: "knock", params: { default_duration: 3601 } } } }],
+      ["proto icmp", { commands: { k: { action: "knock", params: { proto: "icmp" } } } }],
+      ["an unknown param", { commands: { k: { action: "knock", params: { command: "id" } } } }],
+    ],
+  },
   "generate-wallet": {
     valid: [{ name: "hot" }, { name: "fund-2" }],
     invalid: [

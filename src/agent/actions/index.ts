@@ -9,6 +9,7 @@ import * as wireguard from "./wireguard.ts";
 import * as firewall from "./firewall.ts";
 import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
+import * as adminCommands from "./admin-commands.ts";
 import * as image from "./image.ts";
 import * as libvirt from "./libvirt.ts";
 import * as snippets from "./snippets.ts";
@@ -25,6 +26,7 @@ const families = [
   firewall,
   wallet,
   config,
+  adminCommands,
   image,
   snippets,
   setup,

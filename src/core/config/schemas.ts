@@ -90,9 +90,10 @@ export const engineSettingsSchema = object({
   use_finalized: optional(bool),
   log_chunk_blocks: optional(int(1, 1_000_000)),
   reread_blocks: optional(int(0, 10_000)),
-  concurrency: optional(int(1, 256)),
+  concurrency: optional(int(1, 1024)),
   other_concurrency: optional(int(1, 256)),
   rpc_timeout_ms: optional(int(100, 120_000)),
+  reprice_after_s: optional(int(1, 3600)),
   stop_grace_ms: optional(int(0, 600_000)),
 });
 

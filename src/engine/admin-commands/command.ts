@@ -11,6 +11,7 @@ import { adminCommandName } from "../../core/config/admin-commands.ts";
 import { loadBlockhostConfig } from "../../core/config/index.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
+import { addressArg } from "../../core/address.ts";
 import { EVM_ADDRESS_RE } from "../../core/validators.ts";
 import { addressOfPublicKey, parsePublicKey } from "../../crypto/keys.ts";
 import { buildAdminCommand, encryptAdminCommand } from "./payload.ts";
@@ -42,7 +43,7 @@ function destination(to: string | undefined, admin: Hex, serverKey: Uint8Array):
   if (mode === "self" || mode === "any") return admin;
   if (mode === "server") return addressOfPublicKey(serverKey);
   if (mode === "null") return getAddress(blockhostAdmin?.destination_address ?? DEAD_ADDRESS);
-  if (EVM_ADDRESS_RE.test(mode)) return getAddress(mode);
+  if (EVM_ADDRESS_RE.test(mode)) return addressArg(mode, "--to");
   throw new BlockhostError("E_USAGE", `--to: expected self, server, null or a 0x address, got "${mode.slice(0, 50)}"`);
 }
 

@@ -8,7 +8,7 @@ import { readKeyFile } from "../../chain/keyfile.ts";
 import { loadBlockhostConfig } from "../../core/config/index.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
-import { EVM_ADDRESS_RE } from "../../core/validators.ts";
+import { addressArg } from "../../core/address.ts";
 import { readBrokerAllocation } from "./allocation.ts";
 import { type BrokerClientOptions, brokerOf, pickBroker, releaseAllocation, requestAllocation } from "./client.ts";
 
@@ -75,13 +75,12 @@ const request = defineCommand({
     timeout: timeoutArg,
   },
   async run({ args }) {
-    if (!EVM_ADDRESS_RE.test(args.registry))
-      throw new BlockhostError("E_USAGE", "--registry: expected a 0x-prefixed 20-byte hex address");
+    const registry = addressArg(args.registry, "--registry");
     const id = args["broker-id"];
     if (id !== undefined && !/^\d{1,9}$/.test(id))
       throw new BlockhostError("E_USAGE", "--broker-id: expected a broker number (1, 2, …)");
     const o = clientOptions(secondsArg(args.timeout, "timeout", 300));
-    const broker = await pickBroker(o.access, args.registry as Hex, id === undefined ? undefined : Number(id));
+    const broker = await pickBroker(o.access, registry, id === undefined ? undefined : Number(id));
     printAllocation(await requestAllocation(o, broker));
   },
 });

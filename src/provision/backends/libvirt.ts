@@ -150,6 +150,12 @@ export class LibvirtBackend implements Backend {
     await this.agent.call("libvirt-vm-files-delete", { name });
   }
 
+  /** virsh's words, with "shut off" as Proxmox's "stopped" so both backends read alike. */
+  async powerState(vm: VmRef): Promise<string> {
+    const { state } = await this.agent.call("virsh-domstate", { name: vm.name });
+    return state === "shut off" ? "stopped" : String(state);
+  }
+
   private vmAddress(address: string): VmAddress {
     return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
   }

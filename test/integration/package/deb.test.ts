@@ -144,6 +144,6 @@ describe.skipIf(missing.length > 0)("npm run package → dist/blockhost_<version
     expect(complete("blockhost ag")).toEqual(["agent"]);
     expect(complete("blockhost agent ")).toEqual(["--help", "--socket", "call"]);
     expect(complete("blockhost vm li")).toEqual(["list"]);
-    expect(complete("blockhost vm list --")).toEqual(["--help", "--json"]);
+    expect(complete("blockhost vm list --")).toEqual(["--help", "--json", "--owner", "--status"]);
   });
 });
