@@ -1,9 +1,10 @@
 /** Agent action: install serve's certificate and key under /etc/blockhost/tls (ACME issues and renewals). */
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { join } from "node:path";
+import { chmodSync, chownSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
-import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
+import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
+import type { TlsFiles } from "../../core/self-signed-cert.ts";
 import { object, str } from "../../core/schema.ts";
 import { defineAction } from "./types.ts";
 
@@ -12,9 +13,15 @@ const PEM_KEY_RE =
   /^-----BEGIN (EC |RSA )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]{1,8192}-----END (EC |RSA )?PRIVATE KEY-----\s*$/;
 
 /** serve's TLS files: the certificate chain (0644) and its key (0640 root:blockhost). */
-export function serveTlsFiles(): { cert: string; key: string } {
-  const dir = join(paths.configDir, "tls");
-  return { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
+export function serveTlsFiles(): TlsFiles {
+  return { cert: paths.tlsCert, key: paths.tlsKey };
+}
+
+/** serve's TLS directory, root:blockhost 0750 whatever the agent's umask, so serve (user blockhost) can enter it. */
+export function ensureServeTlsDir(): void {
+  ensureDirUnder(paths.root, paths.tlsDir, 0o750);
+  if (process.getuid?.() === 0) chownSync(paths.tlsDir, 0, blockhostGid() ?? 0);
+  chmodSync(paths.tlsDir, 0o750);
 }
 
 /**
@@ -47,7 +54,7 @@ export const tlsInstall = defineAction({
       );
     }
     const files = serveTlsFiles();
-    ensureDirUnder(paths.root, join(paths.configDir, "tls"));
+    ensureServeTlsDir();
     // serve swaps its listener only when told, after both files are in place.
     writeFileAtomic(files.key, p.key, { mode: 0o640, blockhostGroup: true });
     writeFileAtomic(files.cert, p.cert, { mode: 0o644, blockhostGroup: true });
