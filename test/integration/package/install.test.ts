@@ -1,6 +1,7 @@
 /**
  * The .deb on a real Debian 12 system (systemd as PID 1 in systemd-nspawn): install, socket activation, wizard,
- * headless finalize against an anvil only the guest's veth link reaches, a purchase served, upgrade, purge.
+ * headless finalize against an anvil only the guest's veth link reaches, a purchase served, upgrade, remove, purge,
+ * and an install over the original BlockHost's package with its files imported.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { linkSync, mkdirSync, rmSync } from "node:fs";
@@ -17,7 +18,7 @@ import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { Anvil } from "../../helpers/anvil.ts";
 import { REPO } from "../../helpers/binary.ts";
 import { deployToken, devnet } from "../../helpers/contracts.ts";
-import { DEB_VERSION, ensureDeb, repackAsVersion } from "../../helpers/deb.ts";
+import { buildOriginalCommon, DEB_VERSION, ensureDeb, repackAsVersion } from "../../helpers/deb.ts";
 import { Guest, guestRootfs, nspawnUnavailable } from "../../helpers/nspawn.ts";
 
 const unavailable = nspawnUnavailable();
@@ -28,6 +29,40 @@ const PKG_DIR = join(REPO, "dist/install-test");
 const OPERATOR = "/var/lib/blockhost/operator";
 const MINUTE = 60_000;
 const timings: Record<string, number> = {};
+
+/** An original BlockHost host: its package's conffiles, then what its finalization wrote and its VM database. */
+const ORIGINAL_CONFFILES = {
+  "db.yaml": [
+    "db_file: /var/lib/blockhost/vms.json",
+    "vmid_range: {start: 100, end: 999}",
+    "ip_pool: {network: 192.168.122.0/24, start: 200, end: 250, gateway: 192.168.122.1}",
+    "",
+  ].join("\n"),
+  "web3-defaults.yaml": "blockchain: {chain_id: 11155111, rpc_url: 'https://rpc.sepolia.org'}\n",
+};
+const ORIGINAL_BLOCKHOST_YAML = "server: {key_file: /etc/blockhost/server.key}\nbackend: dry-run\n";
+const ORIGINAL_VMS = {
+  vms: {
+    "blockhost-100": {
+      vm_name: "blockhost-100",
+      vmid: 100,
+      ip_address: "192.168.122.200",
+      status: "active",
+      wallet_address: "0x1111111111111111111111111111111111111111",
+      created_at: "2025-05-01T10:00:00",
+      expires_at: "2099-01-01T00:00:00",
+    },
+  },
+  next_vmid: 101,
+  reserved_nft_tokens: {
+    "0": {
+      vm_name: "blockhost-100",
+      status: "minted",
+      owner_wallet: "0x1111111111111111111111111111111111111111",
+      minted_at: "2025-05-01T10:00:05+00:00",
+    },
+  },
+};
 
 describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_amd64.deb on Debian 12", () => {
   let guest: Guest;
@@ -59,6 +94,7 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     const deb = ensureDeb();
     linkSync(deb, join(PKG_DIR, `blockhost_${DEB_VERSION}_amd64.deb`));
     repackAsVersion(deb, UPGRADE_VERSION, PKG_DIR);
+    buildOriginalCommon(PKG_DIR, ORIGINAL_CONFFILES);
     timings.package_ms = performance.now() - t;
     t = performance.now();
     const rootfs = guestRootfs((line) => console.log(line));
@@ -251,8 +287,63 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     5 * MINUTE,
   );
 
+  test("apt remove stops the services and keeps the configuration, the database and the account", () => {
+    guest.mustExec(["apt-get", "remove", "-y", "blockhost"]);
+    expect(guest.mustExec(["dpkg-query", "-W", "-f", `\${Status}`, "blockhost"])).toBe("deinstall ok config-files");
+    const running = guest.mustExec([
+      "systemctl",
+      "list-units",
+      "--state=active",
+      "--plain",
+      "--no-legend",
+      "blockhost*",
+    ]);
+    expect(running.trim()).toBe("");
+    const kept = ["/etc/blockhost/web3-defaults.yaml", "/etc/blockhost/https.json", "/var/lib/blockhost/blockhost.db"];
+    expect(
+      sh(`for f in ${kept.join(" ")}; do test -s "$f" && echo "$f"; done`)
+        .trim()
+        .split("\n"),
+    ).toEqual(kept);
+    expect(guest.exec(["getent", "passwd", "blockhost"]).code).toBe(0);
+  });
+
   test("apt purge leaves no unit, user, group or file behind", () => {
     guest.mustExec(["apt-get", "purge", "-y", "blockhost"]);
+    expectNothingLeft();
+  });
+
+  test("over the original's blockhost-common, apt replaces it and `blockhost import` takes over its files", () => {
+    guest.mustExec(["apt-get", "install", "-y", "./blockhost-common_0.9.0_all.deb"], { cwd: "/mnt/pkg" });
+    // What the original's finalization left beside its package's conffiles.
+    guest.writeFile("/etc/blockhost/blockhost.yaml", ORIGINAL_BLOCKHOST_YAML, "0640", "root:blockhost");
+    guest.writeFile("/var/lib/blockhost/vms.json", JSON.stringify(ORIGINAL_VMS), "0640", "blockhost:blockhost");
+    const t = performance.now();
+    const out = guest.mustExec(["apt-get", "install", "-y", `./blockhost_${DEB_VERSION}_amd64.deb`], {
+      cwd: "/mnt/pkg",
+    });
+    timings.install_over_original_ms = performance.now() - t;
+    expect(out).toMatch(/REMOVED:\s+blockhost-common/);
+    expect(guest.mustExec(["dpkg-query", "-W", "-f", `\${Status}`, "blockhost-common"])).toBe(
+      "deinstall ok config-files",
+    );
+    expect(sh("cat /etc/blockhost/db.yaml")).toBe(ORIGINAL_CONFFILES["db.yaml"]);
+    const imported = guest.mustExec(["blockhost", "import"], { user: "blockhost" });
+    expect(imported).toContain("imported 1 VM(s)");
+    expect(imported).toContain("linked NFTs from reserved_nft_tokens: 0→blockhost-100");
+    const vms = JSON.parse(guest.mustExec(["blockhost", "vm", "list", "--json"], { user: "blockhost" }));
+    expect(vms).toHaveLength(1);
+    expect(vms[0]).toMatchObject({ vm_name: "blockhost-100", nft_token_id: 0, nft_minted: true });
+  });
+
+  test("apt purge of both packages leaves nothing behind", () => {
+    guest.mustExec(["apt-get", "purge", "-y", "blockhost"]);
+    guest.mustExec(["dpkg", "--purge", "blockhost-common"]);
+    expect(guest.exec(["dpkg-query", "-W", "blockhost-common"]).code).not.toBe(0);
+    expectNothingLeft();
+  });
+
+  function expectNothingLeft(): void {
     expect(guest.exec(["dpkg-query", "-W", "-f", `\${Status}`, "blockhost"]).stdout).not.toContain("installed");
     expect(guest.exec(["getent", "passwd", "blockhost"]).code).toBe(2);
     expect(guest.exec(["getent", "group", "blockhost"]).code).toBe(2);
@@ -261,5 +352,5 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     const left = sh("find / -xdev \\( -path /proc -o -path /mnt/pkg \\) -prune -o -name '*blockhost*' -print").trim();
     expect(left).toBe("");
     expect(sh("ls -A /run | grep -c blockhost || true").trim()).toBe("0");
-  });
+  }
 });
