@@ -16,11 +16,11 @@ export function ensureDeb(version = DEB_VERSION, outDir = join(REPO, "dist")): s
     existsSync(deb) && existsSync(baseline) && inputs.every((f) => statSync(deb).mtimeMs > statSync(f).mtimeMs);
   if (fresh) return deb;
   if (!existsSync(baseline)) {
-    const b = Bun.spawnSync(["bun", join(REPO, "build.ts")], { stdout: "inherit", stderr: "inherit" });
+    const b = Bun.spawnSync([process.execPath, join(REPO, "build.ts")], { stdout: "inherit", stderr: "inherit" });
     if (b.exitCode !== 0) throw new Error("build failed");
   }
   const argv = [
-    "bun",
+    process.execPath,
     join(REPO, "src/package/deb.ts"),
     "--out",
     outDir,
