@@ -17,7 +17,10 @@ export function serveTlsFiles(): TlsFiles {
   return { cert: paths.tlsCert, key: paths.tlsKey };
 }
 
-/** serve's TLS directory, root:blockhost 0750 whatever the agent's umask, so serve (user blockhost) can enter it. */
+/**
+ * serve's TLS dir, root:blockhost 0750: serve (user blockhost) must reach the files, so the group
+ * and mode are set here, not left to the agent's umask.
+ */
 export function ensureServeTlsDir(): void {
   ensureDirUnder(paths.root, paths.tlsDir, 0o750);
   if (process.getuid?.() === 0) chownSync(paths.tlsDir, 0, blockhostGid() ?? 0);
