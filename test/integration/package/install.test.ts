@@ -18,6 +18,7 @@ import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { Anvil } from "../../helpers/anvil.ts";
 import { REPO } from "../../helpers/binary.ts";
 import { deployToken, devnet } from "../../helpers/contracts.ts";
+import { ORIGINAL_ETC, ORIGINAL_VMS, WALLET_A } from "../../fixtures/original-host.ts";
 import { buildOriginalCommon, DEB_VERSION, ensureDeb, repackAsVersion } from "../../helpers/deb.ts";
 import { Guest, guestRootfs, nspawnUnavailable } from "../../helpers/nspawn.ts";
 
@@ -30,39 +31,8 @@ const OPERATOR = "/var/lib/blockhost/operator";
 const MINUTE = 60_000;
 const timings: Record<string, number> = {};
 
-/** An original BlockHost host: its package's conffiles, then what its finalization wrote and its VM database. */
-const ORIGINAL_CONFFILES = {
-  "db.yaml": [
-    "db_file: /var/lib/blockhost/vms.json",
-    "vmid_range: {start: 100, end: 999}",
-    "ip_pool: {network: 192.168.122.0/24, start: 200, end: 250, gateway: 192.168.122.1}",
-    "",
-  ].join("\n"),
-  "web3-defaults.yaml": "blockchain: {chain_id: 11155111, rpc_url: 'https://rpc.sepolia.org'}\n",
-};
-const ORIGINAL_BLOCKHOST_YAML = "server: {key_file: /etc/blockhost/server.key}\nbackend: dry-run\n";
-const ORIGINAL_VMS = {
-  vms: {
-    "blockhost-100": {
-      vm_name: "blockhost-100",
-      vmid: 100,
-      ip_address: "192.168.122.200",
-      status: "active",
-      wallet_address: "0x1111111111111111111111111111111111111111",
-      created_at: "2025-05-01T10:00:00",
-      expires_at: "2099-01-01T00:00:00",
-    },
-  },
-  next_vmid: 101,
-  reserved_nft_tokens: {
-    "0": {
-      vm_name: "blockhost-100",
-      status: "minted",
-      owner_wallet: "0x1111111111111111111111111111111111111111",
-      minted_at: "2025-05-01T10:00:05+00:00",
-    },
-  },
-};
+/** blockhost-common's conffiles (the rest of the original's /etc/blockhost is written after it is installed). */
+const CONFFILES = ["db.yaml", "web3-defaults.yaml"] as const;
 
 describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_amd64.deb on Debian 12", () => {
   let guest: Guest;
@@ -94,7 +64,7 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     const deb = ensureDeb();
     linkSync(deb, join(PKG_DIR, `blockhost_${DEB_VERSION}_amd64.deb`));
     repackAsVersion(deb, UPGRADE_VERSION, PKG_DIR);
-    buildOriginalCommon(PKG_DIR, ORIGINAL_CONFFILES);
+    buildOriginalCommon(PKG_DIR, Object.fromEntries(CONFFILES.map((f) => [f, ORIGINAL_ETC[f]])));
     timings.package_ms = performance.now() - t;
     t = performance.now();
     const rootfs = guestRootfs((line) => console.log(line));
@@ -316,7 +286,7 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
   test("over the original's blockhost-common, apt replaces it and `blockhost import` takes over its files", () => {
     guest.mustExec(["apt-get", "install", "-y", "./blockhost-common_0.9.0_all.deb"], { cwd: "/mnt/pkg" });
     // What the original's finalization left beside its package's conffiles.
-    guest.writeFile("/etc/blockhost/blockhost.yaml", ORIGINAL_BLOCKHOST_YAML, "0640", "root:blockhost");
+    guest.writeFile("/etc/blockhost/blockhost.yaml", ORIGINAL_ETC["blockhost.yaml"], "0640", "root:blockhost");
     guest.writeFile("/var/lib/blockhost/vms.json", JSON.stringify(ORIGINAL_VMS), "0640", "blockhost:blockhost");
     const t = performance.now();
     const out = guest.mustExec(["apt-get", "install", "-y", `./blockhost_${DEB_VERSION}_amd64.deb`], {
@@ -327,13 +297,14 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     expect(guest.mustExec(["dpkg-query", "-W", "-f", `\${Status}`, "blockhost-common"])).toBe(
       "deinstall ok config-files",
     );
-    expect(sh("cat /etc/blockhost/db.yaml")).toBe(ORIGINAL_CONFFILES["db.yaml"]);
+    expect(sh("cat /etc/blockhost/db.yaml")).toBe(ORIGINAL_ETC["db.yaml"]);
     const imported = guest.mustExec(["blockhost", "import"], { user: "blockhost" });
-    expect(imported).toContain("imported 1 VM(s)");
+    expect(imported).toContain("imported 2 VM(s)");
     expect(imported).toContain("linked NFTs from reserved_nft_tokens: 0→blockhost-100");
     const vms = JSON.parse(guest.mustExec(["blockhost", "vm", "list", "--json"], { user: "blockhost" }));
-    expect(vms).toHaveLength(1);
-    expect(vms[0]).toMatchObject({ vm_name: "blockhost-100", nft_token_id: 0, nft_minted: true });
+    expect(vms.map((v: { vm_name: string }) => v.vm_name)).toEqual(["blockhost-100", "blockhost-101"]);
+    expect(vms[0]).toMatchObject({ nft_token_id: 0, nft_minted: true, owner_wallet: WALLET_A });
+    expect(vms[1]).toMatchObject({ status: "suspended", nft_token_id: null, nft_minted: false });
   });
 
   test("apt purge of both packages leaves nothing behind", () => {
