@@ -19,6 +19,8 @@ export interface SelfSignedOptions {
   /** The key's mode, and its group when a non-root service reads it (serve, as the blockhost group). */
   readonly keyMode: number;
   readonly keyGid?: number;
+  /** Validity in days (default 3650). */
+  readonly days?: number;
   readonly run: RunOpenssl;
 }
 
@@ -39,7 +41,7 @@ export function certificateCovers(certFile: string, host: string, now = new Date
 
 /**
  * Keep the certificate in `files` when it is current and names `names[0]`; otherwise make a self-signed P-256
- * certificate (10 years) in a private temp dir beside the key, set its modes, and rename both into place.
+ * certificate (10 years unless told) in a private temp dir beside the key, set its modes, and rename both into place.
  * The directory must exist, with the owner and mode its readers need. Returns true when it made one.
  */
 export async function ensureSelfSigned(files: TlsFiles, opts: SelfSignedOptions): Promise<boolean> {
@@ -58,7 +60,7 @@ export async function ensureSelfSigned(files: TlsFiles, opts: SelfSignedOptions)
       "ec_paramgen_curve:prime256v1",
       "-nodes",
       "-days",
-      "3650",
+      String(opts.days ?? 3650),
       "-subj",
       `/CN=${host}`,
       "-addext",
