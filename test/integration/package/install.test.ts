@@ -3,7 +3,7 @@
  * headless finalize against an anvil only the guest's veth link reaches, a purchase served, upgrade, remove, purge,
  * and an install over the original BlockHost's package with its files imported.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Hex, parseUnits } from "viem";
@@ -29,6 +29,8 @@ const UPGRADE_VERSION = `${DEB_VERSION}+upgrade1`;
 const PKG_DIR = join(REPO, "dist/install-test");
 const OPERATOR = "/var/lib/blockhost/operator";
 const MINUTE = 60_000;
+// apt unpacking or removing two 110 MB executables takes seconds here, minutes on a slow machine.
+setDefaultTimeout(5 * MINUTE);
 const timings: Record<string, number> = {};
 
 /** blockhost-common's conffiles (the rest of the original's /etc/blockhost is written after it is installed). */
