@@ -49,7 +49,8 @@ export default defineCommand({
     if (args.retry !== undefined) retryStep(db, args.retry);
     await runSetup(ctx, {
       onProgress: (step, state, detail) => {
-        if (state !== "running") say(`${state.padEnd(8)} ${step}${detail ? ` — ${detail}` : ""}`);
+        // "running" with a detail is a progress line of a long step (the template import or build).
+        if (state !== "running" || detail) say(`${state.padEnd(8)} ${step}${detail ? ` — ${detail}` : ""}`);
       },
     });
     say("setup complete");

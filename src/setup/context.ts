@@ -20,6 +20,8 @@ export interface SetupContext {
   readonly adminSignature: Hex;
   /** The primary stablecoin: chain.stablecoin or the chain's known USDC. */
   readonly stablecoin: Hex;
+  /** Progress lines of the running step (the wizard shows them); absent outside a run. */
+  readonly say?: (line: string) => void;
 }
 
 /** The result a completed step recorded (empty when it has not completed). */

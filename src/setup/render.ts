@@ -2,7 +2,7 @@
 import { stringify } from "yaml";
 import { paths } from "../core/paths.ts";
 import { resultOf, type SetupContext } from "./context.ts";
-import { backendName } from "./schema.ts";
+import { backendName, type SetupFile } from "./schema.ts";
 
 const yaml = (data: unknown) => stringify(data, { lineWidth: 0 });
 
@@ -40,7 +40,7 @@ export function renderBlockhostYaml(ctx: SetupContext, planId = resultOf(ctx, "p
     public_secret: f.admin.public_secret,
     contract_address: contracts.subscriptions,
     backend: backendName(backend),
-    ...(backend !== "dry-run" && "proxmox" in backend ? { proxmox: backend.proxmox } : {}),
+    ...(backend !== "dry-run" && "proxmox" in backend ? { proxmox: engineProxmox(backend.proxmox) } : {}),
     ...(backend !== "dry-run" && "libvirt" in backend ? { libvirt: backend.libvirt } : {}),
     admin: {
       wallet_address: f.admin.wallet,
@@ -53,6 +53,12 @@ export function renderBlockhostYaml(ctx: SetupContext, planId = resultOf(ctx, "p
       ? { plans: { [String(planId)]: { cpu: f.plan.cpu, memory_mb: f.plan.memory_mb, disk_gb: f.plan.disk_gb } } }
       : {}),
   });
+}
+
+/** blockhost.yaml's proxmox section: the setup file's, without the image only the template step reads. */
+function engineProxmox(px: Extract<SetupFile["backend"], { proxmox: unknown }>["proxmox"]) {
+  const { template_image: _image, ...engine } = px;
+  return engine;
 }
 
 export function renderDbYaml(ctx: SetupContext): string {

@@ -142,7 +142,7 @@ async function runSteps(ctx: SetupContext, journal: typeof logEvent, onProgress:
     crashPoint(`${step.name}:start`);
     let result: Record<string, unknown>;
     try {
-      result = await step.run(ctx);
+      result = await step.run({ ...ctx, say: (line) => onProgress(step.name, "running", line) });
     } catch (e) {
       const line = oneLine(e);
       markStepFailed(ctx.db, step.name, line);

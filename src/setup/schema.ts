@@ -55,6 +55,8 @@ const proxmoxBackend = object({
     storage: storageId,
     bridge: ifaceName,
     template_vmid: withDefault(int(VMID_MIN, VMID_MAX), 9001),
+    /** The image the `template` step imports when the template VMID is free (default: the images dir). */
+    template_image: optional(absPath),
   }),
 });
 const libvirtBackend = object({
@@ -69,7 +71,7 @@ const libvirtBackend = object({
 });
 export type BackendChoice = "dry-run" | Infer<typeof proxmoxBackend> | Infer<typeof libvirtBackend>;
 export const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
-  `"dry-run", {proxmox: {node, storage, bridge, template_vmid}} or {libvirt: {bridge, network, template, accel}}`,
+  `"dry-run", {proxmox: {node, storage, bridge, template_vmid, template_image}} or {libvirt: {bridge, network, template, accel}}`,
   literal("dry-run"),
   proxmoxBackend,
   libvirtBackend,
@@ -105,10 +107,11 @@ export const revenueShareSchema = object({
   dev: optional(evmAddress),
   broker: optional(evmAddress),
 });
+export const vmidRangeSchema = object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) });
 export const networkSchema = object({
   ipv4: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
   ipv6: withDefault(ipv6Schema, "none"),
-  vmid_range: optional(object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) })),
+  vmid_range: optional(vmidRangeSchema),
   gc_grace_days: withDefault(int(0, 3650), 7),
 });
 export const httpsSchema = object({ hostname: optional(hostName) });

@@ -1,6 +1,7 @@
 /** A simulated Proxmox host: the qm simulator behind a real agent. */
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { markerOf } from "../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../src/vmauth/files/index.ts";
 import { startAgent, type RunningAgent } from "./agent.ts";
@@ -97,4 +98,46 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
       Bun.spawnSync(["/usr/sbin/ip", "netns", "del", netns]);
     },
   };
+}
+
+/** A manifest `importProxmoxTemplate` accepts (its sha256 is added per image). */
+export const IMPORTABLE_MANIFEST = {
+  format: 1,
+  blockhost_binary: VM_BINARY_PATH,
+  vmauth_files: VM_AUTH_FILES.map((f) => f.path),
+  cloud_init: true,
+  qemu_guest_agent: true,
+};
+
+/** An image of `bytes` (content is never booted: the simulator only records it) with its manifest beside it. */
+export function writeTemplateImage(path: string, bytes = 1048576): void {
+  const content = Buffer.alloc(bytes, 5);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  writeFileSync(
+    `${path}.json`,
+    JSON.stringify({ ...IMPORTABLE_MANIFEST, sha256: createHash("sha256").update(content).digest("hex") }),
+  );
+}
+
+/**
+ * What finalize on Proxmox reads under a root: /etc/pve/storage.cfg (local-lvm holding VM disks
+ * unless given) and the image the template step imports by default. Returns the image path.
+ */
+export function writeProxmoxSetupFiles(
+  root: string,
+  storageCfg = "lvmthin: local-lvm\n\tthinpool data\n\tcontent images\n",
+): string {
+  mkdirSync(join(root, "etc/pve"), { recursive: true });
+  writeFileSync(join(root, "etc/pve/storage.cfg"), storageCfg);
+  const image = join(root, "var/lib/blockhost/images/blockhost-template.qcow2");
+  writeTemplateImage(image);
+  return image;
+}
+
+/** A bridge in this network namespace, for the backend check (it reads /sys/class/net); no address, no port. */
+export function hostBridge(prefix: string): { name: string; remove(): void } {
+  const name = `${prefix}${process.pid % 100000}`;
+  sh(["/usr/sbin/ip", "link", "add", name, "type", "bridge"]);
+  return { name, remove: () => void Bun.spawnSync(["/usr/sbin/ip", "link", "del", name]) };
 }

@@ -38,10 +38,15 @@ export async function deployTestStablecoin(anvil: Anvil): Promise<Hex> {
   ]);
 }
 
-export async function setupHost(anvil: Anvil, stablecoin: Hex): Promise<SetupHost> {
+/** `hostAgent` starts the agent on the host's root (default: the real agent with the real binaries). */
+export async function setupHost(
+  anvil: Anvil,
+  stablecoin: Hex,
+  hostAgent: (root: string) => Promise<RunningAgent> = (root) => startAgent({ root }),
+): Promise<SetupHost> {
   const temp = tempDir("blockhost-setup-");
   const root = temp.dir;
-  const agent = await startAgent({ root });
+  const agent = await hostAgent(root);
   const secrets = join(root, "operator");
   mkdirSync(secrets, { mode: 0o700 });
   const admin = privateKeyToAccount(anvil.accounts[SETUP_ACCOUNT.admin]!.privateKey);

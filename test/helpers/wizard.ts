@@ -1,5 +1,9 @@
 /** A running `blockhost wizard` (the compiled binary) on loopback under a temp root with its own agent. */
+import type { Browser, Page } from "playwright-core";
 import { startAgent, type RunningAgent } from "./agent.ts";
+import type { Anvil } from "./anvil.ts";
+import { walletPage, type WalletPage } from "./browser.ts";
+import { SETUP_ACCOUNT } from "./setup-host.ts";
 import { blockhostBinary, tempDir } from "./binary.ts";
 
 export interface RunningWizard {
@@ -10,9 +14,12 @@ export interface RunningWizard {
   stop(): Promise<void>;
 }
 
-export async function startWizard(): Promise<RunningWizard> {
+/** `hostAgent` starts the agent on the wizard's root (default: the real agent with the real binaries). */
+export async function startWizard(
+  hostAgent: (root: string) => Promise<RunningAgent> = (root) => startAgent({ root }),
+): Promise<RunningWizard> {
   const temp = tempDir("blockhost-wizard-");
-  const agent = await startAgent({ root: temp.dir });
+  const agent = await hostAgent(temp.dir);
   const proc = Bun.spawn([blockhostBinary(), "wizard", "--listen", "127.0.0.1", "--port", "0"], {
     cwd: "/",
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: temp.dir },
@@ -42,4 +49,27 @@ export async function startWizard(): Promise<RunningWizard> {
       temp.cleanup();
     },
   };
+}
+
+/** A page with the admin's injected wallet (the setup tests' admin account on `anvil`). */
+export function adminWallet(browser: Browser, anvil: Anvil): Promise<WalletPage> {
+  return walletPage(browser, {
+    privateKey: anvil.accounts[SETUP_ACCOUNT.admin]!.privateKey,
+    rpcUrl: anvil.rpcUrl,
+    chainId: anvil.chainId,
+  });
+}
+
+/** Log in with the one-time code; the page ends on the wallet gate. */
+export async function logIn(page: Page, wizard: RunningWizard): Promise<void> {
+  await page.goto(`${wizard.url}/login`);
+  await page.fill("#otp", wizard.otp);
+  await page.click("button[type=submit]");
+  await page.waitForURL("**/wizard/wallet");
+}
+
+/** Pass the wallet gate: connect and sign the public secret shown. */
+export async function signIn(page: Page): Promise<void> {
+  await page.click("#connect-sign");
+  await page.waitForSelector("text=Verified:");
 }

@@ -14,7 +14,6 @@ import {
 interface Data {
   page: string;
   csrf: string;
-  publicSecret?: string;
   deployer?: string;
 }
 interface StepView {
@@ -28,6 +27,7 @@ interface FinalizeView {
   error: string | null;
   complete: boolean;
   steps: StepView[];
+  progress: Record<string, string>;
 }
 
 const data = pageData<Data>();
@@ -56,8 +56,10 @@ function walletPage(): void {
     setStatus("Connecting to your wallet…");
     const address = await connectWallet();
     setStatus("Sign the public secret in your wallet…");
-    const signature = await signText(address, data.publicSecret ?? "");
-    await api("/api/wallet", { address, signature });
+    const publicSecret = value("public_secret");
+    if (!publicSecret) throw new Error("Enter the public secret first.");
+    const signature = await signText(address, publicSecret);
+    await api("/api/wallet", { address, signature, public_secret: publicSecret });
     setStatus(`Wallet ${address} verified.`, "ok");
     location.reload();
   });
@@ -116,6 +118,20 @@ function blockchainPage(): void {
   setInterval(poll, 3_000);
 }
 
+function hypervisorPage(): void {
+  on("hypervisor-check", async () => {
+    const form = document.querySelector<HTMLFormElement>("form[method=post]")!;
+    const fields: Record<string, string> = {};
+    for (const [k, v] of new FormData(form)) if (k !== "csrf" && typeof v === "string") fields[k] = v;
+    setStatus("Checking this host…");
+    const r = await api<{ ok: boolean; message: string; lines: string[] }>("/api/hypervisor-check", fields);
+    setStatus(r.message, r.ok ? "ok" : "error");
+    $("hypervisor-findings")!.replaceChildren(
+      ...r.lines.map((l) => Object.assign(document.createElement("li"), { textContent: l })),
+    );
+  });
+}
+
 function renderProgress(view: FinalizeView): void {
   const list = $("progress")!;
   list.replaceChildren(
@@ -123,7 +139,8 @@ function renderProgress(view: FinalizeView): void {
       const li = document.createElement("li");
       li.dataset.state = s.status;
       li.dataset.step = s.step;
-      li.textContent = `${s.title}: ${s.status}${s.error ? ` — ${s.error}` : ""}`;
+      const detail = s.error ?? view.progress[s.step];
+      li.textContent = `${s.title}: ${s.status}${detail ? ` — ${detail}` : ""}`;
       if (s.status === "failed" && !view.running) {
         const retry = document.createElement("button");
         retry.type = "button";
@@ -145,16 +162,23 @@ function renderProgress(view: FinalizeView): void {
   else if (view.running) setStatus("Setting up…");
 }
 
+let events: EventSource | undefined;
+
+/** Show the run and, while it runs, follow it by server-sent events until it settles. */
 function watch(view: FinalizeView): void {
   renderProgress(view);
-  if (view.running)
-    setTimeout(
-      () =>
-        api<FinalizeView>("/api/finalize/status")
-          .then(watch)
-          .catch((e) => setStatus(errorText(e), "error")),
-      1_000,
-    );
+  if (!view.running || events) return;
+  events = new EventSource("/api/finalize/events");
+  events.addEventListener("progress", (e) => {
+    const next = JSON.parse((e as MessageEvent<string>).data) as FinalizeView;
+    renderProgress(next);
+    if (!next.running) {
+      events?.close();
+      events = undefined;
+    }
+  });
+  // EventSource reconnects by itself after a dropped connection; say so meanwhile.
+  events.addEventListener("error", () => setStatus("Connection to the wizard lost; reconnecting…", "error"));
 }
 
 function summaryPage(): void {
@@ -169,6 +193,9 @@ function summaryPage(): void {
     .catch(() => {});
 }
 
-(({ wallet: walletPage, blockchain: blockchainPage, summary: summaryPage }) as Record<string, () => void>)[
-  data.page
-]?.();
+(
+  ({ wallet: walletPage, blockchain: blockchainPage, hypervisor: hypervisorPage, summary: summaryPage }) as Record<
+    string,
+    () => void
+  >
+)[data.page]?.();

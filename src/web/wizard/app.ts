@@ -1,14 +1,16 @@
 /** The first-boot setup wizard (Hono): OTP login, wallet gate, the step forms, summary, finalization and backup. */
 import type { Database } from "bun:sqlite";
 import { Hono, type Context } from "hono";
+import { streamSSE } from "hono/streaming";
 import { isAddressEqual, recoverMessageAddress, type Hex } from "viem";
 import type { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
-import { int, isSchemaError, object, str } from "../../core/schema.ts";
+import { int, isSchemaError, object, record, str } from "../../core/schema.ts";
 import { addressOfPrivateKey, generatePrivateKey, privateKeyHex } from "../../crypto/keys.ts";
 import { hexToBytesStrict } from "../../crypto/hex.ts";
 import { checkStepName } from "../../setup/runner.ts";
+import { hypervisorFor } from "../../setup/steps/hypervisor.ts";
 import { assetRoutes } from "../assets.ts";
 import { limits, securityHeaders } from "../security.ts";
 import { requireCsrf, requireSession, SessionStore, type Session, type SessionVariables } from "../session.ts";
@@ -35,6 +37,8 @@ const PUBLIC_SECRET = "blockhost-access";
 const walletBody = object({
   address: str(/^0x[0-9a-fA-F]{40}$/, "an address", 42),
   signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132),
+  /** The message signed: the wizard's default or the admin's own (printable ASCII, as the setup file allows). */
+  public_secret: str(/^[\x20-\x7e]{1,256}$/, "printable text of at most 256 characters", 256),
 });
 const restoreBody = object({
   backup: str(/^\s*0x[0-9a-fA-F]{58,120000}\s*$/, "the text of a blockhost-config.enc file", 120_010),
@@ -44,6 +48,8 @@ const rpcBody = object({
   chain_id: int(1, 2 ** 53 - 1),
 });
 const retryBody = object({ step: str(/^[a-z_]{1,32}$/, "a step name", 32) });
+/** A step form sent as JSON (the hypervisor check): field names to printable text. */
+const formBody = record(str(/^[a-z_0-9]{1,32}$/, "a field name", 32), str(/^[\x20-\x7e]{0,4096}$/, "text", 4096), 40);
 
 function draftOf(s: Session): Draft {
   s.data.draft ??= {};
@@ -109,16 +115,21 @@ export function createWizardApp(deps: WizardDeps) {
   app.use("/api/*", requireSession(store), requireCsrf());
 
   app.get("/wizard/wallet", (c) =>
-    c.html(WalletPage({ ...page(c), publicSecret, wallet: draftOf(c.get("session")).admin?.wallet })),
+    c.html(
+      WalletPage({
+        ...page(c),
+        publicSecret: draftOf(c.get("session")).admin?.public_secret ?? publicSecret,
+        wallet: draftOf(c.get("session")).admin?.wallet,
+      }),
+    ),
   );
   app.post("/api/wallet", async (c) => {
     const body = await jsonBody(c, walletBody);
-    const signer = await recoverMessageAddress({ message: publicSecret, signature: body.signature as Hex }).catch(
-      () => undefined,
-    );
+    const message = body.public_secret;
+    const signer = await recoverMessageAddress({ message, signature: body.signature as Hex }).catch(() => undefined);
     if (!signer || !isAddressEqual(signer, body.address as Hex))
       return c.json({ error: "the signature is not this wallet's signature of the public secret" }, 400);
-    draftOf(c.get("session")).admin = { wallet: signer, public_secret: publicSecret, signature: body.signature as Hex };
+    draftOf(c.get("session")).admin = { wallet: signer, public_secret: message, signature: body.signature as Hex };
     return c.json({ wallet: signer });
   });
   app.post("/api/restore", async (c) => {
@@ -153,7 +164,8 @@ export function createWizardApp(deps: WizardDeps) {
         applyForm(d, step, form);
       } catch (e) {
         if (!isSchemaError(e)) throw e;
-        return c.html(StepPage({ ...page(c), step, draft: d, deployer: deployerAddress(d), error: e.message }), 400);
+        const again = { ...page(c), step, draft: d, deployer: deployerAddress(d), error: e.message, submitted: form };
+        return c.html(StepPage(again), 400);
       }
       return c.redirect(`/wizard/${nextStep(step)}`, 303);
     });
@@ -185,11 +197,44 @@ export function createWizardApp(deps: WizardDeps) {
       return c.json({ error: oneLine(e) }, 502);
     }
   });
+  // The hypervisor page's "Check this host": the `backend` step's check on the form as it stands, saving nothing.
+  app.post("/api/hypervisor-check", async (c) => {
+    const scratch = structuredClone(draftOf(c.get("session")));
+    applyForm(scratch, "hypervisor", await jsonBody(c, formBody));
+    try {
+      const result = await hypervisorFor(scratch.backend!).check({ fileName: "hypervisor", agent: deps.agent });
+      const lines = Object.entries(result).flatMap(([k, v]) => (Array.isArray(v) ? v.map(String) : [`${k}: ${v}`]));
+      return c.json({ ok: true, message: "This host is ready for the hypervisor as entered.", lines });
+    } catch (e) {
+      return c.json({ ok: false, message: oneLine(e), lines: [] });
+    }
+  });
   app.post("/api/finalize", (c) => {
     job.start(draftOf(c.get("session")));
     return c.json(job.view(), 202);
   });
   app.get("/api/finalize/status", (c) => c.json(job.view()));
+  // Live progress: every change of the run as an SSE `progress` event; the stream ends once the run has settled.
+  app.get("/api/finalize/events", (c) =>
+    streamSSE(c, async (stream) => {
+      let last = "";
+      let quiet = 0;
+      while (!stream.aborted) {
+        const view = job.view();
+        const json = JSON.stringify(view);
+        if (json !== last) {
+          await stream.writeSSE({ event: "progress", data: json });
+          last = json;
+          quiet = 0;
+        } else if (++quiet >= 10) {
+          await stream.writeSSE({ event: "ping", data: "" }); // keeps an idle connection from timing out
+          quiet = 0;
+        }
+        if (!view.running) return;
+        await job.changed(1_000);
+      }
+    }),
+  );
   app.post("/api/finalize/retry", async (c) => {
     const { step } = await jsonBody(c, retryBody);
     checkStepName(step);

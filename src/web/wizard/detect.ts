@@ -1,6 +1,8 @@
-/** What the wizard shows as detected: network interfaces with their addresses, block devices, bridges. */
+/** What the wizard shows as detected: interfaces, default route, disks, free space, bridges, a Proxmox host. */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { networkInterfaces } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
+import { parseStorageConfig } from "../../agent/pve-storage.ts";
+import { paths } from "../../core/paths.ts";
 
 export interface Interface {
   name: string;
@@ -41,4 +43,44 @@ export function primaryIpv4(): string | undefined {
   return Object.values(networkInterfaces())
     .flat()
     .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+}
+
+/** The host's default IPv4 route from /proc/net/route (gateway and interface), when it has one. */
+export function defaultRoute(): { gateway: string; iface: string } | undefined {
+  try {
+    for (const line of readFileSync("/proc/net/route", "utf8").split("\n").slice(1)) {
+      const [iface, dest, gw] = line.trim().split(/\s+/);
+      if (!iface || dest !== "00000000" || !gw) continue;
+      // Little-endian hex, as the kernel prints it.
+      const n = Number.parseInt(gw, 16);
+      return { gateway: [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join("."), iface };
+    }
+  } catch {
+    /* no procfs: nothing to show */
+  }
+  return undefined;
+}
+
+export interface ProxmoxHost {
+  node: string;
+  /** Storages in storage.cfg that hold VM disks (content includes images, not disabled). */
+  storages: string[];
+}
+
+/**
+ * A Proxmox VE host, read from what pmxcfs exposes (`/etc/pve/storage.cfg`); the node name is the
+ * host name, as Proxmox names nodes. pvesh is not called: it needs root and the wizard runs unprivileged.
+ */
+export function detectProxmox(): ProxmoxHost | undefined {
+  let text: string;
+  try {
+    text = readFileSync(paths.pveStorageConfig, "utf8");
+  } catch {
+    return undefined;
+  }
+  const storages = parseStorageConfig(text)
+    .filter((s) => (s.props.content ?? "images").split(",").includes("images"))
+    .filter((s) => s.props.disable === undefined || s.props.disable === "0")
+    .map((s) => s.id);
+  return { node: hostname().split(".")[0]!, storages };
 }

@@ -12,6 +12,7 @@ import {
   revenueShareSchema,
   setupFileSchema,
   type SetupFile,
+  vmidRangeSchema,
 } from "../../setup/schema.ts";
 
 export interface Draft {
@@ -61,6 +62,7 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
             gateway: opt(f, "ipv4_gateway"),
           },
           ipv6: draft.network?.ipv6 ?? "none",
+          vmid_range: draft.network?.vmid_range,
           gc_grace_days: numeric(f, "gc_grace_days"),
         },
         "network",
@@ -107,10 +109,18 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
       return;
     }
     case "hypervisor": {
+      if (!draft.network) throw schemaError("network", "the network step first");
       const kind = text(f, "backend");
       const backend =
         kind === "libvirt"
-          ? { libvirt: { bridge: opt(f, "bridge"), network: opt(f, "libvirt_network"), accel: opt(f, "accel") } }
+          ? {
+              libvirt: {
+                bridge: opt(f, "bridge"),
+                network: opt(f, "libvirt_network"),
+                accel: opt(f, "accel"),
+                template: opt(f, "libvirt_template"),
+              },
+            }
           : kind === "proxmox"
             ? {
                 proxmox: {
@@ -118,10 +128,24 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
                   storage: opt(f, "pve_storage"),
                   bridge: opt(f, "bridge"),
                   template_vmid: numeric(f, "template_vmid"),
+                  template_image: opt(f, "template_image"),
                 },
               }
             : kind;
-      draft.backend = backendSchema.parse(backend, "backend");
+      const parsed = backendSchema.parse(backend, "backend");
+      const range = vmidRangeSchema.parse(
+        { start: numeric(f, "vmid_start"), end: numeric(f, "vmid_end") },
+        "vmid_range",
+      );
+      if (range.start > range.end) throw schemaError("vmid_range", "a first VMID no larger than the last");
+      const px = parsed !== "dry-run" && "proxmox" in parsed ? parsed.proxmox : undefined;
+      if (px && px.template_vmid >= range.start && px.template_vmid <= range.end)
+        throw schemaError(
+          "backend.proxmox.template_vmid",
+          `a VMID outside the customer range ${range.start}-${range.end}`,
+        );
+      draft.backend = parsed;
+      draft.network.vmid_range = range;
       return;
     }
     case "ipv6": {

@@ -20,12 +20,16 @@ export interface FinalizeView {
   error: string | null;
   complete: boolean;
   steps: StepView[];
+  /** The last progress line of each step that reported one in this run (the template import or build). */
+  progress: Record<string, string>;
 }
 
 /** One finalization at a time per wizard process; its progress is the runner's step records. */
 export class FinalizeJob {
   private running = false;
   private error: string | null = null;
+  private progress: Record<string, string> = {};
+  private waiters: Array<() => void> = [];
 
   constructor(
     private readonly db: Database,
@@ -54,22 +58,48 @@ export class FinalizeJob {
 
   view(): FinalizeView {
     const steps = setupStatus(this.db);
-    return { running: this.running, error: this.error, complete: steps.every((s) => s.status === "done"), steps };
+    const complete = steps.every((s) => s.status === "done");
+    return { running: this.running, error: this.error, complete, steps, progress: { ...this.progress } };
+  }
+
+  /** Resolves at the next change of the run (a step's state or progress line), or after `ms`. */
+  changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 
   private run(setup: ReturnType<typeof toSetupFile>): void {
     this.running = true;
     this.error = null;
+    this.progress = {};
+    this.notify();
     void (async () => {
       try {
         const ctx = await prepareSetup(paths.wizardSetupFile, { db: this.db, agent: this.agent, setup });
-        await runSetup(ctx);
+        await runSetup(ctx, {
+          onProgress: (step, _status, detail) => {
+            if (detail && detail !== "already done") this.progress[step] = detail;
+            this.notify();
+          },
+        });
         // The deployer key and the signature now live in /etc/blockhost (root:blockhost); drop the wizard's copies.
         for (const name of ["wizard-deployer.key", "wizard-admin.sig"]) rmSync(paths.state(name), { force: true });
       } catch (e) {
         this.error = oneLine(e);
       } finally {
         this.running = false;
+        this.notify();
       }
     })();
   }

@@ -1,5 +1,6 @@
 /** The wizard's login, wallet gate and summary pages (hono/jsx, server-rendered). */
 import type { Child } from "hono/jsx";
+import { Field, Submitted } from "../form.tsx";
 import { Page } from "../layout.tsx";
 import { WIZARD_STEPS, type Draft, type StepId } from "./draft.ts";
 
@@ -8,29 +9,6 @@ export const TITLE = "BlockHost setup";
 export interface PageContext {
   nonce?: string | undefined;
   csrf?: string | undefined;
-}
-
-export function Field(props: {
-  name: string;
-  label: string;
-  value?: string | number | undefined;
-  type?: string;
-  hint?: string;
-  required?: boolean;
-}) {
-  return (
-    <>
-      <label for={props.name}>{props.label}</label>
-      <input
-        id={props.name}
-        name={props.name}
-        type={props.type ?? "text"}
-        value={props.value === undefined ? "" : String(props.value)}
-        required={props.required}
-      />
-      {props.hint && <p class="muted">{props.hint}</p>}
-    </>
-  );
 }
 
 export function StepBar(props: { current: StepId }) {
@@ -53,7 +31,15 @@ export function StepBar(props: { current: StepId }) {
 
 /** A step's page: the step bar, an error line, and a form posting back to the same URL with the CSRF token. */
 export function StepForm(
-  props: PageContext & { step: StepId; heading: string; error?: string | undefined; children?: Child; data?: unknown },
+  props: PageContext & {
+    step: StepId;
+    heading: string;
+    error?: string | undefined;
+    children?: Child;
+    data?: unknown;
+    /** The refused form's values, shown instead of the stored ones. */
+    submitted?: Record<string, string> | undefined;
+  },
 ) {
   return (
     <Page title={TITLE} nonce={props.nonce} scripts={["wizard"]} data={props.data ?? { page: props.step }}>
@@ -67,7 +53,7 @@ export function StepForm(
         )}
         <form method="post" action={`/wizard/${props.step}`}>
           <input type="hidden" name="csrf" value={props.csrf} />
-          {props.children}
+          <Submitted.Provider value={props.submitted}>{props.children}</Submitted.Provider>
           <button type="submit">Save and continue</button>
         </form>
       </section>
@@ -97,18 +83,19 @@ export function LoginPage(props: PageContext & { error?: string | undefined }) {
 
 export function WalletPage(props: PageContext & { publicSecret: string; wallet?: string | undefined }) {
   return (
-    <Page
-      title={TITLE}
-      nonce={props.nonce}
-      scripts={["wizard"]}
-      data={{ page: "wallet", csrf: props.csrf, publicSecret: props.publicSecret }}
-    >
+    <Page title={TITLE} nonce={props.nonce} scripts={["wizard"]} data={{ page: "wallet", csrf: props.csrf }}>
       <section class="card">
         <h2>Admin wallet</h2>
         <p>
-          Connect the wallet that will administer this host and sign the public secret <code>{props.publicSecret}</code>
-          . Its signature encrypts the admin's access NFT and the configuration backup.
+          Connect the wallet that will administer this host and sign the public secret. Its signature encrypts the
+          admin's access NFT and the configuration backup, so keep the same text to restore a backup later.
         </p>
+        <Field
+          name="public_secret"
+          label="Public secret (the text your wallet signs)"
+          value={props.publicSecret}
+          required
+        />
         <p id="wallet-address">{props.wallet ? `Verified: ${props.wallet}` : "Not connected."}</p>
         <button type="button" id="connect-sign">
           Connect wallet and sign
@@ -159,6 +146,7 @@ export function SummaryPage(props: PageContext & { draft: Draft; deployer?: stri
     ["public secret", d.admin?.public_secret],
     ["IPv4 pool", d.network?.ipv4],
     ["IPv6", d.network?.ipv6],
+    ["VM IDs", d.network?.vmid_range ?? "100-999 (default)"],
     ["HTTPS host name", d.https?.hostname ?? "(first IPv4 address)"],
     ["disk", d.storage?.disk || "(not chosen)"],
     ["chain", d.chain && { chain_id: d.chain.chain_id, rpc_url: d.chain.rpc_url }],

@@ -1,8 +1,13 @@
 /** The wizard's step forms, filled from the draft or from what was detected on this host. */
 import { randomBytes } from "node:crypto";
-import { detectDisks, detectInterfaces, primaryIpv4 } from "./detect.ts";
+import { freeSpaceGb } from "../../core/disk-space.ts";
+import { paths } from "../../core/paths.ts";
+import { defaultProxmoxImage } from "../../setup/steps/hypervisor-proxmox.ts";
+import { defaultTemplatePath } from "../../template/command.ts";
+import { Check, Choice, Field, Select } from "../form.tsx";
+import { defaultRoute, detectDisks, detectInterfaces, detectProxmox, primaryIpv4 } from "./detect.ts";
 import type { Draft, StepId } from "./draft.ts";
-import { Field, StepForm, type PageContext } from "./pages.tsx";
+import { StepForm, type PageContext } from "./pages.tsx";
 
 /** Chains the blockchain step offers (RPC URLs are public endpoints the operator may replace). */
 export const CHAIN_PRESETS = [
@@ -12,27 +17,15 @@ export const CHAIN_PRESETS = [
   { id: 11155111, name: "Sepolia", rpc: "https://ethereum-sepolia-rpc.publicnode.com" },
 ];
 
-function Choice(props: { name: string; value: string; label: string; checked: boolean }) {
-  const id = `${props.name}-${props.value}`;
-  return (
-    <label for={id}>
-      <input type="radio" id={id} name={props.name} value={props.value} checked={props.checked} /> {props.label}
-    </label>
-  );
-}
-
-function Check(props: { name: string; label: string; checked: boolean }) {
-  return (
-    <label for={props.name}>
-      <input type="checkbox" id={props.name} name={props.name} checked={props.checked} /> {props.label}
-    </label>
-  );
-}
-
 function NetworkStep({ d }: { d: Draft }) {
   const pool = d.network?.ipv4;
+  const route = defaultRoute();
   return (
     <>
+      <p id="default-route">
+        {route ? `Default route: via ${route.gateway} on ${route.iface}.` : "No default IPv4 route on this host."} This
+        page does not change the host's own network configuration.
+      </p>
       <h3>Detected interfaces</h3>
       <ul id="interfaces">
         {detectInterfaces().map((i) => (
@@ -59,18 +52,33 @@ function NetworkStep({ d }: { d: Draft }) {
 
 function StorageStep({ d }: { d: Draft }) {
   const disks = detectDisks();
+  const pve = detectProxmox();
+  const places = [
+    ["VM templates (libvirt)", paths.templatesDir],
+    ["images to import (Proxmox) and state", paths.stateDir],
+  ] as const;
   return (
     <>
-      <p>The disk VM images will live on. Finalization does not partition it: prepare it (e.g. LVM) before setup.</p>
-      <label for="disk">Disk</label>
-      <select id="disk" name="disk">
-        <option value="">(keep the current layout)</option>
-        {disks.map((k) => (
-          <option value={k.name} selected={d.storage?.disk === k.name}>
-            {k.name} ({k.size_gb} GB)
-          </option>
+      <p>Finalization does not partition disks: prepare the storage VM disks live on (e.g. LVM) before setup.</p>
+      <ul id="free-space">
+        {places.map(([what, path]) => (
+          <li>
+            {what}: <code>{path}</code>, {freeSpaceGb(path) ?? "?"} GB free
+          </li>
         ))}
-      </select>
+      </ul>
+      {pve && (
+        <p id="pve-storages">
+          Proxmox storages holding VM disks: {pve.storages.length ? pve.storages.join(", ") : "none"}
+        </p>
+      )}
+      <Select
+        name="disk"
+        label="Disk for VM storage (noted in the summary)"
+        empty="(keep the current layout)"
+        selected={d.storage?.disk}
+        options={disks.map((k) => ({ value: k.name, label: `${k.name} (${k.size_gb} GB)` }))}
+      />
     </>
   );
 }
@@ -138,15 +146,19 @@ function BlockchainStep({ d, deployer }: { d: Draft; deployer: string }) {
 
 function HypervisorStep({ d }: { d: Draft }) {
   const b = d.backend;
-  const kind = b === undefined ? "dry-run" : b === "dry-run" ? b : "proxmox" in b ? "proxmox" : "libvirt";
-  const bridge =
-    b && b !== "dry-run"
-      ? "proxmox" in b
-        ? b.proxmox.bridge
-        : b.libvirt.bridge
-      : detectInterfaces().find((i) => i.bridge)?.name;
+  const pve = detectProxmox();
+  const lv = b && b !== "dry-run" && "libvirt" in b ? b.libvirt : undefined;
+  const px = b && b !== "dry-run" && "proxmox" in b ? b.proxmox : undefined;
+  const kind = b === undefined ? (pve ? "proxmox" : "dry-run") : b === "dry-run" ? b : px ? "proxmox" : "libvirt";
+  const bridge = px?.bridge ?? lv?.bridge ?? detectInterfaces().find((i) => i.bridge)?.name;
+  const range = d.network?.vmid_range;
   return (
     <>
+      <p id="pve-detected">
+        {pve
+          ? `Proxmox VE detected: node ${pve.node}, storages holding VM disks: ${pve.storages.join(", ") || "none"}.`
+          : "No Proxmox VE on this host (no /etc/pve/storage.cfg)."}
+      </p>
       <Choice
         name="backend"
         value="dry-run"
@@ -156,30 +168,33 @@ function HypervisorStep({ d }: { d: Draft }) {
       <Choice name="backend" value="libvirt" label="libvirt / KVM" checked={kind === "libvirt"} />
       <Choice name="backend" value="proxmox" label="Proxmox VE" checked={kind === "proxmox"} />
       <Field name="bridge" label="Bridge (libvirt, Proxmox)" value={bridge} />
+      <button type="button" id="hypervisor-check" class="secondary">
+        Check this host
+      </button>
+      <ul id="hypervisor-findings"></ul>
+      <Field name="vmid_start" label="First VMID for customer VMs" value={range?.start ?? 100} />
+      <Field name="vmid_end" label="Last VMID" value={range?.end ?? 999} />
+      <h3>libvirt</h3>
       <Field
         name="libvirt_network"
         label="libvirt network (optional; VMs join the bridge otherwise)"
-        value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.network : undefined}
+        value={lv?.network}
       />
+      <Field name="accel" label="Accelerator (auto, kvm or tcg)" value={lv?.accel ?? "auto"} />
       <Field
-        name="accel"
-        label="libvirt accelerator (auto, kvm or tcg)"
-        value={b && b !== "dry-run" && "libvirt" in b ? b.libvirt.accel : "auto"}
+        name="libvirt_template"
+        label="Template image"
+        value={lv?.template ?? defaultTemplatePath()}
+        hint="Built by the template step when missing (needs root: blockhost template build)."
       />
+      <h3>Proxmox</h3>
+      <Field name="pve_node" label="Node" value={px?.node ?? pve?.node} />
+      <Field name="pve_storage" label="Storage for VM disks" value={px?.storage ?? pve?.storages[0] ?? "local-lvm"} />
+      <Field name="template_vmid" label="Template VMID" value={px?.template_vmid ?? 9001} />
       <Field
-        name="pve_node"
-        label="Proxmox node"
-        value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.node : undefined}
-      />
-      <Field
-        name="pve_storage"
-        label="Proxmox storage"
-        value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.storage : "local-lvm"}
-      />
-      <Field
-        name="template_vmid"
-        label="Proxmox template VMID"
-        value={b && b !== "dry-run" && "proxmox" in b ? b.proxmox.template_vmid : 9001}
+        name="template_image"
+        label="Image to import as the template when that VMID is free"
+        value={px?.template_image ?? defaultProxmoxImage()}
       />
     </>
   );
@@ -223,7 +238,13 @@ const HEADINGS: Record<Exclude<StepId, "summary">, string> = {
 
 /** The page for one step (not the summary). */
 export function StepPage(
-  props: PageContext & { step: Exclude<StepId, "summary">; draft: Draft; deployer: string; error?: string | undefined },
+  props: PageContext & {
+    step: Exclude<StepId, "summary">;
+    draft: Draft;
+    deployer: string;
+    error?: string | undefined;
+    submitted?: Record<string, string> | undefined;
+  },
 ) {
   const d = props.draft;
   const body = {
@@ -242,6 +263,7 @@ export function StepPage(
       nonce={props.nonce}
       csrf={props.csrf}
       error={props.error}
+      submitted={props.submitted}
       data={data}
     >
       {body}

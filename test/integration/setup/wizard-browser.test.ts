@@ -7,10 +7,10 @@ import type { Hex } from "viem";
 import { parse } from "yaml";
 import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
-import { chromiumUnavailable, launchChromium, screenshot, walletPage, type WalletPage } from "../../helpers/browser.ts";
+import { chromiumUnavailable, launchChromium, screenshot, type WalletPage } from "../../helpers/browser.ts";
 import { devnet } from "../../helpers/contracts.ts";
-import { deployTestStablecoin, SETUP_ACCOUNT } from "../../helpers/setup-host.ts";
-import { startWizard, type RunningWizard } from "../../helpers/wizard.ts";
+import { deployTestStablecoin } from "../../helpers/setup-host.ts";
+import { adminWallet, logIn, signIn, startWizard, type RunningWizard } from "../../helpers/wizard.ts";
 
 const why = chromiumUnavailable() ?? (anvilAvailable() ? undefined : "anvil cannot run on this platform");
 if (why) console.warn(`skipping the wizard browser test: ${why}`);
@@ -37,19 +37,11 @@ afterAll(async () => {
 async function openWizard(): Promise<{ wizard: RunningWizard; page: Page; wallet: WalletPage }> {
   const wizard = await startWizard();
   wizards.push(wizard);
-  const wallet = await walletPage(browser, {
-    privateKey: anvil.accounts[SETUP_ACCOUNT.admin]!.privateKey,
-    rpcUrl: anvil.rpcUrl,
-    chainId: anvil.chainId,
-  });
+  const wallet = await adminWallet(browser, anvil);
   pages.push(wallet);
   const page = wallet.page;
-  await page.goto(`${wizard.url}/login`);
-  await page.fill("#otp", wizard.otp);
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/wizard/wallet");
-  await page.click("#connect-sign");
-  await page.waitForSelector("text=Verified:");
+  await logIn(page, wizard);
+  await signIn(page);
   return { wizard, page, wallet };
 }
 

@@ -1,7 +1,8 @@
 /** The wizard's gate through app.request(): OTP login and its 10-try limit, sessions on every route, CSRF on every POST. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { rmSync, statSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { AgentClient } from "../../../src/agent/client.ts";
@@ -78,6 +79,7 @@ describe("routes", () => {
       "/wizard/blockchain",
       "/wizard/summary",
       "/api/finalize/status",
+      "/api/finalize/events",
       "/api/finalize/config",
     ];
     for (const path of pages) {
@@ -118,9 +120,13 @@ describe("routes", () => {
         body: JSON.stringify(body),
       });
     const other = await account.signMessage({ message: "something else" });
-    expect((await post({ address: account.address, signature: other })).status).toBe(400);
+    expect((await post({ address: account.address, signature: other, public_secret: "blockhost-access" })).status).toBe(
+      400,
+    );
     const good = await account.signMessage({ message: "blockhost-access" });
-    const r = await post({ address: account.address, signature: good });
+    // The signature of one text does not pass for another public secret.
+    expect((await post({ address: account.address, signature: good, public_secret: "my-host" })).status).toBe(400);
+    const r = await post({ address: account.address, signature: good, public_secret: "blockhost-access" });
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ wallet: account.address });
     const bad = await wizard.app.request(
@@ -129,6 +135,127 @@ describe("routes", () => {
     );
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("network.ipv4.network: expected an IPv4 network");
+  });
+});
+
+/** Log in and pass the wallet gate; returns what a page request needs. */
+async function signedIn(publicSecret = "blockhost-access") {
+  const { cookie, csrf } = await login();
+  const account = privateKeyToAccount(KEY);
+  const signature = await account.signMessage({ message: publicSecret });
+  const r = await wizard.app.request("/api/wallet", {
+    method: "POST",
+    headers: { cookie, "x-csrf-token": csrf, "content-type": "application/json" },
+    body: JSON.stringify({ address: account.address, signature, public_secret: publicSecret }),
+  });
+  expect(r.status).toBe(200);
+  return { cookie, csrf };
+}
+
+describe("steps", () => {
+  const network = { ipv4_network: "10.0.0.0/24", ipv4_start: "10", ipv4_end: "20", ipv4_gateway: "10.0.0.1" };
+  const hypervisor = {
+    backend: "proxmox",
+    bridge: "vmbr0",
+    pve_node: "pve1",
+    pve_storage: "local-lvm",
+    template_vmid: "9001",
+    template_image: "/var/lib/blockhost/images/t.qcow2",
+  };
+
+  test("an admin's own public secret is signed, kept and shown in the summary", async () => {
+    const { cookie } = await signedIn("Host 7 of ACME");
+    const wallet = await (await wizard.app.request("/wizard/wallet", { headers: { cookie } })).text();
+    expect(wallet).toContain('value="Host 7 of ACME"');
+    const summary = await (await wizard.app.request("/wizard/summary", { headers: { cookie } })).text();
+    expect(summary).toContain("Host 7 of ACME");
+  });
+
+  test("the VMID range: checked against itself and the Proxmox template, kept when the network is saved again", async () => {
+    const { cookie, csrf } = await signedIn();
+    const post = (path: string, fields: Record<string, string>) =>
+      wizard.app.request(path, form({ ...fields, csrf }, cookie));
+    expect((await post("/wizard/hypervisor", { ...hypervisor, vmid_start: "200", vmid_end: "300" })).status).toBe(400);
+    expect((await post("/wizard/network", network)).status).toBe(303);
+    const reversed = await post("/wizard/hypervisor", { ...hypervisor, vmid_start: "300", vmid_end: "200" });
+    expect(reversed.status).toBe(400);
+    const refused = await reversed.text();
+    expect(refused).toContain("vmid_range: expected a first VMID no larger than the last");
+    // What was typed comes back, so nothing is lost.
+    expect(refused).toContain('id="vmid_start" name="vmid_start" type="text" value="300"');
+    expect(refused).toContain('id="pve_node" name="pve_node" type="text" value="pve1"');
+    const clash = await post("/wizard/hypervisor", { ...hypervisor, vmid_start: "100", vmid_end: "9999" });
+    expect(await clash.text()).toContain(
+      "backend.proxmox.template_vmid: expected a VMID outside the customer range 100-9999",
+    );
+    const ok = await post("/wizard/hypervisor", { ...hypervisor, vmid_start: "200", vmid_end: "300" });
+    expect(ok.headers.get("location")).toBe("/wizard/ipv6");
+    expect((await post("/wizard/network", network)).status).toBe(303);
+    const summary = await (await wizard.app.request("/wizard/summary", { headers: { cookie } })).text();
+    expect(summary).toContain("start: 200, end: 300");
+    expect(summary).toContain("&quot;template_image&quot;:&quot;/var/lib/blockhost/images/t.qcow2&quot;");
+  });
+
+  test("a Proxmox host is detected from storage.cfg: node, storages with VM disks, Proxmox preselected", async () => {
+    const { cookie } = await signedIn();
+    const page = async () => (await wizard.app.request("/wizard/hypervisor", { headers: { cookie } })).text();
+    expect(await page()).toContain("No Proxmox VE on this host");
+    mkdirSync(join(dir.dir, "etc/pve"), { recursive: true });
+    writeFileSync(
+      join(dir.dir, "etc/pve/storage.cfg"),
+      "dir: local\n\tpath /var/lib/vz\n\tcontent iso,backup\n\nzfspool: tank\n\tpool tank/vm\n\tcontent images,rootdir\n",
+    );
+    const previous = process.env.BLOCKHOST_ROOT;
+    process.env.BLOCKHOST_ROOT = dir.dir;
+    try {
+      const html = await page();
+      expect(html).toContain(`Proxmox VE detected: node ${hostname().split(".")[0]}, storages holding VM disks: tank.`);
+      expect(html).toMatch(/id="backend-proxmox" name="backend" value="proxmox" checked/);
+      expect(html).toContain('id="pve_storage" name="pve_storage" type="text" value="tank"');
+    } finally {
+      if (previous === undefined) delete process.env.BLOCKHOST_ROOT;
+      else process.env.BLOCKHOST_ROOT = previous;
+    }
+  });
+
+  test("Check this host: the backend step's check on the form as entered, nothing saved", async () => {
+    const { cookie, csrf } = await signedIn();
+    const check = (fields: Record<string, string>, token = csrf) =>
+      wizard.app.request("/api/hypervisor-check", {
+        method: "POST",
+        headers: { cookie, "x-csrf-token": token, "content-type": "application/json" },
+        body: JSON.stringify(fields),
+      });
+    const range = { vmid_start: "100", vmid_end: "999" };
+    expect((await check({ backend: "dry-run", ...range }, "wrong")).status).toBe(403);
+    const early = await check({ backend: "dry-run", ...range });
+    expect(early.status).toBe(400);
+    expect((await early.json()).error).toBe("network: expected the network step first");
+    await wizard.app.request("/wizard/network", form({ ...network, csrf }, cookie));
+    expect(await (await check({ backend: "dry-run", ...range })).json()).toEqual({
+      ok: true,
+      message: "This host is ready for the hypervisor as entered.",
+      lines: ["backend: dry-run", "note: no hypervisor is called; nothing to check"],
+    });
+    expect(await (await check({ ...hypervisor, bridge: "bhnone0", ...range })).json()).toEqual({
+      ok: false,
+      message: "hypervisor: backend.proxmox.bridge: no network interface named bhnone0 on this host",
+      lines: [],
+    });
+    const summary = await (await wizard.app.request("/wizard/summary", { headers: { cookie } })).text();
+    expect(summary).toContain('<th scope="row">hypervisor</th><td><code>(not set)</code>');
+  });
+
+  test("progress by server-sent events: the run's state as a progress event, then the stream ends", async () => {
+    const { cookie } = await signedIn();
+    const r = await wizard.app.request("/api/finalize/events", { headers: { cookie } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toStartWith("text/event-stream");
+    const text = await r.text(); // ends: nothing is running
+    const event = /^event: progress\ndata: (.*)$/m.exec(text);
+    const view = JSON.parse(event![1]!);
+    expect(view).toMatchObject({ running: false, complete: false, error: null, progress: {} });
+    expect(view.steps.map((s: { step: string }) => s.step)).toContain("template");
   });
 });
 
