@@ -230,9 +230,15 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
         },
         3 * MINUTE,
       );
-      const vms = JSON.parse(guest.mustExec(["blockhost", "vm", "list", "--json"], { user: "blockhost" })) as Array<
-        Record<string, unknown>
-      >;
+      type Vm = Record<string, unknown>;
+      const list = () =>
+        JSON.parse(guest.mustExec(["blockhost", "vm", "list", "--json"], { user: "blockhost" })) as Vm[];
+      // The engine records the token once the mint's receipt is in: a moment after the chain shows it.
+      let vms: Vm[] = [];
+      await waitFor("the VM record to carry its token", () => {
+        vms = list();
+        return vms[0]?.nft_token_id !== null && vms[0]?.nft_token_id !== undefined;
+      });
       expect(vms).toHaveLength(1);
       expect(vms[0]!.subscription_id).toBe(Number(purchase.subscriptionId));
       expect(vms[0]!.nft_token_id).toBe(Number(credential!.tokenId));
