@@ -2,6 +2,7 @@
 /** The blockhost executable's entry point. */
 import { defineCommand } from "citty";
 import { runCli } from "./core/cli.ts";
+import { help, version } from "./core/help-command.ts";
 import { VERSION } from "./version.ts";
 
 /** The citty root: one lazy import per subcommand, nothing else. */
@@ -9,7 +10,9 @@ export const main = defineCommand({
   meta: {
     name: "blockhost",
     version: VERSION,
-    description: "Sell VMs to crypto wallets: on-chain subscriptions, instant VMs, wallet-signature SSH login",
+    description:
+      "BlockHost sells virtual machines to crypto wallets: customers pay a subscription on chain, get a VM at once and log in over SSH by signing with their wallet",
+    examples: ["blockhost status", "blockhost help vm create"],
   },
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
@@ -20,6 +23,8 @@ export const main = defineCommand({
     proxmox: () => import("./provision/proxmox-command.ts").then((m) => m.default),
     engine: () => import("./engine/command.ts").then((m) => m.default),
     status: () => import("./engine/status-command.ts").then((m) => m.default),
+    subscriptions: () => import("./engine/subscriptions-command.ts").then((m) => m.default),
+    doctor: () => import("./doctor/command.ts").then((m) => m.default),
     crypto: () => import("./crypto/command.ts").then((m) => m.default),
     addressbook: () => import("./addressbook/command.ts").then((m) => m.default),
     contracts: () => import("./chain/contracts-command.ts").then((m) => m.default),
@@ -35,8 +40,14 @@ export const main = defineCommand({
     import: () => import("./import/command.ts").then((m) => m.default),
     serve: () => import("./web/public/command.ts").then((m) => m.default),
     template: () => import("./template/command.ts").then((m) => m.default),
+    broker: () => import("./network/broker/command.ts").then((m) => m.default),
+    help,
+    version,
   },
 });
+
+/** Run a command line against the whole tree (src/entry.ts calls this for every command without a chunk). */
+export const run = (argv: string[]): Promise<number> => runCli(main, argv);
 
 // Imported (by the man page and completion generator) it only defines the tree.
 if (import.meta.main) process.exitCode = await runCli(main);

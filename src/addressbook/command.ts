@@ -26,15 +26,25 @@ const nameArg = {
   name: {
     type: "positional" as const,
     required: true as const,
-    description: "entry name (lowercase letters, digits, -)",
+    valueHint: "NAME",
+    description: "Name of the entry (lower-case letters, digits and -)",
   },
 };
 const addressArg = {
-  address: { type: "positional" as const, required: true as const, description: "0x wallet address" },
+  address: {
+    type: "positional" as const,
+    required: true as const,
+    valueHint: "WALLET",
+    description: "The wallet's 0x address",
+  },
 };
 
 const add = defineCommand({
-  meta: { name: "add", description: "Add an entry NAME → ADDRESS" },
+  meta: {
+    name: "add",
+    description: "Give a wallet address a name the wallet commands accept",
+    examples: ["blockhost addressbook add alice 0x52908400098527886E0F7030069857D2E4169EE7"],
+  },
   args: { ...nameArg, ...addressArg },
   async run({ args }) {
     const book = addEntry(loadAddressbook(), args.name, args.address);
@@ -44,7 +54,11 @@ const add = defineCommand({
 });
 
 const del = defineCommand({
-  meta: { name: "del", description: "Delete an entry (a key file it names is kept)" },
+  meta: {
+    name: "del",
+    description: "Delete an entry (a key file it names stays on disk)",
+    examples: ["blockhost addressbook del alice"],
+  },
   args: nameArg,
   async run({ args }) {
     const before = loadAddressbook();
@@ -55,7 +69,11 @@ const del = defineCommand({
 });
 
 const up = defineCommand({
-  meta: { name: "up", description: "Change an entry's address (its key file is kept)" },
+  meta: {
+    name: "up",
+    description: "Change the address of an entry (a key file it names stays on disk)",
+    examples: ["blockhost addressbook up alice 0x52908400098527886E0F7030069857D2E4169EE7"],
+  },
   args: { ...nameArg, ...addressArg },
   async run({ args }) {
     const book = updateEntry(loadAddressbook(), args.name, args.address);
@@ -67,7 +85,8 @@ const up = defineCommand({
 const create = defineCommand({
   meta: {
     name: "new",
-    description: "Generate a wallet NAME (key in /etc/blockhost/NAME.key, by the agent); prints its address",
+    description: "Create a new wallet with this name (its key goes to /etc/blockhost/NAME.key); prints its address",
+    examples: ["blockhost addressbook new hot"],
   },
   args: nameArg,
   async run({ args }) {
@@ -86,8 +105,12 @@ const create = defineCommand({
 });
 
 const list = defineCommand({
-  meta: { name: "list", description: "Show the addressbook" },
-  args: { json: { type: "boolean", description: "print the addressbook as JSON" } },
+  meta: {
+    name: "list",
+    description: "Show every named wallet with its address and whether this host holds its key",
+    examples: ["blockhost addressbook list", "blockhost addressbook list --json"],
+  },
+  args: { json: { type: "boolean", description: "Print JSON instead of text" } },
   run({ args }) {
     const book = loadAddressbook();
     if (args.json) return say(JSON.stringify(book, null, 2));
@@ -118,13 +141,20 @@ function checkServerKey(keyfile: string, server: string): void {
 
 const init = variadic(
   defineCommand({
-    meta: { name: "init", description: "Fill an empty addressbook: init ADMIN SERVER [DEV] [BROKER] SERVER_KEYFILE" },
+    meta: {
+      name: "init",
+      description: "Fill an empty addressbook with the admin, server and optional dev and broker wallets",
+      usage: ["blockhost addressbook init <ADMIN> <SERVER> [<DEV>] [<BROKER>] <KEY_FILE>"],
+      examples: ["blockhost addressbook init 0x5290…9EE7 0x8617…070D /etc/blockhost/server.key"],
+    },
     args: {
-      admin: { type: "positional", required: true, description: "admin wallet address" },
+      admin: { type: "positional", required: true, valueHint: "ADMIN", description: "The admin's wallet address" },
       server: {
         type: "positional",
         required: true,
-        description: "server (deployer) wallet address; then optional DEV and BROKER addresses, then SERVER_KEYFILE",
+        valueHint: "SERVER",
+        description:
+          "The server wallet's address; then the optional dev and broker addresses, then the server's KEY_FILE",
       },
     },
     async run({ args }) {
@@ -148,7 +178,8 @@ const init = variadic(
 export default defineCommand({
   meta: {
     name: "addressbook",
-    description: "Named wallets: admin, server, hot, dev, broker and your own (the original ab)",
+    description: "Name wallets (admin, server, hot, dev, broker and your own) so commands can refer to them by name",
+    examples: ["blockhost addressbook list"],
   },
   subCommands: { add, del, up, new: create, list, init },
 });

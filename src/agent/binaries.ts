@@ -19,6 +19,8 @@ export const DEFAULT_BINARIES = {
   systemctl: "/usr/bin/systemctl",
   "qemu-img": "/usr/bin/qemu-img",
   genisoimage: "/usr/bin/genisoimage",
+  wg: "/usr/bin/wg",
+  "wireguard-go": "/usr/bin/wireguard-go",
 } as const;
 
 export type BinaryName = keyof typeof DEFAULT_BINARIES;

@@ -5,14 +5,23 @@ import { AgentClient } from "./client.ts";
 
 /** `blockhost agent call ACTION [PARAMS-JSON]`: one request, the reply as JSON on stdout. For operators and health checks. */
 export default defineCommand({
-  meta: { name: "call", description: "Send one request to the root agent and print the JSON reply" },
+  meta: {
+    name: "call",
+    description: "Send one request to the root agent and print its JSON reply (a health check: ping)",
+    examples: ["blockhost agent call ping", `blockhost agent call qm-status '{"vmid":100}'`],
+  },
   args: {
-    action: { type: "positional", description: "action name, e.g. ping", required: true },
-    params: { type: "positional", description: "params as a JSON object (default {})", required: false },
+    action: { type: "positional", description: "Name of the action, e.g. ping", required: true, valueHint: "ACTION" },
+    params: {
+      type: "positional",
+      description: "The action's parameters as a JSON object (default {})",
+      required: false,
+      valueHint: "JSON",
+    },
     socket: {
       type: "string",
-      description: "socket path (default: <root>/run/blockhost/root-agent.sock)",
-      valueHint: "PATH",
+      description: "Path of the agent's socket (default: $BLOCKHOST_ROOT/run/blockhost/root-agent.sock)",
+      valueHint: "FILE",
     },
   },
   async run({ args }) {

@@ -12,13 +12,14 @@ import { bindWithMode, clearStaleSocket, inheritedListenFd, removeSocket } from 
 export default defineCommand({
   meta: {
     name: "agent",
-    description: "Run the privileged root agent on its Unix socket (the only code that runs as root)",
+    description: "Run the root agent: the one service that runs as root and does privileged work for the others",
+    examples: ["blockhost agent", "blockhost agent call ping"],
   },
   args: {
     socket: {
       type: "string",
-      description: "socket path (default: <root>/run/blockhost/root-agent.sock)",
-      valueHint: "PATH",
+      description: "Path of the agent's socket (default: $BLOCKHOST_ROOT/run/blockhost/root-agent.sock)",
+      valueHint: "FILE",
     },
   },
   subCommands: { call: () => import("./call-command.ts").then((m) => m.default) },

@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
+import { printJson } from "../core/output.ts";
 import { loadChainContext, loadDeployer } from "./context.ts";
 import { deployAll, type ContractKind } from "./deploy.ts";
 
@@ -12,17 +13,25 @@ const deploy = defineCommand({
   meta: {
     name: "deploy",
     description:
-      "Deploy AccessCredentialNFT and/or BlockhostSubscriptions with the deployer key; prints one address per line, NFT first",
+      "Deploy the NFT contract, the subscription contract or both with the server wallet; prints one address per line",
+    examples: ["blockhost contracts deploy", "blockhost contracts deploy nft"],
   },
   args: {
-    which: { type: "positional", required: false, description: "nft | subscriptions (default: both, NFT first)" },
+    which: {
+      type: "positional",
+      required: false,
+      valueHint: "CONTRACT",
+      description: "nft or subscriptions (default: both, the NFT contract first)",
+    },
+    json: { type: "boolean", description: "Print JSON: the address and transaction of each contract deployed" },
   },
   async run({ args }) {
     const kinds: ContractKind[] =
       args.which === undefined ? ["nft", "subscriptions"] : [KINDS[args.which] ?? badKind(args.which)];
     const { web3, access } = loadChainContext();
     const deployer = loadDeployer(web3);
-    for (const d of await deployAll(access, deployer, kinds)) {
+    const deployed = await deployAll(access, deployer, kinds);
+    for (const d of deployed) {
       logEvent("contract_deployed", {
         contract: d.kind,
         address: d.address,
@@ -30,8 +39,9 @@ const deploy = defineCommand({
         gas_used: d.gasUsed.toString(),
         owner: deployer.address,
       });
-      process.stdout.write(`${d.address}\n`);
+      if (!args.json) process.stdout.write(`${d.address}\n`);
     }
+    if (args.json) printJson(Object.fromEntries(deployed.map((d) => [d.kind, { address: d.address, tx: d.hash }])));
   },
 });
 
@@ -42,7 +52,8 @@ function badKind(which: string): never {
 export default defineCommand({
   meta: {
     name: "contracts",
-    description: "Deploy BlockHost's smart contracts (the original blockhost-deploy-contracts)",
+    description: "Deploy BlockHost's two smart contracts (the finalize step does it on a new host)",
+    examples: ["blockhost contracts deploy"],
   },
   subCommands: { deploy },
 });

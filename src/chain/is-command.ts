@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { isAddressEqual, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
+import { addressArg } from "../core/address.ts";
 import { EVM_ADDRESS_RE } from "../core/validators.ts";
 import { accessCredentialNftAbi } from "./contracts/generated/AccessCredentialNFT.ts";
 import { contractAddress, loadChainContext } from "./context.ts";
@@ -38,17 +39,28 @@ export default defineCommand({
   meta: {
     name: "is",
     description:
-      "Answer with the exit code (0 yes, 1 no): `is WALLET TOKEN_ID` (owns the NFT?), `is contract ADDRESS` (has code?). Arguments in any order.",
+      "Answer yes (exit 0) or no (exit 1), for scripts: does a wallet hold an NFT, does an address hold a contract",
+    usage: ["blockhost is <WALLET> <TOKEN_ID>", "blockhost is contract <ADDRESS>"],
+    examples: [
+      "blockhost is 0x52908400098527886E0F7030069857D2E4169EE7 3",
+      "blockhost is contract 0x52908400098527886E0F7030069857D2E4169EE7",
+    ],
   },
   args: {
-    first: { type: "positional", required: true, description: "0x wallet, token id, or the word contract" },
-    second: { type: "positional", required: true, description: "the other argument" },
+    first: {
+      type: "positional",
+      required: true,
+      valueHint: "WALLET",
+      description: "A wallet (then a token id follows), or the word contract (then an address)",
+    },
+    second: { type: "positional", required: true, valueHint: "TOKEN_ID", description: "The token id, or the address" },
   },
   async run({ args }) {
     const pair = [args.first, args.second];
-    const address = pair.find((a) => EVM_ADDRESS_RE.test(a));
-    const other = pair.find((a) => a !== address) ?? "";
-    if (!address) throw new BlockhostError("E_USAGE", "expected a 0x address (40 hex digits) among the arguments");
+    const given = pair.find((a) => EVM_ADDRESS_RE.test(a));
+    const other = pair.find((a) => a !== given) ?? "";
+    if (!given) throw new BlockhostError("E_USAGE", "expected a 0x address (40 hex digits) among the arguments");
+    const address = addressArg(given, "address");
     if (other === "contract") return await isContract(address as Hex);
     const tokenId = parseTokenId(other);
     if (tokenId !== undefined) return await ownsToken(address as Hex, tokenId);

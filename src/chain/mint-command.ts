@@ -3,7 +3,8 @@ import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { printJson } from "../core/output.ts";
+import { addressArg } from "../core/address.ts";
 import { contractAddress, loadChainContext, loadDeployer } from "./context.ts";
 import { mintCredential, simulateMint } from "./mint.ts";
 
@@ -13,20 +14,29 @@ const USER_ENCRYPTED_RE = /^0x(?:[0-9a-fA-F]{2}){0,65536}$/;
 export default defineCommand({
   meta: {
     name: "mint",
-    description: "Mint an access-credential NFT to a wallet (signed by the deployer key); prints the token id",
+    description: "Mint an access NFT to a wallet, signed by the server wallet; prints the new token id",
+    examples: [
+      "blockhost mint --owner-wallet 0x52908400098527886E0F7030069857D2E4169EE7",
+      "blockhost mint --owner-wallet 0x52908400098527886E0F7030069857D2E4169EE7 --dry-run",
+    ],
   },
   args: {
-    "owner-wallet": { type: "string", required: true, description: "0x address that receives the NFT" },
-    "user-encrypted": { type: "string", description: "0x hex payload stored in the NFT (default: empty)" },
-    "dry-run": { type: "boolean", description: "simulate only: print the token id the mint would get, send nothing" },
+    "owner-wallet": {
+      type: "string",
+      required: true,
+      description: "Wallet that receives the NFT",
+      valueHint: "WALLET",
+    },
+    "user-encrypted": {
+      type: "string",
+      description: "Encrypted connection details to store in the NFT, as 0x hex (default: none)",
+      valueHint: "HEX",
+    },
+    "dry-run": { type: "boolean", description: "Only print the token id the mint would get; send nothing" },
+    json: { type: "boolean", description: "Print JSON: token id, owner, contract, transaction, dry run or not" },
   },
   async run({ args }) {
-    const to = args["owner-wallet"];
-    if (!EVM_ADDRESS_RE.test(to))
-      throw new BlockhostError(
-        "E_USAGE",
-        `--owner-wallet: expected a 0x-prefixed 20-byte hex address, got "${to.slice(0, 50)}"`,
-      );
+    const to = addressArg(args["owner-wallet"], "--owner-wallet");
     const data = args["user-encrypted"] ?? "0x";
     if (!USER_ENCRYPTED_RE.test(data))
       throw new BlockhostError(
@@ -38,6 +48,7 @@ export default defineCommand({
     const owner = loadDeployer(web3);
     if (args["dry-run"]) {
       const tokenId = await simulateMint(access, owner, nft, to as Hex, data as Hex);
+      if (args.json) return printJson({ token_id: Number(tokenId), to, contract: nft, tx: null, dry_run: true });
       process.stderr.write(`dry run: would mint token ${tokenId} to ${to} on ${nft}; nothing sent\n`);
       process.stdout.write(`${tokenId}\n`);
       return;
@@ -50,6 +61,8 @@ export default defineCommand({
       tx: minted.hash,
       gas_used: minted.gasUsed.toString(),
     });
+    if (args.json)
+      return printJson({ token_id: Number(minted.tokenId), to, contract: nft, tx: minted.hash, dry_run: false });
     process.stdout.write(`${minted.tokenId}\n`);
   },
 });

@@ -35,6 +35,18 @@ export interface RpcPoolOptions {
   rounds?: number;
   /** Longest a request waits for a rate-limited provider to cool down before failing. */
   maxWaitMs?: number;
+  /**
+   * Single requests made in the same turn of the event loop go out as one JSON-RPC batch (up to
+   * this many calls per HTTP request; 0 or absent: one request each). Many jobs in flight then
+   * cost a few HTTP requests per turn instead of one per call.
+   */
+  coalesce?: number;
+}
+
+interface Queued {
+  call: RpcCall;
+  resolve(a: { answer: RpcAnswer; provider: string }): void;
+  reject(e: unknown): void;
 }
 
 const RATE_LIMIT_RE =
@@ -185,12 +197,15 @@ export class RpcPool {
   private readonly providers: Provider[];
   private readonly rounds: number;
   private readonly maxWaitMs: number;
+  private readonly coalesce: number;
+  private queued: Queued[] = [];
 
   constructor(urls: readonly string[], opts: RpcPoolOptions) {
     if (urls.length === 0) throw new BlockhostError("E_CONFIG_INVALID", "no RPC URL configured");
     this.providers = urls.map((u) => new Provider(u, opts.timeoutMs));
     this.rounds = opts.rounds ?? 3;
     this.maxWaitMs = opts.maxWaitMs ?? 10_000;
+    this.coalesce = opts.coalesce ?? 0;
   }
 
   /** Several calls answered by one node (each answer may be a result or an error). */
@@ -212,10 +227,31 @@ export class RpcPool {
 
   /** One call; a JSON-RPC error is thrown as viem's RpcRequestError (so reverts decode as usual). */
   async request(method: string, params: unknown[] = []): Promise<unknown> {
-    const { answers, provider } = await this.batch([{ method, params }]);
-    const a = answers[0]!;
-    if (a.error) throw new RpcRequestError({ body: { method, params }, error: a.error, url: provider });
-    return a.result;
+    const { answer, provider } =
+      this.coalesce > 0
+        ? await new Promise<{ answer: RpcAnswer; provider: string }>((resolve, reject) => {
+            if (this.queued.push({ call: { method, params }, resolve, reject }) === 1) setImmediate(() => this.flush());
+          })
+        : await this.batch([{ method, params }]).then((r) => ({ answer: r.answers[0]!, provider: r.provider }));
+    if (answer.error) throw new RpcRequestError({ body: { method, params }, error: answer.error, url: provider });
+    return answer.result;
+  }
+
+  /** Send the requests queued this turn, `coalesce` per batch; a batch's failure is each of its requests' failure. */
+  private flush(): void {
+    const all = this.queued;
+    this.queued = [];
+    for (let i = 0; i < all.length; i += this.coalesce) {
+      const part = all.slice(i, i + this.coalesce);
+      this.batch(part.map((q) => q.call)).then(
+        ({ answers, provider }) => {
+          for (const [k, q] of part.entries()) q.resolve({ answer: answers[k]!, provider });
+        },
+        (e) => {
+          for (const q of part) q.reject(e);
+        },
+      );
+    }
   }
 
   /** A viem transport over the pool (retries are the pool's, so viem's are off). */

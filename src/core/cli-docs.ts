@@ -2,6 +2,15 @@
 import type { ArgDef, ArgsDef } from "citty";
 import type { AnyCommand } from "./cli.ts";
 
+declare module "citty" {
+  interface CommandMeta {
+    /** One or two complete command lines, shown under "Examples" in the help and the man page. */
+    examples?: string[];
+    /** Usage lines that replace the generated one, for a command whose arguments take several forms. */
+    usage?: string[];
+  }
+}
+
 /** One documented option or positional of a command. */
 export interface ArgDoc {
   name: string;
@@ -20,6 +29,8 @@ export interface CommandNode {
   args: ArgDoc[];
   subcommands: CommandNode[];
   runnable: boolean;
+  examples: string[];
+  usage?: string[];
 }
 
 const resolve = async <T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> =>
@@ -36,20 +47,24 @@ function argDoc(name: string, a: ArgDef): ArgDoc {
     aliases: alias === undefined ? [] : [alias].flat(),
     valueHint: a.valueHint,
     options: (a as { options?: string[] }).options,
-    required: a.required === true,
+    required: kind === "positional" ? a.required !== false && a.default === undefined : a.required === true,
   };
 }
 
-/** Resolve the whole tree (every lazy subcommand is imported). */
-export async function commandTree(cmd: AnyCommand, path: string[] = ["blockhost"]): Promise<CommandNode> {
+/** Resolve the tree to `depth` levels below `cmd` (every lazy subcommand on the way is imported). */
+export async function commandTree(
+  cmd: AnyCommand,
+  path: string[] = ["blockhost"],
+  depth = Number.POSITIVE_INFINITY,
+): Promise<CommandNode> {
   const meta = await resolve(cmd.meta);
   const args = ((await resolve(cmd.args)) ?? {}) as ArgsDef;
   const subs = (await resolve(cmd.subCommands)) ?? {};
   const subcommands: CommandNode[] = [];
-  for (const [name, sub] of Object.entries(subs)) {
+  for (const [name, sub] of depth > 0 ? Object.entries(subs) : []) {
     const def = (await resolve(sub)) as AnyCommand;
     if ((await resolve(def.meta))?.hidden) continue;
-    subcommands.push(await commandTree(def, [...path, name]));
+    subcommands.push(await commandTree(def, [...path, name], depth - 1));
   }
   return {
     path,
@@ -57,10 +72,24 @@ export async function commandTree(cmd: AnyCommand, path: string[] = ["blockhost"
     args: Object.entries(args).map(([n, a]) => argDoc(n, a)),
     subcommands,
     runnable: typeof cmd.run === "function",
+    examples: meta?.examples ?? [],
+    ...(meta?.usage ? { usage: meta.usage } : {}),
   };
 }
 
-function* walk(node: CommandNode): Generator<CommandNode> {
+/** The word a value stands for (`WALLET`, `FILE`); a positional whose hint is lowercase is a literal word (`eth`). */
+export function hintOf(a: ArgDoc): string {
+  if (a.valueHint) return a.valueHint;
+  return a.kind === "enum" && a.options ? a.options.join("|") : a.name.toUpperCase().replace(/-/g, "_");
+}
+
+/** How an argument's value is written in a help: `<WALLET>`, or a literal word as is. */
+export function placeholder(a: ArgDoc): string {
+  const hint = hintOf(a);
+  return a.kind === "positional" && /^[a-z]/.test(hint) ? hint : `<${hint}>`;
+}
+
+export function* walk(node: CommandNode): Generator<CommandNode> {
   yield node;
   for (const s of node.subcommands) yield* walk(s);
 }
@@ -79,12 +108,9 @@ function synopsis(node: CommandNode): string {
   const parts = [`.B ${node.path.join(" ")}`];
   if (node.subcommands.length > 0 && !node.runnable) parts.push(".I COMMAND");
   for (const a of node.args) {
-    if (a.kind === "positional")
-      parts.push(a.required ? `.I ${a.name.toUpperCase()}` : `.RI [ ${a.name.toUpperCase()} ]`);
-    else
-      parts.push(
-        `.RB [ \\-\\-${roff(a.name)}${a.kind === "boolean" ? "" : ` \\fI${roff(a.valueHint ?? a.options?.join("|") ?? "VALUE")}\\fR`} ]`,
-      );
+    if (a.kind === "positional") parts.push(a.required ? `.I ${roff(hintOf(a))}` : `.RI [ ${roff(hintOf(a))} ]`);
+    // Quoted: an unquoted space would split the macro argument, and .RB joins its arguments without one.
+    else parts.push(`.RB [ "\\-\\-${roff(a.name)}${a.kind === "boolean" ? "" : ` \\fI${roff(hintOf(a))}\\fR`}" ]`);
   }
   return parts.join("\n");
 }
@@ -94,10 +120,11 @@ function options(node: CommandNode): string {
   for (const a of node.args) {
     const flags =
       a.kind === "positional"
-        ? `\\fI${a.name.toUpperCase()}\\fR`
+        ? `\\fI${roff(hintOf(a))}\\fR`
         : [a.name, ...a.aliases].map((n) => `\\fB${n.length === 1 ? "-" : "\\-\\-"}${roff(n)}\\fR`).join(", ") +
-          (a.kind === "boolean" ? "" : ` \\fI${roff(a.valueHint ?? a.options?.join("|") ?? "VALUE")}\\fR`);
-    lines.push(".TP", flags, roff(a.description || "(no description)") + (a.required ? " Required." : ""));
+          (a.kind === "boolean" ? "" : ` \\fI${roff(hintOf(a))}\\fR`);
+    const mark = a.kind === "positional" ? "" : a.required ? " (required)" : "";
+    lines.push(".TP", flags, roff(a.description || "(no description)") + mark);
   }
   return lines.join("\n");
 }
@@ -122,6 +149,7 @@ export function manPages(root: CommandNode, version: string, date = "2026-12-01"
       else lines.push(".SH SYNOPSIS");
       lines.push(".PP", synopsis(node));
       if (node.args.length > 0) lines.push(node === top ? ".SH OPTIONS" : ".PP", options(node));
+      if (node.examples.length > 0) lines.push(".PP", "Examples:", ...node.examples.flatMap((e) => [".IP", roff(e)]));
     }
     lines.push(".SH SEE ALSO", ".BR blockhost (1)");
     pages.set(`${name}.1`, `${lines.join("\n")}\n`);

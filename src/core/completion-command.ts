@@ -5,9 +5,13 @@ import type { AnyCommand } from "./cli.ts";
 import { BlockhostError } from "./errors.ts";
 
 export default defineCommand({
-  meta: { name: "completion", description: "Print a shell completion script (bash, zsh or fish)" },
+  meta: {
+    name: "completion",
+    description: "Print the script that makes your shell complete blockhost's commands and options",
+    examples: ["blockhost completion bash > /etc/bash_completion.d/blockhost", "blockhost completion fish | source"],
+  },
   args: {
-    shell: { type: "positional", required: true, description: `the shell: ${SHELLS.join(", ")}`, valueHint: "SHELL" },
+    shell: { type: "positional", required: true, description: `Your shell: ${SHELLS.join(", ")}`, valueHint: "SHELL" },
   },
   async run({ args, data }) {
     if (!SHELLS.includes(args.shell as Shell)) {

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   E_SCHEMA: failure,
   E_IO: failure,
   E_STATE: failure,
+  /** A read-only command on a host that has no database yet (nothing was set up). */
+  E_NOT_SET_UP: failure,
   E_INTERNAL: failure,
   E_TIMEOUT: failure,
   /** details: `{ binary, code, output }` (output: the last line it printed, to classify the failure). */

@@ -15,9 +15,12 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { BlockhostError } from "./errors.ts";
+
+/** Random hex for temporary names (Web Crypto: node:crypto costs the PAM helper's start). */
+const randomHex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** Absolute paths the agent accepts from a client: plain characters, no `.`/`..` components, no `//`. */
 export const SAFE_PATH_RE = /^(\/[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,254})+$/;
@@ -116,7 +119,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
   const dir = dirname(path);
   const dst = lstatSync(dir);
   if (dst.isSymbolicLink() || !dst.isDirectory()) throw new BlockhostError("E_IO", `${dir} is not a plain directory`);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${randomHex(6)}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   let placed = false;
   let open = true;
@@ -178,7 +181,7 @@ export async function withStagedFile<T>(
     throw new BlockhostError("E_STATE", `${staging} is not a private directory of the agent`);
   }
   const checked = lstatSync(path);
-  const staged = join(staging, `${randomBytes(8).toString("hex")}-${basename(path)}`);
+  const staged = join(staging, `${randomHex(8)}-${basename(path)}`);
   renameSync(path, staged);
   const putBack = () => {
     try {

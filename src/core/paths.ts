@@ -52,6 +52,14 @@ export const paths = {
   get brokerAllocation() {
     return under("etc/blockhost/broker-allocation.json");
   },
+  /** The host's WireGuard private key for the broker tunnel (0600 root; never leaves this directory). */
+  get wgBrokerKey() {
+    return under("etc/blockhost/wg-broker.key");
+  },
+  /** wg-quick's config of the persistent broker tunnel (no key inside: PostUp loads wgBrokerKey). */
+  get wgBrokerConf() {
+    return under("etc/wireguard/wg-broker.conf");
+  },
   get serverKey() {
     return under("etc/blockhost/server.key");
   },

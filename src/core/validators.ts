@@ -1,6 +1,7 @@
 /** Shared allowlist patterns and schemas (names, addresses, VMIDs, interfaces). */
 import { isIPv4, isIPv6 } from "node:net";
-import { int, refine, str, type Schema } from "./schema.ts";
+import { addressProblem } from "./address.ts";
+import { int, refine, schemaError, str, type Schema } from "./schema.ts";
 
 /** Shared allowlists. The regexes keep the original root agent's, so old clients interoperate. */
 export const NAME_RE = /^[a-z0-9-]{1,64}$/;
@@ -26,7 +27,15 @@ export const VMID_MAX = 999_999;
 
 export const vmid = int(VMID_MIN, VMID_MAX);
 export const port = int(1, 65_535);
-export const evmAddress = str(EVM_ADDRESS_RE, "a 0x-prefixed 20-byte hex address", 42);
+/** An address; mixed case must be a valid EIP-55 checksum (all-lowercase is accepted unchecked). */
+export const evmAddress: Schema<string> = {
+  describe: "a 0x-prefixed 20-byte hex address (EIP-55 checksum if mixed case)",
+  parse(v, path = "") {
+    const problem = addressProblem(v);
+    if (problem) throw schemaError(path, evmAddress.describe, problem);
+    return v as string;
+  },
+};
 export const vmName = str(VM_NAME_RE, "a VM name (letters, digits, . _ -; starts alphanumeric; ≤64)", 64);
 export const storageId = str(STORAGE_RE, "a storage id (a letter, then letters, digits, - _ .; ends alphanumeric)", 64);
 export const dnsVmName = str(

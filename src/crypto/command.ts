@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { assertOneStdin, exactlyOne, readInput, readTextInput } from "../core/input.ts";
 import { paths } from "../core/paths.ts";
-import { eciesDecrypt, eciesEncrypt } from "./ecies.ts";
+import { writeOut } from "../core/stdio.ts";
 import { bytesToHexPlain, hexToBytesStrict } from "./hex.ts";
 import {
   addressOfPublicKey,
@@ -15,37 +15,49 @@ import {
   publicKeyHex,
   publicKeyOf,
 } from "./keys.ts";
-import { decryptWithSignature, encryptWithSignature } from "./symmetric.ts";
 
-/** `blockhost crypto …`: the original `bhcrypt`. Secrets (keys, signatures) come from files or stdin, never argv. */
+/**
+ * `blockhost crypto …`: the original `bhcrypt`. The AES and ECIES modules are imported by the commands that
+ * use them (AES builds its tables when loaded, which a key derivation should not pay for). Secrets (keys, signatures) come from files or stdin, never argv. */
 
 const KEY_MAX = 4096;
-const out = (data: string | Uint8Array) => process.stdout.write(data);
+const out = writeOut;
 
 const privateKeyFile = (fallback?: string) => ({
   "private-key-file": {
     type: "string" as const,
     required: !fallback,
-    description: `file holding the hex private key, or - for stdin${fallback ? ` (default: ${fallback})` : ""}`,
+    valueHint: "FILE",
+    description: `File holding the private key in hex, or - for standard input${fallback ? ` (default: ${fallback})` : ""}`,
   },
 });
 const signatureFile = {
   "signature-file": {
     type: "string" as const,
     required: true as const,
-    description: "file holding the 65-byte hex wallet signature (the key), or - for stdin",
+    valueHint: "FILE",
+    description: "File holding the wallet's 65-byte hex signature the key comes from, or - for standard input",
   },
 };
 const plaintextArgs = {
   plaintext: {
     type: "string" as const,
-    description: "the text to encrypt (not for secrets: argv is visible to other users)",
+    valueHint: "TEXT",
+    description: "Text to encrypt (not for secrets: other users can see command lines)",
   },
-  "plaintext-file": { type: "string" as const, description: "file to encrypt, or - for stdin" },
+  "plaintext-file": {
+    type: "string" as const,
+    valueHint: "FILE",
+    description: "File to encrypt, or - for standard input",
+  },
 };
 const ciphertextArgs = {
-  ciphertext: { type: "string" as const, description: "hex ciphertext (optional 0x)" },
-  "ciphertext-file": { type: "string" as const, description: "file holding the hex ciphertext, or - for stdin" },
+  ciphertext: { type: "string" as const, valueHint: "HEX", description: "The ciphertext in hex (0x optional)" },
+  "ciphertext-file": {
+    type: "string" as const,
+    valueHint: "FILE",
+    description: "File holding the ciphertext in hex, or - for standard input",
+  },
 };
 
 async function readPrivateKey(file: string): Promise<Uint8Array> {
@@ -72,13 +84,18 @@ async function readCiphertextHex(args: { ciphertext?: string; "ciphertext-file"?
 const generateKeypair = defineCommand({
   meta: {
     name: "generate-keypair",
-    description: "Print a new secp256k1 private key (hex), or write it to a new 0600 file",
+    description: "Make a new private key (secp256k1, as Ethereum wallets use) and print it or write it to a new file",
+    examples: ["blockhost crypto generate-keypair --output /root/new.key --show-pubkey"],
   },
   args: {
-    output: { type: "string", description: "write the private key to this new file (mode 0600) instead of stdout" },
-    "show-pubkey": { type: "boolean", description: "also print the uncompressed public key (04…)" },
+    output: {
+      type: "string",
+      valueHint: "FILE",
+      description: "Write the key to this new file (mode 0600) instead of printing it",
+    },
+    "show-pubkey": { type: "boolean", description: "Also print the public key (uncompressed, 04…)" },
   },
-  run({ args }) {
+  async run({ args }) {
     const key = generatePrivateKey();
     if (args.output) {
       try {
@@ -91,28 +108,44 @@ const generateKeypair = defineCommand({
         );
       }
     } else {
-      out(`${privateKeyHex(key)}\n`);
+      await out(`${privateKeyHex(key)}\n`);
     }
-    if (args["show-pubkey"]) out(`${publicKeyHex(publicKeyOf(key))}\n`);
+    if (args["show-pubkey"]) await out(`${publicKeyHex(publicKeyOf(key))}\n`);
   },
 });
 
 const derivePubkey = defineCommand({
-  meta: { name: "derive-pubkey", description: "Print the uncompressed public key (04…) of a private key" },
+  meta: {
+    name: "derive-pubkey",
+    description: "Print the public key (uncompressed, 04…) of a private key",
+    examples: ["blockhost crypto derive-pubkey --private-key-file /etc/blockhost/server.key"],
+  },
   args: privateKeyFile(),
   async run({ args }) {
-    out(`${publicKeyHex(publicKeyOf(await readPrivateKey(args["private-key-file"]!)))}\n`);
+    await out(`${publicKeyHex(publicKeyOf(await readPrivateKey(args["private-key-file"]!)))}\n`);
   },
 });
 
 const keyToAddress = defineCommand({
   meta: {
     name: "key-to-address",
-    description: "Print the EIP-55 address of a private key (from a file) or of a public key",
+    description: "Print the wallet address (EIP-55 checksummed) of a private key or of a public key",
+    examples: [
+      "blockhost crypto key-to-address --private-key-file /etc/blockhost/server.key",
+      "blockhost crypto key-to-address --public-key 04…",
+    ],
   },
   args: {
-    "private-key-file": { type: "string", description: "file holding the hex private key, or - for stdin" },
-    "public-key": { type: "string", description: "uncompressed (04…) or compressed public key, hex" },
+    "private-key-file": {
+      type: "string",
+      valueHint: "FILE",
+      description: "File holding the private key in hex, or - for standard input",
+    },
+    "public-key": {
+      type: "string",
+      valueHint: "HEX",
+      description: "A public key in hex, uncompressed (04…) or compressed",
+    },
   },
   async run({ args }) {
     const which = exactlyOne(args, "private-key-file", "public-key");
@@ -120,46 +153,61 @@ const keyToAddress = defineCommand({
       which === "public-key"
         ? parsePublicKey(args["public-key"]!)
         : publicKeyOf(await readPrivateKey(args["private-key-file"]!));
-    out(`${addressOfPublicKey(pub)}\n`);
+    await out(`${addressOfPublicKey(pub)}\n`);
   },
 });
 
 const encryptSymmetric = defineCommand({
   meta: {
     name: "encrypt-symmetric",
-    description: "AES-256-GCM with key keccak256(signature); prints 0x‖nonce‖ct‖tag (no newline)",
+    description:
+      "Encrypt with a key made from a wallet signature, as the NFT's connection details are (AES-256-GCM); prints hex",
+    examples: ["blockhost crypto encrypt-symmetric --signature-file sig.txt --plaintext-file details.json"],
   },
   args: { ...signatureFile, ...plaintextArgs },
   async run({ args }) {
     assertOneStdin(args["signature-file"], args["plaintext-file"]);
     const signature = await readTextInput(args["signature-file"], "signature", KEY_MAX);
-    out(encryptWithSignature(signature, await readPlaintext(args)));
+    const { encryptWithSignature } = await import("./symmetric.ts");
+    await out(encryptWithSignature(signature, await readPlaintext(args)));
   },
 });
 
 const decryptSymmetric = defineCommand({
   meta: {
     name: "decrypt-symmetric",
-    description: "Decrypt encrypt-symmetric output with the same signature; prints the plaintext as is",
+    description: "Decrypt what encrypt-symmetric made, with the same signature; prints the text as it was",
+    examples: ["blockhost crypto decrypt-symmetric --signature-file sig.txt --ciphertext-file details.hex"],
   },
   args: { ...signatureFile, ...ciphertextArgs },
   async run({ args }) {
     assertOneStdin(args["signature-file"], args["ciphertext-file"]);
     const signature = await readTextInput(args["signature-file"], "signature", KEY_MAX);
-    out(decryptWithSignature(signature, await readCiphertextHex(args)));
+    const { decryptWithSignature } = await import("./symmetric.ts");
+    await out(decryptWithSignature(signature, await readCiphertextHex(args)));
   },
 });
 
 const encrypt = defineCommand({
   meta: {
     name: "encrypt",
-    description: "ECIES-encrypt to a secp256k1 public key; prints 0x‖eph pub‖iv‖ct‖tag (no newline)",
+    description:
+      "Encrypt for the holder of a private key (ECIES on secp256k1), as the signup page does for the host; prints hex",
+    examples: [
+      "blockhost crypto encrypt --plaintext-file secret.txt",
+      "blockhost crypto encrypt --public-key 04… --plaintext hi",
+    ],
   },
   args: {
-    "public-key": { type: "string", description: "recipient public key, hex (04… or compressed)" },
+    "public-key": {
+      type: "string",
+      valueHint: "HEX",
+      description: "The receiver's public key in hex (04… or compressed)",
+    },
     "public-key-file": {
       type: "string",
-      description: "file holding the recipient public key (default: <root>/etc/blockhost/server.pubkey)",
+      valueHint: "FILE",
+      description: "File holding the receiver's public key (default: the host's, /etc/blockhost/server.pubkey)",
     },
     ...plaintextArgs,
   },
@@ -170,26 +218,33 @@ const encrypt = defineCommand({
     const pubText =
       args["public-key"] ?? (await readTextInput(args["public-key-file"] ?? paths.serverPubkey, "public key", KEY_MAX));
     const pub = parsePublicKey(pubText);
-    out(`0x${bytesToHexPlain(eciesEncrypt(pub, await readPlaintext(args)))}`);
+    const { eciesEncrypt } = await import("./ecies.ts");
+    await out(`0x${bytesToHexPlain(eciesEncrypt(pub, await readPlaintext(args)))}`);
   },
 });
 
 const decrypt = defineCommand({
   meta: {
     name: "decrypt",
-    description: "ECIES-decrypt with a private key read from a file; prints the plaintext as is",
+    description: "Decrypt what encrypt made, with the private key; prints the text as it was",
+    examples: ["blockhost crypto decrypt --ciphertext-file secret.hex"],
   },
-  args: { ...privateKeyFile("<root>/etc/blockhost/server.key"), ...ciphertextArgs },
+  args: { ...privateKeyFile("the host's, /etc/blockhost/server.key"), ...ciphertextArgs },
   async run({ args }) {
     const keyFile = args["private-key-file"] ?? paths.serverKey;
     assertOneStdin(keyFile, args["ciphertext-file"]);
     const key = await readPrivateKey(keyFile);
-    out(eciesDecrypt(key, hexToBytesStrict(await readCiphertextHex(args), "ciphertext")));
+    const { eciesDecrypt } = await import("./ecies.ts");
+    await out(eciesDecrypt(key, hexToBytesStrict(await readCiphertextHex(args), "ciphertext")));
   },
 });
 
 export default defineCommand({
-  meta: { name: "crypto", description: "Keys and the BlockHost encryption formats (the original bhcrypt)" },
+  meta: {
+    name: "crypto",
+    description: "Make keys, and encrypt or decrypt in the formats BlockHost's contracts and pages use",
+    examples: ["blockhost crypto generate-keypair"],
+  },
   subCommands: {
     "generate-keypair": generateKeypair,
     "derive-pubkey": derivePubkey,

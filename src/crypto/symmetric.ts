@@ -1,6 +1,6 @@
 /** Signature-keyed AES-256-GCM, the NFT payload format. */
 import { gcm } from "@noble/ciphers/aes.js";
-import { keccak256 } from "viem";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { BlockhostError } from "../core/errors.ts";
 import { bytesToHexPlain, hexToBytesStrict } from "./hex.ts";
 
@@ -15,7 +15,7 @@ export const SIGNATURE_LENGTH = 65;
 
 /** Parse a 65-byte signature (hex, optional 0x) into the AES key it derives. */
 export function keyFromSignature(signatureHex: string): Uint8Array {
-  return keccak256(hexToBytesStrict(signatureHex, "signature", SIGNATURE_LENGTH), "bytes");
+  return keccak_256(hexToBytesStrict(signatureHex, "signature", SIGNATURE_LENGTH));
 }
 
 /** Encrypt UTF-8 (or raw) plaintext under the key of `signatureHex`; `nonce` is for known-answer tests only. */

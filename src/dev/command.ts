@@ -19,16 +19,24 @@ export default defineCommand({
   meta: {
     name: "dev",
     description:
-      "Run the whole stack on one machine on embedded defaults (anvil devnet, agent, engine, libvirt or dry-run VMs)",
+      "Try BlockHost on this machine: a local test chain, the services and the signup page, all in a temporary directory",
+    examples: ["blockhost dev", "blockhost dev --once --keep"],
   },
   args: {
-    once: { type: "boolean", description: "make one demo purchase, show the VM and the decrypted NFT, then stop" },
-    keep: { type: "boolean", description: "keep the temp root (config, database, logs) after stopping" },
-    days: { type: "string", description: "days the demo customer buys (default 30)", valueHint: "N" },
+    once: {
+      type: "boolean",
+      description: "Make one test purchase, show the VM it created and the decrypted NFT, then stop",
+    },
+    keep: {
+      type: "boolean",
+      description: "Keep the temporary directory (config, database, logs) after stopping; its path is printed",
+    },
+    days: { type: "string", description: "Days of hosting the test customer buys (default 30)", valueHint: "DAYS" },
     backend: {
       type: "string",
-      description: "dry-run (default), libvirt, or auto (libvirt when a libvirt daemon answers and we are root)",
-      valueHint: "NAME",
+      description:
+        "dry-run (default: every step but starting a VM), libvirt (real VMs), or auto (libvirt when it answers and we are root)",
+      valueHint: "BACKEND",
     },
   },
   async run({ args }) {
@@ -65,6 +73,8 @@ export default defineCommand({
       network?.stop();
       await anvil?.stop();
       if (!args.keep) rmSync(root, { recursive: true, force: true });
+      else
+        say(`kept      ${root} (config, database, logs: BLOCKHOST_ROOT=${root} blockhost status; rm -r it when done)`);
     };
 
     try {
@@ -104,7 +114,10 @@ export default defineCommand({
       say(`rpc       ${anvil.rpcUrl}  chain id ${anvil.chainId}: add it to your browser wallet`);
       say(`logs      ${logDir}`);
       say();
-      say(`customer  ${host.customer.address} buys ${days} days with 1000 test USDC`);
+      say(
+        `customer  ${host.customer.address} holds 1000 test USDC and buys ${days} days of plan 1 ` +
+          `($${days}.00 at $1.00/day)`,
+      );
       say(`          its key is anvil's public dev key #1: ${anvil.accounts[1]!.privateKey}`);
       say(`          (import it into a browser wallet to buy on the signup page)`);
 

@@ -6,10 +6,12 @@ import { runEngine } from "./daemon.ts";
 export default defineCommand({
   meta: {
     name: "engine",
-    description: "Watch the chain, provision/mint/resume/destroy through a durable job queue, reconcile",
+    description:
+      "Run the engine service: watch the chain for payments, create, resume and destroy VMs, mint NFTs, retry failures",
+    examples: ["blockhost engine", "blockhost engine --once"],
   },
   args: {
-    once: { type: "boolean", description: "exit once caught up with the chain and no job is due" },
+    once: { type: "boolean", description: "Exit once caught up with the chain and no job is due" },
   },
   async run({ args }) {
     await runEngine({ once: args.once === true });

@@ -9,6 +9,7 @@ import { onChain } from "../chain/errors.ts";
 import { getSubscription, type SubscriptionRow } from "../core/state/subscriptions.ts";
 import type { Provisioner } from "../provision/context.ts";
 import type { RangeCap } from "./log-reader.ts";
+import type { FeeCache } from "./fees.ts";
 import type { NonceManager } from "./nonces.ts";
 import type { ReceiptBatcher } from "./receipts.ts";
 import type { JobQueue } from "./queue.ts";
@@ -26,6 +27,7 @@ export interface EngineContext {
   historyCap: RangeCap;
   minter: PrivateKeyAccount;
   nonces: NonceManager;
+  fees: FeeCache;
   receipts: ReceiptBatcher;
   serverKey: Uint8Array;
   settings: EngineSettings;

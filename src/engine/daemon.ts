@@ -1,18 +1,25 @@
 /** The engine's main loop: poll, run jobs, reconcile, stop cleanly. */
+import { existsSync } from "node:fs";
 import { createPublicClient, type PublicClient } from "viem";
+import { AgentClient } from "../agent/client.ts";
 import { connectChain, rpcUrlsOf } from "../chain/client.ts";
 import { RpcPool } from "../chain/rpc-pool.ts";
 import { loadDeployer } from "../chain/context.ts";
 import { chainError } from "../chain/errors.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
 import { oneLine } from "../core/errors.ts";
+import { loadDbConfig } from "../core/config/index.ts";
 import { logEvent } from "../core/log.ts";
+import { paths } from "../core/paths.ts";
 import { openDatabase } from "../core/state/db.ts";
 import { setMeta } from "../core/state/meta.ts";
+import { restoreHostPrefix } from "../network/prefix-host.ts";
 import { openProvisioner } from "../provision/context.ts";
 import { listVms } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
+import { READ_BATCH } from "./chain-reads.ts";
 import { EngineDuties } from "./duties.ts";
+import { FeeCache } from "./fees.ts";
 import { applyLogs } from "./events.ts";
 import { JobLanes } from "./lanes.ts";
 import { highestIntentNonce } from "./mint.ts";
@@ -46,7 +53,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const db = openDatabase();
   const provisioner = openProvisioner({ db, say: (line) => logEvent("provision", { message: line }) });
   const access = connectChain(web3);
-  const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs });
+  const rpc = new RpcPool(rpcUrlsOf(web3), { timeoutMs: settings.rpcTimeoutMs, coalesce: READ_BATCH });
   // Receipts on a fast chain should not wait viem's default 4 s polling interval.
   const publicClient = createPublicClient({
     chain: access.chain,
@@ -66,6 +73,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
     minter,
     nonces: new NonceManager(rpc, minter.address, () => highestIntentNonce(listVms(db))),
+    fees: new FeeCache(rpc, Math.min(1000, settings.pollIntervalMs)),
     receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs)),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };
@@ -99,6 +107,12 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     recovered_jobs: recovered,
     concurrency: settings.concurrency,
   });
+  if (!provisioner.backend.simulated && existsSync(paths.dbConfig)) {
+    // The host's prefix addresses do not survive a reboot; VMs' routes come back as they start.
+    await restoreHostPrefix(new AgentClient(), loadDbConfig())
+      .then((result) => logEvent("engine.ipv6_host", { result }))
+      .catch((e) => logEvent("engine.ipv6_host_failed", { error: oneLine(e) }));
+  }
   const duties = await EngineDuties.start(ctx, { web3, blockhost });
   const lanes = new JobLanes(
     ctx,
@@ -111,6 +125,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   let lastReconcile = 0;
   let lastPoll = 0;
   let caughtUp = false;
+  let busy = false;
   while (!stopping) {
     // A finished job wakes the loop to start the next one; the chain is polled once per interval.
     if (Date.now() - lastPoll >= settings.pollIntervalMs) {
@@ -144,6 +159,13 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       await reconcile(ctx, watcher.cursor()?.number ?? null, Date.now() + Math.max(1000, settings.pollIntervalMs));
       lastReconcile = Date.now();
       lanes.fill();
+    }
+    // After a burst the heap holds the garbage of hundreds of jobs: collect it once when the work is done,
+    // so the allocator can hand the pages back and the resting footprint does not stay at the peak.
+    if (lanes.size > 0) busy = true;
+    else if (busy) {
+      busy = false;
+      Bun.gc(true);
     }
     const due = ctx.queue.nextDue();
     if (opts.once && caughtUp && lanes.size === 0 && (due === null || due > Date.now())) break;

@@ -11,6 +11,7 @@ import { getVm, listVms, updateVm, vmForSubscription } from "../core/state/vms.t
 import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from "./context.ts";
 import { jobKey } from "./events.ts";
 import { ensureMinted, intentFromExtra, intentToExtra } from "./mint.ts";
+import { watchedExtra } from "./mint-watch.ts";
 import { sameAddress } from "./nft.ts";
 import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { sealCredential } from "./seal.ts";
@@ -56,17 +57,19 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
     const name = vm.vm_name;
     const username = vm.username;
     let extra = problem === null ? vm.extra : { ...vm.extra, credential_problem: problem };
-    const { tokenId, minted } = await ensureMinted(
+    const found = await ensureMinted(
       {
         rpc: ctx.rpc,
         cap: ctx.historyCap,
         nonces: ctx.nonces,
+        fees: ctx.fees,
         receipts: ctx.receipts,
         publicClient: ctx.access.publicClient,
         minter: ctx.minter,
         nft: ctx.settings.nft,
         chainId: ctx.settings.chainId,
         pollMs: Math.min(1000, ctx.settings.pollIntervalMs),
+        repriceMs: ctx.settings.repriceAfterMs,
         recipient: sub.subscriber,
         signature,
         hostname: host,
@@ -81,17 +84,17 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
       intentFromExtra(extra),
     );
     updateVm(ctx.db, name, {
-      nft_token_id: Number(tokenId),
+      nft_token_id: Number(found.tokenId),
       nft_minted: true,
       nft_minted_at: iso(now()),
       gecos_synced: false,
-      extra: intentToExtra(extra, null),
+      extra: watchedExtra(extra, found),
     });
     logEvent("engine.credential", {
       vm: vm.vm_name,
-      token_id: String(tokenId),
-      minted,
-      recovered: !minted,
+      token_id: String(found.tokenId),
+      minted: found.minted,
+      recovered: !found.minted,
       ...(problem ? { sealed: false, problem } : {}),
     });
   }

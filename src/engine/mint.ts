@@ -5,7 +5,6 @@ import {
   hexToBigInt,
   keccak256,
   padHex,
-  RpcRequestError,
   toEventSelector,
   type Hex,
   type Log,
@@ -22,19 +21,23 @@ import { logEvent } from "../core/log.ts";
 import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 import { type RangeCap, scanLogs } from "./log-reader.ts";
 import { connectionDetails } from "./payload.ts";
+import type { FeeCache, Fees } from "./fees.ts";
+import { broadcast, REBROADCAST_MS } from "./minter-tx.ts";
 import type { NonceManager } from "./nonces.ts";
 import type { ReceiptBatcher } from "./receipts.ts";
-import { rpcCall } from "./watcher.ts";
 
 const MINTED_TOPIC = toEventSelector("CredentialMinted(uint256,address)");
 /** How long a mint waits for its receipt in one attempt (the job retries, recovering by hash and nonce). */
 const RECEIPT_WAIT_MS = 180_000;
-/** Without a receipt after this long the same bytes are broadcast again (a node may have dropped them). */
-const REBROADCAST_MS = 10_000;
-/** Without a receipt after this long the transaction is replaced at the same nonce with higher fees. */
-const REPRICE_MS = 60_000;
 /** One history search pass per job attempt; the search resumes where it stopped. */
 const SEARCH_BUDGET_MS = 15_000;
+
+/** A mint found on the chain: its token and the block it is in (watched until deep enough, see mint-watch.ts). */
+export interface Minted {
+  tokenId: bigint;
+  block: bigint | null;
+  blockHash: Hex | null;
+}
 
 /** A mint in flight, as recorded (in the VM's `extra`) before its transaction is sent. */
 export interface MintIntent {
@@ -55,6 +58,8 @@ export interface Minting {
   nft: Hex;
   chainId: number;
   pollMs: number;
+  /** Without a receipt after this long the transaction is replaced at the same nonce with higher fees. */
+  repriceMs: number;
   recipient: Hex;
   signature: Hex | null;
   hostname: string;
@@ -63,6 +68,8 @@ export interface Minting {
   receipts: ReceiptBatcher;
   /** Assigns this key's nonces locally (mints in flight do not wait for each other). */
   nonces: NonceManager;
+  /** Fees and a recent head, shared by the mints in flight. */
+  fees: FeeCache;
   /** Whether a token id is already recorded for a VM (never taken over; asked only during recovery). */
   isRecorded(tokenId: number): boolean;
   seal(): Hex;
@@ -94,27 +101,6 @@ export function intentToExtra(extra: Record<string, unknown>, i: MintIntent | nu
   };
 }
 
-const KNOWN = /already known|known transaction|already imported|already exists/i;
-const NONCE_USED = /nonce too low|replacement transaction underpriced|nonce has already been used/i;
-
-/**
- * Broadcast signed bytes. The pool re-sends the same bytes (same hash) to the next provider on a
- * 5xx, reset or timeout, so a send whose answer was lost is simply known to the node next time.
- * "nonce too low" means the nonce is used: by these bytes (the receipt says so) or by another
- * transaction (the recovery settles it by nonce and a bounded log search).
- */
-async function broadcast(m: Minting, raw: Hex): Promise<"sent" | "nonce-used"> {
-  try {
-    await m.rpc.request("eth_sendRawTransaction", [raw]);
-    return "sent";
-  } catch (e) {
-    const text = e instanceof RpcRequestError ? `${e.details} ${e.message}` : "";
-    if (KNOWN.test(text)) return "sent";
-    if (NONCE_USED.test(text)) return "nonce-used";
-    throw chainError(e, "send the mint");
-  }
-}
-
 /** A send refused because its nonce is used: the intent stays, the next attempt recovers by receipt, nonce and logs. */
 async function settleNonceUsed(m: Minting, intent: MintIntent): Promise<TransactionReceipt> {
   m.nonces.resync();
@@ -137,14 +123,8 @@ async function receiptOf(m: Minting, hashes: Hex[]): Promise<TransactionReceipt 
   return found ? (formatTransactionReceipt(found.result as never) as TransactionReceipt) : null;
 }
 
-type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
-
 async function fees(m: Minting, bump: bigint): Promise<Fees> {
-  const f = await onChain("estimate fees", () => m.publicClient.estimateFeesPerGas());
-  return {
-    maxFeePerGas: (f.maxFeePerGas! * bump) / 100n,
-    maxPriorityFeePerGas: (f.maxPriorityFeePerGas! * bump) / 100n,
-  };
+  return (await onChain("estimate fees", () => m.fees.current(bump))).fees;
 }
 
 /** Sign the mint at `nonce` locally (no network: nothing can fail between taking a nonce and recording it). */
@@ -165,14 +145,16 @@ async function awaitMint(
 ): Promise<TransactionReceipt> {
   const started = Date.now();
   let lastSend = started;
+  let lastPrice = started;
   let bump = 100n;
   while (Date.now() - started < RECEIPT_WAIT_MS) {
     const receipt = await m.receipts.next(intent.hashes).catch(() => null);
     if (receipt) return receipt;
     if (Date.now() - lastSend < REBROADCAST_MS || !intent.raw) continue;
     lastSend = Date.now();
-    if (payload && gas && intent.nonce !== null && Date.now() - started >= REPRICE_MS) {
+    if (payload && gas && intent.nonce !== null && Date.now() - lastPrice >= m.repriceMs) {
       bump += 30n;
+      lastPrice = Date.now();
       const raw = await signMint(m, payload, intent.nonce, gas, await fees(m, bump));
       intent.hashes.push(keccak256(raw));
       intent.raw = raw;
@@ -181,14 +163,14 @@ async function awaitMint(
       logEvent("engine.mint_repriced", { nonce: intent.nonce, tx: keccak256(raw), fee_percent: String(bump) });
     }
     logEvent("engine.mint_rebroadcast", { nonce: intent.nonce, tx: intent.hashes.at(-1) });
-    await broadcast(m, intent.raw).catch((e) =>
+    await broadcast(m.rpc, intent.raw, "send the mint").catch((e) =>
       logEvent("engine.mint_rebroadcast_failed", { error: (e as Error).message }),
     );
     // A gap below this nonce (a mint whose job is backing off) holds every later one: fill it now.
     const gap = await m.nonces.gap().catch(() => null);
     if (gap && gap !== intent.raw) {
       logEvent("engine.nonce_gap_filled", { tx: keccak256(gap) });
-      await broadcast(m, gap).catch(() => "sent");
+      await broadcast(m.rpc, gap, "send the mint").catch(() => "sent");
     }
   }
   throw new BlockhostError(
@@ -197,26 +179,34 @@ async function awaitMint(
   );
 }
 
-/** Mint afresh: record the intent with its nonce and signed bytes, then send and wait. */
-async function mintNew(m: Minting): Promise<bigint> {
-  const payload = m.seal();
+/**
+ * The mint's gas limit (estimate + 20 %). The estimate is also the simulation: only when it fails
+ * is the call repeated, so that a revert is reported with its decoded error (and no gas is spent).
+ */
+async function mintGas(m: Minting, payload: Hex): Promise<bigint> {
   const data = encodeFunctionData({ abi: accessCredentialNftAbi, functionName: "mint", args: [m.recipient, payload] });
-  // A simulation first: a revert is reported with its decoded error and costs no gas.
-  await onChain("mint", () => m.publicClient.call({ account: m.minter, to: m.nft, data }));
-  const gas =
-    ((await onChain("estimate mint gas", () => m.publicClient.estimateGas({ account: m.minter, to: m.nft, data }))) *
-      12n) /
-    10n;
-  const head = await rpcCall<Hex>(m.rpc, "eth_blockNumber", []);
-  const f = await fees(m, 100n);
+  try {
+    return ((await m.publicClient.estimateGas({ account: m.minter, to: m.nft, data })) * 12n) / 10n;
+  } catch (e) {
+    await onChain("mint", () => m.publicClient.call({ account: m.minter, to: m.nft, data }));
+    throw chainError(e, "estimate mint gas");
+  }
+}
+
+/** Mint afresh: record the intent with its nonce and signed bytes, then send and wait. */
+async function mintNew(m: Minting): Promise<Minted> {
+  const payload = m.seal();
+  const gas = await mintGas(m, payload);
+  // The head comes with the fees (read at most once a poll interval): an older head only widens a later search.
+  const { head, fees: f } = await onChain("estimate fees", () => m.fees.current());
   const nonce = await m.nonces.next();
   const raw = await signMint(m, payload, nonce, gas, f);
-  const intent: MintIntent = { fromBlock: hexToBigInt(head), nonce, hashes: [keccak256(raw)], raw, searchedTo: null };
+  const intent: MintIntent = { fromBlock: head, nonce, hashes: [keccak256(raw)], raw, searchedTo: null };
   m.save(intent);
   m.nonces.sent(nonce, raw);
   let sent: "sent" | "nonce-used";
   try {
-    sent = await broadcast(m, raw);
+    sent = await broadcast(m.rpc, raw, "send the mint");
   } catch (e) {
     // Every re-broadcast failed at the transport, yet the node may have taken it (the answer was lost).
     await Bun.sleep(m.pollMs);
@@ -229,14 +219,20 @@ async function mintNew(m: Minting): Promise<bigint> {
   return await finish(m, intent, await awaitMint(m, intent, payload, gas));
 }
 
-async function finish(m: Minting, intent: MintIntent, receipt: TransactionReceipt): Promise<bigint> {
+async function finish(m: Minting, intent: MintIntent, receipt: TransactionReceipt): Promise<Minted> {
   m.nonces.settled(intent.nonce);
   if (receipt.status !== "success") {
     m.save(null);
     throw new BlockhostError("E_CHAIN", `mint: transaction ${receipt.transactionHash} reverted`);
   }
-  return tokenIdFromReceipt(receipt, m.nft);
+  return mintedBy(m, receipt);
 }
+
+const mintedBy = (m: Minting, receipt: TransactionReceipt): Minted => ({
+  tokenId: tokenIdFromReceipt(receipt, m.nft),
+  block: receipt.blockNumber,
+  blockHash: receipt.blockHash,
+});
 
 /** Does this CredentialMinted log belong to the interrupted mint (by transaction, or by its sealed payload)? */
 async function isOurs(m: Minting, intent: MintIntent, log: Log): Promise<bigint | null> {
@@ -266,11 +262,11 @@ async function isOurs(m: Minting, intent: MintIntent, log: Log): Promise<bigint 
  * or no log) so it can be minted anew. The log search is chunked within the range cap and
  * resumes across attempts.
  */
-async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigint } | "absent"> {
+async function recover(m: Minting, intent: MintIntent): Promise<Minted | "absent"> {
   const receipt = await receiptOf(m, intent.hashes);
   if (receipt) {
     m.nonces.settled(intent.nonce);
-    return receipt.status === "success" ? { tokenId: tokenIdFromReceipt(receipt, m.nft) } : "absent";
+    return receipt.status === "success" ? mintedBy(m, receipt) : "absent";
   }
   // Head and nonce from ONE node: the nonce was used at or before that head.
   const { answers } = await m.rpc.batch([
@@ -283,9 +279,9 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
   const used = Number(hexToBigInt(answers[1]!.result as Hex));
   if (intent.nonce !== null && used <= intent.nonce && intent.raw) {
     m.nonces.sent(intent.nonce, intent.raw);
-    if ((await broadcast(m, intent.raw)) === "nonce-used")
-      return { tokenId: await finish(m, intent, await settleNonceUsed(m, intent)) };
-    return { tokenId: await finish(m, intent, await awaitMint(m, intent, null, null)) };
+    if ((await broadcast(m.rpc, intent.raw, "send the mint")) === "nonce-used")
+      return await finish(m, intent, await settleNonceUsed(m, intent));
+    return await finish(m, intent, await awaitMint(m, intent, null, null));
   }
   const filter = {
     address: m.nft,
@@ -305,7 +301,7 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
   );
   for (const log of candidates) {
     const id = await isOurs(m, intent, log);
-    if (id !== null) return { tokenId: id };
+    if (id !== null) return { tokenId: id, block: log.blockNumber, blockHash: log.blockHash };
   }
   if (!scan.done) {
     m.save({ ...intent, searchedTo: scan.next - 1n });
@@ -321,13 +317,10 @@ async function recover(m: Minting, intent: MintIntent): Promise<{ tokenId: bigin
  * Mint unless the chain already has it. A mint that was never attempted (no intent recorded) is
  * sent straight away; after an interrupted attempt it is recovered or proven absent first.
  */
-export async function ensureMinted(
-  m: Minting,
-  intent: MintIntent | null,
-): Promise<{ tokenId: bigint; minted: boolean }> {
+export async function ensureMinted(m: Minting, intent: MintIntent | null): Promise<Minted & { minted: boolean }> {
   if (intent) {
     const r = await recover(m, intent);
-    if (r !== "absent") return { tokenId: r.tokenId, minted: false };
+    if (r !== "absent") return { ...r, minted: false };
     m.nonces.settled(intent.nonce);
     logEvent("engine.mint_absent", {
       recipient: m.recipient,
@@ -335,7 +328,7 @@ export async function ensureMinted(
       nonce: intent.nonce,
     });
   }
-  return { tokenId: await mintNew(m), minted: true };
+  return { ...(await mintNew(m)), minted: true };
 }
 
 /** The highest nonce of a mint still in flight (recorded, no token yet), or null. */

@@ -21,6 +21,11 @@ export class NonceManager {
     private readonly highestRecorded: () => number | null,
   ) {}
 
+  /** Whether this manager assigns the nonces of `address` (other senders must take theirs from it). */
+  owns(address: Hex): boolean {
+    return address.toLowerCase() === this.address.toLowerCase();
+  }
+
   async next(): Promise<number> {
     if (this.nextNonce === null) {
       this.loading ??= this.load();

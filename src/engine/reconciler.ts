@@ -10,6 +10,7 @@ import { liveSubscriptionIds, subscriptionBlocks } from "../core/state/subscript
 import { executeGc, planGc } from "../provision/gc.ts";
 import { listVms, updateVm, vmForSubscription } from "../core/state/vms.ts";
 import { ownersOf, READ_BATCH, subscriptionsOf } from "./chain-reads.ts";
+import { watchMints } from "./mint-watch.ts";
 import type { EngineContext } from "./context.ts";
 import { applyLogs, jobKey } from "./events.ts";
 import { scanLogs } from "./log-reader.ts";
@@ -210,6 +211,7 @@ async function missedEvents(ctx: EngineContext, cursor: bigint | null, deadline:
  */
 export async function reconcile(ctx: EngineContext, cursor: bigint | null, deadline = Infinity): Promise<void> {
   const steps: Array<[string, () => Promise<void> | void]> = [
+    ["mints", () => watchMints(ctx, deadline)],
     ["ownership", () => ownership(ctx, deadline)],
     ["expiry", () => expiry(ctx, deadline)],
     ["missed_events", () => missedEvents(ctx, cursor, deadline)],

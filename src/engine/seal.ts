@@ -1,14 +1,14 @@
 /** The `seal` job: write a VM's connection details into its NFT for the current holder (updateUserEncrypted). */
-import { recoverMessageAddress, type Hex } from "viem";
+import { encodeFunctionData, recoverMessageAddress, type Hex } from "viem";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import { onChain } from "../chain/errors.ts";
-import { writeAndWait } from "../chain/tx.ts";
 import { loadBlockhostConfig } from "../core/config/index.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 import { updateVm, vmForToken } from "../core/state/vms.ts";
 import type { EngineContext } from "./context.ts";
+import { minterKey, sendFromMinter } from "./minter-tx.ts";
 import { credentialOwner, sameAddress } from "./nft.ts";
 import { connectionDetails, publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 
@@ -44,15 +44,15 @@ export async function sealCredential(ctx: EngineContext, tokenId: number, payloa
       // Sealed for someone else (a previous holder) or empty: seal it for this holder.
     }
   }
-  const { hash } = await writeAndWait(
-    ctx.access,
-    ctx.minter,
-    {
-      address: ctx.settings.nft,
-      abi: accessCredentialNftAbi,
-      functionName: "updateUserEncrypted",
-      args: [BigInt(tokenId), sealConnectionDetails(signature, host, vm.username)],
-    },
+  const data = encodeFunctionData({
+    abi: accessCredentialNftAbi,
+    functionName: "updateUserEncrypted",
+    args: [BigInt(tokenId), sealConnectionDetails(signature, host, vm.username)],
+  });
+  // From the minting key beside the mints in flight: the same nonce manager (idempotent: re-checked above on retry).
+  const { transactionHash: hash } = await sendFromMinter(
+    minterKey(ctx),
+    { to: ctx.settings.nft, data },
     `seal NFT #${tokenId}`,
   );
   const { credential_problem: _, ...extra } = vm.extra;

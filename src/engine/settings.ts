@@ -30,6 +30,8 @@ export interface EngineSettings {
   concurrency: number;
   /** Other jobs (GECOS, sync, destroy) in flight, in their own lane so a slow create never holds them up. */
   otherConcurrency: number;
+  /** A mint without a receipt this long is replaced at its nonce with 30 % higher fees (and again each time after). */
+  repriceAfterMs: number;
   reconcileIntervalMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -40,8 +42,11 @@ export interface EngineSettings {
   planSizes: Readonly<Record<string, PlanSize>>;
 }
 
-/** Parallel VM creates each backend handles well (dry-run only writes records: the chain is the limit). */
-const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 128, proxmox: 4, libvirt: 2 };
+/**
+ * Parallel VM creates each backend handles well. Dry-run only writes records, so the chain is the
+ * limit: a mint is in flight about two blocks, so 256 keeps ~120 mints a second going on 1 s blocks.
+ */
+const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 256, proxmox: 4, libvirt: 2 };
 
 export interface EngineConfigs {
   web3: Web3Config;
@@ -69,6 +74,7 @@ export function loadEngineSettings(): EngineConfigs {
       pollIntervalMs: e.poll_interval_ms ?? 5000,
       concurrency: e.concurrency ?? DEFAULT_CONCURRENCY[blockhost.backend] ?? 2,
       otherConcurrency: e.other_concurrency ?? 8,
+      repriceAfterMs: (e.reprice_after_s ?? 60) * 1000,
       reconcileIntervalMs: (e.reconcile_interval_s ?? 300) * 1000,
       retryBaseMs: e.retry_base_ms ?? 5000,
       retryMaxMs: e.retry_max_ms ?? 600_000,

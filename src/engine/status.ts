@@ -1,18 +1,20 @@
 /** Collect and format what `blockhost status` reports. */
 import type { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connectChain } from "../chain/client.ts";
 import { onChain } from "../chain/errors.ts";
-import { loadBlockhostConfig, loadWeb3Config } from "../core/config/index.ts";
+import { loadBlockhostConfig, loadDbConfig, loadWeb3Config } from "../core/config/index.ts";
 import type { ProviderHealth } from "../chain/rpc-pool.ts";
 import { oneLine } from "../core/errors.ts";
+import { red } from "../core/output.ts";
 import { paths } from "../core/paths.ts";
 import { readCursor } from "../core/state/chain.ts";
 import { getMeta } from "../core/state/meta.ts";
 import { countByStatus } from "../core/state/vms.ts";
-import type { JobState } from "../core/state/jobs.ts";
+import { countJobsByState, type JobState, troubledJobs } from "../core/state/jobs.ts";
+import { readBrokerAllocation } from "../network/broker/allocation.ts";
 import { type CertificateStatus, formatCertificateStatus, readCertificateStatus } from "../network/certificates.ts";
-import { JobQueue } from "./queue.ts";
+import { brokerAllocation } from "../provision/network-config.ts";
 
 /** What `blockhost status` reports (also its --json shape). */
 export interface StatusReport {
@@ -42,6 +44,10 @@ export interface StatusReport {
   vms: Record<string, number>;
   /** serve's certificate: ACME or self-signed, and why (null before serve's first check). */
   certificate: CertificateStatus | null;
+  /** The host's public IPv6: `network-mode` and the prefix (manual or from the broker). */
+  ipv6: { mode: string; prefix: string | null; broker_endpoint: string | null; error: string | null };
+  /** What stopped a full answer: a config file that does not load (exit 78), an unreachable chain (exit 1). */
+  problems: Array<{ kind: "config" | "chain"; message: string }>;
 }
 
 const meta = getMeta;
@@ -64,14 +70,22 @@ function providerLine(p: ProviderHealth): string {
   return `  provider ${p.url}: ${p.requests} requests, ${rate}% errors, ${p.rate_limited} rate-limited${lag}${cooling}${last}`;
 }
 
-export async function collectStatus(db: Database): Promise<StatusReport> {
-  let backend: string | null = null;
+/** A config file that does not load: status still reports what it could read, then exits 78. */
+function tryConfig<T>(problems: StatusReport["problems"], file: string, load: () => T): T | null {
+  if (!existsSync(file)) return null;
   try {
-    backend = existsSync(paths.blockhostConfig) ? loadBlockhostConfig().backend : null;
-  } catch {
-    backend = null;
+    return load();
+  } catch (e) {
+    problems.push({ kind: "config", message: oneLine(e) });
+    return null;
   }
-  const queue = new JobQueue(db, { baseMs: 1, maxMs: 1 });
+}
+
+export async function collectStatus(db: Database): Promise<StatusReport> {
+  const problems: StatusReport["problems"] = [];
+  const backend = tryConfig(problems, paths.blockhostConfig, () => loadBlockhostConfig().backend);
+  tryConfig(problems, paths.dbConfig, () => loadDbConfig());
+  const web3 = tryConfig(problems, paths.web3Config, () => loadWeb3Config());
   const chain: StatusReport["chain"] = {
     chain_id: null,
     head: null,
@@ -83,8 +97,7 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
     getlogs_cap: meta(db, "engine.getlogs_cap") === null ? null : Number(meta(db, "engine.getlogs_cap")),
     providers: parseProviders(meta(db, "engine.providers")),
   };
-  if (existsSync(paths.web3Config)) {
-    const web3 = loadWeb3Config();
+  if (web3) {
     chain.chain_id = web3.blockchain.chain_id;
     const cur = readCursor(db, chain.chain_id);
     chain.cursor = cur ? Number(cur.number) : null;
@@ -94,14 +107,16 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
       chain.lag = chain.head - (chain.cursor ?? -1);
     } catch (e) {
       chain.rpc_error = oneLine(e);
+      problems.push({ kind: "chain", message: `chain unreachable: ${chain.rpc_error}` });
     }
   }
+  const troubled = troubledJobs(db, -1);
   return {
     backend,
     dry_run: backend === "dry-run",
     chain,
-    jobs: queue.counts(),
-    failing_jobs: queue.troubled().map((j) => ({
+    jobs: countJobsByState(db),
+    failing_jobs: troubled.map((j) => ({
       key: j.key,
       state: j.state,
       attempts: j.attempts,
@@ -110,10 +125,41 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
     })),
     vms: countByStatus(db),
     certificate: readCertificateStatus(db),
+    ipv6: ipv6Status(),
+    problems,
   };
 }
 
-export function formatStatus(s: StatusReport): string {
+/** The network mode and its prefix (and the broker's endpoint in broker mode), from the files finalize wrote. */
+function ipv6Status(): StatusReport["ipv6"] {
+  const modeFile = paths.config("network-mode");
+  const mode = existsSync(modeFile) ? readFileSync(modeFile, "utf8").trim() : "none";
+  try {
+    if (mode === "broker") {
+      const a = readBrokerAllocation();
+      return { mode, prefix: a?.prefix ?? null, broker_endpoint: a?.broker_endpoint ?? null, error: null };
+    }
+    if (mode === "manual")
+      return { mode, prefix: brokerAllocation().prefix ?? null, broker_endpoint: null, error: null };
+  } catch (e) {
+    return { mode, prefix: null, broker_endpoint: null, error: oneLine(e) };
+  }
+  return { mode, prefix: null, broker_endpoint: null, error: null };
+}
+
+function ipv6Line(v: StatusReport["ipv6"]): string {
+  if (v.error) return `ipv6:     ${v.mode}: ${v.error}`;
+  if (v.mode === "none" || !v.prefix) return `ipv6:     ${v.mode}${v.mode === "none" ? "" : " (no prefix saved)"}`;
+  return `ipv6:     ${v.mode} ${v.prefix}${v.broker_endpoint ? ` through wg-broker to ${v.broker_endpoint}` : ""}`;
+}
+
+const retryNote = (j: StatusReport["failing_jobs"][number]) =>
+  j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried";
+
+/** How many failing jobs the text form lists unless `--all` is given. */
+export const FAILING_SHOWN = 20;
+
+export function formatStatus(s: StatusReport, all = false): string {
   const c = s.chain;
   const lines = [
     `backend:  ${s.backend ?? "not configured"}${s.dry_run ? " (dry-run: the hypervisor is not called)" : ""}`,
@@ -123,14 +169,18 @@ export function formatStatus(s: StatusReport): string {
     `engine:   last poll ${c.engine_last_poll_at ?? "never"}${c.engine_last_error ? `; last error ${c.engine_last_error}` : ""}${c.getlogs_cap !== null ? `; getLogs range ${c.getlogs_cap} blocks` : ""}`,
     ...c.providers.map(providerLine),
     `jobs:     ${(Object.entries(s.jobs) as [string, number][]).map(([k, n]) => `${n} ${k}`).join(", ")}`,
-    ...s.failing_jobs.map(
-      (j) =>
-        `  ${j.state} ${j.key} after ${j.attempts} attempt(s)${j.state === "failed" ? `, retry at ${j.next_retry_at}` : j.state === "running" ? ", retrying now" : ", not retried"}: ${j.last_error}`,
-    ),
+    ...s.failing_jobs
+      .slice(0, all ? undefined : FAILING_SHOWN)
+      .map((j) => red(`  ${j.state} ${j.key} after ${j.attempts} attempt(s)${retryNote(j)}: ${j.last_error}`)),
+    ...(!all && s.failing_jobs.length > FAILING_SHOWN
+      ? [`  … and ${s.failing_jobs.length - FAILING_SHOWN} more (newest first; all of them: blockhost status --all)`]
+      : []),
     `vms:      ${Object.entries(s.vms)
       .map(([k, n]) => `${n} ${k}`)
       .join(", ")}`,
     formatCertificateStatus(s.certificate),
+    ipv6Line(s.ipv6),
+    ...s.problems.map((p) => red(`problem:  ${p.message}`)),
   ];
   return lines.join("\n");
 }

@@ -35,17 +35,18 @@ export default defineCommand({
   meta: {
     name: "import",
     description:
-      "Migrate the original BlockHost's /etc/blockhost files and vms.json (with reserved_nft_tokens) into this host",
+      "Take over a host set up by the earlier, Python BlockHost: check its /etc/blockhost files, import its VM list",
+    examples: ["blockhost import", "blockhost import --from /root/old-etc-blockhost --vms /root/vms.json"],
   },
   args: {
     from: {
       type: "string",
-      description: "the original's config directory (default: /etc/blockhost, read in place)",
+      description: "Its configuration directory (default: /etc/blockhost, read where it is)",
       valueHint: "DIR",
     },
     vms: {
       type: "string",
-      description: "the original's VM database (default: /var/lib/blockhost/vms.json or vm-db.json)",
+      description: "Its VM list (default: /var/lib/blockhost/vms.json or vm-db.json)",
       valueHint: "FILE",
     },
   },

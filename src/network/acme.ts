@@ -6,9 +6,6 @@ import * as acme from "acme-client";
 import { BlockhostError, oneLine } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 
-/** Let's Encrypt's production directory; db.yaml / https settings may name another (staging, a test CA). */
-export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
-
 export interface AcmeRequest {
   readonly directoryUrl: string;
   /** The DNS name the certificate is for (a configured domain, the broker's zone, or an sslip.io name). */

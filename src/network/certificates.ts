@@ -35,7 +35,7 @@ export interface CertificatePlan {
   /** Store an issued certificate (the agent's tls-install) and return where it is. */
   install(issued: IssuedCertificate): Promise<TlsFiles>;
   /** Make (or keep) a self-signed certificate for the hostname and return where it is. */
-  selfSigned(): TlsFiles;
+  selfSigned(): TlsFiles | Promise<TlsFiles>;
   readonly now?: Date;
   readonly renewBeforeMs?: number;
   /** Injected for tests of the policy alone; the real one talks to the ACME server. */
@@ -92,7 +92,7 @@ export async function ensureServeCertificate(plan: CertificatePlan): Promise<Cer
   }
   if (cur && leaf && covers && left > 0)
     return { files: cur, changed: false, status: status(false, `renewal pending: ${reason}`, leaf) };
-  const files = plan.selfSigned();
+  const files = await plan.selfSigned();
   const unchanged = cur !== null && !cur.acme && cur.cert_file === files.cert_file;
   return { files, changed: !unchanged, status: status(true, reason, leafOf(files.cert_file)) };
 }

@@ -1,6 +1,10 @@
 /** The host side of a routed IPv6 prefix: validation, host addresses, forwarding, per-VM exposure. */
+import { existsSync, readFileSync } from "node:fs";
 import type { AgentClient } from "../agent/client.ts";
-import type { ROUTE_BRIDGES } from "../agent/actions/network.ts";
+import { ROUTE_BRIDGES } from "../agent/actions/network.ts";
+import type { DbConfig } from "../core/config/schemas.ts";
+import { paths } from "../core/paths.ts";
+import { brokerAllocation } from "../provision/network-config.ts";
 import { BlockhostError, oneLine } from "../core/errors.ts";
 import { bigIntToIpv6, ipv6ToBigInt } from "../provision/ipv6.ts";
 
@@ -108,4 +112,28 @@ export async function withdrawVmAddress(agent: PrefixAgent, vm: VmAddress): Prom
     .catch((e) => failures.push(oneLine(e)));
   if (failures.length)
     throw new BlockhostError("E_COMMAND_FAILED", `withdrawing ${vm.address}: ${failures.join("; ")}`);
+}
+
+/**
+ * After a reboot: the host's `::1`/`::2` and the proxy entry for `::2` are runtime state (forwarding
+ * is in sysctl.d, wg-broker comes back through wg-quick), so the engine puts them back at start.
+ * Returns what it did, or why it did nothing (no prefix mode, or a bridge the agent does not route to).
+ */
+export async function restoreHostPrefix(agent: PrefixAgent, db: DbConfig): Promise<string> {
+  const modeFile = paths.config("network-mode");
+  const mode = existsSync(modeFile) ? readFileSync(modeFile, "utf8").trim() : "none";
+  if (mode !== "manual" && mode !== "broker") return `network mode ${mode}: no prefix to restore`;
+  const text = brokerAllocation().prefix ?? db.ipv6_pool?.prefix;
+  if (!text) return `network mode ${mode} but no prefix in broker-allocation.json or db.yaml`;
+  const bridge = db.bridge;
+  if (!bridge || !(ROUTE_BRIDGES as readonly string[]).includes(bridge))
+    return `db.yaml bridge ${bridge ?? "(none)"} is not one the agent routes to: host addresses not restored`;
+  const prefix = parseHostPrefix(text);
+  const uplink = db.ipv6_pool?.ndp_proxy_dev;
+  await setupPrefixHost(agent, prefix, {
+    bridge: bridge as (typeof ROUTE_BRIDGES)[number],
+    ...(uplink ? { uplink, ndpProxy: true } : {}),
+  });
+  const proxied = uplink ? `, proxied on ${uplink}` : "";
+  return `${prefix.prefix}: ${prefix.bridgeAddress} on ${bridge}, ${prefix.hostAddress} on lo${proxied}`;
 }

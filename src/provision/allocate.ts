@@ -3,7 +3,13 @@ import type { Database } from "bun:sqlite";
 import type { DbConfig } from "../core/config/schemas.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
-import { lowestFreeHost, reserveAddress, setNextVmid, storedNextVmid } from "../core/state/allocations.ts";
+import {
+  lowestFreeHost,
+  markAllocated,
+  reserveAddress,
+  setNextVmid,
+  storedNextVmid,
+} from "../core/state/allocations.ts";
 import { maxVmid } from "../core/state/vms.ts";
 import { bigIntToIpv6 } from "./ipv6.ts";
 import { ipv4Pool, ipv4Text, ipv6Pool } from "./network-config.ts";
@@ -85,7 +91,12 @@ export function allocate(db: Database, cfg: DbConfig, vmName: string, record: (a
       const a = previewAllocation(db, cfg);
       setNextVmid(db, a.vmid + 1);
       reserveAddress(db, 4, a.ipv4, a.ipv4Host, vmName);
-      if (a.ipv6) reserveAddress(db, 6, a.ipv6, a.ipv6Host!, vmName);
+      markAllocated(db, 4, ipv4Pool(cfg).first, a.ipv4Host);
+      if (a.ipv6) {
+        reserveAddress(db, 6, a.ipv6, a.ipv6Host!, vmName);
+        const v6 = ipv6Pool(cfg)!;
+        markAllocated(db, 6, Number(v6.first - v6.network), a.ipv6Host!);
+      }
       record(a);
       return a;
     })

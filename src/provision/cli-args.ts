@@ -1,6 +1,7 @@
 /** Parse the vm commands' numeric and date options. */
 import { BlockhostError } from "../core/errors.ts";
-import { DNS_NAME_RE, EVM_ADDRESS_RE, VM_NAME_RE } from "../core/validators.ts";
+import { addressArg } from "../core/address.ts";
+import { DNS_NAME_RE, VM_NAME_RE } from "../core/validators.ts";
 import { DAY_MS, now } from "../core/clock.ts";
 
 const usage = (message: string) => new BlockhostError("E_USAGE", message);
@@ -35,10 +36,8 @@ export function newVmNameArg(value: string | undefined): string {
 }
 
 export function walletArg(value: string | undefined): string {
-  if (!value) throw usage("--owner-wallet is required");
-  if (!EVM_ADDRESS_RE.test(value))
-    throw usage(`--owner-wallet: expected a 0x-prefixed 20-byte hex address, got ${JSON.stringify(value)}`);
-  return value;
+  addressArg(value, "--owner-wallet");
+  return value as string;
 }
 
 /** --expires-at ISO or --expiry-days N (not both); `defaultDays` when neither. */

@@ -2,20 +2,26 @@
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
-import { openDatabase } from "../core/state/db.ts";
 import { createCommand } from "./create-command.ts";
 import { openProvisioner } from "./context.ts";
 import { vmNameArg, expiryArg } from "./cli-args.ts";
-import { destroyVm, powerVm, publicStatus, resumeVm } from "./lifecycle.ts";
-import { exportVms, importVms } from "./legacy-json.ts";
-import { getVm, listVms } from "../core/state/vms.ts";
+import { destroyVm, powerVm, resumeVm } from "./lifecycle.ts";
+import { importVms } from "./legacy-json.ts";
+import { vmReadCommands } from "./read-commands.ts";
 
-const nameArg = { name: { type: "positional", description: "VM name", required: true } } as const;
+const nameArg = {
+  name: {
+    type: "positional",
+    description: "Name of the VM (see blockhost vm list)",
+    required: true,
+    valueHint: "NAME",
+  },
+} as const;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 const power = (op: "start" | "stop" | "kill", description: string) =>
   defineCommand({
-    meta: { name: op, description },
+    meta: { name: op, description, examples: [`blockhost vm ${op} web1`] },
     args: nameArg,
     async run({ args }) {
       await powerVm(openProvisioner(), vmNameArg(args.name), op);
@@ -24,15 +30,23 @@ const power = (op: "start" | "stop" | "kill", description: string) =>
   });
 
 export default defineCommand({
-  meta: { name: "vm", description: "Create and manage VMs by hand (the engine calls the same code)" },
+  meta: {
+    name: "vm",
+    description: "Look at and manage VMs by hand (the engine does the same when subscriptions start and end)",
+    examples: ["blockhost vm list", "blockhost vm status web1"],
+  },
   subCommands: {
     create: createCommand,
     resume: defineCommand({
-      meta: { name: "resume", description: "Start a suspended VM and mark it active" },
+      meta: {
+        name: "resume",
+        description: "Start a suspended VM again and mark it active, optionally with a new expiry",
+        examples: ["blockhost vm resume web1 --expiry-days 30"],
+      },
       args: {
         ...nameArg,
-        "expires-at": { type: "string", description: "new absolute expiry (ISO-8601)", valueHint: "ISO" },
-        "expiry-days": { type: "string", description: "new expiry N days from now", valueHint: "N" },
+        "expires-at": { type: "string", description: "New expiry as a date and time (ISO 8601)", valueHint: "TIME" },
+        "expiry-days": { type: "string", description: "New expiry in DAYS from now", valueHint: "DAYS" },
       },
       async run({ args }) {
         const p = openProvisioner();
@@ -49,7 +63,11 @@ export default defineCommand({
       },
     }),
     destroy: defineCommand({
-      meta: { name: "destroy", description: "Destroy a VM and release its addresses (idempotent)" },
+      meta: {
+        name: "destroy",
+        description: "Destroy a VM and its disk and free its IP addresses (a VM already gone is not an error)",
+        examples: ["blockhost vm destroy web1"],
+      },
       args: nameArg,
       async run({ args }) {
         const p = openProvisioner();
@@ -62,38 +80,23 @@ export default defineCommand({
       },
     }),
     start: power("start", "Power a VM on"),
-    stop: power("stop", "Shut a VM down gracefully (hard stop if that fails)"),
-    kill: power("kill", "Power a VM off immediately"),
-    status: defineCommand({
-      meta: { name: "status", description: "Print exactly one of active|suspended|destroyed|unknown (always exit 0)" },
-      args: nameArg,
-      async run({ args }) {
-        let word = "unknown";
-        try {
-          word = publicStatus(getVm(openDatabase(), vmNameArg(args.name)));
-        } catch {
-          word = "unknown";
-        }
-        out(word);
-      },
-    }),
-    list: defineCommand({
-      meta: { name: "list", description: "List VMs (--json: the seed's vms.json field names)" },
-      args: { json: { type: "boolean", description: "print JSON" } },
-      async run({ args }) {
-        const db = openDatabase();
-        if (args.json) return out(JSON.stringify(exportVms(db), null, 2));
-        out(["NAME", "STATUS", "VMID", "IP", "IPV6", "EXPIRES"].join("\t"));
-        for (const vm of listVms(db))
-          out([vm.vm_name, vm.status, vm.vmid, vm.ip_address ?? "-", vm.ipv6_address ?? "-", vm.expires_at].join("\t"));
-      },
-    }),
+    stop: power("stop", "Shut a VM down cleanly (power it off if it does not stop in time)"),
+    kill: power("kill", "Power a VM off at once, like pulling the plug"),
+    ...vmReadCommands,
     "import-json": defineCommand({
       meta: {
         name: "import-json",
-        description: "Import a legacy vms.json (or a `vm list --json` export); existing names are skipped",
+        description: "Add the VMs of a vms.json file (or of `vm list --json`) to the database; known names are skipped",
+        examples: ["blockhost vm import-json /root/vms.json", "blockhost vm list --json | blockhost vm import-json -"],
       },
-      args: { file: { type: "positional", description: "vms.json path, or - for stdin", required: true } },
+      args: {
+        file: {
+          type: "positional",
+          description: "The vms.json file, or - to read standard input",
+          required: true,
+          valueHint: "FILE",
+        },
+      },
       async run({ args }) {
         const text = await readTextInput(args.file, "VM database", 64 << 20);
         let data: unknown;

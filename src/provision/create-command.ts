@@ -1,29 +1,61 @@
 /** `blockhost vm create`: plan, or apply with --apply. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
+import { printJson } from "../core/output.ts";
+import type { VmRecord } from "../core/state/vms.ts";
 import { intOption, newVmNameArg, walletArg, expiryArg } from "./cli-args.ts";
 import { openProvisioner } from "./context.ts";
 import { applyCreate, planCreate, type CreateRequest } from "./create.ts";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
+/** The created VM as `--json` (`result`) and the BLOCKHOST_RESULT line report it. */
+const createResult = (vm: VmRecord) => ({
+  status: "ok",
+  vm_name: vm.vm_name,
+  ip: vm.ip_address,
+  ipv6: vm.ipv6_address,
+  vmid: vm.vmid,
+  nft_token_id: vm.nft_token_id,
+  username: vm.username,
+  backend: vm.backend,
+});
+
 /** `blockhost vm create`: without --apply, print the plan and change nothing. */
 export const createCommand = defineCommand({
-  meta: { name: "create", description: "Create a VM (prints the plan; --apply creates it)" },
+  meta: {
+    name: "create",
+    description: "Create a VM for a wallet by hand, outside any subscription (only shows the plan without --apply)",
+    examples: [
+      "blockhost vm create web1 --owner-wallet 0x52908400098527886E0F7030069857D2E4169EE7",
+      "blockhost vm create web1 --owner-wallet 0x52908400098527886E0F7030069857D2E4169EE7 --expiry-days 30 --apply",
+    ],
+  },
   args: {
-    name: { type: "positional", description: "VM name", required: true },
-    "owner-wallet": { type: "string", description: "wallet that owns the VM (GECOS wallet=)", valueHint: "0x…" },
-    "expires-at": { type: "string", description: "absolute expiry (ISO-8601)", valueHint: "ISO" },
+    name: {
+      type: "positional",
+      description: "Name of the new VM (also its host name)",
+      required: true,
+      valueHint: "NAME",
+    },
+    "owner-wallet": {
+      type: "string",
+      required: true,
+      description: "Wallet that owns the VM: only its signature logs in over SSH",
+      valueHint: "WALLET",
+    },
+    "expires-at": { type: "string", description: "Expiry as a date and time (ISO 8601)", valueHint: "TIME" },
     "expiry-days": {
       type: "string",
-      description: "expiry N days from now (default: db.yaml default_expiry_days)",
-      valueHint: "N",
+      description: "Expiry in DAYS from now (default: default_expiry_days in db.yaml)",
+      valueHint: "DAYS",
     },
-    cpu: { type: "string", description: "cores (default 1)", valueHint: "N" },
-    memory: { type: "string", description: "memory in MB (default 2048)", valueHint: "MB" },
-    disk: { type: "string", description: "disk in GB (default 20)", valueHint: "GB" },
-    username: { type: "string", description: "login user in the VM (default admin)", valueHint: "NAME" },
-    apply: { type: "boolean", description: "create it (without: print the plan only)" },
+    cpu: { type: "string", description: "CPU cores (default 1)", valueHint: "COUNT" },
+    memory: { type: "string", description: "Memory in MB (default 2048)", valueHint: "MB" },
+    disk: { type: "string", description: "Disk size in GB (default 20)", valueHint: "GB" },
+    username: { type: "string", description: "Linux user the owner logs in as (default admin)", valueHint: "USER" },
+    apply: { type: "boolean", description: "Create the VM (without it, only the plan is printed)" },
+    json: { type: "boolean", description: "Print JSON: the plan and, with --apply, the created VM" },
   },
   async run({ args }) {
     const name = newVmNameArg(args.name);
@@ -44,7 +76,12 @@ export const createCommand = defineCommand({
       diskGb: intOption(args.disk, "disk", 1, 65_536, 20),
     };
     const plan = planCreate(p, req);
-    const note = p.backend.simulated ? " (dry-run backend: the hypervisor is not called)" : "";
+    const dryRun = p.backend.simulated;
+    if (args.json) {
+      const vm = args.apply ? await applyCreate(p, req) : null;
+      return printJson({ applied: vm !== null, dry_run: dryRun, plan, result: vm && createResult(vm) });
+    }
+    const note = dryRun ? " (dry-run backend: the hypervisor is not called)" : "";
     out(`plan: create VM ${plan.vm_name}${note}`);
     out(`  vmid:      ${plan.vmid}`);
     out(`  ipv4:      ${plan.ip_address} (gateway ${plan.gateway})`);
@@ -55,9 +92,8 @@ export const createCommand = defineCommand({
     out(`  backend:   ${plan.backend}`);
     if (!args.apply) return out("nothing changed; add --apply to create it");
     const vm = await applyCreate(p, req);
-    if (p.backend.simulated) out(`dry-run: ${vm.vm_name} recorded and rendered; no VM was started`);
-    out(
-      `BLOCKHOST_RESULT: ${JSON.stringify({ status: "ok", vm_name: vm.vm_name, ip: vm.ip_address, ipv6: vm.ipv6_address, vmid: vm.vmid, nft_token_id: vm.nft_token_id, username: vm.username, backend: vm.backend })}`,
-    );
+    if (dryRun) out(`dry-run: ${vm.vm_name} recorded and rendered; no VM was started`);
+    // The original's result line, kept for scripts written against it; --json is the documented form.
+    out(`BLOCKHOST_RESULT: ${JSON.stringify(createResult(vm))}`);
   },
 });

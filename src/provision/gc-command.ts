@@ -4,7 +4,9 @@ import { BlockhostError } from "../core/errors.ts";
 import { intOption } from "./cli-args.ts";
 import { now } from "../core/clock.ts";
 import { openProvisioner } from "./context.ts";
-import { executeGc, planGc } from "./gc.ts";
+import { executeGc, type GcReport, planGc } from "./gc.ts";
+import { printJson } from "../core/output.ts";
+import { openExistingDatabase } from "../core/state/db.ts";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -12,33 +14,44 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 export default defineCommand({
   meta: {
     name: "gc",
-    description: "Suspend expired VMs and destroy them after the grace period (prints only, unless --execute)",
+    description:
+      "Suspend expired VMs and destroy them after the grace period (only prints what it would do without --execute)",
+    examples: ["blockhost gc", "blockhost gc --execute --grace-days 7"],
   },
   args: {
-    execute: { type: "boolean", description: "carry the actions out" },
+    execute: { type: "boolean", description: "Carry the suspensions and destructions out" },
+    json: { type: "boolean", description: "Print JSON: what was (or would be) done and the errors" },
     "grace-days": {
       type: "string",
-      description: "days a VM stays suspended before destruction (default: db.yaml gc_grace_days)",
+      description: "Days a VM stays suspended before it is destroyed (default: gc_grace_days in db.yaml)",
       valueHint: "N",
     },
   },
   async run({ args }) {
-    const p = openProvisioner();
+    const p = openProvisioner({ db: openExistingDatabase() });
     const grace = intOption(args["grace-days"], "grace-days", 0, 3650, p.dbConfig.gc_grace_days);
     const actions = planGc(p, now(), grace);
+    if (args.json && !args.execute)
+      return printJson({ executed: false, dry_run: p.backend.simulated, actions, errors: [] });
     if (!args.execute) {
       for (const a of actions) out(`would ${a.action} ${a.vm_name}: ${a.reason}`);
       out(`${actions.length} action(s); nothing changed (add --execute to carry them out)`);
       return;
     }
     const report = await executeGc(p, actions);
-    for (const a of report.actions)
-      out(`${a.action === "suspend" ? "suspended" : "destroyed"} ${a.vm_name}: ${a.reason}`);
-    for (const e of report.errors) out(`FAILED to ${e.action} ${e.vm_name}: ${e.error}`);
-    out(
-      `${report.actions.length} done, ${report.errors.length} failed${p.backend.simulated ? " (dry-run backend: hypervisor not called)" : ""}`,
-    );
+    if (args.json) printJson({ executed: true, dry_run: p.backend.simulated, ...report });
+    else printGcReport(report, p.backend.simulated);
     if (report.errors.length)
       throw new BlockhostError("E_COMMAND_FAILED", `${report.errors.length} gc action(s) failed (see above)`);
   },
 });
+
+function printGcReport(report: GcReport, simulated: boolean): void {
+  for (const a of report.actions)
+    out(`${a.action === "suspend" ? "suspended" : "destroyed"} ${a.vm_name}: ${a.reason}`);
+  for (const e of report.errors) out(`FAILED to ${e.action} ${e.vm_name}: ${e.error}`);
+  out(
+    `${report.actions.length} done, ${report.errors.length} failed` +
+      (simulated ? " (dry-run backend: hypervisor not called)" : ""),
+  );
+}

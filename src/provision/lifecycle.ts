@@ -8,13 +8,6 @@ import { getVm, requireVm, updateVm, type VmRecord } from "../core/state/vms.ts"
 
 export const ref = (vm: VmRecord): VmRef => ({ name: vm.vm_name, vmid: vm.vmid, ipv6: vm.ipv6_address });
 
-/** What `vm status` prints: exactly one of these words. */
-export type PublicStatus = "active" | "suspended" | "destroyed" | "unknown";
-
-export function publicStatus(vm: VmRecord | null): PublicStatus {
-  return vm && vm.status !== "creating" ? vm.status : "unknown";
-}
-
 function live(p: Provisioner, name: string): VmRecord {
   const vm = requireVm(p.db, name);
   if (vm.status === "destroyed") throw new BlockhostError("E_STATE", `VM ${name} is destroyed`);

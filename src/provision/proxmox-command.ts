@@ -1,5 +1,6 @@
 /** `blockhost proxmox template import|check`: make the Proxmox template from a built image, and check it. */
 import { defineCommand } from "citty";
+import { printJson } from "../core/output.ts";
 import { AgentClient } from "../agent/client.ts";
 import { loadBlockhostConfig } from "../core/config/index.ts";
 import { BlockhostError } from "../core/errors.ts";
@@ -22,19 +23,24 @@ function proxmoxSettings() {
 const vmidArg = {
   vmid: {
     type: "string",
-    description: "template VMID (default: blockhost.yaml proxmox.template_vmid, 9001)",
-    valueHint: "N",
+    description: "VMID of the template (default: proxmox.template_vmid in blockhost.yaml, 9001)",
+    valueHint: "VMID",
   },
 } as const;
 
 const importCommand = defineCommand({
   meta: {
     name: "import",
-    description:
-      "Import an image from 'blockhost template build' as the Proxmox template (qm importdisk + qm template)",
+    description: "Make an image built by `blockhost template build` the Proxmox template new VMs are cloned from",
+    examples: ["blockhost proxmox template import /var/lib/libvirt/blockhost/templates/blockhost-template.qcow2"],
   },
   args: {
-    image: { type: "positional", description: "the image; its manifest is IMAGE.json", required: true },
+    image: {
+      type: "positional",
+      description: "The image file (its manifest, IMAGE.json, must sit next to it)",
+      required: true,
+      valueHint: "IMAGE",
+    },
     ...vmidArg,
   },
   async run({ args }) {
@@ -50,10 +56,19 @@ const importCommand = defineCommand({
 });
 
 const checkCommand = defineCommand({
-  meta: { name: "check", description: "List what the Proxmox template lacks (exit 0 when nothing)" },
+  meta: {
+    name: "check",
+    description: "List what the Proxmox template lacks to serve as BlockHost's template (exit 0 when nothing)",
+    examples: ["blockhost proxmox template check", "blockhost proxmox template check --vmid 9001 --manifest img.json"],
+  },
   args: {
     ...vmidArg,
-    manifest: { type: "string", description: "also check this image manifest (IMAGE.json)", valueHint: "FILE" },
+    manifest: {
+      type: "string",
+      description: "Also compare with this image's manifest (IMAGE.json)",
+      valueHint: "FILE",
+    },
+    json: { type: "boolean", description: "Print JSON: the template VMID, ready or not, and what it lacks" },
   },
   async run({ args }) {
     const px = proxmoxSettings();
@@ -63,24 +78,30 @@ const checkCommand = defineCommand({
       bridge: px.bridge,
       ...(args.manifest ? { manifestPath: args.manifest } : {}),
     });
-    for (const p of problems) process.stdout.write(`${p}\n`);
+    if (args.json) printJson({ template_vmid: templateVmid, ready: problems.length === 0, problems });
+    else for (const p of problems) process.stdout.write(`${p}\n`);
     if (problems.length)
       throw new BlockhostError(
         "E_STATE",
         `template VMID ${templateVmid} is not ready (${problems.length} problem${problems.length > 1 ? "s" : ""})`,
       );
-    process.stdout.write(`template ${templateVmid} ready\n`);
+    if (!args.json) process.stdout.write(`template ${templateVmid} ready\n`);
   },
 });
 
 export default defineCommand({
   meta: {
     name: "proxmox",
-    description: "The Proxmox VM template: import it from a built image, check its prerequisites",
+    description: "Proxmox hosts: import the VM template from a built image and check it",
+    examples: ["blockhost proxmox template check"],
   },
   subCommands: {
     template: defineCommand({
-      meta: { name: "template", description: "Import or check the Proxmox template" },
+      meta: {
+        name: "template",
+        description: "Import or check the Proxmox VM template",
+        examples: ["blockhost proxmox template check"],
+      },
       subCommands: { import: importCommand, check: checkCommand },
     }),
   },

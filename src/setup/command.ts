@@ -1,7 +1,7 @@
 /** `blockhost finalize`: run the setup steps from a setup file, show their state, retry or reset them. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
-import { openDatabase } from "../core/state/db.ts";
+import { openDatabase, openExistingDatabase } from "../core/state/db.ts";
 import { resetAll, retryStep, runSetup, prepareSetup, setupStatus, checkStepName, type StepView } from "./runner.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -12,10 +12,14 @@ function describe(s: StepView): string {
 }
 
 const status = defineCommand({
-  meta: { name: "status", description: "Each finalization step's state and last error" },
-  args: { json: { type: "boolean", description: "print JSON" } },
+  meta: {
+    name: "status",
+    description: "Show each setup step's state and, for a failed one, its error",
+    examples: ["blockhost finalize status", "blockhost finalize status --json"],
+  },
+  args: { json: { type: "boolean", description: "Print JSON instead of text" } },
   run({ args }) {
-    const steps = setupStatus(openDatabase());
+    const steps = setupStatus(openExistingDatabase());
     if (args.json) say(JSON.stringify({ steps }, null, 2));
     else for (const s of steps) say(describe(s));
   },
@@ -24,14 +28,18 @@ const status = defineCommand({
 export default defineCommand({
   meta: {
     name: "finalize",
-    description: "Set this host up from a setup file (resumable: completed steps are skipped)",
+    description: "Set this host up from a setup file, as the web wizard does; run it again to resume after a failure",
+    examples: [
+      "blockhost finalize --config /root/setup.yaml",
+      "blockhost finalize --config /root/setup.yaml --retry mint_nft",
+    ],
   },
   args: {
-    config: { type: "string", description: "the setup file (YAML, mode 0600, owned by you)", valueHint: "FILE" },
-    retry: { type: "string", description: "run this step again even if it completed", valueHint: "STEP" },
+    config: { type: "string", description: "The setup file (YAML, mode 0600, owned by you)", valueHint: "FILE" },
+    retry: { type: "string", description: "Run this step again even if it completed", valueHint: "STEP" },
     reset: {
       type: "boolean",
-      description: "mark every step pending (chain transactions already made are found again, never repeated)",
+      description: "Mark every step to do again (transactions already sent are found on the chain, not sent twice)",
     },
   },
   subCommands: { status },

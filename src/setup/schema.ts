@@ -1,5 +1,5 @@
 /** The setup file `blockhost finalize --config FILE` reads (and the wizard writes): schema and types. */
-import { engineSettingsSchema } from "../core/config/schemas.ts";
+import { engineSettingsSchema, httpsAcmeSchema } from "../core/config/schemas.ts";
 import {
   array,
   bool,
@@ -77,10 +77,27 @@ export const backendSchema: Schema<BackendChoice> = union<BackendChoice>(
   libvirtBackend,
 );
 
-export const ipv6Schema = union<"none" | { manual: string }>(
-  `"none" or {manual: <prefix>}`,
+/** A routed prefix: `uplink` is the upstream interface; `ndp_proxy` answers neighbour discovery on it for VMs. */
+const manualIpv6 = refine(
+  object({ manual: ipv6Prefix, uplink: optional(ifaceName), ndp_proxy: withDefault(bool, false) }),
+  "{manual: <prefix>, uplink, ndp_proxy} with uplink set when ndp_proxy is true",
+  (m) => !m.ndp_proxy || m.uplink !== undefined,
+);
+export type ManualIpv6 = Infer<typeof manualIpv6>;
+/** A prefix from the on-chain tunnel broker: the registry, optionally one broker of it, and how long to wait. */
+const brokerIpv6 = object({
+  broker: object({
+    registry: evmAddress,
+    broker_id: optional(int(1, 1_000_000)),
+    timeout_s: withDefault(int(10, 3600), 300),
+  }),
+});
+export type BrokerIpv6 = Infer<typeof brokerIpv6>;
+export const ipv6Schema = union<"none" | ManualIpv6 | BrokerIpv6>(
+  `"none", {manual: <prefix>, uplink, ndp_proxy} (ndp_proxy needs uplink) or {broker: {registry, broker_id, timeout_s}}`,
   literal("none"),
-  object({ manual: ipv6Prefix }),
+  manualIpv6,
+  brokerIpv6,
 );
 
 /** `admin_commands`: `none`, or one knock command (the original wizard's single generated command). */
@@ -114,7 +131,8 @@ export const networkSchema = object({
   vmid_range: optional(vmidRangeSchema),
   gc_grace_days: withDefault(int(0, 3650), 7),
 });
-export const httpsSchema = object({ hostname: optional(hostName) });
+/** `https`: the name the certificate names; `acme` (https.json's) has serve order and renew it over ACME. */
+export const httpsSchema = object({ hostname: optional(hostName), acme: optional(httpsAcmeSchema) });
 
 export const setupFileSchema = object({
   admin: object({

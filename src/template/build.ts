@@ -104,7 +104,7 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
       "E_INVALID_INPUT",
       `suite: expected a Debian suite name like bookworm, got ${JSON.stringify(suite)}`,
     );
-  if (!/^https?:\/\/[A-Za-z0-9.:\/_-]{1,200}$/.test(mirror))
+  if (!/^https?:\/\/[A-Za-z0-9.:/_-]{1,200}$/.test(mirror))
     throw new BlockhostError("E_INVALID_INPUT", `mirror: expected an http(s) URL, got ${JSON.stringify(mirror)}`);
   if (!existsSync(opts.binary) || !statSync(opts.binary).isFile())
     throw new BlockhostError(

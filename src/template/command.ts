@@ -20,28 +20,31 @@ export const defaultTemplatePath = () => join(paths.templatesDir, "blockhost-tem
 const build = defineCommand({
   meta: {
     name: "build",
-    description: "Build the VM template (Debian, cloud-init, guest agent, wallet login) with mmdebstrap; needs root",
+    description:
+      "Build the disk image customer VMs boot from (Debian, cloud-init, guest agent, wallet login); needs root",
+    examples: ["blockhost template build", "blockhost template build --suite trixie --output /tmp/template.qcow2"],
   },
   args: {
     output: {
       type: "string",
-      description: "image path (default <root>/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2)",
+      description:
+        "Where to write the image (default $BLOCKHOST_ROOT/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2)",
       valueHint: "FILE",
     },
     binary: {
       type: "string",
-      description: "blockhost binary for the guest (default: blockhost-baseline)",
+      description: "blockhost binary to install in the image (default: blockhost-baseline next to this one)",
       valueHint: "FILE",
     },
-    suite: { type: "string", description: "Debian suite (default bookworm)", valueHint: "NAME" },
+    suite: { type: "string", description: "Debian release (default bookworm)", valueHint: "SUITE" },
     mirror: {
       type: "string",
-      description: "Debian mirror URL (default http://deb.debian.org/debian)",
+      description: "Debian mirror (default http://deb.debian.org/debian)",
       valueHint: "URL",
     },
     "rootfs-cache": {
       type: "string",
-      description: "directory to keep the downloaded root filesystem in for rebuilds",
+      description: "Directory that keeps the downloaded packages' root filesystem, so a rebuild is faster",
       valueHint: "DIR",
     },
   },
@@ -63,6 +66,10 @@ const build = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "template", description: "VM template image" },
+  meta: {
+    name: "template",
+    description: "The disk image every customer VM is created from",
+    examples: ["blockhost template build"],
+  },
   subCommands: { build },
 });

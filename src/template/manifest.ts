@@ -4,7 +4,7 @@ import { BlockhostError } from "../core/errors.ts";
 import { array, bool, int, literal, object, str, type Infer } from "../core/schema.ts";
 
 const sha256Hex = str(/^[0-9a-f]{64}$/, "a sha256 hex digest", 64);
-const absPath = str(/^\/[A-Za-z0-9._\/+-]{0,255}$/, "an absolute path", 256);
+const absPath = str(/^\/[A-Za-z0-9._/+-]{0,255}$/, "an absolute path", 256);
 
 export const manifestSchema = object({
   format: literal(1),

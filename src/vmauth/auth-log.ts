@@ -1,5 +1,5 @@
 /** One log line per in-VM login attempt. */
-import { existsSync } from "node:fs";
+import { existsSync, writeSync } from "node:fs";
 
 /**
  * One syslog-style line per login attempt: to stderr (the test harness and `pam_exec log=`
@@ -11,7 +11,8 @@ export function authLog(fields: Record<string, string | number | undefined>): vo
     .filter(([, v]) => v !== undefined && v !== "")
     .map(([k, v]) => `${k}=${String(v).replace(/[^\x21-\x7e]/g, "?")}`)
     .join(" ");
-  process.stderr.write(`blockhost-pam: ${line}\n`);
+  // writeSync: process.stderr would cost the login helper its stream set-up (see core/stdio.ts).
+  writeSync(2, `blockhost-pam: ${line}\n`);
   if (existsSync("/dev/log") && existsSync("/usr/bin/logger")) {
     Bun.spawnSync(["/usr/bin/logger", "-t", "blockhost-pam", "-p", "authpriv.notice", "--", line], {
       stdout: "ignore",

@@ -1,7 +1,6 @@
 /** The host name the signing page URL uses. */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname, networkInterfaces, type NetworkInterfaceInfo } from "node:os";
-import { isIP } from "node:net";
 import { writeFileAtomic } from "../core/fs.ts";
 import { paths } from "../core/paths.ts";
 
@@ -10,8 +9,11 @@ const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9]
 /** FQDNs no browser elsewhere can resolve. */
 const LOCAL_ONLY_RE = /\.(localdomain|local|internal|lan|home\.arpa|localhost)\.?$/i;
 
+/** IPv4 addresses pass HOST_RE; node:net is loaded only for a host that may be IPv6 (it slows every login's start). */
+const isIPv6 = (host: string) => host.includes(":") && process.getBuiltinModule("node:net").isIP(host) === 6;
+
 export function isValidHost(host: string): boolean {
-  return HOST_RE.test(host) || isIP(host) !== 0;
+  return HOST_RE.test(host) || isIPv6(host);
 }
 
 function readHostFile(file: string): string | null {
@@ -81,6 +83,6 @@ export function signingHost(publish = false): string {
 
 /** `https://host:port/?session=id` (http when TLS is off, e.g. onion mode; IPv6 bracketed). */
 export function signingUrl(host: string, port: number, useTls: boolean, sessionId?: string): string {
-  const h = isIP(host) === 6 ? `[${host}]` : host;
+  const h = isIPv6(host) ? `[${host}]` : host;
   return `${useTls ? "https" : "http"}://${h}:${port}/${sessionId ? `?session=${sessionId}` : ""}`;
 }

@@ -1,6 +1,6 @@
 /** `blockhost pam verify`: check the signature against the user's wallet. */
-import { recoverMessageAddress } from "viem";
 import { BlockhostError, hasCode } from "../core/errors.ts";
+import { recoverMessageSigner } from "../crypto/keys.ts";
 import { loadPamConfig, secretBytes, type PamConfig } from "./config.ts";
 import { authLog } from "./auth-log.ts";
 import { pamUser } from "./challenge.ts";
@@ -79,10 +79,7 @@ async function check(
   if (expired()) throw denied("expired");
   let signer: string;
   try {
-    signer = await recoverMessageAddress({
-      message: otpMessage(machineId, attempt.otp),
-      signature: signature as `0x${string}`,
-    });
+    signer = recoverMessageSigner(otpMessage(machineId, attempt.otp), signature);
   } catch {
     throw denied("bad-signature");
   }

@@ -1,9 +1,9 @@
 /** Admin wallet commands signed by the server wallet: stablecoin, plans, NFT payloads. */
 import { defineCommand } from "citty";
-import { getAddress, parseEventLogs, type Hex } from "viem";
+import { parseEventLogs, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { assertOneStdin, exactlyOne, readTextInput } from "../core/input.ts";
-import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { addressArg } from "../core/address.ts";
 import { contractAddress } from "../chain/context.ts";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
@@ -18,9 +18,21 @@ const PLAN_NAME_RE = /^[\x20-\x7e]{1,64}$/;
 const HEX_PAYLOAD_RE = /^0x(?:[0-9a-fA-F]{2}){0,65536}$/;
 
 export const configStable = defineCommand({
-  meta: { name: "stable", description: "Show the primary stablecoin, or set it (signed by the server wallet)" },
+  meta: {
+    name: "stable",
+    description: "Show the stablecoin customers pay with, or set it (signed by the server wallet)",
+    examples: [
+      "blockhost wallet config stable",
+      "blockhost wallet config stable 0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238",
+    ],
+  },
   args: {
-    address: { type: "positional", required: false, description: "0x ERC20 address to set as payment method 1" },
+    address: {
+      type: "positional",
+      required: false,
+      valueHint: "TOKEN",
+      description: "0x address of the ERC-20 stablecoin to accept (payment method 1)",
+    },
   },
   async run({ args }) {
     const env = WalletEnv.load();
@@ -36,8 +48,7 @@ export const configStable = defineCommand({
       say(current);
       return;
     }
-    if (!EVM_ADDRESS_RE.test(args.address))
-      throw new BlockhostError("E_USAGE", `expected a 0x token address, got "${args.address.slice(0, 50)}"`);
+    const token = addressArg(args.address, "token address");
     const { hash } = await writeAndWait(
       env.access,
       env.server(),
@@ -45,7 +56,7 @@ export const configStable = defineCommand({
         address: env.subscriptions,
         abi: subsAbi,
         functionName: "setPrimaryStablecoin",
-        args: [getAddress(args.address)],
+        args: [token],
       },
       "setPrimaryStablecoin",
     );
@@ -56,11 +67,22 @@ export const configStable = defineCommand({
 export const planCreate = defineCommand({
   meta: {
     name: "create",
-    description: "Create a plan priced in USD cents per day (signed by the server wallet); prints the plan id",
+    description: "Create a subscription plan with a daily price (signed by the server wallet); prints the plan id",
+    examples: ['blockhost wallet plan create "Basic VM" 100'],
   },
   args: {
-    name: { type: "positional", required: true, description: "plan name (printable ASCII, ≤64 chars)" },
-    price: { type: "positional", required: true, description: "price in USD cents per day, e.g. 100 = $1.00/day" },
+    name: {
+      type: "positional",
+      required: true,
+      valueHint: "NAME",
+      description: "Name customers see (up to 64 printable ASCII characters)",
+    },
+    price: {
+      type: "positional",
+      required: true,
+      valueHint: "CENTS",
+      description: "Price in US cents per day, e.g. 100 for $1.00 a day",
+    },
   },
   async run({ args }) {
     if (!PLAN_NAME_RE.test(args.name))
@@ -120,21 +142,35 @@ export const setEncrypt = defineCommand({
   meta: {
     name: "encrypt",
     description:
-      "Replace an NFT's encrypted payload (updateUserEncrypted, signed by the server wallet); prints the transaction hash",
+      "Replace the encrypted connection details stored in an access NFT (signed by the server wallet); prints the transaction hash",
+    usage: [
+      "blockhost wallet set encrypt <TOKEN_ID> <HEX>",
+      "blockhost wallet set encrypt <TOKEN_ID> --signature-file <FILE> --plaintext-file <FILE>",
+    ],
+    examples: [
+      "blockhost wallet set encrypt 3 0x1234",
+      'blockhost wallet set encrypt 3 --signature-file sig.txt --plaintext \'{"hostname":"web1"}\'',
+    ],
   },
   args: {
-    token: { type: "positional", required: true, description: "NFT token id" },
+    token: { type: "positional", required: true, valueHint: "TOKEN_ID", description: "The NFT's token id" },
     data: {
       type: "positional",
       required: false,
-      description: "0x hex payload (or use --signature-file with --plaintext/--plaintext-file)",
+      valueHint: "HEX",
+      description: "Already encrypted details as 0x hex (or let this command encrypt, with the options below)",
     },
     "signature-file": {
       type: "string",
-      description: "encrypt here: file (or - for stdin) holding the holder's 65-byte hex signature, the AES key source",
+      valueHint: "FILE",
+      description: "Encrypt with the key from the holder's 65-byte hex signature in FILE (- for standard input)",
     },
-    plaintext: { type: "string", description: 'connection details to encrypt, e.g. {"hostname": …}' },
-    "plaintext-file": { type: "string", description: "file (or -) holding the text to encrypt" },
+    plaintext: {
+      type: "string",
+      valueHint: "TEXT",
+      description: 'Connection details to encrypt, e.g. {"hostname": …} (visible to other users: prefer a file)',
+    },
+    "plaintext-file": { type: "string", valueHint: "FILE", description: "File (or - for standard input) to encrypt" },
   },
   async run({ args }) {
     const tokenId = parseTokenId(args.token);

@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { configStable, planCreate, setEncrypt } from "./admin.ts";
 import { balance, send, split, withdraw } from "./funds.ts";
+import { planList } from "./plan-list.ts";
 import { swap } from "./swap.ts";
 import { who } from "./who.ts";
 
@@ -12,7 +13,8 @@ import { who } from "./who.ts";
 export default defineCommand({
   meta: {
     name: "wallet",
-    description: "Move funds and manage the contracts with addressbook wallets (the original bw)",
+    description: "Balances, payments and contract settings, with the wallets named in the addressbook",
+    examples: ["blockhost wallet balance server", "blockhost wallet send 0.1 eth hot admin"],
   },
   subCommands: {
     send,
@@ -22,13 +24,28 @@ export default defineCommand({
     swap,
     who,
     config: defineCommand({
-      meta: { name: "config", description: "Contract settings" },
+      meta: {
+        name: "config",
+        description: "Settings of the subscription contract",
+        examples: ["blockhost wallet config stable"],
+      },
       subCommands: { stable: configStable },
     }),
     plan: defineCommand({
-      meta: { name: "plan", description: "Subscription plans" },
-      subCommands: { create: planCreate },
+      meta: {
+        name: "plan",
+        description: "Subscription plans customers choose from",
+        examples: ['blockhost wallet plan create "Basic VM" 100', "blockhost wallet plan list"],
+      },
+      subCommands: { create: planCreate, list: planList },
     }),
-    set: defineCommand({ meta: { name: "set", description: "NFT settings" }, subCommands: { encrypt: setEncrypt } }),
+    set: defineCommand({
+      meta: {
+        name: "set",
+        description: "Change an access NFT",
+        examples: ["blockhost wallet set encrypt 3 0x1234"],
+      },
+      subCommands: { encrypt: setEncrypt },
+    }),
   },
 });

@@ -5,6 +5,7 @@ import { loadAddressbook, type Addressbook } from "../core/config/addressbook.ts
 import type { Web3Config } from "../core/config/index.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
+import { addressArg } from "../core/address.ts";
 import { EVM_ADDRESS_RE } from "../core/validators.ts";
 import type { ChainAccess } from "../chain/client.ts";
 import { contractAddress, loadChainContext, loadDeployer } from "../chain/context.ts";
@@ -68,7 +69,7 @@ export class WalletEnv {
 
   /** A role name or a 0x address. */
   target(arg: string): Hex {
-    if (EVM_ADDRESS_RE.test(arg)) return getAddress(arg);
+    if (EVM_ADDRESS_RE.test(arg)) return addressArg(arg, "address");
     return getAddress(this.entry(arg).address);
   }
 
@@ -76,7 +77,7 @@ export class WalletEnv {
   async token(arg: string): Promise<Token> {
     const lower = arg.toLowerCase();
     if (NATIVE.has(lower)) return "eth";
-    if (EVM_ADDRESS_RE.test(arg)) return getAddress(arg);
+    if (EVM_ADDRESS_RE.test(arg)) return addressArg(arg, "token address");
     if (STABLE.has(lower)) {
       const stable = await onChain("getPrimaryStablecoin", () =>
         this.access.publicClient.readContract({

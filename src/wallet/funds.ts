@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import type { Hex } from "viem";
 import { variadic } from "../core/cli.ts";
 import { BlockhostError } from "../core/errors.ts";
+import { printJson } from "../core/output.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { activePaymentTokens } from "../chain/payment-methods.ts";
 import { writeAndWait } from "../chain/tx.ts";
@@ -10,25 +11,49 @@ import { formatAmount, formatUsd, parseAmount, splitByRatios } from "./amounts.t
 import { WalletEnv, type Token } from "./env.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const pos = (description: string) => ({ type: "positional" as const, required: true as const, description });
-const optPos = (description: string) => ({ type: "positional" as const, required: false as const, description });
+
+/** One balance as `wallet balance --json` prints it (amount as a decimal string, USD value in cents). */
+interface BalanceRow {
+  symbol: string;
+  token: string;
+  amount: string;
+  usd_cents: string | null;
+}
+const pos = (valueHint: string, description: string) => ({
+  type: "positional" as const,
+  required: true as const,
+  valueHint,
+  description,
+});
+const optPos = (valueHint: string, description: string) => ({
+  type: "positional" as const,
+  required: false as const,
+  valueHint,
+  description,
+});
+const TOKEN = "eth, stable (the contract's stablecoin) or a token's 0x address";
+const ROLE_WITH_KEY = "Addressbook name of a wallet whose key this host holds (server, hot, …)";
 
 export const send = defineCommand({
   meta: {
     name: "send",
-    description:
-      "Send AMOUNT of TOKEN from role FROM (needs a key file) to TO (role or 0x); prints the transaction hash",
+    description: "Send an amount of ETH or a token from one of this host's wallets; prints the transaction hash",
+    examples: [
+      "blockhost wallet send 0.1 eth hot admin",
+      "blockhost wallet send 25 stable server 0x52908400098527886E0F7030069857D2E4169EE7",
+    ],
   },
   args: {
-    amount: pos("decimal amount, e.g. 1.5"),
-    token: pos("eth, stable or a 0x token address"),
-    from: pos("addressbook role with a key file"),
-    to: pos("addressbook role or 0x address"),
+    amount: pos("AMOUNT", "Amount in whole units, decimals allowed, e.g. 1.5"),
+    token: pos("TOKEN", TOKEN),
+    from: pos("FROM", ROLE_WITH_KEY),
+    to: pos("TO", "Addressbook name or 0x address of the receiver"),
   },
   async run({ args }) {
     const env = WalletEnv.load();
+    const to = env.target(args.to);
     const token = await env.token(args.token);
-    const [from, to, info] = [env.signer(args.from), env.target(args.to), await env.tokenInfo(token)];
+    const [from, info] = [env.signer(args.from), await env.tokenInfo(token)];
     const { transfer } = await import("./transfer.ts");
     say(await transfer(env, from, token, to, parseAmount(args.amount, info.decimals)));
   },
@@ -37,28 +62,45 @@ export const send = defineCommand({
 export const balance = defineCommand({
   meta: {
     name: "balance",
-    description: "Show ETH plus one token's balance, or every payment-method token with its USD value",
+    description: "Show a wallet's ETH and one token, or ETH and every token customers pay with (with its USD value)",
+    examples: ["blockhost wallet balance server", "blockhost wallet balance admin stable"],
   },
-  args: { who: pos("addressbook role or 0x address"), token: optPos("eth, stable, or a 0x token (or NFT) address") },
+  args: {
+    who: pos("WALLET", "Addressbook name or 0x address"),
+    token: optPos("TOKEN", "eth, stable, or a token's (or NFT contract's) 0x address"),
+    json: { type: "boolean", description: "Print JSON: the address and each balance with its symbol and USD value" },
+  },
   async run({ args }) {
     const env = WalletEnv.load();
     const who = env.target(args.who);
-    say(`ETH ${formatAmount(await env.balance("eth", who), 18)}`);
+    const balances: BalanceRow[] = [
+      { symbol: "ETH", token: "eth", amount: formatAmount(await env.balance("eth", who), 18), usd_cents: null },
+    ];
     if (args.token !== undefined) {
       const token = await env.token(args.token);
-      if (token === "eth") return;
-      const info = await env.tokenInfo(token);
-      say(`${info.symbol} ${formatAmount(await env.balance(token, who), info.decimals)} (${token})`);
-      return;
+      if (token !== "eth") {
+        const info = await env.tokenInfo(token);
+        const amount = formatAmount(await env.balance(token, who), info.decimals);
+        balances.push({ symbol: info.symbol, token, amount, usd_cents: null });
+      }
+    } else {
+      for (const { token, paymentMethodId: pm } of await activePaymentTokens(env.access, env.subscriptions)) {
+        const [info, amount] = [await env.tokenInfo(token), await env.balance(token, who)];
+        const cents = await env.access.publicClient
+          .readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] })
+          .catch(() => undefined);
+        const usd = cents === undefined ? null : ((amount * cents) / 10n ** BigInt(info.decimals)).toString();
+        balances.push({ symbol: info.symbol, token, amount: formatAmount(amount, info.decimals), usd_cents: usd });
+      }
     }
-    for (const { token, paymentMethodId: pm } of await activePaymentTokens(env.access, env.subscriptions)) {
-      const [info, amount] = [await env.tokenInfo(token), await env.balance(token, who)];
-      const cents = await env.access.publicClient
-        .readContract({ address: env.subscriptions, abi: subsAbi, functionName: "getTokenPriceUsdCents", args: [pm] })
-        .catch(() => undefined);
-      const usd =
-        cents === undefined ? "price unavailable" : formatUsd((amount * cents) / 10n ** BigInt(info.decimals));
-      say(`${info.symbol} ${formatAmount(amount, info.decimals)} (${usd}) (${token})`);
+    if (args.json) return printJson({ address: who, balances });
+    for (const b of balances) {
+      if (b.token === "eth") say(`ETH ${b.amount}`);
+      else if (args.token !== undefined) say(`${b.symbol} ${b.amount} (${b.token})`);
+      else {
+        const usd = b.usd_cents === null ? "price unavailable" : formatUsd(BigInt(b.usd_cents));
+        say(`${b.symbol} ${b.amount} (${usd}) (${b.token})`);
+      }
     }
   },
 });
@@ -68,14 +110,16 @@ export const split = variadic(
     meta: {
       name: "split",
       description:
-        "Split AMOUNT of TOKEN from FROM among recipients by whole percentages separated by / (e.g. 60/40, sum 100); the last recipient gets the rounding remainder",
+        "Send an amount split among two or more receivers by whole percentages (the last one gets the rounding remainder)",
+      usage: ["blockhost wallet split <AMOUNT> <TOKEN> <RATIOS> <FROM> <TO> <TO>..."],
+      examples: ["blockhost wallet split 100 stable 60/40 server admin dev"],
     },
     args: {
-      amount: pos("decimal amount"),
-      token: pos("eth, stable or a 0x token address"),
-      ratios: pos("percentages separated by /, e.g. 50/30/20"),
-      from: pos("addressbook role with a key file"),
-      to: pos("two or more recipients (roles or 0x addresses)"),
+      amount: pos("AMOUNT", "Amount in whole units, decimals allowed"),
+      token: pos("TOKEN", TOKEN),
+      ratios: pos("RATIOS", "Percentages separated by / that add up to 100, e.g. 50/30/20"),
+      from: pos("FROM", ROLE_WITH_KEY),
+      to: pos("TO", "Two or more receivers (addressbook names or 0x addresses), one per percentage"),
     },
     async run({ args }) {
       const recipients = (args._ as string[]).slice(4);
@@ -121,11 +165,13 @@ export const withdraw = defineCommand({
   meta: {
     name: "withdraw",
     description:
-      "Withdraw the subscription contract's balance to TO, signed by the server wallet: one TOKEN, or every payment token when only TO is given",
+      "Move what customers paid out of the subscription contract to a wallet: one token, or every payment token",
+    usage: ["blockhost wallet withdraw <TO>", "blockhost wallet withdraw <TOKEN> <TO>"],
+    examples: ["blockhost wallet withdraw admin", "blockhost wallet withdraw stable admin"],
   },
   args: {
-    first: pos("TOKEN (eth is refused) or TO when withdrawing everything"),
-    second: optPos("TO (role or 0x) when a TOKEN is given"),
+    first: pos("TOKEN", "The token to withdraw (stable or a 0x address), or the receiver to withdraw every token"),
+    second: optPos("TO", "Receiver (addressbook name or 0x address) when a token is given"),
   },
   async run({ args }) {
     const env = WalletEnv.load();

@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { erc20Abi, getAddress, parseAbi, type Hex } from "viem";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
-import { EVM_ADDRESS_RE } from "../core/validators.ts";
+import { addressProblem } from "../core/address.ts";
 import { onChain } from "../chain/errors.ts";
 import { writeAndWait } from "../chain/tx.ts";
 import { parseAmount } from "./amounts.ts";
@@ -29,9 +29,9 @@ export const SWAP_DEADLINE_SECONDS = 300n;
 function routerAddress(env: WalletEnv): Hex {
   const configured = env.web3.uniswap_v2?.router;
   if (configured !== undefined) {
-    if (typeof configured !== "string" || !EVM_ADDRESS_RE.test(configured))
-      throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.router: expected a 0x address`);
-    return getAddress(configured);
+    const problem = addressProblem(configured);
+    if (problem) throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.router: ${problem}`);
+    return getAddress(configured as string);
   }
   const known = ROUTERS[env.access.chain.id];
   if (!known)
@@ -46,13 +46,29 @@ export const swap = defineCommand({
   meta: {
     name: "swap",
     description:
-      "Swap AMOUNT of a token for ETH through Uniswap V2 (2% below the quote at most, 5-minute deadline); WALLET signs and receives",
+      "Sell an amount of a token for ETH on Uniswap V2 (at most 2% below the quote, within 5 minutes); the wallet signs and receives",
+    examples: ["blockhost wallet swap 50 stable eth hot"],
   },
   args: {
-    amount: { type: "positional", required: true, description: "decimal amount of the token to sell" },
-    token: { type: "positional", required: true, description: "stable or a 0x token address" },
-    eth: { type: "positional", required: true, description: "the word eth (the only output supported)" },
-    wallet: { type: "positional", required: true, description: "addressbook role with a key file" },
+    amount: {
+      type: "positional",
+      required: true,
+      valueHint: "AMOUNT",
+      description: "Amount of the token to sell, decimals allowed",
+    },
+    token: {
+      type: "positional",
+      required: true,
+      valueHint: "TOKEN",
+      description: "stable (the contract's stablecoin) or a token's 0x address",
+    },
+    eth: { type: "positional", required: true, valueHint: "eth", description: "The word eth: what you receive" },
+    wallet: {
+      type: "positional",
+      required: true,
+      valueHint: "WALLET",
+      description: "Addressbook name of a wallet whose key this host holds",
+    },
   },
   async run({ args }) {
     if (args.eth.toLowerCase() !== "eth")

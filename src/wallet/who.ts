@@ -26,12 +26,27 @@ async function ownerOf(tokenId: bigint): Promise<Hex> {
 export const who = defineCommand({
   meta: {
     name: "who",
-    description:
-      "Print who holds NFT TOKEN_ID (or `admin`: blockhost.yaml admin.credential_nft_id), or who signed MESSAGE with SIGNATURE (either order)",
+    description: "Print the wallet that holds an access NFT, or the wallet that signed a message",
+    usage: [
+      "blockhost wallet who <TOKEN_ID>",
+      "blockhost wallet who admin",
+      "blockhost wallet who <MESSAGE> <SIGNATURE>",
+    ],
+    examples: ["blockhost wallet who 3", "blockhost wallet who 'hello' 0x…signature"],
   },
   args: {
-    first: { type: "positional", required: true, description: "token id, admin, or a message / 0x signature" },
-    second: { type: "positional", required: false, description: "the signature or message (for signature recovery)" },
+    first: {
+      type: "positional",
+      required: true,
+      valueHint: "TOKEN_ID",
+      description: "An NFT token id; admin (the admin's NFT, from blockhost.yaml); or a signed message",
+    },
+    second: {
+      type: "positional",
+      required: false,
+      valueHint: "SIGNATURE",
+      description: "With a message: its 0x signature (the two may come in either order)",
+    },
   },
   async run({ args }) {
     if (args.second !== undefined) {

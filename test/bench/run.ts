@@ -15,6 +15,8 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./admin-funds.ts", fn: "benchAdminScan" },
   { module: "./admin-funds.ts", fn: "benchFundCycle" },
   { module: "./libvirt.ts", fn: "benchLibvirt" },
+  { module: "./tls-swap.ts", fn: "benchTlsSwap" },
+  { module: "./cold-start.ts", fn: "benchColdStart" },
 ];
 
 const rows: BenchRow[] = [];

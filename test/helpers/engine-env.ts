@@ -11,10 +11,11 @@ import {
   blockhostSubscriptionsAbi,
   blockhostSubscriptionsBytecode,
 } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
+import { openDatabase } from "../../src/core/state/db.ts";
 import { eciesEncrypt } from "../../src/crypto/ecies.ts";
 import { generatePrivateKey, publicKeyOf } from "../../src/crypto/keys.ts";
 import { freePort, startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
-import { blockhostBinary } from "./binary.ts";
+import { blockhostBinary, REPO } from "./binary.ts";
 import { approve, deploy, deployToken, devnet, read, send, type Devnet } from "./contracts.ts";
 import { provisionRoot } from "./provision-root.ts";
 
@@ -71,6 +72,9 @@ export class EngineEnv {
           ? "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}"
           : ""),
     });
+    // A set-up host has its database (finalize creates it); read commands polled before the engine's
+    // first start must not find "not set up yet".
+    openDatabase(join(root, "var/lib/blockhost/blockhost.db")).close();
     const anvil = await startAnvil(opts.anvil);
     const net = devnet(anvil);
     const stable = await deployToken(
@@ -213,6 +217,26 @@ export class EngineEnv {
     });
   }
 
+  /** Mint the next NFT to dev account `to` with an empty payload (NFT #0 first: the admin credential, as finalize does). */
+  async mintTo(to = OWNER): Promise<void> {
+    await send(this.net, OWNER, {
+      address: this.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "mint",
+      args: [this.anvil.accounts[to]!.address, "0x"],
+    });
+  }
+
+  /** `transferFrom` of an NFT by its holder, dev account `from`. */
+  async transferNft(tokenId: number, from: number, to: number): Promise<void> {
+    await send(this.net, from, {
+      address: this.nft,
+      abi: accessCredentialNftAbi,
+      functionName: "transferFrom",
+      args: [this.anvil.accounts[from]!.address, this.anvil.accounts[to]!.address, BigInt(tokenId)],
+    });
+  }
+
   async nftPayload(tokenId: number): Promise<Hex> {
     return await read<Hex>(this.net, {
       address: this.nft,
@@ -246,7 +270,12 @@ export class EngineProcess {
   readonly done: Promise<number>;
 
   constructor(root: string, args: string[], env: Record<string, string>) {
-    const proc = Bun.spawn([blockhostBinary(), "engine", ...args], {
+    // ENGINE_CPU_PROF=<dir>: run the engine from source under Bun's CPU profiler (markdown profile on exit).
+    const prof = process.env.ENGINE_CPU_PROF;
+    const cmd = prof
+      ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${prof}`, `${REPO}/src/main.ts`, "engine", ...args]
+      : [blockhostBinary(), "engine", ...args];
+    const proc = Bun.spawn(cmd, {
       cwd: "/",
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: root, ...env },
       stdout: "ignore",

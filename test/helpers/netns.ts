@@ -70,3 +70,96 @@ export function createTestNetns(): TestNetns {
     },
   };
 }
+
+/** A bare namespace with lo up (a "remote" router, a VM's end of a tap, a broker), and a way to run commands in it. */
+export interface PlainNetns {
+  readonly name: string;
+  exec(...argv: string[]): string;
+  cleanup(): void;
+}
+
+export function createPlainNetns(): PlainNetns {
+  const name = `bh-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const run = (argv: string[]) => {
+    const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${(r.stdout.toString() + r.stderr.toString()).trim()}`);
+    return r.stdout.toString();
+  };
+  run([IP, "netns", "add", name]);
+  const exec = (...argv: string[]) => run([IP, "netns", "exec", name, ...argv]);
+  exec(IP, "link", "set", "lo", "up");
+  return { name, exec, cleanup: () => void Bun.spawnSync([IP, "netns", "del", name]) };
+}
+
+/** An executable that runs `program` inside `netns` (for an agent binary table entry). */
+export function netnsWrapper(dir: string, netns: string, program: string): string {
+  const file = join(dir, `${program.split("/").pop()}-in-${netns}`);
+  writeFileSync(file, `#!/bin/sh\nexec ${IP} netns exec ${netns} ${program} "$@"\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+const PING = "/usr/bin/ping";
+
+function spawn(argv: string[]): { ok: boolean; out: string } {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  return { ok: r.exitCode === 0, out: r.stdout.toString() + r.stderr.toString() };
+}
+
+/** ping6 once from a namespace, retrying a few times (a proxied NDP answer is delayed up to 0.8 s). */
+export async function pings(ns: { name: string }, to: string, tries = 4): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (spawn([IP, "netns", "exec", ns.name, PING, "-6", "-c", "1", "-W", "2", to]).ok) return true;
+    await Bun.sleep(200);
+  }
+  return false;
+}
+
+export async function settled(...all: { exec: (...a: string[]) => string }[]): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (all.every((ns) => ns.exec(IP, "-6", "addr", "show", "tentative").trim() === "")) return;
+    await Bun.sleep(100);
+  }
+  throw new Error("IPv6 duplicate address detection did not finish");
+}
+
+export const WG = "/usr/bin/wg";
+export const WIREGUARD_GO = "/usr/bin/wireguard-go";
+
+/** Why this machine cannot run a userspace WireGuard tunnel between namespaces, or undefined when it can. */
+export function wireguardUnavailable(): string | undefined {
+  if (!existsSync(WG) || !existsSync(WIREGUARD_GO)) return "wireguard-tools or wireguard-go missing";
+  if (!existsSync("/dev/net/tun")) return "no /dev/net/tun for userspace WireGuard";
+  return undefined;
+}
+
+/** A veth pair: `aDev` in namespace a with `aAddr`, `bDev` in b with `bAddr` (CIDR), both up. */
+export function linkNamespaces(
+  a: { name: string; exec: (...argv: string[]) => string },
+  aDev: string,
+  aAddr: string,
+  b: { name: string; exec: (...argv: string[]) => string },
+  bDev: string,
+  bAddr: string,
+): void {
+  const peer = `p${Math.random().toString(36).slice(2, 10)}`;
+  a.exec(IP, "link", "add", aDev, "type", "veth", "peer", "name", peer);
+  a.exec(IP, "link", "set", peer, "netns", b.name);
+  b.exec(IP, "link", "set", peer, "name", bDev);
+  for (const [ns, dev, addr] of [
+    [a, aDev, aAddr],
+    [b, bDev, bAddr],
+  ] as const) {
+    ns.exec(IP, ...(addr.includes(":") ? ["-6"] : []), "addr", "add", addr, "dev", dev);
+    ns.exec(IP, "link", "set", dev, "up");
+  }
+}
+
+/** A VM's side of the host's tap100i0: a namespace holding tap100p (the veth peer) as its eth0, up. */
+export function vmBehindTap(host: TestNetns): PlainNetns {
+  const vm = createPlainNetns();
+  host.exec(IP, "link", "set", "tap100p", "netns", vm.name);
+  vm.exec(IP, "link", "set", "tap100p", "name", "eth0");
+  vm.exec(IP, "link", "set", "eth0", "up");
+  return vm;
+}

@@ -29,9 +29,10 @@ export async function writeHttpsConfig(root: string): Promise<void> {
   );
 }
 
-/** Start `blockhost serve` on loopback with free ports; resolves once it printed its URL. */
-export async function startServe(root: string): Promise<ServeProcess> {
-  const proc = Bun.spawn([blockhostBinary(), "serve", "--listen", "127.0.0.1", "--port", "0", "--http-port", "0"], {
+/** Start `blockhost serve` on loopback with free ports (or the given HTTP port); resolves once it printed its URL. */
+export async function startServe(root: string, opts: { httpPort?: number } = {}): Promise<ServeProcess> {
+  const http = String(opts.httpPort ?? 0);
+  const proc = Bun.spawn([blockhostBinary(), "serve", "--listen", "127.0.0.1", "--port", "0", "--http-port", http], {
     cwd: "/",
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: root },
     stdout: "pipe",

@@ -88,8 +88,25 @@ describe("addressbook-save", () => {
   });
 });
 
+describe("admin-commands-save", () => {
+  test("replaces the knock command table, 0640 (names are secrets); an invalid table changes nothing", async () => {
+    const commands = { a1b2c3d4e5f60718: { action: "knock", params: { allowed_ports: [22], default_duration: 60 } } };
+    expect(await act("admin-commands-save", { commands })).toEqual({ commands: 1 });
+    expect(JSON.parse(readFileSync(cfg("admin-commands.json"), "utf8"))).toEqual({ commands });
+    expect(mode(cfg("admin-commands.json"))).toBe("640");
+    if (asRoot) expect(statSync(cfg("admin-commands.json")).gid).toBe(blockhostGid() ?? 0);
+    const before = readFileSync(cfg("admin-commands.json"), "utf8");
+    await expect(act("admin-commands-save", { commands: { x: { action: "exec" } } })).rejects.toMatchObject({
+      code: "E_SCHEMA",
+    });
+    expect(readFileSync(cfg("admin-commands.json"), "utf8")).toBe(before);
+  });
+});
+
 describe("config-write", () => {
   test("writes each file with its fixed mode", async () => {
+    await act("config-write", { file: "admin-commands.json", content: '{"commands":{}}' });
+    expect(mode(cfg("admin-commands.json"))).toBe("640");
     await act("config-write", { file: "server.key", content: "ab".repeat(32) });
     await act("config-write", { file: "server.pubkey", content: `0x04${"cd".repeat(64)}` });
     await act("config-write", { file: "https.json", content: '{"hostname":"h"}' });

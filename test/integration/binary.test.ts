@@ -25,7 +25,7 @@ describe("the compiled binary", () => {
     expect(version.stdout).toMatch(/^blockhost \d+\.\d+\.\d+\n$/);
     const help = await runBlockhost(["--help"], { cwd: "/" });
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain("USAGE");
+    expect(help.stdout).toContain("Usage:");
     expect(help.stdout).toContain("agent");
     // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what a colour code starts with
     expect(help.stdout).not.toMatch(/\x1b\[/); // no colour codes when not on a terminal

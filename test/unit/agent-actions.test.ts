@@ -64,6 +64,22 @@ interface Case {
 }
 
 const pubkey = `0x04${"ab".repeat(64)}`;
+const WG_PUB = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+const ALLOCATION = {
+  mode: "broker",
+  prefix: "2001:db8:f04:276::100/120",
+  gateway: "2001:db8:f04:276::2",
+  broker_pubkey: WG_PUB,
+  broker_endpoint: "203.0.113.7:51820",
+  nft_contract: `0x${"a".repeat(40)}`,
+  request_id: 3,
+  wg_public_key: WG_PUB,
+  allocated_at: "2026-12-01T22:00:00.000Z",
+  broker_wallet: `0x${"b".repeat(40)}`,
+  requests_contract: `0x${"c".repeat(40)}`,
+  broker_id: 1,
+  broker_encryption_pubkey: `0x04${"d".repeat(128)}`,
+};
 const CASES: Record<string, Case> = {
   ping: { valid: [{}], invalid: [] },
   ...Object.fromEntries(
@@ -318,6 +334,39 @@ const CASES: Record<string, Case> = {
       ["ndpProxy as text", { uplink: "eth0", ndpProxy: "yes" }],
     ],
   },
+  "wg-broker-key": {
+    valid: [{}, { rotate: true }],
+    optional: ["rotate"],
+    invalid: [["rotate as text", { rotate: "yes" }]],
+  },
+  "wg-broker-up": {
+    valid: [
+      { peer_public_key: WG_PUB, endpoint: "203.0.113.7:51820" },
+      { peer_public_key: WG_PUB, endpoint: "[2001:db8::1]:51820", keepalive: 0 },
+    ],
+    optional: ["keepalive"],
+    invalid: [
+      ["a private-looking key of the wrong length", { peer_public_key: "abc=", endpoint: "203.0.113.7:51820" }],
+      ["a key with a flag", { peer_public_key: `--${WG_PUB.slice(2)}`, endpoint: "203.0.113.7:51820" }],
+      ["an endpoint by name", { peer_public_key: WG_PUB, endpoint: "broker.example:51820" }],
+      ["port 0", { peer_public_key: WG_PUB, endpoint: "203.0.113.7:0" }],
+      ["port too big", { peer_public_key: WG_PUB, endpoint: "203.0.113.7:70000" }],
+      ["keepalive too long", { peer_public_key: WG_PUB, endpoint: "203.0.113.7:51820", keepalive: 99999 }],
+    ],
+  },
+  "wg-broker-down": { valid: [{}], invalid: [["an interface name", { dev: "eth0" }]] },
+  "wg-broker-status": { valid: [{}], invalid: [["an interface name", { dev: "eth0" }]] },
+  "broker-allocation-write": {
+    valid: [{ allocation: ALLOCATION }, { allocation: { ...ALLOCATION, dns_zone: "broker.example.org" } }],
+    invalid: [
+      ["a private key field", { allocation: { ...ALLOCATION, wg_private_key: WG_PUB } }],
+      ["manual mode", { allocation: { ...ALLOCATION, mode: "manual" } }],
+      ["a prefix shorter than /48", { allocation: { ...ALLOCATION, prefix: "2001:db8::/32" } }],
+      ["a gateway that is not IPv6", { allocation: { ...ALLOCATION, gateway: "10.0.0.1" } }],
+      ["an endpoint with a shell word", { allocation: { ...ALLOCATION, broker_endpoint: "$(id):1" } }],
+    ],
+  },
+  "broker-allocation-delete": { valid: [{}], invalid: [["a path", { file: "/etc/passwd" }]] },
   "tls-install": {
     content: ["cert", "key"],
     valid: [
@@ -390,6 +439,28 @@ const CASES: Record<string, Case> = {
     invalid: [
       ["bad name", { name: "A" }],
       ["too long", { name: "a".repeat(65) }],
+    ],
+  },
+  "admin-commands-save": {
+    valid: [
+      {
+        commands: {
+          "k3y-7f3a": {
+            action: "knock",
+            description: "open ssh",
+            params: { allowed_ports: [22, 2222], default_duration: 600, proto: "tcp" },
+          },
+        },
+      },
+      { commands: {} },
+    ],
+    invalid: [
+      ["an unknown action", { commands: { k: { action: "shell" } } }],
+      ["a name with a space", { commands: { "a b": { action: "knock" } } }],
+      ["port 0", { commands: { k: { action: "knock", params: { allowed_ports: [0] } } } }],
+      ["a duration over an hour", { commands: { k: { action: "knock", params: { default_duration: 3601 } } } }],
+      ["proto icmp", { commands: { k: { action: "knock", params: { proto: "icmp" } } } }],
+      ["an unknown param", { commands: { k: { action: "knock", params: { command: "id" } } } }],
     ],
   },
   "generate-wallet": {

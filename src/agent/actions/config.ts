@@ -44,7 +44,7 @@ export const CONFIG_FILES: Readonly<
     check: (t) => /^(0x)?04[0-9a-fA-F]{128}$/.test(t.trim()),
     expected: "an uncompressed public key (0x04… hex)",
   },
-  "admin-commands.json": { mode: PUBLIC, check: isJson, expected: "JSON" },
+  "admin-commands.json": { mode: KEY, check: isJson, expected: "JSON" }, // command names are secrets
   "broker-allocation.json": { mode: PUBLIC, check: isJson, expected: "JSON" },
   "addressbook.json": { mode: KEY, check: isValid(addressbookSchema, "json"), expected: "a valid addressbook" },
   "revenue-share.json": { mode: PUBLIC, check: isJson, expected: "JSON" },

@@ -5,9 +5,11 @@ import * as qm from "./qm.ts";
 import * as network from "./network.ts";
 import * as ipv6Host from "./ipv6-host.ts";
 import * as tls from "./tls.ts";
+import * as wireguard from "./wireguard.ts";
 import * as firewall from "./firewall.ts";
 import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
+import * as adminCommands from "./admin-commands.ts";
 import * as image from "./image.ts";
 import * as libvirt from "./libvirt.ts";
 import * as snippets from "./snippets.ts";
@@ -19,10 +21,12 @@ const families = [
   qm,
   network,
   ipv6Host,
+  wireguard,
   tls,
   firewall,
   wallet,
   config,
+  adminCommands,
   image,
   snippets,
   setup,

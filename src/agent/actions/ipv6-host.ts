@@ -4,8 +4,7 @@ import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
 import { bool, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { ifaceName, ipv6 } from "../../core/validators.ts";
-import { unlessCommandSays } from "../run.ts";
-import { ROUTE_BRIDGES } from "./network.ts";
+import { ip6AddDel, ROUTE_BRIDGES } from "./network.ts";
 import { defineAction } from "./types.ts";
 
 /**
@@ -25,55 +24,27 @@ const ipv6WithLength = refine(
 );
 const addressParams = object({ address: ipv6WithLength, dev: literal(...ADDRESS_DEVS) });
 
-/** `ip -6 addr replace ADDR/LEN dev DEV` (idempotent). */
-export const ip6AddrAdd = defineAction({
-  name: "ip6-addr-add",
+/** `ip -6 addr replace|del ADDR/LEN dev DEV`: the host's own addresses from the prefix. */
+export const [ip6AddrAdd, ip6AddrDel] = ip6AddDel({
+  add: "ip6-addr-add",
+  del: "ip6-addr-del",
+  object: "addr",
   params: addressParams,
-  timeoutMs: 30_000,
-  handler: async (p, ctx) => {
-    await ctx.run("ip", ["-6", "addr", "replace", p.address, "dev", p.dev]);
-    return { address: p.address, dev: p.dev };
-  },
+  args: (p) => [p.address, "dev", p.dev],
+  gone: /Cannot assign requested address/,
 });
-
-/** `ip -6 addr del ADDR/LEN dev DEV`; an address that is already gone is `{removed: false}`. */
-export const ip6AddrDel = defineAction({
-  name: "ip6-addr-del",
-  params: addressParams,
-  timeoutMs: 30_000,
-  handler: async (p, ctx) =>
-    unlessCommandSays(/Cannot assign requested address/, { removed: false }, async () => {
-      await ctx.run("ip", ["-6", "addr", "del", p.address, "dev", p.dev]);
-      return { removed: true };
-    }),
-});
-
-const ndpParams = object({ address: ipv6, dev: ifaceName });
 
 /**
- * `ip -6 neigh replace proxy ADDR dev UPLINK`: the host answers neighbour solicitations for a VM's
- * address on the uplink, for upstream routers that treat the whole prefix as on-link.
+ * `ip -6 neigh replace|del proxy ADDR dev UPLINK`: the host answers neighbour solicitations for a
+ * VM's address on the uplink, for upstream routers that treat the whole prefix as on-link.
  */
-export const ndpProxyAdd = defineAction({
-  name: "ndp-proxy-add",
-  params: ndpParams,
-  timeoutMs: 30_000,
-  handler: async (p, ctx) => {
-    await ctx.run("ip", ["-6", "neigh", "replace", "proxy", p.address, "dev", p.dev]);
-    return { address: p.address, dev: p.dev };
-  },
-});
-
-/** `ip -6 neigh del proxy ADDR dev UPLINK`; an entry that is already gone is `{removed: false}`. */
-export const ndpProxyDel = defineAction({
-  name: "ndp-proxy-del",
-  params: ndpParams,
-  timeoutMs: 30_000,
-  handler: async (p, ctx) =>
-    unlessCommandSays(/No such file or directory/, { removed: false }, async () => {
-      await ctx.run("ip", ["-6", "neigh", "del", "proxy", p.address, "dev", p.dev]);
-      return { removed: true };
-    }),
+export const [ndpProxyAdd, ndpProxyDel] = ip6AddDel({
+  add: "ndp-proxy-add",
+  del: "ndp-proxy-del",
+  object: "neigh",
+  params: object({ address: ipv6, dev: ifaceName }),
+  args: (p) => ["proxy", p.address, "dev", p.dev],
+  gone: /No such file or directory/,
 });
 
 /**

@@ -1,5 +1,5 @@
 /** Agent actions: a VM's /128 route and the isolation of its bridge port. */
-import { literal, object, str, union } from "../../core/schema.ts";
+import { literal, object, type Schema, str, union } from "../../core/schema.ts";
 import { TAP_DEV_RE, ipv6Host128 } from "../../core/validators.ts";
 import { unlessCommandSays } from "../run.ts";
 import { defineAction } from "./types.ts";
@@ -19,28 +19,52 @@ const vmPortDev = union(
 const routeDev = union(`one of ${ROUTE_BRIDGES.join(", ")} or a tap device`, literal(...ROUTE_BRIDGES), tapDev);
 const routeParams = object({ address: ipv6Host128, dev: routeDev });
 
-/** `ip -6 route replace ADDR/128 dev DEV` (idempotent). */
-export const ip6RouteAdd = defineAction({
-  name: "ip6-route-add",
-  params: routeParams,
-  timeoutMs: 30_000,
-  handler: async (p, ctx) => {
-    await ctx.run("ip", ["-6", "route", "replace", p.address, "dev", p.dev]);
-    return { address: p.address, dev: p.dev };
-  },
-});
+/**
+ * An add/del pair over `ip -6 OBJECT replace|del ARGS…`: add is idempotent (`replace`); del of
+ * something already gone (ip says `gone`) is `{removed: false}`, so a retried teardown succeeds.
+ */
+export function ip6AddDel<
+  P extends { address: string; dev: string },
+  const A extends string,
+  const D extends string,
+>(o: {
+  add: A;
+  del: D;
+  object: "addr" | "route" | "neigh";
+  params: Schema<P>;
+  args: (p: P) => string[];
+  gone: RegExp;
+}) {
+  const add = defineAction({
+    name: o.add,
+    params: o.params,
+    timeoutMs: 30_000,
+    handler: async (p, ctx) => {
+      await ctx.run("ip", ["-6", o.object, "replace", ...o.args(p)]);
+      return { address: p.address, dev: p.dev };
+    },
+  });
+  const del = defineAction({
+    name: o.del,
+    params: o.params,
+    timeoutMs: 30_000,
+    handler: (p, ctx) =>
+      unlessCommandSays(o.gone, { removed: false }, async () => {
+        await ctx.run("ip", ["-6", o.object, "del", ...o.args(p)]);
+        return { removed: true };
+      }),
+  });
+  return [add, del] as const;
+}
 
-/** `ip -6 route del ADDR/128 dev DEV`; a route that is already gone is `{removed: false}`. */
-export const ip6RouteDel = defineAction({
-  name: "ip6-route-del",
+/** `ip -6 route replace|del ADDR/128 dev DEV`: a VM's host route. */
+export const [ip6RouteAdd, ip6RouteDel] = ip6AddDel({
+  add: "ip6-route-add",
+  del: "ip6-route-del",
+  object: "route",
   params: routeParams,
-  timeoutMs: 30_000,
-  handler: async (p, ctx) => {
-    return unlessCommandSays(/No such process/, { removed: false }, async () => {
-      await ctx.run("ip", ["-6", "route", "del", p.address, "dev", p.dev]);
-      return { removed: true };
-    });
-  },
+  args: (p) => [p.address, "dev", p.dev],
+  gone: /No such process/,
 });
 
 /** `bridge link set dev DEV isolated on`: isolated ports cannot talk to each other, only to the uplink. */

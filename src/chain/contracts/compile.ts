@@ -31,6 +31,8 @@ const CONTRACTS = [
     ident: "accessCredentialNft",
     out: "AccessCredentialNFT.ts",
   },
+  { file: "BrokerRegistry.sol", name: "BrokerRegistry", ident: "brokerRegistry", out: "BrokerRegistry.ts" },
+  { file: "BrokerRequests.sol", name: "BrokerRequests", ident: "brokerRequests", out: "BrokerRequests.ts" },
   { file: "test/MockERC20.sol", name: "MockERC20", ident: "mockErc20", out: "test/MockERC20.ts" },
   {
     file: "test/MockUniswapV2Pair.sol",

@@ -90,9 +90,10 @@ export const engineSettingsSchema = object({
   use_finalized: optional(bool),
   log_chunk_blocks: optional(int(1, 1_000_000)),
   reread_blocks: optional(int(0, 10_000)),
-  concurrency: optional(int(1, 256)),
+  concurrency: optional(int(1, 1024)),
   other_concurrency: optional(int(1, 256)),
   rpc_timeout_ms: optional(int(100, 120_000)),
+  reprice_after_s: optional(int(1, 3600)),
   stop_grace_ms: optional(int(0, 600_000)),
 });
 
@@ -162,11 +163,38 @@ export const blockhostConfigSchema = object({
 });
 export type BlockhostConfig = Infer<typeof blockhostConfigSchema>;
 
+/** Let's Encrypt's production ACME directory (https.json acme.directory_url may name staging or another CA). */
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+const dnsName = str(
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
+  "a DNS name like vms.example.org",
+  253,
+);
+/** https.json `acme`: serve orders its certificate over ACME (http-01 on the HTTP port) and keeps it renewed. */
+export const httpsAcmeSchema = object({
+  /** The ACME directory [Let's Encrypt production]. */
+  directory_url: withDefault(
+    str(/^https:\/\/[A-Za-z0-9.\-_:[\]%]+(\/[A-Za-z0-9._~\-/%]*)?$/, "an https URL", 2048),
+    LETS_ENCRYPT_DIRECTORY,
+  ),
+  /** The name the certificate is for [hostname when it is a DNS name, else the sslip.io name of the address]. */
+  domain: optional(dnsName),
+  email: optional(str(/^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}$/, "an e-mail address", 320)),
+  /** Trust this CA (PEM file) for the ACME server only: a private or test CA. */
+  ca_file: optional(absPath),
+  /** Fetch the challenge over port 80 before asking the CA (turn off only when the name is not in public DNS). */
+  self_check: withDefault(bool, true),
+  /** Renew when fewer days than this are left. */
+  renew_before_days: withDefault(int(1, 3650), 30),
+});
+export type HttpsAcmeConfig = Infer<typeof httpsAcmeSchema>;
+
 /** /etc/blockhost/https.json — the certificate `blockhost serve` uses (written by finalize). */
 export const httpsConfigSchema = object({
   hostname: str(/^[A-Za-z0-9.:[\]-]{1,253}$/, "a host name or IP address", 253),
   cert_file: absPath,
   key_file: absPath,
   self_signed: withDefault(bool, false),
+  acme: optional(httpsAcmeSchema),
 });
 export type HttpsConfig = Infer<typeof httpsConfigSchema>;

@@ -1,6 +1,6 @@
 /** Open the SQLite database and apply its migrations. */
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { BlockhostError } from "../errors.ts";
 import { paths } from "../paths.ts";
@@ -25,6 +25,21 @@ export function openDatabase(file = paths.database, migrations: readonly Migrati
   db.run("PRAGMA synchronous = NORMAL");
   migrate(db, migrations);
   return db;
+}
+
+/**
+ * The database of a host that is set up, for commands that only read: a missing database is
+ * "not set up yet" (exit 1, with what to run), never created.
+ */
+export function openExistingDatabase(file = paths.database): Database {
+  if (!existsSync(file))
+    throw new BlockhostError(
+      "E_NOT_SET_UP",
+      `not set up yet: no database at ${file} ` +
+        "(set the host up with the wizard or `blockhost finalize --config FILE`)",
+      { file },
+    );
+  return openDatabase(file);
 }
 
 export function schemaVersion(db: Database): number {

@@ -45,14 +45,22 @@ export const ALL_JOB_KINDS: readonly JobKind[] = ["provision", "sync", "destroy"
 
 /** Take the next job due at `nowMs` (state → running, attempts + 1) among `kinds`, or null. */
 export function claimNextJob(db: Database, nowMs: number, kinds: readonly JobKind[] = ALL_JOB_KINDS): Job | null {
-  const r = db
-    .query(`UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?2
-    WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND next_run_at <= ?1
-      AND kind IN (SELECT value FROM json_each(?3))
-      ORDER BY next_run_at, id LIMIT 1)
-    RETURNING *`)
-    .get(nowMs, stamp(), JSON.stringify(kinds)) as Record<string, unknown> | null;
-  return r ? fromRow(r) : null;
+  // One indexed look-up per kind (jobs_claim), not a sort of every queued job: the backlog can be thousands.
+  const earliest = db.query(`SELECT id, next_run_at FROM jobs WHERE kind = ?1 AND state IN ('queued', 'failed')
+    AND next_run_at <= ?2 ORDER BY next_run_at, id LIMIT 1`);
+  const take = db.query(`UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1
+    RETURNING *`);
+  return db.transaction(() => {
+    let best: { id: number; next_run_at: number } | null = null;
+    for (const kind of kinds) {
+      const r = earliest.get(kind, nowMs) as { id: number; next_run_at: number } | null;
+      if (r && (!best || r.next_run_at < best.next_run_at || (r.next_run_at === best.next_run_at && r.id < best.id)))
+        best = r;
+    }
+    if (!best) return null;
+    const r = take.get(best.id, stamp()) as Record<string, unknown> | null;
+    return r ? fromRow(r) : null;
+  })();
 }
 
 export function completeJob(db: Database, id: number): void {

@@ -161,4 +161,12 @@ CREATE TABLE setup_intents (
 ) STRICT;
 CREATE TABLE setup_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, since TEXT NOT NULL) STRICT;`,
   },
+  {
+    version: 6,
+    name: "engine throughput indexes",
+    // A claim and a VMID pick must not scan every job or VM: a 5,000-purchase catch-up made them quadratic.
+    sql: `
+CREATE INDEX vms_vmid ON vms(vmid);
+CREATE INDEX jobs_claim ON jobs(kind, next_run_at, id) WHERE state IN ('queued', 'failed');`,
+  },
 ];

@@ -75,3 +75,28 @@ export function subscriptionBlocks(db: Database, chainId: number): Map<number, b
   }[];
   return new Map(rows.map((r) => [r.subscription_id, BigInt(r.block_number)]));
 }
+
+/** A recorded subscription with the VM that serves it (the newest, if several), for `subscriptions list`. */
+export interface SubscriptionListRow {
+  chain_id: number;
+  subscription_id: number;
+  subscriber: string;
+  plan_id: number;
+  expires_at: number;
+  cancelled: number;
+  vm_name: string | null;
+  vm_status: string | null;
+}
+
+/** Every recorded subscription (optionally one subscriber's), oldest first. */
+export function listSubscriptions(db: Database, subscriber?: string): SubscriptionListRow[] {
+  return db
+    .query(`SELECT s.chain_id, s.subscription_id, s.subscriber, s.plan_id, s.expires_at, s.cancelled,
+        (SELECT v.vm_name FROM vms v WHERE v.subscription_id = s.subscription_id
+          ORDER BY v.status = 'destroyed', v.vmid DESC LIMIT 1) AS vm_name,
+        (SELECT v.status FROM vms v WHERE v.subscription_id = s.subscription_id
+          ORDER BY v.status = 'destroyed', v.vmid DESC LIMIT 1) AS vm_status
+      FROM subscriptions s WHERE ?1 IS NULL OR s.subscriber = ?1 COLLATE NOCASE
+      ORDER BY s.chain_id, s.subscription_id`)
+    .all(subscriber ?? null) as SubscriptionListRow[];
+}

@@ -11,6 +11,7 @@ import { adminCommandName } from "../../core/config/admin-commands.ts";
 import { loadBlockhostConfig } from "../../core/config/index.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
+import { addressArg } from "../../core/address.ts";
 import { EVM_ADDRESS_RE } from "../../core/validators.ts";
 import { addressOfPublicKey, parsePublicKey } from "../../crypto/keys.ts";
 import { buildAdminCommand, encryptAdminCommand } from "./payload.ts";
@@ -42,7 +43,7 @@ function destination(to: string | undefined, admin: Hex, serverKey: Uint8Array):
   if (mode === "self" || mode === "any") return admin;
   if (mode === "server") return addressOfPublicKey(serverKey);
   if (mode === "null") return getAddress(blockhostAdmin?.destination_address ?? DEAD_ADDRESS);
-  if (EVM_ADDRESS_RE.test(mode)) return getAddress(mode);
+  if (EVM_ADDRESS_RE.test(mode)) return addressArg(mode, "--to");
   throw new BlockhostError("E_USAGE", `--to: expected self, server, null or a 0x address, got "${mode.slice(0, 50)}"`);
 }
 
@@ -63,20 +64,39 @@ const send = defineCommand({
   meta: {
     name: "send",
     description:
-      "Encrypt COMMAND to the server key and send it as a 0-value transaction from the admin wallet; prints the transaction hash",
+      "Send the host a command over the chain from the admin wallet, encrypted so only the host reads it; prints the transaction hash",
+    examples: [
+      "blockhost admin send knock --key-file /root/admin.key",
+      `blockhost admin send knock --key-file /root/admin.key --params '{"ports":[22],"duration":600}'`,
+    ],
   },
   args: {
-    command: { type: "positional", required: true, description: "the command's name in admin-commands.json" },
-    params: { type: "string", description: 'JSON object of parameters, e.g. {"ports":[22],"duration":600}' },
+    command: {
+      type: "positional",
+      required: true,
+      valueHint: "COMMAND",
+      description: "Name of the command, as admin-commands.json lists it",
+    },
+    params: {
+      type: "string",
+      valueHint: "JSON",
+      description: 'The command\'s parameters as a JSON object, e.g. {"ports":[22],"duration":600}',
+    },
     "key-file": {
       type: "string",
-      description: "file holding the admin wallet's private key (hex, mode 0600)",
+      valueHint: "FILE",
+      description: "File holding the admin wallet's private key (hex, mode 0600)",
       required: true,
     },
-    "server-public-key": { type: "string", description: "the server's public key (0x04…), when not in the config" },
+    "server-public-key": {
+      type: "string",
+      valueHint: "HEX",
+      description: "The host's public key (0x04…), when this machine has no copy of the host's config",
+    },
     to: {
       type: "string",
-      description: "destination: self, server, null or a 0x address (default: destination_mode, else self)",
+      valueHint: "TO",
+      description: "Send the transaction to: self, server, null or a 0x address (default: destination_mode, else self)",
     },
   },
   async run({ args }) {
@@ -98,6 +118,10 @@ const send = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "admin", description: "On-chain admin commands (port knocking) from the admin wallet" },
+  meta: {
+    name: "admin",
+    description: "Commands the admin sends the host over the chain, such as opening the SSH port for a while",
+    examples: ["blockhost admin send knock --key-file /root/admin.key"],
+  },
   subCommands: { send },
 });

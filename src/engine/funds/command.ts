@@ -5,7 +5,8 @@ import { loadChainContext, contractAddress } from "../../chain/context.ts";
 import { loadBlockhostConfig } from "../../core/config/index.ts";
 import { parseFundManager } from "../../core/config/fund-manager.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
-import { openDatabase } from "../../core/state/db.ts";
+import { printJson } from "../../core/output.ts";
+import { openDatabase, openExistingDatabase } from "../../core/state/db.ts";
 import { readTimer, recentTransfers } from "../../core/state/funds.ts";
 import { underFundLease } from "./duty.ts";
 import { FundManager, type FundReport, type StepResult } from "./manager.ts";
@@ -23,10 +24,11 @@ function printReport(title: string, r: FundReport, printedSteps: boolean): void 
   for (const n of r.notes) say(`note: ${n}`);
 }
 
-function open() {
+/** `status` only reads (a missing database is "not set up yet"); `run` records its transfers. */
+function open(readOnly: boolean) {
   const blockhost = loadBlockhostConfig();
   const { web3, access } = loadChainContext();
-  const db = openDatabase();
+  const db = readOnly ? openExistingDatabase() : openDatabase();
   const manager = new FundManager({
     db,
     access,
@@ -40,12 +42,13 @@ function open() {
 const run = defineCommand({
   meta: {
     name: "run",
-    description: "Run a fund cycle and a gas check now, printing each transfer (with --dry-run: what they would move)",
+    description: "Move revenue and top up gas now, as the engine does on its schedule; prints each transfer",
+    examples: ["blockhost funds run --dry-run", "blockhost funds run"],
   },
-  args: { "dry-run": { type: "boolean", description: "plan only: print the steps, send nothing" } },
+  args: { "dry-run": { type: "boolean", description: "Only print what would be moved; send nothing" } },
   async run({ args }) {
     const dryRun = args["dry-run"] === true;
-    const { db, manager } = open();
+    const { db, manager } = open(false);
     try {
       const live = !dryRun;
       const work = async () => {
@@ -78,13 +81,42 @@ const run = defineCommand({
 const status = defineCommand({
   meta: {
     name: "status",
-    description: "Show the fund manager's timers, recent transfers and what a cycle would move now",
+    description: "Show when revenue is next moved, the recent transfers, and what would be moved now",
+    examples: ["blockhost funds status"],
   },
-  async run() {
-    const { db, manager } = open();
+  args: {
+    json: {
+      type: "boolean",
+      description:
+        "print JSON: {last_fund_cycle, fund_cycle_retry_at, last_gas_check, recent_transfers, plan, plan_error}",
+    },
+  },
+  async run({ args }) {
+    const { db, manager } = open(true);
     try {
       const cycle = readTimer(db, "fund_cycle"),
         gas = readTimer(db, "gas_check");
+      if (args.json) {
+        let plan: FundReport | null = null;
+        let planError: string | null = null;
+        try {
+          plan = await manager.runCycle({ dryRun: true });
+        } catch (e) {
+          planError = oneLine(e);
+          process.exitCode = 1;
+        }
+        return printJson({
+          last_fund_cycle: cycle.last_at > 0 ? when(cycle.last_at) : null,
+          fund_cycle_retry_at: cycle.retry_at ? when(cycle.retry_at) : null,
+          last_gas_check: gas.last_at > 0 ? when(gas.last_at) : null,
+          recent_transfers: recentTransfers(db, 10),
+          plan: plan && {
+            steps: plan.steps.map((s) => ({ ...s, amount: formatUnits(s.amount, s.decimals) })),
+            notes: plan.notes,
+          },
+          plan_error: planError,
+        });
+      }
       say(`last fund cycle: ${when(cycle.last_at)}${cycle.retry_at ? ` (retry at ${when(cycle.retry_at)})` : ""}`);
       say(`last gas check:  ${when(gas.last_at)}`);
       const recent = recentTransfers(db, 10);
@@ -107,7 +139,9 @@ const status = defineCommand({
 export default defineCommand({
   meta: {
     name: "funds",
-    description: "The fund manager: withdraw revenue, revenue share, gas top-ups (fund_manager: in blockhost.yaml)",
+    description:
+      "Collect revenue from the contract, pay revenue shares, keep the server wallet in gas (fund_manager in blockhost.yaml)",
+    examples: ["blockhost funds status"],
   },
   subCommands: { status, run },
 });

@@ -6,7 +6,7 @@ import type { FundManagerConfig } from "../../core/config/fund-manager.ts";
 import type { Web3Config } from "../../core/config/index.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
-import { EVM_ADDRESS_RE } from "../../core/validators.ts";
+import { addressProblem } from "../../core/address.ts";
 
 export const pairAbi = parseAbi([
   "function getReserves() view returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast)",
@@ -44,9 +44,9 @@ export function uniswapFor(web3: Web3Config): Uniswap | null {
   if (!cfg) return BUILT_IN[web3.blockchain.chain_id] ?? null;
   const addr = (key: string): Hex => {
     const v = cfg[key];
-    if (typeof v !== "string" || !EVM_ADDRESS_RE.test(v))
-      throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.${key}: expected a 0x address`);
-    return getAddress(v);
+    const problem = addressProblem(v);
+    if (problem) throw new BlockhostError("E_CONFIG_INVALID", `${paths.web3Config}: uniswap_v2.${key}: ${problem}`);
+    return getAddress(v as string);
   };
   const u = { router: addr("router"), weth: addr("weth"), usdc: addr("usdc"), pair: addr("usdc_weth_pair") };
   return /^0x0{40}$/.test(u.pair) ? null : u;

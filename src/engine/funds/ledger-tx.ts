@@ -8,6 +8,7 @@ import { RECEIPT_TIMEOUT_MS } from "../../chain/tx.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
 import { pendingTransfers, recordTransfer, setTransferState, type TransferRow } from "../../core/state/funds.ts";
+import type { NonceManager } from "../nonces.ts";
 
 export interface TxMeta {
   cycle: string;
@@ -30,9 +31,12 @@ export async function sendRecorded(
   account: PrivateKeyAccount,
   request: { to: Hex; data?: Hex; value?: bigint },
   meta: TxMeta,
+  nonces?: NonceManager,
 ): Promise<Hex> {
   const doing = `${meta.step} ${meta.token} to ${meta.to}`;
   const wallet = walletClientFor(access, account);
+  // The engine's minting key sends mints concurrently: its nonce comes from the engine's manager, not the node.
+  const managed = nonces?.owns(account.address) ? nonces : undefined;
   const raw = await onChain(doing, async () => {
     const prepared = await wallet.prepareTransactionRequest({
       account,
@@ -40,9 +44,11 @@ export async function sendRecorded(
       to: request.to,
       data: request.data,
       value: request.value,
+      ...(managed ? { nonce: await managed.next() } : {}),
     });
     return { raw: await account.signTransaction(prepared as never), nonce: prepared.nonce as number };
   });
+  managed?.sent(raw.nonce, raw.raw);
   const hash = keccak256(raw.raw);
   recordTransfer(db, {
     cycle: meta.cycle,
@@ -57,6 +63,7 @@ export async function sendRecorded(
   });
   await broadcast(access, raw.raw, doing);
   await settle(db, access, hash, doing);
+  managed?.settled(raw.nonce);
   return hash;
 }
 

@@ -40,6 +40,10 @@ export class DryRunBackend implements Backend {
     say(`dry-run: would destroy ${vm.name} (VMID ${vm.vmid})`);
   }
 
+  async powerState(): Promise<null> {
+    return null;
+  }
+
   async guestExec(): Promise<{ exitcode: number; stdout: string; stderr: string }> {
     return { exitcode: 0, stdout: "", stderr: "dry-run: guest command not run" };
   }

@@ -47,6 +47,7 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller, ndpUpli
           template: lv.template ?? join(paths.templatesDir, "blockhost-template.qcow2"),
           accel: lv.accel,
           guestAgentTimeoutMs: (lv.guest_agent_timeout_s ?? 600) * 1000,
+          ndpUplink,
         },
         agent,
       );

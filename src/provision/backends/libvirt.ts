@@ -1,6 +1,7 @@
 /** The libvirt backend: a qcow2 overlay on the template, a NoCloud seed, a domain the agent builds, all through agent actions. */
 import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { macForVmid } from "../allocate.ts";
 import type { AgentCaller } from "./proxmox.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
@@ -14,6 +15,8 @@ export interface LibvirtSettings {
   guestAgentTimeoutMs: number;
   /** How long an ACPI shutdown may take before the domain is powered off. */
   shutdownTimeoutMs?: number;
+  /** Uplink on which to proxy neighbour discovery for VM addresses (db.yaml ipv6_pool.ndp_proxy_dev). */
+  ndpUplink?: string | undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,11 +66,7 @@ export class LibvirtBackend implements Backend {
       await this.agent.call("virsh-start", { name });
       undo.push(["virsh-destroy", () => this.agent.call("virsh-destroy", { name })]);
       await this.restoreNetwork(spec, say);
-      if (spec.ipv6)
-        undo.push([
-          "ip6-route-del",
-          () => this.agent.call("ip6-route-del", { address: `${spec.ipv6}/128`, dev: this.settings.bridge }),
-        ]);
+      if (spec.ipv6) undo.push(["withdraw IPv6", () => withdrawVmAddress(this.agent, this.vmAddress(spec.ipv6!))]);
       await this.waitForGuestAgent(name, say);
     } catch (e) {
       say(`create of ${name} failed (${oneLine(e)}); rolling back`);
@@ -131,11 +130,11 @@ export class LibvirtBackend implements Backend {
     await this.agent.call("virsh-destroy", { name: vm.name });
   }
 
-  /** Isolate the VM's bridge port (also set in the domain XML) and add its IPv6 host route. */
+  /** Isolate the VM's bridge port (also set in the domain XML) and expose its IPv6 (host route, NDP proxy). */
   async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
     const { interfaces } = await this.agent.call("virsh-domiflist", { name: vm.name });
     for (const dev of interfaces as string[]) await this.agent.call("bridge-port-isolate", { dev });
-    if (vm.ipv6) await this.agent.call("ip6-route-add", { address: `${vm.ipv6}/128`, dev: this.settings.bridge });
+    if (vm.ipv6) await exposeVmAddress(this.agent, this.vmAddress(vm.ipv6));
     say(
       `network of ${vm.name}: ports ${(interfaces as string[]).join(", ") || "none"} isolated${vm.ipv6 ? `, route ${vm.ipv6}/128 via ${this.settings.bridge}` : ""}`,
     );
@@ -145,12 +144,20 @@ export class LibvirtBackend implements Backend {
   async destroy(vm: VmRef, say: Say): Promise<void> {
     const name = vm.name;
     if (vm.ipv6)
-      await this.agent
-        .call("ip6-route-del", { address: `${vm.ipv6}/128`, dev: this.settings.bridge })
-        .catch((e) => say(`ip6-route-del: ${oneLine(e)} (continuing)`));
+      await withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6)).catch((e) => say(`${oneLine(e)} (continuing)`));
     await this.agent.call("virsh-destroy", { name });
     await this.agent.call("virsh-undefine", { name });
     await this.agent.call("libvirt-vm-files-delete", { name });
+  }
+
+  /** virsh's words, with "shut off" as Proxmox's "stopped" so both backends read alike. */
+  async powerState(vm: VmRef): Promise<string> {
+    const { state } = await this.agent.call("virsh-domstate", { name: vm.name });
+    return state === "shut off" ? "stopped" : String(state);
+  }
+
+  private vmAddress(address: string): VmAddress {
+    return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {

@@ -174,6 +174,10 @@ export class ProxmoxBackend implements Backend {
     return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
   }
 
+  async powerState(vm: VmRef): Promise<string> {
+    return String((await this.agent.call("qm-status", { vmid: vm.vmid })).status);
+  }
+
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {
     const r = await this.agent.call("qm-guest-exec", { vmid: vm.vmid, command: argv });
     return { exitcode: Number(r.exitcode ?? 1), stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };

@@ -47,4 +47,9 @@ export interface Backend {
   /** Re-apply host-side networking after a start (IPv6 host route). */
   restoreNetwork(vm: VmRef, say: Say): Promise<void>;
   guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult>;
+  /**
+   * The hypervisor's power state: running, stopped, paused, missing (no such VM) or the hypervisor's
+   * own word; null when nothing asks a hypervisor (dry-run).
+   */
+  powerState?(vm: VmRef): Promise<string | null>;
 }

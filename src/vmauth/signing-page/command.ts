@@ -15,13 +15,15 @@ const IDLE_TIMEOUT_SECONDS = 10;
 export default defineCommand({
   meta: {
     name: "signing-page",
-    description: "Serve the wallet login signing page and its callback API inside a VM (port 63108)",
+    description: "Serve, inside a customer VM, the page where the customer signs the login code with the wallet",
+    examples: ["blockhost signing-page", "blockhost signing-page --listen 127.0.0.1 --port 8443"],
   },
   args: {
-    listen: { type: "string", description: "address to bind (default :: , all addresses)" },
+    listen: { type: "string", description: "Address to listen on (default ::, every address)", valueHint: "ADDRESS" },
     port: {
       type: "string",
-      description: "port (default: [auth] signing_port in config.toml, 63108; 0 = any free port)",
+      description: "Port (default: signing_port in the VM's config.toml, 63108; 0 = any free port)",
+      valueHint: "PORT",
     },
   },
   async run({ args }) {

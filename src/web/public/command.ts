@@ -17,14 +17,16 @@ function portArg(value: string | undefined, name: string, fallback: number): num
 export default defineCommand({
   meta: {
     name: "serve",
-    description: "Serve the signup page, the admin panel and the status API over HTTPS (certificate from https.json)",
+    description: "Serve the signup page, the admin panel and the status API over HTTPS (the public web front)",
+    examples: ["blockhost serve", "blockhost serve --port 8443 --http-port off"],
   },
   args: {
-    listen: { type: "string", description: "address to bind (default :: , all addresses)" },
-    port: { type: "string", description: "HTTPS port (default 443; 0 = any free port)" },
+    listen: { type: "string", description: "Address to listen on (default ::, every address)", valueHint: "ADDRESS" },
+    port: { type: "string", description: "HTTPS port (default 443; 0 = any free port)", valueHint: "PORT" },
     "http-port": {
       type: "string",
-      description: "HTTP port that redirects to HTTPS and serves ACME challenges (default 80; 'off' to disable)",
+      valueHint: "PORT",
+      description: "HTTP port that redirects to HTTPS and answers certificate challenges (default 80; off = none)",
     },
   },
   async run({ args }) {
@@ -39,6 +41,8 @@ export default defineCommand({
       url: running.origin,
     });
     process.stdout.write(`${running.origin}/\n`);
+    // SIGHUP: check the certificate now (renewed and swapped in when due) instead of at the next 12-hour check.
+    process.on("SIGHUP", () => void running.checkCertificate());
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", () => resolve());
       process.once("SIGINT", () => resolve());

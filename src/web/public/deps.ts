@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { bytesToHex, type Hex } from "viem";
+import { AgentClient } from "../../agent/client.ts";
 import { connectChain } from "../../chain/client.ts";
 import { contractAddress, loadDeployer } from "../../chain/context.ts";
 import { readKeyFile } from "../../chain/keyfile.ts";
@@ -44,6 +45,8 @@ export interface ServeDeps {
   provisioner: () => Provisioner;
   /** Serving over TLS: cookies get Secure, responses HSTS. */
   tls: boolean;
+  /** The root agent: addressbook, new wallets and the admin-command table are root's files. */
+  agent: AgentClient;
 }
 
 /** Build ServeDeps from blockhost.yaml, web3-defaults.yaml, db.yaml and https.json under paths.root. */
@@ -75,5 +78,6 @@ export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps 
     queue: new JobQueue(db, { baseMs: 5_000, maxMs: 600_000 }),
     provisioner: () => (provisioner ??= openProvisioner({ db })),
     tls: opts.tls,
+    agent: new AgentClient({ timeoutMs: 30_000 }),
   };
 }

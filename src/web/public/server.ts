@@ -1,6 +1,10 @@
-/** Start the public web front: the app on HTTPS and the redirect/ACME app on HTTP. */
+/** Start the public web front: the app on HTTPS (certificate kept over ACME when set), redirect/ACME on HTTP. */
+import { AgentClient } from "../../agent/client.ts";
+import { oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
+import { swappableTlsServer } from "../../network/tls-listener.ts";
 import { publicApp } from "./app.tsx";
+import { acmeName, keepServeCertificate } from "./certificate.ts";
 import { loadServeDeps } from "./deps.ts";
 import { httpsOrigin, loadHttps, redirectApp } from "./https.ts";
 
@@ -12,6 +16,8 @@ export interface RunningServe {
   port: number;
   httpPort: number | null;
   origin: string;
+  /** Check the certificate now (ACME: renew when due, with the listener swapped); a no-op without ACME. */
+  checkCertificate(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -19,19 +25,21 @@ export function startServe(opts: { listen: string; port: number; httpPort: numbe
   const https = loadHttps();
   const deps = loadServeDeps({ tls: true });
   const web = publicApp(deps);
-  const server = Bun.serve({
-    hostname: opts.listen,
-    port: opts.port,
-    idleTimeout: IDLE_TIMEOUT_SECONDS,
-    maxRequestBodySize: MAX_BODY,
-    tls: { cert: Bun.file(https.cert_file), key: Bun.file(https.key_file) },
-    fetch: (req, srv) => web.fetch(req, srv),
-    error: (e) => {
-      logEvent("serve.error", { error: e.message.split("\n")[0] });
-      return new Response("internal error", { status: 500 });
+  const listener = swappableTlsServer(
+    {
+      hostname: opts.listen,
+      port: opts.port,
+      idleTimeout: IDLE_TIMEOUT_SECONDS,
+      maxRequestBodySize: MAX_BODY,
+      fetch: (req, srv) => web.fetch(req, srv),
+      error: (e) => {
+        logEvent("serve.error", { error: e.message.split("\n")[0] });
+        return new Response("internal error", { status: 500 });
+      },
     },
-  });
-  const origin = httpsOrigin(https.hostname, server.port!);
+    https,
+  );
+  const origin = httpsOrigin(https.acme ? acmeName(https) : https.hostname, listener.port);
   const redirect =
     opts.httpPort === null
       ? null
@@ -42,12 +50,23 @@ export function startServe(opts: { listen: string; port: number; httpPort: numbe
           maxRequestBodySize: 1024,
           fetch: redirectApp(origin).fetch,
         });
+  // After the HTTP side is up: the ACME server fetches its challenge there.
+  const keeper = keepServeCertificate(https, deps.db, new AgentClient(), (files) => {
+    listener.swap(files);
+    logEvent("serve.certificate_swapped", { cert_file: files.cert_file });
+  });
+  const checkCertificate = async () => {
+    await keeper?.check().catch((e) => logEvent("serve.certificate_error", { error: oneLine(e) }));
+  };
+  void checkCertificate();
   return {
-    port: server.port!,
+    port: listener.port,
     httpPort: redirect?.port ?? null,
     origin,
+    checkCertificate,
     async stop() {
-      await server.stop(true);
+      keeper?.stop();
+      await listener.stop();
       await redirect?.stop(true);
       deps.db.close();
     },

@@ -14,10 +14,19 @@ import { OtpStore } from "./otp.ts";
 export const DEFAULT_WIZARD_PORT = 8080;
 
 export default defineCommand({
-  meta: { name: "wizard", description: "First-boot web setup wizard (OTP login; refuses once setup is complete)" },
+  meta: {
+    name: "wizard",
+    description:
+      "Run the web setup wizard of a new host (log in with the one-time code it prints; stops working once set up)",
+    examples: ["blockhost wizard", "blockhost wizard --listen 127.0.0.1 --port 8081"],
+  },
   args: {
-    listen: { type: "string", description: "address to bind (default 0.0.0.0)", valueHint: "ADDR" },
-    port: { type: "string", description: `port (default ${DEFAULT_WIZARD_PORT}; 0 = any free port)`, valueHint: "N" },
+    listen: { type: "string", description: "Address to listen on (default 0.0.0.0)", valueHint: "ADDRESS" },
+    port: {
+      type: "string",
+      description: `Port (default ${DEFAULT_WIZARD_PORT}; 0 = any free port)`,
+      valueHint: "PORT",
+    },
   },
   async run({ args }) {
     if (existsSync(paths.setupComplete))

@@ -150,7 +150,11 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
     }
     case "ipv6": {
       const ipv6 = ipv6Schema.parse(
-        text(f, "mode") === "manual" ? { manual: opt(f, "prefix") } : text(f, "mode"),
+        text(f, "mode") === "manual"
+          ? { manual: opt(f, "prefix"), uplink: opt(f, "uplink"), ndp_proxy: f.ndp_proxy === "on" }
+          : text(f, "mode") === "broker"
+            ? { broker: { registry: opt(f, "registry"), broker_id: numeric(f, "broker_id") } }
+            : text(f, "mode"),
         "ipv6",
       );
       if (!draft.network) throw schemaError("network", "the network step first");

@@ -202,11 +202,41 @@ function HypervisorStep({ d }: { d: Draft }) {
 
 function Ipv6Step({ d }: { d: Draft }) {
   const v6 = d.network?.ipv6 ?? "none";
+  const manual = v6 !== "none" && "manual" in v6 ? v6 : undefined;
+  const broker = v6 !== "none" && "broker" in v6 ? v6.broker : undefined;
   return (
     <>
       <Choice name="mode" value="none" label="No IPv6 (VMs get private IPv4 only)" checked={v6 === "none"} />
-      <Choice name="mode" value="manual" label="A routed IPv6 prefix I have" checked={v6 !== "none"} />
-      <Field name="prefix" label="Prefix (e.g. 2001:db8:1::/64)" value={v6 !== "none" ? v6.manual : undefined} />
+      <Choice name="mode" value="manual" label="A routed IPv6 prefix I have" checked={!!manual} />
+      <Choice
+        name="mode"
+        value="broker"
+        label="A prefix from the on-chain tunnel broker (WireGuard)"
+        checked={!!broker}
+      />
+      <h3>Routed prefix</h3>
+      <Field name="prefix" label="Prefix (e.g. 2001:db8:1::/64)" value={manual?.manual} />
+      <p>
+        The host takes <code>prefix::1</code> on the VM bridge and <code>prefix::2</code> as its own address; each VM
+        gets a /128 from the rest.
+      </p>
+      <Field
+        name="uplink"
+        label="Upstream interface (where the prefix arrives)"
+        value={manual ? manual.uplink : detectInterfaces().find((i) => !i.bridge)?.name}
+      />
+      <Check
+        name="ndp_proxy"
+        label="Answer neighbour discovery for VM addresses on it (the upstream router treats the prefix as on-link)"
+        checked={manual?.ndp_proxy === true}
+      />
+      <h3>Tunnel broker</h3>
+      <p>
+        Finalization asks a broker of this registry for a prefix (a transaction from the deployer wallet) and brings up
+        the <code>wg-broker</code> WireGuard tunnel to it.
+      </p>
+      <Field name="registry" label="BrokerRegistry contract (0x…)" value={broker?.registry} />
+      <Field name="broker_id" label="Broker number (empty: the first active one)" value={broker?.broker_id} />
     </>
   );
 }

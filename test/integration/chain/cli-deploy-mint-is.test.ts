@@ -177,7 +177,7 @@ describe.skipIf(!anvilAvailable())("blockhost contracts deploy / mint / is (comp
     for (const cmd of [["contracts", "deploy"], ["mint"], ["is"]]) {
       const r = await root.run([...cmd, "--help"]);
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain("USAGE");
+      expect(r.stdout).toContain("Usage:");
     }
   });
 });

@@ -252,7 +252,7 @@ describe.skipIf(!anvilAvailable())("blockhost wallet (compiled binary, real anvi
     ]) {
       const r = await wallet(...cmd, "--help");
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain("USAGE");
+      expect(r.stdout).toContain("Usage:");
     }
   });
 });

@@ -98,7 +98,7 @@ describe("blockhost addressbook with a running agent", () => {
     [["up", "dev", OTHER], /"dev" is a system role/],
     [["new", "hot"], /"hot" is a system role/],
     [["add", "bob", "0x1234"], /expected a 0x-prefixed 20-byte hex address/],
-    [["add", "bob"], /Missing required positional argument: ADDRESS/],
+    [["add", "bob"], /missing argument <WALLET>/],
     [["add", "bob", OTHER, "extra"], /unexpected argument/],
   ] as const)("%j is refused with exit 2 before reaching the agent", async (args, message) => {
     const before = readFileSync(bookFile(), "utf8");

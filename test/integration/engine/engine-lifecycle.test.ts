@@ -131,7 +131,7 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
     const at = (s: number) => ({ BLOCKHOST_NOW: String(s) });
     expect((await bh(["gc"], at(chainNow))).stdout).toContain(`would suspend ${vm.vm_name}`);
     expect((await bh(["gc", "--execute"], at(chainNow))).stdout).toContain(`suspended ${vm.vm_name}`);
-    expect((await bh(["vm", "status", vm.vm_name])).stdout).toBe("suspended\n");
+    expect(JSON.parse((await bh(["vm", "status", vm.vm_name, "--json"])).stdout).status).toBe("suspended");
     expect((await bh(["gc", "--execute"], at(chainNow + 8 * 86_400))).stdout).toContain(`destroyed ${vm.vm_name}`);
     expect((await vmOf(p.subscriptionId))!.status).toBe("destroyed");
     expect((await bh(["vm", "create", "manual-2", "--owner-wallet", env.anvil.accounts[5]!.address])).stdout).toContain(

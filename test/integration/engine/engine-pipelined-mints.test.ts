@@ -1,6 +1,12 @@
-/** Pipelined mints (several in flight, nonces assigned locally): a SIGKILL while they wait, a dropped transaction. */
+/** Pipelined mints (several in flight, nonces assigned locally): SIGKILL while they wait, a dropped or stuck transaction, a reorg. */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { Hex } from "viem";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { bytesToHex, type Hex, hexToBigInt, numberToHex } from "viem";
+import { eciesEncrypt } from "../../../src/crypto/ecies.ts";
+import { publicKeyOf } from "../../../src/crypto/keys.ts";
+import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
+import { JobQueue } from "../../../src/engine/queue.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
@@ -31,8 +37,11 @@ async function pendingMints(env: EngineEnv): Promise<Array<{ hash: Hex; nonce: n
     .sort((a, b) => a.nonce - b.nonce);
 }
 
-async function setup(n: number): Promise<{ env: EngineEnv; purchases: Purchase[] }> {
-  const env = await EngineEnv.create();
+async function setup(
+  n: number,
+  engine: Record<string, number> = {},
+): Promise<{ env: EngineEnv; purchases: Purchase[] }> {
+  const env = await EngineEnv.create({ engine });
   cleanups.push(() => env.stop());
   const purchases: Purchase[] = [];
   for (let i = 0; i < n; i++) purchases.push(await env.buy(1 + i));
@@ -92,6 +101,86 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
       "gap repaired, all three minted",
     );
     expect(engine.events().some((e) => e.event === "engine.mint_rebroadcast" && e.tx === inPool[0]!.hash)).toBe(true);
+    await expectServedOnce(env, purchases);
+  });
+
+  test("a reorg that drops mints already recorded ends with exactly one NFT each (anvil snapshot/revert)", async () => {
+    const { env, purchases } = await setup(4);
+    const beforeMints = await env.anvil.snapshot();
+    const engine = start(env);
+    await eventually(async () => (await pendingMints(env)).length === 4, "four mints in flight");
+    await env.anvil.mine(1);
+    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 4, "four mints recorded");
+    // The block holding the four mints is replaced: the chain goes back to before it and grows another way.
+    await env.anvil.revert(beforeMints);
+    expect(await env.nftTotal()).toBe(0);
+    await env.anvil.rpc("evm_setIntervalMining", [1]);
+    await eventually(
+      async () => (await env.nftTotal()) === 4 && (await vms(env)).filter((v) => v.nft_minted).length === 4,
+      "served again on the new chain",
+    );
+    await Bun.sleep(3000); // reconcile passes go on: nothing may be minted twice late
+    await expectServedOnce(env, purchases);
+    const noticed = engine.events().filter((e) => e.event === "engine.mint_reorged" || e.event === "engine.mint_moved");
+    expect(new Set(noticed.map((e) => e.vm)).size).toBe(4);
+  });
+
+  test("a seal job sent while mints are in flight takes the next nonce from the same manager", async () => {
+    const env = await EngineEnv.create();
+    cleanups.push(() => env.stop());
+    const empty = await env.buy(2, 30n, "0x"); // served without details: the holder asks for a seal later
+    const first = start(env);
+    const token = (await eventually(async () => (await vms(env)).find((v) => v.nft_minted), "the first NFT"))
+      .nft_token_id!;
+    expect(await first.stop()).toBe(0);
+    const later = [await env.buy(3), await env.buy(4), await env.buy(5)];
+    const holderSig = await env.signature(2);
+    const sealPayload = bytesToHex(eciesEncrypt(publicKeyOf(env.serverKey), new TextEncoder().encode(holderSig)));
+    const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"));
+    new JobQueue(db, { baseMs: 200, maxMs: 1000 }).enqueue(
+      "seal",
+      `seal:${token}`,
+      { token_id: token, payload: sealPayload },
+      { rerun: true },
+    );
+    db.close();
+    await env.anvil.rpc("evm_setAutomine", [false]);
+    const second = start(env);
+    const inPool = await eventually(async () => {
+      const p = await pendingMints(env);
+      return p.length === 4 ? p : null;
+    }, "three mints and the seal in flight together");
+    expect(inPool.map((t) => t.nonce)).toEqual([...Array(4).keys()].map((k) => inPool[0]!.nonce + k));
+    await env.anvil.rpc("evm_setAutomine", [true]);
+    await env.anvil.mine(1);
+    await eventually(async () => (await env.nftPayload(token)) !== "0x", "the NFT sealed");
+    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 4, "all four served");
+    expect(second.events().filter((e) => e.event === "engine.job_failed")).toEqual([]);
+    expect(utf8(decryptWithSignature(holderSig, await env.nftPayload(token)))).toContain('"port":22');
+    await expectServedOnce(env, [empty, ...later]);
+  });
+
+  test("a stuck mint (its fee below the base fee) is re-priced at the same nonce and mined once", async () => {
+    const { env, purchases } = await setup(1, { reprice_after_s: 2 });
+    const engine = start(env);
+    const [stuck] = await eventually(async () => {
+      const p = await pendingMints(env);
+      return p.length === 1 ? p : null;
+    }, "the mint in flight");
+    const tx = await env.anvil.rpc<{ maxFeePerGas: Hex }>("eth_getTransactionByHash", [stuck!.hash]);
+    await env.anvil.rpc("anvil_setNextBlockBaseFeePerGas", [numberToHex(hexToBigInt(tx.maxFeePerGas) * 3n)]);
+    await env.anvil.mine(1);
+    expect(await env.nftTotal()).toBe(0); // priced out of the block
+    const [replacement] = await eventually(async () => {
+      const p = await pendingMints(env);
+      return p.length === 1 && p[0]!.hash !== stuck!.hash ? p : null;
+    }, "a replacement at the same nonce");
+    expect(replacement!.nonce).toBe(stuck!.nonce);
+    await env.anvil.mine(1);
+    await eventually(async () => (await vms(env)).some((v) => v.nft_minted), "minted by the replacement");
+    const receipt = await env.net.pub.getTransactionReceipt({ hash: replacement!.hash });
+    expect(receipt.status).toBe("success");
+    expect(engine.events().some((e) => e.event === "engine.mint_repriced" && e.nonce === stuck!.nonce)).toBe(true);
     await expectServedOnce(env, purchases);
   });
 });

@@ -102,6 +102,7 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
         reset: 0.02,
         hang: 0.005,
         sendAnswerLost: 0.3,
+        sendAnswerLostFirst: 1,
         sendRefused: 0.1,
       },
     });
@@ -127,16 +128,16 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     const events = engine.events();
     // The chain never reorganised: lagging answers and errors must not have looked like one.
     expect(events.filter((e) => e.event === "engine.reorg")).toEqual([]);
-    expect(sim.stats.lagged).toBeGreaterThan(0);
-    expect(sim.stats.faults.outage ?? 0).toBeGreaterThan(0);
-    // The reconciler read owners and subscriptions of all VMs in batches, not one request per VM.
-    expect(sim.stats.largestCallBatch).toBe(purchases.length);
-    // Send answers were lost, and each such mint was still served once (found by its hash or re-broadcast with the
-    // same bytes, whichever came first: that order depends on timing, so only the outcome above is asserted).
-    expect(sim.stats.faults.sendAnswerLost ?? 0).toBeGreaterThan(0);
     console.log(
       `simulator: ${sim.stats.requests} requests, faults ${JSON.stringify(sim.stats.faults)}, lagging answers ${sim.stats.lagged}, range refusals ${sim.stats.rangeRefused}; ${sim.sends.length} sends for ${purchases.length} mints`,
     );
+    expect(sim.stats.lagged).toBeGreaterThan(0);
+    expect(sim.stats.faults.outage ?? 0).toBeGreaterThan(0);
+    // The reconciler read owners and subscriptions of all VMs in batches, not one request per VM.
+    expect(sim.stats.largestCallBatch).toBeGreaterThanOrEqual(purchases.length);
+    // Send answers were lost, and each such mint was still served once (found by its hash or re-broadcast with the
+    // same bytes, whichever came first: that order depends on timing, so only the outcome above is asserted).
+    expect(sim.stats.faults.sendAnswerLost ?? 0).toBeGreaterThan(0);
   });
 
   test("rate limits back off per provider without shrinking the getLogs range; status shows provider health", async () => {

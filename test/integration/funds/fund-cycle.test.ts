@@ -136,6 +136,17 @@ describe.skipIf(!anvilAvailable())("fund manager (anvil, agent, compiled binary)
     expect(await env.net.pub.getBalance({ address: hot() })).toBe(parseEther("0.01"));
     expect(serverEthBefore - (await env.net.pub.getBalance({ address: server() }))).toBeGreaterThan(parseEther("0.01"));
     expect((await funds("status")).stdout).toContain("withdraw");
+    const json = JSON.parse((await funds("status", "--json")).stdout);
+    expect(Object.keys(json)).toEqual([
+      "last_fund_cycle",
+      "fund_cycle_retry_at",
+      "last_gas_check",
+      "recent_transfers",
+      "plan",
+      "plan_error",
+    ]);
+    expect(json.recent_transfers.map((t: { step: string }) => t.step)).toContain("withdraw");
+    expect(json.plan_error).toBeNull();
   });
 
   test("a cycle killed after its withdrawal was sent, then run again: nothing is sent twice", async () => {

@@ -128,7 +128,8 @@ describe.skipIf(missing.length > 0)("npm run package → dist/blockhost_<version
       expect(`${page}: ${r.err.trim()}`).toBe(`${page}: `);
     }
     const agent = run(["sh", "-c", `zcat '${join(man, "blockhost-agent.1.gz")}' | groff -man -Tutf8 | col -b`]).out;
-    expect(agent).toContain("--socket PATH");
+    expect(agent).toContain("--socket FILE");
+    expect(agent).toContain("[--socket FILE]"); // the synopsis keeps the space between option and value
     expect(agent).toContain("blockhost agent call");
   });
 
@@ -143,6 +144,6 @@ describe.skipIf(missing.length > 0)("npm run package → dist/blockhost_<version
     expect(complete("blockhost ag")).toEqual(["agent"]);
     expect(complete("blockhost agent ")).toEqual(["--help", "--socket", "call"]);
     expect(complete("blockhost vm li")).toEqual(["list"]);
-    expect(complete("blockhost vm list --")).toEqual(["--help", "--json"]);
+    expect(complete("blockhost vm list --")).toEqual(["--help", "--json", "--owner", "--status"]);
   });
 });

@@ -80,7 +80,14 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(
       Bun.spawnSync(["/usr/sbin/bridge", "-n", host.netns, "-d", "link", "show", "dev", "tap100i0"]).stdout.toString(),
     ).toContain("isolated on");
-    expect((await bh(["vm", "status", "web-1"])).stdout).toBe("active\n");
+    const status = async () => JSON.parse((await bh(["vm", "status", "web-1", "--json"])).stdout);
+    expect(await status()).toMatchObject({ status: "active", power: "running", power_note: null });
+    // Stopped by hand: the subscription is still active, the hypervisor says stopped, and status says both.
+    expect((await bh(["vm", "stop", "web-1"])).code).toBe(0);
+    expect(await status()).toMatchObject({ status: "active", power: "stopped" });
+    expect((await bh(["vm", "status", "web-1"])).stdout).toBe("active, hypervisor: stopped\n");
+    expect((await bh(["vm", "start", "web-1"])).code).toBe(0);
+    expect(await status()).toMatchObject({ status: "active", power: "running" });
   });
 
   test("a failure mid-create rolls every step back", async () => {
@@ -90,7 +97,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(r.stderr).toContain("simulated: start failed");
     expect(host.sim.vm(101)).toBeUndefined();
     expect(existsSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-2.yaml"))).toBe(false);
-    expect((await bh(["vm", "status", "web-2"])).stdout).toBe("unknown\n");
+    expect((await bh(["vm", "status", "web-2"])).code).toBe(1);
     const again = await bh(["vm", "create", "web-2", "--owner-wallet", WALLET, "--apply"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('"vmid":102');
@@ -120,7 +127,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
       "qm resize 103 scsi0 20G did not take effect (scsi0 is 4G): lvextend failed: Insufficient free space",
     );
     expect(host.sim.vm(103)).toBeUndefined();
-    expect((await bh(["vm", "status", "web-3"])).stdout).toBe("unknown\n");
+    expect((await bh(["vm", "status", "web-3"])).code).toBe(1);
   });
 
   test("a disk smaller than the template's is refused before a VMID is spent (Proxmox cannot shrink)", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { checkProxmoxTemplate, importProxmoxTemplate } from "../../../src/provision/backends/proxmox-template.ts";
@@ -172,6 +172,18 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("template VMID 9200: no cloud-init drive");
     expect(bad.stderr).toContain("template VMID 9200 is not ready (4 problems)");
+    const json = await bh(["proxmox", "template", "check", "--vmid", "9200", "--json"]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({
+      template_vmid: 9200,
+      ready: false,
+      problems: bad.stdout.trimEnd().split("\n"),
+    });
+    expect(JSON.parse((await bh(["proxmox", "template", "check", "--json"])).stdout)).toEqual({
+      template_vmid: 9001,
+      ready: true,
+      problems: [],
+    });
     const path = writeImage("cli.qcow2", MANIFEST);
     expect(await bh(["proxmox", "template", "import", path, "--vmid", "9105"])).toMatchObject({
       code: 0,
@@ -181,5 +193,24 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
       code: 0,
     });
     expect((await bh(["proxmox", "template", "check", "--vmid", "x"])).code).toBe(2);
+  });
+
+  test("blockhost doctor asks the hypervisor, through the agent, for the configured template", async () => {
+    const backendCheck = async () => {
+      const r = await runBlockhost(["doctor", "--json"], { root: env.dir });
+      const checks = JSON.parse(r.stdout).checks as Array<{ name: string; status: string; detail: string }>;
+      return checks.find((c) => c.name === "backend")!;
+    };
+    expect(await backendCheck()).toMatchObject({ status: "ok", detail: "proxmox: template VMID 9001 ready" });
+    const file = join(env.dir, "etc/blockhost/blockhost.yaml");
+    const good = readFileSync(file, "utf8");
+    writeFileSync(file, good.replace("template_vmid: 9001", "template_vmid: 9200"));
+    try {
+      const bad = await backendCheck();
+      expect(bad.status).toBe("fail");
+      expect(bad.detail).toContain("template VMID 9200: no cloud-init drive");
+    } finally {
+      writeFileSync(file, good);
+    }
   });
 });

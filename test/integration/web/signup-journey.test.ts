@@ -5,7 +5,6 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
@@ -57,12 +56,7 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
   beforeAll(async () => {
     env = await EngineEnv.create();
     // NFT #0 is the admin credential, held by the host wallet (as finalize mints it).
-    await send(env.net, OWNER, {
-      address: env.nft,
-      abi: accessCredentialNftAbi,
-      functionName: "mint",
-      args: [env.anvil.accounts[OWNER]!.address, "0x"],
-    });
+    await env.mintTo(OWNER);
     await send(env.net, OWNER, {
       address: env.subs,
       abi: blockhostSubscriptionsAbi,
@@ -262,12 +256,7 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
 
   test("after transferFrom of NFT #0 the new holder is admin and the old one is not", async () => {
     const oldAdmin = pages.find((p) => p.address === env.anvil.accounts[OWNER]!.address)!;
-    await send(env.net, OWNER, {
-      address: env.nft,
-      abi: accessCredentialNftAbi,
-      functionName: "transferFrom",
-      args: [env.anvil.accounts[OWNER]!.address, env.anvil.accounts[6]!.address, 0n],
-    });
+    await env.transferNft(0, OWNER, 6);
     expect((await oldAdmin.page.goto(`${serve.origin}/admin`))?.status()).toBe(403);
     const again = await open(OWNER, "/admin/login");
     await again.page.click("#btn-login");

@@ -62,6 +62,19 @@ describe("allocation", () => {
     expect(b.ipv6_address).toBe(a.ipv6_address);
   });
 
+  test("a freed address below the ones in use is handed out first (the search mark goes back)", async () => {
+    setup({ ipv6Prefix: "2001:db8:7::/120" });
+    const made = [];
+    for (const n of ["a", "b", "c", "d"]) made.push(await applyCreate(p, req(n)));
+    await destroyVm(p, "b");
+    const e = await applyCreate(p, req("e"));
+    expect(e.ip_address).toBe(made[1]!.ip_address);
+    expect(e.ipv6_address).toBe(made[1]!.ipv6_address);
+    const f = await applyCreate(p, req("f"));
+    const last = made[3]!.ip_address!.split(".").map(Number);
+    expect(f.ip_address).toBe([...last.slice(0, 3), last[3]! + 1].join("."));
+  });
+
   test("the VMID range runs out with a clear error", async () => {
     setup({ vmidRange: { start: 500, end: 501 } });
     await applyCreate(p, req("a"));

@@ -1,22 +1,16 @@
 /** The setup file's schema: defaults, exact keys, and one-line errors naming the key. */
 import { expect, test } from "bun:test";
-import { devSetupFile } from "../../../src/dev/setup-file.ts";
-import { blockhostConfigSchema } from "../../../src/core/config/schemas.ts";
+import { parse } from "yaml";
+import { blockhostConfigSchema, dbConfigSchema } from "../../../src/core/config/schemas.ts";
+import type { SetupContext } from "../../../src/setup/context.ts";
+import { renderDbYaml } from "../../../src/setup/render.ts";
 import { setupFileSchema } from "../../../src/setup/schema.ts";
+import { hostAddress } from "../../../src/setup/steps/https.ts";
+import { type LooseSetupFile, sampleSetupFile } from "../../helpers/setup-file.ts";
 
 /** Loosely typed: the tests bend it into invalid shapes. */
-// biome-ignore lint/suspicious/noExplicitAny: tests bend the setup file into invalid shapes on purpose
-type Loose = Record<string, any>;
-
-const valid = () =>
-  devSetupFile({
-    rpcUrl: "http://127.0.0.1:8545",
-    chainId: 31337,
-    adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-    signatureFile: "/root/admin.sig",
-    deployerKeyFile: "/root/deployer.key",
-    stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-  }) as Loose;
+type Loose = LooseSetupFile;
+const valid = sampleSetupFile;
 
 const problem = (mutate: (d: Loose) => void): string => {
   const d = valid();
@@ -67,7 +61,19 @@ test("bad values name the key and what was expected", () => {
     problem((d) => {
       d.network.ipv6 = { manual: "2001:db8::/32" };
     }),
-  ).toContain('network.ipv6: expected "none" or {manual: <prefix>}');
+  ).toContain(
+    'network.ipv6: expected "none", {manual: <prefix>, uplink, ndp_proxy} (ndp_proxy needs uplink) or {broker:',
+  );
+  expect(
+    problem((d) => {
+      d.network.ipv6 = { manual: "2001:db8::/64", ndp_proxy: true };
+    }),
+  ).toContain("(ndp_proxy needs uplink)");
+  expect(
+    problem((d) => {
+      d.network.ipv6 = { manual: "2001:db8::/64", uplink: "eth0; rm -rf /" };
+    }),
+  ).toContain("network.ipv6: expected");
   expect(
     problem((d) => {
       d.admin.wallet = "0xabc";
@@ -91,13 +97,7 @@ test("bad values name the key and what was expected", () => {
 });
 
 test("a libvirt backend uses the keys blockhost.yaml's libvirt: section takes", () => {
-  const d = devSetupFile({
-    rpcUrl: "http://127.0.0.1:8545",
-    chainId: 31337,
-    adminWallet: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-    signatureFile: "/root/admin.sig",
-    deployerKeyFile: "/root/deployer.key",
-    stablecoin: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  const d = sampleSetupFile({
     backend: {
       backend: { libvirt: { bridge: "bhdev0", network: "blockhost-dev" } },
       network: "10.216.0.0/24",
@@ -120,4 +120,56 @@ test("a libvirt backend uses the keys blockhost.yaml's libvirt: section takes", 
       x.backend = { libvirt: { bridge: "br0", storage_pool: "blockhost" } };
     }),
   ).toContain("{libvirt: {bridge, network, template, accel}}");
+});
+
+test("a manual IPv6 prefix takes an optional uplink and NDP proxy (off unless asked for)", () => {
+  const d = valid();
+  d.network.ipv6 = { manual: "2001:db8:1::/64" };
+  expect(setupFileSchema.parse(d, "").network.ipv6).toEqual({ manual: "2001:db8:1::/64", ndp_proxy: false });
+  d.network.ipv6 = { manual: "2001:db8:1::/64", uplink: "eth0", ndp_proxy: true };
+  expect(setupFileSchema.parse(d, "").network.ipv6).toEqual({
+    manual: "2001:db8:1::/64",
+    uplink: "eth0",
+    ndp_proxy: true,
+  });
+});
+
+test("db.yaml names the NDP proxy uplink only when NDP proxy is on, in the shape the provisioner reads", () => {
+  const render = (v6: unknown) => {
+    const d = valid();
+    d.network.ipv6 = v6;
+    const ctx = { file: setupFileSchema.parse(d, ""), fileName: "setup.yaml" } as SetupContext;
+    return dbConfigSchema.parse(parse(renderDbYaml(ctx)), "db.yaml").ipv6_pool;
+  };
+  expect(render({ manual: "2001:db8:1::/64", uplink: "eth0", ndp_proxy: true })).toEqual({
+    prefix: "2001:db8:1::/64",
+    ndp_proxy_dev: "eth0",
+  });
+  expect(render({ manual: "2001:db8:1::/64", uplink: "eth0" })).toEqual({ prefix: "2001:db8:1::/64" });
+  expect(render("none")).toBeUndefined();
+  // The broker's prefix is not known when db.yaml is written: VMs take it from broker-allocation.json.
+  expect(render({ broker: { registry: `0x${"1".repeat(40)}` } })).toBeUndefined();
+});
+
+test("broker mode names the registry, optionally a broker, and a reply timeout [300 s]", () => {
+  const d = valid();
+  d.network.ipv6 = { broker: { registry: `0x${"1".repeat(40)}` } };
+  expect(setupFileSchema.parse(d, "").network.ipv6).toEqual({
+    broker: { registry: `0x${"1".repeat(40)}`, timeout_s: 300 },
+  });
+  expect(
+    problem((x) => {
+      x.network.ipv6 = { broker: { registry: "0x12" } };
+    }),
+  ).toContain("network.ipv6: expected");
+});
+
+test("the https step names the host by its public prefix::2 when no hostname is set", () => {
+  const d = valid();
+  delete d.https;
+  d.network.ipv6 = { manual: "2001:db8:1::/64" };
+  const ctx = { file: setupFileSchema.parse(d, ""), fileName: "setup.yaml" } as SetupContext;
+  expect(hostAddress(ctx)).toBe("2001:db8:1::2");
+  d.https = { hostname: "vms.example.org" };
+  expect(hostAddress({ ...ctx, file: setupFileSchema.parse(d, "") })).toBe("vms.example.org");
 });

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { plainAddress } from "../../../src/web/public/admin/knock-active.ts";
 import { OneTimeCodes } from "../../../src/web/public/challenges.ts";
 import { explorerFor } from "../../../src/web/public/explorer.ts";
 import { httpsOrigin, redirectApp } from "../../../src/web/public/https.ts";
@@ -86,4 +87,12 @@ test("the signup page renders chain-supplied plan names as text", () => {
   expect(html).not.toContain("<img");
   expect(html).toContain("&lt;img src=x onerror=alert(1)&gt; — $1.50 per day");
   expect(html).toContain('<script type="module" src="/assets/signup.js" nonce="n1">');
+});
+
+test("knock.active gets a plain address: IPv4 clients of a dual-stack socket lose ::ffff:, junk is dropped", () => {
+  expect(plainAddress("::ffff:203.0.113.7")).toBe("203.0.113.7");
+  expect(plainAddress("203.0.113.7")).toBe("203.0.113.7");
+  expect(plainAddress("2001:db8::7")).toBe("2001:db8::7");
+  expect(plainAddress("local")).toBeNull();
+  expect(plainAddress("1.2.3.4\nrm")).toBeNull();
 });

@@ -1,53 +1,46 @@
 /** The admin panel (`/admin`): wallet login of the admin NFT holder, then VMs, jobs, plans, wallet and admin commands. */
-import { type Context, Hono } from "hono";
-import { formatUnits, parseUnits, type Hex } from "viem";
-import { loadAddressbook } from "../../../core/config/addressbook.ts";
-import { loadBlockhostConfig } from "../../../core/config/index.ts";
-import { oneLine } from "../../../core/errors.ts";
+import { Hono } from "hono";
+import { parseUnits, type Hex } from "viem";
+import { BlockhostError, hasCode, oneLine } from "../../../core/errors.ts";
 import { logEvent } from "../../../core/log.ts";
-import { object, str } from "../../../core/schema.ts";
+import { literal, object, optional, str } from "../../../core/schema.ts";
 import { troubledJobs } from "../../../core/state/jobs.ts";
 import { destroyVm, powerVm } from "../../../provision/lifecycle.ts";
 import { listVms } from "../../../core/state/vms.ts";
-import { requireCsrf, requireSession, type Session, SessionStore } from "../../session.ts";
+import { requireCsrf, requireSession, SessionStore } from "../../session.ts";
 import type { OneTimeCodes } from "../challenges.ts";
 import type { ServeDeps } from "../deps.ts";
+import { formBody } from "../form-body.ts";
 import { jsonBody } from "../json-body.ts";
+import { clientAddress } from "../rate-limit.ts";
 import { adminMessage, isAdmin, loginSigner } from "./auth.ts";
-import type { AdminFrame } from "./layout.tsx";
+import { commandRoutes } from "./commands.tsx";
+import { touchKnockActive } from "./knock-active.ts";
+import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
 import { LoginPage } from "./login.tsx";
-import { CommandsPage, JobsPage, PlansPage, VmsPage, type WalletRow, WalletPage } from "./pages.tsx";
-
-type Env = { Variables: { session: Session; secureHeadersNonce?: string } };
+import { ConfirmDestroyPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
+import { walletRoutes } from "./wallet.tsx";
 
 const loginBody = object({
   code: str(/^[A-Z0-9]{8}$/, "the 8-character login code", 8),
   signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132),
 });
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
-const PLAN_NAME = /^\P{Cc}{1,64}$/u;
-const PRICE = /^\d{1,6}(\.\d{1,2})?$/;
+const destroyForm = object({ confirm: optional(literal("yes")) });
+const retryForm = object({ key: str(/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/, "a job key", 130) });
+const planFields = object({
+  name: str(/^\P{Cc}{1,64}$/u, "1 to 64 characters, no control characters", 64 * 4),
+  price: str(/^\d{1,6}(\.\d{1,2})?$/, "a positive USD amount like 1.50", 9),
+  active: optional(literal("1")),
+});
 
 const ADMIN_IDLE_MS = 30 * 60_000;
 
-export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
-  const app = new Hono<Env>();
+export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
+  const app = new Hono<AdminEnv>();
   const sessions = new SessionStore({ cookieName: "bh_admin", idleMs: ADMIN_IDLE_MS, tls: deps.tls });
-  const frame = (c: Context<Env>, notice?: string): AdminFrame => {
-    const s = c.get("session");
-    return {
-      title: deps.site.title,
-      accent: deps.site.accent,
-      nonce: c.get("secureHeadersNonce"),
-      csrf: s.csrf,
-      wallet: String(s.data.wallet),
-      notice,
-    };
-  };
-  const notice = (c: Context<Env>) => c.req.query("done")?.slice(0, 200);
-  const done = (c: Context<Env>, to: string, text: string) => c.redirect(`${to}?done=${encodeURIComponent(text)}`, 303);
-  const action = (c: Context<Env>, what: string, fields: Record<string, unknown>) =>
-    logEvent("admin.action", { action: what, wallet: String(c.get("session").data.wallet), ...fields });
+  const kit = adminKit(deps);
+  const { frame, notice, done, action } = kit;
 
   app.get("/login", (c) => {
     const { code } = codes.issue("admin", "admin");
@@ -87,6 +80,7 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
       sessions.destroy(c);
       return c.text("this wallet no longer holds the admin NFT; log in again", 403);
     }
+    touchKnockActive(clientAddress(c));
     await next();
   });
 
@@ -100,14 +94,17 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
   app.post("/vms/:name/:op{start|stop|destroy}", async (c) => {
     const name = c.req.param("name");
     const op = c.req.param("op") as "start" | "stop" | "destroy";
-    if (!VM_NAME.test(name)) return c.text("bad VM name", 400);
-    action(c, `vm.${op}`, { vm: name });
     try {
+      if (!VM_NAME.test(name)) throw new BlockhostError("E_INVALID_INPUT", "bad VM name");
+      // Destroying cannot be undone: the first POST asks, the confirmation page's POST does it.
+      if (op === "destroy" && !(await formBody(c, destroyForm)).confirm)
+        return c.html(<ConfirmDestroyPage {...frame(c)} vm={name} />);
+      action(c, `vm.${op}`, { vm: name });
       const p = deps.provisioner();
       if (op === "destroy") await destroyVm(p, name);
       else await powerVm(p, name, op);
     } catch (e) {
-      return c.text(`${op} ${name} failed: ${oneLine(e)}`, 409);
+      return kit.failed(c, `${op} ${name}`, e, hasCode(e, "E_INVALID_INPUT") ? 400 : 409);
     }
     return done(c, "/admin", `${op} ${name}: done`);
   });
@@ -115,12 +112,14 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
   app.get("/jobs", (c) => c.html(<JobsPage {...frame(c, notice(c))} jobs={troubledJobs(deps.db, 100)} />));
 
   app.post("/jobs/retry", async (c) => {
-    const key = String((await c.req.parseBody()).key ?? "");
-    if (!/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/.test(key)) return c.text("bad job key", 400);
-    action(c, "job.retry", { job: key });
-    return deps.queue.retry(key)
-      ? done(c, "/admin/jobs", `${key} queued again`)
-      : c.text(`no failed or dead job ${key}`, 404);
+    try {
+      const { key } = await formBody(c, retryForm);
+      action(c, "job.retry", { job: key });
+      if (!deps.queue.retry(key)) throw new BlockhostError("E_NOT_FOUND", `no failed or dead job ${key}`);
+      return done(c, "/admin/jobs", `${key} queued again`);
+    } catch (e) {
+      return kit.failed(c, "retry the job", e);
+    }
   });
 
   app.get("/plans", async (c) =>
@@ -129,85 +128,37 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<Env> {
     ),
   );
 
-  const planForm = async (c: Context<Env>) => {
-    const form = await c.req.parseBody();
-    const name = String(form.name ?? "").trim();
-    const price = String(form.price ?? "").trim();
-    if (!PLAN_NAME.test(name)) return { error: "plan name: 1 to 64 characters, no control characters" };
-    if (!PRICE.test(price) || Number(price) <= 0) return { error: "price: a positive USD amount like 1.50" };
-    return { name, cents: parseUnits(price, 2), active: form.active === "1" };
+  const planForm = async (c: AdminContext) => {
+    const f = await formBody(c, planFields);
+    if (Number(f.price) <= 0) throw new BlockhostError("E_INVALID_INPUT", "price: a positive USD amount like 1.50");
+    return { name: f.name, cents: parseUnits(f.price, 2), active: f.active === "1" };
   };
 
   app.post("/plans", async (c) => {
-    const f = await planForm(c);
-    if ("error" in f) return c.text(f.error!, 400);
-    action(c, "plan.create", { name: f.name, cents_per_day: String(f.cents) });
     try {
+      const f = await planForm(c);
+      action(c, "plan.create", { name: f.name, cents_per_day: String(f.cents) });
       await deps.chain.createPlan(f.name, f.cents);
+      return done(c, "/admin/plans", `plan ${f.name} created`);
     } catch (e) {
-      return c.text(`create plan failed: ${oneLine(e)}`, 502);
+      return kit.failed(c, "create the plan", e);
     }
-    return done(c, "/admin/plans", `plan ${f.name} created`);
   });
 
   app.post("/plans/:id{[0-9]{1,6}}", async (c) => {
     const id = Number(c.req.param("id"));
-    const f = await planForm(c);
-    if ("error" in f) return c.text(f.error!, 400);
-    action(c, "plan.update", { plan: id, name: f.name, cents_per_day: String(f.cents), active: f.active });
     try {
+      const f = await planForm(c);
+      action(c, "plan.update", { plan: id, name: f.name, cents_per_day: String(f.cents), active: f.active });
       await deps.chain.updatePlan(id, f.name, f.cents, f.active);
+      return done(c, "/admin/plans", `plan ${id} saved`);
     } catch (e) {
-      return c.text(`update plan ${id} failed: ${oneLine(e)}`, 502);
+      return kit.failed(c, `save plan ${id}`, e);
     }
-    return done(c, "/admin/plans", `plan ${id} saved`);
   });
 
-  app.get("/wallet", async (c) => {
-    const coin = await deps.chain.stablecoin();
-    const rows: WalletRow[] = [];
-    for (const [name, entry] of Object.entries(loadAddressbook())) {
-      const b = await deps.chain.balances(entry.address as Hex);
-      rows.push({
-        name,
-        address: entry.address,
-        native: formatUnits(b.native, 18),
-        stable: b.stable === null || !coin ? null : formatUnits(b.stable, coin.decimals),
-      });
-    }
-    const held = coin ? (await deps.chain.balances(deps.chain.subscriptions)).stable : null;
-    return c.html(
-      <WalletPage
-        {...frame(c, notice(c))}
-        rows={rows}
-        coin={coin?.symbol ?? null}
-        contractBalance={held === null || !coin ? null : formatUnits(held, coin.decimals)}
-      />,
-    );
-  });
-
-  app.post("/wallet/withdraw", async (c) => {
-    const to = String((await c.req.parseBody()).to ?? "");
-    const entry = loadAddressbook()[to];
-    const coin = await deps.chain.stablecoin();
-    if (!entry || !coin) return c.text(`no addressbook entry ${JSON.stringify(to.slice(0, 64))} or no stablecoin`, 400);
-    action(c, "wallet.withdraw", { to, address: entry.address, token: coin.address });
-    try {
-      await deps.chain.withdraw(coin.address, entry.address as Hex);
-    } catch (e) {
-      return c.text(`withdraw failed: ${oneLine(e)}`, 502);
-    }
-    return done(c, "/admin/wallet", `withdrawn to ${to}`);
-  });
-
-  app.get("/commands", (c) => {
-    const admin = loadBlockhostConfig().admin;
-    const settings: Record<string, string> = {};
-    if (admin?.max_command_age !== undefined) settings["max_command_age (s)"] = String(admin.max_command_age);
-    if (admin?.destination_mode !== undefined) settings.destination_mode = admin.destination_mode;
-    if (admin?.credential_nft_id !== undefined) settings.credential_nft_id = String(admin.credential_nft_id);
-    return c.html(<CommandsPage {...frame(c)} settings={settings} />);
-  });
+  walletRoutes(app, kit);
+  commandRoutes(app, kit);
 
   return app;
 }

@@ -19,9 +19,17 @@ const NAV = [
   ["/admin/commands", "Admin commands"],
 ] as const;
 
-export function AdminPage(props: AdminFrame & { heading: string; children?: Child }) {
+export function AdminPage(
+  props: AdminFrame & { heading: string; children?: Child; scripts?: string[]; data?: unknown },
+) {
   return (
-    <Page title={`${props.title} — admin`} accent={props.accent} nonce={props.nonce}>
+    <Page
+      title={`${props.title} — admin`}
+      accent={props.accent}
+      nonce={props.nonce}
+      scripts={props.scripts}
+      data={props.data}
+    >
       <nav aria-label="Admin sections">
         {NAV.map(([href, label]) => (
           <a class="button secondary" href={href} aria-current={label === props.heading ? "page" : undefined}>

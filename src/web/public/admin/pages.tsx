@@ -1,4 +1,4 @@
-/** The admin panel's pages: VMs, jobs, plans, wallet and admin commands (server-rendered; actions are CSRF-checked forms). */
+/** The admin panel's pages for VMs, jobs and plans (server-rendered; actions are CSRF-checked forms). */
 import type { Job } from "../../../core/state/jobs.ts";
 import type { VmRecord } from "../../../core/state/vms.ts";
 import type { Plan } from "../chain.ts";
@@ -47,6 +47,27 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
           </table>
         </div>
       )}
+    </AdminPage>
+  );
+}
+
+export function ConfirmDestroyPage(props: AdminFrame & { vm: string }) {
+  return (
+    <AdminPage {...props} heading="VMs">
+      <section class="card" aria-labelledby="h-confirm">
+        <h3 id="h-confirm">Destroy {props.vm}?</h3>
+        <p>Its disk is deleted and its addresses are released; the customer loses the server. This cannot be undone.</p>
+        <PostButton
+          action={`/admin/vms/${props.vm}/destroy`}
+          csrf={props.csrf}
+          label={`Destroy ${props.vm}`}
+          fields={{ confirm: "yes" }}
+          danger
+        />
+        <a class="button secondary" href="/admin">
+          Cancel
+        </a>
+      </section>
     </AdminPage>
   );
 }
@@ -159,96 +180,6 @@ export function PlansPage(props: AdminFrame & { plans: Plan[]; canWrite: boolean
           Create plan
         </button>
       </form>
-    </AdminPage>
-  );
-}
-
-export interface WalletRow {
-  name: string;
-  address: string;
-  native: string;
-  stable: string | null;
-}
-
-export function WalletPage(
-  props: AdminFrame & { rows: WalletRow[]; coin: string | null; contractBalance: string | null },
-) {
-  return (
-    <AdminPage {...props} heading="Wallet">
-      {props.contractBalance !== null && (
-        <p>
-          Subscription contract holds <strong id="contract-balance">{props.contractBalance}</strong> {props.coin}.
-        </p>
-      )}
-      {props.contractBalance !== null && props.rows.length > 0 && (
-        <form method="post" action="/admin/wallet/withdraw" id="withdraw">
-          <input type="hidden" name="csrf" value={props.csrf} />
-          <label for="withdraw-to">Withdraw it all to</label>
-          <select id="withdraw-to" name="to">
-            {props.rows.map((r) => (
-              <option value={r.name}>{`${r.name} (${r.address})`}</option>
-            ))}
-          </select>
-          <button type="submit">Withdraw</button>
-        </form>
-      )}
-      {props.rows.length === 0 ? (
-        <p>The addressbook is empty.</p>
-      ) : (
-        <div class="table-wrap">
-          <table id="wallet-table">
-            <thead>
-              <tr>
-                <th>Role</th>
-                <th>Address</th>
-                <th>ETH</th>
-                <th>{props.coin ?? "Stablecoin"}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((r) => (
-                <tr>
-                  <td>{r.name}</td>
-                  <td>
-                    <code>{r.address}</code>
-                  </td>
-                  <td>{r.native}</td>
-                  <td>{r.stable ?? "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <p class="muted">
-        Transfers between roles and new addressbook entries: <code>blockhost wallet</code> and{" "}
-        <code>blockhost addressbook</code> on the host.
-      </p>
-    </AdminPage>
-  );
-}
-
-export function CommandsPage(props: AdminFrame & { settings: Record<string, string> }) {
-  const entries = Object.entries(props.settings);
-  return (
-    <AdminPage {...props} heading="Admin commands">
-      <p>
-        On-chain admin commands (port knocking) are read from <code>blockhost.yaml</code> <code>admin:</code>.
-      </p>
-      {entries.length === 0 ? (
-        <p>No admin command settings are configured.</p>
-      ) : (
-        <table id="knock-table">
-          <tbody>
-            {entries.map(([k, v]) => (
-              <tr>
-                <th scope="row">{k}</th>
-                <td>{v}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
     </AdminPage>
   );
 }
