@@ -5,7 +5,7 @@ import { freePort } from "./anvil.ts";
 import { startService, type Service } from "./services.ts";
 
 export async function startDevServe(logFile: string, timeoutMs = 30_000): Promise<{ service: Service; url: string }> {
-  ensureSelfSignedHttps("127.0.0.1");
+  await ensureSelfSignedHttps("127.0.0.1");
   const port = await freePort();
   const service = startService(
     "web front",

@@ -33,7 +33,7 @@ export async function benchServe(total = 5_000, concurrency = 16): Promise<Bench
   const env = await EngineEnv.create();
   const saved = process.env.BLOCKHOST_ROOT;
   process.env.BLOCKHOST_ROOT = env.root;
-  writeHttpsConfig(env.root);
+  await writeHttpsConfig(env.root);
   const https = JSON.parse(readFileSync(join(env.root, "etc/blockhost/https.json"), "utf8")) as {
     cert_file: string;
     key_file: string;

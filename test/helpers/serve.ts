@@ -1,6 +1,7 @@
 /** Run the compiled `blockhost serve` against a test root (HTTPS with a self-signed certificate made here). */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensureSelfSigned, runLocalOpenssl } from "../../src/core/self-signed-cert.ts";
 import { blockhostBinary } from "./binary.ts";
 
 export interface ServeProcess {
@@ -12,39 +13,17 @@ export interface ServeProcess {
 }
 
 /** A self-signed certificate for 127.0.0.1 and https.json naming it, as finalize would write. */
-export function writeHttpsConfig(root: string): void {
+export async function writeHttpsConfig(root: string): Promise<void> {
   const dir = join(root, "etc/blockhost/tls");
   mkdirSync(dir, { recursive: true });
-  const r = Bun.spawnSync(
-    [
-      "/usr/bin/openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdout: "ignore", stderr: "pipe" },
-  );
-  if (r.exitCode !== 0) throw new Error(`openssl: ${r.stderr.toString()}`);
+  const files = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
+  await ensureSelfSigned(files, { names: ["127.0.0.1"], keyMode: 0o600, run: runLocalOpenssl });
   writeFileSync(
     join(root, "etc/blockhost/https.json"),
     JSON.stringify({
       hostname: "127.0.0.1",
-      cert_file: join(dir, "cert.pem"),
-      key_file: join(dir, "key.pem"),
+      cert_file: files.cert,
+      key_file: files.key,
       self_signed: true,
     }),
   );

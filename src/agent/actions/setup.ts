@@ -1,19 +1,17 @@
 /** Setup-only agent actions of finalization: the host's TLS certificate, runtime services, the completion marker. */
-import { chmodSync, chownSync, existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
-import { isIP } from "node:net";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
+import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
 import { array, literal, object, str } from "../../core/schema.ts";
-import { certificateCovers } from "../../vmauth/signing-page/tls.ts";
-import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
-import { ensureServeTlsDir } from "./tls.ts";
+import { ensureSelfSigned } from "../../core/self-signed-cert.ts";
+import { ensureServeTlsDir, serveTlsFiles } from "./tls.ts";
 import { defineAction } from "./types.ts";
 
 const hostName = str(/^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$/, "a host name or IP address", 253);
 
 /**
- * A self-signed P-256 certificate (10 years) naming `hostname`, in <config>/tls/{cert,key}.pem.
+ * A self-signed P-256 certificate (10 years) naming `hostname`, serve's until ACME replaces it.
  * The key is made here and never leaves root: 0640 root:blockhost so `serve` can read it.
  * A current certificate that already names the host is kept.
  */
@@ -23,43 +21,17 @@ export const tlsSelfSigned = defineAction({
   timeoutMs: 60_000,
   setupOnly: true,
   handler: async (p, ctx) => {
-    const cert = paths.tlsCert;
-    const key = paths.tlsKey;
-    if (existsSync(key) && certificateCovers(cert, p.hostname))
-      return { cert_file: cert, key_file: key, generated: false };
+    const files = serveTlsFiles();
     ensureServeTlsDir();
-    const work = mkdtempSync(join(paths.tlsDir, ".new-"));
-    try {
-      const san = isIP(p.hostname) ? `IP:${p.hostname}` : `DNS:${p.hostname}`;
-      await ctx.run("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "3650",
-        "-subj",
-        `/CN=${p.hostname}`,
-        "-addext",
-        `subjectAltName=${san}`,
-        "-keyout",
-        join(work, "key.pem"),
-        "-out",
-        join(work, "cert.pem"),
-      ]);
-      const gid = blockhostGid();
-      if (process.getuid?.() === 0) chownSync(join(work, "key.pem"), 0, gid ?? 0);
-      chmodSync(join(work, "key.pem"), 0o640);
-      chmodSync(join(work, "cert.pem"), 0o644);
-      renameSync(join(work, "key.pem"), key);
-      renameSync(join(work, "cert.pem"), cert);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-    return { cert_file: cert, key_file: key, generated: true };
+    const generated = await ensureSelfSigned(files, {
+      names: [p.hostname],
+      keyMode: 0o640,
+      keyGid: blockhostGid() ?? 0,
+      run: async (argv) => {
+        await ctx.run("openssl", argv);
+      },
+    });
+    return { cert_file: files.cert, key_file: files.key, generated };
   },
 });
 

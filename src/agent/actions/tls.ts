@@ -4,12 +4,18 @@ import { chmodSync, chownSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
 import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
+import type { TlsFiles } from "../../core/self-signed-cert.ts";
 import { object, str } from "../../core/schema.ts";
 import { defineAction } from "./types.ts";
 
 const PEM_CERTS_RE = /^(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]{1,16384}-----END CERTIFICATE-----\s*){1,4}$/;
 const PEM_KEY_RE =
   /^-----BEGIN (EC |RSA )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]{1,8192}-----END (EC |RSA )?PRIVATE KEY-----\s*$/;
+
+/** serve's TLS files: the certificate chain (0644) and its key (0640 root:blockhost). */
+export function serveTlsFiles(): TlsFiles {
+  return { cert: paths.tlsCert, key: paths.tlsKey };
+}
 
 /**
  * serve's TLS dir, root:blockhost 0750: serve (user blockhost) must reach the files, so the group
@@ -50,7 +56,7 @@ export const tlsInstall = defineAction({
         `tls-install: the certificate is not valid now (${leaf.validFrom} .. ${leaf.validTo})`,
       );
     }
-    const files = { cert: paths.tlsCert, key: paths.tlsKey };
+    const files = serveTlsFiles();
     ensureServeTlsDir();
     // serve swaps its listener only when told, after both files are in place.
     writeFileAtomic(files.key, p.key, { mode: 0o640, blockhostGroup: true });

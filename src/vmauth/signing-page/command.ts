@@ -37,7 +37,7 @@ export default defineCommand({
     const host = signingHost(true);
     let tls: { cert: ReturnType<typeof Bun.file>; key: ReturnType<typeof Bun.file> } | undefined;
     if (config.auth.use_tls) {
-      const generated = ensureCertificate(host);
+      const generated = await ensureCertificate(host);
       if (generated) logEvent("signing-page.certificate", { host });
       const files = tlsFiles();
       tls = { cert: Bun.file(files.cert), key: Bun.file(files.key) };

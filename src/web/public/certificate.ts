@@ -61,13 +61,13 @@ export function startingFiles(https: HttpsConfig): TlsFiles & { acme: boolean } 
  * certificate serve makes in its state dir (it cannot write /etc/blockhost, and an ACME certificate
  * the agent installed there must not be overwritten by a fallback).
  */
-function selfSignedFallback(https: HttpsConfig, host: string): TlsFiles {
+async function selfSignedFallback(https: HttpsConfig, host: string): Promise<TlsFiles> {
   const own = leafOf(https.cert_file);
   if (own?.checkIssued(own) && own.checkHost(host) !== undefined)
     return { cert_file: https.cert_file, key_file: https.key_file };
   const dir = join(paths.stateDir, "tls-fallback");
   const files = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
-  ensureCertificate(host, files);
+  await ensureCertificate(host, files);
   return { cert_file: files.cert, key_file: files.key };
 }
 

@@ -17,11 +17,10 @@ export function loadHttps(): HttpsConfig {
  * For `blockhost dev` and tests, where finalize has not run: a self-signed certificate for
  * `host` under the config dir and an https.json naming it (kept when one exists).
  */
-export function ensureSelfSignedHttps(host: string): HttpsConfig {
+export async function ensureSelfSignedHttps(host: string): Promise<HttpsConfig> {
   if (existsSync(paths.httpsConfig)) return loadHttps();
-  const dir = join(paths.configDir, "tls");
-  const files = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
-  ensureCertificate(host, files);
+  const files = { cert: paths.tlsCert, key: paths.tlsKey };
+  await ensureCertificate(host, files);
   const cfg: HttpsConfig = { hostname: host, cert_file: files.cert, key_file: files.key, self_signed: true };
   mkdirSync(paths.configDir, { recursive: true });
   writeFileSync(paths.httpsConfig, `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o644 });

@@ -2,103 +2,18 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ORIGINAL_ETC, ORIGINAL_VMS, WALLET_A } from "../../fixtures/original-host.ts";
 import { runBlockhost, tempDir } from "../../helpers/binary.ts";
 
-const WALLET_A = "0x1111111111111111111111111111111111111111";
-const WALLET_B = "0x2222222222222222222222222222222222222222";
-
-/** An original host's files, as its packages and finalization wrote them (fact sheet §1.4, §4.5, §5.1). */
+/** Lay out an original host's files under `root`. */
 function originalHost(root: string): { vmsJson: string } {
   const etc = join(root, "etc/blockhost");
   const state = join(root, "var/lib/blockhost");
   mkdirSync(etc, { recursive: true });
   mkdirSync(state, { recursive: true });
-  writeFileSync(
-    join(etc, "db.yaml"),
-    [
-      `db_file: /var/lib/blockhost/vms.json`,
-      "terraform_dir: /var/lib/blockhost/terraform",
-      "bridge: vmbr0",
-      "vmid_range: {start: 100, end: 999}",
-      "ip_pool: {network: 192.168.122.0/24, start: 200, end: 250, gateway: 192.168.122.1}",
-      "default_expiry_days: 30",
-      "gc_grace_days: 7",
-      "",
-    ].join("\n"),
-  );
-  writeFileSync(
-    join(etc, "web3-defaults.yaml"),
-    [
-      "blockchain:",
-      "  chain_id: 11155111",
-      "  rpc_url: https://rpc.sepolia.org",
-      "  nft_contract: '0x3333333333333333333333333333333333333333'",
-      "deployer: {private_key_file: /etc/blockhost/deployer.key}",
-      "auth: {otp_length: 6, otp_ttl_seconds: 300}",
-      "",
-    ].join("\n"),
-  );
-  writeFileSync(
-    join(etc, "blockhost.yaml"),
-    [
-      "server: {address: '0x4444444444444444444444444444444444444444', key_file: /etc/blockhost/server.key}",
-      "public_secret: blockhost-access",
-      "contract_address: '0x5555555555555555555555555555555555555555'",
-      "admin: {wallet_address: '0x6666666666666666666666666666666666666666'}",
-      "",
-    ].join("\n"),
-  );
+  for (const [name, content] of Object.entries(ORIGINAL_ETC)) writeFileSync(join(etc, name), content);
   const vmsJson = join(state, "vms.json");
-  writeFileSync(
-    vmsJson,
-    JSON.stringify(
-      {
-        vms: {
-          "blockhost-100": {
-            vm_name: "blockhost-100",
-            vmid: 100,
-            ip_address: "192.168.122.200",
-            status: "active",
-            owner: "admin",
-            wallet_address: WALLET_A,
-            username: "admin",
-            purpose: "",
-            created_at: "2025-05-01T10:00:00",
-            expires_at: "2025-06-01T10:00:00",
-            subscription_id: 1,
-          },
-          "blockhost-101": {
-            vm_name: "blockhost-101",
-            vmid: 101,
-            ip_address: "192.168.122.201",
-            status: "suspended",
-            owner: "admin",
-            wallet_address: WALLET_B,
-            username: "admin",
-            purpose: "",
-            created_at: "2025-05-02T10:00:00",
-            expires_at: "2025-05-09T10:00:00",
-            suspended_at: "2025-05-09T10:05:00",
-            subscription_id: 2,
-          },
-        },
-        next_vmid: 104,
-        allocated_ips: ["192.168.122.200", "192.168.122.201"],
-        reserved_nft_tokens: {
-          "0": {
-            vm_name: "blockhost-100",
-            status: "minted",
-            reserved_at: "2025-05-01T10:00:01.123456+00:00",
-            owner_wallet: WALLET_A,
-            minted_at: "2025-05-01T10:00:05.654321+00:00",
-          },
-          "1": { vm_name: "blockhost-101", status: "reserved", reserved_at: "2025-05-02T10:00:01+00:00" },
-        },
-      },
-      null,
-      2,
-    ),
-  );
+  writeFileSync(vmsJson, JSON.stringify(ORIGINAL_VMS, null, 2));
   return { vmsJson };
 }
 

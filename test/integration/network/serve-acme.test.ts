@@ -54,8 +54,8 @@ describe.skipIf(!!skip)("blockhost serve with https.json acme settings (pebble o
     }
     throw new Error(`timed out waiting for ${what}; serve log:\n${serve?.log()}`);
   };
-  const configure = () => {
-    writeHttpsConfig(env.root);
+  const configure = async () => {
+    await writeHttpsConfig(env.root);
     const file = join(env.root, "etc/blockhost/https.json");
     const caFile = join(env.root, "pebble-api-ca.pem");
     writeFileSync(caFile, pebble.apiCaPem);
@@ -75,7 +75,7 @@ describe.skipIf(!!skip)("blockhost serve with https.json acme settings (pebble o
     env = await EngineEnv.create();
     pebble = await startPebble(join(env.root, "pebble"));
     agent = await startAgent({ root: env.root });
-    configure();
+    await configure();
     serve = await startServe(env.root, { httpPort: pebble.httpPort });
     port = Number(new URL(serve.origin).port);
   });
@@ -133,7 +133,7 @@ describe.skipIf(!!skip)("blockhost serve with https.json acme settings (pebble o
 
   test("pebble stopped and no ACME certificate: serve falls back to self-signed and status says why", async () => {
     expect(await serve.stop()).toBe(0);
-    writeHttpsConfig(env.root); // finalize's self-signed certificate (for 127.0.0.1) again, acme settings kept below
+    await writeHttpsConfig(env.root); // finalize's self-signed certificate (for 127.0.0.1) again, acme settings kept below
     const file = join(env.root, "etc/blockhost/https.json");
     const https = JSON.parse(readFileSync(file, "utf8"));
     https.acme = { directory_url: pebble.directoryUrl, domain: HOST, self_check: false };

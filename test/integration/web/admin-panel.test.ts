@@ -131,7 +131,7 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
       join(etc(), "blockhost.yaml"),
       `admin: {wallet_address: '${address(OWNER)}', destination_mode: server, max_command_age: 300}\n`,
     );
-    writeHttpsConfig(env.root);
+    await writeHttpsConfig(env.root);
     agent = await startAgent({ root: env.root });
     engine = env.startEngine();
     serve = await startServe(env.root);

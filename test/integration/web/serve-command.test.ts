@@ -16,7 +16,7 @@ describe.skipIf(!anvilAvailable())("blockhost serve (compiled binary, TLS on loo
 
   beforeAll(async () => {
     env = await EngineEnv.create();
-    writeHttpsConfig(env.root);
+    await writeHttpsConfig(env.root);
     serve = await startServe(env.root);
   });
   afterAll(async () => {

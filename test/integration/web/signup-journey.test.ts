@@ -74,7 +74,7 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
       env.subs,
       0n,
     );
-    writeHttpsConfig(env.root);
+    await writeHttpsConfig(env.root);
     engine = env.startEngine();
     serve = await startServe(env.root);
     browser = await launchChromium();

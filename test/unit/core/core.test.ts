@@ -6,6 +6,7 @@ import { paths } from "../../../src/core/paths.ts";
 import { array, int, literal, object, optional, record, str } from "../../../src/core/schema.ts";
 import { migrate, openDatabase, schemaVersion } from "../../../src/core/state/db.ts";
 import { MIGRATIONS } from "../../../src/core/state/migrations.ts";
+import { getVm, insertVm, type VmRecord } from "../../../src/core/state/vms.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import { codeThrownBy } from "../../helpers/errors.ts";
 
@@ -107,6 +108,51 @@ describe("SQLite store", () => {
       const again = openDatabase(file);
       expect(schemaVersion(again)).toBe(MIGRATIONS.at(-1)!.version);
       again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+  test("a database from the first release with VMs migrates to the latest with its rows intact (an upgrade)", () => {
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, "blockhost.db");
+      const firstWithVms = MIGRATIONS.findIndex((m) => /CREATE TABLE vms\b/.test(m.sql)) + 1;
+      expect(firstWithVms).toBeGreaterThan(0);
+      const old = openDatabase(file, MIGRATIONS.slice(0, firstWithVms));
+      const vm: VmRecord = {
+        vm_name: "blockhost-100",
+        vmid: 100,
+        backend: "proxmox",
+        status: "active",
+        ip_address: "192.168.122.200",
+        ipv6_address: null,
+        owner: "0x1111111111111111111111111111111111111111",
+        wallet_address: "0x1111111111111111111111111111111111111111",
+        owner_wallet: "0x1111111111111111111111111111111111111111",
+        username: "user",
+        purpose: "subscription",
+        network_mode: null,
+        cpu: 1,
+        memory_mb: 2048,
+        disk_gb: 20,
+        subscription_id: 7,
+        created_at: "2025-05-01T10:00:00.000Z",
+        expires_at: "2099-01-01T00:00:00.000Z",
+        suspended_at: null,
+        destroyed_at: null,
+        nft_token_id: 0,
+        nft_minted: true,
+        nft_minted_at: "2025-05-01T10:00:05.000Z",
+        gecos_synced: true,
+        network_config_synced: false,
+        extra: { note: "kept" },
+      };
+      insertVm(old, vm);
+      old.close();
+      const db = openDatabase(file);
+      expect(schemaVersion(db)).toBe(MIGRATIONS.at(-1)!.version);
+      expect(getVm(db, "blockhost-100")).toEqual(vm);
+      db.close();
     } finally {
       tmp.cleanup();
     }

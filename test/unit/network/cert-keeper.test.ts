@@ -1,6 +1,7 @@
 /** The certificate keeper records each outcome and swaps the listener only when the files change. */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import { ensureSelfSigned, runLocalOpenssl } from "../../../src/core/self-signed-cert.ts";
 import { openDatabase } from "../../../src/core/state/db.ts";
 import { keepCertificate } from "../../../src/network/cert-keeper.ts";
 import { readCertificateStatus, type TlsFiles } from "../../../src/network/certificates.ts";
@@ -10,28 +11,8 @@ test("without a public name: self-signed once, recorded with the reason, applied
   const { dir, cleanup } = tempDir("bh-keeper-");
   try {
     const files = { cert_file: join(dir, "cert.pem"), key_file: join(dir, "key.pem") };
-    const r = Bun.spawnSync(
-      [
-        "/usr/bin/openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        files.key_file,
-        "-out",
-        files.cert_file,
-        "-days",
-        "3",
-        "-subj",
-        "/CN=h.test",
-      ],
-      { stderr: "pipe" },
-    );
-    expect(r.exitCode).toBe(0);
+    const made = { cert: files.cert_file, key: files.key_file };
+    await ensureSelfSigned(made, { names: ["h.test"], keyMode: 0o600, days: 3, run: runLocalOpenssl });
     const db = openDatabase(":memory:");
     const applied: TlsFiles[] = [];
     const keeper = keepCertificate(
