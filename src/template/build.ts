@@ -32,8 +32,13 @@ import {
   ROOT_LABEL,
   TEMPLATE_PACKAGES,
   aptSources,
+  BOOTLOADER_PACKAGES,
+  CLOUD_CFG_GROWPART,
+  ROOT_PARTITION_START_SECTOR,
+  grubCfg,
 } from "./recipe.ts";
 import { runTool, sha256File, sha256Text } from "./tools.ts";
+import { assembleGrubDisk, bootloaderBootSection, prepareBootloaderTree, requireGrubPcBin } from "./bootloader.ts";
 
 export interface TemplateBuildOptions {
   /** Where the qcow2 goes (its manifest, kernel and initrd land beside it). */
@@ -46,8 +51,16 @@ export interface TemplateBuildOptions {
   sizeGb?: number;
   /** Directory keeping the mmdebstrap tarball keyed by its inputs, so a rebuild skips the download. */
   rootfsCache?: string;
+  /**
+   * direct-kernel (default): a bare ext4 image with its kernel and initrd beside it (libvirt boots
+   * it with -kernel). bootloader: an MBR disk with GRUB, booted from the disk (Proxmox needs this).
+   */
+  boot?: TemplateBootMode;
   say?: (line: string) => void;
 }
+
+export type TemplateBootMode = "direct-kernel" | "bootloader";
+export const TEMPLATE_BOOT_MODES: readonly TemplateBootMode[] = ["direct-kernel", "bootloader"];
 
 export interface TemplateBuildResult {
   image: string;
@@ -73,6 +86,7 @@ export function templateInputsKey(o: {
   mirror?: string;
   sizeGb?: number;
   binarySha256: string;
+  boot?: TemplateBootMode;
 }): string {
   const suite = o.suite ?? DEFAULT_SUITE;
   const rootfsKey = sha256Text(JSON.stringify(rootfsInputs(suite, o.mirror ?? DEFAULT_MIRROR)));
@@ -90,6 +104,10 @@ export function templateInputsKey(o: {
       INITRAMFS_CONF,
       INITRAMFS_MODULES,
       sizeGb: o.sizeGb ?? 3,
+      // Only the bootloader image adds inputs, so a direct-kernel image keeps its key.
+      ...(o.boot === "bootloader"
+        ? { boot: o.boot, BOOTLOADER_PACKAGES, CLOUD_CFG_GROWPART, grub: grubCfg("V"), ROOT_PARTITION_START_SECTOR }
+        : {}),
     }),
   );
 }
@@ -105,6 +123,13 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
   const suite = opts.suite ?? DEFAULT_SUITE;
   const mirror = opts.mirror ?? DEFAULT_MIRROR;
   const sizeGb = opts.sizeGb ?? 3;
+  const boot = opts.boot ?? "direct-kernel";
+  if (!TEMPLATE_BOOT_MODES.includes(boot))
+    throw new BlockhostError(
+      "E_INVALID_INPUT",
+      `boot: expected one of ${TEMPLATE_BOOT_MODES.join(", ")}, got ${JSON.stringify(boot)}`,
+    );
+  if (boot === "bootloader") requireGrubPcBin();
   if (!/^[a-z]{2,20}$/.test(suite))
     throw new BlockhostError(
       "E_INVALID_INPUT",
@@ -130,14 +155,21 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
     customizeTree(tree, opts.binary);
 
     const kernel = pickBoot(tree, "vmlinuz-");
+    const kernelVersion = basename(kernel).slice("vmlinuz-".length);
     say("making a small initrd");
-    await slimInitrd(tree, basename(kernel).slice("vmlinuz-".length));
-    say("making the disk image");
-    const initrd = pickBoot(tree, "initrd.img-");
-    copyFileSync(kernel, join(work, "vmlinuz"));
-    copyFileSync(initrd, join(work, "initrd"));
+    await slimInitrd(tree, kernelVersion);
     const raw = join(work, "root.raw");
-    await runTool(["mkfs.ext4", "-q", "-F", "-L", ROOT_LABEL, "-E", "root_owner=0:0", "-d", tree, raw, `${sizeGb}G`]);
+    if (boot === "bootloader") {
+      say("adding GRUB and growpart, assembling the partitioned disk");
+      await prepareBootloaderTree(tree, kernelVersion, opts.rootfsCache ?? join(work, "debs"));
+      await assembleGrubDisk(tree, raw, sizeGb, work);
+    } else {
+      say("making the disk image");
+      const initrd = pickBoot(tree, "initrd.img-");
+      copyFileSync(kernel, join(work, "vmlinuz"));
+      copyFileSync(initrd, join(work, "initrd"));
+      await runTool(["mkfs.ext4", "-q", "-F", "-L", ROOT_LABEL, "-E", "root_owner=0:0", "-d", tree, raw, `${sizeGb}G`]);
+    }
     rmSync(tree, { recursive: true, force: true });
     const qcow = join(work, "image.qcow2");
     await runTool(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow]);
@@ -151,7 +183,7 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
       virtual_size_gb: sizeGb,
       built_at: new Date().toISOString(),
       build_seconds: Math.round((performance.now() - started) / 1000),
-      inputs_sha256: templateInputsKey({ suite, mirror, sizeGb, binarySha256: binarySha }),
+      inputs_sha256: templateInputsKey({ suite, mirror, sizeGb, binarySha256: binarySha, boot }),
       debian_suite: suite,
       apt_sources: inputs.sources,
       packages: inputs.packages,
@@ -160,19 +192,30 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
       vmauth_files: VM_AUTH_FILES.map((f) => f.path),
       cloud_init: true,
       qemu_guest_agent: true,
-      boot: {
-        mode: "direct-kernel",
-        kernel: basename(kernelPath(opts.output)),
-        initrd: basename(initrdPath(opts.output)),
-        cmdline: KERNEL_CMDLINE,
-      },
+      boot:
+        boot === "bootloader"
+          ? bootloaderBootSection()
+          : {
+              mode: "direct-kernel",
+              kernel: basename(kernelPath(opts.output)),
+              initrd: basename(initrdPath(opts.output)),
+              cmdline: KERNEL_CMDLINE,
+            },
     };
+    if (boot === "bootloader") manifest.packages = [...manifest.packages, ...BOOTLOADER_PACKAGES];
+    const bootFiles = boot === "bootloader" ? [] : ["vmlinuz", "initrd"];
     // World-readable: libvirt's qemu runs as libvirt-qemu and reads the backing file, kernel and initrd.
-    for (const f of ["vmlinuz", "initrd", "image.qcow2"]) chmodSync(join(work, f), 0o644);
+    for (const f of [...bootFiles, "image.qcow2"]) chmodSync(join(work, f), 0o644);
     writeFileSync(join(work, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
     // The image last: a reader that finds the image finds its kernel, initrd and manifest too.
-    renameSync(join(work, "vmlinuz"), kernelPath(opts.output));
-    renameSync(join(work, "initrd"), initrdPath(opts.output));
+    if (boot === "bootloader") {
+      // A direct-kernel image built earlier at this path must not leave its kernel and initrd behind.
+      rmSync(kernelPath(opts.output), { force: true });
+      rmSync(initrdPath(opts.output), { force: true });
+    } else {
+      renameSync(join(work, "vmlinuz"), kernelPath(opts.output));
+      renameSync(join(work, "initrd"), initrdPath(opts.output));
+    }
     renameSync(join(work, "manifest.json"), manifestPath(opts.output));
     renameSync(qcow, opts.output);
     const seconds = (performance.now() - started) / 1000;

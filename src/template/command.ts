@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
-import { buildTemplate } from "./build.ts";
+import { TEMPLATE_BOOT_MODES, type TemplateBootMode, buildTemplate } from "./build.ts";
 
 /** Where the baseline binary is: beside this binary (dist/), else where the Debian package installs it. */
 export function defaultGuestBinary(): string {
@@ -15,6 +15,17 @@ export function defaultGuestBinary(): string {
   return candidates.find((c) => existsSync(c)) ?? candidates[1]!;
 }
 
+function parseBootMode(v: string | undefined): TemplateBootMode | undefined {
+  if (v === undefined) return undefined;
+  const mode = TEMPLATE_BOOT_MODES.find((m) => m === v);
+  if (!mode)
+    throw new BlockhostError(
+      "E_USAGE",
+      `--boot: expected ${TEMPLATE_BOOT_MODES.join(" or ")}, got ${JSON.stringify(v)}`,
+    );
+  return mode;
+}
+
 export const defaultTemplatePath = () => join(paths.templatesDir, "blockhost-template.qcow2");
 
 const build = defineCommand({
@@ -22,7 +33,11 @@ const build = defineCommand({
     name: "build",
     description:
       "Build the disk image customer VMs boot from (Debian, cloud-init, guest agent, wallet login); needs root",
-    examples: ["blockhost template build", "blockhost template build --suite trixie --output /tmp/template.qcow2"],
+    examples: [
+      "blockhost template build",
+      "blockhost template build --suite trixie --output /tmp/template.qcow2",
+      "blockhost template build --boot bootloader --output /var/lib/blockhost/images/blockhost-template.qcow2",
+    ],
   },
   args: {
     output: {
@@ -42,6 +57,13 @@ const build = defineCommand({
       description: "Debian mirror (default http://deb.debian.org/debian)",
       valueHint: "URL",
     },
+    boot: {
+      type: "string",
+      description:
+        "direct-kernel (default; libvirt boots it with its kernel and initrd beside it) or bootloader " +
+        "(a partitioned disk with GRUB, booted from the disk: what the Proxmox template is imported from)",
+      valueHint: "MODE",
+    },
     "rootfs-cache": {
       type: "string",
       description: "Directory that keeps the downloaded packages' root filesystem, so a rebuild is faster",
@@ -56,6 +78,7 @@ const build = defineCommand({
       binary: resolve(args.binary ?? defaultGuestBinary()),
       suite: args.suite,
       mirror: args.mirror,
+      boot: parseBootMode(args.boot),
       rootfsCache: args["rootfs-cache"] ? resolve(args["rootfs-cache"]) : undefined,
       say: (l) => process.stderr.write(`${l}\n`),
     });

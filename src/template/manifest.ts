@@ -1,10 +1,29 @@
 /** The manifest written beside a template image (`<image>.json`): its reproducible inputs and checksum. */
 import { existsSync, readFileSync } from "node:fs";
 import { BlockhostError } from "../core/errors.ts";
-import { array, bool, int, literal, object, str, type Infer } from "../core/schema.ts";
+import { array, bool, int, literal, object, str, union, type Infer } from "../core/schema.ts";
 
 const sha256Hex = str(/^[0-9a-f]{64}$/, "a sha256 hex digest", 64);
 const absPath = str(/^\/[A-Za-z0-9._/+-]{0,255}$/, "an absolute path", 256);
+
+const cmdline = str(/^[ -~]{1,512}$/, "a kernel command line", 512);
+/** libvirt boots the bare ext4 image with the kernel and initrd that sit beside it. */
+const directKernelBoot = object({
+  mode: literal("direct-kernel"),
+  kernel: str(/^[A-Za-z0-9._+-]{1,160}$/, "a file name beside the image", 160),
+  initrd: str(/^[A-Za-z0-9._+-]{1,160}$/, "a file name beside the image", 160),
+  cmdline,
+});
+/** An MBR-partitioned disk with GRUB (BIOS) in its boot sector: Proxmox (or any BIOS VM) boots it from the disk. */
+const bootloaderBoot = object({
+  mode: literal("bootloader"),
+  bootloader: literal("grub-pc"),
+  partition_table: literal("dos"),
+  root_partition_start_sector: int(1, 1 << 20),
+  cmdline,
+});
+type DirectKernelBoot = Infer<typeof directKernelBoot>;
+type BootloaderBoot = Infer<typeof bootloaderBoot>;
 
 export const manifestSchema = object({
   format: literal(1),
@@ -23,12 +42,11 @@ export const manifestSchema = object({
   vmauth_files: array(absPath, 1, 50),
   cloud_init: bool,
   qemu_guest_agent: bool,
-  boot: object({
-    mode: literal("direct-kernel"),
-    kernel: str(/^[A-Za-z0-9._+-]{1,160}$/, "a file name beside the image", 160),
-    initrd: str(/^[A-Za-z0-9._+-]{1,160}$/, "a file name beside the image", 160),
-    cmdline: str(/^[ -~]{1,512}$/, "a kernel command line", 512),
-  }),
+  boot: union<DirectKernelBoot | BootloaderBoot>(
+    "a direct-kernel or bootloader boot section",
+    directKernelBoot,
+    bootloaderBoot,
+  ),
 });
 
 export type TemplateManifest = Infer<typeof manifestSchema>;

@@ -33,6 +33,18 @@ export function aptSources(suite: string, mirror: string): string[] {
   ];
 }
 
+const CLOUD_INIT_MODULES = [
+  "seed_random",
+  "bootcmd",
+  "write_files",
+  "resizefs",
+  "set_hostname",
+  "update_hostname",
+  "update_etc_hosts",
+  "users_groups",
+  "ssh",
+];
+
 /**
  * cloud-init limited to what BlockHost's user-data uses (NoCloud seed, hostname, users, files, host
  * keys, disk growth): every module skipped is Python start-up time saved under TCG. The config and
@@ -42,7 +54,7 @@ export const CLOUD_CFG = `# /etc/cloud/cloud.cfg.d/90-blockhost.cfg: written by 
 datasource_list: [ NoCloud, None ]
 locale: C.UTF-8
 manage_etc_hosts: true
-cloud_init_modules: [ seed_random, bootcmd, write_files, resizefs, set_hostname, update_hostname, update_etc_hosts, users_groups, ssh ]
+cloud_init_modules: [ ${CLOUD_INIT_MODULES.join(", ")} ]
 cloud_config_modules: []
 cloud_final_modules: []
 `;
@@ -73,3 +85,30 @@ export const INITRAMFS_MODULES = "virtio_pci\nvirtio_blk\nvirtio_scsi\nsd_mod\ne
 
 export const FSTAB = `LABEL=${ROOT_LABEL} / ext4 defaults,errors=remount-ro 0 1\n`;
 export const INTERFACES = "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n";
+
+/**
+ * The bootloader image's root is partition 1 of the disk: growpart (cloud-guest-utils) must grow
+ * the partition before resizefs grows the filesystem. The bare-filesystem image has nothing to grow.
+ */
+export const CLOUD_CFG_GROWPART = `# /etc/cloud/cloud.cfg.d/91-blockhost-growpart.cfg: written by blockhost template build (bootloader image).
+cloud_init_modules: [ ${CLOUD_INIT_MODULES.flatMap((m) => (m === "resizefs" ? ["growpart", m] : [m])).join(", ")} ]
+`;
+/** Installed only into the bootloader image (the package providing growpart). */
+export const BOOTLOADER_PACKAGES = ["cloud-guest-utils"] as const;
+/** The root partition starts at 1 MiB; GRUB's core image lives in the gap before it. */
+export const ROOT_PARTITION_START_SECTOR = 2048;
+
+/** GRUB's menu: no wait, serial console, root found by its filesystem label, the same kernel command line. */
+export function grubCfg(kernelVersion: string): string {
+  return `# /boot/grub/grub.cfg: written by blockhost template build.
+set timeout=0
+serial --unit=0 --speed=115200
+terminal_input serial console
+terminal_output serial console
+search --no-floppy --label --set=root ${ROOT_LABEL}
+menuentry "Debian (blockhost template)" {
+  linux /boot/vmlinuz-${kernelVersion} ${KERNEL_CMDLINE}
+  initrd /boot/initrd.img-${kernelVersion}
+}
+`;
+}

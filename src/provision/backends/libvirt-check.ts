@@ -52,7 +52,13 @@ export async function checkLibvirtHost(
   } else {
     try {
       const m = readManifest(cfg.template);
-      lines.push(`template ${m.image}: Debian ${m.debian_suite}, built ${m.built_at}`);
+      if (m.boot.mode !== "direct-kernel") {
+        ok = false;
+        lines.push(
+          `problem: template ${m.image} is a ${m.boot.mode} image; libvirt boots the direct-kernel one ` +
+            "(blockhost template build without --boot bootloader)",
+        );
+      } else lines.push(`template ${m.image}: Debian ${m.debian_suite}, built ${m.built_at}`);
     } catch (e) {
       ok = false;
       lines.push(`problem: ${(e as Error).message}`);

@@ -91,7 +91,7 @@ export function proxmoxSetup(px: ProxmoxChoice): HypervisorSetup {
         throw new BlockhostError(
           "E_STATE",
           `${ctx.fileName}: backend.proxmox.template_image: no image at ${path} (with its manifest ${path}.json); ` +
-            "put a template image with a bootloader there, then retry step template",
+            `build one there (blockhost template build --boot bootloader --output ${path}), then retry step template`,
         );
       if (state.kind === "ours-unfinished") {
         say(`VMID ${vmid} is an interrupted template import; removing it`);
