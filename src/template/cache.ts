@@ -1,7 +1,7 @@
 /** A built template kept between runs (keyed by its inputs' digest) and its copy into a root's libvirt storage. */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { buildTemplate, templateInputsKey } from "./build.ts";
+import { type TemplateBootMode, buildTemplate, templateInputsKey } from "./build.ts";
 import { initrdPath, kernelPath, manifestPath, readManifest, type TemplateManifest } from "./manifest.ts";
 import { sha256File } from "./tools.ts";
 
@@ -22,8 +22,10 @@ export async function cachedTemplate(o: {
   binary: string;
   say?: (line: string) => void;
   build?: (output: string, rootfsCache: string) => Promise<void>;
+  /** The bootloader variant (kept in its own cacheDir: a cache dir holds one current template). */
+  boot?: TemplateBootMode;
 }): Promise<CachedTemplate> {
-  const key = templateInputsKey({ binarySha256: await sha256File(o.binary) });
+  const key = templateInputsKey({ binarySha256: await sha256File(o.binary), boot: o.boot });
   const image = join(o.cacheDir, `template-${key.slice(0, 16)}.qcow2`);
   if (existsSync(image) && existsSync(manifestPath(image)))
     return { image, manifest: readManifest(image), builtNow: false, seconds: 0 };
@@ -32,7 +34,7 @@ export async function cachedTemplate(o: {
   const started = performance.now();
   o.say?.(`building the VM template (Debian packages via mmdebstrap; a few minutes, once) → ${image}`);
   if (o.build) await o.build(image, rootfsCache);
-  else await buildTemplate({ output: image, binary: o.binary, rootfsCache });
+  else await buildTemplate({ output: image, binary: o.binary, rootfsCache, boot: o.boot });
   // Templates of earlier binaries are never used again (each is ~800 MiB); VMs run from copies.
   for (const n of readdirSync(o.cacheDir))
     if (/^template-[0-9a-f]{16}\.qcow2/.test(n) && !n.startsWith(basename(image)))

@@ -104,6 +104,23 @@ export function cachedTemplate(): Promise<CachedTemplate> {
   });
 }
 
+/**
+ * The bootloader (GRUB, partitioned) template for this guest binary, built with `blockhost template
+ * build --boot bootloader` into its own cache dir, from the same cached Debian root filesystem.
+ */
+export function cachedBootloaderTemplate(): Promise<CachedTemplate> {
+  return cachedTemplateIn({
+    cacheDir: join(TEMPLATE_CACHE, "bootloader"),
+    binary: baselineBinary(),
+    boot: "bootloader",
+    build: async (output) => {
+      const argv = ["template", "build", "--boot", "bootloader", "--output", output, "--binary", baselineBinary()];
+      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", join(TEMPLATE_CACHE, "rootfs-cache")]);
+      if (r.exitCode !== 0) throw new Error(`template build failed: ${r.stderr.toString().trim().split("\n").at(-1)}`);
+    },
+  });
+}
+
 /** Copy a cached template into a root's libvirt templates dir, root-owned. */
 export const installTemplate = (root: string, image: string): string =>
   installTemplateIn(root, join(root, "var/lib/libvirt/blockhost/templates"), image);

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { checkProxmoxTemplate, importProxmoxTemplate } from "../../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
+import { bootloaderBootSection } from "../../../src/template/bootloader.ts";
 import { runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { canCreateNetns, startProxmoxHost, TEMPLATE_VMID, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
 
@@ -118,6 +119,25 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
       'boot.mode is "direct-kernel": a Proxmox VM boots from its disk, so the image needs a bootloader',
     );
     expect(host.sim.vm(9104)).toBeUndefined();
+  });
+
+  test("the bootloader image (template build --boot bootloader) is imported and boots from scsi0", async () => {
+    const path = writeImage("grub.qcow2", { ...MANIFEST, boot: bootloaderBootSection() });
+    await importProxmoxTemplate(
+      host.agent.client,
+      { vmid: 9106, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
+      say,
+    );
+    const vm = host.sim.vm(9106)!;
+    expect(vm.template).toBe(true);
+    expect(vm.config).toMatchObject({ scsi0: "local-lvm:base-9106-disk-0,size=4M", boot: "order=scsi0" });
+    expect(
+      await checkProxmoxTemplate(host.agent.client, {
+        templateVmid: 9106,
+        bridge: "vmbr0",
+        manifestPath: `${path}.json`,
+      }),
+    ).toEqual([]);
   });
 
   test("an image that does not match its manifest's sha256 is refused", async () => {
