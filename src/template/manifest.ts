@@ -76,3 +76,12 @@ export function readManifest(image: string): TemplateManifest {
     throw new BlockhostError("E_CONFIG_INVALID", `${file}: ${(e as Error).message}`);
   }
 }
+
+/** libvirt boots the template with its kernel and initrd: a bootloader image is Proxmox's, named as such. */
+export function directKernelProblem(m: TemplateManifest): string | undefined {
+  if (m.boot.mode === "direct-kernel") return undefined;
+  return (
+    `template ${m.image} is a ${m.boot.mode} image (for Proxmox); libvirt boots the direct-kernel one ` +
+    "(blockhost template build without --boot bootloader)"
+  );
+}

@@ -1,4 +1,5 @@
 /** A simulated Proxmox host: the qm simulator behind a real agent. */
+import { bootloaderBootSection } from "../../src/template/bootloader.ts";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -107,6 +108,8 @@ export const IMPORTABLE_MANIFEST = {
   vmauth_files: VM_AUTH_FILES.map((f) => f.path),
   cloud_init: true,
   qemu_guest_agent: true,
+  // What `blockhost template build --boot bootloader` writes: Proxmox boots the VM from its disk.
+  boot: bootloaderBootSection(),
 };
 
 /** An image of `bytes` (content is never booted: the simulator only records it) with its manifest beside it. */

@@ -1,6 +1,6 @@
 /** The libvirt host check setup's `backend` step runs: daemon, accelerator, network, bridge and template. */
 import { existsSync } from "node:fs";
-import { readManifest } from "../../template/manifest.ts";
+import { directKernelProblem, readManifest } from "../../template/manifest.ts";
 import type { AgentCaller } from "./proxmox.ts";
 
 export interface LibvirtCheck {
@@ -52,12 +52,10 @@ export async function checkLibvirtHost(
   } else {
     try {
       const m = readManifest(cfg.template);
-      if (m.boot.mode !== "direct-kernel") {
+      const wrongBoot = directKernelProblem(m);
+      if (wrongBoot) {
         ok = false;
-        lines.push(
-          `problem: template ${m.image} is a ${m.boot.mode} image; libvirt boots the direct-kernel one ` +
-            "(blockhost template build without --boot bootloader)",
-        );
+        lines.push(`problem: ${wrongBoot}`);
       } else lines.push(`template ${m.image}: Debian ${m.debian_suite}, built ${m.built_at}`);
     } catch (e) {
       ok = false;

@@ -6,7 +6,7 @@ import { paths } from "../../core/paths.ts";
 import { checkLibvirtHost } from "../../provision/backends/libvirt-check.ts";
 import { buildTemplate } from "../../template/build.ts";
 import { defaultGuestBinary, defaultTemplatePath } from "../../template/command.ts";
-import { readManifest } from "../../template/manifest.ts";
+import { directKernelProblem, readManifest } from "../../template/manifest.ts";
 import type { BackendChoice } from "../schema.ts";
 import { type HypervisorSetup, requireBridge } from "./hypervisor-common.ts";
 
@@ -37,6 +37,8 @@ export function libvirtSetup(lv: LibvirtChoice): HypervisorSetup {
       const path = template();
       if (existsSync(path)) {
         const m = readManifest(path); // throws naming what is wrong with it
+        const wrongBoot = directKernelProblem(m);
+        if (wrongBoot) throw new BlockhostError("E_CONFIG_INVALID", `${path}: ${wrongBoot}`);
         return { template: path, built: false, image: m.image, built_at: m.built_at };
       }
       // mmdebstrap and mkfs need root, and the build is not an agent action: say how instead of failing inside.

@@ -118,7 +118,10 @@ describe.skipIf(!usable)("finalize on Proxmox: backend check and template import
     });
     await expect(proxmox().ensureTemplate(ctx())).rejects.toMatchObject({
       code: "E_STATE",
-      message: expect.stringContaining(`backend.proxmox.template_image: no image at ${image()}`),
+      message: expect.stringContaining(
+        `backend.proxmox.template_image: no image at ${image()} (with its manifest ${image()}.json); ` +
+          `build one there (blockhost template build --boot bootloader --output ${image()})`,
+      ),
     });
     expect(host.sim.vm(9400)).toBeUndefined();
     writeImage();

@@ -10,7 +10,7 @@ import {
   assembleGrubDisk,
   bootloaderBootSection,
 } from "../../../src/template/bootloader.ts";
-import { manifestSchema } from "../../../src/template/manifest.ts";
+import { directKernelProblem, manifestSchema } from "../../../src/template/manifest.ts";
 import { KERNEL_CMDLINE } from "../../../src/template/recipe.ts";
 import { manifestProblems } from "../../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
@@ -103,6 +103,10 @@ describe.skipIf(!hasGrub)("GRUB-bootable template disk", () => {
       boot,
     };
     expect(manifestSchema.parse(manifest).boot).toEqual(boot);
+    expect(directKernelProblem(manifestSchema.parse(manifest))).toBe(
+      "template t.qcow2 is a bootloader image (for Proxmox); libvirt boots the direct-kernel one " +
+        "(blockhost template build without --boot bootloader)",
+    );
     expect(manifestProblems(manifest)).toEqual([]);
     expect(() => manifestSchema.parse({ ...manifest, boot: { ...boot, bootloader: "uefi" } })).toThrow();
   });
