@@ -39,6 +39,19 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
     return image(env.dir, name);
   };
 
+  const importImage = async (name: string, manifest: Record<string, unknown>, vmid: number) => {
+    const path = writeImage(name, manifest);
+    await importProxmoxTemplate(
+      host.agent.client,
+      { vmid, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
+      say,
+    );
+    return path;
+  };
+
+  const importedProblems = (vmid: number, path: string) =>
+    checkProxmoxTemplate(host.agent.client, { templateVmid: vmid, bridge: "vmbr0", manifestPath: `${path}.json` });
+
   beforeAll(async () => {
     env = tempDir("blockhost-pxtpl-");
     mkdirSync(join(env.dir, "var/lib/blockhost/images"), { recursive: true });
@@ -55,12 +68,7 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   });
 
   test("import: qm create + importdisk + scsi0/cloud-init drive + template, verified by qm config", async () => {
-    const path = writeImage("template.qcow2", MANIFEST);
-    await importProxmoxTemplate(
-      host.agent.client,
-      { vmid: 9100, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
-      say,
-    );
+    const path = await importImage("template.qcow2", MANIFEST, 9100);
     const vm = host.sim.vm(9100)!;
     expect(vm.template).toBe(true);
     expect(vm.config).toMatchObject({
@@ -75,13 +83,7 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
       "blockhost-template manifest=1 binary=/usr/local/bin/blockhost vmauth=/etc/pam.d/sshd;",
     );
     expect(Object.keys(vm.config).filter((k) => k.startsWith("unused"))).toEqual([]);
-    expect(
-      await checkProxmoxTemplate(host.agent.client, {
-        templateVmid: 9100,
-        bridge: "vmbr0",
-        manifestPath: `${path}.json`,
-      }),
-    ).toEqual([]);
+    expect(await importedProblems(9100, path)).toEqual([]);
   });
 
   test("a manifest without the blockhost binary or a vmauth file is refused before anything is created", async () => {
@@ -122,22 +124,11 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   });
 
   test("the bootloader image (template build --boot bootloader) is imported and boots from scsi0", async () => {
-    const path = writeImage("grub.qcow2", { ...MANIFEST, boot: bootloaderBootSection() });
-    await importProxmoxTemplate(
-      host.agent.client,
-      { vmid: 9106, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
-      say,
-    );
+    const path = await importImage("grub.qcow2", { ...MANIFEST, boot: bootloaderBootSection() }, 9106);
     const vm = host.sim.vm(9106)!;
     expect(vm.template).toBe(true);
     expect(vm.config).toMatchObject({ scsi0: "local-lvm:base-9106-disk-0,size=4M", boot: "order=scsi0" });
-    expect(
-      await checkProxmoxTemplate(host.agent.client, {
-        templateVmid: 9106,
-        bridge: "vmbr0",
-        manifestPath: `${path}.json`,
-      }),
-    ).toEqual([]);
+    expect(await importedProblems(9106, path)).toEqual([]);
   });
 
   test("an image that does not match its manifest's sha256 is refused", async () => {
