@@ -14,6 +14,7 @@ import { directKernelProblem, manifestSchema } from "../../../src/template/manif
 import { KERNEL_CMDLINE } from "../../../src/template/recipe.ts";
 import { manifestProblems } from "../../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
+import { runBlockhost } from "../../helpers/binary.ts";
 
 const hasGrub = existsSync(join(GRUB_I386_DIR, "boot.img")) && process.getuid?.() === 0;
 if (!hasGrub) console.log(`skip: the GRUB disk tests need root and grub-pc-bin (${GRUB_I386_DIR}/boot.img)`);
@@ -109,5 +110,15 @@ describe.skipIf(!hasGrub)("GRUB-bootable template disk", () => {
     );
     expect(manifestProblems(manifest)).toEqual([]);
     expect(() => manifestSchema.parse({ ...manifest, boot: { ...boot, bootloader: "uefi" } })).toThrow();
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)("blockhost template build --boot", () => {
+  test("an unknown boot mode is a usage error naming both modes, before anything is built", async () => {
+    const out = join(tmpdir(), `blockhost-bootmode-${process.pid}.qcow2`);
+    const r = await runBlockhost(["template", "build", "--boot", "uefi", "--output", out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--boot: expected direct-kernel or bootloader, got "uefi"');
+    expect(existsSync(out)).toBe(false);
   });
 });
