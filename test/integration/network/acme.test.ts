@@ -7,6 +7,7 @@ import tls from "node:tls";
 import { DAY_MS } from "../../../src/core/clock.ts";
 import { type CertificatePlan, ensureServeCertificate, type TlsFiles } from "../../../src/network/certificates.ts";
 import { swappableTlsServer } from "../../../src/network/tls-listener.ts";
+import { ensureSelfSigned, runLocalOpenssl } from "../../../src/core/self-signed-cert.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import { type Pebble, pebbleUnavailable, startPebble } from "../../helpers/pebble.ts";
@@ -50,34 +51,14 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
     else process.env.BLOCKHOST_ROOT = savedRoot;
   });
 
-  const selfSigned = (): TlsFiles => {
+  const selfSigned = async (): Promise<TlsFiles> => {
     const dir = join(root.dir, "var/lib/blockhost/tls-fallback");
     mkdirSync(dir, { recursive: true });
     const files = { cert_file: join(dir, "cert.pem"), key_file: join(dir, "key.pem") };
-    const r = Bun.spawnSync(
-      [
-        "/usr/bin/openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        files.key_file,
-        "-out",
-        files.cert_file,
-        "-days",
-        "30",
-        "-subj",
-        `/CN=${HOST}`,
-        "-addext",
-        `subjectAltName=DNS:${HOST}`,
-      ],
-      { stderr: "pipe" },
+    await ensureSelfSigned(
+      { cert: files.cert_file, key: files.key_file },
+      { names: [HOST], keyMode: 0o600, days: 30, run: runLocalOpenssl },
     );
-    if (r.exitCode !== 0) throw new Error(r.stderr.toString());
     return files;
   };
   const plan = (over: Partial<CertificatePlan> = {}): CertificatePlan => ({
@@ -182,7 +163,7 @@ describe.skipIf(!!skip)("ACME certificates against pebble", () => {
   }, 60_000);
 
   test("tls-install refuses a key that is not the certificate's", async () => {
-    const other = selfSigned();
+    const other = await selfSigned();
     await expect(
       act("tls-install", { cert: readFileSync(first.cert_file, "utf8"), key: readFileSync(other.key_file, "utf8") }),
     ).rejects.toMatchObject({ code: "E_INVALID_INPUT" });
