@@ -63,6 +63,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     batch: { multicall: false },
   }) as PublicClient;
   const minter = loadDeployer(web3);
+  const fees = new FeeCache(rpc, Math.min(1000, settings.pollIntervalMs));
   const ctx: EngineContext = {
     db,
     provisioner,
@@ -72,8 +73,15 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     historyCap: new RangeCap(settings.logChunkBlocks),
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
     minter,
-    nonces: new NonceManager(rpc, minter.address, () => highestIntentNonce(listVms(db))),
-    fees: new FeeCache(rpc, Math.min(1000, settings.pollIntervalMs)),
+    fees,
+    nonces: new NonceManager({
+      rpc,
+      db,
+      chainId: settings.chainId,
+      account: minter,
+      fees,
+      highestRecorded: () => highestIntentNonce(listVms(db)),
+    }),
     receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs)),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };

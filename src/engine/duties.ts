@@ -20,7 +20,7 @@ export class EngineDuties {
       startBlock: Number(settings.startBlock),
     });
     await admin?.start();
-    const funds = FundDuty.create(ctx.db, { ...configs, access: ctx.access, nonces: ctx.nonces });
+    const funds = FundDuty.create(ctx.db, { ...configs, access: ctx.access });
     return new EngineDuties(admin, funds);
   }
 

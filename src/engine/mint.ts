@@ -166,12 +166,10 @@ async function awaitMint(
     await broadcast(m.rpc, intent.raw, "send the mint").catch((e) =>
       logEvent("engine.mint_rebroadcast_failed", { error: (e as Error).message }),
     );
-    // A gap below this nonce (a mint whose job is backing off) holds every later one: fill it now.
-    const gap = await m.nonces.gap().catch(() => null);
-    if (gap && gap !== intent.raw) {
-      logEvent("engine.nonce_gap_filled", { tx: keccak256(gap) });
-      await broadcast(m.rpc, gap, "send the mint").catch(() => "sent");
-    }
+    // A gap below this nonce (a mint whose job backs off, a send of serve or finalize that died) holds every later one.
+    await m.nonces
+      .repairGap(intent.raw)
+      .catch((e) => logEvent("engine.nonce_gap_repair_failed", { error: (e as Error).message }));
   }
   throw new BlockhostError(
     "E_TIMEOUT",

@@ -2,16 +2,15 @@
 import { keccak256, RpcRequestError, type Hex, type PublicClient, type TransactionReceipt } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { chainError, onChain } from "../chain/errors.ts";
-import { RECEIPT_TIMEOUT_MS } from "../chain/tx.ts";
+import { RECEIPT_TIMEOUT_MS, sendRefusal } from "../chain/tx.ts";
 import type { RpcPool } from "../chain/rpc-pool.ts";
 import { BlockhostError } from "../core/errors.ts";
+import { logEvent } from "../core/log.ts";
 import type { EngineContext } from "./context.ts";
 import type { FeeCache } from "./fees.ts";
 import type { NonceManager } from "./nonces.ts";
 import type { ReceiptBatcher } from "./receipts.ts";
 
-const KNOWN = /already known|known transaction|already imported|already exists/i;
-const NONCE_USED = /nonce too low|replacement transaction underpriced|nonce has already been used/i;
 /** Without a receipt after this long the same bytes are broadcast again (a node may have dropped them). */
 export const REBROADCAST_MS = 10_000;
 
@@ -26,9 +25,9 @@ export async function broadcast(rpc: RpcPool, raw: Hex, doing: string): Promise<
     await rpc.request("eth_sendRawTransaction", [raw]);
     return "sent";
   } catch (e) {
-    const text = e instanceof RpcRequestError ? `${e.details} ${e.message}` : "";
-    if (KNOWN.test(text)) return "sent";
-    if (NONCE_USED.test(text)) return "nonce-used";
+    // Only a node's answer is a refusal; a transport failure's text is not the node's.
+    const refusal = e instanceof RpcRequestError ? sendRefusal(e) : null;
+    if (refusal) return refusal === "known" ? "sent" : "nonce-used";
     throw chainError(e, doing);
   }
 }
@@ -53,6 +52,7 @@ export async function sendFromMinter(
   k: MinterKey,
   req: { to: Hex; data: Hex },
   doing: string,
+  purpose: string,
 ): Promise<TransactionReceipt> {
   let gas: bigint;
   try {
@@ -63,11 +63,11 @@ export async function sendFromMinter(
     throw chainError(e, doing);
   }
   const { fees } = await onChain(doing, () => k.fees.current());
-  const nonce = await k.nonces.next();
+  const nonce = await k.nonces.next(purpose);
   const raw = await k.minter.signTransaction({ chainId: k.chainId, type: "eip1559", ...req, gas, nonce, ...fees });
   const hash = keccak256(raw);
   // Until it is mined the manager keeps the bytes: a later mint stuck behind this nonce re-sends them.
-  k.nonces.sent(nonce, raw);
+  k.nonces.sent(nonce, raw, purpose);
   if ((await broadcast(k.rpc, raw, doing)) === "nonce-used") {
     k.nonces.settled(nonce);
     k.nonces.resync();
@@ -85,6 +85,9 @@ export async function sendFromMinter(
     if (Date.now() - lastSend >= REBROADCAST_MS) {
       lastSend = Date.now();
       await broadcast(k.rpc, raw, doing).catch(() => "sent");
+      await k.nonces
+        .repairGap(raw)
+        .catch((e) => logEvent("engine.nonce_gap_repair_failed", { error: (e as Error).message }));
     }
   }
   throw new BlockhostError("E_TIMEOUT", `${doing}: ${hash} not mined after ${RECEIPT_TIMEOUT_MS / 1000} s`);

@@ -54,6 +54,7 @@ export async function sealCredential(ctx: EngineContext, tokenId: number, payloa
     minterKey(ctx),
     { to: ctx.settings.nft, data },
     `seal NFT #${tokenId}`,
+    "seal",
   );
   const { credential_problem: _, ...extra } = vm.extra;
   updateVm(ctx.db, vm.vm_name, { extra: { ...extra, credential_sealed_for: holder } });

@@ -169,4 +169,37 @@ CREATE TABLE setup_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT 
 CREATE INDEX vms_vmid ON vms(vmid);
 CREATE INDEX jobs_claim ON jobs(kind, next_run_at, id) WHERE state IN ('queued', 'failed');`,
   },
+  {
+    version: 7,
+    name: "one nonce ledger per sending key, shared by engine, serve, finalize and the fund manager",
+    // Setup intents become ledger rows (chain 0: the chain they were sent on was not recorded), so a host
+    // upgraded mid-setup finds its signed transactions and does not send them again.
+    sql: `
+CREATE TABLE sender_nonces (
+  chain_id INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  next_nonce INTEGER NOT NULL,
+  PRIMARY KEY (chain_id, sender)
+) STRICT;
+CREATE TABLE sent_txs (
+  chain_id INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  nonce INTEGER NOT NULL,
+  purpose TEXT NOT NULL,
+  owner_pid INTEGER NOT NULL,
+  tx_hash TEXT,
+  raw_tx TEXT,
+  state TEXT NOT NULL CHECK (state IN ('reserved','signed','done','reverted','dropped')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (chain_id, sender, nonce)
+) STRICT;
+CREATE INDEX sent_txs_purpose ON sent_txs(purpose, created_at);
+CREATE INDEX sent_txs_unsigned ON sent_txs(chain_id, sender, nonce) WHERE raw_tx IS NULL;
+INSERT OR REPLACE INTO sent_txs (chain_id, sender, nonce, purpose, owner_pid, tx_hash, raw_tx, state, created_at,
+  updated_at) SELECT 0, lower(sender), nonce, 'setup:' || key, 0, tx_hash, raw_tx, 'signed',
+    CAST(strftime('%s', created_at) AS INTEGER) * 1000, CAST(strftime('%s', created_at) AS INTEGER) * 1000
+  FROM setup_intents ORDER BY created_at;
+DROP TABLE setup_intents;`,
+  },
 ];

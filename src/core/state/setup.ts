@@ -1,5 +1,6 @@
-/** Owner of the setup tables: finalization step records and the chain transactions steps intend to send. */
+/** Owner of the setup tables: finalization step records and the finalization lock (its transactions: state/nonces.ts). */
 import type { Database } from "bun:sqlite";
+import { processAlive } from "../process.ts";
 
 export type StepStatus = "pending" | "running" | "done" | "failed";
 
@@ -58,40 +59,6 @@ export function resetSteps(db: Database, steps: readonly string[]): void {
   })();
 }
 
-/** A signed transaction recorded before it is sent, so a crash never sends a second one. */
-export interface TxIntent {
-  key: string;
-  sender: string;
-  nonce: number;
-  tx_hash: string;
-  raw_tx: string;
-  created_at: string;
-}
-
-export function getIntent(db: Database, key: string): TxIntent | null {
-  return db.query("SELECT * FROM setup_intents WHERE key = ?").get(key) as TxIntent | null;
-}
-
-export function recordIntent(db: Database, intent: Omit<TxIntent, "created_at">): void {
-  db.query(
-    "INSERT OR REPLACE INTO setup_intents (key, sender, nonce, tx_hash, raw_tx, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-  ).run(intent.key, intent.sender, intent.nonce, intent.tx_hash, intent.raw_tx, nowIso());
-}
-
-export function dropIntent(db: Database, key: string): void {
-  db.query("DELETE FROM setup_intents WHERE key = ?").run(key);
-}
-
-/** Whether a process with this pid exists (signal 0 checks without signalling). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Take the one finalization lock for `pid`; a lock held by a dead process (a crash) is taken over.
  * Returns the live holder's pid when another run holds it.
@@ -100,7 +67,7 @@ export function acquireSetupLock(db: Database, pid: number): number | undefined 
   return db
     .transaction(() => {
       const row = db.query("SELECT pid FROM setup_lock WHERE id = 1").get() as { pid: number } | null;
-      if (row && row.pid !== pid && alive(row.pid)) return row.pid;
+      if (row && row.pid !== pid && processAlive(row.pid)) return row.pid;
       db.query("INSERT OR REPLACE INTO setup_lock (id, pid, since) VALUES (1, ?, ?)").run(pid, nowIso());
       return undefined;
     })

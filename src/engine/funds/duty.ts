@@ -7,7 +7,6 @@ import { parseFundManager, type FundManagerConfig } from "../../core/config/fund
 import type { BlockhostConfig, Web3Config } from "../../core/config/index.ts";
 import { oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
-import type { NonceManager } from "../nonces.ts";
 import {
   markTimerDone,
   markTimerRetry,
@@ -64,7 +63,7 @@ export class FundDuty {
 
   static create(
     db: Database,
-    deps: { web3: Web3Config; blockhost: BlockhostConfig; access: ChainAccess; nonces?: NonceManager },
+    deps: { web3: Web3Config; blockhost: BlockhostConfig; access: ChainAccess },
   ): FundDuty | null {
     if (deps.blockhost.fund_manager === undefined) return null;
     const cfg = parseFundManager(deps.blockhost.fund_manager);
@@ -75,7 +74,6 @@ export class FundDuty {
       web3: deps.web3,
       config: cfg,
       subscriptions: contractAddress(deps.web3, "subscriptions"),
-      ...(deps.nonces ? { nonces: deps.nonces } : {}),
     });
     logEvent("funds.enabled", {
       cycle_hours: cfg.fund_cycle_interval_hours,

@@ -1,14 +1,12 @@
 // Fund-manager transactions: signed, recorded in SQLite, then broadcast; after a crash each is settled from the chain, never re-planned blind.
 import type { Database } from "bun:sqlite";
-import { keccak256, type Hex } from "viem";
+import type { Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
-import { walletClientFor, type ChainAccess } from "../../chain/client.ts";
-import { chainError, onChain } from "../../chain/errors.ts";
-import { RECEIPT_TIMEOUT_MS } from "../../chain/tx.ts";
-import { BlockhostError } from "../../core/errors.ts";
+import type { ChainAccess } from "../../chain/client.ts";
+import { onChain } from "../../chain/errors.ts";
+import { broadcastSigned, sendRecordedTx, settleRecorded } from "../../chain/tx.ts";
 import { logEvent } from "../../core/log.ts";
 import { pendingTransfers, recordTransfer, setTransferState, type TransferRow } from "../../core/state/funds.ts";
-import type { NonceManager } from "../nonces.ts";
 
 export interface TxMeta {
   cycle: string;
@@ -18,12 +16,10 @@ export interface TxMeta {
   amount: bigint;
 }
 
-const isAlreadyKnown = (e: unknown) =>
-  /already known|already imported|nonce too low|known transaction/i.test(String((e as Error)?.message ?? e));
-
 /**
- * Sign `request` with `account`, record it (hash and raw bytes) before broadcasting, then wait
- * for its receipt. A revert marks it reverted and throws; nothing is ever sent without a record.
+ * Sign `request` with `account` at a nonce reserved in the shared ledger, record it (hash and raw
+ * bytes, in the ledger and in the transfer record, in one transaction) before broadcasting, then
+ * wait for its receipt. A revert marks it reverted and throws; nothing is ever sent without a record.
  */
 export async function sendRecorded(
   db: Database,
@@ -31,58 +27,32 @@ export async function sendRecorded(
   account: PrivateKeyAccount,
   request: { to: Hex; data?: Hex; value?: bigint },
   meta: TxMeta,
-  nonces?: NonceManager,
 ): Promise<Hex> {
   const doing = `${meta.step} ${meta.token} to ${meta.to}`;
-  const wallet = walletClientFor(access, account);
-  // The engine's minting key sends mints concurrently: its nonce comes from the engine's manager, not the node.
-  const managed = nonces?.owns(account.address) ? nonces : undefined;
-  const raw = await onChain(doing, async () => {
-    const prepared = await wallet.prepareTransactionRequest({
-      account,
-      chain: access.chain,
-      to: request.to,
-      data: request.data,
-      value: request.value,
-      ...(managed ? { nonce: await managed.next() } : {}),
-    });
-    return { raw: await account.signTransaction(prepared as never), nonce: prepared.nonce as number };
+  const tx = await sendRecordedTx(access, account, { db, chainId: access.chain.id }, request, {
+    purpose: `funds:${meta.step}`,
+    doing,
+    alsoRecord: (t) =>
+      recordTransfer(db, {
+        cycle: meta.cycle,
+        step: meta.step,
+        token: meta.token,
+        from_address: account.address,
+        to_address: meta.to,
+        amount: meta.amount.toString(),
+        nonce: t.nonce,
+        tx_hash: t.hash,
+        raw_tx: t.raw,
+      }),
   });
-  managed?.sent(raw.nonce, raw.raw);
-  const hash = keccak256(raw.raw);
-  recordTransfer(db, {
-    cycle: meta.cycle,
-    step: meta.step,
-    token: meta.token,
-    from_address: account.address,
-    to_address: meta.to,
-    amount: meta.amount.toString(),
-    nonce: raw.nonce,
-    tx_hash: hash,
-    raw_tx: raw.raw,
-  });
-  await broadcast(access, raw.raw, doing);
-  await settle(db, access, hash, doing);
-  managed?.settled(raw.nonce);
-  return hash;
-}
-
-async function broadcast(access: ChainAccess, raw: Hex, doing: string): Promise<void> {
-  try {
-    await access.publicClient.sendRawTransaction({ serializedTransaction: raw });
-  } catch (e) {
-    if (!isAlreadyKnown(e)) throw chainError(e, doing);
-  }
+  await settle(db, access, tx.hash, doing);
+  return tx.hash;
 }
 
 async function settle(db: Database, access: ChainAccess, hash: Hex, doing: string): Promise<void> {
-  const receipt = await onChain(doing, () =>
-    access.publicClient.waitForTransactionReceipt({ hash, timeout: RECEIPT_TIMEOUT_MS }),
+  await settleRecorded(access, { db, chainId: access.chain.id }, hash, doing, () =>
+    setTransferState(db, hash, "reverted"),
   );
-  if (receipt.status !== "success") {
-    setTransferState(db, hash, "reverted");
-    throw new BlockhostError("E_CHAIN", `${doing}: transaction ${hash} reverted`);
-  }
   setTransferState(db, hash, "done");
 }
 
@@ -113,7 +83,7 @@ export async function settlePending(db: Database, access: ChainAccess): Promise<
       logEvent("funds.settled", { tx: row.tx_hash, step: row.step, state: "dropped" });
       continue;
     }
-    await broadcast(access, row.raw_tx, doing);
+    await broadcastSigned(access, row.raw_tx, doing);
     await settle(db, access, row.tx_hash, doing);
     logEvent("funds.settled", { tx: row.tx_hash, step: row.step, state: "done", rebroadcast: true });
   }

@@ -16,7 +16,6 @@ import { logEvent } from "../../core/log.ts";
 import { paths } from "../../core/paths.ts";
 import { erc20Balance, ethBalance, paymentTokenSnapshots, primaryStablecoin } from "./chain-reads.ts";
 import { approveData, GAS_SWAP_DEADLINE_SECONDS, planGasSwap, swapData, uniswapFor } from "./gas.ts";
-import type { NonceManager } from "../nonces.ts";
 import { sendRecorded, settlePending } from "./ledger-tx.ts";
 import { hotGasStep, planCycle, type FundSnapshot, type Step } from "./plan.ts";
 
@@ -37,8 +36,6 @@ export interface FundManagerDeps {
   config: FundManagerConfig;
   subscriptions: Hex;
   agent?: AgentClient;
-  /** In the engine: the minting key's nonce manager (a transfer from that key takes its nonce there). */
-  nonces?: NonceManager;
 }
 
 const newCycleId = (kind: string) => `${kind}-${new Date().toISOString()}-${crypto.randomUUID().slice(0, 8)}`;
@@ -105,12 +102,11 @@ export class FundManager {
         functionName: "withdrawFunds",
         args: [step.token as Hex, step.toAddress],
       });
-      return await sendRecorded(db, a, from, { to: this.d.subscriptions, data }, meta, this.d.nonces);
+      return await sendRecorded(db, a, from, { to: this.d.subscriptions, data }, meta);
     }
-    if (step.token === "eth")
-      return await sendRecorded(db, a, from, { to: step.toAddress, value: step.amount }, meta, this.d.nonces);
+    if (step.token === "eth") return await sendRecorded(db, a, from, { to: step.toAddress, value: step.amount }, meta);
     const data = encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [step.toAddress, step.amount] });
-    return await sendRecorded(db, a, from, { to: step.token, data }, meta, this.d.nonces);
+    return await sendRecorded(db, a, from, { to: step.token, data }, meta);
   }
 
   /**
@@ -218,7 +214,6 @@ export class FundManager {
         serverAccount,
         { to: u.usdc, data: approveData(u.router, swap.amountIn) },
         { cycle, step: "swap_approve", token: u.usdc, to: u.router, amount: swap.amountIn },
-        this.d.nonces,
       );
     // The deadline follows chain time, not this host's clock.
     const deadline =
@@ -229,7 +224,6 @@ export class FundManager {
       serverAccount,
       { to: u.router, data: swapData(u, swap, server, deadline) },
       { cycle, step: "gas_swap", token: u.usdc, to: u.router, amount: swap.amountIn },
-      this.d.nonces,
     );
     push({ ...step, tx });
     return report;

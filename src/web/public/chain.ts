@@ -4,7 +4,7 @@ import type { ChainAccess } from "../../chain/client.ts";
 import { accessCredentialNftAbi } from "../../chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi } from "../../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { chainError, onChain } from "../../chain/errors.ts";
-import { writeAndWait } from "../../chain/tx.ts";
+import { type NonceLedger, writeAndWait } from "../../chain/tx.ts";
 import { BlockhostError } from "../../core/errors.ts";
 
 export interface Plan {
@@ -32,6 +32,8 @@ export class ServeChain {
     readonly subscriptions: Hex,
     readonly nft: Hex,
     private readonly owner: Account | null,
+    /** Where the host wallet's nonces are reserved: the engine mints with the same key at the same time. */
+    private readonly ledger: NonceLedger,
   ) {}
 
   private get read() {
@@ -152,6 +154,7 @@ export class ServeChain {
         args: [name, centsPerDay],
       },
       "create a plan",
+      this.ledger,
     );
     this.plansCache = null;
     return hash;
@@ -168,6 +171,7 @@ export class ServeChain {
         args: [BigInt(id), name, centsPerDay, active],
       },
       `update plan ${id}`,
+      this.ledger,
     );
     this.plansCache = null;
     return hash;
@@ -180,6 +184,7 @@ export class ServeChain {
       this.requireOwner(),
       { address: this.subscriptions, abi: blockhostSubscriptionsAbi, functionName: "withdrawFunds", args: [token, to] },
       "withdraw funds",
+      this.ledger,
     );
     return hash;
   }

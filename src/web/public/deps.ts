@@ -65,7 +65,10 @@ export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps 
   let provisioner: Provisioner | undefined;
   return {
     db,
-    chain: new ServeChain(access, contractAddress(web3, "subscriptions"), contractAddress(web3, "nft"), owner),
+    chain: new ServeChain(access, contractAddress(web3, "subscriptions"), contractAddress(web3, "nft"), owner, {
+      db,
+      chainId: web3.blockchain.chain_id,
+    }),
     chainId: web3.blockchain.chain_id,
     rpcUrl: web3.blockchain.rpc_url,
     serverKey,
