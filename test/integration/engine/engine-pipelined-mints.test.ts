@@ -8,34 +8,16 @@ import { publicKeyOf } from "../../../src/crypto/keys.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { JobQueue } from "../../../src/engine/queue.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
-import { runBlockhost } from "../../helpers/binary.ts";
+import { expectServedOnce, pendingMints, vms } from "../../helpers/engine-checks.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
 
 setDefaultTimeout(180_000);
-
-type VmJson = { status: string; subscription_id: number | null; nft_token_id: number | null; nft_minted: boolean };
-type TxPool = { pending: Record<string, Record<string, { hash: Hex; nonce: Hex }>> };
 
 let cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
   cleanups = [];
 });
-
-const vms = async (env: EngineEnv) =>
-  JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
-
-/** The minter's transactions waiting in anvil's pool, lowest nonce first. */
-async function pendingMints(env: EngineEnv): Promise<Array<{ hash: Hex; nonce: number }>> {
-  const pool = await env.anvil.rpc<TxPool>("txpool_content");
-  const mine =
-    Object.entries(pool.pending).find(
-      ([from]) => from.toLowerCase() === env.anvil.accounts[0]!.address.toLowerCase(),
-    )?.[1] ?? {};
-  return Object.values(mine)
-    .map((t) => ({ hash: t.hash, nonce: Number(t.nonce) }))
-    .sort((a, b) => a.nonce - b.nonce);
-}
 
 async function setup(
   n: number,
@@ -54,17 +36,6 @@ function start(env: EngineEnv): EngineProcess {
   const e = env.startEngine();
   cleanups.push(() => e.stop());
   return e;
-}
-
-async function expectServedOnce(env: EngineEnv, purchases: Purchase[]): Promise<void> {
-  const live = (await vms(env)).filter((v) => v.status === "active" && v.nft_minted);
-  expect(live).toHaveLength(purchases.length);
-  expect(new Set(live.map((v) => v.nft_token_id)).size).toBe(purchases.length);
-  expect(await env.nftTotal()).toBe(purchases.length);
-  for (const p of purchases) {
-    const vm = live.find((v) => v.subscription_id === p.subscriptionId)!;
-    expect(await env.nftOwner(vm.nft_token_id!)).toBe(env.anvil.accounts[p.buyer]!.address);
-  }
 }
 
 describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry-run backend)", () => {
