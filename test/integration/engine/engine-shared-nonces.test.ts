@@ -207,4 +207,23 @@ describe.skipIf(!anvilAvailable())("one nonce ledger per sending key (anvil, com
     expectNoNonceTrouble(engine);
     await expectServedOnce(env, bought);
   });
+
+  test("with no mint waiting, a plan write stuck behind a killed reserver's nonce is unblocked by the engine", async () => {
+    const { env } = await host(0);
+    await env.anvil.rpc("evm_setIntervalMining", [1]);
+    const engine = start(env);
+    const { child, nonce } = await reserver(env);
+    const writer = new Child("serve-plan-writer.ts", ["1"], { BLOCKHOST_ROOT: env.root });
+    const [write] = await eventually(async () => {
+      const p = await pendingMints(env);
+      return p.length === 1 ? p : null;
+    }, "the plan write waiting behind the reserved nonce");
+    expect(write!.nonce).toBe(nonce + 1);
+    child.proc.kill("SIGKILL");
+    await child.proc.exited;
+    expect(await writer.proc.exited).toBe(0);
+    expect(writer.lines[0]).toMatchObject({ plan: 0, hash: write!.hash });
+    expect(engine.events().filter((e) => e.event === "engine.nonce_gap_cancelled")).toMatchObject([{ nonce }]);
+    expectNoNonceTrouble(engine);
+  });
 });
