@@ -190,7 +190,16 @@ describe.skipIf(!anvilAvailable())("one nonce ledger per sending key (anvil, com
     child.proc.kill("SIGKILL");
     await child.proc.exited;
     const engine = start(env);
-    await eventually(async () => (await pendingMints(env)).length === 2, "two mints in flight behind the gap");
+    // The engine finds the recorded bytes at the nonce the chain waits on and sends them; its mints follow.
+    const inPool = await eventually(async () => {
+      const p = await pendingMints(env);
+      return p.length === 3 ? p : null;
+    }, "the recorded transaction and two mints in the pool");
+    expect(inPool.map((t) => [t.nonce, t.nonce === nonce ? t.hash : "mint"])).toEqual([
+      [nonce, recorded],
+      [nonce + 1, "mint"],
+      [nonce + 2, "mint"],
+    ]);
     await env.anvil.rpc("evm_setIntervalMining", [1]);
     await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 2, "both minted");
 
