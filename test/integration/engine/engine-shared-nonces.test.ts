@@ -130,7 +130,7 @@ describe.skipIf(!anvilAvailable())("one nonce ledger per sending key (anvil, com
     db.close();
     expect(rows.map((r) => [r.tx_hash, r.state])).toEqual(writer.lines.map((l) => [l.hash as Hex, "done"]));
     const firstMint = (await env.net.pub.getTransactionCount({ address: hostWallet(env).address })) - 35;
-    expect(rows[0]!.nonce).toBeGreaterThan(firstMint);
+    expect(rows[0]!.nonce).toBeGreaterThanOrEqual(firstMint + 24);
     expectNoNonceTrouble(engine);
     await expectServedOnce(env, bought);
   });
