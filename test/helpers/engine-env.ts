@@ -15,7 +15,7 @@ import { openDatabase } from "../../src/core/state/db.ts";
 import { eciesEncrypt } from "../../src/crypto/ecies.ts";
 import { generatePrivateKey, publicKeyOf } from "../../src/crypto/keys.ts";
 import { freePort, startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
-import { blockhostBinary, REPO } from "./binary.ts";
+import { blockhostBinary, REPO, runBlockhost } from "./binary.ts";
 import { approve, deploy, deployToken, devnet, read, send, type Devnet } from "./contracts.ts";
 import { provisionRoot } from "./provision-root.ts";
 
@@ -36,6 +36,24 @@ export interface EngineEnvOptions {
   deadRpcFirst?: boolean;
   /** Extra keys for blockhost.yaml's engine section. */
   engine?: Record<string, number | boolean>;
+}
+
+/** One row of `blockhost vm list --json` (the seed's vms.json field names), the fields engine tests read. */
+export interface VmJson {
+  vm_name: string;
+  vmid: number;
+  status: string;
+  subscription_id: number | null;
+  ip_address: string;
+  ipv6_address: string | null;
+  username: string;
+  wallet_address: string;
+  owner_wallet: string;
+  expires_at: string;
+  suspended_at: string | null;
+  nft_token_id: number | null;
+  nft_minted: boolean;
+  gecos_synced: boolean;
 }
 
 export interface Purchase {
@@ -250,6 +268,16 @@ export class EngineEnv {
     return Number(
       await read<bigint>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "totalSupply" }),
     );
+  }
+
+  /** `blockhost vm list --json` against this root. */
+  async vms(): Promise<VmJson[]> {
+    return JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: this.root })).stdout) as VmJson[];
+  }
+
+  /** The VM of a subscription, as `vm list --json` shows it. */
+  async vmOf(subscriptionId: number): Promise<VmJson | undefined> {
+    return (await this.vms()).find((v) => v.subscription_id === subscriptionId);
   }
 
   /** Start the compiled `blockhost engine` against this root. */

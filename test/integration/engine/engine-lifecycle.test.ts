@@ -6,21 +6,12 @@ import { EngineEnv, eventually, type EngineProcess } from "../../helpers/engine-
 
 setDefaultTimeout(120_000);
 
-type VmJson = Record<string, unknown> & {
-  vm_name: string;
-  status: string;
-  subscription_id: number | null;
-  expires_at: string;
-  nft_token_id: number | null;
-  nft_minted: boolean;
-};
-
 describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dry-run backend)", () => {
   let env: EngineEnv;
   let engine: EngineProcess;
   const bh = (args: string[], extra: Record<string, string> = {}) => runBlockhost(args, { root: env.root, env: extra });
-  const vms = async () => JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[];
-  const vmOf = async (sub: number) => (await vms()).find((v) => v.subscription_id === sub);
+  const vms = () => env.vms();
+  const vmOf = (sub: number) => env.vmOf(sub);
   const status = async () =>
     JSON.parse((await bh(["status", "--json"])).stdout) as {
       jobs: Record<string, number>;
