@@ -10,7 +10,6 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
   let env: EngineEnv;
   let engine: EngineProcess;
   const bh = (args: string[], extra: Record<string, string> = {}) => runBlockhost(args, { root: env.root, env: extra });
-  const vms = () => env.vms();
   const vmOf = (sub: number) => env.vmOf(sub);
   const status = async () =>
     JSON.parse((await bh(["status", "--json"])).stdout) as {
