@@ -178,12 +178,13 @@ export class EngineEnv {
     return bytesToHex(eciesEncrypt(publicKeyOf(this.serverKey), new TextEncoder().encode(await this.signature(buyer))));
   }
 
-  async buy(buyer: number, days = 30n, payload?: Hex): Promise<Purchase> {
+  /** Buyer `buyer` buys plan 1 for `days`, paying with `paymentMethod` (1: the primary stablecoin). */
+  async buy(buyer: number, days = 30n, payload?: Hex, paymentMethod = 1n): Promise<Purchase> {
     const receipt = await send(this.net, buyer, {
       address: this.subs,
       abi: blockhostSubscriptionsAbi,
       functionName: "buySubscription",
-      args: [1n, days, 1n, payload ?? (await this.payloadFor(buyer))],
+      args: [1n, days, paymentMethod, payload ?? (await this.payloadFor(buyer))],
     });
     const [ev] = parseEventLogs({
       abi: blockhostSubscriptionsAbi,
