@@ -87,14 +87,7 @@ describe.skipIf(Boolean(unavailable))(
     test("purchase → VM boots → NFT minted → the buyer decrypts the details, signs the code and runs id in the guest", async () => {
       const p = await env.buy(1, 1n);
       const mined = Date.now();
-      vm = await eventually(
-        async () => {
-          const v = await vmOf(p.subscriptionId);
-          return v?.nft_minted && v.gecos_synced ? v : null;
-        },
-        "VM + NFT + GECOS",
-        1000,
-      );
+      vm = await env.servedVm(p.subscriptionId, "VM + NFT + GECOS", { gecos: true, everyMs: 1000 });
       expect(virshOut("domstate", vm.vm_name).out).toBe("running");
       details = JSON.parse(utf8(decryptWithSignature(p.signature, await env.nftPayload(vm.nft_token_id!))));
       expect(details).toEqual({ hostname: vm.ipv6_address!, port: 22, username: "admin" });

@@ -1,4 +1,5 @@
 /** A whole engine environment (anvil, contracts, config, agent) for engine tests. */
+import { Database } from "bun:sqlite";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, maxUint256, parseEventLogs, parseUnits, type Hex } from "viem";
@@ -279,6 +280,36 @@ export class EngineEnv {
   /** The VM of a subscription, as `vm list --json` shows it. */
   async vmOf(subscriptionId: number): Promise<VmJson | undefined> {
     return (await this.vms()).find((v) => v.subscription_id === subscriptionId);
+  }
+
+  /** Wait until the VM of a subscription has its NFT (and with `gecos`, the holder in its GECOS); its row. */
+  servedVm(subscriptionId: number, what: string, opts: { gecos?: boolean; everyMs?: number } = {}): Promise<VmJson> {
+    return eventually(
+      async () => {
+        const v = await this.vmOf(subscriptionId);
+        return v?.nft_minted && (!opts.gecos || v.gecos_synced) ? v : null;
+      },
+      what,
+      opts.everyMs,
+    );
+  }
+
+  /**
+   * Put the database back to "mint of this purchase sent from its block, token id not yet written" (what a
+   * crash between sending a mint and recording it leaves) with its provision job queued again.
+   */
+  rewindMint(p: Purchase): void {
+    const db = new Database(join(this.root, "var/lib/blockhost/blockhost.db"));
+    try {
+      db.query(
+        "UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?",
+      ).run(String(p.block), p.subscriptionId);
+      db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(
+        `provision:${this.anvil.chainId}:${p.subscriptionId}`,
+      );
+    } finally {
+      db.close();
+    }
   }
 
   /** Start the compiled `blockhost engine` against this root. */

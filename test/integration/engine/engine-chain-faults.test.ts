@@ -1,6 +1,5 @@
 /** The engine through RPC outages and reorgs. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
@@ -75,15 +74,7 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
       const p = await env.buy(1);
       expect(await env.startEngine(["--once"]).done).toBe(0);
       expect(await env.nftTotal()).toBe(1);
-      // Rewind the database to "mint attempted from this block, token id not yet written".
-      const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"));
-      db.query(
-        "UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?",
-      ).run(String(p.block), p.subscriptionId);
-      db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(
-        `provision:${env.anvil.chainId}:${p.subscriptionId}`,
-      );
-      db.close();
+      env.rewindMint(p);
       const again = env.startEngine(["--once"]);
       expect(await again.done).toBe(0);
       expect(again.events().find((e) => e.event === "engine.credential")).toMatchObject({

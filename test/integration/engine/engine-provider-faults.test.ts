@@ -161,14 +161,9 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     // (further back than the watcher's trailing re-read reaches, so only the reconciler can find it).
     const skipped = await env.net.pub.getBlock({ blockNumber: missed.block + 40n });
     db.query("UPDATE chain_cursor SET block_number = ?, block_hash = ?").run(Number(skipped.number), skipped.hash);
-    // And the first purchase's mint was interrupted 300 blocks ago (an intent without nonce: the earlier format).
-    db.query(
-      "UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?",
-    ).run(String(first.block), first.subscriptionId);
-    db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(
-      `provision:${env.anvil.chainId}:${first.subscriptionId}`,
-    );
     db.close();
+    // And the first purchase's mint was interrupted 300 blocks ago (an intent without nonce: the earlier format).
+    env.rewindMint(first);
     const engine = start(env);
     await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 3, "all three served");
     const events = engine.events();

@@ -36,10 +36,7 @@ describe.skipIf(Boolean(unavailable))("engine with the proxmox backend (real age
 
   test("a purchase: VM row, cloned VM with the right cloud-init, NFT to the buyer that decrypts to the VM's address", async () => {
     const p = await env.buy(1, 30n);
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted && v.gecos_synced ? v : null;
-    }, "VM + NFT + GECOS");
+    const vm = await env.servedVm(p.subscriptionId, "VM + NFT + GECOS", { gecos: true });
     const buyer = env.anvil.accounts[1]!.address;
     expect(host.sim.vm(vm.vmid)).toMatchObject({ name: "blockhost-001", status: "running" });
     const userData = readFileSync(join(env.root, "var/lib/vz/snippets/blockhost-blockhost-001.yaml"), "utf8");
@@ -84,10 +81,7 @@ describe.skipIf(Boolean(unavailable))("engine with the proxmox backend (real age
     expect(text).toMatch(
       /(failed|running) provision:31337:2 after \d+ attempt\(s\), (retry at|retrying now).*simulated: storage full/,
     );
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted ? v : null;
-    }, "VM after retry");
+    const vm = await env.servedVm(p.subscriptionId, "VM after retry");
     expect(host.sim.vm(vm.vmid)!.status).toBe("running");
     expect(host.sim.vms().filter((v) => !v.template)).toHaveLength(2);
     expect(await env.nftTotal()).toBe(2);
@@ -104,10 +98,7 @@ describe.skipIf(Boolean(unavailable))("engine with the proxmox backend (real age
     expect(parked.jobs.running).toBe(0);
     host.sim.setGuestAgentDown(false);
     engine = env.startEngine();
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted ? v : null;
-    }, "VM after restart");
+    const vm = await env.servedVm(p.subscriptionId, "VM after restart");
     expect(host.sim.vm(vm.vmid)!.status).toBe("running");
     expect(host.sim.vms().filter((v) => !v.template)).toHaveLength(3);
     expect(await env.nftTotal()).toBe(3);
