@@ -1,4 +1,4 @@
-/** Read a file that holds a secret (a key) or names secret files (a setup file), refusing one others could read or change. */
+/** Read a file that holds a secret or names secret files, refusing one others could read or change. */
 import { lstatSync, readFileSync, type Stats } from "node:fs";
 import { BlockhostError } from "./errors.ts";
 import { blockhostUid } from "./fs.ts";
