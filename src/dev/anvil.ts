@@ -77,6 +77,11 @@ export class Anvil {
     private readonly opts: AnvilOptions,
   ) {}
 
+  /** The node's process id (its CPU time is a benchmark's baseline). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   get rpcUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }

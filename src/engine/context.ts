@@ -14,6 +14,7 @@ import type { NonceManager } from "./nonces.ts";
 import type { ReceiptBatcher } from "./receipts.ts";
 import type { JobQueue } from "./queue.ts";
 import type { EngineSettings } from "./settings.ts";
+import type { CreateSlots } from "./slots.ts";
 
 /** What every job and the reconciler work with. */
 export interface EngineContext {
@@ -29,6 +30,8 @@ export interface EngineContext {
   nonces: NonceManager;
   fees: FeeCache;
   receipts: ReceiptBatcher;
+  /** VM creates in flight, bounded by the hypervisor's capacity (`engine.concurrency`). */
+  createSlots: CreateSlots;
   serverKey: Uint8Array;
   settings: EngineSettings;
 }

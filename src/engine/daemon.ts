@@ -25,6 +25,7 @@ import { JobLanes } from "./lanes.ts";
 import { highestIntentNonce } from "./mint.ts";
 import { NonceManager } from "./nonces.ts";
 import { ReceiptBatcher } from "./receipts.ts";
+import { CreateSlots } from "./slots.ts";
 import { JobQueue } from "./queue.ts";
 import { reconcile } from "./reconciler.ts";
 import { loadEngineSettings } from "./settings.ts";
@@ -63,6 +64,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     batch: { multicall: false },
   }) as PublicClient;
   const minter = loadDeployer(web3);
+  const fees = new FeeCache(rpc, Math.min(1000, settings.pollIntervalMs));
   const ctx: EngineContext = {
     db,
     provisioner,
@@ -73,8 +75,9 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     queue: new JobQueue(db, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }),
     minter,
     nonces: new NonceManager(rpc, minter.address, () => highestIntentNonce(listVms(db))),
-    fees: new FeeCache(rpc, Math.min(1000, settings.pollIntervalMs)),
-    receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs)),
+    fees,
+    createSlots: new CreateSlots(settings.concurrency),
+    receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs), async () => (await fees.current()).head),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),
   };
   const watcher = new LogWatcher(db, rpc, {
@@ -106,6 +109,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     dry_run: provisioner.backend.simulated,
     recovered_jobs: recovered,
     concurrency: settings.concurrency,
+    chain_concurrency: settings.chainConcurrency,
   });
   if (!provisioner.backend.simulated && existsSync(paths.dbConfig)) {
     // The host's prefix addresses do not survive a reboot; VMs' routes come back as they start.
@@ -117,7 +121,8 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   const lanes = new JobLanes(
     ctx,
     [
-      { name: "provision", kinds: ["provision"], limit: settings.concurrency },
+      // Up to `chain_concurrency` provision jobs, of which at most `concurrency` create a VM at once.
+      { name: "provision", kinds: ["provision"], limit: settings.chainConcurrency, gate: ctx.createSlots },
       { name: "other", kinds: ["sync", "destroy", "gecos", "seal"], limit: settings.otherConcurrency },
     ],
     () => wake(),
@@ -160,12 +165,13 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       lastReconcile = Date.now();
       lanes.fill();
     }
-    // After a burst the heap holds the garbage of hundreds of jobs: collect it once when the work is done,
-    // so the allocator can hand the pages back and the resting footprint does not stay at the peak.
+    // After a burst the heap holds the garbage of hundreds of jobs: collect it once when the work is done
+    // and hand the freed pages back (shrink), so the resting footprint does not stay at the peak.
     if (lanes.size > 0) busy = true;
     else if (busy) {
       busy = false;
       Bun.gc(true);
+      Bun.shrink();
     }
     const due = ctx.queue.nextDue();
     if (opts.once && caughtUp && lanes.size === 0 && (due === null || due > Date.now())) break;

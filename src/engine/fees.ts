@@ -15,8 +15,11 @@ interface Reading {
 }
 
 /**
- * The latest block's base fee (×1.2 headroom, as viem's estimateFeesPerGas) plus the node's
- * suggested tip, and that block's number, from one node in one batch. A reading is reused for
+ * Twice the latest block's base fee plus the node's suggested tip, and that block's number, from
+ * one node in one batch. The cap is what a transaction may pay, not what it pays (base fee + tip):
+ * the engine's own burst fills blocks, and each full block raises the base fee by 12.5 %, so the
+ * ×1.2 of viem's estimateFeesPerGas is outgrown in two blocks and every mint sent before then waits
+ * unmineable until blocks empty again; ×2 holds for six full blocks. A reading is reused for
  * `maxAgeMs`; callers arriving while it is being read share the same request.
  */
 export class FeeCache {
@@ -66,7 +69,7 @@ export class FeeCache {
     this.reading = {
       at: Date.now(),
       head: hexToBigInt(b.number),
-      fees: { maxFeePerGas: (base * 12n) / 10n + priority, maxPriorityFeePerGas: priority },
+      fees: { maxFeePerGas: base * 2n + priority, maxPriorityFeePerGas: priority },
     };
     return this.reading;
   }

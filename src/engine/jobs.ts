@@ -22,7 +22,7 @@ import { planSize } from "./settings.ts";
  * any crash: the VM is found by subscription id (or a half-built one finished), the mint first
  * looks for an earlier mint on the chain, and the token id comes from the receipt.
  */
-async function provision(ctx: EngineContext, subscriptionId: number): Promise<void> {
+async function provision(ctx: EngineContext, subscriptionId: number, passedCreate: () => void): Promise<void> {
   const sub = subscriptionRow(ctx, subscriptionId);
   if (!sub) throw new BlockhostError("E_SUBSCRIPTION_UNKNOWN", `subscription ${subscriptionId} was never recorded`);
   const chain = await readSubscription(ctx, subscriptionId);
@@ -49,9 +49,12 @@ async function provision(ctx: EngineContext, subscriptionId: number): Promise<vo
     purpose: "subscription",
   };
   let vm = vmForSubscription(ctx.db, subscriptionId);
-  if (!vm) vm = await applyCreate(p, req);
-  else if (vm.status === "creating") vm = await retryCreate(p, vm, req);
-  else if (vm.status === "destroyed") return;
+  if (!vm) vm = await ctx.createSlots.run(() => applyCreate(p, req));
+  else if (vm.status === "creating") {
+    const halfBuilt = vm;
+    vm = await ctx.createSlots.run(() => retryCreate(p, halfBuilt, req));
+  } else if (vm.status === "destroyed") return;
+  passedCreate();
   if (!vm.nft_minted) {
     const host = publicAddress(vm);
     const name = vm.vm_name;
@@ -145,10 +148,10 @@ async function gecos(ctx: EngineContext, name: string): Promise<void> {
 }
 
 /** Run one claimed job and record its outcome (done, failed with backoff, or dead). */
-export async function runJob(ctx: EngineContext, job: Job): Promise<void> {
+export async function runJob(ctx: EngineContext, job: Job, passedCreate: () => void = () => {}): Promise<void> {
   const sub = Number(job.payload.subscription_id);
   try {
-    if (job.kind === "provision") await provision(ctx, sub);
+    if (job.kind === "provision") await provision(ctx, sub, passedCreate);
     else if (job.kind === "sync") await sync(ctx, sub);
     else if (job.kind === "destroy") await destroy(ctx, sub);
     else if (job.kind === "gecos") await gecos(ctx, String(job.payload.vm));

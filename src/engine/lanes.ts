@@ -3,11 +3,14 @@ import { logEvent } from "../core/log.ts";
 import type { EngineContext } from "./context.ts";
 import { runJob } from "./jobs.ts";
 import type { Job, JobKind } from "../core/state/jobs.ts";
+import type { CreateSlots } from "./slots.ts";
 
 export interface Lane {
   name: string;
   kinds: readonly JobKind[];
   limit: number;
+  /** The create bound of provision jobs: the lane claims a job only while the gate can take it. */
+  gate?: CreateSlots;
 }
 
 export class JobLanes {
@@ -27,10 +30,12 @@ export class JobLanes {
   fill(nowMs = Date.now()): void {
     for (const lane of this.lanes) {
       let inLane = [...this.running.values()].filter((r) => r.lane === lane).length;
-      while (inLane < lane.limit) {
+      while (inLane < lane.limit && (lane.gate?.claimable ?? true)) {
         const job = this.ctx.queue.claim(nowMs, lane.kinds);
         if (!job) break;
-        const done = runJob(this.ctx, job).finally(() => {
+        const passedCreate = lane.gate?.claim() ?? (() => {});
+        const done = runJob(this.ctx, job, passedCreate).finally(() => {
+          passedCreate();
           this.running.delete(job.id);
           this.onFinish();
         });

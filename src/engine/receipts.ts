@@ -1,4 +1,4 @@
-/** Receipts of every mint in flight, looked up together: one JSON-RPC batch per interval, not one poll per transaction. */
+/** Receipts of every mint in flight, looked up together: one JSON-RPC batch per new block, not one poll per transaction. */
 import { formatTransactionReceipt, type Hex, type TransactionReceipt } from "viem";
 import type { RpcBatcher } from "./log-reader.ts";
 import { READ_BATCH } from "./chain-reads.ts";
@@ -12,10 +12,13 @@ interface Waiter {
 export class ReceiptBatcher {
   private waiting: Waiter[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** The head at which each waited-on hash was last looked up: no new block, no new receipt to find. */
+  private checkedAt = new Map<Hex, bigint>();
 
   constructor(
     private readonly rpc: RpcBatcher,
     private readonly intervalMs: number,
+    private readonly head: () => Promise<bigint>,
   ) {}
 
   /** The receipt of any of `hashes` at the next lookup round, or null when none is mined yet. */
@@ -30,11 +33,15 @@ export class ReceiptBatcher {
     const batch = this.waiting;
     this.waiting = [];
     this.timer = null;
-    const all = [...new Set(batch.flatMap((w) => w.hashes))];
     const found = new Map<Hex, TransactionReceipt>();
     try {
-      for (let i = 0; i < all.length; i += READ_BATCH) {
-        const slice = all.slice(i, i + READ_BATCH);
+      const head = await this.head();
+      const all = [...new Set(batch.flatMap((w) => w.hashes))];
+      // Hashes already looked up at this head are skipped; those no longer waited on are forgotten.
+      const due = all.filter((h) => this.checkedAt.get(h) !== head);
+      this.checkedAt = new Map(all.map((h) => [h, head]));
+      for (let i = 0; i < due.length; i += READ_BATCH) {
+        const slice = due.slice(i, i + READ_BATCH);
         const { answers } = await this.rpc.batch(
           slice.map((h) => ({ method: "eth_getTransactionReceipt", params: [h] })),
         );
@@ -43,6 +50,7 @@ export class ReceiptBatcher {
         });
       }
     } catch (e) {
+      this.checkedAt.clear();
       for (const w of batch) w.reject(e);
       return;
     }

@@ -26,8 +26,10 @@ export interface EngineSettings {
   /** One RPC request's timeout; a hung provider costs this much before the next one is asked. */
   rpcTimeoutMs: number;
   pollIntervalMs: number;
-  /** Provision jobs (VM create + mint) in flight: the hypervisor's parallel clone capacity. */
+  /** VM creates in flight: the hypervisor's parallel clone capacity. */
   concurrency: number;
+  /** Provision jobs in flight (most of them waiting for their mint to be mined): the chain-only bound. */
+  chainConcurrency: number;
   /** Other jobs (GECOS, sync, destroy) in flight, in their own lane so a slow create never holds them up. */
   otherConcurrency: number;
   /** A mint without a receipt this long is replaced at its nonce with 30 % higher fees (and again each time after). */
@@ -42,11 +44,13 @@ export interface EngineSettings {
   planSizes: Readonly<Record<string, PlanSize>>;
 }
 
+/** Parallel VM creates each backend handles well (dry-run only writes records). */
+const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 64, proxmox: 4, libvirt: 2 };
 /**
- * Parallel VM creates each backend handles well. Dry-run only writes records, so the chain is the
- * limit: a mint is in flight about two blocks, so 256 keeps ~120 mints a second going on 1 s blocks.
+ * Provision jobs in flight past their create: a mint waits two to four blocks between taking its
+ * nonce and its receipt being read, so 512 keeps a 30M-gas block of ~120 mints filled every second.
  */
-const DEFAULT_CONCURRENCY: Record<string, number> = { "dry-run": 256, proxmox: 4, libvirt: 2 };
+const DEFAULT_CHAIN_CONCURRENCY = 512;
 
 export interface EngineConfigs {
   web3: Web3Config;
@@ -73,6 +77,7 @@ export function loadEngineSettings(): EngineConfigs {
       rpcTimeoutMs: e.rpc_timeout_ms ?? 10_000,
       pollIntervalMs: e.poll_interval_ms ?? 5000,
       concurrency: e.concurrency ?? DEFAULT_CONCURRENCY[blockhost.backend] ?? 2,
+      chainConcurrency: Math.max(e.chain_concurrency ?? DEFAULT_CHAIN_CONCURRENCY, e.concurrency ?? 1),
       otherConcurrency: e.other_concurrency ?? 8,
       repriceAfterMs: (e.reprice_after_s ?? 60) * 1000,
       reconcileIntervalMs: (e.reconcile_interval_s ?? 300) * 1000,

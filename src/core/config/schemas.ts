@@ -91,6 +91,7 @@ export const engineSettingsSchema = object({
   log_chunk_blocks: optional(int(1, 1_000_000)),
   reread_blocks: optional(int(0, 10_000)),
   concurrency: optional(int(1, 1024)),
+  chain_concurrency: optional(int(1, 4096)),
   other_concurrency: optional(int(1, 256)),
   rpc_timeout_ms: optional(int(100, 120_000)),
   reprice_after_s: optional(int(1, 3600)),
