@@ -8,12 +8,10 @@ import { publicKeyOf } from "../../../src/crypto/keys.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { JobQueue } from "../../../src/engine/queue.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
-import { runBlockhost } from "../../helpers/binary.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
 
 setDefaultTimeout(180_000);
 
-type VmJson = { status: string; subscription_id: number | null; nft_token_id: number | null; nft_minted: boolean };
 type TxPool = { pending: Record<string, Record<string, { hash: Hex; nonce: Hex }>> };
 
 let cleanups: Array<() => Promise<unknown>> = [];
@@ -21,9 +19,6 @@ afterEach(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
   cleanups = [];
 });
-
-const vms = async (env: EngineEnv) =>
-  JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
 
 /** The minter's transactions waiting in anvil's pool, lowest nonce first. */
 async function pendingMints(env: EngineEnv): Promise<Array<{ hash: Hex; nonce: number }>> {
@@ -57,7 +52,7 @@ function start(env: EngineEnv): EngineProcess {
 }
 
 async function expectServedOnce(env: EngineEnv, purchases: Purchase[]): Promise<void> {
-  const live = (await vms(env)).filter((v) => v.status === "active" && v.nft_minted);
+  const live = (await env.vms()).filter((v) => v.status === "active" && v.nft_minted);
   expect(live).toHaveLength(purchases.length);
   expect(new Set(live.map((v) => v.nft_token_id)).size).toBe(purchases.length);
   expect(await env.nftTotal()).toBe(purchases.length);
@@ -80,7 +75,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     await env.anvil.mine(1);
     await env.anvil.rpc("evm_setAutomine", [true]);
     const second = start(env);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 5, "all five recorded");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 5, "all five recorded");
     expect(second.events().filter((e) => e.event === "engine.credential" && e.recovered)).toHaveLength(5);
     await expectServedOnce(env, purchases);
   });
@@ -97,7 +92,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     expect(await env.nftTotal()).toBe(0); // the later nonces wait behind the gap
     await env.anvil.rpc("evm_setIntervalMining", [1]);
     await eventually(
-      async () => (await vms(env)).filter((v) => v.nft_minted).length === 3,
+      async () => (await env.vms()).filter((v) => v.nft_minted).length === 3,
       "gap repaired, all three minted",
     );
     expect(engine.events().some((e) => e.event === "engine.mint_rebroadcast" && e.tx === inPool[0]!.hash)).toBe(true);
@@ -110,13 +105,13 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     const engine = start(env);
     await eventually(async () => (await pendingMints(env)).length === 4, "four mints in flight");
     await env.anvil.mine(1);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 4, "four mints recorded");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 4, "four mints recorded");
     // The block holding the four mints is replaced: the chain goes back to before it and grows another way.
     await env.anvil.revert(beforeMints);
     expect(await env.nftTotal()).toBe(0);
     await env.anvil.rpc("evm_setIntervalMining", [1]);
     await eventually(
-      async () => (await env.nftTotal()) === 4 && (await vms(env)).filter((v) => v.nft_minted).length === 4,
+      async () => (await env.nftTotal()) === 4 && (await env.vms()).filter((v) => v.nft_minted).length === 4,
       "served again on the new chain",
     );
     await Bun.sleep(3000); // reconcile passes go on: nothing may be minted twice late
@@ -130,7 +125,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     cleanups.push(() => env.stop());
     const empty = await env.buy(2, 30n, "0x"); // served without details: the holder asks for a seal later
     const first = start(env);
-    const token = (await eventually(async () => (await vms(env)).find((v) => v.nft_minted), "the first NFT"))
+    const token = (await eventually(async () => (await env.vms()).find((v) => v.nft_minted), "the first NFT"))
       .nft_token_id!;
     expect(await first.stop()).toBe(0);
     const later = [await env.buy(3), await env.buy(4), await env.buy(5)];
@@ -154,7 +149,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     await env.anvil.rpc("evm_setAutomine", [true]);
     await env.anvil.mine(1);
     await eventually(async () => (await env.nftPayload(token)) !== "0x", "the NFT sealed");
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 4, "all four served");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 4, "all four served");
     expect(second.events().filter((e) => e.event === "engine.job_failed")).toEqual([]);
     expect(utf8(decryptWithSignature(holderSig, await env.nftPayload(token)))).toContain('"port":22');
     await expectServedOnce(env, [empty, ...later]);
@@ -177,7 +172,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     }, "a replacement at the same nonce");
     expect(replacement!.nonce).toBe(stuck!.nonce);
     await env.anvil.mine(1);
-    await eventually(async () => (await vms(env)).some((v) => v.nft_minted), "minted by the replacement");
+    await eventually(async () => (await env.vms()).some((v) => v.nft_minted), "minted by the replacement");
     const receipt = await env.net.pub.getTransactionReceipt({ hash: replacement!.hash });
     expect(receipt.status).toBe("success");
     expect(engine.events().some((e) => e.event === "engine.mint_repriced" && e.nonce === stuck!.nonce)).toBe(true);
