@@ -175,16 +175,21 @@ const knownPaths = (root: CommandNode) =>
     .map((n) => shellWord(n.path.slice(1).join(" ")))
     .join("|");
 
-function bash(root: CommandNode): string {
-  const cases = [...walk(root)].map((node) => {
-    const words = [...node.subcommands.map((s) => s.path.at(-1)!), ...flagWords(node), "--help"];
-    return `    ${shellWord(node.path.slice(1).join(" "))}) words_=${shellWord(words.join(" "))} ;;`;
-  });
-  return `# bash completion for blockhost (generated from its command definitions)
-_blockhost() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" path_="" next i w words_=""
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="\${COMP_WORDS[i]}"
+/**
+ * `_blockhost` for bash and zsh: walk the words typed so far to the deepest known command path, then
+ * offer that command's words. The shells differ only in how they declare locals, read the typed words,
+ * hold one command's words (`offer`) and hand them to the completion system (`reply`).
+ */
+function pathWalkFunction(
+  root: CommandNode,
+  shell: { locals: string[]; eachWord: string[]; offer: (node: CommandNode) => string; reply: string },
+): string {
+  const cases = [...walk(root)].map(
+    (node) => `    ${shellWord(node.path.slice(1).join(" "))}) ${shell.offer(node)} ;;`,
+  );
+  return `_blockhost() {
+${shell.locals.map((l) => `  ${l}`).join("\n")}
+${shell.eachWord.map((l) => `  ${l}`).join("\n")}
     next="\${path_:+$path_ }$w"
     case "$next" in
       ${knownPaths(root)}) path_="$next" ;;
@@ -193,37 +198,45 @@ _blockhost() {
   case "$path_" in
 ${cases.join("\n")}
   esac
-  COMPREPLY=($(compgen -W "$words_" -- "$cur"))
+  ${shell.reply}
+}`;
 }
+
+function bash(root: CommandNode): string {
+  const fn = pathWalkFunction(root, {
+    locals: [`local cur="\${COMP_WORDS[COMP_CWORD]}" path_="" next i w words_=""`],
+    eachWord: ["for ((i = 1; i < COMP_CWORD; i++)); do", `  w="\${COMP_WORDS[i]}"`],
+    offer: (node) => {
+      const words = [...node.subcommands.map((s) => s.path.at(-1)!), ...flagWords(node), "--help"];
+      return `words_=${shellWord(words.join(" "))}`;
+    },
+    reply: 'COMPREPLY=($(compgen -W "$words_" -- "$cur"))',
+  });
+  return `# bash completion for blockhost (generated from its command definitions)
+${fn}
 complete -o default -F _blockhost blockhost
 `;
 }
 
 function zsh(root: CommandNode): string {
   const clean = (t: string) => t.replace(/[:'\\]/g, " ");
-  const cases = [...walk(root)].map((node) => {
-    const subs = node.subcommands.map((s) => `${s.path.at(-1)}:${clean(s.description)}`);
-    const flags = node.args
-      .filter((a) => a.kind !== "positional")
-      .flatMap((a) => [a.name, ...a.aliases].map((n) => `${n.length === 1 ? "-" : "--"}${n}:${clean(a.description)}`));
-    return `    ${shellWord(node.path.slice(1).join(" "))}) items=(${[...subs, ...flags].map(shellWord).join(" ")}) ;;`;
+  const fn = pathWalkFunction(root, {
+    locals: ["local -a items", 'local path_="" next w'],
+    eachWord: [`for w in "\${(@)words[2,CURRENT-1]}"; do`],
+    offer: (node) => {
+      const subs = node.subcommands.map((s) => `${s.path.at(-1)}:${clean(s.description)}`);
+      const flags = node.args
+        .filter((a) => a.kind !== "positional")
+        .flatMap((a) =>
+          [a.name, ...a.aliases].map((n) => `${n.length === 1 ? "-" : "--"}${n}:${clean(a.description)}`),
+        );
+      return `items=(${[...subs, ...flags].map(shellWord).join(" ")})`;
+    },
+    reply: "_describe 'blockhost' items",
   });
   return `#compdef blockhost
 # zsh completion for blockhost (generated from its command definitions)
-_blockhost() {
-  local -a items
-  local path_="" next w
-  for w in "\${(@)words[2,CURRENT-1]}"; do
-    next="\${path_:+$path_ }$w"
-    case "$next" in
-      ${knownPaths(root)}) path_="$next" ;;
-    esac
-  done
-  case "$path_" in
-${cases.join("\n")}
-  esac
-  _describe 'blockhost' items
-}
+${fn}
 _blockhost "$@"
 `;
 }

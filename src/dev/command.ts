@@ -12,6 +12,7 @@ import { DEV_SUBNET, customerSshLogin, libvirtReachable, prepareLibvirt } from "
 import { startDevServe } from "./serve.ts";
 import { DRY_RUN } from "./setup-file.ts";
 import { selfArgv, startService, waitForAgent, type Service } from "./services.ts";
+import { untilStopSignal } from "../core/stop-signal.ts";
 
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
@@ -146,10 +147,7 @@ export default defineCommand({
 
       if (!args.once) {
         say("Running. Press Ctrl-C to stop.");
-        await new Promise<void>((resolve) => {
-          process.once("SIGINT", () => resolve());
-          process.once("SIGTERM", () => resolve());
-        });
+        await untilStopSignal();
       }
     } finally {
       await shutdown();

@@ -29,6 +29,8 @@ export interface EngineContext {
   minter: PrivateKeyAccount;
   nonces: NonceManager;
   fees: FeeCache;
+  /** Gas limits of earlier mints by calldata length (see mint.ts mintGas). */
+  mintGasBySize: Map<number, bigint>;
   receipts: ReceiptBatcher;
   /** VM creates in flight, bounded by the hypervisor's capacity (`engine.concurrency`). */
   createSlots: CreateSlots;

@@ -83,6 +83,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       fees,
       highestRecorded: () => highestIntentNonce(listVms(db)),
     }),
+    mintGasBySize: new Map(),
     createSlots: new CreateSlots(settings.concurrency),
     receipts: new ReceiptBatcher(rpc, Math.min(1000, settings.pollIntervalMs), async () => (await fees.current()).head),
     serverKey: readKeyFile(settings.serverKeyFile, "server key file"),

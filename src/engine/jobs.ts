@@ -66,6 +66,7 @@ async function provision(ctx: EngineContext, subscriptionId: number, passedCreat
         cap: ctx.historyCap,
         nonces: ctx.nonces,
         fees: ctx.fees,
+        gasBySize: ctx.mintGasBySize,
         receipts: ctx.receipts,
         publicClient: ctx.access.publicClient,
         minter: ctx.minter,

@@ -15,11 +15,13 @@ export interface Lane {
 
 export class JobLanes {
   private readonly running = new Map<number, { job: Job; lane: Lane; done: Promise<void> }>();
+  private readonly inLane = new Map<Lane, number>();
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly lanes: readonly Lane[],
-    private readonly onFinish: () => void,
+    /** Called when a job finishes or passes its create: there may be room for another. */
+    private readonly onRoom: () => void,
   ) {}
 
   get size(): number {
@@ -29,18 +31,22 @@ export class JobLanes {
   /** Start due jobs until every lane is full or nothing is due. */
   fill(nowMs = Date.now()): void {
     for (const lane of this.lanes) {
-      let inLane = [...this.running.values()].filter((r) => r.lane === lane).length;
-      while (inLane < lane.limit && (lane.gate?.claimable ?? true)) {
+      while ((this.inLane.get(lane) ?? 0) < lane.limit && (lane.gate?.claimable ?? true)) {
         const job = this.ctx.queue.claim(nowMs, lane.kinds);
         if (!job) break;
-        const passedCreate = lane.gate?.claim() ?? (() => {});
+        const release = lane.gate?.claim();
+        // A job past its create makes room for another claim: wake the loop to take it.
+        const passedCreate = () => {
+          if (release?.()) this.onRoom();
+        };
         const done = runJob(this.ctx, job, passedCreate).finally(() => {
-          passedCreate();
+          release?.();
           this.running.delete(job.id);
-          this.onFinish();
+          this.inLane.set(lane, (this.inLane.get(lane) ?? 1) - 1);
+          this.onRoom();
         });
         this.running.set(job.id, { job, lane, done });
-        inLane++;
+        this.inLane.set(lane, (this.inLane.get(lane) ?? 0) + 1);
       }
     }
   }

@@ -15,14 +15,15 @@ export class CreateSlots {
     return this.ahead < 2 * this.limit;
   }
 
-  /** Count a claimed job as ahead of its create; the returned release (idempotent) ends that. */
-  claim(): () => void {
+  /** Count a claimed job as ahead of its create; the returned release ends that (true the first time only). */
+  claim(): () => boolean {
     this.ahead++;
     let released = false;
     return () => {
-      if (released) return;
+      if (released) return false;
       released = true;
       this.ahead--;
+      return true;
     };
   }
 

@@ -27,6 +27,30 @@ export interface CloudInit {
   ipconfig0: string;
 }
 
+const YAML_OPTIONS = { lineWidth: 0 } as const;
+/** Stands for the wallet-login files in the rendered list, replaced by their YAML rendered once. */
+const VM_AUTH_MARK = "blockhost-vm-auth-files";
+
+/**
+ * The wallet-login files as `write_files` list items: the same for every VM and most of the
+ * document, so they are rendered once per process instead of once per purchase.
+ */
+let vmAuthItems: string | null = null;
+function vmAuthFileItems(): string {
+  if (vmAuthItems === null) {
+    // PAM stack, sshd drop-in (keyboard-interactive only), signing-page unit, tmpfiles: from vmauth.
+    // The template already holds them with the signing page enabled (no runcmd: under TCG every
+    // `systemctl daemon-reload` or restart in the guest delays the first login by seconds).
+    const files = VM_AUTH_FILES.map((f) => ({
+      path: f.path,
+      permissions: `0${f.mode.toString(8)}`,
+      content: f.content,
+    }));
+    vmAuthItems = toYaml({ write_files: files }, YAML_OPTIONS).replace(/^write_files:\n/, "");
+  }
+  return vmAuthItems;
+}
+
 /** Render the user-data, network-config and Proxmox ipconfig for one VM. */
 export function renderCloudInit(input: CloudInitInput): CloudInit {
   const a = input.allocation;
@@ -52,15 +76,13 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
       ],
       write_files: [
         { path: "/etc/pam_web3/config.toml", permissions: "0600", owner: "root:root", content: loginConfig },
-        // PAM stack, sshd drop-in (keyboard-interactive only), signing-page unit, tmpfiles: from vmauth.
-        // The template already holds them with the signing page enabled (no runcmd: under TCG every
-        // `systemctl daemon-reload` or restart in the guest delays the first login by seconds).
-        ...VM_AUTH_FILES.map((f) => ({ path: f.path, permissions: `0${f.mode.toString(8)}`, content: f.content })),
+        VM_AUTH_MARK,
       ],
     },
-    { lineWidth: 0 },
+    YAML_OPTIONS,
   );
-  const userData = `#cloud-config\n${cloudConfig}`;
+  // write_files is the last key, so its items sit at the same indent in both renderings.
+  const userData = `#cloud-config\n${cloudConfig.replace(`  - ${VM_AUTH_MARK}\n`, vmAuthFileItems())}`;
   // The form cloud-init 22.4 (Debian 12) converts with its ENI, networkd and netplan renderers:
   // `to: default` routes are refused there, and without match/set-name the NIC would be named "primary".
   const ethernet: Record<string, unknown> = {

@@ -1,9 +1,10 @@
 /** Reads and checks a setup file: ownership and mode, the strict schema, the admin signature, the chain id. */
-import { lstatSync, readFileSync, type Stats } from "node:fs";
+import { readFileSync } from "node:fs";
 import { getAddress, isAddressEqual, recoverMessageAddress, type Hex } from "viem";
 import type { ChainAccess } from "../chain/client.ts";
 import { parseConfigText } from "../core/config/load.ts";
 import { BlockhostError } from "../core/errors.ts";
+import { readPrivateFile } from "../core/private-file.ts";
 import { setupFileSchema, type SetupFile } from "./schema.ts";
 
 /** Known USDC contracts, used when `chain.stablecoin` is absent. */
@@ -19,27 +20,12 @@ const configError = (file: string, key: string, expected: string) =>
 
 /** The setup file, refused unless it is a regular file owned by the caller with mode 0600 or stricter. */
 export function loadSetupFile(file: string): SetupFile {
-  let st: Stats;
-  try {
-    st = lstatSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new BlockhostError(
-      "E_CONFIG_MISSING",
-      `${file}: ${code === "ENOENT" ? "file not found" : `cannot read (${code})`}`,
-    );
-  }
-  if (!st.isFile()) throw new BlockhostError("E_CONFIG_INVALID", `${file}: not a regular file`);
-  const uid = process.getuid?.() ?? 0;
-  if (st.uid !== uid)
-    throw new BlockhostError("E_CONFIG_INVALID", `${file}: owned by uid ${st.uid}, must be owned by you (uid ${uid})`);
-  if ((st.mode & 0o177) !== 0) {
-    throw new BlockhostError(
-      "E_CONFIG_INVALID",
-      `${file}: mode ${(st.mode & 0o777).toString(8).padStart(4, "0")} is too open; chmod 0600 (it names key files)`,
-    );
-  }
-  return parseConfigText(file, readFileSync(file, "utf8"), setupFileSchema);
+  const text = readPrivateFile(file, {
+    forbiddenMode: 0o177,
+    modeProblem: "is too open; chmod 0600 (it names key files)",
+    owner: "caller",
+  });
+  return parseConfigText(file, text, setupFileSchema);
 }
 
 /** Read admin.signature_file and check that it is the admin wallet's signature of the public secret. */

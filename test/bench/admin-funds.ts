@@ -3,12 +3,10 @@ import { appendFileSync, chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { connectChain } from "../../src/chain/client.ts";
-import { blockhostSubscriptionsAbi as subsAbi } from "../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { openDatabase } from "../../src/core/state/db.ts";
 import { BlockScanner, SCAN_BACKFILL, batchingClient } from "../../src/engine/admin-commands/scanner.ts";
 import { startAgent } from "../helpers/agent.ts";
 import { runBlockhost, tempDir } from "../helpers/binary.ts";
-import { send } from "../helpers/contracts.ts";
 import { EngineEnv, OWNER } from "../helpers/engine-env.ts";
 import { ensureServiceAccount } from "../helpers/service-account.ts";
 import type { BenchRow } from "./agent.ts";
@@ -128,12 +126,7 @@ export async function benchFundCycle(): Promise<BenchRow[]> {
       }),
     );
     appendFileSync(join(etc, "blockhost.yaml"), "fund_manager: {min_withdrawal_usd: 50}\n");
-    await send(env.net, 1, {
-      address: env.subs,
-      abi: subsAbi,
-      functionName: "buySubscription",
-      args: [1n, 200n, 1n, "0x"],
-    });
+    await env.buy(1, 200n, "0x");
     let t = performance.now();
     const dry = await runBlockhost(["funds", "run", "--dry-run"], { root: env.root });
     const dryMs = performance.now() - t;

@@ -1,27 +1,20 @@
 // Benchmarks on real libvirt: template build (cold and with the cached Debian root filesystem) and P1, purchase → wallet SSH login.
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { buildTemplate } from "../../src/template/build.ts";
-import { startAgent } from "../helpers/agent.ts";
-import { baselineBinary, runBlockhost } from "../helpers/binary.ts";
+import { baselineBinary } from "../helpers/binary.ts";
 import { EngineEnv, eventually } from "../helpers/engine-env.ts";
+import { startLibvirtEngineHost } from "../helpers/libvirt-engine.ts";
 import {
   TEMPLATE_CACHE,
-  TEST_BRIDGE,
-  TEST_NETWORK,
-  cachedTemplate,
   ensureLibvirtd,
-  installTemplate,
   libvirtUnavailable,
   p1Split,
   qemuRssMiB,
-  startTestNetwork,
   walletSshLogin,
 } from "../helpers/libvirt-host.ts";
 import type { BenchRow } from "./agent.ts";
-
-type VmJson = { subscription_id: number | null; nft_minted: boolean; vm_name: string; ipv6_address: string | null };
 
 /**
  * Template build from nothing (mmdebstrap included) next to a rebuild that reuses the Debian root
@@ -79,7 +72,7 @@ async function benchP1(): Promise<BenchRow[]> {
     await dry.buy(1, 30n);
     const mined = performance.now();
     await eventually(async () => {
-      const [v] = await vmsOf(dry);
+      const [v] = await dry.vms();
       return v?.nft_minted;
     }, "dry-run NFT");
     baseline = (performance.now() - mined) / 1000;
@@ -88,24 +81,15 @@ async function benchP1(): Promise<BenchRow[]> {
     await dry.stop();
   }
 
-  const tpl = await cachedTemplate();
-  const env = await EngineEnv.create({
-    backend: "libvirt",
-    backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 900}`,
-    ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}",
-    ipv6Prefix: "fd42:b10c::/120",
-  });
-  chmodSync(env.root, 0o755);
-  installTemplate(env.root, tpl.image);
-  const network = startTestNetwork("10.215.0.1", "fd42:b10c::1");
-  const agent = await startAgent({ root: env.root });
+  const host = await startLibvirtEngineHost({ guestAgentTimeoutS: 900 });
+  const env = host.env;
   const engine = env.startEngine();
   try {
     await env.buy(1, 30n);
     const mined = Date.now();
     const vm = await eventually(
       async () => {
-        const [v] = await vmsOf(env);
+        const [v] = await env.vms();
         return v?.nft_minted ? v : null;
       },
       "libvirt VM + NFT",
@@ -133,14 +117,6 @@ async function benchP1(): Promise<BenchRow[]> {
     ];
   } finally {
     await engine.stop();
-    Bun.spawnSync(["/usr/bin/virsh", "-c", "qemu:///system", "destroy", "blockhost-001"]);
-    Bun.spawnSync(["/usr/bin/virsh", "-c", "qemu:///system", "undefine", "blockhost-001"]);
-    await agent.stop();
-    network.stop();
-    await env.stop();
+    await host.stop();
   }
-}
-
-async function vmsOf(env: EngineEnv): Promise<VmJson[]> {
-  return JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
 }

@@ -1,25 +1,20 @@
 // End to end on real libvirt + qemu: a purchase on anvil becomes a VM the buyer logs into over SSH by signing with their wallet.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import { accessCredentialNftAbi } from "../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { decryptWithSignature, utf8 } from "../../src/crypto/symmetric.ts";
-import { startAgent, type RunningAgent } from "../helpers/agent.ts";
 import { anvilAvailable } from "../helpers/anvil.ts";
 import { runBlockhost } from "../helpers/binary.ts";
-import { send } from "../helpers/contracts.ts";
-import { EngineEnv, eventually, type EngineProcess } from "../helpers/engine-env.ts";
+import { type EngineEnv, eventually, type EngineProcess, type VmJson } from "../helpers/engine-env.ts";
+import { type LibvirtEngineHost, startLibvirtEngineHost } from "../helpers/libvirt-engine.ts";
 import {
   TEST_BRIDGE,
   TEST_NETWORK,
-  cachedTemplate,
   ensureLibvirtd,
-  installTemplate,
   libvirtUnavailable,
   p1Split,
   qemuRssMiB,
-  startTestNetwork,
   virshOut,
   walletSshLogin,
 } from "../helpers/libvirt-host.ts";
@@ -30,34 +25,18 @@ setDefaultTimeout(30 * 60_000); // TCG on a shared 2-core machine: a first boot 
 const unavailable = libvirtUnavailable() ?? (anvilAvailable() ? undefined : "anvil (linux-x64) is not available");
 if (unavailable) console.log(`skip: libvirt end-to-end test: ${unavailable}`);
 
-type VmJson = {
-  vm_name: string;
-  status: string;
-  subscription_id: number | null;
-  ip_address: string;
-  ipv6_address: string | null;
-  username: string;
-  nft_token_id: number | null;
-  nft_minted: boolean;
-  gecos_synced: boolean;
-  owner_wallet: string;
-  expires_at: string;
-};
-
 describe.skipIf(Boolean(unavailable))(
   "a purchase becomes a libvirt VM the buyer logs into with a wallet signature",
   () => {
+    let host: LibvirtEngineHost;
     let env: EngineEnv;
-    let agent: RunningAgent;
     let engine: EngineProcess;
     let daemons: { stop: () => void };
-    let network: { stop: () => void };
     let vm: VmJson;
     let details: { hostname: string; port: number; username: string };
     const bh = (args: string[], extra: Record<string, string> = {}) =>
       runBlockhost(args, { root: env.root, env: extra });
-    const vmOf = async (sub: number) =>
-      (JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[]).find((v) => v.subscription_id === sub);
+    const vmOf = (sub: number) => env.vmOf(sub);
     const key = (i: number) => privateKeyToAccount(env.anvil.accounts[i]!.privateKey);
     // Generous: each prompt runs the blockhost binary in the guest through PAM, emulated under TCG.
     const login = (signer: number, timeoutMs = 180_000) =>
@@ -75,44 +54,28 @@ describe.skipIf(Boolean(unavailable))(
     const at = (s: number) => ({ BLOCKHOST_NOW: String(s) });
     beforeAll(async () => {
       daemons = await ensureLibvirtd();
-      const tpl = await cachedTemplate();
+      host = await startLibvirtEngineHost({ guestAgentTimeoutS: 1500, engine: { stop_grace_ms: 300 } });
+      env = host.env;
+      const tpl = host.template;
       console.log(
         `template: ${tpl.builtNow ? `built in ${tpl.seconds.toFixed(1)} s` : "reused from the cache"}, ${(tpl.manifest.size_bytes / 2 ** 20).toFixed(0)} MiB qcow2, ${tpl.manifest.packages.length} requested packages`,
       );
-      env = await EngineEnv.create({
-        backend: "libvirt",
-        backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: 1500}`,
-        ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}",
-        ipv6Prefix: "fd42:b10c::/120",
-        engine: { stop_grace_ms: 300 },
-      });
-      chmodSync(env.root, 0o755);
-      installTemplate(env.root, tpl.image);
-      network = startTestNetwork("10.215.0.1", "fd42:b10c::1");
-      agent = await startAgent({ root: env.root });
       engine = env.startEngine();
     }, 45 * 60_000); // a fresh machine builds the template first (mmdebstrap)
 
     afterAll(async () => {
       await engine?.stop();
-      for (const name of ["blockhost-001"])
-        if (virshOut("domstate", name).code === 0) {
-          virshOut("destroy", name);
-          virshOut("undefine", name);
-        }
-      await agent?.stop();
-      network?.stop();
-      await env?.stop();
+      await host?.stop();
       daemons?.stop();
     }, 120_000);
 
     test("setup's backend check sees libvirt, the accelerator, the network, the bridge and the template", async () => {
       const template = join(env.root, "var/lib/libvirt/blockhost/templates/blockhost-template.qcow2");
-      const r = await checkLibvirtHost(agent.client, { bridge: TEST_BRIDGE, network: TEST_NETWORK, template });
+      const r = await checkLibvirtHost(host.agent.client, { bridge: TEST_BRIDGE, network: TEST_NETWORK, template });
       expect(r.lines.filter((l) => l.startsWith("problem:"))).toEqual([]);
       expect(r.ok).toBe(true);
       expect(r.lines.join("\n")).toMatch(/accelerator: (KVM|QEMU TCG)/);
-      const missing = await checkLibvirtHost(agent.client, {
+      const missing = await checkLibvirtHost(host.agent.client, {
         bridge: "bhnone0",
         network: "no-such-net",
         template: `${template}.absent`,
@@ -124,14 +87,7 @@ describe.skipIf(Boolean(unavailable))(
     test("purchase → VM boots → NFT minted → the buyer decrypts the details, signs the code and runs id in the guest", async () => {
       const p = await env.buy(1, 1n);
       const mined = Date.now();
-      vm = await eventually(
-        async () => {
-          const v = await vmOf(p.subscriptionId);
-          return v?.nft_minted && v.gecos_synced ? v : null;
-        },
-        "VM + NFT + GECOS",
-        1000,
-      );
+      vm = await env.servedVm(p.subscriptionId, "VM + NFT + GECOS", { gecos: true, everyMs: 1000 });
       expect(virshOut("domstate", vm.vm_name).out).toBe("running");
       details = JSON.parse(utf8(decryptWithSignature(p.signature, await env.nftPayload(vm.nft_token_id!))));
       expect(details).toEqual({ hostname: vm.ipv6_address!, port: 22, username: "admin" });
@@ -171,12 +127,7 @@ describe.skipIf(Boolean(unavailable))(
 
     test("after the NFT is transferred the new holder logs in and the old one cannot", async () => {
       const newOwner = env.anvil.accounts[6]!.address;
-      await send(env.net, 1, {
-        address: env.nft,
-        abi: accessCredentialNftAbi,
-        functionName: "transferFrom",
-        args: [env.anvil.accounts[1]!.address, newOwner, BigInt(vm.nft_token_id!)],
-      });
+      await env.transferNft(vm.nft_token_id!, 1, 6);
       await eventually(
         async () => {
           const v = await vmOf(vm.subscription_id!);

@@ -40,17 +40,29 @@ export interface RunOutput {
 }
 
 /** Run `blockhost ARGS` with a BLOCKHOST_ROOT and optional stdin; returns exit code and output. */
-export async function runBlockhost(
+export function runBlockhost(
   args: string[],
   opts: { root?: string; env?: Record<string, string>; stdin?: string; cwd?: string } = {},
 ): Promise<RunOutput> {
-  const proc = Bun.spawn([blockhostBinary(), ...args], {
+  return runCommand([blockhostBinary(), ...args], {
     cwd: opts.cwd ?? "/",
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       ...(opts.root ? { BLOCKHOST_ROOT: opts.root } : {}),
       ...opts.env,
     },
+    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+  });
+}
+
+/** Run a command with exactly `env` (nothing inherited), optional stdin; returns exit code and output. */
+export async function runCommand(
+  argv: string[],
+  opts: { env: Record<string, string>; stdin?: string; cwd?: string },
+): Promise<RunOutput> {
+  const proc = Bun.spawn(argv, {
+    cwd: opts.cwd ?? "/",
+    env: opts.env,
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",

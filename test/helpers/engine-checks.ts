@@ -1,20 +1,10 @@
-/** What engine tests check on a running host: the VM list, the minter's transactions in anvil's pool, one NFT per purchase. */
+/** What engine tests check on a running host: the minter's transactions in anvil's pool, one NFT per purchase. */
 import { expect } from "bun:test";
 import type { Hex } from "viem";
-import { runBlockhost } from "./binary.ts";
 import type { EngineEnv, Purchase } from "./engine-env.ts";
 
-export type VmJson = {
-  status: string;
-  subscription_id: number | null;
-  nft_token_id: number | null;
-  nft_minted: boolean;
-};
 type PoolTxs = Record<string, Record<string, { hash: Hex; nonce: Hex }>>;
 type TxPool = { pending: PoolTxs; queued: PoolTxs };
-
-export const vms = async (env: EngineEnv) =>
-  JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
 
 /** The minter's transactions waiting in anvil's pool (ready, or queued behind a nonce gap), lowest nonce first. */
 export async function pendingMints(env: EngineEnv): Promise<Array<{ hash: Hex; nonce: number }>> {
@@ -30,7 +20,7 @@ export async function pendingMints(env: EngineEnv): Promise<Array<{ hash: Hex; n
 
 /** Every purchase has exactly one active VM and one NFT, owned by its buyer; no other NFT exists. */
 export async function expectServedOnce(env: EngineEnv, purchases: Purchase[], otherNfts = 0): Promise<void> {
-  const live = (await vms(env)).filter((v) => v.status === "active" && v.nft_minted);
+  const live = (await env.vms()).filter((v) => v.status === "active" && v.nft_minted);
   expect(live).toHaveLength(purchases.length);
   expect(new Set(live.map((v) => v.nft_token_id)).size).toBe(purchases.length);
   expect(await env.nftTotal()).toBe(purchases.length + otherNfts);

@@ -1,4 +1,5 @@
 /** A whole engine environment (anvil, contracts, config, agent) for engine tests. */
+import { Database } from "bun:sqlite";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, maxUint256, parseEventLogs, parseUnits, type Hex } from "viem";
@@ -15,7 +16,7 @@ import { openDatabase } from "../../src/core/state/db.ts";
 import { eciesEncrypt } from "../../src/crypto/ecies.ts";
 import { generatePrivateKey, publicKeyOf } from "../../src/crypto/keys.ts";
 import { freePort, startAnvil, type Anvil, type AnvilOptions } from "./anvil.ts";
-import { blockhostBinary, REPO } from "./binary.ts";
+import { blockhostBinary, REPO, runBlockhost } from "./binary.ts";
 import { approve, deploy, deployToken, devnet, read, send, type Devnet } from "./contracts.ts";
 import { provisionRoot } from "./provision-root.ts";
 
@@ -36,6 +37,24 @@ export interface EngineEnvOptions {
   deadRpcFirst?: boolean;
   /** Extra keys for blockhost.yaml's engine section. */
   engine?: Record<string, number | boolean>;
+}
+
+/** One row of `blockhost vm list --json` (the seed's vms.json field names), the fields engine tests read. */
+export interface VmJson {
+  vm_name: string;
+  vmid: number;
+  status: string;
+  subscription_id: number | null;
+  ip_address: string;
+  ipv6_address: string | null;
+  username: string;
+  wallet_address: string;
+  owner_wallet: string;
+  expires_at: string;
+  suspended_at: string | null;
+  nft_token_id: number | null;
+  nft_minted: boolean;
+  gecos_synced: boolean;
 }
 
 export interface Purchase {
@@ -160,12 +179,13 @@ export class EngineEnv {
     return bytesToHex(eciesEncrypt(publicKeyOf(this.serverKey), new TextEncoder().encode(await this.signature(buyer))));
   }
 
-  async buy(buyer: number, days = 30n, payload?: Hex): Promise<Purchase> {
+  /** Buyer `buyer` buys plan 1 for `days`, paying with `paymentMethod` (1: the primary stablecoin). */
+  async buy(buyer: number, days = 30n, payload?: Hex, paymentMethod = 1n): Promise<Purchase> {
     const receipt = await send(this.net, buyer, {
       address: this.subs,
       abi: blockhostSubscriptionsAbi,
       functionName: "buySubscription",
-      args: [1n, days, 1n, payload ?? (await this.payloadFor(buyer))],
+      args: [1n, days, paymentMethod, payload ?? (await this.payloadFor(buyer))],
     });
     const [ev] = parseEventLogs({
       abi: blockhostSubscriptionsAbi,
@@ -250,6 +270,46 @@ export class EngineEnv {
     return Number(
       await read<bigint>(this.net, { address: this.nft, abi: accessCredentialNftAbi, functionName: "totalSupply" }),
     );
+  }
+
+  /** `blockhost vm list --json` against this root. */
+  async vms(): Promise<VmJson[]> {
+    return JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: this.root })).stdout) as VmJson[];
+  }
+
+  /** The VM of a subscription, as `vm list --json` shows it. */
+  async vmOf(subscriptionId: number): Promise<VmJson | undefined> {
+    return (await this.vms()).find((v) => v.subscription_id === subscriptionId);
+  }
+
+  /** Wait until the VM of a subscription has its NFT (and with `gecos`, the holder in its GECOS); its row. */
+  servedVm(subscriptionId: number, what: string, opts: { gecos?: boolean; everyMs?: number } = {}): Promise<VmJson> {
+    return eventually(
+      async () => {
+        const v = await this.vmOf(subscriptionId);
+        return v?.nft_minted && (!opts.gecos || v.gecos_synced) ? v : null;
+      },
+      what,
+      opts.everyMs,
+    );
+  }
+
+  /**
+   * Put the database back to "mint of this purchase sent from its block, token id not yet written" (what a
+   * crash between sending a mint and recording it leaves) with its provision job queued again.
+   */
+  rewindMint(p: Purchase): void {
+    const db = new Database(join(this.root, "var/lib/blockhost/blockhost.db"));
+    try {
+      db.query(
+        "UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?",
+      ).run(String(p.block), p.subscriptionId);
+      db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(
+        `provision:${this.anvil.chainId}:${p.subscriptionId}`,
+      );
+    } finally {
+      db.close();
+    }
   }
 
   /** Start the compiled `blockhost engine` against this root. */

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { markerOf } from "../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../src/vmauth/files/index.ts";
 import { startAgent, type RunningAgent } from "./agent.ts";
+import { anvilAvailable } from "./anvil.ts";
 import { createQmSimulator, type QmSimulator } from "./qm-simulator.ts";
 
 export const TEMPLATE_VMID = 9001;
@@ -56,6 +57,12 @@ const sh = (argv: string[]) => {
 /** Whether this machine can create network namespaces (root with iproute2). */
 export function canCreateNetns(): boolean {
   return process.getuid?.() === 0 && Bun.spawnSync(["/usr/sbin/ip", "netns", "list"]).exitCode === 0;
+}
+
+/** Why tests of the chain against a simulated Proxmox host cannot run here (anvil, netns), or undefined when they can. */
+export function anvilProxmoxUnavailable(): string | undefined {
+  if (!anvilAvailable()) return "anvil (linux-x64) is not available";
+  return canCreateNetns() ? undefined : "network namespaces need root and iproute2";
 }
 
 export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {

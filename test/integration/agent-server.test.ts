@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, existsSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { encodeFrame } from "../../src/agent/protocol.ts";
 import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import { blockhostBinary, tempDir } from "../helpers/binary.ts";
+import { blockhostBinary, runCommand, tempDir } from "../helpers/binary.ts";
 import { RawPeer } from "../helpers/raw-socket.ts";
 import { ensureServiceAccount } from "../helpers/service-account.ts";
 
@@ -126,8 +126,8 @@ describe("protocol over the wire", () => {
 });
 
 describe("peer identity from SO_PEERCRED", () => {
-  const asUser = async (uid: number, gid: number, socket: string, binary: string) => {
-    const proc = Bun.spawn(
+  const asUser = (uid: number, gid: number, socket: string, binary: string) =>
+    runCommand(
       [
         "setpriv",
         `--reuid=${uid}`,
@@ -140,20 +140,8 @@ describe("peer identity from SO_PEERCRED", () => {
         "--socket",
         socket,
       ],
-      {
-        cwd: "/",
-        env: { PATH: "/usr/bin:/bin" },
-        stdout: "pipe",
-        stderr: "pipe",
-      },
+      { env: { PATH: "/usr/bin:/bin" } },
     );
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    return { stdout, stderr, code };
-  };
 
   test("an unprivileged uid is refused with E_AGENT_DENIED and an audit line; the blockhost user is served", async () => {
     // Open the file permissions so that only the agent's own peer check stands in the way.

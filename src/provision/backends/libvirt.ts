@@ -4,6 +4,7 @@ import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { macForVmid } from "../allocate.ts";
 import type { AgentCaller } from "./proxmox.ts";
+import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 
 /** blockhost.yaml `libvirt:` as the backend uses it. */
@@ -37,7 +38,7 @@ export class LibvirtBackend implements Backend {
   ) {}
 
   async create(spec: VmSpec, say: Say): Promise<void> {
-    const undo: Array<[string, () => Promise<unknown>]> = [];
+    const undo: UndoSteps = [];
     const name = spec.name;
     try {
       say(`creating the overlay disk of ${name} on ${this.settings.template} (${spec.diskGb} GB)`);
@@ -69,14 +70,7 @@ export class LibvirtBackend implements Backend {
       if (spec.ipv6) undo.push(["withdraw IPv6", () => withdrawVmAddress(this.agent, this.vmAddress(spec.ipv6!))]);
       await this.waitForGuestAgent(name, say);
     } catch (e) {
-      say(`create of ${name} failed (${oneLine(e)}); rolling back`);
-      for (const [what, step] of undo.reverse()) {
-        try {
-          await step();
-        } catch (u) {
-          say(`rollback step ${what} failed: ${oneLine(u)}`);
-        }
-      }
+      await rollBack(name, e, undo, say);
       throw e;
     }
   }

@@ -3,6 +3,7 @@ import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { templateProblems } from "./proxmox-template.ts";
+import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 
 /** Proxmox settings the backend needs (blockhost.yaml `proxmox:`). */
@@ -40,7 +41,7 @@ export class ProxmoxBackend implements Backend {
   ) {}
 
   async create(spec: VmSpec, say: Say): Promise<void> {
-    const undo: Array<[string, () => Promise<unknown>]> = [];
+    const undo: UndoSteps = [];
     const { vmid } = spec;
     await this.preflight(spec);
     const storage = this.snippetStorage;
@@ -86,14 +87,7 @@ export class ProxmoxBackend implements Backend {
       }
       await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
     } catch (e) {
-      say(`create of ${spec.name} failed (${oneLine(e)}); rolling back`);
-      for (const [what, step] of undo.reverse()) {
-        try {
-          await step();
-        } catch (u) {
-          say(`rollback step ${what} failed: ${oneLine(u)}`);
-        }
-      }
+      await rollBack(spec.name, e, undo, say);
       throw e;
     }
   }

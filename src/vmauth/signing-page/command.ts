@@ -7,6 +7,7 @@ import { loadPamConfig } from "../config.ts";
 import { signingHost } from "../signing-host.ts";
 import { signingPageApp } from "./app.ts";
 import { ensureCertificate, tlsFiles } from "./tls.ts";
+import { untilStopSignal } from "../../core/stop-signal.ts";
 
 /** Seconds an idle connection may hold the socket (slow-loris protection). */
 const IDLE_TIMEOUT_SECONDS = 10;
@@ -52,13 +53,7 @@ export default defineCommand({
       ...(tls ? { tls } : {}),
     });
     logEvent("signing-page.listening", { address: hostnameToBind, port: server.port, tls: Boolean(tls), host });
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        server.stop(true);
-        resolve();
-      };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
-    });
+    await untilStopSignal();
+    server.stop(true);
   },
 });

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { BlockhostError } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
 import { startServe } from "./server.ts";
+import { untilStopSignal } from "../../core/stop-signal.ts";
 
 const PORT_RE = /^\d{1,5}$/;
 
@@ -43,10 +44,7 @@ export default defineCommand({
     process.stdout.write(`${running.origin}/\n`);
     // SIGHUP: check the certificate now (renewed and swapped in when due) instead of at the next 12-hour check.
     process.on("SIGHUP", () => void running.checkCertificate());
-    await new Promise<void>((resolve) => {
-      process.once("SIGTERM", () => resolve());
-      process.once("SIGINT", () => resolve());
-    });
+    await untilStopSignal();
     await running.stop();
     logEvent("serve.stopped", {});
   },

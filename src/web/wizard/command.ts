@@ -10,6 +10,7 @@ import { openDatabase } from "../../core/state/db.ts";
 import { port as portSchema } from "../../core/validators.ts";
 import { createWizardApp } from "./app.ts";
 import { OtpStore } from "./otp.ts";
+import { untilStopSignal } from "../../core/stop-signal.ts";
 
 export const DEFAULT_WIZARD_PORT = 8080;
 
@@ -60,13 +61,7 @@ export default defineCommand({
       `BlockHost setup wizard: http://${shown}:${server.port}/\nOne-time code: ${code} (valid 4 hours, 10 tries)\n`,
     );
     logEvent("wizard.listening", { address: listen, port: server.port, otp: code });
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        server.stop(true);
-        resolve();
-      };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
-    });
+    await untilStopSignal();
+    server.stop(true);
   },
 });

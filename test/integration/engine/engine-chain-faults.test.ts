@@ -1,21 +1,11 @@
 /** The engine through RPC outages and reorgs. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
 import { EngineEnv, eventually, type EngineProcess } from "../../helpers/engine-env.ts";
 
 setDefaultTimeout(180_000);
-
-type VmJson = {
-  vm_name: string;
-  status: string;
-  subscription_id: number | null;
-  wallet_address: string;
-  nft_token_id: number | null;
-  nft_minted: boolean;
-};
 
 describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled binary, dry-run backend)", () => {
   describe("anvil stops and comes back with its state", () => {
@@ -34,7 +24,7 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
 
     test("purchases the engine never saw are provisioned once the RPC is back", async () => {
       const bh = (args: string[]) => runBlockhost(args, { root: env.root });
-      const vms = async () => JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[];
+      const vms = () => env.vms();
       await env.buy(1);
       await eventually(async () => (await vms()).some((v) => v.nft_minted), "first VM");
       // The engine is down while two purchases happen, then comes up while the RPC is down.
@@ -67,10 +57,8 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
     const engine = env.startEngine();
     try {
       const p = await env.buy(1);
-      const list = async () =>
-        JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
       const [vm] = await eventually(async () => {
-        const v = await list();
+        const v = await env.vms();
         return v[0]?.nft_minted ? v : null;
       }, "VM via the fallback RPC");
       expect(vm!.subscription_id).toBe(p.subscriptionId);
@@ -86,15 +74,7 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
       const p = await env.buy(1);
       expect(await env.startEngine(["--once"]).done).toBe(0);
       expect(await env.nftTotal()).toBe(1);
-      // Rewind the database to "mint attempted from this block, token id not yet written".
-      const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"));
-      db.query(
-        "UPDATE vms SET nft_minted = 0, nft_token_id = NULL, extra = json_object('mint_from_block', ?) WHERE subscription_id = ?",
-      ).run(String(p.block), p.subscriptionId);
-      db.query("UPDATE jobs SET state = 'queued' WHERE key = ?").run(
-        `provision:${env.anvil.chainId}:${p.subscriptionId}`,
-      );
-      db.close();
+      env.rewindMint(p);
       const again = env.startEngine(["--once"]);
       expect(await again.done).toBe(0);
       expect(again.events().find((e) => e.event === "engine.credential")).toMatchObject({
@@ -103,7 +83,7 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
         token_id: "0",
       });
       expect(await env.nftTotal()).toBe(1);
-      const [vm] = JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+      const [vm] = await env.vms();
       expect(vm).toMatchObject({ nft_minted: true, nft_token_id: 0 });
     } finally {
       await env.stop();
@@ -113,8 +93,7 @@ describe.skipIf(!anvilAvailable())("engine under chain faults (anvil, compiled b
   describe("reorgs", () => {
     let env: EngineEnv;
     let engine: EngineProcess;
-    const vms = async () =>
-      JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+    const vms = () => env.vms();
     const cursor = async () =>
       (
         JSON.parse((await runBlockhost(["status", "--json"], { root: env.root })).stdout) as {

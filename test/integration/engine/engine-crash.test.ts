@@ -1,31 +1,16 @@
 /** The engine killed at random moments: one VM and one NFT per purchase. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
-import { anvilAvailable } from "../../helpers/anvil.ts";
-import { runBlockhost } from "../../helpers/binary.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
-import { canCreateNetns, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import { anvilProxmoxUnavailable, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
 
 setDefaultTimeout(600_000);
 
 const PURCHASES = 50;
-const usable = anvilAvailable() && canCreateNetns();
-if (!usable) console.log("skip: crash test needs anvil (linux-x64) and root for network namespaces");
+const unavailable = anvilProxmoxUnavailable();
+if (unavailable) console.log(`skip: crash test: ${unavailable}`);
 
-type VmJson = {
-  vm_name: string;
-  vmid: number;
-  status: string;
-  subscription_id: number | null;
-  ip_address: string;
-  ipv6_address: string | null;
-  username: string;
-  wallet_address: string;
-  nft_token_id: number | null;
-  nft_minted: boolean;
-};
-
-describe.skipIf(!usable)("crash safety: kill -9 the engine at random moments during 50 purchases", () => {
+describe.skipIf(Boolean(unavailable))("crash safety: kill -9 the engine at random moments during 50 purchases", () => {
   let env: EngineEnv;
   let host: ProxmoxHost;
   let engine: EngineProcess;
@@ -52,8 +37,7 @@ describe.skipIf(!usable)("crash safety: kill -9 the engine at random moments dur
     const buyer = (async () => {
       for (let i = 0; i < PURCHASES; i++) purchases.push(await env.buy(1 + (i % 9), 30n));
     })();
-    const vms = async () =>
-      JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as VmJson[];
+    const vms = () => env.vms();
     // While purchases land and are provisioned, SIGKILL the engine after a random 100–900 ms of
     // work and start it again, until everything is done (at most 40 kills, then let it finish).
     while (

@@ -6,21 +6,11 @@ import { EngineEnv, eventually, type EngineProcess } from "../../helpers/engine-
 
 setDefaultTimeout(120_000);
 
-type VmJson = Record<string, unknown> & {
-  vm_name: string;
-  status: string;
-  subscription_id: number | null;
-  expires_at: string;
-  nft_token_id: number | null;
-  nft_minted: boolean;
-};
-
 describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dry-run backend)", () => {
   let env: EngineEnv;
   let engine: EngineProcess;
   const bh = (args: string[], extra: Record<string, string> = {}) => runBlockhost(args, { root: env.root, env: extra });
-  const vms = async () => JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[];
-  const vmOf = async (sub: number) => (await vms()).find((v) => v.subscription_id === sub);
+  const vmOf = (sub: number) => env.vmOf(sub);
   const status = async () =>
     JSON.parse((await bh(["status", "--json"])).stdout) as {
       jobs: Record<string, number>;
@@ -42,10 +32,7 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
 
   test("a purchase becomes a VM and an NFT whose payload opens with the buyer's signature", async () => {
     const p = await env.buy(1, 30n);
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted ? v : null;
-    }, "VM with NFT");
+    const vm = await env.servedVm(p.subscriptionId, "VM with NFT");
     expect(vm).toMatchObject({
       vm_name: "blockhost-001",
       status: "active",
@@ -75,10 +62,7 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
 
   test("an extension of a suspended VM resumes it with the chain's new expiry", async () => {
     const p = await env.buy(6, 1n);
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted ? v : null;
-    }, "short VM");
+    const vm = await env.servedVm(p.subscriptionId, "short VM");
     const later = { BLOCKHOST_NOW: String(Math.floor(Date.parse(vm.expires_at) / 1000) + 3600) };
     expect((await bh(["gc", "--execute"], later)).stdout).toContain(`suspended ${vm.vm_name}`);
     await env.extend(p.subscriptionId, 30n, 6);
@@ -93,10 +77,7 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
 
   test("a cancellation destroys the VM and frees its address", async () => {
     const p = await env.buy(3, 30n);
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted ? v : null;
-    }, "third VM");
+    const vm = await env.servedVm(p.subscriptionId, "third VM");
     await env.cancel(p.subscriptionId);
     await eventually(async () => (await vmOf(p.subscriptionId))?.status === "destroyed", "destroyed");
     const created = await bh(["vm", "create", "manual-1", "--owner-wallet", env.anvil.accounts[5]!.address, "--apply"]);
@@ -107,10 +88,7 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
     const raw = await env.buy(4, 30n, await env.signature(4));
     const empty = await env.buy(7, 30n, "0x");
     for (const p of [raw, empty]) {
-      const vm = await eventually(async () => {
-        const v = await vmOf(p.subscriptionId);
-        return v?.nft_minted ? v : null;
-      }, "VM for an unreadable payload");
+      const vm = await env.servedVm(p.subscriptionId, "VM for an unreadable payload");
       expect(vm.status).toBe("active");
       expect(await env.nftOwner(vm.nft_token_id!)).toBe(env.anvil.accounts[p.buyer]!.address);
       // The raw signature is public on-chain: it must not key the NFT, so the payload stays empty.
@@ -122,10 +100,7 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
 
   test("expiry: gc --execute suspends after the chain's expiry, destroys after the grace period, addresses released", async () => {
     const p = await env.buy(5, 1n);
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted ? v : null;
-    }, "expiring VM");
+    const vm = await env.servedVm(p.subscriptionId, "expiring VM");
     await env.anvil.increaseTime(2 * 86_400);
     const chainNow = Number(await env.anvil.blockTimestamp());
     const at = (s: number) => ({ BLOCKHOST_NOW: String(s) });

@@ -8,7 +8,7 @@ import { publicKeyOf } from "../../../src/crypto/keys.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { JobQueue } from "../../../src/engine/queue.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
-import { expectServedOnce, pendingMints, vms } from "../../helpers/engine-checks.ts";
+import { expectServedOnce, pendingMints } from "../../helpers/engine-checks.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
 
 setDefaultTimeout(180_000);
@@ -51,7 +51,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     await env.anvil.mine(1);
     await env.anvil.rpc("evm_setAutomine", [true]);
     const second = start(env);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 5, "all five recorded");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 5, "all five recorded");
     expect(second.events().filter((e) => e.event === "engine.credential" && e.recovered)).toHaveLength(5);
     await expectServedOnce(env, purchases);
   });
@@ -68,7 +68,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     expect(await env.nftTotal()).toBe(0); // the later nonces wait behind the gap
     await env.anvil.rpc("evm_setIntervalMining", [1]);
     await eventually(
-      async () => (await vms(env)).filter((v) => v.nft_minted).length === 3,
+      async () => (await env.vms()).filter((v) => v.nft_minted).length === 3,
       "gap repaired, all three minted",
     );
     expect(engine.events().some((e) => e.event === "engine.mint_rebroadcast" && e.tx === inPool[0]!.hash)).toBe(true);
@@ -81,13 +81,13 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     const engine = start(env);
     await eventually(async () => (await pendingMints(env)).length === 4, "four mints in flight");
     await env.anvil.mine(1);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 4, "four mints recorded");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 4, "four mints recorded");
     // The block holding the four mints is replaced: the chain goes back to before it and grows another way.
     await env.anvil.revert(beforeMints);
     expect(await env.nftTotal()).toBe(0);
     await env.anvil.rpc("evm_setIntervalMining", [1]);
     await eventually(
-      async () => (await env.nftTotal()) === 4 && (await vms(env)).filter((v) => v.nft_minted).length === 4,
+      async () => (await env.nftTotal()) === 4 && (await env.vms()).filter((v) => v.nft_minted).length === 4,
       "served again on the new chain",
     );
     await Bun.sleep(3000); // reconcile passes go on: nothing may be minted twice late
@@ -101,7 +101,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     cleanups.push(() => env.stop());
     const empty = await env.buy(2, 30n, "0x"); // served without details: the holder asks for a seal later
     const first = start(env);
-    const token = (await eventually(async () => (await vms(env)).find((v) => v.nft_minted), "the first NFT"))
+    const token = (await eventually(async () => (await env.vms()).find((v) => v.nft_minted), "the first NFT"))
       .nft_token_id!;
     expect(await first.stop()).toBe(0);
     const later = [await env.buy(3), await env.buy(4), await env.buy(5)];
@@ -125,7 +125,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     await env.anvil.rpc("evm_setAutomine", [true]);
     await env.anvil.mine(1);
     await eventually(async () => (await env.nftPayload(token)) !== "0x", "the NFT sealed");
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 4, "all four served");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 4, "all four served");
     expect(second.events().filter((e) => e.event === "engine.job_failed")).toEqual([]);
     expect(utf8(decryptWithSignature(holderSig, await env.nftPayload(token)))).toContain('"port":22');
     await expectServedOnce(env, [empty, ...later]);
@@ -148,7 +148,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     }, "a replacement at the same nonce");
     expect(replacement!.nonce).toBe(stuck!.nonce);
     await env.anvil.mine(1);
-    await eventually(async () => (await vms(env)).some((v) => v.nft_minted), "minted by the replacement");
+    await eventually(async () => (await env.vms()).some((v) => v.nft_minted), "minted by the replacement");
     const receipt = await env.net.pub.getTransactionReceipt({ hash: replacement!.hash });
     expect(receipt.status).toBe("success");
     expect(engine.events().some((e) => e.event === "engine.mint_repriced" && e.nonce === stuck!.nonce)).toBe(true);

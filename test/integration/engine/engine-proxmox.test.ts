@@ -2,40 +2,22 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
-import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
-import { send } from "../../helpers/contracts.ts";
 import { EngineEnv, eventually, type EngineProcess } from "../../helpers/engine-env.ts";
-import { canCreateNetns, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import { anvilProxmoxUnavailable, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
 
 setDefaultTimeout(120_000);
 
-const usable = anvilAvailable() && canCreateNetns();
-if (!usable) console.log("skip: engine + proxmox tests need anvil (linux-x64) and root for network namespaces");
+const unavailable = anvilProxmoxUnavailable();
+if (unavailable) console.log(`skip: engine + proxmox tests: ${unavailable}`);
 
-type VmJson = {
-  vm_name: string;
-  vmid: number;
-  status: string;
-  subscription_id: number | null;
-  ip_address: string;
-  ipv6_address: string | null;
-  username: string;
-  nft_token_id: number | null;
-  nft_minted: boolean;
-  gecos_synced: boolean;
-  owner_wallet: string;
-};
-
-describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simulator)", () => {
+describe.skipIf(Boolean(unavailable))("engine with the proxmox backend (real agent, qm simulator)", () => {
   let env: EngineEnv;
   let host: ProxmoxHost;
   let engine: EngineProcess;
   const bh = (args: string[]) => runBlockhost(args, { root: env.root });
-  const vmOf = async (sub: number) =>
-    (JSON.parse((await bh(["vm", "list", "--json"])).stdout) as VmJson[]).find((v) => v.subscription_id === sub);
+  const vmOf = (sub: number) => env.vmOf(sub);
 
   beforeAll(async () => {
     env = await EngineEnv.create({
@@ -54,10 +36,7 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
 
   test("a purchase: VM row, cloned VM with the right cloud-init, NFT to the buyer that decrypts to the VM's address", async () => {
     const p = await env.buy(1, 30n);
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted && v.gecos_synced ? v : null;
-    }, "VM + NFT + GECOS");
+    const vm = await env.servedVm(p.subscriptionId, "VM + NFT + GECOS", { gecos: true });
     const buyer = env.anvil.accounts[1]!.address;
     expect(host.sim.vm(vm.vmid)).toMatchObject({ name: "blockhost-001", status: "running" });
     const userData = readFileSync(join(env.root, "var/lib/vz/snippets/blockhost-blockhost-001.yaml"), "utf8");
@@ -74,12 +53,7 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
   test("an NFT transfer reaches the VM's GECOS on the next reconcile", async () => {
     const vm = (await vmOf(1))!;
     const newOwner = env.anvil.accounts[6]!.address;
-    await send(env.net, 1, {
-      address: env.nft,
-      abi: accessCredentialNftAbi,
-      functionName: "transferFrom",
-      args: [env.anvil.accounts[1]!.address, newOwner, BigInt(vm.nft_token_id!)],
-    });
+    await env.transferNft(vm.nft_token_id!, 1, 6);
     await eventually(
       () => host.sim.calls().some((c) => c[0] === "guest" && c.includes(`wallet=${newOwner},nft=${vm.nft_token_id}`)),
       "GECOS usermod with the new owner",
@@ -107,10 +81,7 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
     expect(text).toMatch(
       /(failed|running) provision:31337:2 after \d+ attempt\(s\), (retry at|retrying now).*simulated: storage full/,
     );
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted ? v : null;
-    }, "VM after retry");
+    const vm = await env.servedVm(p.subscriptionId, "VM after retry");
     expect(host.sim.vm(vm.vmid)!.status).toBe("running");
     expect(host.sim.vms().filter((v) => !v.template)).toHaveLength(2);
     expect(await env.nftTotal()).toBe(2);
@@ -127,10 +98,7 @@ describe.skipIf(!usable)("engine with the proxmox backend (real agent, qm simula
     expect(parked.jobs.running).toBe(0);
     host.sim.setGuestAgentDown(false);
     engine = env.startEngine();
-    const vm = await eventually(async () => {
-      const v = await vmOf(p.subscriptionId);
-      return v?.nft_minted ? v : null;
-    }, "VM after restart");
+    const vm = await env.servedVm(p.subscriptionId, "VM after restart");
     expect(host.sim.vm(vm.vmid)!.status).toBe("running");
     expect(host.sim.vms().filter((v) => !v.template)).toHaveLength(3);
     expect(await env.nftTotal()).toBe(3);

@@ -7,7 +7,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { REPO } from "../../helpers/binary.ts";
-import { expectServedOnce, pendingMints, vms } from "../../helpers/engine-checks.ts";
+import { expectServedOnce, pendingMints } from "../../helpers/engine-checks.ts";
 import { EngineEnv, eventually, OWNER, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
 
 setDefaultTimeout(180_000);
@@ -107,7 +107,7 @@ describe.skipIf(!anvilAvailable())("one nonce ledger per sending key (anvil, com
     for (let i = 0; i < 6; i++) bought.push(await env.buy(1 + i));
     expect(await writer.proc.exited).toBe(0);
     expect(writer.lines.map((l) => l.plan)).toEqual([0, 1, 2, 3, 4]);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 30, "thirty served");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 30, "thirty served");
 
     const plans = await Promise.all(
       [2, 3, 4, 5, 6].map((id) =>
@@ -149,7 +149,7 @@ describe.skipIf(!anvilAvailable())("one nonce ledger per sending key (anvil, com
     child.proc.kill("SIGKILL");
     await child.proc.exited;
     await env.anvil.rpc("evm_setIntervalMining", [1]);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 3, "all three minted");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 3, "all three minted");
 
     const cancels = engine.events().filter((e) => e.event === "engine.nonce_gap_cancelled");
     expect(cancels).toHaveLength(1);
@@ -201,7 +201,7 @@ describe.skipIf(!anvilAvailable())("one nonce ledger per sending key (anvil, com
       [nonce + 2, "mint"],
     ]);
     await env.anvil.rpc("evm_setIntervalMining", [1]);
-    await eventually(async () => (await vms(env)).filter((v) => v.nft_minted).length === 2, "both minted");
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 2, "both minted");
 
     expect(engine.events().some((e) => e.event === "engine.nonce_gap_filled" && e.tx === recorded)).toBe(true);
     expect((await env.net.pub.getTransactionReceipt({ hash: recorded })).status).toBe("success");

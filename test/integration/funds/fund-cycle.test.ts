@@ -97,18 +97,8 @@ describe.skipIf(!anvilAvailable())("fund manager (anvil, agent, compiled binary)
   });
 
   test("a cycle: USDC over the threshold withdrawn and shared, TKN under it left; exact balances", async () => {
-    await send(env.net, 1, {
-      address: env.subs,
-      abi: subsAbi,
-      functionName: "buySubscription",
-      args: [1n, 100n, 1n, "0x"],
-    }); // $100 in USDC
-    await send(env.net, 2, {
-      address: env.subs,
-      abi: subsAbi,
-      functionName: "buySubscription",
-      args: [1n, 10n, 2n, "0x"],
-    }); // $10 in TKN
+    await env.buy(1, 100n, "0x"); // $100 in USDC
+    await env.buy(2, 10n, "0x", 2n); // $10 in TKN
     const tknHeld = await balanceOf(env.net, tkn, env.subs);
 
     const dry = await funds("run", "--dry-run");
@@ -150,12 +140,7 @@ describe.skipIf(!anvilAvailable())("fund manager (anvil, agent, compiled binary)
   });
 
   test("a cycle killed after its withdrawal was sent, then run again: nothing is sent twice", async () => {
-    await send(env.net, 3, {
-      address: env.subs,
-      abi: subsAbi,
-      functionName: "buySubscription",
-      args: [1n, 100n, 1n, "0x"],
-    });
+    await env.buy(3, 100n, "0x");
     const before = {
       admin: await balanceOf(env.net, stable, roles.admin),
       dev: await balanceOf(env.net, stable, roles.dev),

@@ -39,13 +39,12 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
     return image(env.dir, name);
   };
 
+  /** `importProxmoxTemplate` of the image at `imagePath` as `vmid` on the simulated host's bridge. */
+  const importAt = (vmid: number, imagePath: string, storage = "local-lvm") =>
+    importProxmoxTemplate(host.agent.client, { vmid, imagePath, storage, bridge: "vmbr0" }, say);
   const importImage = async (name: string, manifest: Record<string, unknown>, vmid: number) => {
     const path = writeImage(name, manifest);
-    await importProxmoxTemplate(
-      host.agent.client,
-      { vmid, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
-      say,
-    );
+    await importAt(vmid, path);
     return path;
   };
 
@@ -89,13 +88,7 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   test("a manifest without the blockhost binary or a vmauth file is refused before anything is created", async () => {
     const path = writeImage("old.qcow2", { ...MANIFEST, blockhost_binary: null, vmauth_files: ["/etc/pam.d/sshd"] });
     const calls = host.sim.calls().length;
-    await expect(
-      importProxmoxTemplate(
-        host.agent.client,
-        { vmid: 9101, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
-        say,
-      ),
-    ).rejects.toMatchObject({
+    await expect(importAt(9101, path)).rejects.toMatchObject({
       code: "E_CONFIG_INVALID",
       message: `${path}.json: blockhost_binary is null, expected "/usr/local/bin/blockhost" (the PAM stack and the signing page run it); vmauth_files lacks ${VM_AUTH_FILES.slice(
         1,
@@ -111,13 +104,7 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
       ...MANIFEST,
       boot: { mode: "direct-kernel", kernel: "direct.qcow2.vmlinuz" },
     });
-    await expect(
-      importProxmoxTemplate(
-        host.agent.client,
-        { vmid: 9104, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
-        say,
-      ),
-    ).rejects.toThrow(
+    await expect(importAt(9104, path)).rejects.toThrow(
       'boot.mode is "direct-kernel": a Proxmox VM boots from its disk, so the image needs a bootloader',
     );
     expect(host.sim.vm(9104)).toBeUndefined();
@@ -134,26 +121,14 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   test("an image that does not match its manifest's sha256 is refused", async () => {
     const path = writeImage("changed.qcow2", MANIFEST);
     writeFileSync(path, "tampered");
-    await expect(
-      importProxmoxTemplate(
-        host.agent.client,
-        { vmid: 9102, imagePath: path, storage: "local-lvm", bridge: "vmbr0" },
-        say,
-      ),
-    ).rejects.toThrow("does not match its manifest");
+    await expect(importAt(9102, path)).rejects.toThrow("does not match its manifest");
     expect(host.sim.vm(9102)).toBeUndefined();
   });
 
   test("a failing import step removes the half-made VM", async () => {
     const path = writeImage("t2.qcow2", MANIFEST);
     writeFileSync(join(host.sim.stateDir, "no-storage-slow_pool"), "");
-    await expect(
-      importProxmoxTemplate(
-        host.agent.client,
-        { vmid: 9103, imagePath: path, storage: "slow_pool", bridge: "vmbr0" },
-        say,
-      ),
-    ).rejects.toThrow("storage 'slow_pool' does not exist");
+    await expect(importAt(9103, path, "slow_pool")).rejects.toThrow("storage 'slow_pool' does not exist");
     expect(host.sim.vm(9103)).toBeUndefined();
   });
 

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { anvilAvailable, startAnvil, type Anvil } from "../../helpers/anvil.ts";
+import { startAnvil, type Anvil } from "../../helpers/anvil.ts";
 import {
-  canCreateNetns,
+  anvilProxmoxUnavailable,
   hostBridge,
   startProxmoxHost,
   writeProxmoxSetupFiles,
@@ -13,10 +13,10 @@ import {
 } from "../../helpers/proxmox-host.ts";
 import { deployTestStablecoin, setupHost, type SetupHost } from "../../helpers/setup-host.ts";
 
-const usable = anvilAvailable() && canCreateNetns();
-if (!usable) console.log("skip: finalize on Proxmox needs anvil, root and iproute2");
+const unavailable = anvilProxmoxUnavailable();
+if (unavailable) console.log(`skip: finalize on Proxmox: ${unavailable}`);
 
-describe.skipIf(!usable)("blockhost finalize with backend proxmox", () => {
+describe.skipIf(Boolean(unavailable))("blockhost finalize with backend proxmox", () => {
   let anvil: Anvil;
   let host: SetupHost;
   let px: ProxmoxHost;

@@ -1,6 +1,6 @@
 /** Key file loading. */
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadKeyFile } from "../../../src/chain/keyfile.ts";
 import { BlockhostError } from "../../../src/core/errors.ts";
@@ -57,3 +57,14 @@ test("missing files, directories, symlinks and non-keys are refused without echo
   expect(e.code).toBe("E_CONFIG_INVALID");
   expect(e.message).not.toContain("horse");
 });
+
+test.skipIf(process.getuid?.() !== 0)(
+  "a key file owned by a user other than root, blockhost or the caller is refused",
+  () => {
+    const file = keyFile("stranger.key", KEY, 0o600);
+    chownSync(file, 12345, 0);
+    const e = refusal(file);
+    expect(e.code).toBe("E_CONFIG_INVALID");
+    expect(e.message).toContain(`key file ${file}: owned by uid 12345`);
+  },
+);

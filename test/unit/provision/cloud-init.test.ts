@@ -6,6 +6,7 @@ import { type CloudInitInput, renderCloudInit } from "../../../src/provision/clo
 import { cloudInitInput } from "../../helpers/cloud-init-input.ts";
 import { CLOUD_CFG, MASKED_UNITS } from "../../../src/template/recipe.ts";
 import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/provision/ipv6.ts";
+import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 
 const allocation = {
   vmid: 120,
@@ -106,4 +107,17 @@ test("every user-data key is handled by a cloud-init module the template keeps, 
   expect(keys).not.toContain("runcmd");
   expect(keys).not.toContain("packages");
   expect(MASKED_UNITS).toContain("cloud-final.service");
+});
+
+test("the user data parses to the same document as rendering it whole (the login files are spliced in pre-rendered)", () => {
+  const ci = renderCloudInit(input({ nftTokenId: 3 }));
+  const doc = parseYaml(ci.userData) as { write_files: Array<{ path: string; permissions: string; content: string }> };
+  expect(doc.write_files.slice(1)).toEqual(
+    VM_AUTH_FILES.map((f) => ({ path: f.path, permissions: `0${f.mode.toString(8)}`, content: f.content })),
+  );
+  expect(ci.userData).not.toContain("blockhost-vm-auth-files");
+  // A second render reuses the cached items and still yields the whole list.
+  expect((parseYaml(renderCloudInit(input()).userData) as typeof doc).write_files.length).toBe(
+    VM_AUTH_FILES.length + 1,
+  );
 });

@@ -7,7 +7,7 @@ import { parsePublicKey } from "../../../crypto/keys.ts";
 import { usd } from "../../public/signup-data.ts";
 import { errorText, setStatus, signText } from "../wallet.ts";
 import { ensureFunds } from "./funds.ts";
-import { byId, chain, connect, data, mined, reader, txLink, writer } from "./page.ts";
+import { byId, chain, connect, data, mined, txLink, writer } from "./page.ts";
 import { follow } from "./progress.ts";
 
 /** Whole days 1..3650 from an input, or null. */
@@ -37,13 +37,7 @@ export async function buy(button: HTMLButtonElement): Promise<void> {
     setStatus(`Sign "${data.publicSecret}" in your wallet…`);
     const signature = await signText(from, data.publicSecret);
     const payload = bytesToHex(eciesEncrypt(parsePublicKey(data.serverPublicKey), new TextEncoder().encode(signature)));
-    const amount = await reader().readContract({
-      address: data.subscriptions,
-      abi: blockhostSubscriptionsAbi,
-      functionName: "calculatePayment",
-      args: [planId, days, 1n],
-    });
-    await ensureFunds(from, amount);
+    await ensureFunds(from, planId, days);
     setStatus("Confirm the purchase in your wallet…");
     const hash = await writer(from).writeContract({
       address: data.subscriptions,

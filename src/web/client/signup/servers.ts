@@ -104,13 +104,7 @@ async function extend(
       functionName: "getSubscription",
       args: [id],
     });
-    const amount = await reader().readContract({
-      address: data.subscriptions,
-      abi: blockhostSubscriptionsAbi,
-      functionName: "calculatePayment",
-      args: [planId, days, 1n],
-    });
-    await ensureFunds(from, amount);
+    await ensureFunds(from, planId, days);
     setStatus(`Confirm extending subscription ${id} by ${days} days in your wallet…`);
     const hash = await writer(from).writeContract({
       address: data.subscriptions,

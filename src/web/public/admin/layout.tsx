@@ -1,4 +1,4 @@
-/** The admin panel's frame: navigation, a one-line notice, and a POST button with the CSRF token. */
+/** The admin panel's frame: navigation, a one-line notice, a POST button with the CSRF token, a list table. */
 import type { Child } from "hono/jsx";
 import { Page } from "../../layout.tsx";
 
@@ -70,5 +70,23 @@ export function PostButton(props: {
         {props.label}
       </button>
     </form>
+  );
+}
+
+/** A list table that scrolls sideways on a narrow screen: one header row of `heads`, the rows as children. */
+export function AdminTable(props: { id: string; heads: Child[]; children?: Child }) {
+  return (
+    <div class="table-wrap">
+      <table id={props.id}>
+        <thead>
+          <tr>
+            {props.heads.map((h) => (
+              <th>{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
   );
 }

@@ -3,7 +3,7 @@ import type { Job } from "../../../core/state/jobs.ts";
 import type { VmRecord } from "../../../core/state/vms.ts";
 import type { Plan } from "../chain.ts";
 import { usd } from "../signup-data.ts";
-import { type AdminFrame, AdminPage, PostButton } from "./layout.tsx";
+import { type AdminFrame, AdminPage, AdminTable, PostButton } from "./layout.tsx";
 
 export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
   const live = props.vms.filter((v) => v.status !== "destroyed");
@@ -12,40 +12,25 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
       {live.length === 0 ? (
         <p>No VMs yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table id="vm-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>State</th>
-                <th>Owner</th>
-                <th>Expires</th>
-                <th>IPs</th>
-                <th>NFT</th>
-                <th>Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {live.map((v) => (
-                <tr data-vm={v.vm_name}>
-                  <td>{v.vm_name}</td>
-                  <td>{v.status}</td>
-                  <td>
-                    <code>{v.owner_wallet ?? v.wallet_address ?? v.owner}</code>
-                  </td>
-                  <td>{v.expires_at.slice(0, 16).replace("T", " ")}</td>
-                  <td>{[v.ip_address, v.ipv6_address].filter(Boolean).join(", ")}</td>
-                  <td>{v.nft_minted ? `#${v.nft_token_id}` : "—"}</td>
-                  <td>
-                    <PostButton action={`/admin/vms/${v.vm_name}/start`} csrf={props.csrf} label="Start" />
-                    <PostButton action={`/admin/vms/${v.vm_name}/stop`} csrf={props.csrf} label="Stop" />
-                    <PostButton action={`/admin/vms/${v.vm_name}/destroy`} csrf={props.csrf} label="Destroy" danger />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable id="vm-table" heads={["Name", "State", "Owner", "Expires", "IPs", "NFT", "Actions"]}>
+          {live.map((v) => (
+            <tr data-vm={v.vm_name}>
+              <td>{v.vm_name}</td>
+              <td>{v.status}</td>
+              <td>
+                <code>{v.owner_wallet ?? v.wallet_address ?? v.owner}</code>
+              </td>
+              <td>{v.expires_at.slice(0, 16).replace("T", " ")}</td>
+              <td>{[v.ip_address, v.ipv6_address].filter(Boolean).join(", ")}</td>
+              <td>{v.nft_minted ? `#${v.nft_token_id}` : "—"}</td>
+              <td>
+                <PostButton action={`/admin/vms/${v.vm_name}/start`} csrf={props.csrf} label="Start" />
+                <PostButton action={`/admin/vms/${v.vm_name}/stop`} csrf={props.csrf} label="Stop" />
+                <PostButton action={`/admin/vms/${v.vm_name}/destroy`} csrf={props.csrf} label="Destroy" danger />
+              </td>
+            </tr>
+          ))}
+        </AdminTable>
       )}
     </AdminPage>
   );
@@ -78,41 +63,23 @@ export function JobsPage(props: AdminFrame & { jobs: Job[] }) {
       {props.jobs.length === 0 ? (
         <p>No failed or dead jobs.</p>
       ) : (
-        <div class="table-wrap">
-          <table id="job-table">
-            <thead>
-              <tr>
-                <th>Job</th>
-                <th>State</th>
-                <th>Attempts</th>
-                <th>Last error</th>
-                <th></th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.jobs.map((j) => (
-                <tr data-job={j.key}>
-                  <td>
-                    <code>{j.key}</code>
-                  </td>
-                  <td>{j.state}</td>
-                  <td>{j.attempts}</td>
-                  <td>{j.last_error ?? ""}</td>
-                  <td>
-                    {j.state !== "running" && (
-                      <PostButton
-                        action="/admin/jobs/retry"
-                        csrf={props.csrf}
-                        label="Retry now"
-                        fields={{ key: j.key }}
-                      />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable id="job-table" heads={["Job", "State", "Attempts", "Last error", ""]}>
+          {props.jobs.map((j) => (
+            <tr data-job={j.key}>
+              <td>
+                <code>{j.key}</code>
+              </td>
+              <td>{j.state}</td>
+              <td>{j.attempts}</td>
+              <td>{j.last_error ?? ""}</td>
+              <td>
+                {j.state !== "running" && (
+                  <PostButton action="/admin/jobs/retry" csrf={props.csrf} label="Retry now" fields={{ key: j.key }} />
+                )}
+              </td>
+            </tr>
+          ))}
+        </AdminTable>
       )}
     </AdminPage>
   );
@@ -124,51 +91,38 @@ export function PlansPage(props: AdminFrame & { plans: Plan[]; canWrite: boolean
       {!props.canWrite && (
         <p class="error">The host wallet key is not readable by this process: plans are read-only here.</p>
       )}
-      <div class="table-wrap">
-        <table id="plan-table">
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>Name</th>
-              <th>Price per day (USD)</th>
-              <th>On sale</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.plans.map((p) => (
-              <tr data-plan={String(p.id)}>
-                <td>{p.id}</td>
-                <td colspan={4}>
-                  <form method="post" action={`/admin/plans/${p.id}`} class="plan-row">
-                    <input type="hidden" name="csrf" value={props.csrf} />
-                    <label for={`plan-name-${p.id}`} class="visually-hidden">
-                      Name of plan {p.id}
-                    </label>
-                    <input id={`plan-name-${p.id}`} name="name" value={p.name} maxlength={64} required />
-                    <label for={`plan-price-${p.id}`} class="visually-hidden">
-                      Price per day of plan {p.id}
-                    </label>
-                    <input
-                      id={`plan-price-${p.id}`}
-                      name="price"
-                      value={usd(p.price_cents_per_day)}
-                      inputmode="decimal"
-                      required
-                    />
-                    <label>
-                      <input type="checkbox" name="active" value="1" checked={p.active} /> on sale
-                    </label>
-                    <button type="submit" disabled={!props.canWrite}>
-                      Save
-                    </button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <AdminTable id="plan-table" heads={["#", "Name", "Price per day (USD)", "On sale", ""]}>
+        {props.plans.map((p) => (
+          <tr data-plan={String(p.id)}>
+            <td>{p.id}</td>
+            <td colspan={4}>
+              <form method="post" action={`/admin/plans/${p.id}`} class="plan-row">
+                <input type="hidden" name="csrf" value={props.csrf} />
+                <label for={`plan-name-${p.id}`} class="visually-hidden">
+                  Name of plan {p.id}
+                </label>
+                <input id={`plan-name-${p.id}`} name="name" value={p.name} maxlength={64} required />
+                <label for={`plan-price-${p.id}`} class="visually-hidden">
+                  Price per day of plan {p.id}
+                </label>
+                <input
+                  id={`plan-price-${p.id}`}
+                  name="price"
+                  value={usd(p.price_cents_per_day)}
+                  inputmode="decimal"
+                  required
+                />
+                <label>
+                  <input type="checkbox" name="active" value="1" checked={p.active} /> on sale
+                </label>
+                <button type="submit" disabled={!props.canWrite}>
+                  Save
+                </button>
+              </form>
+            </td>
+          </tr>
+        ))}
+      </AdminTable>
       <h3>New plan</h3>
       <form method="post" action="/admin/plans" id="new-plan">
         <input type="hidden" name="csrf" value={props.csrf} />

@@ -1,6 +1,6 @@
 /** The admin wallet page: balances per addressbook role, withdraw, send, addressbook edits, new wallets. */
 import { IMMUTABLE_ROLES } from "../../../core/config/addressbook.ts";
-import { type AdminFrame, AdminPage, PostButton } from "./layout.tsx";
+import { type AdminFrame, AdminPage, AdminTable, PostButton } from "./layout.tsx";
 
 export interface WalletRow {
   name: string;
@@ -104,25 +104,11 @@ export function WalletPage(props: Props) {
       {props.rows.length === 0 ? (
         <p>The addressbook is empty.</p>
       ) : (
-        <div class="table-wrap">
-          <table id="wallet-table">
-            <thead>
-              <tr>
-                <th>Role</th>
-                <th>Address</th>
-                <th>ETH</th>
-                <th>{props.coin ?? "Stablecoin"}</th>
-                <th>Key file</th>
-                <th></th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((r) => (
-                <EntryRow row={r} csrf={props.csrf} coin={props.coin} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable id="wallet-table" heads={["Role", "Address", "ETH", props.coin ?? "Stablecoin", "Key file", ""]}>
+          {props.rows.map((r) => (
+            <EntryRow row={r} csrf={props.csrf} coin={props.coin} />
+          ))}
+        </AdminTable>
       )}
       <p class="muted">The system roles ({IMMUTABLE_ROLES.join(", ")}) are changed only on the host.</p>
       <h3>Send</h3>

@@ -1,0 +1,65 @@
+// An engine host on real libvirt (the VM e2e test and the P1 bench): cached template, isolated network, agent, EngineEnv.
+import { chmodSync } from "node:fs";
+import type { CachedTemplate } from "../../src/template/cache.ts";
+import { startAgent, type RunningAgent } from "./agent.ts";
+import { EngineEnv, type EngineEnvOptions } from "./engine-env.ts";
+import {
+  TEST_BRIDGE,
+  TEST_NETWORK,
+  cachedTemplate,
+  installTemplate,
+  startTestNetwork,
+  virshOut,
+} from "./libvirt-host.ts";
+
+export interface LibvirtEngineHost {
+  readonly env: EngineEnv;
+  readonly agent: RunningAgent;
+  readonly template: CachedTemplate;
+  /** Destroy the test's domain, then stop the agent, the network and the environment (the engine is the caller's). */
+  stop(): Promise<void>;
+}
+
+/** The one domain these tests create (the engine's first VM). */
+const TEST_DOMAINS = ["blockhost-001"];
+
+/**
+ * Everything but the engine for a purchase → libvirt VM run: the template for this guest binary (built
+ * when the cache lacks it), an EngineEnv on the libvirt backend with the test network's pools, the
+ * isolated network and a real agent. libvirtd must already answer (ensureLibvirtd).
+ */
+export async function startLibvirtEngineHost(opts: {
+  guestAgentTimeoutS: number;
+  engine?: EngineEnvOptions["engine"];
+}): Promise<LibvirtEngineHost> {
+  const template = await cachedTemplate();
+  const env = await EngineEnv.create({
+    backend: "libvirt",
+    backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: ${opts.guestAgentTimeoutS}}`,
+    ipPool: "{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'}",
+    ipv6Prefix: "fd42:b10c::/120",
+    ...(opts.engine ? { engine: opts.engine } : {}),
+  });
+  let network: { stop: () => void } | undefined;
+  let agent: RunningAgent | undefined;
+  const stop = async () => {
+    for (const name of TEST_DOMAINS)
+      if (virshOut("domstate", name).code === 0) {
+        virshOut("destroy", name);
+        virshOut("undefine", name);
+      }
+    await agent?.stop();
+    network?.stop();
+    await env.stop();
+  };
+  try {
+    chmodSync(env.root, 0o755);
+    installTemplate(env.root, template.image);
+    network = startTestNetwork("10.215.0.1", "fd42:b10c::1");
+    agent = await startAgent({ root: env.root });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { env, agent, template, stop };
+}
