@@ -160,8 +160,7 @@ async function awaitMint(
       const raw = await signMint(m, payload, intent.nonce, gas, await fees(m, bump));
       intent.hashes.push(keccak256(raw));
       intent.raw = raw;
-      m.save(intent);
-      m.nonces.sent(intent.nonce, raw);
+      m.nonces.sent(intent.nonce, raw, "mint", () => m.save(intent));
       logEvent("engine.mint_repriced", { nonce: intent.nonce, tx: keccak256(raw), fee_percent: String(bump) });
     }
     logEvent("engine.mint_rebroadcast", { nonce: intent.nonce, tx: intent.hashes.at(-1) });
@@ -214,8 +213,8 @@ async function mintNew(m: Minting): Promise<Minted> {
   const nonce = await m.nonces.next();
   const raw = await signMint(m, payload, nonce, gas, f);
   const intent: MintIntent = { fromBlock: head, nonce, hashes: [keccak256(raw)], raw, searchedTo: null };
-  m.save(intent);
-  m.nonces.sent(nonce, raw);
+  // The intent (VM recovery) and the ledger's copy (gap repair) are written together, before any send.
+  m.nonces.sent(nonce, raw, "mint", () => m.save(intent));
   let sent: "sent" | "nonce-used";
   try {
     sent = await broadcast(m.rpc, raw, "send the mint");

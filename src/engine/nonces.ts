@@ -72,10 +72,16 @@ export class NonceManager {
     return reserveNonce(this.d.db, { ...this.key, floor: this.floor, purpose });
   }
 
-  /** Remember signed bytes at a nonce until they settle (mined, or proven absent), here and in the ledger. */
-  sent(nonce: number, raw: Hex, purpose = "mint"): void {
+  /**
+   * Remember signed bytes at a nonce until they settle (mined, or proven absent), here and in the
+   * ledger; `alsoRecord` (the mint's own intent) is written in the same database transaction.
+   */
+  sent(nonce: number, raw: Hex, purpose = "mint", alsoRecord?: () => void): void {
+    this.d.db.transaction(() => {
+      alsoRecord?.();
+      adoptSigned(this.d.db, { ...this.key, nonce, purpose, hash: keccak256(raw), raw });
+    })();
     this.unsettled.set(nonce, raw);
-    adoptSigned(this.d.db, { ...this.key, nonce, purpose, hash: keccak256(raw), raw });
   }
 
   settled(nonce: number | null): void {

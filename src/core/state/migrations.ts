@@ -194,7 +194,6 @@ CREATE TABLE sent_txs (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (chain_id, sender, nonce)
 ) STRICT;
-CREATE INDEX sent_txs_purpose ON sent_txs(purpose, created_at);
 CREATE INDEX sent_txs_unsigned ON sent_txs(chain_id, sender, nonce) WHERE raw_tx IS NULL;
 INSERT OR REPLACE INTO sent_txs (chain_id, sender, nonce, purpose, owner_pid, tx_hash, raw_tx, state, created_at,
   updated_at) SELECT 0, lower(sender), nonce, 'setup:' || key, 0, tx_hash, raw_tx, 'signed',
