@@ -123,8 +123,12 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
     );
     expect(sim.stats.lagged).toBeGreaterThan(0);
     expect(sim.stats.faults.outage ?? 0).toBeGreaterThan(0);
-    // The reconciler read owners and subscriptions of all VMs in batches, not one request per VM.
-    expect(sim.stats.largestCallBatch).toBeGreaterThanOrEqual(purchases.length);
+    // The reconciler reads owners and subscriptions of all VMs in batches, not one request per VM (a pass
+    // whose batch met an injected fault is retried per request, so wait for a pass the faults spared).
+    await eventually(
+      () => sim.stats.largestCallBatch >= purchases.length,
+      "a reconcile pass reading every VM in one batch",
+    );
     // Mints of one calldata size reuse the first one's gas limit: they are simulated (eth_call), not estimated.
     expect(sim.stats.byMethod.eth_estimateGas ?? 0).toBeLessThan(purchases.length / 2);
     // Send answers were lost, and each such mint was still served once (found by its hash or re-broadcast with the
