@@ -56,6 +56,20 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
     await expectServedOnce(env, purchases);
   });
 
+  test("VM creates and chain work have their own bounds: one create at a time, chain_concurrency mints in flight", async () => {
+    const { env, purchases } = await setup(5, { concurrency: 1, chain_concurrency: 3 });
+    start(env);
+    await eventually(
+      async () => (await pendingMints(env)).length === 3,
+      "three mints in flight behind one create slot",
+    );
+    await Bun.sleep(1500); // the time a fourth would need to join them
+    expect(await pendingMints(env)).toHaveLength(3);
+    await env.anvil.rpc("evm_setIntervalMining", [1]);
+    await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 5, "all five minted");
+    await expectServedOnce(env, purchases);
+  });
+
   test("a dropped transaction leaves a nonce gap that the engine repairs with the same bytes", async () => {
     const { env, purchases } = await setup(3);
     const engine = start(env);
