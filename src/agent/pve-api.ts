@@ -60,7 +60,15 @@ export function qmApi(ctx: ActionContext): VmApi {
       await ctx.run("qm", ["guest", "cmd", String(vmid), "ping"]);
     },
     async guestExec(vmid, command, timeoutS) {
-      const { stdout } = await ctx.run("qm", ["guest", "exec", String(vmid), "--timeout", String(timeoutS), "--", ...command]);
+      const { stdout } = await ctx.run("qm", [
+        "guest",
+        "exec",
+        String(vmid),
+        "--timeout",
+        String(timeoutS),
+        "--",
+        ...command,
+      ]);
       return parseJson(stdout, "qm guest exec");
     },
   };
@@ -88,7 +96,8 @@ function parseJson(stdout: string, what: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-const UPID_RE = /UPID:[A-Za-z0-9-]{1,63}:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:[a-z0-9]{1,20}:[^:\s"\\]{0,64}:[^:\s"\\]{1,64}:/g;
+const UPID_RE =
+  /UPID:[A-Za-z0-9-]{1,63}:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:[a-z0-9]{1,20}:[^:\s"\\]{0,64}:[^:\s"\\]{1,64}:/g;
 
 /** `pvesh get /cluster/…` read as JSON (the cluster-wide reads: resources, nextid). */
 export async function pveshGet(ctx: ActionContext, path: string, args: string[] = []): Promise<unknown> {
@@ -109,8 +118,12 @@ export function pveshApi(ctx: ActionContext, node: string): VmApi {
   const task = async (cmd: "set" | "create" | "delete", path: string, args: string[] = []): Promise<TaskResult> => {
     const r = await call(cmd, path, args);
     const upid = [...r.stdout.matchAll(UPID_RE)].at(-1)?.[0];
-    if (!upid) return r.stdout.trim() === "null" ? r : { ...r, failed: problemLine(r.stderr) || "pvesh returned no task id" };
-    const status = parseJson((await call("get", `/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`)).stdout, "task status");
+    if (!upid)
+      return r.stdout.trim() === "null" ? r : { ...r, failed: problemLine(r.stderr) || "pvesh returned no task id" };
+    const status = parseJson(
+      (await call("get", `/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`)).stdout,
+      "task status",
+    );
     const exit = String(status.exitstatus ?? "");
     return exit === "OK" || /^WARNINGS: \d+$/.test(exit) ? r : { ...r, failed: exit || problemLine(r.stderr) };
   };
@@ -162,7 +175,13 @@ export function pveshApi(ctx: ActionContext, node: string): VmApi {
     /** POST agent/exec, then poll agent/exec-status until the command exited or the timeout passed (as qm does). */
     async guestExec(vmid, command, timeoutS) {
       const started = parseJson(
-        (await call("create", vmPath(vmid, "/agent/exec"), command.flatMap((c) => ["--command", c]))).stdout,
+        (
+          await call(
+            "create",
+            vmPath(vmid, "/agent/exec"),
+            command.flatMap((c) => ["--command", c]),
+          )
+        ).stdout,
         "guest exec",
       );
       const pid = Number(started.pid);

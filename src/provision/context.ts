@@ -22,7 +22,9 @@ export const stderrSay: Say = (line) => process.stderr.write(`${line}\n`);
 /** Load db.yaml, blockhost.yaml (backend) and web3-defaults.yaml (login settings, optional) and open the database. */
 export function openProvisioner(opts: { db?: Database; backend?: Backend; say?: Say } = {}): Provisioner {
   const dbConfig = loadDbConfig();
-  const backend = opts.backend ?? selectBackend(loadBlockhostConfig(), undefined, dbConfig.ipv6_pool?.ndp_proxy_dev, dbConfig.vmid_range);
+  const backend =
+    opts.backend ??
+    selectBackend(loadBlockhostConfig(), undefined, dbConfig.ipv6_pool?.ndp_proxy_dev, dbConfig.vmid_range);
   const auth = existsSync(paths.web3Config) ? loadWeb3Config().auth : { otp_length: 6, otp_ttl_seconds: 300 };
   return {
     db: opts.db ?? openDatabase(),

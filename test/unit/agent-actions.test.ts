@@ -245,13 +245,18 @@ const CASES: Record<string, Case> = {
       ],
       // N5: what PVE refuses that an earlier allowlist let through (JSONSchema default key, CPUConfig, bootdev).
       ...["yes", "on", "true", "no", "off", "false", "yes,type=virtio"].map(
-        (v) => [`agent ${v} (a bare value is 0 or 1 only)`, { vmid: 100, options: { agent: v } }] as [string, Record<string, unknown>],
+        (v) =>
+          [`agent ${v} (a bare value is 0 or 1 only)`, { vmid: 100, options: { agent: v } }] as [
+            string,
+            Record<string, unknown>,
+          ],
       ),
       ["an unknown cpu type", { vmid: 100, options: { cpu: "foo" } }],
       ["a custom cpu model the agent cannot check", { vmid: 100, options: { cpu: "custom-x" } }],
       ["a cpu flag outside the VM list", { vmid: 100, options: { cpu: "host,flags=+avx2" } }],
       ...["ide9", "scsi31", "sata6", "virtio16", "net32"].map(
-        (d) => [`boot device ${d}`, { vmid: 100, options: { boot: `order=${d}` } }] as [string, Record<string, unknown>],
+        (d) =>
+          [`boot device ${d}`, { vmid: 100, options: { boot: `order=${d}` } }] as [string, Record<string, unknown>],
       ),
     ],
     optional: ["delete", "node"],

@@ -151,7 +151,9 @@ const CPU_FLAGS = [
   "aes",
 ];
 /** pve-qm-bootdev: a drive or NIC that exists in qemu-server (ide0-3, sata0-5, scsi0-30, virtio0-15, net0-31). */
-const bootDevice = re(/^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|net([0-9]|[12][0-9]|3[01]))$/);
+const bootDevice = re(
+  /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|net([0-9]|[12][0-9]|3[01]))$/,
+);
 
 /** Numbered option families, as many as an operator plausibly needs. */
 const family = (prefix: string, count: number, check: Check) =>
@@ -197,7 +199,9 @@ export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   ...family("virtio", 4, virtio),
   ...family("ide", 4, ide),
   efidisk0: efidisk,
-  boot: (v) => /^[cdn]{1,3}$/.test(v) || (/^order=/.test(v) && v.slice(6).split(";").length <= 8 && v.slice(6).split(";").every(bootDevice)),
+  boot: (v) =>
+    /^[cdn]{1,3}$/.test(v) ||
+    (/^order=/.test(v) && v.slice(6).split(";").length <= 8 && v.slice(6).split(";").every(bootDevice)),
   serial0: oneOf("socket"),
   vga: propertyString({
     defaultKey: "type",

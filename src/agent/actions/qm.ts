@@ -160,7 +160,10 @@ export const qmClone = defineAction({
       target: optional(pveNode),
     }),
     "storage only together with full: true, newid different from vmid, target only together with node",
-    (p) => (p.storage === undefined || p.full === true) && p.newid !== p.vmid && (p.target === undefined || p.node !== undefined),
+    (p) =>
+      (p.storage === undefined || p.full === true) &&
+      p.newid !== p.vmid &&
+      (p.target === undefined || p.node !== undefined),
   ),
   timeoutMs: 1_800_000,
   handler: async (p, ctx) => {

@@ -174,8 +174,9 @@ export function countByStatus(db: Database): Record<VmStatus, number> {
 
 /** Live VMs (creating, active, suspended) per recorded node; null: no node recorded. */
 export function countByNode(db: Database): Map<string | null, number> {
-  const rows = db
-    .query("SELECT node, COUNT(*) AS n FROM vms WHERE status != 'destroyed' GROUP BY node")
-    .all() as { node: string | null; n: number }[];
+  const rows = db.query("SELECT node, COUNT(*) AS n FROM vms WHERE status != 'destroyed' GROUP BY node").all() as {
+    node: string | null;
+    n: number;
+  }[];
   return new Map(rows.map((r) => [r.node, r.n]));
 }

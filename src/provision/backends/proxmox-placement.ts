@@ -78,7 +78,7 @@ export function candidates(req: PlacementRequest): Candidate[] {
       };
       const refuse = (why: string) => ({ ...c, refusal: why });
       if (!n.online) return refuse("offline");
-      if (own.drain) return refuse("drained (proxmox.cluster.nodes." + n.node + ".drain)");
+      if (own.drain) return refuse(`drained (proxmox.cluster.nodes.${n.node}.drain)`);
       if (own.max_vms !== undefined && ours.length + 1 > own.max_vms)
         return refuse(`max_vms ${own.max_vms} reached (${ours.length} VMs)`);
       if (own.max_memory_mb !== undefined && ourMemMb + plan.memoryMb > own.max_memory_mb)

@@ -120,6 +120,8 @@ export interface TemplateCheck {
   bridge?: string;
   /** Also check the manifest of the image the template came from. */
   manifestPath?: string;
+  /** The cluster node that holds the template (absent: this node, through qm). */
+  node?: string;
 }
 
 /**
@@ -137,7 +139,8 @@ export async function checkProxmoxTemplate(agent: AgentCaller, check: TemplateCh
   }
   let config: Record<string, string>;
   try {
-    config = (await agent.call("qm-config", { vmid: check.templateVmid })).config;
+    config = (await agent.call("qm-config", { vmid: check.templateVmid, ...(check.node ? { node: check.node } : {}) }))
+      .config;
   } catch (e) {
     return [...problems, `template VMID ${check.templateVmid}: ${oneLine(e)}`];
   }

@@ -113,7 +113,8 @@ export class ProxmoxBackend implements Backend {
         undo.push(["withdraw IPv6", () => withdrawVmAddress(this.agent, address)]);
       }
       if (this.isLocal(node)) await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
-      else say(`VMID ${vmid} runs on ${node}: its port there is guarded by the Proxmox firewall, not this node's bridge`);
+      else
+        say(`VMID ${vmid} runs on ${node}: its port there is guarded by the Proxmox firewall, not this node's bridge`);
     } catch (e) {
       await rollBack(spec.name, e, undo, say);
       throw e;
