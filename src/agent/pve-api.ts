@@ -121,7 +121,7 @@ export function pveshApi(ctx: ActionContext, node: string): VmApi {
     if (!upid)
       return r.stdout.trim() === "null" ? r : { ...r, failed: problemLine(r.stderr) || "pvesh returned no task id" };
     const status = parseJson(
-      (await call("get", `/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`)).stdout,
+      (await call("get", `/nodes/${node}/tasks/${upid}/status`)).stdout,
       "task status",
     );
     const exit = String(status.exitstatus ?? "");
