@@ -120,10 +120,7 @@ export function pveshApi(ctx: ActionContext, node: string): VmApi {
     const upid = [...r.stdout.matchAll(UPID_RE)].at(-1)?.[0];
     if (!upid)
       return r.stdout.trim() === "null" ? r : { ...r, failed: problemLine(r.stderr) || "pvesh returned no task id" };
-    const status = parseJson(
-      (await call("get", `/nodes/${node}/tasks/${upid}/status`)).stdout,
-      "task status",
-    );
+    const status = parseJson((await call("get", `/nodes/${node}/tasks/${upid}/status`)).stdout, "task status");
     const exit = String(status.exitstatus ?? "");
     return exit === "OK" || /^WARNINGS: \d+$/.test(exit) ? r : { ...r, failed: exit || problemLine(r.stderr) };
   };

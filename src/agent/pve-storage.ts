@@ -43,7 +43,7 @@ function readSections(): StorageSection[] {
 function effectiveSection(storage: string): StorageSection | undefined {
   const section = readSections().find((s) => s.id === storage);
   if (storage !== "local") return section;
-  if (!section || section.type !== "dir" || (section.props.path && section.props.path !== LOCAL_PATH))
+  if (section?.type !== "dir" || (section.props.path && section.props.path !== LOCAL_PATH))
     return { type: "dir", id: "local", props: { path: LOCAL_PATH } };
   return { ...section, props: { ...section.props, path: LOCAL_PATH } };
 }

@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import type { BlockhostConfig, DbConfig } from "../core/config/schemas.ts";
 import { oneLine } from "../core/errors.ts";
 import { countByNode, listVms } from "../core/state/vms.ts";
-import { selectBackend } from "../provision/backends/index.ts";
+import { type Backend, selectBackend } from "../provision/backends/index.ts";
 import type { AgentCaller } from "../provision/backends/proxmox.ts";
 import { ProxmoxBackend } from "../provision/backends/proxmox.ts";
 
@@ -40,12 +40,24 @@ export async function clusterStatus(
 ): Promise<ClusterStatus | null> {
   const settings = cfg.backend === "proxmox" ? cfg.proxmox?.cluster : undefined;
   if (!settings) return null;
-  const unplaced = listVms(db)
+  try {
+    return await clusterStatusOf(db, selectBackend(cfg, agent, undefined, dbCfg?.vmid_range));
+  } catch (e) {
+    return { strategy: settings.strategy, nodes: [], unplaced: unplacedVms(db), error: oneLine(e) };
+  }
+}
+
+const unplacedVms = (db: Database) =>
+  listVms(db)
     .filter((v) => (v.status === "active" || v.status === "suspended") && v.extra.unplaced_since)
     .map((v) => v.vm_name);
+
+/** The same for a backend already built (the admin panel's provisioner); null when it is not on a cluster. */
+export async function clusterStatusOf(db: Database, backend: Backend): Promise<ClusterStatus | null> {
+  if (!(backend instanceof ProxmoxBackend) || !backend.cluster) return null;
+  const { strategy } = backend.cluster;
+  const unplaced = unplacedVms(db);
   try {
-    const backend = selectBackend(cfg, agent, undefined, dbCfg?.vmid_range);
-    if (!(backend instanceof ProxmoxBackend) || !backend.cluster) return null;
     const recorded = countByNode(db);
     const nodes = (await backend.cluster.report({ memoryMb: 2048, diskGb: 20 })).map((n) => ({
       node: n.node,
@@ -57,9 +69,9 @@ export async function clusterStatus(
       vms: recorded.get(n.node) ?? 0,
       refusal: n.refusal ?? null,
     }));
-    return { strategy: settings.strategy, nodes, unplaced, error: null };
+    return { strategy, nodes, unplaced, error: null };
   } catch (e) {
-    return { strategy: settings.strategy, nodes: [], unplaced, error: oneLine(e) };
+    return { strategy, nodes: [], unplaced, error: oneLine(e) };
   }
 }
 

@@ -41,6 +41,10 @@ export class ProxmoxCluster {
     return this.cfg.localNode;
   }
 
+  get strategy(): string {
+    return this.cfg.settings.strategy;
+  }
+
   private isOurs = (vmid: number) =>
     !this.cfg.vmidRange || (vmid >= this.cfg.vmidRange.start && vmid <= this.cfg.vmidRange.end);
 

@@ -7,6 +7,7 @@ import { literal, object, optional, str } from "../../../core/schema.ts";
 import { troubledJobs } from "../../../core/state/jobs.ts";
 import { destroyVm, powerVm } from "../../../provision/lifecycle.ts";
 import { listVms } from "../../../core/state/vms.ts";
+import { clusterStatusOf } from "../../../engine/status-nodes.ts";
 import { requireCsrf, requireSession, SessionStore } from "../../session.ts";
 import type { OneTimeCodes } from "../challenges.ts";
 import type { ServeDeps } from "../deps.ts";
@@ -18,6 +19,7 @@ import { commandRoutes } from "./commands.tsx";
 import { touchKnockActive } from "./knock-active.ts";
 import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
 import { LoginPage } from "./login.tsx";
+import { NodesPage } from "./nodes-page.tsx";
 import { ConfirmDestroyPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
 
@@ -108,6 +110,10 @@ export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
     }
     return done(c, "/admin", `${op} ${name}: done`);
   });
+
+  app.get("/nodes", async (c) =>
+    c.html(<NodesPage {...frame(c, notice(c))} cluster={await clusterStatusOf(deps.db, deps.provisioner().backend)} />),
+  );
 
   app.get("/jobs", (c) => c.html(<JobsPage {...frame(c, notice(c))} jobs={troubledJobs(deps.db, 100)} />));
 
