@@ -44,6 +44,7 @@ export function selectBackend(
                   settings: px.cluster,
                   defaults: { storage: px.storage, bridge: px.bridge, templateVmid: px.template_vmid ?? 9001 },
                   vmidRange,
+                  snippetStorage: px.snippet_storage,
                 },
               }
             : {}),

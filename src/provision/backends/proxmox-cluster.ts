@@ -15,6 +15,8 @@ export interface ClusterSettings {
   defaults: { storage: string; bridge: string; templateVmid: number };
   /** db.yaml vmid_range: BlockHost's VMs, which the caps count. */
   vmidRange?: { start: number; end: number };
+  /** blockhost.yaml proxmox.snippet_storage (default local). */
+  snippetStorage?: string;
 }
 
 /** A node as `blockhost status`/`doctor` show it. */
@@ -90,6 +92,8 @@ export class ProxmoxCluster {
       templates: await this.templateHomes(view),
       plan,
       isOurs: this.isOurs,
+      localNode: this.cfg.localNode,
+      snippetStorage: this.cfg.snippetStorage ?? "local",
     };
   }
 

@@ -30,6 +30,9 @@ export interface PlacementRequest {
   plan: { memoryMb: number; diskGb: number };
   /** BlockHost's own VMs (vmid_range): what the caps count. */
   isOurs(vmid: number): boolean;
+  /** This node (where the agent writes the cloud-init snippets), and the storage they go to. */
+  localNode: string;
+  snippetStorage: string;
 }
 
 /** One node as placement sees it; `refusal` says why it cannot take the VM. */
@@ -84,6 +87,12 @@ export function candidates(req: PlacementRequest): Candidate[] {
       if (own.max_memory_mb !== undefined && ourMemMb + plan.memoryMb > own.max_memory_mb)
         return refuse(`max_memory_mb ${own.max_memory_mb} would be passed (${Math.round(ourMemMb)} MiB in use)`);
       if (!storage) return refuse(`storage ${storageId} is not available on it`);
+      // The VM's node reads its cloud-init snippets at start: from another node they must be on shared storage.
+      const snippets = cluster.storages.find((s) => s.node === n.node && s.storage === req.snippetStorage);
+      if (n.node !== req.localNode && !snippets?.shared)
+        return refuse(
+          `snippet storage ${req.snippetStorage} is not shared with it (set proxmox.snippet_storage to a shared file storage: NFS, CephFS)`,
+        );
       if (!home) return refuse(`template VMID ${templateVmid} is not in the cluster`);
       if (home.node !== n.node && !homeStorage?.shared)
         return refuse(

@@ -1,7 +1,7 @@
 /** One BlockHost selling from a 3-node Proxmox cluster: the real agent and CLI against the qm/pvesh simulator. */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBlockhost } from "../../helpers/binary.ts";
 import {
@@ -34,6 +34,7 @@ const CLUSTER: SimCluster = {
     { id: "local", type: "dir", shared: false, maxdisk: 100 * GiB, disk: 0 },
     { id: "local-lvm", type: "lvmthin", shared: false, maxdisk: 400 * GiB, disk: 300 * GiB },
     { id: "san", type: "lvm", shared: true, maxdisk: 2000 * GiB, disk: 0 },
+    { id: "snip", type: "cephfs", shared: true, maxdisk: 10 * GiB, disk: 0 },
   ],
 };
 
@@ -65,6 +66,8 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
         "  storage: local-lvm",
         "  bridge: vmbr0",
         "  template_vmid: 9001",
+        // Every node reads its VMs' cloud-init snippets at start: they go to shared file storage.
+        "  snippet_storage: snip",
         "  cluster:",
         ...cluster.split("\n").map((l) => `    ${l}`),
         "",
@@ -90,7 +93,10 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
   beforeAll(async () => {
     env = provisionRoot({ backend: "proxmox" });
     mkdirSync(join(env.root, "etc/pve"), { recursive: true });
-    writeFileSync(join(env.root, "etc/pve/storage.cfg"), "dir: local\n\tpath /var/lib/vz\n\tcontent snippets\n");
+    writeFileSync(
+      join(env.root, "etc/pve/storage.cfg"),
+      "dir: local\n\tpath /var/lib/vz\n\ncephfs: snip\n\tcontent snippets\n\tcontent-dirs snippets=ci\n",
+    );
     host = await startProxmoxHost(env.root);
     host.sim.setCluster(CLUSTER);
     // startProxmoxHost made template 9001 on the sim's default node; here it lives on pve1.
@@ -127,6 +133,11 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
       "ram-1",
     ]);
     expect(nodeOfRecord("ram-1").node).toBe("pve2");
+    // The snippets are on the shared storage, where pve-storage looks (its content-dirs override).
+    expect(host.sim.vm(100)!.config.cicustom).toBe(
+      "user=snip:snippets/blockhost-ram-1.yaml,meta=snip:snippets/blockhost-ram-1.meta",
+    );
+    expect(existsSync(join(env.root, "mnt/pve/snip/ci/blockhost-ram-1.yaml"))).toBe(true);
     // Nothing ran through local qm: every call named the VM's node.
     expect(host.sim.calls().filter((c) => c.includes("100"))).toEqual([]);
   });

@@ -33,6 +33,8 @@ function request(
         storage("b", "local-lvm", "lvmthin", 50),
         storage("c", "local-lvm", "lvmthin", 900),
         ...["a", "b", "c"].map((n) => storage(n, "san", "lvm", 500, true)),
+        ...["a", "b", "c"].map((n) => storage(n, "snip", "cephfs", 500, true)),
+        ...["a", "b", "c"].map((n) => storage(n, "local", "dir", 50)),
       ],
       vms: [
         { vmid: 9001, node: "a", status: "stopped", template: true, name: "tpl", maxmem: GiB },
@@ -45,6 +47,8 @@ function request(
     templates: new Map([[9001, { node: "a", storage: "san" }]]),
     plan,
     isOurs: (vmid) => vmid >= 100 && vmid <= 999,
+    localNode: "a",
+    snippetStorage: "snip",
   };
 }
 
@@ -86,6 +90,21 @@ describe("placeVm", () => {
     expect(() => placeVm(request({}, { memoryMb: 1024, diskGb: 600 }))).toThrow(
       "500.0 GiB free on san, the plan needs 600 GiB",
     );
+  });
+
+  test("snippets on this node's local storage: other nodes could not read a VM's cloud-init, so only this node fits", () => {
+    const r = { ...request(), snippetStorage: "local" };
+    expect(candidates(r).map((c) => [c.node, c.refusal ?? "ok"])).toEqual([
+      ["a", "ok"],
+      [
+        "b",
+        "snippet storage local is not shared with it (set proxmox.snippet_storage to a shared file storage: NFS, CephFS)",
+      ],
+      [
+        "c",
+        "snippet storage local is not shared with it (set proxmox.snippet_storage to a shared file storage: NFS, CephFS)",
+      ],
+    ]);
   });
 
   test("a template on another node's local storage cannot serve a node; a missing template is named", () => {
