@@ -222,6 +222,7 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
     const gc = await bh(["gc", "--execute"]);
     expect(gc.stdout).toContain("ram-1 moved from pve2 to pve3");
     expect(nodeOfRecord("ram-1").node).toBe("pve3");
+    expect((await bh(["vm", "status", "ram-1"])).stdout).toBe("active, hypervisor: running (node pve3)\n");
     expect((await bh(["vm", "destroy", "ram-1"])).code).toBe(0);
     expect(host.sim.vm(vmid)).toBeUndefined();
     expect(host.sim.pveshCalls()).toContainEqual([
