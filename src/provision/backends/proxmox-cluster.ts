@@ -34,6 +34,9 @@ export interface NodeReport {
 }
 
 export class ProxmoxCluster {
+  /** Creates placed but not finished: the engine runs several at once, and the cluster's figures lag them. */
+  private readonly pending = new Map<string, { vms: number; memoryMb: number; diskGb: number }>();
+
   constructor(
     private readonly cfg: ClusterSettings,
     private readonly agent: AgentCaller,
@@ -94,6 +97,7 @@ export class ProxmoxCluster {
       isOurs: this.isOurs,
       localNode: this.cfg.localNode,
       snippetStorage: this.cfg.snippetStorage ?? "local",
+      pending: this.pending,
     };
   }
 
@@ -103,6 +107,26 @@ export class ProxmoxCluster {
     if (view.nodes.length === 0)
       throw new BlockhostError("E_STATE", "the Proxmox cluster API lists no nodes (is this node in a cluster?)");
     return placeVm(await this.request(plan, view));
+  }
+
+  /** Count a create on `node` until `done` is called (after it runs, or fails and is rolled back). */
+  reserve(node: string, plan: { memoryMb: number; diskGb: number }): () => void {
+    const add = (sign: 1 | -1) => {
+      const p = this.pending.get(node) ?? { vms: 0, memoryMb: 0, diskGb: 0 };
+      const next = {
+        vms: p.vms + sign,
+        memoryMb: p.memoryMb + sign * plan.memoryMb,
+        diskGb: p.diskGb + sign * plan.diskGb,
+      };
+      if (next.vms <= 0) this.pending.delete(node);
+      else this.pending.set(node, next);
+    };
+    add(1);
+    let released = false;
+    return () => {
+      if (!released) add(-1);
+      released = true;
+    };
   }
 
   /** Every node with its load, BlockHost VM count and (for a plan) why it would refuse a new VM. */

@@ -33,6 +33,8 @@ export interface PlacementRequest {
   /** This node (where the agent writes the cloud-init snippets), and the storage they go to. */
   localNode: string;
   snippetStorage: string;
+  /** Creates in flight per node (placed, not yet running, so not in the cluster's figures yet). */
+  pending?: ReadonlyMap<string, { vms: number; memoryMb: number; diskGb: number }>;
 }
 
 /** One node as placement sees it; `refusal` says why it cannot take the VM. */
@@ -64,7 +66,8 @@ export function candidates(req: PlacementRequest): Candidate[] {
       const templateVmid = own.template_vmid ?? defaults.templateVmid;
       const storage = cluster.storages.find((s) => s.node === n.node && s.storage === storageId);
       const ours = cluster.vms.filter((v) => v.node === n.node && !v.template && req.isOurs(v.vmid));
-      const ourMemMb = ours.reduce((sum, v) => sum + v.maxmem / MiB, 0);
+      const inFlight = req.pending?.get(n.node) ?? { vms: 0, memoryMb: 0, diskGb: 0 };
+      const ourMemMb = ours.reduce((sum, v) => sum + v.maxmem / MiB, 0) + inFlight.memoryMb;
       const home = req.templates.get(templateVmid);
       const homeStorage = home && cluster.storages.find((s) => s.node === home.node && s.storage === home.storage);
       const linked = home?.storage === storageId && LINKED_CLONE_STORAGE_TYPES.has(homeStorage?.type ?? "");
@@ -74,16 +77,16 @@ export function candidates(req: PlacementRequest): Candidate[] {
         bridge: own.bridge ?? defaults.bridge,
         templateVmid,
         clone: { fromNode: home?.node ?? n.node, full: !linked },
-        freeMemBytes: Math.max(0, n.maxmem - n.mem),
-        freeDiskBytes: storage ? Math.max(0, storage.maxdisk - storage.disk) : 0,
+        freeMemBytes: Math.max(0, n.maxmem - n.mem - inFlight.memoryMb * MiB),
+        freeDiskBytes: storage ? Math.max(0, storage.maxdisk - storage.disk - inFlight.diskGb * GiB) : 0,
         idleCpus: n.maxcpu * (1 - n.cpu),
-        ourVms: ours.length,
+        ourVms: ours.length + inFlight.vms,
       };
       const refuse = (why: string) => ({ ...c, refusal: why });
       if (!n.online) return refuse("offline");
       if (own.drain) return refuse(`drained (proxmox.cluster.nodes.${n.node}.drain)`);
-      if (own.max_vms !== undefined && ours.length + 1 > own.max_vms)
-        return refuse(`max_vms ${own.max_vms} reached (${ours.length} VMs)`);
+      if (own.max_vms !== undefined && c.ourVms + 1 > own.max_vms)
+        return refuse(`max_vms ${own.max_vms} reached (${c.ourVms} VMs)`);
       if (own.max_memory_mb !== undefined && ourMemMb + plan.memoryMb > own.max_memory_mb)
         return refuse(`max_memory_mb ${own.max_memory_mb} would be passed (${Math.round(ourMemMb)} MiB in use)`);
       if (!storage) return refuse(`storage ${storageId} is not available on it`);

@@ -54,6 +54,7 @@ export class ProxmoxBackend implements Backend {
     const place = await this.preflight(spec);
     const node = place?.node;
     const storage = this.snippetStorage;
+    const release = place ? this.cluster!.reserve(place.node, spec) : () => undefined;
     try {
       say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
       // A fixed instance-id: Proxmox's own is a hash over the host's search domain too (new id = new SSH host keys).
@@ -118,6 +119,8 @@ export class ProxmoxBackend implements Backend {
     } catch (e) {
       await rollBack(spec.name, e, undo, say);
       throw e;
+    } finally {
+      release();
     }
     return node ? { node } : {};
   }

@@ -92,6 +92,15 @@ describe("placeVm", () => {
     );
   });
 
+  test("creates in flight count against a node: memory, disk and max_vms, so concurrent creates spread out", () => {
+    const r = request({ nodes: { b: { max_vms: 3 } } });
+    expect(placeVm(r).node).toBe("b");
+    r.pending = new Map([["b", { vms: 2, memoryMb: 36 * 1024, diskGb: 40 }]]);
+    const b = candidates(r).find((c) => c.node === "b")!;
+    expect(b).toMatchObject({ ourVms: 3, freeMemBytes: 4 * GiB, refusal: "max_vms 3 reached (3 VMs)" });
+    expect(placeVm(r).node).toBe("c");
+  });
+
   test("snippets on this node's local storage: other nodes could not read a VM's cloud-init, so only this node fits", () => {
     const r = { ...request(), snippetStorage: "local" };
     expect(candidates(r).map((c) => [c.node, c.refusal ?? "ok"])).toEqual([
