@@ -99,9 +99,25 @@ function parseJson(stdout: string, what: string): Record<string, unknown> {
 const UPID_RE =
   /UPID:[A-Za-z0-9-]{1,63}:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:[a-z0-9]{1,20}:[^:\s"\\]{0,64}:[^:\s"\\]{1,64}:/g;
 
+/**
+ * pvesh, with the reason of a failure kept: a call proxied to another node fails with that
+ * node's error and then `proxy handler failed: command '/usr/bin/ssh … pvesh …' failed: exit
+ * code 255` (pvesh.pm proxy_handler); the reason is the line before.
+ */
+async function runPvesh(ctx: ActionContext, argv: string[]): Promise<RunResult> {
+  const r = await ctx.run("pvesh", argv, { okCodes: [0, 1, 2, 255] });
+  if (r.code === 0) return r;
+  const reason = problemLine(r.stderr.replace(/^proxy handler failed: .*$/gm, "")) || problemLine(r.stderr);
+  throw new BlockhostError("E_COMMAND_FAILED", `pvesh exited ${r.code}${reason ? `: ${reason}` : ""}`, {
+    binary: "pvesh",
+    code: r.code,
+    output: reason,
+  });
+}
+
 /** `pvesh get /cluster/…` read as JSON (the cluster-wide reads: resources, nextid). */
 export async function pveshGet(ctx: ActionContext, path: string, args: string[] = []): Promise<unknown> {
-  const { stdout } = await ctx.run("pvesh", ["get", path, "--output-format", "json", ...args]);
+  const { stdout } = await runPvesh(ctx, ["get", path, "--output-format", "json", ...args]);
   try {
     return JSON.parse(stdout);
   } catch {
@@ -113,7 +129,7 @@ export async function pveshGet(ctx: ActionContext, path: string, args: string[] 
 export function pveshApi(ctx: ActionContext, node: string): VmApi {
   const vmPath = (vmid: number, sub = "") => `/nodes/${node}/qemu/${vmid}${sub}`;
   const call = (cmd: "get" | "set" | "create" | "delete", path: string, args: string[] = []) =>
-    ctx.run("pvesh", [cmd, path, "--output-format", "json", ...args]);
+    runPvesh(ctx, [cmd, path, "--output-format", "json", ...args]);
   /** Run a task call and read its status: pvesh exits 0 even when the task failed. */
   const task = async (cmd: "set" | "create" | "delete", path: string, args: string[] = []): Promise<TaskResult> => {
     const r = await call(cmd, path, args);
