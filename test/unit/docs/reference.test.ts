@@ -6,4 +6,4 @@ test("docs/reference matches the code (else: run `npm run docs`)", async () => {
   const stale = await stalePages();
   if (stale.length > 0) throw new Error(`docs/reference is stale (${stale.join(", ")}): run \`npm run docs\``);
   expect(stale).toEqual([]);
-});
+}, 60_000); // imports every command, schema and app: seconds on a loaded machine
