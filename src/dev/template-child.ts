@@ -19,7 +19,14 @@ const TERM_GRACE_MS = 20_000;
 /** Build the template at `output` (the cache's name for it) through a child process; the lifetime can stop it. */
 export async function buildTemplateInChild(
   lifetime: DemoLifetime,
-  o: { output: string; binary: string; rootfsCache: string; say: (line: string) => void },
+  o: {
+    output: string;
+    binary: string;
+    rootfsCache: string;
+    say: (line: string) => void;
+    /** The build's argv for `image` (tests stand a small script in for `blockhost template build`). */
+    command?: (image: string) => string[];
+  },
 ): Promise<void> {
   const cacheDir = dirname(o.output);
   sweepAbandoned(cacheDir);
@@ -30,17 +37,19 @@ export async function buildTemplateInChild(
   const proc = Bun.spawn(
     [
       "/usr/bin/setsid",
-      ...diesWithParent([
-        ...selfArgv(),
-        "template",
-        "build",
-        "--output",
-        image,
-        "--binary",
-        o.binary,
-        "--rootfs-cache",
-        o.rootfsCache,
-      ]),
+      ...diesWithParent(
+        o.command?.(image) ?? [
+          ...selfArgv(),
+          "template",
+          "build",
+          "--output",
+          image,
+          "--binary",
+          o.binary,
+          "--rootfs-cache",
+          o.rootfsCache,
+        ],
+      ),
     ],
     { stdin: "ignore", stdout: "ignore", stderr: "pipe", cwd: "/" },
   );
