@@ -43,7 +43,7 @@ export default defineCommand({
   async run({ args }) {
     const days = args.days === undefined ? 30n : /^[1-9]\d{0,3}$/.test(args.days) ? BigInt(args.days) : undefined;
     if (days === undefined) throw new BlockhostError("E_USAGE", "--days must be a whole number from 1 to 9999");
-    // libvirt whenever a daemon answers (the customer's wallet login into the guest is proven, see README).
+    // libvirt whenever a daemon answers (the customer's wallet login into the guest is proven, see docs/demo.md).
     const wanted = args.backend ?? "auto";
     if (!["auto", "libvirt", "dry-run"].includes(wanted))
       throw new BlockhostError("E_USAGE", "--backend must be auto, libvirt or dry-run");
