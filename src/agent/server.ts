@@ -8,6 +8,8 @@ import { isSchemaError } from "../core/schema.ts";
 import type { ActionContext, ActionDef, PeerCredentials } from "./actions/types.ts";
 import { encodeFrame, FrameDecoder, isFrameError, isFatalFrameError, parseRequest } from "./protocol.ts";
 import { isAllowedPeer, peerCredentials } from "./peercred.ts";
+import { auditOutOfScope, enforceScope, isOutOfScope } from "./scope.ts";
+import { scopeProbe } from "./scope-probe.ts";
 
 export const READ_TIMEOUT_SECONDS = 10;
 export const MAX_CONNECTIONS = 64;
@@ -176,9 +178,10 @@ export class AgentServer {
     }
     const timeout = AbortSignal.timeout(action.timeoutMs);
     const signal = AbortSignal.any([timeout, this.shutdown.signal]);
+    const ctx = this.options.context(peer, signal);
     try {
       const result = await Promise.race([
-        action.handler(params, this.options.context(peer, signal)),
+        enforceScope(name, params, scopeProbe(ctx)).then(() => action.handler(params, ctx)),
         new Promise<never>((_, reject) =>
           signal.addEventListener(
             "abort",
@@ -189,6 +192,7 @@ export class AgentServer {
       ]);
       return { ...result, ok: true };
     } catch (e) {
+      if (isOutOfScope(e)) auditOutOfScope(peer, name, e);
       if (isBlockhostError(e)) return failure(e.code, e.message);
       logEvent("agent.internal_error", { action: name, error: e instanceof Error ? e.message : String(e) });
       return failure("E_INTERNAL", `${name} failed unexpectedly`);
