@@ -7,6 +7,7 @@ import { createRunner } from "../../src/agent/run.ts";
 import { actionRunner } from "../helpers/action-context.ts";
 import { tempDir } from "../helpers/binary.ts";
 import { createQmSimulator, type QmSimulator } from "../helpers/qm-simulator.ts";
+import { writeScopeConfig } from "../helpers/scope-config.ts";
 
 /** The qm-* actions against the Proxmox qm simulator: the argv they run and the state they leave. */
 let sim: QmSimulator;
@@ -16,6 +17,7 @@ const previousRoot = process.env.BLOCKHOST_ROOT;
 
 beforeAll(() => {
   process.env.BLOCKHOST_ROOT = root;
+  writeScopeConfig(root, { vmidRange: { start: 100, end: 4999 }, templateVmid: 9000 });
   sim = createQmSimulator();
   act = actionRunner({ qm: sim.qmPath });
 });
