@@ -1,15 +1,14 @@
 /** The root agent server: the socket, framing, limits and dispatch to actions. */
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
-import { existsSync } from "node:fs";
 import { BlockhostError, type ErrorCode, isBlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { paths } from "../core/paths.ts";
 import { isSchemaError } from "../core/schema.ts";
 import type { ActionContext, ActionDef, PeerCredentials } from "./actions/types.ts";
 import { encodeFrame, FrameDecoder, isFrameError, isFatalFrameError, parseRequest } from "./protocol.ts";
 import { isAllowedPeer, peerCredentials } from "./peercred.ts";
 import { auditOutOfScope, enforceScope, isOutOfScope } from "./scope.ts";
 import { scopeProbe } from "./scope-probe.ts";
+import { setupIsComplete } from "./setup-state.ts";
 
 export const READ_TIMEOUT_SECONDS = 10;
 export const MAX_CONNECTIONS = 64;
@@ -166,7 +165,7 @@ export class AgentServer {
   private async execute(peer: PeerCredentials, name: string, rawParams: Record<string, unknown>): Promise<Response> {
     const action = this.options.actions.get(name);
     if (!action) return failure("E_AGENT_UNKNOWN_ACTION", `unknown action "${name}"`);
-    if (action.setupOnly && existsSync(paths.setupComplete)) {
+    if (action.setupOnly && setupIsComplete()) {
       return failure("E_SETUP_COMPLETE", `${name} is only available during setup (setup is complete)`);
     }
     let params: unknown;
