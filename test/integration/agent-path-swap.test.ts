@@ -98,10 +98,10 @@ describe.skipIf(!!skip)("a hostile blockhost account against the agent", () => {
     writeFileSync(payload, PAYLOAD);
     symlinkSync(secret, join(images, "payload-alt.img"));
     symlinkSync(target, join(state, "images-alt"));
-    symlinkSync(target, join(state, ".agent-staging-alt")); // the old staging directory's attack (audit S1)
-    mkdirSync(join(state, ".agent-staging"));
+    // The audit's S1: swap the staging directory an agent would make in this tree for a symlink.
+    symlinkSync(target, join(state, ".agent-staging-alt"));
     for (const p of [payload, join(images, "payload-alt.img"), join(state, "images-alt")]) own(p);
-    for (const p of [join(state, ".agent-staging-alt"), join(state, ".agent-staging")]) own(p);
+    own(join(state, ".agent-staging-alt"));
     rmSync(qmLog, { force: true });
 
     const flippers = [

@@ -1,6 +1,6 @@
 /** Agent qm actions against the qm simulator. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_BINARIES } from "../../src/agent/binaries.ts";
 import { createRunner } from "../../src/agent/run.ts";
@@ -68,16 +68,15 @@ describe("template to running VM to destroyed", () => {
     writeFileSync(image, "qcow");
     const r = await act("qm-importdisk", { vmid: 9000, disk_path: image, storage: "local-lvm" });
     expect(String(r.output)).toBe("unused0: successfully imported disk 'local-lvm:vm-9000-disk-1'");
-    // qm read the file from the agent's root-only staging directory, and it is back under its name.
+    // qm read a private copy in the agent's root-only staging directory; the client's file stays as it was.
     expect(lastCall()).toEqual([
       "importdisk",
       "9000",
-      expect.stringMatching(
-        new RegExp(`^${join(root, "var/lib/blockhost/.agent-staging")}/[0-9a-f]{16}-debian\\.qcow2$`),
-      ),
+      expect.stringMatching(new RegExp(`^${join(root, "var/lib/blockhost-agent/staging")}/[0-9a-f]{16}\\.img$`)),
       "local-lvm",
     ]);
-    expect(existsSync(image)).toBe(true);
+    expect(readFileSync(image, "utf8")).toBe("qcow");
+    expect(r.format).toBe("raw");
     expect(Object.values(sim.vm(9000)!.config)).toContain("local-lvm:vm-9000-disk-1");
   });
 
