@@ -41,8 +41,13 @@ export function markSetupComplete(note: string): boolean {
 export function setupIsComplete(): boolean {
   if (present(paths.setupComplete)) return true;
   if (!present(paths.legacySetupComplete)) return false;
-  if (markSetupComplete(`carried over from ${paths.legacySetupComplete}`))
-    logEvent("agent.setup_marker_migrated", { from: paths.legacySetupComplete, to: paths.setupComplete });
+  try {
+    if (markSetupComplete(`carried over from ${paths.legacySetupComplete}`))
+      logEvent("agent.setup_marker_migrated", { from: paths.legacySetupComplete, to: paths.setupComplete });
+  } catch (e) {
+    // Still complete (the old marker is there); the carry-over is retried at the next check.
+    logEvent("agent.dir_problem", { dir: paths.agentDir, error: e instanceof Error ? e.message : String(e) });
+  }
   return true;
 }
 
