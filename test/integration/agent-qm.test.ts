@@ -1,6 +1,6 @@
 /** Agent qm actions against the qm simulator. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_BINARIES } from "../../src/agent/binaries.ts";
 import { createRunner } from "../../src/agent/run.ts";
