@@ -34,7 +34,23 @@ export const paths = {
   get database() {
     return under("var/lib/blockhost/blockhost.db");
   },
+  /** The root agent's own directory (0755 root): only root writes here, the service may read. */
+  get agentDir() {
+    return under("var/lib/blockhost-agent");
+  },
+  /** Private (0700) copies of client files while an agent command uses them. */
+  get agentStagingDir() {
+    return under("var/lib/blockhost-agent/staging");
+  },
+  /** Setup is over: the agent refuses setup-only actions from then on (only root can write or remove it). */
   get setupComplete() {
+    return under("var/lib/blockhost-agent/setup-complete");
+  },
+  /**
+   * Where the marker lived before (in the service's own directory, so the service could delete it).
+   * Still counts as complete when present; the agent then writes the new marker.
+   */
+  get legacySetupComplete() {
     return under("var/lib/blockhost/.setup-complete");
   },
   get dbConfig() {
