@@ -1,7 +1,6 @@
 /** The wallet sign-in module: EIP-4361 fields exactly as issued, single use, per-purpose nonce stores, signed cookies. */
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { createSiweMessage } from "viem/siwe";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { hasCode } from "../../../src/core/errors.ts";
 import {
@@ -12,6 +11,7 @@ import {
   WalletLogin,
   WalletSessions,
 } from "../../../src/web/session/index.ts";
+import { type SiwePatch, signChallenge } from "../../helpers/siwe.ts";
 
 const HOST = "host.example";
 const holder = privateKeyToAccount(generatePrivateKey());
@@ -46,16 +46,7 @@ function loginApp(opts: { now?: () => number } = {}) {
 
 const challenge = async (app: Hono, path = "/challenge", url = `https://${HOST}`) =>
   (await (await app.request(`${url}${path}`)).json()) as SiweChallenge;
-const sign = async (ch: SiweChallenge, patch: Partial<Parameters<typeof createSiweMessage>[0]> = {}, who = holder) => {
-  const message = createSiweMessage({
-    ...ch,
-    issuedAt: new Date(ch.issuedAt),
-    expirationTime: new Date(ch.expirationTime),
-    address: who.address,
-    ...patch,
-  });
-  return { message, signature: await who.signMessage({ message }) };
-};
+const sign = (ch: SiweChallenge, patch: SiwePatch = {}, who = holder) => signChallenge(ch, who, patch);
 const verify = async (app: Hono, body: unknown, path = "/verify") =>
   await app.request(`https://${HOST}${path}`, {
     method: "POST",
@@ -84,7 +75,7 @@ describe("WalletLogin (EIP-4361)", () => {
 
   test("another domain, another chain, another uri, another statement or times are refused (and burn the nonce)", async () => {
     const { app } = loginApp();
-    const cases: [Partial<Parameters<typeof createSiweMessage>[0]>, string][] = [
+    const cases: [SiwePatch, string][] = [
       [{ domain: "evil.example" }, "domain"],
       [{ uri: "https://evil.example" }, "domain"],
       [{ chainId: 1 }, "chain"],
