@@ -73,8 +73,12 @@ async function rpcCall(url: string, method: string, params: unknown[]): Promise<
     redirect: "error",
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
   });
-  const body = (await res.json()) as { result?: unknown; error?: { message?: string } };
-  if (body.error) throw new BlockhostError("E_CHAIN", `${method}: ${body.error.message ?? "RPC error"}`);
+  const body = (await res.json().catch(() => {
+    throw new BlockhostError("E_CHAIN", `${method}: the answer is not JSON-RPC`);
+  })) as { result?: unknown; error?: { code?: unknown } };
+  // The error's code only, never its text: the wizard must not relay what an arbitrary URL answers.
+  if (body.error)
+    throw new BlockhostError("E_CHAIN", `${method}: the RPC refused it (error ${Number(body.error.code)})`);
   return body.result;
 }
 
