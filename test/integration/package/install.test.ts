@@ -137,6 +137,8 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
         () => 0,
       );
       return status !== 0;
+    }).catch((e) => {
+      throw new Error(`${e.message}\n${sh("systemctl status blockhost-wizard.service --no-pager -l 2>&1 | tail -25")}`);
     });
     expect(status).toBe(303);
     const login = await fetch(`https://${guest.guestAddress}/login`, insecure);
