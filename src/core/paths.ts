@@ -99,6 +99,13 @@ export const paths = {
   get wizardOtp() {
     return under("var/lib/blockhost/wizard-otp.json");
   },
+  /** The wizard's self-signed certificate and key (blockhost user; kept so the printed fingerprint stays the same). */
+  get wizardTlsCert() {
+    return under("var/lib/blockhost/wizard-tls/cert.pem");
+  },
+  get wizardTlsKey() {
+    return under("var/lib/blockhost/wizard-tls/key.pem");
+  },
   /** The setup file the wizard writes on confirm and hands to the finalization runner. */
   get wizardSetupFile() {
     return under("var/lib/blockhost/wizard-setup.yaml");
