@@ -40,6 +40,19 @@ async function boundedBody(req: Request, max: number): Promise<string | "large" 
 }
 
 /**
+ * Bun hands a request without a Host header (HTTP/1.0) to `fetch` with a bare path as its URL,
+ * and Hono then reads the path from a fixed offset, routing `/auth/pending/ID` to `/ID`. Give such
+ * a request an absolute URL first; a target that is not a path is refused.
+ */
+export function absoluteUrlFetch(app: Hono): (req: Request) => Response | Promise<Response> {
+  return (req) => {
+    if (/^https?:\/\//i.test(req.url)) return app.fetch(req);
+    if (!req.url.startsWith("/")) return new Response("bad request target\n", { status: 400 });
+    return app.fetch(new Request(`http://localhost${req.url}`, req));
+  };
+}
+
+/**
  * The signing page service: the page, its script, the public half of a pending session, and
  * the callback that stores a signature for PAM to check. It verifies nothing itself: PAM does.
  */

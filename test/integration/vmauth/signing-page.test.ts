@@ -96,6 +96,28 @@ describe("signing page", () => {
     expect(readFileSync(sigFile, "utf8")).toBe(sig.toLowerCase());
   });
 
+  test("HTTP/1.0 without a Host header reaches the same routes (pending session, then the callback)", async () => {
+    /** One raw HTTP/1.0 exchange over TLS: the server closes the connection after answering. */
+    const http10 = (head: string, body = "") =>
+      new Promise<string>((resolve, reject) => {
+        let got = "";
+        const sock = tlsConnect({ host: "127.0.0.1", port: page.port, ca: readFileSync(certFile, "utf8") }, () =>
+          sock.write(`${head}\r\n${body ? `Content-Length: ${body.length}\r\n` : ""}\r\n${body}`),
+        );
+        sock.on("data", (d) => (got += d.toString()));
+        sock.on("end", () => resolve(got));
+        sock.on("error", reject);
+      });
+    const c = await challenge();
+    const pending = await http10(`GET /auth/pending/${c.session} HTTP/1.0`);
+    expect(pending).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(JSON.parse(pending.slice(pending.indexOf("\r\n\r\n") + 4))).toMatchObject({ otp: c.code });
+    const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code) });
+    expect(await http10(`POST /auth/callback/${c.session} HTTP/1.0`, sig)).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(readFileSync(join(root, "run/libpam-web3/pending", `${c.session}.sig`), "utf8")).toBe(sig.toLowerCase());
+    expect(await http10("GET * HTTP/1.0")).toMatch(/^HTTP\/1\.[01] 400/);
+  });
+
   test("a chunked body over 256 bytes is refused (413) and a trickling one is cut off (408)", async () => {
     const c = await challenge();
     const chunks = [new Uint8Array(200).fill(48), new Uint8Array(200).fill(48)];
