@@ -113,6 +113,14 @@ export const paths = {
   get vmsDir() {
     return under("var/lib/libvirt/blockhost/vms");
   },
+  /** The agent's record of each libvirt VM port's MAC/IP binding (root-only; the nftables table is rebuilt from it). */
+  get portGuardDir() {
+    return under("var/lib/blockhost-agent/port-guard");
+  },
+  /** Proxmox's per-guest firewall files (`<vmid>.fw`, cluster-wide in pmxcfs). */
+  get pveFirewallDir() {
+    return under("etc/pve/firewall");
+  },
   /** sshd's log on hosts with rsyslog (knock narrowing reads logins from it). */
   get authLog() {
     return under("var/log/auth.log");

@@ -14,6 +14,7 @@ import * as image from "./image.ts";
 import * as libvirt from "./libvirt.ts";
 import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
+import * as portGuard from "./port-guard.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
 const families = [
@@ -31,6 +32,7 @@ const families = [
   snippets,
   setup,
   libvirt,
+  portGuard,
 ] as const;
 
 type Values<T> = T[keyof T];
