@@ -64,6 +64,8 @@ function portChain(b: PortBinding): string[] {
     `ip6 saddr :: icmpv6 type nd-neighbor-solicit @th,64,128 != ${own6Numbers} drop`,
     "ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld2-listener-report } accept",
     `ip6 saddr != ${set(own6)} drop`,
+    // Passed every check: skip the catch-all drop for unbound ports in the base chain.
+    "accept",
   ];
   return [`  chain from_${b.port} {`, ...rules.map((r) => `    ${r}`), "  }"];
 }
