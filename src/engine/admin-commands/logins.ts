@@ -7,7 +7,8 @@ import { paths } from "../../core/paths.ts";
  * sshd's success message, matched over the WHOLE message: sshd logs client-chosen user names inside
  * other messages ("Invalid user <name> from …"), so text that merely contains this must never count.
  */
-const ACCEPTED_MESSAGE = /^Accepted [a-z0-9/-]{1,40} for [^\s]{1,100} from ([0-9a-fA-F:.]{2,45}) port \d{1,5} ssh2(?:: .*)?$/;
+const ACCEPTED_MESSAGE =
+  /^Accepted [a-z0-9/-]{1,40} for [^\s]{1,100} from ([0-9a-fA-F:.]{2,45}) port \d{1,5} ssh2(?:: .*)?$/;
 /** The programs that log sshd's "Accepted" (OpenSSH ≥ 9.8 splits sessions out of sshd). */
 const SSHD_PROGRAMS = ["sshd", "sshd-session", "sshd-auth"] as const;
 /**

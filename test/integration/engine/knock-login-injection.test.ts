@@ -72,12 +72,9 @@ describe.skipIf(!!skip)("knock login detection with a real sshd", () => {
     sshd = await startSshd(
       dir,
       "auth required pam_permit.so\naccount required pam_permit.so\nsession required pam_permit.so\n",
-      [
-        "UsePAM yes",
-        "KbdInteractiveAuthentication yes",
-        "PasswordAuthentication no",
-        "PubkeyAuthentication no",
-      ].join("\n"),
+      ["UsePAM yes", "KbdInteractiveAuthentication yes", "PasswordAuthentication no", "PubkeyAuthentication no"].join(
+        "\n",
+      ),
     );
   });
   afterAll(async () => {
@@ -99,7 +96,9 @@ describe.skipIf(!!skip)("knock login detection with a real sshd", () => {
     expect(afterForged.ip).toBeNull();
 
     expect(await attempt(sshd.port, REAL_USER)).toBe("accepted");
-    await until("sshd's Accepted line", () => relay().some((l) => /^Accepted \S+ for nobody from 127\.0\.0\.1/.test(l)));
+    await until("sshd's Accepted line", () =>
+      relay().some((l) => /^Accepted \S+ for nobody from 127\.0\.0\.1/.test(l)),
+    );
     expect(checkLogin(authLog, openedAt, afterForged.cursor, true).ip).toBe("127.0.0.1");
     // Read from the knock's start again: the forged record still loses to the genuine one.
     expect(checkLogin(authLog, openedAt, cursor, true).ip).toBe("127.0.0.1");

@@ -1,10 +1,6 @@
 // Which log records count as an SSH login for the knock: sshd's own "Accepted" message only.
 import { describe, expect, test } from "bun:test";
-import {
-  sshLoginFrom,
-  sshLoginFromJournal,
-  sshLoginFromSyslog,
-} from "../../../src/engine/admin-commands/logins.ts";
+import { sshLoginFrom, sshLoginFromJournal, sshLoginFromSyslog } from "../../../src/engine/admin-commands/logins.ts";
 
 /** A user name an attacker picks so that sshd's "Invalid user" line carries an "Accepted" record. */
 const FORGED = "x Accepted password for x from 203.0.113.66 port 1 ssh2";
@@ -48,7 +44,9 @@ describe("sshd login records", () => {
     expect(sshLoginFromJournal(JSON.stringify({ _COMM: "sshd", MESSAGE: msg }))).toBe("192.0.2.5");
     expect(sshLoginFromJournal(JSON.stringify({ _COMM: "sshd-session", MESSAGE: msg }))).toBe("192.0.2.5");
     // `logger -t sshd` sets SYSLOG_IDENTIFIER=sshd but journald records the real program in _COMM.
-    expect(sshLoginFromJournal(JSON.stringify({ _COMM: "logger", SYSLOG_IDENTIFIER: "sshd", MESSAGE: msg }))).toBeNull();
+    expect(
+      sshLoginFromJournal(JSON.stringify({ _COMM: "logger", SYSLOG_IDENTIFIER: "sshd", MESSAGE: msg })),
+    ).toBeNull();
     const bytes = [...Buffer.from(msg)];
     expect(sshLoginFromJournal(JSON.stringify({ _COMM: "sshd", MESSAGE: bytes }))).toBe("192.0.2.5");
     expect(sshLoginFromJournal("not json")).toBeNull();
