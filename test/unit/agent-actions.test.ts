@@ -433,6 +433,22 @@ const CASES: Record<string, Case> = {
     ],
   },
   "port-guard-sync": { valid: [{}], invalid: [["any key", { name: "a" }]] },
+  "pve-firewall-write": {
+    valid: [
+      { vmid: 100, ipv4: ["192.168.122.200"], ipv6: ["2001:db8:42::3"] },
+      { vmid: 100, ipv4: ["192.168.122.200"], ipv6: [] },
+    ],
+    invalid: [
+      ["no IPv4 (ipfilter would then drop all of it)", { vmid: 100, ipv4: [], ipv6: [] }],
+      ["a VMID below 100", { vmid: 99, ipv4: ["10.0.0.1"], ipv6: [] }],
+      ["a CIDR", { vmid: 100, ipv4: ["10.0.0.0/8"], ipv6: [] }],
+      ["a line break in an address", { vmid: 100, ipv4: ["10.0.0.1\n[RULES]"], ipv6: [] }],
+    ],
+  },
+  "pve-firewall-delete": {
+    valid: [{ vmid: 100 }],
+    invalid: [["a VMID as text", { vmid: "100" }]],
+  },
   "iptables-open": firewallCase(),
   "iptables-close": firewallCase(),
   "iptables-deny": denyCase(),

@@ -15,6 +15,7 @@ import * as libvirt from "./libvirt.ts";
 import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
 import * as portGuard from "./port-guard.ts";
+import * as pveFirewall from "./pve-firewall.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
 const families = [
@@ -33,6 +34,7 @@ const families = [
   setup,
   libvirt,
   portGuard,
+  pveFirewall,
 ] as const;
 
 type Values<T> = T[keyof T];
