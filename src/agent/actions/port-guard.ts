@@ -1,8 +1,7 @@
 /**
  * Agent actions that bind a libvirt VM's bridge port to its MAC and addresses (nftables bridge
- * rules). Each binding is recorded in a root-only directory and the whole table is rebuilt from
- * those records in one `nft -f` transaction, so a restart or a reboot loses nothing that a sync
- * cannot restore.
+ * rules). Each binding is recorded in a root-only directory, so a sync after a reboot restores
+ * every port; each change is one `nft -f` transaction (rules on stdin, never argv).
  */
 import { lstatSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +10,7 @@ import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
 import { array, object, refine, str } from "../../core/schema.ts";
 import { ipv4, ipv6, VM_NAME_RE } from "../../core/validators.ts";
-import { guardRuleset, type PortBinding, PORT_RE, vmPortName } from "../port-guard/rules.ts";
+import { bindPort, guardBase, type PortBinding, PORT_RE, unbindPort, vmPortName } from "../port-guard/rules.ts";
 import type { ActionContext } from "./types.ts";
 import { defineAction } from "./types.ts";
 
@@ -49,12 +48,8 @@ function readBindings(): PortBinding[] {
     .map((n) => bindingSchema.parse(JSON.parse(readFileSync(join(paths.portGuardDir, n), "utf8")), n));
 }
 
-/** Rebuild the nftables table from the records (stdin, never argv). */
-async function sync(ctx: ActionContext): Promise<number> {
-  const bindings = readBindings();
-  await ctx.run("nft", ["-f", "-"], { stdin: guardRuleset(bindings) });
-  return bindings.length;
-}
+const nft = (ctx: ActionContext, commands: string[]) =>
+  ctx.run("nft", ["-f", "-"], { stdin: `${[...guardBase(), ...commands].join("\n")}\n` });
 
 /** Bind VM `name`'s port (named by `vmPortName`) to its MAC, IPv4 and IPv6 addresses; idempotent. */
 export const portGuardSet = defineAction({
@@ -66,7 +61,8 @@ export const portGuardSet = defineAction({
     ensureDirUnder(paths.root, paths.portGuardDir, 0o700);
     const binding: PortBinding = { port, mac: p.mac, ipv4: p.ipv4, ipv6: p.ipv6 };
     writeFileAtomic(recordFile(port), JSON.stringify(binding), { mode: 0o600 });
-    return { port, ports: await sync(ctx) };
+    await nft(ctx, bindPort(binding));
+    return { port };
   },
 });
 
@@ -76,18 +72,24 @@ export const portGuardClear = defineAction({
   params: object({ name: domainName }),
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
-    const file = recordFile(vmPortName(p.name));
+    const port = vmPortName(p.name);
+    const file = recordFile(port);
     const st = lstatSync(file, { throwIfNoEntry: false });
     if (st && !st.isFile()) throw new BlockhostError("E_STATE", `${file} is not a regular file`);
+    await nft(ctx, unbindPort(port));
     if (st) unlinkSync(file);
-    return { removed: Boolean(st), ports: await sync(ctx) };
+    return { removed: Boolean(st) };
   },
 });
 
-/** Load the table from the records (before a VM starts after a reboot: ports stay closed until bound). */
+/** Bind every recorded port again (before a VM starts after a reboot: an unbound port drops everything). */
 export const portGuardSync = defineAction({
   name: "port-guard-sync",
   params: object({}),
   timeoutMs: 30_000,
-  handler: async (_p, ctx) => ({ ports: await sync(ctx) }),
+  handler: async (_p, ctx) => {
+    const bindings = readBindings();
+    await nft(ctx, bindings.flatMap(bindPort));
+    return { ports: bindings.length };
+  },
 });

@@ -41,11 +41,11 @@ const set = (items: string[]) => `{ ${items.join(", ")} }`;
 /** nftables cannot compare a raw payload with an IPv6 literal: give the 128-bit number instead. */
 const ipv6Number = (a: string) => `0x${ipv6ToBigInt(a).toString(16).padStart(32, "0")}`;
 
-/** The per-port chain: everything a VM may put on the bridge, in the order it is checked. */
-function portChain(b: PortBinding): string[] {
+/** The checks of one port's chain: everything a VM may put on the bridge, in the order they run. */
+function fromPortRules(b: PortBinding): string[] {
   const own6 = [linkLocalFromMac(b.mac), ...b.ipv6];
   const own6Numbers = set(own6.map(ipv6Number));
-  const rules = [
+  return [
     // Layer 2: only its own MAC, only ARP/IPv4/IPv6 (no VLAN tags, no other protocols).
     `ether saddr != ${b.mac} drop`,
     "ether type != { arp, ip, ip6 } drop",
@@ -67,34 +67,61 @@ function portChain(b: PortBinding): string[] {
     // Passed every check: skip the catch-all drop for unbound ports in the base chain.
     "accept",
   ];
-  return [`  chain from_${b.port} {`, ...rules.map((r) => `    ${r}`), "  }"];
+}
+
+const T = `bridge ${GUARD_TABLE}`;
+
+/**
+ * The table's skeleton, idempotent: two verdict maps (port → its chain) and the base chains that
+ * consult them. A VM port (`bhv…`) with no entry drops every frame it sends. Ports are added and
+ * removed one by one, never by rebuilding the table, so hosts with several BlockHost roots (tests,
+ * two `blockhost dev` demos) do not unbind each other's VMs.
+ */
+export function guardBase(): string[] {
+  return [
+    `table ${T} {`,
+    "  map from_ports { type ifname : verdict; }",
+    "  map to_ports { type ifname : verdict; }",
+    "  chain from_vms { type filter hook prerouting priority -300; policy accept; }",
+    "  chain to_vms { type filter hook postrouting priority -300; policy accept; }",
+    "}",
+    `flush chain ${T} from_vms`,
+    `flush chain ${T} to_vms`,
+    `add rule ${T} from_vms iifname vmap @from_ports`,
+    `add rule ${T} from_vms iifname "${PORT_PREFIX}*" drop`,
+    `add rule ${T} to_vms oifname vmap @to_ports`,
+  ];
 }
 
 /**
- * The whole table as one `nft -f` transaction: created if missing, emptied, refilled. A VM port
- * (`bhv…`) with no binding drops every frame it sends, and a VM port receives only unicast for its
- * own MAC (plus broadcast and multicast), so a flooded frame for another VM is not handed to it.
+ * Bind one port (replacing any earlier binding). Towards the VM only unicast for its own MAC passes
+ * (plus broadcast and multicast), so a frame flooded for another VM is not handed to it.
  */
-export function guardRuleset(bindings: PortBinding[]): string {
-  const sorted = [...bindings].sort((a, b) => a.port.localeCompare(b.port));
+export function bindPort(b: PortBinding): string[] {
+  const from = `from_${b.port}`;
+  const to = `to_${b.port}`;
   return [
-    `table bridge ${GUARD_TABLE}`,
-    `delete table bridge ${GUARD_TABLE}`,
-    `table bridge ${GUARD_TABLE} {`,
-    "  chain from_vms {",
-    "    type filter hook prerouting priority -300; policy accept;",
-    ...sorted.map((b) => `    iifname "${b.port}" jump from_${b.port}`),
-    `    iifname "${PORT_PREFIX}*" drop`,
-    "  }",
-    "  chain to_vms {",
-    "    type filter hook postrouting priority -300; policy accept;",
-    ...sorted.map(
-      (b) =>
-        `    oifname "${b.port}" ether daddr != ${b.mac} ether daddr & 01:00:00:00:00:00 == 00:00:00:00:00:00 drop`,
-    ),
-    "  }",
-    ...sorted.flatMap(portChain),
-    "}",
-    "",
-  ].join("\n");
+    `add chain ${T} ${from}`,
+    `flush chain ${T} ${from}`,
+    ...fromPortRules(b).map((r) => `add rule ${T} ${from} ${r}`),
+    `add chain ${T} ${to}`,
+    `flush chain ${T} ${to}`,
+    `add rule ${T} ${to} ether daddr != ${b.mac} ether daddr & 01:00:00:00:00:00 == 00:00:00:00:00:00 drop`,
+    `add element ${T} from_ports { "${b.port}" : jump ${from} }`,
+    `add element ${T} to_ports { "${b.port}" : jump ${to} }`,
+  ];
+}
+
+/** Unbind one port; adding first makes the deletes succeed whether or not it was bound. */
+export function unbindPort(port: string): string[] {
+  return [
+    `add chain ${T} from_${port}`,
+    `add chain ${T} to_${port}`,
+    `add element ${T} from_ports { "${port}" : jump from_${port} }`,
+    `add element ${T} to_ports { "${port}" : jump to_${port} }`,
+    `delete element ${T} from_ports { "${port}" }`,
+    `delete element ${T} to_ports { "${port}" }`,
+    `delete chain ${T} from_${port}`,
+    `delete chain ${T} to_${port}`,
+  ];
 }

@@ -100,8 +100,9 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
 
   test("the table binds both ports; the host reaches each VM at its own MAC", () => {
     const table = host.exec(NFT, "list", "table", "bridge", "blockhost_guard");
-    expect(table).toContain(`iifname "${victim.port}" jump from_${victim.port}`);
-    expect(table).toContain(`iifname "${attacker.port}" jump from_${attacker.port}`);
+    expect(table).toContain(`"${victim.port}" : jump from_${victim.port}`);
+    expect(table).toContain(`"${attacker.port}" : jump from_${attacker.port}`);
+    expect(table).toContain('iifname "bhv*" drop');
     for (const vm of [victim, attacker]) {
       expect(pingFrom(host, vm.v4)).toBe(true);
       expect(pingFrom(host, vm.v6)).toBe(true);
@@ -200,10 +201,7 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
   });
 
   test("port-guard-clear: an unbound VM port drops everything it sends; set again, it works", async () => {
-    expect(await agent.client.call("port-guard-clear", { name: attacker.name })).toMatchObject({
-      removed: true,
-      ports: 1,
-    });
+    expect(await agent.client.call("port-guard-clear", { name: attacker.name })).toMatchObject({ removed: true });
     host.exec(IP, "neigh", "flush", "dev", "br0");
     expect(pingFrom(host, attacker.v4)).toBe(false);
     expect(pingFrom(host, victim.v4)).toBe(true);
@@ -216,5 +214,20 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
     });
     host.exec(IP, "neigh", "flush", "dev", "br0"); // drop the FAILED entry the unbound port left
     expect(pingFrom(host, attacker.v4)).toBe(true);
+  });
+
+  test("after a reboot (table gone) port-guard-sync binds every recorded port; another root's sync unbinds none", async () => {
+    host.exec(NFT, "delete", "table", "bridge", "blockhost_guard");
+    expect(await agent.client.call("port-guard-sync", {})).toEqual({ ok: true, ports: 2 });
+    // A second BlockHost root on the same host (a test, another demo) with no VMs of its own.
+    const other = await startAgent({ binaries: { nft: netnsWrapper(dir, host.name, NFT) } });
+    try {
+      expect(await other.client.call("port-guard-sync", {})).toEqual({ ok: true, ports: 0 });
+    } finally {
+      await other.stop();
+    }
+    host.exec(IP, "neigh", "flush", "dev", "br0");
+    for (const vm of [victim, attacker]) expect(pingFrom(host, vm.v4)).toBe(true);
+    expect(pingFrom(attacker.ns, GATEWAY.v4, victim.v4)).toBe(false);
   });
 });
