@@ -142,9 +142,9 @@ export const paths = {
   get pamAttemptsDir() {
     return under("run/libpam-web3/attempts");
   },
-  /** Root-only used-OTP records: a signature is accepted once. */
+  /** Root-only used-code records: a signature is accepted once (on disk: kept across reboots until the code expires). */
   get pamUsedDir() {
-    return under("run/libpam-web3/used");
+    return under("var/lib/libpam-web3/used");
   },
   get signingHostFile() {
     return under("run/libpam-web3/signing_host");

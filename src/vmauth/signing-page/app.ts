@@ -1,6 +1,7 @@
 /** The in-VM signing page (Hono): the code to sign and the signature callback. */
 import { Hono, type Context } from "hono";
 import { SIGNING_PAGE_HTML, SIGNING_PAGE_SCRIPT } from "../files/index.ts";
+import { expiryText, vmLoginMessage } from "../otp.ts";
 import { readCallbackSignature, readPending, SESSION_ID_RE, writeCallbackSignature } from "../sessions.ts";
 
 /** The largest callback body: a 132-character signature plus generous whitespace. */
@@ -79,7 +80,13 @@ export function signingPageApp(): Hono {
     if (!SESSION_ID_RE.test(id)) return c.json({ error: "bad session id" }, 400);
     const s = readPending(id);
     if (!s) return c.json({ error: "no such session" }, 404);
-    return c.json({ otp: s.otp, machine_id: s.machine_id, session_id: s.session_id });
+    return c.json({
+      otp: s.otp,
+      machine_id: s.machine_id,
+      session_id: s.session_id,
+      expires: expiryText(s.expires_at),
+      message: vmLoginMessage(s.machine_id, s.otp, s.expires_at),
+    });
   });
 
   app.post("/auth/callback/:id", async (c) => {

@@ -76,12 +76,19 @@ describe("signing page", () => {
     const c = await challenge();
     const res = await get(`/auth/pending/${c.session}`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ otp: c.code, machine_id: MACHINE_ID, session_id: c.session! });
+    // The page signs the exact text the SSH session showed, expiry included.
+    expect(await res.json()).toEqual({
+      otp: c.code,
+      machine_id: MACHINE_ID,
+      session_id: c.session!,
+      expires: c.expires,
+      message: c.message,
+    });
   });
 
   test("POST /auth/callback: 404, 413, 400, then stores the normalised signature once (409 after)", async () => {
     const c = await challenge();
-    const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code) });
+    const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code, c.expires) });
     const sigFile = join(root, "run/libpam-web3/pending", `${c.session}.sig`);
     expect((await post(`/auth/callback/${"b".repeat(32)}`, sig)).status).toBe(404);
     expect((await post(`/auth/callback/${c.session}`, `${sig}${" ".repeat(300)}`)).status).toBe(413);
@@ -112,7 +119,7 @@ describe("signing page", () => {
     const pending = await http10(`GET /auth/pending/${c.session} HTTP/1.0`);
     expect(pending).toMatch(/^HTTP\/1\.[01] 200/);
     expect(JSON.parse(pending.slice(pending.indexOf("\r\n\r\n") + 4))).toMatchObject({ otp: c.code });
-    const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code) });
+    const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code, c.expires) });
     expect(await http10(`POST /auth/callback/${c.session} HTTP/1.0`, sig)).toMatch(/^HTTP\/1\.[01] 200/);
     expect(readFileSync(join(root, "run/libpam-web3/pending", `${c.session}.sig`), "utf8")).toBe(sig.toLowerCase());
     expect(await http10("GET * HTTP/1.0")).toMatch(/^HTTP\/1\.[01] 400/);
