@@ -27,6 +27,13 @@ export type AgentCaller = Pick<AgentClient, "call">;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tap = (vmid: number) => `tap${vmid}i0`;
+/** net0 with the PVE firewall switched on (`firewall=1`), everything else (model, MAC, bridge, tag) kept. */
+export const withFirewall = (net0: string) =>
+  [...net0.split(",").filter((item) => item !== "" && !item.startsWith("firewall=")), "firewall=1"].join(",");
+
+/** net0 on the node's bridge (a cluster node's own `bridge:`); the clone's model and new MAC kept. */
+const onBridge = (net0: string, bridge: string | undefined) =>
+  bridge ? net0.replace(/(^|,)bridge=[^,]*/, `$1bridge=${bridge}`) : net0;
 
 /**
  * Linked clone of the template configured with `qm set` (cores, memory, ipconfig0, cicustom
@@ -87,18 +94,26 @@ export class ProxmoxBackend implements Backend {
       }
       undo.push(["qm-destroy", () => this.agent.call("qm-destroy", { vmid, ...at(node) })]);
 
-      const net0 = place ? await this.net0On(vmid, place) : undefined;
+      // Anti-spoofing: the PVE firewall's MAC/IP filters on net0 (the file first, so the NIC never runs unfiltered).
+      // /etc/pve/firewall/<vmid>.fw is pmxcfs: written here, it holds on whichever node runs the VM.
+      await this.agent.call("pve-firewall-write", {
+        vmid,
+        ipv4: [spec.allocation.ipv4],
+        ipv6: spec.ipv6 ? [spec.ipv6] : [],
+      });
+      undo.push(["pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid })]);
+      const { config: cloned } = await this.agent.call("qm-config", { vmid, ...at(node) });
       await this.agent.call("qm-set", {
         vmid,
         ...at(node),
         options: {
+          net0: withFirewall(onBridge(cloned.net0 ?? "", place?.bridge)),
           cores: spec.cpu,
           memory: spec.memoryMb,
           ipconfig0: spec.cloudInit.ipconfig0,
           nameserver: spec.allocation.gateway,
           cicustom: `user=${written.volume},meta=${written.meta_volume}`,
           agent: "1",
-          ...(net0 ? { net0 } : {}),
         },
       });
       await this.agent.call("qm-resize", { vmid, ...at(node), disk: "scsi0", size: `${spec.diskGb}G` });
@@ -123,14 +138,6 @@ export class ProxmoxBackend implements Backend {
       release();
     }
     return node ? { node } : {};
-  }
-
-  /** net0 with the node's bridge when it differs from the template's (the clone keeps its new MAC). */
-  private async net0On(vmid: number, place: Candidate): Promise<string | undefined> {
-    const { config } = await this.agent.call("qm-config", { vmid, node: place.node });
-    const net0 = config.net0 ?? "";
-    if (new RegExp(`(^|,)bridge=${place.bridge.replace(/[.]/g, "\\.")}(,|$)`).test(net0)) return undefined;
-    return net0.replace(/(^|,)bridge=[^,]*/, `$1bridge=${place.bridge}`);
   }
 
   private isLocal(node: string | undefined): boolean {
@@ -243,6 +250,7 @@ export class ProxmoxBackend implements Backend {
       await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid, ...where }));
       await this.agent.call("qm-destroy", { vmid: vm.vmid, ...where });
     } else say(`VMID ${vm.vmid} is on no node of the cluster: nothing to destroy`);
+    await this.tolerant(say, "pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid: vm.vmid }));
     await this.tolerant(say, "cloudinit-delete", () =>
       this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }),
     );
