@@ -1,13 +1,20 @@
 /** The qm-* actions with a `node`, and the cluster reads, against the pvesh simulator: what real pvesh does on failure. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { actionRunner } from "../helpers/action-context.ts";
+import { tempDir } from "../helpers/binary.ts";
 import { createQmSimulator, type QmSimulator } from "../helpers/qm-simulator.ts";
+import { writeScopeConfig } from "../helpers/scope-config.ts";
 
 const GiB = 1024 ** 3;
 let sim: QmSimulator;
 let act: ReturnType<typeof actionRunner>;
+const { dir: root, cleanup } = tempDir("blockhost-pvesh-");
+const previousRoot = process.env.BLOCKHOST_ROOT;
 
 beforeAll(() => {
+  process.env.BLOCKHOST_ROOT = root;
+  // The agent's scope: these VMIDs (customer VMs and the nodes' templates) are BlockHost's.
+  writeScopeConfig(root, { vmidRange: { start: 100, end: 9999 } });
   sim = createQmSimulator();
   sim.setCluster({
     local: "pve1",
@@ -22,7 +29,12 @@ beforeAll(() => {
   });
   act = actionRunner({ qm: sim.qmPath, pvesh: sim.pveshPath });
 });
-afterAll(() => sim.cleanup());
+afterAll(() => {
+  sim.cleanup();
+  cleanup();
+  if (previousRoot === undefined) delete process.env.BLOCKHOST_ROOT;
+  else process.env.BLOCKHOST_ROOT = previousRoot;
+});
 
 describe("a VM on another node", () => {
   test("qm cannot see it; the API on its node can, and every task's status is read back", async () => {
