@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   E_AGENT_UNKNOWN_ACTION: failure,
   E_AGENT_INVALID_PARAMS: failure,
   E_AGENT_BUSY: failure,
+  /** The agent refused an object that is not BlockHost's (src/agent/scope.ts); details: `{ kind, value }`. */
+  E_AGENT_OUT_OF_SCOPE: permanentFailure,
   E_SETUP_COMPLETE: failure,
   /** details of a revert: `{ revert }` (the contract's custom error name, e.g. "SubscriptionNotFound"). */
   E_CHAIN: failure,
