@@ -127,10 +127,12 @@ describe.skipIf(!!skip)("admin commands and knocks (anvil, engine, agent, iptabl
       join(env.root, "var/log/auth.log"),
       "Dec  1 10:05:00 host sshd[2]: Accepted publickey for root from 198.51.100.23 port 51234 ssh2: ED25519 SHA256:x\n",
     );
-    await eventually(
-      () => knockRules().length === 1 && knockRules()[0]!.includes("-s 198.51.100.23/32"),
-      "narrowed rule",
-    );
+    // One snapshot per check: narrowing inserts the narrowed rule before it removes the broad one, so
+    // two separate reads could see [broad] and then [narrowed, broad] and pass mid-narrowing.
+    await eventually(() => {
+      const now = knockRules();
+      return now.length === 1 && now[0]!.includes("-s 198.51.100.23/32");
+    }, "narrowed rule");
     expect(knockRules()).toEqual([
       "-A INPUT -s 198.51.100.23/32 -p tcp -m tcp --dport 22 -m comment --comment blockhost-knock -j ACCEPT",
     ]);
