@@ -142,6 +142,10 @@ describe.skipIf(!!skip)("admin commands and knocks (anvil, engine, agent, iptabl
         "narrowed logged",
       ),
     ).toMatchObject({ source: "198.51.100.23" });
+    // Logged once narrowing is complete: the broad rule is gone and nothing put it back.
+    expect(knockRules()).toEqual([
+      "-A INPUT -s 198.51.100.23/32 -p tcp -m tcp --dport 22 -m comment --comment blockhost-knock -j ACCEPT",
+    ]);
   });
 
   test("replayed, expired, future-dated, wrong-sender and undecryptable commands are ignored, one log line each", async () => {
