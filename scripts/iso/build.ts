@@ -68,6 +68,21 @@ function debField(deb: string, field: string): string {
   return run(["dpkg-deb", "-f", deb, field]).trim();
 }
 
+/** A flat repository's Release (apt refuses a source without one); unsigned: the ISO itself is what is trusted. */
+function flatRelease(packages: string): string {
+  const hash = createHash("sha256").update(packages).digest("hex");
+  return [
+    "Origin: BlockHost",
+    "Label: BlockHost installer ISO",
+    "Suite: blockhost-iso",
+    "Codename: blockhost-iso",
+    "Architectures: amd64",
+    "SHA256:",
+    ` ${hash} ${Buffer.byteLength(packages)} Packages`,
+    "",
+  ].join("\n");
+}
+
 export function buildIso(o: IsoOptions): IsoResult {
   const started = performance.now();
   if (debField(o.deb, "Package") !== "blockhost") throw new Error(`${o.deb} is not a blockhost package`);
@@ -87,7 +102,9 @@ export function buildIso(o: IsoOptions): IsoResult {
     writeFileSync(join(stage, "blockhost/version"), `${version}\n`);
     // The ISO's apt repository (flat): the .deb, which the image's packages satisfy without a network.
     place(o.deb, join(stage, "pool", basename(o.deb)));
-    writeFileSync(join(stage, "pool/Packages"), run(["dpkg-scanpackages", "--multiversion", "."], join(stage, "pool")));
+    const packages = run(["dpkg-scanpackages", "--multiversion", "."], join(stage, "pool"));
+    writeFileSync(join(stage, "pool/Packages"), packages);
+    writeFileSync(join(stage, "pool/Release"), flatRelease(packages));
     mkdirSync(join(stage, "boot/grub"), { recursive: true });
     writeFileSync(
       join(stage, "boot/grub/grub.cfg"),
