@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import pkg from "../../package.json" with { type: "json" };
 import { grubConfig } from "./grub.ts";
 import { DEFAULT_CACHE, ensureImage, mirrors, SUITES, type Suite } from "./image.ts";
+import { liveInitrd } from "./live.ts";
 
 const REPO = join(import.meta.dir, "../..");
 const ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C.UTF-8" };
@@ -95,7 +96,7 @@ export function buildIso(o: IsoOptions): IsoResult {
   try {
     place(image.squashfs, join(stage, "blockhost/target.squashfs"));
     place(image.vmlinuz, join(stage, "live/vmlinuz"));
-    place(image.initrd, join(stage, "live/initrd.img"));
+    writeFileSync(join(stage, "live/initrd.img"), liveInitrd(image));
     for (const f of ["blockhost-installer.service", "blockhost-installer.target"])
       place(join(import.meta.dir, "live", f), join(stage, "blockhost/live", f));
     place(join(import.meta.dir, "install.sh"), join(stage, "blockhost/install.sh"));

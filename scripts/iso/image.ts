@@ -1,6 +1,6 @@
 /**
  * The ISO's Debian pieces: the target image (a squashfs the installer copies onto the disk and the live system
- * runs from), its kernel and the live initramfs. Built by mmdebstrap from Debian's mirror, cached by input hash.
+ * runs from), its kernel and initramfs. Built by mmdebstrap from Debian's mirror, cached by input hash.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -65,6 +65,7 @@ export interface ImagePieces {
   squashfs: string;
   vmlinuz: string;
   initrd: string;
+  kernelVersion: string;
   /** `name\tversion` lines of every package in the image. */
   packages: Map<string, string>;
   /** Suite → the mirror's Release date the image was built from. */
@@ -76,7 +77,7 @@ export interface ImagePieces {
 }
 
 function inputKey(suite: Suite): string {
-  const recipe = ["rootfs-hook.sh", "live/blockhost-live", "live/hook"].map((f) => readFileSync(join(HERE, f), "utf8"));
+  const recipe = readFileSync(join(HERE, "rootfs-hook.sh"), "utf8");
   return createHash("sha256")
     .update(JSON.stringify([suite, mirrors(suite), TARGET_PACKAGES, recipe, 1]))
     .digest("hex")
@@ -105,6 +106,7 @@ function load(dir: string, key: string, built: boolean, seconds: number): ImageP
     squashfs: join(dir, "target.squashfs"),
     vmlinuz: join(dir, "vmlinuz"),
     initrd: join(dir, "initrd.img"),
+    kernelVersion: readFileSync(join(dir, "kernel-version"), "utf8").trim(),
     packages: new Map(tsv("packages.tsv")),
     suites: Object.fromEntries(tsv("suites.tsv")),
     dpkgStatus: join(dir, "dpkg-status"),
@@ -133,7 +135,7 @@ export function ensureImage(suite: Suite, cache: string, say: (line: string) => 
       "--mode=root",
       "--variant=minbase",
       `--include=${TARGET_PACKAGES.join(",")}`,
-      `--customize-hook=sh ${join(HERE, "rootfs-hook.sh")} "$1" ${building} ${join(HERE, "live")}`,
+      `--customize-hook=sh ${join(HERE, "rootfs-hook.sh")} "$1" ${building}`,
       suite,
       rootfs,
       ...mirrors(suite),

@@ -1,11 +1,10 @@
 #!/bin/sh
 # mmdebstrap --customize-hook for the ISO's target image: runs on the build host after the packages are installed.
-# $1 the image's root, $2 the cache directory receiving the kernel, the live initramfs and the manifest inputs,
-# $3 scripts/iso/live. Whatever is host-specific (machine id, SSH host keys, fstab) the installer writes per disk.
+# $1 the image's root, $2 the cache directory receiving the kernel, its initramfs, its modules index and the
+# manifest inputs. Whatever is host-specific (machine id, SSH host keys, fstab) the installer writes per disk.
 set -eu
 root="$1"
 out="$2"
-live="$3"
 
 chroot "$root" dpkg-query -W -f '${Package}\t${Version}\n' >"$out/packages.tsv"
 cp "$root/var/lib/dpkg/status" "$out/dpkg-status"
@@ -29,10 +28,8 @@ DHCP=yes
 NET
 chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service
 
+# The live system boots the target's own kernel and initramfs; scripts/iso/live.ts appends its boot script.
 kver=$(ls "$root/lib/modules" | head -n 1)
-install -m 0755 "$live/blockhost-live" "$root/etc/initramfs-tools/scripts/blockhost-live"
-install -m 0755 "$live/hook" "$root/etc/initramfs-tools/hooks/blockhost-live"
-chroot "$root" mkinitramfs -o /tmp/initrd.live "$kver"
-rm "$root/etc/initramfs-tools/scripts/blockhost-live" "$root/etc/initramfs-tools/hooks/blockhost-live"
-mv "$root/tmp/initrd.live" "$out/initrd.img"
 cp "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
+cp "$root/boot/initrd.img-$kver" "$out/initrd.img"
+echo "$kver" >"$out/kernel-version"
