@@ -95,7 +95,7 @@ function decompress(path: string, data: Uint8Array): Uint8Array {
 
 /** The installer's initramfs: the image's initrd.img followed by our archive. */
 export function liveInitrd(o: { initrd: string; squashfs: string; kernelVersion: string }): Uint8Array {
-  const moddir = `lib/modules/${o.kernelVersion}`;
+  const moddir = `usr/lib/modules/${o.kernelVersion}`; // merged /usr: unsquashfs does not follow /lib
   const dep = new TextDecoder().decode(unsquash(o.squashfs, `${moddir}/modules.dep`));
   const modules = moduleFiles(dep, LIVE_MODULES);
   const files = [

@@ -10,7 +10,7 @@ chroot "$root" dpkg-query -W -f '${Package}\t${Version}\n' >"$out/packages.tsv"
 cp "$root/var/lib/dpkg/status" "$out/dpkg-status"
 # What the mirror served: the snapshot date of each suite (snapshot.debian.org reproduces it).
 for f in "$root"/var/lib/apt/lists/*_InRelease; do
-	printf '%s\t%s\n' "$(sed -n 's/^Suite: //p' "$f")" "$(sed -n 's/^Date: //p' "$f")"
+	printf '%s\t%s\n' "$(sed -n 's/^Codename: //p' "$f")" "$(sed -n 's/^Date: //p' "$f")"
 done >"$out/suites.tsv"
 
 rm -f "$root"/etc/ssh/ssh_host_*
