@@ -10,7 +10,7 @@ import { copyFileSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writ
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "../../package.json" with { type: "json" };
-import { grubConfig } from "./grub.ts";
+import { grubConfig, unattendedWords } from "./grub.ts";
 import { DEFAULT_CACHE, ensureImage, mirrors, SUITES, type Suite } from "./image.ts";
 import { liveInitrd } from "./live.ts";
 
@@ -41,7 +41,7 @@ export function defaultIsoName(version: string, suite: Suite): string {
 }
 
 function sha256(file: string): string {
-  return createHash("sha256").update(readFileSync(file)).digest("hex");
+  return run(["sha256sum", file]).split(" ")[0]!;
 }
 
 function run(argv: string[], cwd?: string): string {
@@ -86,6 +86,7 @@ function flatRelease(packages: string): string {
 
 export function buildIso(o: IsoOptions): IsoResult {
   const started = performance.now();
+  if (o.unattended !== undefined) unattendedWords(o.unattended); // refuse bad words before minutes of building
   if (debField(o.deb, "Package") !== "blockhost") throw new Error(`${o.deb} is not a blockhost package`);
   const version = debField(o.deb, "Version");
   const image = ensureImage(o.suite, o.cache, o.say);

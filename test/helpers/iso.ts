@@ -10,7 +10,7 @@ const TOOLS = [
   ["/usr/bin/mmdebstrap", "mmdebstrap"],
   ["/usr/bin/mksquashfs", "squashfs-tools"],
   ["/usr/bin/grub-mkrescue", "grub2-common"],
-  ["/usr/lib/grub/i386-pc/eltorito.img", "grub-pc-bin"],
+  ["/usr/lib/grub/i386-pc/cdboot.img", "grub-pc-bin"],
   ["/usr/lib/grub/x86_64-efi/linux.mod", "grub-efi-amd64-bin"],
   ["/usr/bin/xorriso", "xorriso"],
   ["/usr/bin/mformat", "mtools"],
@@ -21,7 +21,7 @@ const TOOLS = [
 
 /** Why this machine cannot build and boot the ISO, or undefined when it can. */
 export function isoUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root (mmdebstrap --mode=root, loop mounts)";
+  if (process.getuid?.() !== 0) return "needs root (mmdebstrap --mode=root)";
   const missing = TOOLS.filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg);
   return missing.length > 0 ? `missing Debian packages: apt-get install ${missing.join(" ")}` : undefined;
 }
@@ -32,17 +32,11 @@ export function sh(argv: string[], opts: { cwd?: string } = {}): string {
   return r.stdout.toString();
 }
 
-/** The ISO mounted read-only at a fresh directory; `close()` unmounts it. */
-export function mountIso(iso: string): { dir: string; close: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "bh-iso-mnt-"));
-  sh(["mount", "-o", "loop,ro", iso, dir]);
-  return {
-    dir,
-    close: () => {
-      Bun.spawnSync(["umount", dir]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** The ISO's files, extracted by xorriso (no loop mount: kernels without iso9660, like containers', read it too). */
+export function extractIso(iso: string): { dir: string; close: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "bh-iso-files-"));
+  sh(["xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/", dir]);
+  return { dir, close: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A free TCP port on 127.0.0.1 (for QEMU's hostfwd, which binds only there). */

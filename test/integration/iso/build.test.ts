@@ -5,14 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildIso, type IsoResult } from "../../../scripts/iso/build.ts";
 import { DEFAULT_CACHE } from "../../../scripts/iso/image.ts";
 import { REPO } from "../../helpers/binary.ts";
 import { ensureDeb } from "../../helpers/deb.ts";
-import { isoUnavailable, Machine, mountIso, readManifest, sh } from "../../helpers/iso.ts";
+import { isoUnavailable, Machine, extractIso, readManifest, sh } from "../../helpers/iso.ts";
 
 const unavailable = isoUnavailable();
 if (unavailable) console.log(`skipping the ISO build test: ${unavailable}`);
@@ -38,7 +38,7 @@ describe.skipIf(unavailable !== undefined)("npm run iso", () => {
     const mib = (built.bytes / 2 ** 20).toFixed(0);
     const image = built.imageBuilt ? `image built in ${Math.round(built.imageSeconds)} s` : "image from the cache";
     console.log(`ISO: ${mib} MiB, built in ${Math.round(built.seconds)} s (${image})`);
-    iso = mountIso(built.iso);
+    iso = extractIso(built.iso);
   }, 30 * MINUTE);
 
   afterAll(() => {
@@ -81,27 +81,13 @@ describe.skipIf(unavailable !== undefined)("npm run iso", () => {
       expect(sh(["stat", "-c", "%s", join(iso.dir, f)]).trim()).not.toBe("0");
   });
 
-  test("an --unattended build boots its words by default, and refuses words GRUB would interpret", () => {
+  test("an --unattended build refuses words GRUB would interpret, before building anything", () => {
     const output = join(OUT, "unattended.iso");
-    const r = buildIso({
-      suite: "bookworm",
-      deb,
-      output,
-      cache: DEFAULT_CACHE,
-      unattended: "blockhost.disk=/dev/vda blockhost.erase=yes",
-      say: () => {},
-    });
-    expect(r.imageBuilt).toBe(false);
-    const cfg = sh(["xorriso", "-osirrox", "on", "-indev", output, "-extract", "/boot/grub/grub.cfg", "/dev/stdout"]);
-    expect(cfg).toContain("set default=unattended\n");
-    expect(cfg).toMatch(
-      /linux \/live\/vmlinuz .*console=ttyS0,115200 blockhost\.disk=\/dev\/vda blockhost\.erase=yes\n/,
-    );
-    rmSync(output);
     for (const bad of ["blockhost.disk=/dev/vda; reboot", "blockhost.disk=$(x)", "blockhost.erase=yes"])
       expect(() =>
         buildIso({ suite: "bookworm", deb, output, cache: DEFAULT_CACHE, unattended: bad, say: () => {} }),
       ).toThrow(/--unattended/);
+    expect(existsSync(output)).toBe(false);
   });
 
   test("the package set resolves offline: the image holds every dependency, the ISO's repository the .deb", () => {
@@ -167,7 +153,7 @@ describe.skipIf(unavailable !== undefined)("npm run iso", () => {
   test("the manifest beside the ISO records its inputs: the .deb's hash, the suite's snapshot, every package", () => {
     const m = readManifest(built.iso);
     expect(m.blockhost.sha256).toBe(createHash("sha256").update(readFileSync(deb)).digest("hex"));
-    expect(m.iso_sha256).toBe(createHash("sha256").update(readFileSync(built.iso)).digest("hex"));
+    expect(m.iso_sha256).toBe(sh(["sha256sum", built.iso]).split(" ")[0]);
     expect(m.debian.suite).toBe("bookworm");
     expect(Object.keys(m.debian.snapshot)).toEqual(
       expect.arrayContaining(["bookworm", "bookworm-updates", "bookworm-security"]),
