@@ -6,7 +6,7 @@
  * installer put there) to the same wizard.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildIso, type IsoResult } from "../../scripts/iso/build.ts";
 import { DEFAULT_CACHE } from "../../scripts/iso/image.ts";
@@ -21,6 +21,13 @@ setDefaultTimeout(10 * MINUTE);
 const OUT = join(REPO, `dist/iso-install-${process.pid}`);
 const CODE = /(?:One-time code|Code): ([A-Z2-9]{6})\b/;
 const times: Record<string, number> = {};
+/** The serial console of each boot, kept under test-results/ for a failure's post-mortem. */
+function serialLog(name: string): string {
+  mkdirSync(join(REPO, "test-results"), { recursive: true });
+  const path = join(REPO, `test-results/iso-install-${name}.serial.log`);
+  rmSync(path, { force: true });
+  return path;
+}
 
 /** The wizard through the forwarded port, over HTTPS when it serves TLS from first boot, else plain HTTP. */
 async function wizardLogin(ports: { http: number; https: number }, code: string): Promise<Response> {
@@ -86,6 +93,7 @@ describe.skipIf(unavailable !== undefined)("install from the ISO on a blank disk
         disk,
         cdromOnce: true,
         forward: { 80: ports.http, 443: ports.https },
+        log: serialLog("bios"),
       });
       try {
         const t = performance.now();
@@ -121,7 +129,12 @@ describe.skipIf(unavailable !== undefined)("install from the ISO on a blank disk
     "OVMF boots the installed disk (its UEFI loader) to the same wizard and code",
     async () => {
       expect(code).not.toBe("");
-      const vm = Machine.start({ firmware: "uefi", disk, forward: { 80: ports.http, 443: ports.https } });
+      const vm = Machine.start({
+        firmware: "uefi",
+        disk,
+        forward: { 80: ports.http, 443: ports.https },
+        log: serialLog("uefi"),
+      });
       try {
         const t = performance.now();
         const shown = await vm.waitFor(CODE, 15 * MINUTE, "the wizard's code on the console under OVMF");

@@ -1,5 +1,5 @@
 /** The installer ISO under test: built once per test file, read by loop mount, booted by QEMU (TCG here). */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -57,6 +57,8 @@ export interface MachineOptions {
   /** Guest port → loopback port (user-mode networking, restricted: the guest reaches nothing outside). */
   forward?: Record<number, number>;
   memoryMiB?: number;
+  /** Also append the serial console to this file (kept for a failure's post-mortem). */
+  log?: string;
 }
 
 /** A QEMU machine (TCG) with its serial console captured. */
@@ -65,6 +67,7 @@ export class Machine {
   private constructor(
     private readonly proc: Subprocess<"ignore", "pipe", "pipe">,
     private readonly scratch: string,
+    private readonly log?: string,
   ) {}
 
   static start(o: MachineOptions): Machine {
@@ -102,7 +105,7 @@ export class Machine {
       .join("");
     argv.push("-netdev", `user,id=n0,restrict=on${fwd}`, "-device", "virtio-net-pci,netdev=n0");
     const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-    const m = new Machine(proc, scratch);
+    const m = new Machine(proc, scratch, o.log);
     void m.drain(proc.stdout);
     void m.drain(proc.stderr);
     return m;
@@ -110,7 +113,10 @@ export class Machine {
 
   private async drain(stream: ReadableStream<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) this.serial += decoder.decode(chunk);
+    for await (const chunk of stream) {
+      this.serial += decoder.decode(chunk);
+      if (this.log) appendFileSync(this.log, chunk);
+    }
   }
 
   /** Everything on the serial console so far, terminal escapes removed. */
