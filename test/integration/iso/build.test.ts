@@ -153,7 +153,7 @@ describe.skipIf(unavailable !== undefined)("npm run iso", () => {
   test("the manifest beside the ISO records its inputs: the .deb's hash, the suite's snapshot, every package", () => {
     const m = readManifest(built.iso);
     expect(m.blockhost.sha256).toBe(createHash("sha256").update(readFileSync(deb)).digest("hex"));
-    expect(m.iso_sha256).toBe(sh(["sha256sum", built.iso]).split(" ")[0]);
+    expect(m.iso_sha256).toBe(sh(["sha256sum", built.iso]).split(" ")[0]!);
     expect(m.debian.suite).toBe("bookworm");
     expect(Object.keys(m.debian.snapshot)).toEqual(
       expect.arrayContaining(["bookworm", "bookworm-updates", "bookworm-security"]),
