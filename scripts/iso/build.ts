@@ -77,6 +77,7 @@ function flatRelease(packages: string): string {
     "Label: BlockHost installer ISO",
     "Suite: blockhost-iso",
     "Codename: blockhost-iso",
+    `Date: ${new Date().toUTCString().replace("GMT", "UTC")}`,
     "Architectures: amd64",
     "SHA256:",
     ` ${hash} ${Buffer.byteLength(packages)} Packages`,

@@ -140,6 +140,16 @@ say "installing GRUB for BIOS and UEFI on $DISK"
 if [ "${#CONSOLES[@]}" -gt 0 ]; then
 	sed -i "s|^GRUB_CMDLINE_LINUX=.*|GRUB_CMDLINE_LINUX=\"${CONSOLES[*]}\"|" "$TARGET/etc/default/grub"
 fi
+case " ${CONSOLES[*]} " in
+*" console=ttyS0"*)
+	# Installed over a serial console: GRUB's menu and the boot's messages go there too (IPMI SOL, tests).
+	cat >>"$TARGET/etc/default/grub" <<'GRUB'
+GRUB_TERMINAL="console serial"
+GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
+GRUB_CMDLINE_LINUX_DEFAULT=""
+GRUB
+	;;
+esac
 in_target grub-install --target=i386-pc "$DISK"
 in_target grub-install --target=x86_64-efi --efi-directory=/boot/efi --removable --no-nvram
 in_target update-grub

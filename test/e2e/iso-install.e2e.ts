@@ -107,7 +107,7 @@ describe.skipIf(unavailable !== undefined)("install from the ISO on a blank disk
         );
         const rebooted = vm.mark();
         const t2 = performance.now();
-        code = (await vm.waitFor(CODE, 15 * MINUTE, "the wizard's code on the console after the reboot", rebooted))[1]!;
+        code = (await vm.waitFor(CODE, 30 * MINUTE, "the wizard's code on the console after the reboot", rebooted))[1]!;
         times.first_boot_s = (performance.now() - t2) / 1000;
         const firstBoot = vm.console.slice(rebooted);
         expect(firstBoot).not.toContain("blockhost-installer"); // booted the disk, not the CD again
@@ -127,7 +127,7 @@ describe.skipIf(unavailable !== undefined)("install from the ISO on a blank disk
         await vm.stop();
       }
     },
-    70 * MINUTE,
+    90 * MINUTE,
   );
 
   test(
