@@ -35,11 +35,18 @@ const BASE_PACKAGES = [
   "fdisk",
   "util-linux",
 ];
-/** blockhost's own Depends (debian/control) and the libvirt backend's host tools (src/template, provision). */
+/** The package's Depends as debian/control states them (one owner: a new dependency reaches the image). */
+export function controlDepends(control: string): string[] {
+  const line = /^Depends:(.*(?:\n[ \t].*)*)/m.exec(control)?.[1] ?? "";
+  return line
+    .split(",")
+    .map((d) => d.trim().split(/[\s(|]/)[0]!)
+    .filter((d) => d !== "" && !d.startsWith("$"));
+}
+const CONTROL = readFileSync(join(HERE, "../../debian/control"), "utf8");
+/** blockhost's Depends, and the libvirt backend's host tools (src/template, provision) and its Recommends. */
 const BLOCKHOST_PACKAGES = [
-  "iproute2",
-  "iptables",
-  "openssl",
+  ...controlDepends(CONTROL),
   "wireguard-tools",
   "libvirt-daemon-system",
   "libvirt-clients",

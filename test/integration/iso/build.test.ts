@@ -135,7 +135,7 @@ describe.skipIf(unavailable !== undefined)("npm run iso", () => {
       expect(update.exitCode).toBe(0);
       const sim = apt(status, "--simulate", "--no-install-recommends", "install", "blockhost");
       const out = sim.stdout.toString();
-      expect(sim.exitCode).toBe(0);
+      if (sim.exitCode !== 0) throw new Error(`apt-get --simulate install blockhost failed:\n${out}${sim.stderr}`);
       const installs = out.split("\n").filter((l) => l.startsWith("Inst "));
       expect(installs).toHaveLength(1);
       expect(installs[0]).toStartWith(`Inst blockhost (${readManifest(built.iso).blockhost.version} `);

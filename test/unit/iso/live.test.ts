@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { cpioNewc, moduleFiles } from "../../../scripts/iso/live.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { grubConfig, unattendedWords } from "../../../scripts/iso/grub.ts";
+import { controlDepends, TARGET_PACKAGES } from "../../../scripts/iso/image.ts";
+import { REPO } from "../../helpers/binary.ts";
 
 const DEP = [
   "kernel/drivers/scsi/sr_mod.ko: kernel/drivers/cdrom/cdrom.ko kernel/drivers/scsi/scsi_mod.ko",
@@ -53,5 +57,16 @@ describe("the boot menu", () => {
     });
     expect(cfg).toContain("set default=unattended\n");
     expect(grubConfig({ version: "1.0", release: "Debian 12" })).not.toContain("blockhost.erase");
+  });
+});
+
+describe("the ISO's image", () => {
+  test("holds every package debian/control makes blockhost depend on", () => {
+    const control = readFileSync(join(REPO, "debian/control"), "utf8");
+    const depends = controlDepends(control);
+    expect(depends).toEqual(expect.arrayContaining(["systemd", "iproute2", "iptables", "openssl"]));
+    expect(depends.some((d) => d.startsWith("$"))).toBe(false);
+    expect(TARGET_PACKAGES).toEqual(expect.arrayContaining(depends));
+    expect(controlDepends("Package: x\nDepends: a (>= 1), b | c,\n d\nDescription: y\n")).toEqual(["a", "b", "d"]);
   });
 });
