@@ -12,6 +12,7 @@ export const DEFAULT_BINARIES = {
   iptables: "/usr/sbin/iptables",
   ip6tables: "/usr/sbin/ip6tables",
   bridge: "/usr/sbin/bridge",
+  nft: "/usr/sbin/nft",
   sysctl: "/usr/sbin/sysctl",
   virsh: "/usr/bin/virsh",
   openssl: "/usr/bin/openssl",

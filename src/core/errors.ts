@@ -1,6 +1,6 @@
 /** The one error type of BlockHost, its codes, and the mapping from code to exit status. */
 
-/** Process exit codes, documented in the README. 78 = EX_CONFIG so systemd stops restarting. */
+/** Process exit codes, documented in docs/reference/errors.md. 78 = EX_CONFIG so systemd stops restarting. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
 
 /** What a code means to callers: the exit status, and whether retrying can ever help. */

@@ -13,6 +13,8 @@ import * as adminCommands from "./admin-commands.ts";
 import * as libvirt from "./libvirt.ts";
 import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
+import * as portGuard from "./port-guard.ts";
+import * as pveFirewall from "./pve-firewall.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
 const families = [
@@ -29,6 +31,8 @@ const families = [
   snippets,
   setup,
   libvirt,
+  portGuard,
+  pveFirewall,
 ] as const;
 
 type Values<T> = T[keyof T];

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { changelogVersion } from "../../../src/package/deb.ts";
+import { changelogVersion } from "../../../scripts/package-deb.ts";
 import { REPO, runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { DEB_VERSION, ensureDeb } from "../../helpers/deb.ts";
 
