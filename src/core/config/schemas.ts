@@ -147,7 +147,7 @@ export const blockhostConfigSchema = object({
       destination_mode: optional(literal("self", "server", "null", "any")),
       /** For destination_mode null: where commands are sent (default 0x…dEaD). */
       destination_address: optional(evmAddress),
-      /** Drop new connections to the knocked ports unless a knock rule admits them (see README). */
+      /** Drop new connections to the knocked ports unless a knock rule admits them (see docs/operator/funds-and-admin-commands.md). */
       default_deny: optional(bool),
       /** Where SSH logins are read from for narrowing a knock: auto (auth log, else journal), journal, or a file. */
       login_log: optional(str(/^(auto|journal|\/[A-Za-z0-9._/-]{1,4095})$/, "auto, journal or an absolute path", 4096)),

@@ -7,7 +7,6 @@ import { BlockhostError } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
 import { paths } from "../../core/paths.ts";
 import { openDatabase } from "../../core/state/db.ts";
-import { port as portSchema } from "../../core/validators.ts";
 import { createWizardApp } from "./app.ts";
 import { OtpStore } from "./otp.ts";
 import { hostAddresses, wizardCertificate } from "./tls.ts";
@@ -65,12 +64,8 @@ export default defineCommand({
     if (!isIP(listen)) throw new BlockhostError("E_USAGE", "--listen: expected an IP address");
     if (args.port !== undefined && !/^\d{1,5}$/.test(args.port))
       throw new BlockhostError("E_USAGE", "--port: expected a port number");
-    const port =
-      args.port === undefined
-        ? DEFAULT_WIZARD_PORT
-        : args.port === "0"
-          ? 0
-          : portSchema.parse(Number(args.port), "--port");
+    const port = args.port === undefined ? DEFAULT_WIZARD_PORT : args.port === "0" ? 0 : Number(args.port);
+    if (port > 65_535) throw new BlockhostError("E_USAGE", "--port: expected a port number from 0 to 65535");
     mkdirSync(paths.stateDir, { recursive: true, mode: 0o750 });
     const otp = new OtpStore(paths.wizardOtp);
     const code = otp.current();

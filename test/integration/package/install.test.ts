@@ -191,7 +191,7 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
       const out = guest.mustExec(["blockhost", "finalize", "--config", file("setup.yaml")], { user: "blockhost" });
       timings.finalize_ms = performance.now() - t;
       expect(out).toContain("setup complete");
-      expect(sh("test -f /var/lib/blockhost/.setup-complete && echo yes").trim()).toBe("yes");
+      expect(sh("test -f /var/lib/blockhost-agent/setup-complete && echo yes").trim()).toBe("yes");
 
       await waitFor("the wizard to stop", () => active("blockhost-wizard.service") === "inactive");
       await waitActive("blockhost-engine.service");
