@@ -138,7 +138,9 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
       );
       return status !== 0;
     }).catch((e) => {
-      throw new Error(`${e.message}\n${sh("systemctl status blockhost-wizard.service --no-pager -l 2>&1 | tail -25")}`);
+      throw new Error(
+        `${e.message}\n${sh("systemctl status blockhost-wizard.service --no-pager -l 2>&1 | head -8; journalctl -u blockhost-wizard.service -n 12 -o cat --no-pager")}`,
+      );
     });
     expect(status).toBe(303);
     const login = await fetch(`https://${guest.guestAddress}/login`, insecure);
