@@ -144,7 +144,7 @@ for (const suite of Object.keys(GUEST_SUITES) as GuestSuite[])
           return status !== 0;
         }).catch((e) => {
           throw new Error(
-            `${e.message}\n${sh("systemctl status blockhost-wizard.service --no-pager -l 2>&1 | tail -25")}`,
+            `${e.message}\n${sh("systemctl status blockhost-wizard.service --no-pager -l 2>&1 | head -8; journalctl -u blockhost-wizard.service -n 12 -o cat --no-pager")}`,
           );
         });
         expect(status).toBe(303);
