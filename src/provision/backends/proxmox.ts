@@ -97,7 +97,7 @@ export class ProxmoxBackend implements Backend {
         await exposeVmAddress(this.agent, address);
         undo.push(["withdraw IPv6", () => withdrawVmAddress(this.agent, address)]);
       }
-      await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
+      await this.isolate(vmid, say);
     } catch (e) {
       await rollBack(spec.name, e, undo, say);
       throw e;
@@ -161,8 +161,22 @@ export class ProxmoxBackend implements Backend {
     await this.agent.call("qm-stop", { vmid: vm.vmid });
   }
 
-  async restoreNetwork(vm: VmRef): Promise<void> {
+  /** A start recreates the VM's devices (and drops their isolation flag): isolate again, re-expose IPv6. */
+  async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
+    await this.isolate(vm.vmid, say);
     if (vm.ipv6) await exposeVmAddress(this.agent, this.vmAddress(vm.ipv6));
+  }
+
+  /**
+   * Isolate the VM's port on the bridge. With `firewall=1` Proxmox puts the tap on its own fwbrNi0
+   * bridge and joins that to the VM bridge through a veth whose bridge end is fwprNp0: that is then
+   * the port to isolate. Hosts on the nftables firewall plug the tap directly, with no fwpr device.
+   */
+  private async isolate(vmid: number, say: Say): Promise<void> {
+    await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
+    await this.tolerant(say, `isolate fwpr${vmid}p0`, () =>
+      this.agent.call("bridge-port-isolate", { dev: `fwpr${vmid}p0` }),
+    );
   }
 
   /** Idempotent: each step tolerates "already gone" (qm-destroy reports it as `destroyed: false`). */
