@@ -34,7 +34,23 @@ export const paths = {
   get database() {
     return under("var/lib/blockhost/blockhost.db");
   },
+  /** The root agent's own directory (0755 root): only root writes here, the service may read. */
+  get agentDir() {
+    return under("var/lib/blockhost-agent");
+  },
+  /** Private (0700) copies of client files while an agent command uses them. */
+  get agentStagingDir() {
+    return under("var/lib/blockhost-agent/staging");
+  },
+  /** Setup is over: the agent refuses setup-only actions from then on (only root can write or remove it). */
   get setupComplete() {
+    return under("var/lib/blockhost-agent/setup-complete");
+  },
+  /**
+   * Where the marker lived before (in the service's own directory, so the service could delete it).
+   * Still counts as complete when present; the agent then writes the new marker.
+   */
+  get legacySetupComplete() {
     return under("var/lib/blockhost/.setup-complete");
   },
   get dbConfig() {
@@ -82,6 +98,13 @@ export const paths = {
   /** The wizard's one-time password (0600, blockhost user). */
   get wizardOtp() {
     return under("var/lib/blockhost/wizard-otp.json");
+  },
+  /** The wizard's self-signed certificate and key (blockhost user; kept so the printed fingerprint stays the same). */
+  get wizardTlsCert() {
+    return under("var/lib/blockhost/wizard-tls/cert.pem");
+  },
+  get wizardTlsKey() {
+    return under("var/lib/blockhost/wizard-tls/key.pem");
   },
   /** The setup file the wizard writes on confirm and hands to the finalization runner. */
   get wizardSetupFile() {

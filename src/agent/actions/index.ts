@@ -10,7 +10,6 @@ import * as firewall from "./firewall.ts";
 import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
 import * as adminCommands from "./admin-commands.ts";
-import * as image from "./image.ts";
 import * as libvirt from "./libvirt.ts";
 import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
@@ -29,7 +28,6 @@ const families = [
   wallet,
   config,
   adminCommands,
-  image,
   snippets,
   setup,
   libvirt,
