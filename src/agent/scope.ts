@@ -192,6 +192,15 @@ const port: Rule = (p) => requirePort(p.port as number);
 const route: Rule = (p) => requireRoute(p.address as string, p.dev as string);
 const address: Rule = (p) => requireOwnAddress(p.address as string);
 const domain: Rule = async (p, probe) => requireDomain(p.name as string, await probe.domainDefined(p.name as string));
+/** Every IPv6 address in `p.ipv6` (a VM's anti-spoofing binding) inside our prefixes. */
+const ownIpv6List: Rule = (p) => {
+  for (const a of (p.ipv6 as string[] | undefined) ?? []) requireOwnAddress(a);
+};
+/** A Proxmox VM port (tapNiM, or fwprNpM with the PVE firewall) belongs to the VMID in its name. */
+const vmPort: Rule = (p) => {
+  const m = /^(?:tap(\d+)i|fwpr(\d+)p)\d+$/.exec(p.dev as string);
+  if (m) requireVmid(Number(m[1] ?? m[2]));
+};
 
 /**
  * Per-action rules beyond VMIDs. Closing a knock rule (`iptables-close`) and removing the
@@ -219,6 +228,13 @@ const RULES: Readonly<Record<string, Rule>> = {
   "virsh-domiflist": domain,
   "virsh-guest-ping": domain,
   "virsh-guest-exec": domain,
+  "port-guard-set": async (p, probe) => {
+    await domain(p, probe);
+    ownIpv6List(p, probe);
+  },
+  "port-guard-clear": domain,
+  "pve-firewall-write": ownIpv6List,
+  "bridge-port-isolate": vmPort,
 };
 
 /** Parameter keys that name a VMID in any action (qm-*, and any later action that takes one). */
