@@ -18,6 +18,7 @@ import { readBrokerAllocation } from "../network/broker/allocation.ts";
 import { ipv6ToBigInt } from "../provision/ipv6.ts";
 import { brokerAllocation } from "../provision/network-config.ts";
 import type { PeerCredentials } from "./actions/types.ts";
+import { setupIsComplete } from "./setup-state.ts";
 
 /** The stable code of every scope refusal. */
 export const OUT_OF_SCOPE = "E_AGENT_OUT_OF_SCOPE" as const;
@@ -191,6 +192,15 @@ const port: Rule = (p) => requirePort(p.port as number);
 const route: Rule = (p) => requireRoute(p.address as string, p.dev as string);
 const address: Rule = (p) => requireOwnAddress(p.address as string);
 const domain: Rule = async (p, probe) => requireDomain(p.name as string, await probe.domainDefined(p.name as string));
+/** Every IPv6 address in `p.ipv6` (a VM's anti-spoofing binding) inside our prefixes. */
+const ownIpv6List: Rule = (p) => {
+  for (const a of (p.ipv6 as string[] | undefined) ?? []) requireOwnAddress(a);
+};
+/** A Proxmox VM port (tapNiM, or fwprNpM with the PVE firewall) belongs to the VMID in its name. */
+const vmPort: Rule = (p) => {
+  const m = /^(?:tap(\d+)i|fwpr(\d+)p)\d+$/.exec(p.dev as string);
+  if (m) requireVmid(Number(m[1] ?? m[2]));
+};
 
 /**
  * Per-action rules beyond VMIDs. Closing a knock rule (`iptables-close`) and removing the
@@ -218,10 +228,24 @@ const RULES: Readonly<Record<string, Rule>> = {
   "virsh-domiflist": domain,
   "virsh-guest-ping": domain,
   "virsh-guest-exec": domain,
+  "port-guard-set": async (p, probe) => {
+    await domain(p, probe);
+    ownIpv6List(p, probe);
+  },
+  "port-guard-clear": domain,
+  "pve-firewall-write": ownIpv6List,
+  "bridge-port-isolate": vmPort,
 };
 
 /** Parameter keys that name a VMID in any action (qm-*, and any later action that takes one). */
 const VMID_KEYS = ["vmid", "newid"] as const;
+
+/**
+ * Read-only VMID actions the wizard's hypervisor check runs before finalization has written
+ * db.yaml (is the template VMID free?). Only in that window do they answer for any VMID.
+ */
+const SETUP_READS = new Set(["qm-config", "qm-status"]);
+const beforeConfig = (action: string) => SETUP_READS.has(action) && !existsSync(paths.dbConfig) && !setupIsComplete();
 
 /**
  * Refuse (E_AGENT_OUT_OF_SCOPE) a request whose parsed params name an object that is not
@@ -231,6 +255,6 @@ const VMID_KEYS = ["vmid", "newid"] as const;
 export async function enforceScope(action: string, params: unknown, probe: ScopeProbe): Promise<void> {
   if (typeof params !== "object" || params === null) return;
   const p = params as Params;
-  for (const key of VMID_KEYS) if (typeof p[key] === "number") requireVmid(p[key] as number);
+  if (!beforeConfig(action)) for (const key of VMID_KEYS) if (typeof p[key] === "number") requireVmid(p[key] as number);
   await RULES[action]?.(p, probe);
 }

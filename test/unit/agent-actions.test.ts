@@ -434,7 +434,7 @@ const CASES: Record<string, Case> = {
     ],
   },
   "bridge-port-isolate": {
-    valid: [{ dev: "tap100i0" }, { dev: "vnet12" }, { dev: "bhv0123456789ab" }],
+    valid: [{ dev: "tap100i0" }, { dev: "vnet12" }, { dev: "bhv0123456789ab" }, { dev: "fwpr100p0" }],
     invalid: [
       ["bridge itself", { dev: "vmbr0" }],
       ["eth0", { dev: "eth0" }],

@@ -27,13 +27,14 @@ import type { ActionContext } from "./types.ts";
 import { defineAction } from "./types.ts";
 
 /** A domain name: a VM name with at least one letter (virsh reads an all-digit name as a domain id). */
-const domain = refine(
+export const domain = refine(
   str(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "a VM name (letters, digits, . _ -; ≤64)", 64),
   "a VM name with at least one letter",
   (v) => /[a-zA-Z]/.test(v),
 );
 const byName = object({ name: domain });
-const mac = str(/^52:54:00(:[0-9a-f]{2}){3}$/, "a locally administered QEMU MAC 52:54:00:xx:xx:xx", 17);
+/** The MACs BlockHost gives libvirt VMs (allocate.ts macForVmid). */
+export const mac = str(/^52:54:00(:[0-9a-f]{2}){3}$/, "a locally administered QEMU MAC 52:54:00:xx:xx:xx", 17);
 const netName = str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50);
 const URI = "qemu:///system";
 

@@ -13,8 +13,9 @@ export const ROUTE_BRIDGES = ["vmbr0", "virbr0", "br0", "br-ext", "docker0", "bh
 const tapDev = str(TAP_DEV_RE, "a Proxmox tap device like tap100i0", 15);
 /** A libvirt VM's host-side interface: BlockHost names it (`bhv…`); domains defined earlier have vnetN. */
 const vmPortDev = union(
-  "a VM port device (tapNNNiN, bhv… or vnetN)",
+  "a VM port device (tapNNNiN, fwprNNNpN, bhv… or vnetN)",
   tapDev,
+  str(/^fwpr\d{3,6}p\d{1,2}$/, "a Proxmox firewall bridge port like fwpr100p0", 15),
   str(PORT_RE, "a BlockHost VM port", 15),
   str(/^vnet\d{1,5}$/, "a libvirt vnet device", 10),
 );

@@ -9,18 +9,12 @@ import { BlockhostError } from "../../core/errors.ts";
 import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
 import { array, object, refine, str } from "../../core/schema.ts";
-import { ipv4, ipv6, VM_NAME_RE } from "../../core/validators.ts";
+import { ipv4, ipv6 } from "../../core/validators.ts";
 import { bindPort, guardBase, type PortBinding, PORT_RE, unbindPort, vmPortName } from "../port-guard/rules.ts";
+import { domain as domainName, mac } from "./libvirt.ts";
 import type { ActionContext } from "./types.ts";
 import { defineAction } from "./types.ts";
 
-const domainName = refine(
-  str(VM_NAME_RE, "a VM name (letters, digits, . _ -; ≤64)", 64),
-  "a VM name with at least one letter",
-  (v) => /[a-zA-Z]/.test(v),
-);
-/** The MACs BlockHost gives libvirt VMs (QEMU's prefix, see allocate.ts macForVmid). */
-const mac = str(/^52:54:00(:[0-9a-f]{2}){3}$/, "a QEMU MAC 52:54:00:xx:xx:xx (lower case)", 17);
 /** A global or unique-local unicast address: a VM's link-local one is derived from its MAC. */
 const vmIpv6 = refine(ipv6, "a global or unique-local IPv6 address", (a) =>
   /^(?:[23][0-9a-f]{3}|f[cd][0-9a-f]{2}):/i.test(a),

@@ -128,7 +128,7 @@ export class ProxmoxBackend implements Backend {
         await exposeVmAddress(this.agent, address);
         undo.push(["withdraw IPv6", () => withdrawVmAddress(this.agent, address)]);
       }
-      if (this.isLocal(node)) await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
+      if (this.isLocal(node)) await this.isolate(vmid, say);
       else
         say(`VMID ${vmid} runs on ${node}: its port there is guarded by the Proxmox firewall, not this node's bridge`);
     } catch (e) {
@@ -237,8 +237,23 @@ export class ProxmoxBackend implements Backend {
     await this.agent.call("qm-stop", { vmid: vm.vmid, ...at(await this.nodeOf(vm)) });
   }
 
-  async restoreNetwork(vm: VmRef): Promise<void> {
+  /** A start recreates the VM's devices (and drops their isolation flag): isolate again, re-expose IPv6. */
+  async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
+    // Only this node's bridge is ours to set; on another node the Proxmox firewall guards the port.
+    if (this.isLocal(await this.nodeOf(vm))) await this.isolate(vm.vmid, say);
     if (vm.ipv6) await exposeVmAddress(this.agent, this.vmAddress(vm.ipv6));
+  }
+
+  /**
+   * Isolate the VM's port on the bridge. With `firewall=1` Proxmox puts the tap on its own fwbrNi0
+   * bridge and joins that to the VM bridge through a veth whose bridge end is fwprNp0: that is then
+   * the port to isolate. Hosts on the nftables firewall plug the tap directly, with no fwpr device.
+   */
+  private async isolate(vmid: number, say: Say): Promise<void> {
+    await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
+    await this.tolerant(say, `isolate fwpr${vmid}p0`, () =>
+      this.agent.call("bridge-port-isolate", { dev: `fwpr${vmid}p0` }),
+    );
   }
 
   /** Idempotent: each step tolerates "already gone" (qm-destroy reports it as `destroyed: false`; a VMID on no node is gone). */

@@ -136,7 +136,7 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
   }, 30_000);
 
   test("a VM's /128 (the backend exposing it) reaches the remote network and is reached from it", async () => {
-    await backend.restoreNetwork(vm100);
+    await backend.restoreNetwork(vm100, (m) => said.push(m));
     expect(host.exec(IP, "-6", "route", "show")).toMatch(/^2001:db8:1::10 dev vmbr0/m);
     expect(host.exec(IP, "-6", "neigh", "show", "proxy")).toContain("2001:db8:1::10 dev eth0");
     expect(await pings(vm, REMOTE_ADDR)).toBe(true);

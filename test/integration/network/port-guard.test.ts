@@ -4,12 +4,14 @@
 // host-side ends named as libvirt names them. The attacker is root in its namespace and forges frames.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { vmPortName } from "../../../src/agent/port-guard/rules.ts";
 import { macForVmid } from "../../../src/provision/allocate.ts";
 import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import { arpFrame, Capture, naFrame, sendFrames } from "../../helpers/l2.ts";
 import { createPlainNetns, netnsUnavailable, netnsWrapper, type PlainNetns } from "../../helpers/netns.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 
 setDefaultTimeout(60_000);
 
@@ -80,7 +82,10 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
     host.exec("/usr/sbin/sysctl", "-qw", "net.ipv4.neigh.br0.locktime=0");
     victim = plugVm(VICTIM);
     attacker = plugVm(ATTACKER);
+    // The host's own prefix (db.yaml): the agent binds only addresses inside it.
+    writeScopeConfig(join(dir, "root"), { ipv6Prefix: "fd77::/64" });
     agent = await startAgent({
+      root: join(dir, "root"),
       binaries: {
         nft: netnsWrapper(dir, host.name, NFT),
         bridge: netnsWrapper(dir, host.name, "/usr/sbin/bridge"),
@@ -96,6 +101,17 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
     await agent?.stop();
     for (const ns of [victim?.ns, attacker?.ns, host]) ns?.cleanup();
     cleanup?.();
+  });
+
+  test("an address outside the host's prefix is not bound (out of scope)", async () => {
+    await expect(
+      agent.client.call("port-guard-set", {
+        name: victim.name,
+        mac: victim.mac,
+        ipv4: [victim.v4],
+        ipv6: ["2001:db8::10"],
+      }),
+    ).rejects.toMatchObject({ code: "E_AGENT_OUT_OF_SCOPE" });
   });
 
   test("the table binds both ports; the host reaches each VM at its own MAC", () => {

@@ -104,6 +104,25 @@ describe("VMIDs", () => {
   });
 });
 
+test("before db.yaml exists, during setup, only the wizard's read-only checks answer for any VMID", async () => {
+  const bare = tempDir("blockhost-scope-bare-");
+  process.env.BLOCKHOST_ROOT = bare.dir;
+  try {
+    await enforceScope("qm-config", { vmid: 9001 }, noDomains);
+    await expect(enforceScope("qm-destroy", { vmid: 9001 }, noDomains)).rejects.toMatchObject({
+      code: "E_AGENT_OUT_OF_SCOPE",
+    });
+    mkdirSync(join(bare.dir, "var/lib/blockhost-agent"), { recursive: true });
+    writeFileSync(join(bare.dir, "var/lib/blockhost-agent/setup-complete"), "");
+    await expect(enforceScope("qm-config", { vmid: 9001 }, noDomains)).rejects.toMatchObject({
+      code: "E_AGENT_OUT_OF_SCOPE",
+    });
+  } finally {
+    process.env.BLOCKHOST_ROOT = root;
+    bare.cleanup();
+  }
+});
+
 describe("libvirt domains", () => {
   test("a domain is ours when the agent made its VM directory", () => {
     requireDomain("blockhost-001", true);
@@ -143,4 +162,24 @@ test("the broker peer is the saved allocation's", () => {
   requireBrokerPeer(PEER, "192.0.2.7:51820");
   refused(() => requireBrokerPeer(PEER, "198.51.100.9:51820"), "broker-peer");
   refused(() => requireBrokerPeer("AAAABBBBCCCCDDDDEEEEFFFFGGGGHHHHIIIIJJJJKKA=", "192.0.2.7:51820"), "broker-peer");
+});
+
+test("anti-spoofing: port bindings and PVE firewall files only for our VMs, addresses and ports", async () => {
+  const rejects = async (action: string, params: object, kind: string) =>
+    expect(enforceScope(action, params, everyDomain)).rejects.toMatchObject({
+      code: "E_AGENT_OUT_OF_SCOPE",
+      details: { kind },
+    });
+  const binding = { name: "blockhost-001", mac: "52:54:00:00:07:d1", ipv4: ["10.0.0.10"], ipv6: ["2001:db8:5::10"] };
+  await enforceScope("port-guard-set", binding, everyDomain);
+  await rejects("port-guard-set", { ...binding, name: "operators-vm" }, "domain");
+  await rejects("port-guard-set", { ...binding, ipv6: ["2001:db8:6::10"] }, "address");
+  await rejects("port-guard-clear", { name: "operators-vm" }, "domain");
+  await enforceScope("pve-firewall-write", { vmid: 2001, ipv4: ["10.0.0.10"], ipv6: ["2001:db8:7::10"] }, noDomains);
+  await rejects("pve-firewall-write", { vmid: 100, ipv4: ["10.0.0.10"], ipv6: [] }, "vmid");
+  await rejects("pve-firewall-write", { vmid: 2001, ipv4: ["10.0.0.10"], ipv6: ["2001:db8:6::1"] }, "address");
+  await rejects("pve-firewall-delete", { vmid: 100 }, "vmid");
+  await enforceScope("bridge-port-isolate", { dev: "fwpr2001p0" }, noDomains);
+  await rejects("bridge-port-isolate", { dev: "fwpr100p0" }, "vmid");
+  await rejects("bridge-port-isolate", { dev: "tap100i0" }, "vmid");
 });
