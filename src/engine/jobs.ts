@@ -12,7 +12,8 @@ import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from
 import { jobKey } from "./events.ts";
 import { ensureMinted, intentFromExtra, intentToExtra } from "./mint.ts";
 import { watchedExtra } from "./mint-watch.ts";
-import { sameAddress } from "./nft.ts";
+import { credentialOwner, sameAddress } from "./nft.ts";
+import { runVmJob, type VmJobContext } from "./vm-jobs.ts";
 import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { sealCredential } from "./seal.ts";
 import { planSize } from "./settings.ts";
@@ -148,11 +149,23 @@ async function gecos(ctx: EngineContext, name: string): Promise<void> {
   updateVm(ctx.db, name, { gecos_synced: true });
 }
 
+/** Power, reinstall and destroy-by-name: asked for by a person (panel, admin, CLI), run once. */
+export const isVmJob = (job: Job): boolean =>
+  job.kind === "power" || job.kind === "reinstall" || (job.kind === "destroy" && typeof job.payload.vm === "string");
+
+const vmJobContext = (ctx: EngineContext): VmJobContext => ({
+  db: ctx.db,
+  provisioner: ctx.provisioner,
+  queue: ctx.queue,
+  holderOf: (tokenId) => credentialOwner(ctx.access, ctx.settings.nft, tokenId),
+});
+
 /** Run one claimed job and record its outcome (done, failed with backoff, or dead). */
 export async function runJob(ctx: EngineContext, job: Job, passedCreate: () => void = () => {}): Promise<void> {
   const sub = Number(job.payload.subscription_id);
   try {
-    if (job.kind === "provision") await provision(ctx, sub, passedCreate);
+    if (isVmJob(job)) await runVmJob(vmJobContext(ctx), job);
+    else if (job.kind === "provision") await provision(ctx, sub, passedCreate);
     else if (job.kind === "sync") await sync(ctx, sub);
     else if (job.kind === "destroy") await destroy(ctx, sub);
     else if (job.kind === "gecos") await gecos(ctx, String(job.payload.vm));
@@ -161,7 +174,8 @@ export async function runJob(ctx: EngineContext, job: Job, passedCreate: () => v
     ctx.queue.complete(job.id);
     logEvent("engine.job_done", { job: job.key, attempts: job.attempts });
   } catch (e) {
-    const permanent = isPermanent(e);
+    // A power or reinstall request is not retried behind the customer's back: it fails visibly, once.
+    const permanent = isPermanent(e) || isVmJob(job);
     const delay = ctx.queue.fail(job, oneLine(e), permanent);
     logEvent(permanent ? "engine.job_dead" : "engine.job_failed", {
       job: job.key,

@@ -5,6 +5,7 @@ import { loadBlockhostConfig, loadDbConfig, loadWeb3Config } from "../core/confi
 import type { DbConfig } from "../core/config/schemas.ts";
 import { paths } from "../core/paths.ts";
 import { openDatabase } from "../core/state/db.ts";
+import { offeredOs, type OsChoice } from "./os.ts";
 import { selectBackend, type Backend, type Say } from "./backends/index.ts";
 
 /** What every provisioning operation works with; the CLI and the engine build one each. */
@@ -13,6 +14,8 @@ export interface Provisioner {
   dbConfig: DbConfig;
   backend: Backend;
   auth: { otpLength: number; otpTtlSeconds: number };
+  /** The operating systems offered (blockhost.yaml `os:`); the first is the default. */
+  offered: OsChoice[];
   say: Say;
 }
 
@@ -22,13 +25,15 @@ export const stderrSay: Say = (line) => process.stderr.write(`${line}\n`);
 /** Load db.yaml, blockhost.yaml (backend) and web3-defaults.yaml (login settings, optional) and open the database. */
 export function openProvisioner(opts: { db?: Database; backend?: Backend; say?: Say } = {}): Provisioner {
   const dbConfig = loadDbConfig();
-  const backend = opts.backend ?? selectBackend(loadBlockhostConfig(), undefined, dbConfig.ipv6_pool?.ndp_proxy_dev);
+  const cfg = opts.backend && !existsSync(paths.blockhostConfig) ? null : loadBlockhostConfig();
+  const backend = opts.backend ?? selectBackend(cfg!, undefined, dbConfig.ipv6_pool?.ndp_proxy_dev);
   const auth = existsSync(paths.web3Config) ? loadWeb3Config().auth : { otp_length: 6, otp_ttl_seconds: 300 };
   return {
     db: opts.db ?? openDatabase(),
     dbConfig,
     backend,
     auth: { otpLength: auth.otp_length, otpTtlSeconds: auth.otp_ttl_seconds },
+    offered: offeredOs(cfg ?? {}),
     say: opts.say ?? stderrSay,
   };
 }

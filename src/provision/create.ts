@@ -4,6 +4,7 @@ import { BlockhostError } from "../core/errors.ts";
 import { allocate, previewAllocation, type Allocation } from "./allocate.ts";
 import type { VmSpec } from "./backends/index.ts";
 import { renderCloudInit } from "./cloud-init.ts";
+import { chooseOs } from "./os.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { ipv4Pool, ipv6Pool } from "./network-config.ts";
@@ -21,6 +22,8 @@ export interface CreateRequest {
   username: string;
   subscriptionId: number | null;
   purpose: string;
+  /** The OS id to install (one the host offers; default its first). */
+  os?: string;
 }
 
 /** What a create would do, printed without --apply. */
@@ -68,8 +71,8 @@ export function planCreate(p: Provisioner, req: CreateRequest): CreatePlan {
   };
 }
 
-/** Rebuild the allocation of a VM row (for a retried create) from its addresses and the pools. */
-function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
+/** Rebuild the allocation of a VM row (for a retried create or a reinstall) from its addresses and the pools. */
+export function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
   const v4 = ipv4Pool(p.dbConfig);
   const v6 = vm.ipv6_address ? ipv6Pool(p.dbConfig) : null;
   return {
@@ -105,6 +108,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
     diskGb: req.diskGb,
     allocation: a,
     cloudInit,
+    os: chooseOs(p.offered, req.os).id,
   };
   await p.backend.create(spec, p.say);
 }
@@ -115,7 +119,8 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
  */
 export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<VmRecord> {
   refuseExisting(p, req.name);
-  await p.backend.preflight?.({ diskGb: req.diskGb });
+  const os = chooseOs(p.offered, req.os).id;
+  await p.backend.preflight?.({ diskGb: req.diskGb, os });
   const created = iso(now());
   const a = allocate(p.db, p.dbConfig, req.name, (alloc) =>
     insertVm(p.db, {
@@ -144,6 +149,7 @@ export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<V
       nft_minted_at: null,
       gecos_synced: false,
       network_config_synced: true,
+      extra: { os },
     }),
   );
   try {

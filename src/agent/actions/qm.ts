@@ -32,6 +32,8 @@ export const qmStart = lifecycle("qm-start", (id) => ["start", String(id)], 120_
 export const qmStop = lifecycle("qm-stop", (id) => ["stop", String(id)], 120_000);
 /** ACPI shutdown; qm waits up to 300 s for the guest. */
 export const qmShutdown = lifecycle("qm-shutdown", (id) => ["shutdown", String(id), "--timeout", "300"], 330_000);
+/** ACPI shutdown, then start again (qm waits up to 300 s for the shutdown); a VM that is not running is an error. */
+export const qmReboot = lifecycle("qm-reboot", (id) => ["reboot", String(id), "--timeout", "300"], 330_000);
 
 /** qm's answer for a VMID it has no configuration for. */
 const VM_MISSING = /does not exist/;

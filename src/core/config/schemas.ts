@@ -104,6 +104,9 @@ export type PlanSize = Infer<typeof planSizeSchema>;
 /** The size of a plan blockhost.yaml does not list. */
 export const DEFAULT_PLAN_SIZE: PlanSize = { cpu: 1, memory_mb: 2048, disk_gb: 20 };
 
+/** An operating system id, as `blockhost template build --os` names them (debian-12, debian-13). */
+export const osId = str(/^[a-z][a-z0-9]{1,15}-[0-9a-z.]{1,15}$/, "an OS id like debian-12", 32);
+
 /** /etc/blockhost/blockhost.yaml — identity, hypervisor and admin settings. */
 export const blockhostConfigSchema = object({
   server: object({ address: optional(evmAddress), key_file: absPath }),
@@ -119,6 +122,8 @@ export const blockhostConfigSchema = object({
       bridge: ifaceName,
       template_vmid: optional(int(VMID_MIN, VMID_MAX)),
       snippet_storage: optional(storageId),
+      /** Template VMID per OS id other than the default one (which is template_vmid). */
+      templates: optional(record(osId, int(VMID_MIN, VMID_MAX), 32)),
     }),
   ),
   /** backend: libvirt. The VM NICs join `network` (a libvirt network) or `bridge`; routes point at `bridge`. */
@@ -128,6 +133,8 @@ export const blockhostConfigSchema = object({
       bridge: ifaceName,
       network: optional(str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50)),
       template: optional(absPath),
+      /** Template image per OS id other than the default one (which is template). */
+      templates: optional(record(osId, absPath, 32)),
       accel: withDefault(literal("auto", "kvm", "tcg"), "auto"),
       guest_agent_timeout_s: optional(int(10, 3600)),
     }),
@@ -153,6 +160,10 @@ export const blockhostConfigSchema = object({
   engine: optional(engineSettingsSchema),
   /** VM size per on-chain plan id; a plan without an entry gets DEFAULT_PLAN_SIZE. */
   plans: optional(record(str(/^[1-9]\d{0,17}$/, "a plan id"), planSizeSchema, 10_000)),
+  /** The operating systems customers may choose (at purchase and reinstall); the first is the default. */
+  os: optional(
+    array(object({ id: osId, label: str(/^[^\p{Cc}<>]{1,60}$/u, "a label (≤60 characters, no < or >)", 60) }), 1, 32),
+  ),
   /** The public web front (`blockhost serve`): page title and accent colour. */
   web: optional(
     object({

@@ -2,6 +2,7 @@
 import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
+import { DEFAULT_OS, type OsChoice, templateFor } from "../os.ts";
 import { templateProblems } from "./proxmox-template.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
@@ -10,6 +11,10 @@ import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 export interface ProxmoxSettings {
   bridge: string;
   templateVmid: number;
+  /** Template VMID per OS id other than the default one. */
+  templates?: Record<string, number>;
+  /** The offered OS list (blockhost.yaml `os:`); the first clones `templateVmid`. */
+  offered?: OsChoice[];
   /** Where cloud-init snippets go (blockhost.yaml proxmox.snippet_storage, default `local`). */
   snippetStorage?: string;
   /** How long to wait for the guest agent after start. */
@@ -43,6 +48,7 @@ export class ProxmoxBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: UndoSteps = [];
     const { vmid } = spec;
+    const templateVmid = this.templateOf(spec.os);
     await this.preflight(spec);
     const storage = this.snippetStorage;
     try {
@@ -52,14 +58,14 @@ export class ProxmoxBackend implements Backend {
         name: spec.name,
         content: spec.cloudInit.userData,
         storage,
-        instance_id: `blockhost-${vmid}`,
+        instance_id: spec.instanceId ?? `blockhost-${vmid}`,
       });
       undo.push(["cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: spec.name, storage })]);
       if (!written.meta_volume)
         throw new BlockhostError("E_AGENT_PROTOCOL", "cloudinit-write returned no meta-data volume (agent too old?)");
 
-      say(`cloning template ${this.settings.templateVmid} to VMID ${vmid}`);
-      await this.agent.call("qm-clone", { vmid: this.settings.templateVmid, newid: vmid, name: spec.name });
+      say(`cloning template ${templateVmid} to VMID ${vmid}`);
+      await this.agent.call("qm-clone", { vmid: templateVmid, newid: vmid, name: spec.name });
       undo.push(["qm-destroy", () => this.agent.call("qm-destroy", { vmid })]);
 
       await this.agent.call("qm-set", {
@@ -96,9 +102,14 @@ export class ProxmoxBackend implements Backend {
     return this.settings.snippetStorage ?? "local";
   }
 
+  private templateOf(os: string | undefined): number {
+    const s = this.settings;
+    return templateFor(os, s.offered ?? [DEFAULT_OS], s.templates, s.templateVmid, "proxmox");
+  }
+
   /** The template must have a cloud-init drive, net0 and a scsi0 no larger than the plan's disk (Proxmox cannot shrink). */
-  async preflight(spec: { diskGb: number }): Promise<void> {
-    const id = this.settings.templateVmid;
+  async preflight(spec: { diskGb: number; os?: string }): Promise<void> {
+    const id = this.templateOf(spec.os);
     const { config } = await this.agent.call("qm-config", { vmid: id });
     const problems = templateProblems(id, config, { contents: false });
     if (problems.length)
@@ -147,6 +158,10 @@ export class ProxmoxBackend implements Backend {
 
   async kill(vm: VmRef): Promise<void> {
     await this.agent.call("qm-stop", { vmid: vm.vmid });
+  }
+
+  async reboot(vm: VmRef): Promise<void> {
+    await this.agent.call("qm-reboot", { vmid: vm.vmid });
   }
 
   async restoreNetwork(vm: VmRef): Promise<void> {

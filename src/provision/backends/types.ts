@@ -16,6 +16,10 @@ export interface VmSpec extends VmRef {
   diskGb: number;
   allocation: Allocation;
   cloudInit: CloudInit;
+  /** The OS id whose template to boot (default: the host's first offered OS). */
+  os?: string;
+  /** cloud-init's instance-id; a new one on reinstall makes first boot run again. */
+  instanceId?: string;
 }
 
 export interface GuestExecResult {
@@ -36,13 +40,15 @@ export interface Backend {
   /** True when nothing reaches a hypervisor (printed with every result). */
   readonly simulated: boolean;
   /** Checks that need no allocation (the template can serve this disk): run before a VMID is spent. */
-  preflight?(plan: { diskGb: number }): Promise<void>;
+  preflight?(plan: { diskGb: number; os?: string }): Promise<void>;
   create(spec: VmSpec, say: Say): Promise<void>;
   start(vm: VmRef, say: Say): Promise<void>;
   /** Graceful shutdown, falling back to a hard stop. */
   shutdown(vm: VmRef, say: Say): Promise<void>;
   /** Hard stop (power off). */
   kill(vm: VmRef, say: Say): Promise<void>;
+  /** ACPI reboot of a running VM (the guest restarts itself); refused when it is not running. */
+  reboot(vm: VmRef, say: Say): Promise<void>;
   destroy(vm: VmRef, say: Say): Promise<void>;
   /** Re-apply host-side networking after a start (IPv6 host route). */
   restoreNetwork(vm: VmRef, say: Say): Promise<void>;
