@@ -83,21 +83,29 @@ const ALLOCATION = {
 const CASES: Record<string, Case> = {
   ping: { valid: [{}], invalid: [] },
   ...Object.fromEntries(
-    ["qm-start", "qm-stop", "qm-shutdown", "qm-destroy", "qm-template", "qm-status", "qm-guest-ping", "qm-config"].map(
-      (a) => [
-        a,
-        {
-          valid: [{ vmid: 100 }, { vmid: 999_999 }],
-          invalid: [
-            ["vmid below 100", { vmid: 99 }],
-            ["vmid above 999999", { vmid: 1_000_000 }],
-            ["vmid as string", { vmid: "100" }],
-            ["fractional vmid", { vmid: 100.5 }],
-            ["negative", { vmid: -100 }],
-          ],
-        } satisfies Case,
-      ],
-    ),
+    [
+      "qm-start",
+      "qm-stop",
+      "qm-shutdown",
+      "qm-reboot",
+      "qm-destroy",
+      "qm-template",
+      "qm-status",
+      "qm-guest-ping",
+      "qm-config",
+    ].map((a) => [
+      a,
+      {
+        valid: [{ vmid: 100 }, { vmid: 999_999 }],
+        invalid: [
+          ["vmid below 100", { vmid: 99 }],
+          ["vmid above 999999", { vmid: 1_000_000 }],
+          ["vmid as string", { vmid: "100" }],
+          ["fractional vmid", { vmid: 100.5 }],
+          ["negative", { vmid: -100 }],
+        ],
+      } satisfies Case,
+    ]),
   ),
   "qm-create": {
     valid: [
@@ -610,6 +618,7 @@ const CASES: Record<string, Case> = {
     [
       "virsh-start",
       "virsh-shutdown",
+      "virsh-reboot",
       "virsh-destroy",
       "virsh-undefine",
       "virsh-domstate",
