@@ -6,8 +6,9 @@ import type { VmSpec } from "./backends/index.ts";
 import { renderCloudInit } from "./cloud-init.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
-import { ipv4Pool, ipv6Pool } from "./network-config.ts";
+import { guestNameservers, ipv4Pool, ipv6Pool } from "./network-config.ts";
 import { releaseAddresses } from "../core/state/allocations.ts";
+import type { OsId } from "../template/os.ts";
 import { deleteCreatingVm, getVm, insertVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
 /** A request to create one VM (validated by the caller: CLI flags or a chain event). */
@@ -21,6 +22,8 @@ export interface CreateRequest {
   username: string;
   subscriptionId: number | null;
   purpose: string;
+  /** The OS template to create from (the default OS when absent). */
+  os?: OsId;
 }
 
 /** What a create would do, printed without --apply. */
@@ -95,6 +98,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
     secretKey: randomBytes(32).toString("hex"),
     otpLength: p.auth.otpLength,
     otpTtlSeconds: p.auth.otpTtlSeconds,
+    nameservers: guestNameservers(p.dbConfig),
   });
   const spec: VmSpec = {
     name: req.name,
@@ -105,6 +109,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
     diskGb: req.diskGb,
     allocation: a,
     cloudInit,
+    ...(req.os ? { os: req.os } : {}),
   };
   await p.backend.create(spec, p.say);
 }
@@ -115,7 +120,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
  */
 export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<VmRecord> {
   refuseExisting(p, req.name);
-  await p.backend.preflight?.({ diskGb: req.diskGb });
+  await p.backend.preflight?.({ diskGb: req.diskGb, ...(req.os ? { os: req.os } : {}) });
   const created = iso(now());
   const a = allocate(p.db, p.dbConfig, req.name, (alloc) =>
     insertVm(p.db, {

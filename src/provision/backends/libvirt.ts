@@ -3,6 +3,7 @@ import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { macForVmid } from "../allocate.ts";
+import { libvirtTemplateFor } from "../../template/os.ts";
 import type { AgentCaller } from "./proxmox.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
@@ -40,10 +41,11 @@ export class LibvirtBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: UndoSteps = [];
     const name = spec.name;
+    const template = libvirtTemplateFor(this.settings.template, spec.os);
     try {
-      say(`creating the overlay disk of ${name} on ${this.settings.template} (${spec.diskGb} GB)`);
+      say(`creating the overlay disk of ${name} on ${template} (${spec.diskGb} GB)`);
       undo.push(["libvirt-vm-files-delete", () => this.agent.call("libvirt-vm-files-delete", { name })]);
-      await this.agent.call("qemu-img-overlay", { name, template: this.settings.template, size_gb: spec.diskGb });
+      await this.agent.call("qemu-img-overlay", { name, template, size_gb: spec.diskGb });
       await this.agent.call("seed-iso-write", {
         name,
         instance_id: `${name}-${spec.vmid}`,
@@ -52,7 +54,7 @@ export class LibvirtBackend implements Backend {
       });
       const defined = await this.agent.call("virsh-define", {
         name,
-        template: this.settings.template,
+        template,
         memory_mb: spec.memoryMb,
         vcpus: spec.cpu,
         mac: macForVmid(spec.vmid),

@@ -3,6 +3,7 @@ import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { templateProblems } from "./proxmox-template.ts";
+import { type OsId, proxmoxTemplateFor } from "../../template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 
@@ -10,6 +11,8 @@ import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 export interface ProxmoxSettings {
   bridge: string;
   templateVmid: number;
+  /** Template VMIDs of other OSes (blockhost.yaml proxmox.template_vmids). */
+  templateVmids?: Partial<Record<OsId, number>>;
   /** Where cloud-init snippets go (blockhost.yaml proxmox.snippet_storage, default `local`). */
   snippetStorage?: string;
   /** How long to wait for the guest agent after start. */
@@ -44,6 +47,7 @@ export class ProxmoxBackend implements Backend {
     const undo: UndoSteps = [];
     const { vmid } = spec;
     await this.preflight(spec);
+    const templateVmid = this.templateOf(spec.os);
     const storage = this.snippetStorage;
     try {
       say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
@@ -58,8 +62,8 @@ export class ProxmoxBackend implements Backend {
       if (!written.meta_volume)
         throw new BlockhostError("E_AGENT_PROTOCOL", "cloudinit-write returned no meta-data volume (agent too old?)");
 
-      say(`cloning template ${this.settings.templateVmid} to VMID ${vmid}`);
-      await this.agent.call("qm-clone", { vmid: this.settings.templateVmid, newid: vmid, name: spec.name });
+      say(`cloning template ${templateVmid} to VMID ${vmid}`);
+      await this.agent.call("qm-clone", { vmid: templateVmid, newid: vmid, name: spec.name });
       undo.push(["qm-destroy", () => this.agent.call("qm-destroy", { vmid })]);
 
       await this.agent.call("qm-set", {
@@ -68,7 +72,7 @@ export class ProxmoxBackend implements Backend {
           cores: spec.cpu,
           memory: spec.memoryMb,
           ipconfig0: spec.cloudInit.ipconfig0,
-          nameserver: spec.allocation.gateway,
+          nameserver: spec.cloudInit.nameservers.join(" "),
           cicustom: `user=${written.volume},meta=${written.meta_volume}`,
           agent: "1",
         },
@@ -92,13 +96,17 @@ export class ProxmoxBackend implements Backend {
     }
   }
 
+  private templateOf(os: OsId | undefined): number {
+    return proxmoxTemplateFor(this.settings.templateVmid, this.settings.templateVmids, os);
+  }
+
   private get snippetStorage(): string {
     return this.settings.snippetStorage ?? "local";
   }
 
   /** The template must have a cloud-init drive, net0 and a scsi0 no larger than the plan's disk (Proxmox cannot shrink). */
-  async preflight(spec: { diskGb: number }): Promise<void> {
-    const id = this.settings.templateVmid;
+  async preflight(spec: { diskGb: number; os?: OsId }): Promise<void> {
+    const id = this.templateOf(spec.os);
     const { config } = await this.agent.call("qm-config", { vmid: id });
     const problems = templateProblems(id, config, { contents: false });
     if (problems.length)
