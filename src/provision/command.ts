@@ -109,7 +109,7 @@ export default defineCommand({
       async run({ args }) {
         const p = openProvisioner();
         const name = vmNameArg(args.name);
-        const os = args.os === undefined ? undefined : chooseOs(p.offered, args.os).id;
+        const os = args.os === undefined ? undefined : chooseOs(p.offered, args.os);
         await runVmAction(p, { vm: name, action: "reinstall", by: "cli", ...(os ? { os } : {}) });
         out(
           `reinstalled: ${name}${os ? ` (${os})` : ""}${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`,

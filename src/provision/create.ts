@@ -3,12 +3,13 @@ import { randomBytes } from "node:crypto";
 import { BlockhostError } from "../core/errors.ts";
 import { allocate, previewAllocation, type Allocation } from "./allocate.ts";
 import type { VmSpec } from "./backends/index.ts";
-import { renderCloudInit } from "./cloud-init.ts";
+import { type CloudInit, renderCloudInit } from "./cloud-init.ts";
 import { chooseOs } from "./os.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
-import { ipv4Pool, ipv6Pool } from "./network-config.ts";
+import { guestNameservers, ipv4Pool, ipv6Pool } from "./network-config.ts";
 import { releaseAddresses } from "../core/state/allocations.ts";
+import type { OsId } from "../template/os.ts";
 import { deleteCreatingVm, getVm, insertVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
 /** A request to create one VM (validated by the caller: CLI flags or a chain event). */
@@ -22,8 +23,8 @@ export interface CreateRequest {
   username: string;
   subscriptionId: number | null;
   purpose: string;
-  /** The OS id to install (one the host offers; default its first). */
-  os?: string;
+  /** The OS template to create from (one the host offers; its first when absent). */
+  os?: OsId;
 }
 
 /** What a create would do, printed without --apply. */
@@ -88,16 +89,27 @@ export function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
   };
 }
 
+/** A VM's cloud-init with a new VM secret (a create, or a reinstall that keeps the wallet and NFT). */
+export function freshCloudInit(
+  p: Provisioner,
+  vm: { name: string; username: string; walletAddress: string; nftTokenId: number | null; allocation: Allocation },
+): CloudInit {
+  return renderCloudInit({
+    ...vm,
+    secretKey: randomBytes(32).toString("hex"),
+    otpLength: p.auth.otpLength,
+    otpTtlSeconds: p.auth.otpTtlSeconds,
+    nameservers: guestNameservers(p.dbConfig),
+  });
+}
+
 async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise<void> {
-  const cloudInit = renderCloudInit({
+  const cloudInit = freshCloudInit(p, {
     name: req.name,
     username: req.username,
     walletAddress: req.ownerWallet,
     nftTokenId: null,
     allocation: a,
-    secretKey: randomBytes(32).toString("hex"),
-    otpLength: p.auth.otpLength,
-    otpTtlSeconds: p.auth.otpTtlSeconds,
   });
   const spec: VmSpec = {
     name: req.name,
@@ -108,7 +120,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
     diskGb: req.diskGb,
     allocation: a,
     cloudInit,
-    os: chooseOs(p.offered, req.os).id,
+    os: chooseOs(p.offered, req.os),
   };
   await p.backend.create(spec, p.say);
 }
@@ -119,7 +131,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
  */
 export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<VmRecord> {
   refuseExisting(p, req.name);
-  const os = chooseOs(p.offered, req.os).id;
+  const os = chooseOs(p.offered, req.os);
   await p.backend.preflight?.({ diskGb: req.diskGb, os });
   const created = iso(now());
   const a = allocate(p.db, p.dbConfig, req.name, (alloc) =>

@@ -1,46 +1,27 @@
-/** The operating systems a host offers (blockhost.yaml `os:`), and which template each one boots from. */
+/** The operating systems a host offers its customers (blockhost.yaml `os:`), from those templates are built for. */
 import type { BlockhostConfig } from "../core/config/schemas.ts";
 import { BlockhostError } from "../core/errors.ts";
+import { DEFAULT_OS, isOsId, type OsId, TEMPLATE_OSES } from "../template/os.ts";
 
 export interface OsChoice {
-  id: string;
+  id: OsId;
   label: string;
 }
 
-/** What the one template built before OS choices existed is. */
-export const DEFAULT_OS: OsChoice = { id: "debian-12", label: "Debian 12 (bookworm)" };
-
-/** The offered OS list; without `os:` in blockhost.yaml, the single default template. */
+/** The offered OS list, first the default; without `os:` in blockhost.yaml, only the default OS. */
 export function offeredOs(cfg: Pick<BlockhostConfig, "os">): OsChoice[] {
-  return cfg.os?.length ? cfg.os : [DEFAULT_OS];
+  const ids = cfg.os?.length ? (cfg.os as OsId[]) : [DEFAULT_OS];
+  return ids.map((id) => ({ id, label: TEMPLATE_OSES[id].label }));
 }
 
-/** The offered OS with this id, or E_INVALID_INPUT naming the choices. */
-export function chooseOs(offered: readonly OsChoice[], id: string | undefined): OsChoice {
-  if (id === undefined || id === "") return offered[0]!;
-  const found = offered.find((o) => o.id === id);
+/** The offered OS with this id (the first offered when none is named), or E_INVALID_INPUT naming the choices. */
+export function chooseOs(offered: readonly OsChoice[], id: string | undefined): OsId {
+  if (id === undefined || id === "") return offered[0]!.id;
+  const found = isOsId(id) ? offered.find((o) => o.id === id) : undefined;
   if (!found)
     throw new BlockhostError(
       "E_INVALID_INPUT",
       `OS ${JSON.stringify(id)} is not offered here (choose one of ${offered.map((o) => o.id).join(", ")})`,
     );
-  return found;
-}
-
-/** The template for an OS: the per-OS entry, or the default template for the first offered OS. */
-export function templateFor<T>(
-  os: string | undefined,
-  offered: readonly OsChoice[],
-  perOs: Record<string, T> | undefined,
-  fallback: T,
-  where: string,
-): T {
-  const chosen = chooseOs(offered, os).id;
-  const t = perOs?.[chosen];
-  if (t !== undefined) return t;
-  if (chosen === offered[0]!.id) return fallback;
-  throw new BlockhostError(
-    "E_CONFIG_INVALID",
-    `${where}.templates: expected a template for ${chosen} (build it with blockhost template build --os ${chosen})`,
-  );
+  return found.id;
 }

@@ -1,12 +1,10 @@
 /** Reinstall: the same VM (name, VMID, addresses, size, NFT, expiry) on a fresh disk from an OS template. */
-import { randomBytes } from "node:crypto";
 import { iso, now } from "../core/clock.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { requireVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 import type { VmSpec } from "./backends/index.ts";
-import { renderCloudInit } from "./cloud-init.ts";
 import type { Provisioner } from "./context.ts";
-import { allocationOf } from "./create.ts";
+import { allocationOf, freshCloudInit } from "./create.ts";
 import { ref } from "./lifecycle.ts";
 import { chooseOs } from "./os.ts";
 
@@ -21,7 +19,7 @@ export async function reinstallVm(p: Provisioner, name: string, osId: string): P
   const vm = requireVm(p.db, name);
   if (vm.status !== "active")
     throw new BlockhostError("E_STATE", `${name} is ${vm.status}; only an active VM is reinstalled`);
-  const os = chooseOs(p.offered, osId || String(vm.extra.os ?? "")).id;
+  const os = chooseOs(p.offered, osId || String(vm.extra.os ?? ""));
   await p.backend.preflight?.({ diskGb: vm.disk_gb, os });
   const allocation = allocationOf(p, vm);
   const stamp = Date.now().toString(36);
@@ -33,15 +31,12 @@ export async function reinstallVm(p: Provisioner, name: string, osId: string): P
     memoryMb: vm.memory_mb,
     diskGb: vm.disk_gb,
     allocation,
-    cloudInit: renderCloudInit({
+    cloudInit: freshCloudInit(p, {
       name,
       username: vm.username,
       walletAddress: vm.owner_wallet ?? vm.wallet_address ?? "",
       nftTokenId: vm.nft_token_id,
       allocation,
-      secretKey: randomBytes(32).toString("hex"),
-      otpLength: p.auth.otpLength,
-      otpTtlSeconds: p.auth.otpTtlSeconds,
     }),
     os,
     instanceId: `${name}-${vm.vmid}-r${stamp}`,

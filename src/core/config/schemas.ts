@@ -14,7 +14,8 @@ import {
   type Infer,
   type Schema,
 } from "../schema.ts";
-import { evmAddress, ifaceName, ipv4, ipv4Cidr, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
+import { evmAddress, ifaceName, ipAddress, ipv4, ipv4Cidr, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
+import { OS_IDS } from "../../template/os.ts";
 
 const absPath = str(/^\/[A-Za-z0-9._/-]{0,4095}$/, "an absolute path", 4096);
 const anyScalar: Schema<unknown> = { describe: "a value", parse: (v) => v };
@@ -41,7 +42,14 @@ export const dbConfigSchema = object({
   storage_pool: optional(storageId),
   storage_path: optional(absPath),
   vmid_range: withDefault(vmidRange, { start: 100, end: 999 }),
-  ip_pool: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
+  ip_pool: object({
+    network: ipv4Cidr,
+    start: poolBound,
+    end: poolBound,
+    gateway: ipv4,
+    /** The resolvers written into every VM (IPv4 and/or IPv6); default: the host's own upstream resolvers. */
+    nameservers: optional(array(ipAddress, 1, 3)),
+  }),
   ipv6_pool: optional(
     object({
       start: optional(int(1, 65_535)),
@@ -104,9 +112,6 @@ export type PlanSize = Infer<typeof planSizeSchema>;
 /** The size of a plan blockhost.yaml does not list. */
 export const DEFAULT_PLAN_SIZE: PlanSize = { cpu: 1, memory_mb: 2048, disk_gb: 20 };
 
-/** An operating system id, as `blockhost template build --os` names them (debian-12, debian-13). */
-export const osId = str(/^[a-z][a-z0-9]{1,15}-[0-9a-z.]{1,15}$/, "an OS id like debian-12", 32);
-
 /** /etc/blockhost/blockhost.yaml — identity, hypervisor and admin settings. */
 export const blockhostConfigSchema = object({
   server: object({ address: optional(evmAddress), key_file: absPath }),
@@ -121,9 +126,9 @@ export const blockhostConfigSchema = object({
       storage: storageId,
       bridge: ifaceName,
       template_vmid: optional(int(VMID_MIN, VMID_MAX)),
+      /** Templates of other OSes by OS id (debian-13: 9002); template_vmid stays the default OS's. */
+      template_vmids: optional(record(literal(...OS_IDS), int(VMID_MIN, VMID_MAX), OS_IDS.length)),
       snippet_storage: optional(storageId),
-      /** Template VMID per OS id other than the default one (which is template_vmid). */
-      templates: optional(record(osId, int(VMID_MIN, VMID_MAX), 32)),
     }),
   ),
   /** backend: libvirt. The VM NICs join `network` (a libvirt network) or `bridge`; routes point at `bridge`. */
@@ -133,8 +138,6 @@ export const blockhostConfigSchema = object({
       bridge: ifaceName,
       network: optional(str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50)),
       template: optional(absPath),
-      /** Template image per OS id other than the default one (which is template). */
-      templates: optional(record(osId, absPath, 32)),
       accel: withDefault(literal("auto", "kvm", "tcg"), "auto"),
       guest_agent_timeout_s: optional(int(10, 3600)),
     }),
@@ -161,9 +164,7 @@ export const blockhostConfigSchema = object({
   /** VM size per on-chain plan id; a plan without an entry gets DEFAULT_PLAN_SIZE. */
   plans: optional(record(str(/^[1-9]\d{0,17}$/, "a plan id"), planSizeSchema, 10_000)),
   /** The operating systems customers may choose (at purchase and reinstall); the first is the default. */
-  os: optional(
-    array(object({ id: osId, label: str(/^[^\p{Cc}<>]{1,60}$/u, "a label (≤60 characters, no < or >)", 60) }), 1, 32),
-  ),
+  os: optional(array(literal(...OS_IDS), 1, OS_IDS.length)),
   /** The public web front (`blockhost serve`): page title and accent colour. */
   web: optional(
     object({

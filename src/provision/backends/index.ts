@@ -3,11 +3,11 @@ import type { BlockhostConfig } from "../../core/config/schemas.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
-import { offeredOs } from "../os.ts";
 import { DryRunBackend } from "./dry-run.ts";
 import { LibvirtBackend } from "./libvirt.ts";
 import { ProxmoxBackend, type AgentCaller } from "./proxmox.ts";
 import type { Backend } from "./types.ts";
+import type { OsId } from "../../template/os.ts";
 
 export type { Backend, Say, VmRef, VmSpec } from "./types.ts";
 
@@ -27,8 +27,7 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller, ndpUpli
         {
           bridge: px.bridge,
           templateVmid: px.template_vmid ?? 9001,
-          offered: offeredOs(cfg),
-          ...(px.templates ? { templates: px.templates } : {}),
+          ...(px.template_vmids ? { templateVmids: px.template_vmids as Partial<Record<OsId, number>> } : {}),
           ...(px.snippet_storage ? { snippetStorage: px.snippet_storage } : {}),
           guestAgentTimeoutMs: 180_000,
           ndpUplink,
@@ -48,8 +47,6 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller, ndpUpli
           bridge: lv.bridge,
           network: lv.network,
           template: lv.template ?? join(paths.templatesDir, "blockhost-template.qcow2"),
-          offered: offeredOs(cfg),
-          ...(lv.templates ? { templates: lv.templates } : {}),
           accel: lv.accel,
           guestAgentTimeoutMs: (lv.guest_agent_timeout_s ?? 600) * 1000,
           ndpUplink,

@@ -3,7 +3,7 @@ import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { macForVmid } from "../allocate.ts";
-import { DEFAULT_OS, type OsChoice, templateFor } from "../os.ts";
+import { libvirtTemplateFor } from "../../template/os.ts";
 import type { AgentCaller } from "./proxmox.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
@@ -13,10 +13,6 @@ export interface LibvirtSettings {
   bridge: string;
   network?: string;
   template: string;
-  /** Template image per OS id other than the default one. */
-  templates?: Record<string, string>;
-  /** The offered OS list (blockhost.yaml `os:`); the first boots `template`. */
-  offered?: OsChoice[];
   accel: "auto" | "kvm" | "tcg";
   guestAgentTimeoutMs: number;
   /** How long an ACPI shutdown may take before the domain is powered off. */
@@ -45,8 +41,7 @@ export class LibvirtBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: UndoSteps = [];
     const name = spec.name;
-    const s = this.settings;
-    const template = templateFor(spec.os, s.offered ?? [DEFAULT_OS], s.templates, s.template, "libvirt");
+    const template = libvirtTemplateFor(this.settings.template, spec.os);
     try {
       say(`creating the overlay disk of ${name} on ${template} (${spec.diskGb} GB)`);
       undo.push(["libvirt-vm-files-delete", () => this.agent.call("libvirt-vm-files-delete", { name })]);

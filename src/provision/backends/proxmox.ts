@@ -2,8 +2,8 @@
 import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
-import { DEFAULT_OS, type OsChoice, templateFor } from "../os.ts";
 import { templateProblems } from "./proxmox-template.ts";
+import { type OsId, proxmoxTemplateFor } from "../../template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 
@@ -11,10 +11,8 @@ import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 export interface ProxmoxSettings {
   bridge: string;
   templateVmid: number;
-  /** Template VMID per OS id other than the default one. */
-  templates?: Record<string, number>;
-  /** The offered OS list (blockhost.yaml `os:`); the first clones `templateVmid`. */
-  offered?: OsChoice[];
+  /** Template VMIDs of other OSes (blockhost.yaml proxmox.template_vmids). */
+  templateVmids?: Partial<Record<OsId, number>>;
   /** Where cloud-init snippets go (blockhost.yaml proxmox.snippet_storage, default `local`). */
   snippetStorage?: string;
   /** How long to wait for the guest agent after start. */
@@ -48,8 +46,8 @@ export class ProxmoxBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: UndoSteps = [];
     const { vmid } = spec;
-    const templateVmid = this.templateOf(spec.os);
     await this.preflight(spec);
+    const templateVmid = this.templateOf(spec.os);
     const storage = this.snippetStorage;
     try {
       say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
@@ -74,7 +72,7 @@ export class ProxmoxBackend implements Backend {
           cores: spec.cpu,
           memory: spec.memoryMb,
           ipconfig0: spec.cloudInit.ipconfig0,
-          nameserver: spec.allocation.gateway,
+          nameserver: spec.cloudInit.nameservers.join(" "),
           cicustom: `user=${written.volume},meta=${written.meta_volume}`,
           agent: "1",
         },
@@ -98,17 +96,16 @@ export class ProxmoxBackend implements Backend {
     }
   }
 
+  private templateOf(os: OsId | undefined): number {
+    return proxmoxTemplateFor(this.settings.templateVmid, this.settings.templateVmids, os);
+  }
+
   private get snippetStorage(): string {
     return this.settings.snippetStorage ?? "local";
   }
 
-  private templateOf(os: string | undefined): number {
-    const s = this.settings;
-    return templateFor(os, s.offered ?? [DEFAULT_OS], s.templates, s.templateVmid, "proxmox");
-  }
-
   /** The template must have a cloud-init drive, net0 and a scsi0 no larger than the plan's disk (Proxmox cannot shrink). */
-  async preflight(spec: { diskGb: number; os?: string }): Promise<void> {
+  async preflight(spec: { diskGb: number; os?: OsId }): Promise<void> {
     const id = this.templateOf(spec.os);
     const { config } = await this.agent.call("qm-config", { vmid: id });
     const problems = templateProblems(id, config, { contents: false });

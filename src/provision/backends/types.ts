@@ -1,6 +1,7 @@
 /** The interface every hypervisor backend implements. */
 import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
+import type { OsId } from "../../template/os.ts";
 
 /** A VM as a backend sees it. */
 export interface VmRef {
@@ -16,8 +17,8 @@ export interface VmSpec extends VmRef {
   diskGb: number;
   allocation: Allocation;
   cloudInit: CloudInit;
-  /** The OS id whose template to boot (default: the host's first offered OS). */
-  os?: string;
+  /** The OS the VM is created from (its template); the default OS when absent. */
+  os?: OsId;
   /** cloud-init's instance-id; a new one on reinstall makes first boot run again. */
   instanceId?: string;
 }
@@ -40,7 +41,7 @@ export interface Backend {
   /** True when nothing reaches a hypervisor (printed with every result). */
   readonly simulated: boolean;
   /** Checks that need no allocation (the template can serve this disk): run before a VMID is spent. */
-  preflight?(plan: { diskGb: number; os?: string }): Promise<void>;
+  preflight?(plan: { diskGb: number; os?: OsId }): Promise<void>;
   create(spec: VmSpec, say: Say): Promise<void>;
   start(vm: VmRef, say: Say): Promise<void>;
   /** Graceful shutdown, falling back to a hard stop. */

@@ -27,7 +27,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
       backend: "proxmox",
       ipv6Prefix: "2001:db8:42::/120",
       extraBlockhostYaml:
-        "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, snippet_storage: snip_dir, templates: {debian-13: 9002}}\nos: [{id: debian-12, label: Debian 12}, {id: debian-13, label: Debian 13}]",
+        "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, snippet_storage: snip_dir, template_vmids: {debian-13: 9002}}\nos: [debian-12, debian-13]",
     });
     // A Proxmox storage.cfg with a separate directory storage for snippets (proxmox.snippet_storage).
     mkdirSync(join(env.root, "etc/pve"), { recursive: true });

@@ -154,9 +154,7 @@ describe("power jobs", () => {
 
 describe("reinstall", () => {
   test("same name, VMID, addresses, NFT and expiry; the chosen OS; new cloud-init with the holder in GECOS", async () => {
-    await setup(
-      "os: [{id: debian-12, label: Debian 12}, {id: debian-13, label: Debian 13}]\nlibvirt: {bridge: br0, templates: {debian-13: /var/lib/blockhost/templates/debian-13.qcow2}}",
-    );
+    await setup("os: [debian-12, debian-13]");
     const before = requireVm(p.db, "web1");
     expect(before.extra.os).toBe("debian-12");
     const userData = join(paths.cloudInitDir, "web1", "user-data");
