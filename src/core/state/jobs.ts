@@ -193,3 +193,12 @@ export function claimJobByKey(db: Database, key: string): Job | null {
     .get(key, stamp()) as Record<string, unknown> | null;
   return r ? fromRow(r) : null;
 }
+
+/** The VM's most recent lifecycle job, whatever its state, or null. */
+export function lastVmJob(db: Database, vm: string): Job | null {
+  const r = db.query(`SELECT * FROM jobs WHERE ${VM_JOB} ORDER BY id DESC LIMIT 1`).get(vm) as Record<
+    string,
+    unknown
+  > | null;
+  return r ? fromRow(r) : null;
+}

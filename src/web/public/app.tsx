@@ -6,6 +6,7 @@ import { logEvent } from "../../core/log.ts";
 import { assetRoutes } from "../assets.ts";
 import { limits, securityHeaders } from "../security.ts";
 import { adminApp } from "./admin/app.tsx";
+import { panelApp } from "./panel/app.tsx";
 import { credentialsApi } from "./api/credentials.ts";
 import { statusApi } from "./api/status.ts";
 import type { ServeDeps } from "./deps.ts";
@@ -36,6 +37,9 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
   app.use("/admin/login/*", rateLimit(auth, "auth"));
   app.use("/admin/login", rateLimit(auth, "auth"));
   app.route("/admin", adminApp(deps));
+  app.use("/my/login/*", rateLimit(auth, "auth"));
+  app.use("/my/login", rateLimit(auth, "auth"));
+  app.route("/my", panelApp(deps));
 
   app.get("/", async (c) => {
     const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);

@@ -20,6 +20,7 @@ import { publicKeyOf } from "../../crypto/keys.ts";
 import { JobQueue } from "../../engine/queue.ts";
 import { openProvisioner, type Provisioner } from "../../provision/context.ts";
 import { acmeName } from "./certificate.ts";
+import { offeredOs, type OsChoice } from "../../provision/os.ts";
 import { ServeChain } from "./chain.ts";
 
 export const DEFAULT_PUBLIC_SECRET = "blockhost-access";
@@ -46,6 +47,8 @@ export interface ServeDeps {
   provisioner: () => Provisioner;
   /** Serving over TLS: cookies get Secure, responses HSTS. */
   tls: boolean;
+  /** The operating systems customers may choose (blockhost.yaml os:), the default first. */
+  offeredOs: OsChoice[];
   /** The root agent: addressbook, new wallets and the admin-command table are root's files. */
   agent: AgentClient;
 }
@@ -88,6 +91,7 @@ export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps 
     dbConfig: existsSync(paths.dbConfig) ? loadDbConfig() : null,
     queue: new JobQueue(db, { baseMs: 5_000, maxMs: 600_000 }),
     provisioner: () => (provisioner ??= openProvisioner({ db })),
+    offeredOs: offeredOs(blockhost),
     tls: opts.tls,
     agent: new AgentClient({ timeoutMs: 30_000 }),
   };
