@@ -17,6 +17,7 @@ import { runVmJob, type VmJobContext } from "./vm-jobs.ts";
 import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { sealCredential } from "./seal.ts";
 import { planSize } from "./settings.ts";
+import type { OsId } from "../template/os.ts";
 
 /**
  * SubscriptionCreated → a VM and an NFT, each step idempotent so the job can be re-run after
@@ -35,7 +36,7 @@ async function provision(ctx: EngineContext, subscriptionId: number, passedCreat
   }
   if (chain.cancelled || sub.cancelled) return;
   // A payload the server cannot read still buys a VM: its NFT carries no details (see payload.ts).
-  const { signature, problem } = readPayload(ctx.serverKey, sub.user_encrypted);
+  const { signature, problem, os } = readPayload(ctx.serverKey, sub.user_encrypted);
   const p = ctx.provisioner;
   const size = planSize(ctx.settings, sub.plan_id);
   const req: CreateRequest = {
@@ -48,6 +49,7 @@ async function provision(ctx: EngineContext, subscriptionId: number, passedCreat
     username: "admin",
     subscriptionId,
     purpose: "subscription",
+    ...offeredChoice(ctx, subscriptionId, os),
   };
   let vm = vmForSubscription(ctx.db, subscriptionId);
   if (!vm) vm = await ctx.createSlots.run(() => applyCreate(p, req));
@@ -104,6 +106,14 @@ async function provision(ctx: EngineContext, subscriptionId: number, passedCreat
     });
   }
   ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });
+}
+
+/** The buyer's OS choice when the host offers it; otherwise the default OS (logged: the buyer still gets a server). */
+function offeredChoice(ctx: EngineContext, subscriptionId: number, os: string | undefined): { os?: OsId } {
+  if (os === undefined) return {};
+  const found = ctx.provisioner.offered.find((o) => o.id === os);
+  if (!found) logEvent("engine.os_not_offered", { subscription: subscriptionId, os: os.slice(0, 32) });
+  return found ? { os: found.id } : {};
 }
 
 /** SubscriptionExtended (or a reconcile difference): expiry from the chain, resume if suspended. */

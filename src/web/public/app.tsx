@@ -7,6 +7,7 @@ import { assetRoutes } from "../assets.ts";
 import { limits, securityHeaders } from "../security.ts";
 import { adminApp } from "./admin/app.tsx";
 import { panelApp } from "./panel/app.tsx";
+import { DEFAULT_PLAN_SIZE } from "../../core/config/index.ts";
 import { credentialsApi } from "./api/credentials.ts";
 import { statusApi } from "./api/status.ts";
 import type { ServeDeps } from "./deps.ts";
@@ -52,7 +53,10 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
       serverPublicKey: deps.serverPublicKey,
       publicSecret: deps.publicSecret,
       explorer: explorerFor(deps.chainId),
-      plans: plans.filter((p) => p.active),
+      plans: plans
+        .filter((p) => p.active)
+        .map((p) => ({ ...p, size: deps.planSizes[String(p.id)] ?? DEFAULT_PLAN_SIZE })),
+      os: deps.offeredOs,
     };
     return c.html(
       <SignupPage title={deps.site.title} accent={deps.site.accent} nonce={c.get("secureHeadersNonce")} data={data} />,

@@ -13,6 +13,7 @@ import {
   loadHttpsConfig,
   loadWeb3Config,
   type DbConfig,
+  type PlanSize,
 } from "../../core/config/index.ts";
 import { paths } from "../../core/paths.ts";
 import { openDatabase } from "../../core/state/db.ts";
@@ -49,6 +50,8 @@ export interface ServeDeps {
   tls: boolean;
   /** The operating systems customers may choose (blockhost.yaml os:), the default first. */
   offeredOs: OsChoice[];
+  /** VM sizes per plan id (blockhost.yaml plans:), shown beside each plan's price. */
+  planSizes: Readonly<Record<string, PlanSize>>;
   /** The root agent: addressbook, new wallets and the admin-command table are root's files. */
   agent: AgentClient;
 }
@@ -92,6 +95,7 @@ export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps 
     queue: new JobQueue(db, { baseMs: 5_000, maxMs: 600_000 }),
     provisioner: () => (provisioner ??= openProvisioner({ db })),
     offeredOs: offeredOs(blockhost),
+    planSizes: blockhost.plans ?? {},
     tls: opts.tls,
     agent: new AgentClient({ timeoutMs: 30_000 }),
   };

@@ -7,6 +7,9 @@ import { chromiumUnavailable, launchChromium, screenshot, walletPage, type Walle
 import { EngineEnv, type EngineProcess, OWNER, type VmJson } from "../../helpers/engine-env.ts";
 import { startServe, type ServeProcess, writeHttpsConfig } from "../../helpers/serve.ts";
 import type { Browser } from "playwright-core";
+import { bytesToHex } from "viem";
+import { eciesEncrypt } from "../../../src/crypto/ecies.ts";
+import { publicKeyOf } from "../../../src/crypto/keys.ts";
 
 setDefaultTimeout(120_000);
 const skip = !anvilAvailable() || chromiumUnavailable() !== undefined;
@@ -160,5 +163,20 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
     await old.page.reload();
     expect(await card(old).count()).toBe(0);
     expect(await statusText(old)).toBe("");
+  });
+
+  test("the OS chosen at purchase (in the encrypted payload) is the one the server is created from", async () => {
+    const buyer = 3;
+    const signature = await env.signature(buyer);
+    const payload = bytesToHex(
+      eciesEncrypt(publicKeyOf(env.serverKey), new TextEncoder().encode(`${signature}\nos=debian-13`)),
+    );
+    const bought = await env.buy(buyer, 30n, payload);
+    const served = await env.servedVm(bought.subscriptionId, "the Debian 13 purchase has its NFT");
+    const wp = await open(buyer);
+    await signIn(wp);
+    expect(await wp.page.locator(`li[data-server="${served.vm_name}"] [data-field="os"]`).textContent()).toBe(
+      "Debian 13 (trixie)",
+    );
   });
 });
