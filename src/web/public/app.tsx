@@ -38,8 +38,8 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
   app.use("/admin/login/*", rateLimit(auth, "auth"));
   app.use("/admin/login", rateLimit(auth, "auth"));
   app.route("/admin", adminApp(deps));
+  // Hono's "/my/login/*" also matches "/my/login": one limiter use per request, not two.
   app.use("/my/login/*", rateLimit(auth, "auth"));
-  app.use("/my/login", rateLimit(auth, "auth"));
   app.route("/my", panelApp(deps));
 
   app.get("/", async (c) => {

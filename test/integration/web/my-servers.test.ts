@@ -38,7 +38,9 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
   };
   const signIn = async (wp: WalletPage) => {
     await wp.page.click("#btn-panel-signin");
-    await wp.page.waitForSelector("#panel-wallet");
+    await wp.page.waitForSelector("#panel-wallet", { timeout: 30_000 }).catch(async (e) => {
+      throw new Error(`not signed in; the page says ${JSON.stringify(await statusText(wp))}: ${e}`);
+    });
   };
   const card = (wp: WalletPage) => wp.page.locator(`li[data-server="${vm.vm_name}"]`);
   const stateIs = (wp: WalletPage, state: string) =>
