@@ -120,10 +120,14 @@ export function countJobsByState(db: Database): Record<JobState, number> {
   return out;
 }
 
-/** Jobs whose last attempt failed (waiting to retry, retrying right now, or dead), newest first. */
+/**
+ * Jobs whose last attempt failed (waiting to retry, retrying right now, or dead), newest first. A
+ * customer's failed power action is the customer's to see (the panel shows it), not the operator's.
+ */
 export function troubledJobs(db: Database, limit: number): Job[] {
   const rows = db
-    .query(`SELECT * FROM jobs WHERE state IN ('failed', 'dead') OR (state = 'running' AND last_error IS NOT NULL)
+    .query(`SELECT * FROM jobs WHERE (state IN ('failed', 'dead') OR (state = 'running' AND last_error IS NOT NULL))
+      AND NOT (kind = 'power' AND json_extract(payload, '$.by') LIKE 'wallet:%')
       ORDER BY updated_at DESC LIMIT ?`)
     .all(limit) as Record<string, unknown>[];
   return rows.map(fromRow);

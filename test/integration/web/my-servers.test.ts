@@ -91,6 +91,11 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
     expect(text).toContain(`ssh admin@`);
     expect(wp.requests.filter((m) => m === "personal_sign").length).toBe(1);
     await screenshot(wp.page, "my-servers");
+    // Every page works at 360 px: nothing wider than the screen.
+    await wp.page.setViewportSize({ width: 360, height: 740 });
+    expect(await wp.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(
+      0,
+    );
     expect(wp.errors).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { paths } from "../../../src/core/paths.ts";
-import { claimJobByKey, claimNextJob, jobByKey, type Job } from "../../../src/core/state/jobs.ts";
+import { claimJobByKey, claimNextJob, jobByKey, type Job, troubledJobs } from "../../../src/core/state/jobs.ts";
 import { setMeta } from "../../../src/core/state/meta.ts";
 import { getVm, requireVm, updateVm } from "../../../src/core/state/vms.ts";
 import { JobQueue } from "../../../src/engine/queue.ts";
@@ -124,6 +124,8 @@ describe("power jobs", () => {
     await expect(runVmJob(ctx, job)).rejects.toMatchObject({ code: "E_AUTH_DENIED" });
     ctx.queue.fail(job, "refused", true);
     expect(said.join("\n")).not.toContain("would reboot");
+    // The customer sees the refusal on the page; it is not an operator's failing job.
+    expect(troubledJobs(p.db, 10).map((j) => j.key)).not.toContain(key);
     expect((await askAndRun({ vm: "web1", action: "reboot", by: `wallet:${BOB}` })).state).toBe("done");
     expect(said.join("\n")).toContain("would reboot web1");
   });
@@ -179,6 +181,7 @@ describe("reinstall", () => {
     const job = await askAndRun({ vm: "web1", action: "reinstall", by: "cli", os: "windows-11" });
     expect(job.state).toBe("dead");
     expect(job.last_error).toContain('OS "windows-11" is not offered here (choose one of debian-12)');
+    expect(troubledJobs(p.db, 10).map((j) => j.key)).toContain(job.key);
   });
 });
 

@@ -56,9 +56,6 @@ function ServerCard(props: { s: ServerView; offered: OsChoice[] }) {
             {label}
           </button>
         ))}
-        <a class="button secondary" href={`/my/servers/${s.name}/console`}>
-          Console
-        </a>
       </fieldset>
       <div class="reinstall">
         <label for={id("os")}>Reinstall with</label>
