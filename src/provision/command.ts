@@ -4,7 +4,7 @@ import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
 import { createCommand } from "./create-command.ts";
 import { openProvisioner } from "./context.ts";
-import { vmNameArg, expiryArg } from "./cli-args.ts";
+import { expiryChoice, vmNameArg } from "./cli-args.ts";
 import { getVm } from "../core/state/vms.ts";
 import { runVmAction } from "../engine/vm-run.ts";
 import type { PowerOp } from "../engine/vm-requests.ts";
@@ -28,8 +28,9 @@ const power = (name: string, op: PowerOp, description: string) =>
     meta: { name, description, examples: [`blockhost vm ${name} web1`] },
     args: nameArg,
     async run({ args }) {
-      const p = openProvisioner();
-      await runVmAction(p, { vm: vmNameArg(args.name), action: op, by: "cli" });
+      const vm = vmNameArg(args.name);
+      const p = openProvisioner({ existing: true });
+      await runVmAction(p, { vm, action: op, by: "cli" });
       out(`${name}: ${args.name}${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`);
     },
   });
@@ -54,14 +55,11 @@ export default defineCommand({
         "expiry-days": { type: "string", description: "New expiry in DAYS from now", valueHint: "DAYS" },
       },
       async run({ args }) {
-        const p = openProvisioner();
         const name = vmNameArg(args.name);
         const given = args["expires-at"] !== undefined || args["expiry-days"] !== undefined;
-        const vm = await resumeVm(
-          p,
-          name,
-          given ? expiryArg(args["expires-at"], args["expiry-days"], p.dbConfig.default_expiry_days) : undefined,
-        );
+        const expiry = expiryChoice(args["expires-at"], args["expiry-days"]);
+        const p = openProvisioner({ existing: true });
+        const vm = await resumeVm(p, name, given ? expiry(p.dbConfig.default_expiry_days) : undefined);
         out(
           `resumed: ${vm.vm_name} (expires ${vm.expires_at})${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`,
         );
@@ -75,8 +73,8 @@ export default defineCommand({
       },
       args: nameArg,
       async run({ args }) {
-        const p = openProvisioner();
         const name = vmNameArg(args.name);
+        const p = openProvisioner();
         const vm = getVm(p.db, name);
         const done = !!vm && vm.status !== "destroyed";
         if (done) await runVmAction(p, { vm: name, action: "destroy", by: "cli" });
@@ -107,8 +105,8 @@ export default defineCommand({
         },
       },
       async run({ args }) {
-        const p = openProvisioner();
         const name = vmNameArg(args.name);
+        const p = openProvisioner({ existing: true });
         const os = args.os === undefined ? undefined : chooseOs(p.offered, args.os);
         await runVmAction(p, { vm: name, action: "reinstall", by: "cli", ...(os ? { os } : {}) });
         out(

@@ -2,7 +2,7 @@
 import type { Database } from "bun:sqlite";
 
 export type JobState = "queued" | "running" | "failed" | "done" | "dead";
-export type JobKind = "provision" | "sync" | "destroy" | "gecos" | "seal" | "power" | "reinstall";
+export type JobKind = "provision" | "sync" | "destroy" | "gecos" | "seal" | "send" | "power" | "reinstall";
 
 export interface Job {
   id: number;
@@ -47,6 +47,7 @@ export const ALL_JOB_KINDS: readonly JobKind[] = [
   "destroy",
   "gecos",
   "seal",
+  "send",
   "power",
   "reinstall",
 ];

@@ -35,8 +35,8 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
   app.use("/api/v1/credentials/:token/*", rateLimit(auth, "auth"));
   app.route("/api/v1", statusApi(deps));
   app.route("/api/v1/credentials", credentialsApi(deps));
-  app.use("/admin/login/*", rateLimit(auth, "auth"));
-  app.use("/admin/login", rateLimit(auth, "auth"));
+  // The login page itself issues nothing; the nonce and the signature check are what is limited.
+  app.on("POST", ["/admin/login", "/admin/login/*"], rateLimit(auth, "auth"));
   app.route("/admin", adminApp(deps));
   // Hono's "/my/login/*" also matches "/my/login": one limiter use per request, not two.
   app.use("/my/login/*", rateLimit(auth, "auth"));
@@ -46,7 +46,7 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
     const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);
     const data = {
       chainId: deps.chainId,
-      rpcUrl: deps.rpcUrl,
+      rpcUrl: deps.publicRpcUrl,
       subscriptions: deps.chain.subscriptions,
       nft: deps.chain.nft,
       stablecoin,

@@ -16,6 +16,7 @@ import {
   type PlanSize,
 } from "../../core/config/index.ts";
 import { paths } from "../../core/paths.ts";
+import { DEV_CHAIN_IDS } from "../../core/config/rpc-url.ts";
 import { openDatabase } from "../../core/state/db.ts";
 import { publicKeyOf } from "../../crypto/keys.ts";
 import { JobQueue } from "../../engine/queue.ts";
@@ -32,8 +33,11 @@ export interface ServeDeps {
   db: Database;
   chain: ServeChain;
   chainId: number;
-  /** The RPC URL browsers use (the first configured one). */
-  rpcUrl: string;
+  /**
+   * The RPC offered to visitors' wallets (blockchain.public_rpc_url; on a dev chain the node itself),
+   * or null. Never the operator's rpc_url: it may carry a provider key.
+   */
+  publicRpcUrl: string | null;
   serverKey: Uint8Array;
   serverPublicKey: Hex;
   publicSecret: string;
@@ -84,7 +88,8 @@ export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps 
       chainId: web3.blockchain.chain_id,
     }),
     chainId: web3.blockchain.chain_id,
-    rpcUrl: web3.blockchain.rpc_url,
+    publicRpcUrl:
+      web3.blockchain.public_rpc_url ?? (DEV_CHAIN_IDS.has(web3.blockchain.chain_id) ? web3.blockchain.rpc_url : null),
     serverKey,
     serverPublicKey: bytesToHex(publicKeyOf(serverKey)),
     publicSecret: blockhost.public_secret ?? DEFAULT_PUBLIC_SECRET,
