@@ -52,14 +52,20 @@ const hostConfig = () =>
   existsSync(paths.blockhostConfig) ? loadConfigFile(paths.blockhostConfig, blockhostConfigSchema) : undefined;
 
 /** VMIDs BlockHost owns: db.yaml `vmid_range` and blockhost.yaml `proxmox.template_vmid`. */
-export function vmidScope(): { range?: { start: number; end: number }; template?: number } {
-  return { range: dbConfig()?.vmid_range, template: hostConfig()?.proxmox?.template_vmid };
+export function vmidScope(): { range?: { start: number; end: number }; template?: number; templates: number[] } {
+  const px = hostConfig()?.proxmox;
+  // The per-OS templates (proxmox.template_vmids) are BlockHost's as much as the default one.
+  return {
+    range: dbConfig()?.vmid_range,
+    template: px?.template_vmid,
+    templates: Object.values(px?.template_vmids ?? {}),
+  };
 }
 
-/** Refuse a VMID outside db.yaml's `vmid_range` that is not the template's. */
+/** Refuse a VMID outside db.yaml's `vmid_range` that is not one of the templates'. */
 export function requireVmid(vmid: number): void {
-  const { range, template } = vmidScope();
-  if (vmid === template) return;
+  const { range, template, templates } = vmidScope();
+  if (vmid === template || templates.includes(vmid)) return;
   if (!range) refuse("vmid", vmid, `${paths.dbConfig} is missing, so no VMID is BlockHost's yet`);
   if (vmid < range.start || vmid > range.end)
     refuse("vmid", vmid, `outside vmid_range ${range.start}-${range.end} of ${paths.dbConfig}`);

@@ -149,7 +149,16 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     const before = host.sim.vm(100)!.config;
     const r = await bh(["vm", "reinstall", "web-1", "--os", "debian-13"]);
     expect(r.stderr).not.toContain("rolling back");
-    expect(r.stdout).toBe("reinstalled: web-1 (debian-13)\n");
+    expect({
+      out: r.stdout,
+      err: r.stderr
+        .split("\n")
+        .filter((l) => !l.startsWith("{"))
+        .join("\n"),
+    }).toEqual({
+      out: "reinstalled: web-1 (debian-13)\n",
+      err: expect.any(String),
+    });
     const after = host.sim.vm(100)!;
     expect(after.status).toBe("running");
     expect(after.config.scsi0).toBe("local-lvm:base-9002-disk-0,size=12G");
