@@ -51,21 +51,28 @@ const dbConfig = () => (existsSync(paths.dbConfig) ? loadConfigFile(paths.dbConf
 const hostConfig = () =>
   existsSync(paths.blockhostConfig) ? loadConfigFile(paths.blockhostConfig, blockhostConfigSchema) : undefined;
 
-/** VMIDs BlockHost owns: db.yaml `vmid_range` and blockhost.yaml `proxmox.template_vmid`. */
-export function vmidScope(): { range?: { start: number; end: number }; template?: number; templates: number[] } {
+/**
+ * VMIDs BlockHost owns: db.yaml `vmid_range`, blockhost.yaml `proxmox.template_vmid(s)` and, on a
+ * cluster, each node's own template (`proxmox.cluster.nodes.<node>.template_vmid`).
+ */
+export function vmidScope(): { range?: { start: number; end: number }; templates: number[] } {
   const px = hostConfig()?.proxmox;
-  // The per-OS templates (proxmox.template_vmids) are BlockHost's as much as the default one.
+  const perNode = Object.values(px?.cluster?.nodes ?? {}).flatMap((n) => (n.template_vmid ? [n.template_vmid] : []));
   return {
     range: dbConfig()?.vmid_range,
-    template: px?.template_vmid,
-    templates: Object.values(px?.template_vmids ?? {}),
+    // Every OS's template (proxmox.template_vmids) is BlockHost's as much as the default one.
+    templates: [
+      ...(px?.template_vmid !== undefined ? [px.template_vmid] : []),
+      ...Object.values(px?.template_vmids ?? {}),
+      ...perNode,
+    ],
   };
 }
 
-/** Refuse a VMID outside db.yaml's `vmid_range` that is not one of the templates'. */
+/** Refuse a VMID outside db.yaml's `vmid_range` that is not one of the templates. */
 export function requireVmid(vmid: number): void {
-  const { range, template, templates } = vmidScope();
-  if (vmid === template || templates.includes(vmid)) return;
+  const { range, templates } = vmidScope();
+  if (templates.includes(vmid)) return;
   if (!range) refuse("vmid", vmid, `${paths.dbConfig} is missing, so no VMID is BlockHost's yet`);
   if (vmid < range.start || vmid > range.end)
     refuse("vmid", vmid, `outside vmid_range ${range.start}-${range.end} of ${paths.dbConfig}`);

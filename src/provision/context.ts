@@ -34,7 +34,8 @@ export function openProvisioner(
   if (opts.existing && !opts.db && !existsSync(paths.database)) openExistingDatabase();
   const dbConfig = loadDbConfig();
   const cfg = opts.backend && !existsSync(paths.blockhostConfig) ? null : loadBlockhostConfig();
-  const backend = opts.backend ?? selectBackend(cfg!, undefined, dbConfig.ipv6_pool?.ndp_proxy_dev);
+  const backend =
+    opts.backend ?? selectBackend(cfg!, undefined, dbConfig.ipv6_pool?.ndp_proxy_dev, dbConfig.vmid_range);
   const auth = existsSync(paths.web3Config) ? loadWeb3Config().auth : { otp_length: 6, otp_ttl_seconds: 300 };
   return {
     db: opts.db ?? (opts.existing ? openExistingDatabase() : openDatabase()),

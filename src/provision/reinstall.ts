@@ -44,8 +44,13 @@ export async function reinstallVm(p: Provisioner, name: string, osId: string): P
   updateVm(p.db, name, { extra: { ...vm.extra, reinstalling: { os, since: iso(now()) } } });
   p.say(`reinstalling ${name} from the ${os} template`);
   await p.backend.destroy(ref(vm), p.say);
-  await p.backend.create(spec, p.say);
+  const result = await p.backend.create(spec, p.say);
   const { reinstalling: _done, ...extra } = requireVm(p.db, name).extra;
-  updateVm(p.db, name, { gecos_synced: false, extra: { ...extra, os, reinstalled_at: iso(now()) } });
+  updateVm(p.db, name, {
+    gecos_synced: false,
+    extra: { ...extra, os, reinstalled_at: iso(now()) },
+    // On a Proxmox cluster the fresh VM is placed again, maybe on another node.
+    ...(result?.node ? { node: result.node } : {}),
+  });
   return requireVm(p.db, name);
 }

@@ -1,6 +1,6 @@
 // The agent's scope rules against the root-owned config of a temp root.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   enforceScope,
@@ -77,6 +77,21 @@ describe("VMIDs", () => {
   test("db.yaml's vmid_range and the template VMIDs (every OS's) are ours; the operator's others are not", () => {
     for (const id of [2000, 2050, 2099, 9001, 9002]) requireVmid(id);
     for (const id of [100, 1999, 2100, 9000, 999_999]) refused(() => requireVmid(id), "vmid");
+  });
+  test("on a cluster, each node's own template VMID is ours too", () => {
+    const file = join(root, "etc/blockhost/blockhost.yaml");
+    const before = readFileSync(file, "utf8");
+    try {
+      writeFileSync(
+        file,
+        "server: {key_file: /k}\nbackend: proxmox\nproxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, " +
+          "cluster: {nodes: {pve2: {template_vmid: 9002}, pve3: {drain: true}}}}\n",
+      );
+      for (const id of [9001, 9002, 2000]) requireVmid(id);
+      refused(() => requireVmid(9003), "vmid");
+    } finally {
+      writeFileSync(file, before);
+    }
   });
   test("every action's vmid and newid are checked, whatever the action", async () => {
     await enforceScope("qm-clone", { vmid: 9001, newid: 2001, name: "x" }, noDomains);

@@ -7,6 +7,7 @@ import { jobByKey, troubledJobs } from "../../../core/state/jobs.ts";
 import { requestVmAction } from "../../../engine/vm-requests.ts";
 import { JOB_KEY, jobEvents, jobView } from "../job-events.ts";
 import { listVms } from "../../../core/state/vms.ts";
+import { clusterStatusOf } from "../../../engine/status-nodes.ts";
 import type { ServeDeps } from "../deps.ts";
 import { formBody } from "../form-body.ts";
 import type { WalletLogin } from "../../session/index.ts";
@@ -14,6 +15,7 @@ import { adminLogin } from "./auth.ts";
 import { commandRoutes } from "./commands.tsx";
 import { signInRoutes } from "./sign-in.tsx";
 import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
+import { NodesPage } from "./nodes-page.tsx";
 import { ConfirmDestroyPage, JobFollowPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
 
@@ -75,6 +77,10 @@ export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps))
     const op = Object.entries(ADMIN_OPS).find(([, a]) => a === view.action)?.[0] ?? view.action;
     return c.html(<JobFollowPage {...frame(c)} job={view} label={`${op} ${view.vm}`} />);
   });
+
+  app.get("/nodes", async (c) =>
+    c.html(<NodesPage {...frame(c, notice(c))} cluster={await clusterStatusOf(deps.db, deps.provisioner().backend)} />),
+  );
 
   app.get("/jobs", (c) => c.html(<JobsPage {...frame(c, notice(c))} jobs={troubledJobs(deps.db, 100)} />));
 
