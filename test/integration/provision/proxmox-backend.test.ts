@@ -162,7 +162,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     });
     const after = host.sim.vm(100)!;
     expect(after.status).toBe("running");
-    expect(after.config.scsi0).toBe("local-lvm:base-9002-disk-0,size=12G");
+    expect(after.config.scsi0).toBe("local-lvm:vm-100-disk-0,size=12G");
     expect(after.config.ipconfig0).toBe(before.ipconfig0);
     expect(host.sim.calls()).toContainEqual(["clone", "9002", "100", "--name", "web-1"]);
     const meta = readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"), "utf8");
