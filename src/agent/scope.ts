@@ -18,6 +18,7 @@ import { readBrokerAllocation } from "../network/broker/allocation.ts";
 import { ipv6ToBigInt } from "../provision/ipv6.ts";
 import { brokerAllocation } from "../provision/network-config.ts";
 import type { PeerCredentials } from "./actions/types.ts";
+import { setupIsComplete } from "./setup-state.ts";
 
 /** The stable code of every scope refusal. */
 export const OUT_OF_SCOPE = "E_AGENT_OUT_OF_SCOPE" as const;
@@ -230,6 +231,13 @@ const RULES: Readonly<Record<string, Rule>> = {
 const VMID_KEYS = ["vmid", "newid"] as const;
 
 /**
+ * Read-only VMID actions the wizard's hypervisor check runs before finalization has written
+ * db.yaml (is the template VMID free?). Only in that window do they answer for any VMID.
+ */
+const SETUP_READS = new Set(["qm-config", "qm-status"]);
+const beforeConfig = (action: string) => SETUP_READS.has(action) && !existsSync(paths.dbConfig) && !setupIsComplete();
+
+/**
  * Refuse (E_AGENT_OUT_OF_SCOPE) a request whose parsed params name an object that is not
  * BlockHost's. Runs after the schema and before the handler, for every caller, root included:
  * the agent acts on BlockHost's objects only, whoever asks.
@@ -237,6 +245,6 @@ const VMID_KEYS = ["vmid", "newid"] as const;
 export async function enforceScope(action: string, params: unknown, probe: ScopeProbe): Promise<void> {
   if (typeof params !== "object" || params === null) return;
   const p = params as Params;
-  for (const key of VMID_KEYS) if (typeof p[key] === "number") requireVmid(p[key] as number);
+  if (!beforeConfig(action)) for (const key of VMID_KEYS) if (typeof p[key] === "number") requireVmid(p[key] as number);
   await RULES[action]?.(p, probe);
 }

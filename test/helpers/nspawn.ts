@@ -1,4 +1,4 @@
-/** A real Debian 12 system with systemd as PID 1, booted by systemd-nspawn from a cached mmdebstrap rootfs. */
+/** A real Debian 12 or 13 system with systemd as PID 1, booted by systemd-nspawn from a cached mmdebstrap rootfs. */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +16,9 @@ export const GUEST_PACKAGES = [
   "procps",
   "passwd",
 ] as const;
-const SUITE = "bookworm";
+/** The Debian releases BlockHost supports as hosts (Proxmox VE 8 runs on bookworm, 9 on trixie). */
+export const GUEST_SUITES = { bookworm: "Debian 12", trixie: "Debian 13" } as const;
+export type GuestSuite = keyof typeof GUEST_SUITES;
 const MIRROR = "http://deb.debian.org/debian";
 const CACHE = "/var/tmp/blockhost-nspawn";
 const ENV = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "DEBIAN_FRONTEND=noninteractive"];
@@ -32,9 +34,9 @@ export function nspawnUnavailable(): string | undefined {
 }
 
 /** The rootfs directory, built once per set of inputs (suite, mirror, package list) and reused from /var/tmp. */
-export function guestRootfs(log: (line: string) => void = () => {}): string {
+export function guestRootfs(suite: GuestSuite, log: (line: string) => void = () => {}): string {
   const key = createHash("sha256")
-    .update(JSON.stringify([SUITE, MIRROR, GUEST_PACKAGES, 1]))
+    .update(JSON.stringify([suite, MIRROR, GUEST_PACKAGES, 1]))
     .digest("hex")
     .slice(0, 16);
   const dir = join(CACHE, `rootfs-${key}`);
@@ -43,9 +45,9 @@ export function guestRootfs(log: (line: string) => void = () => {}): string {
   for (const stale of readdirSync(CACHE))
     if (stale.startsWith("building-")) rmSync(join(CACHE, stale), { recursive: true, force: true });
   const building = join(CACHE, `building-${key}-${process.pid}`);
-  log(`building the guest rootfs with mmdebstrap (cached in ${dir})`);
+  log(`building the ${GUEST_SUITES[suite]} guest rootfs with mmdebstrap (cached in ${dir})`);
   const r = Bun.spawnSync(
-    ["mmdebstrap", "--variant=minbase", `--include=${GUEST_PACKAGES.join(",")}`, SUITE, building, MIRROR],
+    ["mmdebstrap", "--variant=minbase", `--include=${GUEST_PACKAGES.join(",")}`, suite, building, MIRROR],
     { stdout: "pipe", stderr: "pipe" },
   );
   if (r.exitCode !== 0)

@@ -3,6 +3,8 @@ import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { dirname } from "node:path";
+import { oneLine } from "../../core/errors.ts";
+import { logEvent } from "../../core/log.ts";
 import { paths } from "../../core/paths.ts";
 import { ensureSelfSigned, runLocalOpenssl } from "../../core/self-signed-cert.ts";
 
@@ -15,7 +17,14 @@ export interface WizardTls {
 
 /** The host's non-loopback addresses, IPv4 first: where an operator's browser can reach the wizard. */
 export function hostAddresses(ipv4Only = false): string[] {
-  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  let all: ReturnType<typeof networkInterfaces>[string] & object;
+  try {
+    all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  } catch (e) {
+    // Listing needs a netlink socket; without one the console says "this host's address" instead.
+    logEvent("wizard.addresses_unknown", { error: oneLine(e) });
+    return [];
+  }
   const usable = all.filter(
     (a) => !a.internal && !(a.family === "IPv6" && (ipv4Only || a.address.toLowerCase().startsWith("fe80"))),
   );

@@ -104,6 +104,25 @@ describe("VMIDs", () => {
   });
 });
 
+test("before db.yaml exists, during setup, only the wizard's read-only checks answer for any VMID", async () => {
+  const bare = tempDir("blockhost-scope-bare-");
+  process.env.BLOCKHOST_ROOT = bare.dir;
+  try {
+    await enforceScope("qm-config", { vmid: 9001 }, noDomains);
+    await expect(enforceScope("qm-destroy", { vmid: 9001 }, noDomains)).rejects.toMatchObject({
+      code: "E_AGENT_OUT_OF_SCOPE",
+    });
+    mkdirSync(join(bare.dir, "var/lib/blockhost-agent"), { recursive: true });
+    writeFileSync(join(bare.dir, "var/lib/blockhost-agent/setup-complete"), "");
+    await expect(enforceScope("qm-config", { vmid: 9001 }, noDomains)).rejects.toMatchObject({
+      code: "E_AGENT_OUT_OF_SCOPE",
+    });
+  } finally {
+    process.env.BLOCKHOST_ROOT = root;
+    bare.cleanup();
+  }
+});
+
 describe("libvirt domains", () => {
   test("a domain is ours when the agent made its VM directory", () => {
     requireDomain("blockhost-001", true);
