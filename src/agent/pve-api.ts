@@ -21,8 +21,8 @@ export interface VmApi {
   /** How errors name the tool (`qm`, `pvesh`). */
   readonly tool: "qm" | "pvesh";
   config(vmid: number): Promise<Record<string, string>>;
-  /** A task: start, stop, shutdown (300 s), destroy (purge) or template. */
-  task(kind: "start" | "stop" | "shutdown" | "destroy" | "template", vmid: number): Promise<TaskResult>;
+  /** A task: start, stop, shutdown or reboot (300 s), destroy (purge) or template. */
+  task(kind: "start" | "stop" | "shutdown" | "reboot" | "destroy" | "template", vmid: number): Promise<TaskResult>;
   set(vmid: number, args: string[]): Promise<RunResult>;
   clone(vmid: number, newid: number, args: string[]): Promise<TaskResult>;
   resize(vmid: number, disk: string, size: string): Promise<TaskResult>;
@@ -35,6 +35,7 @@ const QM_TASK_ARGV: Record<Parameters<VmApi["task"]>[0], (id: string) => string[
   start: (id) => ["start", id],
   stop: (id) => ["stop", id],
   shutdown: (id) => ["shutdown", id, "--timeout", "300"],
+  reboot: (id) => ["reboot", id, "--timeout", "300"],
   destroy: (id) => ["destroy", id, "--purge"],
   template: (id) => ["template", id],
 };
@@ -153,6 +154,7 @@ export function pveshApi(ctx: ActionContext, node: string): VmApi {
     start: ["create", "/status/start", []],
     stop: ["create", "/status/stop", []],
     shutdown: ["create", "/status/shutdown", ["--timeout", "300"]],
+    reboot: ["create", "/status/reboot", ["--timeout", "300"]],
     destroy: ["delete", "", ["--purge", "1"]],
     template: ["create", "/template", []],
   };

@@ -53,7 +53,7 @@ const hostConfig = () =>
   existsSync(paths.blockhostConfig) ? loadConfigFile(paths.blockhostConfig, blockhostConfigSchema) : undefined;
 
 /**
- * VMIDs BlockHost owns: db.yaml `vmid_range`, blockhost.yaml `proxmox.template_vmid` and, on a
+ * VMIDs BlockHost owns: db.yaml `vmid_range`, blockhost.yaml `proxmox.template_vmid(s)` and, on a
  * cluster, each node's own template (`proxmox.cluster.nodes.<node>.template_vmid`).
  */
 export function vmidScope(): { range?: { start: number; end: number }; templates: number[] } {
@@ -61,7 +61,12 @@ export function vmidScope(): { range?: { start: number; end: number }; templates
   const perNode = Object.values(px?.cluster?.nodes ?? {}).flatMap((n) => (n.template_vmid ? [n.template_vmid] : []));
   return {
     range: dbConfig()?.vmid_range,
-    templates: [...(px?.template_vmid !== undefined ? [px.template_vmid] : []), ...perNode],
+    // Every OS's template (proxmox.template_vmids) is BlockHost's as much as the default one.
+    templates: [
+      ...(px?.template_vmid !== undefined ? [px.template_vmid] : []),
+      ...Object.values(px?.template_vmids ?? {}),
+      ...perNode,
+    ],
   };
 }
 
@@ -222,6 +227,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   "virsh-define": domain,
   "virsh-start": domain,
   "virsh-shutdown": domain,
+  "virsh-reboot": domain,
   "virsh-destroy": domain,
   "virsh-undefine": domain,
   "virsh-domstate": domain,

@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   E_PAYLOAD_INVALID: permanentFailure,
   /** A job names a subscription the database never recorded. */
   E_SUBSCRIPTION_UNKNOWN: permanentFailure,
+  /** Too many requests of this kind from one wallet or for one server; details: `{ retry_after_s }`. */
+  E_RATE_LIMITED: failure,
+  /** A power-on or reinstall of a suspended (expired) VM: the subscription must be extended first. */
+  E_VM_SUSPENDED: permanentFailure,
   /** A request to seal an NFT's details that can never succeed (no live VM, signer is not the holder). */
   E_CREDENTIAL_REFUSED: permanentFailure,
 } as const satisfies Record<string, CodeSpec>;

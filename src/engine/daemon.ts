@@ -13,6 +13,7 @@ import { logEvent } from "../core/log.ts";
 import { paths } from "../core/paths.ts";
 import { openDatabase } from "../core/state/db.ts";
 import { setMeta } from "../core/state/meta.ts";
+import { ENGINE_PID_KEY } from "./vm-follow.ts";
 import { restoreHostPrefix } from "../network/prefix-host.ts";
 import { openProvisioner } from "../provision/context.ts";
 import { listVms } from "../core/state/vms.ts";
@@ -31,6 +32,9 @@ import { reconcile } from "./reconciler.ts";
 import { loadEngineSettings } from "./settings.ts";
 import { RangeCap } from "./log-reader.ts";
 import { LogWatcher } from "./watcher.ts";
+
+/** How often the loop looks for jobs other processes queued (a customer's click waits at most this long). */
+const JOB_CHECK_MS = 500;
 
 export interface EngineRunOptions {
   /** Exit once caught up with the chain and no job is due (tests, catch-up benchmarks). */
@@ -110,6 +114,8 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
   process.on("SIGINT", () => onSignal("SIGINT"));
 
   const recovered = ctx.queue.recoverAbandoned();
+  // `blockhost vm …` follows its job while an engine runs and runs it itself when none does.
+  setMeta(db, ENGINE_PID_KEY, String(process.pid));
   logEvent("engine.started", {
     chain_id: settings.chainId,
     subscriptions: settings.subscriptions,
@@ -132,6 +138,8 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
       // Up to `chain_concurrency` provision jobs, of which at most `concurrency` create a VM at once.
       { name: "provision", kinds: ["provision"], limit: settings.chainConcurrency, gate: ctx.createSlots },
       { name: "other", kinds: ["sync", "destroy", "gecos", "seal", "send"], limit: settings.otherConcurrency },
+      // What people ask for (panel, admin, CLI): never behind a burst of purchases.
+      { name: "vm", kinds: ["power", "reinstall"], limit: settings.otherConcurrency },
     ],
     () => wake(),
   );
@@ -186,7 +194,13 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     // Sleep until the next poll or the next job due (a due job not started now waits for a free slot: a finish wakes us).
     const nextPoll = lastPoll + settings.pollIntervalMs;
     const dutyDue = duties.nextDue();
-    const until = Math.min(nextPoll, due === null || due <= Date.now() ? nextPoll : due, dutyDue ?? nextPoll);
+    // Requests from serve and the CLI land in the job table: look at it every JOB_CHECK_MS, not only per poll.
+    const until = Math.min(
+      nextPoll,
+      due === null || due <= Date.now() ? nextPoll : due,
+      dutyDue ?? nextPoll,
+      Date.now() + JOB_CHECK_MS,
+    );
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.max(10, until - Date.now()));
       wake = () => {
@@ -196,6 +210,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     });
   }
   const parked = await lanes.drain(settings.stopGraceMs);
+  setMeta(db, ENGINE_PID_KEY, null);
   // A parked job may still be running: leave the database open for it until the process exits.
   if (!parked) db.close();
   logEvent("engine.stopped", { max_rss_kb: process.resourceUsage().maxRSS });

@@ -12,11 +12,13 @@ import { readSubscription, subscriptionRow, vmNameFor, type EngineContext } from
 import { jobKey } from "./events.ts";
 import { ensureMinted, intentFromExtra, intentToExtra } from "./mint.ts";
 import { watchedExtra } from "./mint-watch.ts";
-import { sameAddress } from "./nft.ts";
+import { credentialOwner, sameAddress } from "./nft.ts";
+import { runVmJob, type VmJobContext } from "./vm-jobs.ts";
 import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { sealCredential } from "./seal.ts";
 import { runSend, type SendPayload } from "./send.ts";
 import { planSize } from "./settings.ts";
+import type { OsId } from "../template/os.ts";
 
 /**
  * SubscriptionCreated → a VM and an NFT, each step idempotent so the job can be re-run after
@@ -35,7 +37,7 @@ async function provision(ctx: EngineContext, subscriptionId: number, passedCreat
   }
   if (chain.cancelled || sub.cancelled) return;
   // A payload the server cannot read still buys a VM: its NFT carries no details (see payload.ts).
-  const { signature, problem } = readPayload(ctx.serverKey, sub.user_encrypted);
+  const { signature, problem, os } = readPayload(ctx.serverKey, sub.user_encrypted);
   const p = ctx.provisioner;
   const size = planSize(ctx.settings, sub.plan_id);
   const req: CreateRequest = {
@@ -48,6 +50,7 @@ async function provision(ctx: EngineContext, subscriptionId: number, passedCreat
     username: "admin",
     subscriptionId,
     purpose: "subscription",
+    ...offeredChoice(ctx, subscriptionId, os),
   };
   let vm = vmForSubscription(ctx.db, subscriptionId);
   if (!vm) vm = await ctx.createSlots.run(() => applyCreate(p, req));
@@ -106,6 +109,14 @@ async function provision(ctx: EngineContext, subscriptionId: number, passedCreat
   ctx.queue.enqueue("gecos", jobKey.gecos(vm.vm_name), { vm: vm.vm_name }, { rerun: true });
 }
 
+/** The buyer's OS choice when the host offers it; otherwise the default OS (logged: the buyer still gets a server). */
+function offeredChoice(ctx: EngineContext, subscriptionId: number, os: string | undefined): { os?: OsId } {
+  if (os === undefined) return {};
+  const found = ctx.provisioner.offered.find((o) => o.id === os);
+  if (!found) logEvent("engine.os_not_offered", { subscription: subscriptionId, os: os.slice(0, 32) });
+  return found ? { os: found.id } : {};
+}
+
 /** SubscriptionExtended (or a reconcile difference): expiry from the chain, resume if suspended. */
 async function sync(ctx: EngineContext, subscriptionId: number): Promise<void> {
   const vm = vmForSubscription(ctx.db, subscriptionId);
@@ -149,11 +160,23 @@ async function gecos(ctx: EngineContext, name: string): Promise<void> {
   updateVm(ctx.db, name, { gecos_synced: true });
 }
 
+/** Power, reinstall and destroy-by-name: asked for by a person (panel, admin, CLI), run once. */
+export const isVmJob = (job: Job): boolean =>
+  job.kind === "power" || job.kind === "reinstall" || (job.kind === "destroy" && typeof job.payload.vm === "string");
+
+const vmJobContext = (ctx: EngineContext): VmJobContext => ({
+  db: ctx.db,
+  provisioner: ctx.provisioner,
+  queue: ctx.queue,
+  holderOf: (tokenId) => credentialOwner(ctx.access, ctx.settings.nft, tokenId),
+});
+
 /** Run one claimed job and record its outcome (done, failed with backoff, or dead). */
 export async function runJob(ctx: EngineContext, job: Job, passedCreate: () => void = () => {}): Promise<void> {
   const sub = Number(job.payload.subscription_id);
   try {
-    if (job.kind === "provision") await provision(ctx, sub, passedCreate);
+    if (isVmJob(job)) await runVmJob(vmJobContext(ctx), job);
+    else if (job.kind === "provision") await provision(ctx, sub, passedCreate);
     else if (job.kind === "sync") await sync(ctx, sub);
     else if (job.kind === "destroy") await destroy(ctx, sub);
     else if (job.kind === "gecos") await gecos(ctx, String(job.payload.vm));
@@ -163,7 +186,8 @@ export async function runJob(ctx: EngineContext, job: Job, passedCreate: () => v
     ctx.queue.complete(job.id);
     logEvent("engine.job_done", { job: job.key, attempts: job.attempts });
   } catch (e) {
-    const permanent = isPermanent(e);
+    // A power or reinstall request is not retried behind the customer's back: it fails visibly, once.
+    const permanent = isPermanent(e) || isVmJob(job);
     const delay = ctx.queue.fail(job, oneLine(e), permanent);
     logEvent(permanent ? "engine.job_dead" : "engine.job_failed", {
       job: job.key,

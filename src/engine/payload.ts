@@ -4,8 +4,13 @@ import { encryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 
 const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
 
-/** A purchase payload read with the server key: the buyer's signature, or why there is none. */
-export type PayloadReading = { signature: Hex; problem: null } | { signature: null; problem: string };
+/** A purchase payload read with the server key: the buyer's signature (and OS choice), or why there is none. */
+export type PayloadReading =
+  | { signature: Hex; problem: null; os?: string }
+  | { signature: null; problem: string; os?: undefined };
+
+/** The optional second line of a purchase payload: the OS the buyer chose (`os=debian-13`). */
+const OS_LINE = /^os=([a-z0-9.-]{1,32})$/;
 
 /**
  * The buyer's wallet signature from `userEncrypted`: ECIES to the server key, holding the
@@ -25,8 +30,12 @@ export function readPayload(serverKey: Uint8Array, userEncrypted: Hex): PayloadR
   } catch (e) {
     return none(`payload does not decrypt with the server key (${(e as Error).message})`);
   }
-  if (!SIGNATURE_RE.test(text)) return none("decrypted payload is not a 65-byte hex signature");
-  return { signature: text as Hex, problem: null };
+  // The signup page may add the buyer's OS choice on a second line; older pages send the signature alone.
+  const [first = "", second, ...rest] = text.split("\n");
+  const os = second === undefined ? undefined : OS_LINE.exec(second.trim())?.[1];
+  if (!SIGNATURE_RE.test(first.trim()) || rest.length > 0 || (second !== undefined && os === undefined))
+    return none("decrypted payload is not a 65-byte hex signature");
+  return { signature: first.trim() as Hex, problem: null, ...(os ? { os } : {}) };
 }
 
 /** What the NFT carries for its holder: `{hostname, port, username}`, sealed with the signature's key. */

@@ -17,6 +17,8 @@ export interface CloudInitInput {
   otpLength: number;
   otpTtlSeconds: number;
   sshKeys?: string[];
+  /** Resolvers for the guest's /etc/resolv.conf (IPv4 and/or IPv6). */
+  nameservers: string[];
 }
 
 export interface CloudInit {
@@ -26,6 +28,8 @@ export interface CloudInit {
   networkConfig: string;
   /** Proxmox `ipconfig0` for the same addresses. */
   ipconfig0: string;
+  /** The resolvers in networkConfig (Proxmox puts `--nameserver` into its own network-config). */
+  nameservers: string[];
 }
 
 const YAML_OPTIONS = { lineWidth: 0 } as const;
@@ -93,7 +97,7 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
     addresses: [`${a.ipv4}/${a.ipv4Bits}`, ...(a.ipv6 ? [`${a.ipv6}/128`] : [])],
     gateway4: a.gateway,
     ...(a.ipv6 && a.ipv6Gateway ? { gateway6: a.ipv6Gateway } : {}),
-    nameservers: { addresses: [a.gateway] },
+    nameservers: { addresses: input.nameservers },
   };
   const networkConfig = toYaml({ version: 2, ethernets: { eth0: ethernet } });
   const ipconfig0 = [
@@ -101,5 +105,5 @@ export function renderCloudInit(input: CloudInitInput): CloudInit {
     `gw=${a.gateway}`,
     ...(a.ipv6 ? [`ip6=${a.ipv6}/128`, `gw6=${a.ipv6Gateway}`] : []),
   ].join(",");
-  return { userData, networkConfig, ipconfig0 };
+  return { userData, networkConfig, ipconfig0, nameservers: input.nameservers };
 }

@@ -5,7 +5,11 @@ import { readTextInput } from "../core/input.ts";
 import { createCommand } from "./create-command.ts";
 import { openProvisioner } from "./context.ts";
 import { expiryChoice, vmNameArg } from "./cli-args.ts";
-import { destroyVm, powerVm, resumeVm } from "./lifecycle.ts";
+import { getVm } from "../core/state/vms.ts";
+import { runVmAction } from "../engine/vm-run.ts";
+import type { PowerOp } from "../engine/vm-requests.ts";
+import { resumeVm } from "./lifecycle.ts";
+import { chooseOs } from "./os.ts";
 import { importVms } from "./legacy-json.ts";
 import { vmReadCommands } from "./read-commands.ts";
 
@@ -19,14 +23,15 @@ const nameArg = {
 } as const;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-const power = (op: "start" | "stop" | "kill", description: string) =>
+const power = (name: string, op: PowerOp, description: string) =>
   defineCommand({
-    meta: { name: op, description, examples: [`blockhost vm ${op} web1`] },
+    meta: { name, description, examples: [`blockhost vm ${name} web1`] },
     args: nameArg,
     async run({ args }) {
-      const name = vmNameArg(args.name);
-      await powerVm(openProvisioner({ existing: true }), name, op);
-      out(`${op}: ${args.name}`);
+      const vm = vmNameArg(args.name);
+      const p = openProvisioner({ existing: true });
+      await runVmAction(p, { vm, action: op, by: "cli" });
+      out(`${name}: ${args.name}${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`);
     },
   });
 
@@ -70,7 +75,9 @@ export default defineCommand({
       async run({ args }) {
         const name = vmNameArg(args.name);
         const p = openProvisioner();
-        const done = await destroyVm(p, name);
+        const vm = getVm(p.db, name);
+        const done = !!vm && vm.status !== "destroyed";
+        if (done) await runVmAction(p, { vm: name, action: "destroy", by: "cli" });
         out(
           done
             ? `destroyed: ${args.name}${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`
@@ -78,9 +85,35 @@ export default defineCommand({
         );
       },
     }),
-    start: power("start", "Power a VM on"),
-    stop: power("stop", "Shut a VM down cleanly (power it off if it does not stop in time)"),
-    kill: power("kill", "Power a VM off at once, like pulling the plug"),
+    start: power("start", "start", "Power a VM on (refused while it is suspended)"),
+    stop: power("stop", "shutdown", "Shut a VM down cleanly (power it off if it does not stop in time)"),
+    reboot: power("reboot", "reboot", "Restart a running VM cleanly (ACPI)"),
+    kill: power("kill", "off", "Power a VM off at once, like pulling the plug"),
+    reinstall: defineCommand({
+      meta: {
+        name: "reinstall",
+        description:
+          "Reinstall a VM from an OS template: same name, addresses, size, NFT and expiry; a fresh disk and SSH host keys",
+        examples: ["blockhost vm reinstall web1 --os debian-13"],
+      },
+      args: {
+        ...nameArg,
+        os: {
+          type: "string",
+          description: "The OS to install (blockhost.yaml os:); default: the VM's current one",
+          valueHint: "OS",
+        },
+      },
+      async run({ args }) {
+        const name = vmNameArg(args.name);
+        const p = openProvisioner({ existing: true });
+        const os = args.os === undefined ? undefined : chooseOs(p.offered, args.os);
+        await runVmAction(p, { vm: name, action: "reinstall", by: "cli", ...(os ? { os } : {}) });
+        out(
+          `reinstalled: ${name}${os ? ` (${os})` : ""}${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`,
+        );
+      },
+    }),
     ...vmReadCommands,
     "import-json": defineCommand({
       meta: {

@@ -5,6 +5,7 @@ import { loadBlockhostConfig, loadDbConfig, loadWeb3Config } from "../core/confi
 import type { DbConfig } from "../core/config/schemas.ts";
 import { paths } from "../core/paths.ts";
 import { openDatabase, openExistingDatabase } from "../core/state/db.ts";
+import { offeredOs, type OsChoice } from "./os.ts";
 import { selectBackend, type Backend, type Say } from "./backends/index.ts";
 
 /** What every provisioning operation works with; the CLI and the engine build one each. */
@@ -13,6 +14,8 @@ export interface Provisioner {
   dbConfig: DbConfig;
   backend: Backend;
   auth: { otpLength: number; otpTtlSeconds: number };
+  /** The operating systems offered (blockhost.yaml `os:`); the first is the default. */
+  offered: OsChoice[];
   say: Say;
 }
 
@@ -30,15 +33,16 @@ export function openProvisioner(
   // No database: "not set up yet" (or the broken config file that is there), before a missing config is reported.
   if (opts.existing && !opts.db && !existsSync(paths.database)) openExistingDatabase();
   const dbConfig = loadDbConfig();
+  const cfg = opts.backend && !existsSync(paths.blockhostConfig) ? null : loadBlockhostConfig();
   const backend =
-    opts.backend ??
-    selectBackend(loadBlockhostConfig(), undefined, dbConfig.ipv6_pool?.ndp_proxy_dev, dbConfig.vmid_range);
+    opts.backend ?? selectBackend(cfg!, undefined, dbConfig.ipv6_pool?.ndp_proxy_dev, dbConfig.vmid_range);
   const auth = existsSync(paths.web3Config) ? loadWeb3Config().auth : { otp_length: 6, otp_ttl_seconds: 300 };
   return {
     db: opts.db ?? (opts.existing ? openExistingDatabase() : openDatabase()),
     dbConfig,
     backend,
     auth: { otpLength: auth.otp_length, otpTtlSeconds: auth.otp_ttl_seconds },
+    offered: offeredOs(cfg ?? {}),
     say: opts.say ?? stderrSay,
   };
 }

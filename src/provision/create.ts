@@ -3,11 +3,13 @@ import { randomBytes } from "node:crypto";
 import { BlockhostError } from "../core/errors.ts";
 import { allocate, previewAllocation, type Allocation } from "./allocate.ts";
 import type { VmSpec } from "./backends/index.ts";
-import { renderCloudInit } from "./cloud-init.ts";
+import { type CloudInit, renderCloudInit } from "./cloud-init.ts";
+import { chooseOs } from "./os.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
-import { ipv4Pool, ipv6Pool } from "./network-config.ts";
+import { guestNameservers, ipv4Pool, ipv6Pool } from "./network-config.ts";
 import { releaseAddresses, setNextVmid } from "../core/state/allocations.ts";
+import type { OsId } from "../template/os.ts";
 import { deleteCreatingVm, getVm, insertVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
 /** A request to create one VM (validated by the caller: CLI flags or a chain event). */
@@ -21,6 +23,8 @@ export interface CreateRequest {
   username: string;
   subscriptionId: number | null;
   purpose: string;
+  /** The OS template to create from (one the host offers; its first when absent). */
+  os?: OsId;
 }
 
 /** What a create would do, printed without --apply. */
@@ -85,8 +89,8 @@ async function skipTakenVmids(p: Provisioner): Promise<void> {
   throw new BlockhostError("E_STATE", "1000 VMIDs in a row are taken in the Proxmox cluster; check vmid_range");
 }
 
-/** Rebuild the allocation of a VM row (for a retried create) from its addresses and the pools. */
-function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
+/** Rebuild the allocation of a VM row (for a retried create or a reinstall) from its addresses and the pools. */
+export function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
   const v4 = ipv4Pool(p.dbConfig);
   const v6 = vm.ipv6_address ? ipv6Pool(p.dbConfig) : null;
   return {
@@ -102,16 +106,27 @@ function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
   };
 }
 
+/** A VM's cloud-init with a new VM secret (a create, or a reinstall that keeps the wallet and NFT). */
+export function freshCloudInit(
+  p: Provisioner,
+  vm: { name: string; username: string; walletAddress: string; nftTokenId: number | null; allocation: Allocation },
+): CloudInit {
+  return renderCloudInit({
+    ...vm,
+    secretKey: randomBytes(32).toString("hex"),
+    otpLength: p.auth.otpLength,
+    otpTtlSeconds: p.auth.otpTtlSeconds,
+    nameservers: guestNameservers(p.dbConfig),
+  });
+}
+
 async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise<void> {
-  const cloudInit = renderCloudInit({
+  const cloudInit = freshCloudInit(p, {
     name: req.name,
     username: req.username,
     walletAddress: req.ownerWallet,
     nftTokenId: null,
     allocation: a,
-    secretKey: randomBytes(32).toString("hex"),
-    otpLength: p.auth.otpLength,
-    otpTtlSeconds: p.auth.otpTtlSeconds,
   });
   const spec: VmSpec = {
     name: req.name,
@@ -122,6 +137,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
     diskGb: req.diskGb,
     allocation: a,
     cloudInit,
+    os: chooseOs(p.offered, req.os),
   };
   const result = await p.backend.create(spec, p.say);
   if (result?.node) updateVm(p.db, req.name, { node: result.node });
@@ -133,7 +149,8 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
  */
 export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<VmRecord> {
   refuseExisting(p, req.name);
-  await p.backend.preflight?.({ diskGb: req.diskGb, memoryMb: req.memoryMb });
+  const os = chooseOs(p.offered, req.os);
+  await p.backend.preflight?.({ diskGb: req.diskGb, memoryMb: req.memoryMb, os });
   await skipTakenVmids(p);
   const created = iso(now());
   const a = allocate(p.db, p.dbConfig, req.name, (alloc) =>
@@ -163,6 +180,7 @@ export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<V
       nft_minted_at: null,
       gecos_synced: false,
       network_config_synced: true,
+      extra: { os },
     }),
   );
   try {

@@ -1,5 +1,6 @@
 /** The IPv4/IPv6 address pools from db.yaml. */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { isIPv4, isIPv6 } from "node:net";
 import { loadConfigFile } from "../core/config/load.ts";
 import type { DbConfig } from "../core/config/schemas.ts";
 import { BlockhostError } from "../core/errors.ts";
@@ -84,3 +85,41 @@ export function ipv6Pool(cfg: DbConfig): Ipv6Pool | null {
 }
 
 export const ipv4Text = intToIpv4;
+
+/** glibc reads at most three `nameserver` lines. */
+const MAX_NAMESERVERS = 3;
+
+/** The `nameserver` addresses of a resolv.conf a guest can reach: no loopback stub, no link-local scope. */
+export function upstreamResolvers(resolvConf: string): string[] {
+  const found: string[] = [];
+  for (const line of resolvConf.split("\n")) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    const a = m?.[1];
+    if (!a || !(isIPv4(a) || isIPv6(a))) continue;
+    if (a.startsWith("127.") || a === "::1" || /^fe80:/i.test(a)) continue;
+    if (!found.includes(a)) found.push(a);
+  }
+  return found.slice(0, MAX_NAMESERVERS);
+}
+
+/** Host files that name its upstream resolvers: systemd-resolved's list first (its stub is loopback). */
+export const HOST_RESOLV_FILES = ["/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"];
+
+/**
+ * The resolvers written into a VM: db.yaml ip_pool.nameservers, else the host's own upstream
+ * resolvers, else the pool's gateway (for a host that resolves on its bridge address).
+ */
+export function guestNameservers(cfg: DbConfig, hostFiles: readonly string[] = HOST_RESOLV_FILES): string[] {
+  if (cfg.ip_pool.nameservers?.length) return cfg.ip_pool.nameservers;
+  for (const file of hostFiles) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    const found = upstreamResolvers(text);
+    if (found.length) return found;
+  }
+  return [cfg.ip_pool.gateway];
+}

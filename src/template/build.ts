@@ -38,6 +38,7 @@ import {
   grubCfg,
 } from "./recipe.ts";
 import { runTool, sha256File, sha256Text } from "./tools.ts";
+import { DEFAULT_OS, type OsId, TEMPLATE_OSES, osForSuite } from "./os.ts";
 import { assembleGrubDisk, bootloaderBootSection, prepareBootloaderTree, requireGrubPcBin } from "./bootloader.ts";
 
 export interface TemplateBuildOptions {
@@ -45,6 +46,9 @@ export interface TemplateBuildOptions {
   output: string;
   /** The baseline (no-AVX2) blockhost binary copied to /usr/local/bin/blockhost in the guest. */
   binary: string;
+  /** The OS to build (debian-12 unless `suite` names another Debian release). */
+  os?: OsId;
+  /** A Debian suite instead of an OS id (the manifest names its OS only when the suite is a known one). */
   suite?: string;
   mirror?: string;
   /** Root filesystem size in GiB (each VM's overlay is resized to its plan's disk). */
@@ -82,13 +86,14 @@ function rootfsInputs(suite: string, mirror: string) {
 
 /** A digest of everything that decides the image: same key, same guest (the test cache is keyed by it). */
 export function templateInputsKey(o: {
+  os?: OsId;
   suite?: string;
   mirror?: string;
   sizeGb?: number;
   binarySha256: string;
   boot?: TemplateBootMode;
 }): string {
-  const suite = o.suite ?? DEFAULT_SUITE;
+  const suite = o.suite ?? (o.os ? TEMPLATE_OSES[o.os].suite : DEFAULT_SUITE);
   const rootfsKey = sha256Text(JSON.stringify(rootfsInputs(suite, o.mirror ?? DEFAULT_MIRROR)));
   return sha256Text(
     JSON.stringify({
@@ -120,7 +125,8 @@ export function templateInputsKey(o: {
 export async function buildTemplate(opts: TemplateBuildOptions): Promise<TemplateBuildResult> {
   const started = performance.now();
   const say = opts.say ?? (() => {});
-  const suite = opts.suite ?? DEFAULT_SUITE;
+  const suite = opts.suite ?? TEMPLATE_OSES[opts.os ?? DEFAULT_OS].suite;
+  const os = opts.suite ? osForSuite(opts.suite) : (opts.os ?? DEFAULT_OS);
   const mirror = opts.mirror ?? DEFAULT_MIRROR;
   const sizeGb = opts.sizeGb ?? 3;
   const boot = opts.boot ?? "direct-kernel";
@@ -184,6 +190,7 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
       built_at: new Date().toISOString(),
       build_seconds: Math.round((performance.now() - started) / 1000),
       inputs_sha256: templateInputsKey({ suite, mirror, sizeGb, binarySha256: binarySha, boot }),
+      ...(os ? { os } : {}),
       debian_suite: suite,
       apt_sources: inputs.sources,
       packages: inputs.packages,

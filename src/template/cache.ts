@@ -4,6 +4,7 @@ import { basename, join, relative } from "node:path";
 import { type TemplateBootMode, buildTemplate, templateInputsKey } from "./build.ts";
 import { initrdPath, kernelPath, manifestPath, readManifest, type TemplateManifest } from "./manifest.ts";
 import { sha256File } from "./tools.ts";
+import type { OsId } from "./os.ts";
 
 export interface CachedTemplate {
   image: string;
@@ -24,8 +25,10 @@ export async function cachedTemplate(o: {
   build?: (output: string, rootfsCache: string) => Promise<void>;
   /** The bootloader variant (kept in its own cacheDir: a cache dir holds one current template). */
   boot?: TemplateBootMode;
+  /** The OS (default debian-12); a cache dir holds one current template, so give each OS its own. */
+  os?: OsId;
 }): Promise<CachedTemplate> {
-  const key = templateInputsKey({ binarySha256: await sha256File(o.binary), boot: o.boot });
+  const key = templateInputsKey({ binarySha256: await sha256File(o.binary), boot: o.boot, os: o.os });
   const image = join(o.cacheDir, `template-${key.slice(0, 16)}.qcow2`);
   if (existsSync(image) && existsSync(manifestPath(image)))
     return { image, manifest: readManifest(image), builtNow: false, seconds: 0 };
@@ -34,7 +37,7 @@ export async function cachedTemplate(o: {
   const started = performance.now();
   o.say?.(`building the VM template (Debian packages via mmdebstrap; a few minutes, once) → ${image}`);
   if (o.build) await o.build(image, rootfsCache);
-  else await buildTemplate({ output: image, binary: o.binary, rootfsCache, boot: o.boot });
+  else await buildTemplate({ output: image, binary: o.binary, rootfsCache, boot: o.boot, os: o.os });
   // Templates of earlier binaries are never used again (each is ~800 MiB); VMs run from copies.
   for (const n of readdirSync(o.cacheDir))
     if (/^template-[0-9a-f]{16}\.qcow2/.test(n) && !n.startsWith(basename(image)))

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { TEMPLATE_BOOT_MODES, type TemplateBootMode, buildTemplate } from "./build.ts";
+import { DEFAULT_OS, OS_IDS, libvirtTemplateFor, parseOsId } from "./os.ts";
 
 /** Where the baseline binary is: beside this binary (dist/), else where the Debian package installs it. */
 export function defaultGuestBinary(): string {
@@ -26,7 +27,9 @@ function parseBootMode(v: string | undefined): TemplateBootMode | undefined {
   return mode;
 }
 
-export const defaultTemplatePath = () => join(paths.templatesDir, "blockhost-template.qcow2");
+/** The default OS's template keeps the plain name; another OS's sits beside it (blockhost-template-debian-13.qcow2). */
+export const defaultTemplatePath = (os = DEFAULT_OS) =>
+  libvirtTemplateFor(join(paths.templatesDir, "blockhost-template.qcow2"), os);
 
 const build = defineCommand({
   meta: {
@@ -35,6 +38,7 @@ const build = defineCommand({
       "Build the disk image customer VMs boot from (Debian, cloud-init, guest agent, wallet login); needs root",
     examples: [
       "blockhost template build",
+      "blockhost template build --os debian-13",
       "blockhost template build --suite trixie --output /tmp/template.qcow2",
       "blockhost template build --boot bootloader --output /var/lib/blockhost/images/blockhost-template.qcow2",
     ],
@@ -43,7 +47,8 @@ const build = defineCommand({
     output: {
       type: "string",
       description:
-        "Where to write the image (default $BLOCKHOST_ROOT/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2)",
+        "Where to write the image (default $BLOCKHOST_ROOT/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2, " +
+        "blockhost-template-<os>.qcow2 for an OS other than the default)",
       valueHint: "FILE",
     },
     binary: {
@@ -51,7 +56,16 @@ const build = defineCommand({
       description: "blockhost binary to install in the image (default: blockhost-baseline next to this one)",
       valueHint: "FILE",
     },
-    suite: { type: "string", description: "Debian release (default bookworm)", valueHint: "SUITE" },
+    os: {
+      type: "string",
+      description: `Operating system: ${OS_IDS.join(" or ")} (default ${DEFAULT_OS})`,
+      valueHint: "OS",
+    },
+    suite: {
+      type: "string",
+      description: "A Debian release by its suite name instead of --os (default: the suite of --os)",
+      valueHint: "SUITE",
+    },
     mirror: {
       type: "string",
       description: "Debian mirror (default http://deb.debian.org/debian)",
@@ -72,10 +86,13 @@ const build = defineCommand({
   },
   async run({ args }) {
     if (process.getuid?.() !== 0) throw new BlockhostError("E_USAGE", "template build needs root (mmdebstrap, mkfs)");
-    const output = resolve(args.output ?? defaultTemplatePath());
+    const os = args.os === undefined ? undefined : parseOsId(args.os);
+    if (os && args.suite) throw new BlockhostError("E_USAGE", "--os and --suite: give one of them");
+    const output = resolve(args.output ?? defaultTemplatePath(os));
     const r = await buildTemplate({
       output,
       binary: resolve(args.binary ?? defaultGuestBinary()),
+      ...(os ? { os } : {}),
       suite: args.suite,
       mirror: args.mirror,
       boot: parseBootMode(args.boot),

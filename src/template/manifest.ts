@@ -1,7 +1,8 @@
 /** The manifest written beside a template image (`<image>.json`): its reproducible inputs and checksum. */
 import { existsSync, readFileSync } from "node:fs";
 import { BlockhostError } from "../core/errors.ts";
-import { array, bool, int, literal, object, str, union, type Infer } from "../core/schema.ts";
+import { array, bool, int, literal, object, optional, str, union, type Infer } from "../core/schema.ts";
+import { OS_IDS } from "./os.ts";
 
 const sha256Hex = str(/^[0-9a-f]{64}$/, "a sha256 hex digest", 64);
 const absPath = str(/^\/[A-Za-z0-9._/+-]{0,255}$/, "an absolute path", 256);
@@ -34,6 +35,8 @@ export const manifestSchema = object({
   built_at: str(/^\d{4}-\d\d-\d\dT[0-9:.]+Z$/, "an ISO-8601 UTC time", 40),
   build_seconds: int(0, 86_400),
   inputs_sha256: sha256Hex,
+  /** The OS id (debian-12, debian-13) the engine picks templates by; absent in manifests older than OS choice. */
+  os: optional(literal(...OS_IDS)),
   debian_suite: str(/^[a-z]{2,20}$/, "a Debian suite name", 20),
   apt_sources: array(str(/^deb [ -~]{1,300}$/, "a deb source line", 310), 1, 10),
   packages: array(str(/^[a-z0-9][a-z0-9+.-]{0,99}$/, "a Debian package name", 100), 1, 200),

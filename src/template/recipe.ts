@@ -1,4 +1,5 @@
 /** What goes into the VM template: Debian packages, the guest-side configuration, the boot command line. */
+import { DEFAULT_OS, TEMPLATE_OSES } from "./os.ts";
 
 /** Debian packages the guest needs; nothing is installed at first boot (the guest has no internet). */
 export const TEMPLATE_PACKAGES = [
@@ -7,7 +8,6 @@ export const TEMPLATE_PACKAGES = [
   "udev",
   "dbus",
   "openssh-server",
-  "cloud-init",
   "qemu-guest-agent",
   "sudo",
   "ifupdown",
@@ -15,9 +15,10 @@ export const TEMPLATE_PACKAGES = [
   "netbase",
   "e2fsprogs",
   "procps",
+  "fdisk",
 ] as const;
 
-export const DEFAULT_SUITE = "bookworm";
+export const DEFAULT_SUITE: string = TEMPLATE_OSES[DEFAULT_OS].suite;
 export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 /** The whole-disk ext4 carries this label; the kernel command line mounts it by label. */
 export const ROOT_LABEL = "rootfs";

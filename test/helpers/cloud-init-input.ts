@@ -11,5 +11,6 @@ export const cloudInitInput = (allocation: Allocation, o: Partial<CloudInitInput
   secretKey: "00".repeat(32),
   otpLength: 6,
   otpTtlSeconds: 300,
+  nameservers: ["192.0.2.53", "2001:db8:53::53"],
   ...o,
 });

@@ -83,27 +83,35 @@ const ALLOCATION = {
 const CASES: Record<string, Case> = {
   ping: { valid: [{}], invalid: [] },
   ...Object.fromEntries(
-    ["qm-start", "qm-stop", "qm-shutdown", "qm-destroy", "qm-template", "qm-status", "qm-guest-ping", "qm-config"].map(
-      (a) => [
-        a,
-        {
-          valid: [{ vmid: 100 }, { vmid: 999_999 }, { vmid: 101, node: "pve2" }, { vmid: 101, node: "a".repeat(63) }],
-          invalid: [
-            ["node with a slash (an API path)", { vmid: 100, node: "pve2/qemu" }],
-            ["node with ..", { vmid: 100, node: ".." }],
-            ["node ending in -", { vmid: 100, node: "pve-" }],
-            ["node of 64 characters", { vmid: 100, node: "a".repeat(64) }],
-            ["node with a space", { vmid: 100, node: "pve 2" }],
-            ["vmid below 100", { vmid: 99 }],
-            ["vmid above 999999", { vmid: 1_000_000 }],
-            ["vmid as string", { vmid: "100" }],
-            ["fractional vmid", { vmid: 100.5 }],
-            ["negative", { vmid: -100 }],
-          ],
-          optional: ["node"],
-        } satisfies Case,
-      ],
-    ),
+    [
+      "qm-start",
+      "qm-stop",
+      "qm-shutdown",
+      "qm-reboot",
+      "qm-destroy",
+      "qm-template",
+      "qm-status",
+      "qm-guest-ping",
+      "qm-config",
+    ].map((a) => [
+      a,
+      {
+        valid: [{ vmid: 100 }, { vmid: 999_999 }, { vmid: 101, node: "pve2" }, { vmid: 101, node: "a".repeat(63) }],
+        invalid: [
+          ["node with a slash (an API path)", { vmid: 100, node: "pve2/qemu" }],
+          ["node with ..", { vmid: 100, node: ".." }],
+          ["node ending in -", { vmid: 100, node: "pve-" }],
+          ["node of 64 characters", { vmid: 100, node: "a".repeat(64) }],
+          ["node with a space", { vmid: 100, node: "pve 2" }],
+          ["vmid below 100", { vmid: 99 }],
+          ["vmid above 999999", { vmid: 1_000_000 }],
+          ["vmid as string", { vmid: "100" }],
+          ["fractional vmid", { vmid: 100.5 }],
+          ["negative", { vmid: -100 }],
+        ],
+        optional: ["node"],
+      } satisfies Case,
+    ]),
   ),
   "qm-create": {
     valid: [
@@ -658,6 +666,7 @@ const CASES: Record<string, Case> = {
     [
       "virsh-start",
       "virsh-shutdown",
+      "virsh-reboot",
       "virsh-destroy",
       "virsh-undefine",
       "virsh-domstate",

@@ -265,6 +265,22 @@ export const virshShutdown = defineAction({
   },
 });
 
+/** Reboot request (ACPI or guest agent, as libvirt chooses); returns at once; a domain that is not running is `{requested: false}`. */
+export const virshReboot = defineAction({
+  name: "virsh-reboot",
+  params: byName,
+  timeoutMs: 60_000,
+  handler: async (p, ctx) => {
+    try {
+      await virsh(ctx, ["reboot", p.name]);
+      return { requested: true };
+    } catch (e) {
+      if (notRunning(e)) return { requested: false };
+      throw e;
+    }
+  },
+});
+
 /** Hard power-off; a domain that is not running (or not there) is `{stopped: false}`. */
 export const virshDestroy = defineAction({
   name: "virsh-destroy",

@@ -29,7 +29,7 @@ const unique = (keys: string[]) => [...new Set(keys)];
 /** qemu-server's `name` is a dns-name (PVE rejects `web_1`, `web-`, `a..b`); 64 characters fit. */
 const qmName = dnsVmName;
 
-function lifecycle<const N extends string>(name: N, kind: "start" | "stop" | "shutdown", timeoutMs: number) {
+function lifecycle<const N extends string>(name: N, kind: "start" | "stop" | "shutdown" | "reboot", timeoutMs: number) {
   return defineAction({
     name,
     params: byVmid,
@@ -42,6 +42,8 @@ export const qmStart = lifecycle("qm-start", "start", 120_000);
 export const qmStop = lifecycle("qm-stop", "stop", 120_000);
 /** ACPI shutdown; qm waits up to 300 s for the guest. */
 export const qmShutdown = lifecycle("qm-shutdown", "shutdown", 330_000);
+/** ACPI shutdown, then start again (qm waits up to 300 s for the shutdown); a VM that is not running is an error. */
+export const qmReboot = lifecycle("qm-reboot", "reboot", 330_000);
 
 /** qm's answer for a VMID it has no configuration for. */
 const VM_MISSING = /does not exist/;

@@ -15,7 +15,18 @@ import {
   type Schema,
 } from "../schema.ts";
 import { publicRpcUrl, secureRpc } from "./rpc-url.ts";
-import { evmAddress, ifaceName, ipv4, ipv4Cidr, pveNode, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
+import {
+  evmAddress,
+  ifaceName,
+  ipAddress,
+  ipv4,
+  ipv4Cidr,
+  pveNode,
+  storageId,
+  VMID_MAX,
+  VMID_MIN,
+} from "../validators.ts";
+import { OS_IDS } from "../../template/os.ts";
 
 const absPath = str(/^\/[A-Za-z0-9._/-]{0,4095}$/, "an absolute path", 4096);
 const anyScalar: Schema<unknown> = { describe: "a value", parse: (v) => v };
@@ -42,7 +53,14 @@ export const dbConfigSchema = object({
   storage_pool: optional(storageId),
   storage_path: optional(absPath),
   vmid_range: withDefault(vmidRange, { start: 100, end: 999 }),
-  ip_pool: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
+  ip_pool: object({
+    network: ipv4Cidr,
+    start: poolBound,
+    end: poolBound,
+    gateway: ipv4,
+    /** The resolvers written into every VM (IPv4 and/or IPv6); default: the host's own upstream resolvers. */
+    nameservers: optional(array(ipAddress, 1, 3)),
+  }),
   ipv6_pool: optional(
     object({
       start: optional(int(1, 65_535)),
@@ -148,6 +166,8 @@ export const blockhostConfigSchema = object({
       storage: storageId,
       bridge: ifaceName,
       template_vmid: optional(int(VMID_MIN, VMID_MAX)),
+      /** Templates of other OSes by OS id (debian-13: 9002); template_vmid stays the default OS's. */
+      template_vmids: optional(record(literal(...OS_IDS), int(VMID_MIN, VMID_MAX), OS_IDS.length)),
       snippet_storage: optional(storageId),
       /** Present on a Proxmox VE cluster: place VMs on every member (docs/operator/cluster.md). */
       cluster: optional(proxmoxClusterSchema),
@@ -185,6 +205,8 @@ export const blockhostConfigSchema = object({
   engine: optional(engineSettingsSchema),
   /** VM size per on-chain plan id; a plan without an entry gets DEFAULT_PLAN_SIZE. */
   plans: optional(record(str(/^[1-9]\d{0,17}$/, "a plan id"), planSizeSchema, 10_000)),
+  /** The operating systems customers may choose (at purchase and reinstall); the first is the default. */
+  os: optional(array(literal(...OS_IDS), 1, OS_IDS.length)),
   /** The public web front (`blockhost serve`): page title and accent colour. */
   web: optional(
     object({

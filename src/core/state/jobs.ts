@@ -2,7 +2,7 @@
 import type { Database } from "bun:sqlite";
 
 export type JobState = "queued" | "running" | "failed" | "done" | "dead";
-export type JobKind = "provision" | "sync" | "destroy" | "gecos" | "seal" | "send";
+export type JobKind = "provision" | "sync" | "destroy" | "gecos" | "seal" | "send" | "power" | "reinstall";
 
 export interface Job {
   id: number;
@@ -41,7 +41,16 @@ export function enqueueJob(
   );
 }
 
-export const ALL_JOB_KINDS: readonly JobKind[] = ["provision", "sync", "destroy", "gecos", "seal", "send"];
+export const ALL_JOB_KINDS: readonly JobKind[] = [
+  "provision",
+  "sync",
+  "destroy",
+  "gecos",
+  "seal",
+  "send",
+  "power",
+  "reinstall",
+];
 
 /** Take the next job due at `nowMs` (state → running, attempts + 1) among `kinds`, or null. */
 export function claimNextJob(db: Database, nowMs: number, kinds: readonly JobKind[] = ALL_JOB_KINDS): Job | null {
@@ -112,10 +121,14 @@ export function countJobsByState(db: Database): Record<JobState, number> {
   return out;
 }
 
-/** Jobs whose last attempt failed (waiting to retry, retrying right now, or dead), newest first. */
+/**
+ * Jobs whose last attempt failed (waiting to retry, retrying right now, or dead), newest first. A
+ * customer's failed power action is the customer's to see (the panel shows it), not the operator's.
+ */
 export function troubledJobs(db: Database, limit: number): Job[] {
   const rows = db
-    .query(`SELECT * FROM jobs WHERE state IN ('failed', 'dead') OR (state = 'running' AND last_error IS NOT NULL)
+    .query(`SELECT * FROM jobs WHERE (state IN ('failed', 'dead') OR (state = 'running' AND last_error IS NOT NULL))
+      AND NOT (kind = 'power' AND json_extract(payload, '$.by') LIKE 'wallet:%')
       ORDER BY updated_at DESC LIMIT ?`)
     .all(limit) as Record<string, unknown>[];
   return rows.map(fromRow);
@@ -141,4 +154,56 @@ export function retryJob(db: Database, key: string): boolean {
       )
       .run(stamp(), key).changes === 1
   );
+}
+
+/** The lifecycle jobs of one VM (power, reinstall, destroy by name): their payload names the VM in `vm`. */
+const VM_JOB = "kind IN ('power', 'reinstall', 'destroy') AND json_extract(payload, '$.vm') = ?1";
+
+/** The VM's lifecycle job that has not finished (queued, running or waiting to retry), or null. */
+export function unfinishedVmJob(db: Database, vm: string): Job | null {
+  const r = db
+    .query(`SELECT * FROM jobs WHERE ${VM_JOB} AND state IN ('queued', 'running', 'failed') ORDER BY id LIMIT 1`)
+    .get(vm) as Record<string, unknown> | null;
+  return r ? fromRow(r) : null;
+}
+
+/** How many lifecycle jobs were asked for since `sinceIso`: of one VM, or by one requester (`payload.by`). */
+export function countVmJobsSince(
+  db: Database,
+  filter: { vm?: string; by?: string; kind?: JobKind },
+  sinceIso: string,
+): number {
+  const where = ["kind IN ('power', 'reinstall', 'destroy')", "created_at >= ?1"];
+  const args: string[] = [sinceIso];
+  if (filter.vm !== undefined) {
+    args.push(filter.vm);
+    where.push(`json_extract(payload, '$.vm') = ?${args.length}`);
+  }
+  if (filter.by !== undefined) {
+    args.push(filter.by);
+    where.push(`json_extract(payload, '$.by') = ?${args.length}`);
+  }
+  if (filter.kind !== undefined) {
+    args.push(filter.kind);
+    where.push(`kind = ?${args.length}`);
+  }
+  return (db.query(`SELECT COUNT(*) AS n FROM jobs WHERE ${where.join(" AND ")}`).get(...args) as { n: number }).n;
+}
+
+/** Take this queued job (state → running, attempts + 1), or null when someone else has it or it is not due. */
+export function claimJobByKey(db: Database, key: string): Job | null {
+  const r = db
+    .query(`UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?2
+      WHERE key = ?1 AND state IN ('queued', 'failed') RETURNING *`)
+    .get(key, stamp()) as Record<string, unknown> | null;
+  return r ? fromRow(r) : null;
+}
+
+/** The VM's most recent lifecycle job, whatever its state, or null. */
+export function lastVmJob(db: Database, vm: string): Job | null {
+  const r = db.query(`SELECT * FROM jobs WHERE ${VM_JOB} ORDER BY id DESC LIMIT 1`).get(vm) as Record<
+    string,
+    unknown
+  > | null;
+  return r ? fromRow(r) : null;
 }

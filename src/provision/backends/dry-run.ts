@@ -31,6 +31,9 @@ export class DryRunBackend implements Backend {
   async kill(vm: VmRef, say: Say): Promise<void> {
     say(`dry-run: would power off ${vm.name} (VMID ${vm.vmid})`);
   }
+  async reboot(vm: VmRef, say: Say): Promise<void> {
+    say(`dry-run: would reboot ${vm.name} (VMID ${vm.vmid})`);
+  }
   async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
     if (vm.ipv6) say(`dry-run: would add route ${vm.ipv6}/128`);
   }

@@ -7,6 +7,7 @@ import { DryRunBackend } from "./dry-run.ts";
 import { LibvirtBackend } from "./libvirt.ts";
 import { ProxmoxBackend, type AgentCaller } from "./proxmox.ts";
 import type { Backend } from "./types.ts";
+import type { OsId } from "../../template/os.ts";
 
 export type { Backend, Say, VmRef, VmSpec } from "./types.ts";
 
@@ -34,6 +35,7 @@ export function selectBackend(
         {
           bridge: px.bridge,
           templateVmid: px.template_vmid ?? 9001,
+          ...(px.template_vmids ? { templateVmids: px.template_vmids as Partial<Record<OsId, number>> } : {}),
           ...(px.snippet_storage ? { snippetStorage: px.snippet_storage } : {}),
           guestAgentTimeoutMs: 180_000,
           ndpUplink,

@@ -3,6 +3,7 @@ import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { macForVmid } from "../allocate.ts";
+import { libvirtTemplateFor } from "../../template/os.ts";
 import type { AgentCaller } from "./proxmox.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
@@ -40,19 +41,20 @@ export class LibvirtBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<void> {
     const undo: UndoSteps = [];
     const name = spec.name;
+    const template = libvirtTemplateFor(this.settings.template, spec.os);
     try {
-      say(`creating the overlay disk of ${name} on ${this.settings.template} (${spec.diskGb} GB)`);
+      say(`creating the overlay disk of ${name} on ${template} (${spec.diskGb} GB)`);
       undo.push(["libvirt-vm-files-delete", () => this.agent.call("libvirt-vm-files-delete", { name })]);
-      await this.agent.call("qemu-img-overlay", { name, template: this.settings.template, size_gb: spec.diskGb });
+      await this.agent.call("qemu-img-overlay", { name, template, size_gb: spec.diskGb });
       await this.agent.call("seed-iso-write", {
         name,
-        instance_id: `${name}-${spec.vmid}`,
+        instance_id: spec.instanceId ?? `${name}-${spec.vmid}`,
         user_data: spec.cloudInit.userData,
         network_config: spec.cloudInit.networkConfig,
       });
       const defined = await this.agent.call("virsh-define", {
         name,
-        template: this.settings.template,
+        template,
         memory_mb: spec.memoryMb,
         vcpus: spec.cpu,
         mac: macForVmid(spec.vmid),
@@ -132,6 +134,11 @@ export class LibvirtBackend implements Backend {
 
   async kill(vm: VmRef): Promise<void> {
     await this.agent.call("virsh-destroy", { name: vm.name });
+  }
+
+  async reboot(vm: VmRef): Promise<void> {
+    const { requested } = await this.agent.call("virsh-reboot", { name: vm.name });
+    if (!requested) throw new BlockhostError("E_STATE", `${vm.name} is not running (start it instead)`);
   }
 
   /** Isolate the VM's bridge port (also set in the domain XML) and expose its IPv6 (host route, NDP proxy). */

@@ -5,6 +5,7 @@ import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../networ
 import { ProxmoxCluster, type ClusterSettings } from "./proxmox-cluster.ts";
 import type { Candidate } from "./proxmox-placement.ts";
 import { templateProblems } from "./proxmox-template.ts";
+import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, CreateResult, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 
@@ -12,6 +13,8 @@ import type { Backend, CreateResult, GuestExecResult, Say, VmRef, VmSpec } from 
 export interface ProxmoxSettings {
   bridge: string;
   templateVmid: number;
+  /** Template VMIDs of other OSes (blockhost.yaml proxmox.template_vmids). */
+  templateVmids?: Partial<Record<OsId, number>>;
   /** Where cloud-init snippets go (blockhost.yaml proxmox.snippet_storage, default `local`). */
   snippetStorage?: string;
   /** How long to wait for the guest agent after start. */
@@ -69,13 +72,13 @@ export class ProxmoxBackend implements Backend {
         name: spec.name,
         content: spec.cloudInit.userData,
         storage,
-        instance_id: `blockhost-${vmid}`,
+        instance_id: spec.instanceId ?? `blockhost-${vmid}`,
       });
       undo.push(["cloudinit-delete", () => this.agent.call("cloudinit-delete", { name: spec.name, storage })]);
       if (!written.meta_volume)
         throw new BlockhostError("E_AGENT_PROTOCOL", "cloudinit-write returned no meta-data volume (agent too old?)");
 
-      const templateVmid = place?.templateVmid ?? this.settings.templateVmid;
+      const templateVmid = this.templateOf(spec.os, place);
       if (place) {
         say(
           `placing VMID ${vmid} on node ${place.node} (${this.settings.cluster!.settings.strategy}); ${place.clone.full ? `full clone to ${place.storage}` : "linked clone"} of template ${templateVmid} on ${place.clone.fromNode}`,
@@ -111,7 +114,7 @@ export class ProxmoxBackend implements Backend {
           cores: spec.cpu,
           memory: spec.memoryMb,
           ipconfig0: spec.cloudInit.ipconfig0,
-          nameserver: spec.allocation.gateway,
+          nameserver: spec.cloudInit.nameservers.join(" "),
           cicustom: `user=${written.volume},meta=${written.meta_volume}`,
           agent: "1",
         },
@@ -171,6 +174,15 @@ export class ProxmoxBackend implements Backend {
     return this.cluster ? this.cluster.locateAll() : null;
   }
 
+  /**
+   * The template to clone: the default OS's is the placed node's own on a cluster; another OS's is
+   * proxmox.template_vmids' (one per cluster; a node other than its own clones it across).
+   */
+  private templateOf(os: OsId | undefined, place?: Candidate): number {
+    if ((os === undefined || os === DEFAULT_OS) && place) return place.templateVmid;
+    return proxmoxTemplateFor(this.settings.templateVmid, this.settings.templateVmids, os);
+  }
+
   private get snippetStorage(): string {
     return this.settings.snippetStorage ?? "local";
   }
@@ -180,11 +192,11 @@ export class ProxmoxBackend implements Backend {
    * disk (Proxmox cannot shrink). On a cluster the VM is placed first (refused here when no node
    * fits, before a VMID is spent) and the template checked is that node's.
    */
-  async preflight(spec: { diskGb: number; memoryMb?: number }): Promise<Candidate | undefined> {
+  async preflight(spec: { diskGb: number; memoryMb?: number; os?: OsId }): Promise<Candidate | undefined> {
     const place = this.cluster
       ? await this.cluster.place({ memoryMb: spec.memoryMb ?? 0, diskGb: spec.diskGb })
       : undefined;
-    const id = place?.templateVmid ?? this.settings.templateVmid;
+    const id = this.templateOf(spec.os, place);
     const { config } = await this.agent.call("qm-config", { vmid: id, ...at(place?.clone.fromNode) });
     const problems = templateProblems(id, config, { contents: false });
     if (problems.length)
@@ -235,6 +247,10 @@ export class ProxmoxBackend implements Backend {
 
   async kill(vm: VmRef): Promise<void> {
     await this.agent.call("qm-stop", { vmid: vm.vmid, ...at(await this.nodeOf(vm)) });
+  }
+
+  async reboot(vm: VmRef): Promise<void> {
+    await this.agent.call("qm-reboot", { vmid: vm.vmid, ...at(await this.nodeOf(vm)) });
   }
 
   /** A start recreates the VM's devices (and drops their isolation flag): isolate again, re-expose IPv6. */

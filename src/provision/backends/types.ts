@@ -1,6 +1,7 @@
 /** The interface every hypervisor backend implements. */
 import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
+import type { OsId } from "../../template/os.ts";
 
 /** A VM as a backend sees it. */
 export interface VmRef {
@@ -16,6 +17,10 @@ export interface VmSpec extends VmRef {
   diskGb: number;
   allocation: Allocation;
   cloudInit: CloudInit;
+  /** The OS the VM is created from (its template); the default OS when absent. */
+  os?: OsId;
+  /** cloud-init's instance-id; a new one on reinstall makes first boot run again. */
+  instanceId?: string;
 }
 
 /** What a create reports beyond success: the cluster node the VM was placed on. */
@@ -41,13 +46,15 @@ export interface Backend {
   /** True when nothing reaches a hypervisor (printed with every result). */
   readonly simulated: boolean;
   /** Checks that need no allocation (the template can serve this disk): run before a VMID is spent. */
-  preflight?(plan: { diskGb: number; memoryMb?: number }): Promise<unknown>;
+  preflight?(plan: { diskGb: number; memoryMb?: number; os?: OsId }): Promise<unknown>;
   create(spec: VmSpec, say: Say): Promise<void | CreateResult>;
   start(vm: VmRef, say: Say): Promise<void>;
   /** Graceful shutdown, falling back to a hard stop. */
   shutdown(vm: VmRef, say: Say): Promise<void>;
   /** Hard stop (power off). */
   kill(vm: VmRef, say: Say): Promise<void>;
+  /** ACPI reboot of a running VM (the guest restarts itself); refused when it is not running. */
+  reboot(vm: VmRef, say: Say): Promise<void>;
   destroy(vm: VmRef, say: Say): Promise<void>;
   /** Re-apply host-side networking after a start (IPv6 host route). */
   restoreNetwork(vm: VmRef, say: Say): Promise<void>;

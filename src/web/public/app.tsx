@@ -6,6 +6,8 @@ import { logEvent } from "../../core/log.ts";
 import { assetRoutes } from "../assets.ts";
 import { limits, securityHeaders } from "../security.ts";
 import { adminApp } from "./admin/app.tsx";
+import { panelApp } from "./panel/app.tsx";
+import { DEFAULT_PLAN_SIZE } from "../../core/config/index.ts";
 import { credentialsApi } from "./api/credentials.ts";
 import { statusApi } from "./api/status.ts";
 import type { ServeDeps } from "./deps.ts";
@@ -36,6 +38,9 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
   // The login page itself issues nothing; the nonce and the signature check are what is limited.
   app.on("POST", ["/admin/login", "/admin/login/*"], rateLimit(auth, "auth"));
   app.route("/admin", adminApp(deps));
+  // Hono's "/my/login/*" also matches "/my/login": one limiter use per request, not two.
+  app.use("/my/login/*", rateLimit(auth, "auth"));
+  app.route("/my", panelApp(deps));
 
   app.get("/", async (c) => {
     const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);
@@ -48,7 +53,10 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
       serverPublicKey: deps.serverPublicKey,
       publicSecret: deps.publicSecret,
       explorer: explorerFor(deps.chainId),
-      plans: plans.filter((p) => p.active),
+      plans: plans
+        .filter((p) => p.active)
+        .map((p) => ({ ...p, size: deps.planSizes[String(p.id)] ?? DEFAULT_PLAN_SIZE })),
+      os: deps.offeredOs,
     };
     return c.html(
       <SignupPage title={deps.site.title} accent={deps.site.accent} nonce={c.get("secureHeadersNonce")} data={data} />,

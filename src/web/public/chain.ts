@@ -108,6 +108,29 @@ export class ServeChain {
     }
   }
 
+  /** The access NFTs `wallet` holds now (ERC-721 enumerable), at most `max`, oldest first. */
+  async tokensOf(wallet: Hex, max = 100): Promise<bigint[]> {
+    return await onChain("list the wallet's NFTs", async () => {
+      const n = await this.read.readContract({
+        address: this.nft,
+        abi: accessCredentialNftAbi,
+        functionName: "balanceOf",
+        args: [wallet],
+      });
+      const count = Math.min(Number(n), max);
+      return await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          this.read.readContract({
+            address: this.nft,
+            abi: accessCredentialNftAbi,
+            functionName: "tokenOfOwnerByIndex",
+            args: [wallet, BigInt(i)],
+          }),
+        ),
+      );
+    });
+  }
+
   async payloadOf(tokenId: bigint): Promise<Hex> {
     return await onChain("read the NFT payload", () =>
       this.read.readContract({

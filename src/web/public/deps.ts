@@ -13,6 +13,7 @@ import {
   loadHttpsConfig,
   loadWeb3Config,
   type DbConfig,
+  type PlanSize,
 } from "../../core/config/index.ts";
 import { paths } from "../../core/paths.ts";
 import { DEV_CHAIN_IDS } from "../../core/config/rpc-url.ts";
@@ -21,6 +22,7 @@ import { publicKeyOf } from "../../crypto/keys.ts";
 import { JobQueue } from "../../engine/queue.ts";
 import { openProvisioner, type Provisioner } from "../../provision/context.ts";
 import { acmeName } from "./certificate.ts";
+import { offeredOs, type OsChoice } from "../../provision/os.ts";
 import { ServeChain } from "./chain.ts";
 
 export const DEFAULT_PUBLIC_SECRET = "blockhost-access";
@@ -50,6 +52,10 @@ export interface ServeDeps {
   provisioner: () => Provisioner;
   /** Serving over TLS: cookies get Secure, responses HSTS. */
   tls: boolean;
+  /** The operating systems customers may choose (blockhost.yaml os:), the default first. */
+  offeredOs: OsChoice[];
+  /** VM sizes per plan id (blockhost.yaml plans:), shown beside each plan's price. */
+  planSizes: Readonly<Record<string, PlanSize>>;
   /** The root agent: addressbook, new wallets and the admin-command table are root's files. */
   agent: AgentClient;
 }
@@ -93,6 +99,8 @@ export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps 
     dbConfig: existsSync(paths.dbConfig) ? loadDbConfig() : null,
     queue: new JobQueue(db, { baseMs: 5_000, maxMs: 600_000 }),
     provisioner: () => (provisioner ??= openProvisioner({ db })),
+    offeredOs: offeredOs(blockhost),
+    planSizes: blockhost.plans ?? {},
     tls: opts.tls,
     agent: new AgentClient({ timeoutMs: 30_000 }),
   };

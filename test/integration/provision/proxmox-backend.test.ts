@@ -13,6 +13,7 @@ import {
 import { provisionRoot } from "../../helpers/provision-root.ts";
 
 const WALLET = "0x3333333333333333333333333333333333333333";
+const TEMPLATE_VMID_13 = 9002;
 const usable = canCreateNetns();
 if (!usable) console.log("skip: proxmox backend tests need root and iproute2 network namespaces");
 
@@ -26,7 +27,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
       backend: "proxmox",
       ipv6Prefix: "2001:db8:42::/120",
       extraBlockhostYaml:
-        "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, snippet_storage: snip_dir}",
+        "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, snippet_storage: snip_dir, template_vmids: {debian-13: 9002}}\nos: [debian-12, debian-13]",
     });
     // A Proxmox storage.cfg with a separate directory storage for snippets (proxmox.snippet_storage).
     mkdirSync(join(env.root, "etc/pve"), { recursive: true });
@@ -35,6 +36,12 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
       "dir: local\n\tpath /var/lib/vz\n\tcontent iso,backup\n\ndir: snip_dir\n\tpath /srv/pve-snippets\n\tcontent snippets\n",
     );
     host = await startProxmoxHost(env.root);
+    host.sim.addVm({
+      vmid: TEMPLATE_VMID_13,
+      name: "debian-13-template",
+      template: true,
+      config: { ...PROXMOX_TEMPLATE_CONFIG, scsi0: "local-lvm:base-9002-disk-0,size=4G" },
+    });
   });
   afterAll(async () => {
     await host?.stop();
@@ -126,11 +133,47 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(again.stdout).toContain('"ip":"192.168.122.201"');
   });
 
-  test("stop, start, kill, gc suspend and destroy reach the simulator; destroy removes the route and firewall file", async () => {
+  test("stop, start, reboot, kill, reinstall and destroy reach the simulator as jobs; destroy removes the route and firewall file", async () => {
     expect((await bh(["vm", "stop", "web-1"])).code).toBe(0);
     expect(host.sim.vm(100)!.status).toBe("stopped");
+    // qm reboot refuses a VM that is not running; the job is dead with qm's words.
+    const refused = await bh(["vm", "reboot", "web-1"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("VM 100 not running");
     expect((await bh(["vm", "start", "web-1"])).code).toBe(0);
     expect(host.sim.vm(100)!.status).toBe("running");
+    expect((await bh(["vm", "reboot", "web-1"])).code).toBe(0);
+    expect(host.sim.calls()).toContainEqual(["reboot", "100", "--timeout", "300"]);
+    expect(host.sim.vm(100)!.status).toBe("running");
+
+    // Reinstall to Debian 13: the same VMID, addresses and route; a clone of the other template; a new instance-id.
+    const before = host.sim.vm(100)!.config;
+    const r = await bh(["vm", "reinstall", "web-1", "--os", "debian-13"]);
+    expect(r.stderr).not.toContain("rolling back");
+    expect({
+      out: r.stdout,
+      err: r.stderr
+        .split("\n")
+        .filter((l) => !l.startsWith("{"))
+        .join("\n"),
+    }).toEqual({
+      out: "reinstalled: web-1 (debian-13)\n",
+      err: expect.any(String),
+    });
+    const after = host.sim.vm(100)!;
+    expect(after.status).toBe("running");
+    expect(after.config.scsi0).toBe("local-lvm:vm-100-disk-0,size=12G");
+    expect(after.config.ipconfig0).toBe(before.ipconfig0);
+    expect(host.sim.calls()).toContainEqual(["clone", "9002", "100", "--name", "web-1"]);
+    const meta = readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"), "utf8");
+    expect(meta).toMatch(/^instance-id: web-1-100-r[0-9a-z]+\nlocal-hostname: web-1\n$/);
+    expect(host.ip("-6", "route", "show", "dev", "vmbr0")).toContain("2001:db8:42::3");
+    const listed = JSON.parse((await bh(["vm", "list", "--json"])).stdout) as Array<Record<string, unknown>>;
+    expect(listed.find((v) => v.vm_name === "web-1")).toMatchObject({ ip_address: "192.168.122.200", vmid: 100 });
+    const unknown = await bh(["vm", "reinstall", "web-1", "--os", "arch-2026"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('OS "arch-2026" is not offered here (choose one of debian-12, debian-13)');
+
     expect((await bh(["vm", "kill", "web-1"])).code).toBe(0);
     expect(host.sim.vm(100)!.status).toBe("stopped");
     expect((await bh(["vm", "destroy", "web-1"])).code).toBe(0);

@@ -474,7 +474,7 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     expect(wp.errors).toEqual([]);
   });
 
-  test("VMs: stop and destroy through the provisioner; destroy asks first and Cancel keeps the VM", async () => {
+  test("VMs: stop and destroy are engine jobs the page follows; destroy asks first and Cancel keeps the VM", async () => {
     const vms = async () =>
       JSON.parse((await runBlockhost(["vm", "list", "--json"], { root: env.root })).stdout) as Array<{
         vm_name: string;
@@ -487,8 +487,12 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     await wp.page.waitForURL(`${serve.origin}/admin`);
     const row = wp.page.locator(`tr[data-vm="${vm.vm_name}"]`);
     expect(await row.locator("td").nth(1).textContent()).toBe("active");
+    // The engine runs the stop (one writer of VM lifecycle); the job page follows it live.
     await Promise.all([wp.page.waitForNavigation(), row.getByRole("button", { name: "Stop" }).click()]);
+    expect(wp.page.url()).toMatch(new RegExp(`/admin/jobs/power:${vm.vm_name}:[0-9a-z]+$`));
     expect(await wp.page.locator("p.ok[role=status]").textContent()).toBe(`stop ${vm.vm_name}: done`);
+    await wp.page.goto(`${serve.origin}/admin`);
+    expect(await row.locator("td").nth(1).textContent()).toBe("active, stopped");
 
     await Promise.all([wp.page.waitForNavigation(), row.getByRole("button", { name: "Destroy" }).click()]);
     expect(await wp.page.locator("#h-confirm").textContent()).toBe(`Destroy ${vm.vm_name}?`);
@@ -500,6 +504,7 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     await Promise.all([wp.page.waitForNavigation(), wp.page.keyboard.press("Enter")]);
     expect(await wp.page.locator("p.ok[role=status]").textContent()).toBe(`destroy ${vm.vm_name}: done`);
     expect((await vms()).find((v) => v.vm_name === vm.vm_name)?.status).toBe("destroyed");
+    await wp.page.goto(`${serve.origin}/admin`);
     expect(await wp.page.locator(`tr[data-vm="${vm.vm_name}"]`).count()).toBe(0);
     expect(serve.log()).toContain(`"action":"vm.destroy","wallet":"${address(OWNER)}","vm":"${vm.vm_name}"`);
     expect(wp.errors).toEqual([]);

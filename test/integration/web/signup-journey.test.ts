@@ -92,7 +92,8 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
   test("the page lists the chain's plans; a plan named like HTML renders as text", async () => {
     const wp = await open(1);
     const options = await wp.page.locator("#plan-select option").allTextContents();
-    expect(options).toEqual(["Basic — $1.00 per day", `${XSS} — $2.50 per day`]);
+    const size = "1 vCPU, 2 GiB memory, 20 GB disk";
+    expect(options).toEqual([`Basic — $1.00 per day (${size})`, `${XSS} — $2.50 per day (${size})`]);
     expect(await wp.page.locator("img").count()).toBe(0);
     expect(await wp.page.locator("#total-cost").textContent()).toBe("30.00");
     await wp.page.selectOption("#plan-select", "2");

@@ -42,7 +42,7 @@ beforeAll(() => {
   writeFileSync(
     join(etc, "blockhost.yaml"),
     "server: {key_file: /k}\nbackend: proxmox\n" +
-      "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}\n",
+      "proxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, template_vmids: {debian-13: 9002}}\n",
   );
   writeFileSync(
     join(etc, "admin-commands.json"),
@@ -74,8 +74,8 @@ afterAll(() => {
 });
 
 describe("VMIDs", () => {
-  test("db.yaml's vmid_range and the template VMID are ours; the operator's others are not", () => {
-    for (const id of [2000, 2050, 2099, 9001]) requireVmid(id);
+  test("db.yaml's vmid_range and the template VMIDs (every OS's) are ours; the operator's others are not", () => {
+    for (const id of [2000, 2050, 2099, 9001, 9002]) requireVmid(id);
     for (const id of [100, 1999, 2100, 9000, 999_999]) refused(() => requireVmid(id), "vmid");
   });
   test("on a cluster, each node's own template VMID is ours too", () => {

@@ -33,6 +33,7 @@ test("cloud-init carries hostname, GECOS wallet, login config and keyboard-inter
     secretKey: "ab".repeat(32),
     otpLength: 8,
     otpTtlSeconds: 120,
+    nameservers: ["10.0.0.1"],
   });
   expect(ci.userData.startsWith("#cloud-config\n")).toBe(true);
   const doc = parseYaml(ci.userData) as {

@@ -61,11 +61,24 @@ test("the signup page renders chain-supplied plan names as text", () => {
     serverPublicKey: "0x04",
     publicSecret: "blockhost-access",
     explorer: null,
-    plans: [{ id: 1, name: "<img src=x onerror=alert(1)>", price_cents_per_day: 150, active: true }],
+    plans: [
+      {
+        id: 1,
+        name: "<img src=x onerror=alert(1)>",
+        price_cents_per_day: 150,
+        active: true,
+        size: { cpu: 2, memory_mb: 4096, disk_gb: 40 },
+      },
+    ],
+    os: [
+      { id: "debian-12", label: "Debian 12 (bookworm)" },
+      { id: "debian-13", label: "Debian 13 (trixie)" },
+    ],
   };
   const html = String(<SignupPage title="Shop" accent="#123456" nonce="n1" data={data} />);
   expect(html).not.toContain("<img");
-  expect(html).toContain("&lt;img src=x onerror=alert(1)&gt; — $1.50 per day");
+  expect(html).toContain("&lt;img src=x onerror=alert(1)&gt; — $1.50 per day (2 vCPU, 4 GiB memory, 40 GB disk)");
+  expect(html).toContain('<option value="debian-13">Debian 13 (trixie)</option>');
   expect(html).toContain('<script type="module" src="/assets/signup.js" nonce="n1">');
 });
 

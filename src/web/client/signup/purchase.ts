@@ -36,7 +36,10 @@ export async function buy(button: HTMLButtonElement): Promise<void> {
     const from = await connect();
     setStatus(`Sign "${data.publicSecret}" in your wallet…`);
     const signature = await signText(from, data.publicSecret);
-    const payload = bytesToHex(eciesEncrypt(parsePublicKey(data.serverPublicKey), new TextEncoder().encode(signature)));
+    // The OS choice rides in the encrypted payload, after the signature (engine/payload.ts reads it).
+    const os = (document.getElementById("os-select") as HTMLSelectElement | null)?.value;
+    const plain = os ? `${signature}\nos=${os}` : signature;
+    const payload = bytesToHex(eciesEncrypt(parsePublicKey(data.serverPublicKey), new TextEncoder().encode(plain)));
     await ensureFunds(from, planId, days);
     setStatus("Confirm the purchase in your wallet…");
     const hash = await writer(from).writeContract({

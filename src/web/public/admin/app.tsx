@@ -3,8 +3,9 @@ import { Hono } from "hono";
 import { parseUnits } from "viem";
 import { BlockhostError, hasCode } from "../../../core/errors.ts";
 import { literal, object, optional, str } from "../../../core/schema.ts";
-import { troubledJobs } from "../../../core/state/jobs.ts";
-import { destroyVm, powerVm } from "../../../provision/lifecycle.ts";
+import { jobByKey, troubledJobs } from "../../../core/state/jobs.ts";
+import { requestVmAction } from "../../../engine/vm-requests.ts";
+import { JOB_KEY, jobEvents, jobView } from "../job-events.ts";
 import { listVms } from "../../../core/state/vms.ts";
 import { clusterStatusOf } from "../../../engine/status-nodes.ts";
 import type { ServeDeps } from "../deps.ts";
@@ -15,7 +16,7 @@ import { commandRoutes } from "./commands.tsx";
 import { signInRoutes } from "./sign-in.tsx";
 import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
 import { NodesPage } from "./nodes-page.tsx";
-import { ConfirmDestroyPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
+import { ConfirmDestroyPage, JobFollowPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
 
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
@@ -27,6 +28,9 @@ const planFields = object({
   active: optional(literal("1")),
 });
 
+/** The admin panel's words for the lifecycle actions (the CLI's: start, stop, reboot, kill, destroy). */
+const ADMIN_OPS = { start: "start", stop: "shutdown", reboot: "reboot", kill: "off", destroy: "destroy" } as const;
+
 export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps)): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   const kit = adminKit(deps);
@@ -36,22 +40,42 @@ export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps))
 
   app.get("/", (c) => c.html(<VmsPage {...frame(c, notice(c))} vms={listVms(deps.db)} />));
 
-  app.post("/vms/:name/:op{start|stop|destroy}", async (c) => {
+  // The engine runs the action (one writer of VM lifecycle); the page follows its job.
+  app.post("/vms/:name/:op{start|stop|reboot|kill|destroy}", async (c) => {
     const name = c.req.param("name");
-    const op = c.req.param("op") as "start" | "stop" | "destroy";
+    const op = c.req.param("op") as keyof typeof ADMIN_OPS;
+    let key: string;
     try {
       if (!VM_NAME.test(name)) throw new BlockhostError("E_INVALID_INPUT", "bad VM name");
       // Destroying cannot be undone: the first POST asks, the confirmation page's POST does it.
       if (op === "destroy" && !(await formBody(c, destroyForm)).confirm)
         return c.html(<ConfirmDestroyPage {...frame(c)} vm={name} />);
       action(c, `vm.${op}`, { vm: name });
-      const p = deps.provisioner();
-      if (op === "destroy") await destroyVm(p, name);
-      else await powerVm(p, name, op);
+      key = requestVmAction(deps.db, {
+        vm: name,
+        action: ADMIN_OPS[op],
+        by: `admin:${c.get("walletSession").wallet}`,
+      });
     } catch (e) {
       return kit.failed(c, `${op} ${name}`, e, hasCode(e, "E_INVALID_INPUT") ? 400 : 409);
     }
-    return done(c, "/admin", `${op} ${name}: done`);
+    return c.redirect(`/admin/jobs/${key}`, 303);
+  });
+
+  const followed = (c: AdminContext) => {
+    const key = c.req.param("key") ?? "";
+    return JOB_KEY.test(key) ? jobByKey(deps.db, key) : null;
+  };
+  app.get("/jobs/:key/events", (c) => {
+    const job = followed(c);
+    return job ? jobEvents(c, deps.db, job) : c.text("no such VM job", 404);
+  });
+  app.get("/jobs/:key", (c) => {
+    const job = followed(c);
+    if (!job) return c.text("no such VM job", 404);
+    const view = jobView(job);
+    const op = Object.entries(ADMIN_OPS).find(([, a]) => a === view.action)?.[0] ?? view.action;
+    return c.html(<JobFollowPage {...frame(c)} job={view} label={`${op} ${view.vm}`} />);
   });
 
   app.get("/nodes", async (c) =>

@@ -2,8 +2,41 @@
 import type { Job } from "../../../core/state/jobs.ts";
 import type { VmRecord } from "../../../core/state/vms.ts";
 import type { Plan } from "../chain.ts";
+import type { JobView } from "../job-events.ts";
 import { usd } from "../signup-data.ts";
 import { type AdminFrame, AdminPage, AdminTable, PostButton } from "./layout.tsx";
+
+/** The lifecycle state, and the power state the last power job recorded (`active` alone when none did). */
+const powerLabel = (v: VmRecord) =>
+  v.status === "active" && typeof v.extra.power === "string" ? `active, ${v.extra.power}` : v.status;
+
+/** A lifecycle job followed live (admin client: job-follow); without JavaScript, reload shows the state. */
+export function JobFollowPage(props: AdminFrame & { job: JobView; label: string }) {
+  const { job } = props;
+  const text =
+    job.state === "done"
+      ? `${props.label}: done`
+      : job.state === "failed"
+        ? `${props.label} failed: ${job.error}`
+        : `${props.label}: ${job.state}…`;
+  const cls = job.state === "done" ? "ok" : job.state === "failed" ? "error" : "muted";
+  return (
+    <AdminPage {...props} heading="VMs" scripts={["job-follow"]}>
+      <p
+        id="job-status"
+        class={cls}
+        role="status"
+        data-events={`/admin/jobs/${job.key}/events`}
+        data-label={props.label}
+      >
+        {text}
+      </p>
+      <p>
+        <a href="/admin">Back to the VMs</a>
+      </p>
+    </AdminPage>
+  );
+}
 
 export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
   const live = props.vms.filter((v) => v.status !== "destroyed");
@@ -16,7 +49,7 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
           {live.map((v) => (
             <tr data-vm={v.vm_name}>
               <td>{v.vm_name}</td>
-              <td>{v.status}</td>
+              <td>{powerLabel(v)}</td>
               <td>
                 <code>{v.owner_wallet ?? v.wallet_address ?? v.owner}</code>
               </td>
@@ -26,6 +59,8 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
               <td>
                 <PostButton action={`/admin/vms/${v.vm_name}/start`} csrf={props.csrf} label="Start" />
                 <PostButton action={`/admin/vms/${v.vm_name}/stop`} csrf={props.csrf} label="Stop" />
+                <PostButton action={`/admin/vms/${v.vm_name}/reboot`} csrf={props.csrf} label="Reboot" />
+                <PostButton action={`/admin/vms/${v.vm_name}/kill`} csrf={props.csrf} label="Power off" />
                 <PostButton action={`/admin/vms/${v.vm_name}/destroy`} csrf={props.csrf} label="Destroy" danger />
               </td>
             </tr>

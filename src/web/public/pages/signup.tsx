@@ -1,6 +1,6 @@
 /** The signup page (`/`): plans, wallet, purchase with live provisioning status, my servers, offline decrypt. */
 import { Page } from "../../layout.tsx";
-import { type SignupData, usd } from "../signup-data.ts";
+import { type SignupData, sizeText, usd } from "../signup-data.ts";
 
 export function SignupPage(props: { title: string; accent: string; nonce: string | undefined; data: SignupData }) {
   const { data } = props;
@@ -16,7 +16,15 @@ export function SignupPage(props: { title: string; accent: string; nonce: string
             <label for="plan-select">Plan</label>
             <select id="plan-select">
               {data.plans.map((p) => (
-                <option value={String(p.id)}>{`${p.name} — $${usd(p.price_cents_per_day)} per day`}</option>
+                <option value={String(p.id)}>
+                  {`${p.name} — $${usd(p.price_cents_per_day)} per day (${sizeText(p.size)})`}
+                </option>
+              ))}
+            </select>
+            <label for="os-select">Operating system</label>
+            <select id="os-select">
+              {data.os.map((o) => (
+                <option value={o.id}>{o.label}</option>
               ))}
             </select>
             <label for="days-input">Days</label>
@@ -56,6 +64,9 @@ export function SignupPage(props: { title: string; accent: string; nonce: string
       </section>
       <section class="card" id="step-servers" aria-labelledby="h-servers">
         <h2 id="h-servers">My servers</h2>
+        <p>
+          <a href="/my">Open the control panel</a>: power, console and reinstall of the servers your wallet holds.
+        </p>
         <button id="btn-servers" type="button" disabled>
           Show my servers
         </button>
