@@ -8,6 +8,7 @@ import {
   cachedTemplate as cachedTemplateIn,
   installTemplate as installTemplateIn,
 } from "../../src/template/cache.ts";
+import { DEFAULT_OS, type OsId } from "../../src/template/os.ts";
 import { baselineBinary, blockhostBinary } from "./binary.ts";
 import { type LoginResult, sshLogin } from "./sshd.ts";
 import { loginMessage, parseChallenge } from "./vmauth.ts";
@@ -88,17 +89,22 @@ export async function ensureLibvirtd(): Promise<{ started: boolean; stop: () => 
   };
 }
 
+/** Debian root filesystem tarballs, one per suite and package set, shared by every template the tests build. */
+const ROOTFS_CACHE = join(TEMPLATE_CACHE, "rootfs-cache");
+
 /**
- * The template for this build of the guest binary: from the cache when its inputs match, else built
- * with the `blockhost template build` command (the Debian root filesystem tarball is cached too).
+ * The direct-kernel template of `os` for this build of the guest binary: from the cache when its
+ * inputs match, else built with the `blockhost template build --os` command (the Debian root
+ * filesystem tarball is cached too). The default OS keeps the cache dir's top level.
  */
-export function cachedTemplate(): Promise<CachedTemplate> {
+export function cachedTemplate(os: OsId = DEFAULT_OS): Promise<CachedTemplate> {
   return cachedTemplateIn({
-    cacheDir: TEMPLATE_CACHE,
+    cacheDir: os === DEFAULT_OS ? TEMPLATE_CACHE : join(TEMPLATE_CACHE, os),
     binary: baselineBinary(),
-    build: async (output, rootfsCache) => {
-      const argv = ["template", "build", "--output", output, "--binary", baselineBinary()];
-      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", rootfsCache]);
+    os,
+    build: async (output) => {
+      const argv = ["template", "build", "--os", os, "--output", output, "--binary", baselineBinary()];
+      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", ROOTFS_CACHE]);
       if (r.exitCode !== 0) throw new Error(`template build failed: ${r.stderr.toString().trim().split("\n").at(-1)}`);
     },
   });
@@ -115,15 +121,15 @@ export function cachedBootloaderTemplate(): Promise<CachedTemplate> {
     boot: "bootloader",
     build: async (output) => {
       const argv = ["template", "build", "--boot", "bootloader", "--output", output, "--binary", baselineBinary()];
-      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", join(TEMPLATE_CACHE, "rootfs-cache")]);
+      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", ROOTFS_CACHE]);
       if (r.exitCode !== 0) throw new Error(`template build failed: ${r.stderr.toString().trim().split("\n").at(-1)}`);
     },
   });
 }
 
-/** Copy a cached template into a root's libvirt templates dir, root-owned. */
-export const installTemplate = (root: string, image: string): string =>
-  installTemplateIn(root, join(root, "var/lib/libvirt/blockhost/templates"), image);
+/** Copy a cached template into a root's libvirt templates dir, root-owned, under the name the backend picks for `os`. */
+export const installTemplate = (root: string, image: string, os: OsId = DEFAULT_OS): string =>
+  installTemplateIn(root, join(root, "var/lib/libvirt/blockhost/templates"), image, os);
 
 /** An isolated libvirt network (no forward, no DHCP, no DNS) on TEST_BRIDGE with the pool's gateways. */
 export const startTestNetwork = (gateway4: string, gateway6: string): { stop: () => void } =>
