@@ -3,7 +3,18 @@
  * and sshd: finds the NoCloud seed (volume label cidata), and when its instance-id is new, applies
  * it and grows the root filesystem; the same instance-id again (a reboot) changes nothing.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { BlockhostError, oneLine } from "../core/errors.ts";
 import {
@@ -59,10 +70,37 @@ function setStatus(status: "running" | "done" | "error", detail: string): void {
   writeFileSync(STATUS_FILE, `${status}\n${detail}\n`, { mode: 0o644 });
 }
 
-/** The seed volume once udev has named it, or null after the wait. */
+/** ISO 9660's volume identifier: 32 bytes at offset 40 of the primary volume descriptor (sector 16). */
+const ISO_LABEL_OFFSET = 16 * 2048 + 40;
+
+/**
+ * A CD or disk whose ISO 9660 label is cidata, read from the device itself: the kernel's device
+ * node exists before udev has run blkid on it and made /dev/disk/by-label/cidata.
+ */
+function probeSeedDevice(): string | null {
+  for (const name of readdirSync("/sys/class/block")) {
+    if (!/^(sr\d+|vd[a-z]+|sd[a-z]+|hd[a-z]+)$/.test(name)) continue;
+    let fd: number | undefined;
+    try {
+      fd = openSync(`/dev/${name}`, "r");
+      const buf = Buffer.alloc(32);
+      readSync(fd, buf, 0, 32, ISO_LABEL_OFFSET);
+      if (SEED_LABELS.includes(buf.toString("latin1").trim())) return `/dev/${name}`;
+    } catch {
+      /* no medium yet, or not readable */
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+  return null;
+}
+
+/** The seed volume (found by its label on the device, or by udev's link), or null after the wait. */
 async function findSeedDevice(log: (l: string) => void): Promise<string | null> {
   const deadline = Date.now() + SEED_WAIT_MS;
   for (let said = false; ; said = true) {
+    const probed = probeSeedDevice();
+    if (probed) return probed;
     for (const label of SEED_LABELS) {
       const link = `/dev/disk/by-label/${label}`;
       if (existsSync(link)) return realpathSync(link);
