@@ -238,7 +238,7 @@ describe.skipIf(Boolean(unavailable))(
       expect(virshOut("domstate", vm.vm_name).out).toBe("running");
     });
 
-    test("a reboot of the same instance does not configure it again (same SSH host key)", async () => {
+    test("a reboot of the same instance does not configure it again (same SSH host key, network back)", async () => {
       await eventually(
         async () =>
           (await guestSh(vm.vm_name, "cloud-init status --wait")).out.includes("status: done") ? true : null,
@@ -255,6 +255,16 @@ describe.skipIf(Boolean(unavailable))(
       );
       expect(st.out).toContain("configured on an earlier boot");
       expect((await guestSh(vm.vm_name, "cat /etc/ssh/ssh_host_ed25519_key.pub")).out).toBe(hostKeysFirstBoot);
+      // The network the first boot configured comes back by itself (the NIC keeps its name): a login works.
+      const again = await eventually(
+        async () => {
+          const r = await login(6);
+          return r.ok ? r : null;
+        },
+        "a wallet login after the reboot",
+        2000,
+      );
+      expect(again.output).toBe("admin");
     });
 
     test("past the grace period the VM is destroyed: domain, overlay, seed and route are gone", async () => {
