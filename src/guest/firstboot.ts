@@ -15,7 +15,7 @@ import {
   renameSync,
   writeFileSync,
 } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { BlockhostError, oneLine } from "../core/errors.ts";
 import {
   type GuestHost,
@@ -142,7 +142,8 @@ function rootDevice(): { dev: string; disk?: string; partition?: number } {
   const sys = `/sys/class/block/${basename(dev)}`;
   if (!existsSync(`${sys}/partition`)) return { dev };
   const partition = Number(readFileSync(`${sys}/partition`, "utf8").trim());
-  return { dev, disk: `/dev/${basename(realpathSync(join(sys, "..")))}`, partition };
+  // The partition's sysfs directory sits inside its disk's (path.join would drop the link lexically).
+  return { dev, disk: `/dev/${basename(dirname(realpathSync(sys)))}`, partition };
 }
 
 /** Grow the root partition (bootloader image) to the end of its disk, then the filesystem to the device. */
@@ -166,6 +167,7 @@ export async function firstBoot(say: (l: string) => void = (l) => process.stdout
   const t = () => `${((performance.now() - started) / 1000).toFixed(2)} s`;
   const log = (l: string) => say(`blockhost-firstboot: ${l}`);
   setStatus("running", "looking for the seed");
+  log(`started (uptime ${readFileSync("/proc/uptime", "utf8").split(" ")[0]} s)`);
   try {
     const device = await findSeedDevice(log);
     if (!device) {
@@ -181,7 +183,7 @@ export async function firstBoot(say: (l: string) => void = (l) => process.stdout
       log(`instance ${seed.instanceId} already configured (${t()})`);
       return 0;
     }
-    log(`configuring new instance ${seed.instanceId} from ${device} (${t()})`);
+    log(`configuring new instance ${seed.instanceId} from ${device} (seed read at ${t()})`);
     if (seed.ignored.length) log(`user-data keys not acted on: ${seed.ignored.join(", ")}`);
     const host: GuestHost = { root: "/", run: runArgv, nics: liveNics, log };
     applyHostname(host, seed);
