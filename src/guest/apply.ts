@@ -29,7 +29,7 @@ export interface RunResult {
 export interface GuestHost {
   root: string;
   run(argv: string[], input?: string): RunResult;
-  /** The guest's NICs now: MAC (lower case) → name; only NICs udev has finished with. */
+  /** The guest's NICs now: MAC (lower case) → name. */
   nics(): Map<string, string>;
   log(line: string): void;
 }

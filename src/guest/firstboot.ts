@@ -35,7 +35,7 @@ export const STATUS_FILE = "/run/blockhost-guest/status";
 const SEED_MOUNT = "/run/blockhost-guest/seed";
 const SEED_LABELS = ["cidata", "CIDATA"];
 const SEED_WAIT_MS = 60_000;
-const NIC_WAIT_MS = 30_000;
+const NIC_WAIT_MS = 180_000;
 
 const sleep = (ms: number) => Bun.sleep(ms);
 
@@ -49,15 +49,13 @@ function runArgv(argv: string[], input?: string): RunResult {
   return { code: p.exitCode ?? 1, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
-/** NICs udev has finished with (its database entry exists, so the name is final): MAC → name. */
+/** The guest's NICs now: MAC → name. */
 function liveNics(): Map<string, string> {
   const out = new Map<string, string>();
   for (const name of readdirSync("/sys/class/net")) {
     if (name === "lo") continue;
     try {
-      const mac = readFileSync(`/sys/class/net/${name}/address`, "utf8").trim().toLowerCase();
-      const index = readFileSync(`/sys/class/net/${name}/ifindex`, "utf8").trim();
-      if (existsSync(`/run/udev/data/n${index}`)) out.set(mac, name);
+      out.set(readFileSync(`/sys/class/net/${name}/address`, "utf8").trim().toLowerCase(), name);
     } catch {
       /* gone while listing */
     }
@@ -127,12 +125,17 @@ function readSeed(device: string): SeedFiles {
   }
 }
 
-/** Wait until every NIC the seed names by MAC is there and named by udev. */
+/**
+ * Wait until every NIC the seed names by MAC exists, then until udev has handled the events queued
+ * so far (its rename to the predictable name included), so the name read next is final.
+ */
 async function waitForNics(macs: string[], log: (l: string) => void): Promise<void> {
   const deadline = Date.now() + NIC_WAIT_MS;
   while (macs.some((m) => !liveNics().has(m)) && Date.now() < deadline) await sleep(100);
   const missing = macs.filter((m) => !liveNics().has(m));
   if (missing.length) log(`NIC ${missing.join(", ")} did not appear within ${NIC_WAIT_MS / 1000} s`);
+  const settle = runArgv(["udevadm", "settle", "--timeout=120"]);
+  if (settle.code !== 0) log(`udevadm settle: ${oneLine(settle.err) || `exit ${settle.code}`}`);
 }
 
 /** The root filesystem's device, and for a partition its disk and number. */

@@ -60,11 +60,12 @@ export const ENABLED_UNITS = [
 /**
  * The initrd carries only what mounts a VM's root disk (virtio or virtio-scsi, ext4): Debian's
  * MODULES=most initrd is 36 MB and took ~35 s to unpack and probe under TCG. The CD controllers
- * (libvirt's SATA, Proxmox's IDE) and sr_mod are loaded there too, so the seed's CD is present when
- * the first boot looks for it instead of after udev's coldplug.
+ * (libvirt's SATA, Proxmox's IDE), sr_mod and virtio_net are loaded there too, so the seed's CD and
+ * the NIC are present when the first boot looks for them instead of after udev's coldplug (a loaded
+ * host saw Debian 13's NIC appear minutes into the boot).
  */
 export const INITRAMFS_CONF = "MODULES=list\nCOMPRESS=gzip\n";
-export const INITRAMFS_MODULES = "virtio_pci\nvirtio_blk\nvirtio_scsi\nsd_mod\next4\nahci\nata_piix\nsr_mod\n";
+export const INITRAMFS_MODULES = "virtio_pci\nvirtio_blk\nvirtio_scsi\nsd_mod\next4\nahci\nata_piix\nsr_mod\nvirtio_net\n";
 
 export const FSTAB = `LABEL=${ROOT_LABEL} / ext4 defaults,errors=remount-ro 0 1\n`;
 export const INTERFACES = "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n";
