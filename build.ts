@@ -12,7 +12,7 @@ mkdirSync(dist, { recursive: true });
 
 /** Steps that generate sources the binary embeds (contract artifacts, browser bundles) run first. */
 const pregenerate: Array<{ name: string; module: string }> = [
-  { name: "contracts", module: "./src/chain/contracts/compile.ts" },
+  { name: "contracts", module: "./scripts/compile-contracts.ts" },
   { name: "browser bundles", module: "./src/web/client/bundle.ts" },
 ];
 for (const step of pregenerate) {

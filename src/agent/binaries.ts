@@ -12,8 +12,8 @@ export const DEFAULT_BINARIES = {
   iptables: "/usr/sbin/iptables",
   ip6tables: "/usr/sbin/ip6tables",
   bridge: "/usr/sbin/bridge",
+  nft: "/usr/sbin/nft",
   sysctl: "/usr/sbin/sysctl",
-  "virt-customize": "/usr/bin/virt-customize",
   virsh: "/usr/bin/virsh",
   openssl: "/usr/bin/openssl",
   systemctl: "/usr/bin/systemctl",
@@ -27,13 +27,14 @@ export type BinaryName = keyof typeof DEFAULT_BINARIES;
 export type BinaryTable = Record<BinaryName, string>;
 
 const absBinary = str(/^\/[A-Za-z0-9._/+-]{1,255}$/, "an absolute path to a program", 256);
+/** Programs the agent no longer runs: an agent.yaml that still names one keeps loading (and is ignored). */
+const RETIRED_BINARIES = ["virt-customize"] as const;
 const agentConfigSchema = object({
   binaries: optional(
     object(
-      Object.fromEntries(Object.keys(DEFAULT_BINARIES).map((k) => [k, optional(absBinary)])) as Record<
-        BinaryName,
-        ReturnType<typeof optional<string>>
-      >,
+      Object.fromEntries(
+        [...Object.keys(DEFAULT_BINARIES), ...RETIRED_BINARIES].map((k) => [k, optional(absBinary)]),
+      ) as Record<BinaryName, ReturnType<typeof optional<string>>>,
     ),
   ),
 });
@@ -58,6 +59,6 @@ export function loadBinaryTable(file = paths.agentConfig): BinaryTable {
     );
   const cfg = loadConfigFile(file, agentConfigSchema);
   const table: BinaryTable = { ...DEFAULT_BINARIES };
-  for (const [k, v] of Object.entries(cfg.binaries ?? {})) if (v) table[k as BinaryName] = v;
+  for (const [k, v] of Object.entries(cfg.binaries ?? {})) if (v && k in DEFAULT_BINARIES) table[k as BinaryName] = v;
   return table;
 }

@@ -7,6 +7,7 @@ import { ACTIONS } from "./actions/index.ts";
 import { loadBinaryTable } from "./binaries.ts";
 import { createRunner } from "./run.ts";
 import { AgentServer } from "./server.ts";
+import { prepareAgentDir } from "./setup-state.ts";
 import { bindWithMode, clearStaleSocket, inheritedListenFd, removeSocket } from "./socket.ts";
 
 export default defineCommand({
@@ -28,6 +29,7 @@ export default defineCommand({
       throw new BlockhostError("E_AGENT_DENIED", "the root agent must run as root");
     }
     const table = loadBinaryTable();
+    prepareAgentDir();
     const server = new AgentServer({
       actions: ACTIONS,
       context: (peer, signal) => ({ peer, signal, run: createRunner(table, signal) }),

@@ -1,13 +1,14 @@
 /** The root agent server: the socket, framing, limits and dispatch to actions. */
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
-import { existsSync } from "node:fs";
 import { BlockhostError, type ErrorCode, isBlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
-import { paths } from "../core/paths.ts";
 import { isSchemaError } from "../core/schema.ts";
 import type { ActionContext, ActionDef, PeerCredentials } from "./actions/types.ts";
 import { encodeFrame, FrameDecoder, isFrameError, isFatalFrameError, parseRequest } from "./protocol.ts";
 import { isAllowedPeer, peerCredentials } from "./peercred.ts";
+import { auditOutOfScope, enforceScope, isOutOfScope } from "./scope.ts";
+import { scopeProbe } from "./scope-probe.ts";
+import { setupIsComplete } from "./setup-state.ts";
 
 export const READ_TIMEOUT_SECONDS = 10;
 export const MAX_CONNECTIONS = 64;
@@ -164,7 +165,7 @@ export class AgentServer {
   private async execute(peer: PeerCredentials, name: string, rawParams: Record<string, unknown>): Promise<Response> {
     const action = this.options.actions.get(name);
     if (!action) return failure("E_AGENT_UNKNOWN_ACTION", `unknown action "${name}"`);
-    if (action.setupOnly && existsSync(paths.setupComplete)) {
+    if (action.setupOnly && setupIsComplete()) {
       return failure("E_SETUP_COMPLETE", `${name} is only available during setup (setup is complete)`);
     }
     let params: unknown;
@@ -176,9 +177,10 @@ export class AgentServer {
     }
     const timeout = AbortSignal.timeout(action.timeoutMs);
     const signal = AbortSignal.any([timeout, this.shutdown.signal]);
+    const ctx = this.options.context(peer, signal);
     try {
       const result = await Promise.race([
-        action.handler(params, this.options.context(peer, signal)),
+        enforceScope(name, params, scopeProbe(ctx)).then(() => action.handler(params, ctx)),
         new Promise<never>((_, reject) =>
           signal.addEventListener(
             "abort",
@@ -189,6 +191,7 @@ export class AgentServer {
       ]);
       return { ...result, ok: true };
     } catch (e) {
+      if (isOutOfScope(e)) auditOutOfScope(peer, name, e);
       if (isBlockhostError(e)) return failure(e.code, e.message);
       logEvent("agent.internal_error", { action: name, error: e instanceof Error ? e.message : String(e) });
       return failure("E_INTERNAL", `${name} failed unexpectedly`);

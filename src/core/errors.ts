@@ -1,6 +1,6 @@
 /** The one error type of BlockHost, its codes, and the mapping from code to exit status. */
 
-/** Process exit codes, documented in the README. 78 = EX_CONFIG so systemd stops restarting. */
+/** Process exit codes, documented in docs/reference/errors.md. 78 = EX_CONFIG so systemd stops restarting. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
 
 /** What a code means to callers: the exit status, and whether retrying can ever help. */
@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   E_AGENT_UNKNOWN_ACTION: failure,
   E_AGENT_INVALID_PARAMS: failure,
   E_AGENT_BUSY: failure,
+  /** The agent refused an object that is not BlockHost's (src/agent/scope.ts); details: `{ kind, value }`. */
+  E_AGENT_OUT_OF_SCOPE: permanentFailure,
   E_SETUP_COMPLETE: failure,
   /** details of a revert: `{ revert }` (the contract's custom error name, e.g. "SubscriptionNotFound"). */
   E_CHAIN: failure,

@@ -34,7 +34,23 @@ export const paths = {
   get database() {
     return under("var/lib/blockhost/blockhost.db");
   },
+  /** The root agent's own directory (0755 root): only root writes here, the service may read. */
+  get agentDir() {
+    return under("var/lib/blockhost-agent");
+  },
+  /** Private (0700) copies of client files while an agent command uses them. */
+  get agentStagingDir() {
+    return under("var/lib/blockhost-agent/staging");
+  },
+  /** Setup is over: the agent refuses setup-only actions from then on (only root can write or remove it). */
   get setupComplete() {
+    return under("var/lib/blockhost-agent/setup-complete");
+  },
+  /**
+   * Where the marker lived before (in the service's own directory, so the service could delete it).
+   * Still counts as complete when present; the agent then writes the new marker.
+   */
+  get legacySetupComplete() {
     return under("var/lib/blockhost/.setup-complete");
   },
   get dbConfig() {
@@ -83,6 +99,13 @@ export const paths = {
   get wizardOtp() {
     return under("var/lib/blockhost/wizard-otp.json");
   },
+  /** The wizard's self-signed certificate and key (blockhost user; kept so the printed fingerprint stays the same). */
+  get wizardTlsCert() {
+    return under("var/lib/blockhost/wizard-tls/cert.pem");
+  },
+  get wizardTlsKey() {
+    return under("var/lib/blockhost/wizard-tls/key.pem");
+  },
   /** The setup file the wizard writes on confirm and hands to the finalization runner. */
   get wizardSetupFile() {
     return under("var/lib/blockhost/wizard-setup.yaml");
@@ -113,6 +136,14 @@ export const paths = {
   get vmsDir() {
     return under("var/lib/libvirt/blockhost/vms");
   },
+  /** The agent's record of each libvirt VM port's MAC/IP binding (root-only; the nftables table is rebuilt from it). */
+  get portGuardDir() {
+    return under("var/lib/blockhost-agent/port-guard");
+  },
+  /** Proxmox's per-guest firewall files (`<vmid>.fw`, cluster-wide in pmxcfs). */
+  get pveFirewallDir() {
+    return under("etc/pve/firewall");
+  },
   /** sshd's log on hosts with rsyslog (knock narrowing reads logins from it). */
   get authLog() {
     return under("var/log/auth.log");
@@ -134,9 +165,9 @@ export const paths = {
   get pamAttemptsDir() {
     return under("run/libpam-web3/attempts");
   },
-  /** Root-only used-OTP records: a signature is accepted once. */
+  /** Root-only used-code records: a signature is accepted once (on disk: kept across reboots until the code expires). */
   get pamUsedDir() {
-    return under("run/libpam-web3/used");
+    return under("var/lib/libpam-web3/used");
   },
   get signingHostFile() {
     return under("run/libpam-web3/signing_host");

@@ -1,7 +1,8 @@
 /** Read a file that holds a secret or names secret files, refusing one others could read or change. */
-import { lstatSync, readFileSync, type Stats } from "node:fs";
+import { constants, lstatSync, type Stats } from "node:fs";
 import { BlockhostError } from "./errors.ts";
 import { blockhostUid } from "./fs.ts";
+import { readRegularFile } from "./regular-file.ts";
 
 export interface PrivateFilePolicy {
   /** How errors name the file, e.g. "deployer key file /etc/blockhost/deployer.key" (default: the path). */
@@ -49,8 +50,11 @@ export function readPrivateFile(file: string, policy: PrivateFilePolicy): string
     throw new BlockhostError("E_CONFIG_INVALID", `${label}: mode ${mode} ${policy.modeProblem}`);
   }
   try {
-    return readFileSync(file, "utf8");
+    // Checked again through the descriptor: a FIFO or symlink swapped in after lstat is refused, never waited on.
+    return readRegularFile(file, constants.O_NOFOLLOW);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOTREG" || (e as NodeJS.ErrnoException).code === "ELOOP")
+      throw new BlockhostError("E_CONFIG_INVALID", `${label}: not a regular file`);
     throw unreadable(label, e);
   }
 }

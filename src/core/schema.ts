@@ -19,13 +19,22 @@ export const expectedOf = (e: BlockhostError): string => String(e.details?.expec
 export interface Schema<T> {
   readonly describe: string;
   parse(value: unknown, path?: string): T;
+  /** What the reference generator (scripts/docs.ts) reads; validation never looks at it. */
+  readonly doc?: SchemaDoc;
 }
+
+/** The structure behind a schema, for generated documentation. */
+export type SchemaDoc =
+  | { readonly kind: "object"; readonly shape: Readonly<Record<string, Schema<unknown>>> }
+  | { readonly kind: "default"; readonly inner: Schema<unknown>; readonly fallback: unknown }
+  | { readonly kind: "array" | "record" | "refine"; readonly inner: Schema<unknown> };
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
-const schema = <T>(describe: string, parse: (v: unknown, path: string) => T): Schema<T> => ({
+const schema = <T>(describe: string, parse: (v: unknown, path: string) => T, doc?: SchemaDoc): Schema<T> => ({
   describe,
   parse: (v, path = "") => parse(v, path),
+  ...(doc ? { doc } : {}),
 });
 
 const fail = (path: string, expected: string): never => {
@@ -66,10 +75,14 @@ export function literal<const T extends string | number>(...options: T[]): Schem
 
 export function array<T>(item: Schema<T>, min = 0, max = 1000): Schema<T[]> {
   const d = `a list of ${min}..${max} items, each ${item.describe}`;
-  return schema(d, (v, p) => {
-    if (!Array.isArray(v) || v.length < min || v.length > max) return fail(p, d);
-    return v.map((x, i) => item.parse(x, `${p}[${i}]`));
-  });
+  return schema(
+    d,
+    (v, p) => {
+      if (!Array.isArray(v) || v.length < min || v.length > max) return fail(p, d);
+      return v.map((x, i) => item.parse(x, `${p}[${i}]`));
+    },
+    { kind: "array", inner: item },
+  );
 }
 
 /** A field that may be absent (undefined); `null` is not absence. */
@@ -81,12 +94,17 @@ export function optional<T>(inner: Schema<T>): Optional<T> {
     optional: true,
     describe: inner.describe,
     parse: (v, p = "") => (v === undefined ? undefined : inner.parse(v, p)),
+    ...(inner.doc ? { doc: inner.doc } : {}),
   };
 }
 
 /** Optional with a default used when absent. */
 export function withDefault<T>(inner: Schema<T>, fallback: T): Schema<T> {
-  return schema(inner.describe, (v, p) => (v === undefined ? fallback : inner.parse(v, p)));
+  return schema(inner.describe, (v, p) => (v === undefined ? fallback : inner.parse(v, p)), {
+    kind: "default",
+    inner,
+    fallback,
+  });
 }
 
 type Shape = Record<string, Schema<unknown>>;
@@ -108,35 +126,43 @@ const join = (p: string, k: string) => (p ? `${p}.${k}` : k);
 export function object<S extends Shape>(shape: S, opts: { extra?: "refuse" | "ignore" } = {}): Schema<ObjectOf<S>> {
   const keys = Object.keys(shape);
   const d = `an object with keys ${keys.join(", ") || "(none)"}`;
-  return schema(d, (v, p) => {
-    if (!isPlainObject(v)) return fail(p, d);
-    if (opts.extra !== "ignore") {
-      for (const k of Object.keys(v)) {
-        if (!Object.hasOwn(shape, k))
-          throw schemaError(join(p, k.slice(0, 64)), d, `unknown key (allowed: ${keys.join(", ") || "none"})`);
+  return schema(
+    d,
+    (v, p) => {
+      if (!isPlainObject(v)) return fail(p, d);
+      if (opts.extra !== "ignore") {
+        for (const k of Object.keys(v)) {
+          if (!Object.hasOwn(shape, k))
+            throw schemaError(join(p, k.slice(0, 64)), d, `unknown key (allowed: ${keys.join(", ") || "none"})`);
+        }
       }
-    }
-    const out: Record<string, unknown> = {};
-    for (const k of keys) {
-      const parsed = shape[k]!.parse(v[k], join(p, k));
-      if (parsed !== undefined) out[k] = parsed;
-    }
-    return out as ObjectOf<S>;
-  });
+      const out: Record<string, unknown> = {};
+      for (const k of keys) {
+        const parsed = shape[k]!.parse(v[k], join(p, k));
+        if (parsed !== undefined) out[k] = parsed;
+      }
+      return out as ObjectOf<S>;
+    },
+    { kind: "object", shape },
+  );
 }
 
 /** A map whose keys match `key` and whose values match `value`. */
 export function record<T>(key: Schema<string>, value: Schema<T>, max = 1000): Schema<Record<string, T>> {
   const d = `a map of at most ${max} entries (${key.describe} → ${value.describe})`;
-  return schema(d, (v, p) => {
-    if (!isPlainObject(v) || Object.keys(v).length > max) return fail(p, d);
-    const out: Record<string, T> = {};
-    for (const [k, x] of Object.entries(v)) {
-      key.parse(k, join(p, k));
-      out[k] = value.parse(x, join(p, k));
-    }
-    return out;
-  });
+  return schema(
+    d,
+    (v, p) => {
+      if (!isPlainObject(v) || Object.keys(v).length > max) return fail(p, d);
+      const out: Record<string, T> = {};
+      for (const [k, x] of Object.entries(v)) {
+        key.parse(k, join(p, k));
+        out[k] = value.parse(x, join(p, k));
+      }
+      return out;
+    },
+    { kind: "record", inner: value },
+  );
 }
 
 export function union<T>(describe: string, ...options: Schema<T>[]): Schema<T> {
@@ -154,8 +180,12 @@ export function union<T>(describe: string, ...options: Schema<T>[]): Schema<T> {
 
 /** Refine a parsed value with an extra check. */
 export function refine<T>(inner: Schema<T>, describe: string, check: (v: T) => boolean): Schema<T> {
-  return schema(describe, (v, p) => {
-    const parsed = inner.parse(v, p);
-    return check(parsed) ? parsed : fail(p, describe);
-  });
+  return schema(
+    describe,
+    (v, p) => {
+      const parsed = inner.parse(v, p);
+      return check(parsed) ? parsed : fail(p, describe);
+    },
+    { kind: "refine", inner },
+  );
 }

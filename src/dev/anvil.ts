@@ -6,6 +6,7 @@ import type { Subprocess } from "bun";
 import { bytesToHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { BlockhostError } from "../core/errors.ts";
+import { diesWithParent } from "../core/process.ts";
 
 const ANVIL_PACKAGE_PATH = "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
 
@@ -119,7 +120,7 @@ export class Anvil {
     if (this.opts.statePath) args.push("--state", this.opts.statePath);
     args.push(...(this.opts.args ?? []));
     this.output = "";
-    const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    const proc = Bun.spawn(diesWithParent(args), { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
     this.proc = proc;
     void this.drain(proc.stdout);
     void this.drain(proc.stderr);

@@ -1,6 +1,6 @@
 /** `blockhost dev`: the whole stack on one machine with embedded defaults. */
 import { defineCommand } from "citty";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
@@ -8,11 +8,11 @@ import { paths } from "../core/paths.ts";
 import { Anvil } from "./anvil.ts";
 import { buyAsCustomer, customerCredential } from "./customer.ts";
 import { setupDevHost } from "./host.ts";
-import { DEV_SUBNET, customerSshLogin, libvirtReachable, prepareLibvirt } from "./libvirt.ts";
+import { customerSshLogin, libvirtReachable, prepareLibvirt } from "./libvirt.ts";
+import { DemoLifetime } from "./lifetime.ts";
 import { startDevServe } from "./serve.ts";
 import { DRY_RUN } from "./setup-file.ts";
 import { selfArgv, startService, waitForAgent, type Service } from "./services.ts";
-import { untilStopSignal } from "../core/stop-signal.ts";
 
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
@@ -43,7 +43,7 @@ export default defineCommand({
   async run({ args }) {
     const days = args.days === undefined ? 30n : /^[1-9]\d{0,3}$/.test(args.days) ? BigInt(args.days) : undefined;
     if (days === undefined) throw new BlockhostError("E_USAGE", "--days must be a whole number from 1 to 9999");
-    // libvirt whenever a daemon answers (the customer's wallet login into the guest is proven, see README).
+    // libvirt whenever a daemon answers (the customer's wallet login into the guest is proven, see docs/demo.md).
     const wanted = args.backend ?? "auto";
     if (!["auto", "libvirt", "dry-run"].includes(wanted))
       throw new BlockhostError("E_USAGE", "--backend must be auto, libvirt or dry-run");
@@ -54,43 +54,43 @@ export default defineCommand({
         "--backend libvirt needs root and a libvirt daemon answering on qemu:///system",
       );
 
+    // From here on, however the demo stops (its end, an error, SIGINT/SIGTERM/SIGHUP at any moment), the
+    // lifetime undoes what was made, newest first; children die with this process even if it is SIGKILLed.
+    const lifetime = new DemoLifetime();
+    lifetime.exitOnSignals();
     const root = mkdtempSync(join(tmpdir(), "blockhost-dev-"));
+    await lifetime.add("remove the temporary root", () => {
+      if (!args.keep) rmSync(root, { recursive: true, force: true });
+      else
+        say(`kept      ${root} (config, database, logs: BLOCKHOST_ROOT=${root} blockhost status; rm -r it when done)`);
+    });
     process.env.BLOCKHOST_ROOT = root;
     const logDir = join(root, "var/log/blockhost");
     mkdirSync(logDir, { recursive: true });
     const services: Service[] = [];
-    let anvil: Anvil | undefined;
-    let network: { stop: () => void } | undefined;
-    let vmName: string | undefined;
-    const shutdown = async () => {
-      // A demo VM does not outlive the demo: destroy it while the agent still runs.
-      if (vmName)
-        Bun.spawnSync([...selfArgv(), "vm", "destroy", vmName], {
-          env: { ...process.env, BLOCKHOST_ROOT: root },
-          stdout: "ignore",
-          stderr: "ignore",
-        });
-      for (const s of services.reverse()) await s.stop();
-      network?.stop();
-      await anvil?.stop();
-      if (!args.keep) rmSync(root, { recursive: true, force: true });
-      else
-        say(`kept      ${root} (config, database, logs: BLOCKHOST_ROOT=${root} blockhost status; rm -r it when done)`);
+    const start = async (name: string, service: () => Service | Promise<Service>): Promise<Service> => {
+      const s = await service();
+      services.push(s);
+      await lifetime.add(`stop the ${name}`, () => s.stop());
+      return s;
     };
 
     try {
       say(`root      ${root}`);
-      anvil = await Anvil.start();
+      const anvil = await Anvil.start();
+      await lifetime.add("stop anvil", () => anvil.stop());
       say(`chain     anvil at ${anvil.rpcUrl} (chain id ${anvil.chainId})`);
       let backend = DRY_RUN;
+      let vmNetwork = "";
       if (useLibvirt) {
-        const lv = await prepareLibvirt(say);
-        network = { stop: lv.stop };
+        const lv = await prepareLibvirt(say, lifetime);
         backend = lv.backend;
+        vmNetwork = `${lv.network.subnet.network}, libvirt network ${lv.network.name} on ${lv.network.bridge}`;
       }
-      const agent = startService("agent", ["agent"], join(logDir, "agent.log"));
-      services.push(agent);
+      const agent = await start("agent", () => startService("agent", ["agent"], join(logDir, "agent.log")));
       await waitForAgent(agent);
+      // Undone after the engine stops (no new VM) and before the agent does (it destroys them).
+      await lifetime.add("destroy the demo's VMs", () => destroyDemoVms(root));
       say(`agent     ${paths.agentSocket}`);
       const host = await setupDevHost(
         anvil,
@@ -102,14 +102,15 @@ export default defineCommand({
       say(`setup     finalized from ${host.setupFile} (blockhost finalize status shows each step)`);
       say(`contracts AccessCredentialNFT ${host.nft} (NFT #0 minted to the admin)`);
       say(`          BlockhostSubscriptions ${host.subscriptions} (plan 1: $1.00/day, stablecoin ${host.stablecoin})`);
-      services.push(startService("engine", ["engine"], join(logDir, "engine.log")));
+      await start("engine", () => startService("engine", ["engine"], join(logDir, "engine.log")));
       say(
         useLibvirt
-          ? `engine    watching the chain; backend libvirt (a real VM on the isolated network ${DEV_SUBNET.network})`
+          ? `engine    watching the chain; backend libvirt (real VMs on the isolated network ${vmNetwork})`
           : `engine    watching the chain; backend dry-run (no VM is started: every other step runs)`,
       );
       const web = await startDevServe(join(logDir, "serve.log"));
       services.push(web.service);
+      await lifetime.add("stop the web front", () => web.service.stop());
       say(`signup    ${web.url}/  (self-signed certificate)`);
       say(`admin     ${web.url}/admin  (log in with the wallet that holds NFT #0)`);
       say(`rpc       ${anvil.rpcUrl}  chain id ${anvil.chainId}: add it to your browser wallet`);
@@ -124,13 +125,16 @@ export default defineCommand({
 
       const purchase = await buyAsCustomer(host, host.customer, days);
       say(`paid      subscription #${purchase.subscriptionId}; waiting for the engine to provision and mint…`);
-      const credential = await waitFor(() => customerCredential(host, host.customer, purchase.signature), services);
+      const credential = await waitFor(
+        () => customerCredential(host, host.customer, purchase.signature),
+        services,
+        lifetime,
+      );
       say(`minted    access NFT #${credential.tokenId} to the customer`);
       say(`decrypted with the customer's signature: ${JSON.stringify(credential.details)}`);
       say();
       if (useLibvirt) {
         const { hostname, username } = credential.details as { hostname: string; username: string };
-        vmName = "blockhost-001";
         say(`$ ssh ${username}@${hostname} id     # keyboard-interactive: the customer's wallet signs the code shown`);
         say(await customerSshLogin(hostname, username, host.customer, Date.now() + 30 * 60_000));
         say();
@@ -147,17 +151,38 @@ export default defineCommand({
 
       if (!args.once) {
         say("Running. Press Ctrl-C to stop.");
-        await untilStopSignal();
+        await lifetime.untilStopped();
       }
     } finally {
-      await shutdown();
+      await lifetime.stop();
     }
   },
 });
 
+/** Destroy every VM the demo's database knows that is not destroyed yet (bought here or on the signup page). */
+function destroyDemoVms(root: string): void {
+  if (!existsSync(join(root, "var/lib/blockhost/blockhost.db"))) return;
+  const listed = Bun.spawnSync([...selfArgv(), "vm", "list", "--json"], {
+    env: { ...process.env, BLOCKHOST_ROOT: root },
+  });
+  if (listed.exitCode !== 0) return;
+  const vms = JSON.parse(listed.stdout.toString()) as Array<{ vm_name: string; status: string }>;
+  for (const vm of vms.filter((v) => v.status !== "destroyed"))
+    Bun.spawnSync([...selfArgv(), "vm", "destroy", vm.vm_name], {
+      env: { ...process.env, BLOCKHOST_ROOT: root },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+}
+
 /** Poll until `check` yields a value; fail if a service dies meanwhile (no fixed time limit: Ctrl-C ends it). */
-async function waitFor<T>(check: () => Promise<T | undefined>, services: Service[]): Promise<T> {
+async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  services: Service[],
+  lifetime: DemoLifetime,
+): Promise<T> {
   for (;;) {
+    if (lifetime.stopping) throw new BlockhostError("E_INTERNAL", "the demo is stopping");
     const value = await check();
     if (value !== undefined) return value;
     const dead = services.find((s) => s.proc.exitCode !== null);

@@ -6,14 +6,18 @@ import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { cachedTemplate, installTemplate } from "../template/cache.ts";
 import { defaultGuestBinary } from "../template/command.ts";
+import { processAlive } from "../core/process.ts";
+import type { DemoLifetime } from "./lifetime.ts";
 import { startIsolatedNetwork, virsh } from "./libvirt-network.ts";
+import { buildTemplateInChild } from "./template-child.ts";
 import type { DevBackend } from "./setup-file.ts";
 
 const CACHE = "/var/tmp/blockhost-dev";
-const NETWORK = "blockhost-dev";
-const BRIDGE = "bhdev0";
-/** The demo's VM subnet: an isolated libvirt network (no forwarding, no DHCP, no DNS). */
-export const DEV_SUBNET = { network: "10.216.0.0/24", gateway: "10.216.0.1" };
+/** Each demo's network and bridge carry its pid (bridge names are at most 15 characters): two demos never share one. */
+const NETWORK_PREFIX = "blockhost-dev-";
+const BRIDGE_PREFIX = "bhdev";
+/** The demo's VM subnet is 10.216.N.0/24 with the first N no other network of this host uses. */
+const SUBNET_BASE = "10.216";
 
 /** Root, with a libvirt daemon answering on qemu:///system: the demo then runs real VMs. */
 export function libvirtReachable(): boolean {
@@ -25,27 +29,87 @@ export function libvirtReachable(): boolean {
   );
 }
 
+export interface DemoNetwork {
+  name: string;
+  bridge: string;
+  subnet: { network: string; gateway: string };
+}
+
 /**
- * Put the template (built once per guest binary, cached under /var/tmp/blockhost-dev) into this
- * root's libvirt storage and start the demo network. Returns the setup file's backend (for finalize).
+ * Put the template (built once per guest binary, cached under /var/tmp/blockhost-dev) into this root's
+ * libvirt storage and start this demo's own isolated network. Everything is registered with `lifetime`
+ * as it is made, so a demo stopped at any point (the template build included) leaves nothing behind.
  */
-export async function prepareLibvirt(say: (l: string) => void): Promise<{ backend: DevBackend; stop: () => void }> {
+export async function prepareLibvirt(
+  say: (l: string) => void,
+  lifetime: DemoLifetime,
+): Promise<{ backend: DevBackend; network: DemoNetwork }> {
   const tpl = await cachedTemplate({
     cacheDir: CACHE,
     binary: defaultGuestBinary(),
     say: (l) => say(`template  ${l}`),
+    build: (output, rootfsCache) =>
+      buildTemplateInChild(lifetime, {
+        output,
+        binary: defaultGuestBinary(),
+        rootfsCache,
+        say: (l) => say(`template  ${l}`),
+      }),
   });
   installTemplate(paths.root, paths.templatesDir, tpl.image);
-  const network = startIsolatedNetwork({
-    name: NETWORK,
-    bridge: BRIDGE,
-    gateway4: DEV_SUBNET.gateway,
-    xmlPath: join(paths.root, "dev-network.xml"),
-  });
+  dropAbandonedNetworks();
+  const network = await startDemoNetwork(lifetime);
   return {
-    backend: { backend: { libvirt: { bridge: BRIDGE, network: NETWORK, accel: "auto" } }, ...DEV_SUBNET },
-    stop: network.stop,
+    backend: {
+      backend: { libvirt: { bridge: network.bridge, network: network.name, accel: "auto" } },
+      ...network.subnet,
+    },
+    network,
   };
+}
+
+/**
+ * The network of demo `id` (its pid) on the first free 10.216.N.0/24 (a subnet another network holds makes
+ * net-start fail), undefined when `lifetime` stops. Its XML is kept in `dir`.
+ */
+export async function startDemoNetwork(
+  lifetime: DemoLifetime,
+  id = process.pid,
+  dir = paths.root,
+): Promise<DemoNetwork> {
+  const name = `${NETWORK_PREFIX}${id}`;
+  const bridge = `${BRIDGE_PREFIX}${id}`;
+  const first = id % 200;
+  let last: unknown;
+  for (let i = 0; i < 56; i++) {
+    const n = (first + i) % 256;
+    const subnet = { network: `${SUBNET_BASE}.${n}.0/24`, gateway: `${SUBNET_BASE}.${n}.1` };
+    try {
+      const net = startIsolatedNetwork({
+        name,
+        bridge,
+        gateway4: subnet.gateway,
+        xmlPath: join(dir, "dev-network.xml"),
+      });
+      await lifetime.add(`undefine the libvirt network ${name}`, net.stop);
+      return { name, bridge, subnet };
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+/** Networks of demos that were killed outright (their pid is gone): nothing else would ever undefine them. */
+function dropAbandonedNetworks(): void {
+  const names = virsh("net-list", "--all", "--name").stdout.toString().split("\n");
+  for (const n of names.map((x) => x.trim())) {
+    const pid = Number(n.startsWith(NETWORK_PREFIX) ? n.slice(NETWORK_PREFIX.length) : Number.NaN);
+    if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) {
+      virsh("net-destroy", n);
+      virsh("net-undefine", n);
+    }
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Subprocess } from "bun";
 import { AgentClient } from "../agent/client.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
+import { diesWithParent } from "../core/process.ts";
 
 /** argv that runs this same blockhost: the compiled binary itself, or bun + src/main.ts from source. */
 export function selfArgv(): string[] {
@@ -17,7 +18,7 @@ export interface Service {
 
 /** Start `blockhost <args>` as a child under the same BLOCKHOST_ROOT; its stderr log goes to `logFile`. */
 export function startService(name: string, args: string[], logFile: string): Service {
-  const proc = Bun.spawn([...selfArgv(), ...args], {
+  const proc = Bun.spawn(diesWithParent([...selfArgv(), ...args]), {
     cwd: "/",
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: paths.root },
     stdin: "ignore",

@@ -131,7 +131,7 @@ export async function runEngine(opts: EngineRunOptions = {}): Promise<void> {
     [
       // Up to `chain_concurrency` provision jobs, of which at most `concurrency` create a VM at once.
       { name: "provision", kinds: ["provision"], limit: settings.chainConcurrency, gate: ctx.createSlots },
-      { name: "other", kinds: ["sync", "destroy", "gecos", "seal"], limit: settings.otherConcurrency },
+      { name: "other", kinds: ["sync", "destroy", "gecos", "seal", "send"], limit: settings.otherConcurrency },
     ],
     () => wake(),
   );

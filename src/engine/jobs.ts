@@ -1,4 +1,4 @@
-/** The engine's jobs: provision (VM + NFT), sync, destroy, GECOS update. */
+/** The engine's jobs: provision (VM + NFT), sync, destroy, GECOS update, seal, admin wallet send. */
 import type { Hex } from "viem";
 import { BlockhostError, isPermanent, oneLine } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
@@ -15,6 +15,7 @@ import { watchedExtra } from "./mint-watch.ts";
 import { sameAddress } from "./nft.ts";
 import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts";
 import { sealCredential } from "./seal.ts";
+import { runSend, type SendPayload } from "./send.ts";
 import { planSize } from "./settings.ts";
 
 /**
@@ -158,6 +159,7 @@ export async function runJob(ctx: EngineContext, job: Job, passedCreate: () => v
     else if (job.kind === "gecos") await gecos(ctx, String(job.payload.vm));
     else if (job.kind === "seal")
       await sealCredential(ctx, Number(job.payload.token_id), String(job.payload.payload) as Hex);
+    else if (job.kind === "send") await runSend(ctx, job.key, job.payload as unknown as SendPayload);
     ctx.queue.complete(job.id);
     logEvent("engine.job_done", { job: job.key, attempts: job.attempts });
   } catch (e) {

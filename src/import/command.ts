@@ -7,11 +7,24 @@ import { AgentClient } from "../agent/client.ts";
 import { loadDbConfig } from "../core/config/index.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
+import { readRegularFile } from "../core/regular-file.ts";
 import { openDatabase } from "../core/state/db.ts";
 import { importVms } from "../provision/legacy-json.ts";
 import { applyReservedTokens, checkLegacyConfigs, LEGACY_CONFIGS, LEGACY_FILES } from "./legacy.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** A file to copy, refused unless it is a regular file (a FIFO would hang the import). */
+function readConfigCopy(file: string): string {
+  try {
+    return readRegularFile(file);
+  } catch (e) {
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `${file}: ${(e as NodeJS.ErrnoException).code === "ENOTREG" ? "not a regular file" : `cannot read (${(e as NodeJS.ErrnoException).code})`}`,
+    );
+  }
+}
 
 /** Copy the original's files from another directory into ours through the agent (setup phase only). */
 async function copyConfigs(from: string): Promise<void> {
@@ -21,7 +34,7 @@ async function copyConfigs(from: string): Promise<void> {
     if (!existsSync(file)) continue;
     await agent.call("config-write", {
       file: name as ActionParams<"config-write">["file"],
-      content: readFileSync(file, "utf8"),
+      content: readConfigCopy(file),
     });
     say(`copied ${file} → ${paths.config(name)}`);
   }

@@ -1,7 +1,7 @@
 /** Reading an original BlockHost host: its config files checked against our schemas, its VM database's NFT links. */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseConfigText } from "../core/config/index.ts";
+import { loadConfigFile } from "../core/config/index.ts";
 import { blockhostConfigSchema, dbConfigSchema, web3ConfigSchema } from "../core/config/schemas.ts";
 import { BlockhostError } from "../core/errors.ts";
 import type { Schema } from "../core/schema.ts";
@@ -40,7 +40,7 @@ export function checkLegacyConfigs(dir: string): ConfigCheck[] {
     const file = join(dir, name);
     if (!existsSync(file)) return { file, ok: false, error: "missing" };
     try {
-      parseConfigText(file, readFileSync(file, "utf8"), schema);
+      loadConfigFile(file, schema);
       return { file, ok: true };
     } catch (e) {
       return { file, ok: false, error: e instanceof Error ? e.message : String(e) };

@@ -40,8 +40,14 @@ export function walletArg(value: string | undefined): string {
   return value as string;
 }
 
-/** --expires-at ISO or --expiry-days N (not both); `defaultDays` when neither. */
-export function expiryArg(expiresAt: string | undefined, expiryDays: string | undefined, defaultDays: number): Date {
+/**
+ * --expires-at ISO or --expiry-days N (not both), checked at once (before any config or state is opened);
+ * the expiry itself once the default (db.yaml's `default_expiry_days`, used when neither is given) is known.
+ */
+export function expiryChoice(
+  expiresAt: string | undefined,
+  expiryDays: string | undefined,
+): (defaultDays: number) => Date {
   if (expiresAt !== undefined && expiryDays !== undefined) throw usage("give --expires-at or --expiry-days, not both");
   if (expiresAt !== undefined) {
     const t = Date.parse(expiresAt);
@@ -49,7 +55,13 @@ export function expiryArg(expiresAt: string | undefined, expiryDays: string | un
       throw usage(
         `--expires-at: expected an ISO-8601 time like 2026-12-31T00:00:00Z, got ${JSON.stringify(expiresAt)}`,
       );
-    return new Date(t);
+    return () => new Date(t);
   }
-  return new Date(now().getTime() + intOption(expiryDays, "expiry-days", 1, 36_500, defaultDays) * DAY_MS);
+  const days = expiryDays === undefined ? undefined : intOption(expiryDays, "expiry-days", 1, 36_500, 0);
+  return (defaultDays) => new Date(now().getTime() + (days ?? defaultDays) * DAY_MS);
+}
+
+/** An optional integer option, checked now; `undefined` when absent (its default comes from a config). */
+export function optionalInt(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  return value === undefined ? undefined : intOption(value, flag, min, max, min);
 }

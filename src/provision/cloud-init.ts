@@ -2,6 +2,7 @@
 import { stringify as toToml } from "smol-toml";
 import { stringify as toYaml } from "yaml";
 import { VM_AUTH_FILES } from "../vmauth/files/index.ts";
+import { vmLoginIdentity } from "../vmauth/otp.ts";
 import { macForVmid, type Allocation } from "./allocate.ts";
 import { gecosFor } from "../core/gecos.ts";
 
@@ -59,7 +60,8 @@ function vmAuthFileItems(): string {
 export function renderCloudInit(input: CloudInitInput): CloudInit {
   const a = input.allocation;
   const loginConfig = toToml({
-    machine: { id: input.name, secret_key: input.secretKey },
+    // The login identity in the signed text: random per VM (from its secret), never the reusable VM name.
+    machine: { id: vmLoginIdentity(input.secretKey), secret_key: input.secretKey },
     auth: { otp_length: input.otpLength, otp_ttl_seconds: input.otpTtlSeconds },
   });
   const cloudConfig = toYaml(

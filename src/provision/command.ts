@@ -4,7 +4,7 @@ import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
 import { createCommand } from "./create-command.ts";
 import { openProvisioner } from "./context.ts";
-import { vmNameArg, expiryArg } from "./cli-args.ts";
+import { expiryChoice, vmNameArg } from "./cli-args.ts";
 import { destroyVm, powerVm, resumeVm } from "./lifecycle.ts";
 import { importVms } from "./legacy-json.ts";
 import { vmReadCommands } from "./read-commands.ts";
@@ -24,7 +24,8 @@ const power = (op: "start" | "stop" | "kill", description: string) =>
     meta: { name: op, description, examples: [`blockhost vm ${op} web1`] },
     args: nameArg,
     async run({ args }) {
-      await powerVm(openProvisioner(), vmNameArg(args.name), op);
+      const name = vmNameArg(args.name);
+      await powerVm(openProvisioner({ existing: true }), name, op);
       out(`${op}: ${args.name}`);
     },
   });
@@ -49,14 +50,11 @@ export default defineCommand({
         "expiry-days": { type: "string", description: "New expiry in DAYS from now", valueHint: "DAYS" },
       },
       async run({ args }) {
-        const p = openProvisioner();
         const name = vmNameArg(args.name);
         const given = args["expires-at"] !== undefined || args["expiry-days"] !== undefined;
-        const vm = await resumeVm(
-          p,
-          name,
-          given ? expiryArg(args["expires-at"], args["expiry-days"], p.dbConfig.default_expiry_days) : undefined,
-        );
+        const expiry = expiryChoice(args["expires-at"], args["expiry-days"]);
+        const p = openProvisioner({ existing: true });
+        const vm = await resumeVm(p, name, given ? expiry(p.dbConfig.default_expiry_days) : undefined);
         out(
           `resumed: ${vm.vm_name} (expires ${vm.expires_at})${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`,
         );
@@ -70,8 +68,9 @@ export default defineCommand({
       },
       args: nameArg,
       async run({ args }) {
+        const name = vmNameArg(args.name);
         const p = openProvisioner();
-        const done = await destroyVm(p, vmNameArg(args.name));
+        const done = await destroyVm(p, name);
         out(
           done
             ? `destroyed: ${args.name}${p.backend.simulated ? " [dry-run backend: hypervisor not called]" : ""}`

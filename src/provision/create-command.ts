@@ -4,7 +4,7 @@ import { BlockhostError } from "../core/errors.ts";
 import { printJson } from "../core/output.ts";
 import type { VmRecord } from "../core/state/vms.ts";
 import { DEFAULT_OS, OS_IDS, parseOsId } from "../template/os.ts";
-import { intOption, newVmNameArg, walletArg, expiryArg } from "./cli-args.ts";
+import { expiryChoice, intOption, newVmNameArg, walletArg } from "./cli-args.ts";
 import { openProvisioner } from "./context.ts";
 import { applyCreate, planCreate, type CreateRequest } from "./create.ts";
 
@@ -69,6 +69,11 @@ export const createCommand = defineCommand({
     const username = args.username ?? "admin";
     if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(username))
       throw new BlockhostError("E_USAGE", `--username: expected a Linux user name, got ${JSON.stringify(username)}`);
+    const expiry = expiryChoice(args["expires-at"], args["expiry-days"]);
+    const cpu = intOption(args.cpu, "cpu", 1, 128, 1);
+    const memoryMb = intOption(args.memory, "memory", 64, 1_048_576, 2048);
+    const diskGb = intOption(args.disk, "disk", 1, 65_536, 20);
+    // Every argument is checked before anything is opened: a usage error writes nothing.
     const p = openProvisioner();
     const req: CreateRequest = {
       name,
@@ -76,10 +81,10 @@ export const createCommand = defineCommand({
       username,
       subscriptionId: null,
       purpose: "",
-      expiresAt: expiryArg(args["expires-at"], args["expiry-days"], p.dbConfig.default_expiry_days),
-      cpu: intOption(args.cpu, "cpu", 1, 128, 1),
-      memoryMb: intOption(args.memory, "memory", 64, 1_048_576, 2048),
-      diskGb: intOption(args.disk, "disk", 1, 65_536, 20),
+      expiresAt: expiry(p.dbConfig.default_expiry_days),
+      cpu,
+      memoryMb,
+      diskGb,
       ...(args.os !== undefined ? { os: parseOsId(args.os) } : {}),
     };
     const plan = planCreate(p, req);

@@ -1,12 +1,11 @@
 /** `blockhost gc`: suspend expired VMs, destroy them after the grace period. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
-import { intOption } from "./cli-args.ts";
+import { optionalInt } from "./cli-args.ts";
 import { now } from "../core/clock.ts";
 import { openProvisioner } from "./context.ts";
 import { executeGc, type GcReport, planGc } from "./gc.ts";
 import { printJson } from "../core/output.ts";
-import { openExistingDatabase } from "../core/state/db.ts";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -28,8 +27,9 @@ export default defineCommand({
     },
   },
   async run({ args }) {
-    const p = openProvisioner({ db: openExistingDatabase() });
-    const grace = intOption(args["grace-days"], "grace-days", 0, 3650, p.dbConfig.gc_grace_days);
+    const graceArg = optionalInt(args["grace-days"], "grace-days", 0, 3650);
+    const p = openProvisioner({ existing: true });
+    const grace = graceArg ?? p.dbConfig.gc_grace_days;
     const actions = planGc(p, now(), grace);
     if (args.json && !args.execute)
       return printJson({ executed: false, dry_run: p.backend.simulated, actions, errors: [] });

@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { openDatabase, openExistingDatabase } from "../core/state/db.ts";
+import { loadSetupFile } from "./load.ts";
 import { resetAll, retryStep, runSetup, prepareSetup, setupStatus, checkStepName, type StepView } from "./runner.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -45,15 +46,17 @@ export default defineCommand({
   subCommands: { status },
   async run({ args }) {
     if (args.retry !== undefined) checkStepName(args.retry);
+    if (args.config === undefined && !args.reset)
+      throw new BlockhostError("E_USAGE", "--config FILE is required (or: blockhost finalize status)");
+    // The setup file is checked before any state exists: a broken one names its key (exit 78) and writes nothing.
+    const setup = args.config === undefined ? undefined : loadSetupFile(args.config);
     const db = openDatabase();
     if (args.reset) {
       resetAll(db);
       say("every step is pending again");
-      if (args.config === undefined) return;
     }
-    if (args.config === undefined)
-      throw new BlockhostError("E_USAGE", "--config FILE is required (or: blockhost finalize status)");
-    const ctx = await prepareSetup(args.config, { db });
+    if (args.config === undefined) return;
+    const ctx = await prepareSetup(args.config, { db, setup });
     if (args.retry !== undefined) retryStep(db, args.retry);
     await runSetup(ctx, {
       onProgress: (step, state, detail) => {

@@ -1,10 +1,10 @@
 /** Reads and checks a setup file: ownership and mode, the strict schema, the admin signature, the chain id. */
-import { readFileSync } from "node:fs";
 import { getAddress, isAddressEqual, recoverMessageAddress, type Hex } from "viem";
 import type { ChainAccess } from "../chain/client.ts";
 import { parseConfigText } from "../core/config/load.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { readPrivateFile } from "../core/private-file.ts";
+import { readRegularFile } from "../core/regular-file.ts";
 import { setupFileSchema, type SetupFile } from "./schema.ts";
 
 /** Known USDC contracts, used when `chain.stablecoin` is absent. */
@@ -32,7 +32,7 @@ export function loadSetupFile(file: string): SetupFile {
 export async function adminSignature(file: string, setup: SetupFile): Promise<Hex> {
   let text: string;
   try {
-    text = readFileSync(setup.admin.signature_file, "utf8").trim();
+    text = readRegularFile(setup.admin.signature_file).trim();
   } catch (e) {
     throw configError(
       file,

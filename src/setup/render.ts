@@ -14,6 +14,7 @@ export function renderWeb3Defaults(ctx: SetupContext): string {
     blockchain: {
       chain_id: c.chain_id,
       rpc_url: c.rpc_url,
+      ...(c.public_rpc_url ? { public_rpc_url: c.public_rpc_url } : {}),
       nft_contract: contracts.nft,
       subscription_contract: contracts.subscriptions,
       usdc_address: ctx.stablecoin,

@@ -15,6 +15,7 @@ import {
   type Infer,
   type Schema,
 } from "../core/schema.ts";
+import { publicRpcUrl, secureRpc } from "../core/config/rpc-url.ts";
 import {
   evmAddress,
   ifaceName,
@@ -42,19 +43,23 @@ const poolBound = union<number | string>("an integer host number or an IPv4 addr
 
 const existingContracts = object({ nft: evmAddress, subscriptions: evmAddress });
 export const chainSchema = refine(
-  object({
-    chain_id: int(1, 2 ** 53 - 1),
-    rpc_url: rpcUrl,
-    deployer_key_file: optional(absPath),
-    generate_deployer: optional(bool),
-    contracts: union<"deploy" | Infer<typeof existingContracts>>(
-      `"deploy" or {nft, subscriptions} addresses`,
-      literal("deploy"),
-      existingContracts,
-    ),
-    stablecoin: optional(evmAddress),
-    confirmations: optional(int(0, 1000)),
-  }),
+  secureRpc(
+    object({
+      chain_id: int(1, 2 ** 53 - 1),
+      rpc_url: rpcUrl,
+      /** Offered to visitors' wallets (web3-defaults.yaml blockchain.public_rpc_url); never the operator's rpc_url. */
+      public_rpc_url: optional(publicRpcUrl),
+      deployer_key_file: optional(absPath),
+      generate_deployer: optional(bool),
+      contracts: union<"deploy" | Infer<typeof existingContracts>>(
+        `"deploy" or {nft, subscriptions} addresses`,
+        literal("deploy"),
+        existingContracts,
+      ),
+      stablecoin: optional(evmAddress),
+      confirmations: optional(int(0, 1000)),
+    }),
+  ),
   "exactly one of deployer_key_file or generate_deployer: true",
   (c) => (c.deployer_key_file !== undefined) !== (c.generate_deployer === true),
 );

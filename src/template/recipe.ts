@@ -65,7 +65,8 @@ export const ENABLED_UNITS = [
  * host saw Debian 13's NIC appear minutes into the boot).
  */
 export const INITRAMFS_CONF = "MODULES=list\nCOMPRESS=gzip\n";
-export const INITRAMFS_MODULES = "virtio_pci\nvirtio_blk\nvirtio_scsi\nsd_mod\next4\nahci\nata_piix\nsr_mod\nvirtio_net\n";
+export const INITRAMFS_MODULES =
+  "virtio_pci\nvirtio_blk\nvirtio_scsi\nsd_mod\next4\nahci\nata_piix\nsr_mod\nvirtio_net\n";
 
 export const FSTAB = `LABEL=${ROOT_LABEL} / ext4 defaults,errors=remount-ro 0 1\n`;
 export const INTERFACES = "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n";

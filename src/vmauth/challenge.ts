@@ -1,7 +1,15 @@
 /** `blockhost pam challenge`: issue the one-time code to sign. */
 import { BlockhostError } from "../core/errors.ts";
 import { loadPamConfig, secretBytes } from "./config.ts";
-import { generateOtp, newSessionId, otpMessage, otpTag, usedOtpName } from "./otp.ts";
+import {
+  expiryText,
+  generateOtp,
+  MIN_VM_OTP_LENGTH,
+  newSessionId,
+  otpTag,
+  usedOtpName,
+  vmLoginMessage,
+} from "./otp.ts";
 import { authLog } from "./auth-log.ts";
 import {
   attemptKey,
@@ -36,7 +44,9 @@ export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
   const config = loadPamConfig();
   const machineId = config.machine.id;
   const now = Math.floor(Date.now() / 1000);
-  pruneStale(now, config.auth.otp_ttl_seconds + config.auth.callback_grace_seconds + 60);
+  const expiresAt = now + config.auth.otp_ttl_seconds;
+  const length = Math.max(config.auth.otp_length, MIN_VM_OTP_LENGTH);
+  pruneStale(now, config.auth.otp_ttl_seconds + config.auth.callback_grace_seconds + 60, config.auth.otp_ttl_seconds);
 
   const key = attemptKey();
   const previous = takeAttempt(key);
@@ -49,18 +59,18 @@ export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
     if (!(e instanceof BlockhostError)) throw e;
     known = false;
   }
-  let otp = generateOtp(config.auth.otp_length);
-  for (let tries = 1; isUsed(usedOtpName(machineId, otp)); tries++) {
+  let otp = generateOtp(length);
+  for (let tries = 1; isUsed(usedOtpName(vmLoginMessage(machineId, otp, expiresAt))); tries++) {
     // Only successful logins are recorded, so this needs thousands of them within the retention.
     if (tries >= 100) throw new BlockhostError("E_STATE", "no unused code left: raise otp_length");
-    otp = generateOtp(config.auth.otp_length);
+    otp = generateOtp(length);
   }
   const sessionId = newSessionId();
   const callback = known && callbackEnabled();
   if (known) {
     const tag = otpTag(secretBytes(config), { sessionId, user, otp, createdAt: now, machineId, attempt: key });
     writeAttempt(key, { session_id: sessionId, user, otp, created_at: now, tag, callback });
-    if (callback) writePending({ otp, machine_id: machineId, session_id: sessionId });
+    if (callback) writePending({ otp, machine_id: machineId, session_id: sessionId, expires_at: expiresAt });
   }
   authLog({ event: "challenge", user, rhost: env.PAM_RHOST, result: known ? "issued" : "decoy" });
 
@@ -76,8 +86,9 @@ export function runChallenge(env: NodeJS.ProcessEnv = process.env): string {
     "Wallet login: sign this code with the wallet that owns this VM.",
     `  Code:    ${otp}`,
     `  Machine: ${machineId}`,
+    `  Expires: ${expiryText(expiresAt)}`,
     `  Sign at: ${url}`,
-    `  Message: ${JSON.stringify(otpMessage(machineId, otp))}`,
+    `  Message: ${JSON.stringify(vmLoginMessage(machineId, otp, expiresAt))}`,
     "After signing in the browser, press Enter at the prompt below",
     "(or paste the signature, 0x followed by 130 hex digits).",
   ];

@@ -20,7 +20,8 @@ export const pamConfigSchema = object({
   machine: object({ id: machineId, secret_key: secretKey }),
   auth: withDefault(
     object({
-      otp_length: withDefault(int(4, 19), 6),
+      /** Digits in a code; below MIN_VM_OTP_LENGTH (otp.ts) it is raised to that. */
+      otp_length: withDefault(int(4, 19), 12),
       otp_ttl_seconds: withDefault(int(1, 86_400), 300),
       use_tls: withDefault(bool, true),
       /** How long verify waits for the signing page's callback after the user pressed Enter. */
@@ -31,7 +32,7 @@ export const pamConfigSchema = object({
       callback_enabled: optional(bool),
       mode: optional(str(/^[a-z]{0,16}$/, "a mode name (ignored)", 16)),
     }),
-    { otp_length: 6, otp_ttl_seconds: 300, use_tls: true, callback_grace_seconds: 10, signing_port: SIGNING_PORT },
+    { otp_length: 12, otp_ttl_seconds: 300, use_tls: true, callback_grace_seconds: 10, signing_port: SIGNING_PORT },
   ),
 });
 

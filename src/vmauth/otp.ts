@@ -20,6 +20,35 @@ export function otpMessage(machineId: string, otp: string): string {
   return `Authenticate to ${machineId} with code: ${otp}`;
 }
 
+/** In-VM codes are never shorter than this (an older config's 6 digits are raised to it). */
+export const MIN_VM_OTP_LENGTH = 10;
+
+/** An expiry as the message shows it: UTC, seconds, e.g. 2026-12-07T23:59:00Z. */
+export const expiryText = (expiresAt: number) => new Date(expiresAt * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/**
+ * The in-VM login message: the original's first line (so wallets and tools that show it read the
+ * same), then the moment after which no signature of it is accepted. The identity is the VM's
+ * random login identity, so a signature is good for one VM, one code and until that moment only.
+ */
+export function vmLoginMessage(identity: string, otp: string, expiresAt: number): string {
+  return `${otpMessage(identity, otp)}\nExpires: ${expiryText(expiresAt)}`;
+}
+
+/**
+ * A VM's login identity, derived from its per-VM secret (random, generated at create, sent in the
+ * first-boot seed): unlike the VM name it is different on every host and for every VM.
+ */
+export function vmLoginIdentity(secretKeyHex: string): string {
+  const alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
+  const mac = new Bun.CryptoHasher("sha256", Buffer.from(secretKeyHex.replace(/^0x/, ""), "hex"))
+    .update("blockhost-vm-login-identity-v1")
+    .digest();
+  let id = "";
+  for (let i = 0; i < 16; i++) id += alphabet[mac[i]! & 31];
+  return `vm-${id}`;
+}
+
 /** A uniformly random numeric code of `length` digits (leading zeros allowed). */
 export function generateOtp(length: number): string {
   let otp = "";
@@ -62,7 +91,7 @@ export function tagMatches(secret: Uint8Array, f: TaggedFields, tag: string): bo
   return difference === 0;
 }
 
-/** Name of the used-OTP record for a message: a replayed signature maps to the same name. */
-export function usedOtpName(machineId: string, otp: string): string {
-  return new Bun.CryptoHasher("sha256").update(otpMessage(machineId, otp)).digest("hex");
+/** Name of the used-code record for a signed message: a replayed signature maps to the same name. */
+export function usedOtpName(message: string): string {
+  return new Bun.CryptoHasher("sha256").update(message).digest("hex");
 }

@@ -1,6 +1,6 @@
 /** Pending login attempts and signatures handed over by the signing page. */
 import { lstatSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../core/fs.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
@@ -11,8 +11,12 @@ export const SESSION_ID_RE = /^[0-9a-f]{32}$/;
 /** A raw EIP-191 signature: r ‖ s ‖ v, 65 bytes. */
 export const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
 const ATTEMPT_KEY_RE = /^\d{1,10}-\d{1,20}$/;
-/** How long used-OTP records are kept (they live on /run, so a reboot clears them too). */
-export const USED_RETENTION_SECONDS = 7 * 24 * 3600;
+/**
+ * How long a used-code record outlives the code's expiry. The signed text names that expiry and
+ * verify refuses a code past it, so a record is needed only until then; it lives on disk
+ * (/var/lib), so a reboot inside that window forgets nothing. The margin covers clock steps.
+ */
+export const USED_RETENTION_MARGIN_SECONDS = 24 * 3600;
 
 /** What challenge leaves for verify; only root can read it. */
 export const attemptSchema = object({
@@ -39,7 +43,7 @@ export function attemptKey(ppid = process.ppid): string {
 }
 
 function ensurePrivateDir(dir: string): void {
-  mkdirSync(paths.pamRunDir, { recursive: true, mode: 0o755 });
+  mkdirSync(dirname(dir), { recursive: true, mode: dir === paths.pamUsedDir ? 0o700 : 0o755 });
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (e) {
@@ -92,6 +96,8 @@ export const pendingSchema = object({
   otp: str(/^\d{4,19}$/, "a numeric code", 19),
   machine_id: str(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a machine id", 64),
   session_id: str(SESSION_ID_RE, "a 32-hex session id", 32),
+  /** Unix seconds after which the code no longer verifies (part of the signed text). */
+  expires_at: int(0, 2 ** 40),
 });
 export type PendingSession = Infer<typeof pendingSchema>;
 
@@ -160,8 +166,8 @@ export function isUsed(name: string): boolean {
   }
 }
 
-/** Drop attempts abandoned before verify (and their sessions) and used records past retention. */
-export function pruneStale(nowSeconds: number, attemptMaxAgeSeconds: number): void {
+/** Drop attempts abandoned before verify (and their sessions) and used records past their code's expiry. */
+export function pruneStale(nowSeconds: number, attemptMaxAgeSeconds: number, otpTtlSeconds: number): void {
   const sweep = (dir: string, maxAge: number, onRemove?: (file: string) => void) => {
     let names: string[] = [];
     try {
@@ -188,5 +194,5 @@ export function pruneStale(nowSeconds: number, attemptMaxAgeSeconds: number): vo
       /* unreadable: just delete it */
     }
   });
-  sweep(paths.pamUsedDir, USED_RETENTION_SECONDS);
+  sweep(paths.pamUsedDir, otpTtlSeconds + USED_RETENTION_MARGIN_SECONDS);
 }

@@ -4,7 +4,7 @@ import { recoverMessageSigner } from "../crypto/keys.ts";
 import { loadPamConfig, secretBytes, type PamConfig } from "./config.ts";
 import { authLog } from "./auth-log.ts";
 import { pamUser } from "./challenge.ts";
-import { otpMessage, tagMatches, usedOtpName } from "./otp.ts";
+import { tagMatches, usedOtpName, vmLoginMessage } from "./otp.ts";
 import {
   attemptKey,
   markUsed,
@@ -77,9 +77,11 @@ async function check(
   const signature = token !== "" ? token : await waitForCallback(attempt, config.auth.callback_grace_seconds);
   if (!SIGNATURE_RE.test(signature)) throw denied("malformed-signature");
   if (expired()) throw denied("expired");
+  // The expiry in the signed text is the one the challenge showed: created_at + ttl, both under the tag.
+  const message = vmLoginMessage(machineId, attempt.otp, attempt.created_at + config.auth.otp_ttl_seconds);
   let signer: string;
   try {
-    signer = recoverMessageSigner(otpMessage(machineId, attempt.otp), signature);
+    signer = recoverMessageSigner(message, signature);
   } catch {
     throw denied("bad-signature");
   }
@@ -91,7 +93,7 @@ async function check(
   }
   if (signer.toLowerCase() !== wallet.toLowerCase()) throw denied("wrong-wallet");
   // Only codes that logged someone in are recorded: strangers cannot fill the record.
-  if (!markUsed(usedOtpName(machineId, attempt.otp))) throw denied("replayed");
+  if (!markUsed(usedOtpName(message))) throw denied("replayed");
   return wallet;
 }
 

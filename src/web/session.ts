@@ -1,7 +1,7 @@
-/** Server-side sessions for the wizard and the admin panel: random ids in an HttpOnly cookie, idle expiry, CSRF tokens. */
-import { timingSafeEqual } from "node:crypto";
+/** Server-side sessions of the wizard (OTP login): random ids in an HttpOnly cookie, idle expiry, CSRF tokens. Wallet logins use session/. */
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { csrfGuard, randomToken } from "./session/csrf.ts";
 
 export interface Session {
   readonly id: string;
@@ -29,8 +29,6 @@ export interface SessionOptions {
 export interface SessionVariables {
   session: Session;
 }
-
-const randomToken = (bytes: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("base64url");
 
 /** Sessions in memory: a restart logs everyone out, which is the safe direction for one-host admin surfaces. */
 export class SessionStore {
@@ -108,33 +106,7 @@ export function requireSession(
   };
 }
 
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** The CSRF token the client sent: header `x-csrf-token`, else the form field `csrf`. */
-async function sentToken(c: Context): Promise<string | undefined> {
-  const header = c.req.header("x-csrf-token");
-  if (header) return header;
-  const type = c.req.header("content-type") ?? "";
-  if (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data")) {
-    const field = (await c.req.parseBody()).csrf;
-    return typeof field === "string" ? field : undefined;
-  }
-  return undefined;
-}
-
 /** Every state-changing request must carry the session's CSRF token (403 otherwise). Use after requireSession. */
 export function requireCsrf(): MiddlewareHandler<{ Variables: SessionVariables }> {
-  return async (c, next) => {
-    if (!SAFE_METHODS.has(c.req.method)) {
-      const token = await sentToken(c);
-      if (!token || !sameToken(token, c.get("session").csrf)) return c.text("missing or wrong CSRF token", 403);
-    }
-    await next();
-  };
+  return csrfGuard((c) => (c as Context<{ Variables: SessionVariables }>).get("session").csrf);
 }

@@ -104,7 +104,7 @@ export async function benchColdStart(): Promise<BenchRow[]> {
     const signedChallenge = async () => {
       const r = runOnceText([guest, "pam", "challenge"], pamEnv);
       const c = parseChallenge(r);
-      return `${await OWNER.signMessage({ message: loginMessage(c.machine, c.code) })}\0`;
+      return `${await OWNER.signMessage({ message: loginMessage(c.machine, c.code, c.expires) })}\0`;
     };
     await measure("blockhost-baseline pam verify", guest, ["pam", "verify"], pamEnv, signedChallenge);
     return out;

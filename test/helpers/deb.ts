@@ -11,7 +11,7 @@ export function ensureDeb(version = DEB_VERSION, outDir = join(REPO, "dist")): s
   const deb = join(outDir, `blockhost_${version}_amd64.deb`);
   const bin = blockhostBinary();
   const baseline = join(REPO, "dist/blockhost-baseline");
-  const inputs = [bin, baseline, join(REPO, "src/package/deb.ts"), ...debianFiles()];
+  const inputs = [bin, baseline, join(REPO, "scripts/package-deb.ts"), ...debianFiles()];
   const fresh =
     existsSync(deb) && existsSync(baseline) && inputs.every((f) => statSync(deb).mtimeMs > statSync(f).mtimeMs);
   if (fresh) return deb;
@@ -21,7 +21,7 @@ export function ensureDeb(version = DEB_VERSION, outDir = join(REPO, "dist")): s
   }
   const argv = [
     process.execPath,
-    join(REPO, "src/package/deb.ts"),
+    join(REPO, "scripts/package-deb.ts"),
     "--out",
     outDir,
     ...(version === DEB_VERSION ? [] : ["--version", version]),

@@ -1,7 +1,7 @@
 /** What engine tests check on a running host: the minter's transactions in anvil's pool, one NFT per purchase. */
 import { expect } from "bun:test";
 import type { Hex } from "viem";
-import type { EngineEnv, Purchase } from "./engine-env.ts";
+import { type EngineEnv, type EngineProcess, eventually, type Purchase } from "./engine-env.ts";
 
 type PoolTxs = Record<string, Record<string, { hash: Hex; nonce: Hex }>>;
 type TxPool = { pending: PoolTxs; queued: PoolTxs };
@@ -27,5 +27,40 @@ export async function expectServedOnce(env: EngineEnv, purchases: Purchase[], ot
   for (const p of purchases) {
     const vm = live.find((v) => v.subscription_id === p.subscriptionId)!;
     expect(await env.nftOwner(vm.nft_token_id!)).toBe(env.anvil.accounts[p.buyer]!.address);
+  }
+}
+
+/**
+ * Returns once whole reconcile passes have run after the call, proven by what the reconciler does rather
+ * than by a sleep: it logs `engine.owner_changed` when it sees an NFT transfer, and reads each owner once
+ * per pass. The token goes holder → other → holder → other → holder, each transfer sent only after the
+ * previous one was seen, so the passes that saw the second and third transfers began after this call
+ * and ran to their end. The token ends with its holder.
+ */
+export async function afterReconcilePasses(
+  env: EngineEnv,
+  engine: EngineProcess,
+  tokenId: number,
+  holder: number,
+  other: number,
+): Promise<void> {
+  const seen = (to: number) =>
+    engine
+      .events()
+      .filter(
+        (e) =>
+          e.event === "engine.owner_changed" &&
+          Number(e.token_id) === tokenId &&
+          String(e.owner).toLowerCase() === env.anvil.accounts[to]!.address.toLowerCase(),
+      ).length;
+  for (const [from, to] of [
+    [holder, other],
+    [other, holder],
+    [holder, other],
+    [other, holder],
+  ] as const) {
+    const before = seen(to);
+    await env.transferNft(tokenId, from, to);
+    await eventually(() => seen(to) > before, `the reconciler saw NFT #${tokenId} move to account ${to}`);
   }
 }

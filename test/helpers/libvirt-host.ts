@@ -176,7 +176,7 @@ export function walletSshLogin(
     async (prompt) => {
       if (++prompts > 1) throw new Error("refused: sshd asked again");
       const c = parseChallenge(prompt);
-      return signer.signMessage({ message: loginMessage(c.machine, c.code) });
+      return signer.signMessage({ message: loginMessage(c.machine, c.code, c.expires) });
     },
     timeoutMs,
     host,

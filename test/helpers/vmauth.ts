@@ -18,13 +18,16 @@ export interface VmRootOptions {
   signingHost?: string;
   signingPort?: number;
   callback?: boolean;
+  otpLength?: number;
+  /** The VM's login identity (config.toml machine.id); MACHINE_ID by default. */
+  machineId?: string;
 }
 
 /** Write config.toml (and optionally passwd, signing_host, the pending dir) under a VM-like root. */
 export function writeVmRoot(root: string, o: VmRootOptions = {}): void {
   mkdirSync(join(root, "etc/pam_web3"), { recursive: true });
   const auth = [
-    `otp_length = 6`,
+    `otp_length = ${o.otpLength ?? 12}`,
     `otp_ttl_seconds = ${o.ttl ?? 300}`,
     `callback_grace_seconds = ${o.grace ?? 3}`,
     `use_tls = ${o.useTls ?? true}`,
@@ -32,7 +35,7 @@ export function writeVmRoot(root: string, o: VmRootOptions = {}): void {
   ];
   writeFileSync(
     join(root, "etc/pam_web3/config.toml"),
-    `[machine]\nid = "${MACHINE_ID}"\nsecret_key = "${SECRET}"\n\n[auth]\n${auth.join("\n")}\n`,
+    `[machine]\nid = "${o.machineId ?? MACHINE_ID}"\nsecret_key = "${SECRET}"\n\n[auth]\n${auth.join("\n")}\n`,
     { mode: 0o600 },
   );
   if (o.passwd) writeFileSync(join(root, "etc/passwd"), `${o.passwd.join("\n")}\n`);
@@ -45,17 +48,31 @@ export function writeVmRoot(root: string, o: VmRootOptions = {}): void {
 export function parseChallenge(text: string): {
   code: string;
   machine: string;
+  expires: string;
   url: string;
   session: string | undefined;
+  /** The message exactly as the banner prints it (a JSON string), what a customer copies to sign. */
+  message: string;
 } {
   const code = /Code:\s+(\d+)/.exec(text)?.[1];
   const machine = /Machine:\s+(\S+)/.exec(text)?.[1];
+  const expires = /Expires:\s+(\S+)/.exec(text)?.[1];
   const url = /Sign at:\s+(\S+)/.exec(text)?.[1];
-  if (!code || !machine || !url) throw new Error(`no challenge in: ${text}`);
-  return { code, machine, url, session: new URL(url).searchParams.get("session") ?? undefined };
+  const message = /Message:\s+(".*")$/m.exec(text)?.[1];
+  if (!code || !machine || !expires || !url || !message) throw new Error(`no challenge in: ${text}`);
+  return {
+    code,
+    machine,
+    expires,
+    url,
+    session: new URL(url).searchParams.get("session") ?? undefined,
+    message: JSON.parse(message) as string,
+  };
 }
 
-export const loginMessage = (machine: string, code: string) => `Authenticate to ${machine} with code: ${code}`;
+/** The in-VM login message, written out here (not imported) so a change of wording fails the tests. */
+export const loginMessage = (machine: string, code: string, expires: string) =>
+  `Authenticate to ${machine} with code: ${code}\nExpires: ${expires}`;
 
 export interface SigningPage {
   port: number;

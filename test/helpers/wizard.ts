@@ -10,6 +10,12 @@ export interface RunningWizard {
   readonly root: string;
   readonly url: string;
   readonly otp: string;
+  /** The certificate fingerprint the wizard printed (SHA-256, colon hex). */
+  readonly fingerprint: string;
+  /** Everything it printed on stdout (the console) up to the code. */
+  readonly console: string;
+  /** Its stderr (the journal's share), read so far. */
+  log(): string;
   readonly agent: RunningAgent;
   stop(): Promise<void>;
 }
@@ -24,23 +30,31 @@ export async function startWizard(
     cwd: "/",
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BLOCKHOST_ROOT: temp.dir },
     stdout: "pipe",
-    stderr: "ignore",
+    stderr: "pipe",
   });
+  let err = "";
+  void (async () => {
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) err += new TextDecoder().decode(chunk);
+  })();
   let out = "";
   const decoder = new TextDecoder();
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  while (!/One-time code: (\S+)/.test(out)) {
+  while (!/^Code: (\S+)$/m.test(out)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`wizard exited early: ${out}`);
+    if (done) throw new Error(`wizard exited early: ${out}${err}`);
     out += decoder.decode(value);
   }
   reader.releaseLock();
-  const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)![1]!;
-  const otp = /One-time code: (\S+)/.exec(out)![1]!;
+  const url = /^URL: (https:\/\/127\.0\.0\.1:\d+)\/$/m.exec(out)![1]!;
+  const otp = /^Code: (\S+)$/m.exec(out)![1]!;
+  const fingerprint = /^Certificate SHA-256: (\S+)$/m.exec(out)![1]!;
   return {
     root: temp.dir,
     url,
     otp,
+    fingerprint,
+    console: out,
+    log: () => err,
     agent,
     async stop() {
       proc.kill("SIGTERM");

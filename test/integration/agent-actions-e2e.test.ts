@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { startAgent, type RunningAgent } from "../helpers/agent.ts";
 import { createTestNetns, netnsUnavailable, type TestNetns } from "../helpers/netns.ts";
 import { createQmSimulator, type QmSimulator } from "../helpers/qm-simulator.ts";
+import { writeScopeConfig } from "../helpers/scope-config.ts";
 
 /**
  * The action catalog through the compiled `blockhost agent` on a temp socket: agent.yaml points
@@ -22,6 +23,7 @@ describe.skipIf(!!skip)("actions through the compiled agent", () => {
     sim = createQmSimulator();
     ns = createTestNetns();
     agent = await startAgent({ binaries: { qm: sim.qmPath, ...ns.binaries } as Record<string, string> });
+    writeScopeConfig(agent.root, { templateVmid: 9000, ipv6Prefix: "2001:db8::/64", knockPorts: [2200] });
   });
   afterAll(async () => {
     await agent?.stop();

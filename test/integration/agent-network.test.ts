@@ -1,6 +1,8 @@
 /** Agent network and firewall actions inside a namespace. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { actionRunner } from "../helpers/action-context.ts";
+import { tempDir } from "../helpers/binary.ts";
+import { writeScopeConfig } from "../helpers/scope-config.ts";
 import { createTestNetns, netnsUnavailable, type TestNetns } from "../helpers/netns.ts";
 
 /**
@@ -13,11 +15,20 @@ if (skip) console.log(`skipping agent network tests: ${skip}`);
 describe.skipIf(!!skip)("network actions in a namespace", () => {
   let ns: TestNetns;
   let act: ReturnType<typeof actionRunner>;
+  const scopeRoot = tempDir("blockhost-net-");
+  const previousRoot = process.env.BLOCKHOST_ROOT;
   beforeAll(() => {
+    process.env.BLOCKHOST_ROOT = scopeRoot.dir;
+    writeScopeConfig(scopeRoot.dir, { ipv6Prefix: "2001:db8::/64", knockPorts: [2222, 8443] });
     ns = createTestNetns();
     act = actionRunner(ns.binaries);
   });
-  afterAll(() => ns?.cleanup());
+  afterAll(() => {
+    ns?.cleanup();
+    if (previousRoot === undefined) delete process.env.BLOCKHOST_ROOT;
+    else process.env.BLOCKHOST_ROOT = previousRoot;
+    scopeRoot.cleanup();
+  });
 
   const routes = () => ns.exec("/usr/sbin/ip", "-6", "route", "show");
   const rules = (tool = "/usr/sbin/iptables") => ns.exec(tool, "-S", "INPUT");

@@ -1,12 +1,13 @@
 /** Agent qm actions against the qm simulator. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_BINARIES } from "../../src/agent/binaries.ts";
 import { createRunner } from "../../src/agent/run.ts";
 import { actionRunner } from "../helpers/action-context.ts";
 import { tempDir } from "../helpers/binary.ts";
 import { createQmSimulator, type QmSimulator } from "../helpers/qm-simulator.ts";
+import { writeScopeConfig } from "../helpers/scope-config.ts";
 
 /** The qm-* actions against the Proxmox qm simulator: the argv they run and the state they leave. */
 let sim: QmSimulator;
@@ -16,6 +17,7 @@ const previousRoot = process.env.BLOCKHOST_ROOT;
 
 beforeAll(() => {
   process.env.BLOCKHOST_ROOT = root;
+  writeScopeConfig(root, { vmidRange: { start: 100, end: 4999 }, templateVmid: 9000 });
   sim = createQmSimulator();
   act = actionRunner({ qm: sim.qmPath });
 });
@@ -66,16 +68,15 @@ describe("template to running VM to destroyed", () => {
     writeFileSync(image, "qcow");
     const r = await act("qm-importdisk", { vmid: 9000, disk_path: image, storage: "local-lvm" });
     expect(String(r.output)).toBe("unused0: successfully imported disk 'local-lvm:vm-9000-disk-1'");
-    // qm read the file from the agent's root-only staging directory, and it is back under its name.
+    // qm read a private copy in the agent's root-only staging directory; the client's file stays as it was.
     expect(lastCall()).toEqual([
       "importdisk",
       "9000",
-      expect.stringMatching(
-        new RegExp(`^${join(root, "var/lib/blockhost/.agent-staging")}/[0-9a-f]{16}-debian\\.qcow2$`),
-      ),
+      expect.stringMatching(new RegExp(`^${join(root, "var/lib/blockhost-agent/staging")}/[0-9a-f]{16}\\.img$`)),
       "local-lvm",
     ]);
-    expect(existsSync(image)).toBe(true);
+    expect(readFileSync(image, "utf8")).toBe("qcow");
+    expect(r.format).toBe("raw");
     expect(Object.values(sim.vm(9000)!.config)).toContain("local-lvm:vm-9000-disk-1");
   });
 

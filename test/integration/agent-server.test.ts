@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, existsSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { encodeFrame } from "../../src/agent/protocol.ts";
 import { startAgent, type RunningAgent } from "../helpers/agent.ts";
+import { writeScopeConfig } from "../helpers/scope-config.ts";
 import { blockhostBinary, runCommand, tempDir } from "../helpers/binary.ts";
 import { RawPeer } from "../helpers/raw-socket.ts";
 import { ensureServiceAccount } from "../helpers/service-account.ts";
@@ -179,6 +180,7 @@ describe("lifecycle", () => {
     writeFileSync(slowQm, "#!/bin/sh\nsleep 1\necho started\n");
     chmodSync(slowQm, 0o755);
     const slow = await startAgent({ binaries: { qm: slowQm } });
+    writeScopeConfig(slow.root);
     try {
       const pending = slow.client.call("qm-start", { vmid: 100 });
       await Bun.sleep(300);

@@ -238,11 +238,9 @@ const CASES: Record<string, Case> = {
     optional: ["delete"],
   },
   "qm-importdisk": {
-    valid: [
-      { vmid: 100, disk_path: disk, storage: "local-lvm" },
-      { vmid: 100, disk_path: tmpImage, storage: "local" },
-    ],
+    valid: [{ vmid: 100, disk_path: disk, storage: "local-lvm" }],
     invalid: [
+      ["under <root>/tmp, where any user may leave a file", { vmid: 100, disk_path: tmpImage, storage: "local" }],
       ["outside the confinement", { vmid: 100, disk_path: "/etc/passwd", storage: "local" }],
       ["traversal", { vmid: 100, disk_path: join(state, "images/../../../../etc/passwd"), storage: "local" }],
       ["symlink to outside", { vmid: 100, disk_path: join(state, "images/escape.qcow2"), storage: "local" }],
@@ -400,12 +398,54 @@ const CASES: Record<string, Case> = {
     ],
   },
   "bridge-port-isolate": {
-    valid: [{ dev: "tap100i0" }, { dev: "vnet12" }],
+    valid: [{ dev: "tap100i0" }, { dev: "vnet12" }, { dev: "bhv0123456789ab" }],
     invalid: [
       ["bridge itself", { dev: "vmbr0" }],
       ["eth0", { dev: "eth0" }],
       ["tap without index", { dev: "tap100" }],
+      ["a port name that is not 12 hex digits", { dev: "bhvXYZ" }],
     ],
+  },
+  "port-guard-set": {
+    valid: [
+      { name: "blockhost-001", mac: "52:54:00:00:00:64", ipv4: ["192.168.122.200"], ipv6: ["2001:db8::5"] },
+      { name: "blockhost-001", mac: "52:54:00:00:00:64", ipv4: [], ipv6: [] },
+    ],
+    invalid: [
+      ["a MAC outside QEMU's prefix", { name: "a", mac: "02:00:00:00:00:01", ipv4: [], ipv6: [] }],
+      [
+        "a link-local IPv6 (derived from the MAC)",
+        { name: "a", mac: "52:54:00:00:00:64", ipv4: [], ipv6: ["fe80::1"] },
+      ],
+      ["a multicast IPv6", { name: "a", mac: "52:54:00:00:00:64", ipv4: [], ipv6: ["ff02::1"] }],
+      ["an IPv4 CIDR", { name: "a", mac: "52:54:00:00:00:64", ipv4: ["10.0.0.0/8"], ipv6: [] }],
+      ["an all-digit name", { name: "123", mac: "52:54:00:00:00:64", ipv4: [], ipv6: [] }],
+      ["five IPv4 addresses", { name: "a", mac: "52:54:00:00:00:64", ipv4: Array(5).fill("10.0.0.1"), ipv6: [] }],
+    ],
+  },
+  "port-guard-clear": {
+    valid: [{ name: "blockhost-001" }],
+    invalid: [
+      ["an all-digit name", { name: "123" }],
+      ["a path", { name: "../x" }],
+    ],
+  },
+  "port-guard-sync": { valid: [{}], invalid: [["any key", { name: "a" }]] },
+  "pve-firewall-write": {
+    valid: [
+      { vmid: 100, ipv4: ["192.168.122.200"], ipv6: ["2001:db8:42::3"] },
+      { vmid: 100, ipv4: ["192.168.122.200"], ipv6: [] },
+    ],
+    invalid: [
+      ["no IPv4 (ipfilter would then drop all of it)", { vmid: 100, ipv4: [], ipv6: [] }],
+      ["a VMID below 100", { vmid: 99, ipv4: ["10.0.0.1"], ipv6: [] }],
+      ["a CIDR", { vmid: 100, ipv4: ["10.0.0.0/8"], ipv6: [] }],
+      ["a line break in an address", { vmid: 100, ipv4: ["10.0.0.1\n[RULES]"], ipv6: [] }],
+    ],
+  },
+  "pve-firewall-delete": {
+    valid: [{ vmid: 100 }],
+    invalid: [["a VMID as text", { vmid: "100" }]],
   },
   "iptables-open": firewallCase(),
   "iptables-close": firewallCase(),
@@ -525,34 +565,6 @@ const CASES: Record<string, Case> = {
       ["NUL in content", { file: "https.json", content: '{"a":"\0"}' }],
     ],
     content: ["content"],
-  },
-  "virt-customize": {
-    valid: [
-      {
-        image_path: disk,
-        commands: [
-          ["--install", "qemu-guest-agent,curl"],
-          ["--run-command", "systemctl enable ssh; echo done"],
-          ["--copy-in", `${join(root, "usr/share/blockhost/pam.conf")}:/etc/pam.d`],
-        ],
-      },
-      { image_path: tmpImage, commands: [["--write", "/etc/motd:hello"]] },
-    ],
-    invalid: [
-      ["op not allowed", { image_path: disk, commands: [["--root-password", "password:x"]] }],
-      ["no commands", { image_path: disk, commands: [] }],
-      ["op without argument", { image_path: disk, commands: [["--install"]] }],
-      ["op with two arguments", { image_path: disk, commands: [["--install", "a", "b"]] }],
-      ["newline in argument", { image_path: disk, commands: [["--run-command", "a\nb"]] }],
-      ["upload of a host secret", { image_path: disk, commands: [["--upload", "/etc/shadow:/root/x"]] }],
-      [
-        "copy-in through a symlink",
-        { image_path: disk, commands: [["--copy-in", `${join(root, "tmp/cfg/secret")}:/root`]] },
-      ],
-      ["run a host script outside", { image_path: disk, commands: [["--run", "/bin/sh"]] }],
-      ["image symlink escape", { image_path: join(state, "images/escape.qcow2"), commands: [["--mkdir", "/x"]] }],
-      ["image outside", { image_path: "/etc/passwd", commands: [["--mkdir", "/x"]] }],
-    ],
   },
   "cloudinit-write": {
     valid: [

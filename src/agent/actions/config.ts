@@ -1,5 +1,4 @@
 /** Agent actions: setup-phase writes of the files under /etc/blockhost. */
-import { existsSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
 import { blockhostConfigSchema, dbConfigSchema, parseConfigText, web3ConfigSchema } from "../../core/config/index.ts";
 import { addressbookSchema } from "../../core/config/addressbook.ts";
@@ -7,6 +6,7 @@ import { paths } from "../../core/paths.ts";
 import { schemaError, literal, object, str } from "../../core/schema.ts";
 import { HEX_KEY_RE } from "../../core/validators.ts";
 import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
+import { setupIsComplete } from "../setup-state.ts";
 import { defineAction } from "./types.ts";
 
 /**
@@ -79,7 +79,7 @@ export const configWrite = defineAction({
   setupOnly: true,
   handler: async (p) => {
     // The server refuses setupOnly actions after setup; checked here too so no other caller can skip it.
-    if (existsSync(paths.setupComplete))
+    if (setupIsComplete())
       throw new BlockhostError(
         "E_SETUP_COMPLETE",
         "setup is complete: configuration files can no longer be written through the agent",

@@ -10,10 +10,11 @@ import * as firewall from "./firewall.ts";
 import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
 import * as adminCommands from "./admin-commands.ts";
-import * as image from "./image.ts";
 import * as libvirt from "./libvirt.ts";
 import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
+import * as portGuard from "./port-guard.ts";
+import * as pveFirewall from "./pve-firewall.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
 const families = [
@@ -27,10 +28,11 @@ const families = [
   wallet,
   config,
   adminCommands,
-  image,
   snippets,
   setup,
   libvirt,
+  portGuard,
+  pveFirewall,
 ] as const;
 
 type Values<T> = T[keyof T];

@@ -1,6 +1,7 @@
 /** The libvirt domain XML the agent builds itself from validated values (never from client XML). */
 import { join } from "node:path";
 import { KERNEL_CMDLINE } from "../../template/recipe.ts";
+import { vmPortName } from "../port-guard/rules.ts";
 
 export interface DomainSpec {
   name: string;
@@ -29,7 +30,8 @@ export const vmFiles = (dir: string) => ({
 const esc = (v: string | number) => String(v).replace(/[&<>'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * q35, direct kernel boot of the template's kernel, virtio disk/net/rng, the NoCloud seed as a
+ * q35, direct kernel boot of the template's kernel, virtio disk/net/rng (the NIC's host side named
+ * by `vmPortName`, which the port guard's rules are keyed on), the NoCloud seed as a
  * read-only SATA CD, serial console logged to a file, the guest-agent channel. Under TCG the
  * translation cache is capped at 256 MiB (QEMU's 1 GiB default doubles the RSS of a 1 GiB VM).
  * The template is named as the backing store with relabel='no': libvirt would otherwise chown the
@@ -62,7 +64,7 @@ export function domainXml(s: DomainSpec): string {
       <backingStore type='file'><format type='qcow2'/><source file='${esc(s.template)}'><seclabel model='dac' relabel='no'/></source><backingStore/></backingStore>
       <target dev='vda' bus='virtio'/></disk>
     <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${esc(f.seed)}'/><target dev='sda' bus='sata'/><readonly/></disk>
-    ${nic}<mac address='${esc(s.mac)}'/><model type='virtio'/><port isolated='yes'/></interface>
+    ${nic}<mac address='${esc(s.mac)}'/><target dev='${esc(vmPortName(s.name))}'/><model type='virtio'/><port isolated='yes'/></interface>
     <serial type='pty'><log file='${esc(f.console)}' append='off'/><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>

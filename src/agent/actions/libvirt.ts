@@ -22,6 +22,7 @@ import { initrdPath, kernelPath } from "../../template/manifest.ts";
 import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { confinedFile, printableArg } from "./params.ts";
 import { detectAccel, domainXml, vmFiles } from "./libvirt-domain.ts";
+import { PORT_RE } from "../port-guard/rules.ts";
 import type { ActionContext } from "./types.ts";
 import { defineAction } from "./types.ts";
 
@@ -310,7 +311,7 @@ export const virshDomstate = defineAction({
   },
 });
 
-/** The host-side devices of the domain's NICs (vnetN): what bridge-port-isolate takes. */
+/** The host-side devices of the domain's NICs (`bhv…`, or vnetN for domains defined before ports were named). */
 export const virshDomiflist = defineAction({
   name: "virsh-domiflist",
   params: byName,
@@ -320,7 +321,7 @@ export const virshDomiflist = defineAction({
     const devs = stdout
       .split("\n")
       .map((l) => l.trim().split(/\s+/)[0] ?? "")
-      .filter((d) => /^vnet\d{1,5}$/.test(d));
+      .filter((d) => /^vnet\d{1,5}$/.test(d) || PORT_RE.test(d));
     return { interfaces: devs };
   },
 });

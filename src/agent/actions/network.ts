@@ -2,6 +2,7 @@
 import { literal, object, type Schema, str, union } from "../../core/schema.ts";
 import { TAP_DEV_RE, ipv6Host128 } from "../../core/validators.ts";
 import { unlessCommandSays } from "../run.ts";
+import { PORT_RE } from "../port-guard/rules.ts";
 import { defineAction } from "./types.ts";
 
 /** Routing and bridge actions: a VM's /128 route and L2 isolation of its bridge port. */
@@ -10,10 +11,11 @@ import { defineAction } from "./types.ts";
 export const ROUTE_BRIDGES = ["vmbr0", "virbr0", "br0", "br-ext", "docker0", "bhbr0"] as const;
 
 const tapDev = str(TAP_DEV_RE, "a Proxmox tap device like tap100i0", 15);
-/** libvirt names a VM's host-side interface vnetN. */
+/** A libvirt VM's host-side interface: BlockHost names it (`bhv…`); domains defined earlier have vnetN. */
 const vmPortDev = union(
-  "a VM port device (tapNNNiN or vnetN)",
+  "a VM port device (tapNNNiN, bhv… or vnetN)",
   tapDev,
+  str(PORT_RE, "a BlockHost VM port", 15),
   str(/^vnet\d{1,5}$/, "a libvirt vnet device", 10),
 );
 const routeDev = union(`one of ${ROUTE_BRIDGES.join(", ")} or a tap device`, literal(...ROUTE_BRIDGES), tapDev);

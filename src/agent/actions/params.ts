@@ -1,5 +1,4 @@
 /** Parameter schemas shared by several agent action families. */
-import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
 import { schemaError, str, type Schema } from "../../core/schema.ts";
 import { confinementProblem } from "../../core/fs.ts";
@@ -27,5 +26,9 @@ export function confinedFile(bases: () => string[]): Schema<string> {
   };
 }
 
-/** Where images and disks the agent may touch live: `<root>/var/lib/blockhost` and `<root>/tmp`. */
-export const imageBases = () => [paths.stateDir, join(paths.root, "tmp")];
+/**
+ * Where client images the agent may read live: the service's state dir (not `<root>/tmp`, where
+ * any user could leave a file). The agent opens them itself (staging.ts); this early check only
+ * gives a clear schema error.
+ */
+export const imageBases = () => [paths.stateDir];

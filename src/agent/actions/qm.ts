@@ -2,8 +2,9 @@
 import { BlockhostError } from "../../core/errors.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
 import { dnsVmName, storageId, vmid } from "../../core/validators.ts";
-import { withStagedFile } from "../../core/fs.ts";
+import { checkDiskImage } from "../image-check.ts";
 import { problemLine, unlessCommandSays } from "../run.ts";
+import { withStagedCopy } from "../staging.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { diskBytes, formatSize, readQmConfig, sizeBytes } from "./qm-config.ts";
 import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
@@ -109,14 +110,20 @@ export const qmSet = defineAction({
   },
 });
 
+/**
+ * `qm importdisk` of the caller's own image, from the agent's private copy (staging.ts) once it
+ * is known to be a self-contained qcow2 or raw image (image-check.ts): qm probes the format
+ * itself, so the copy must be one whose probe cannot lead to another file.
+ */
 export const qmImportdisk = defineAction({
   name: "qm-importdisk",
   params: object({ vmid, disk_path: confinedFile(imageBases), storage: storageId }),
   timeoutMs: 1_800_000,
   handler: async (p, ctx) =>
-    withStagedFile(p.disk_path, imageBases(), async (disk) =>
-      output((await ctx.run("qm", ["importdisk", String(p.vmid), disk, p.storage])).stdout),
-    ),
+    withStagedCopy(p.disk_path, imageBases(), ctx.peer.uid, async (disk) => {
+      const format = await checkDiskImage(ctx, disk);
+      return { ...output((await ctx.run("qm", ["importdisk", String(p.vmid), disk, p.storage])).stdout), format };
+    }),
 });
 
 export const qmClone = defineAction({

@@ -1,11 +1,12 @@
 /** Setup-only agent actions of finalization: the host's TLS certificate, runtime services, the completion marker. */
 import { existsSync } from "node:fs";
 import { BlockhostError } from "../../core/errors.ts";
-import { blockhostGid, ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
+import { blockhostGid } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
 import { array, literal, object, str } from "../../core/schema.ts";
 import { ensureSelfSigned } from "../../core/self-signed-cert.ts";
 import { ensureServeTlsDir, serveTlsFiles } from "./tls.ts";
+import { markSetupComplete, setupIsComplete } from "../setup-state.ts";
 import { defineAction } from "./types.ts";
 
 const hostName = str(/^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$/, "a host name or IP address", 253);
@@ -58,16 +59,18 @@ export const serviceEnable = defineAction({
   },
 });
 
-/** Write <state>/.setup-complete; from then on every setup-only action (this one included) is refused. */
+/**
+ * Write the setup-complete marker in the agent's own directory (setup-state.ts); from then on
+ * every setup-only action (this one included) is refused.
+ */
 export const setupComplete = defineAction({
   name: "setup-complete",
   params: object({}),
   timeoutMs: 10_000,
   setupOnly: true,
   handler: async () => {
-    if (existsSync(paths.setupComplete)) throw new BlockhostError("E_SETUP_COMPLETE", "setup is already complete");
-    ensureDirUnder(paths.root, paths.stateDir, 0o750);
-    writeFileAtomic(paths.setupComplete, `${new Date().toISOString()}\n`, { mode: 0o644, noClobber: true });
+    if (setupIsComplete() || !markSetupComplete("setup-complete action"))
+      throw new BlockhostError("E_SETUP_COMPLETE", "setup is already complete");
     return { file: paths.setupComplete };
   },
 });

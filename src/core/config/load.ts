@@ -1,8 +1,8 @@
 /** Load and validate a YAML/JSON/TOML config file against a schema. */
-import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { parseDocument } from "yaml";
 import { BlockhostError } from "../errors.ts";
+import { readRegularFile } from "../regular-file.ts";
 import { isSchemaError, type Schema } from "../schema.ts";
 
 export type ConfigFormat = "yaml" | "json" | "toml";
@@ -11,10 +11,11 @@ export type ConfigFormat = "yaml" | "json" | "toml";
 export function loadConfigFile<T>(file: string, schema: Schema<T>, format: ConfigFormat = "yaml"): T {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readRegularFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new BlockhostError("E_CONFIG_MISSING", `${file}: file not found`);
+    if (code === "ENOTREG") throw new BlockhostError("E_CONFIG_INVALID", `${file}: not a regular file`);
     throw new BlockhostError("E_CONFIG_INVALID", `${file}: cannot read (${code ?? "error"})`);
   }
   return parseConfigText(file, text, schema, format);

@@ -14,6 +14,7 @@ import {
   type Infer,
   type Schema,
 } from "../schema.ts";
+import { publicRpcUrl, secureRpc } from "./rpc-url.ts";
 import { evmAddress, ifaceName, ipAddress, ipv4, ipv4Cidr, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
 import { OS_IDS } from "../../template/os.ts";
 
@@ -67,16 +68,21 @@ export type DbConfig = Infer<typeof dbConfigSchema>;
 
 /** /etc/blockhost/web3-defaults.yaml — chain access and in-VM auth defaults. */
 export const web3ConfigSchema = object({
-  blockchain: object({
-    chain_id: int(1, 2 ** 53 - 1),
-    rpc_url: rpcUrl,
-    rpc_urls: optional(array(rpcUrl, 1, 8)),
-    nft_contract: optional(evmAddress),
-    subscription_contract: optional(evmAddress),
-    usdc_address: optional(evmAddress),
-    server_public_key: optional(pubkeyHex),
-    confirmations: optional(int(0, 1000)),
-  }),
+  blockchain: secureRpc(
+    object({
+      chain_id: int(1, 2 ** 53 - 1),
+      /** The host's own RPC (may carry a provider key): never shown to browsers. */
+      rpc_url: rpcUrl,
+      rpc_urls: optional(array(rpcUrl, 1, 8)),
+      /** The RPC browsers are offered when their wallet must add the chain (a public endpoint, no key). */
+      public_rpc_url: optional(publicRpcUrl),
+      nft_contract: optional(evmAddress),
+      subscription_contract: optional(evmAddress),
+      usdc_address: optional(evmAddress),
+      server_public_key: optional(pubkeyHex),
+      confirmations: optional(int(0, 1000)),
+    }),
+  ),
   deployer: optional(object({ private_key_file: absPath })),
   server: optional(object({ public_key: pubkeyHex })),
   auth: withDefault(
@@ -151,7 +157,7 @@ export const blockhostConfigSchema = object({
       destination_mode: optional(literal("self", "server", "null", "any")),
       /** For destination_mode null: where commands are sent (default 0x…dEaD). */
       destination_address: optional(evmAddress),
-      /** Drop new connections to the knocked ports unless a knock rule admits them (see README). */
+      /** Drop new connections to the knocked ports unless a knock rule admits them (see docs/operator/funds-and-admin-commands.md). */
       default_deny: optional(bool),
       /** Where SSH logins are read from for narrowing a knock: auto (auth log, else journal), journal, or a file. */
       login_log: optional(str(/^(auto|journal|\/[A-Za-z0-9._/-]{1,4095})$/, "auto, journal or an absolute path", 4096)),

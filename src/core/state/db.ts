@@ -2,6 +2,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { loadBlockhostConfig, loadDbConfig, loadHttpsConfig, loadWeb3Config } from "../config/index.ts";
 import { BlockhostError } from "../errors.ts";
 import { paths } from "../paths.ts";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
@@ -32,14 +33,28 @@ export function openDatabase(file = paths.database, migrations: readonly Migrati
  * "not set up yet" (exit 1, with what to run), never created.
  */
 export function openExistingDatabase(file = paths.database): Database {
-  if (!existsSync(file))
+  if (!existsSync(file)) {
+    // A config file that is there but broken is the more useful answer: name its file and key (exit 78).
+    checkPresentConfigs();
     throw new BlockhostError(
       "E_NOT_SET_UP",
       `not set up yet: no database at ${file} ` +
         "(set the host up with the wizard or `blockhost finalize --config FILE`)",
       { file },
     );
+  }
   return openDatabase(file);
+}
+
+/** Load every host config file that exists, so the first invalid one throws its E_CONFIG_INVALID. */
+function checkPresentConfigs(): void {
+  const loaders: Array<[string, () => unknown]> = [
+    [paths.blockhostConfig, () => loadBlockhostConfig()],
+    [paths.dbConfig, () => loadDbConfig()],
+    [paths.web3Config, () => loadWeb3Config()],
+    [paths.httpsConfig, () => loadHttpsConfig()],
+  ];
+  for (const [file, load] of loaders) if (existsSync(file)) load();
 }
 
 export function schemaVersion(db: Database): number {

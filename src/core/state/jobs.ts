@@ -2,7 +2,7 @@
 import type { Database } from "bun:sqlite";
 
 export type JobState = "queued" | "running" | "failed" | "done" | "dead";
-export type JobKind = "provision" | "sync" | "destroy" | "gecos" | "seal";
+export type JobKind = "provision" | "sync" | "destroy" | "gecos" | "seal" | "send";
 
 export interface Job {
   id: number;
@@ -41,7 +41,7 @@ export function enqueueJob(
   );
 }
 
-export const ALL_JOB_KINDS: readonly JobKind[] = ["provision", "sync", "destroy", "gecos", "seal"];
+export const ALL_JOB_KINDS: readonly JobKind[] = ["provision", "sync", "destroy", "gecos", "seal", "send"];
 
 /** Take the next job due at `nowMs` (state → running, attempts + 1) among `kinds`, or null. */
 export function claimNextJob(db: Database, nowMs: number, kinds: readonly JobKind[] = ALL_JOB_KINDS): Job | null {

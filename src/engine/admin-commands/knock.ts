@@ -16,6 +16,7 @@ import {
   type KnockRule,
 } from "../../core/state/admin-commands.ts";
 import { checkLogin, loginLogStart } from "./logins.ts";
+import { now as clockNow } from "../../core/clock.ts";
 
 export const KNOCK_COMMENT = "blockhost-knock";
 export const MIN_DURATION = 1;
@@ -50,7 +51,8 @@ export class KnockManager {
     private readonly agent: AgentClient,
     private readonly opts: KnockOptions,
   ) {
-    this.now = opts.now ?? Date.now;
+    // The lifecycle clock (BLOCKHOST_NOW can fix it), like every other deadline the engine keeps.
+    this.now = opts.now ?? (() => clockNow().getTime());
   }
 
   /** Validate the command's params against its definition and open the rules. */

@@ -1,9 +1,22 @@
-// Who logged in since a knock opened: sshd's "Accepted …" lines (auth log or journal) and the admin panel's knock.active file.
+// Who logged in since a knock opened: sshd's own "Accepted …" records (auth log or journal) and the admin panel's knock.active file.
 import { closeSync, existsSync, openSync, readSync, readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { paths } from "../../core/paths.ts";
 
-const ACCEPTED = /Accepted \S+ for \S+ from ([0-9a-fA-F:.]{2,45}) port \d+/;
+/**
+ * sshd's success message, matched over the WHOLE message: sshd logs client-chosen user names inside
+ * other messages ("Invalid user <name> from …"), so text that merely contains this must never count.
+ */
+const ACCEPTED_MESSAGE =
+  /^Accepted [a-z0-9/-]{1,40} for [^\s]{1,100} from ([0-9a-fA-F:.]{2,45}) port \d{1,5} ssh2(?:: .*)?$/;
+/** The programs that log sshd's "Accepted" (OpenSSH ≥ 9.8 splits sessions out of sshd). */
+const SSHD_PROGRAMS = ["sshd", "sshd-session", "sshd-auth"] as const;
+/**
+ * A syslog line as rsyslog writes it (traditional or RFC 3339 timestamp, host, `sshd[pid]: `),
+ * anchored so the program field is sshd's own and the message starts right after it.
+ */
+const SYSLOG_LINE =
+  /^(?:[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) \S+ (sshd|sshd-session|sshd-auth)\[\d+\]: (.*)$/;
 const JOURNALCTL = "/usr/bin/journalctl";
 /** At most this much of the auth log is read per poll (a burst of log lines cannot stall the engine). */
 const MAX_READ = 1 << 20;
@@ -15,9 +28,37 @@ export interface LoginCheck {
   cursor: number;
 }
 
-export function sshLoginFrom(line: string): string | null {
-  const m = ACCEPTED.exec(line);
+/** The client address of one sshd message (the MESSAGE alone, no syslog prefix), or null. */
+export function sshLoginFrom(message: string): string | null {
+  const m = ACCEPTED_MESSAGE.exec(message);
   return m && isIP(m[1]!) ? m[1]! : null;
+}
+
+/** The client address of one auth-log line written by sshd itself, or null for any other line. */
+export function sshLoginFromSyslog(line: string): string | null {
+  const m = SYSLOG_LINE.exec(line);
+  return m ? sshLoginFrom(m[2]!) : null;
+}
+
+/**
+ * The client address of one `journalctl -o json` record: only when journald itself saw an sshd
+ * process write it (`_COMM`, a trusted field that the logging process cannot set, unlike
+ * SYSLOG_IDENTIFIER) and its MESSAGE is sshd's success message.
+ */
+export function sshLoginFromJournal(json: string): string | null {
+  let record: { _COMM?: unknown; MESSAGE?: unknown };
+  try {
+    record = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof record !== "object" || record === null) return null;
+  if (!SSHD_PROGRAMS.includes(record._COMM as (typeof SSHD_PROGRAMS)[number])) return null;
+  // journald writes a MESSAGE that is not valid UTF-8 as an array of bytes.
+  const message = Array.isArray(record.MESSAGE)
+    ? Buffer.from(record.MESSAGE.filter((b): b is number => typeof b === "number")).toString("latin1")
+    : record.MESSAGE;
+  return typeof message === "string" ? sshLoginFrom(message) : null;
 }
 
 /** The auth log's current size: a new knock reads only lines written after it opened. */
@@ -48,7 +89,7 @@ function fromFile(file: string, cursor: number): LoginCheck {
   const text = buf.toString("utf8");
   const complete = text.lastIndexOf("\n") + 1; // a half-written line is read again next time
   for (const line of text.slice(0, complete).split("\n")) {
-    const ip = sshLoginFrom(line);
+    const ip = sshLoginFromSyslog(line);
     if (ip) return { ip, cursor: start + complete };
   }
   return { ip: null, cursor: start + complete };
@@ -62,13 +103,11 @@ function fromJournal(sinceMs: number): string | null {
       "-q",
       "--no-pager",
       "-o",
-      "cat",
-      "-t",
-      "sshd",
-      "-t",
-      "sshd-session",
+      "json",
+      "--output-fields=MESSAGE,_COMM",
       "--since",
       `@${Math.floor(sinceMs / 1000)}`,
+      ...SSHD_PROGRAMS.map((p) => `_COMM=${p}`),
     ],
     {
       stdout: "pipe",
@@ -78,7 +117,7 @@ function fromJournal(sinceMs: number): string | null {
   );
   if (r.exitCode !== 0) return null;
   for (const line of r.stdout.toString().split("\n")) {
-    const ip = sshLoginFrom(line);
+    const ip = sshLoginFromJournal(line);
     if (ip) return ip;
   }
   return null;

@@ -66,6 +66,14 @@ export class LibvirtBackend implements Backend {
       say(
         `defined domain ${name} (${this.accel === "kvm" ? "KVM" : "QEMU TCG, software emulation"}: ${String(defined.reason)})`,
       );
+      // Bound before the first start: the port exists only once the domain runs, and drops everything unbound.
+      await this.agent.call("port-guard-set", {
+        name,
+        mac: macForVmid(spec.vmid),
+        ipv4: [spec.allocation.ipv4],
+        ipv6: spec.ipv6 ? [spec.ipv6] : [],
+      });
+      undo.push(["port-guard-clear", () => this.agent.call("port-guard-clear", { name })]);
       await this.agent.call("virsh-start", { name });
       undo.push(["virsh-destroy", () => this.agent.call("virsh-destroy", { name })]);
       await this.restoreNetwork(spec, say);
@@ -101,6 +109,8 @@ export class LibvirtBackend implements Backend {
   }
 
   async start(vm: VmRef): Promise<void> {
+    // After a host reboot the nftables table is gone: load it from the agent's records first.
+    await this.agent.call("port-guard-sync", {});
     await this.agent.call("virsh-start", { name: vm.name });
   }
 
@@ -142,6 +152,7 @@ export class LibvirtBackend implements Backend {
     if (vm.ipv6)
       await withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6)).catch((e) => say(`${oneLine(e)} (continuing)`));
     await this.agent.call("virsh-destroy", { name });
+    await this.agent.call("port-guard-clear", { name });
     await this.agent.call("virsh-undefine", { name });
     await this.agent.call("libvirt-vm-files-delete", { name });
   }

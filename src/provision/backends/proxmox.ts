@@ -26,6 +26,9 @@ export type AgentCaller = Pick<AgentClient, "call">;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tap = (vmid: number) => `tap${vmid}i0`;
+/** net0 with the PVE firewall switched on (`firewall=1`), everything else (model, MAC, bridge, tag) kept. */
+export const withFirewall = (net0: string) =>
+  [...net0.split(",").filter((item) => item !== "" && !item.startsWith("firewall=")), "firewall=1"].join(",");
 
 /**
  * Linked clone of the template configured with `qm set` (cores, memory, ipconfig0, cicustom
@@ -66,9 +69,18 @@ export class ProxmoxBackend implements Backend {
       await this.agent.call("qm-clone", { vmid: templateVmid, newid: vmid, name: spec.name });
       undo.push(["qm-destroy", () => this.agent.call("qm-destroy", { vmid })]);
 
+      // Anti-spoofing: the PVE firewall's MAC/IP filters on net0 (the file first, so the NIC never runs unfiltered).
+      await this.agent.call("pve-firewall-write", {
+        vmid,
+        ipv4: [spec.allocation.ipv4],
+        ipv6: spec.ipv6 ? [spec.ipv6] : [],
+      });
+      undo.push(["pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid })]);
+      const { config: cloned } = await this.agent.call("qm-config", { vmid });
       await this.agent.call("qm-set", {
         vmid,
         options: {
+          net0: withFirewall(cloned.net0 ?? ""),
           cores: spec.cpu,
           memory: spec.memoryMb,
           ipconfig0: spec.cloudInit.ipconfig0,
@@ -167,6 +179,7 @@ export class ProxmoxBackend implements Backend {
       await this.tolerant(say, "withdraw IPv6", () => withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6!)));
     await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid }));
     await this.agent.call("qm-destroy", { vmid: vm.vmid });
+    await this.tolerant(say, "pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid: vm.vmid }));
     await this.tolerant(say, "cloudinit-delete", () =>
       this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }),
     );

@@ -4,6 +4,8 @@ const $ = (id) => document.getElementById(id);
 const session = new URLSearchParams(location.search).get("session");
 const hasSession = typeof session === "string" && /^[0-9a-f]{32}$/.test(session);
 let account = null;
+/** The exact text PAM checks, as the VM built it (a session); typed fields are the fallback. */
+let sessionMessage = null;
 
 function status(text, kind = "") {
   $("status").textContent = text;
@@ -26,8 +28,9 @@ async function loadSession() {
   const s = await res.json();
   $("code").value = s.otp;
   $("machine").value = s.machine_id;
-  $("code").readOnly = true;
-  $("machine").readOnly = true;
+  $("expires").value = s.expires ?? "";
+  sessionMessage = typeof s.message === "string" ? s.message : null;
+  for (const id of ["code", "machine", "expires"]) $(id).readOnly = true;
 }
 
 async function connect() {
@@ -54,11 +57,17 @@ function toHex(text) {
 async function sign() {
   const code = $("code").value.trim();
   const machine = $("machine").value.trim();
-  if (!/^\d{4,19}$/.test(code) || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(machine)) {
-    status("Enter the machine and the code exactly as the SSH session shows them.", "error");
+  const expires = $("expires").value.trim();
+  const valid =
+    /^\d{4,19}$/.test(code) &&
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(machine) &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(expires);
+  if (!sessionMessage && !valid) {
+    status("Enter the machine, the code and the expiry exactly as the SSH session shows them.", "error");
     return;
   }
-  const message = `Authenticate to ${machine} with code: ${code}`;
+  // The same wording as src/vmauth/otp.ts vmLoginMessage (the session's own text when there is one).
+  const message = sessionMessage ?? `Authenticate to ${machine} with code: ${code}\nExpires: ${expires}`;
   let signature;
   try {
     signature = await window.ethereum.request({ method: "personal_sign", params: [toHex(message), account] });

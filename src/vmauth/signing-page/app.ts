@@ -1,6 +1,7 @@
 /** The in-VM signing page (Hono): the code to sign and the signature callback. */
 import { Hono, type Context } from "hono";
 import { SIGNING_PAGE_HTML, SIGNING_PAGE_SCRIPT } from "../files/index.ts";
+import { expiryText, vmLoginMessage } from "../otp.ts";
 import { readCallbackSignature, readPending, SESSION_ID_RE, writeCallbackSignature } from "../sessions.ts";
 
 /** The largest callback body: a 132-character signature plus generous whitespace. */
@@ -40,6 +41,19 @@ async function boundedBody(req: Request, max: number): Promise<string | "large" 
 }
 
 /**
+ * Bun hands a request without a Host header (HTTP/1.0) to `fetch` with a bare path as its URL,
+ * and Hono then reads the path from a fixed offset, routing `/auth/pending/ID` to `/ID`. Give such
+ * a request an absolute URL first; a target that is not a path is refused.
+ */
+export function absoluteUrlFetch(app: Hono): (req: Request) => Response | Promise<Response> {
+  return (req) => {
+    if (/^https?:\/\//i.test(req.url)) return app.fetch(req);
+    if (!req.url.startsWith("/")) return new Response("bad request target\n", { status: 400 });
+    return app.fetch(new Request(`http://localhost${req.url}`, req));
+  };
+}
+
+/**
  * The signing page service: the page, its script, the public half of a pending session, and
  * the callback that stores a signature for PAM to check. It verifies nothing itself: PAM does.
  */
@@ -66,7 +80,13 @@ export function signingPageApp(): Hono {
     if (!SESSION_ID_RE.test(id)) return c.json({ error: "bad session id" }, 400);
     const s = readPending(id);
     if (!s) return c.json({ error: "no such session" }, 404);
-    return c.json({ otp: s.otp, machine_id: s.machine_id, session_id: s.session_id });
+    return c.json({
+      otp: s.otp,
+      machine_id: s.machine_id,
+      session_id: s.session_id,
+      expires: expiryText(s.expires_at),
+      message: vmLoginMessage(s.machine_id, s.otp, s.expires_at),
+    });
   });
 
   app.post("/auth/callback/:id", async (c) => {

@@ -5,7 +5,7 @@ import { logEvent } from "../../core/log.ts";
 import { port as portSchema } from "../../core/validators.ts";
 import { loadPamConfig } from "../config.ts";
 import { signingHost } from "../signing-host.ts";
-import { signingPageApp } from "./app.ts";
+import { absoluteUrlFetch, signingPageApp } from "./app.ts";
 import { ensureCertificate, tlsFiles } from "./tls.ts";
 import { untilStopSignal } from "../../core/stop-signal.ts";
 
@@ -47,7 +47,7 @@ export default defineCommand({
     const server = Bun.serve({
       hostname: hostnameToBind,
       port,
-      fetch: app.fetch,
+      fetch: absoluteUrlFetch(app),
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       maxRequestBodySize: 64 * 1024,
       ...(tls ? { tls } : {}),

@@ -1,22 +1,15 @@
-/** The admin login page's script: the wallet signs the one-time code, the server checks it holds the admin NFT. */
-import { BlockhostError } from "../../core/errors.ts";
-import { connectWallet, errorText, pageData, setStatus, signText } from "./wallet.ts";
-import type { AdminLoginData } from "../public/admin/login.tsx";
-
-const data = pageData<AdminLoginData>();
+/** The admin login page's script: an EIP-4361 sign-in; the server checks the wallet holds the admin NFT. */
+import { signInWithWallet } from "./siwe.ts";
+import { errorText, setStatus } from "./wallet.ts";
 
 document.getElementById("btn-login")?.addEventListener("click", async () => {
   try {
-    const account = await connectWallet();
-    setStatus("Sign the message in your wallet…");
-    const signature = await signText(account, data.message);
-    const r = await fetch("/admin/login", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ code: data.code, signature }),
+    await signInWithWallet("/admin/login/challenge", "/admin/login", {
+      onMessage: (m) => {
+        const shown = document.getElementById("login-message");
+        if (shown) shown.textContent = m;
+      },
     });
-    const body = (await r.json().catch(() => ({}))) as { error?: string };
-    if (!r.ok) throw new BlockhostError("E_AUTH_DENIED", body.error ?? `login failed (${r.status})`);
     setStatus("Signed in.", "ok");
     location.assign("/admin");
   } catch (e) {

@@ -27,13 +27,13 @@ export function injectedProvider(): EIP1193Provider {
   return window.ethereum;
 }
 
-/** A viem chain for the host's chain id and RPC (the wallet does the talking; the RPC is offered when adding it). */
-export function chainFor(chainId: number, rpcUrl: string, name = `Chain ${chainId}`): Chain {
+/** A viem chain for the host's chain id and public RPC (the wallet does the talking; the RPC is offered when adding it). */
+export function chainFor(chainId: number, rpcUrl: string | null, name = `Chain ${chainId}`): Chain {
   return defineChain({
     id: chainId,
     name,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
+    rpcUrls: { default: { http: rpcUrl ? [rpcUrl] : [] } },
   });
 }
 
@@ -55,6 +55,11 @@ export async function ensureChain(chain: Chain): Promise<void> {
     await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId }] });
   } catch (e) {
     if ((e as { code?: number }).code !== 4902) throw e;
+    if (chain.rpcUrls.default.http.length === 0)
+      throw new BlockhostError(
+        "E_NOT_FOUND",
+        `Your wallet does not know chain ${chain.id}: add it in the wallet and retry.`,
+      );
     await provider.request({
       method: "wallet_addEthereumChain",
       params: [

@@ -8,7 +8,6 @@ import { limits, securityHeaders } from "../security.ts";
 import { adminApp } from "./admin/app.tsx";
 import { credentialsApi } from "./api/credentials.ts";
 import { statusApi } from "./api/status.ts";
-import { OneTimeCodes } from "./challenges.ts";
 import type { ServeDeps } from "./deps.ts";
 import { explorerFor } from "./explorer.ts";
 import { SignupPage } from "./pages/signup.tsx";
@@ -25,7 +24,6 @@ type Env = { Variables: { secureHeadersNonce?: string } };
 
 export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<Env> {
   const app = new Hono<Env>();
-  const codes = new OneTimeCodes();
   const api = new RateLimiter(opts.apiPerMinute ?? 300, 60_000);
   const auth = new RateLimiter(opts.authPerMinute ?? 20, 60_000);
 
@@ -34,15 +32,16 @@ export function publicApp(deps: ServeDeps, opts: PublicAppOptions = {}): Hono<En
   app.use("/api/*", rateLimit(api, "api"));
   app.use("/api/v1/credentials/:token/*", rateLimit(auth, "auth"));
   app.route("/api/v1", statusApi(deps));
-  app.route("/api/v1/credentials", credentialsApi(deps, codes));
-  app.use("/admin/login", rateLimit(auth, "auth"));
-  app.route("/admin", adminApp(deps, codes));
+  app.route("/api/v1/credentials", credentialsApi(deps));
+  // The login page itself issues nothing; the nonce and the signature check are what is limited.
+  app.on("POST", ["/admin/login", "/admin/login/*"], rateLimit(auth, "auth"));
+  app.route("/admin", adminApp(deps));
 
   app.get("/", async (c) => {
     const [plans, stablecoin] = await Promise.all([deps.chain.plans(), deps.chain.stablecoin()]);
     const data = {
       chainId: deps.chainId,
-      rpcUrl: deps.rpcUrl,
+      rpcUrl: deps.publicRpcUrl,
       subscriptions: deps.chain.subscriptions,
       nft: deps.chain.nft,
       stablecoin,

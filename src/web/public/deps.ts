@@ -15,10 +15,12 @@ import {
   type DbConfig,
 } from "../../core/config/index.ts";
 import { paths } from "../../core/paths.ts";
+import { DEV_CHAIN_IDS } from "../../core/config/rpc-url.ts";
 import { openDatabase } from "../../core/state/db.ts";
 import { publicKeyOf } from "../../crypto/keys.ts";
 import { JobQueue } from "../../engine/queue.ts";
 import { openProvisioner, type Provisioner } from "../../provision/context.ts";
+import { acmeName } from "./certificate.ts";
 import { ServeChain } from "./chain.ts";
 
 export const DEFAULT_PUBLIC_SECRET = "blockhost-access";
@@ -29,12 +31,15 @@ export interface ServeDeps {
   db: Database;
   chain: ServeChain;
   chainId: number;
-  /** The RPC URL browsers use (the first configured one). */
-  rpcUrl: string;
+  /**
+   * The RPC offered to visitors' wallets (blockchain.public_rpc_url; on a dev chain the node itself),
+   * or null. Never the operator's rpc_url: it may carry a provider key.
+   */
+  publicRpcUrl: string | null;
   serverKey: Uint8Array;
   serverPublicKey: Hex;
   publicSecret: string;
-  /** The name in the admin login message: `Authenticate to {host} with code: {code}`. */
+  /** The host's public name (the certificate's): every wallet sign-in message must name it. */
   hostName: string;
   /** The credential NFT whose holder is the admin (blockhost.yaml admin.credential_nft_id, default 0). */
   adminTokenId: bigint;
@@ -47,6 +52,13 @@ export interface ServeDeps {
   tls: boolean;
   /** The root agent: addressbook, new wallets and the admin-command table are root's files. */
   agent: AgentClient;
+}
+
+/** The name customers reach serve by: the ACME name when there is one, else https.json's hostname. */
+function publicHostName(): string {
+  if (!existsSync(paths.httpsConfig)) return hostname();
+  const https = loadHttpsConfig();
+  return https.acme ? acmeName(https) : https.hostname;
 }
 
 /** Build ServeDeps from blockhost.yaml, web3-defaults.yaml, db.yaml and https.json under paths.root. */
@@ -70,11 +82,12 @@ export function loadServeDeps(opts: { tls: boolean; db?: Database }): ServeDeps 
       chainId: web3.blockchain.chain_id,
     }),
     chainId: web3.blockchain.chain_id,
-    rpcUrl: web3.blockchain.rpc_url,
+    publicRpcUrl:
+      web3.blockchain.public_rpc_url ?? (DEV_CHAIN_IDS.has(web3.blockchain.chain_id) ? web3.blockchain.rpc_url : null),
     serverKey,
     serverPublicKey: bytesToHex(publicKeyOf(serverKey)),
     publicSecret: blockhost.public_secret ?? DEFAULT_PUBLIC_SECRET,
-    hostName: existsSync(paths.httpsConfig) ? loadHttpsConfig().hostname : hostname(),
+    hostName: publicHostName(),
     adminTokenId: BigInt(blockhost.admin?.credential_nft_id ?? 0),
     site: { title: blockhost.web?.title ?? DEFAULT_TITLE, accent: blockhost.web?.accent_color ?? DEFAULT_ACCENT },
     dbConfig: existsSync(paths.dbConfig) ? loadDbConfig() : null,

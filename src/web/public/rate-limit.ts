@@ -1,15 +1,6 @@
 /** A fixed-window request limiter per client address (in memory: one serve process per host). */
-import type { Context, MiddlewareHandler } from "hono";
-import { getConnInfo } from "hono/bun";
-
-/** The peer address of a request; "local" when it did not come through a socket (app.request in tests). */
-export function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? "local";
-  } catch {
-    return "local";
-  }
-}
+import type { MiddlewareHandler } from "hono";
+import { clientKey } from "../session/client.ts";
 
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
@@ -47,7 +38,8 @@ export class RateLimiter {
 /** Middleware: 429 with Retry-After once a client exceeds the limiter's budget. */
 export function rateLimit(limiter: RateLimiter, scope: string): MiddlewareHandler {
   return async (c, next) => {
-    const key = `${scope}:${clientAddress(c)}`;
+    // Per IPv4 address or IPv6 /64: one customer line cannot multiply its budget by changing addresses.
+    const key = `${scope}:${clientKey(c)}`;
     if (!limiter.hit(key)) {
       c.header("Retry-After", String(limiter.retryAfter(key)));
       return c.json({ error: "too many requests; try again shortly" }, 429);

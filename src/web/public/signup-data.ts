@@ -3,7 +3,8 @@ import type { Plan, Stablecoin } from "./chain.ts";
 
 export interface SignupData {
   chainId: number;
-  rpcUrl: string;
+  /** The public RPC for the wallet to add the chain with (never the operator's), or null. */
+  rpcUrl: string | null;
   subscriptions: `0x${string}`;
   nft: `0x${string}`;
   stablecoin: Stablecoin | null;

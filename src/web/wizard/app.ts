@@ -14,6 +14,8 @@ import { hypervisorFor } from "../../setup/steps/hypervisor.ts";
 import { assetRoutes } from "../assets.ts";
 import { limits, securityHeaders } from "../security.ts";
 import { requireCsrf, requireSession, SessionStore, type Session, type SessionVariables } from "../session.ts";
+import { clientKey } from "../session/client.ts";
+import { LoginBackoff } from "./backoff.ts";
 import { openBackup, sealDraft } from "./backup.ts";
 import { applyForm, missingSteps, WIZARD_STEPS, type Draft, type Form, type StepId } from "./draft.ts";
 import { FinalizeJob } from "./finalize-job.ts";
@@ -29,6 +31,8 @@ export interface WizardDeps {
   /** The message the admin signs (blockhost.yaml `public_secret`). */
   publicSecret?: string;
   idleMs?: number;
+  /** Milliseconds clock of the login back-off, for tests. */
+  now?: () => number;
 }
 
 type Env = { Variables: SessionVariables & { secureHeadersNonce?: string } };
@@ -69,8 +73,12 @@ async function rpcCall(url: string, method: string, params: unknown[]): Promise<
     redirect: "error",
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
   });
-  const body = (await res.json()) as { result?: unknown; error?: { message?: string } };
-  if (body.error) throw new BlockhostError("E_CHAIN", `${method}: ${body.error.message ?? "RPC error"}`);
+  const body = (await res.json().catch(() => {
+    throw new BlockhostError("E_CHAIN", `${method}: the answer is not JSON-RPC`);
+  })) as { result?: unknown; error?: { code?: unknown } };
+  // The error's code only, never its text: the wizard must not relay what an arbitrary URL answers.
+  if (body.error)
+    throw new BlockhostError("E_CHAIN", `${method}: the RPC refused it (error ${Number(body.error.code)})`);
   return body.result;
 }
 
@@ -81,6 +89,7 @@ async function jsonBody<T>(c: Context, schema: { parse(v: unknown, p?: string): 
 export function createWizardApp(deps: WizardDeps) {
   const store = new SessionStore({ cookieName: "bh_wizard", idleMs: deps.idleMs ?? 30 * 60_000, tls: deps.tls });
   const job = new FinalizeJob(deps.db, deps.agent);
+  const backoff = new LoginBackoff(deps.now);
   const publicSecret = deps.publicSecret ?? PUBLIC_SECRET;
   const app = new Hono<Env>();
   const page = (c: Context<Env>) => ({ nonce: c.get("secureHeadersNonce"), csrf: c.get("session")?.csrf });
@@ -95,17 +104,25 @@ export function createWizardApp(deps: WizardDeps) {
   app.get("/", (c) => c.redirect(store.get(c) ? "/wizard/wallet" : "/login", 303));
   app.get("/login", (c) => c.html(LoginPage(page(c))));
   app.post("/login", async (c) => {
+    const client = clientKey(c);
+    const wait = backoff.waitMs(client);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      c.header("Retry-After", String(seconds));
+      logEvent("wizard.login", { result: "backoff", client });
+      return c.html(LoginPage({ ...page(c), error: `Too many wrong codes: wait ${seconds} s and try again.` }), 429);
+    }
     const form = await c.req.parseBody();
     const result = deps.otp.verify(typeof form.otp === "string" ? form.otp : "");
-    logEvent("wizard.login", { result });
+    logEvent("wizard.login", { result, client });
     if (result !== "ok") {
-      const why = {
-        wrong: "Wrong code.",
-        expired: "The code has expired: restart the wizard for a new one.",
-        invalidated: "Too many wrong codes: restart the wizard for a new one.",
-      }[result];
+      const why =
+        result === "wrong"
+          ? `Wrong code: the next try is checked in ${Math.ceil(backoff.failed(client) / 1000)} s.`
+          : "The code has expired: restart the wizard for a new one.";
       return c.html(LoginPage({ ...page(c), error: why }), 401);
     }
+    backoff.succeeded(client);
     store.create(c, { draft: {} });
     return c.redirect("/wizard/wallet", 303);
   });

@@ -79,6 +79,7 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
         {
           chain_id: numeric(f, "chain_id"),
           rpc_url: opt(f, "rpc_url"),
+          public_rpc_url: opt(f, "public_rpc_url"),
           contracts,
           stablecoin: opt(f, "stablecoin"),
           // The wizard always supplies the key itself; the schema wants exactly one source.

@@ -1,19 +1,17 @@
-/** The wizard's one-time password: 6 characters from an unambiguous alphabet, 4 h, at most 10 tries, stored 0600. */
+/** The wizard's one-time password: 6 characters from an unambiguous alphabet, 4 h, stored 0600 (wrong tries are limited per client: backoff.ts). */
 import { timingSafeEqual } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 
 export const OTP_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 export const OTP_LENGTH = 6;
 export const OTP_TTL_MS = 4 * 3600_000;
-export const OTP_MAX_ATTEMPTS = 10;
 
 interface OtpState {
   code: string;
   expires_at: number;
-  attempts: number;
 }
 
-export type OtpResult = "ok" | "wrong" | "expired" | "invalidated";
+export type OtpResult = "ok" | "wrong" | "expired";
 
 /** A fresh code: rejection sampling keeps every character equally likely. */
 function randomCode(): string {
@@ -26,7 +24,7 @@ function randomCode(): string {
   return out;
 }
 
-/** The OTP kept in one 0600 file, so a restarted wizard keeps the code and its attempt count. */
+/** The OTP kept in one 0600 file, so a restarted wizard keeps the code the console showed. */
 export class OtpStore {
   constructor(
     private readonly file: string,
@@ -35,7 +33,7 @@ export class OtpStore {
 
   /** Make a new code (replacing any earlier one) and return it. */
   generate(): string {
-    const state: OtpState = { code: randomCode(), expires_at: this.now() + OTP_TTL_MS, attempts: 0 };
+    const state: OtpState = { code: randomCode(), expires_at: this.now() + OTP_TTL_MS };
     this.save(state);
     return state.code;
   }
@@ -43,21 +41,16 @@ export class OtpStore {
   /** The current code if it can still be used, else a new one. */
   current(): string {
     const s = this.load();
-    return s && s.attempts < OTP_MAX_ATTEMPTS && s.expires_at > this.now() ? s.code : this.generate();
+    return s && s.expires_at > this.now() ? s.code : this.generate();
   }
 
-  /** Check a code; a wrong one counts, the 10th wrong one invalidates the code for good (a new one needs a restart). */
+  /** Check a code (valid for its whole lifetime, so a lost session can log in again). */
   verify(input: string): OtpResult {
     const s = this.load();
-    if (!s || s.attempts >= OTP_MAX_ATTEMPTS) return "invalidated";
-    if (s.expires_at <= this.now()) return "expired";
+    if (!s || s.expires_at <= this.now()) return "expired";
     const given = Buffer.from(input.trim().toUpperCase().padEnd(OTP_LENGTH).slice(0, 64));
     const want = Buffer.from(s.code);
-    // Valid for its whole lifetime (a lost session can log in again); only wrong tries use it up.
-    if (given.length === want.length && timingSafeEqual(given, want)) return "ok";
-    const attempts = s.attempts + 1;
-    this.save({ ...s, attempts });
-    return attempts >= OTP_MAX_ATTEMPTS ? "invalidated" : "wrong";
+    return given.length === want.length && timingSafeEqual(given, want) ? "ok" : "wrong";
   }
 
   private load(): OtpState | undefined {

@@ -98,7 +98,19 @@ function BlockchainStep({ d, deployer }: { d: Draft; deployer: string }) {
         ))}
       </select>
       <Field name="chain_id" label="Chain id" value={c?.chain_id} required />
-      <Field name="rpc_url" label="RPC URL" value={c?.rpc_url} required />
+      <Field
+        name="rpc_url"
+        label="RPC URL"
+        value={c?.rpc_url}
+        hint="https:// or wss:// (it may carry your provider key: it is never shown to visitors)"
+        required
+      />
+      <Field
+        name="public_rpc_url"
+        label="Public RPC URL for visitors' wallets (optional)"
+        value={c?.public_rpc_url}
+        hint="A keyless https:// endpoint offered when a visitor's wallet does not know the chain"
+      />
       <button type="button" id="rpc-check" class="secondary">
         Check the RPC
       </button>

@@ -181,7 +181,7 @@ describe.skipIf(!anvilAvailable())("blockhost doctor and --json (real anvil, rea
     expect((await doctor()).code).toBe(0);
   });
 
-  // Every command that prints data, its --json parsed and its documented keys present (README: "--json output").
+  // Every command that prints data, its --json parsed and its documented keys present (docs/operator/run-upgrade-backup.md: "--json").
   const JSON_OUTPUTS: Array<{ args: string[]; keys: string[]; item?: string[] }> = [
     {
       args: ["status", "--json"],

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
 import { anvilProxmoxUnavailable, startProxmoxHost, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import { seededRandom } from "../../helpers/seeded-random.ts";
 
 setDefaultTimeout(600_000);
 
@@ -32,6 +33,7 @@ describe.skipIf(Boolean(unavailable))("crash safety: kill -9 the engine at rando
   });
 
   test("exactly 50 VMs and 50 NFTs, none twice, each NFT opening to its own VM", async () => {
+    const random = seededRandom("engine crash test");
     engine = env.startEngine();
     const purchases: Purchase[] = [];
     const buyer = (async () => {
@@ -44,7 +46,7 @@ describe.skipIf(Boolean(unavailable))("crash safety: kill -9 the engine at rando
       kills < 40 &&
       (purchases.length < PURCHASES || (await vms()).filter((v) => v.nft_minted).length < PURCHASES)
     ) {
-      await Bun.sleep(100 + Math.floor(Math.random() * 800));
+      await Bun.sleep(random.int(100, 900));
       await engine.stop("SIGKILL");
       killed.push(engine);
       kills++;
@@ -63,7 +65,7 @@ describe.skipIf(Boolean(unavailable))("crash safety: kill -9 the engine at rando
       .flatMap((e) => e.events())
       .filter((e) => e.event === "engine.credential" && e.recovered).length;
     console.log(
-      `engine killed ${kills} times during ${PURCHASES} purchases; ${abandoned} in-flight jobs taken over after a kill; ${recoveredMints} mints found on chain instead of minting again`,
+      `seed ${random.seed}: engine killed ${kills} times during ${PURCHASES} purchases; ${abandoned} in-flight jobs taken over after a kill; ${recoveredMints} mints found on chain instead of minting again`,
     );
     expect(kills).toBeGreaterThan(3);
 

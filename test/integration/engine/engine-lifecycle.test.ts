@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
+import { afterReconcilePasses } from "../../helpers/engine-checks.ts";
 import { EngineEnv, eventually, type EngineProcess } from "../../helpers/engine-env.ts";
 
 setDefaultTimeout(120_000);
@@ -56,7 +57,9 @@ describe.skipIf(!anvilAvailable())("engine lifecycle (anvil, compiled binary, dr
       async () => Date.parse((await vmOf(p.subscriptionId))!.expires_at) / 1000 === chainExpiry,
       "expiry synced",
     );
-    await Bun.sleep(1500); // a reconcile pass later it must still be exactly the chain's value
+    // Reconcile passes later (they re-read every expiry from the chain) it must still be exactly the chain's value.
+    const vm = (await vmOf(p.subscriptionId))!;
+    await afterReconcilePasses(env, engine, vm.nft_token_id!, 2, 8);
     expect(Date.parse((await vmOf(p.subscriptionId))!.expires_at) / 1000).toBe(chainExpiry);
   });
 

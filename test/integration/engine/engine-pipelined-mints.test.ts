@@ -8,7 +8,7 @@ import { publicKeyOf } from "../../../src/crypto/keys.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { JobQueue } from "../../../src/engine/queue.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
-import { expectServedOnce, pendingMints } from "../../helpers/engine-checks.ts";
+import { afterReconcilePasses, expectServedOnce, pendingMints } from "../../helpers/engine-checks.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
 
 setDefaultTimeout(180_000);
@@ -109,7 +109,9 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
       async () => (await env.nftTotal()) === 4 && (await env.vms()).filter((v) => v.nft_minted).length === 4,
       "served again on the new chain",
     );
-    await Bun.sleep(3000); // reconcile passes go on: nothing may be minted twice late
+    // Reconcile passes go on (seen through an NFT's transfers, not a sleep): nothing may be minted twice late.
+    const first = (await env.vms()).find((v) => v.subscription_id === purchases[0]!.subscriptionId)!;
+    await afterReconcilePasses(env, engine, first.nft_token_id!, purchases[0]!.buyer, 9);
     await expectServedOnce(env, purchases);
     const noticed = engine.events().filter((e) => e.event === "engine.mint_reorged" || e.event === "engine.mint_moved");
     expect(new Set(noticed.map((e) => e.vm)).size).toBe(4);

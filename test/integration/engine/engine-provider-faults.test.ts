@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
+import { afterReconcilePasses } from "../../helpers/engine-checks.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
 import { RpcSimulator, type SimulatorOptions } from "../../fixtures/rpc-simulator.ts";
 
@@ -113,7 +114,9 @@ describe.skipIf(!anvilAvailable())("engine behind a misbehaving provider (RPC si
       async () => (await env.vms()).filter((v) => v.nft_minted).length >= purchases.length,
       "every purchase served",
     );
-    await Bun.sleep(1500); // a reconcile pass or two more: nothing may be minted twice late
+    // Reconcile passes go on: nothing may be minted twice late.
+    const first = (await env.vms()).find((v) => v.subscription_id === purchases[0]!.subscriptionId)!;
+    await afterReconcilePasses(env, engine, first.nft_token_id!, purchases[0]!.buyer, 9);
     await expectServedOnce(env, purchases);
     const events = engine.events();
     // The chain never reorganised: lagging answers and errors must not have looked like one.

@@ -27,6 +27,7 @@ import {
 import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/provision/ipv6.ts";
 import { type BrokerSimulator, startBrokerSimulator } from "../../fixtures/broker-sim.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 import { type Anvil, anvilAvailable, startAnvil } from "../../helpers/anvil.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import { type Devnet, deploy, devnet, send } from "../../helpers/contracts.ts";
@@ -79,6 +80,7 @@ describe.skipIf(!!skip)("broker client ⇄ broker simulator (anvil, WireGuard in
   beforeAll(async () => {
     root = tempDir("bh-broker-");
     process.env.BLOCKHOST_ROOT = root.dir;
+    writeScopeConfig(root.dir); // the VM bridge; the prefix comes from the saved allocation
     anvil = await startAnvil();
     net = devnet(anvil);
     host = createTestNetns();

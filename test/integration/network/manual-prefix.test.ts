@@ -10,6 +10,7 @@ import type { SetupContext } from "../../../src/setup/context.ts";
 import { setupFileSchema } from "../../../src/setup/schema.ts";
 import { ipv6 } from "../../../src/setup/steps/ipv6.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import {
   createPlainNetns,
@@ -56,6 +57,7 @@ describe.skipIf(!!skip)("manual prefix: host side in namespaces", () => {
   beforeAll(async () => {
     root = tempDir("bh-prefix-root-");
     process.env.BLOCKHOST_ROOT = root.dir;
+    writeScopeConfig(root.dir, { ipv6Prefix: PREFIX });
     host = createTestNetns();
     vm = vmBehindTap(host);
     remote = createPlainNetns();

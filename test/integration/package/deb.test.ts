@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { changelogVersion } from "../../../src/package/deb.ts";
+import { changelogVersion } from "../../../scripts/package-deb.ts";
 import { REPO, runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { DEB_VERSION, ensureDeb } from "../../helpers/deb.ts";
 
@@ -115,9 +115,10 @@ describe.skipIf(missing.length > 0)("npm run package → dist/blockhost_<version
     const socket = readFileSync(join(unitDir, "blockhost-agent.socket"), "utf8");
     expect(socket).toContain("SocketMode=0660\n");
     expect(socket).toContain("SocketGroup=blockhost\n");
-    expect(readFileSync(join(unitDir, "blockhost-wizard.service"), "utf8")).toContain(
-      "ConditionPathExists=!/var/lib/blockhost/.setup-complete",
-    );
+    // Setup is over when the agent's marker (root-only) or an older version's marker exists.
+    const wizard = readFileSync(join(unitDir, "blockhost-wizard.service"), "utf8");
+    expect(wizard).toContain("ConditionPathExists=!/var/lib/blockhost-agent/setup-complete\n");
+    expect(wizard).toContain("ConditionPathExists=!/var/lib/blockhost/.setup-complete\n");
   });
 
   test("man pages render without groff warnings and document each command's options", () => {

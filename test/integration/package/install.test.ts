@@ -16,6 +16,7 @@ import { buyAsCustomer, customerCredential } from "../../../src/dev/customer.ts"
 import { CUSTOMER_ACCOUNT, DEV_PUBLIC_SECRET, type DevHost, HOST_ACCOUNT } from "../../../src/dev/host.ts";
 import { devSetupFile } from "../../../src/dev/setup-file.ts";
 import { Anvil } from "../../helpers/anvil.ts";
+import { peerFingerprint } from "../../helpers/tls-peer.ts";
 import { REPO } from "../../helpers/binary.ts";
 import { deployToken, devnet } from "../../helpers/contracts.ts";
 import { ORIGINAL_ETC, ORIGINAL_VMS, WALLET_A } from "../../fixtures/original-host.ts";
@@ -126,24 +127,40 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
     expect(stranger.code).not.toBe(0);
   });
 
-  test("the wizard answers on port 80 and its one-time code is on the console", async () => {
+  test("the wizard answers over HTTPS on 443; the console shows its URL, certificate fingerprint and code; the journal has no code", async () => {
     await waitActive("blockhost-wizard.service");
+    const insecure = { tls: { rejectUnauthorized: false }, redirect: "manual" } as const;
     let status = 0;
-    await waitFor("the wizard on port 80", async () => {
-      status = await fetch(`http://${guest.guestAddress}/`, { redirect: "manual" }).then(
+    await waitFor("the wizard on port 443", async () => {
+      status = await fetch(`https://${guest.guestAddress}/`, insecure).then(
         (r) => r.status,
         () => 0,
       );
       return status !== 0;
+    }).catch((e) => {
+      throw new Error(`${e.message}\n${sh("systemctl status blockhost-wizard.service --no-pager -l 2>&1 | tail -25")}`);
     });
     expect(status).toBe(303);
-    const login = await fetch(`http://${guest.guestAddress}/login`);
+    const login = await fetch(`https://${guest.guestAddress}/login`, insecure);
     expect(login.status).toBe(200);
     expect(await login.text()).toContain("<form");
-    const OTP_LINE = /One-time code: ([A-Z2-9]{6})/;
-    await waitFor("the OTP on the console", () => OTP_LINE.test(guest.consoleText));
+    // Nothing answers in clear any more.
+    expect(
+      await fetch(`http://${guest.guestAddress}/`, { redirect: "manual" }).then(
+        () => "answered",
+        () => "refused",
+      ),
+    ).toBe("refused");
+    const CODE_LINE = /^Code: ([A-Z2-9]{6})$/m;
+    await waitFor("the code on the console", () => CODE_LINE.test(guest.consoleText));
     const stored = JSON.parse(sh("cat /var/lib/blockhost/wizard-otp.json")) as { code: string };
-    expect(OTP_LINE.exec(guest.consoleText)?.[1]).toBe(stored.code);
+    expect(CODE_LINE.exec(guest.consoleText)?.[1]).toBe(stored.code);
+    expect(guest.consoleText).toContain(`URL: https://${guest.guestAddress}/`);
+    const printed = /^Certificate SHA-256: ([0-9A-F:]{95})$/m.exec(guest.consoleText)?.[1];
+    expect(printed).toBe(await peerFingerprint(guest.guestAddress, 443));
+    const journal = () => sh("journalctl -u blockhost-wizard.service -o cat --no-pager");
+    await waitFor("the wizard's log line in the journal", () => journal().includes("wizard.listening"));
+    expect(journal()).not.toContain(stored.code);
   });
 
   test(
@@ -172,7 +189,7 @@ describe.skipIf(unavailable !== undefined)("apt install ./blockhost_<version>_am
       const out = guest.mustExec(["blockhost", "finalize", "--config", file("setup.yaml")], { user: "blockhost" });
       timings.finalize_ms = performance.now() - t;
       expect(out).toContain("setup complete");
-      expect(sh("test -f /var/lib/blockhost/.setup-complete && echo yes").trim()).toBe("yes");
+      expect(sh("test -f /var/lib/blockhost-agent/setup-complete && echo yes").trim()).toBe("yes");
 
       await waitFor("the wizard to stop", () => active("blockhost-wizard.service") === "inactive");
       await waitActive("blockhost-engine.service");

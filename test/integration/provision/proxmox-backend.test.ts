@@ -41,7 +41,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     env?.cleanup();
   });
 
-  test("create clones the template, configures, resizes, starts, routes and isolates", async () => {
+  test("create clones the template, configures, enables the firewall filters, resizes, starts, routes and isolates", async () => {
     const r = await bh([
       "vm",
       "create",
@@ -68,6 +68,26 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
       scsi0: "local-lvm:base-9001-disk-0,size=12G",
     });
     expect(host.sim.calls()).toContainEqual(["resize", "100", "scsi0", "12G"]);
+    // Anti-spoofing: net0 keeps the clone's MAC and bridge and gains the PVE firewall; the VM's firewall
+    // file turns on the MAC and IP filters with exactly its addresses.
+    expect(vm.config.net0).toMatch(/^virtio=BC:24:11:[0-9A-F:]{8},bridge=vmbr0,firewall=1$/);
+    expect(readFileSync(join(env.root, "etc/pve/firewall/100.fw"), "utf8")).toEndWith(
+      [
+        "[OPTIONS]",
+        "enable: 1",
+        "macfilter: 1",
+        "ipfilter: 1",
+        "ndp: 1",
+        "dhcp: 0",
+        "policy_in: ACCEPT",
+        "policy_out: ACCEPT",
+        "",
+        "[IPSET ipfilter-net0]",
+        "192.168.122.200",
+        "2001:db8:42::3",
+        "",
+      ].join("\n"),
+    );
     // The instance-id is pinned: Proxmox's own hash would change with the host's DNS search domain.
     expect(readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"), "utf8")).toBe(
       "instance-id: blockhost-100\nlocal-hostname: web-1\n",
@@ -97,6 +117,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(r.stderr).toContain("simulated: start failed");
     expect(host.sim.vm(101)).toBeUndefined();
     expect(existsSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-2.yaml"))).toBe(false);
+    expect(existsSync(join(env.root, "etc/pve/firewall/101.fw"))).toBe(false);
     expect((await bh(["vm", "status", "web-2"])).code).toBe(1);
     const again = await bh(["vm", "create", "web-2", "--owner-wallet", WALLET, "--apply"]);
     expect(again.code).toBe(0);
@@ -104,7 +125,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(again.stdout).toContain('"ip":"192.168.122.201"');
   });
 
-  test("stop, start, kill, gc suspend and destroy reach the simulator; destroy removes the route", async () => {
+  test("stop, start, kill, gc suspend and destroy reach the simulator; destroy removes the route and firewall file", async () => {
     expect((await bh(["vm", "stop", "web-1"])).code).toBe(0);
     expect(host.sim.vm(100)!.status).toBe("stopped");
     expect((await bh(["vm", "start", "web-1"])).code).toBe(0);
@@ -114,6 +135,8 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect((await bh(["vm", "destroy", "web-1"])).code).toBe(0);
     expect(host.sim.vm(100)).toBeUndefined();
     expect(existsSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"))).toBe(false);
+    expect(existsSync(join(env.root, "etc/pve/firewall/100.fw"))).toBe(false);
+    expect(existsSync(join(env.root, "etc/pve/firewall/102.fw"))).toBe(true);
     expect(host.ip("-6", "route", "show", "dev", "vmbr0")).not.toContain("2001:db8:42::3 ");
     expect((await bh(["vm", "destroy", "web-1"])).stdout).toContain("already gone");
   });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { checkProxmoxTemplate, importProxmoxTemplate } from "../../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 import { bootloaderBootSection } from "../../../src/template/bootloader.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 import { runBlockhost, tempDir } from "../../helpers/binary.ts";
 import { canCreateNetns, startProxmoxHost, TEMPLATE_VMID, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
 
@@ -54,11 +55,8 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   beforeAll(async () => {
     env = tempDir("blockhost-pxtpl-");
     mkdirSync(join(env.dir, "var/lib/blockhost/images"), { recursive: true });
-    mkdirSync(join(env.dir, "etc/blockhost"), { recursive: true });
-    writeFileSync(
-      join(env.dir, "etc/blockhost/blockhost.yaml"),
-      "server: {key_file: /etc/blockhost/server.key}\nbackend: proxmox\nproxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001}\n",
-    );
+    // blockhost.yaml names template 9001; the tests import others, inside db.yaml's range.
+    writeScopeConfig(env.dir, { vmidRange: { start: 100, end: 99_999 }, templateVmid: 9001 });
     host = await startProxmoxHost(env.dir);
   });
   afterAll(async () => {

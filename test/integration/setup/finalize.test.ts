@@ -167,7 +167,7 @@ describe.skipIf(skip)("blockhost finalize on anvil", () => {
       self_signed: true,
     });
     expect(statSync(etc("tls/key.pem")).mode & 0o007).toBe(0);
-    expect(existsSync(join(f.host.root, "var/lib/blockhost/.setup-complete"))).toBe(true);
+    expect(existsSync(join(f.host.root, "var/lib/blockhost-agent/setup-complete"))).toBe(true);
 
     const status = await f.host.finalize(["status", "--json"]);
     const steps = JSON.parse(status.stdout).steps as Array<{

@@ -6,6 +6,7 @@ import { checkProxmoxTemplate, markerOf } from "../../../src/provision/backends/
 import type { SetupContext } from "../../../src/setup/context.ts";
 import type { BackendChoice } from "../../../src/setup/schema.ts";
 import { hypervisorFor } from "../../../src/setup/steps/hypervisor.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 import { tempDir } from "../../helpers/binary.ts";
 import {
   canCreateNetns,
@@ -58,6 +59,8 @@ describe.skipIf(!usable)("finalize on Proxmox: backend check and template import
   beforeAll(async () => {
     env = tempDir("blockhost-pxsetup-");
     process.env.BLOCKHOST_ROOT = env.dir;
+    // What the chain-config step wrote before the backend and template steps run.
+    writeScopeConfig(env.dir, { vmidRange: { start: 100, end: 99_999 } });
     mkdirSync(join(env.dir, "var/lib/blockhost/images"), { recursive: true });
     mkdirSync(join(env.dir, "etc/pve"), { recursive: true });
     writeFileSync(join(env.dir, "etc/pve/storage.cfg"), STORAGE_CFG);

@@ -99,7 +99,7 @@ test.skipIf(!!why)(
     expect(wallet.errors).toEqual([]);
 
     // What the operator would check: the host is set up, NFT #0 is the admin's, the plan sells the chosen size.
-    expect(existsSync(join(wizard.root, "var/lib/blockhost/.setup-complete"))).toBe(true);
+    expect(existsSync(join(wizard.root, "var/lib/blockhost-agent/setup-complete"))).toBe(true);
     expect(existsSync(join(wizard.root, "var/lib/blockhost/wizard-deployer.key"))).toBe(false);
     const web3 = parse(readFileSync(join(wizard.root, "etc/blockhost/web3-defaults.yaml"), "utf8"));
     const owner = await devnet(anvil).pub.readContract({

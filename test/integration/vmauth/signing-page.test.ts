@@ -76,12 +76,19 @@ describe("signing page", () => {
     const c = await challenge();
     const res = await get(`/auth/pending/${c.session}`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ otp: c.code, machine_id: MACHINE_ID, session_id: c.session! });
+    // The page signs the exact text the SSH session showed, expiry included.
+    expect(await res.json()).toEqual({
+      otp: c.code,
+      machine_id: MACHINE_ID,
+      session_id: c.session!,
+      expires: c.expires,
+      message: c.message,
+    });
   });
 
   test("POST /auth/callback: 404, 413, 400, then stores the normalised signature once (409 after)", async () => {
     const c = await challenge();
-    const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code) });
+    const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code, c.expires) });
     const sigFile = join(root, "run/libpam-web3/pending", `${c.session}.sig`);
     expect((await post(`/auth/callback/${"b".repeat(32)}`, sig)).status).toBe(404);
     expect((await post(`/auth/callback/${c.session}`, `${sig}${" ".repeat(300)}`)).status).toBe(413);
@@ -94,6 +101,28 @@ describe("signing page", () => {
     const again = await post(`/auth/callback/${c.session}`, sig);
     expect(again.status).toBe(409);
     expect(readFileSync(sigFile, "utf8")).toBe(sig.toLowerCase());
+  });
+
+  test("HTTP/1.0 without a Host header reaches the same routes (pending session, then the callback)", async () => {
+    /** One raw HTTP/1.0 exchange over TLS: the server closes the connection after answering. */
+    const http10 = (head: string, body = "") =>
+      new Promise<string>((resolve, reject) => {
+        let got = "";
+        const sock = tlsConnect({ host: "127.0.0.1", port: page.port, ca: readFileSync(certFile, "utf8") }, () =>
+          sock.write(`${head}\r\n${body ? `Content-Length: ${body.length}\r\n` : ""}\r\n${body}`),
+        );
+        sock.on("data", (d) => (got += d.toString()));
+        sock.on("end", () => resolve(got));
+        sock.on("error", reject);
+      });
+    const c = await challenge();
+    const pending = await http10(`GET /auth/pending/${c.session} HTTP/1.0`);
+    expect(pending).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(JSON.parse(pending.slice(pending.indexOf("\r\n\r\n") + 4))).toMatchObject({ otp: c.code });
+    const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code, c.expires) });
+    expect(await http10(`POST /auth/callback/${c.session} HTTP/1.0`, sig)).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(readFileSync(join(root, "run/libpam-web3/pending", `${c.session}.sig`), "utf8")).toBe(sig.toLowerCase());
+    expect(await http10("GET * HTTP/1.0")).toMatch(/^HTTP\/1\.[01] 400/);
   });
 
   test("a chunked body over 256 bytes is refused (413) and a trickling one is cut off (408)", async () => {

@@ -97,7 +97,7 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
     async () => {
       const r = await sshLogin(sshd.port, user, async (prompt) => {
         const c = parseChallenge(prompt);
-        return sign(loginMessage(c.machine, c.code));
+        return sign(loginMessage(c.machine, c.code, c.expires));
       });
       expect(r.prompt).toContain(`Machine: ${MACHINE_ID}`);
       expect(r.prompt).toMatch(new RegExp(`Sign at: https://127\\.0\\.0\\.1:${page.port}/\\?session=[0-9a-f]{32}`));
@@ -119,7 +119,7 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
     async () => {
       const r = await sshLogin(sshd.port, user, async (prompt) => {
         const c = parseChallenge(prompt);
-        const sig = await sign(loginMessage(c.machine, c.code));
+        const sig = await sign(loginMessage(c.machine, c.code, c.expires));
         const post = (body: string) =>
           fetch(`https://127.0.0.1:${page.port}/auth/callback/${c.session}`, { method: "POST", body, tls: caTls() });
         expect((await post(sig)).status).toBe(200);
@@ -243,12 +243,12 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
 
   test(
     "refuses a signature from another wallet",
-    () => refused((c) => sign(loginMessage(c.machine, c.code), STRANGER), "wrong-wallet"),
+    () => refused((c) => sign(loginMessage(c.machine, c.code, c.expires), STRANGER), "wrong-wallet"),
     LOGIN_TIMEOUT,
   );
   test(
     "refuses a signature for another machine id",
-    () => refused((c) => sign(loginMessage("vm-someone-else", c.code)), "wrong-wallet"),
+    () => refused((c) => sign(loginMessage("vm-someone-else", c.code, c.expires)), "wrong-wallet"),
     LOGIN_TIMEOUT,
   );
   test("refuses garbage at the prompt", () => refused(async () => "let me in", "malformed-signature"), LOGIN_TIMEOUT);
@@ -260,7 +260,7 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
       let first = "";
       const ok = await sshLogin(sshd.port, user, async (prompt) => {
         const c = parseChallenge(prompt);
-        first = await sign(loginMessage(c.machine, c.code));
+        first = await sign(loginMessage(c.machine, c.code, c.expires));
         return first;
       });
       expect(ok.ok).toBe(true);
@@ -275,7 +275,7 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
       configure({ ttl: 1 });
       try {
         await refused(async (c) => {
-          const sig = await sign(loginMessage(c.machine, c.code));
+          const sig = await sign(loginMessage(c.machine, c.code, c.expires));
           await Bun.sleep(2_100);
           return sig;
         }, "expired");

@@ -107,7 +107,7 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
         const html = new DOMParser().parseFromString(await r.text(), "text/html");
         // An error is the section's page with one alert line; a success redirects to a page with its notice.
         const line = html.querySelector("#error, p.ok[role=status]")?.textContent ?? html.body.textContent ?? "";
-        return { status: r.status, redirected: r.redirected, text: line };
+        return { status: r.status, redirected: r.redirected, text: line, url: r.url };
       },
       { path, fields, csrf },
     );
@@ -212,7 +212,7 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     expect(book().ops?.address).toBe(entry.address);
   });
 
-  test("send ETH and the stablecoin from a role with a key file; the chain shows the amounts", async () => {
+  test("send ETH and the stablecoin as engine jobs; a send posted again with its idempotency key pays once", async () => {
     const { page } = admin;
     const client = chain();
     const stable = await client.readContract({
@@ -233,17 +233,39 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     await page.selectOption("#send-token", "eth");
     await page.fill("#send-amount", "0.5");
     await Promise.all([page.waitForNavigation(), page.click("#send button")]);
-    expect(await page.locator("p.ok[role=status]").textContent()).toStartWith("sent 0.5 ETH from hot to");
+    // The request only queues the send; the page follows the engine's job until the transaction is mined.
+    expect(new URL(page.url()).pathname).toMatch(/^\/admin\/wallet\/sends\/send:[A-Za-z0-9_-]{22}$/);
+    expect(await page.locator("p.ok[role=status]").first().textContent()).toStartWith("send of 0.5 ETH from hot to");
+    await page.waitForFunction(() => document.getElementById("send-state")?.textContent === "done");
+    expect(await page.locator("#status").textContent()).toMatch(/^Sent: transaction 0x[0-9a-f]{64} is mined\.$/);
     expect((await client.getBalance({ address: address(FRIEND) })) - eth0).toBe(parseEther("0.5"));
 
-    const r = await post(page, "/admin/wallet/send", {
-      from: "hot",
-      to: address(FRIEND),
-      token: "stable",
-      amount: "1.25",
-    });
-    expect(r.redirected).toBe(true);
-    expect(r.text).toContain("sent 1.25 USDC from hot to");
+    // The same form posted again (a 503, a double click, a retry) is the same send: one payment.
+    const idempotency_key = "retry-test-0123456789ab";
+    const fields = { from: "hot", to: address(FRIEND), token: "stable", amount: "1.25", idempotency_key };
+    const hotNonce = await client.getTransactionCount({ address: address(HOT) });
+    const [first, second] = await Promise.all([
+      post(page, "/admin/wallet/send", fields),
+      post(page, "/admin/wallet/send", fields),
+    ]);
+    const path = (u: string) => new URL(u).pathname;
+    expect(path(first.url)).toBe(`/admin/wallet/sends/send:${idempotency_key}`);
+    expect(path(second.url)).toBe(path(first.url));
+    expect(first.text).toContain("send of 1.25 USDC from hot to");
+    const state = () =>
+      page.evaluate(async (u) => {
+        const html = new DOMParser().parseFromString(await (await fetch(u)).text(), "text/html");
+        return html.getElementById("send-state")?.textContent;
+      }, first.url);
+    for (let i = 0; (await state()) !== "done"; i++) {
+      expect(i).toBeLessThan(300);
+      await Bun.sleep(100);
+    }
+    const third = await post(page, "/admin/wallet/send", fields);
+    expect(path(third.url)).toBe(path(first.url));
+    const reused = await post(page, "/admin/wallet/send", { ...fields, amount: "2" });
+    expect(reused.status).toBe(409);
+    expect(reused.text).toContain("already used for another send");
     const usd1 = await client.readContract({
       address: stable,
       abi: erc20Abi,
@@ -251,8 +273,11 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
       args: [address(FRIEND)],
     });
     expect(usd1 - usd0).toBe(parseUnits("1.25", 6));
+    expect(await client.getTransactionCount({ address: address(HOT) })).toBe(hotNonce + 1);
 
     // A refused form shows the reason as an alert on the section's page, with a way back.
+    await page.goto(`${serve.origin}/admin/wallet`);
+    await page.selectOption("#send-from", "hot");
     await page.fill("#send-to", "friend-of-nobody");
     await page.fill("#send-amount", "1");
     const refused = await Promise.all([page.waitForNavigation(), page.click("#send button")]);
@@ -263,20 +288,19 @@ describe.skipIf(skip)("admin wallet and admin commands in Chromium; keyboard-onl
     await Promise.all([page.waitForNavigation(), page.click('main a[href="/admin/wallet"]')]);
     expect(page.url()).toBe(`${serve.origin}/admin/wallet`);
 
-    const noKey = await post(page, "/admin/wallet/send", { from: "admin", to: "hot", token: "eth", amount: "1" });
+    const form = (f: Record<string, string>) => ({ ...f, idempotency_key: crypto.randomUUID().replaceAll("-", "") });
+    const noKey = await post(page, "/admin/wallet/send", form({ from: "admin", to: "hot", token: "eth", amount: "1" }));
     expect(noKey.status).toBe(400);
     expect(noKey.text).toContain('"admin" has no key file');
     for (const amount of ["1e5", "-1", "0", "1.0000000000000000001"]) {
-      const bad = await post(page, "/admin/wallet/send", { from: "hot", to: "admin", token: "eth", amount });
+      const bad = await post(page, "/admin/wallet/send", form({ from: "hot", to: "admin", token: "eth", amount }));
       expect(bad.status).toBe(400);
     }
-    const extra = await post(page, "/admin/wallet/send", {
-      from: "hot",
-      to: "admin",
-      token: "eth",
-      amount: "1",
-      gas: "1",
-    });
+    const extra = await post(
+      page,
+      "/admin/wallet/send",
+      form({ from: "hot", to: "admin", token: "eth", amount: "1", gas: "1" }),
+    );
     expect(extra.status).toBe(400);
     expect(extra.text).toContain("unknown key");
   });

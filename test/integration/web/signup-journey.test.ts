@@ -12,6 +12,8 @@ import { chromiumUnavailable, launchChromium, screenshot, walletPage, type Walle
 import { approve, balanceOf, read, send } from "../../helpers/contracts.ts";
 import { EngineEnv, eventually, OWNER, type EngineProcess } from "../../helpers/engine-env.ts";
 import { startServe, writeHttpsConfig, type ServeProcess } from "../../helpers/serve.ts";
+import { signChallenge } from "../../helpers/siwe.ts";
+import type { SiweChallenge } from "../../../src/web/session/index.ts";
 
 setDefaultTimeout(120_000);
 const skip = !anvilAvailable() || chromiumUnavailable() !== undefined;
@@ -182,25 +184,25 @@ describe.skipIf(skip)("signup page and admin panel in Chromium", () => {
     await nft.locator("button").click();
     await nft.locator(".ssh-command").waitFor();
     expect(await nft.locator(".ssh-command").textContent()).toBe(`ssh ${vm.username}@${vm.ip_address}`);
-    expect(wp.requests.filter((m) => m === "personal_sign").length).toBe(2); // public secret, then the one-time code
+    expect(wp.requests.filter((m) => m === "personal_sign").length).toBe(2); // public secret, then the EIP-4361 sign-in
     const other = await open(5);
+    // Another wallet signs a correct sign-in for the token from the same page: the host refuses it.
     const challenge = (await other.page.evaluate(
       async (t) => (await fetch(`/api/v1/credentials/${t}/challenge`, { method: "POST" })).json(),
       String(vm.nft_token_id),
-    )) as { code: string; message: string };
-    const sig = await privateKeyToAccount(env.anvil.accounts[5]!.privateKey).signMessage({
-      message: challenge.message,
-    });
+    )) as SiweChallenge;
+    expect(challenge.domain).toBe(new URL(serve.origin).host);
+    const signed = await signChallenge(challenge, privateKeyToAccount(env.anvil.accounts[5]!.privateKey));
     const denied = await other.page.evaluate(
-      async ([t, code, signature]) =>
+      async ([t, body]) =>
         (
           await fetch(`/api/v1/credentials/${t}/details`, {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ code, signature }),
+            body,
           })
         ).status,
-      [String(vm.nft_token_id), challenge.code, sig] as const,
+      [String(vm.nft_token_id), JSON.stringify(signed)] as const,
     );
     expect(denied).toBe(403);
     expect(wp.errors).toEqual([]);

@@ -7,9 +7,12 @@ import { publicKeyOf } from "../../../src/crypto/keys.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { publicApp } from "../../../src/web/public/app.tsx";
 import { loadServeDeps, type ServeDeps } from "../../../src/web/public/deps.ts";
+import type { SiweChallenge } from "../../../src/web/session/index.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
 import { EngineEnv, eventually, type EngineProcess } from "../../helpers/engine-env.ts";
+import { writeHttpsConfig } from "../../helpers/serve.ts";
+import { signChallenge } from "../../helpers/siwe.ts";
 
 setDefaultTimeout(120_000);
 
@@ -46,6 +49,8 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
     env = await EngineEnv.create();
     process.env.BLOCKHOST_ROOT = env.root;
     engine = env.startEngine();
+    // Sign-ins name the host's public name (https.json), as finalize writes it.
+    await writeHttpsConfig(env.root);
     deps = loadServeDeps({ tls: false });
     app = publicApp(deps, { authPerMinute: 1000 });
   });
@@ -105,21 +110,27 @@ describe.skipIf(!anvilAvailable())("status API and credential details (anvil, en
     const vm = (await vmList()).find((v) => v.subscription_id === p.subscriptionId)!;
 
     const challenge = async () =>
-      (await post(`/api/v1/credentials/${token}/challenge`, {})).body as { code: string; message: string };
+      (await post(`/api/v1/credentials/${token}/challenge`, {})).body as unknown as SiweChallenge;
+    const details = (body: unknown) => post(`/api/v1/credentials/${token}/details`, body);
     const c1 = await challenge();
-    expect(c1.message).toContain(`#${token}`);
-    const stranger = await post(`/api/v1/credentials/${token}/details`, {
-      code: c1.code,
-      signature: await account(3).signMessage({ message: c1.message }),
-    });
+    expect(c1.statement).toContain(`#${token}`);
+    const stranger = await details(await signChallenge(c1, account(3)));
     expect(stranger.status).toBe(403);
-    const c2 = await challenge();
-    const sig = await account(2).signMessage({ message: c2.message });
-    const shown = await post(`/api/v1/credentials/${token}/details`, { code: c2.code, signature: sig });
+    // A signature the holder gave for another host, another chain or another token does not show the details.
+    for (const patch of [{ domain: "evil.example", uri: "https://evil.example" }, { chainId: 1 }]) {
+      const refused = await details(await signChallenge(await challenge(), account(2), patch));
+      expect(refused.status).toBe(403);
+    }
+    const other = (await post(`/api/v1/credentials/${Number(token) + 1}/challenge`, {}))
+      .body as unknown as SiweChallenge;
+    expect((await details(await signChallenge(other, account(2), { statement: c1.statement }))).status).toBe(403);
+    const signed = await signChallenge(await challenge(), account(2));
+    const shown = await details(signed);
     expect(shown.status).toBe(200);
     expect(shown.body).toMatchObject({ hostname: vm.ip_address, port: 22, username: vm.username, vm_name: vm.vm_name });
-    expect((await post(`/api/v1/credentials/${token}/details`, { code: c2.code, signature: sig })).status).toBe(403); // single use
-    expect((await post(`/api/v1/credentials/${token}/details`, { code: "short", signature: sig })).status).toBe(400);
+    expect((await details(signed)).status).toBe(403); // single use
+    expect((await details({ message: "hello", signature: signed.signature })).status).toBe(403);
+    expect((await details({ message: signed.message, signature: "0x12" })).status).toBe(400);
 
     const holderSig = await env.signature(2);
     const sealFor = (s: Hex) => bytesToHex(eciesEncrypt(publicKeyOf(env.serverKey), new TextEncoder().encode(s)));

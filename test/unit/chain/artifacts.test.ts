@@ -1,11 +1,11 @@
 /** The generated contract artifacts are in sync with the sources. */
 import { expect, test } from "bun:test";
 import { toFunctionSelector } from "viem";
-import { generate } from "../../../src/chain/contracts/compile.ts";
+import { generate } from "../../../scripts/compile-contracts.ts";
 import { accessCredentialNftAbi } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { blockhostSubscriptionsAbi } from "../../../src/chain/contracts/generated/BlockhostSubscriptions.ts";
 
-test("committed contract artifacts match the Solidity sources (else: bun src/chain/contracts/compile.ts)", async () => {
+test("committed contract artifacts match the Solidity sources (else: bun scripts/compile-contracts.ts)", async () => {
   await generate({ check: true });
 });
 

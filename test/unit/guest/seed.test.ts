@@ -7,6 +7,7 @@ import { type GuestHost, applyFiles, applyHostname, applyNetwork, applyUsers } f
 import { parseSeed } from "../../../src/guest/seed.ts";
 import { macForVmid } from "../../../src/provision/allocate.ts";
 import { renderCloudInit } from "../../../src/provision/cloud-init.ts";
+import { vmLoginIdentity } from "../../../src/vmauth/otp.ts";
 import { cloudInitInput } from "../../helpers/cloud-init-input.ts";
 
 const allocation = {
@@ -114,7 +115,7 @@ for (const [backend, networkConfig, metaData] of [
     expect(g.ran.find((a) => a[0] === "useradd")).toContain("sudo");
     expect(g.read("etc/sudoers.d/90-blockhost-users")).toContain("admin ALL=(ALL) NOPASSWD:ALL");
     expect(statSync(join(g.root, "etc/sudoers.d/90-blockhost-users")).mode & 0o777).toBe(0o440);
-    expect(g.read("etc/pam_web3/config.toml")).toContain('id = "web-1"');
+    expect(g.read("etc/pam_web3/config.toml")).toContain(`id = "${vmLoginIdentity("00".repeat(32))}"`);
     expect(statSync(join(g.root, "etc/pam_web3/config.toml")).mode & 0o777).toBe(0o600);
     for (const f of seed.files) expect(readFileSync(join(g.root, f.path)).equals(f.content)).toBe(true);
   });

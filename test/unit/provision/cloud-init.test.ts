@@ -1,5 +1,6 @@
 /** Cloud-init rendering. */
 import { expect, test } from "bun:test";
+import { vmLoginIdentity } from "../../../src/vmauth/otp.ts";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import { type CloudInitInput, renderCloudInit } from "../../../src/provision/cloud-init.ts";
@@ -50,7 +51,10 @@ test("cloud-init carries hostname, GECOS wallet, login config and keyboard-inter
     machine: { id: string; secret_key: string };
     auth: { otp_length: number };
   };
-  expect(login.machine).toEqual({ id: "blockhost-007", secret_key: "ab".repeat(32) });
+  // The login identity is random per VM (from its secret), not the VM name that repeats on every host.
+  expect(login.machine).toEqual({ id: vmLoginIdentity("ab".repeat(32)), secret_key: "ab".repeat(32) });
+  expect(login.machine.id).toMatch(/^vm-[a-z2-9]{16}$/);
+  expect(vmLoginIdentity("cd".repeat(32))).not.toBe(login.machine.id);
   expect(login.auth.otp_length).toBe(8);
   expect(files["/etc/pam_web3/config.toml"]!.permissions).toBe("0600");
   const sshd = files["/etc/ssh/sshd_config.d/web3-only.conf"]!.content;

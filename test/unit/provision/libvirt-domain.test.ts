@@ -1,6 +1,7 @@
 // The domain XML the agent builds and the KVM/TCG choice.
 import { expect, test } from "bun:test";
 import { detectAccel, domainXml } from "../../../src/agent/actions/libvirt-domain.ts";
+import { vmPortName } from "../../../src/agent/port-guard/rules.ts";
 
 const base = {
   name: "blockhost-001",
@@ -28,7 +29,7 @@ test("TCG domain: type qemu, maximum CPU model, 256 MiB translation cache, every
   expect(xml).toContain("<tb-cache unit='MiB'>256</tb-cache>");
   expect(xml).toContain("<type arch='x86_64' machine='q35'>hvm</type>");
   expect(xml).toContain(
-    "<source network='blockhost'/><mac address='52:54:00:00:00:64'/><model type='virtio'/><port isolated='yes'/>",
+    `<source network='blockhost'/><mac address='52:54:00:00:00:64'/><target dev='${vmPortName("blockhost-001")}'/><model type='virtio'/><port isolated='yes'/>`,
   );
   expect(xml).toContain(
     "<source file='/var/lib/libvirt/blockhost/templates/t.qcow2'><seclabel model='dac' relabel='no'/></source>",

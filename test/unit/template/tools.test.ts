@@ -3,11 +3,10 @@ import { expect, test } from "bun:test";
 import { runTool } from "../../../src/template/tools.ts";
 
 test("a tool past its time limit is stopped with a timeout error naming it", async () => {
-  const started = performance.now();
-  const err = await runTool(["sleep", "30"], { timeoutMs: 400 }).catch((e) => e);
-  expect(performance.now() - started).toBeLessThan(10_000);
+  // The test finishing at all shows `sleep 30` was stopped (bun's 5 s test timeout would fail it otherwise).
+  const err = await runTool(["sleep", "30"], { timeoutMs: 1000 }).catch((e) => e);
   expect(err.code).toBe("E_TIMEOUT");
-  expect(err.message).toBe("sleep did not finish within 0 s and was stopped");
+  expect(err.message).toBe("sleep did not finish within 1 s and was stopped");
 });
 
 test("a failing tool reports its exit code and stderr", async () => {

@@ -14,9 +14,9 @@ const parse = (text: string) => parseConfigText("/etc/pam_web3/config.toml", tex
 const machine = `[machine]\nid = "vm-1"\nsecret_key = "00112233445566778899aabbccddeeff"\n`;
 
 describe("config.toml", () => {
-  test("defaults: 6 digits, 300 s, TLS, port 63108", () => {
+  test("defaults: 12 digits, 300 s, TLS, port 63108", () => {
     expect(parse(machine).auth).toEqual({
-      otp_length: 6,
+      otp_length: 12,
       otp_ttl_seconds: 300,
       use_tls: true,
       callback_grace_seconds: 10,

@@ -1,34 +1,14 @@
-/** Pieces of the public web front that need no chain: one-time codes, rate limits, explorers, the HTTP redirect app, the page markup. */
+/** Pieces of the public web front that need no chain: rate limits, explorers, the HTTP redirect app, the page markup. */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { plainAddress } from "../../../src/web/public/admin/knock-active.ts";
-import { OneTimeCodes } from "../../../src/web/public/challenges.ts";
 import { explorerFor } from "../../../src/web/public/explorer.ts";
 import { httpsOrigin, redirectApp } from "../../../src/web/public/https.ts";
 import { SignupPage } from "../../../src/web/public/pages/signup.tsx";
 import { RateLimiter } from "../../../src/web/public/rate-limit.ts";
 import type { SignupData } from "../../../src/web/public/signup-data.ts";
-
-describe("one-time codes", () => {
-  test("a code works once, for its purpose and subject, until it expires", () => {
-    let t = 0;
-    const codes = new OneTimeCodes(1000, () => t);
-    const a = codes.issue("reveal", "7");
-    expect(a.code).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
-    expect(codes.take(a.code, "reveal", "8")).toBe(false);
-    expect(codes.take(a.code, "reveal", "7")).toBe(false); // a wrong try burns it
-    const b = codes.issue("reveal", "7");
-    expect(codes.take(b.code, "admin", "7")).toBe(false);
-    const c = codes.issue("admin", "admin");
-    expect(codes.take(c.code, "admin", "admin")).toBe(true);
-    expect(codes.take(c.code, "admin", "admin")).toBe(false);
-    const d = codes.issue("admin", "admin");
-    t = 1000;
-    expect(codes.take(d.code, "admin", "admin")).toBe(false);
-  });
-});
 
 describe("rate limiter", () => {
   test("allows the budget per window and key, then refuses until the window ends", () => {

@@ -1,4 +1,4 @@
-/** The wizard's gate through app.request(): OTP login and its 10-try limit, sessions on every route, CSRF on every POST. */
+/** The wizard's gate through app.request(): OTP login with per-client back-off, Secure sessions on every route, CSRF on every POST. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -19,6 +19,7 @@ let dir: ReturnType<typeof tempDir>;
 let otp: OtpStore;
 let code: string;
 let wizard: ReturnType<typeof createWizardApp>;
+let now = 0;
 
 beforeEach(() => {
   dir = tempDir("blockhost-wizard-unit-");
@@ -26,7 +27,14 @@ beforeEach(() => {
   code = otp.generate();
   const db = new Database(":memory:");
   migrate(db, MIGRATIONS);
-  wizard = createWizardApp({ otp, db, agent: new AgentClient({ socketPath: join(dir.dir, "none.sock") }), tls: false });
+  now = Date.now();
+  wizard = createWizardApp({
+    otp,
+    db,
+    agent: new AgentClient({ socketPath: join(dir.dir, "none.sock") }),
+    tls: true,
+    now: () => now,
+  });
 });
 afterEach(() => rmSync(dir.dir, { recursive: true, force: true }));
 
@@ -52,22 +60,41 @@ describe("OTP", () => {
     expect(statSync(join(dir.dir, "otp.json")).mode & 0o777).toBe(0o600);
   });
 
-  test("10 wrong codes invalidate it: the right code is refused afterwards", async () => {
-    for (let i = 0; i < 10; i++) {
-      const r = await wizard.app.request("/login", form({ otp: "WRONG1" }));
-      expect(r.status).toBe(401);
-    }
-    const r = await wizard.app.request("/login", form({ otp: code }));
-    expect(r.status).toBe(401);
-    expect(await r.text()).toContain("Too many wrong codes");
-    expect(r.headers.get("set-cookie")).toBeNull();
+  /** A request as Bun.serve hands it to the app, from `address`. */
+  const from = (address: string) => ({
+    requestIP: () => ({ address, family: address.includes(":") ? "IPv6" : "IPv4", port: 40000 }),
   });
 
-  test("the right code logs in with an HttpOnly SameSite=Strict cookie", async () => {
+  test("wrong codes make that client wait, doubling; another client still gets in at once", async () => {
+    const attacker = from("203.0.113.9");
+    const waits: (string | null)[] = [];
+    for (let i = 0; i < 4; i++) {
+      const wrong = await wizard.app.request("/login", form({ otp: "WRONG1" }), attacker);
+      expect(wrong.status).toBe(401);
+      // During the wait even the right code is not checked.
+      const early = await wizard.app.request("/login", form({ otp: code }), attacker);
+      expect(early.status).toBe(429);
+      expect(early.headers.get("set-cookie")).toBeNull();
+      waits.push(early.headers.get("retry-after"));
+      now += Number(early.headers.get("retry-after")) * 1000;
+    }
+    expect(waits).toEqual(["1", "2", "4", "8"]);
+    // Another address of the same IPv6 /64 is the same client; the operator elsewhere is not.
+    const v6 = from("2001:db8:5:6::1");
+    expect((await wizard.app.request("/login", form({ otp: "WRONG1" }), v6)).status).toBe(401);
+    expect((await wizard.app.request("/login", form({ otp: code }), from("2001:db8:5:6::99"))).status).toBe(429);
+    const operator = await wizard.app.request("/login", form({ otp: code }), from("198.51.100.20"));
+    expect(operator.status).toBe(303);
+    // After its wait the attacker's next try is checked again (no global lockout, no lost code).
+    expect((await wizard.app.request("/login", form({ otp: code }), attacker)).status).toBe(303);
+  });
+
+  test("the right code logs in with a __Host- HttpOnly Secure SameSite=Strict cookie", async () => {
     const r = await wizard.app.request("/login", form({ otp: code }));
     expect(r.status).toBe(303);
-    expect(r.headers.get("set-cookie")).toMatch(/HttpOnly/);
-    expect(r.headers.get("set-cookie")).toMatch(/SameSite=Strict/);
+    const cookie = r.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^__Host-bh_wizard=/);
+    for (const flag of ["HttpOnly", "Secure", "SameSite=Strict"]) expect(cookie).toContain(flag);
   });
 });
 

@@ -1,27 +1,20 @@
 /**
  * Details of a server whose NFT does not open with the holder's signature (bought without one, or
- * transferred): sign a one-time code, the host checks the signer holds the NFT and answers; then,
+ * transferred): an EIP-4361 sign-in naming the token, the host checks the signer holds the NFT and answers; then,
  * on request, the host writes them into the NFT for this wallet's signature of the public secret.
  */
 import { bytesToHex } from "viem";
 import { eciesEncrypt } from "../../../crypto/ecies.ts";
 import { parsePublicKey } from "../../../crypto/keys.ts";
+import { signInWithWallet } from "../siwe.ts";
 import { errorText, setStatus, signText } from "../wallet.ts";
 import { type Details, renderDetails } from "./details.ts";
 import { api, connect, data, make } from "./page.ts";
 
 export async function revealWithChallenge(tokenId: string, into: HTMLElement): Promise<Details> {
-  const from = await connect();
-  const challenge = await api<{ code: string; message: string }>(`/api/v1/credentials/${tokenId}/challenge`, {
-    method: "POST",
-    body: "{}",
-  });
-  setStatus("Sign the one-time code in your wallet…");
-  const signature = await signText(from, challenge.message);
-  const details = await api<Details>(`/api/v1/credentials/${tokenId}/details`, {
-    method: "POST",
-    body: JSON.stringify({ code: challenge.code, signature }),
-  });
+  const account = await connect();
+  const base = `/api/v1/credentials/${tokenId}`;
+  const details = await signInWithWallet<Details>(`${base}/challenge`, `${base}/details`, { account });
   renderDetails(into, details);
   const save = make("button", "Save the details into my NFT", { type: "button", class: "secondary" });
   save.addEventListener("click", () => void sealIntoNft(tokenId, save));

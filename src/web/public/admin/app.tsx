@@ -1,30 +1,21 @@
-/** The admin panel (`/admin`): wallet login of the admin NFT holder, then VMs, jobs, plans, wallet and admin commands. */
+/** The admin panel (`/admin`): EIP-4361 sign-in of the admin NFT holder, then VMs, jobs, plans, wallet and admin commands. */
 import { Hono } from "hono";
-import { parseUnits, type Hex } from "viem";
-import { BlockhostError, hasCode, oneLine } from "../../../core/errors.ts";
-import { logEvent } from "../../../core/log.ts";
+import { parseUnits } from "viem";
+import { BlockhostError, hasCode } from "../../../core/errors.ts";
 import { literal, object, optional, str } from "../../../core/schema.ts";
 import { troubledJobs } from "../../../core/state/jobs.ts";
 import { destroyVm, powerVm } from "../../../provision/lifecycle.ts";
 import { listVms } from "../../../core/state/vms.ts";
-import { requireCsrf, requireSession, SessionStore } from "../../session.ts";
-import type { OneTimeCodes } from "../challenges.ts";
 import type { ServeDeps } from "../deps.ts";
 import { formBody } from "../form-body.ts";
-import { jsonBody } from "../json-body.ts";
-import { clientAddress } from "../rate-limit.ts";
-import { adminMessage, isAdmin, loginSigner } from "./auth.ts";
+import type { WalletLogin } from "../../session/index.ts";
+import { adminLogin } from "./auth.ts";
 import { commandRoutes } from "./commands.tsx";
-import { touchKnockActive } from "./knock-active.ts";
+import { signInRoutes } from "./sign-in.tsx";
 import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
-import { LoginPage } from "./login.tsx";
 import { ConfirmDestroyPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
 
-const loginBody = object({
-  code: str(/^[A-Z0-9]{8}$/, "the 8-character login code", 8),
-  signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132),
-});
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 const destroyForm = object({ confirm: optional(literal("yes")) });
 const retryForm = object({ key: str(/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/, "a job key", 130) });
@@ -34,60 +25,12 @@ const planFields = object({
   active: optional(literal("1")),
 });
 
-const ADMIN_IDLE_MS = 30 * 60_000;
-
-export function adminApp(deps: ServeDeps, codes: OneTimeCodes): Hono<AdminEnv> {
+export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps)): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
-  const sessions = new SessionStore({ cookieName: "bh_admin", idleMs: ADMIN_IDLE_MS, tls: deps.tls });
   const kit = adminKit(deps);
   const { frame, notice, done, action } = kit;
 
-  app.get("/login", (c) => {
-    const { code } = codes.issue("admin", "admin");
-    const data = { code, message: adminMessage(deps, code), chainId: deps.chainId, rpcUrl: deps.rpcUrl };
-    return c.html(
-      <LoginPage title={deps.site.title} accent={deps.site.accent} nonce={c.get("secureHeadersNonce")} data={data} />,
-    );
-  });
-
-  app.post("/login", async (c) => {
-    const body = await jsonBody(c, loginBody);
-    if (!body.ok) return body.response;
-    if (!codes.take(body.value.code, "admin", "admin"))
-      return c.json({ error: "the code is unknown, used or expired; reload the page" }, 403);
-    try {
-      const signer = await loginSigner(deps, body.value.code, body.value.signature as Hex);
-      if (!(await isAdmin(deps, signer))) {
-        logEvent("admin.login_denied", { wallet: signer });
-        return c.json({ error: `${signer} does not hold the admin NFT #${deps.adminTokenId}` }, 403);
-      }
-      sessions.create(c, { wallet: signer });
-      logEvent("admin.login", { wallet: signer });
-      return c.json({ ok: true, wallet: signer });
-    } catch (e) {
-      return c.json({ error: oneLine(e) }, 503);
-    }
-  });
-
-  app.use(
-    "*",
-    requireSession(sessions, (c) => c.redirect("/admin/login", 303)),
-    requireCsrf(),
-  );
-  // The admin right follows the NFT: a session whose wallet no longer holds it ends at once.
-  app.use("*", async (c, next) => {
-    if (!(await isAdmin(deps, String(c.get("session").data.wallet)))) {
-      sessions.destroy(c);
-      return c.text("this wallet no longer holds the admin NFT; log in again", 403);
-    }
-    touchKnockActive(clientAddress(c));
-    await next();
-  });
-
-  app.post("/logout", (c) => {
-    sessions.destroy(c);
-    return c.redirect("/admin/login", 303);
-  });
+  signInRoutes(app, deps, login);
 
   app.get("/", (c) => c.html(<VmsPage {...frame(c, notice(c))} vms={listVms(deps.db)} />));
 

@@ -5,7 +5,7 @@ import { type AdminFrame, AdminPage, PostButton } from "./layout.tsx";
 /** What the sender script needs (rendered into #page-data). */
 export interface CommandSenderData {
   chainId: number;
-  rpcUrl: string;
+  rpcUrl: string | null;
   serverPublicKey: string;
   /** blockhost.yaml admin.wallet_address: the engine only acts on commands sent from it. */
   adminWallet: string;

@@ -54,7 +54,7 @@ function senderData(deps: AdminKit["deps"]): CommandSenderData | null {
         : null;
   return {
     chainId: deps.chainId,
-    rpcUrl: deps.rpcUrl,
+    rpcUrl: deps.publicRpcUrl,
     serverPublicKey: deps.serverPublicKey,
     adminWallet: admin.wallet_address,
     destination,

@@ -2,11 +2,11 @@
 import type { Context } from "hono";
 import { type ErrorCode, oneLine } from "../../../core/errors.ts";
 import { logEvent } from "../../../core/log.ts";
-import type { Session } from "../../session.ts";
+import type { WalletEnv } from "../../session/index.ts";
 import type { ServeDeps } from "../deps.ts";
 import { type AdminFrame, AdminPage } from "./layout.tsx";
 
-export type AdminEnv = { Variables: { session: Session; secureHeadersNonce?: string } };
+export type AdminEnv = WalletEnv;
 export type AdminContext = Context<AdminEnv>;
 
 type ErrorStatus = 400 | 404 | 409 | 500 | 502 | 503;
@@ -39,12 +39,12 @@ export interface AdminKit {
 }
 
 export function adminKit(deps: ServeDeps): AdminKit {
-  const wallet = (c: AdminContext) => String(c.get("session").data.wallet);
+  const wallet = (c: AdminContext) => c.get("walletSession").wallet;
   const frame = (c: AdminContext, notice?: string): AdminFrame => ({
     title: deps.site.title,
     accent: deps.site.accent,
     nonce: c.get("secureHeadersNonce"),
-    csrf: c.get("session").csrf,
+    csrf: c.get("walletSession").csrf,
     wallet: wallet(c),
     notice,
   });

@@ -1,30 +1,19 @@
-/** The admin login page: a one-time code the NFT holder's wallet signs (the script posts it to /admin/login). */
+/** The admin login page: the NFT holder's wallet signs an EIP-4361 message the script builds from the server's fields. */
 import { Page } from "../../layout.tsx";
 
-export interface AdminLoginData {
-  code: string;
-  message: string;
-  chainId: number;
-  rpcUrl: string;
-}
-
-export function LoginPage(props: { title: string; accent: string; nonce: string | undefined; data: AdminLoginData }) {
+export function LoginPage(props: { title: string; accent: string; nonce: string | undefined }) {
   return (
-    <Page
-      title={`${props.title} — admin`}
-      accent={props.accent}
-      nonce={props.nonce}
-      scripts={["admin"]}
-      data={props.data}
-    >
+    <Page title={`${props.title} — admin`} accent={props.accent} nonce={props.nonce} scripts={["admin"]}>
       <section class="card" aria-labelledby="h-login">
         <h2 id="h-login">Admin login</h2>
-        <p>Sign this message with the wallet that holds the admin NFT:</p>
-        <pre id="login-message">{props.data.message}</pre>
+        <p>
+          Sign in with the wallet that holds the admin NFT. Your wallet shows the message: check it names this site.
+        </p>
+        <pre id="login-message"></pre>
         <button id="btn-login" type="button">
           Sign in with wallet
         </button>
-        <p class="muted">The code is valid for 5 minutes and once only; reload the page for a new one.</p>
+        <p class="muted">Each sign-in message is valid for 5 minutes and once only.</p>
       </section>
     </Page>
   );

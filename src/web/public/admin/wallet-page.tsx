@@ -11,7 +11,13 @@ export interface WalletRow {
   stable: string | null;
 }
 
-type Props = AdminFrame & { rows: WalletRow[]; coin: string | null; contractBalance: string | null };
+type Props = AdminFrame & {
+  rows: WalletRow[];
+  coin: string | null;
+  contractBalance: string | null;
+  /** Fresh per render: a resubmitted form is recognised as the same send. */
+  idempotencyKey: string;
+};
 
 function EntryRow(props: { row: WalletRow; csrf: string; coin: string | null }) {
   const r = props.row;
@@ -55,6 +61,7 @@ function SendForm(props: Props) {
   return (
     <form method="post" action="/admin/wallet/send" id="send">
       <input type="hidden" name="csrf" value={props.csrf} />
+      <input type="hidden" name="idempotency_key" value={props.idempotencyKey} />
       <label for="send-from">From (a role with a key file)</label>
       <select id="send-from" name="from">
         {signers.map((r) => (

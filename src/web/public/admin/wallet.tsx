@@ -1,17 +1,14 @@
-/** Admin wallet routes: balances per role, withdraw, send between roles, addressbook edits and new wallets via the agent. */
+/** Admin wallet routes: balances per role, withdraw, sends queued as engine jobs, addressbook edits and new wallets via the agent. */
 import type { Hono } from "hono";
 import { formatUnits, getAddress, type Hex } from "viem";
 import { editableName, newWalletName } from "../../../addressbook/edit.ts";
-import { loadKeyFile } from "../../../chain/keyfile.ts";
 import { loadAddressbook } from "../../../core/config/addressbook.ts";
-import { loadWeb3Config } from "../../../core/config/index.ts";
 import { BlockhostError } from "../../../core/errors.ts";
 import { literal, object, str } from "../../../core/schema.ts";
 import { evmAddress } from "../../../core/validators.ts";
 import { parseAmount } from "../../../wallet/amounts.ts";
-import { WalletEnv } from "../../../wallet/env.ts";
-import { transfer } from "../../../wallet/transfer.ts";
 import { formBody } from "../form-body.ts";
+import { IDEMPOTENCY_RE, newIdempotencyKey, queueSend, sendRoutes } from "./sends.tsx";
 import type { AdminEnv, AdminKit } from "./kit.tsx";
 import { type WalletRow, WalletPage } from "./wallet-page.tsx";
 
@@ -21,6 +18,8 @@ const sendForm = object({
   to: str(/^([a-z0-9-]{1,64}|0x[0-9a-fA-F]{40})$/, "an addressbook role or a 0x address", 64),
   token: literal("eth", "stable"),
   amount: str(/^\d{1,30}(\.\d{1,18})?$/, "a decimal amount like 1.5", 50),
+  /** Names the send: the same key twice is the same send (a retried POST never pays again). */
+  idempotency_key: str(IDEMPOTENCY_RE, "the form's idempotency key (reload the page)", 64),
 });
 const entryForm = object({ name: role, address: evmAddress });
 const addressForm = object({ address: evmAddress });
@@ -58,6 +57,7 @@ export function walletRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
         rows={rows}
         coin={coin?.symbol ?? null}
         contractBalance={held === null || !coin ? null : formatUnits(held, coin.decimals)}
+        idempotencyKey={newIdempotencyKey()}
       />,
     );
   });
@@ -76,24 +76,37 @@ export function walletRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
     }
   });
 
+  // The engine sends (a `send` job named by the form's idempotency key); this page only queues and follows it.
   app.post("/wallet/send", async (c) => {
     try {
-      const { from, to, token, amount } = await formBody(c, sendForm);
+      const { from, to, token, amount, idempotency_key } = await formBody(c, sendForm);
       const source = entry(from);
       if (!source.keyfile) throw new BlockhostError("E_USAGE", `"${from}" has no key file: it cannot send`);
       const target = to.startsWith("0x") ? getAddress(to) : getAddress(entry(to).address);
       const coin = token === "stable" ? await deps.chain.stablecoin() : null;
       if (token === "stable" && !coin) throw new BlockhostError("E_CONFIG_MISSING", "the contract has no stablecoin");
       const units = parseAmount(amount, coin ? coin.decimals : 18);
-      kit.action(c, "wallet.send", { from, to: target, token: coin?.address ?? "eth", amount });
-      const account = loadKeyFile(source.keyfile, `key file of "${from}"`);
-      const env = new WalletEnv(loadWeb3Config(), deps.chain.access);
-      const hash = await transfer(env, account, coin ? coin.address : "eth", target, units);
-      return kit.done(c, "/admin/wallet", `sent ${amount} ${coin?.symbol ?? "ETH"} from ${from} to ${to}: ${hash}`);
+      const payload = {
+        from_role: from,
+        from_address: getAddress(source.address),
+        to: target,
+        token: coin ? coin.address : ("eth" as const),
+        units: units.toString(),
+        admin: c.get("walletSession").wallet,
+      };
+      const key = queueSend(deps, idempotency_key, payload);
+      kit.action(c, "wallet.send", { job: key, from, to: target, token: payload.token, amount });
+      return kit.done(
+        c,
+        `/admin/wallet/sends/${key}`,
+        `send of ${amount} ${coin?.symbol ?? "ETH"} from ${from} to ${to} queued`,
+      );
     } catch (e) {
       return kit.failed(c, "send", e);
     }
   });
+
+  sendRoutes(app, kit);
 
   app.post("/wallet/addressbook", async (c) => {
     try {

@@ -1,30 +1,35 @@
 /**
- * Connection details for the holder of a credential NFT, proven by a wallet signature over a
- * one-time code (the NFT may carry no details, or details sealed for a previous holder), and a
- * request to re-seal them into the NFT for the holder's own signature of the public secret.
+ * Connection details for the holder of a credential NFT, proven by an EIP-4361 sign-in naming the
+ * token (the NFT may carry no details, or details sealed for a previous holder), and a request to
+ * re-seal them into the NFT for the holder's own signature of the public secret.
  */
 import { Hono } from "hono";
 import { isAddressEqual, recoverMessageAddress, type Hex } from "viem";
-import { oneLine } from "../../../core/errors.ts";
+import { hasCode, oneLine } from "../../../core/errors.ts";
 import { logEvent } from "../../../core/log.ts";
 import { object, str } from "../../../core/schema.ts";
 import { connectionDetails, publicAddress, readPayload } from "../../../engine/payload.ts";
 import { vmForToken } from "../../../core/state/vms.ts";
-import type { OneTimeCodes } from "../challenges.ts";
+import { clientAddress, holds, signedMessageBody, WalletLogin } from "../../session/index.ts";
 import type { ServeDeps } from "../deps.ts";
 import { jsonBody } from "../json-body.ts";
 
 const TOKEN_RE = /^\d{1,12}$/;
-const signature = str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature (0x + 130 hex digits)", 132);
-const detailsBody = object({ code: str(/^[A-Z0-9]{8}$/, "the 8-character code from /challenge", 8), signature });
 const sealBody = object({
   payload: str(/^0x[0-9a-fA-F]{2,2000}$/, "the signature ECIES-encrypted to the server key (hex)", 2002),
 });
 
-export const revealMessage = (host: string, tokenId: string, code: string) =>
-  `Show the connection details of server NFT #${tokenId} on ${host} with code: ${code}`;
+/** The reveal purpose's own nonce store (per token, per client): it cannot crowd the admin's. */
+export function revealLogin(deps: ServeDeps): WalletLogin {
+  return new WalletLogin({
+    purpose: "reveal",
+    hostName: deps.hostName,
+    chainId: deps.chainId,
+    statement: (token) => `Show the connection details of server NFT #${token} to its holder.`,
+  });
+}
 
-export function credentialsApi(deps: ServeDeps, codes: OneTimeCodes): Hono {
+export function credentialsApi(deps: ServeDeps, login: WalletLogin = revealLogin(deps)): Hono {
   const api = new Hono();
 
   api.get("/:token", async (c) => {
@@ -42,34 +47,25 @@ export function credentialsApi(deps: ServeDeps, codes: OneTimeCodes): Hono {
   api.post("/:token/challenge", (c) => {
     const token = c.req.param("token");
     if (!TOKEN_RE.test(token)) return c.json({ error: "token id must be a whole number" }, 400);
-    const { code, expiresAt } = codes.issue("reveal", token);
-    return c.json({
-      code,
-      message: revealMessage(deps.hostName, token, code),
-      expires_at: new Date(expiresAt).toISOString(),
-    });
+    const challenge = login.challenge(c, token);
+    if (!challenge) return c.json({ error: "too many sign-ins are pending; try again in a few minutes" }, 429);
+    return c.json(challenge);
   });
 
   api.post("/:token/details", async (c) => {
     const token = c.req.param("token");
     if (!TOKEN_RE.test(token)) return c.json({ error: "token id must be a whole number" }, 400);
-    const body = await jsonBody(c, detailsBody);
+    const body = await jsonBody(c, signedMessageBody);
     if (!body.ok) return body.response;
-    if (!codes.take(body.value.code, "reveal", token))
-      return c.json({ error: "the code is unknown, used or expired; ask for a new one" }, 403);
     try {
-      const signer = await recoverMessageAddress({
-        message: revealMessage(deps.hostName, token, body.value.code),
-        signature: body.value.signature as Hex,
-      });
-      const holder = await deps.chain.ownerOf(BigInt(token));
-      if (!holder || !isAddressEqual(holder, signer)) {
+      const signer = await login.verify(body.value, token);
+      if (!(await holds((id) => deps.chain.ownerOf(id), BigInt(token), signer))) {
         logEvent("serve.reveal_denied", { token_id: token, signer });
         return c.json({ error: `the signing wallet does not hold NFT #${token}` }, 403);
       }
       const vm = vmForToken(deps.db, Number(token));
       if (!vm) return c.json({ error: `NFT #${token} has no live server on this host` }, 404);
-      logEvent("serve.reveal", { token_id: token, vm: vm.vm_name, holder });
+      logEvent("serve.reveal", { token_id: token, vm: vm.vm_name, holder: signer });
       return c.json({
         ...JSON.parse(connectionDetails(publicAddress(vm), vm.username)),
         vm_name: vm.vm_name,
@@ -77,6 +73,10 @@ export function credentialsApi(deps: ServeDeps, codes: OneTimeCodes): Hono {
         expires_at: vm.expires_at,
       });
     } catch (e) {
+      if (hasCode(e, "E_AUTH_DENIED")) {
+        logEvent("serve.reveal_denied", { token_id: token, reason: e.details?.reason, client: clientAddress(c) });
+        return c.json({ error: e.message }, 403);
+      }
       return c.json({ error: oneLine(e) }, 503);
     }
   });

@@ -23,7 +23,8 @@ export function statusApi(deps: ServeDeps): Hono {
       const body = JSON.stringify({
         version: VERSION,
         chain_id: deps.chainId,
-        rpc_url: deps.rpcUrl,
+        // The operator's rpc_url may carry a provider key: only the public one is published.
+        public_rpc_url: deps.publicRpcUrl,
         contracts: { subscriptions: deps.chain.subscriptions, nft: deps.chain.nft },
         stablecoin,
         server_public_key: deps.serverPublicKey,

@@ -1,16 +1,16 @@
 /**
  * `npm run package`: dist/blockhost_<version>_amd64.deb, built by dpkg-buildpackage (debhelper 13) in a staging
  * copy of debian/ so the source tree stays clean. Man pages and completions come from the citty command tree.
- * Usage: bun src/package/deb.ts [--version V] [--out DIR] (a --version other than package.json's is for upgrade tests).
+ * Usage: bun scripts/package-deb.ts [--version V] [--out DIR] (a --version other than package.json's is for upgrade tests).
  */
 import { cpSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import pkg from "../../package.json" with { type: "json" };
-import { commandTree, completion, manPages } from "../core/cli-docs.ts";
-import { main } from "../main.ts";
+import pkg from "../package.json" with { type: "json" };
+import { commandTree, completion, manPages } from "../src/core/cli-docs.ts";
+import { main } from "../src/main.ts";
 
-const repo = join(import.meta.dir, "../..");
+const repo = join(import.meta.dir, "..");
 const dist = join(repo, "dist");
 
 /** The version at the top of debian/changelog. */

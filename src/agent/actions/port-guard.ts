@@ -1,0 +1,95 @@
+/**
+ * Agent actions that bind a libvirt VM's bridge port to its MAC and addresses (nftables bridge
+ * rules). Each binding is recorded in a root-only directory, so a sync after a reboot restores
+ * every port; each change is one `nft -f` transaction (rules on stdin, never argv).
+ */
+import { lstatSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { BlockhostError } from "../../core/errors.ts";
+import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
+import { paths } from "../../core/paths.ts";
+import { array, object, refine, str } from "../../core/schema.ts";
+import { ipv4, ipv6, VM_NAME_RE } from "../../core/validators.ts";
+import { bindPort, guardBase, type PortBinding, PORT_RE, unbindPort, vmPortName } from "../port-guard/rules.ts";
+import type { ActionContext } from "./types.ts";
+import { defineAction } from "./types.ts";
+
+const domainName = refine(
+  str(VM_NAME_RE, "a VM name (letters, digits, . _ -; ≤64)", 64),
+  "a VM name with at least one letter",
+  (v) => /[a-zA-Z]/.test(v),
+);
+/** The MACs BlockHost gives libvirt VMs (QEMU's prefix, see allocate.ts macForVmid). */
+const mac = str(/^52:54:00(:[0-9a-f]{2}){3}$/, "a QEMU MAC 52:54:00:xx:xx:xx (lower case)", 17);
+/** A global or unique-local unicast address: a VM's link-local one is derived from its MAC. */
+const vmIpv6 = refine(ipv6, "a global or unique-local IPv6 address", (a) =>
+  /^(?:[23][0-9a-f]{3}|f[cd][0-9a-f]{2}):/i.test(a),
+);
+
+const bindingSchema = object({
+  port: str(PORT_RE, "a BlockHost VM port name", 15),
+  mac,
+  ipv4: array(ipv4, 0, 4),
+  ipv6: array(vmIpv6, 0, 8),
+});
+
+const recordFile = (port: string) => join(paths.portGuardDir, `${port}.json`);
+
+function readBindings(): PortBinding[] {
+  let names: string[];
+  try {
+    names = readdirSync(paths.portGuardDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  return names
+    .filter((n) => /^bhv[0-9a-f]{12}\.json$/.test(n))
+    .map((n) => bindingSchema.parse(JSON.parse(readFileSync(join(paths.portGuardDir, n), "utf8")), n));
+}
+
+const nft = (ctx: ActionContext, commands: string[]) =>
+  ctx.run("nft", ["-f", "-"], { stdin: `${[...guardBase(), ...commands].join("\n")}\n` });
+
+/** Bind VM `name`'s port (named by `vmPortName`) to its MAC, IPv4 and IPv6 addresses; idempotent. */
+export const portGuardSet = defineAction({
+  name: "port-guard-set",
+  params: object({ name: domainName, mac, ipv4: array(ipv4, 0, 4), ipv6: array(vmIpv6, 0, 8) }),
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => {
+    const port = vmPortName(p.name);
+    ensureDirUnder(paths.root, paths.portGuardDir, 0o700);
+    const binding: PortBinding = { port, mac: p.mac, ipv4: p.ipv4, ipv6: p.ipv6 };
+    writeFileAtomic(recordFile(port), JSON.stringify(binding), { mode: 0o600 });
+    await nft(ctx, bindPort(binding));
+    return { port };
+  },
+});
+
+/** Remove VM `name`'s binding (its port then drops everything until it is gone); absent is `{removed: false}`. */
+export const portGuardClear = defineAction({
+  name: "port-guard-clear",
+  params: object({ name: domainName }),
+  timeoutMs: 30_000,
+  handler: async (p, ctx) => {
+    const port = vmPortName(p.name);
+    const file = recordFile(port);
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (st && !st.isFile()) throw new BlockhostError("E_STATE", `${file} is not a regular file`);
+    await nft(ctx, unbindPort(port));
+    if (st) unlinkSync(file);
+    return { removed: Boolean(st) };
+  },
+});
+
+/** Bind every recorded port again (before a VM starts after a reboot: an unbound port drops everything). */
+export const portGuardSync = defineAction({
+  name: "port-guard-sync",
+  params: object({}),
+  timeoutMs: 30_000,
+  handler: async (_p, ctx) => {
+    const bindings = readBindings();
+    await nft(ctx, bindings.flatMap(bindPort));
+    return { ports: bindings.length };
+  },
+});
