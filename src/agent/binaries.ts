@@ -8,6 +8,8 @@ import { object, optional, str } from "../core/schema.ts";
 /** Every program the agent may run, by absolute path. agent.yaml may point one elsewhere. */
 export const DEFAULT_BINARIES = {
   qm: "/usr/sbin/qm",
+  /** pve-manager's API shell (bin/Makefile installs it to /usr/bin): the cluster API, on any node. */
+  pvesh: "/usr/bin/pvesh",
   ip: "/usr/sbin/ip",
   iptables: "/usr/sbin/iptables",
   ip6tables: "/usr/sbin/ip6tables",

@@ -28,18 +28,56 @@ export function parseStorageConfig(text: string): StorageSection[] {
   return sections;
 }
 
+/** PVE forces `local` to be this directory storage on every node (Plugin.pm parse_config). */
+const LOCAL_PATH = "/var/lib/vz";
+
+function readSections(): StorageSection[] {
+  const file = paths.pveStorageConfig;
+  return existsSync(file) ? parseStorageConfig(readFileSync(file, "utf8")) : [];
+}
+
 /**
- * `<root><storage path>/snippets` for a file-based storage. `local` is /var/lib/vz when storage.cfg
- * does not define it (Proxmox's built-in default).
+ * The section PVE itself uses for `storage`: storage.cfg's, except that `local` is always `dir`
+ * at /var/lib/vz (a `local` of another type or path is replaced, keeping nothing of it).
+ */
+function effectiveSection(storage: string): StorageSection | undefined {
+  const section = readSections().find((s) => s.id === storage);
+  if (storage !== "local") return section;
+  if (section?.type !== "dir" || (section.props.path && section.props.path !== LOCAL_PATH))
+    return { type: "dir", id: "local", props: { path: LOCAL_PATH } };
+  return { ...section, props: { ...section.props, path: LOCAL_PATH } };
+}
+
+/** ` (lvm)`: the storage's type as storage.cfg gives it, for messages ("" when unknown). */
+export function snippetStorageType(storage: string): string {
+  try {
+    const type = effectiveSection(storage)?.type;
+    return type ? ` (${type})` : "";
+  } catch {
+    return "";
+  }
+}
+
+/** pve-dir-override-list: `snippets=ci-snippets,iso=isos` → the snippets entry, if any. */
+function contentDir(section: StorageSection, vtype: string): string | undefined {
+  for (const item of (section.props["content-dirs"] ?? "").split(/[,;\s]+/).filter(Boolean)) {
+    const [content, dir] = item.split("=", 2);
+    if (content === vtype && dir) return dir;
+  }
+  return undefined;
+}
+
+const SAFE_PATH_RE = /^[A-Za-z0-9._/-]{1,4096}$/;
+
+/**
+ * Where a file-based storage keeps its snippets, as pve-storage's get_subdir computes it:
+ * `<path>/<content-dirs snippets= or "snippets">` (path defaulting to /mnt/pve/<id> for network
+ * storage), under the agent's root; `local` is always /var/lib/vz (PVE forces it).
  */
 export function snippetDirOf(storage: string): string {
   const file = paths.pveStorageConfig;
-  const sections = existsSync(file) ? parseStorageConfig(readFileSync(file, "utf8")) : [];
-  const section = sections.find((s) => s.id === storage);
-  if (!section) {
-    if (storage === "local") return paths.snippetsDir;
-    throw new BlockhostError("E_CONFIG_INVALID", `snippet storage '${storage}' is not defined in ${file}`);
-  }
+  const section = effectiveSection(storage);
+  if (!section) throw new BlockhostError("E_CONFIG_INVALID", `snippet storage '${storage}' is not defined in ${file}`);
   if (!FILE_STORAGE_TYPES.has(section.type)) {
     throw new BlockhostError(
       "E_CONFIG_INVALID",
@@ -47,11 +85,14 @@ export function snippetDirOf(storage: string): string {
     );
   }
   const dir = section.props.path || `/mnt/pve/${storage}`;
-  if (!/^\/[A-Za-z0-9._/-]{0,4095}$/.test(dir) || dir.split("/").includes("..")) {
+  const sub = contentDir(section, "snippets") ?? "snippets";
+  // get_subdir joins them as "$path/$subdir" (a leading `/` in the override stays under the path).
+  const full = `${dir}/${sub}`.replace(/\/{2,}/g, "/");
+  if (!dir.startsWith("/") || !SAFE_PATH_RE.test(full) || full.split("/").includes("..")) {
     throw new BlockhostError(
       "E_CONFIG_INVALID",
-      `${file}: storage '${storage}' has an unusable path ${JSON.stringify(dir)}`,
+      `${file}: storage '${storage}' has an unusable snippets path ${JSON.stringify(full)}`,
     );
   }
-  return join(paths.root, dir, "snippets");
+  return join(paths.root, full);
 }

@@ -18,6 +18,7 @@ import { readBrokerAllocation } from "../network/broker/allocation.ts";
 import { ipv6ToBigInt } from "../provision/ipv6.ts";
 import { brokerAllocation } from "../provision/network-config.ts";
 import type { PeerCredentials } from "./actions/types.ts";
+import { setupIsComplete } from "./setup-state.ts";
 
 /** The stable code of every scope refusal. */
 export const OUT_OF_SCOPE = "E_AGENT_OUT_OF_SCOPE" as const;
@@ -51,15 +52,23 @@ const dbConfig = () => (existsSync(paths.dbConfig) ? loadConfigFile(paths.dbConf
 const hostConfig = () =>
   existsSync(paths.blockhostConfig) ? loadConfigFile(paths.blockhostConfig, blockhostConfigSchema) : undefined;
 
-/** VMIDs BlockHost owns: db.yaml `vmid_range` and blockhost.yaml `proxmox.template_vmid`. */
-export function vmidScope(): { range?: { start: number; end: number }; template?: number } {
-  return { range: dbConfig()?.vmid_range, template: hostConfig()?.proxmox?.template_vmid };
+/**
+ * VMIDs BlockHost owns: db.yaml `vmid_range`, blockhost.yaml `proxmox.template_vmid` and, on a
+ * cluster, each node's own template (`proxmox.cluster.nodes.<node>.template_vmid`).
+ */
+export function vmidScope(): { range?: { start: number; end: number }; templates: number[] } {
+  const px = hostConfig()?.proxmox;
+  const perNode = Object.values(px?.cluster?.nodes ?? {}).flatMap((n) => (n.template_vmid ? [n.template_vmid] : []));
+  return {
+    range: dbConfig()?.vmid_range,
+    templates: [...(px?.template_vmid !== undefined ? [px.template_vmid] : []), ...perNode],
+  };
 }
 
-/** Refuse a VMID outside db.yaml's `vmid_range` that is not the template's. */
+/** Refuse a VMID outside db.yaml's `vmid_range` that is not one of the templates. */
 export function requireVmid(vmid: number): void {
-  const { range, template } = vmidScope();
-  if (vmid === template) return;
+  const { range, templates } = vmidScope();
+  if (templates.includes(vmid)) return;
   if (!range) refuse("vmid", vmid, `${paths.dbConfig} is missing, so no VMID is BlockHost's yet`);
   if (vmid < range.start || vmid > range.end)
     refuse("vmid", vmid, `outside vmid_range ${range.start}-${range.end} of ${paths.dbConfig}`);
@@ -216,6 +225,13 @@ const RULES: Readonly<Record<string, Rule>> = {
 const VMID_KEYS = ["vmid", "newid"] as const;
 
 /**
+ * Read-only VMID actions the wizard's hypervisor check runs before finalization has written
+ * db.yaml (is the template VMID free?). Only in that window do they answer for any VMID.
+ */
+const SETUP_READS = new Set(["qm-config", "qm-status"]);
+const beforeConfig = (action: string) => SETUP_READS.has(action) && !existsSync(paths.dbConfig) && !setupIsComplete();
+
+/**
  * Refuse (E_AGENT_OUT_OF_SCOPE) a request whose parsed params name an object that is not
  * BlockHost's. Runs after the schema and before the handler, for every caller, root included:
  * the agent acts on BlockHost's objects only, whoever asks.
@@ -223,6 +239,6 @@ const VMID_KEYS = ["vmid", "newid"] as const;
 export async function enforceScope(action: string, params: unknown, probe: ScopeProbe): Promise<void> {
   if (typeof params !== "object" || params === null) return;
   const p = params as Params;
-  for (const key of VMID_KEYS) if (typeof p[key] === "number") requireVmid(p[key] as number);
+  if (!beforeConfig(action)) for (const key of VMID_KEYS) if (typeof p[key] === "number") requireVmid(p[key] as number);
   await RULES[action]?.(p, probe);
 }

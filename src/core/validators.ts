@@ -37,6 +37,9 @@ export const evmAddress: Schema<string> = {
   },
 };
 export const vmName = str(VM_NAME_RE, "a VM name (letters, digits, . _ -; starts alphanumeric; ≤64)", 64);
+/** A Proxmox node name (pve-node: a hostname label); the cluster API addresses a node's VMs by it. */
+export const PVE_NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+export const pveNode = str(PVE_NODE_RE, "a Proxmox node name (letters, digits, inner -; ≤63)", 63);
 export const storageId = str(STORAGE_RE, "a storage id (a letter, then letters, digits, - _ .; ends alphanumeric)", 64);
 export const dnsVmName = str(
   DNS_NAME_RE,

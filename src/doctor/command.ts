@@ -4,6 +4,7 @@ import { AgentClient } from "../agent/client.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { green, printJson, red, yellow } from "../core/output.ts";
 import { chainChecks } from "./chain.ts";
+import { clusterCheck } from "./cluster.ts";
 import type { CheckResult } from "./check.ts";
 import { configChecks, keyChecks, modeChecks } from "./files.ts";
 import { agentCheck, backendCheck, diskChecks, poolChecks, serviceChecks } from "./host.ts";
@@ -19,6 +20,7 @@ export async function runDoctor(agent = new AgentClient({ timeoutMs: 30_000 })):
     ...(await chainChecks(web3)),
     agentResult,
     await backendCheck(agent, agentResult.status === "ok"),
+    ...(await clusterCheck(agent, agentResult.status === "ok")),
     ...(await serviceChecks()),
     ...diskChecks(),
     ...poolChecks(),

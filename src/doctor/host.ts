@@ -37,7 +37,11 @@ export async function backendCheck(agent: AgentClient, agentUp: boolean): Promis
   try {
     if (cfg.backend === "proxmox" && cfg.proxmox) {
       const vmid = cfg.proxmox.template_vmid ?? 9001;
-      const problems = await checkProxmoxTemplate(agent, { templateVmid: vmid, bridge: cfg.proxmox.bridge });
+      // On a cluster the template may live on another node: asked there through the cluster API.
+      const node = cfg.proxmox.cluster
+        ? (await agent.call("pve-cluster-resources", {})).vms.find((v) => v.vmid === vmid)?.node
+        : undefined;
+      const problems = await checkProxmoxTemplate(agent, { templateVmid: vmid, bridge: cfg.proxmox.bridge, node });
       return problems.length === 0
         ? ok(name, `proxmox: template VMID ${vmid} ready`)
         : fail(name, `proxmox: ${problems.join("; ")}`, "blockhost proxmox template import (see its --help)");

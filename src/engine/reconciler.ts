@@ -8,6 +8,7 @@ import { iso, now } from "../core/clock.ts";
 import { jobState } from "../core/state/jobs.ts";
 import { liveSubscriptionIds, subscriptionBlocks } from "../core/state/subscriptions.ts";
 import { executeGc, planGc } from "../provision/gc.ts";
+import { followMoves } from "./follow-moves.ts";
 import { listVms, updateVm, vmForSubscription } from "../core/state/vms.ts";
 import { ownersOf, READ_BATCH, subscriptionsOf } from "./chain-reads.ts";
 import { watchMints } from "./mint-watch.ts";
@@ -204,10 +205,13 @@ async function missedEvents(ctx: EngineContext, cursor: bigint | null, deadline:
   p.missed = scan.done ? null : { key, next: scan.next };
 }
 
+/** Steps that do not read the chain: they still run when the provider is failing. */
+const HYPERVISOR_STEPS = new Set(["unprovisioned", "moves", "gc"]);
+
 /**
  * Converge chain state, the database and the hypervisor, so a missed event can never leak or
  * lose a VM: NFT holders → GECOS, chain expiry/cancellation → VMs, paid subscriptions → VM +
- * NFT, then gc (expired VMs suspended, destroyed after the grace period).
+ * NFT, VMs Proxmox moved → their node, then gc (expired VMs suspended, destroyed after the grace period).
  */
 export async function reconcile(ctx: EngineContext, cursor: bigint | null, deadline = Infinity): Promise<void> {
   const steps: Array<[string, () => Promise<void> | void]> = [
@@ -216,6 +220,7 @@ export async function reconcile(ctx: EngineContext, cursor: bigint | null, deadl
     ["expiry", () => expiry(ctx, deadline)],
     ["missed_events", () => missedEvents(ctx, cursor, deadline)],
     ["unprovisioned", () => unprovisioned(ctx)],
+    ["moves", () => followMoves(ctx.provisioner).then(() => undefined)],
     [
       "gc",
       async () => {
@@ -235,10 +240,8 @@ export async function reconcile(ctx: EngineContext, cursor: bigint | null, deadl
     } catch (e) {
       logEvent("engine.reconcile_step_failed", { step: name, error: oneLine(chainError(e, name)) });
       // The provider is failing: the chain steps wait for the next pass instead of each timing out in turn.
-      if (name !== "gc" && name !== "unprovisioned") {
-        const rest = steps
-          .slice(steps.findIndex(([n]) => n === name) + 1)
-          .filter(([n]) => n === "unprovisioned" || n === "gc");
+      if (!HYPERVISOR_STEPS.has(name)) {
+        const rest = steps.slice(steps.findIndex(([n]) => n === name) + 1).filter(([n]) => HYPERVISOR_STEPS.has(n));
         for (const [n, s] of rest)
           await Promise.resolve(s()).catch((err) =>
             logEvent("engine.reconcile_step_failed", { step: n, error: oneLine(err) }),

@@ -15,6 +15,7 @@ import { countJobsByState, type JobState, troubledJobs } from "../core/state/job
 import { readBrokerAllocation } from "../network/broker/allocation.ts";
 import { type CertificateStatus, formatCertificateStatus, readCertificateStatus } from "../network/certificates.ts";
 import { brokerAllocation } from "../provision/network-config.ts";
+import { type ClusterStatus, clusterLines, clusterStatus } from "./status-nodes.ts";
 
 /** What `blockhost status` reports (also its --json shape). */
 export interface StatusReport {
@@ -46,6 +47,8 @@ export interface StatusReport {
   certificate: CertificateStatus | null;
   /** The host's public IPv6: `network-mode` and the prefix (manual or from the broker). */
   ipv6: { mode: string; prefix: string | null; broker_endpoint: string | null; error: string | null };
+  /** On a Proxmox cluster: its nodes, their load and BlockHost VMs (null on a single host). */
+  cluster: ClusterStatus | null;
   /** What stopped a full answer: a config file that does not load (exit 78), an unreachable chain (exit 1). */
   problems: Array<{ kind: "config" | "chain"; message: string }>;
 }
@@ -83,8 +86,9 @@ function tryConfig<T>(problems: StatusReport["problems"], file: string, load: ()
 
 export async function collectStatus(db: Database): Promise<StatusReport> {
   const problems: StatusReport["problems"] = [];
-  const backend = tryConfig(problems, paths.blockhostConfig, () => loadBlockhostConfig().backend);
-  tryConfig(problems, paths.dbConfig, () => loadDbConfig());
+  const blockhostCfg = tryConfig(problems, paths.blockhostConfig, () => loadBlockhostConfig());
+  const backend = blockhostCfg?.backend ?? null;
+  const dbCfg = tryConfig(problems, paths.dbConfig, () => loadDbConfig());
   const web3 = tryConfig(problems, paths.web3Config, () => loadWeb3Config());
   const chain: StatusReport["chain"] = {
     chain_id: null,
@@ -126,6 +130,7 @@ export async function collectStatus(db: Database): Promise<StatusReport> {
     vms: countByStatus(db),
     certificate: readCertificateStatus(db),
     ipv6: ipv6Status(),
+    cluster: blockhostCfg ? await clusterStatus(db, blockhostCfg, dbCfg) : null,
     problems,
   };
 }
@@ -178,6 +183,7 @@ export function formatStatus(s: StatusReport, all = false): string {
     `vms:      ${Object.entries(s.vms)
       .map(([k, n]) => `${n} ${k}`)
       .join(", ")}`,
+    ...clusterLines(s.cluster),
     formatCertificateStatus(s.certificate),
     ipv6Line(s.ipv6),
     ...s.problems.map((p) => red(`problem:  ${p.message}`)),

@@ -30,7 +30,9 @@ export function openProvisioner(
   // No database: "not set up yet" (or the broken config file that is there), before a missing config is reported.
   if (opts.existing && !opts.db && !existsSync(paths.database)) openExistingDatabase();
   const dbConfig = loadDbConfig();
-  const backend = opts.backend ?? selectBackend(loadBlockhostConfig(), undefined, dbConfig.ipv6_pool?.ndp_proxy_dev);
+  const backend =
+    opts.backend ??
+    selectBackend(loadBlockhostConfig(), undefined, dbConfig.ipv6_pool?.ndp_proxy_dev, dbConfig.vmid_range);
   const auth = existsSync(paths.web3Config) ? loadWeb3Config().auth : { otp_length: 6, otp_ttl_seconds: 300 };
   return {
     db: opts.db ?? (opts.existing ? openExistingDatabase() : openDatabase()),

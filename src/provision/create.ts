@@ -7,7 +7,7 @@ import { renderCloudInit } from "./cloud-init.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { guestNameservers, ipv4Pool, ipv6Pool } from "./network-config.ts";
-import { releaseAddresses } from "../core/state/allocations.ts";
+import { releaseAddresses, setNextVmid } from "../core/state/allocations.ts";
 import type { OsId } from "../template/os.ts";
 import { deleteCreatingVm, getVm, insertVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
@@ -71,6 +71,23 @@ export function planCreate(p: Provisioner, req: CreateRequest): CreatePlan {
   };
 }
 
+/**
+ * On a Proxmox cluster a VMID may be taken by a guest BlockHost did not make (another tool, a
+ * node that joined): such VMIDs in vmid_range are skipped (`/cluster/nextid --vmid N` says taken).
+ */
+const skipVmid = (db: Provisioner["db"], vmid: number) => setNextVmid(db, vmid + 1);
+
+async function skipTakenVmids(p: Provisioner): Promise<void> {
+  if (!p.backend.vmidFree) return;
+  for (let tries = 0; tries < 1000; tries++) {
+    const { vmid } = previewAllocation(p.db, p.dbConfig);
+    if (await p.backend.vmidFree(vmid)) return;
+    p.say(`VMID ${vmid} is taken in the Proxmox cluster; skipping it`);
+    skipVmid(p.db, vmid);
+  }
+  throw new BlockhostError("E_STATE", "1000 VMIDs in a row are taken in the Proxmox cluster; check vmid_range");
+}
+
 /** Rebuild the allocation of a VM row (for a retried create) from its addresses and the pools. */
 function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
   const v4 = ipv4Pool(p.dbConfig);
@@ -111,7 +128,8 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
     cloudInit,
     ...(req.os ? { os: req.os } : {}),
   };
-  await p.backend.create(spec, p.say);
+  const result = await p.backend.create(spec, p.say);
+  if (result?.node) updateVm(p.db, req.name, { node: result.node });
 }
 
 /**
@@ -120,7 +138,8 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
  */
 export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<VmRecord> {
   refuseExisting(p, req.name);
-  await p.backend.preflight?.({ diskGb: req.diskGb, ...(req.os ? { os: req.os } : {}) });
+  await p.backend.preflight?.({ diskGb: req.diskGb, memoryMb: req.memoryMb, ...(req.os ? { os: req.os } : {}) });
+  await skipTakenVmids(p);
   const created = iso(now());
   const a = allocate(p.db, p.dbConfig, req.name, (alloc) =>
     insertVm(p.db, {

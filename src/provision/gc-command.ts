@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { optionalInt } from "./cli-args.ts";
 import { now } from "../core/clock.ts";
+import { followMoves } from "../engine/follow-moves.ts";
 import { openProvisioner } from "./context.ts";
 import { executeGc, type GcReport, planGc } from "./gc.ts";
 import { printJson } from "../core/output.ts";
@@ -38,6 +39,8 @@ export default defineCommand({
       out(`${actions.length} action(s); nothing changed (add --execute to carry them out)`);
       return;
     }
+    // On a cluster, first record where each VM runs now: every action then goes to that node.
+    for (const m of (await followMoves(p)).moved) out(`${m.vm_name} moved from ${m.from ?? "?"} to ${m.to}`);
     const report = await executeGc(p, actions);
     if (args.json) printJson({ executed: true, dry_run: p.backend.simulated, ...report });
     else printGcReport(report, p.backend.simulated);

@@ -25,6 +25,8 @@ export interface VmStatusReport {
   power: string | null;
   /** Why `power` is null. */
   power_note: string | null;
+  /** The Proxmox cluster node as last recorded (the reconciler keeps it current); null on a single host. */
+  node: string | null;
 }
 
 async function powerOf(vm: VmRecord): Promise<{ power: string | null; power_note: string | null }> {
@@ -75,9 +77,11 @@ const status = defineCommand({
       status: vm.status,
       expires_at: vm.expires_at,
       ...(await powerOf(vm)),
+      node: vm.node,
     };
     if (args.json) return printJson(report);
-    process.stdout.write(`${report.status}, hypervisor: ${report.power ?? `unknown (${report.power_note})`}\n`);
+    const where = report.node ? ` (node ${report.node})` : "";
+    process.stdout.write(`${report.status}, hypervisor: ${report.power ?? `unknown (${report.power_note})`}${where}\n`);
   },
 });
 

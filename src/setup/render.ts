@@ -56,10 +56,10 @@ export function renderBlockhostYaml(ctx: SetupContext, planId = resultOf(ctx, "p
   });
 }
 
-/** blockhost.yaml's proxmox section: the setup file's, without the image only the template step reads. */
+/** blockhost.yaml's proxmox section: the setup file's, without the image only the template step reads; a cluster strategy becomes `cluster:`. */
 function engineProxmox(px: Extract<SetupFile["backend"], { proxmox: unknown }>["proxmox"]) {
-  const { template_image: _image, ...engine } = px;
-  return engine;
+  const { template_image: _image, cluster_strategy: strategy, ...engine } = px;
+  return strategy ? { ...engine, cluster: { strategy } } : engine;
 }
 
 export function renderDbYaml(ctx: SetupContext): string {

@@ -72,6 +72,8 @@ const proxmoxBackend = object({
     template_vmid: withDefault(int(VMID_MIN, VMID_MAX), 9001),
     /** The image the `template` step imports when the template VMID is free (default: the images dir). */
     template_image: optional(absPath),
+    /** On a Proxmox VE cluster: place VMs on every node with this strategy (blockhost.yaml proxmox.cluster). */
+    cluster_strategy: optional(literal("least_loaded_ram", "least_loaded_disk", "least_loaded_cpu")),
   }),
 });
 const libvirtBackend = object({

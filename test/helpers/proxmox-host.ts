@@ -90,7 +90,17 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
       "exit 0",
     ].join("\n"),
   );
-  const agent = await startAgent({ root, binaries: { qm, ip, bridge } });
+  // pvesh: a start on this node (the sim's local node) plugs the tap like qm's; other nodes' taps are not here.
+  const pvesh = wrap(
+    "pvesh",
+    [
+      `'${sim.pveshPath}' "$@" || exit $?`,
+      `local=$(cat '${sim.stateDir}/local-node' 2>/dev/null || echo pve)`,
+      `case "$1 $2" in "create /nodes/$local/qemu/"*/status/start) id=\${2#/nodes/$local/qemu/}; id=\${id%/status/start}; /usr/sbin/ip -n ${netns} tuntap add dev "tap\${id}i0" mode tap 2>/dev/null; /usr/sbin/ip -n ${netns} link set "tap\${id}i0" master vmbr0;; esac`,
+      "exit 0",
+    ].join("\n"),
+  );
+  const agent = await startAgent({ root, binaries: { qm, ip, bridge, pvesh } });
   return {
     sim,
     agent,

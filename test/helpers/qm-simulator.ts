@@ -1,12 +1,14 @@
 /** Install and inspect the qm simulator. */
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readCluster, writeCluster, type SimCluster } from "../fixtures/qm-sim/cluster.ts";
 import { listVms, readVm, writeVm, type SimVm } from "../fixtures/qm-sim/state.ts";
 import { tempDir } from "./binary.ts";
 
-export type { SimVm };
+export type { SimCluster, SimVm };
 
 const SIMULATOR = join(import.meta.dir, "../fixtures/qm-sim/qm.ts");
+const PVESH_SIMULATOR = join(import.meta.dir, "../fixtures/qm-sim/pvesh.ts");
 
 /** A running Proxmox `qm` SIMULATOR: a wrapper script with its state dir baked in. */
 export interface QmSimulator {
@@ -17,6 +19,15 @@ export interface QmSimulator {
    * (the agent runs commands with a fixed one): the state dir and bun's path are hard-coded.
    */
   readonly qmPath: string;
+  /** Absolute path of an executable `pvesh` over the same state (the cluster API). */
+  readonly pveshPath: string;
+  /** Nodes and storages (default: one node `pve` with local and local-lvm). */
+  setCluster(cluster: SimCluster): void;
+  cluster(): SimCluster;
+  /** Move a VM's config to another node, as an HA recovery or a migration does (no API call). */
+  moveVm(vmid: number, node: string): void;
+  /** Every argv `pvesh` received, oldest first. */
+  pveshCalls(): string[][];
   vm(vmid: number): SimVm | undefined;
   vms(): SimVm[];
   /** Put a VM in place directly (e.g. a template to clone from). */
@@ -42,20 +53,36 @@ export function createQmSimulator(): QmSimulator {
   const qmPath = join(stateDir, "qm");
   writeFileSync(qmPath, `#!/bin/sh\nQM_SIM_STATE='${stateDir}' exec '${process.execPath}' '${SIMULATOR}' "$@"\n`);
   chmodSync(qmPath, 0o755);
+  const pveshPath = join(stateDir, "pvesh");
+  writeFileSync(
+    pveshPath,
+    `#!/bin/sh\nQM_SIM_STATE='${stateDir}' exec '${process.execPath}' '${PVESH_SIMULATOR}' "$@"\n`,
+  );
+  chmodSync(pveshPath, 0o755);
   const control = (name: string) => join(stateDir, name);
+  const jsonLines = (file: string) =>
+    existsSync(control(file))
+      ? readFileSync(control(file), "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as string[])
+      : [];
   return {
     stateDir,
     qmPath,
+    pveshPath,
+    setCluster: (cluster) => writeCluster(stateDir, cluster),
+    cluster: () => readCluster(stateDir),
+    moveVm: (vmid, node) => {
+      const vm = readVm(stateDir, vmid);
+      if (!vm) throw new Error(`qm-sim: no VM ${vmid} to move`);
+      writeVm(stateDir, { ...vm, node });
+    },
+    pveshCalls: () => jsonLines("pvesh-calls.jsonl"),
     vm: (vmid) => readVm(stateDir, vmid),
     vms: () => listVms(stateDir),
     addVm: (vm) => writeVm(stateDir, { name: `vm${vm.vmid}`, status: "stopped", template: false, config: {}, ...vm }),
-    calls: () =>
-      existsSync(control("calls.jsonl"))
-        ? readFileSync(control("calls.jsonl"), "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as string[])
-        : [],
+    calls: () => jsonLines("calls.jsonl"),
     failNext: (sub, message = "") => writeFileSync(control(`fail-${sub}`), message),
     setGuestExecResult: (result) =>
       result

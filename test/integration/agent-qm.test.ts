@@ -218,18 +218,25 @@ describe("real qm behaviours the simulator models, and how the actions handle th
     expect(sim.vm(300)!.config.scsi0).toBe("local-lvm:vm-300-disk-0,size=20G");
   });
 
-  test("a failed template conversion exits 0; qm-template checks `template: 1` and fails with the reason", async () => {
+  test("template refusals exit 255 before the task; a failed disk conversion exits 0 and qm-template refuses it", async () => {
     await act("qm-start", { vmid: 300 });
     expect(qm("template", "300")).toEqual({
-      code: 0,
+      code: 255,
       stdout: "",
       stderr: "you can't convert a VM to template if VM is running\n",
     });
-    await expect(act("qm-template", { vmid: 300 })).rejects.toThrow(
-      "qm template 300 did not make a template: you can't convert a VM to template if VM is running",
-    );
     await act("qm-stop", { vmid: 300 });
-    expect(qm("template", "9000").stderr).toBe("you can't convert a template to a template\n");
+    expect(qm("template", "9000")).toMatchObject({ code: 255, stderr: "you can't convert a template to a template\n" });
+    // PVE writes `template: 1` first, then vdisk_create_base fails: exit 0, a template on a vm- disk.
+    sim.addVm({ vmid: 310, config: { scsi0: "local-lvm:vm-310-disk-0,size=2G" } });
+    sim.failNext("create-base");
+    expect(qm("template", "310")).toMatchObject({ code: 0, stderr: expect.stringContaining("Logical volume in use") });
+    expect(sim.vm(310)).toMatchObject({ template: true, config: { scsi0: "local-lvm:vm-310-disk-0,size=2G" } });
+    sim.addVm({ vmid: 311, config: { scsi0: "local-lvm:vm-311-disk-0,size=2G" } });
+    sim.failNext("create-base");
+    await expect(act("qm-template", { vmid: 311 })).rejects.toThrow(
+      "qm template 311 left scsi0 on a vm- volume (local-lvm:vm-311-disk-0), not a base volume: lvrename 'local-lvm:vm-311-disk-0' error:   Logical volume in use.",
+    );
   });
 
   test("a parameter error prints the usage line last; the agent reports the line naming the problem", async () => {

@@ -87,14 +87,20 @@ const CASES: Record<string, Case> = {
       (a) => [
         a,
         {
-          valid: [{ vmid: 100 }, { vmid: 999_999 }],
+          valid: [{ vmid: 100 }, { vmid: 999_999 }, { vmid: 101, node: "pve2" }, { vmid: 101, node: "a".repeat(63) }],
           invalid: [
+            ["node with a slash (an API path)", { vmid: 100, node: "pve2/qemu" }],
+            ["node with ..", { vmid: 100, node: ".." }],
+            ["node ending in -", { vmid: 100, node: "pve-" }],
+            ["node of 64 characters", { vmid: 100, node: "a".repeat(64) }],
+            ["node with a space", { vmid: 100, node: "pve 2" }],
             ["vmid below 100", { vmid: 99 }],
             ["vmid above 999999", { vmid: 1_000_000 }],
             ["vmid as string", { vmid: "100" }],
             ["fractional vmid", { vmid: 100.5 }],
             ["negative", { vmid: -100 }],
           ],
+          optional: ["node"],
         } satisfies Case,
       ],
     ),
@@ -192,6 +198,9 @@ const CASES: Record<string, Case> = {
       {
         vmid: 100,
         options: {
+          cpu: "x86-64-v2-AES,flags=+aes;-pcid",
+          boot: "order=scsi30;net31;virtio15;ide3;sata5",
+          agent: "enabled=yes,type=virtio",
           scsi1: "local:9001/base-9001-disk-0.qcow2/101/vm-101-disk-0.qcow2",
           cicustom: "user=local:snippets/u.yaml,meta=snip_1:snippets/m.meta",
         },
@@ -234,8 +243,23 @@ const CASES: Record<string, Case> = {
         "sshkeys (a file path for the qm CLI, inert with cicustom user=)",
         { vmid: 100, options: { sshkeys: "ssh-ed25519%20AAAA" } },
       ],
+      // N5: what PVE refuses that an earlier allowlist let through (JSONSchema default key, CPUConfig, bootdev).
+      ...["yes", "on", "true", "no", "off", "false", "yes,type=virtio"].map(
+        (v) =>
+          [`agent ${v} (a bare value is 0 or 1 only)`, { vmid: 100, options: { agent: v } }] as [
+            string,
+            Record<string, unknown>,
+          ],
+      ),
+      ["an unknown cpu type", { vmid: 100, options: { cpu: "foo" } }],
+      ["a custom cpu model the agent cannot check", { vmid: 100, options: { cpu: "custom-x" } }],
+      ["a cpu flag outside the VM list", { vmid: 100, options: { cpu: "host,flags=+avx2" } }],
+      ...["ide9", "scsi31", "sata6", "virtio16", "net32"].map(
+        (d) =>
+          [`boot device ${d}`, { vmid: 100, options: { boot: `order=${d}` } }] as [string, Record<string, unknown>],
+      ),
     ],
-    optional: ["delete"],
+    optional: ["delete", "node"],
   },
   "qm-importdisk": {
     valid: [{ vmid: 100, disk_path: disk, storage: "local-lvm" }],
@@ -264,12 +288,22 @@ const CASES: Record<string, Case> = {
       ["storage ending in -", { vmid: 100, disk_path: disk, storage: "local-" }],
     ],
   },
+  "pve-cluster-resources": { valid: [{}], invalid: [] },
+  "pve-vmid-free": {
+    valid: [{ vmid: 100 }, { vmid: 999_999 }],
+    invalid: [
+      ["vmid below 100", { vmid: 99 }],
+      ["vmid as string", { vmid: "100" }],
+    ],
+  },
   "qm-clone": {
     valid: [
       { vmid: 9000, newid: 101, name: "web-1" },
       { vmid: 9000, newid: 101, name: "web-1", full: true, storage: "local_zfs" },
       { vmid: 9000, newid: 101, name: "w", full: false },
       { vmid: 9000, newid: 101, name: "a".repeat(64) },
+      { vmid: 9000, newid: 101, name: "w", node: "pve1", target: "pve2" },
+      { vmid: 9000, newid: 101, name: "w", node: "pve1", target: "pve2", full: true, storage: "san" },
     ],
     invalid: [
       ["name with _", { vmid: 9000, newid: 101, name: "web_1" }],
@@ -281,8 +315,10 @@ const CASES: Record<string, Case> = {
       ["same id", { vmid: 9000, newid: 9000, name: "w" }],
       ["newid out of range", { vmid: 9000, newid: 5, name: "w" }],
       ["full as string", { vmid: 9000, newid: 101, name: "w", full: "true" }],
+      ["target without node", { vmid: 9000, newid: 101, name: "w", target: "pve2" }],
+      ["target with a slash", { vmid: 9000, newid: 101, name: "w", node: "pve1", target: "pve2/x" }],
     ],
-    optional: ["full", "storage"],
+    optional: ["full", "storage", "node", "target"],
   },
   "qm-resize": {
     valid: [

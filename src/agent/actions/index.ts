@@ -2,6 +2,7 @@
 import type { ActionDef } from "./types.ts";
 import * as system from "./system.ts";
 import * as qm from "./qm.ts";
+import * as pveCluster from "./pve-cluster.ts";
 import * as network from "./network.ts";
 import * as ipv6Host from "./ipv6-host.ts";
 import * as tls from "./tls.ts";
@@ -20,6 +21,7 @@ import * as pveFirewall from "./pve-firewall.ts";
 const families = [
   system,
   qm,
+  pveCluster,
   network,
   ipv6Host,
   wireguard,

@@ -1,20 +1,5 @@
 /** Reading `qm config` back, so an action can check that a step really took effect. */
 import { BlockhostError } from "../../core/errors.ts";
-import type { ActionContext } from "./types.ts";
-
-/** `qm config VMID` output (`key: value` lines) as a map; other lines (none today) are ignored. */
-export function parseQmConfig(stdout: string): Record<string, string> {
-  const config: Record<string, string> = {};
-  for (const line of stdout.split("\n")) {
-    const m = /^([a-z][a-z0-9_-]{0,31}): (.*)$/.exec(line.trimEnd());
-    if (m && !Object.hasOwn(config, m[1]!)) config[m[1]!] = m[2]!;
-  }
-  return config;
-}
-
-export async function readQmConfig(ctx: ActionContext, vmid: number): Promise<Record<string, string>> {
-  return parseQmConfig((await ctx.run("qm", ["config", String(vmid)])).stdout);
-}
 
 const UNIT: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 

@@ -119,6 +119,42 @@ const ipconfig = propertyString({
 });
 const snippet = (v: string) => new RegExp(`^(${storage}):snippets/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`).test(v);
 
+/**
+ * PVE 8's built-in CPU models (qemu-server stable-bookworm CPUConfig.pm $cpu_vendor_list), also in
+ * PVE 9. `custom-*` models live in the cluster's cpu-models.conf, which the agent does not read: refused.
+ */
+const CPU_MODELS = (
+  "486 pentium pentium2 pentium3 coreduo core2duo Conroe Penryn Nehalem Nehalem-IBRS Westmere Westmere-IBRS " +
+  "SandyBridge SandyBridge-IBRS IvyBridge IvyBridge-IBRS Haswell Haswell-IBRS Haswell-noTSX Haswell-noTSX-IBRS " +
+  "Broadwell Broadwell-IBRS Broadwell-noTSX Broadwell-noTSX-IBRS Skylake-Client Skylake-Client-IBRS " +
+  "Skylake-Client-noTSX-IBRS Skylake-Client-v4 Skylake-Server Skylake-Server-IBRS Skylake-Server-noTSX-IBRS " +
+  "Skylake-Server-v4 Skylake-Server-v5 Cascadelake-Server Cascadelake-Server-v2 Cascadelake-Server-noTSX " +
+  "Cascadelake-Server-v4 Cascadelake-Server-v5 Cooperlake Cooperlake-v2 KnightsMill Icelake-Client " +
+  "Icelake-Client-noTSX Icelake-Server Icelake-Server-noTSX Icelake-Server-v3 Icelake-Server-v4 Icelake-Server-v5 " +
+  "Icelake-Server-v6 SapphireRapids SapphireRapids-v2 GraniteRapids athlon phenom Opteron_G1 Opteron_G2 Opteron_G3 " +
+  "Opteron_G4 Opteron_G5 EPYC EPYC-IBPB EPYC-v3 EPYC-v4 EPYC-Rome EPYC-Rome-v2 EPYC-Rome-v3 EPYC-Rome-v4 " +
+  "EPYC-Milan EPYC-Milan-v2 EPYC-Genoa host kvm32 kvm64 qemu32 qemu64 max x86-64-v2 x86-64-v2-AES x86-64-v3 x86-64-v4"
+).split(" ");
+/** The flags a VM's own config may set (@supported_cpu_flags, PVE 8; PVE 9 adds nested-virt). */
+const CPU_FLAGS = [
+  "pcid",
+  "spec-ctrl",
+  "ibpb",
+  "ssbd",
+  "virt-ssbd",
+  "amd-ssbd",
+  "amd-no-ssb",
+  "pdpe1gb",
+  "md-clear",
+  "hv-tlbflush",
+  "hv-evmcs",
+  "aes",
+];
+/** pve-qm-bootdev: a drive or NIC that exists in qemu-server (ide0-3, sata0-5, scsi0-30, virtio0-15, net0-31). */
+const bootDevice = re(
+  /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|net([0-9]|[12][0-9]|3[01]))$/,
+);
+
 /** Numbered option families, as many as an operator plausibly needs. */
 const family = (prefix: string, count: number, check: Check) =>
   Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, check]));
@@ -132,8 +168,8 @@ export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   cpu: propertyString({
     defaultKey: "cputype",
     keys: {
-      cputype: re(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/),
-      flags: re(/^[+-][A-Za-z0-9_.-]{1,32}(;[+-][A-Za-z0-9_.-]{1,32}){0,31}$/),
+      cputype: oneOf(...CPU_MODELS),
+      flags: (v) => v.split(";").every((f) => /^[+-]/.test(f) && CPU_FLAGS.includes(f.slice(1))),
       hidden: bool,
     },
   }),
@@ -163,16 +199,20 @@ export const QM_OPTION_CHECKS: Readonly<Record<string, Check>> = {
   ...family("virtio", 4, virtio),
   ...family("ide", 4, ide),
   efidisk0: efidisk,
-  boot: re(/^(order=(scsi|virtio|ide|sata|net)\d{1,2}(;(scsi|virtio|ide|sata|net)\d{1,2}){0,7}|[cdn]{1,3})$/),
+  boot: (v) =>
+    /^[cdn]{1,3}$/.test(v) ||
+    (/^order=/.test(v) && v.slice(6).split(";").length <= 8 && v.slice(6).split(";").every(bootDevice)),
   serial0: oneOf("socket"),
   vga: propertyString({
     defaultKey: "type",
     keys: { type: oneOf("std", "serial0", "virtio", "virtio-gl", "qxl", "none", "cirrus"), memory: intIn(4, 512) },
   }),
-  agent: propertyString({
-    defaultKey: "enabled",
-    keys: { enabled: bool, fstrim_cloned_disks: bool, "freeze-fs-on-backup": bool, type: oneOf("virtio", "isa") },
-  }),
+  // A bare value is the default key, which pve-common parses as an integer-like 0/1 only (yes/on/true are refused).
+  agent: (v) =>
+    propertyString({
+      defaultKey: "enabled",
+      keys: { enabled: bool, fstrim_cloned_disks: bool, "freeze-fs-on-backup": bool, type: oneOf("virtio", "isa") },
+    })(v) && v.split(",").every((item) => item.includes("=") || item === "0" || item === "1"),
   onboot: bool,
   ...family("net", 8, net),
   ...family("ipconfig", 8, ipconfig),

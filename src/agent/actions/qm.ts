@@ -1,18 +1,27 @@
 /** Agent actions: Proxmox `qm` VM lifecycle, configuration and guest agent calls. */
 import { BlockhostError } from "../../core/errors.ts";
+import { nonBaseDisks } from "../../core/pve-disks.ts";
 import { array, bool, int, literal, object, optional, refine, str } from "../../core/schema.ts";
-import { dnsVmName, storageId, vmid } from "../../core/validators.ts";
+import { dnsVmName, pveNode, storageId, vmid } from "../../core/validators.ts";
 import { checkDiskImage } from "../image-check.ts";
+import { vmApi } from "../pve-api.ts";
+import { snippetStorageType } from "../pve-storage.ts";
 import { problemLine, unlessCommandSays } from "../run.ts";
 import { withStagedCopy } from "../staging.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
-import { diskBytes, formatSize, readQmConfig, sizeBytes } from "./qm-config.ts";
+import { diskBytes, formatSize, sizeBytes } from "./qm-config.ts";
 import { QM_OPTION_CHECKS, optionArgs, qmOptions } from "./qm-options.ts";
 import { defineAction } from "./types.ts";
 
-/** Proxmox `qm` actions. Every one runs `qm` from the binary table with a validated argv. */
+/**
+ * Proxmox VM actions. Without `node` each runs `qm` on this node; with `node` (a cluster member)
+ * the same operation goes through the cluster API on that node (pve-api.ts): `qm` cannot reach
+ * a VM whose config lives on another node.
+ */
 
-const byVmid = object({ vmid });
+/** The node that holds the VM (absent: this node, through `qm`). */
+const node = optional(pveNode);
+const byVmid = object({ vmid, node });
 /** The option names qm-create/qm-set accept. */
 const QM_OPTIONS = Object.keys(QM_OPTION_CHECKS);
 const output = (stdout: string) => ({ output: stdout.trim() });
@@ -20,19 +29,19 @@ const unique = (keys: string[]) => [...new Set(keys)];
 /** qemu-server's `name` is a dns-name (PVE rejects `web_1`, `web-`, `a..b`); 64 characters fit. */
 const qmName = dnsVmName;
 
-function lifecycle<const N extends string>(name: N, argv: (vmid: number) => string[], timeoutMs: number) {
+function lifecycle<const N extends string>(name: N, kind: "start" | "stop" | "shutdown", timeoutMs: number) {
   return defineAction({
     name,
     params: byVmid,
     timeoutMs,
-    handler: async (p, ctx) => output((await ctx.run("qm", argv(p.vmid))).stdout),
+    handler: async (p, ctx) => output((await vmApi(ctx, p.node).task(kind, p.vmid)).stdout),
   });
 }
 
-export const qmStart = lifecycle("qm-start", (id) => ["start", String(id)], 120_000);
-export const qmStop = lifecycle("qm-stop", (id) => ["stop", String(id)], 120_000);
+export const qmStart = lifecycle("qm-start", "start", 120_000);
+export const qmStop = lifecycle("qm-stop", "stop", 120_000);
 /** ACPI shutdown; qm waits up to 300 s for the guest. */
-export const qmShutdown = lifecycle("qm-shutdown", (id) => ["shutdown", String(id), "--timeout", "300"], 330_000);
+export const qmShutdown = lifecycle("qm-shutdown", "shutdown", 330_000);
 
 /** qm's answer for a VMID it has no configuration for. */
 const VM_MISSING = /does not exist/;
@@ -44,27 +53,41 @@ export const qmDestroy = defineAction({
   timeoutMs: 300_000,
   handler: async (p, ctx) => {
     return unlessCommandSays(VM_MISSING, { output: "", destroyed: false }, async () => {
-      const { stdout } = await ctx.run("qm", ["destroy", String(p.vmid), "--purge"]);
+      const { stdout } = await vmApi(ctx, p.node).task("destroy", p.vmid);
       return { ...output(stdout), destroyed: true };
     });
   },
 });
 
 /**
- * `qm template VMID`, then `qm config` must show `template: 1`: qm runs the conversion as a task
- * and exits 0 even when it failed (no upid exit for `template`), the reason only on stderr.
+ * `qm template VMID`, then the config must show `template: 1` AND every non-CD disk on a base
+ * volume: the task writes `template: 1` before converting the disks, and exits 0 when that fails
+ * (no upid exit for `template`), the reason only on stderr; on storage without the template
+ * feature (thick LVM) PVE skips the disk silently, leaving a template no linked clone can use.
  */
 export const qmTemplate = defineAction({
   name: "qm-template",
   params: byVmid,
   timeoutMs: 300_000,
   handler: async (p, ctx) => {
-    const { stdout, stderr } = await ctx.run("qm", ["template", String(p.vmid)]);
-    if ((await readQmConfig(ctx, p.vmid)).template !== "1") {
+    const api = vmApi(ctx, p.node);
+    const { stdout, stderr, failed } = await api.task("template", p.vmid);
+    const config = await api.config(p.vmid);
+    const reason = failed || problemLine(stderr);
+    if (config.template !== "1") {
       throw new BlockhostError(
         "E_COMMAND_FAILED",
-        `qm template ${p.vmid} did not make a template: ${problemLine(stderr) || "qm gave no reason"}`,
-        { binary: "qm" },
+        `qm template ${p.vmid} did not make a template: ${reason || "qm gave no reason"}`,
+        { binary: api.tool },
+      );
+    }
+    const unconverted = nonBaseDisks(config);
+    if (unconverted.length) {
+      const storage = unconverted[0]!.replace(/^.*\(([^:]+):.*$/, "$1");
+      throw new BlockhostError(
+        "E_COMMAND_FAILED",
+        `qm template ${p.vmid} left ${unconverted.join(", ")}, not a base volume: ${reason || `storage '${storage}'${snippetStorageType(storage)} cannot hold a template's base volume (use lvmthin, zfspool, rbd or a directory storage)`}`,
+        { binary: api.tool },
       );
     }
     return output(stdout);
@@ -76,7 +99,7 @@ export const qmConfig = defineAction({
   name: "qm-config",
   params: byVmid,
   timeoutMs: 30_000,
-  handler: async (p, ctx) => ({ config: await readQmConfig(ctx, p.vmid) }),
+  handler: async (p, ctx) => ({ config: await vmApi(ctx, p.node).config(p.vmid) }),
 });
 
 export const qmCreate = defineAction({
@@ -95,7 +118,7 @@ export const qmCreate = defineAction({
 export const qmSet = defineAction({
   name: "qm-set",
   params: refine(
-    object({ vmid, options: qmOptions, delete: optional(array(literal(...QM_OPTIONS), 1, 32)) }),
+    object({ vmid, node, options: qmOptions, delete: optional(array(literal(...QM_OPTIONS), 1, 32)) }),
     "at least one option to set or one key to delete, not both for the same key",
     (p) =>
       Object.keys(p.options).length + (p.delete?.length ?? 0) > 0 &&
@@ -103,10 +126,10 @@ export const qmSet = defineAction({
   ),
   timeoutMs: 120_000,
   handler: async (p, ctx) => {
-    const argv = ["set", String(p.vmid), ...optionArgs(p.options)];
+    const argv = optionArgs(p.options);
     const { delete: dropKeys } = p;
     if (dropKeys) argv.push("--delete", unique(dropKeys).join(","));
-    return output((await ctx.run("qm", argv)).stdout);
+    return output((await vmApi(ctx, p.node).set(p.vmid, argv)).stdout);
   },
 });
 
@@ -126,19 +149,36 @@ export const qmImportdisk = defineAction({
     }),
 });
 
+/**
+ * A clone of `vmid` on `node` (default: this node). `target`: the node the clone's config goes to
+ * (PVE allows it only when the source's disks are on shared storage); `full` + `storage`: a full
+ * copy onto that storage, where a linked clone is impossible (another storage, thick LVM).
+ */
 export const qmClone = defineAction({
   name: "qm-clone",
   params: refine(
-    object({ vmid, newid: vmid, name: qmName, full: optional(bool), storage: optional(storageId) }),
-    "storage only together with full: true, and newid different from vmid",
-    (p) => (p.storage === undefined || p.full === true) && p.newid !== p.vmid,
+    object({
+      vmid,
+      newid: vmid,
+      name: qmName,
+      full: optional(bool),
+      storage: optional(storageId),
+      node,
+      target: optional(pveNode),
+    }),
+    "storage only together with full: true, newid different from vmid, target only together with node",
+    (p) =>
+      (p.storage === undefined || p.full === true) &&
+      p.newid !== p.vmid &&
+      (p.target === undefined || p.node !== undefined),
   ),
   timeoutMs: 1_800_000,
   handler: async (p, ctx) => {
-    const argv = ["clone", String(p.vmid), String(p.newid), "--name", p.name];
+    const argv = ["--name", p.name];
     if (p.full) argv.push("--full", "1");
     if (p.storage) argv.push("--storage", p.storage);
-    return output((await ctx.run("qm", argv)).stdout);
+    if (p.target && p.target !== p.node) argv.push("--target", p.target);
+    return output((await vmApi(ctx, p.node).clone(p.vmid, p.newid, argv)).stdout);
   },
 });
 
@@ -146,6 +186,7 @@ export const qmResize = defineAction({
   name: "qm-resize",
   params: object({
     vmid,
+    node,
     disk: str(
       /^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3])$/,
       "a disk like scsi0, virtio0, sata0, ide0",
@@ -161,9 +202,11 @@ export const qmResize = defineAction({
    */
   handler: async (p, ctx) => {
     const relative = p.size.startsWith("+");
-    const before = diskBytes(await readQmConfig(ctx, p.vmid), p.disk);
-    const { stdout, stderr } = await ctx.run("qm", ["resize", String(p.vmid), p.disk, p.size]);
-    const after = diskBytes(await readQmConfig(ctx, p.vmid), p.disk);
+    const api = vmApi(ctx, p.node);
+    const before = diskBytes(await api.config(p.vmid), p.disk);
+    const { stdout, stderr: qmStderr, failed } = await api.resize(p.vmid, p.disk, p.size);
+    const stderr = failed ?? qmStderr;
+    const after = diskBytes(await api.config(p.vmid), p.disk);
     const wanted = (relative ? (before ?? 0) : 0) + sizeBytes(p.size.replace(/^\+/, ""));
     // Unchanged, not the size asked for, and qm said why (e.g. a refused shrink): a failure even though the disk is big enough.
     const refused = after === before && after !== wanted && problemLine(stderr) !== "";
@@ -172,7 +215,7 @@ export const qmResize = defineAction({
       throw new BlockhostError(
         "E_COMMAND_FAILED",
         `qm resize ${p.vmid} ${p.disk} ${p.size} did not take effect (${p.disk} ${now}): ${problemLine(stderr) || "qm gave no reason"}`,
-        { binary: "qm" },
+        { binary: api.tool },
       );
     }
     return { ...output(stdout), size: formatSize(after) };
@@ -185,12 +228,9 @@ export const qmStatus = defineAction({
   params: byVmid,
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
-    return unlessCommandSays(VM_MISSING, { status: "missing" }, async () => {
-      const { stdout } = await ctx.run("qm", ["status", String(p.vmid)]);
-      const m = /^status:\s*([a-z-]+)\s*$/m.exec(stdout);
-      if (!m) throw new BlockhostError("E_COMMAND_FAILED", `qm status ${p.vmid}: unexpected output`);
-      return { status: m[1]! };
-    });
+    return unlessCommandSays(VM_MISSING, { status: "missing" }, async () => ({
+      status: await vmApi(ctx, p.node).status(p.vmid),
+    }));
   },
 });
 
@@ -201,7 +241,7 @@ export const qmGuestPing = defineAction({
   timeoutMs: 15_000,
   handler: async (p, ctx) => {
     try {
-      await ctx.run("qm", ["guest", "cmd", String(p.vmid), "ping"]);
+      await vmApi(ctx, p.node).guestPing(p.vmid);
       return { responding: true };
     } catch (e) {
       if (e instanceof BlockhostError && e.code === "E_COMMAND_FAILED") return { responding: false, reason: e.message };
@@ -213,22 +253,13 @@ export const qmGuestPing = defineAction({
 /** Run an argv (no shell) inside the guest through the guest agent; result parsed from qm's JSON. */
 export const qmGuestExec = defineAction({
   name: "qm-guest-exec",
-  params: object({ vmid, command: array(printableArg, 1, 64), timeout: optional(int(1, 600)) }),
+  params: object({ vmid, node, command: array(printableArg, 1, 64), timeout: optional(int(1, 600)) }),
   timeoutMs: 660_000,
-  handler: async (p, ctx) => {
-    const timeout = String(p.timeout ?? 60);
-    const { stdout } = await ctx.run("qm", ["guest", "exec", String(p.vmid), "--timeout", timeout, "--", ...p.command]);
-    return parseGuestExec(stdout);
-  },
+  handler: async (p, ctx) => guestExecResult(await vmApi(ctx, p.node).guestExec(p.vmid, p.command, p.timeout ?? 60)),
 });
 
-/** qm prints `{"exitcode":N,"exited":1,"out-data":"…","err-data":"…"}` (exitcode absent while running). */
-export function parseGuestExec(stdout: string): {
-  exited: boolean;
-  exitcode: number | null;
-  stdout: string;
-  stderr: string;
-} {
+/** qm prints, and the API's exec-status returns, `{"exitcode":N,"exited":1,"out-data":"…","err-data":"…"}` (exitcode absent while running). */
+export function parseGuestExec(stdout: string): ReturnType<typeof guestExecResult> {
   let data: unknown;
   try {
     data = JSON.parse(stdout);
@@ -237,7 +268,15 @@ export function parseGuestExec(stdout: string): {
   }
   if (typeof data !== "object" || data === null)
     throw new BlockhostError("E_COMMAND_FAILED", "qm guest exec: output is not an object");
-  const d = data as Record<string, unknown>;
+  return guestExecResult(data as Record<string, unknown>);
+}
+
+function guestExecResult(d: Record<string, unknown>): {
+  exited: boolean;
+  exitcode: number | null;
+  stdout: string;
+  stderr: string;
+} {
   return {
     exited: d.exited === 1 || d.exited === true,
     exitcode: typeof d.exitcode === "number" ? d.exitcode : null,

@@ -15,7 +15,17 @@ import {
   type Schema,
 } from "../schema.ts";
 import { publicRpcUrl, secureRpc } from "./rpc-url.ts";
-import { evmAddress, ifaceName, ipAddress, ipv4, ipv4Cidr, storageId, VMID_MAX, VMID_MIN } from "../validators.ts";
+import {
+  evmAddress,
+  ifaceName,
+  ipAddress,
+  ipv4,
+  ipv4Cidr,
+  pveNode,
+  storageId,
+  VMID_MAX,
+  VMID_MIN,
+} from "../validators.ts";
 import { OS_IDS } from "../../template/os.ts";
 
 const absPath = str(/^\/[A-Za-z0-9._/-]{0,4095}$/, "an absolute path", 4096);
@@ -118,6 +128,30 @@ export type PlanSize = Infer<typeof planSizeSchema>;
 /** The size of a plan blockhost.yaml does not list. */
 export const DEFAULT_PLAN_SIZE: PlanSize = { cpu: 1, memory_mb: 2048, disk_gb: 20 };
 
+/** blockhost.yaml `proxmox.cluster.nodes.<node>`: what differs on one node, and its limits. */
+const proxmoxNodeSchema = object({
+  /** The node's VM storage and bridge when not the `proxmox:` ones. */
+  storage: optional(storageId),
+  bridge: optional(ifaceName),
+  /** The template on this node (a node with only local storage needs its own). */
+  template_vmid: optional(int(VMID_MIN, VMID_MAX)),
+  /** At most this many BlockHost VMs on the node. */
+  max_vms: optional(int(0, 100_000)),
+  /** At most this much memory configured for BlockHost VMs on the node. */
+  max_memory_mb: optional(int(0, 1 << 30)),
+  /** No new VMs here (existing ones keep running and are still served). */
+  drain: optional(bool),
+});
+export type ProxmoxNodeSettings = Infer<typeof proxmoxNodeSchema>;
+
+/** blockhost.yaml `proxmox.cluster`: how new VMs are placed across the cluster's nodes. */
+export const proxmoxClusterSchema = object({
+  /** The node with the most free memory, storage or idle CPU for the plan gets the VM. */
+  strategy: withDefault(literal("least_loaded_ram", "least_loaded_disk", "least_loaded_cpu"), "least_loaded_ram"),
+  nodes: withDefault(record(pveNode, proxmoxNodeSchema, 64), {}),
+});
+export type ProxmoxClusterSettings = Infer<typeof proxmoxClusterSchema>;
+
 /** /etc/blockhost/blockhost.yaml — identity, hypervisor and admin settings. */
 export const blockhostConfigSchema = object({
   server: object({ address: optional(evmAddress), key_file: absPath }),
@@ -135,6 +169,8 @@ export const blockhostConfigSchema = object({
       /** Templates of other OSes by OS id (debian-13: 9002); template_vmid stays the default OS's. */
       template_vmids: optional(record(literal(...OS_IDS), int(VMID_MIN, VMID_MAX), OS_IDS.length)),
       snippet_storage: optional(storageId),
+      /** Present on a Proxmox VE cluster: place VMs on every member (docs/operator/cluster.md). */
+      cluster: optional(proxmoxClusterSchema),
     }),
   ),
   /** backend: libvirt. The VM NICs join `network` (a libvirt network) or `bridge`; routes point at `bridge`. */

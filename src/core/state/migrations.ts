@@ -201,4 +201,10 @@ INSERT OR REPLACE INTO sent_txs (chain_id, sender, nonce, purpose, owner_pid, tx
   FROM setup_intents ORDER BY created_at;
 DROP TABLE setup_intents;`,
   },
+  {
+    version: 8,
+    name: "the Proxmox cluster node each VM runs on",
+    // NULL: a single-node host (local qm) or a VM recorded before; the reconciler fills it in on a cluster.
+    sql: `ALTER TABLE vms ADD COLUMN node TEXT;`,
+  },
 ];

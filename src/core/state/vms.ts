@@ -31,6 +31,8 @@ export interface VmRecord {
   nft_minted_at: string | null;
   gecos_synced: boolean;
   network_config_synced: boolean;
+  /** The Proxmox cluster node that holds the VM as last seen (null: single host, or not yet seen). */
+  node: string | null;
   extra: Record<string, unknown>;
 }
 
@@ -61,6 +63,7 @@ const COLUMNS = [
   "nft_minted_at",
   "gecos_synced",
   "network_config_synced",
+  "node",
   "extra",
 ] as const satisfies readonly (keyof VmRecord)[];
 
@@ -118,8 +121,13 @@ export function vmForToken(db: Database, tokenId: number): VmRecord | null {
   return row ? fromRow(row) : null;
 }
 
-export function insertVm(db: Database, vm: Omit<VmRecord, "extra"> & { extra?: Record<string, unknown> }): void {
+export function insertVm(
+  db: Database,
+  vm: Omit<VmRecord, "extra" | "node"> & { extra?: Record<string, unknown>; node?: string | null },
+): void {
   const p = toParams({ extra: {}, ...vm });
+  // NULL is the column's default: leaving it out keeps inserts working on a database before migration 8.
+  if (p.node === null) delete p.node;
   const keys = COLUMNS.filter((c) => c in p);
   db.query(`INSERT INTO vms (${keys.join(", ")}) VALUES (${keys.map((k) => `$${k}`).join(", ")})`).run(p as never);
 }
@@ -162,4 +170,13 @@ export function countByStatus(db: Database): Record<VmStatus, number> {
   }[])
     out[r.status] = r.n;
   return out;
+}
+
+/** Live VMs (creating, active, suspended) per recorded node; null: no node recorded. */
+export function countByNode(db: Database): Map<string | null, number> {
+  const rows = db.query("SELECT node, COUNT(*) AS n FROM vms WHERE status != 'destroyed' GROUP BY node").all() as {
+    node: string | null;
+    n: number;
+  }[];
+  return new Map(rows.map((r) => [r.node, r.n]));
 }

@@ -103,6 +103,8 @@ const send = defineCommand({
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(args.command))
       throw new BlockhostError("E_USAGE", `COMMAND: expected ${adminCommandName.describe}`);
     const payload = buildAdminCommand({ command: args.command, params: parseParams(args.params) });
+    // Every argument is checked before any file is read.
+    if (args.to !== undefined && !["self", "server", "null"].includes(args.to)) addressArg(args.to, "--to");
     const account = loadKeyFile(args["key-file"], "admin key file");
     const { web3, access } = loadChainContext();
     const pub = serverPublicKey(args["server-public-key"], web3);

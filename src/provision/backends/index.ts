@@ -11,8 +11,16 @@ import type { OsId } from "../../template/os.ts";
 
 export type { Backend, Say, VmRef, VmSpec } from "./types.ts";
 
-/** The backend blockhost.yaml names (`backend:`), built from its settings (ndpUplink: db.yaml ipv6_pool.ndp_proxy_dev). */
-export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller, ndpUplink?: string): Backend {
+/**
+ * The backend blockhost.yaml names (`backend:`), built from its settings (ndpUplink: db.yaml
+ * ipv6_pool.ndp_proxy_dev; vmidRange: db.yaml vmid_range, what a cluster's per-node caps count).
+ */
+export function selectBackend(
+  cfg: BlockhostConfig,
+  agent?: AgentCaller,
+  ndpUplink?: string,
+  vmidRange?: { start: number; end: number },
+): Backend {
   switch (cfg.backend) {
     case "dry-run":
       return new DryRunBackend();
@@ -31,6 +39,17 @@ export function selectBackend(cfg: BlockhostConfig, agent?: AgentCaller, ndpUpli
           ...(px.snippet_storage ? { snippetStorage: px.snippet_storage } : {}),
           guestAgentTimeoutMs: 180_000,
           ndpUplink,
+          ...(px.cluster
+            ? {
+                cluster: {
+                  localNode: px.node,
+                  settings: px.cluster,
+                  defaults: { storage: px.storage, bridge: px.bridge, templateVmid: px.template_vmid ?? 9001 },
+                  vmidRange,
+                  snippetStorage: px.snippet_storage,
+                },
+              }
+            : {}),
         },
         agent,
       );

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, readFileSync } from "node:fs";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { nonBaseDisks } from "../../core/pve-disks.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../vmauth/files/index.ts";
 import type { AgentCaller } from "./proxmox.ts";
 import type { Say } from "./types.ts";
@@ -78,6 +79,11 @@ export function templateProblems(
   const problems: string[] = [];
   if (config.template !== "1") problems.push(`VMID ${vmid} is not a template (qm template ${vmid})`);
   if (!/(^|,)size=/.test(config.scsi0 ?? "")) problems.push(`no scsi0 disk (the VM's disk is scsi0, resized per plan)`);
+  // A failed conversion, or a storage without base volumes (thick LVM), leaves `template: 1` on a vm- disk.
+  for (const disk of config.template === "1" ? nonBaseDisks(config) : [])
+    problems.push(
+      `${disk}, not a base volume (the conversion failed, or its storage cannot make one: put the template on lvmthin, zfspool, rbd or a directory storage)`,
+    );
   const cloudinit = Object.entries(config).some(
     ([k, v]) => CLOUDINIT_DRIVE_RE.test(k) && /^[^,:]+:(\d+\/)?((vm|base)-\d+-)?cloudinit(,|$|\.)/.test(v),
   );
@@ -114,6 +120,8 @@ export interface TemplateCheck {
   bridge?: string;
   /** Also check the manifest of the image the template came from. */
   manifestPath?: string;
+  /** The cluster node that holds the template (absent: this node, through qm). */
+  node?: string;
 }
 
 /**
@@ -131,7 +139,8 @@ export async function checkProxmoxTemplate(agent: AgentCaller, check: TemplateCh
   }
   let config: Record<string, string>;
   try {
-    config = (await agent.call("qm-config", { vmid: check.templateVmid })).config;
+    config = (await agent.call("qm-config", { vmid: check.templateVmid, ...(check.node ? { node: check.node } : {}) }))
+      .config;
   } catch (e) {
     return [...problems, `template VMID ${check.templateVmid}: ${oneLine(e)}`];
   }

@@ -2,10 +2,12 @@
 import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
+import { ProxmoxCluster, type ClusterSettings } from "./proxmox-cluster.ts";
+import type { Candidate } from "./proxmox-placement.ts";
 import { templateProblems } from "./proxmox-template.ts";
-import { type OsId, proxmoxTemplateFor } from "../../template/os.ts";
+import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
-import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
+import type { Backend, CreateResult, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 
 /** Proxmox settings the backend needs (blockhost.yaml `proxmox:`). */
 export interface ProxmoxSettings {
@@ -19,6 +21,8 @@ export interface ProxmoxSettings {
   guestAgentTimeoutMs: number;
   /** Uplink on which to proxy neighbour discovery for VM addresses (db.yaml ipv6_pool.ndp_proxy_dev). */
   ndpUplink?: string;
+  /** On a Proxmox VE cluster (blockhost.yaml proxmox.cluster): placement across its nodes. */
+  cluster?: ClusterSettings;
 }
 
 /** The agent, as the backend uses it: the typed client (each action's params checked at compile time). */
@@ -30,6 +34,10 @@ const tap = (vmid: number) => `tap${vmid}i0`;
 export const withFirewall = (net0: string) =>
   [...net0.split(",").filter((item) => item !== "" && !item.startsWith("firewall=")), "firewall=1"].join(",");
 
+/** net0 on the node's bridge (a cluster node's own `bridge:`); the clone's model and new MAC kept. */
+const onBridge = (net0: string, bridge: string | undefined) =>
+  bridge ? net0.replace(/(^|,)bridge=[^,]*/, `$1bridge=${bridge}`) : net0;
+
 /**
  * Linked clone of the template configured with `qm set` (cores, memory, ipconfig0, cicustom
  * user-data and pinned meta-data snippets), resized and started, each step an agent action.
@@ -40,18 +48,23 @@ export const withFirewall = (net0: string) =>
 export class ProxmoxBackend implements Backend {
   readonly name = "proxmox" as const;
   readonly simulated = false;
+  /** Set on a cluster: every VM call then names the VM's node (the cluster API), not local `qm`. */
+  readonly cluster?: ProxmoxCluster;
 
   constructor(
     private readonly settings: ProxmoxSettings,
     private readonly agent: AgentCaller = new AgentClient(),
-  ) {}
+  ) {
+    if (settings.cluster) this.cluster = new ProxmoxCluster(settings.cluster, agent);
+  }
 
-  async create(spec: VmSpec, say: Say): Promise<void> {
+  async create(spec: VmSpec, say: Say): Promise<CreateResult> {
     const undo: UndoSteps = [];
     const { vmid } = spec;
-    await this.preflight(spec);
-    const templateVmid = this.templateOf(spec.os);
+    const place = await this.preflight(spec);
+    const node = place?.node;
     const storage = this.snippetStorage;
+    const release = place ? this.cluster!.reserve(place.node, spec) : () => undefined;
     try {
       say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
       // A fixed instance-id: Proxmox's own is a hash over the host's search domain too (new id = new SSH host keys).
@@ -65,22 +78,39 @@ export class ProxmoxBackend implements Backend {
       if (!written.meta_volume)
         throw new BlockhostError("E_AGENT_PROTOCOL", "cloudinit-write returned no meta-data volume (agent too old?)");
 
-      say(`cloning template ${templateVmid} to VMID ${vmid}`);
-      await this.agent.call("qm-clone", { vmid: templateVmid, newid: vmid, name: spec.name });
-      undo.push(["qm-destroy", () => this.agent.call("qm-destroy", { vmid })]);
+      const templateVmid = this.templateOf(spec.os, place?.templateVmid);
+      if (place) {
+        say(
+          `placing VMID ${vmid} on node ${place.node} (${this.settings.cluster!.settings.strategy}); ${place.clone.full ? `full clone to ${place.storage}` : "linked clone"} of template ${templateVmid} on ${place.clone.fromNode}`,
+        );
+        await this.agent.call("qm-clone", {
+          vmid: templateVmid,
+          newid: vmid,
+          name: spec.name,
+          node: place.clone.fromNode,
+          ...(place.node !== place.clone.fromNode ? { target: place.node } : {}),
+          ...(place.clone.full ? { full: true, storage: place.storage } : {}),
+        });
+      } else {
+        say(`cloning template ${templateVmid} to VMID ${vmid}`);
+        await this.agent.call("qm-clone", { vmid: templateVmid, newid: vmid, name: spec.name });
+      }
+      undo.push(["qm-destroy", () => this.agent.call("qm-destroy", { vmid, ...at(node) })]);
 
       // Anti-spoofing: the PVE firewall's MAC/IP filters on net0 (the file first, so the NIC never runs unfiltered).
+      // /etc/pve/firewall/<vmid>.fw is pmxcfs: written here, it holds on whichever node runs the VM.
       await this.agent.call("pve-firewall-write", {
         vmid,
         ipv4: [spec.allocation.ipv4],
         ipv6: spec.ipv6 ? [spec.ipv6] : [],
       });
       undo.push(["pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid })]);
-      const { config: cloned } = await this.agent.call("qm-config", { vmid });
+      const { config: cloned } = await this.agent.call("qm-config", { vmid, ...at(node) });
       await this.agent.call("qm-set", {
         vmid,
+        ...at(node),
         options: {
-          net0: withFirewall(cloned.net0 ?? ""),
+          net0: withFirewall(onBridge(cloned.net0 ?? "", place?.bridge)),
           cores: spec.cpu,
           memory: spec.memoryMb,
           ipconfig0: spec.cloudInit.ipconfig0,
@@ -89,26 +119,67 @@ export class ProxmoxBackend implements Backend {
           agent: "1",
         },
       });
-      await this.agent.call("qm-resize", { vmid, disk: "scsi0", size: `${spec.diskGb}G` });
+      await this.agent.call("qm-resize", { vmid, ...at(node), disk: "scsi0", size: `${spec.diskGb}G` });
 
-      say(`starting VMID ${vmid}`);
-      await this.agent.call("qm-start", { vmid });
-      undo.push(["qm-stop", () => this.agent.call("qm-stop", { vmid })]);
-      await this.waitForGuestAgent(vmid, say);
+      say(`starting VMID ${vmid}${node ? ` on ${node}` : ""}`);
+      await this.agent.call("qm-start", { vmid, ...at(node) });
+      undo.push(["qm-stop", () => this.agent.call("qm-stop", { vmid, ...at(node) })]);
+      await this.waitForGuestAgent(vmid, node, say);
 
       if (spec.ipv6) {
         const address = this.vmAddress(spec.ipv6);
         await exposeVmAddress(this.agent, address);
         undo.push(["withdraw IPv6", () => withdrawVmAddress(this.agent, address)]);
       }
-      await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
+      if (this.isLocal(node)) await this.agent.call("bridge-port-isolate", { dev: tap(vmid) });
+      else
+        say(`VMID ${vmid} runs on ${node}: its port there is guarded by the Proxmox firewall, not this node's bridge`);
     } catch (e) {
       await rollBack(spec.name, e, undo, say);
       throw e;
+    } finally {
+      release();
     }
+    return node ? { node } : {};
   }
 
-  private templateOf(os: OsId | undefined): number {
+  private isLocal(node: string | undefined): boolean {
+    return node === undefined || node === this.settings.cluster?.localNode;
+  }
+
+  /**
+   * The node that holds the VM now (HA recovery and migrations move it): asked of the cluster, not
+   * taken from the record; undefined on a single node (local `qm`). Panel and engine power jobs use it.
+   */
+  async nodeOf(vm: VmRef): Promise<string | undefined> {
+    if (!this.cluster) return undefined;
+    const node = await this.cluster.nodeOf(vm.vmid);
+    if (!node)
+      throw new BlockhostError("E_NOT_FOUND", `VMID ${vm.vmid} (${vm.name}) is on no node of the Proxmox cluster`);
+    return node;
+  }
+
+  /** Where the VM is now, or null when the cluster has no such VMID (single node: undefined = local). */
+  private async where(vm: VmRef): Promise<{ node?: string } | null> {
+    if (!this.cluster) return {};
+    const node = await this.cluster.nodeOf(vm.vmid);
+    return node ? { node } : null;
+  }
+
+  async vmidFree(vmid: number): Promise<boolean> {
+    return this.cluster ? this.cluster.vmidFree(vmid) : true;
+  }
+
+  async locateAll(): Promise<Map<number, string> | null> {
+    return this.cluster ? this.cluster.locateAll() : null;
+  }
+
+  /**
+   * The template VMID for `os`: the default OS's is the placed node's (a cluster) or template_vmid;
+   * another OS's comes from proxmox.template_vmids.
+   */
+  private templateOf(os: OsId | undefined, placed?: number): number {
+    if ((os ?? DEFAULT_OS) === DEFAULT_OS && placed !== undefined) return placed;
     return proxmoxTemplateFor(this.settings.templateVmid, this.settings.templateVmids, os);
   }
 
@@ -116,10 +187,17 @@ export class ProxmoxBackend implements Backend {
     return this.settings.snippetStorage ?? "local";
   }
 
-  /** The template must have a cloud-init drive, net0 and a scsi0 no larger than the plan's disk (Proxmox cannot shrink). */
-  async preflight(spec: { diskGb: number; os?: OsId }): Promise<void> {
-    const id = this.templateOf(spec.os);
-    const { config } = await this.agent.call("qm-config", { vmid: id });
+  /**
+   * The template must have a cloud-init drive, net0, a base-volume scsi0 no larger than the plan's
+   * disk (Proxmox cannot shrink). On a cluster the VM is placed first (refused here when no node
+   * fits, before a VMID is spent) and the template checked is that node's.
+   */
+  async preflight(spec: { diskGb: number; memoryMb?: number; os?: OsId }): Promise<Candidate | undefined> {
+    const place = this.cluster
+      ? await this.cluster.place({ memoryMb: spec.memoryMb ?? 0, diskGb: spec.diskGb })
+      : undefined;
+    const id = this.templateOf(spec.os, place?.templateVmid);
+    const { config } = await this.agent.call("qm-config", { vmid: id, ...at(place?.clone.fromNode) });
     const problems = templateProblems(id, config, { contents: false });
     if (problems.length)
       throw new BlockhostError("E_STATE", `template VMID ${id} cannot serve VMs: ${problems.join("; ")}`);
@@ -133,13 +211,14 @@ export class ProxmoxBackend implements Backend {
         `disk ${spec.diskGb} GiB is smaller than template VMID ${id}'s scsi0 (${size![1]}${size![2]}); Proxmox cannot shrink disks`,
       );
     }
+    return place;
   }
 
-  private async waitForGuestAgent(vmid: number, say: Say): Promise<void> {
+  private async waitForGuestAgent(vmid: number, node: string | undefined, say: Say): Promise<void> {
     const deadline = Date.now() + this.settings.guestAgentTimeoutMs;
     let last: unknown = "no answer";
     for (;;) {
-      const r = await this.agent.call("qm-guest-ping", { vmid });
+      const r = await this.agent.call("qm-guest-ping", { vmid, ...at(node) });
       if (r.responding === true) return;
       last = r.reason;
       if (Date.now() >= deadline)
@@ -153,48 +232,58 @@ export class ProxmoxBackend implements Backend {
   }
 
   async start(vm: VmRef): Promise<void> {
-    await this.agent.call("qm-start", { vmid: vm.vmid });
+    await this.agent.call("qm-start", { vmid: vm.vmid, ...at(await this.nodeOf(vm)) });
   }
 
   async shutdown(vm: VmRef, say: Say): Promise<void> {
+    const node = at(await this.nodeOf(vm));
     try {
-      await this.agent.call("qm-shutdown", { vmid: vm.vmid });
+      await this.agent.call("qm-shutdown", { vmid: vm.vmid, ...node });
     } catch (e) {
       say(`graceful shutdown of ${vm.name} failed (${oneLine(e)}); stopping it`);
-      await this.agent.call("qm-stop", { vmid: vm.vmid });
+      await this.agent.call("qm-stop", { vmid: vm.vmid, ...node });
     }
   }
 
   async kill(vm: VmRef): Promise<void> {
-    await this.agent.call("qm-stop", { vmid: vm.vmid });
+    await this.agent.call("qm-stop", { vmid: vm.vmid, ...at(await this.nodeOf(vm)) });
   }
 
   async restoreNetwork(vm: VmRef): Promise<void> {
     if (vm.ipv6) await exposeVmAddress(this.agent, this.vmAddress(vm.ipv6));
   }
 
-  /** Idempotent: each step tolerates "already gone" (qm-destroy reports it as `destroyed: false`). */
+  /** Idempotent: each step tolerates "already gone" (qm-destroy reports it as `destroyed: false`; a VMID on no node is gone). */
   async destroy(vm: VmRef, say: Say): Promise<void> {
     if (vm.ipv6)
       await this.tolerant(say, "withdraw IPv6", () => withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6!)));
-    await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid }));
-    await this.agent.call("qm-destroy", { vmid: vm.vmid });
+    const where = await this.where(vm);
+    if (where) {
+      await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid, ...where }));
+      await this.agent.call("qm-destroy", { vmid: vm.vmid, ...where });
+    } else say(`VMID ${vm.vmid} is on no node of the cluster: nothing to destroy`);
     await this.tolerant(say, "pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid: vm.vmid }));
     await this.tolerant(say, "cloudinit-delete", () =>
       this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }),
     );
   }
 
+  /**
+   * The /128 route and NDP proxy entry stay on this node (the one the upstream routes the prefix
+   * to); on a cluster the VM is reached over the bridge/VLAN every node shares, wherever it runs.
+   */
   private vmAddress(address: string): VmAddress {
     return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
   }
 
   async powerState(vm: VmRef): Promise<string> {
-    return String((await this.agent.call("qm-status", { vmid: vm.vmid })).status);
+    const where = await this.where(vm);
+    if (!where) return "missing";
+    return String((await this.agent.call("qm-status", { vmid: vm.vmid, ...where })).status);
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {
-    const r = await this.agent.call("qm-guest-exec", { vmid: vm.vmid, command: argv });
+    const r = await this.agent.call("qm-guest-exec", { vmid: vm.vmid, command: argv, ...at(await this.nodeOf(vm)) });
     return { exitcode: Number(r.exitcode ?? 1), stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
   }
 
@@ -206,3 +295,6 @@ export class ProxmoxBackend implements Backend {
     }
   }
 }
+
+/** `{node}` for an agent call when a node is named, else nothing (local qm). */
+const at = (node: string | undefined): { node?: string } => (node === undefined ? {} : { node });

@@ -21,6 +21,11 @@ export interface VmSpec extends VmRef {
   os?: OsId;
 }
 
+/** What a create reports beyond success: the cluster node the VM was placed on. */
+export interface CreateResult {
+  node?: string;
+}
+
 export interface GuestExecResult {
   exitcode: number;
   stdout: string;
@@ -39,8 +44,8 @@ export interface Backend {
   /** True when nothing reaches a hypervisor (printed with every result). */
   readonly simulated: boolean;
   /** Checks that need no allocation (the template can serve this disk): run before a VMID is spent. */
-  preflight?(plan: { diskGb: number; os?: OsId }): Promise<void>;
-  create(spec: VmSpec, say: Say): Promise<void>;
+  preflight?(plan: { diskGb: number; memoryMb?: number; os?: OsId }): Promise<unknown>;
+  create(spec: VmSpec, say: Say): Promise<void | CreateResult>;
   start(vm: VmRef, say: Say): Promise<void>;
   /** Graceful shutdown, falling back to a hard stop. */
   shutdown(vm: VmRef, say: Say): Promise<void>;
@@ -55,4 +60,8 @@ export interface Backend {
    * own word; null when nothing asks a hypervisor (dry-run).
    */
   powerState?(vm: VmRef): Promise<string | null>;
+  /** False when the hypervisor (a Proxmox cluster) already has a guest with this VMID. */
+  vmidFree?(vmid: number): Promise<boolean>;
+  /** vmid → node of every guest of a cluster (null: not a cluster); what the reconciler follows moves with. */
+  locateAll?(): Promise<Map<number, string> | null>;
 }

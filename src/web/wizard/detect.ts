@@ -1,6 +1,7 @@
 /** What the wizard shows as detected: interfaces, default route, disks, free space, bridges, a Proxmox host. */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
+import { dirname, join } from "node:path";
 import { parseStorageConfig } from "../../agent/pve-storage.ts";
 import { paths } from "../../core/paths.ts";
 
@@ -65,6 +66,21 @@ export interface ProxmoxHost {
   node: string;
   /** Storages in storage.cfg that hold VM disks (content includes images, not disabled). */
   storages: string[];
+  /** The cluster's nodes (`/etc/pve/nodes/*` when `/etc/pve/corosync.conf` exists); [] on a lone node. */
+  clusterNodes: string[];
+}
+
+/** pmxcfs has `corosync.conf` only on a cluster; each member has a directory under `nodes/`. */
+function detectClusterNodes(): string[] {
+  const pve = dirname(paths.pveStorageConfig);
+  try {
+    if (!existsSync(join(pve, "corosync.conf"))) return [];
+    return readdirSync(join(pve, "nodes"))
+      .filter((n) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(n))
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -82,5 +98,5 @@ export function detectProxmox(): ProxmoxHost | undefined {
     .filter((s) => (s.props.content ?? "images").split(",").includes("images"))
     .filter((s) => s.props.disable === undefined || s.props.disable === "0")
     .map((s) => s.id);
-  return { node: hostname().split(".")[0]!, storages };
+  return { node: hostname().split(".")[0]!, storages, clusterNodes: detectClusterNodes() };
 }

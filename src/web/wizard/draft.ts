@@ -130,6 +130,7 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
                   bridge: opt(f, "bridge"),
                   template_vmid: numeric(f, "template_vmid"),
                   template_image: opt(f, "template_image"),
+                  cluster_strategy: opt(f, "cluster_strategy"),
                 },
               }
             : kind;

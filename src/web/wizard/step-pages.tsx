@@ -208,6 +208,17 @@ function HypervisorStep({ d }: { d: Draft }) {
         label="Image to import as the template when that VMID is free"
         value={px?.template_image ?? defaultProxmoxImage()}
       />
+      <p id="pve-cluster">
+        {pve?.clusterNodes.length
+          ? `Proxmox VE cluster detected: nodes ${pve.clusterNodes.join(", ")}. BlockHost can place VMs on all of them.`
+          : "This node is not in a Proxmox VE cluster: VMs stay on it."}
+      </p>
+      <Field
+        name="cluster_strategy"
+        label="Cluster placement (least_loaded_ram, least_loaded_disk or least_loaded_cpu; empty: this node only)"
+        value={px ? px.cluster_strategy : pve?.clusterNodes.length ? "least_loaded_ram" : undefined}
+        hint="The node with the most free memory, storage or idle CPU gets each new VM (docs/operator/cluster.md)."
+      />
     </>
   );
 }

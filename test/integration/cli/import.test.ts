@@ -1,6 +1,6 @@
 /** `blockhost import` on a host laid out by the original BlockHost: config files read in place, vms.json migrated. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ORIGINAL_ETC, ORIGINAL_VMS, WALLET_A } from "../../fixtures/original-host.ts";
 import { runBlockhost, tempDir } from "../../helpers/binary.ts";
@@ -72,10 +72,11 @@ describe("blockhost import", () => {
     expect(r.code).toBe(78);
     expect(r.stdout).toMatch(/invalid {2}.*db\.yaml: .*ip_pool\.network/);
     expect(r.stderr).toContain("1 config file(s) need fixing before import");
-    // Nothing imported: not even a database was created (vm list, which only reads, says so).
+    // Nothing imported: not even a database was created, and a read command names the broken file.
+    expect(existsSync(join(root, "var/lib/blockhost/blockhost.db"))).toBe(false);
     const list = await runBlockhost(["vm", "list", "--json"], { root });
-    expect(list).toMatchObject({ code: 1, stdout: "" });
-    expect(list.stderr).toContain("not set up yet: no database at");
+    expect(list).toMatchObject({ code: 78, stdout: "" });
+    expect(list.stderr).toContain("db.yaml: ip_pool.network");
   });
 
   test("a malformed reserved_nft_tokens is refused with one line and nothing imported", async () => {

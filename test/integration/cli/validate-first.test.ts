@@ -42,6 +42,7 @@ describe("a bad argument is a usage error (exit 2) and writes nothing", () => {
     ["wizard", "--port", "99999"],
     ["engine", "--once", "--no-such-flag"],
     ["status", "--no-such-flag"],
+    ["admin", "send", "knock", "--to", "nowhere", "--key-file", "/nonexistent/admin.key"],
   ];
 
   test.each(BAD.map((a) => [a.join(" "), a] as const))("blockhost %s", async (_title, args) => {

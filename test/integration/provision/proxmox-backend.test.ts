@@ -65,7 +65,8 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
       memory: "1024",
       ipconfig0: "ip=192.168.122.200/24,gw=192.168.122.1,ip6=2001:db8:42::3/128,gw6=2001:db8:42::1",
       cicustom: "user=snip_dir:snippets/blockhost-web-1.yaml,meta=snip_dir:snippets/blockhost-web-1.meta",
-      scsi0: "local-lvm:base-9001-disk-0,size=12G",
+      // lvmthin's linked clone is a thin snapshot named like any VM disk (LvmThinPlugin clone_image).
+      scsi0: "local-lvm:vm-100-disk-0,size=12G",
     });
     expect(host.sim.calls()).toContainEqual(["resize", "100", "scsi0", "12G"]);
     // Anti-spoofing: net0 keeps the clone's MAC and bridge and gains the PVE firewall; the VM's firewall

@@ -130,6 +130,45 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
     expect(host.sim.vm(9103)).toBeUndefined();
   });
 
+  test("N2: a disk conversion that fails inside qm's task (exit 0, template: 1 written) is refused and the VM removed", async () => {
+    const path = writeImage("failbase.qcow2", MANIFEST);
+    host.sim.failNext("create-base", "");
+    await expect(importAt(9107, path)).rejects.toThrow(
+      "qm template 9107 left scsi0 on a vm- volume (local-lvm:vm-9107-disk-0), not a base volume: lvrename 'local-lvm:vm-9107-disk-0' error:   Logical volume in use.",
+    );
+    expect(host.sim.vm(9107)).toBeUndefined();
+  });
+
+  test("N1: a template on thick LVM (no base volumes, no linked clones) is refused at import, naming the storage", async () => {
+    host.sim.setCluster({
+      ...host.sim.cluster(),
+      storages: [...host.sim.cluster().storages, { id: "san", type: "lvm", shared: true, maxdisk: 2 ** 40, disk: 0 }],
+    });
+    mkdirSync(join(env.dir, "etc/pve"), { recursive: true });
+    writeFileSync(
+      join(env.dir, "etc/pve/storage.cfg"),
+      "lvmthin: local-lvm\n\tthinpool data\n\nlvm: san\n\tvgname san\n\tshared 1\n",
+    );
+    const path = writeImage("san.qcow2", MANIFEST);
+    await expect(importAt(9108, path, "san")).rejects.toThrow(
+      "qm template 9108 left scsi0 on a vm- volume (san:vm-9108-disk-0), not a base volume: storage 'san' (lvm) cannot hold a template's base volume",
+    );
+    expect(host.sim.vm(9108)).toBeUndefined();
+    // A template left that way by hand is named by the check too.
+    host.sim.addVm({
+      vmid: 9109,
+      template: true,
+      config: {
+        scsi0: "san:vm-9109-disk-0,size=4G",
+        ide2: "san:vm-9109-cloudinit,media=cdrom",
+        net0: "virtio,bridge=vmbr0",
+      },
+    });
+    expect(await checkProxmoxTemplate(host.agent.client, { templateVmid: 9109, bridge: "vmbr0" })).toContain(
+      "template VMID 9109: scsi0 on a vm- volume (san:vm-9109-disk-0), not a base volume (the conversion failed, or its storage cannot make one: put the template on lvmthin, zfspool, rbd or a directory storage)",
+    );
+  });
+
   test("the check names each missing prerequisite", async () => {
     host.sim.addVm({
       vmid: 9200,

@@ -1,6 +1,6 @@
 // The agent's scope rules against the root-owned config of a temp root.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   enforceScope,
@@ -78,6 +78,21 @@ describe("VMIDs", () => {
     for (const id of [2000, 2050, 2099, 9001]) requireVmid(id);
     for (const id of [100, 1999, 2100, 9000, 999_999]) refused(() => requireVmid(id), "vmid");
   });
+  test("on a cluster, each node's own template VMID is ours too", () => {
+    const file = join(root, "etc/blockhost/blockhost.yaml");
+    const before = readFileSync(file, "utf8");
+    try {
+      writeFileSync(
+        file,
+        "server: {key_file: /k}\nbackend: proxmox\nproxmox: {node: pve, storage: local-lvm, bridge: vmbr0, template_vmid: 9001, " +
+          "cluster: {nodes: {pve2: {template_vmid: 9002}, pve3: {drain: true}}}}\n",
+      );
+      for (const id of [9001, 9002, 2000]) requireVmid(id);
+      refused(() => requireVmid(9003), "vmid");
+    } finally {
+      writeFileSync(file, before);
+    }
+  });
   test("every action's vmid and newid are checked, whatever the action", async () => {
     await enforceScope("qm-clone", { vmid: 9001, newid: 2001, name: "x" }, noDomains);
     await expect(enforceScope("qm-clone", { vmid: 9001, newid: 105, name: "x" }, noDomains)).rejects.toMatchObject({
@@ -87,6 +102,25 @@ describe("VMIDs", () => {
       details: { kind: "vmid", value: "100" },
     });
   });
+});
+
+test("before db.yaml exists, during setup, only the wizard's read-only checks answer for any VMID", async () => {
+  const bare = tempDir("blockhost-scope-bare-");
+  process.env.BLOCKHOST_ROOT = bare.dir;
+  try {
+    await enforceScope("qm-config", { vmid: 9001 }, noDomains);
+    await expect(enforceScope("qm-destroy", { vmid: 9001 }, noDomains)).rejects.toMatchObject({
+      code: "E_AGENT_OUT_OF_SCOPE",
+    });
+    mkdirSync(join(bare.dir, "var/lib/blockhost-agent"), { recursive: true });
+    writeFileSync(join(bare.dir, "var/lib/blockhost-agent/setup-complete"), "");
+    await expect(enforceScope("qm-config", { vmid: 9001 }, noDomains)).rejects.toMatchObject({
+      code: "E_AGENT_OUT_OF_SCOPE",
+    });
+  } finally {
+    process.env.BLOCKHOST_ROOT = root;
+    bare.cleanup();
+  }
 });
 
 describe("libvirt domains", () => {

@@ -145,6 +145,7 @@ describe("SQLite store", () => {
         nft_minted_at: "2025-05-01T10:00:05.000Z",
         gecos_synced: true,
         network_config_synced: false,
+        node: null,
         extra: { note: "kept" },
       };
       insertVm(old, vm);

@@ -220,6 +220,23 @@ describe("steps", () => {
     expect((await post("/wizard/network", network)).status).toBe(303);
     const summary = await (await wizard.app.request("/wizard/summary", { headers: { cookie } })).text();
     expect(summary).toContain("start: 200, end: 300");
+    const strategy = await post("/wizard/hypervisor", {
+      ...hypervisor,
+      vmid_start: "200",
+      vmid_end: "300",
+      cluster_strategy: "least_loaded_fast",
+    });
+    expect(await strategy.text()).toContain("backend");
+    expect(strategy.status).toBe(400);
+    await post("/wizard/hypervisor", {
+      ...hypervisor,
+      vmid_start: "200",
+      vmid_end: "300",
+      cluster_strategy: "least_loaded_cpu",
+    });
+    expect(await (await wizard.app.request("/wizard/summary", { headers: { cookie } })).text()).toContain(
+      "&quot;cluster_strategy&quot;:&quot;least_loaded_cpu&quot;",
+    );
     expect(summary).toContain("&quot;template_image&quot;:&quot;/var/lib/blockhost/images/t.qcow2&quot;");
   });
 
@@ -239,6 +256,14 @@ describe("steps", () => {
       expect(html).toContain(`Proxmox VE detected: node ${hostname().split(".")[0]}, storages holding VM disks: tank.`);
       expect(html).toMatch(/id="backend-proxmox" name="backend" value="proxmox" checked/);
       expect(html).toContain('id="pve_storage" name="pve_storage" type="text" value="tank"');
+      expect(html).toContain("This node is not in a Proxmox VE cluster: VMs stay on it.");
+      expect(html).toContain('id="cluster_strategy" name="cluster_strategy" type="text" value=""');
+      // A cluster: pmxcfs has corosync.conf and one directory per member; placement is offered.
+      writeFileSync(join(dir.dir, "etc/pve/corosync.conf"), "totem {}\n");
+      for (const n of ["pve1", "pve2", "pve3"]) mkdirSync(join(dir.dir, "etc/pve/nodes", n), { recursive: true });
+      const clustered = await page();
+      expect(clustered).toContain("Proxmox VE cluster detected: nodes pve1, pve2, pve3.");
+      expect(clustered).toContain('id="cluster_strategy" name="cluster_strategy" type="text" value="least_loaded_ram"');
     } finally {
       if (previous === undefined) delete process.env.BLOCKHOST_ROOT;
       else process.env.BLOCKHOST_ROOT = previous;

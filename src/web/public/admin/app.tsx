@@ -6,6 +6,7 @@ import { literal, object, optional, str } from "../../../core/schema.ts";
 import { troubledJobs } from "../../../core/state/jobs.ts";
 import { destroyVm, powerVm } from "../../../provision/lifecycle.ts";
 import { listVms } from "../../../core/state/vms.ts";
+import { clusterStatusOf } from "../../../engine/status-nodes.ts";
 import type { ServeDeps } from "../deps.ts";
 import { formBody } from "../form-body.ts";
 import type { WalletLogin } from "../../session/index.ts";
@@ -13,6 +14,7 @@ import { adminLogin } from "./auth.ts";
 import { commandRoutes } from "./commands.tsx";
 import { signInRoutes } from "./sign-in.tsx";
 import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
+import { NodesPage } from "./nodes-page.tsx";
 import { ConfirmDestroyPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
 
@@ -51,6 +53,10 @@ export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps))
     }
     return done(c, "/admin", `${op} ${name}: done`);
   });
+
+  app.get("/nodes", async (c) =>
+    c.html(<NodesPage {...frame(c, notice(c))} cluster={await clusterStatusOf(deps.db, deps.provisioner().backend)} />),
+  );
 
   app.get("/jobs", (c) => c.html(<JobsPage {...frame(c, notice(c))} jobs={troubledJobs(deps.db, 100)} />));
 

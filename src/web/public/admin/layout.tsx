@@ -13,6 +13,7 @@ export interface AdminFrame {
 
 const NAV = [
   ["/admin", "VMs"],
+  ["/admin/nodes", "Nodes"],
   ["/admin/jobs", "Jobs"],
   ["/admin/plans", "Plans"],
   ["/admin/wallet", "Wallet"],
