@@ -6,7 +6,7 @@ const firstboot = defineCommand({
     name: "firstboot",
     description:
       "Inside a VM: apply its NoCloud seed (network, DNS, hostname, user, wallet-login files, SSH host keys, disk size) once per instance-id; run by blockhost-firstboot.service",
-    examples: ["systemctl status blockhost-firstboot", "blockhost guest firstboot"],
+    examples: ["blockhost guest firstboot"],
   },
   async run() {
     const { firstBoot } = await import("./firstboot.ts");

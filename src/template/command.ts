@@ -39,7 +39,6 @@ const build = defineCommand({
     examples: [
       "blockhost template build",
       "blockhost template build --os debian-13",
-      "blockhost template build --suite trixie --output /tmp/template.qcow2",
       "blockhost template build --boot bootloader --output /var/lib/blockhost/images/blockhost-template.qcow2",
     ],
   },
