@@ -47,7 +47,7 @@ const build = defineCommand({
       type: "string",
       description:
         "Where to write the image (default $BLOCKHOST_ROOT/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2, " +
-        "blockhost-template-<os>.qcow2 for an OS other than the default)",
+        "blockhost-template-OS.qcow2 for an OS other than the default, e.g. blockhost-template-debian-13.qcow2)",
       valueHint: "FILE",
     },
     binary: {
