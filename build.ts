@@ -38,7 +38,9 @@ for (const v of variants) {
   const result = await Bun.build({
     // src/entry.ts is the binary; the others are chunks it imports by a path the bundler cannot follow
     // (src/entry.ts says why), each compiled with its own bytecode so that nothing is parsed at start.
-    entrypoints: ["entry.ts", "main.ts", "vmauth/pam-cli.ts", "crypto/crypto-cli.ts"].map((f) => join(here, "src", f)),
+    entrypoints: ["entry.ts", "main.ts", "vmauth/pam-cli.ts", "crypto/crypto-cli.ts", "guest/guest-cli.ts"].map((f) =>
+      join(here, "src", f),
+    ),
     format: "esm",
     bytecode: true,
     minify: { syntax: true, whitespace: true, identifiers: false },

@@ -7,7 +7,11 @@ import { VERSION } from "./version.ts";
  * login through the PAM helper or a `crypto` call evaluates none of the engine, web or chain code.
  * Everything else, help and completion included, lives in main.ts.
  */
-const CHUNKS: Readonly<Record<string, string>> = { pam: "vmauth/pam-cli", crypto: "crypto/crypto-cli" };
+const CHUNKS: Readonly<Record<string, string>> = {
+  pam: "vmauth/pam-cli",
+  crypto: "crypto/crypto-cli",
+  guest: "guest/guest-cli",
+};
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && ["--version", "-v", "version"].includes(argv[0]!)) {

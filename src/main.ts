@@ -17,6 +17,7 @@ export const main = defineCommand({
   subCommands: {
     agent: () => import("./agent/command.ts").then((m) => m.default),
     pam: () => import("./vmauth/pam-command.ts").then((m) => m.default),
+    guest: () => import("./guest/command.ts").then((m) => m.default),
     "signing-page": () => import("./vmauth/signing-page/command.ts").then((m) => m.default),
     vm: () => import("./provision/command.ts").then((m) => m.default),
     gc: () => import("./provision/gc-command.ts").then((m) => m.default),

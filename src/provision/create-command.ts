@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { printJson } from "../core/output.ts";
 import type { VmRecord } from "../core/state/vms.ts";
+import { DEFAULT_OS, OS_IDS, parseOsId } from "../template/os.ts";
 import { expiryChoice, intOption, newVmNameArg, walletArg } from "./cli-args.ts";
 import { openProvisioner } from "./context.ts";
 import { applyCreate, planCreate, type CreateRequest } from "./create.ts";
@@ -54,6 +55,11 @@ export const createCommand = defineCommand({
     memory: { type: "string", description: "Memory in MB (default 2048)", valueHint: "MB" },
     disk: { type: "string", description: "Disk size in GB (default 20)", valueHint: "GB" },
     username: { type: "string", description: "Linux user the owner logs in as (default admin)", valueHint: "USER" },
+    os: {
+      type: "string",
+      description: `Operating system template: ${OS_IDS.join(" or ")} (default ${DEFAULT_OS})`,
+      valueHint: "OS",
+    },
     apply: { type: "boolean", description: "Create the VM (without it, only the plan is printed)" },
     json: { type: "boolean", description: "Print JSON: the plan and, with --apply, the created VM" },
   },
@@ -79,6 +85,7 @@ export const createCommand = defineCommand({
       cpu,
       memoryMb,
       diskGb,
+      ...(args.os !== undefined ? { os: parseOsId(args.os) } : {}),
     };
     const plan = planCreate(p, req);
     const dryRun = p.backend.simulated;

@@ -16,7 +16,17 @@ import {
   type Schema,
 } from "../core/schema.ts";
 import { publicRpcUrl, secureRpc } from "../core/config/rpc-url.ts";
-import { evmAddress, ifaceName, ipv4, ipv4Cidr, port, storageId, VMID_MAX, VMID_MIN } from "../core/validators.ts";
+import {
+  evmAddress,
+  ifaceName,
+  ipAddress,
+  ipv4,
+  ipv4Cidr,
+  port,
+  storageId,
+  VMID_MAX,
+  VMID_MIN,
+} from "../core/validators.ts";
 
 const absPath = str(/^\/[A-Za-z0-9._/+-]{0,4095}$/, "an absolute path", 4096);
 const rpcUrl = str(/^https?:\/\/[A-Za-z0-9.\-_:[\]%]+(\/[A-Za-z0-9._~\-/%?=&+]*)?$/, "an http(s) URL", 2048);
@@ -133,7 +143,14 @@ export const revenueShareSchema = object({
 });
 export const vmidRangeSchema = object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) });
 export const networkSchema = object({
-  ipv4: object({ network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 }),
+  ipv4: object({
+    network: ipv4Cidr,
+    start: poolBound,
+    end: poolBound,
+    gateway: ipv4,
+    /** Resolvers written into every VM (db.yaml ip_pool.nameservers); default the host's upstream resolvers. */
+    nameservers: optional(array(ipAddress, 1, 3)),
+  }),
   ipv6: withDefault(ipv6Schema, "none"),
   vmid_range: optional(vmidRangeSchema),
   gc_grace_days: withDefault(int(0, 3650), 7),

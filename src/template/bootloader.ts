@@ -1,15 +1,8 @@
-/** The GRUB-bootable variant of the template: GRUB files and growpart in the tree, an MBR disk assembled with dd. */
+/** The GRUB-bootable variant of the template: GRUB files in the tree, an MBR disk assembled with dd (the first boot grows the partition). */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
-import {
-  BOOTLOADER_PACKAGES,
-  CLOUD_CFG_GROWPART,
-  KERNEL_CMDLINE,
-  ROOT_LABEL,
-  ROOT_PARTITION_START_SECTOR,
-  grubCfg,
-} from "./recipe.ts";
+import { KERNEL_CMDLINE, ROOT_LABEL, ROOT_PARTITION_START_SECTOR, grubCfg } from "./recipe.ts";
 import { runTool } from "./tools.ts";
 
 /** Host grub-pc-bin's BIOS modules and boot sector (Debian package grub-pc-bin). */
@@ -35,28 +28,6 @@ export function requireGrubPcBin(): void {
       "E_NOT_FOUND",
       `${GRUB_I386_DIR}/boot.img: the bootloader image needs the host's GRUB BIOS files (apt-get install grub-pc-bin)`,
     );
-}
-
-/**
- * Add what only the bootloader image needs to the customized tree: cloud-guest-utils (growpart,
- * from `debCache` when a copy is there, else `apt-get download` on the host), its cloud-init
- * setting, and /boot/grub with the BIOS modules and grub.cfg.
- */
-export async function prepareBootloaderTree(tree: string, kernelVersion: string, debCache: string): Promise<void> {
-  mkdirSync(debCache, { recursive: true, mode: 0o755 });
-  const debs: string[] = [];
-  for (const pkg of BOOTLOADER_PACKAGES) {
-    const have = () => readdirSync(debCache).find((n) => n.startsWith(`${pkg}_`) && n.endsWith(".deb"));
-    if (!have()) await runTool(["sh", "-c", 'cd "$1" && apt-get download -q "$2"', "sh", debCache, pkg]);
-    const deb = have();
-    if (!deb) throw new BlockhostError("E_NOT_FOUND", `apt-get download ${pkg} left no .deb in ${debCache}`);
-    copyFileSync(join(debCache, deb), join(tree, "tmp", deb));
-    debs.push(`/tmp/${deb}`);
-  }
-  await runTool(["unshare", "--mount", "--fork", "chroot", tree, "dpkg", "-i", ...debs]);
-  for (const d of debs) rmSync(join(tree, d.slice(1)), { force: true });
-  writeFileSync(join(tree, "etc/cloud/cloud.cfg.d/91-blockhost-growpart.cfg"), CLOUD_CFG_GROWPART, { mode: 0o644 });
-  addGrubFiles(tree, kernelVersion);
 }
 
 /** /boot/grub in the tree: the host's BIOS modules and a grub.cfg booting this kernel on the serial console. */

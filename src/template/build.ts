@@ -19,7 +19,6 @@ import { BlockhostError } from "../core/errors.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../vmauth/files/index.ts";
 import { initrdPath, kernelPath, manifestPath, type TemplateManifest } from "./manifest.ts";
 import {
-  CLOUD_CFG,
   DEFAULT_MIRROR,
   DEFAULT_SUITE,
   ENABLED_UNITS,
@@ -27,19 +26,19 @@ import {
   INITRAMFS_CONF,
   INITRAMFS_MODULES,
   INTERFACES,
+  NEUTRAL_FILES,
   KERNEL_CMDLINE,
   MASKED_UNITS,
   ROOT_LABEL,
   TEMPLATE_PACKAGES,
   aptSources,
-  BOOTLOADER_PACKAGES,
-  CLOUD_CFG_GROWPART,
   ROOT_PARTITION_START_SECTOR,
   grubCfg,
 } from "./recipe.ts";
 import { runTool, sha256File, sha256Text } from "./tools.ts";
 import { DEFAULT_OS, type OsId, TEMPLATE_OSES, osForSuite } from "./os.ts";
-import { assembleGrubDisk, bootloaderBootSection, prepareBootloaderTree, requireGrubPcBin } from "./bootloader.ts";
+import { addGrubFiles, assembleGrubDisk, bootloaderBootSection, requireGrubPcBin } from "./bootloader.ts";
+import { GUEST_FILES } from "../guest/files/index.ts";
 
 export interface TemplateBuildOptions {
   /** Where the qcow2 goes (its manifest, kernel and initrd land beside it). */
@@ -100,7 +99,8 @@ export function templateInputsKey(o: {
       rootfsKey,
       binarySha: o.binarySha256,
       files: VM_AUTH_FILES,
-      CLOUD_CFG,
+      GUEST_FILES,
+      NEUTRAL_FILES,
       MASKED_UNITS,
       ENABLED_UNITS,
       KERNEL_CMDLINE,
@@ -110,9 +110,7 @@ export function templateInputsKey(o: {
       INITRAMFS_MODULES,
       sizeGb: o.sizeGb ?? 3,
       // Only the bootloader image adds inputs, so a direct-kernel image keeps its key.
-      ...(o.boot === "bootloader"
-        ? { boot: o.boot, BOOTLOADER_PACKAGES, CLOUD_CFG_GROWPART, grub: grubCfg("V"), ROOT_PARTITION_START_SECTOR }
-        : {}),
+      ...(o.boot === "bootloader" ? { boot: o.boot, grub: grubCfg("V"), ROOT_PARTITION_START_SECTOR } : {}),
     }),
   );
 }
@@ -166,8 +164,8 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
     await slimInitrd(tree, kernelVersion);
     const raw = join(work, "root.raw");
     if (boot === "bootloader") {
-      say("adding GRUB and growpart, assembling the partitioned disk");
-      await prepareBootloaderTree(tree, kernelVersion, opts.rootfsCache ?? join(work, "debs"));
+      say("adding GRUB, assembling the partitioned disk");
+      addGrubFiles(tree, kernelVersion);
       await assembleGrubDisk(tree, raw, sizeGb, work);
     } else {
       say("making the disk image");
@@ -197,6 +195,7 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
       blockhost_binary: VM_BINARY_PATH,
       blockhost_binary_sha256: binarySha,
       vmauth_files: VM_AUTH_FILES.map((f) => f.path),
+      // The NoCloud seed configures the VM (blockhost-firstboot reads it; cloud-init is not installed).
       cloud_init: true,
       qemu_guest_agent: true,
       boot:
@@ -209,7 +208,6 @@ export async function buildTemplate(opts: TemplateBuildOptions): Promise<Templat
               cmdline: KERNEL_CMDLINE,
             },
     };
-    if (boot === "bootloader") manifest.packages = [...manifest.packages, ...BOOTLOADER_PACKAGES];
     const bootFiles = boot === "bootloader" ? [] : ["vmlinuz", "initrd"];
     // World-readable: libvirt's qemu runs as libvirt-qemu and reads the backing file, kernel and initrd.
     for (const f of [...bootFiles, "image.qcow2"]) chmodSync(join(work, f), 0o644);
@@ -318,7 +316,17 @@ async function slimInitrd(tree: string, kernelVersion: string): Promise<void> {
   ]);
 }
 
-/** Guest-side files: everything here is configuration; cloud-init fills in the per-VM part. */
+/** apt settings that name a proxy (the build host's, passed through mmdebstrap) do not belong in a VM. */
+function removeAptProxies(tree: string): void {
+  const dir = join(tree, "etc/apt/apt.conf.d");
+  if (!existsSync(dir)) return;
+  for (const n of readdirSync(dir)) {
+    const file = join(dir, n);
+    if (n === "99mmdebstrap" || /proxy/i.test(readFileSync(file, "utf8"))) rmSync(file, { force: true });
+  }
+}
+
+/** Guest-side files: everything here is configuration; the first boot fills in the per-VM part. */
 function customizeTree(tree: string, binary: string): void {
   const put = (path: string, content: string, mode = 0o644) => {
     const file = join(tree, path);
@@ -327,10 +335,11 @@ function customizeTree(tree: string, binary: string): void {
     chmodSync(file, mode);
   };
   put("etc/fstab", FSTAB);
-  put("etc/hostname", "blockhost-template\n");
+  for (const f of NEUTRAL_FILES) {
+    rmSync(join(tree, f.path.slice(1)), { force: true });
+    put(f.path.slice(1), f.content);
+  }
   put("etc/network/interfaces", INTERFACES);
-  put("etc/cloud/cloud.cfg.d/90-blockhost.cfg", CLOUD_CFG);
-  put("etc/machine-id", "");
   put("etc/initramfs-tools/conf.d/blockhost.conf", INITRAMFS_CONF);
   put("etc/initramfs-tools/modules", INITRAMFS_MODULES);
   // Kernel updates in the guest must regenerate the initrd (a build may have switched this off).
@@ -341,7 +350,8 @@ function customizeTree(tree: string, binary: string): void {
       readFileSync(initramfsConf, "utf8").replace(/^update_initramfs=no$/m, "update_initramfs=yes"),
     );
   rmSync(join(tree, "var/lib/dbus/machine-id"), { force: true });
-  for (const f of VM_AUTH_FILES) put(f.path.slice(1), f.content, f.mode);
+  for (const f of [...VM_AUTH_FILES, ...GUEST_FILES]) put(f.path.slice(1), f.content, f.mode);
+  removeAptProxies(tree);
   const bin = join(tree, VM_BINARY_PATH.slice(1));
   mkdirSync(dirname(bin), { recursive: true, mode: 0o755 });
   copyFileSync(binary, bin);

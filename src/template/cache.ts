@@ -4,7 +4,7 @@ import { basename, join, relative } from "node:path";
 import { type TemplateBootMode, buildTemplate, templateInputsKey } from "./build.ts";
 import { initrdPath, kernelPath, manifestPath, readManifest, type TemplateManifest } from "./manifest.ts";
 import { sha256File } from "./tools.ts";
-import type { OsId } from "./os.ts";
+import { DEFAULT_OS, type OsId, libvirtTemplateFor } from "./os.ts";
 
 export interface CachedTemplate {
   image: string;
@@ -49,7 +49,7 @@ export async function cachedTemplate(o: {
  * Copy a template (image, kernel, initrd, manifest) into `templatesDir` under `root` as
  * blockhost-template.qcow2, root-owned and world-readable, each file renamed into place.
  */
-export function installTemplate(root: string, templatesDir: string, image: string): string {
+export function installTemplate(root: string, templatesDir: string, image: string, os: OsId = DEFAULT_OS): string {
   // qemu runs as libvirt-qemu: every directory from the root down must be traversable.
   let dir = root;
   for (const part of ["", ...relative(root, templatesDir).split("/")]) {
@@ -57,7 +57,7 @@ export function installTemplate(root: string, templatesDir: string, image: strin
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o755);
   }
-  const dest = join(templatesDir, "blockhost-template.qcow2");
+  const dest = libvirtTemplateFor(join(templatesDir, "blockhost-template.qcow2"), os);
   for (const [from, to] of [
     [kernelPath(image), kernelPath(dest)],
     [initrdPath(image), initrdPath(dest)],

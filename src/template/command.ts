@@ -39,7 +39,6 @@ const build = defineCommand({
     examples: [
       "blockhost template build",
       "blockhost template build --os debian-13",
-      "blockhost template build --suite trixie --output /tmp/template.qcow2",
       "blockhost template build --boot bootloader --output /var/lib/blockhost/images/blockhost-template.qcow2",
     ],
   },
@@ -48,7 +47,7 @@ const build = defineCommand({
       type: "string",
       description:
         "Where to write the image (default $BLOCKHOST_ROOT/var/lib/libvirt/blockhost/templates/blockhost-template.qcow2, " +
-        "blockhost-template-<os>.qcow2 for an OS other than the default)",
+        "blockhost-template-OS.qcow2 for an OS other than the default, e.g. blockhost-template-debian-13.qcow2)",
       valueHint: "FILE",
     },
     binary: {

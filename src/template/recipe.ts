@@ -1,7 +1,12 @@
 /** What goes into the VM template: Debian packages, the guest-side configuration, the boot command line. */
+import { FIRSTBOOT_UNIT } from "../guest/files/index.ts";
 import { DEFAULT_OS, TEMPLATE_OSES } from "./os.ts";
 
-/** Debian packages the guest needs; nothing is installed at first boot (the guest has no internet). */
+/**
+ * Debian packages the guest needs; nothing is installed at first boot. No cloud-init: the template's
+ * blockhost-firstboot.service applies the NoCloud seed with the blockhost binary (cloud-init's Python
+ * start-up was most of a boot under TCG). fdisk (sfdisk) grows the bootloader image's root partition.
+ */
 export const TEMPLATE_PACKAGES = [
   "linux-image-amd64",
   "systemd-sysv",
@@ -34,32 +39,6 @@ export function aptSources(suite: string, mirror: string): string[] {
   ];
 }
 
-const CLOUD_INIT_MODULES = [
-  "seed_random",
-  "bootcmd",
-  "write_files",
-  "resizefs",
-  "set_hostname",
-  "update_hostname",
-  "update_etc_hosts",
-  "users_groups",
-  "ssh",
-];
-
-/**
- * cloud-init limited to what BlockHost's user-data uses (NoCloud seed, hostname, users, files, host
- * keys, disk growth): every module skipped is Python start-up time saved under TCG. The config and
- * final stages have nothing to do, so their units are masked below.
- */
-export const CLOUD_CFG = `# /etc/cloud/cloud.cfg.d/90-blockhost.cfg: written by blockhost template build.
-datasource_list: [ NoCloud, None ]
-locale: C.UTF-8
-manage_etc_hosts: true
-cloud_init_modules: [ ${CLOUD_INIT_MODULES.join(", ")} ]
-cloud_config_modules: []
-cloud_final_modules: []
-`;
-
 /** Units that only cost boot time in a customer VM (timers for a desktop, apt refreshes without internet). */
 export const MASKED_UNITS = [
   "apt-daily.timer",
@@ -70,32 +49,43 @@ export const MASKED_UNITS = [
   "man-db.timer",
   "systemd-pstore.service",
   "ifupdown-wait-online.service",
-  "cloud-config.service",
-  "cloud-final.service",
 ] as const;
 
 /** Units the template enables (their files are among the vmauth files). */
-export const ENABLED_UNITS = [{ unit: "blockhost-signing-page.service", wantedBy: "multi-user.target" }] as const;
+export const ENABLED_UNITS = [
+  { unit: "blockhost-signing-page.service", wantedBy: "multi-user.target" },
+  { unit: FIRSTBOOT_UNIT, wantedBy: "multi-user.target" },
+] as const;
 
 /**
  * The initrd carries only what mounts a VM's root disk (virtio or virtio-scsi, ext4): Debian's
- * MODULES=most initrd is 36 MB and took ~35 s to unpack and probe under TCG.
+ * MODULES=most initrd is 36 MB and took ~35 s to unpack and probe under TCG. The CD controllers
+ * (libvirt's SATA, Proxmox's IDE), sr_mod and virtio_net are loaded there too, so the seed's CD and
+ * the NIC are present when the first boot looks for them instead of after udev's coldplug (a loaded
+ * host saw Debian 13's NIC appear minutes into the boot).
  */
 export const INITRAMFS_CONF = "MODULES=list\nCOMPRESS=gzip\n";
-export const INITRAMFS_MODULES = "virtio_pci\nvirtio_blk\nvirtio_scsi\nsd_mod\next4\n";
+export const INITRAMFS_MODULES =
+  "virtio_pci\nvirtio_blk\nvirtio_scsi\nsd_mod\next4\nahci\nata_piix\nsr_mod\nvirtio_net\n";
 
 export const FSTAB = `LABEL=${ROOT_LABEL} / ext4 defaults,errors=remount-ro 0 1\n`;
 export const INTERFACES = "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n";
 
 /**
- * The bootloader image's root is partition 1 of the disk: growpart (cloud-guest-utils) must grow
- * the partition before resizefs grows the filesystem. The bare-filesystem image has nothing to grow.
+ * Build-host files replaced in the image: mmdebstrap leaves the builder's resolv.conf and hosts in
+ * the tree. The first boot writes each VM's own; until then there is no resolver.
  */
-export const CLOUD_CFG_GROWPART = `# /etc/cloud/cloud.cfg.d/91-blockhost-growpart.cfg: written by blockhost template build (bootloader image).
-cloud_init_modules: [ ${CLOUD_INIT_MODULES.flatMap((m) => (m === "resizefs" ? ["growpart", m] : [m])).join(", ")} ]
-`;
-/** Installed only into the bootloader image (the package providing growpart). */
-export const BOOTLOADER_PACKAGES = ["cloud-guest-utils"] as const;
+export const NEUTRAL_FILES: ReadonlyArray<{ path: string; content: string }> = [
+  { path: "/etc/resolv.conf", content: "# No resolvers yet: blockhost-firstboot writes this VM's from its seed.\n" },
+  { path: "/etc/hostname", content: "localhost\n" },
+  {
+    path: "/etc/hosts",
+    content:
+      "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n",
+  },
+  { path: "/etc/machine-id", content: "" },
+];
+
 /** The root partition starts at 1 MiB; GRUB's core image lives in the gap before it. */
 export const ROOT_PARTITION_START_SECTOR = 2048;
 

@@ -16,6 +16,7 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./admin-funds.ts", fn: "benchFundCycle" },
   { module: "./libvirt.ts", fn: "benchLibvirtTemplate" },
   { module: "./libvirt.ts", fn: "benchLibvirtP1" },
+  { module: "./guest-boot.ts", fn: "benchGuestBoot" },
   { module: "./tls-swap.ts", fn: "benchTlsSwap" },
   { module: "./cold-start.ts", fn: "benchColdStart" },
 ];

@@ -9,7 +9,7 @@ import { TEMPLATE_CACHE, cachedBootloaderTemplate } from "../helpers/libvirt-hos
 
 setDefaultTimeout(30 * 60_000); // TCG on a shared 2-core machine
 
-const DISK_GB = 4; // bigger than the image's 3 GiB: growpart and resizefs must grow the root to it
+const DISK_GB = 4; // bigger than the image's 3 GiB: the first boot must grow the root partition and filesystem to it
 
 function unavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return "not root";
@@ -76,7 +76,8 @@ describe.skipIf(Boolean(unavailable))("the bootloader template boots from its ow
 
   test("the image is the bootloader variant: no kernel beside it, GRUB in its manifest", () => {
     expect(tpl.manifest.boot.mode).toBe("bootloader");
-    expect(tpl.manifest.packages).toContain("cloud-guest-utils");
+    expect(tpl.manifest.packages).toContain("fdisk"); // sfdisk: the first boot grows the root partition
+    expect(tpl.manifest.packages).not.toContain("cloud-init");
     expect(existsSync(kernelPath(tpl.image))).toBe(false);
     const table = JSON.parse(run(["qemu-img", "info", "--output=json", tpl.image]));
     expect(table.format).toBe("qcow2");
@@ -121,10 +122,11 @@ describe.skipIf(Boolean(unavailable))("the bootloader template boots from its ow
     const log = consoleLog();
     expect(log).toContain("Booting `Debian (blockhost template)'"); // GRUB's menu entry
     expect(log).toMatch(/Command line: BOOT_IMAGE=\/boot\/vmlinuz-\S+ root=LABEL=rootfs ro console=ttyS0/);
-    expect(log).toMatch(/grubboot login: /); // the hostname cloud-init set from the seed
+    expect(log).toMatch(/grubboot login: /); // the hostname the first boot set from the seed
+    expect(log).toContain("blockhost-firstboot: configuring new instance grubboot-1 from /dev/vdb");
   });
 
-  test("growpart and resizefs grew the root partition and filesystem to the whole disk", async () => {
+  test("the first boot grew the root partition and filesystem to the whole disk", async () => {
     // Power off cleanly (ACPI), then read the overlay's partition table and ext4 superblock.
     const monitor = qemu!.stdin;
     monitor.write("system_powerdown\n");
@@ -136,7 +138,7 @@ describe.skipIf(Boolean(unavailable))("the bootloader template boots from its ow
     run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", join(dir, "disk.qcow2"), raw]);
     const part = JSON.parse(run(["sfdisk", "--json", raw])).partitiontable.partitions[0];
     expect(part).toMatchObject({ start: 2048, bootable: true });
-    // growpart leaves up to 33 sectors free at the end of the disk (room a GPT backup header would need).
+    // Up to 64 sectors may stay free at the end of the disk (room a GPT backup header would need).
     const diskSectors = (DISK_GB * 2 ** 30) / 512;
     expect(part.size).toBeGreaterThanOrEqual(diskSectors - 2048 - 64);
     expect(part.size).toBeLessThanOrEqual(diskSectors - 2048);

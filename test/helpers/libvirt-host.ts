@@ -1,5 +1,5 @@
 // Real libvirt for VM tests: the daemons (started by hand when no systemd does it), a cached template, an isolated network.
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { startIsolatedNetwork, virsh } from "../../src/dev/libvirt-network.ts";
@@ -8,6 +8,7 @@ import {
   cachedTemplate as cachedTemplateIn,
   installTemplate as installTemplateIn,
 } from "../../src/template/cache.ts";
+import { DEFAULT_OS, type OsId } from "../../src/template/os.ts";
 import { baselineBinary, blockhostBinary } from "./binary.ts";
 import { type LoginResult, sshLogin } from "./sshd.ts";
 import { loginMessage, parseChallenge } from "./vmauth.ts";
@@ -88,17 +89,22 @@ export async function ensureLibvirtd(): Promise<{ started: boolean; stop: () => 
   };
 }
 
+/** Debian root filesystem tarballs, one per suite and package set, shared by every template the tests build. */
+const ROOTFS_CACHE = join(TEMPLATE_CACHE, "rootfs-cache");
+
 /**
- * The template for this build of the guest binary: from the cache when its inputs match, else built
- * with the `blockhost template build` command (the Debian root filesystem tarball is cached too).
+ * The direct-kernel template of `os` for this build of the guest binary: from the cache when its
+ * inputs match, else built with the `blockhost template build --os` command (the Debian root
+ * filesystem tarball is cached too). The default OS keeps the cache dir's top level.
  */
-export function cachedTemplate(): Promise<CachedTemplate> {
+export function cachedTemplate(os: OsId = DEFAULT_OS): Promise<CachedTemplate> {
   return cachedTemplateIn({
-    cacheDir: TEMPLATE_CACHE,
+    cacheDir: os === DEFAULT_OS ? TEMPLATE_CACHE : join(TEMPLATE_CACHE, os),
     binary: baselineBinary(),
-    build: async (output, rootfsCache) => {
-      const argv = ["template", "build", "--output", output, "--binary", baselineBinary()];
-      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", rootfsCache]);
+    os,
+    build: async (output) => {
+      const argv = ["template", "build", "--os", os, "--output", output, "--binary", baselineBinary()];
+      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", ROOTFS_CACHE]);
       if (r.exitCode !== 0) throw new Error(`template build failed: ${r.stderr.toString().trim().split("\n").at(-1)}`);
     },
   });
@@ -115,15 +121,15 @@ export function cachedBootloaderTemplate(): Promise<CachedTemplate> {
     boot: "bootloader",
     build: async (output) => {
       const argv = ["template", "build", "--boot", "bootloader", "--output", output, "--binary", baselineBinary()];
-      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", join(TEMPLATE_CACHE, "rootfs-cache")]);
+      const r = run([blockhostBinary(), ...argv, "--rootfs-cache", ROOTFS_CACHE]);
       if (r.exitCode !== 0) throw new Error(`template build failed: ${r.stderr.toString().trim().split("\n").at(-1)}`);
     },
   });
 }
 
-/** Copy a cached template into a root's libvirt templates dir, root-owned. */
-export const installTemplate = (root: string, image: string): string =>
-  installTemplateIn(root, join(root, "var/lib/libvirt/blockhost/templates"), image);
+/** Copy a cached template into a root's libvirt templates dir, root-owned, under the name the backend picks for `os`. */
+export const installTemplate = (root: string, image: string, os: OsId = DEFAULT_OS): string =>
+  installTemplateIn(root, join(root, "var/lib/libvirt/blockhost/templates"), image, os);
 
 /** An isolated libvirt network (no forward, no DHCP, no DNS) on TEST_BRIDGE with the pool's gateways. */
 export const startTestNetwork = (gateway4: string, gateway6: string): { stop: () => void } =>
@@ -190,4 +196,75 @@ export function p1Split(events: Array<Record<string, unknown>>, vmName: string, 
     create: (bootStart - createStart) / 1000,
     bootToLogin: (loggedIn - bootStart) / 1000,
   };
+}
+
+/** A name the test resolver answers, and its two addresses (inside the test network's pools, unused). */
+export const TEST_DNS_NAME = "vmtest.blockhost.test";
+export const TEST_DNS_A = "10.215.0.99";
+export const TEST_DNS_AAAA = "fd42:b10c::99";
+
+/**
+ * dnsmasq (dnsmasq-base) on the test bridge's two gateway addresses: answers TEST_DNS_NAME, forwards
+ * nothing, logs every query with its source address to `log()`.
+ */
+export function startTestResolver(): { stop: () => void; log: () => string } {
+  mkdirSync(TEMPLATE_CACHE, { recursive: true });
+  const logFile = join(TEMPLATE_CACHE, `dnsmasq-${process.pid}.log`);
+  rmSync(logFile, { force: true });
+  const p = Bun.spawn(
+    [
+      "/usr/sbin/dnsmasq",
+      "--keep-in-foreground",
+      "--conf-file=/dev/null",
+      "--no-resolv",
+      "--no-hosts",
+      "--no-poll",
+      "--bind-dynamic",
+      `--interface=${TEST_BRIDGE}`,
+      "--port=53",
+      `--address=/${TEST_DNS_NAME}/${TEST_DNS_A}`,
+      `--address=/${TEST_DNS_NAME}/${TEST_DNS_AAAA}`,
+      "--log-queries",
+      `--log-facility=${logFile}`,
+      `--pid-file=${join(TEMPLATE_CACHE, `dnsmasq-${process.pid}.pid`)}`,
+      "--user=root",
+      "--group=root",
+    ],
+    { stdout: "ignore", stderr: "pipe" },
+  );
+  return {
+    stop: () => {
+      p.kill("SIGTERM");
+      rmSync(join(TEMPLATE_CACHE, `dnsmasq-${process.pid}.pid`), { force: true });
+    },
+    log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
+  };
+}
+
+/** Files of a built template read straight from its ext4 (qcow2 → raw → debugfs), no boot needed. */
+export function readTemplateFiles(image: string, files: string[]): Record<string, string | null> {
+  const dir = mkdtempSync(join(TEMPLATE_CACHE, "read-"));
+  try {
+    const raw = join(dir, "root.raw");
+    const conv = run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", image, raw]);
+    if (conv.exitCode !== 0) throw new Error(`qemu-img convert: ${conv.stderr.toString().trim()}`);
+    // The bootloader image's ext4 starts at its partition; the direct-kernel image is the filesystem.
+    const out: Record<string, string | null> = {};
+    for (const f of files) {
+      const r = run(["debugfs", "-R", `cat ${f}`, raw]);
+      const text = r.stdout.toString();
+      out[f] = /File not found/.test(r.stderr.toString()) ? null : text;
+    }
+    const ls = run(["debugfs", "-R", "ls -l /etc/apt/apt.conf.d", raw]).stdout.toString();
+    out["ls /etc/apt/apt.conf.d"] = ls;
+    out["ls /etc/ssh"] = run(["debugfs", "-R", "ls /etc/ssh", raw]).stdout.toString();
+    out["ls /usr/lib/python3"] = /File not found/.test(
+      run(["debugfs", "-R", "ls /usr/lib/python3", raw]).stderr.toString(),
+    )
+      ? null
+      : "present";
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

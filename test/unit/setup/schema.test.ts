@@ -173,3 +173,18 @@ test("the https step names the host by its public prefix::2 when no hostname is 
   d.https = { hostname: "vms.example.org" };
   expect(hostAddress({ ...ctx, file: setupFileSchema.parse(d, "") })).toBe("vms.example.org");
 });
+
+test("network.ipv4.nameservers (IPv4 and IPv6) becomes db.yaml ip_pool.nameservers; a non-address is refused", () => {
+  const d = valid();
+  (d.network.ipv4 as Record<string, unknown>).nameservers = ["9.9.9.9", "2620:fe::fe"];
+  const ctx = { file: setupFileSchema.parse(d, ""), fileName: "setup.yaml" } as SetupContext;
+  expect(dbConfigSchema.parse(parse(renderDbYaml(ctx)), "db.yaml").ip_pool.nameservers).toEqual([
+    "9.9.9.9",
+    "2620:fe::fe",
+  ]);
+  expect(
+    problem((x) => {
+      (x.network.ipv4 as Record<string, unknown>).nameservers = ["dns.example"];
+    }),
+  ).toContain("network.ipv4.nameservers");
+});

@@ -1,0 +1,13 @@
+/** Files the template carries for the first boot, embedded as text: `path` is where each goes in the VM. */
+import firstbootUnit from "./blockhost-firstboot.service" with { type: "text" };
+import cloudInitShim from "./cloud-init.sh" with { type: "text" };
+import hostKeys from "./hostkeys.conf" with { type: "text" };
+import type { VmFile } from "../../vmauth/files/index.ts";
+
+export const FIRSTBOOT_UNIT = "blockhost-firstboot.service";
+
+export const GUEST_FILES: readonly VmFile[] = [
+  { path: `/etc/systemd/system/${FIRSTBOOT_UNIT}`, mode: 0o644, content: firstbootUnit },
+  { path: "/usr/bin/cloud-init", mode: 0o755, content: cloudInitShim },
+  { path: "/etc/ssh/sshd_config.d/10-blockhost-hostkeys.conf", mode: 0o644, content: hostKeys },
+];
