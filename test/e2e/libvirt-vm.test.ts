@@ -25,6 +25,7 @@ import {
   walletSshLogin,
 } from "../helpers/libvirt-host.ts";
 import { checkLibvirtHost } from "../../src/provision/backends/libvirt-check.ts";
+import { vmPortName } from "../../src/agent/port-guard/rules.ts";
 
 setDefaultTimeout(30 * 60_000); // TCG on a shared 2-core machine: a first boot took 12 min at load 25
 
@@ -191,12 +192,15 @@ describe.skipIf(Boolean(unavailable))(
       }
     });
 
-    test("the VM's bridge port is isolated and its IPv6 host route points at the bridge", () => {
+    test("the VM's bridge port is isolated, guarded by its binding, and its IPv6 host route points at the bridge", () => {
       const ifaces = virshOut("domiflist", vm.vm_name)
         .out.split("\n")
         .map((l) => l.trim().split(/\s+/)[0]!)
-        .filter((d) => d.startsWith("vnet"));
-      expect(ifaces).toHaveLength(1);
+        .filter((d) => d.startsWith("bhv") || d.startsWith("vnet"));
+      // The port carries the name the guard's rules are keyed on (not a reusable vnetN).
+      expect(ifaces).toEqual([vmPortName(vm.vm_name)]);
+      const guard = Bun.spawnSync(["/usr/sbin/nft", "list", "table", "bridge", "blockhost_guard"]).stdout.toString();
+      expect(guard).toContain(ifaces[0]!);
       const link = Bun.spawnSync(["/usr/sbin/bridge", "-d", "link", "show", "dev", ifaces[0]!]).stdout.toString();
       expect(link).toContain("isolated on");
       const route = Bun.spawnSync(["/usr/sbin/ip", "-6", "route", "show", `${vm.ipv6_address}/128`]).stdout.toString();
