@@ -1,7 +1,7 @@
 // An engine host on real libvirt (the VM e2e test and the P1 bench): cached template, isolated network, agent, EngineEnv.
 import { chmodSync } from "node:fs";
 import type { CachedTemplate } from "../../src/template/cache.ts";
-import type { OsId } from "../../src/template/os.ts";
+import { DEFAULT_OS, type OsId } from "../../src/template/os.ts";
 import { startAgent, type RunningAgent } from "./agent.ts";
 import { EngineEnv, type EngineEnvOptions } from "./engine-env.ts";
 import {
@@ -43,10 +43,12 @@ export async function startLibvirtEngineHost(opts: {
   const template = await cachedTemplate();
   const templates: Partial<Record<OsId, CachedTemplate>> = {};
   for (const os of opts.oses ?? []) templates[os] = await cachedTemplate(os);
+  const offered = opts.oses?.length ? `\nos: [${[DEFAULT_OS, ...opts.oses].join(", ")}]` : "";
   const ns = opts.nameservers ? `, nameservers: [${opts.nameservers.map((n) => `'${n}'`).join(", ")}]` : "";
   const env = await EngineEnv.create({
     backend: "libvirt",
-    backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: ${opts.guestAgentTimeoutS}}`,
+    // The other OSes are offered too (blockhost.yaml `os:`), as an operator lists a template once it is built.
+    backendYaml: `libvirt: {bridge: ${TEST_BRIDGE}, network: ${TEST_NETWORK}, accel: auto, guest_agent_timeout_s: ${opts.guestAgentTimeoutS}}${offered}`,
     ipPool: `{network: '10.215.0.0/24', start: 10, end: 50, gateway: '10.215.0.1'${ns}}`,
     ipv6Prefix: "fd42:b10c::/120",
     ...(opts.engine ? { engine: opts.engine } : {}),
