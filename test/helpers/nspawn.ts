@@ -3,19 +3,26 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { controlDepends } from "../../scripts/iso/image.ts";
 
-/** What the guest holds before the .deb arrives: the package's dependencies (apt installs offline) and test tools. */
+/**
+ * What the guest holds before the .deb arrives: the package's Depends as debian/control states them (so a new
+ * dependency changes the cache key and apt still installs offline) and the test's own tools.
+ */
 export const GUEST_PACKAGES = [
-  "systemd-sysv",
-  "dbus",
-  "iproute2",
-  "iptables",
-  "openssl",
-  "ca-certificates",
-  "curl",
-  "procps",
-  "passwd",
-] as const;
+  ...new Set([
+    ...controlDepends(readFileSync(join(import.meta.dir, "../../debian/control"), "utf8")),
+    "systemd-sysv",
+    "dbus",
+    "iproute2",
+    "iptables",
+    "openssl",
+    "ca-certificates",
+    "curl",
+    "procps",
+    "passwd",
+  ]),
+];
 /** The Debian releases BlockHost supports as hosts (Proxmox VE 8 runs on bookworm, 9 on trixie). */
 export const GUEST_SUITES = { bookworm: "Debian 12", trixie: "Debian 13" } as const;
 export type GuestSuite = keyof typeof GUEST_SUITES;
