@@ -90,6 +90,13 @@ export class WalletLogin {
     return url.port && url.port !== "443" ? `${name}:${url.port}` : name;
   }
 
+  /** The HTTP answer to a challenge request: the fields as JSON, or 429 when too many sign-ins are pending. */
+  challengeResponse(c: Context, subject = ""): Response {
+    const challenge = this.challenge(c, subject);
+    if (!challenge) return c.json({ error: "too many sign-ins are pending; try again in a few minutes" }, 429);
+    return c.json(challenge);
+  }
+
   /** Fields for a new sign-in about `subject`, or null when too many sign-ins are pending (answer 429). */
   challenge(c: Context, subject = ""): SiweChallenge | null {
     const domain = this.domainFor(c);

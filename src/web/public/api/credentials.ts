@@ -47,9 +47,7 @@ export function credentialsApi(deps: ServeDeps, login: WalletLogin = revealLogin
   api.post("/:token/challenge", (c) => {
     const token = c.req.param("token");
     if (!TOKEN_RE.test(token)) return c.json({ error: "token id must be a whole number" }, 400);
-    const challenge = login.challenge(c, token);
-    if (!challenge) return c.json({ error: "too many sign-ins are pending; try again in a few minutes" }, 429);
-    return c.json(challenge);
+    return login.challengeResponse(c, token);
   });
 
   api.post("/:token/details", async (c) => {

@@ -87,11 +87,7 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
     );
   });
 
-  app.post("/login/challenge", (c) => {
-    const challenge = login.challenge(c);
-    if (!challenge) return c.json({ error: "too many sign-ins are pending; try again in a few minutes" }, 429);
-    return c.json(challenge);
-  });
+  app.post("/login/challenge", (c) => login.challengeResponse(c));
 
   app.post("/login", async (c) => {
     const body = await jsonBody(c, signedMessageBody);
