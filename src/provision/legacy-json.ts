@@ -5,7 +5,7 @@ import { BlockhostError } from "../core/errors.ts";
 import { ipv4ToInt } from "../core/validators.ts";
 import { bumpVmidCounter, reserveAddress } from "../core/state/allocations.ts";
 import type { Provisioner } from "./context.ts";
-import { ipv6ToBigInt } from "./ipv6.ts";
+import { ipv6ToBigInt } from "../core/ipv6.ts";
 import { ipv6Pool } from "./network-config.ts";
 import { getVm, insertVm, listVms, type VmRecord, type VmStatus } from "../core/state/vms.ts";
 

@@ -21,6 +21,7 @@ import {
   ipAddress,
   ipv4,
   ipv4Cidr,
+  ipv6Prefix,
   pveNode,
   storageId,
   VMID_MAX,
@@ -65,7 +66,8 @@ export const dbConfigSchema = object({
     object({
       start: optional(int(1, 65_535)),
       end: optional(int(1, 65_535)),
-      prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+      /** Legacy: read only when broker-allocation.json (the prefix's home since setup writes it there) has none. */
+      prefix: optional(ipv6Prefix),
       /** The uplink on which the host answers neighbour discovery for VM addresses (manual prefix, on-link upstream). */
       ndp_proxy_dev: optional(ifaceName),
     }),

@@ -24,7 +24,7 @@ import {
   type PrefixAgent,
   setupPrefixHost,
 } from "../../../src/network/prefix-host.ts";
-import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/provision/ipv6.ts";
+import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/core/ipv6.ts";
 import { type BrokerSimulator, startBrokerSimulator } from "../../fixtures/broker-sim.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
 import { writeScopeConfig } from "../../helpers/scope-config.ts";
