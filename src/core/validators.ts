@@ -1,6 +1,6 @@
 /** Shared allowlist patterns and schemas (names, addresses, VMIDs, interfaces). */
 import { isIPv4, isIPv6 } from "node:net";
-import { addressProblem } from "./address.ts";
+import { addressProblem, EVM_ADDRESS_RE } from "./address.ts";
 import { ipv6PrefixProblem, PREFIX_MAX_BITS, PREFIX_MIN_BITS } from "./ipv6.ts";
 import { int, refine, schemaError, str, type Schema } from "./schema.ts";
 
@@ -20,7 +20,7 @@ export const VM_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
  */
 export const DNS_NAME_RE =
   /^(?=.{1,64}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
-export const EVM_ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+export { EVM_ADDRESS_RE };
 export const HEX_KEY_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 
 export const VMID_MIN = 100;

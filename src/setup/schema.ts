@@ -1,5 +1,5 @@
 /** The setup file `blockhost finalize --config FILE` reads (and the wizard writes): schema and types. */
-import { engineSettingsSchema, httpsAcmeSchema } from "../core/config/schemas.ts";
+import { DEFAULT_PUBLIC_SECRET, engineSettingsSchema, httpsAcmeSchema, publicSecret } from "../core/config/schemas.ts";
 import {
   array,
   bool,
@@ -154,7 +154,7 @@ export const httpsSchema = object({ hostname: optional(hostName), acme: optional
 export const setupFileSchema = object({
   admin: object({
     wallet: evmAddress,
-    public_secret: withDefault(str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256), "blockhost-access"),
+    public_secret: withDefault(publicSecret, DEFAULT_PUBLIC_SECRET),
     signature_file: absPath,
   }),
   chain: chainSchema,

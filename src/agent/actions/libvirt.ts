@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { array, int, literal, object, optional, refine, str, type Schema } from "../../core/schema.ts";
-import { ifaceName } from "../../core/validators.ts";
+import { ifaceName, vmName } from "../../core/validators.ts";
 import { initrdPath, kernelPath } from "../../template/manifest.ts";
 import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { confinedFile, printableArg } from "./params.ts";
@@ -27,11 +27,7 @@ import type { ActionContext } from "./types.ts";
 import { defineAction } from "./types.ts";
 
 /** A domain name: a VM name with at least one letter (virsh reads an all-digit name as a domain id). */
-export const domain = refine(
-  str(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "a VM name (letters, digits, . _ -; ≤64)", 64),
-  "a VM name with at least one letter",
-  (v) => /[a-zA-Z]/.test(v),
-);
+export const domain = refine(vmName, "a VM name with at least one letter", (v) => /[a-zA-Z]/.test(v));
 const byName = object({ name: domain });
 /** The MACs BlockHost gives libvirt VMs (allocate.ts macForVmid). */
 export const mac = str(/^52:54:00(:[0-9a-f]{2}){3}$/, "a locally administered QEMU MAC 52:54:00:xx:xx:xx", 17);

@@ -154,12 +154,17 @@ export const proxmoxClusterSchema = object({
 });
 export type ProxmoxClusterSettings = Infer<typeof proxmoxClusterSchema>;
 
+/** The text the admin signs to prove the admin wallet, and what the engine recovers a credential's signer from. */
+export const DEFAULT_PUBLIC_SECRET = "blockhost-access";
+/** What a public secret may be (blockhost.yaml, the setup file, the wizard and its backup). */
+export const publicSecret = str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256);
+
 /** /etc/blockhost/blockhost.yaml — identity, hypervisor and admin settings. */
 export const blockhostConfigSchema = object({
   server: object({ address: optional(evmAddress), key_file: absPath }),
   deployer: optional(object({ key_file: absPath })),
   server_public_key: optional(pubkeyHex),
-  public_secret: optional(str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256)),
+  public_secret: optional(publicSecret),
   contract_address: optional(evmAddress),
   backend: withDefault(literal("proxmox", "libvirt", "dry-run"), "proxmox"),
   proxmox: optional(
