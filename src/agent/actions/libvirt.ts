@@ -23,6 +23,7 @@ import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { confinedFile, printableArg } from "./params.ts";
 import { detectAccel, domainXml, vmFiles } from "./libvirt-domain.ts";
 import { PORT_RE } from "../port-guard/rules.ts";
+import { classifyVirshFailure, inState, noDomain, notRunning } from "./virsh-failure.ts";
 import type { ActionContext } from "./types.ts";
 import { defineAction } from "./types.ts";
 
@@ -226,9 +227,14 @@ export const virshDefine = defineAction({
   },
 });
 
-const notRunning = (e: unknown) => e instanceof BlockhostError && /not running|domain is not running/i.test(e.message);
-const noDomain = (e: unknown) =>
-  e instanceof BlockhostError && /failed to get domain|Domain not found/i.test(e.message);
+/** virsh on one domain; a failure virsh explains comes back with a code (see virsh-failure.ts). */
+async function virshOnDomain(ctx: ActionContext, argv: string[]) {
+  try {
+    return await virsh(ctx, argv);
+  } catch (e) {
+    throw classifyVirshFailure(e);
+  }
+}
 
 export const virshStart = defineAction({
   name: "virsh-start",
@@ -236,10 +242,10 @@ export const virshStart = defineAction({
   timeoutMs: 120_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["start", p.name]);
+      await virshOnDomain(ctx, ["start", p.name]);
       return { started: true };
     } catch (e) {
-      if (e instanceof BlockhostError && /already active/i.test(e.message)) return { started: false };
+      if (inState(e, "running")) return { started: false };
       throw e;
     }
   },
@@ -252,7 +258,7 @@ export const virshShutdown = defineAction({
   timeoutMs: 60_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["shutdown", p.name]);
+      await virshOnDomain(ctx, ["shutdown", p.name]);
       return { requested: true };
     } catch (e) {
       if (notRunning(e)) return { requested: false };
@@ -268,7 +274,7 @@ export const virshReboot = defineAction({
   timeoutMs: 60_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["reboot", p.name]);
+      await virshOnDomain(ctx, ["reboot", p.name]);
       return { requested: true };
     } catch (e) {
       if (notRunning(e)) return { requested: false };
@@ -284,7 +290,7 @@ export const virshDestroy = defineAction({
   timeoutMs: 60_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["destroy", p.name]);
+      await virshOnDomain(ctx, ["destroy", p.name]);
       return { stopped: true };
     } catch (e) {
       if (notRunning(e) || noDomain(e)) return { stopped: false };
@@ -299,7 +305,7 @@ export const virshUndefine = defineAction({
   timeoutMs: 60_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["undefine", p.name]);
+      await virshOnDomain(ctx, ["undefine", p.name]);
       return { removed: true };
     } catch (e) {
       if (noDomain(e)) return { removed: false };
@@ -315,7 +321,7 @@ export const virshDomstate = defineAction({
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
     try {
-      const { stdout } = await virsh(ctx, ["domstate", p.name]);
+      const { stdout } = await virshOnDomain(ctx, ["domstate", p.name]);
       return { state: stdout.trim().split("\n")[0] ?? "" };
     } catch (e) {
       if (noDomain(e)) return { state: "missing" };
