@@ -5,8 +5,8 @@ import { BlockhostError } from "../core/errors.ts";
 import { ipv4ToInt } from "../core/validators.ts";
 import { bumpVmidCounter, reserveAddress } from "../core/state/allocations.ts";
 import type { Provisioner } from "./context.ts";
-import { ipv6ToBigInt } from "./ipv6.ts";
-import { ipv6Pool } from "./network-config.ts";
+import { ipv6ToBigInt } from "../core/ipv6.ts";
+import { ipv6Pool } from "../core/config/network.ts";
 import { getVm, insertVm, listVms, type VmRecord, type VmStatus } from "../core/state/vms.ts";
 
 /** One VM in the seed's vms.json field names (engine fields such as subscription_id ride along, as in the original). */

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { TEMPLATE_BOOT_MODES, type TemplateBootMode, buildTemplate } from "./build.ts";
-import { DEFAULT_OS, OS_IDS, libvirtTemplateFor, parseOsId } from "./os.ts";
+import { DEFAULT_OS, OS_IDS, libvirtTemplateFor, parseOsId } from "../core/template/os.ts";
 
 /** Where the baseline binary is: beside this binary (dist/), else where the Debian package installs it. */
 export function defaultGuestBinary(): string {

@@ -1,6 +1,6 @@
 /** The libvirt host check setup's `backend` step runs: daemon, accelerator, network, bridge and template. */
 import { existsSync } from "node:fs";
-import { directKernelProblem, readManifest } from "../../template/manifest.ts";
+import { directKernelProblem, readManifest } from "../../core/template/manifest.ts";
 import type { AgentCaller } from "./proxmox.ts";
 
 export interface LibvirtCheck {

@@ -5,7 +5,7 @@ import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../networ
 import { ProxmoxCluster, type ClusterSettings } from "./proxmox-cluster.ts";
 import type { Candidate } from "./proxmox-placement.ts";
 import { templateProblems } from "./proxmox-template.ts";
-import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../template/os.ts";
+import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../core/template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, CreateResult, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 

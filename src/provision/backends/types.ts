@@ -1,7 +1,7 @@
 /** The interface every hypervisor backend implements. */
 import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
-import type { OsId } from "../../template/os.ts";
+import type { OsId } from "../../core/template/os.ts";
 
 /** A VM as a backend sees it. */
 export interface VmRef {

@@ -1,0 +1,223 @@
+/**
+ * The import picture of src/: circles (import cycles) and back arrows (imports against the layer
+ * order). Needs nothing but Bun: `npx bun scripts/import-picture.ts` (or `npm run imports`);
+ * `--check` exits 1 when a circle has a runtime edge or the root agent's closure leaves its folders.
+ *
+ * An edge is `runtime` when Bun keeps the import in the output (a static import or re-export with a
+ * value binding: it runs the module at load), `lazy` for `import()` in code (runs on call), `type`
+ * when it is erased (`import type`, `{ type X }`, `typeof import()`).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+export type EdgeKind = "runtime" | "lazy" | "type";
+export interface Edge {
+  from: string;
+  to: string;
+  kind: EdgeKind;
+}
+
+/**
+ * The layer order, lowest first: a file may import its own layer and those below it. Command
+ * definitions (`command.ts`, `*-command.ts`) and the entry files are the CLI layer wherever they sit.
+ */
+export const LAYERS: readonly (readonly string[])[] = [
+  ["core", "version.ts"],
+  ["crypto"],
+  ["agent"],
+  ["chain", "network", "template", "provision", "vmauth", "guest"],
+  ["engine", "web", "setup"],
+  ["cli", "dev", "doctor", "wallet", "addressbook", "import", "main.ts", "entry.ts"],
+];
+const CLI_LAYER = LAYERS.length - 1;
+
+/** The folders the root agent's import closure may reach (docs/architecture.md, the trust boundary). */
+export const AGENT_FOLDERS = ["agent", "core", "crypto"] as const;
+/** Where the root agent starts: its server and the command that runs it. */
+export const AGENT_ROOTS = ["src/agent/server.ts", "src/agent/command.ts"] as const;
+
+const transpilers = { ts: new Bun.Transpiler({ loader: "ts" }), tsx: new Bun.Transpiler({ loader: "tsx" }) };
+const STATIC_SPEC = /\b(?:import|export)\s[^;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
+
+/** Every .ts/.tsx file under `dir`, as paths relative to `root`. */
+export function sourceFiles(root: string, dir = "src"): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(root, path));
+    else if (/\.tsx?$/.test(entry.name) && !entry.name.endsWith(".d.ts")) out.push(path);
+  }
+  return out.sort();
+}
+
+function resolveSpec(root: string, from: string, spec: string, known: Set<string>): string | undefined {
+  if (!spec.startsWith(".")) return undefined;
+  const base = relative(root, resolve(root, dirname(from), spec));
+  for (const candidate of [base, `${base}.ts`, `${base}.tsx`, join(base, "index.ts")]) {
+    if (known.has(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** The import edges between the given files (only edges to files in the set). */
+export function importEdges(root: string, files: string[]): Edge[] {
+  const known = new Set(files);
+  const edges: Edge[] = [];
+  for (const from of files) {
+    const code = readFileSync(join(root, from), "utf8");
+    const kinds = new Map<string, EdgeKind>();
+    for (const imp of transpilers[from.endsWith(".tsx") ? "tsx" : "ts"].scanImports(code.replace(/^#!.*/, ""))) {
+      const to = resolveSpec(root, from, imp.path, known);
+      if (!to) continue;
+      const kind: EdgeKind = imp.kind === "dynamic-import" ? "lazy" : "runtime";
+      if (kinds.get(to) !== "runtime") kinds.set(to, kind);
+    }
+    // What the transpiler dropped is erased at build time: a type-only edge.
+    const withoutComments = code.replace(/^\s*(\/\/|\/\*|\*).*$/gm, "");
+    for (const match of withoutComments.matchAll(STATIC_SPEC)) {
+      const to = resolveSpec(root, from, (match[1] ?? match[2]) as string, known);
+      if (to && !kinds.has(to)) kinds.set(to, "type");
+    }
+    for (const [to, kind] of kinds) edges.push({ from, to, kind });
+  }
+  return edges;
+}
+
+/** The top folder under src/ (or the file name for files directly in src/). */
+export function area(file: string): string {
+  const parts = file.split("/");
+  return parts.length > 2 ? (parts[1] as string) : (parts[1] as string);
+}
+
+/** A file's layer index in LAYERS. */
+export function layerOf(file: string): number {
+  const name = file.split("/").pop() as string;
+  if (name === "command.ts" || name.endsWith("-command.ts")) return CLI_LAYER;
+  const a = area(file);
+  const index = LAYERS.findIndex((names) => names.includes(a));
+  if (index < 0) throw new Error(`${file}: folder ${a} has no layer in scripts/import-picture.ts LAYERS`);
+  return index;
+}
+
+/** Strongly connected components with more than one file, or a file importing itself. */
+function components(files: string[], edges: Edge[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const f of files) next.set(f, []);
+  for (const e of edges) next.get(e.from)?.push(e.to);
+  let index = 0;
+  const indexOf = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string): void => {
+    indexOf.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next.get(v) ?? []) {
+      if (!indexOf.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, indexOf.get(w) as number));
+    }
+    if (low.get(v) === indexOf.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop() as string;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || edges.some((e) => e.from === v && e.to === v)) out.push(scc.sort());
+    }
+  };
+  for (const f of files) if (!indexOf.has(f)) visit(f);
+  return out;
+}
+
+export interface Circle {
+  /** `runtime`: a cycle of load-time imports; `lazy`: needs an `import()`; `type`: needs a type-only edge. */
+  kind: EdgeKind;
+  files: string[];
+  edges: Edge[];
+}
+
+/** Every import circle, classified by the weakest kind of edge it needs to close. */
+export function circles(files: string[], edges: Edge[]): Circle[] {
+  const runtimeEdges = edges.filter((e) => e.kind === "runtime");
+  const loadEdges = edges.filter((e) => e.kind !== "type");
+  const runtimeSets = components(files, runtimeEdges).map((c) => new Set(c));
+  const loadSets = components(files, loadEdges).map((c) => new Set(c));
+  return components(files, edges).map((files) => {
+    const inside = new Set(files);
+    const kind: EdgeKind = runtimeSets.some((s) => files.some((f) => s.has(f)))
+      ? "runtime"
+      : loadSets.some((s) => files.some((f) => s.has(f)))
+        ? "lazy"
+        : "type";
+    return { kind, files, edges: edges.filter((e) => inside.has(e.from) && inside.has(e.to)) };
+  });
+}
+
+/** Imports from a lower layer to a higher one. */
+export function backArrows(edges: Edge[]): Edge[] {
+  return edges.filter((e) => layerOf(e.from) < layerOf(e.to));
+}
+
+/** Files the root agent loads (runtime and lazy edges from AGENT_ROOTS) that sit outside AGENT_FOLDERS. */
+export function agentEscapes(edges: Edge[]): { file: string; via: string }[] {
+  const seen = new Map<string, string>();
+  const queue: string[] = [...AGENT_ROOTS];
+  for (const root of AGENT_ROOTS) seen.set(root, "");
+  while (queue.length > 0) {
+    const file = queue.shift() as string;
+    for (const e of edges) {
+      if (e.from !== file || e.kind === "type" || seen.has(e.to)) continue;
+      seen.set(e.to, file);
+      queue.push(e.to);
+    }
+  }
+  return [...seen]
+    .filter(([file]) => !(AGENT_FOLDERS as readonly string[]).includes(area(file)))
+    .map(([file, via]) => ({ file, via }));
+}
+
+/** The whole picture of a checkout. */
+export function picture(root: string) {
+  const files = sourceFiles(root);
+  const edges = importEdges(root, files);
+  return {
+    files,
+    edges,
+    circles: circles(files, edges),
+    backArrows: backArrows(edges),
+    agentEscapes: agentEscapes(edges),
+  };
+}
+
+const ARROW: Record<EdgeKind, string> = { runtime: "->", lazy: "~>", type: "=>" };
+const strip = (f: string): string => f.replace(/^src\//, "");
+
+if (import.meta.main) {
+  const root = resolve(import.meta.dir, "..");
+  const p = picture(root);
+  const count = (k: EdgeKind): number => p.edges.filter((e) => e.kind === k).length;
+  console.log(
+    `${p.files.length} files, ${p.edges.length} imports (${count("runtime")} runtime ->, ${count("lazy")} lazy ~>, ${count("type")} type-only =>)`,
+  );
+  console.log(`layers, low to high: ${LAYERS.map((l) => l.join(" ")).join(" < ")} (command files are cli)`);
+  console.log(
+    `\ncircles: ${p.circles.length} (${p.circles.filter((c) => c.kind === "runtime").length} with a runtime edge)`,
+  );
+  for (const c of p.circles) {
+    console.log(`  [${c.kind}] ${c.files.map(strip).join(", ")}`);
+    for (const e of c.edges) console.log(`      ${strip(e.from)} ${ARROW[e.kind]} ${strip(e.to)}`);
+  }
+  console.log(`\nback arrows (a lower layer importing a higher one): ${p.backArrows.length}`);
+  for (const e of p.backArrows) console.log(`  ${strip(e.from)} ${ARROW[e.kind]} ${strip(e.to)}`);
+  console.log(`\nroot agent closure outside ${AGENT_FOLDERS.join("/, ")}/: ${p.agentEscapes.length}`);
+  for (const { file, via } of p.agentEscapes) console.log(`  ${strip(file)} (from ${strip(via)})`);
+  const failed = p.circles.some((c) => c.kind === "runtime") || p.agentEscapes.length > 0;
+  if (process.argv.includes("--check") && failed) process.exitCode = 1;
+}
