@@ -2,12 +2,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeFrame } from "../../src/agent/protocol.ts";
-import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
-import { blockhostBinary, runCommand, tempDir } from "../helpers/binary.ts";
-import { RawPeer } from "../helpers/raw-socket.ts";
-import { ensureServiceAccount } from "../helpers/service-account.ts";
+import { encodeFrame } from "../../../src/agent/protocol.ts";
+import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
+import { blockhostBinary, runCommand, tempDir } from "../../helpers/binary.ts";
+import { RawPeer } from "../../helpers/raw-socket.ts";
+import { ensureServiceAccount } from "../../helpers/service-account.ts";
 
 const header = (n: number) => {
   const b = new Uint8Array(4);
@@ -205,7 +205,7 @@ describe("lifecycle", () => {
       stderr: "pipe",
     });
     try {
-      const { AgentClient } = await import("../../src/agent/client.ts");
+      const { AgentClient } = await import("../../../src/agent/client.ts");
       const client = new AgentClient({ socketPath: socket, timeoutMs: 10_000 });
       let reply: { output: string } | undefined;
       for (let i = 0; i < 100 && !reply; i++) {
