@@ -1,14 +1,14 @@
 /**
  * The import picture of src/: circles (import cycles) and back arrows (imports against the layer
  * order). Needs nothing but Bun: `npx bun scripts/import-picture.ts` (or `npm run imports`);
- * `--check` exits 1 when a circle has an edge that is not type-only or the root agent's closure leaves
- * its folders.
+ * `--check` exits 1 when a circle has an edge that is not type-only, the root agent's closure leaves
+ * its folders or an exported value is used nowhere.
  *
  * An edge is `runtime` when Bun keeps the import in the output (a static import or re-export with a
  * value binding: it runs the module at load), `lazy` for `import()` in code (runs on call), `type`
  * when it is erased (`import type`, `{ type X }`, `typeof import()`).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 export type EdgeKind = "runtime" | "lazy" | "type";
@@ -44,6 +44,7 @@ const STATIC_SPEC = /\b(?:import|export)\s[^;]*?\bfrom\s*["']([^"']+)["']|\bimpo
 /** Every .ts/.tsx file under `dir`, as paths relative to `root`. */
 export function sourceFiles(root: string, dir = "src"): string[] {
   const out: string[] = [];
+  if (!existsSync(join(root, dir))) return out;
   for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sourceFiles(root, path));
@@ -185,6 +186,47 @@ export function agentEscapes(edges: Edge[]): { file: string; via: string }[] {
     .map(([file, via]) => ({ file, via }));
 }
 
+/**
+ * Exported values (functions, constants, classes) that no other file under src/, test/, scripts/ or
+ * build.ts names and their own file does not use: dead code. A file imported as a namespace
+ * (`import * as`) is skipped: its exports are used through the namespace object.
+ */
+export function deadExports(root: string): { file: string; name: string }[] {
+  const all = [...sourceFiles(root, "src"), ...sourceFiles(root, "test"), ...sourceFiles(root, "scripts")];
+  if (existsSync(join(root, "build.ts"))) all.push("build.ts");
+  const known = new Set(all);
+  const filesNaming = new Map<string, Set<string>>();
+  const namespaced = new Set<string>();
+  const text = new Map<string, string>();
+  for (const file of all) {
+    const code = readFileSync(join(root, file), "utf8");
+    text.set(file, code);
+    for (const word of new Set(code.match(/[\w$]+/g) ?? [])) {
+      const set = filesNaming.get(word) ?? new Set<string>();
+      set.add(file);
+      filesNaming.set(word, set);
+    }
+    for (const m of code.matchAll(/import\s+\*\s+as\s+\w+\s+from\s*["']([^"']+)["']/g)) {
+      const to = resolveSpec(root, file, m[1] as string, known);
+      if (to) namespaced.add(to);
+    }
+  }
+  const dead: { file: string; name: string }[] = [];
+  for (const file of sourceFiles(root, "src")) {
+    if (namespaced.has(file)) continue;
+    const code = text.get(file) as string;
+    for (const m of code.matchAll(
+      /^export\s+(?:async\s+)?(?:const|let|function\*?|class|enum)\s+([A-Za-z_$][\w$]*)/gm,
+    )) {
+      const name = m[1] as string;
+      if ((filesNaming.get(name)?.size ?? 0) > 1) continue;
+      const uses = code.match(/[\w$]+/g)?.filter((w) => w === name).length ?? 0;
+      if (uses <= 1) dead.push({ file, name });
+    }
+  }
+  return dead;
+}
+
 /** The whole picture of a checkout. */
 export function picture(root: string) {
   const files = sourceFiles(root);
@@ -220,6 +262,9 @@ if (import.meta.main) {
   for (const e of p.backArrows) console.log(`  ${strip(e.from)} ${ARROW[e.kind]} ${strip(e.to)}`);
   console.log(`\nroot agent closure outside ${AGENT_FOLDERS.join("/, ")}/: ${p.agentEscapes.length}`);
   for (const { file, via } of p.agentEscapes) console.log(`  ${strip(file)} (from ${strip(via)})`);
-  const failed = p.circles.some((c) => c.kind !== "type") || p.agentEscapes.length > 0;
+  const dead = deadExports(root);
+  console.log(`\nexported values nothing uses: ${dead.length}`);
+  for (const { file, name } of dead) console.log(`  ${strip(file)} ${name}`);
+  const failed = dead.length > 0 || p.circles.some((c) => c.kind !== "type") || p.agentEscapes.length > 0;
   if (process.argv.includes("--check") && failed) process.exitCode = 1;
 }

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { picture } from "../../../scripts/import-picture.ts";
+import { deadExports, picture } from "../../../scripts/import-picture.ts";
 
 const repo = resolve(import.meta.dir, "../../..");
 const here = picture(repo);
@@ -20,6 +20,10 @@ describe("the source tree", () => {
 
   test("no import goes against the layer order (scripts/import-picture.ts LAYERS)", () => {
     expect(show(here.backArrows)).toEqual([]);
+  });
+
+  test("every exported value is used somewhere", () => {
+    expect(deadExports(repo)).toEqual([]);
   });
 });
 
@@ -40,6 +44,8 @@ describe("the picture of a broken tree", () => {
   );
   write("src/core/log.ts", 'import type { Step } from "../engine/types.ts";\nexport type L = Step;\n');
   write("src/engine/types.ts", 'import type { L } from "../core/log.ts";\nexport type Step = L | number;\n');
+  write("src/core/state/vms.ts", "export function mintedTokenIds() {}\nexport const used = 1;\n");
+  write("src/engine/status.ts", 'import { used } from "../core/state/vms.ts";\nexport const s = used;\n');
   const broken = picture(root);
 
   test("an agent import of engine/ escapes the agent's folders, with what led there", () => {
@@ -54,6 +60,10 @@ describe("the picture of a broken tree", () => {
       ["runtime", ["src/engine/jobs.ts", "src/engine/nonces.ts"]],
       ["type", ["src/core/log.ts", "src/engine/types.ts"]],
     ]);
+  });
+
+  test("an export nothing names is dead; one a test names is not", () => {
+    expect(deadExports(root)).toEqual([{ file: "src/core/state/vms.ts", name: "mintedTokenIds" }]);
   });
 
   test("agent → engine and core → engine are back arrows, the type-only one included", () => {
