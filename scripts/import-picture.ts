@@ -20,7 +20,7 @@ export interface Edge {
 
 /**
  * The layer order, lowest first: a file may import its own layer and those below it. Command
- * definitions (`command.ts`, `*-command.ts`), the chunks that run one (`*-cli.ts`) and the entry files
+ * definitions (`*-command.ts`), the chunks that run one (`*-cli.ts`) and the entry files
  * are the CLI layer (the last) wherever they sit.
  */
 export const LAYERS: readonly (readonly string[])[] = [
@@ -36,7 +36,7 @@ const CLI_LAYER = LAYERS.length - 1;
 /** The folders the root agent's import closure may reach (docs/architecture.md, the trust boundary). */
 export const AGENT_FOLDERS = ["agent", "core", "crypto"] as const;
 /** Where the root agent starts: its server and the command that runs it. */
-export const AGENT_ROOTS = ["src/agent/server.ts", "src/agent/command.ts"] as const;
+export const AGENT_ROOTS = ["src/agent/server.ts", "src/agent/agent-command.ts"] as const;
 
 const transpilers = { ts: new Bun.Transpiler({ loader: "ts" }), tsx: new Bun.Transpiler({ loader: "tsx" }) };
 const STATIC_SPEC = /\b(?:import|export)\s[^;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
@@ -94,7 +94,7 @@ export function area(file: string): string {
 /** A file's layer index in LAYERS. */
 export function layerOf(file: string): number {
   const name = file.split("/").pop() as string;
-  if (name === "command.ts" || name.endsWith("-command.ts") || name.endsWith("-cli.ts")) return CLI_LAYER;
+  if (/-command\.ts$|-cli\.ts$/.test(name)) return CLI_LAYER;
   const a = area(file);
   const index = LAYERS.findIndex((names) => names.includes(a));
   if (index < 0) throw new Error(`${file}: folder ${a} has no layer in scripts/import-picture.ts LAYERS`);

@@ -36,7 +36,7 @@ describe("the picture of a broken tree", () => {
     writeFileSync(join(root, path), code);
   };
   write("src/agent/server.ts", 'import { step } from "../engine/jobs.ts";\nexport const s = step;\n');
-  write("src/agent/command.ts", 'export default () => import("./server.ts");\n');
+  write("src/agent/agent-command.ts", 'export default () => import("./server.ts");\n');
   write("src/engine/jobs.ts", 'import { nonce } from "./nonces.ts";\nexport const step = nonce;\n');
   write(
     "src/engine/nonces.ts",
