@@ -4,7 +4,7 @@ import type { AgentClient } from "../agent/client.ts";
 import { ROUTE_BRIDGES } from "../agent/actions/network.ts";
 import type { DbConfig } from "../core/config/schemas.ts";
 import { paths } from "../core/paths.ts";
-import { brokerAllocation } from "../provision/network-config.ts";
+import { brokerAllocation } from "../core/config/network.ts";
 import { BlockhostError, oneLine } from "../core/errors.ts";
 import { bigIntToIpv6, parseIpv6Prefix } from "../core/ipv6.ts";
 

@@ -1,5 +1,5 @@
 /** A simulated Proxmox host: the qm simulator behind a real agent. */
-import type { TemplateManifest } from "../../src/template/manifest.ts";
+import type { TemplateManifest } from "../../src/core/template/manifest.ts";
 import { bootloaderBootSection } from "../../src/template/bootloader.ts";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";

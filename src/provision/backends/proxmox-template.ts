@@ -1,10 +1,15 @@
 /** The Proxmox template: importing the built image (`qm importdisk` + `qm template`) and checking its prerequisites. */
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { nonBaseDisks } from "../../core/pve-disks.ts";
-import { bootloaderProblem, manifestPath, readManifestFile, type TemplateManifest } from "../../template/manifest.ts";
+import {
+  bootloaderProblem,
+  manifestPath,
+  readManifestFile,
+  type TemplateManifest,
+} from "../../core/template/manifest.ts";
 import { sha256File } from "../../template/tools.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../vmauth/files/index.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import type { AgentCaller } from "./types.ts";
 import type { Say } from "./types.ts";
 
 /** The line `importProxmoxTemplate` puts in the template's description, so a later check knows what is inside. */

@@ -10,7 +10,7 @@ import {
 } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { brokerRegistryAbi, brokerRegistryBytecode } from "../../../src/chain/contracts/generated/BrokerRegistry.ts";
 import { generatePrivateKey } from "../../../src/crypto/keys.ts";
-import { readBrokerAllocation } from "../../../src/network/broker/allocation.ts";
+import { readBrokerAllocation } from "../../../src/core/config/broker-allocation.ts";
 import {
   type BrokerClientOptions,
   brokerOf,

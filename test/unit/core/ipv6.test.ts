@@ -7,8 +7,8 @@ import { dbConfigSchema } from "../../../src/core/config/schemas.ts";
 import { ipv6InPrefix, ipv6PrefixProblem, parseIpv6Prefix } from "../../../src/core/ipv6.ts";
 import { ipv6WithLength } from "../../../src/core/validators.ts";
 import { parseHostPrefix } from "../../../src/network/prefix-host.ts";
-import { brokerResponseSchema } from "../../../src/network/broker/allocation.ts";
-import { ipv6Pool } from "../../../src/provision/network-config.ts";
+import { brokerResponseSchema } from "../../../src/core/config/broker-allocation.ts";
+import { ipv6Pool } from "../../../src/core/config/network.ts";
 import { ipv6Schema } from "../../../src/setup/schema.ts";
 
 // The pool reads broker-allocation.json first: an empty root has none, so the prefix under test is used.

@@ -1,9 +1,9 @@
 /** broker-allocation.json: what the broker gave this host (the original's fields, no WireGuard private key). */
 import { existsSync } from "node:fs";
-import { loadConfigFile } from "../../core/config/load.ts";
-import { paths } from "../../core/paths.ts";
-import { int, object, optional, str, type Infer } from "../../core/schema.ts";
-import { evmAddress, ipv6 as ipv6Address, ipv6Prefix } from "../../core/validators.ts";
+import { loadConfigFile } from "./load.ts";
+import { paths } from "../paths.ts";
+import { int, object, optional, str, type Infer } from "../schema.ts";
+import { evmAddress, ipv6 as ipv6Address, ipv6Prefix } from "../validators.ts";
 
 export const wgPublicKey = str(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "a WireGuard public key (base64)", 44);
 export const wgEndpoint = str(
