@@ -79,8 +79,9 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
   const nodeOfRecord = (name: string) => {
     const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"), { readonly: true });
     try {
-      return db.query("SELECT node, extra, status FROM vms WHERE vm_name = ?").get(name) as {
+      return db.query("SELECT node, extra, status, ip_address FROM vms WHERE vm_name = ?").get(name) as {
         node: string | null;
+        ip_address: string | null;
         extra: string;
         status: string;
       };
@@ -262,5 +263,41 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
     expect(r.stderr).toContain(
       "pve3: template VMID 9001 is on pve1's local storage local-lvm (give this node its own template_vmid, or keep the template on shared storage)",
     );
+  });
+  test("a node with its own IPv4 pool: its VMs get addresses there, a move off it is flagged, a reinstall stays on it", async () => {
+    const pve3Pool = "ip_pool: {network: '10.77.0.0/24', start: 10, end: 20, gateway: '10.77.0.1'}";
+    blockhostYaml(
+      `strategy: least_loaded_ram\nnodes:\n  pve1: {drain: true}\n  pve2: {drain: true}\n  pve3: {template_vmid: 9003, ${pve3Pool}}`,
+    );
+    expect((await create("split-1")).code).toBe(0);
+    const vmid = vmidOf("split-1")!;
+    expect(host.sim.vm(vmid)).toMatchObject({ node: "pve3" });
+    expect(host.sim.vm(vmid)!.config.ipconfig0).toContain("ip=10.77.0.10/24,gw=10.77.0.1");
+    expect(nodeOfRecord("split-1").ip_address).toBe("10.77.0.10");
+
+    // A migration to pve2 (the shared pool's segment): the address does not route there; flagged, left running.
+    host.sim.moveVm(vmid, "pve2");
+    expect((await bh(["gc", "--execute"])).code).toBe(0);
+    expect(JSON.parse(nodeOfRecord("split-1").extra).address_foreign).toBe("pve2");
+    const status = JSON.parse((await bh(["status", "--json"])).stdout);
+    expect(status.cluster.foreign).toEqual(["split-1 (on pve2)"]);
+    expect(host.sim.vm(vmid)).toMatchObject({ status: "running" });
+    host.sim.moveVm(vmid, "pve3");
+    await bh(["gc", "--execute"]);
+    expect(JSON.parse(nodeOfRecord("split-1").extra).address_foreign).toBeUndefined();
+
+    // Reinstall places the VM again: only pve3 holds its address, so with pve3 drained it is refused.
+    blockhostYaml(
+      `strategy: least_loaded_ram\nnodes:\n  pve2: {template_vmid: 9002}\n  pve3: {template_vmid: 9003, drain: true, ${pve3Pool}}`,
+    );
+    const refused = await bh(["vm", "reinstall", "split-1"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("pve2: its IPv4 pool does not hold the VM's address 10.77.0.10");
+    blockhostYaml(
+      `strategy: least_loaded_ram\nnodes:\n  pve2: {template_vmid: 9002}\n  pve3: {template_vmid: 9003, ${pve3Pool}}`,
+    );
+    expect((await bh(["vm", "reinstall", "split-1"])).code).toBe(0);
+    expect(host.sim.vm(vmidOf("split-1")!)).toMatchObject({ node: "pve3" });
+    expect(nodeOfRecord("split-1").ip_address).toBe("10.77.0.10");
   });
 });
