@@ -4,7 +4,7 @@ import { logEvent } from "../core/log.ts";
 import { listVms, updateVm } from "../core/state/vms.ts";
 import type { Provisioner } from "../provision/context.ts";
 import { ipv4PoolOn } from "../provision/create.ts";
-import { poolHolds } from "../provision/network-config.ts";
+import { poolHolds } from "../core/config/network.ts";
 
 export interface MoveReport {
   moved: Array<{ vm_name: string; from: string | null; to: string }>;

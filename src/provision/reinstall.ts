@@ -6,7 +6,7 @@ import type { VmSpec } from "./backends/index.ts";
 import type { Provisioner } from "./context.ts";
 import { allocationOf, freshCloudInit, keepingAddress } from "./create.ts";
 import type { Placement } from "./backends/types.ts";
-import type { OsId } from "../template/os.ts";
+import type { OsId } from "../core/template/os.ts";
 import { ref } from "./lifecycle.ts";
 import { chooseOs } from "./os.ts";
 

@@ -13,9 +13,9 @@ import {
   type PlacementRequest,
   type TemplateHome,
 } from "./proxmox-placement.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import type { AgentCaller } from "./types.ts";
 import { paths } from "../../core/paths.ts";
-import { type Ipv4Pool, ipv4PoolFrom } from "../network-config.ts";
+import { type Ipv4Pool, ipv4PoolFrom } from "../../core/config/network.ts";
 
 /** What placement weighs: the plan's size, and for a reinstall the address the VM keeps. */
 export interface PlacementPlan {
