@@ -7,7 +7,21 @@ import type { Candidate } from "./proxmox-placement.ts";
 import { templateProblems } from "./proxmox-template.ts";
 import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../core/template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
-import type { AgentCaller, Backend, CreateResult, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
+import type { Ipv4Pool } from "../../core/config/network.ts";
+import type {
+  AgentCaller,
+  Backend,
+  CreateResult,
+  GuestExecResult,
+  Placement,
+  PreflightPlan,
+  Say,
+  VmRef,
+  VmSpec,
+} from "./types.ts";
+
+/** A cluster placement as this backend makes it: the chosen node's details, counted until released. */
+type PlacedCandidate = Candidate & Placement;
 
 /** Proxmox settings the backend needs (blockhost.yaml `proxmox:`). */
 export interface ProxmoxSettings {
@@ -59,10 +73,10 @@ export class ProxmoxBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<CreateResult> {
     const undo: UndoSteps = [];
     const { vmid } = spec;
-    const place = await this.preflight(spec);
+    const place = (spec.placement as PlacedCandidate | undefined) ?? (await this.preflight(spec));
     const node = place?.node;
     const storage = this.snippetStorage;
-    const release = place ? this.cluster!.reserve(place.node, spec) : () => undefined;
+    const release = () => place?.release();
     try {
       say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
       // A fixed instance-id: Proxmox's own is a hash over the host's search domain too (new id = new SSH host keys).
@@ -190,12 +204,32 @@ export class ProxmoxBackend implements Backend {
    * disk (Proxmox cannot shrink). On a cluster the VM is placed first (refused here when no node
    * fits, before a VMID is spent) and the template checked is that node's.
    */
-  async preflight(spec: { diskGb: number; memoryMb?: number; os?: OsId }): Promise<Candidate | undefined> {
-    const place = this.cluster
-      ? await this.cluster.place({ memoryMb: spec.memoryMb ?? 0, diskGb: spec.diskGb })
-      : undefined;
+  async preflight(spec: PreflightPlan): Promise<PlacedCandidate | undefined> {
+    const place = await this.place(spec);
+    try {
+      this.checkTemplate(spec, place, await this.templateConfig(spec, place));
+    } catch (e) {
+      place?.release();
+      throw e;
+    }
+    return place;
+  }
+
+  /** On a cluster: the node for this VM, counted against it until released. */
+  private async place(spec: PreflightPlan): Promise<PlacedCandidate | undefined> {
+    if (!this.cluster) return undefined;
+    const plan = { memoryMb: spec.memoryMb ?? 0, diskGb: spec.diskGb };
+    const place = await this.cluster.place({ ...plan, ...(spec.keepAddress ? { keepAddress: spec.keepAddress } : {}) });
+    return { ...place, release: this.cluster.reserve(place.node, plan) };
+  }
+
+  private async templateConfig(spec: PreflightPlan, place: Candidate | undefined) {
     const id = this.templateOf(spec.os, place);
-    const { config } = await this.agent.call("qm-config", { vmid: id, ...at(place?.clone.fromNode) });
+    return (await this.agent.call("qm-config", { vmid: id, ...at(place?.clone.fromNode) })).config;
+  }
+
+  private checkTemplate(spec: PreflightPlan, place: Candidate | undefined, config: Record<string, string>): void {
+    const id = this.templateOf(spec.os, place);
     const problems = templateProblems(id, config, { contents: false });
     if (problems.length)
       throw new BlockhostError("E_STATE", `template VMID ${id} cannot serve VMs: ${problems.join("; ")}`);
@@ -209,7 +243,10 @@ export class ProxmoxBackend implements Backend {
         `disk ${spec.diskGb} GiB is smaller than template VMID ${id}'s scsi0 (${size![1]}${size![2]}); Proxmox cannot shrink disks`,
       );
     }
-    return place;
+  }
+
+  ipv4PoolOf(node: string): Ipv4Pool | undefined {
+    return this.cluster?.ipv4PoolOf(node);
   }
 
   private async waitForGuestAgent(vmid: number, node: string | undefined, say: Say): Promise<void> {

@@ -328,6 +328,20 @@ const CASES: Record<string, Case> = {
     ],
     optional: ["full", "storage", "node", "target"],
   },
+  "qm-migrate": {
+    valid: [
+      { vmid: 9002, target: "pve2" },
+      { vmid: 9002, node: "pve1", target: "pve2", targetstorage: "local-lvm" },
+    ],
+    invalid: [
+      ["target missing", { vmid: 9002, node: "pve1" }],
+      ["target is the node", { vmid: 9002, node: "pve1", target: "pve1" }],
+      ["target with a slash", { vmid: 9002, target: "pve2/x" }],
+      ["targetstorage with a colon", { vmid: 9002, target: "pve2", targetstorage: "a:b" }],
+      ["vmid out of range", { vmid: 5, target: "pve2" }],
+    ],
+    optional: ["node", "targetstorage"],
+  },
   "qm-resize": {
     valid: [
       { vmid: 100, disk: "scsi0", size: "+10G" },
