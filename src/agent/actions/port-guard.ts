@@ -42,7 +42,7 @@ function readBindings(): PortBinding[] {
     .map((n) => bindingSchema.parse(JSON.parse(readFileSync(join(paths.portGuardDir, n), "utf8")), n));
 }
 
-const nft = (ctx: ActionContext, commands: string[]) =>
+const nft = (ctx: Pick<ActionContext, "run">, commands: string[]) =>
   ctx.run("nft", ["-f", "-"], { stdin: `${[...guardBase(), ...commands].join("\n")}\n` });
 
 /** Bind VM `name`'s port (named by `vmPortName`) to its MAC, IPv4 and IPv6 addresses; idempotent. */
@@ -87,3 +87,14 @@ export const portGuardSync = defineAction({
     return { ports: bindings.length };
   },
 });
+
+/**
+ * At the agent's start, before it serves anyone: bind every recorded port again, so after a host
+ * reboot or an agent restart a running VM's port is guarded without waiting for a VM start. A root
+ * with no recorded port (a Proxmox host, a fresh install) leaves nftables alone.
+ */
+export async function syncPortGuardAtStart(run: ActionContext["run"]): Promise<number> {
+  const bindings = readBindings();
+  if (bindings.length) await nft({ run }, bindings.flatMap(bindPort));
+  return bindings.length;
+}

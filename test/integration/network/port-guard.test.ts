@@ -246,4 +246,30 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
     for (const vm of [victim, attacker]) expect(pingFrom(host, vm.v4)).toBe(true);
     expect(pingFrom(attacker.ns, GATEWAY.v4, victim.v4)).toBe(false);
   });
+
+  test("an agent restart after the table is gone binds every recorded port before it answers anyone", async () => {
+    await agent.stop();
+    host.exec(NFT, "delete", "table", "bridge", "blockhost_guard");
+    agent = await startAgent({
+      root: join(dir, "root"),
+      binaries: {
+        nft: netnsWrapper(dir, host.name, NFT),
+        bridge: netnsWrapper(dir, host.name, "/usr/sbin/bridge"),
+      },
+    });
+    // startAgent returns once the agent answers a ping: no request has asked for a sync.
+    const table = host.exec(NFT, "list", "table", "bridge", "blockhost_guard");
+    for (const vm of [victim, attacker]) expect(table).toContain(`"${vm.port}" : jump from_${vm.port}`);
+    expect(agent.logLines()).toContainEqual(expect.objectContaining({ event: "agent.port_guard_synced", ports: 2 }));
+    // The binding holds: the victim's address from the attacker's port reaches nobody, its own does.
+    attacker.ns.exec(IP, "addr", "add", `${victim.v4}/24`, "dev", "eth0");
+    const atHost = await capture(host, "br0");
+    expect(pingFrom(attacker.ns, GATEWAY.v4, victim.v4)).toBe(false);
+    expect(pingFrom(attacker.ns, GATEWAY.v4, attacker.v4)).toBe(true);
+    await atHost.waitFor("the attacker's own echo request", (f) => f.ip4?.src === attacker.v4);
+    expect(atHost.received().filter((f) => f.ethSrc === attacker.mac && f.ip4?.src === victim.v4)).toEqual([]);
+    attacker.ns.exec(IP, "addr", "del", `${victim.v4}/24`, "dev", "eth0");
+    host.exec(IP, "neigh", "flush", "dev", "br0");
+    for (const vm of [victim, attacker]) expect(pingFrom(host, vm.v4)).toBe(true);
+  });
 });
