@@ -23,7 +23,7 @@ export function requireKnockPortsKept(commands: AdminCommands["commands"], peer:
       refuse(
         "port",
         port,
-        `after setup only root may add a knock port (as root: blockhost agent call admin-commands-save '{"commands":…}')`,
+        "after setup only root may add a knock port (blockhost agent call admin-commands-save, as root)",
       );
 }
 

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import { tempDir } from "../helpers/binary.ts";
+import type { AdminCommand } from "../../src/core/config/admin-commands.ts";
+import { rootSaveCommand } from "../../src/web/public/admin/commands.tsx";
+import { blockhostBinary, tempDir } from "../helpers/binary.ts";
 import { hostileService, type HostileService } from "../helpers/hostile-service.ts";
 import { writeScopeConfig } from "../helpers/scope-config.ts";
 
@@ -31,7 +33,7 @@ const allocation = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const knock = (ports: number[], name = "scope-test-knock") => ({
-  commands: { [name]: { action: "knock", params: { allowed_ports: ports } } },
+  commands: { [name]: { action: "knock" as const, params: { allowed_ports: ports } } },
 });
 
 describe.skipIf(!!skip)("after setup, the service account cannot widen the agent's scope", () => {
@@ -76,13 +78,22 @@ describe.skipIf(!!skip)("after setup, the service account cannot widen the agent
     ).toMatchObject({ ok: false, code: "E_AGENT_OUT_OF_SCOPE" });
   });
 
-  test("the service may still rename or drop commands within the saved ports; root may add a port", async () => {
+  test("the service may still rename or drop commands within the saved ports; root adds a port with the panel's command", async () => {
     expect(await asService("admin-commands-save", knock([22], "renamed-knock"))).toMatchObject({
       ok: true,
       commands: 1,
     });
     expect(JSON.parse(readFileSync(join(etc, "admin-commands.json"), "utf8"))).toEqual(knock([22], "renamed-knock"));
-    expect(await agent.client.call("admin-commands-save", knock([22, 2222]))).toMatchObject({ commands: 1 });
+    // What the admin panel tells the operator to run, run as root through a shell (a quote in a description).
+    const wanted = knock([22, 2222], "renamed-knock");
+    (wanted.commands["renamed-knock"] as Record<string, unknown>).description = "it's the deploy port";
+    const command = rootSaveCommand(wanted.commands as Record<string, AdminCommand>);
+    const sh = Bun.spawnSync(["sh", "-c", command.replace(/^blockhost /, `'${blockhostBinary()}' `)], {
+      env: { PATH: "/usr/bin:/bin", BLOCKHOST_ROOT: root },
+      stderr: "pipe",
+    });
+    expect(sh.stderr.toString()).toBe("");
+    expect(JSON.parse(readFileSync(join(etc, "admin-commands.json"), "utf8"))).toEqual(wanted);
     expect(await asService("admin-commands-save", knock([2222]))).toMatchObject({ ok: true });
   });
 
