@@ -244,6 +244,7 @@ const RULES: Readonly<Record<string, Rule>> = {
     ownIpv6List(p, probe);
   },
   "port-guard-clear": domain,
+  "pve-port-guard-set": ownIpv6List,
   "pve-firewall-write": ownIpv6List,
   "bridge-port-isolate": vmPort,
 };
