@@ -7,7 +7,7 @@
  */
 import type { AdminCommands } from "../core/config/admin-commands.ts";
 import { paths } from "../core/paths.ts";
-import { type BrokerAllocation, readBrokerAllocation } from "../network/broker/allocation.ts";
+import { type BrokerAllocation, readBrokerAllocation } from "../core/config/broker-allocation.ts";
 import type { PeerCredentials } from "./actions/types.ts";
 import { knockPorts, portsOf, refuse } from "./scope.ts";
 import { setupIsComplete } from "./setup-state.ts";

@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import type { AdminCommand } from "../../src/core/config/admin-commands.ts";
-import { rootSaveCommand } from "../../src/web/public/admin/commands.tsx";
-import { blockhostBinary, tempDir } from "../helpers/binary.ts";
-import { hostileService, type HostileService } from "../helpers/hostile-service.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
+import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
+import type { AdminCommand } from "../../../src/core/config/admin-commands.ts";
+import { rootSaveCommand } from "../../../src/web/public/admin/commands.tsx";
+import { blockhostBinary, tempDir } from "../../helpers/binary.ts";
+import { hostileService, type HostileService } from "../../helpers/hostile-service.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root (a second uid)" : !Bun.which("setpriv") ? "needs setpriv" : "";
 if (skip) console.log(`skipping after-setup scope tests: ${skip}`);
