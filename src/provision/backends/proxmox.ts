@@ -46,6 +46,10 @@ const tap = (vmid: number) => `tap${vmid}i0`;
 export const withFirewall = (net0: string) =>
   [...net0.split(",").filter((item) => item !== "" && !item.startsWith("firewall=")), "firewall=1"].join(",");
 
+/** The MAC of a net0 property string (`virtio=BC:24:11:5E:00:01,bridge=vmbr0`), if it names one. */
+const macOfNet0 = (net0: string) =>
+  /(?:^|,)(?:virtio|e1000|rtl8139|vmxnet3)=([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})(?:,|$)/.exec(net0)?.[1];
+
 /** net0 on the node's bridge (a cluster node's own `bridge:`); the clone's model and new MAC kept. */
 const onBridge = (net0: string, bridge: string | undefined) =>
   bridge ? net0.replace(/(^|,)bridge=[^,]*/, `$1bridge=${bridge}`) : net0;
@@ -118,6 +122,18 @@ export class ProxmoxBackend implements Backend {
       });
       undo.push(["pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid })]);
       const { config: cloned } = await this.agent.call("qm-config", { vmid, ...at(node) });
+      // The agent's own bridge rules on tap<vmid>i0 also check neighbour advertisement targets, which
+      // the PVE firewall cannot (docs/security/network.md); they apply on the agent's node.
+      const mac = macOfNet0(cloned.net0 ?? "");
+      if (mac) {
+        await this.agent.call("pve-port-guard-set", {
+          vmid,
+          mac,
+          ipv4: [spec.allocation.ipv4],
+          ipv6: spec.ipv6 ? [spec.ipv6] : [],
+        });
+        undo.push(["pve-port-guard-clear", () => this.agent.call("pve-port-guard-clear", { vmid })]);
+      }
       await this.agent.call("qm-set", {
         vmid,
         ...at(node),
@@ -317,6 +333,7 @@ export class ProxmoxBackend implements Backend {
       await this.agent.call("qm-destroy", { vmid: vm.vmid, ...where });
     } else say(`VMID ${vm.vmid} is on no node of the cluster: nothing to destroy`);
     await this.tolerant(say, "pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid: vm.vmid }));
+    await this.tolerant(say, "pve-port-guard-clear", () => this.agent.call("pve-port-guard-clear", { vmid: vm.vmid }));
     await this.tolerant(say, "cloudinit-delete", () =>
       this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }),
     );
