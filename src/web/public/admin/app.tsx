@@ -18,6 +18,7 @@ import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
 import { NodesPage } from "./nodes-page.tsx";
 import { ConfirmDestroyPage, JobFollowPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
+import { adminUsageRoutes } from "./usage.tsx";
 
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 const destroyForm = object({ confirm: optional(literal("yes")) });
@@ -130,6 +131,7 @@ export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps))
     }
   });
 
+  adminUsageRoutes(app, deps, kit);
   walletRoutes(app, kit);
   commandRoutes(app, kit);
 

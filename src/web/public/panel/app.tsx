@@ -22,6 +22,7 @@ import { jsonBody } from "../json-body.ts";
 import { panelLogin, panelSessions, reinstallConfirmation } from "./auth.ts";
 import { MyServersPage } from "./page.tsx";
 import { heldServer, heldServers, planNames, type ServerView, serverView } from "./servers.ts";
+import { panelUsageRoutes } from "./usage.tsx";
 
 const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 const powerBody = object({ op: literal(...POWER_OPS) });
@@ -205,6 +206,8 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
     }
     return await act(c, "reinstall", body.value.os);
   });
+
+  panelUsageRoutes(app, deps);
 
   // A job is followed only by the wallet that asked for it.
   app.get("/jobs/:key/events", (c) => {
