@@ -70,16 +70,21 @@ function paths(points: SeriesPoint[], key: Key, from: number, to: number, max: n
   const y = (v: number) => PAD.top + (1 - v / max) * (H - PAD.top - PAD.bottom);
   const out: string[] = [];
   let cur: string[] = [];
+  // A lone reading between gaps is drawn as a short dash, so it shows.
+  const flush = () => {
+    if (cur.length === 1) {
+      const [px, py] = cur[0]!.split(",").map(Number) as [number, number];
+      cur.unshift(`${Math.max(PAD.left, px - 4).toFixed(1)},${py.toFixed(1)}`);
+    }
+    if (cur.length) out.push(cur.join(" "));
+    cur = [];
+  };
   for (const p of points) {
     const v = p[key];
-    if (v === null) {
-      if (cur.length) out.push(cur.join(" "));
-      cur = [];
-      continue;
-    }
-    cur.push(`${x(p.t).toFixed(1)},${y(v).toFixed(1)}`);
+    if (v === null) flush();
+    else cur.push(`${x(p.t).toFixed(1)},${y(v).toFixed(1)}`);
   }
-  if (cur.length) out.push(cur.join(" "));
+  flush();
   return out;
 }
 
