@@ -117,7 +117,10 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
     expect((await json()).used.rxBytes).toBeGreaterThan(0);
     await wp.page.goto(`${serve.origin}/my`);
     await card(wp).locator("a[data-usage]").click();
-    await wp.page.waitForSelector("#vm-net polyline[data-line=rx]", { state: "visible" });
+    await wp.page.waitForSelector("#vm-net svg[role=img]", { state: "visible" });
+    // A flat line has no height, which Playwright calls hidden: check the line's points instead.
+    const rx = await wp.page.locator("#vm-net polyline[data-line=rx]").first().getAttribute("points");
+    expect(rx?.split(" ").length).toBeGreaterThanOrEqual(2);
     expect(await wp.page.locator("#vm-net polyline[data-line=tx]").count()).toBeGreaterThan(0);
     expect(await wp.page.locator("#vm-cpu polyline").count()).toBeGreaterThan(0);
     expect(await wp.page.locator("#vm-table tbody tr").count()).toBeGreaterThan(0);
