@@ -152,10 +152,13 @@ export function requireOwnAddress(address: string, kind: ScopeKind = "address"):
     );
 }
 
-/** The VM bridge(s) of this host: db.yaml `bridge` and the backend's bridge in blockhost.yaml. */
+/** The VM bridge(s) of this host: db.yaml `bridge`, the backend's bridge in blockhost.yaml and each cluster node's own (its segment, which this node routes to). */
 export function ownBridges(): Set<string> {
   const host = hostConfig();
-  return new Set([dbConfig()?.bridge, host?.proxmox?.bridge, host?.libvirt?.bridge].filter((b) => b !== undefined));
+  const nodeBridges = Object.values(host?.proxmox?.cluster?.nodes ?? {}).map((n) => n.bridge);
+  return new Set(
+    [dbConfig()?.bridge, host?.proxmox?.bridge, host?.libvirt?.bridge, ...nodeBridges].filter((b) => b !== undefined),
+  );
 }
 
 /** A VM route: inside our prefix, to our bridge or to the tap device of one of our VMIDs. */

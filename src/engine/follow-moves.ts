@@ -4,6 +4,7 @@ import { logEvent } from "../core/log.ts";
 import { listVms, updateVm } from "../core/state/vms.ts";
 import type { Provisioner } from "../provision/context.ts";
 import { ipv4PoolOn } from "../provision/create.ts";
+import { ref } from "../provision/lifecycle.ts";
 import { poolHolds } from "../core/config/network.ts";
 
 export interface MoveReport {
@@ -43,6 +44,7 @@ export async function followMoves(p: Pick<Provisioner, "db" | "backend" | "dbCon
       if (node !== vm.node) {
         report.moved.push({ vm_name: vm.vm_name, from: vm.node, to: node });
         logEvent("engine.vm_moved", { vm: vm.vm_name, vmid: vm.vmid, from: vm.node, to: node });
+        await p.backend.followMove?.(ref(vm), node);
       }
       if (foreign && foreign !== _foreign)
         logEvent("engine.vm_address_foreign", { vm: vm.vm_name, vmid: vm.vmid, node, address: vm.ip_address });

@@ -19,7 +19,14 @@ const vmPortDev = union(
   str(PORT_RE, "a BlockHost VM port", 15),
   str(/^vnet\d{1,5}$/, "a libvirt vnet device", 10),
 );
-const routeDev = union(`one of ${ROUTE_BRIDGES.join(", ")} or a tap device`, literal(...ROUTE_BRIDGES), tapDev);
+/** A Proxmox bridge (vmbrN): a cluster node's own segment has its own; the scope admits only configured ones. */
+const pveBridge = str(/^vmbr\d{1,4}$/, "a Proxmox bridge like vmbr1", 8);
+const routeDev = union(
+  `one of ${ROUTE_BRIDGES.join(", ")}, a Proxmox bridge vmbrN or a tap device`,
+  literal(...ROUTE_BRIDGES),
+  pveBridge,
+  tapDev,
+);
 const routeParams = object({ address: ipv6Host128, dev: routeDev });
 
 /**

@@ -157,7 +157,7 @@ export class ProxmoxBackend implements Backend {
       await this.waitForGuestAgent(vmid, node, say);
 
       if (spec.ipv6) {
-        const address = this.vmAddress(spec.ipv6);
+        const address = this.vmAddress(spec.ipv6, node);
         await exposeVmAddress(this.agent, address);
         undo.push(["withdraw IPv6", () => withdrawVmAddress(this.agent, address)]);
       }
@@ -313,8 +313,9 @@ export class ProxmoxBackend implements Backend {
   /** A start recreates the VM's devices (and drops their isolation flag): isolate again, re-expose IPv6. */
   async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
     // Only this node's bridge is ours to set; on another node the Proxmox firewall guards the port.
-    if (this.isLocal(await this.nodeOf(vm))) await this.isolate(vm.vmid, say);
-    if (vm.ipv6) await exposeVmAddress(this.agent, this.vmAddress(vm.ipv6));
+    const node = await this.nodeOf(vm);
+    if (this.isLocal(node)) await this.isolate(vm.vmid, say);
+    if (vm.ipv6) await exposeVmAddress(this.agent, this.vmAddress(vm.ipv6, node));
   }
 
   /**
@@ -331,9 +332,11 @@ export class ProxmoxBackend implements Backend {
 
   /** Idempotent: each step tolerates "already gone" (qm-destroy reports it as `destroyed: false`; a VMID on no node is gone). */
   async destroy(vm: VmRef, say: Say): Promise<void> {
-    if (vm.ipv6)
-      await this.tolerant(say, "withdraw IPv6", () => withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6!)));
     const where = await this.where(vm);
+    if (vm.ipv6)
+      await this.tolerant(say, "withdraw IPv6", () =>
+        withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6!, where?.node)),
+      );
     if (where) {
       await this.tolerant(say, "qm-stop", () => this.agent.call("qm-stop", { vmid: vm.vmid, ...where }));
       await this.agent.call("qm-destroy", { vmid: vm.vmid, ...where });
@@ -349,8 +352,15 @@ export class ProxmoxBackend implements Backend {
    * The /128 route and NDP proxy entry stay on this node (the one the upstream routes the prefix
    * to); on a cluster the VM is reached over the bridge/VLAN every node shares, wherever it runs.
    */
-  private vmAddress(address: string): VmAddress {
-    return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
+  /** The VM's IPv6 host route goes to the bridge of the node that runs it (its segment; `bridge:` per node). */
+  private vmAddress(address: string, node: string | undefined): VmAddress {
+    const bridge = (node && this.settings.cluster?.settings.nodes[node]?.bridge) || this.settings.bridge;
+    return { address, bridge, ndpUplink: this.settings.ndpUplink };
+  }
+
+  /** A VM moved to `node` (HA, migration): its IPv6 host route follows it to that node's bridge. */
+  async followMove(vm: VmRef, node: string): Promise<void> {
+    if (vm.ipv6) await exposeVmAddress(this.agent, this.vmAddress(vm.ipv6, node));
   }
 
   async powerState(vm: VmRef): Promise<string> {

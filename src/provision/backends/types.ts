@@ -84,6 +84,8 @@ export interface Backend {
   /** ACPI reboot of a running VM (the guest restarts itself); refused when it is not running. */
   reboot(vm: VmRef, say: Say): Promise<void>;
   destroy(vm: VmRef, say: Say): Promise<void>;
+  /** A VM the cluster moved to `node`: host-side networking follows it (its IPv6 host route). */
+  followMove?(vm: VmRef, node: string): Promise<void>;
   /** Re-apply host-side networking after a start (IPv6 host route). */
   restoreNetwork(vm: VmRef, say: Say): Promise<void>;
   guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult>;

@@ -2,7 +2,6 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { runBlockhost } from "../../helpers/binary.ts";
 import {
@@ -10,23 +9,12 @@ import {
   PROXMOX_TEMPLATE_CONFIG,
   startProxmoxHost,
   type ProxmoxHost,
+  writeTemplateImage,
 } from "../../helpers/proxmox-host.ts";
 import { provisionRoot } from "../../helpers/provision-root.ts";
 import type { SimCluster } from "../../helpers/qm-simulator.ts";
-import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 
 const WALLET = "0x3333333333333333333333333333333333333333";
-/** The manifest `blockhost template build` writes beside an image (what the import checks). */
-const IMAGE_MANIFEST = {
-  format: 1,
-  blockhost_binary: "/usr/local/bin/blockhost",
-  vmauth_files: VM_AUTH_FILES.map((f) => f.path),
-  cloud_init: true,
-  qemu_guest_agent: true,
-  debian_suite: "bookworm",
-  packages: ["cloud-init", "qemu-guest-agent"],
-  built_at: "2026-12-01T18:00:00Z",
-};
 const GiB = 1024 ** 3;
 const usable = canCreateNetns();
 if (!usable) console.log("skip: proxmox cluster tests need root and iproute2 network namespaces");
@@ -105,13 +93,16 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
   const vmidOf = (name: string) => host.sim.vms().find((v) => v.name === name)?.vmid;
 
   beforeAll(async () => {
-    env = provisionRoot({ backend: "proxmox" });
+    env = provisionRoot({ backend: "proxmox", ipv6Prefix: "2001:db8:43::/120" });
     mkdirSync(join(env.root, "etc/pve"), { recursive: true });
     writeFileSync(
       join(env.root, "etc/pve/storage.cfg"),
       "dir: local\n\tpath /var/lib/vz\n\ncephfs: snip\n\tcontent snippets\n\tcontent-dirs snippets=ci\n",
     );
     host = await startProxmoxHost(env.root);
+    // pve3's own segment in one test: its bridge exists on this node, which routes the prefix to it.
+    host.ip("link", "add", "vmbr1", "type", "bridge");
+    host.ip("link", "set", "vmbr1", "up");
     host.sim.setCluster(CLUSTER);
     // startProxmoxHost made template 9001 on the sim's default node; here it lives on pve1.
     host.sim.addVm(template(9001, "pve1"));
@@ -317,15 +308,8 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
     blockhostYaml(
       `strategy: least_loaded_ram\nnodes:\n  pve2: {template_vmid: 9012}\n  pve3: {template_vmid: 9003, storage: san}`,
     );
-    const dir = join(env.root, "var/lib/blockhost/images");
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, "node-template.qcow2");
-    const content = Buffer.alloc(3 * 1048576 + 5, 7);
-    writeFileSync(path, content);
-    writeFileSync(
-      `${path}.json`,
-      JSON.stringify({ ...IMAGE_MANIFEST, sha256: createHash("sha256").update(content).digest("hex") }),
-    );
+    const path = join(env.root, "var/lib/blockhost/images/template.qcow2");
+    writeTemplateImage(path);
     const r = await bh(["proxmox", "template", "import", path, "--node", "pve2"]);
     expect(r).toMatchObject({ code: 0, stdout: "template 9012 ready on pve2\n" });
     expect(host.sim.vm(9012)).toMatchObject({ node: "pve2", template: true });
@@ -347,5 +331,21 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
     const noNode = await bh(["proxmox", "template", "import", path, "--node", "pve9"]);
     expect(noNode.code).toBe(2);
     expect(noNode.stderr).toContain("--node pve9: give --vmid, or set proxmox.cluster.nodes.pve9.template_vmid");
+  });
+  test("a VM's IPv6 host route goes to its node's bridge and follows it when the cluster moves it", async () => {
+    blockhostYaml(
+      "strategy: least_loaded_ram\nnodes:\n  pve1: {drain: true}\n  pve2: {drain: true}\n  pve3: {template_vmid: 9003, bridge: vmbr1}",
+    );
+    expect((await create("v6-1")).code).toBe(0);
+    const vmid = vmidOf("v6-1")!;
+    const address = (host.sim.vm(vmid)!.config.ipconfig0 ?? "").match(/ip6=([0-9a-f:]+)\//)?.[1];
+    expect(address).toBeDefined();
+    expect(host.ip("-6", "route", "show", "dev", "vmbr1")).toContain(`${address} `);
+    host.sim.moveVm(vmid, "pve2");
+    expect((await bh(["gc", "--execute"])).code).toBe(0);
+    expect(host.ip("-6", "route", "show", "dev", "vmbr0")).toContain(`${address} `);
+    expect(host.ip("-6", "route", "show", "dev", "vmbr1")).not.toContain(`${address} `);
+    expect((await bh(["vm", "destroy", "v6-1"])).code).toBe(0);
+    expect(host.ip("-6", "route", "show")).not.toContain(`${address} `);
   });
 });
