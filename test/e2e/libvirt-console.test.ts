@@ -10,6 +10,7 @@ import { chromiumUnavailable, launchChromium, screenshot, walletPage, type Walle
 import { type EngineEnv, type EngineProcess, OWNER, type VmJson } from "../helpers/engine-env.ts";
 import { type LibvirtEngineHost, startLibvirtEngineHost } from "../helpers/libvirt-engine.ts";
 import { ensureLibvirtd, libvirtUnavailable, virshOut } from "../helpers/libvirt-host.ts";
+import { terminalText } from "../helpers/console.ts";
 import { type ServeProcess, startServe, writeHttpsConfig } from "../helpers/serve.ts";
 import { loginMessage, parseChallenge } from "../helpers/vmauth.ts";
 
@@ -49,8 +50,7 @@ describe.skipIf(Boolean(unavailable))("the serial console of a libvirt VM in Chr
     return wp;
   };
   const card = (wp: WalletPage) => wp.page.locator(`li[data-server="${vm.vm_name}"]`);
-  const screenText = async (wp: WalletPage) =>
-    (await card(wp).locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ");
+  const screenText = (wp: WalletPage) => terminalText(card(wp));
   const waitScreen = async (wp: WalletPage, re: RegExp, timeoutMs = 120_000) => {
     const until = Date.now() + timeoutMs;
     for (;;) {

@@ -1,5 +1,6 @@
 /** A test's end of a serial console session socket (the agent's relay): what arrived so far, and waiting on it. */
 import { connect, type Socket } from "node:net";
+import type { Locator } from "playwright-core";
 
 export interface ConsoleClient {
   /** Everything received so far (latin1, as the bytes came). */
@@ -48,4 +49,13 @@ export async function connectConsole(path: string): Promise<ConsoleClient> {
     closed,
     close: () => socket.end(),
   };
+}
+
+/** The text xterm.js shows in `box` (its DOM renderer's rows), one line per row, non-breaking spaces as spaces. */
+export async function terminalText(box: Locator): Promise<string> {
+  const text = await box
+    .locator(".xterm-rows")
+    .evaluate((rows) => [...rows.children].map((r) => r.textContent ?? "").join("\n"))
+    .catch(() => "");
+  return text.replace(/\u00a0/g, " ");
 }

@@ -64,6 +64,8 @@ export function openConsole(card: HTMLElement, name: string, csrf: string, nonce
   term.loadAddon(fit);
   term.open(screen);
   fit.fit();
+  // xterm paints only while the terminal is on screen: bring it into view under the card.
+  box.scrollIntoView({ block: "nearest" });
   const resize = new ResizeObserver(() => fit.fit());
   resize.observe(screen);
 
