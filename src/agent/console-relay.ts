@@ -43,9 +43,6 @@ interface Session {
 
 const sessions = new Map<string, Session>();
 
-/** How many console sessions are open (tests, status). */
-export const consoleSessions = (): number => sessions.size;
-
 function sessionDir(): string {
   const dir = paths.consoleDir;
   mkdirSync(dir, { recursive: true, mode: 0o711 });

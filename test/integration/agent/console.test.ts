@@ -7,13 +7,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import { tempDir } from "../helpers/binary.ts";
-import { connectConsole } from "../helpers/console.ts";
-import { hostileService, type HostileService } from "../helpers/hostile-service.ts";
-import { libvirtUnavailable, virshOut } from "../helpers/libvirt-host.ts";
-import { createQmSimulator, type QmSimulator } from "../helpers/qm-simulator.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
+import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
+import { tempDir } from "../../helpers/binary.ts";
+import { connectConsole } from "../../helpers/console.ts";
+import { hostileService, type HostileService } from "../../helpers/hostile-service.ts";
+import { libvirtUnavailable, virshOut } from "../../helpers/libvirt-host.ts";
+import { createQmSimulator, type QmSimulator } from "../../helpers/qm-simulator.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root (a real agent, setpriv to the service account)" : undefined;
 if (skip) console.log(`skipping agent console tests: ${skip}`);
