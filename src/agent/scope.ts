@@ -15,7 +15,7 @@ import { BlockhostError, isBlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { paths } from "../core/paths.ts";
 import { readBrokerAllocation } from "../core/config/broker-allocation.ts";
-import { ipv6ToBigInt } from "../core/ipv6.ts";
+import { ipv6InPrefix } from "../core/ipv6.ts";
 import { brokerAllocation } from "../core/config/network.ts";
 import type { PeerCredentials } from "./actions/types.ts";
 import { setupIsComplete } from "./setup-state.ts";
@@ -122,7 +122,7 @@ export function requirePort(port: number): void {
     );
 }
 
-/** The routed IPv6 prefixes this host owns: the broker's allocation and db.yaml `ipv6_pool.prefix`. */
+/** The routed IPv6 prefixes this host owns: broker-allocation.json's (broker or manual), and db.yaml's legacy `ipv6_pool.prefix`. */
 export function ownPrefixes(): string[] {
   const out: string[] = [];
   const broker = brokerAllocation().prefix;
@@ -132,22 +132,12 @@ export function ownPrefixes(): string[] {
   return out;
 }
 
-function inPrefix(address: string, prefix: string): boolean {
-  const [net, bits] = prefix.split("/") as [string, string];
-  const shift = BigInt(128 - Number(bits));
-  try {
-    return ipv6ToBigInt(address) >> shift === ipv6ToBigInt(net) >> shift;
-  } catch {
-    return false;
-  }
-}
-
 /** Refuse an address (`addr` or `addr/len`) that is not inside one of our prefixes. */
 export function requireOwnAddress(address: string, kind: ScopeKind = "address"): void {
   const [addr, len] = address.split("/") as [string, string | undefined];
   const prefixes = ownPrefixes();
   const inside = prefixes.some(
-    (p) => inPrefix(addr, p) && (len === undefined || Number(len) >= Number(p.split("/")[1])),
+    (p) => ipv6InPrefix(addr, p) && (len === undefined || Number(len) >= Number(p.split("/")[1])),
   );
   if (!inside)
     refuse(

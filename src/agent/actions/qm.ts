@@ -6,7 +6,7 @@ import { dnsVmName, pveNode, storageId, vmid } from "../../core/validators.ts";
 import { checkDiskImage } from "../image-check.ts";
 import { vmApi } from "../pve-api.ts";
 import { snippetStorageType } from "../pve-storage.ts";
-import { problemLine, unlessCommandSays } from "../run.ts";
+import { commandFailedWith, problemLine, unlessCommandSays } from "../run.ts";
 import { withStagedCopy } from "../staging.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { diskBytes, formatSize, sizeBytes } from "./qm-config.ts";
@@ -101,7 +101,15 @@ export const qmConfig = defineAction({
   name: "qm-config",
   params: byVmid,
   timeoutMs: 30_000,
-  handler: async (p, ctx) => ({ config: await vmApi(ctx, p.node).config(p.vmid) }),
+  handler: async (p, ctx) => {
+    try {
+      return { config: await vmApi(ctx, p.node).config(p.vmid) };
+    } catch (e) {
+      // qm says "does not exist" only in words: callers (setup's template step) decide on the code.
+      if (commandFailedWith(e, VM_MISSING)) throw new BlockhostError("E_NOT_FOUND", e.message, e.details, { cause: e });
+      throw e;
+    }
+  },
 });
 
 export const qmCreate = defineAction({

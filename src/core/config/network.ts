@@ -6,7 +6,7 @@ import type { DbConfig } from "./schemas.ts";
 import { BlockhostError } from "../errors.ts";
 import { paths } from "../paths.ts";
 import { object, optional, str } from "../schema.ts";
-import { hostMask, intToIpv4, ipv4ToInt } from "../validators.ts";
+import { hostMask, intToIpv4, ipv4ToInt, ipv6Prefix } from "../validators.ts";
 import { bigIntToIpv6, parseIpv6Prefix } from "../ipv6.ts";
 
 /** The IPv4 pool as integers: candidate host range plus what must never be handed out. */
@@ -58,7 +58,7 @@ export function ipv4Pool(cfg: DbConfig): Ipv4Pool {
 
 const brokerSchema = object(
   {
-    prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{1,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+    prefix: optional(ipv6Prefix),
     dns_zone: optional(str(/^[a-z0-9.-]{1,253}$/, "a DNS zone", 253)),
   },
   { extra: "ignore" },
@@ -71,13 +71,14 @@ export function brokerAllocation(): { prefix?: string; dns_zone?: string } {
 }
 
 /**
- * The IPv6 pool: the broker-allocated prefix (or db.yaml ipv6_pool.prefix for manual mode).
+ * The IPv6 pool: the prefix in broker-allocation.json (broker or manual mode; db.yaml
+ * ipv6_pool.prefix only on hosts set up before the manual prefix moved there).
  * ::1 is the bridge gateway and ::2 the host, so VM addresses start at ::3 at the earliest.
  */
 export function ipv6Pool(cfg: DbConfig): Ipv6Pool | null {
   const prefix = brokerAllocation().prefix ?? cfg.ipv6_pool?.prefix;
   if (!prefix) return null;
-  const { network, bits } = parseIpv6Prefix(prefix);
+  const { network, bits } = parseIpv6Prefix(prefix, "E_CONFIG_INVALID");
   const size = 1n << BigInt(128 - bits);
   const first = BigInt(Math.max(3, cfg.ipv6_pool?.start ?? 2));
   const last = BigInt(cfg.ipv6_pool?.end ?? 254) < size - 1n ? BigInt(cfg.ipv6_pool?.end ?? 254) : size - 1n;

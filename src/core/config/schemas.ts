@@ -21,6 +21,7 @@ import {
   ipAddress,
   ipv4,
   ipv4Cidr,
+  ipv6Prefix,
   pveNode,
   storageId,
   VMID_MAX,
@@ -65,7 +66,8 @@ export const dbConfigSchema = object({
     object({
       start: optional(int(1, 65_535)),
       end: optional(int(1, 65_535)),
-      prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+      /** Legacy: read only when broker-allocation.json (the prefix's home since setup writes it there) has none. */
+      prefix: optional(ipv6Prefix),
       /** The uplink on which the host answers neighbour discovery for VM addresses (manual prefix, on-link upstream). */
       ndp_proxy_dev: optional(ifaceName),
     }),
@@ -152,12 +154,17 @@ export const proxmoxClusterSchema = object({
 });
 export type ProxmoxClusterSettings = Infer<typeof proxmoxClusterSchema>;
 
+/** The text the admin signs to prove the admin wallet, and what the engine recovers a credential's signer from. */
+export const DEFAULT_PUBLIC_SECRET = "blockhost-access";
+/** What a public secret may be (blockhost.yaml, the setup file, the wizard and its backup). */
+export const publicSecret = str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256);
+
 /** /etc/blockhost/blockhost.yaml — identity, hypervisor and admin settings. */
 export const blockhostConfigSchema = object({
   server: object({ address: optional(evmAddress), key_file: absPath }),
   deployer: optional(object({ key_file: absPath })),
   server_public_key: optional(pubkeyHex),
-  public_secret: optional(str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256)),
+  public_secret: optional(publicSecret),
   contract_address: optional(evmAddress),
   backend: withDefault(literal("proxmox", "libvirt", "dry-run"), "proxmox"),
   proxmox: optional(
