@@ -13,6 +13,7 @@ import { vmid } from "../../core/validators.ts";
 import { CONSOLE_IDLE_MAX_S, openConsoleSession } from "../console-relay.ts";
 import { vmApi } from "../pve-api.ts";
 import { domain, URI } from "./libvirt.ts";
+import { classifyVirshFailure } from "./virsh-failure.ts";
 import { defineAction } from "./types.ts";
 
 const idle_seconds = int(1, CONSOLE_IDLE_MAX_S);
@@ -40,7 +41,9 @@ export const virshConsoleOpen = defineAction({
   params: object({ name: domain, idle_seconds }),
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
-    const state = await ctx.run("virsh", ["-q", "-c", URI, "domstate", p.name]);
+    const state = await ctx.run("virsh", ["-q", "-c", URI, "domstate", p.name]).catch((e) => {
+      throw classifyVirshFailure(e);
+    });
     if (state.stdout.trim() !== "running")
       throw new BlockhostError(
         "E_STATE",

@@ -12,13 +12,13 @@ import { upgradeWebSocket } from "hono/bun";
 import type { WSContext } from "hono/ws";
 import { oneLine } from "../../../core/errors.ts";
 import { logEvent } from "../../../core/log.ts";
+import { VM_NAME_RE } from "../../../core/validators.ts";
 import type { WalletEnv } from "../../session/index.ts";
 import type { Hex } from "viem";
 import type { ServeDeps } from "../deps.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { heldServer } from "./servers.ts";
 
-const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 /** No keystroke for this long closes the console (the agent enforces it). */
 export const CONSOLE_IDLE_SECONDS = 900;
 /** How often an open console re-reads `ownerOf`: a transfer closes it within this time. */
@@ -53,7 +53,7 @@ async function openRelay(
 ): Promise<Opening> {
   if (!byWallet.hit(wallet.toLowerCase()) || !byServer.hit(name))
     return { refused: CONSOLE_REFUSED.rateLimited, message: "too many consoles opened; try again in a minute" };
-  const vm = VM_NAME.test(name) ? await heldServer(deps, wallet as Hex, name).catch(() => null) : null;
+  const vm = VM_NAME_RE.test(name) ? await heldServer(deps, wallet as Hex, name).catch(() => null) : null;
   if (!vm) {
     logEvent("panel.refused", { wallet, vm: name.slice(0, 64), action: "console", reason: "not-holder" });
     return {
