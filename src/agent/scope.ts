@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
-import { loadAdminCommands } from "../core/config/admin-commands.ts";
+import { type AdminCommands, loadAdminCommands } from "../core/config/admin-commands.ts";
 import { loadConfigFile } from "../core/config/load.ts";
 import { blockhostConfigSchema, dbConfigSchema } from "../core/config/schemas.ts";
 import { BlockhostError, isBlockhostError } from "../core/errors.ts";
@@ -26,7 +26,8 @@ export const OUT_OF_SCOPE = "E_AGENT_OUT_OF_SCOPE" as const;
 /** The kinds of object the agent scopes; `details.kind` of a refusal. */
 export type ScopeKind = "vmid" | "domain" | "port" | "route" | "address" | "broker-peer";
 
-function refuse(kind: ScopeKind, value: string | number, why: string): never {
+/** Throw the scope refusal of `value` (a `kind` object) with a one-line reason. */
+export function refuse(kind: ScopeKind, value: string | number, why: string): never {
   throw new BlockhostError(OUT_OF_SCOPE, `${kind} ${value} is not BlockHost's: ${why}`, {
     kind,
     value: String(value),
@@ -108,7 +109,11 @@ export function requireNewDomain(name: string, defined: boolean): void {
 
 /** Ports the admin knock may open or close: every command's `allowed_ports` (default 22) in admin-commands.json. */
 export function knockPorts(): Set<number> {
-  const { commands } = loadAdminCommands(paths.config("admin-commands.json"));
+  return portsOf(loadAdminCommands(paths.config("admin-commands.json")).commands);
+}
+
+/** The ports a command table lets the knock open (a command without `allowed_ports` opens 22). */
+export function portsOf(commands: AdminCommands["commands"]): Set<number> {
   return new Set(Object.values(commands).flatMap((c) => c.params?.allowed_ports ?? [22]));
 }
 
@@ -230,6 +235,7 @@ const RULES: Readonly<Record<string, Rule>> = {
     ownIpv6List(p, probe);
   },
   "port-guard-clear": domain,
+  "pve-port-guard-set": ownIpv6List,
   "pve-firewall-write": ownIpv6List,
   "bridge-port-isolate": vmPort,
 };

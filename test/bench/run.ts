@@ -20,6 +20,7 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./tls-swap.ts", fn: "benchTlsSwap" },
   { module: "./cold-start.ts", fn: "benchColdStart" },
   { module: "./console.ts", fn: "benchConsoleEcho" },
+  { module: "./usage.ts", fn: "benchUsage" },
 ];
 
 const rows: BenchRow[] = [];

@@ -95,7 +95,8 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
       "exit 0",
     ].join("\n"),
   );
-  const agent = await startAgent({ root, binaries: { qm, ip, bridge, pvesh } });
+  const nft = wrap("nft", `exec /usr/sbin/ip netns exec ${netns} /usr/sbin/nft "$@"`);
+  const agent = await startAgent({ root, binaries: { qm, ip, bridge, pvesh, nft } });
   return {
     sim,
     agent,

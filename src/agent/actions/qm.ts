@@ -96,6 +96,32 @@ export const qmTemplate = defineAction({
   },
 });
 
+/**
+ * Offline migration of a stopped VM or a template to another cluster node, its local disks copied
+ * to `targetstorage` there (how a template reaches a node whose storage is local). The config is
+ * read back on the target: a template must arrive with every disk still a base volume.
+ */
+export const qmMigrate = defineAction({
+  name: "qm-migrate",
+  params: refine(
+    object({ vmid, node, target: pveNode, targetstorage: optional(storageId) }),
+    "target must differ from node",
+    (p) => p.target !== p.node,
+  ),
+  timeoutMs: 3_600_000,
+  handler: async (p, ctx) => {
+    const r = await vmApi(ctx, p.node).migrate(p.vmid, p.target, p.targetstorage);
+    const config = await vmApi(ctx, p.target).config(p.vmid);
+    const unconverted = config.template === "1" ? nonBaseDisks(config) : [];
+    if (unconverted.length)
+      throw new BlockhostError(
+        "E_COMMAND_FAILED",
+        `VM ${p.vmid} reached ${p.target} with ${unconverted.join(", ")}, not a base volume: the template cannot serve clones there`,
+      );
+    return output(r.stdout);
+  },
+});
+
 /** `{config: {key: value}}` from `qm config VMID` (read-only; how callers verify a step). */
 export const qmConfig = defineAction({
   name: "qm-config",

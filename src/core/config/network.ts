@@ -30,7 +30,12 @@ export interface Ipv6Pool {
  * (200 in a /24 is .200, the original's form) or full addresses inside the network.
  */
 export function ipv4Pool(cfg: DbConfig): Ipv4Pool {
-  const [net, len] = cfg.ip_pool.network.split("/") as [string, string];
+  return ipv4PoolFrom(cfg.ip_pool, `${paths.dbConfig}: ip_pool`);
+}
+
+/** A pool's bounds as integers; `where` names the file and key in errors. */
+export function ipv4PoolFrom(pool: Omit<DbConfig["ip_pool"], "nameservers">, where: string): Ipv4Pool {
+  const [net, len] = pool.network.split("/") as [string, string];
   const bits = Number(len);
   const base = ipv4ToInt(net);
   const broadcast = base + hostMask(bits);
@@ -39,22 +44,21 @@ export function ipv4Pool(cfg: DbConfig): Ipv4Pool {
     if (n <= base || n >= broadcast)
       throw new BlockhostError(
         "E_CONFIG_INVALID",
-        `${paths.dbConfig}: ip_pool.${key}: ${v} is outside the usable hosts of ${cfg.ip_pool.network}`,
+        `${where}.${key}: ${v} is outside the usable hosts of ${pool.network}`,
       );
     return n;
   };
-  const first = bound(cfg.ip_pool.start, "start");
-  const last = bound(cfg.ip_pool.end, "end");
-  if (first > last)
-    throw new BlockhostError("E_CONFIG_INVALID", `${paths.dbConfig}: ip_pool: start must not be after end`);
-  return {
-    first,
-    last,
-    bits,
-    gateway: cfg.ip_pool.gateway,
-    reserved: new Set([base, broadcast, ipv4ToInt(cfg.ip_pool.gateway)]),
-  };
+  const first = bound(pool.start, "start");
+  const last = bound(pool.end, "end");
+  if (first > last) throw new BlockhostError("E_CONFIG_INVALID", `${where}: start must not be after end`);
+  return { first, last, bits, gateway: pool.gateway, reserved: new Set([base, broadcast, ipv4ToInt(pool.gateway)]) };
 }
+
+/** Whether `address` is one of the pool's hosts. */
+export const poolHolds = (pool: Ipv4Pool, address: string): boolean => {
+  const n = ipv4ToInt(address);
+  return n >= pool.first && n <= pool.last;
+};
 
 const brokerSchema = object(
   {

@@ -40,6 +40,9 @@ const pubkeyHex = str(/^(0x)?04[0-9a-fA-F]{128}$/, "an uncompressed secp256k1 pu
 /** ip_pool start/end: a last-octet integer (the original's form) or a full IPv4 address. */
 const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);
 
+/** An IPv4 pool: the network, the hosts handed out (start..end) and the gateway VMs use. */
+const ipv4PoolFields = { network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 };
+
 const vmidRange = refine(
   object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) }),
   `start ≤ end, both in ${VMID_MIN}..${VMID_MAX}`,
@@ -55,10 +58,7 @@ export const dbConfigSchema = object({
   storage_path: optional(absPath),
   vmid_range: withDefault(vmidRange, { start: 100, end: 999 }),
   ip_pool: object({
-    network: ipv4Cidr,
-    start: poolBound,
-    end: poolBound,
-    gateway: ipv4,
+    ...ipv4PoolFields,
     /** The resolvers written into every VM (IPv4 and/or IPv6); default: the host's own upstream resolvers. */
     nameservers: optional(array(ipAddress, 1, 3)),
   }),
@@ -143,6 +143,11 @@ const proxmoxNodeSchema = object({
   max_memory_mb: optional(int(0, 1 << 30)),
   /** No new VMs here (existing ones keep running and are still served). */
   drain: optional(bool),
+  /**
+   * This node's own IPv4 pool (its VM bridge is its own network segment): its VMs get addresses
+   * here instead of db.yaml's ip_pool, which the nodes without one share.
+   */
+  ip_pool: optional(object(ipv4PoolFields)),
 });
 export type ProxmoxNodeSettings = Infer<typeof proxmoxNodeSchema>;
 
@@ -210,6 +215,13 @@ export const blockhostConfigSchema = object({
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
   engine: optional(engineSettingsSchema),
+  /** Per-VM usage sampling for graphs and traffic quotas (see docs/operator/usage.md). */
+  usage: optional(
+    object({
+      /** Seconds between two readings of every running VM's counters [60]. */
+      sample_interval_s: optional(int(10, 3600)),
+    }),
+  ),
   /** VM size per on-chain plan id; a plan without an entry gets DEFAULT_PLAN_SIZE. */
   plans: optional(record(str(/^[1-9]\d{0,17}$/, "a plan id"), planSizeSchema, 10_000)),
   /** The operating systems customers may choose (at purchase and reinstall); the first is the default. */

@@ -146,6 +146,10 @@ export interface TemplateImport {
   storage: string;
   bridge: string;
   name?: string;
+  /** Cluster: the node the template is for (another node): imported here, then migrated there. */
+  onNode?: string;
+  /** That node's storage for the template's disk (`--targetstorage` of the migration). */
+  nodeStorage?: string;
 }
 
 /**
@@ -195,11 +199,36 @@ export async function importProxmoxTemplate(agent: AgentCaller, t: TemplateImpor
     });
     say(`converting VMID ${t.vmid} to a template`);
     await agent.call("qm-template", { vmid: t.vmid });
-    const problems = await checkProxmoxTemplate(agent, { templateVmid: t.vmid, bridge: t.bridge });
+    let problems = await checkProxmoxTemplate(agent, { templateVmid: t.vmid, bridge: t.bridge });
     if (problems.length) throw new BlockhostError("E_STATE", problems.join("; "));
+    if (t.onNode) {
+      say(`migrating template ${t.vmid} to ${t.onNode}${t.nodeStorage ? ` (disk to ${t.nodeStorage})` : ""}`);
+      await migrateTemplate(agent, t as TemplateImport & { onNode: string });
+      problems = await checkProxmoxTemplate(agent, { templateVmid: t.vmid, bridge: t.bridge, node: t.onNode });
+      if (problems.length) throw new BlockhostError("E_STATE", problems.join("; "));
+    }
   } catch (e) {
     say(`template import failed (${oneLine(e)}); removing VMID ${t.vmid}`);
-    await agent.call("qm-destroy", { vmid: t.vmid }).catch((u) => say(`qm-destroy ${t.vmid} failed: ${oneLine(u)}`));
+    await removeHalfMade(agent, t.vmid).catch((u) => say(`qm-destroy ${t.vmid} failed: ${oneLine(u)}`));
     throw e;
   }
+}
+
+/** Offline migration to the node; a failure leaves the template here, where the cleanup finds it. */
+async function migrateTemplate(agent: AgentCaller, t: TemplateImport & { onNode: string }): Promise<void> {
+  const here = (await agent.call("pve-cluster-resources", {})).vms.find((v) => v.vmid === t.vmid)?.node;
+  if (!here) throw new BlockhostError("E_STATE", `template VMID ${t.vmid} is not in the cluster's resources`);
+  await agent.call("qm-migrate", {
+    vmid: t.vmid,
+    node: here,
+    target: t.onNode,
+    ...(t.nodeStorage ? { targetstorage: t.nodeStorage } : {}),
+  });
+}
+
+/** Destroy the half-made template on whichever node holds it now. */
+async function removeHalfMade(agent: AgentCaller, vmid: number): Promise<void> {
+  const view = await agent.call("pve-cluster-resources", {}).catch(() => null);
+  const node = view?.vms.find((v) => v.vmid === vmid)?.node;
+  await agent.call("qm-destroy", { vmid, ...(node ? { node } : {}) });
 }

@@ -297,6 +297,9 @@ const CASES: Record<string, Case> = {
     ],
   },
   "pve-cluster-resources": { valid: [{}], invalid: [] },
+  // No VM names from the caller: the agent answers for its own VMs only.
+  "pve-guest-usage": { valid: [{}], invalid: [["a VMID from the caller", { vmid: 100 }]] },
+  "virsh-domstats": { valid: [{}], invalid: [["a domain from the caller", { name: "other" }]] },
   "pve-vmid-free": {
     valid: [{ vmid: 100 }, { vmid: 999_999 }],
     invalid: [
@@ -327,6 +330,20 @@ const CASES: Record<string, Case> = {
       ["target with a slash", { vmid: 9000, newid: 101, name: "w", node: "pve1", target: "pve2/x" }],
     ],
     optional: ["full", "storage", "node", "target"],
+  },
+  "qm-migrate": {
+    valid: [
+      { vmid: 9002, target: "pve2" },
+      { vmid: 9002, node: "pve1", target: "pve2", targetstorage: "local-lvm" },
+    ],
+    invalid: [
+      ["target missing", { vmid: 9002, node: "pve1" }],
+      ["target is the node", { vmid: 9002, node: "pve1", target: "pve1" }],
+      ["target with a slash", { vmid: 9002, target: "pve2/x" }],
+      ["targetstorage with a colon", { vmid: 9002, target: "pve2", targetstorage: "a:b" }],
+      ["vmid out of range", { vmid: 5, target: "pve2" }],
+    ],
+    optional: ["node", "targetstorage"],
   },
   "qm-resize": {
     valid: [
@@ -475,6 +492,21 @@ const CASES: Record<string, Case> = {
     ],
   },
   "port-guard-sync": { valid: [{}], invalid: [["any key", { name: "a" }]] },
+  "pve-port-guard-set": {
+    valid: [
+      { vmid: 100, mac: "BC:24:11:5E:00:01", ipv4: ["192.168.122.200"], ipv6: ["2001:db8::5"] },
+      { vmid: 100, mac: "bc:24:11:5e:00:01", ipv4: [], ipv6: [] },
+    ],
+    invalid: [
+      ["a multicast MAC", { vmid: 100, mac: "01:00:5e:00:00:01", ipv4: [], ipv6: [] }],
+      ["a VMID below 100", { vmid: 99, mac: "bc:24:11:5e:00:01", ipv4: [], ipv6: [] }],
+      ["a link-local IPv6", { vmid: 100, mac: "bc:24:11:5e:00:01", ipv4: [], ipv6: ["fe80::1"] }],
+    ],
+  },
+  "pve-port-guard-clear": {
+    valid: [{ vmid: 100 }],
+    invalid: [["a VMID as text", { vmid: "100" }]],
+  },
   "pve-firewall-write": {
     valid: [
       { vmid: 100, ipv4: ["192.168.122.200"], ipv6: ["2001:db8:42::3"] },
