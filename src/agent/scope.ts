@@ -232,6 +232,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   "virsh-domiflist": domain,
   "virsh-guest-ping": domain,
   "virsh-guest-exec": domain,
+  "virsh-console-open": domain,
   "port-guard-set": async (p, probe) => {
     await domain(p, probe);
     ownIpv6List(p, probe);

@@ -25,6 +25,14 @@ export const paths = {
   get runDir() {
     return under("run/blockhost");
   },
+  /** Per-session serial console sockets the agent creates (0711 root; each socket 0600, its caller's). */
+  get consoleDir() {
+    return under("run/blockhost/console");
+  },
+  /** Proxmox qemu-server's runtime dir: `<vmid>.serial0` is a VM's serial port (`serial0: socket`). */
+  get qemuServerRunDir() {
+    return under("var/run/qemu-server");
+  },
   get agentSocket() {
     return under("run/blockhost/root-agent.sock");
   },

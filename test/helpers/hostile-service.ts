@@ -16,6 +16,8 @@ export interface HostileService {
     socket: string,
     requests: Array<{ action: string; params: Record<string, unknown> }>,
   ): Promise<Array<Record<string, unknown>>>;
+  /** Connect to a console session socket as the account and send `text`: what it got back, or the errno code. */
+  console(socket: string, text: string): Promise<{ connected?: boolean; received?: string; error?: string }>;
 }
 
 /**
@@ -74,6 +76,11 @@ export function hostileService(workDir: string): HostileService {
         .split("\n")
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    async console(socket, text) {
+      const r = await this.run([bun, script, "console", socket, text]);
+      if (r.code !== 0) throw new Error(`hostile console failed (${r.code}): ${r.stderr.trim()}`);
+      return JSON.parse(r.stdout.trim()) as { connected?: boolean; received?: string; error?: string };
     },
   };
 }

@@ -49,6 +49,8 @@ export interface QmSimulator {
   setGuestAgentDown(down: boolean): void;
   /** Every `qm resize` fails in its task, as on a full storage. */
   setStorageFull(full: boolean): void;
+  /** Where running VMs with `serial0: socket` get their `<vmid>.serial0` (the node's /var/run/qemu-server). */
+  setRunDir(dir: string): void;
   cleanup(): void;
 }
 
@@ -111,6 +113,7 @@ export function createQmSimulator(): QmSimulator {
       down ? writeFileSync(control("guest-agent-down"), "") : rmSync(control("guest-agent-down"), { force: true }),
     setStorageFull: (full) =>
       full ? writeFileSync(control("storage-full"), "") : rmSync(control("storage-full"), { force: true }),
+    setRunDir: (dir) => writeFileSync(control("run-dir"), dir),
     cleanup,
   };
 }

@@ -33,7 +33,7 @@ const byName = object({ name: domain });
 /** The MACs BlockHost gives libvirt VMs (allocate.ts macForVmid). */
 export const mac = str(/^52:54:00(:[0-9a-f]{2}){3}$/, "a locally administered QEMU MAC 52:54:00:xx:xx:xx", 17);
 const netName = str(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,49}$/, "a libvirt network name", 50);
-const URI = "qemu:///system";
+export const URI = "qemu:///system";
 
 const vmDir = (name: string) => join(paths.vmsDir, name);
 

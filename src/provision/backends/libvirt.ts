@@ -143,6 +143,10 @@ export class LibvirtBackend implements Backend {
     if (!requested) throw new BlockhostError("E_STATE", `${vm.name} is not running (start it instead)`);
   }
 
+  async openConsole(vm: VmRef, idleSeconds: number): Promise<{ socket: string }> {
+    return await this.agent.call("virsh-console-open", { name: vm.name, idle_seconds: idleSeconds });
+  }
+
   /** Isolate the VM's bridge port (also set in the domain XML) and expose its IPv6 (host route, NDP proxy). */
   async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
     const { interfaces } = await this.agent.call("virsh-domiflist", { name: vm.name });

@@ -310,6 +310,17 @@ export class ProxmoxBackend implements Backend {
     await this.agent.call("qm-reboot", { vmid: vm.vmid, ...at(await this.nodeOf(vm)) });
   }
 
+  /** The serial socket exists only on the VM's node; the agent relays it from this node only. */
+  async openConsole(vm: VmRef, idleSeconds: number): Promise<{ socket: string }> {
+    const node = await this.nodeOf(vm);
+    if (!this.isLocal(node))
+      throw new BlockhostError(
+        "E_STATE",
+        `${vm.name} runs on cluster node ${node}; its console opens only while it runs on this node (migrate it here)`,
+      );
+    return await this.agent.call("qm-console-open", { vmid: vm.vmid, idle_seconds: idleSeconds });
+  }
+
   /** A start recreates the VM's devices (and drops their isolation flag): isolate again, re-expose IPv6. */
   async restoreNetwork(vm: VmRef, say: Say): Promise<void> {
     // Only this node's bridge is ours to set; on another node the Proxmox firewall guards the port.

@@ -94,6 +94,11 @@ export interface Backend {
    * own word; null when nothing asks a hypervisor (dry-run).
    */
   powerState?(vm: VmRef): Promise<string | null>;
+  /**
+   * A serial console session through the agent's relay: the path of a socket (the caller's only)
+   * that carries the VM's serial port both ways until idle for `idleSeconds`. Absent: no console.
+   */
+  openConsole?(vm: VmRef, idleSeconds: number): Promise<{ socket: string }>;
   /** False when the hypervisor (a Proxmox cluster) already has a guest with this VMID. */
   vmidFree?(vmid: number): Promise<boolean>;
   /** vmid → node of every guest of a cluster (null: not a cluster); what the reconciler follows moves with. */

@@ -3,6 +3,7 @@
  * cloud-init can write them: `path` is where each goes inside the VM.
  */
 import pamSshd from "./sshd.pam" with { type: "text" };
+import pamLogin from "./login.pam" with { type: "text" };
 import sshdDropIn from "./web3-only.conf" with { type: "text" };
 import signingPageUnit from "./blockhost-signing-page.service" with { type: "text" };
 import tmpfiles from "./blockhost-pam.tmpfiles.conf" with { type: "text" };
@@ -21,6 +22,8 @@ export interface VmFile {
 /** Every VM-side file for wallet login, in install order. */
 export const VM_AUTH_FILES: readonly VmFile[] = [
   { path: "/etc/pam.d/sshd", mode: 0o644, content: pamSshd },
+  // The serial console (getty → login) asks for the same wallet signature as SSH.
+  { path: "/etc/pam.d/login", mode: 0o644, content: pamLogin },
   { path: "/etc/ssh/sshd_config.d/web3-only.conf", mode: 0o644, content: sshdDropIn },
   { path: "/etc/systemd/system/blockhost-signing-page.service", mode: 0o644, content: signingPageUnit },
   { path: "/usr/lib/tmpfiles.d/blockhost-pam.conf", mode: 0o644, content: tmpfiles },

@@ -1,4 +1,5 @@
 /** Start the public web front: the app on HTTPS (certificate kept over ACME when set), redirect/ACME on HTTP. */
+import { websocket } from "hono/bun";
 import { AgentClient } from "../../agent/client.ts";
 import { oneLine } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
@@ -32,6 +33,8 @@ export function startServe(opts: { listen: string; port: number; httpPort: numbe
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       maxRequestBodySize: MAX_BODY,
       fetch: (req, srv) => web.fetch(req, srv),
+      // The panel's serial console (panel/console-socket.ts).
+      websocket: websocket as unknown as Bun.WebSocketHandler<unknown>,
       error: (e) => {
         logEvent("serve.error", { error: e.message.split("\n")[0] });
         return new Response("internal error", { status: 500 });

@@ -858,6 +858,31 @@ const CASES: Record<string, Case> = {
     ],
     optional: ["timeout"],
   },
+  "virsh-console-open": {
+    valid: [
+      { name: "blockhost-001", idle_seconds: 900 },
+      { name: "a1", idle_seconds: 1 },
+    ],
+    invalid: [
+      ["a path for a name", { name: "/dev/pts/0", idle_seconds: 60 }],
+      ["a traversal", { name: "../../dev/tty1", idle_seconds: 60 }],
+      ["idle over an hour", { name: "a", idle_seconds: 3601 }],
+      ["idle 0", { name: "a", idle_seconds: 0 }],
+      ["a socket path", { name: "a", idle_seconds: 60, socket: "/tmp/s" }],
+    ],
+  },
+  "qm-console-open": {
+    valid: [
+      { vmid: 150, idle_seconds: 900 },
+      { vmid: 9001, idle_seconds: 3600 },
+    ],
+    invalid: [
+      ["a VMID below 100", { vmid: 99, idle_seconds: 60 }],
+      ["a node (the relay is local only)", { vmid: 150, idle_seconds: 60, node: "pve2" }],
+      ["an iface path", { vmid: 150, idle_seconds: 60, iface: "/var/run/qemu-server/200.serial0" }],
+      ["idle over an hour", { vmid: 150, idle_seconds: 86_400 }],
+    ],
+  },
 };
 
 function routeCase(): Case {

@@ -21,6 +21,7 @@ import type { ServeDeps } from "../deps.ts";
 import { JOB_KEY, jobEvents } from "../job-events.ts";
 import { jsonBody } from "../json-body.ts";
 import { panelLogin, panelSessions, reinstallConfirmation } from "./auth.ts";
+import { consoleRoutes } from "./console-socket.ts";
 import { MyServersPage } from "./page.tsx";
 import { heldServer, heldServers, planNames, type ServerView, serverView } from "./servers.ts";
 import { panelUsageRoutes } from "./usage.tsx";
@@ -108,6 +109,7 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
   });
 
   app.use("*", sessions.require(), sessions.csrf());
+  consoleRoutes(app, deps);
 
   app.post("/logout", async (c) => {
     await sessions.end(c);

@@ -60,6 +60,9 @@ function ServerCard(props: { s: ServerView; offered: OsChoice[] }) {
             {label}
           </button>
         ))}
+        <button type="button" class="secondary" data-console={s.name}>
+          Console
+        </button>
       </fieldset>
       <div class="reinstall">
         <label for={id("os")}>Reinstall with</label>
@@ -88,7 +91,7 @@ export function MyServersPage(props: {
       title={props.title}
       accent={props.accent}
       nonce={props.nonce}
-      scripts={["panel"]}
+      scripts={s ? ["panel", "console"] : ["panel"]}
       data={s ? ({ csrf: s.csrf } satisfies PanelData) : undefined}
     >
       <section class="card" aria-labelledby="h-my">
