@@ -234,6 +234,9 @@ const RULES: Readonly<Record<string, Rule>> = {
   "virsh-domiflist": domain,
   "virsh-guest-ping": domain,
   "virsh-guest-exec": domain,
+  "virsh-domiftune": domain,
+  "virsh-domif-setlink": domain,
+  "virsh-blkdeviotune": domain,
   "port-guard-set": async (p, probe) => {
     await domain(p, probe);
     ownIpv6List(p, probe);

@@ -5,6 +5,7 @@ import { allocate, previewAllocation, type Allocation } from "./allocate.ts";
 import type { VmSpec } from "./backends/index.ts";
 import { type CloudInit, renderCloudInit } from "./cloud-init.ts";
 import { chooseOs } from "./os.ts";
+import { limitsOfPlan, vmLimits } from "./plan-of.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { guestNameservers, ipv4Pool, ipv6Pool } from "./network-config.ts";
@@ -25,6 +26,8 @@ export interface CreateRequest {
   purpose: string;
   /** The OS template to create from (one the host offers; its first when absent). */
   os?: OsId;
+  /** The on-chain plan sold (its limits from blockhost.yaml `plans:`); none for a VM made by hand. */
+  planId?: number;
 }
 
 /** What a create would do, printed without --apply. */
@@ -138,6 +141,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
     allocation: a,
     cloudInit,
     os: chooseOs(p.offered, req.os),
+    limits: vmLimits(limitsOfPlan(p.plans, req.planId ?? null)),
   };
   const result = await p.backend.create(spec, p.say);
   if (result?.node) updateVm(p.db, req.name, { node: result.node });
@@ -180,7 +184,7 @@ export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<V
       nft_minted_at: null,
       gecos_synced: false,
       network_config_synced: true,
-      extra: { os },
+      extra: req.planId === undefined ? { os } : { os, plan_id: req.planId },
     }),
   );
   try {

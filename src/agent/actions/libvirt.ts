@@ -199,6 +199,10 @@ export const virshDefine = defineAction({
       network: optional(netName),
       bridge: optional(ifaceName),
       accel: literal("auto", "kvm", "tcg"),
+      /** The plan's NIC rate in libvirt's KB/s (1000 bytes/s) and disk caps. */
+      rate_kbytes_per_s: optional(int(1, 12_500_000)),
+      iops: optional(int(10, 1_000_000)),
+      disk_bytes_per_s: optional(int(1_048_576, 100_000 * 1_048_576)),
     }),
     "exactly one of network or bridge",
     (p) => (p.network === undefined) !== (p.bridge === undefined),
@@ -223,6 +227,9 @@ export const virshDefine = defineAction({
       network: p.network,
       bridge: p.bridge,
       accel,
+      rateKbytes: p.rate_kbytes_per_s,
+      iops: p.iops,
+      diskBytesPerS: p.disk_bytes_per_s,
     });
     writeFileAtomic(f.xml, xml, { mode: 0o600 });
     await virsh(ctx, ["define", f.xml]);

@@ -6,7 +6,15 @@ import { macForVmid } from "../allocate.ts";
 import { libvirtTemplateFor } from "../../template/os.ts";
 import type { AgentCaller } from "./proxmox.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
-import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
+import { libvirtKbytes } from "./limits.ts";
+import type { Backend, GuestExecResult, NicLimit, Say, VmLimits, VmRef, VmSpec } from "./types.ts";
+
+/** virsh-define's limit params for a plan's limits (absent ones left out). */
+const definedLimits = (l: VmLimits | undefined) => ({
+  ...(l?.rateMbit ? { rate_kbytes_per_s: libvirtKbytes(l.rateMbit) } : {}),
+  ...(l?.iops ? { iops: l.iops } : {}),
+  ...(l?.diskMbps ? { disk_bytes_per_s: l.diskMbps * 1_048_576 } : {}),
+});
 
 /** blockhost.yaml `libvirt:` as the backend uses it. */
 export interface LibvirtSettings {
@@ -59,6 +67,7 @@ export class LibvirtBackend implements Backend {
         vcpus: spec.cpu,
         mac: macForVmid(spec.vmid),
         accel: this.settings.accel,
+        ...definedLimits(spec.limits),
         ...(this.settings.network ? { network: this.settings.network } : { bridge: this.settings.bridge }),
       });
       undo.push(["virsh-undefine", () => this.agent.call("virsh-undefine", { name })]);
@@ -170,6 +179,16 @@ export class LibvirtBackend implements Backend {
 
   private vmAddress(address: string): VmAddress {
     return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
+  }
+
+  /** Rate (0 = the plan's own absent: unbounded) and link, live and persistent, through the agent. */
+  async setNicLimit(vm: VmRef, limit: NicLimit): Promise<void> {
+    const name = vm.name;
+    await this.agent.call("virsh-domiftune", {
+      name,
+      kbytes_per_s: limit.rateMbit === null ? 0 : libvirtKbytes(limit.rateMbit),
+    });
+    await this.agent.call("virsh-domif-setlink", { name, state: limit.linkDown ? "down" : "up" });
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {
