@@ -2,6 +2,7 @@
 import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
 import type { OsId } from "../../template/os.ts";
+import type { RawUsage } from "../../core/usage-counters.ts";
 
 /** A VM as a backend sees it. */
 export interface VmRef {
@@ -86,4 +87,9 @@ export interface Backend {
   setNicLimit?(vm: VmRef, limit: NicLimit, say: Say): Promise<void>;
   /** vmid → node of every guest of a cluster (null: not a cluster); what the reconciler follows moves with. */
   locateAll?(): Promise<Map<number, string> | null>;
+  /**
+   * One raw usage reading (core/usage-counters.ts) of each of these VMs that is running, read in one
+   * hypervisor call for all of them; VMs not running are left out. `at` is the reading's time.
+   */
+  sampleUsage?(vms: readonly VmRef[], at: number): Promise<RawUsage[]>;
 }
