@@ -1,4 +1,5 @@
-// The engine's periodic duties beside the log watcher and job queue: admin commands (knocks), the fund manager, nonce gaps.
+// The engine's periodic duties beside the log watcher and job queue: admin commands (knocks), the fund manager,
+// nonce gaps, traffic quotas.
 import { logEvent } from "../core/log.ts";
 import type { EngineContext } from "./context.ts";
 import type { EngineConfigs } from "./settings.ts";
@@ -6,6 +7,8 @@ import { AdminCommandDuty } from "./admin-commands/duty.ts";
 import { FundDuty } from "./funds/duty.ts";
 import { REBROADCAST_MS } from "./minter-tx.ts";
 import type { NonceManager } from "./nonces.ts";
+import { now } from "../core/clock.ts";
+import { TrafficDuty } from "./traffic/duty.ts";
 
 export class EngineDuties {
   private lastGapCheck = 0;
@@ -14,6 +17,7 @@ export class EngineDuties {
     private readonly admin: AdminCommandDuty | null,
     private readonly funds: FundDuty | null,
     private readonly nonces: NonceManager,
+    private readonly traffic: TrafficDuty | null,
   ) {}
 
   static async start(ctx: EngineContext, configs: Pick<EngineConfigs, "web3" | "blockhost">): Promise<EngineDuties> {
@@ -27,7 +31,14 @@ export class EngineDuties {
     });
     await admin?.start();
     const funds = FundDuty.create(ctx.db, { ...configs, access: ctx.access });
-    return new EngineDuties(admin, funds, ctx.nonces);
+    const traffic = TrafficDuty.create({
+      db: ctx.db,
+      backend: ctx.provisioner.backend,
+      plans: configs.blockhost.plans ?? {},
+      intervalMs: (configs.blockhost.engine?.traffic_interval_s ?? 60) * 1000,
+      clock: () => now().getTime(),
+    });
+    return new EngineDuties(admin, funds, ctx.nonces, traffic);
   }
 
   /** Once per poll, after the watcher: `confirmed` is the watcher's cursor (the blocks it has applied). */
@@ -36,6 +47,10 @@ export class EngineDuties {
     if (!stopping()) await this.funds?.poll();
     // Serve, finalize and the fund manager sign with the minting key too: a send of theirs stuck behind a
     // nonce nobody filled is repaired here even when no mint of ours is waiting.
+    if (!stopping())
+      await this.traffic
+        ?.poll(stopping)
+        .catch((e) => logEvent("engine.traffic_pass_failed", { error: (e as Error).message }));
     if (!stopping() && Date.now() - this.lastGapCheck >= REBROADCAST_MS) {
       this.lastGapCheck = Date.now();
       await this.nonces
@@ -46,7 +61,7 @@ export class EngineDuties {
 
   /** When a duty next needs the loop awake (a knock deadline, a fund cycle), in ms since the epoch. */
   nextDue(): number | null {
-    const times = [this.admin?.nextDeadline(), this.funds?.nextDue()].filter((t): t is number => typeof t === "number");
+    const times = [this.admin?.nextDeadline(), this.funds?.nextDue(), this.traffic?.nextDue()].filter((t): t is number => typeof t === "number");
     // Never sooner than a second from now: a duty that cannot make progress must not spin the loop.
     return times.length ? Math.max(Date.now() + 1000, Math.min(...times)) : null;
   }

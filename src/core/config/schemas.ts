@@ -121,6 +121,8 @@ export const engineSettingsSchema = object({
   rpc_timeout_ms: optional(int(100, 120_000)),
   reprice_after_s: optional(int(1, 3600)),
   stop_grace_ms: optional(int(0, 600_000)),
+  /** How often traffic quotas are checked and their overage actions applied (seconds). */
+  traffic_interval_s: optional(int(5, 3600)),
 });
 
 /** blockhost.yaml `plans.<id>`: the VM size a plan sells, and its traffic and disk limits (plan-limits.ts). */
