@@ -27,6 +27,11 @@ export interface RawUsage {
    * a counter that went down is taken as a restart.
    */
   instance: string;
+  /**
+   * Seconds the process has run, for backends whose marker cannot tell a restart (Proxmox reports
+   * uptime, not a process id): a boot time (`at` − uptime) later than the stored one is a restart.
+   */
+  uptimeS?: number;
   /** Counters since the process started. `cpuNs` is ignored when `cpuCores` is set. */
   raw: Counters;
   /**
@@ -44,6 +49,8 @@ export interface CounterState {
   instance: string;
   /** The last reading's time (unix ms). */
   at: number;
+  /** When the process started (unix ms, from `uptimeS`), or null when the backend has no uptime. */
+  bootedAt: number | null;
   /** The last reading's raw counters. */
   raw: Counters;
   /** Monotonic totals since the VM was first sampled. */
@@ -55,6 +62,9 @@ export interface CounterState {
  * this: after an engine outage the current rate says nothing about the hours before.
  */
 export const MAX_RATE_GAP_MS = 5 * 60_000;
+
+/** How far a boot time derived from uptime may drift between readings (Proxmox's status daemon refreshes it every 10 s). */
+export const UPTIME_SLACK_MS = 30_000;
 
 export const zeroCounters = (): Counters => ({ cpuNs: 0, rxBytes: 0, txBytes: 0, readBytes: 0, writeBytes: 0 });
 
@@ -68,12 +78,15 @@ const clean = (v: number) => (Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 export function advance(prev: CounterState | null, s: RawUsage): CounterState {
   const raw = zeroCounters();
   for (const c of COUNTERS) raw[c] = clean(s.raw[c]);
+  const bootedAt = s.uptimeS === undefined ? null : s.at - Math.floor(s.uptimeS * 1000);
   if (!prev) {
     if (s.cpuCores !== null) raw.cpuNs = 0;
-    return { instance: s.instance, at: s.at, raw, total: { ...raw } };
+    return { instance: s.instance, at: s.at, bootedAt, raw, total: { ...raw } };
   }
   if (s.at <= prev.at) return prev;
-  const restarted = s.instance !== prev.instance && s.instance !== "" && prev.instance !== "";
+  const restarted =
+    (s.instance !== prev.instance && s.instance !== "" && prev.instance !== "") ||
+    (bootedAt !== null && prev.bootedAt !== null && bootedAt > prev.bootedAt + UPTIME_SLACK_MS);
   const total = { ...prev.total };
   for (const c of COUNTERS) {
     if (c === "cpuNs" && s.cpuCores !== null) continue;
@@ -83,5 +96,7 @@ export function advance(prev: CounterState | null, s: RawUsage): CounterState {
     raw.cpuNs = 0;
     total.cpuNs += Math.round(clean(s.cpuCores * 1e6) * Math.min(s.at - prev.at, MAX_RATE_GAP_MS));
   }
-  return { instance: s.instance, at: s.at, raw, total };
+  // A process that keeps running keeps its first boot estimate, so drift does not accumulate.
+  const keptBoot = restarted || prev.bootedAt === null ? bootedAt : prev.bootedAt;
+  return { instance: s.instance, at: s.at, bootedAt: keptBoot, raw, total };
 }

@@ -1,5 +1,5 @@
 // The engine's periodic duties beside the log watcher and job queue: admin commands (knocks), the fund manager,
-// nonce gaps, traffic quotas.
+// nonce gaps, usage sampling and, after each sample, traffic quotas.
 import { logEvent } from "../core/log.ts";
 import type { EngineContext } from "./context.ts";
 import type { EngineConfigs } from "./settings.ts";
@@ -7,6 +7,7 @@ import { AdminCommandDuty } from "./admin-commands/duty.ts";
 import { FundDuty } from "./funds/duty.ts";
 import { REBROADCAST_MS } from "./minter-tx.ts";
 import type { NonceManager } from "./nonces.ts";
+import { DEFAULT_SAMPLE_INTERVAL_S, UsageDuty } from "./usage-duty.ts";
 import { now } from "../core/clock.ts";
 import { TrafficDuty } from "./traffic/duty.ts";
 
@@ -17,6 +18,7 @@ export class EngineDuties {
     private readonly admin: AdminCommandDuty | null,
     private readonly funds: FundDuty | null,
     private readonly nonces: NonceManager,
+    private readonly usage: UsageDuty,
     private readonly traffic: TrafficDuty | null,
   ) {}
 
@@ -31,20 +33,24 @@ export class EngineDuties {
     });
     await admin?.start();
     const funds = FundDuty.create(ctx.db, { ...configs, access: ctx.access });
+    const interval = (configs.blockhost.usage?.sample_interval_s ?? DEFAULT_SAMPLE_INTERVAL_S) * 1000;
+    const usage = new UsageDuty(ctx.db, ctx.provisioner.backend, interval);
+    // Checked as often as usage is sampled: a quota is never judged on older counters than those.
     const traffic = TrafficDuty.create({
       db: ctx.db,
       backend: ctx.provisioner.backend,
       plans: configs.blockhost.plans ?? {},
-      intervalMs: (configs.blockhost.engine?.traffic_interval_s ?? 60) * 1000,
+      intervalMs: interval,
       clock: () => now().getTime(),
     });
-    return new EngineDuties(admin, funds, ctx.nonces, traffic);
+    return new EngineDuties(admin, funds, ctx.nonces, usage, traffic);
   }
 
   /** Once per poll, after the watcher: `confirmed` is the watcher's cursor (the blocks it has applied). */
   async poll(confirmed: bigint | null, stopping: () => boolean): Promise<void> {
     await this.admin?.poll(confirmed, stopping);
     if (!stopping()) await this.funds?.poll();
+    if (!stopping()) await this.usage.poll();
     // Serve, finalize and the fund manager sign with the minting key too: a send of theirs stuck behind a
     // nonce nobody filled is repaired here even when no mint of ours is waiting.
     if (!stopping())
@@ -61,7 +67,12 @@ export class EngineDuties {
 
   /** When a duty next needs the loop awake (a knock deadline, a fund cycle), in ms since the epoch. */
   nextDue(): number | null {
-    const times = [this.admin?.nextDeadline(), this.funds?.nextDue(), this.traffic?.nextDue()].filter((t): t is number => typeof t === "number");
+    const times = [
+      this.admin?.nextDeadline(),
+      this.funds?.nextDue(),
+      this.usage.nextDue(),
+      this.traffic?.nextDue(),
+    ].filter((t): t is number => typeof t === "number");
     // Never sooner than a second from now: a duty that cannot make progress must not spin the loop.
     return times.length ? Math.max(Date.now() + 1000, Math.min(...times)) : null;
   }

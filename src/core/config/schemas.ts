@@ -121,8 +121,6 @@ export const engineSettingsSchema = object({
   rpc_timeout_ms: optional(int(100, 120_000)),
   reprice_after_s: optional(int(1, 3600)),
   stop_grace_ms: optional(int(0, 600_000)),
-  /** How often traffic quotas are checked and their overage actions applied (seconds). */
-  traffic_interval_s: optional(int(5, 3600)),
 });
 
 /** blockhost.yaml `plans.<id>`: the VM size a plan sells, and its traffic and disk limits (plan-limits.ts). */
@@ -208,6 +206,13 @@ export const blockhostConfigSchema = object({
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
   engine: optional(engineSettingsSchema),
+  /** Per-VM usage sampling for graphs and traffic quotas (see docs/operator/usage.md). */
+  usage: optional(
+    object({
+      /** Seconds between two readings of every running VM's counters [60]. */
+      sample_interval_s: optional(int(10, 3600)),
+    }),
+  ),
   /** VM size per on-chain plan id; a plan without an entry gets DEFAULT_PLAN_SIZE. */
   plans: optional(record(str(/^[1-9]\d{0,17}$/, "a plan id"), planSizeSchema, 10_000)),
   /** The operating systems customers may choose (at purchase and reinstall); the first is the default. */

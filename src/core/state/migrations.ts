@@ -216,6 +216,7 @@ CREATE TABLE usage_counters (
   vm_name TEXT PRIMARY KEY,
   instance TEXT NOT NULL,
   at INTEGER NOT NULL,
+  booted_at INTEGER,
   raw_cpu_ns INTEGER NOT NULL, raw_rx_bytes INTEGER NOT NULL, raw_tx_bytes INTEGER NOT NULL,
   raw_read_bytes INTEGER NOT NULL, raw_write_bytes INTEGER NOT NULL,
   cpu_ns INTEGER NOT NULL, rx_bytes INTEGER NOT NULL, tx_bytes INTEGER NOT NULL,

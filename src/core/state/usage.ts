@@ -40,7 +40,7 @@ export interface CurrentUsage {
 }
 
 const COLS = "cpu_ns, rx_bytes, tx_bytes, read_bytes, write_bytes";
-type Row = Record<string, number | string>;
+type Row = Record<string, number | string | null>;
 const countersOf = (r: Row, prefix = ""): Counters => ({
   cpuNs: Number(r[`${prefix}cpu_ns`]),
   rxBytes: Number(r[`${prefix}rx_bytes`]),
@@ -53,7 +53,13 @@ const values = (c: Counters) => [c.cpuNs, c.rxBytes, c.txBytes, c.readBytes, c.w
 function loadState(db: Database, vmName: string): CounterState | null {
   const r = db.query("SELECT * FROM usage_counters WHERE vm_name = ?").get(vmName) as Row | null;
   if (!r) return null;
-  return { instance: String(r.instance), at: Number(r.at), raw: countersOf(r, "raw_"), total: countersOf(r) };
+  return {
+    instance: String(r.instance),
+    at: Number(r.at),
+    bootedAt: r.booted_at === null ? null : Number(r.booted_at),
+    raw: countersOf(r, "raw_"),
+    total: countersOf(r),
+  };
 }
 
 /**
@@ -62,8 +68,8 @@ function loadState(db: Database, vmName: string): CounterState | null {
  */
 export function recordUsage(db: Database, readings: readonly RawUsage[]): CounterState[] {
   const saveState = db.query(
-    `INSERT OR REPLACE INTO usage_counters (vm_name, instance, at, raw_cpu_ns, raw_rx_bytes, raw_tx_bytes,
-      raw_read_bytes, raw_write_bytes, ${COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+    `INSERT OR REPLACE INTO usage_counters (vm_name, instance, at, booted_at, raw_cpu_ns, raw_rx_bytes, raw_tx_bytes,
+      raw_read_bytes, raw_write_bytes, ${COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
   );
   const savePoint = db.query(
     `INSERT INTO usage_points (vm_name, step, at, last_at, ${COLS}, mem_sum_bytes, mem_max_bytes, samples)
@@ -77,7 +83,7 @@ export function recordUsage(db: Database, readings: readonly RawUsage[]): Counte
       const prev = loadState(db, s.vmName);
       const next = advance(prev, s);
       if (next === prev) return next;
-      saveState.run(s.vmName, next.instance, next.at, ...values(next.raw), ...values(next.total));
+      saveState.run(s.vmName, next.instance, next.at, next.bootedAt, ...values(next.raw), ...values(next.total));
       for (const step of [FINE_STEP, COARSE_STEP]) {
         const bucket = s.at - (s.at % (step * 1000));
         savePoint.run(

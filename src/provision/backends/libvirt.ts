@@ -8,6 +8,8 @@ import type { AgentCaller } from "./proxmox.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import { libvirtKbytes } from "./limits.ts";
 import type { Backend, GuestExecResult, NicLimit, Say, VmLimits, VmRef, VmSpec } from "./types.ts";
+import type { RawUsage } from "../../core/usage-counters.ts";
+import { libvirtReadings } from "./usage-readings.ts";
 
 /** virsh-define's limit params for a plan's limits (absent ones left out). */
 const definedLimits = (l: VmLimits | undefined) => ({
@@ -175,6 +177,10 @@ export class LibvirtBackend implements Backend {
   async powerState(vm: VmRef): Promise<string> {
     const { state } = await this.agent.call("virsh-domstate", { name: vm.name });
     return state === "shut off" ? "stopped" : String(state);
+  }
+
+  sampleUsage(vms: readonly VmRef[], at: number): Promise<RawUsage[]> {
+    return libvirtReadings(this.agent, vms, at);
   }
 
   private vmAddress(address: string): VmAddress {

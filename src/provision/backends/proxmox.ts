@@ -9,6 +9,8 @@ import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../template/os.ts"
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import { pveDisk, pveNet } from "./limits.ts";
 import type { Backend, CreateResult, GuestExecResult, NicLimit, Say, VmRef, VmSpec } from "./types.ts";
+import type { RawUsage } from "../../core/usage-counters.ts";
+import { proxmoxReadings } from "./usage-readings.ts";
 
 /** Proxmox settings the backend needs (blockhost.yaml `proxmox:`). */
 export interface ProxmoxSettings {
@@ -181,6 +183,10 @@ export class ProxmoxBackend implements Backend {
 
   async locateAll(): Promise<Map<number, string> | null> {
     return this.cluster ? this.cluster.locateAll() : null;
+  }
+
+  sampleUsage(vms: readonly VmRef[], at: number): Promise<RawUsage[]> {
+    return proxmoxReadings(this.agent, vms, at);
   }
 
   /**

@@ -68,6 +68,20 @@ describe("monotonic counters", () => {
     expect(advance(a, reading(T0, 900))).toBe(a as CounterState);
   });
 
+  test("Proxmox: a boot time (from uptime) later than the stored one is a restart; drift within the slack is not", () => {
+    const pve = (at: number, rx: number, uptimeS: number) => reading(at, rx, "pve1", { uptimeS });
+    // 10 s of status-daemon staleness either way is the same process; then a restart 20 s before a reading.
+    const s = fold([
+      pve(T0, 100, 1000),
+      pve(T0 + MIN, 300, 1050),
+      pve(T0 + 2 * MIN, 500, 1125),
+      pve(T0 + 3 * MIN, 900, 20),
+    ]);
+    expect(s?.total.rxBytes).toBe(500 + 900);
+    // A live migration to another node is a new QEMU process there: the marker (node) changes.
+    expect(advance(s, reading(T0 + 4 * MIN, 5000, "pve2", { uptimeS: 5000 })).total.rxBytes).toBe(1400 + 5000);
+  });
+
   test("a rate-reported CPU (Proxmox) is integrated over the gap, capped after an outage", () => {
     const pve = (at: number, cores: number) => reading(at, 0, "n1:1", { cpuCores: cores });
     const s = fold([pve(T0, 0.5), pve(T0 + MIN, 0.5), pve(T0 + MIN + HOUR, 2)]);
