@@ -234,7 +234,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   "virsh-domiflist": domain,
   "virsh-guest-ping": domain,
   "virsh-guest-exec": domain,
-  "virsh-domiftune": domain,
+  "nic-rate-set": domain,
   "virsh-domif-setlink": domain,
   "virsh-blkdeviotune": domain,
   "port-guard-set": async (p, probe) => {

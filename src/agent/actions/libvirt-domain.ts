@@ -15,8 +15,6 @@ export interface DomainSpec {
   network?: string;
   bridge?: string;
   accel: "kvm" | "tcg";
-  /** The NIC's average rate both ways in libvirt's KB/s (1000 bytes/s); none when absent. */
-  rateKbytes?: number;
   /** Disk caps: total operations and bytes per second. */
   iops?: number;
   diskBytesPerS?: number;
@@ -37,7 +35,7 @@ const esc = (v: string | number) => String(v).replace(/[&<>'"]/g, (c) => `&#${c.
 /**
  * q35, direct kernel boot of the template's kernel, virtio disk/net/rng (the NIC's host side named
  * by `vmPortName`, which the port guard's rules are keyed on), the NoCloud seed as a
- * read-only SATA CD, the plan's NIC bandwidth and disk iotune when it sells them, serial console logged to a file, the guest-agent channel. Under TCG the
+ * read-only SATA CD, the plan's disk iotune when it sells one, serial console logged to a file, the guest-agent channel. Under TCG the
  * translation cache is capped at 256 MiB (QEMU's 1 GiB default doubles the RSS of a 1 GiB VM).
  * The template is named as the backing store with relabel='no': libvirt would otherwise chown the
  * shared template to libvirt-qemu while a VM runs (and leave it so), and it is read-only anyway.
@@ -48,9 +46,6 @@ export function domainXml(s: DomainSpec): string {
     ? `<interface type='network'><source network='${esc(s.network)}'/>`
     : `<interface type='bridge'><source bridge='${esc(s.bridge ?? "")}'/>`;
   const cpu = s.accel === "kvm" ? "<cpu mode='host-passthrough' check='none'/>" : "<cpu mode='maximum' check='none'/>";
-  const bandwidth = s.rateKbytes
-    ? `<bandwidth><inbound average='${esc(s.rateKbytes)}'/><outbound average='${esc(s.rateKbytes)}'/></bandwidth>`
-    : "";
   const iotune =
     s.iops || s.diskBytesPerS
       ? `<iotune>${s.iops ? `<total_iops_sec>${esc(s.iops)}</total_iops_sec>` : ""}${s.diskBytesPerS ? `<total_bytes_sec>${esc(s.diskBytesPerS)}</total_bytes_sec>` : ""}</iotune>`
@@ -76,7 +71,7 @@ export function domainXml(s: DomainSpec): string {
       <backingStore type='file'><format type='qcow2'/><source file='${esc(s.template)}'><seclabel model='dac' relabel='no'/></source><backingStore/></backingStore>
       <target dev='vda' bus='virtio'/>${iotune}</disk>
     <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${esc(f.seed)}'/><target dev='sda' bus='sata'/><readonly/></disk>
-    ${nic}<mac address='${esc(s.mac)}'/><target dev='${esc(vmPortName(s.name))}'/><model type='virtio'/>${bandwidth}<port isolated='yes'/></interface>
+    ${nic}<mac address='${esc(s.mac)}'/><target dev='${esc(vmPortName(s.name))}'/><model type='virtio'/><port isolated='yes'/></interface>
     <serial type='pty'><log file='${esc(f.console)}' append='off'/><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>

@@ -1,9 +1,10 @@
 /**
- * Live limits on a libvirt VM the agent created: NIC bandwidth (`domiftune`), link state
- * (`domif-setlink`) and disk IO (`blkdeviotune`). Each changes the running domain and its
- * persistent definition, so a limit holds across a power cycle; only numbers reach virsh.
+ * Live limits on a libvirt VM the agent created: the NIC's rate (nftables on its port), link state
+ * (`domif-setlink`) and disk IO (`blkdeviotune`). The virsh ones change the running domain and its
+ * persistent definition, so a limit holds across a power cycle; only numbers reach virsh or nft.
  */
 import { int, literal, object } from "../../core/schema.ts";
+import { rateBase, setPortRate } from "../port-guard/rate-rules.ts";
 import { vmPortName } from "../port-guard/rules.ts";
 import { domain } from "./libvirt.ts";
 import type { ActionContext } from "./types.ts";
@@ -21,28 +22,20 @@ async function running(ctx: ActionContext, name: string): Promise<boolean> {
 const scopeFlags = (live: boolean) => (live ? ["--live", "--config"] : ["--config"]);
 
 /**
- * The VM NIC's average rate both ways, in libvirt's KB/s (1000 bytes/s); 0 removes the limit.
- * Shaping the guest's outbound traffic is tc ingress policing on the tap (excess dropped), its
- * inbound an HTB class: both hold the average within a burst of one second's worth.
+ * The VM port's rate cap both ways in bytes per second (0 lifts it): nftables rules keyed on the
+ * port's fixed name (port-guard/rate-rules.ts), so the cap holds across the VM's power cycles; after
+ * a host reboot the engine's traffic duty sets it again.
  */
-export const virshDomiftune = defineAction({
-  name: "virsh-domiftune",
-  params: object({ name: domain, kbytes_per_s: int(0, 12_500_000) }),
+export const nicRateSet = defineAction({
+  name: "nic-rate-set",
+  params: object({ name: domain, bytes_per_s: int(0, 12_500_000_000) }),
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
-    const rate = String(p.kbytes_per_s);
-    const live = await running(ctx, p.name);
-    await virsh(ctx, [
-      "domiftune",
-      p.name,
-      vmPortName(p.name),
-      "--inbound",
-      rate,
-      "--outbound",
-      rate,
-      ...scopeFlags(live),
-    ]);
-    return { kbytes_per_s: p.kbytes_per_s, live };
+    const port = vmPortName(p.name);
+    await ctx.run("nft", ["-f", "-"], {
+      stdin: `${[...rateBase(), ...setPortRate(port, p.bytes_per_s)].join("\n")}\n`,
+    });
+    return { port, bytes_per_s: p.bytes_per_s };
   },
 });
 

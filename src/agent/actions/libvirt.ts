@@ -199,8 +199,7 @@ export const virshDefine = defineAction({
       network: optional(netName),
       bridge: optional(ifaceName),
       accel: literal("auto", "kvm", "tcg"),
-      /** The plan's NIC rate in libvirt's KB/s (1000 bytes/s) and disk caps. */
-      rate_kbytes_per_s: optional(int(1, 12_500_000)),
+      /** The plan's disk caps (QEMU's throttling). */
       iops: optional(int(10, 1_000_000)),
       disk_bytes_per_s: optional(int(1_048_576, 100_000 * 1_048_576)),
     }),
@@ -227,7 +226,6 @@ export const virshDefine = defineAction({
       network: p.network,
       bridge: p.bridge,
       accel,
-      rateKbytes: p.rate_kbytes_per_s,
       iops: p.iops,
       diskBytesPerS: p.disk_bytes_per_s,
     });

@@ -16,7 +16,7 @@ import { limitsOfPlan, planIdOf, type Plans } from "../../provision/plan-of.ts";
 import { totalTrafficBytes, trafficBytesAt } from "../../provision/traffic-status.ts";
 import { nextTrafficRow, nicLimitFor } from "./quota.ts";
 
-/** A throttle or cut is applied again this often (a reinstall or a hand edit may have dropped it). */
+/** A cap or cut is applied again this often (a host reboot, a reinstall or a hand edit may have dropped it). */
 export const REASSERT_MS = 10 * 60_000;
 
 export interface TrafficDutyOptions {
@@ -94,7 +94,10 @@ export class TrafficDuty {
       now,
     });
     const previous = prev?.state ?? "normal";
-    const due = next.state !== previous || (next.state !== "normal" && now - next.applied_at >= REASSERT_MS);
+    // A cap lives in the host's nftables (libvirt) or the VM config (Proxmox): a host reboot or a
+    // reinstall can drop it, so any cap is set again now and then, not only on a change.
+    const capped = next.state !== "normal" || limits.rateMbit !== null;
+    const due = next.state !== previous || (capped && now - next.applied_at >= REASSERT_MS);
     if (due) {
       const used = total - next.baseline_bytes;
       if (!(await this.apply(vm, next.state, nicLimitFor(next.state, limits), used, result))) {

@@ -6,14 +6,13 @@ import { macForVmid } from "../allocate.ts";
 import { libvirtTemplateFor } from "../../template/os.ts";
 import type { AgentCaller } from "./proxmox.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
-import { libvirtKbytes } from "./limits.ts";
+import { bytesPerS } from "./limits.ts";
 import type { Backend, GuestExecResult, NicLimit, Say, VmLimits, VmRef, VmSpec } from "./types.ts";
 import type { RawUsage } from "../../core/usage-counters.ts";
 import { libvirtReadings } from "./usage-readings.ts";
 
 /** virsh-define's limit params for a plan's limits (absent ones left out). */
 const definedLimits = (l: VmLimits | undefined) => ({
-  ...(l?.rateMbit ? { rate_kbytes_per_s: libvirtKbytes(l.rateMbit) } : {}),
   ...(l?.iops ? { iops: l.iops } : {}),
   ...(l?.diskMbps ? { disk_bytes_per_s: l.diskMbps * 1_048_576 } : {}),
 });
@@ -85,6 +84,10 @@ export class LibvirtBackend implements Backend {
         ipv6: spec.ipv6 ? [spec.ipv6] : [],
       });
       undo.push(["port-guard-clear", () => this.agent.call("port-guard-clear", { name })]);
+      if (spec.limits?.rateMbit) {
+        await this.agent.call("nic-rate-set", { name, bytes_per_s: bytesPerS(spec.limits.rateMbit) });
+        undo.push(["nic-rate-set 0", () => this.agent.call("nic-rate-set", { name, bytes_per_s: 0 })]);
+      }
       await this.agent.call("virsh-start", { name });
       undo.push(["virsh-destroy", () => this.agent.call("virsh-destroy", { name })]);
       await this.restoreNetwork(spec, say);
@@ -169,6 +172,7 @@ export class LibvirtBackend implements Backend {
       await withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6)).catch((e) => say(`${oneLine(e)} (continuing)`));
     await this.agent.call("virsh-destroy", { name });
     await this.agent.call("port-guard-clear", { name });
+    await this.agent.call("nic-rate-set", { name, bytes_per_s: 0 });
     await this.agent.call("virsh-undefine", { name });
     await this.agent.call("libvirt-vm-files-delete", { name });
   }
@@ -187,12 +191,12 @@ export class LibvirtBackend implements Backend {
     return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
   }
 
-  /** Rate (0 = the plan's own absent: unbounded) and link, live and persistent, through the agent. */
+  /** The port's rate cap (none: unbounded) and the NIC's link, through the agent. */
   async setNicLimit(vm: VmRef, limit: NicLimit): Promise<void> {
     const name = vm.name;
-    await this.agent.call("virsh-domiftune", {
+    await this.agent.call("nic-rate-set", {
       name,
-      kbytes_per_s: limit.rateMbit === null ? 0 : libvirtKbytes(limit.rateMbit),
+      bytes_per_s: limit.rateMbit === null ? 0 : bytesPerS(limit.rateMbit),
     });
     await this.agent.call("virsh-domif-setlink", { name, state: limit.linkDown ? "down" : "up" });
   }

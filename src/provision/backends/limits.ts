@@ -1,8 +1,8 @@
 /** A plan's limits in each hypervisor's units, and the Proxmox property strings that carry them. */
 import type { NicLimit, VmLimits } from "./types.ts";
 
-/** libvirt's KB/s are 1000 bytes (tc's `kbps`): 1 Mbit/s = 125 KB/s. */
-export const libvirtKbytes = (mbit: number) => Math.max(1, Math.round(mbit * 125));
+/** Mbit/s (10^6 bits) as bytes per second, for the libvirt port's nftables cap. */
+export const bytesPerS = (mbit: number) => Math.max(1, Math.round(mbit * 125_000));
 
 /**
  * Proxmox's net `rate=` is "megabytes per second" that PVE::Network::tap_rate_limit multiplies by
