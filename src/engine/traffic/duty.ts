@@ -94,6 +94,8 @@ export class TrafficDuty {
       now,
     });
     const previous = prev?.state ?? "normal";
+    // A VM seen for the first time has the plan's cap from its create: that counts as applied now.
+    if (!prev && next.state === "normal") next.applied_at = now;
     // A cap lives in the host's nftables (libvirt) or the VM config (Proxmox): a host reboot or a
     // reinstall can drop it, so any cap is set again now and then, not only on a change.
     const capped = next.state !== "normal" || limits.rateMbit !== null;
@@ -106,12 +108,13 @@ export class TrafficDuty {
         return;
       }
       next.applied_at = now;
-      logEvent(`traffic.${next.state === "normal" ? "restored" : next.state}`, {
-        vm: vm.vm_name,
-        used_bytes: used,
-        quota_bytes: limits.quotaBytes,
-        period_start: new Date(next.period_start).toISOString(),
-      });
+      if (next.state !== previous)
+        logEvent(`traffic.${next.state === "normal" ? "restored" : next.state}`, {
+          vm: vm.vm_name,
+          used_bytes: used,
+          quota_bytes: limits.quotaBytes,
+          period_start: new Date(next.period_start).toISOString(),
+        });
     }
     saveTrafficRow(db, next);
   }
