@@ -236,7 +236,6 @@ const RULES: Readonly<Record<string, Rule>> = {
   "virsh-guest-exec": domain,
   "nic-rate-set": domain,
   "virsh-domif-setlink": domain,
-  "virsh-blkdeviotune": domain,
   "port-guard-set": async (p, probe) => {
     await domain(p, probe);
     ownIpv6List(p, probe);

@@ -100,7 +100,7 @@ describe.skipIf(Boolean(unavailable))("traffic quota on a libvirt VM", () => {
       "-c",
       `head -c ${bytes} /dev/zero > /dev/tcp/${GW}/${listener.port}`,
     ]);
-    expect(r.exitcode).toBe(0);
+    if (r.exitcode !== 0) throw new Error(`push from the guest failed (${r.exitcode}): ${r.stderr.trim()}`);
     const c = await conn;
     await c.done;
     return c;
@@ -167,6 +167,18 @@ describe.skipIf(Boolean(unavailable))("traffic quota on a libvirt VM", () => {
       purpose: "traffic test",
       planId: 7,
     });
+    // The guest agent answers before the guest's network is up: wait until it reaches the listener.
+    const probe = listen();
+    try {
+      for (let i = 0; ; i++) {
+        const r = await p.backend.guestExec(vm(), ["/bin/bash", "-c", `exec 3<>/dev/tcp/${GW}/${probe.port}`]);
+        if (r.exitcode === 0) break;
+        if (i > 300) throw new Error(`the guest cannot reach ${GW}: ${r.stderr.trim()}`);
+        await Bun.sleep(2000);
+      }
+    } finally {
+      probe.stop();
+    }
     await sample();
   });
 

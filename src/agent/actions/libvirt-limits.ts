@@ -1,7 +1,7 @@
 /**
- * Live limits on a libvirt VM the agent created: the NIC's rate (nftables on its port), link state
- * (`domif-setlink`) and disk IO (`blkdeviotune`). The virsh ones change the running domain and its
- * persistent definition, so a limit holds across a power cycle; only numbers reach virsh or nft.
+ * Live limits on a libvirt VM the agent created: the NIC's rate (nftables on its port) and link state
+ * (`domif-setlink`, on the running domain and in its definition, so a cut holds across a power
+ * cycle). Only numbers and fixed words reach virsh or nft. Disk caps are set once, in the domain XML.
  */
 import { int, literal, object } from "../../core/schema.ts";
 import { rateBase, setPortRate } from "../port-guard/rate-rules.ts";
@@ -19,7 +19,6 @@ async function running(ctx: ActionContext, name: string): Promise<boolean> {
   const state = stdout.trim().split("\n")[0] ?? "";
   return state === "running" || state === "paused" || state === "in shutdown";
 }
-const scopeFlags = (live: boolean) => (live ? ["--live", "--config"] : ["--config"]);
 
 /**
  * The VM port's rate cap both ways in bytes per second (0 lifts it): nftables rules keyed on the
@@ -50,26 +49,5 @@ export const virshDomifSetlink = defineAction({
     if (live) await virsh(ctx, ["domif-setlink", p.name, port, p.state]);
     await virsh(ctx, ["domif-setlink", p.name, port, p.state, "--config"]);
     return { state: p.state, live };
-  },
-});
-
-/** The VM disk's (vda) IO caps: total operations and bytes per second; 0 removes a cap. */
-export const virshBlkdeviotune = defineAction({
-  name: "virsh-blkdeviotune",
-  params: object({ name: domain, iops: int(0, 1_000_000), bytes_per_s: int(0, 100_000 * 1_048_576) }),
-  timeoutMs: 30_000,
-  handler: async (p, ctx) => {
-    const live = await running(ctx, p.name);
-    await virsh(ctx, [
-      "blkdeviotune",
-      p.name,
-      "vda",
-      "--total-iops-sec",
-      String(p.iops),
-      "--total-bytes-sec",
-      String(p.bytes_per_s),
-      ...scopeFlags(live),
-    ]);
-    return { iops: p.iops, bytes_per_s: p.bytes_per_s, live };
   },
 });
