@@ -14,9 +14,9 @@ import { blockhostConfigSchema, dbConfigSchema } from "../core/config/schemas.ts
 import { BlockhostError, isBlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { paths } from "../core/paths.ts";
-import { readBrokerAllocation } from "../network/broker/allocation.ts";
-import { ipv6ToBigInt } from "../provision/ipv6.ts";
-import { brokerAllocation } from "../provision/network-config.ts";
+import { readBrokerAllocation } from "../core/config/broker-allocation.ts";
+import { ipv6ToBigInt } from "../core/ipv6.ts";
+import { brokerAllocation } from "../core/config/network.ts";
 import type { PeerCredentials } from "./actions/types.ts";
 import { setupIsComplete } from "./setup-state.ts";
 

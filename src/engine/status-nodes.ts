@@ -4,7 +4,7 @@ import type { BlockhostConfig, DbConfig } from "../core/config/schemas.ts";
 import { oneLine } from "../core/errors.ts";
 import { countByNode, listVms } from "../core/state/vms.ts";
 import { type Backend, selectBackend } from "../provision/backends/index.ts";
-import type { AgentCaller } from "../provision/backends/proxmox.ts";
+import type { AgentCaller } from "../provision/backends/types.ts";
 import { ProxmoxBackend } from "../provision/backends/proxmox.ts";
 
 export interface NodeStatus {

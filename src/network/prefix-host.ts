@@ -4,9 +4,9 @@ import type { AgentClient } from "../agent/client.ts";
 import { ROUTE_BRIDGES } from "../agent/actions/network.ts";
 import type { DbConfig } from "../core/config/schemas.ts";
 import { paths } from "../core/paths.ts";
-import { brokerAllocation } from "../provision/network-config.ts";
+import { brokerAllocation } from "../core/config/network.ts";
 import { BlockhostError, oneLine } from "../core/errors.ts";
-import { bigIntToIpv6, ipv6ToBigInt } from "../provision/ipv6.ts";
+import { bigIntToIpv6, ipv6ToBigInt } from "../core/ipv6.ts";
 
 /** The agent as these functions use it (the typed client, or a test's in-process runner). */
 export type PrefixAgent = Pick<AgentClient, "call">;

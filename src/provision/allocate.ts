@@ -11,8 +11,8 @@ import {
   storedNextVmid,
 } from "../core/state/allocations.ts";
 import { maxVmid } from "../core/state/vms.ts";
-import { bigIntToIpv6 } from "./ipv6.ts";
-import { ipv4Pool, ipv4Text, ipv6Pool } from "./network-config.ts";
+import { bigIntToIpv6 } from "../core/ipv6.ts";
+import { ipv4Pool, ipv4Text, ipv6Pool } from "../core/config/network.ts";
 
 /** What one VM gets: a VMID that is never handed out again and its addresses. */
 export interface Allocation {

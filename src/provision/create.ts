@@ -8,9 +8,9 @@ import { chooseOs } from "./os.ts";
 import { limitsOfPlan, vmLimits } from "./plan-of.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
-import { guestNameservers, ipv4Pool, ipv6Pool } from "./network-config.ts";
+import { guestNameservers, ipv4Pool, ipv6Pool } from "../core/config/network.ts";
 import { releaseAddresses, setNextVmid } from "../core/state/allocations.ts";
-import type { OsId } from "../template/os.ts";
+import type { OsId } from "../core/template/os.ts";
 import { deleteCreatingVm, getVm, insertVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
 /** A request to create one VM (validated by the caller: CLI flags or a chain event). */

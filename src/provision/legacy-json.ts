@@ -1,13 +1,12 @@
 /** Export and import the seed's vms.json format. */
-import type { Database } from "bun:sqlite";
 import { isIPv4, isIPv6 } from "node:net";
 import { BlockhostError } from "../core/errors.ts";
 import { ipv4ToInt } from "../core/validators.ts";
 import { bumpVmidCounter, reserveAddress } from "../core/state/allocations.ts";
 import type { Provisioner } from "./context.ts";
-import { ipv6ToBigInt } from "./ipv6.ts";
-import { ipv6Pool } from "./network-config.ts";
-import { getVm, insertVm, listVms, type VmRecord, type VmStatus } from "../core/state/vms.ts";
+import { ipv6ToBigInt } from "../core/ipv6.ts";
+import { ipv6Pool } from "../core/config/network.ts";
+import { getVm, insertVm, type VmRecord, type VmStatus } from "../core/state/vms.ts";
 
 /** One VM in the seed's vms.json field names (engine fields such as subscription_id ride along, as in the original). */
 export function toLegacyRecord(vm: VmRecord): Record<string, unknown> {
@@ -39,10 +38,6 @@ export function toLegacyRecord(vm: VmRecord): Record<string, unknown> {
     disk_gb: vm.disk_gb,
     backend: vm.backend,
   };
-}
-
-export function exportVms(db: Database): Record<string, unknown>[] {
-  return listVms(db).map(toLegacyRecord);
 }
 
 const KNOWN = new Set(Object.keys(toLegacyRecord({ extra: {} } as VmRecord)));

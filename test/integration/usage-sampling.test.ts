@@ -11,7 +11,7 @@ import { paths } from "../../src/core/paths.ts";
 import { migrate } from "../../src/core/state/db.ts";
 import { MIGRATIONS } from "../../src/core/state/migrations.ts";
 import { currentUsage, recordUsage } from "../../src/core/state/usage.ts";
-import type { AgentCaller } from "../../src/provision/backends/proxmox.ts";
+import type { AgentCaller } from "../../src/provision/backends/types.ts";
 import { libvirtReadings, proxmoxReadings } from "../../src/provision/backends/usage-readings.ts";
 import { actionRunner } from "../helpers/action-context.ts";
 import { tempDir } from "../helpers/binary.ts";

@@ -18,7 +18,7 @@ import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { array, int, literal, object, optional, refine, str, type Schema } from "../../core/schema.ts";
 import { ifaceName } from "../../core/validators.ts";
-import { initrdPath, kernelPath } from "../../template/manifest.ts";
+import { initrdPath, kernelPath } from "../../core/template/manifest.ts";
 import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { confinedFile, printableArg } from "./params.ts";
 import { detectAccel, domainXml, vmFiles } from "./libvirt-domain.ts";

@@ -7,7 +7,7 @@ import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
 import { bool, int, object, refine, withDefault } from "../../core/schema.ts";
 import { commandFailedWith } from "../run.ts";
-import { brokerAllocationSchema, wgEndpoint, wgPublicKey } from "../../network/broker/allocation.ts";
+import { brokerAllocationSchema, wgEndpoint, wgPublicKey } from "../../core/config/broker-allocation.ts";
 import { defineAction } from "./types.ts";
 
 export const WG_BROKER = "wg-broker";

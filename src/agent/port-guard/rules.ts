@@ -3,7 +3,7 @@
  * to its own MAC, IPv4 and IPv6 addresses (the threat: a customer is root in their VM and shares
  * the bridge with the host and other customers).
  */
-import { ipv6ToBigInt } from "../../provision/ipv6.ts";
+import { ipv6ToBigInt } from "../../core/ipv6.ts";
 
 /** The nftables table that holds every binding (bridge family: it sees frames on the bridge ports). */
 export const GUARD_TABLE = "blockhost_guard";

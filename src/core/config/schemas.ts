@@ -27,7 +27,7 @@ import {
   VMID_MAX,
   VMID_MIN,
 } from "../validators.ts";
-import { OS_IDS } from "../../template/os.ts";
+import { OS_IDS } from "../template/os.ts";
 
 const absPath = str(/^\/[A-Za-z0-9._/-]{0,4095}$/, "an absolute path", 4096);
 const anyScalar: Schema<unknown> = { describe: "a value", parse: (v) => v };

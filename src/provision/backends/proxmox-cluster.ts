@@ -6,7 +6,7 @@ import type { ProxmoxClusterSettings } from "../../core/config/schemas.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { storageOfVolume } from "../../core/pve-disks.ts";
 import { candidates, placeVm, type Candidate, type ClusterView, type TemplateHome } from "./proxmox-placement.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import type { AgentCaller } from "./types.ts";
 
 export interface ClusterSettings {
   /** This node's name (blockhost.yaml proxmox.node): where the agent, the routes and the taps are. */

@@ -4,7 +4,7 @@ import { createReadStream, readFileSync } from "node:fs";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { nonBaseDisks } from "../../core/pve-disks.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../vmauth/files/index.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import type { AgentCaller } from "./types.ts";
 import type { Say } from "./types.ts";
 
 /** What `blockhost template build` writes beside the image (`<image>.json`); only these fields are relied on. */

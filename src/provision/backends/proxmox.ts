@@ -5,10 +5,10 @@ import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../networ
 import { ProxmoxCluster, type ClusterSettings } from "./proxmox-cluster.ts";
 import type { Candidate } from "./proxmox-placement.ts";
 import { templateProblems } from "./proxmox-template.ts";
-import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../template/os.ts";
+import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../core/template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import { pveDisk, pveNet } from "./limits.ts";
-import type { Backend, CreateResult, GuestExecResult, NicLimit, Say, VmRef, VmSpec } from "./types.ts";
+import type { AgentCaller, Backend, CreateResult, GuestExecResult, NicLimit, Say, VmRef, VmSpec } from "./types.ts";
 import type { RawUsage } from "../../core/usage-counters.ts";
 import { proxmoxReadings } from "./usage-readings.ts";
 
@@ -29,8 +29,6 @@ export interface ProxmoxSettings {
 }
 
 /** The agent, as the backend uses it: the typed client (each action's params checked at compile time). */
-export type AgentCaller = Pick<AgentClient, "call">;
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tap = (vmid: number) => `tap${vmid}i0`;
 /** net0 with the PVE firewall switched on (`firewall=1`), everything else (model, MAC, bridge, tag) kept. */

@@ -1,8 +1,12 @@
 /** The interface every hypervisor backend implements. */
+import type { AgentClient } from "../../agent/client.ts";
 import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
-import type { OsId } from "../../template/os.ts";
+import type { OsId } from "../../core/template/os.ts";
 import type { RawUsage } from "../../core/usage-counters.ts";
+
+/** What a backend needs of the agent client: one call. */
+export type AgentCaller = Pick<AgentClient, "call">;
 
 /** A VM as a backend sees it. */
 export interface VmRef {

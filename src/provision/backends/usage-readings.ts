@@ -1,6 +1,6 @@
 /** Each backend's `sampleUsage`: one agent call per pass, mapped to raw readings (core/usage-counters.ts). */
 import type { RawUsage } from "../../core/usage-counters.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import type { AgentCaller } from "./types.ts";
 import type { VmRef } from "./types.ts";
 
 /** libvirt: `virsh domstats` of every running domain; the QEMU process (pid:starttime) marks restarts. */

@@ -6,7 +6,7 @@ import { bytesToHex, type Hex } from "viem";
 import { AgentClient } from "../../agent/client.ts";
 import { connectChain } from "../../chain/client.ts";
 import { contractAddress, loadDeployer } from "../../chain/context.ts";
-import { readKeyFile } from "../../chain/keyfile.ts";
+import { readKeyFile } from "../../crypto/keyfile.ts";
 import {
   loadBlockhostConfig,
   loadDbConfig,

@@ -10,8 +10,8 @@ import {
   assembleGrubDisk,
   bootloaderBootSection,
 } from "../../../src/template/bootloader.ts";
-import { directKernelProblem, manifestSchema } from "../../../src/template/manifest.ts";
-import { KERNEL_CMDLINE } from "../../../src/template/recipe.ts";
+import { directKernelProblem, manifestSchema } from "../../../src/core/template/manifest.ts";
+import { KERNEL_CMDLINE } from "../../../src/core/template/boot.ts";
 import { manifestProblems } from "../../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 import { runBlockhost } from "../../helpers/binary.ts";

@@ -14,7 +14,7 @@ import { jobByKey } from "../../../core/state/jobs.ts";
 import { getVm, type VmRecord } from "../../../core/state/vms.ts";
 import { POWER_OPS, requestVmAction, type VmAction } from "../../../engine/vm-requests.ts";
 import { chooseOs } from "../../../provision/os.ts";
-import { OS_IDS } from "../../../template/os.ts";
+import { OS_IDS } from "../../../core/template/os.ts";
 import { clientAddress, signedMessageBody, type WalletEnv, type WalletLogin } from "../../session/index.ts";
 import type { ServeDeps } from "../deps.ts";
 import { JOB_KEY, jobEvents } from "../job-events.ts";

@@ -5,7 +5,7 @@ import { getAddress, type Hex } from "viem";
 import { walletClientFor } from "../../chain/client.ts";
 import { loadChainContext } from "../../chain/context.ts";
 import { onChain } from "../../chain/errors.ts";
-import { loadKeyFile } from "../../chain/keyfile.ts";
+import { loadKeyFile } from "../../crypto/keyfile.ts";
 import { waitForSuccess } from "../../chain/tx.ts";
 import { adminCommandName } from "../../core/config/admin-commands.ts";
 import { loadBlockhostConfig } from "../../core/config/index.ts";

@@ -23,7 +23,7 @@ export default defineCommand({
       valueHint: "FILE",
     },
   },
-  subCommands: { call: () => import("./call-command.ts").then((m) => m.default) },
+  subCommands: { call: () => import("./agent-call-command.ts").then((m) => m.default) },
   async run({ args }) {
     if (process.getuid?.() !== 0 && paths.root === "/") {
       throw new BlockhostError("E_AGENT_DENIED", "the root agent must run as root");

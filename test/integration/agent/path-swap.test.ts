@@ -16,10 +16,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import { tempDir } from "../helpers/binary.ts";
-import { hostileService, type HostileService } from "../helpers/hostile-service.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
+import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
+import { tempDir } from "../../helpers/binary.ts";
+import { hostileService, type HostileService } from "../../helpers/hostile-service.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 
 const skip =
   process.getuid?.() !== 0

@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ACTIONS } from "../../src/agent/actions/index.ts";
-import { codeThrownBy } from "../helpers/errors.ts";
-import { tempDir } from "../helpers/binary.ts";
+import { ACTIONS } from "../../../src/agent/actions/index.ts";
+import { codeThrownBy } from "../../helpers/errors.ts";
+import { tempDir } from "../../helpers/binary.ts";
 
 /**
  * Every action's validator: valid params pass; each field invalid, a missing or extra key, a

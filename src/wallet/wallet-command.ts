@@ -1,10 +1,10 @@
 /** `blockhost wallet`: the original `bw` (balances, sends, swaps). */
 import { defineCommand } from "citty";
-import { configStable, planCreate, setEncrypt } from "./admin.ts";
-import { balance, send, split, withdraw } from "./funds.ts";
-import { planList } from "./plan-list.ts";
-import { swap } from "./swap.ts";
-import { who } from "./who.ts";
+import { configStable, planCreate, setEncrypt } from "./wallet-admin-command.ts";
+import { balance, send, split, withdraw } from "./wallet-funds-command.ts";
+import { planList } from "./wallet-plan-list-command.ts";
+import { swap } from "./wallet-swap-command.ts";
+import { who } from "./wallet-who-command.ts";
 
 /**
  * `blockhost wallet …`: the original `bw`. Roles come from the addressbook; keys only from the

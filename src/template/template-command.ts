@@ -1,20 +1,10 @@
 /** `blockhost template build`: build the VM template image both backends boot. */
 import { defineCommand } from "citty";
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
-import { paths } from "../core/paths.ts";
 import { TEMPLATE_BOOT_MODES, type TemplateBootMode, buildTemplate } from "./build.ts";
-import { DEFAULT_OS, OS_IDS, libvirtTemplateFor, parseOsId } from "./os.ts";
-
-/** Where the baseline binary is: beside this binary (dist/), else where the Debian package installs it. */
-export function defaultGuestBinary(): string {
-  const candidates = [
-    join(dirname(process.execPath), "blockhost-baseline"),
-    "/usr/share/blockhost/vm/blockhost-baseline",
-  ];
-  return candidates.find((c) => existsSync(c)) ?? candidates[1]!;
-}
+import { DEFAULT_OS, OS_IDS, parseOsId } from "../core/template/os.ts";
+import { defaultGuestBinary, defaultTemplatePath } from "./defaults.ts";
 
 function parseBootMode(v: string | undefined): TemplateBootMode | undefined {
   if (v === undefined) return undefined;
@@ -26,10 +16,6 @@ function parseBootMode(v: string | undefined): TemplateBootMode | undefined {
     );
   return mode;
 }
-
-/** The default OS's template keeps the plain name; another OS's sits beside it (blockhost-template-debian-13.qcow2). */
-export const defaultTemplatePath = (os = DEFAULT_OS) =>
-  libvirtTemplateFor(join(paths.templatesDir, "blockhost-template.qcow2"), os);
 
 const build = defineCommand({
   meta: {

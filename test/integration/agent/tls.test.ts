@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { blockhostGid } from "../../src/core/fs.ts";
-import { ensureSelfSigned, runLocalOpenssl } from "../../src/core/self-signed-cert.ts";
-import { type RunningAgent, startAgent } from "../helpers/agent.ts";
-import { tempDir } from "../helpers/binary.ts";
+import { blockhostGid } from "../../../src/core/fs.ts";
+import { ensureSelfSigned, runLocalOpenssl } from "../../../src/core/self-signed-cert.ts";
+import { type RunningAgent, startAgent } from "../../helpers/agent.ts";
+import { tempDir } from "../../helpers/binary.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root (the agent chowns serve's key to root:blockhost)" : undefined;
 if (skip) console.log(`skipping the agent TLS tests: ${skip}`);

@@ -1,13 +1,13 @@
 /** The IPv4/IPv6 address pools from db.yaml. */
 import { existsSync, readFileSync } from "node:fs";
 import { isIPv4, isIPv6 } from "node:net";
-import { loadConfigFile } from "../core/config/load.ts";
-import type { DbConfig } from "../core/config/schemas.ts";
-import { BlockhostError } from "../core/errors.ts";
-import { paths } from "../core/paths.ts";
-import { object, optional, str } from "../core/schema.ts";
-import { hostMask, intToIpv4, ipv4ToInt } from "../core/validators.ts";
-import { bigIntToIpv6, parseIpv6Prefix } from "./ipv6.ts";
+import { loadConfigFile } from "./load.ts";
+import type { DbConfig } from "./schemas.ts";
+import { BlockhostError } from "../errors.ts";
+import { paths } from "../paths.ts";
+import { object, optional, str } from "../schema.ts";
+import { hostMask, intToIpv4, ipv4ToInt } from "../validators.ts";
+import { bigIntToIpv6, parseIpv6Prefix } from "../ipv6.ts";
 
 /** The IPv4 pool as integers: candidate host range plus what must never be handed out. */
 export interface Ipv4Pool {

@@ -2,12 +2,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_BINARIES } from "../../src/agent/binaries.ts";
-import { createRunner } from "../../src/agent/run.ts";
-import { actionRunner } from "../helpers/action-context.ts";
-import { tempDir } from "../helpers/binary.ts";
-import { createQmSimulator, type QmSimulator } from "../helpers/qm-simulator.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
+import { DEFAULT_BINARIES } from "../../../src/agent/binaries.ts";
+import { createRunner } from "../../../src/agent/run.ts";
+import { actionRunner } from "../../helpers/action-context.ts";
+import { tempDir } from "../../helpers/binary.ts";
+import { createQmSimulator, type QmSimulator } from "../../helpers/qm-simulator.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 
 /** The qm-* actions against the Proxmox qm simulator: the argv they run and the state they leave. */
 let sim: QmSimulator;

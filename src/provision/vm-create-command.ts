@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { printJson } from "../core/output.ts";
 import type { VmRecord } from "../core/state/vms.ts";
-import { DEFAULT_OS, OS_IDS, parseOsId } from "../template/os.ts";
+import { DEFAULT_OS, OS_IDS, parseOsId } from "../core/template/os.ts";
 import { expiryChoice, intOption, newVmNameArg, walletArg } from "./cli-args.ts";
 import { openProvisioner } from "./context.ts";
 import { applyCreate, planCreate, type CreateRequest } from "./create.ts";

@@ -2,12 +2,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_BINARIES } from "../../src/agent/binaries.ts";
-import { ipv6ToBigInt } from "../../src/provision/ipv6.ts";
-import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import { tempDir } from "../helpers/binary.ts";
-import { RawPeer } from "../helpers/raw-socket.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
+import { DEFAULT_BINARIES } from "../../../src/agent/binaries.ts";
+import { ipv6ToBigInt } from "../../../src/core/ipv6.ts";
+import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
+import { tempDir } from "../../helpers/binary.ts";
+import { RawPeer } from "../../helpers/raw-socket.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 
 /** Deterministic PRNG (mulberry32) so a failing seed can be replayed. */
 function prng(seed: number) {

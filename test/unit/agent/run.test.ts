@@ -1,7 +1,7 @@
 /** How the agent runs commands. */
 import { expect, test } from "bun:test";
-import { DEFAULT_BINARIES, type BinaryTable } from "../../src/agent/binaries.ts";
-import { FIXED_ENV, createRunner, lastLine, problemLine } from "../../src/agent/run.ts";
+import { DEFAULT_BINARIES, type BinaryTable } from "../../../src/agent/binaries.ts";
+import { FIXED_ENV, createRunner, lastLine, problemLine } from "../../../src/agent/run.ts";
 
 /** The agent's command runner: argv only, fixed environment, caps, and kill on abort. */
 const table = (path: string): BinaryTable => ({ ...DEFAULT_BINARIES, qm: path });

@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import { createTestNetns, netnsUnavailable, type TestNetns } from "../helpers/netns.ts";
-import { createQmSimulator, type QmSimulator } from "../helpers/qm-simulator.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
+import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
+import { createTestNetns, netnsUnavailable, type TestNetns } from "../../helpers/netns.ts";
+import { createQmSimulator, type QmSimulator } from "../../helpers/qm-simulator.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 
 /**
  * The action catalog through the compiled `blockhost agent` on a temp socket: agent.yaml points

@@ -1,6 +1,6 @@
 /** The operating systems a template can be built from, and which template serves a VM of a given OS. */
 import { basename, dirname, join } from "node:path";
-import { BlockhostError } from "../core/errors.ts";
+import { BlockhostError } from "../errors.ts";
 
 /** Each OS id names a Debian suite; the id is what manifests, the engine and the panel speak. */
 export const TEMPLATE_OSES = {

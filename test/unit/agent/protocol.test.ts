@@ -1,7 +1,7 @@
 /** Agent framing and request parsing. */
 import { describe, expect, test } from "bun:test";
-import type { BlockhostError } from "../../src/core/errors.ts";
-import { encodeFrame, FrameDecoder, isFrameError, MAX_FRAME_BYTES, parseRequest } from "../../src/agent/protocol.ts";
+import type { BlockhostError } from "../../../src/core/errors.ts";
+import { encodeFrame, FrameDecoder, isFrameError, MAX_FRAME_BYTES, parseRequest } from "../../../src/agent/protocol.ts";
 
 const header = (n: number) => {
   const b = new Uint8Array(4);

@@ -14,9 +14,9 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import { blockhostGid } from "../../src/core/fs.ts";
-import { actionRunner } from "../helpers/action-context.ts";
-import { tempDir } from "../helpers/binary.ts";
+import { blockhostGid } from "../../../src/core/fs.ts";
+import { actionRunner } from "../../helpers/action-context.ts";
+import { tempDir } from "../../helpers/binary.ts";
 
 /** Actions that write files as root: keys, the addressbook, config files, cloud-init snippets. */
 const { dir: root, cleanup } = tempDir("blockhost-files-");

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
-import { createCommand } from "./create-command.ts";
+import { createCommand } from "./vm-create-command.ts";
 import { openProvisioner } from "./context.ts";
 import { expiryChoice, vmNameArg } from "./cli-args.ts";
 import { getVm } from "../core/state/vms.ts";
@@ -11,7 +11,7 @@ import type { PowerOp } from "../engine/vm-requests.ts";
 import { resumeVm } from "./lifecycle.ts";
 import { chooseOs } from "./os.ts";
 import { importVms } from "./legacy-json.ts";
-import { vmReadCommands } from "./read-commands.ts";
+import { vmReadCommands } from "./vm-read-command.ts";
 import { usageCommand } from "./usage-command.ts";
 
 const nameArg = {

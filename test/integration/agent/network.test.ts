@@ -1,9 +1,9 @@
 /** Agent network and firewall actions inside a namespace. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { actionRunner } from "../helpers/action-context.ts";
-import { tempDir } from "../helpers/binary.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
-import { createTestNetns, netnsUnavailable, type TestNetns } from "../helpers/netns.ts";
+import { actionRunner } from "../../helpers/action-context.ts";
+import { tempDir } from "../../helpers/binary.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
+import { createTestNetns, netnsUnavailable, type TestNetns } from "../../helpers/netns.ts";
 
 /**
  * ip6-route-add/del, iptables-open/close and bridge-port-isolate for real, inside a network

@@ -4,12 +4,12 @@ import type { Hex } from "viem";
 import { AgentClient } from "../../agent/client.ts";
 import { brokerRequestsAbi } from "../../chain/contracts/generated/BrokerRequests.ts";
 import { contractAddress, loadChainContext, loadDeployer } from "../../chain/context.ts";
-import { readKeyFile } from "../../chain/keyfile.ts";
+import { readKeyFile } from "../../crypto/keyfile.ts";
 import { loadBlockhostConfig } from "../../core/config/index.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { addressArg } from "../../core/address.ts";
-import { readBrokerAllocation } from "./allocation.ts";
+import { readBrokerAllocation } from "../../core/config/broker-allocation.ts";
 import { type BrokerClientOptions, brokerOf, pickBroker, releaseAllocation, requestAllocation } from "./client.ts";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);

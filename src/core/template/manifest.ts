@@ -1,7 +1,7 @@
 /** The manifest written beside a template image (`<image>.json`): its reproducible inputs and checksum. */
 import { existsSync, readFileSync } from "node:fs";
-import { BlockhostError } from "../core/errors.ts";
-import { array, bool, int, literal, object, optional, str, union, type Infer } from "../core/schema.ts";
+import { BlockhostError } from "../errors.ts";
+import { array, bool, int, literal, object, optional, str, union, type Infer } from "../schema.ts";
 import { OS_IDS } from "./os.ts";
 
 const sha256Hex = str(/^[0-9a-f]{64}$/, "a sha256 hex digest", 64);

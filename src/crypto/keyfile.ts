@@ -3,7 +3,7 @@ import { bytesToHex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { BlockhostError } from "../core/errors.ts";
 import { readPrivateFile } from "../core/private-file.ts";
-import { parsePrivateKey } from "../crypto/keys.ts";
+import { parsePrivateKey } from "./keys.ts";
 
 /**
  * Load a wallet from a key file (hex secp256k1 key, optional 0x, as /etc/blockhost/*.key).

@@ -1,9 +1,9 @@
 /** The qm-* actions with a `node`, and the cluster reads, against the pvesh simulator: what real pvesh does on failure. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { actionRunner } from "../helpers/action-context.ts";
-import { tempDir } from "../helpers/binary.ts";
-import { createQmSimulator, type QmSimulator } from "../helpers/qm-simulator.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
+import { actionRunner } from "../../helpers/action-context.ts";
+import { tempDir } from "../../helpers/binary.ts";
+import { createQmSimulator, type QmSimulator } from "../../helpers/qm-simulator.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
 
 const GiB = 1024 ** 3;
 let sim: QmSimulator;

@@ -2,12 +2,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeFrame } from "../../src/agent/protocol.ts";
-import { startAgent, type RunningAgent } from "../helpers/agent.ts";
-import { writeScopeConfig } from "../helpers/scope-config.ts";
-import { blockhostBinary, runCommand, tempDir } from "../helpers/binary.ts";
-import { RawPeer } from "../helpers/raw-socket.ts";
-import { ensureServiceAccount } from "../helpers/service-account.ts";
+import { encodeFrame } from "../../../src/agent/protocol.ts";
+import { startAgent, type RunningAgent } from "../../helpers/agent.ts";
+import { eventually } from "../../helpers/engine-env.ts";
+import { writeScopeConfig } from "../../helpers/scope-config.ts";
+import { blockhostBinary, runCommand, tempDir } from "../../helpers/binary.ts";
+import { RawPeer } from "../../helpers/raw-socket.ts";
+import { ensureServiceAccount } from "../../helpers/service-account.ts";
 
 const header = (n: number) => {
   const b = new Uint8Array(4);
@@ -115,11 +116,16 @@ describe("protocol over the wire", () => {
   });
 
   test("every request leaves one audit line with uid, action, outcome and duration, and no params", async () => {
+    const before = agent.logLines().length;
     await agent.client.call("ping", {});
-    await Bun.sleep(50);
-    const lines = agent.logLines().filter((l) => l.event === "agent.request" && l.action === "ping");
-    expect(lines.length).toBeGreaterThan(0);
-    const line = lines.at(-1)!;
+    const line = await eventually(
+      () =>
+        agent
+          .logLines()
+          .slice(before)
+          .findLast((l) => l.event === "agent.request" && l.action === "ping"),
+      "the ping's audit line",
+    );
     expect(line).toMatchObject({ uid: 0, action: "ping", outcome: "ok" });
     expect(typeof line.duration_ms).toBe("number");
     expect(line).not.toHaveProperty("params");
@@ -158,10 +164,11 @@ describe("peer identity from SO_PEERCRED", () => {
       const nobody = await asUser(65534, 65534, agent.socket, binary);
       expect(nobody.code).toBe(1);
       expect(nobody.stderr).toContain("uid 65534 may not use the root agent");
-      await Bun.sleep(50);
-      expect(
-        agent.logLines().some((l) => l.event === "agent.refused" && l.uid === 65534 && l.code === "E_AGENT_DENIED"),
-      ).toBe(true);
+      await eventually(
+        () =>
+          agent.logLines().some((l) => l.event === "agent.refused" && l.uid === 65534 && l.code === "E_AGENT_DENIED"),
+        "the refusal's audit line for uid 65534",
+      );
 
       const served = await asUser(service.uid, service.gid, agent.socket, binary);
       expect(served.code).toBe(0);
@@ -177,13 +184,14 @@ describe("lifecycle", () => {
   test("SIGTERM lets an in-flight action finish, removes the socket and exits 0", async () => {
     const tmp = tempDir();
     const slowQm = join(tmp.dir, "slow-qm");
-    writeFileSync(slowQm, "#!/bin/sh\nsleep 1\necho started\n");
+    const started = join(tmp.dir, "qm-started");
+    writeFileSync(slowQm, `#!/bin/sh\n: > ${started}\nsleep 1\necho started\n`);
     chmodSync(slowQm, 0o755);
     const slow = await startAgent({ binaries: { qm: slowQm } });
     writeScopeConfig(slow.root);
     try {
       const pending = slow.client.call("qm-start", { vmid: 100 });
-      await Bun.sleep(300);
+      await eventually(() => existsSync(started), "qm running for the in-flight action");
       slow.proc.kill("SIGTERM");
       const reply = await pending;
       expect(reply.ok).toBe(true);
@@ -205,7 +213,7 @@ describe("lifecycle", () => {
       stderr: "pipe",
     });
     try {
-      const { AgentClient } = await import("../../src/agent/client.ts");
+      const { AgentClient } = await import("../../../src/agent/client.ts");
       const client = new AgentClient({ socketPath: socket, timeoutMs: 10_000 });
       let reply: { output: string } | undefined;
       for (let i = 0; i < 100 && !reply; i++) {

@@ -1,8 +1,8 @@
 /** The agent client's per-action types. */
 import { expect, test } from "bun:test";
-import type { ActionName, ActionParams } from "../../src/agent/actions/index.ts";
-import { ACTIONS } from "../../src/agent/actions/index.ts";
-import type { AgentClient } from "../../src/agent/client.ts";
+import type { ActionName, ActionParams } from "../../../src/agent/actions/index.ts";
+import { ACTIONS } from "../../../src/agent/actions/index.ts";
+import type { AgentClient } from "../../../src/agent/client.ts";
 
 /**
  * Compile-time checks (tsc runs in `npm test`): the client is typed per action, so a wrong

@@ -1,6 +1,6 @@
 /** IPv6 text to and from 128-bit integers. */
 import { isIPv6 } from "node:net";
-import { BlockhostError } from "../core/errors.ts";
+import { BlockhostError } from "./errors.ts";
 
 /** IPv6 text → 128-bit integer (accepts any valid form, including embedded IPv4). */
 export function ipv6ToBigInt(addr: string): bigint {

@@ -1,10 +1,10 @@
 /** broker-allocation.json: what the broker gave this host (the original's fields, no WireGuard private key). */
 import { existsSync } from "node:fs";
 import { isIPv6 } from "node:net";
-import { loadConfigFile } from "../../core/config/load.ts";
-import { paths } from "../../core/paths.ts";
-import { int, object, optional, refine, str, type Infer } from "../../core/schema.ts";
-import { evmAddress } from "../../core/validators.ts";
+import { loadConfigFile } from "./load.ts";
+import { paths } from "../paths.ts";
+import { int, object, optional, refine, str, type Infer } from "../schema.ts";
+import { evmAddress } from "../validators.ts";
 
 const ipv6Prefix = refine(
   str(/^[0-9a-fA-F:]{2,39}\/\d{1,3}$/, "an IPv6 prefix like 2001:db8::100/120", 43),
