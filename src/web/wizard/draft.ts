@@ -1,5 +1,5 @@
 /** What the wizard collects in a session (a setup file in the making), form parsing per step, and the final setup file. */
-import { planLimitForm } from "./plan-limits-fields.tsx";
+import { planLimitForm } from "./plan-limits-form.ts";
 import type { Hex } from "viem";
 import { schemaError, type Infer } from "../../core/schema.ts";
 import {
