@@ -4,6 +4,7 @@ import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { paths } from "../core/paths.ts";
 import { ACTIONS } from "./actions/index.ts";
+import { syncPortGuardAtStart } from "./actions/port-guard.ts";
 import { loadBinaryTable } from "./binaries.ts";
 import { createRunner } from "./run.ts";
 import { AgentServer } from "./server.ts";
@@ -30,6 +31,7 @@ export default defineCommand({
     }
     const table = loadBinaryTable();
     prepareAgentDir();
+    await guardPortsAtStart(table);
     const server = new AgentServer({
       actions: ACTIONS,
       context: (peer, signal) => ({ peer, signal, run: createRunner(table, signal) }),
@@ -61,3 +63,13 @@ export default defineCommand({
     });
   },
 });
+
+/** Re-bind recorded VM ports before listening; a failure is logged (the agent is still needed to fix it). */
+async function guardPortsAtStart(table: ReturnType<typeof loadBinaryTable>): Promise<void> {
+  try {
+    const ports = await syncPortGuardAtStart(createRunner(table, AbortSignal.timeout(30_000)));
+    if (ports) logEvent("agent.port_guard_synced", { ports });
+  } catch (e) {
+    logEvent("agent.port_guard_sync_failed", { error: e instanceof Error ? e.message : String(e) });
+  }
+}

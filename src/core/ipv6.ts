@@ -1,6 +1,9 @@
-/** IPv6 text to and from 128-bit integers. */
+/**
+ * IPv6 maths and the one rule for a routed prefix (manual, broker-given or db.yaml's legacy copy):
+ * setup, the broker, the agent, prefix-host and network-config all check a prefix here.
+ */
 import { isIPv6 } from "node:net";
-import { BlockhostError } from "./errors.ts";
+import { BlockhostError, type ErrorCode } from "./errors.ts";
 
 /** IPv6 text → 128-bit integer (accepts any valid form, including embedded IPv4). */
 export function ipv6ToBigInt(addr: string): bigint {
@@ -41,18 +44,46 @@ export function bigIntToIpv6(n: bigint): string {
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
 
-/** Parse "2001:db8::/120" into its network integer and prefix length (host bits must be zero). */
-export function parseIpv6Prefix(prefix: string): { network: bigint; bits: number } {
-  const [addr, len] = prefix.split("/");
-  const bits = Number(len);
-  if (!addr || !Number.isInteger(bits) || bits < 48 || bits > 127 || !isIPv6(addr)) {
-    throw new BlockhostError(
-      "E_CONFIG_INVALID",
-      `IPv6 prefix ${JSON.stringify(prefix)}: expected an address/length with length 48..127`,
-    );
-  }
+/** A routed prefix is /48 (the widest a site gets) to /120 (::1 bridge, ::2 host, VMs from ::3). */
+export const PREFIX_MIN_BITS = 48;
+export const PREFIX_MAX_BITS = 120;
+
+/** A parsed routed prefix: its network integer, length and canonical `network/bits` text. */
+export interface Ipv6Prefix {
+  readonly network: bigint;
+  readonly bits: number;
+  readonly prefix: string;
+}
+
+/** Why `text` is not a routed prefix (`2001:db8:1::/64`: /48–/120, host bits zero), or null. */
+export function ipv6PrefixProblem(text: string): string | null {
+  const m = /^([0-9a-fA-F:.]{2,45})\/(\d{1,3})$/.exec(text.trim());
+  if (!m || !isIPv6(m[1]!))
+    return `IPv6 prefix ${JSON.stringify(text)}: expected an address/length like 2001:db8:1::/64`;
+  const bits = Number(m[2]);
+  if (bits < PREFIX_MIN_BITS || bits > PREFIX_MAX_BITS)
+    return `IPv6 prefix ${text}: length must be /${PREFIX_MIN_BITS} to /${PREFIX_MAX_BITS} (got /${bits})`;
+  const network = ipv6ToBigInt(m[1]!);
+  const hostMask = (1n << BigInt(128 - bits)) - 1n;
+  if ((network & hostMask) !== 0n)
+    return `IPv6 prefix ${text}: host bits must be zero (did you mean ${bigIntToIpv6(network & ~hostMask)}/${bits}?)`;
+  return null;
+}
+
+/** Parse a routed prefix, or throw `code` (E_INVALID_INPUT for input, E_CONFIG_INVALID for a stored file). */
+export function parseIpv6Prefix(text: string, code: ErrorCode = "E_INVALID_INPUT"): Ipv6Prefix {
+  const problem = ipv6PrefixProblem(text);
+  if (problem) throw new BlockhostError(code, problem);
+  const [addr, len] = text.trim().split("/") as [string, string];
   const network = ipv6ToBigInt(addr);
-  if ((network & ((1n << BigInt(128 - bits)) - 1n)) !== 0n)
-    throw new BlockhostError("E_CONFIG_INVALID", `IPv6 prefix ${prefix}: host bits must be zero`);
-  return { network, bits };
+  const bits = Number(len);
+  return { network, bits, prefix: `${bigIntToIpv6(network)}/${bits}` };
+}
+
+/** Whether `address` lies inside `prefix` (any length; false for text that is not IPv6). */
+export function ipv6InPrefix(address: string, prefix: string): boolean {
+  const [net, bits] = prefix.split("/") as [string, string];
+  const shift = BigInt(128 - Number(bits));
+  if (!isIPv6(address) || !isIPv6(net) || !(shift >= 0n && shift <= 128n)) return false;
+  return ipv6ToBigInt(address) >> shift === ipv6ToBigInt(net) >> shift;
 }

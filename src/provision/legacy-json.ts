@@ -1,7 +1,7 @@
 /** Export and import the seed's vms.json format. */
 import { isIPv4, isIPv6 } from "node:net";
 import { BlockhostError } from "../core/errors.ts";
-import { ipv4ToInt } from "../core/validators.ts";
+import { ipv4ToInt, VM_NAME_RE } from "../core/validators.ts";
 import { bumpVmidCounter, reserveAddress } from "../core/state/allocations.ts";
 import type { Provisioner } from "./context.ts";
 import { ipv6ToBigInt } from "../core/ipv6.ts";
@@ -42,7 +42,6 @@ export function toLegacyRecord(vm: VmRecord): Record<string, unknown> {
 
 const KNOWN = new Set(Object.keys(toLegacyRecord({ extra: {} } as VmRecord)));
 const STATUSES: VmStatus[] = ["active", "suspended", "destroyed"];
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 
 function bad(where: string, what: string): never {
   throw new BlockhostError("E_INVALID_INPUT", `${where}: ${what}`);
@@ -91,7 +90,7 @@ export function importVms(
       const at = `${where}: vms.${key}`;
       if (typeof r !== "object" || r === null || Array.isArray(r)) bad(at, "expected an object");
       const name = (r.vm_name as string | undefined) ?? key;
-      if (typeof name !== "string" || !NAME.test(name)) bad(`${at}.vm_name`, "expected a VM name");
+      if (typeof name !== "string" || !VM_NAME_RE.test(name)) bad(`${at}.vm_name`, "expected a VM name");
       if (getVm(p.db, name)) {
         result.skipped.push(name);
         continue;

@@ -1,20 +1,10 @@
 /** broker-allocation.json: what the broker gave this host (the original's fields, no WireGuard private key). */
 import { existsSync } from "node:fs";
-import { isIPv6 } from "node:net";
 import { loadConfigFile } from "./load.ts";
 import { paths } from "../paths.ts";
-import { int, object, optional, refine, str, type Infer } from "../schema.ts";
-import { evmAddress } from "../validators.ts";
+import { int, object, optional, str, type Infer } from "../schema.ts";
+import { evmAddress, ipv6 as ipv6Address, ipv6Prefix } from "../validators.ts";
 
-const ipv6Prefix = refine(
-  str(/^[0-9a-fA-F:]{2,39}\/\d{1,3}$/, "an IPv6 prefix like 2001:db8::100/120", 43),
-  "an IPv6 prefix with length 48..128",
-  (v) => {
-    const [addr, bits] = v.split("/") as [string, string];
-    return isIPv6(addr) && Number(bits) >= 48 && Number(bits) <= 128;
-  },
-);
-const ipv6Address = refine(str(/^[0-9a-fA-F:]{2,39}$/, "an IPv6 address", 39), "an IPv6 address", isIPv6);
 export const wgPublicKey = str(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "a WireGuard public key (base64)", 44);
 export const wgEndpoint = str(
   /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]{2,39}\]):\d{1,5}$/,

@@ -6,7 +6,7 @@ import type { DbConfig } from "./schemas.ts";
 import { BlockhostError } from "../errors.ts";
 import { paths } from "../paths.ts";
 import { object, optional, str } from "../schema.ts";
-import { hostMask, intToIpv4, ipv4ToInt } from "../validators.ts";
+import { hostMask, intToIpv4, ipv4ToInt, ipv6Prefix } from "../validators.ts";
 import { bigIntToIpv6, parseIpv6Prefix } from "../ipv6.ts";
 
 /** The IPv4 pool as integers: candidate host range plus what must never be handed out. */
@@ -30,7 +30,12 @@ export interface Ipv6Pool {
  * (200 in a /24 is .200, the original's form) or full addresses inside the network.
  */
 export function ipv4Pool(cfg: DbConfig): Ipv4Pool {
-  const [net, len] = cfg.ip_pool.network.split("/") as [string, string];
+  return ipv4PoolFrom(cfg.ip_pool, `${paths.dbConfig}: ip_pool`);
+}
+
+/** A pool's bounds as integers; `where` names the file and key in errors. */
+export function ipv4PoolFrom(pool: Omit<DbConfig["ip_pool"], "nameservers">, where: string): Ipv4Pool {
+  const [net, len] = pool.network.split("/") as [string, string];
   const bits = Number(len);
   const base = ipv4ToInt(net);
   const broadcast = base + hostMask(bits);
@@ -39,26 +44,25 @@ export function ipv4Pool(cfg: DbConfig): Ipv4Pool {
     if (n <= base || n >= broadcast)
       throw new BlockhostError(
         "E_CONFIG_INVALID",
-        `${paths.dbConfig}: ip_pool.${key}: ${v} is outside the usable hosts of ${cfg.ip_pool.network}`,
+        `${where}.${key}: ${v} is outside the usable hosts of ${pool.network}`,
       );
     return n;
   };
-  const first = bound(cfg.ip_pool.start, "start");
-  const last = bound(cfg.ip_pool.end, "end");
-  if (first > last)
-    throw new BlockhostError("E_CONFIG_INVALID", `${paths.dbConfig}: ip_pool: start must not be after end`);
-  return {
-    first,
-    last,
-    bits,
-    gateway: cfg.ip_pool.gateway,
-    reserved: new Set([base, broadcast, ipv4ToInt(cfg.ip_pool.gateway)]),
-  };
+  const first = bound(pool.start, "start");
+  const last = bound(pool.end, "end");
+  if (first > last) throw new BlockhostError("E_CONFIG_INVALID", `${where}: start must not be after end`);
+  return { first, last, bits, gateway: pool.gateway, reserved: new Set([base, broadcast, ipv4ToInt(pool.gateway)]) };
 }
+
+/** Whether `address` is one of the pool's hosts. */
+export const poolHolds = (pool: Ipv4Pool, address: string): boolean => {
+  const n = ipv4ToInt(address);
+  return n >= pool.first && n <= pool.last;
+};
 
 const brokerSchema = object(
   {
-    prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{1,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+    prefix: optional(ipv6Prefix),
     dns_zone: optional(str(/^[a-z0-9.-]{1,253}$/, "a DNS zone", 253)),
   },
   { extra: "ignore" },
@@ -71,13 +75,14 @@ export function brokerAllocation(): { prefix?: string; dns_zone?: string } {
 }
 
 /**
- * The IPv6 pool: the broker-allocated prefix (or db.yaml ipv6_pool.prefix for manual mode).
+ * The IPv6 pool: the prefix in broker-allocation.json (broker or manual mode; db.yaml
+ * ipv6_pool.prefix only on hosts set up before the manual prefix moved there).
  * ::1 is the bridge gateway and ::2 the host, so VM addresses start at ::3 at the earliest.
  */
 export function ipv6Pool(cfg: DbConfig): Ipv6Pool | null {
   const prefix = brokerAllocation().prefix ?? cfg.ipv6_pool?.prefix;
   if (!prefix) return null;
-  const { network, bits } = parseIpv6Prefix(prefix);
+  const { network, bits } = parseIpv6Prefix(prefix, "E_CONFIG_INVALID");
   const size = 1n << BigInt(128 - bits);
   const first = BigInt(Math.max(3, cfg.ipv6_pool?.start ?? 2));
   const last = BigInt(cfg.ipv6_pool?.end ?? 254) < size - 1n ? BigInt(cfg.ipv6_pool?.end ?? 254) : size - 1n;

@@ -61,7 +61,11 @@ export const initrdPath = (image: string) => `${image}.initrd`;
 
 /** Read and validate `<image>.json`; names the file and the problem when it is missing or wrong. */
 export function readManifest(image: string): TemplateManifest {
-  const file = manifestPath(image);
+  return readManifestFile(manifestPath(image));
+}
+
+/** Read and validate a manifest by its own path (the one reader of the format, for every backend). */
+export function readManifestFile(file: string): TemplateManifest {
   if (!existsSync(file))
     throw new BlockhostError(
       "E_NOT_FOUND",
@@ -87,4 +91,10 @@ export function directKernelProblem(m: TemplateManifest): string | undefined {
     `template ${m.image} is a ${m.boot.mode} image (for Proxmox); libvirt boots the direct-kernel one ` +
     "(blockhost template build without --boot bootloader)"
   );
+}
+
+/** Proxmox boots a VM from its disk (`args` is not allowed), so its template must carry a bootloader. */
+export function bootloaderProblem(m: TemplateManifest): string | undefined {
+  if (m.boot.mode === "bootloader") return undefined;
+  return `boot.mode is ${JSON.stringify(m.boot.mode)}: a Proxmox VM boots from its disk, so the image needs a bootloader`;
 }

@@ -38,9 +38,10 @@ afterAll(() => {
 
 describe("a VM on another node", () => {
   test("qm cannot see it; the API on its node can, and every task's status is read back", async () => {
-    await expect(act("qm-config", { vmid: 9002 })).rejects.toThrow(
-      "Configuration file 'nodes/pve1/qemu-server/9002.conf' does not exist",
-    );
+    await expect(act("qm-config", { vmid: 9002 })).rejects.toMatchObject({
+      code: "E_NOT_FOUND",
+      message: expect.stringContaining("Configuration file 'nodes/pve1/qemu-server/9002.conf' does not exist"),
+    });
     await act("qm-clone", { vmid: 9002, newid: 120, name: "far-1", node: "pve2" });
     expect(sim.vm(120)).toMatchObject({ node: "pve2", config: { scsi0: "local-lvm:vm-120-disk-0,size=2G" } });
     await act("qm-start", { vmid: 120, node: "pve2" });

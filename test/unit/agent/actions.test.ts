@@ -331,6 +331,20 @@ const CASES: Record<string, Case> = {
     ],
     optional: ["full", "storage", "node", "target"],
   },
+  "qm-migrate": {
+    valid: [
+      { vmid: 9002, target: "pve2" },
+      { vmid: 9002, node: "pve1", target: "pve2", targetstorage: "local-lvm" },
+    ],
+    invalid: [
+      ["target missing", { vmid: 9002, node: "pve1" }],
+      ["target is the node", { vmid: 9002, node: "pve1", target: "pve1" }],
+      ["target with a slash", { vmid: 9002, target: "pve2/x" }],
+      ["targetstorage with a colon", { vmid: 9002, target: "pve2", targetstorage: "a:b" }],
+      ["vmid out of range", { vmid: 5, target: "pve2" }],
+    ],
+    optional: ["node", "targetstorage"],
+  },
   "qm-resize": {
     valid: [
       { vmid: 100, disk: "scsi0", size: "+10G" },
@@ -502,6 +516,21 @@ const CASES: Record<string, Case> = {
     ],
   },
   "port-guard-sync": { valid: [{}], invalid: [["any key", { name: "a" }]] },
+  "pve-port-guard-set": {
+    valid: [
+      { vmid: 100, mac: "BC:24:11:5E:00:01", ipv4: ["192.168.122.200"], ipv6: ["2001:db8::5"] },
+      { vmid: 100, mac: "bc:24:11:5e:00:01", ipv4: [], ipv6: [] },
+    ],
+    invalid: [
+      ["a multicast MAC", { vmid: 100, mac: "01:00:5e:00:00:01", ipv4: [], ipv6: [] }],
+      ["a VMID below 100", { vmid: 99, mac: "bc:24:11:5e:00:01", ipv4: [], ipv6: [] }],
+      ["a link-local IPv6", { vmid: 100, mac: "bc:24:11:5e:00:01", ipv4: [], ipv6: ["fe80::1"] }],
+    ],
+  },
+  "pve-port-guard-clear": {
+    valid: [{ vmid: 100 }],
+    invalid: [["a VMID as text", { vmid: "100" }]],
+  },
   "pve-firewall-write": {
     valid: [
       { vmid: 100, ipv4: ["192.168.122.200"], ipv6: ["2001:db8:42::3"] },
