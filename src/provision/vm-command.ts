@@ -12,7 +12,7 @@ import { resumeVm } from "./lifecycle.ts";
 import { chooseOs } from "./os.ts";
 import { importVms } from "./legacy-json.ts";
 import { vmReadCommands } from "./vm-read-command.ts";
-import { usageCommand } from "./usage-command.ts";
+import { usageCommand } from "./vm-usage-command.ts";
 
 const nameArg = {
   name: {
