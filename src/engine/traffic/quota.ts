@@ -32,7 +32,8 @@ export function nextTrafficRow(prev: TrafficRow | null, i: QuotaInput): TrafficR
     baseline = i.totalBytes;
   } else {
     const period = trafficPeriod(anchor, i.now);
-    if (period.start !== start) {
+    // Only forward: a clock stepped back (NTP, BLOCKHOST_NOW unset) does not reopen an old period.
+    if (period.start > start) {
       start = period.start;
       baseline = i.bytesAt(start);
     }
