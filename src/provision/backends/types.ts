@@ -3,8 +3,8 @@ import type { AgentClient } from "../../agent/client.ts";
 import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
 import type { OsId } from "../../core/template/os.ts";
-import type { RawUsage } from "../../core/usage-counters.ts";
 import type { Ipv4Pool } from "../../core/config/network.ts";
+import type { RawUsage } from "../../core/usage-counters.ts";
 
 /** What a backend needs of the agent client: one call. */
 export type AgentCaller = Pick<AgentClient, "call">;
