@@ -54,7 +54,7 @@ export const usageCommand = defineCommand({
           traffic: trafficJson(traffic),
         });
       process.stdout.write(summary(name, series, total !== null));
-      process.stdout.write(`  traffic  ${trafficLine(traffic)}\n`);
+      if (total !== null) process.stdout.write(`  traffic  ${trafficLine(traffic)}\n`);
     } finally {
       db.close();
     }
