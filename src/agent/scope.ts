@@ -233,6 +233,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   "virsh-guest-ping": domain,
   "virsh-guest-exec": domain,
   "virsh-console-open": domain,
+  "nic-rate-set": domain,
+  "virsh-domif-setlink": domain,
   "port-guard-set": async (p, probe) => {
     await domain(p, probe);
     ownIpv6List(p, probe);

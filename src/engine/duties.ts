@@ -1,5 +1,5 @@
 // The engine's periodic duties beside the log watcher and job queue: admin commands (knocks), the fund manager,
-// nonce gaps, usage sampling.
+// nonce gaps, usage sampling and, after each sample, traffic quotas.
 import { logEvent } from "../core/log.ts";
 import type { EngineContext } from "./context.ts";
 import type { EngineConfigs } from "./settings.ts";
@@ -8,6 +8,8 @@ import { FundDuty } from "./funds/duty.ts";
 import { REBROADCAST_MS } from "./minter-tx.ts";
 import type { NonceManager } from "./nonces.ts";
 import { DEFAULT_SAMPLE_INTERVAL_S, UsageDuty } from "./usage-duty.ts";
+import { now } from "../core/clock.ts";
+import { TrafficDuty } from "./traffic/duty.ts";
 
 export class EngineDuties {
   private lastGapCheck = 0;
@@ -17,6 +19,7 @@ export class EngineDuties {
     private readonly funds: FundDuty | null,
     private readonly nonces: NonceManager,
     private readonly usage: UsageDuty,
+    private readonly traffic: TrafficDuty | null,
   ) {}
 
   static async start(ctx: EngineContext, configs: Pick<EngineConfigs, "web3" | "blockhost">): Promise<EngineDuties> {
@@ -32,7 +35,15 @@ export class EngineDuties {
     const funds = FundDuty.create(ctx.db, { ...configs, access: ctx.access });
     const interval = (configs.blockhost.usage?.sample_interval_s ?? DEFAULT_SAMPLE_INTERVAL_S) * 1000;
     const usage = new UsageDuty(ctx.db, ctx.provisioner.backend, interval);
-    return new EngineDuties(admin, funds, ctx.nonces, usage);
+    // Checked as often as usage is sampled: a quota is never judged on older counters than those.
+    const traffic = TrafficDuty.create({
+      db: ctx.db,
+      backend: ctx.provisioner.backend,
+      plans: configs.blockhost.plans ?? {},
+      intervalMs: interval,
+      clock: () => now().getTime(),
+    });
+    return new EngineDuties(admin, funds, ctx.nonces, usage, traffic);
   }
 
   /** Once per poll, after the watcher: `confirmed` is the watcher's cursor (the blocks it has applied). */
@@ -42,6 +53,10 @@ export class EngineDuties {
     if (!stopping()) await this.usage.poll();
     // Serve, finalize and the fund manager sign with the minting key too: a send of theirs stuck behind a
     // nonce nobody filled is repaired here even when no mint of ours is waiting.
+    if (!stopping())
+      await this.traffic
+        ?.poll(stopping)
+        .catch((e) => logEvent("engine.traffic_pass_failed", { error: (e as Error).message }));
     if (!stopping() && Date.now() - this.lastGapCheck >= REBROADCAST_MS) {
       this.lastGapCheck = Date.now();
       await this.nonces
@@ -52,9 +67,12 @@ export class EngineDuties {
 
   /** When a duty next needs the loop awake (a knock deadline, a fund cycle), in ms since the epoch. */
   nextDue(): number | null {
-    const times = [this.admin?.nextDeadline(), this.funds?.nextDue(), this.usage.nextDue()].filter(
-      (t): t is number => typeof t === "number",
-    );
+    const times = [
+      this.admin?.nextDeadline(),
+      this.funds?.nextDue(),
+      this.usage.nextDue(),
+      this.traffic?.nextDue(),
+    ].filter((t): t is number => typeof t === "number");
     // Never sooner than a second from now: a duty that cannot make progress must not spin the loop.
     return times.length ? Math.max(Date.now() + 1000, Math.min(...times)) : null;
   }

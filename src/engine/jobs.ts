@@ -50,6 +50,7 @@ async function provision(ctx: EngineContext, subscriptionId: number, passedCreat
     username: "admin",
     subscriptionId,
     purpose: "subscription",
+    planId: sub.plan_id,
     ...offeredChoice(ctx, subscriptionId, os),
   };
   let vm = vmForSubscription(ctx.db, subscriptionId);

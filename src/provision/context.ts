@@ -5,6 +5,7 @@ import { loadBlockhostConfig, loadDbConfig, loadWeb3Config } from "../core/confi
 import type { DbConfig } from "../core/config/schemas.ts";
 import { paths } from "../core/paths.ts";
 import { openDatabase, openExistingDatabase } from "../core/state/db.ts";
+import type { Plans } from "./plan-of.ts";
 import { offeredOs, type OsChoice } from "./os.ts";
 import { selectBackend, type Backend, type Say } from "./backends/index.ts";
 
@@ -17,6 +18,8 @@ export interface Provisioner {
   /** The operating systems offered (blockhost.yaml `os:`); the first is the default. */
   offered: OsChoice[];
   say: Say;
+  /** blockhost.yaml `plans:` (sizes and limits by on-chain plan id). */
+  plans?: Plans;
 }
 
 /** Progress to stderr, one line each. */
@@ -43,6 +46,7 @@ export function openProvisioner(
     backend,
     auth: { otpLength: auth.otp_length, otpTtlSeconds: auth.otp_ttl_seconds },
     offered: offeredOs(cfg ?? {}),
+    plans: cfg?.plans ?? {},
     say: opts.say ?? stderrSay,
   };
 }

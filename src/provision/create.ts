@@ -6,6 +6,7 @@ import type { VmSpec } from "./backends/index.ts";
 import type { Placement } from "./backends/types.ts";
 import { type CloudInit, renderCloudInit } from "./cloud-init.ts";
 import { chooseOs } from "./os.ts";
+import { limitsOfPlan, vmLimits } from "./plan-of.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
 import { guestNameservers, type Ipv4Pool, ipv4Pool, ipv6Pool, poolHolds } from "../core/config/network.ts";
@@ -26,6 +27,8 @@ export interface CreateRequest {
   purpose: string;
   /** The OS template to create from (one the host offers; its first when absent). */
   os?: OsId;
+  /** The on-chain plan sold (its limits from blockhost.yaml `plans:`); none for a VM made by hand. */
+  planId?: number;
 }
 
 /** What a create would do, printed without --apply. */
@@ -149,6 +152,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation, placemen
     allocation: a,
     cloudInit,
     os: chooseOs(p.offered, req.os),
+    limits: vmLimits(limitsOfPlan(p.plans, req.planId ?? null)),
     ...(placement ? { placement } : {}),
   };
   const result = await p.backend.create(spec, p.say);
@@ -204,7 +208,7 @@ async function createPlaced(p: Provisioner, req: CreateRequest, os: OsId, placem
         nft_minted_at: null,
         gecos_synced: false,
         network_config_synced: true,
-        extra: { os },
+        extra: req.planId === undefined ? { os } : { os, plan_id: req.planId },
       }),
     ipv4PoolOn(p, placement?.node),
   );

@@ -1,4 +1,5 @@
 /** Reinstall: the same VM (name, VMID, addresses, size, NFT, expiry) on a fresh disk from an OS template. */
+import { limitsOfPlan, planIdOf, vmLimits } from "./plan-of.ts";
 import { iso, now } from "../core/clock.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { requireVm, updateVm, type VmRecord } from "../core/state/vms.ts";
@@ -56,6 +57,7 @@ async function rebuild(p: Provisioner, vm: VmRecord, os: OsId, placement?: Place
     }),
     os,
     instanceId: `${name}-${vm.vmid}-r${stamp}`,
+    limits: vmLimits(limitsOfPlan(p.plans, planIdOf(vm))),
     ...(placement ? { placement } : {}),
   };
   updateVm(p.db, name, { extra: { ...vm.extra, reinstalling: { os, since: iso(now()) } } });

@@ -8,6 +8,7 @@ import { currentUsage } from "../core/state/usage.ts";
 import { getVm } from "../core/state/vms.ts";
 import { formatBytes, USAGE_RANGES, type UsageRange, vmUsageSeries } from "../core/usage-series.ts";
 import { vmNameArg } from "./cli-args.ts";
+import { hostPlans, trafficJson, trafficLine, vmTraffic } from "./traffic-text.ts";
 
 export const usageCommand = defineCommand({
   meta: {
@@ -25,7 +26,8 @@ export const usageCommand = defineCommand({
     range: { type: "string", description: `The period: ${USAGE_RANGES.join(", ")} [day]`, valueHint: "RANGE" },
     json: {
       type: "boolean",
-      description: "Print JSON: totals for the period and since first sampled, and each bucket's rates",
+      description:
+        "Print JSON: totals for the period and since first sampled, each bucket's rates, and the traffic quota",
     },
   },
   run({ args }) {
@@ -38,9 +40,10 @@ export const usageCommand = defineCommand({
       );
     const db = openExistingDatabase();
     try {
-      if (!getVm(db, name))
-        throw new BlockhostError("E_NOT_FOUND", `no VM named ${JSON.stringify(name)} (see: blockhost vm list)`);
+      const vm = getVm(db, name);
+      if (!vm) throw new BlockhostError("E_NOT_FOUND", `no VM named ${JSON.stringify(name)} (see: blockhost vm list)`);
       const series = vmUsageSeries(db, name, range, now().getTime());
+      const traffic = vmTraffic(db, vm, hostPlans(), now().getTime());
       const total = currentUsage(db, name);
       if (args.json)
         return printJson({
@@ -48,8 +51,10 @@ export const usageCommand = defineCommand({
           sampled_at: total ? new Date(total.at).toISOString() : null,
           since_first_sample: total?.total ?? null,
           ...series,
+          traffic: trafficJson(traffic),
         });
       process.stdout.write(summary(name, series, total !== null));
+      if (total !== null) process.stdout.write(`  traffic  ${trafficLine(traffic)}\n`);
     } finally {
       db.close();
     }

@@ -50,9 +50,7 @@ export function renderBlockhostYaml(ctx: SetupContext, planId = resultOf(ctx, "p
       ...(f.admin_commands !== "none" ? { destination_mode: "self" } : {}),
     },
     ...(f.engine ? { engine: f.engine } : {}),
-    ...(typeof planId === "number"
-      ? { plans: { [String(planId)]: { cpu: f.plan.cpu, memory_mb: f.plan.memory_mb, disk_gb: f.plan.disk_gb } } }
-      : {}),
+    ...(typeof planId === "number" ? { plans: { [String(planId)]: blockhostPlan(f.plan) } } : {}),
   });
 }
 
@@ -80,4 +78,10 @@ export function renderDbYaml(ctx: SetupContext): string {
     default_expiry_days: 30,
     gc_grace_days: n.gc_grace_days,
   });
+}
+
+/** blockhost.yaml plans.<id> from the setup file's plan: its size and whichever limits it sells. */
+function blockhostPlan(plan: SetupFile["plan"]) {
+  const { name: _name, price_cents_per_day: _price, ...entry } = plan;
+  return Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined));
 }

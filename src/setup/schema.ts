@@ -1,4 +1,5 @@
 /** The setup file `blockhost finalize --config FILE` reads (and the wizard writes): schema and types. */
+import { checkPlanLimits, planLimitKeys } from "../core/config/plan-limits.ts";
 import { DEFAULT_PUBLIC_SECRET, engineSettingsSchema, httpsAcmeSchema, publicSecret } from "../core/config/schemas.ts";
 import {
   array,
@@ -121,13 +122,17 @@ export const adminCommandsSchema = union<"none" | { knock_name: string; ports: n
   }),
 );
 
-export const planSchema = object({
-  name: str(/^[\x20-\x7e]{1,64}$/, "printable text ≤64 chars", 64),
-  price_cents_per_day: int(1, 100_000_000),
-  cpu: withDefault(int(1, 64), 1),
-  memory_mb: withDefault(int(256, 1_048_576), 2048),
-  disk_gb: withDefault(int(1, 65_536), 20),
-});
+export const planSchema = checkPlanLimits(
+  object({
+    name: str(/^[\x20-\x7e]{1,64}$/, "printable text ≤64 chars", 64),
+    price_cents_per_day: int(1, 100_000_000),
+    cpu: withDefault(int(1, 64), 1),
+    memory_mb: withDefault(int(256, 1_048_576), 2048),
+    disk_gb: withDefault(int(1, 65_536), 20),
+    /** The plan's traffic and disk limits, as blockhost.yaml plans.<id> (core/config/plan-limits.ts). */
+    ...planLimitKeys,
+  }),
+);
 export const revenueShareSchema = object({
   enabled: bool,
   percent: withDefault(num(0, 50), 1),

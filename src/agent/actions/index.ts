@@ -12,6 +12,7 @@ import * as wallet from "./wallet.ts";
 import * as config from "./config.ts";
 import * as adminCommands from "./admin-commands.ts";
 import * as libvirt from "./libvirt.ts";
+import * as libvirtLimits from "./libvirt-limits.ts";
 import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
 import * as portGuard from "./port-guard.ts";
@@ -35,6 +36,7 @@ const families = [
   snippets,
   setup,
   libvirt,
+  libvirtLimits,
   portGuard,
   pveFirewall,
   serialConsole,

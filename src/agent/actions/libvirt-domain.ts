@@ -15,6 +15,9 @@ export interface DomainSpec {
   network?: string;
   bridge?: string;
   accel: "kvm" | "tcg";
+  /** Disk caps: total operations and bytes per second. */
+  iops?: number;
+  diskBytesPerS?: number;
 }
 
 /** VM files, all inside the VM's root-owned directory. */
@@ -32,7 +35,7 @@ const esc = (v: string | number) => String(v).replace(/[&<>'"]/g, (c) => `&#${c.
 /**
  * q35, direct kernel boot of the template's kernel, virtio disk/net/rng (the NIC's host side named
  * by `vmPortName`, which the port guard's rules are keyed on), the NoCloud seed as a
- * read-only SATA CD, serial console logged to a file, the guest-agent channel. Under TCG the
+ * read-only SATA CD, the plan's disk iotune when it sells one, serial console logged to a file, the guest-agent channel. Under TCG the
  * translation cache is capped at 256 MiB (QEMU's 1 GiB default doubles the RSS of a 1 GiB VM).
  * The template is named as the backing store with relabel='no': libvirt would otherwise chown the
  * shared template to libvirt-qemu while a VM runs (and leave it so), and it is read-only anyway.
@@ -43,6 +46,10 @@ export function domainXml(s: DomainSpec): string {
     ? `<interface type='network'><source network='${esc(s.network)}'/>`
     : `<interface type='bridge'><source bridge='${esc(s.bridge ?? "")}'/>`;
   const cpu = s.accel === "kvm" ? "<cpu mode='host-passthrough' check='none'/>" : "<cpu mode='maximum' check='none'/>";
+  const iotune =
+    s.iops || s.diskBytesPerS
+      ? `<iotune>${s.iops ? `<total_iops_sec>${esc(s.iops)}</total_iops_sec>` : ""}${s.diskBytesPerS ? `<total_bytes_sec>${esc(s.diskBytesPerS)}</total_bytes_sec>` : ""}</iotune>`
+      : "";
   const tcg = s.accel === "tcg" ? "<tcg><tb-cache unit='MiB'>256</tb-cache></tcg>" : "";
   return `<domain type='${s.accel === "kvm" ? "kvm" : "qemu"}'>
   <name>${esc(s.name)}</name>
@@ -62,7 +69,7 @@ export function domainXml(s: DomainSpec): string {
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${esc(f.disk)}'/>
       <backingStore type='file'><format type='qcow2'/><source file='${esc(s.template)}'><seclabel model='dac' relabel='no'/></source><backingStore/></backingStore>
-      <target dev='vda' bus='virtio'/></disk>
+      <target dev='vda' bus='virtio'/>${iotune}</disk>
     <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${esc(f.seed)}'/><target dev='sda' bus='sata'/><readonly/></disk>
     ${nic}<mac address='${esc(s.mac)}'/><target dev='${esc(vmPortName(s.name))}'/><model type='virtio'/><port isolated='yes'/></interface>
     <serial type='pty'><log file='${esc(f.console)}' append='off'/><target port='0'/></serial>

@@ -196,6 +196,9 @@ export const virshDefine = defineAction({
       network: optional(netName),
       bridge: optional(ifaceName),
       accel: literal("auto", "kvm", "tcg"),
+      /** The plan's disk caps (QEMU's throttling). */
+      iops: optional(int(10, 1_000_000)),
+      disk_bytes_per_s: optional(int(1_048_576, 100_000 * 1_048_576)),
     }),
     "exactly one of network or bridge",
     (p) => (p.network === undefined) !== (p.bridge === undefined),
@@ -220,6 +223,8 @@ export const virshDefine = defineAction({
       network: p.network,
       bridge: p.bridge,
       accel,
+      iops: p.iops,
+      diskBytesPerS: p.disk_bytes_per_s,
     });
     writeFileAtomic(f.xml, xml, { mode: 0o600 });
     await virsh(ctx, ["define", f.xml]);

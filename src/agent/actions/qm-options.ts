@@ -52,6 +52,9 @@ const commonDiskKeys = {
   backup: bool,
   replicate: bool,
   aio: oneOf("native", "threads", "io_uring"),
+  /** Drive.pm's throttles: integer operations per second, megabytes (MiB) per second as a number. */
+  iops: intIn(1, 10_000_000),
+  mbps: re(/^\d{1,7}(\.\d{1,3})?$/),
 };
 /** Drive.pm: `ssd` exists for scsi, sata and ide only (virtio has no %ssd_fmt). */
 const scsiLike = propertyString({ defaultKey: "file", keys: { file: diskVolume, ...commonDiskKeys, ssd: bool } });

@@ -1,4 +1,5 @@
 /** Schemas of the config files under /etc/blockhost. */
+import { checkPlanLimits, planLimitKeys } from "./plan-limits.ts";
 import {
   array,
   bool,
@@ -124,8 +125,10 @@ export const engineSettingsSchema = object({
   stop_grace_ms: optional(int(0, 600_000)),
 });
 
-/** blockhost.yaml `plans.<id>`: the VM size a plan sells. */
-export const planSizeSchema = object({ cpu: int(1, 64), memory_mb: int(256, 1_048_576), disk_gb: int(1, 65_536) });
+/** blockhost.yaml `plans.<id>`: the VM size a plan sells, and its traffic and disk limits (plan-limits.ts). */
+export const planSizeSchema = checkPlanLimits(
+  object({ cpu: int(1, 64), memory_mb: int(256, 1_048_576), disk_gb: int(1, 65_536), ...planLimitKeys }),
+);
 export type PlanSize = Infer<typeof planSizeSchema>;
 /** The size of a plan blockhost.yaml does not list. */
 export const DEFAULT_PLAN_SIZE: PlanSize = { cpu: 1, memory_mb: 2048, disk_gb: 20 };

@@ -234,4 +234,19 @@ CREATE TABLE usage_points (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX usage_points_age ON usage_points(step, at);`,
   },
+  {
+    version: 10,
+    name: "traffic quota periods and what enforcement applied",
+    // Owned by core/state/traffic.ts; usage itself stays in usage_counters/usage_points.
+    sql: `
+CREATE TABLE traffic_quota (
+  vm_name TEXT PRIMARY KEY,
+  anchor_at INTEGER NOT NULL,
+  period_start INTEGER NOT NULL,
+  baseline_bytes INTEGER NOT NULL,
+  expires_seen TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('normal','throttled','suspended')),
+  applied_at INTEGER NOT NULL
+) STRICT;`,
+  },
 ];

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
 import type { RawUsage } from "../../core/usage-counters.ts";
-import type { Backend, Say, VmRef, VmSpec } from "./types.ts";
+import type { Backend, NicLimit, Say, VmRef, VmSpec } from "./types.ts";
 import { dryRunReadings } from "./usage-readings.ts";
 
 /**
@@ -43,6 +43,12 @@ export class DryRunBackend implements Backend {
   async destroy(vm: VmRef, say: Say): Promise<void> {
     rmSync(join(paths.cloudInitDir, vm.name), { recursive: true, force: true });
     say(`dry-run: would destroy ${vm.name} (VMID ${vm.vmid})`);
+  }
+
+  async setNicLimit(vm: VmRef, limit: NicLimit, say: Say): Promise<void> {
+    say(
+      `dry-run: would set the NIC of ${vm.name} to ${limit.linkDown ? "link down" : limit.rateMbit === null ? "unlimited" : `${limit.rateMbit} Mbit/s`}`,
+    );
   }
 
   async powerState(): Promise<null> {

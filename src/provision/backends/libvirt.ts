@@ -6,9 +6,16 @@ import { macForVmid } from "../allocate.ts";
 import { libvirtTemplateFor } from "../../core/template/os.ts";
 import type { AgentCaller } from "./types.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
-import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
+import { bytesPerS } from "./limits.ts";
+import type { Backend, GuestExecResult, NicLimit, Say, VmLimits, VmRef, VmSpec } from "./types.ts";
 import type { RawUsage } from "../../core/usage-counters.ts";
 import { libvirtReadings } from "./usage-readings.ts";
+
+/** virsh-define's limit params for a plan's limits (absent ones left out). */
+const definedLimits = (l: VmLimits | undefined) => ({
+  ...(l?.iops ? { iops: l.iops } : {}),
+  ...(l?.diskMbps ? { disk_bytes_per_s: l.diskMbps * 1_048_576 } : {}),
+});
 
 /** blockhost.yaml `libvirt:` as the backend uses it. */
 export interface LibvirtSettings {
@@ -61,6 +68,7 @@ export class LibvirtBackend implements Backend {
         vcpus: spec.cpu,
         mac: macForVmid(spec.vmid),
         accel: this.settings.accel,
+        ...definedLimits(spec.limits),
         ...(this.settings.network ? { network: this.settings.network } : { bridge: this.settings.bridge }),
       });
       undo.push(["virsh-undefine", () => this.agent.call("virsh-undefine", { name })]);
@@ -76,6 +84,10 @@ export class LibvirtBackend implements Backend {
         ipv6: spec.ipv6 ? [spec.ipv6] : [],
       });
       undo.push(["port-guard-clear", () => this.agent.call("port-guard-clear", { name })]);
+      if (spec.limits?.rateMbit) {
+        await this.agent.call("nic-rate-set", { name, bytes_per_s: bytesPerS(spec.limits.rateMbit) });
+        undo.push(["nic-rate-set 0", () => this.agent.call("nic-rate-set", { name, bytes_per_s: 0 })]);
+      }
       await this.agent.call("virsh-start", { name });
       undo.push(["virsh-destroy", () => this.agent.call("virsh-destroy", { name })]);
       await this.restoreNetwork(spec, say);
@@ -164,6 +176,7 @@ export class LibvirtBackend implements Backend {
       await withdrawVmAddress(this.agent, this.vmAddress(vm.ipv6)).catch((e) => say(`${oneLine(e)} (continuing)`));
     await this.agent.call("virsh-destroy", { name });
     await this.agent.call("port-guard-clear", { name });
+    await this.agent.call("nic-rate-set", { name, bytes_per_s: 0 });
     await this.agent.call("virsh-undefine", { name });
     await this.agent.call("libvirt-vm-files-delete", { name });
   }
@@ -180,6 +193,16 @@ export class LibvirtBackend implements Backend {
 
   private vmAddress(address: string): VmAddress {
     return { address, bridge: this.settings.bridge, ndpUplink: this.settings.ndpUplink };
+  }
+
+  /** The port's rate cap (none: unbounded) and the NIC's link, through the agent. */
+  async setNicLimit(vm: VmRef, limit: NicLimit): Promise<void> {
+    const name = vm.name;
+    await this.agent.call("nic-rate-set", {
+      name,
+      bytes_per_s: limit.rateMbit === null ? 0 : bytesPerS(limit.rateMbit),
+    });
+    await this.agent.call("virsh-domif-setlink", { name, state: limit.linkDown ? "down" : "up" });
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {

@@ -7,12 +7,14 @@ import type { Candidate } from "./proxmox-placement.ts";
 import { templateProblems } from "./proxmox-template.ts";
 import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../core/template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
+import { pveDisk, pveNet } from "./limits.ts";
 import type { Ipv4Pool } from "../../core/config/network.ts";
 import type {
   AgentCaller,
   Backend,
   CreateResult,
   GuestExecResult,
+  NicLimit,
   Placement,
   PreflightPlan,
   Say,
@@ -136,11 +138,19 @@ export class ProxmoxBackend implements Backend {
         });
         undo.push(["pve-port-guard-clear", () => this.agent.call("pve-port-guard-clear", { vmid })]);
       }
+      const limits = spec.limits ?? { rateMbit: null, iops: null, diskMbps: null };
+      const net0 = pveNet(withFirewall(onBridge(cloned.net0 ?? "", place?.bridge)), {
+        rateMbit: limits.rateMbit,
+        linkDown: false,
+      });
       await this.agent.call("qm-set", {
         vmid,
         ...at(node),
         options: {
-          net0: withFirewall(onBridge(cloned.net0 ?? "", place?.bridge)),
+          net0,
+          ...(cloned.scsi0 && (limits.iops !== null || limits.diskMbps !== null)
+            ? { scsi0: pveDisk(cloned.scsi0, limits) }
+            : {}),
           cores: spec.cpu,
           memory: spec.memoryMb,
           ipconfig0: spec.cloudInit.ipconfig0,
@@ -378,6 +388,15 @@ export class ProxmoxBackend implements Backend {
     const where = await this.where(vm);
     if (!where) return "missing";
     return String((await this.agent.call("qm-status", { vmid: vm.vmid, ...where })).status);
+  }
+
+  /** net0's `rate=` and `link_down=`: `qm set` applies both to a running VM at once (network hotplug). */
+  async setNicLimit(vm: VmRef, limit: NicLimit): Promise<void> {
+    const node = at(await this.nodeOf(vm));
+    const { config } = await this.agent.call("qm-config", { vmid: vm.vmid, ...node });
+    if (!config.net0) throw new BlockhostError("E_STATE", `VMID ${vm.vmid} (${vm.name}) has no net0`);
+    const net0 = pveNet(config.net0, limit);
+    if (net0 !== config.net0) await this.agent.call("qm-set", { vmid: vm.vmid, ...node, options: { net0 } });
   }
 
   async guestExec(vm: VmRef, argv: string[]): Promise<GuestExecResult> {

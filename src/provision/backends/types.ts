@@ -29,6 +29,22 @@ export interface VmSpec extends VmRef {
   instanceId?: string;
   /** Preflight's placement of this VM (a cluster); without it the backend places the VM itself. */
   placement?: Placement;
+  /** The plan's NIC rate and disk caps, set in the VM's definition at create. */
+  limits?: VmLimits;
+}
+
+/** What a plan bounds at create (plans.<id> rate_mbit, iops, mbps); null: unbounded. */
+export interface VmLimits {
+  rateMbit: number | null;
+  iops: number | null;
+  /** Disk throughput in MiB/s. */
+  diskMbps: number | null;
+}
+
+/** The NIC of a running VM: a rate (null: unbounded) and whether its link is cut. */
+export interface NicLimit {
+  rateMbit: number | null;
+  linkDown: boolean;
 }
 
 /** What a create reports beyond success: the cluster node the VM was placed on. */
@@ -101,6 +117,8 @@ export interface Backend {
   openConsole?(vm: VmRef, idleSeconds: number): Promise<{ socket: string }>;
   /** False when the hypervisor (a Proxmox cluster) already has a guest with this VMID. */
   vmidFree?(vmid: number): Promise<boolean>;
+  /** Set the VM's NIC rate and link state, live and in its definition (the traffic quota's enforcement). */
+  setNicLimit?(vm: VmRef, limit: NicLimit, say: Say): Promise<void>;
   /** vmid → node of every guest of a cluster (null: not a cluster); what the reconciler follows moves with. */
   locateAll?(): Promise<Map<number, string> | null>;
   /**

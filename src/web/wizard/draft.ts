@@ -1,4 +1,5 @@
 /** What the wizard collects in a session (a setup file in the making), form parsing per step, and the final setup file. */
+import { planLimitForm } from "./plan-limits-form.ts";
 import type { Hex } from "viem";
 import { schemaError, type Infer } from "../../core/schema.ts";
 import {
@@ -100,6 +101,7 @@ export function applyForm(draft: Draft, step: StepId, f: Form): void {
           cpu: numeric(f, "plan_cpu"),
           memory_mb: numeric(f, "plan_memory_mb"),
           disk_gb: numeric(f, "plan_disk_gb"),
+          ...planLimitForm(f, (k) => numeric(f, k)),
         },
         "plan",
       );

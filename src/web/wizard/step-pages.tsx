@@ -1,4 +1,5 @@
 /** The wizard's step forms, filled from the draft or from what was detected on this host. */
+import { PlanLimitFields } from "./plan-limits-fields.tsx";
 import { randomBytes } from "node:crypto";
 import { freeSpaceGb } from "../../core/disk-space.ts";
 import { paths } from "../../core/paths.ts";
@@ -145,6 +146,7 @@ function BlockchainStep({ d, deployer }: { d: Draft; deployer: string }) {
       <Field name="plan_cpu" label="vCPUs" value={d.plan?.cpu ?? 1} />
       <Field name="plan_memory_mb" label="Memory (MB)" value={d.plan?.memory_mb ?? 2048} />
       <Field name="plan_disk_gb" label="Disk (GB)" value={d.plan?.disk_gb ?? 20} />
+      <PlanLimitFields d={d} />
       <h3>Revenue share</h3>
       <Check
         name="revenue_enabled"

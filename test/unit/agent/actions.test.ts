@@ -484,6 +484,30 @@ const CASES: Record<string, Case> = {
       ["five IPv4 addresses", { name: "a", mac: "52:54:00:00:00:64", ipv4: Array(5).fill("10.0.0.1"), ipv6: [] }],
     ],
   },
+  "nic-rate-set": {
+    valid: [
+      { name: "blockhost-001", bytes_per_s: 500_000 },
+      { name: "blockhost-001", bytes_per_s: 0 },
+    ],
+    invalid: [
+      ["a negative rate", { name: "blockhost-001", bytes_per_s: -1 }],
+      ["a fractional rate", { name: "blockhost-001", bytes_per_s: 1.5 }],
+      ["a rate as text (nft syntax)", { name: "blockhost-001", bytes_per_s: "1 mbytes/second" }],
+      ["over 100 Gbit/s", { name: "blockhost-001", bytes_per_s: 12_500_000_001 }],
+      ["an all-digit name", { name: "123", bytes_per_s: 1 }],
+    ],
+  },
+  "virsh-domif-setlink": {
+    valid: [
+      { name: "blockhost-001", state: "down" },
+      { name: "blockhost-001", state: "up" },
+    ],
+    invalid: [
+      ["another state", { name: "blockhost-001", state: "toggle" }],
+      ["an option as state", { name: "blockhost-001", state: "--config" }],
+      ["a name with a slash", { name: "a/b", state: "up" }],
+    ],
+  },
   "port-guard-clear": {
     valid: [{ name: "blockhost-001" }],
     invalid: [

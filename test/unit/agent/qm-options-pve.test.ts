@@ -21,6 +21,10 @@ const PVE_REFUSES: Array<[string, string]> = [
   ["name", "a.-b"],
   ["name", "web_1"],
   ["name", "web-"],
+  // Drive.pm throttles: iops is an integer, mbps a number.
+  ["scsi0", "local-lvm:vm-100-disk-0,iops=1.5"],
+  ["scsi0", "local-lvm:vm-100-disk-0,mbps=fast"],
+  ["net0", "virtio,bridge=vmbr0,rate=-1"],
 ];
 
 const PVE_ACCEPTS: Array<[string, string]> = [
@@ -38,6 +42,9 @@ const PVE_ACCEPTS: Array<[string, string]> = [
   ["agent", "1,freeze-fs-on-backup=0"],
   ["cicustom", "user=local:snippets/blockhost-web-1.yaml,meta=local:snippets/blockhost-web-1.meta"],
   ["ide2", "local-lvm:cloudinit"],
+  ["scsi0", "local-lvm:vm-100-disk-0,size=4G,iops=2000,mbps=150"],
+  ["scsi0", "local-lvm:vm-100-disk-0,mbps=0.5"],
+  ["net0", "virtio=BC:24:11:00:00:02,bridge=vmbr0,firewall=1,rate=0.477,link_down=1"],
 ];
 
 test("every value PVE refuses is refused by the allowlist (and by the simulator)", () => {

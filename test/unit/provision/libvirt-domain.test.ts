@@ -47,3 +47,14 @@ test("KVM domain: type kvm, host CPU, no TCG cache; a bridge instead of a networ
   expect(xml).not.toContain("tb-cache");
   expect(xml).toContain("<interface type='bridge'><source bridge='br0'/>");
 });
+
+test("a plan's disk caps become the disk's <iotune>; none without them", () => {
+  const xml = domainXml({ ...base, network: "blockhost", accel: "tcg", iops: 2000, diskBytesPerS: 150 * 1_048_576 });
+  expect(xml).toContain(
+    "<target dev='vda' bus='virtio'/><iotune><total_iops_sec>2000</total_iops_sec><total_bytes_sec>157286400</total_bytes_sec></iotune></disk>",
+  );
+  expect(domainXml({ ...base, network: "blockhost", accel: "tcg" })).not.toContain("iotune");
+  expect(domainXml({ ...base, network: "blockhost", accel: "tcg", iops: 500 })).toContain(
+    "<iotune><total_iops_sec>500</total_iops_sec></iotune>",
+  );
+});

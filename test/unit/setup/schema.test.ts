@@ -186,3 +186,21 @@ test("network.ipv4.nameservers (IPv4 and IPv6) becomes db.yaml ip_pool.nameserve
     }),
   ).toContain("network.ipv4.nameservers");
 });
+
+test("the setup file's plan carries traffic and disk limits; the rules between them name the key", () => {
+  const d = valid();
+  Object.assign(d.plan, { traffic_gb_month: 500, rate_mbit: 100, overage: "throttle", throttled_mbit: 5, iops: 800 });
+  expect(setupFileSchema.parse(d, "").plan).toMatchObject({
+    traffic_gb_month: 500,
+    rate_mbit: 100,
+    overage: "throttle",
+    throttled_mbit: 5,
+    iops: 800,
+  });
+  expect(problem((x) => Object.assign(x.plan, { overage: "suspend-network" }))).toBe(
+    "plan.overage: expected overage only together with traffic_gb_month",
+  );
+  expect(problem((x) => Object.assign(x.plan, { traffic_gb_month: 5, rate_mbit: 10, throttled_mbit: 10 }))).toBe(
+    "plan.throttled_mbit: expected a throttled rate below rate_mbit (10)",
+  );
+});

@@ -8,6 +8,7 @@ import { jobByKey, troubledJobs } from "../../../core/state/jobs.ts";
 import { requestVmAction } from "../../../engine/vm-requests.ts";
 import { JOB_KEY, jobEvents, jobView } from "../job-events.ts";
 import { listVms } from "../../../core/state/vms.ts";
+import { trafficView } from "../panel/traffic.tsx";
 import { clusterStatusOf } from "../../../engine/status-nodes.ts";
 import type { ServeDeps } from "../deps.ts";
 import { formBody } from "../form-body.ts";
@@ -39,7 +40,15 @@ export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps))
 
   signInRoutes(app, deps, login);
 
-  app.get("/", (c) => c.html(<VmsPage {...frame(c, notice(c))} vms={listVms(deps.db)} />));
+  app.get("/", (c) =>
+    c.html(
+      <VmsPage
+        {...frame(c, notice(c))}
+        vms={listVms(deps.db)}
+        traffic={(vm) => trafficView(deps.db, vm, deps.planSizes).line}
+      />,
+    ),
+  );
 
   // The engine runs the action (one writer of VM lifecycle); the page follows its job.
   app.post("/vms/:name/:op{start|stop|reboot|kill|destroy}", async (c) => {

@@ -38,14 +38,14 @@ export function JobFollowPage(props: AdminFrame & { job: JobView; label: string 
   );
 }
 
-export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
+export function VmsPage(props: AdminFrame & { vms: VmRecord[]; traffic?: (vm: VmRecord) => string }) {
   const live = props.vms.filter((v) => v.status !== "destroyed");
   return (
     <AdminPage {...props} heading="VMs">
       {live.length === 0 ? (
         <p>No VMs yet.</p>
       ) : (
-        <AdminTable id="vm-table" heads={["Name", "State", "Owner", "Expires", "IPs", "NFT", "Actions"]}>
+        <AdminTable id="vm-table" heads={["Name", "State", "Owner", "Expires", "IPs", "NFT", "Traffic", "Actions"]}>
           {live.map((v) => (
             <tr data-vm={v.vm_name}>
               <td>{v.vm_name}</td>
@@ -56,6 +56,7 @@ export function VmsPage(props: AdminFrame & { vms: VmRecord[] }) {
               <td>{v.expires_at.slice(0, 16).replace("T", " ")}</td>
               <td>{[v.ip_address, v.ipv6_address].filter(Boolean).join(", ")}</td>
               <td>{v.nft_minted ? `#${v.nft_token_id}` : "—"}</td>
+              <td data-field="traffic">{props.traffic?.(v) ?? ""}</td>
               <td>
                 <PostButton action={`/admin/vms/${v.vm_name}/start`} csrf={props.csrf} label="Start" />
                 <PostButton action={`/admin/vms/${v.vm_name}/stop`} csrf={props.csrf} label="Stop" />

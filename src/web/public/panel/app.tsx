@@ -67,7 +67,7 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
   };
   const views = async (wallet: Hex): Promise<ServerView[]> => {
     const [held, plans] = await Promise.all([heldServers(deps, wallet), planNames(deps)]);
-    return held.map((vm) => serverView(deps.db, deps.chainId, vm, plans));
+    return held.map((vm) => serverView(deps.db, deps.chainId, vm, plans, deps.planSizes));
   };
 
   app.get("/", async (c) => {
@@ -141,7 +141,7 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
         const list = held
           .map((vm) => getVm(deps.db, vm.vm_name))
           .filter((vm): vm is VmRecord => vm !== null && vm.status !== "destroyed")
-          .map((vm) => serverView(deps.db, deps.chainId, vm, plans));
+          .map((vm) => serverView(deps.db, deps.chainId, vm, plans, deps.planSizes));
         const json = JSON.stringify(list);
         if (json !== last) {
           await stream.writeSSE({ event: "servers", data: json });

@@ -2,6 +2,7 @@
 import { Page } from "../../layout.tsx";
 import type { OsChoice } from "../../../provision/os.ts";
 import type { ServerView } from "./servers.ts";
+import { TrafficRow } from "./traffic.tsx";
 
 export interface PanelData {
   csrf: string;
@@ -44,6 +45,7 @@ function ServerCard(props: { s: ServerView; offered: OsChoice[] }) {
           <span data-field="expires">{when(s.expires_at)}</span>{" "}
           <a href={s.subscription_id === null ? "/" : `/?extend=${s.subscription_id}#step-servers`}>Extend</a>
         </dd>
+        <TrafficRow t={s.traffic} />
         <dt>SSH</dt>
         <dd>
           <code>{s.ssh}</code>

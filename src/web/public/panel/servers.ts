@@ -5,7 +5,9 @@ import { lastVmJob, unfinishedVmJob } from "../../../core/state/jobs.ts";
 import { getSubscription } from "../../../core/state/subscriptions.ts";
 import { getVm, vmForToken, type VmRecord } from "../../../core/state/vms.ts";
 import { TEMPLATE_OSES, isOsId } from "../../../core/template/os.ts";
+import type { Plans } from "../../../provision/plan-of.ts";
 import type { ServeDeps } from "../deps.ts";
+import { type TrafficView, trafficView } from "./traffic.tsx";
 
 /** One server as its holder sees it; `state` is what the page shows and the SSE stream sends. */
 export interface ServerView {
@@ -36,6 +38,8 @@ export interface ServerView {
   expires_at: string;
   subscription_id: number | null;
   ssh: string;
+  /** Used and left of the plan's traffic, and the reset (traffic.tsx). */
+  traffic: TrafficView;
 }
 
 const BUSY_WORD: Record<string, ServerView["state"]> = {
@@ -47,7 +51,13 @@ const BUSY_WORD: Record<string, ServerView["state"]> = {
 };
 
 /** The view of one VM row (no chain read): the job in flight wins over the recorded power state. */
-export function serverView(db: Database, chainId: number, vm: VmRecord, plans: Map<number, string>): ServerView {
+export function serverView(
+  db: Database,
+  chainId: number,
+  vm: VmRecord,
+  plans: Map<number, string>,
+  limits: Plans = {},
+): ServerView {
   const job = unfinishedVmJob(db, vm.vm_name);
   const last = job ? null : lastVmJob(db, vm.vm_name);
   const power = vm.extra.power === "stopped" ? "stopped" : "running";
@@ -75,6 +85,7 @@ export function serverView(db: Database, chainId: number, vm: VmRecord, plans: M
     expires_at: vm.expires_at,
     subscription_id: vm.subscription_id,
     ssh: `ssh ${vm.username}@${address}`,
+    traffic: trafficView(db, vm, limits),
   };
 }
 
