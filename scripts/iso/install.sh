@@ -165,7 +165,10 @@ fi
 sync
 umount -R "$TARGET"
 say "BLOCKHOST-INSTALL-COMPLETE on $DISK: remove the medium; first boot shows the setup wizard's address and code"
+# The disk is synced and unmounted and the live system holds nothing worth saving (read-only medium, tmpfs
+# overlay): restart at once rather than through the live system's shutdown, which under emulation can take
+# minutes waiting for udev workers and lazy unmounts of the medium.
 case "$AFTER" in
-poweroff) systemctl poweroff ;;
-*) systemctl reboot ;;
+poweroff) systemctl poweroff --force --force ;;
+*) systemctl reboot --force --force ;;
 esac
