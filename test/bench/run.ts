@@ -19,6 +19,7 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./guest-boot.ts", fn: "benchGuestBoot" },
   { module: "./tls-swap.ts", fn: "benchTlsSwap" },
   { module: "./cold-start.ts", fn: "benchColdStart" },
+  { module: "./usage.ts", fn: "benchUsage" },
 ];
 
 const rows: BenchRow[] = [];

@@ -23,6 +23,7 @@ import { jsonBody } from "../json-body.ts";
 import { panelLogin, panelSessions, reinstallConfirmation } from "./auth.ts";
 import { MyServersPage } from "./page.tsx";
 import { heldServer, heldServers, planNames, type ServerView, serverView } from "./servers.ts";
+import { panelUsageRoutes } from "./usage.tsx";
 
 const powerBody = object({ op: literal(...POWER_OPS) });
 const osBody = object({ os: literal(...OS_IDS) });
@@ -205,6 +206,8 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
     }
     return await act(c, "reinstall", body.value.os);
   });
+
+  panelUsageRoutes(app, deps);
 
   // A job is followed only by the wallet that asked for it.
   app.get("/jobs/:key/events", (c) => {
