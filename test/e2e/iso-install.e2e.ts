@@ -160,7 +160,7 @@ describe.skipIf(unavailable !== undefined)(`install ${SUITES[SUITE]} from the IS
   );
 
   test(
-    "OVMF boots the installed disk (its UEFI loader) to the same wizard, code and certificate",
+    "OVMF boots the installed disk (its UEFI loader) to the wizard, its console lines true to its TLS and code",
     async () => {
       expect(code).not.toBe("");
       const vm = Machine.start({ firmware: "uefi", disk, forward: { 443: https }, log: serialLog("uefi") });
@@ -168,10 +168,12 @@ describe.skipIf(unavailable !== undefined)(`install ${SUITES[SUITE]} from the IS
         const t = performance.now();
         const shown = await vm.waitFor(WIZARD, 30 * MINUTE, "the wizard's code on the console under OVMF");
         times.uefi_boot_s = (performance.now() - t) / 1000;
-        expect(shown[3]).toBe(code);
-        expect(shown[2]).toBe(fingerprint);
+        // The SeaBIOS machine was stopped by a power cut (QEMU killed) seconds after the wizard wrote its code and
+        // certificate, which it does not fsync: the code may be a new one. What the console shows must hold.
+        expect(shown[1]).toContain("URL: https://10.0.2.15/\n");
         await waitForWizard(https);
-        expect(await presentedFingerprint(https)).toBe(fingerprint);
+        expect(await presentedFingerprint(https)).toBe(shown[2]!);
+        expect((await wizardLogin(https, shown[3]!)).status).toBe(303);
       } catch (e) {
         failed = true;
         throw e;
