@@ -90,8 +90,10 @@ say "copied in $((SECONDS - started)) s"
 
 cat >"$TARGET/etc/fstab" <<FSTAB
 UUID=$(blkid -s UUID -o value "$ROOT") / ext4 errors=remount-ro 0 1
-UUID=$(blkid -s UUID -o value "$ESP") /boot/efi vfat umask=0077 0 1
+UUID=$(blkid -s UUID -o value "$ESP") /boot/efi vfat umask=0077,nofail,x-systemd.device-timeout=10min 0 1
 FSTAB
+# nofail: only GRUB's updates need the ESP; a slow udev (a loaded or emulated machine) must not drop the boot
+# into emergency mode, away from the wizard.
 echo blockhost >"$TARGET/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tblockhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$TARGET/etc/hosts"
 od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$TARGET/etc/machine-id"
@@ -110,7 +112,8 @@ if [ -n "$uplink" ]; then
 	net="$TARGET/etc/systemd/network"
 	printf '[NetDev]\nName=br0\nKind=bridge\nMACAddress=%s\n' "$mac" >"$net/10-blockhost-br0.netdev"
 	printf '[Match]\nType=ether\nMACAddress=%s\n\n[Network]\nBridge=br0\n' "$mac" >"$net/20-blockhost-uplink.network"
-	printf '[Match]\nName=br0\n\n[Network]\nDHCP=yes\n' >"$net/30-blockhost-br0.network"
+	# routable: network-online.target (the wizard's start) waits for the DHCP address the console's URL shows.
+	printf '[Match]\nName=br0\n\n[Link]\nRequiredForOnline=routable\n\n[Network]\nDHCP=yes\n' >"$net/30-blockhost-br0.network"
 	rm -f "$net/50-blockhost-dhcp.network"
 	say "network: br0 over $uplink ($mac), DHCP"
 fi
@@ -165,7 +168,10 @@ fi
 sync
 umount -R "$TARGET"
 say "BLOCKHOST-INSTALL-COMPLETE on $DISK: remove the medium; first boot shows the setup wizard's address and code"
+# The disk is synced and unmounted and the live system holds nothing worth saving (read-only medium, tmpfs
+# overlay): restart at once rather than through the live system's shutdown, which under emulation can take
+# minutes waiting for udev workers and lazy unmounts of the medium.
 case "$AFTER" in
-poweroff) systemctl poweroff ;;
-*) systemctl reboot ;;
+poweroff) systemctl poweroff --force --force ;;
+*) systemctl reboot --force --force ;;
 esac

@@ -119,6 +119,14 @@ describe.skipIf(missing.length > 0)("npm run package → dist/blockhost_<version
     const wizard = readFileSync(join(unitDir, "blockhost-wizard.service"), "utf8");
     expect(wizard).toContain("ConditionPathExists=!/var/lib/blockhost-agent/setup-complete\n");
     expect(wizard).toContain("ConditionPathExists=!/var/lib/blockhost/.setup-complete\n");
+    // systemd opens StandardOutput=file:… under the unit's device filter: a closed policy must allow that device,
+    // or the open fails (EPERM, 209/STDOUT) and the console never shows the code (seen on the ISO's first boot).
+    for (const unit of readdirSync(unitDir).filter((f) => f.endsWith(".service"))) {
+      const text = readFileSync(join(unitDir, unit), "utf8");
+      const output = /^StandardOutput=file:(\/dev\/\S+)$/m.exec(text)?.[1];
+      if (output && /^(DevicePolicy=(closed|strict)|PrivateDevices=yes)$/m.test(text))
+        expect(`${unit}: ${text.match(/^DeviceAllow=.*$/gm)?.join(" ")}`).toContain(`DeviceAllow=${output} w`);
+    }
   });
 
   test("man pages render without groff warnings and document each command's options", () => {
