@@ -2,6 +2,7 @@
 import firstbootUnit from "./blockhost-firstboot.service" with { type: "text" };
 import cloudInitShim from "./cloud-init.sh" with { type: "text" };
 import hostKeys from "./hostkeys.conf" with { type: "text" };
+import modprobeBlacklist from "./modprobe-blacklist.conf" with { type: "text" };
 import type { VmFile } from "../../vmauth/files/index.ts";
 
 export const FIRSTBOOT_UNIT = "blockhost-firstboot.service";
@@ -10,4 +11,5 @@ export const GUEST_FILES: readonly VmFile[] = [
   { path: `/etc/systemd/system/${FIRSTBOOT_UNIT}`, mode: 0o644, content: firstbootUnit },
   { path: "/usr/bin/cloud-init", mode: 0o755, content: cloudInitShim },
   { path: "/etc/ssh/sshd_config.d/10-blockhost-hostkeys.conf", mode: 0o644, content: hostKeys },
+  { path: "/etc/modprobe.d/blockhost-guest.conf", mode: 0o644, content: modprobeBlacklist },
 ];
