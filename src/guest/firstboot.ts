@@ -125,15 +125,20 @@ function readSeed(device: string): SeedFiles {
   }
 }
 
+/** The kernel keeps its own NIC names (net.ifnames=0 on the command line): udev renames none. */
+const kernelNamesFinal = () => /(^|\s)net\.ifnames=0(\s|$)/.test(readFileSync("/proc/cmdline", "utf8"));
+
 /**
- * Wait until every NIC the seed names by MAC exists, then until udev has handled the events queued
- * so far (its rename to the predictable name included), so the name read next is final.
+ * Wait until every NIC the seed names by MAC exists, then (unless the kernel's names are final)
+ * until udev has handled the events queued so far, its rename to the predictable name included,
+ * so the name read next is final.
  */
 async function waitForNics(macs: string[], log: (l: string) => void): Promise<void> {
   const deadline = Date.now() + NIC_WAIT_MS;
   while (macs.some((m) => !liveNics().has(m)) && Date.now() < deadline) await sleep(100);
   const missing = macs.filter((m) => !liveNics().has(m));
   if (missing.length) log(`NIC ${missing.join(", ")} did not appear within ${NIC_WAIT_MS / 1000} s`);
+  if (kernelNamesFinal()) return;
   const settle = runArgv(["udevadm", "settle", "--timeout=120"]);
   if (settle.code !== 0) log(`udevadm settle: ${oneLine(settle.err) || `exit ${settle.code}`}`);
 }

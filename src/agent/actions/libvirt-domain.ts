@@ -67,6 +67,7 @@ export function domainXml(s: DomainSpec): string {
   <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${esc(f.disk)}'/>
       <backingStore type='file'><format type='qcow2'/><source file='${esc(s.template)}'><seclabel model='dac' relabel='no'/></source><backingStore/></backingStore>
       <target dev='vda' bus='virtio'/>${iotune}</disk>
