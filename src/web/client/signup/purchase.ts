@@ -6,14 +6,10 @@ import { eciesEncrypt } from "../../../crypto/ecies.ts";
 import { parsePublicKey } from "../../../crypto/keys.ts";
 import { usd } from "../../public/signup-data.ts";
 import { errorText, setStatus, signText } from "../wallet.ts";
+import { daysFrom } from "../days.ts";
 import { ensureFunds } from "./funds.ts";
 import { byId, chain, connect, data, mined, txLink, writer } from "./page.ts";
 import { follow } from "./progress.ts";
-
-/** Whole days 1..3650 from an input, or null. */
-export function daysFrom(input: HTMLInputElement): bigint | null {
-  return /^[1-9]\d{0,3}$/.test(input.value) && Number(input.value) <= 3650 ? BigInt(input.value) : null;
-}
 
 export function updateTotal(): void {
   const select = document.getElementById("plan-select") as HTMLSelectElement | null;

@@ -1,10 +1,12 @@
 /** The "My servers" page: sign-in, then one card per server the wallet holds (states kept live by the panel script). */
 import { Page } from "../../layout.tsx";
 import type { OsChoice } from "../../../provision/os.ts";
+import { ExtendControl, expiryText, type PanelPay } from "./extend.tsx";
 import type { ServerView } from "./servers.ts";
 
 export interface PanelData {
   csrf: string;
+  pay: PanelPay;
 }
 
 const POWER = [
@@ -15,7 +17,6 @@ const POWER = [
 ] as const;
 
 const size = (s: ServerView) => `${s.cpu} vCPU, ${s.memory_mb / 1024} GiB memory, ${s.disk_gb} GB disk`;
-const when = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
 
 function ServerCard(props: { s: ServerView; offered: OsChoice[] }) {
   const { s } = props;
@@ -41,8 +42,8 @@ function ServerCard(props: { s: ServerView; offered: OsChoice[] }) {
         <dd>{[s.ipv4, s.ipv6].filter(Boolean).join(", ")}</dd>
         <dt>Paid until</dt>
         <dd>
-          <span data-field="expires">{when(s.expires_at)}</span>{" "}
-          <a href={s.subscription_id === null ? "/" : `/?extend=${s.subscription_id}#step-servers`}>Extend</a>
+          <span data-field="expires">{expiryText(s.expires_at)}</span>{" "}
+          <ExtendControl server={s.name} subscription={s.subscription_id} />
         </dd>
         <dt>SSH</dt>
         <dd>
@@ -76,7 +77,14 @@ export function MyServersPage(props: {
   title: string;
   accent: string;
   nonce: string | undefined;
-  signedIn: { wallet: string; csrf: string; servers: ServerView[]; problem: string | null; offered: OsChoice[] } | null;
+  signedIn: {
+    wallet: string;
+    csrf: string;
+    pay: PanelPay;
+    servers: ServerView[];
+    problem: string | null;
+    offered: OsChoice[];
+  } | null;
 }) {
   const s = props.signedIn;
   return (
@@ -85,7 +93,7 @@ export function MyServersPage(props: {
       accent={props.accent}
       nonce={props.nonce}
       scripts={["panel"]}
-      data={s ? ({ csrf: s.csrf } satisfies PanelData) : undefined}
+      data={s ? ({ csrf: s.csrf, pay: s.pay } satisfies PanelData) : undefined}
     >
       <section class="card" aria-labelledby="h-my">
         <h2 id="h-my">My servers</h2>
