@@ -12,6 +12,7 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./engine.ts", fn: "benchEngine" },
   { module: "./finalize.ts", fn: "benchFinalize" },
   { module: "./serve.ts", fn: "benchServe" },
+  { module: "./first-paint.ts", fn: "benchFirstPaint" },
   { module: "./admin-funds.ts", fn: "benchAdminScan" },
   { module: "./admin-funds.ts", fn: "benchFundCycle" },
   { module: "./libvirt.ts", fn: "benchLibvirtTemplate" },
