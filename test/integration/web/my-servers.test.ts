@@ -170,7 +170,8 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
     // The engine saw SubscriptionExtended: the expiry moved by exactly 7 days and the server was resumed.
     const want = new Date(Date.parse(before.expires_at) + 7 * 86_400_000).toISOString();
     await wp.page.waitForFunction(
-      ([name, text]) => document.querySelector(`li[data-server="${name}"] [data-field="expires"]`)?.textContent === text,
+      ([name, text]) =>
+        document.querySelector(`li[data-server="${name}"] [data-field="expires"]`)?.textContent === text,
       [vm.vm_name, `${want.slice(0, 16).replace("T", " ")} UTC`] as const,
       { timeout: 60_000 },
     );
