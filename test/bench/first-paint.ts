@@ -12,7 +12,7 @@ import { EngineEnv } from "../helpers/engine-env.ts";
 import { writeHttpsConfig } from "../helpers/serve.ts";
 import type { BenchRow } from "./agent.ts";
 
-const RUNS = 7;
+const RUNS = 11;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A static page of `bytes` bytes: a heading and paragraphs, no script, no stylesheet request. */
@@ -25,43 +25,44 @@ function staticPage(bytes: number): string {
   return head + body + "x".repeat(Math.max(0, bytes - head.length - body.length - tail.length)) + tail;
 }
 
-/**
- * First contentful paint (ms after navigation start) of `url` in a fresh context and, of that, the wait
- * for the HTML's first byte (the server's part); medians of RUNS (2 warm-ups dropped).
- */
-async function firstPaint(
-  browser: Browser,
-  url: string,
-  cookies: Cookie[] = [],
-): Promise<{ fcp: number; ttfb: number }> {
-  const times: number[] = [];
-  const firstByte: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+type Paint = { fcp: number; ttfb: number };
+
+/** One load of `url` in a fresh context: first contentful paint and first byte of the HTML (ms after navigation start). */
+async function paintOnce(browser: Browser, url: string, cookies: Cookie[]): Promise<Paint> {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+  try {
     if (cookies.length) await ctx.addCookies(cookies);
     const page = await ctx.newPage();
     await page.goto(url, { waitUntil: "load" });
-    firstByte.push(
-      await page.evaluate(
-        () => (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseStart,
-      ),
+    return await page.evaluate(
+      () =>
+        new Promise<Paint>((resolve) => {
+          const ttfb = (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseStart;
+          const seen = performance.getEntriesByName("first-contentful-paint")[0];
+          if (seen) return resolve({ fcp: seen.startTime, ttfb });
+          new PerformanceObserver((l) => resolve({ fcp: l.getEntries()[0]!.startTime, ttfb })).observe({
+            type: "paint",
+            buffered: true,
+          });
+        }),
     );
-    times.push(
-      await page.evaluate(
-        () =>
-          new Promise<number>((resolve) => {
-            const seen = performance.getEntriesByName("first-contentful-paint")[0];
-            if (seen) return resolve(seen.startTime);
-            new PerformanceObserver((l) => resolve(l.getEntries()[0]!.startTime)).observe({
-              type: "paint",
-              buffered: true,
-            });
-          }),
-      ),
-    );
+  } finally {
     await ctx.close();
   }
-  return { fcp: median(times.slice(2)), ttfb: median(firstByte.slice(2)) };
+}
+
+/**
+ * Medians over RUNS rounds (2 warm-ups dropped); each round loads every page once, in turn, so a
+ * change in the machine's load falls on the pages and the baseline alike.
+ */
+async function firstPaints(browser: Browser, pages: Array<{ url: string; cookies?: Cookie[] }>): Promise<Paint[]> {
+  const seen: Paint[][] = pages.map(() => []);
+  for (let round = 0; round < RUNS; round++)
+    for (const [i, p] of pages.entries()) seen[i]!.push(await paintOnce(browser, p.url, p.cookies ?? []));
+  return seen.map((xs) => ({
+    fcp: median(xs.slice(2).map((x) => x.fcp)),
+    ttfb: median(xs.slice(2).map((x) => x.ttfb)),
+  }));
 }
 
 export async function benchFirstPaint(): Promise<BenchRow[]> {
@@ -111,12 +112,14 @@ export async function benchFirstPaint(): Promise<BenchRow[]> {
     const session = await wp.context.cookies();
     const myBytes = (await wp.page.content()).length;
     await wp.close();
-    const signup = await firstPaint(browser, `${origin}/`);
-    const myOut = await firstPaint(browser, `${origin}/my`);
-    const myIn = await firstPaint(browser, `${origin}/my`, session);
-    const floor = await firstPaint(browser, `${origin}/static-baseline.html`);
+    const [signup, myOut, myIn, floor] = (await firstPaints(browser, [
+      { url: `${origin}/` },
+      { url: `${origin}/my` },
+      { url: `${origin}/my`, cookies: session },
+      { url: `${origin}/static-baseline.html` },
+    ])) as [Paint, Paint, Paint, Paint];
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-    const ms = (t: { fcp: number; ttfb: number }) => `${t.fcp.toFixed(0)} (${t.ttfb.toFixed(0)})`;
+    const ms = (t: Paint) => `${t.fcp.toFixed(0)} (${t.ttfb.toFixed(0)})`;
     return [
       { name: `signup page (${kb(signupBytes)} HTML)`, value: ms(signup), unit: "ms FCP (first byte)" },
       { name: "My servers, signed out", value: ms(myOut), unit: "ms FCP (first byte)" },

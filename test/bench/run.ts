@@ -18,6 +18,7 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./libvirt.ts", fn: "benchLibvirtTemplate" },
   { module: "./libvirt.ts", fn: "benchLibvirtP1" },
   { module: "./guest-boot.ts", fn: "benchGuestBoot" },
+  { module: "./reinstall.ts", fn: "benchReinstall" },
   { module: "./tls-swap.ts", fn: "benchTlsSwap" },
   { module: "./cold-start.ts", fn: "benchColdStart" },
 ];

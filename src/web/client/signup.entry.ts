@@ -29,8 +29,15 @@ function main(): void {
   on("btn-servers", (f) => f.serversClicked());
   on("btn-offline-load", (f) => f.loadOffline());
   on("btn-offline-decrypt", (f) => f.decryptOffline());
-  // Fetch the wallet code once the page is on screen, so the first click does not wait for it.
-  requestAnimationFrame(() => setTimeout(() => void flows(), 0));
+  // Fetch the wallet code once the first paint is on screen (parsing it must not compete with that
+  // paint), so the first click does not wait for it; a click before then loads it at once.
+  const later = () => setTimeout(() => void flows(), 0);
+  if (typeof PerformanceObserver === "undefined") return void addEventListener("load", later);
+  new PerformanceObserver((list, observer) => {
+    if (!list.getEntriesByName("first-contentful-paint").length) return;
+    observer.disconnect();
+    later();
+  }).observe({ type: "paint", buffered: true });
 }
 
 main();
