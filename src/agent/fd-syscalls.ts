@@ -24,7 +24,6 @@ let libc:
         openat(dirfd: number, name: unknown, flags: number, mode: number): number;
         mkdirat(dirfd: number, name: unknown, mode: number): number;
         unlinkat(dirfd: number, name: unknown, flags: number): number;
-        renameat(olddirfd: number, oldname: unknown, newdirfd: number, newname: unknown): number;
         copy_file_range(
           fdIn: number,
           offIn: unknown,
@@ -43,7 +42,6 @@ function lib() {
     openat: { args: [i32, FFIType.ptr, i32, FFIType.u32], returns: i32 },
     mkdirat: { args: [i32, FFIType.ptr, FFIType.u32], returns: i32 },
     unlinkat: { args: [i32, FFIType.ptr, i32], returns: i32 },
-    renameat: { args: [i32, FFIType.ptr, i32, FFIType.ptr], returns: i32 },
     copy_file_range: {
       args: [i32, FFIType.ptr, i32, FFIType.ptr, FFIType.u64, FFIType.u32],
       returns: FFIType.i64_fast,
@@ -109,10 +107,6 @@ export function mkdirAt(dirfd: number, name: string, mode: number): void {
 
 export function unlinkAt(dirfd: number, name: string, dir = false): void {
   check(lib().unlinkat(dirfd, cstr(name), dir ? AT_REMOVEDIR : 0), "unlinkat", name);
-}
-
-export function renameAt(fromDir: number, from: string, toDir: number, to: string): void {
-  check(lib().renameat(fromDir, cstr(from), toDir, cstr(to)), "renameat", `${from} -> ${to}`);
 }
 
 /**

@@ -26,6 +26,8 @@ export interface VmApi {
   set(vmid: number, args: string[]): Promise<RunResult>;
   clone(vmid: number, newid: number, args: string[]): Promise<TaskResult>;
   resize(vmid: number, disk: string, size: string): Promise<TaskResult>;
+  /** Offline migration to `target` (local disks are copied; `targetstorage` maps them to that node's storage). */
+  migrate(vmid: number, target: string, targetStorage?: string): Promise<TaskResult>;
   status(vmid: number): Promise<string>;
   guestPing(vmid: number): Promise<void>;
   guestExec(vmid: number, command: string[], timeoutS: number): Promise<Record<string, unknown>>;
@@ -51,6 +53,8 @@ export function qmApi(ctx: ActionContext): VmApi {
     set: (vmid, args) => ctx.run("qm", ["set", String(vmid), ...args]),
     clone: (vmid, newid, args) => ctx.run("qm", ["clone", String(vmid), String(newid), ...args]),
     resize: (vmid, disk, size) => ctx.run("qm", ["resize", String(vmid), disk, size]),
+    migrate: (vmid, target, targetStorage) =>
+      ctx.run("qm", ["migrate", String(vmid), target, ...(targetStorage ? ["--targetstorage", targetStorage] : [])]),
     async status(vmid) {
       const { stdout } = await ctx.run("qm", ["status", String(vmid)]);
       const m = /^status:\s*([a-z-]+)\s*$/m.exec(stdout);
@@ -178,6 +182,15 @@ export function pveshApi(ctx: ActionContext, node: string): VmApi {
     clone: (vmid, newid, args) =>
       mustSucceed(`clone of VM ${vmid}`, task("create", vmPath(vmid, "/clone"), ["--newid", String(newid), ...args])),
     resize: (vmid, disk, size) => task("set", vmPath(vmid, "/resize"), ["--disk", disk, "--size", size]),
+    migrate: (vmid, target, targetStorage) =>
+      mustSucceed(
+        `migration of VM ${vmid} to ${target}`,
+        task("create", vmPath(vmid, "/migrate"), [
+          "--target",
+          target,
+          ...(targetStorage ? ["--targetstorage", targetStorage] : []),
+        ]),
+      ),
     async status(vmid) {
       const data = parseJson((await call("get", vmPath(vmid, "/status/current"))).stdout, "vm status");
       const status = String(data.qmpstatus ?? data.status ?? "");

@@ -8,15 +8,15 @@
  */
 import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
-import { loadAdminCommands } from "../core/config/admin-commands.ts";
+import { type AdminCommands, loadAdminCommands } from "../core/config/admin-commands.ts";
 import { loadConfigFile } from "../core/config/load.ts";
 import { blockhostConfigSchema, dbConfigSchema } from "../core/config/schemas.ts";
 import { BlockhostError, isBlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
 import { paths } from "../core/paths.ts";
-import { readBrokerAllocation } from "../network/broker/allocation.ts";
-import { ipv6ToBigInt } from "../provision/ipv6.ts";
-import { brokerAllocation } from "../provision/network-config.ts";
+import { readBrokerAllocation } from "../core/config/broker-allocation.ts";
+import { ipv6InPrefix } from "../core/ipv6.ts";
+import { brokerAllocation } from "../core/config/network.ts";
 import type { PeerCredentials } from "./actions/types.ts";
 import { setupIsComplete } from "./setup-state.ts";
 
@@ -26,7 +26,8 @@ export const OUT_OF_SCOPE = "E_AGENT_OUT_OF_SCOPE" as const;
 /** The kinds of object the agent scopes; `details.kind` of a refusal. */
 export type ScopeKind = "vmid" | "domain" | "port" | "route" | "address" | "broker-peer";
 
-function refuse(kind: ScopeKind, value: string | number, why: string): never {
+/** Throw the scope refusal of `value` (a `kind` object) with a one-line reason. */
+export function refuse(kind: ScopeKind, value: string | number, why: string): never {
   throw new BlockhostError(OUT_OF_SCOPE, `${kind} ${value} is not BlockHost's: ${why}`, {
     kind,
     value: String(value),
@@ -108,7 +109,11 @@ export function requireNewDomain(name: string, defined: boolean): void {
 
 /** Ports the admin knock may open or close: every command's `allowed_ports` (default 22) in admin-commands.json. */
 export function knockPorts(): Set<number> {
-  const { commands } = loadAdminCommands(paths.config("admin-commands.json"));
+  return portsOf(loadAdminCommands(paths.config("admin-commands.json")).commands);
+}
+
+/** The ports a command table lets the knock open (a command without `allowed_ports` opens 22). */
+export function portsOf(commands: AdminCommands["commands"]): Set<number> {
   return new Set(Object.values(commands).flatMap((c) => c.params?.allowed_ports ?? [22]));
 }
 
@@ -122,7 +127,7 @@ export function requirePort(port: number): void {
     );
 }
 
-/** The routed IPv6 prefixes this host owns: the broker's allocation and db.yaml `ipv6_pool.prefix`. */
+/** The routed IPv6 prefixes this host owns: broker-allocation.json's (broker or manual), and db.yaml's legacy `ipv6_pool.prefix`. */
 export function ownPrefixes(): string[] {
   const out: string[] = [];
   const broker = brokerAllocation().prefix;
@@ -132,22 +137,12 @@ export function ownPrefixes(): string[] {
   return out;
 }
 
-function inPrefix(address: string, prefix: string): boolean {
-  const [net, bits] = prefix.split("/") as [string, string];
-  const shift = BigInt(128 - Number(bits));
-  try {
-    return ipv6ToBigInt(address) >> shift === ipv6ToBigInt(net) >> shift;
-  } catch {
-    return false;
-  }
-}
-
 /** Refuse an address (`addr` or `addr/len`) that is not inside one of our prefixes. */
 export function requireOwnAddress(address: string, kind: ScopeKind = "address"): void {
   const [addr, len] = address.split("/") as [string, string | undefined];
   const prefixes = ownPrefixes();
   const inside = prefixes.some(
-    (p) => inPrefix(addr, p) && (len === undefined || Number(len) >= Number(p.split("/")[1])),
+    (p) => ipv6InPrefix(addr, p) && (len === undefined || Number(len) >= Number(p.split("/")[1])),
   );
   if (!inside)
     refuse(
@@ -239,6 +234,7 @@ const RULES: Readonly<Record<string, Rule>> = {
     ownIpv6List(p, probe);
   },
   "port-guard-clear": domain,
+  "pve-port-guard-set": ownIpv6List,
   "pve-firewall-write": ownIpv6List,
   "bridge-port-isolate": vmPort,
 };

@@ -5,7 +5,7 @@ import { loadWeb3Config, type Web3Config } from "../core/config/index.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { connectChain, type ChainAccess } from "./client.ts";
-import { loadKeyFile } from "./keyfile.ts";
+import { loadKeyFile } from "../crypto/keyfile.ts";
 
 /** web3-defaults.yaml plus a connection to the chain it names. */
 export interface ChainContext {

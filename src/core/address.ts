@@ -2,7 +2,8 @@
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { BlockhostError } from "./errors.ts";
 
-const HEX40 = /^0x[0-9a-fA-F]{40}$/;
+/** The shape of an address (any case); `addressProblem` adds the EIP-55 check. */
+export const EVM_ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 
 /** The EIP-55 form of a 0x-prefixed 20-byte hex address (any case in). */
 export function toChecksumAddress(address: string): `0x${string}` {
@@ -22,7 +23,7 @@ export function toChecksumAddress(address: string): `0x${string}` {
  * must match, so a typo is caught before funds or an NFT go to the wrong place.
  */
 export function addressProblem(value: unknown): string | null {
-  if (typeof value !== "string" || !HEX40.test(value)) return "expected a 0x-prefixed 20-byte hex address";
+  if (typeof value !== "string" || !EVM_ADDRESS_RE.test(value)) return "expected a 0x-prefixed 20-byte hex address";
   const body = value.slice(2);
   if (body === body.toLowerCase() || body === body.toUpperCase()) return null;
   return toChecksumAddress(value) === value

@@ -1,6 +1,6 @@
 /** Man pages and shell completions generated from the citty command tree, the same definitions `--help` renders. */
 import type { ArgDef, ArgsDef } from "citty";
-import type { AnyCommand } from "./cli.ts";
+import type { AnyCommand } from "./command-def.ts";
 
 declare module "citty" {
   interface CommandMeta {

@@ -1,12 +1,11 @@
 /** Run a citty command tree: argument checks, help, one-line errors and exit codes. */
-import type { ArgsDef, CommandDef } from "citty";
+import type { ArgsDef } from "citty";
 import { commandTree } from "./cli-docs.ts";
 import { BlockhostError, EXIT, exitCodeFor, oneLine } from "./errors.ts";
 import { renderHelp } from "./help.ts";
 import { writeErr, writeOut } from "./stdio.ts";
 
-// biome-ignore lint/suspicious/noExplicitAny: a command of any argument shape (citty's own default)
-export type AnyCommand = CommandDef<any>;
+import type { AnyCommand } from "./command-def.ts";
 const resolve = async <T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> =>
   typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 

@@ -1,7 +1,7 @@
 /** `blockhost completion bash|zsh|fish`: print the shell completion script generated from the command tree. */
 import { defineCommand } from "citty";
 import { commandTree, completion, SHELLS, type Shell } from "./cli-docs.ts";
-import type { AnyCommand } from "./cli.ts";
+import type { AnyCommand } from "./command-def.ts";
 import { BlockhostError } from "./errors.ts";
 
 export default defineCommand({

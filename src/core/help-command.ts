@@ -1,6 +1,7 @@
 /** `blockhost help [COMMAND]` and `blockhost version`, listed in the help and the completions like any command. */
 import { defineCommand } from "citty";
-import { type AnyCommand, runCli, variadic } from "./cli.ts";
+import { runCli, variadic } from "./cli.ts";
+import type { AnyCommand } from "./command-def.ts";
 import { VERSION } from "../version.ts";
 import { writeOut } from "./stdio.ts";
 

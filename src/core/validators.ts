@@ -1,6 +1,7 @@
 /** Shared allowlist patterns and schemas (names, addresses, VMIDs, interfaces). */
 import { isIPv4, isIPv6 } from "node:net";
-import { addressProblem } from "./address.ts";
+import { addressProblem, EVM_ADDRESS_RE } from "./address.ts";
+import { ipv6PrefixProblem, PREFIX_MAX_BITS, PREFIX_MIN_BITS } from "./ipv6.ts";
 import { int, refine, schemaError, str, type Schema } from "./schema.ts";
 
 /** Shared allowlists. The regexes keep the original root agent's, so old clients interoperate. */
@@ -19,7 +20,7 @@ export const VM_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
  */
 export const DNS_NAME_RE =
   /^(?=.{1,64}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
-export const EVM_ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+export { EVM_ADDRESS_RE };
 export const HEX_KEY_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 
 export const VMID_MIN = 100;
@@ -65,6 +66,27 @@ export const ipv6Host128: Schema<string> = refine(
   str(/^[0-9a-fA-F:]{2,39}\/128$/, "an IPv6 address with /128", 44),
   "an IPv6 address with /128",
   (v) => isIPv6(v.slice(0, -4)),
+);
+
+/** A routed IPv6 prefix (the rule is core/ipv6.ts `ipv6PrefixProblem`: /48–/120, host bits zero). */
+export const ipv6Prefix: Schema<string> = {
+  describe: `an IPv6 prefix like 2001:db8:1::/64 (/${PREFIX_MIN_BITS} to /${PREFIX_MAX_BITS}, host bits zero)`,
+  parse(v, path = "") {
+    if (typeof v !== "string" || v.length > 49) throw schemaError(path, ipv6Prefix.describe);
+    const problem = ipv6PrefixProblem(v);
+    if (problem) throw schemaError(path, ipv6Prefix.describe, problem);
+    return v;
+  },
+};
+
+/** `addr/len`, len /48 to /128: an address the host gives itself from its prefix (::1/128, ::2/128). */
+export const ipv6WithLength: Schema<string> = refine(
+  str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 address with a length like 2001:db8::1/128", 43),
+  `an IPv6 address with a length from ${PREFIX_MIN_BITS} to 128`,
+  (v) => {
+    const [addr, len] = v.split("/") as [string, string];
+    return isIPv6(addr) && Number(len) >= PREFIX_MIN_BITS && Number(len) <= 128;
+  },
 );
 
 /** IPv4 network in CIDR form with host bits clear, e.g. 192.168.122.0/24. */

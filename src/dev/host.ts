@@ -1,4 +1,5 @@
 /** The dev host: a devnet stablecoin and customer funds, then the same finalization a real host runs, from a generated setup file. */
+import { DEFAULT_PUBLIC_SECRET } from "../core/config/schemas.ts";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getAddress, parseUnits, type Hex } from "viem";
@@ -15,7 +16,8 @@ import type { Anvil } from "./anvil.ts";
 import { DRY_RUN, devSetupFile, writeSetupFile, type DevBackend } from "./setup-file.ts";
 
 /** The message customers sign; its signature keys the encryption of their NFT payload. */
-export const DEV_PUBLIC_SECRET = "blockhost-access";
+/** The demo signs the default public secret, as a host set up with the wizard's defaults does. */
+export const DEV_PUBLIC_SECRET = DEFAULT_PUBLIC_SECRET;
 /** Dev account that deploys and owns the contracts and is the admin (the host's wallet), and the one that plays the customer. */
 export const HOST_ACCOUNT = 0;
 export const CUSTOMER_ACCOUNT = 1;

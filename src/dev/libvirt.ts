@@ -5,7 +5,7 @@ import type { PrivateKeyAccount } from "viem/accounts";
 import { BlockhostError } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";
 import { cachedTemplate, installTemplate } from "../template/cache.ts";
-import { defaultGuestBinary } from "../template/command.ts";
+import { defaultGuestBinary } from "../template/defaults.ts";
 import { processAlive } from "../core/process.ts";
 import type { DemoLifetime } from "./lifetime.ts";
 import { startIsolatedNetwork, virsh } from "./libvirt-network.ts";

@@ -1,4 +1,5 @@
 /** The setup file `blockhost dev` (and the tests) hand to `finalize`: a host on a devnet, dry-run unless a backend is given. */
+import { DEFAULT_PUBLIC_SECRET } from "../core/config/schemas.ts";
 import { chmodSync, writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 
@@ -28,7 +29,7 @@ export const DRY_RUN: DevBackend = { backend: "dry-run", network: "192.168.122.0
 export function devSetupFile(o: DevSetupOptions): Record<string, unknown> {
   const b = o.backend ?? DRY_RUN;
   return {
-    admin: { wallet: o.adminWallet, public_secret: "blockhost-access", signature_file: o.signatureFile },
+    admin: { wallet: o.adminWallet, public_secret: DEFAULT_PUBLIC_SECRET, signature_file: o.signatureFile },
     chain: {
       chain_id: o.chainId,
       rpc_url: o.rpcUrl,

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "no
 import { basename, dirname, join } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
 import { diesWithParent, processAlive } from "../core/process.ts";
-import { initrdPath, kernelPath, manifestPath } from "../template/manifest.ts";
+import { initrdPath, kernelPath, manifestPath } from "../core/template/manifest.ts";
 import type { DemoLifetime } from "./lifetime.ts";
 import { selfArgv } from "./services.ts";
 

@@ -4,7 +4,7 @@ import { connectChain } from "../chain/client.ts";
 import { deployerKeyFile } from "../chain/context.ts";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import { onChain } from "../chain/errors.ts";
-import { readKeyFile } from "../chain/keyfile.ts";
+import { readKeyFile } from "../crypto/keyfile.ts";
 import type { Web3Config } from "../core/config/index.ts";
 import { oneLine } from "../core/errors.ts";
 import { paths } from "../core/paths.ts";

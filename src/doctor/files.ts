@@ -2,7 +2,7 @@
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { CONFIG_FILES } from "../agent/actions/config.ts";
 import { deployerKeyFile } from "../chain/context.ts";
-import { readKeyFile } from "../chain/keyfile.ts";
+import { readKeyFile } from "../crypto/keyfile.ts";
 import { loadAddressbook } from "../core/config/addressbook.ts";
 import { loadBlockhostConfig, loadDbConfig, loadWeb3Config } from "../core/config/index.ts";
 import type { Web3Config } from "../core/config/index.ts";

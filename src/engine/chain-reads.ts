@@ -4,7 +4,13 @@ import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCrede
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { BlockhostError } from "../core/errors.ts";
 import type { RpcBatcher } from "./log-reader.ts";
-import type { ChainSubscription } from "./context.ts";
+
+/** A subscription as the contract holds it. */
+export interface ChainSubscription {
+  subscriber: Hex;
+  expiresAt: bigint;
+  cancelled: boolean;
+}
 
 /** Calls per JSON-RPC batch (providers commonly accept 50–100). */
 export const READ_BATCH = 50;

@@ -1,6 +1,5 @@
 /** What the engine's jobs and reconciler work with, and chain reads they share. */
 import type { Database } from "bun:sqlite";
-import type { Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import type { ChainAccess } from "../chain/client.ts";
@@ -10,6 +9,7 @@ import { getSubscription, type SubscriptionRow } from "../core/state/subscriptio
 import type { Provisioner } from "../provision/context.ts";
 import type { RangeCap } from "./log-reader.ts";
 import type { FeeCache } from "./fees.ts";
+import type { ChainSubscription } from "./chain-reads.ts";
 import type { NonceManager } from "./nonces.ts";
 import type { ReceiptBatcher } from "./receipts.ts";
 import type { JobQueue } from "./queue.ts";
@@ -40,12 +40,6 @@ export interface EngineContext {
 
 export function subscriptionRow(ctx: EngineContext, id: number): SubscriptionRow | null {
   return getSubscription(ctx.db, ctx.settings.chainId, id);
-}
-
-export interface ChainSubscription {
-  subscriber: Hex;
-  expiresAt: bigint;
-  cancelled: boolean;
 }
 
 /** The subscription as the contract has it now (the source of truth for expiry and cancellation). */

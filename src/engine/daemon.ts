@@ -6,7 +6,7 @@ import { connectChain, rpcUrlsOf } from "../chain/client.ts";
 import { RpcPool } from "../chain/rpc-pool.ts";
 import { loadDeployer } from "../chain/context.ts";
 import { chainError } from "../chain/errors.ts";
-import { readKeyFile } from "../chain/keyfile.ts";
+import { readKeyFile } from "../crypto/keyfile.ts";
 import { oneLine } from "../core/errors.ts";
 import { loadDbConfig } from "../core/config/index.ts";
 import { logEvent } from "../core/log.ts";

@@ -3,11 +3,15 @@ import { iso, now } from "../core/clock.ts";
 import { logEvent } from "../core/log.ts";
 import { listVms, updateVm } from "../core/state/vms.ts";
 import type { Provisioner } from "../provision/context.ts";
+import { ipv4PoolOn } from "../provision/create.ts";
+import { poolHolds } from "../core/config/network.ts";
 
 export interface MoveReport {
   moved: Array<{ vm_name: string; from: string | null; to: string }>;
   /** Live VMs the cluster has on no node: flagged (extra.unplaced_since), never destroyed here. */
   unplaced: string[];
+  /** VMs now on a node whose own IPv4 pool does not hold their address (flagged: extra.address_foreign). */
+  foreign: string[];
 }
 
 /**
@@ -15,8 +19,8 @@ export interface MoveReport {
  * it; a VM on no node is flagged so `blockhost status` shows it, and nothing is done to it.
  * A single host (no cluster) has nothing to follow.
  */
-export async function followMoves(p: Pick<Provisioner, "db" | "backend">): Promise<MoveReport> {
-  const report: MoveReport = { moved: [], unplaced: [] };
+export async function followMoves(p: Pick<Provisioner, "db" | "backend" | "dbConfig">): Promise<MoveReport> {
+  const report: MoveReport = { moved: [], unplaced: [], foreign: [] };
   const where = p.backend.locateAll ? await p.backend.locateAll() : null;
   if (!where) return report;
   for (const vm of listVms(p.db)) {
@@ -30,13 +34,18 @@ export async function followMoves(p: Pick<Provisioner, "db" | "backend">): Promi
       }
       continue;
     }
-    const { unplaced_since: _gone, ...extra } = vm.extra;
-    if (node !== vm.node || _gone !== undefined) {
-      updateVm(p.db, vm.vm_name, { node, extra });
+    const { unplaced_since: _gone, address_foreign: _foreign, ...extra } = vm.extra;
+    // A node with its own IPv4 pool is its own segment: a VM moved there keeps an address that does not route.
+    const foreign = vm.ip_address && !poolHolds(ipv4PoolOn(p, node), vm.ip_address) ? node : undefined;
+    if (foreign) report.foreign.push(vm.vm_name);
+    if (node !== vm.node || _gone !== undefined || foreign !== _foreign) {
+      updateVm(p.db, vm.vm_name, { node, extra: { ...extra, ...(foreign ? { address_foreign: foreign } : {}) } });
       if (node !== vm.node) {
         report.moved.push({ vm_name: vm.vm_name, from: vm.node, to: node });
         logEvent("engine.vm_moved", { vm: vm.vm_name, vmid: vm.vmid, from: vm.node, to: node });
       }
+      if (foreign && foreign !== _foreign)
+        logEvent("engine.vm_address_foreign", { vm: vm.vm_name, vmid: vm.vmid, node, address: vm.ip_address });
     }
   }
   return report;

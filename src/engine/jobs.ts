@@ -18,7 +18,7 @@ import { publicAddress, readPayload, sealConnectionDetails } from "./payload.ts"
 import { sealCredential } from "./seal.ts";
 import { runSend, type SendPayload } from "./send.ts";
 import { planSize } from "./settings.ts";
-import type { OsId } from "../template/os.ts";
+import type { OsId } from "../core/template/os.ts";
 
 /**
  * SubscriptionCreated → a VM and an NFT, each step idempotent so the job can be re-run after

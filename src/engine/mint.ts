@@ -22,7 +22,8 @@ import { decryptWithSignature, utf8 } from "../crypto/symmetric.ts";
 import { type RangeCap, scanLogs } from "./log-reader.ts";
 import { connectionDetails } from "./payload.ts";
 import type { FeeCache, Fees } from "./fees.ts";
-import { broadcast, REBROADCAST_MS } from "./minter-tx.ts";
+import { broadcast } from "./broadcast.ts";
+import { REBROADCAST_MS } from "./minter-tx.ts";
 import type { NonceManager } from "./nonces.ts";
 import type { ReceiptBatcher } from "./receipts.ts";
 

@@ -1,11 +1,12 @@
 /** Transactions the engine signs with the minting key: nonces from its one NonceManager, receipts from the shared batcher. */
-import { keccak256, RpcRequestError, type Hex, type PublicClient, type TransactionReceipt } from "viem";
+import { keccak256, type Hex, type PublicClient, type TransactionReceipt } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { chainError, onChain } from "../chain/errors.ts";
-import { RECEIPT_TIMEOUT_MS, sendRefusal } from "../chain/tx.ts";
+import { RECEIPT_TIMEOUT_MS } from "../chain/tx.ts";
 import type { RpcPool } from "../chain/rpc-pool.ts";
 import { BlockhostError } from "../core/errors.ts";
 import { logEvent } from "../core/log.ts";
+import { broadcast } from "./broadcast.ts";
 import type { EngineContext } from "./context.ts";
 import type { FeeCache } from "./fees.ts";
 import type { NonceManager } from "./nonces.ts";
@@ -13,24 +14,6 @@ import type { ReceiptBatcher } from "./receipts.ts";
 
 /** Without a receipt after this long the same bytes are broadcast again (a node may have dropped them). */
 export const REBROADCAST_MS = 10_000;
-
-/**
- * Broadcast signed bytes. The pool re-sends the same bytes (same hash) to the next provider on a
- * 5xx, reset or timeout, so a send whose answer was lost is simply known to the node next time.
- * "nonce too low" means the nonce is used: by these bytes (the receipt says so) or by another
- * transaction (the caller settles which).
- */
-export async function broadcast(rpc: RpcPool, raw: Hex, doing: string): Promise<"sent" | "nonce-used"> {
-  try {
-    await rpc.request("eth_sendRawTransaction", [raw]);
-    return "sent";
-  } catch (e) {
-    // Only a node's answer is a refusal; a transport failure's text is not the node's.
-    const refusal = e instanceof RpcRequestError ? sendRefusal(e) : null;
-    if (refusal) return refusal === "known" ? "sent" : "nonce-used";
-    throw chainError(e, doing);
-  }
-}
 
 export interface MinterKey {
   rpc: RpcPool;

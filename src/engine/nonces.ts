@@ -14,7 +14,7 @@ import {
   txAt,
 } from "../core/state/nonces.ts";
 import type { FeeCache } from "./fees.ts";
-import { broadcast } from "./minter-tx.ts";
+import { broadcast } from "./broadcast.ts";
 
 /** A reservation without signed bytes this old is abandoned even when its process still runs (hung). */
 export const STALE_RESERVATION_MS = 30_000;

@@ -1,4 +1,5 @@
 /** The `seal` job: write a VM's connection details into its NFT for the current holder (updateUserEncrypted). */
+import { DEFAULT_PUBLIC_SECRET } from "../core/config/schemas.ts";
 import { encodeFunctionData, recoverMessageAddress, type Hex } from "viem";
 import { accessCredentialNftAbi } from "../chain/contracts/generated/AccessCredentialNFT.ts";
 import { onChain } from "../chain/errors.ts";
@@ -22,7 +23,7 @@ export async function sealCredential(ctx: EngineContext, tokenId: number, payloa
   if (!vm) throw new BlockhostError("E_CREDENTIAL_REFUSED", `NFT #${tokenId} has no live VM`);
   const { signature, problem } = readPayload(ctx.serverKey, payload);
   if (!signature) throw new BlockhostError("E_PAYLOAD_INVALID", problem);
-  const secret = loadBlockhostConfig().public_secret ?? "blockhost-access";
+  const secret = loadBlockhostConfig().public_secret ?? DEFAULT_PUBLIC_SECRET;
   const signer = await recoverMessageAddress({ message: secret, signature });
   const holder = await credentialOwner(ctx.access, ctx.settings.nft, tokenId);
   if (!holder) throw new BlockhostError("E_CHAIN", `cannot read the holder of NFT #${tokenId}`);

@@ -4,7 +4,7 @@
  * was retried, or an engine that crashed mid-send, never pays twice.
  */
 import { encodeFunctionData, erc20Abi, type Hex, isAddressEqual } from "viem";
-import { loadKeyFile } from "../chain/keyfile.ts";
+import { loadKeyFile } from "../crypto/keyfile.ts";
 import { sendOnce } from "../chain/send-once.ts";
 import { loadAddressbook } from "../core/config/addressbook.ts";
 import { BlockhostError } from "../core/errors.ts";

@@ -4,7 +4,7 @@ import type { BlockhostConfig, DbConfig } from "../core/config/schemas.ts";
 import { oneLine } from "../core/errors.ts";
 import { countByNode, listVms } from "../core/state/vms.ts";
 import { type Backend, selectBackend } from "../provision/backends/index.ts";
-import type { AgentCaller } from "../provision/backends/proxmox.ts";
+import type { AgentCaller } from "../provision/backends/types.ts";
 import { ProxmoxBackend } from "../provision/backends/proxmox.ts";
 
 export interface NodeStatus {
@@ -26,6 +26,8 @@ export interface ClusterStatus {
   nodes: NodeStatus[];
   /** Live VMs the cluster has on no node (flagged by the reconciler, never destroyed). */
   unplaced: string[];
+  /** VMs moved to a node whose own IPv4 pool does not hold their address (flagged by the reconciler). */
+  foreign: string[];
   error: string | null;
 }
 
@@ -43,7 +45,13 @@ export async function clusterStatus(
   try {
     return await clusterStatusOf(db, selectBackend(cfg, agent, undefined, dbCfg?.vmid_range));
   } catch (e) {
-    return { strategy: settings.strategy, nodes: [], unplaced: unplacedVms(db), error: oneLine(e) };
+    return {
+      strategy: settings.strategy,
+      nodes: [],
+      unplaced: unplacedVms(db),
+      foreign: foreignVms(db),
+      error: oneLine(e),
+    };
   }
 }
 
@@ -52,11 +60,17 @@ const unplacedVms = (db: Database) =>
     .filter((v) => (v.status === "active" || v.status === "suspended") && v.extra.unplaced_since)
     .map((v) => v.vm_name);
 
+const foreignVms = (db: Database) =>
+  listVms(db)
+    .filter((v) => (v.status === "active" || v.status === "suspended") && v.extra.address_foreign)
+    .map((v) => `${v.vm_name} (on ${String(v.extra.address_foreign)})`);
+
 /** The same for a backend already built (the admin panel's provisioner); null when it is not on a cluster. */
 export async function clusterStatusOf(db: Database, backend: Backend): Promise<ClusterStatus | null> {
   if (!(backend instanceof ProxmoxBackend) || !backend.cluster) return null;
   const { strategy } = backend.cluster;
   const unplaced = unplacedVms(db);
+  const foreign = foreignVms(db);
   try {
     const recorded = countByNode(db);
     const nodes = (await backend.cluster.report({ memoryMb: 2048, diskGb: 20 })).map((n) => ({
@@ -69,9 +83,9 @@ export async function clusterStatusOf(db: Database, backend: Backend): Promise<C
       vms: recorded.get(n.node) ?? 0,
       refusal: n.refusal ?? null,
     }));
-    return { strategy, nodes, unplaced, error: null };
+    return { strategy, nodes, unplaced, foreign, error: null };
   } catch (e) {
-    return { strategy, nodes: [], unplaced, error: oneLine(e) };
+    return { strategy, nodes: [], unplaced, foreign, error: oneLine(e) };
   }
 }
 
@@ -86,5 +100,6 @@ export function clusterLines(c: ClusterStatus | null): string[] {
         `  node ${n.node}: ${n.online ? "online" : "offline"}, memory ${n.mem_used_mb}/${n.mem_total_mb} MiB, cpu ${(n.cpu * 100).toFixed(0)}% of ${n.maxcpu}, ${n.vms} BlockHost VM(s)${n.refusal ? `; takes no new VM: ${n.refusal}` : ""}`,
     ),
     ...(c.unplaced.length ? [`  on no node (flagged, not destroyed): ${c.unplaced.join(", ")}`] : []),
+    ...(c.foreign.length ? [`  address not in their node's IPv4 pool (migrate back): ${c.foreign.join(", ")}`] : []),
   ];
 }

@@ -12,9 +12,9 @@ import { readCursor } from "../core/state/chain.ts";
 import { getMeta } from "../core/state/meta.ts";
 import { countByStatus } from "../core/state/vms.ts";
 import { countJobsByState, type JobState, troubledJobs } from "../core/state/jobs.ts";
-import { readBrokerAllocation } from "../network/broker/allocation.ts";
+import { readBrokerAllocation } from "../core/config/broker-allocation.ts";
 import { type CertificateStatus, formatCertificateStatus, readCertificateStatus } from "../network/certificates.ts";
-import { brokerAllocation } from "../provision/network-config.ts";
+import { brokerAllocation } from "../core/config/network.ts";
 import { type ClusterStatus, clusterLines, clusterStatus } from "./status-nodes.ts";
 
 /** What `blockhost status` reports (also its --json shape). */

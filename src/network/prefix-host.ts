@@ -4,9 +4,9 @@ import type { AgentClient } from "../agent/client.ts";
 import { ROUTE_BRIDGES } from "../agent/actions/network.ts";
 import type { DbConfig } from "../core/config/schemas.ts";
 import { paths } from "../core/paths.ts";
-import { brokerAllocation } from "../provision/network-config.ts";
+import { brokerAllocation } from "../core/config/network.ts";
 import { BlockhostError, oneLine } from "../core/errors.ts";
-import { bigIntToIpv6, ipv6ToBigInt } from "../provision/ipv6.ts";
+import { bigIntToIpv6, parseIpv6Prefix } from "../core/ipv6.ts";
 
 /** The agent as these functions use it (the typed client, or a test's in-process runner). */
 export type PrefixAgent = Pick<AgentClient, "call">;
@@ -22,41 +22,10 @@ export interface HostPrefix {
   readonly hostAddress: string;
 }
 
-export const MANUAL_PREFIX_MIN_BITS = 48;
-export const MANUAL_PREFIX_MAX_BITS = 120;
-
-/** Parse and check an operator's prefix (`2001:db8:1::/64`): /48–/120, host bits zero. */
+/** Parse and check an operator's or broker's prefix (the one rule, core/ipv6.ts) and name the host's two addresses. */
 export function parseHostPrefix(text: string): HostPrefix {
-  const m = /^([0-9a-fA-F:]{2,39})\/(\d{1,3})$/.exec(text.trim());
-  const bits = m ? Number(m[2]) : Number.NaN;
-  let network: bigint;
-  try {
-    if (!m) throw new BlockhostError("E_INVALID_INPUT", "not address/length");
-    network = ipv6ToBigInt(m[1]!);
-  } catch {
-    throw new BlockhostError(
-      "E_INVALID_INPUT",
-      `IPv6 prefix ${JSON.stringify(text)}: expected an address/length like 2001:db8:1::/64`,
-    );
-  }
-  if (bits < MANUAL_PREFIX_MIN_BITS || bits > MANUAL_PREFIX_MAX_BITS) {
-    throw new BlockhostError(
-      "E_INVALID_INPUT",
-      `IPv6 prefix ${text}: length must be /${MANUAL_PREFIX_MIN_BITS} to /${MANUAL_PREFIX_MAX_BITS} (got /${bits})`,
-    );
-  }
-  if ((network & ((1n << BigInt(128 - bits)) - 1n)) !== 0n) {
-    throw new BlockhostError(
-      "E_INVALID_INPUT",
-      `IPv6 prefix ${text}: host bits must be zero (did you mean ${bigIntToIpv6((network >> BigInt(128 - bits)) << BigInt(128 - bits))}/${bits}?)`,
-    );
-  }
-  return {
-    prefix: `${bigIntToIpv6(network)}/${bits}`,
-    bits,
-    bridgeAddress: bigIntToIpv6(network + 1n),
-    hostAddress: bigIntToIpv6(network + 2n),
-  };
+  const { network, bits, prefix } = parseIpv6Prefix(text);
+  return { prefix, bits, bridgeAddress: bigIntToIpv6(network + 1n), hostAddress: bigIntToIpv6(network + 2n) };
 }
 
 /** Where the prefix meets this host. */

@@ -11,8 +11,8 @@ import {
   storedNextVmid,
 } from "../core/state/allocations.ts";
 import { maxVmid } from "../core/state/vms.ts";
-import { bigIntToIpv6 } from "./ipv6.ts";
-import { ipv4Pool, ipv4Text, ipv6Pool } from "./network-config.ts";
+import { bigIntToIpv6 } from "../core/ipv6.ts";
+import { type Ipv4Pool, ipv4Pool, ipv4Text, ipv6Pool } from "../core/config/network.ts";
 
 /** What one VM gets: a VMID that is never handed out again and its addresses. */
 export interface Allocation {
@@ -38,13 +38,12 @@ function nextVmid(db: Database, cfg: DbConfig): number {
   return vmid;
 }
 
-function firstFreeIpv4(db: Database, cfg: DbConfig): { ip: string; host: number; bits: number; gateway: string } {
-  const pool = ipv4Pool(cfg);
+function firstFreeIpv4(db: Database, pool: Ipv4Pool): { ip: string; host: number; bits: number; gateway: string } {
   const n = lowestFreeHost(db, 4, pool.first, pool.last, [...pool.reserved]);
   if (n === null)
     throw new BlockhostError(
       "E_STATE",
-      `${paths.dbConfig}: ip_pool ${ipv4Text(pool.first)}..${ipv4Text(pool.last)} has no free address`,
+      `IPv4 pool ${ipv4Text(pool.first)}..${ipv4Text(pool.last)} has no free address`,
     );
   return { ip: ipv4Text(n), host: n, bits: pool.bits, gateway: pool.gateway };
 }
@@ -65,8 +64,8 @@ function firstFreeIpv6(
 }
 
 /** What `allocate` would hand out now, without writing anything (for plans). */
-export function previewAllocation(db: Database, cfg: DbConfig): Allocation {
-  const v4 = firstFreeIpv4(db, cfg);
+export function previewAllocation(db: Database, cfg: DbConfig, v4pool: Ipv4Pool = ipv4Pool(cfg)): Allocation {
+  const v4 = firstFreeIpv4(db, v4pool);
   const v6 = firstFreeIpv6(db, cfg);
   return {
     vmid: nextVmid(db, cfg),
@@ -85,13 +84,20 @@ export function previewAllocation(db: Database, cfg: DbConfig): Allocation {
  * Take a VMID and addresses for `vmName` and run `record` (which inserts the VM row) in ONE
  * SQLite transaction: two concurrent creators can never get the same VMID or address.
  */
-export function allocate(db: Database, cfg: DbConfig, vmName: string, record: (a: Allocation) => void): Allocation {
+/** `v4pool`: a cluster node's own IPv4 pool when the VM was placed on one; db.yaml's ip_pool otherwise. */
+export function allocate(
+  db: Database,
+  cfg: DbConfig,
+  vmName: string,
+  record: (a: Allocation) => void,
+  v4pool: Ipv4Pool = ipv4Pool(cfg),
+): Allocation {
   return db
     .transaction(() => {
-      const a = previewAllocation(db, cfg);
+      const a = previewAllocation(db, cfg, v4pool);
       setNextVmid(db, a.vmid + 1);
       reserveAddress(db, 4, a.ipv4, a.ipv4Host, vmName);
-      markAllocated(db, 4, ipv4Pool(cfg).first, a.ipv4Host);
+      markAllocated(db, 4, v4pool.first, a.ipv4Host);
       if (a.ipv6) {
         reserveAddress(db, 6, a.ipv6, a.ipv6Host!, vmName);
         const v6 = ipv6Pool(cfg)!;

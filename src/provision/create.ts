@@ -3,13 +3,14 @@ import { randomBytes } from "node:crypto";
 import { BlockhostError } from "../core/errors.ts";
 import { allocate, previewAllocation, type Allocation } from "./allocate.ts";
 import type { VmSpec } from "./backends/index.ts";
+import type { Placement } from "./backends/types.ts";
 import { type CloudInit, renderCloudInit } from "./cloud-init.ts";
 import { chooseOs } from "./os.ts";
 import { iso, now } from "../core/clock.ts";
 import type { Provisioner } from "./context.ts";
-import { guestNameservers, ipv4Pool, ipv6Pool } from "./network-config.ts";
+import { guestNameservers, type Ipv4Pool, ipv4Pool, ipv6Pool, poolHolds } from "../core/config/network.ts";
 import { releaseAddresses, setNextVmid } from "../core/state/allocations.ts";
-import type { OsId } from "../template/os.ts";
+import type { OsId } from "../core/template/os.ts";
 import { deleteCreatingVm, getVm, insertVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 
 /** A request to create one VM (validated by the caller: CLI flags or a chain event). */
@@ -89,9 +90,19 @@ async function skipTakenVmids(p: Provisioner): Promise<void> {
   throw new BlockhostError("E_STATE", "1000 VMIDs in a row are taken in the Proxmox cluster; check vmid_range");
 }
 
+/** The IPv4 pool of a node: its own (a cluster node on its own segment), else db.yaml's shared one. */
+export const ipv4PoolOn = (p: Pick<Provisioner, "backend" | "dbConfig">, node: string | null | undefined): Ipv4Pool =>
+  (node ? p.backend.ipv4PoolOf?.(node) : undefined) ?? ipv4Pool(p.dbConfig);
+
+/** For a VM that keeps its address (reinstall): the nodes whose pool holds it. */
+export const keepingAddress = (p: Pick<Provisioner, "backend" | "dbConfig">, address: string) => ({
+  address,
+  holds: (node: string, a: string) => poolHolds(ipv4PoolOn(p, node), a),
+});
+
 /** Rebuild the allocation of a VM row (for a retried create or a reinstall) from its addresses and the pools. */
 export function allocationOf(p: Provisioner, vm: VmRecord): Allocation {
-  const v4 = ipv4Pool(p.dbConfig);
+  const v4 = ipv4PoolOn(p, vm.node);
   const v6 = vm.ipv6_address ? ipv6Pool(p.dbConfig) : null;
   return {
     vmid: vm.vmid,
@@ -120,7 +131,7 @@ export function freshCloudInit(
   });
 }
 
-async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise<void> {
+async function build(p: Provisioner, req: CreateRequest, a: Allocation, placement?: Placement): Promise<void> {
   const cloudInit = freshCloudInit(p, {
     name: req.name,
     username: req.username,
@@ -138,6 +149,7 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
     allocation: a,
     cloudInit,
     os: chooseOs(p.offered, req.os),
+    ...(placement ? { placement } : {}),
   };
   const result = await p.backend.create(spec, p.say);
   if (result?.node) updateVm(p.db, req.name, { node: result.node });
@@ -150,41 +162,54 @@ async function build(p: Provisioner, req: CreateRequest, a: Allocation): Promise
 export async function applyCreate(p: Provisioner, req: CreateRequest): Promise<VmRecord> {
   refuseExisting(p, req.name);
   const os = chooseOs(p.offered, req.os);
-  await p.backend.preflight?.({ diskGb: req.diskGb, memoryMb: req.memoryMb, os });
+  const placement = await p.backend.preflight?.({ diskGb: req.diskGb, memoryMb: req.memoryMb, os });
+  try {
+    return await createPlaced(p, req, os, placement);
+  } finally {
+    placement?.release();
+  }
+}
+
+async function createPlaced(p: Provisioner, req: CreateRequest, os: OsId, placement?: Placement): Promise<VmRecord> {
   await skipTakenVmids(p);
   const created = iso(now());
-  const a = allocate(p.db, p.dbConfig, req.name, (alloc) =>
-    insertVm(p.db, {
-      vm_name: req.name,
-      vmid: alloc.vmid,
-      backend: p.backend.name,
-      status: "creating",
-      ip_address: alloc.ipv4,
-      ipv6_address: alloc.ipv6,
-      owner: "admin",
-      wallet_address: req.ownerWallet,
-      owner_wallet: req.ownerWallet,
-      username: req.username,
-      purpose: req.purpose,
-      network_mode: null,
-      cpu: req.cpu,
-      memory_mb: req.memoryMb,
-      disk_gb: req.diskGb,
-      subscription_id: req.subscriptionId,
-      created_at: created,
-      expires_at: iso(req.expiresAt),
-      suspended_at: null,
-      destroyed_at: null,
-      nft_token_id: null,
-      nft_minted: false,
-      nft_minted_at: null,
-      gecos_synced: false,
-      network_config_synced: true,
-      extra: { os },
-    }),
+  const a = allocate(
+    p.db,
+    p.dbConfig,
+    req.name,
+    (alloc) =>
+      insertVm(p.db, {
+        vm_name: req.name,
+        vmid: alloc.vmid,
+        backend: p.backend.name,
+        status: "creating",
+        ip_address: alloc.ipv4,
+        ipv6_address: alloc.ipv6,
+        owner: "admin",
+        wallet_address: req.ownerWallet,
+        owner_wallet: req.ownerWallet,
+        username: req.username,
+        purpose: req.purpose,
+        network_mode: null,
+        cpu: req.cpu,
+        memory_mb: req.memoryMb,
+        disk_gb: req.diskGb,
+        subscription_id: req.subscriptionId,
+        created_at: created,
+        expires_at: iso(req.expiresAt),
+        suspended_at: null,
+        destroyed_at: null,
+        nft_token_id: null,
+        nft_minted: false,
+        nft_minted_at: null,
+        gecos_synced: false,
+        network_config_synced: true,
+        extra: { os },
+      }),
+    ipv4PoolOn(p, placement?.node),
   );
   try {
-    await build(p, req, a);
+    await build(p, req, a, placement);
   } catch (e) {
     p.db.transaction(() => {
       releaseAddresses(p.db, req.name);

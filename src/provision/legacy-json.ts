@@ -1,13 +1,12 @@
 /** Export and import the seed's vms.json format. */
-import type { Database } from "bun:sqlite";
 import { isIPv4, isIPv6 } from "node:net";
 import { BlockhostError } from "../core/errors.ts";
-import { ipv4ToInt } from "../core/validators.ts";
+import { ipv4ToInt, VM_NAME_RE } from "../core/validators.ts";
 import { bumpVmidCounter, reserveAddress } from "../core/state/allocations.ts";
 import type { Provisioner } from "./context.ts";
-import { ipv6ToBigInt } from "./ipv6.ts";
-import { ipv6Pool } from "./network-config.ts";
-import { getVm, insertVm, listVms, type VmRecord, type VmStatus } from "../core/state/vms.ts";
+import { ipv6ToBigInt } from "../core/ipv6.ts";
+import { ipv6Pool } from "../core/config/network.ts";
+import { getVm, insertVm, type VmRecord, type VmStatus } from "../core/state/vms.ts";
 
 /** One VM in the seed's vms.json field names (engine fields such as subscription_id ride along, as in the original). */
 export function toLegacyRecord(vm: VmRecord): Record<string, unknown> {
@@ -41,13 +40,8 @@ export function toLegacyRecord(vm: VmRecord): Record<string, unknown> {
   };
 }
 
-export function exportVms(db: Database): Record<string, unknown>[] {
-  return listVms(db).map(toLegacyRecord);
-}
-
 const KNOWN = new Set(Object.keys(toLegacyRecord({ extra: {} } as VmRecord)));
 const STATUSES: VmStatus[] = ["active", "suspended", "destroyed"];
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 
 function bad(where: string, what: string): never {
   throw new BlockhostError("E_INVALID_INPUT", `${where}: ${what}`);
@@ -96,7 +90,7 @@ export function importVms(
       const at = `${where}: vms.${key}`;
       if (typeof r !== "object" || r === null || Array.isArray(r)) bad(at, "expected an object");
       const name = (r.vm_name as string | undefined) ?? key;
-      if (typeof name !== "string" || !NAME.test(name)) bad(`${at}.vm_name`, "expected a VM name");
+      if (typeof name !== "string" || !VM_NAME_RE.test(name)) bad(`${at}.vm_name`, "expected a VM name");
       if (getVm(p.db, name)) {
         result.skipped.push(name);
         continue;

@@ -51,13 +51,3 @@ export async function resumeVm(p: Provisioner, name: string, expiresAt?: Date): 
   updateVm(p.db, name, { status: "active", suspended_at: null, ...(expiresAt ? { expires_at: iso(expiresAt) } : {}) });
   return requireVm(p.db, name);
 }
-
-/** Power operations that do not change the lifecycle state. */
-export async function powerVm(p: Provisioner, name: string, op: "start" | "stop" | "kill"): Promise<void> {
-  const vm = live(p, name);
-  if (op === "start") {
-    await p.backend.start(ref(vm), p.say);
-    await p.backend.restoreNetwork(ref(vm), p.say);
-  } else if (op === "stop") await p.backend.shutdown(ref(vm), p.say);
-  else await p.backend.kill(ref(vm), p.say);
-}

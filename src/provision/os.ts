@@ -1,7 +1,7 @@
 /** The operating systems a host offers its customers (blockhost.yaml `os:`), from those templates are built for. */
 import type { BlockhostConfig } from "../core/config/schemas.ts";
 import { BlockhostError } from "../core/errors.ts";
-import { DEFAULT_OS, isOsId, type OsId, TEMPLATE_OSES } from "../template/os.ts";
+import { DEFAULT_OS, isOsId, type OsId, TEMPLATE_OSES } from "../core/template/os.ts";
 
 export interface OsChoice {
   id: OsId;

@@ -17,7 +17,31 @@ function proxmoxSettings() {
       "E_CONFIG_INVALID",
       `${paths.blockhostConfig}: proxmox: expected the proxmox section (node, storage, bridge)`,
     );
-  return { bridge: px.bridge, storage: px.storage, templateVmid: px.template_vmid ?? 9001 };
+  return { bridge: px.bridge, storage: px.storage, templateVmid: px.template_vmid ?? 9001, node: px.node, px };
+}
+
+/**
+ * For `--node`: where that node's template goes (its storage and bridge in proxmox.cluster.nodes,
+ * else the defaults) and its VMID (`--vmid`, else the node's template_vmid).
+ */
+function nodeTarget(node: string, vmidFlag: string | undefined) {
+  const s = proxmoxSettings();
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/.test(node))
+    throw new BlockhostError("E_USAGE", `--node: expected a Proxmox node name, got ${JSON.stringify(node)}`);
+  if (!s.px.cluster)
+    throw new BlockhostError("E_USAGE", `--node ${node}: ${paths.blockhostConfig} has no proxmox.cluster section`);
+  const own = s.px.cluster.nodes[node] ?? {};
+  const fallback = own.template_vmid;
+  if (vmidFlag === undefined && fallback === undefined)
+    throw new BlockhostError(
+      "E_USAGE",
+      `--node ${node}: give --vmid, or set proxmox.cluster.nodes.${node}.template_vmid in ${paths.blockhostConfig}`,
+    );
+  return {
+    vmid: intOption(vmidFlag, "vmid", 100, 999_999, fallback ?? 0),
+    storage: own.storage ?? s.storage,
+    bridge: own.bridge ?? s.bridge,
+  };
 }
 
 const vmidArg = {
@@ -32,7 +56,10 @@ const importCommand = defineCommand({
   meta: {
     name: "import",
     description: "Make an image built by `blockhost template build` the Proxmox template new VMs are cloned from",
-    examples: ["blockhost proxmox template import /var/lib/libvirt/blockhost/templates/blockhost-template.qcow2"],
+    examples: [
+      "blockhost proxmox template import /var/lib/libvirt/blockhost/templates/blockhost-template.qcow2",
+      "blockhost proxmox template import IMAGE --node pve2 --vmid 9002",
+    ],
   },
   args: {
     image: {
@@ -42,9 +69,25 @@ const importCommand = defineCommand({
       valueHint: "IMAGE",
     },
     ...vmidArg,
+    node: {
+      type: "string",
+      description:
+        "Cluster: put the template on this node (imported here, then migrated with its disk to the node's storage)",
+      valueHint: "NODE",
+    },
   },
   async run({ args }) {
     const px = proxmoxSettings();
+    if (args.node && args.node !== px.node) {
+      const t = nodeTarget(args.node, args.vmid);
+      await importProxmoxTemplate(
+        new AgentClient(),
+        { vmid: t.vmid, imagePath: args.image, storage: px.storage, bridge: t.bridge, onNode: args.node, nodeStorage: t.storage },
+        stderrSay,
+      );
+      process.stdout.write(`template ${t.vmid} ready on ${args.node}\n`);
+      return;
+    }
     const vmid = intOption(args.vmid, "vmid", 100, 999_999, px.templateVmid);
     await importProxmoxTemplate(
       new AgentClient(),

@@ -4,7 +4,9 @@ import { BlockhostError } from "../core/errors.ts";
 import { requireVm, updateVm, type VmRecord } from "../core/state/vms.ts";
 import type { VmSpec } from "./backends/index.ts";
 import type { Provisioner } from "./context.ts";
-import { allocationOf, freshCloudInit } from "./create.ts";
+import { allocationOf, freshCloudInit, keepingAddress } from "./create.ts";
+import type { Placement } from "./backends/types.ts";
+import type { OsId } from "../core/template/os.ts";
 import { ref } from "./lifecycle.ts";
 import { chooseOs } from "./os.ts";
 
@@ -20,7 +22,21 @@ export async function reinstallVm(p: Provisioner, name: string, osId: string): P
   if (vm.status !== "active")
     throw new BlockhostError("E_STATE", `${name} is ${vm.status}; only an active VM is reinstalled`);
   const os = chooseOs(p.offered, osId || String(vm.extra.os ?? ""));
-  await p.backend.preflight?.({ diskGb: vm.disk_gb, os });
+  // On a cluster the fresh VM is placed again: only on a node where its IPv4 address still works.
+  const placement = await p.backend.preflight?.({
+    diskGb: vm.disk_gb,
+    os,
+    ...(vm.ip_address ? { keepAddress: keepingAddress(p, vm.ip_address) } : {}),
+  });
+  try {
+    return await rebuild(p, vm, os, placement);
+  } finally {
+    placement?.release();
+  }
+}
+
+async function rebuild(p: Provisioner, vm: VmRecord, os: OsId, placement?: Placement): Promise<VmRecord> {
+  const name = vm.vm_name;
   const allocation = allocationOf(p, vm);
   const stamp = Date.now().toString(36);
   const spec: VmSpec = {
@@ -40,6 +56,7 @@ export async function reinstallVm(p: Provisioner, name: string, osId: string): P
     }),
     os,
     instanceId: `${name}-${vm.vmid}-r${stamp}`,
+    ...(placement ? { placement } : {}),
   };
   updateVm(p.db, name, { extra: { ...vm.extra, reinstalling: { os, since: iso(now()) } } });
   p.say(`reinstalling ${name} from the ${os} template`);

@@ -4,7 +4,7 @@ import type { Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import type { AgentClient } from "../agent/client.ts";
 import type { ChainAccess } from "../chain/client.ts";
-import { loadKeyFile } from "../chain/keyfile.ts";
+import { loadKeyFile } from "../crypto/keyfile.ts";
 import { paths } from "../core/paths.ts";
 import { getStep } from "../core/state/setup.ts";
 import type { SetupFile } from "./schema.ts";

@@ -72,9 +72,10 @@ export function renderDbYaml(ctx: SetupContext): string {
     ...(proxmox ? { bridge: proxmox.bridge } : {}),
     vmid_range: n.vmid_range ?? { start: 100, end: 999 },
     ip_pool: n.ipv4,
-    // A broker's prefix is read from broker-allocation.json, which the ipv6 step writes.
-    ...(n.ipv6 !== "none" && "manual" in n.ipv6
-      ? { ipv6_pool: { prefix: n.ipv6.manual, ...(n.ipv6.ndp_proxy ? { ndp_proxy_dev: n.ipv6.uplink } : {}) } }
+    // The prefix itself (manual or broker) has one home, broker-allocation.json, which the ipv6 step
+    // writes; ipv6_pool.prefix is only read as a fallback for hosts set up before that.
+    ...(n.ipv6 !== "none" && "manual" in n.ipv6 && n.ipv6.ndp_proxy
+      ? { ipv6_pool: { ndp_proxy_dev: n.ipv6.uplink } }
       : {}),
     default_expiry_days: 30,
     gc_grace_days: n.gc_grace_days,

@@ -1,5 +1,5 @@
 /** The setup file `blockhost finalize --config FILE` reads (and the wizard writes): schema and types. */
-import { engineSettingsSchema, httpsAcmeSchema } from "../core/config/schemas.ts";
+import { DEFAULT_PUBLIC_SECRET, engineSettingsSchema, httpsAcmeSchema, publicSecret } from "../core/config/schemas.ts";
 import {
   array,
   bool,
@@ -22,6 +22,7 @@ import {
   ipAddress,
   ipv4,
   ipv4Cidr,
+  ipv6Prefix,
   port,
   storageId,
   VMID_MAX,
@@ -31,14 +32,6 @@ import {
 const absPath = str(/^\/[A-Za-z0-9._/+-]{0,4095}$/, "an absolute path", 4096);
 const rpcUrl = str(/^https?:\/\/[A-Za-z0-9.\-_:[\]%]+(\/[A-Za-z0-9._~\-/%?=&+]*)?$/, "an http(s) URL", 2048);
 const hostName = str(/^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252}[A-Za-z0-9])?$/, "a host name or IP address", 253);
-const ipv6Prefix = refine(
-  str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/64", 43),
-  "an IPv6 prefix with length 48..120",
-  (v) => {
-    const n = Number(v.split("/")[1]);
-    return n >= 48 && n <= 120;
-  },
-);
 const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);
 
 const existingContracts = object({ nft: evmAddress, subscriptions: evmAddress });
@@ -161,7 +154,7 @@ export const httpsSchema = object({ hostname: optional(hostName), acme: optional
 export const setupFileSchema = object({
   admin: object({
     wallet: evmAddress,
-    public_secret: withDefault(str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256), "blockhost-access"),
+    public_secret: withDefault(publicSecret, DEFAULT_PUBLIC_SECRET),
     signature_file: absPath,
   }),
   chain: chainSchema,

@@ -2,7 +2,8 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
-import { KERNEL_CMDLINE, ROOT_LABEL, ROOT_PARTITION_START_SECTOR, grubCfg } from "./recipe.ts";
+import { KERNEL_CMDLINE, ROOT_LABEL } from "../core/template/boot.ts";
+import { ROOT_PARTITION_START_SECTOR, grubCfg } from "./recipe.ts";
 import { runTool } from "./tools.ts";
 
 /** Host grub-pc-bin's BIOS modules and boot sector (Debian package grub-pc-bin). */

@@ -1,4 +1,5 @@
 /** `buildTemplate`: a Debian VM template image from packages alone (mmdebstrap), with its manifest beside it. */
+import { KERNEL_CMDLINE, ROOT_LABEL } from "../core/template/boot.ts";
 import {
   chmodSync,
   copyFileSync,
@@ -17,7 +18,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import { BlockhostError } from "../core/errors.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../vmauth/files/index.ts";
-import { initrdPath, kernelPath, manifestPath, type TemplateManifest } from "./manifest.ts";
+import { initrdPath, kernelPath, manifestPath, type TemplateManifest } from "../core/template/manifest.ts";
 import {
   DEFAULT_MIRROR,
   DEFAULT_SUITE,
@@ -27,16 +28,14 @@ import {
   INITRAMFS_MODULES,
   INTERFACES,
   NEUTRAL_FILES,
-  KERNEL_CMDLINE,
   MASKED_UNITS,
-  ROOT_LABEL,
   TEMPLATE_PACKAGES,
   aptSources,
   ROOT_PARTITION_START_SECTOR,
   grubCfg,
 } from "./recipe.ts";
 import { runTool, sha256File, sha256Text } from "./tools.ts";
-import { DEFAULT_OS, type OsId, TEMPLATE_OSES, osForSuite } from "./os.ts";
+import { DEFAULT_OS, type OsId, TEMPLATE_OSES, osForSuite } from "../core/template/os.ts";
 import { addGrubFiles, assembleGrubDisk, bootloaderBootSection, requireGrubPcBin } from "./bootloader.ts";
 import { GUEST_FILES } from "../guest/files/index.ts";
 

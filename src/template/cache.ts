@@ -2,9 +2,15 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { type TemplateBootMode, buildTemplate, templateInputsKey } from "./build.ts";
-import { initrdPath, kernelPath, manifestPath, readManifest, type TemplateManifest } from "./manifest.ts";
+import {
+  initrdPath,
+  kernelPath,
+  manifestPath,
+  readManifest,
+  type TemplateManifest,
+} from "../core/template/manifest.ts";
 import { sha256File } from "./tools.ts";
-import { DEFAULT_OS, type OsId, libvirtTemplateFor } from "./os.ts";
+import { DEFAULT_OS, type OsId, libvirtTemplateFor } from "../core/template/os.ts";
 
 export interface CachedTemplate {
   image: string;

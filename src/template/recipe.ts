@@ -1,6 +1,7 @@
 /** What goes into the VM template: Debian packages, the guest-side configuration, the boot command line. */
 import { FIRSTBOOT_UNIT } from "../guest/files/index.ts";
-import { DEFAULT_OS, TEMPLATE_OSES } from "./os.ts";
+import { KERNEL_CMDLINE, ROOT_LABEL } from "../core/template/boot.ts";
+import { DEFAULT_OS, TEMPLATE_OSES } from "../core/template/os.ts";
 
 /**
  * Debian packages the guest needs; nothing is installed at first boot. No cloud-init: the template's
@@ -25,9 +26,6 @@ export const TEMPLATE_PACKAGES = [
 
 export const DEFAULT_SUITE: string = TEMPLATE_OSES[DEFAULT_OS].suite;
 export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
-/** The whole-disk ext4 carries this label; the kernel command line mounts it by label. */
-export const ROOT_LABEL = "rootfs";
-export const KERNEL_CMDLINE = `root=LABEL=${ROOT_LABEL} ro console=ttyS0 panic=-1`;
 
 /** apt sources for mmdebstrap: main, updates and security of one suite. */
 export function aptSources(suite: string, mirror: string): string[] {

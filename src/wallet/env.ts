@@ -11,7 +11,7 @@ import type { ChainAccess } from "../chain/client.ts";
 import { contractAddress, loadChainContext, loadDeployer } from "../chain/context.ts";
 import { blockhostSubscriptionsAbi } from "../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { onChain } from "../chain/errors.ts";
-import { loadKeyFile } from "../chain/keyfile.ts";
+import { loadKeyFile } from "../crypto/keyfile.ts";
 
 /** `eth` or an ERC20 token address. */
 export type Token = "eth" | Hex;

@@ -1,20 +1,6 @@
 /** The embedded browser bundles and stylesheet, and the Hono routes that serve them under /assets/. */
 import { Hono } from "hono";
-import { BlockhostError } from "../core/errors.ts";
 import { BUNDLES, STYLE_CSS } from "./client/generated/bundles.ts";
-
-/** The bundled script for one browser entry (`src/web/client/<name>.entry.ts`). */
-export function clientScript(name: string): string {
-  const code = BUNDLES[name];
-  if (code === undefined) throw new BlockhostError("E_INTERNAL", `no browser bundle named ${name} (run npm run build)`);
-  return code;
-}
-
-/** URL of an entry's script, for `<script src>`; the bundle must exist (checked at page render). */
-export function scriptUrl(name: string): string {
-  clientScript(name);
-  return `/assets/${name}.js`;
-}
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 

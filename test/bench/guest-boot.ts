@@ -2,9 +2,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import { DEFAULT_OS, OS_IDS, type OsId } from "../../src/template/os.ts";
-import { KERNEL_CMDLINE } from "../../src/template/recipe.ts";
-import { initrdPath, kernelPath } from "../../src/template/manifest.ts";
+import { DEFAULT_OS, OS_IDS, type OsId } from "../../src/core/template/os.ts";
+import { KERNEL_CMDLINE } from "../../src/core/template/boot.ts";
+import { initrdPath, kernelPath } from "../../src/core/template/manifest.ts";
 import { blockhostBinary } from "../helpers/binary.ts";
 import { startLibvirtEngineHost } from "../helpers/libvirt-engine.ts";
 import {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GRUB_I386_DIR } from "../../src/template/bootloader.ts";
-import { kernelPath } from "../../src/template/manifest.ts";
+import { kernelPath } from "../../src/core/template/manifest.ts";
 import type { CachedTemplate } from "../../src/template/cache.ts";
 import { TEMPLATE_CACHE, cachedBootloaderTemplate } from "../helpers/libvirt-host.ts";
 

@@ -1,6 +1,9 @@
 /** What engine tests check on a running host: the minter's transactions in anvil's pool, one NFT per purchase. */
 import { expect } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
 import type { Hex } from "viem";
+import { getMeta } from "../../src/core/state/meta.ts";
 import { type EngineEnv, type EngineProcess, eventually, type Purchase } from "./engine-env.ts";
 
 type PoolTxs = Record<string, Record<string, { hash: Hex; nonce: Hex }>>;
@@ -62,5 +65,28 @@ export async function afterReconcilePasses(
     const before = seen(to);
     await env.transferNft(tokenId, from, to);
     await eventually(() => seen(to) > before, `the reconciler saw NFT #${tokenId} move to account ${to}`);
+  }
+}
+
+/**
+ * Returns once the engine has polled the chain `polls` more times after the call (its
+ * `engine.last_poll_at` heartbeat changed), proven by the heartbeat rather than by a sleep. A loop
+ * pass starts due jobs right after its poll, so after two polls a whole pass ran after this call.
+ */
+export async function afterEnginePolls(env: EngineEnv, polls = 2): Promise<void> {
+  const lastPoll = () => {
+    const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"), { readonly: true });
+    try {
+      return getMeta(db, "engine.last_poll_at");
+    } finally {
+      db.close();
+    }
+  };
+  let seen = lastPoll();
+  for (let i = 1; i <= polls; i++) {
+    seen = await eventually(async () => {
+      const now = lastPoll();
+      return now !== seen ? now : null;
+    }, `engine poll ${i} of ${polls} after the check began`);
   }
 }

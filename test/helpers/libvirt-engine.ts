@@ -1,7 +1,7 @@
 // An engine host on real libvirt (the VM e2e test and the P1 bench): cached template, isolated network, agent, EngineEnv.
 import { chmodSync } from "node:fs";
 import type { CachedTemplate } from "../../src/template/cache.ts";
-import { DEFAULT_OS, type OsId } from "../../src/template/os.ts";
+import { DEFAULT_OS, type OsId } from "../../src/core/template/os.ts";
 import { startAgent, type RunningAgent } from "./agent.ts";
 import { EngineEnv, type EngineEnvOptions } from "./engine-env.ts";
 import {

@@ -8,7 +8,7 @@ import {
   cachedTemplate as cachedTemplateIn,
   installTemplate as installTemplateIn,
 } from "../../src/template/cache.ts";
-import { DEFAULT_OS, type OsId } from "../../src/template/os.ts";
+import { DEFAULT_OS, type OsId } from "../../src/core/template/os.ts";
 import { baselineBinary, blockhostBinary } from "./binary.ts";
 import { type LoginResult, sshLogin } from "./sshd.ts";
 import { loginMessage, parseChallenge } from "./vmauth.ts";

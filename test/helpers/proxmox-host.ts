@@ -1,4 +1,5 @@
 /** A simulated Proxmox host: the qm simulator behind a real agent. */
+import type { TemplateManifest } from "../../src/core/template/manifest.ts";
 import { bootloaderBootSection } from "../../src/template/bootloader.ts";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -23,13 +24,7 @@ export const PROXMOX_TEMPLATE_CONFIG: Record<string, string> = {
   vga: "serial0",
   agent: "1",
   ostype: "l26",
-  description: markerOf({
-    format: 1,
-    blockhost_binary: VM_BINARY_PATH,
-    vmauth_files: VM_AUTH_FILES.map((f) => f.path),
-    cloud_init: true,
-    qemu_guest_agent: true,
-  }),
+  description: markerOf({ blockhost_binary: VM_BINARY_PATH }),
 };
 
 /**
@@ -100,7 +95,8 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
       "exit 0",
     ].join("\n"),
   );
-  const agent = await startAgent({ root, binaries: { qm, ip, bridge, pvesh } });
+  const nft = wrap("nft", `exec /usr/sbin/ip netns exec ${netns} /usr/sbin/nft "$@"`);
+  const agent = await startAgent({ root, binaries: { qm, ip, bridge, pvesh, nft } });
   return {
     sim,
     agent,
@@ -118,14 +114,28 @@ export async function startProxmoxHost(root: string): Promise<ProxmoxHost> {
   };
 }
 
-/** A manifest `importProxmoxTemplate` accepts (its sha256 is added per image). */
-export const IMPORTABLE_MANIFEST = {
+/**
+ * A manifest `importProxmoxTemplate` accepts: every field `blockhost template build --boot
+ * bootloader` writes (template/manifest.ts's schema); its sha256 is replaced per image.
+ */
+export const IMPORTABLE_MANIFEST: TemplateManifest = {
   format: 1,
+  image: "template.qcow2",
+  sha256: "0".repeat(64),
+  size_bytes: 1048576,
+  virtual_size_gb: 4,
+  built_at: "2026-12-01T18:00:00Z",
+  build_seconds: 60,
+  inputs_sha256: "1".repeat(64),
+  debian_suite: "bookworm",
+  apt_sources: ["deb http://deb.debian.org/debian bookworm main"],
+  packages: ["qemu-guest-agent", "grub-pc"],
   blockhost_binary: VM_BINARY_PATH,
+  blockhost_binary_sha256: "2".repeat(64),
   vmauth_files: VM_AUTH_FILES.map((f) => f.path),
   cloud_init: true,
   qemu_guest_agent: true,
-  // What `blockhost template build --boot bootloader` writes: Proxmox boots the VM from its disk.
+  // Proxmox boots the VM from its disk.
   boot: bootloaderBootSection(),
 };
 

@@ -128,3 +128,13 @@ export async function startSigningPage(bin: string, root: string): Promise<Signi
     },
   };
 }
+
+/**
+ * Returns once the wall clock is past a challenge's `Expires:` (from then on verify refuses the
+ * code), checked against the clock rather than a sleep of a guessed length.
+ */
+export async function untilExpired(expires: string): Promise<void> {
+  const at = Date.parse(expires);
+  if (Number.isNaN(at)) throw new Error(`not an expiry: ${expires}`);
+  while (Date.now() <= at) await Bun.sleep(Math.min(100, at - Date.now() + 1));
+}

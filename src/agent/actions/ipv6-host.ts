@@ -1,9 +1,8 @@
 /** Agent actions: the host side of a routed IPv6 prefix (addresses, NDP proxy, forwarding). */
-import { isIPv6 } from "node:net";
 import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
-import { bool, literal, object, optional, refine, str } from "../../core/schema.ts";
-import { ifaceName, ipv6 } from "../../core/validators.ts";
+import { bool, literal, object, optional } from "../../core/schema.ts";
+import { ifaceName, ipv6, ipv6WithLength } from "../../core/validators.ts";
 import { ip6AddDel, ROUTE_BRIDGES } from "./network.ts";
 import { defineAction } from "./types.ts";
 
@@ -13,15 +12,6 @@ import { defineAction } from "./types.ts";
  */
 export const ADDRESS_DEVS = [...ROUTE_BRIDGES, "lo", "wg-broker"] as const;
 
-/** `addr/len` with len 48..128: the only address forms the host gives itself from a prefix. */
-const ipv6WithLength = refine(
-  str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 address with a length like 2001:db8::1/128", 43),
-  "an IPv6 address with a length from 48 to 128",
-  (v) => {
-    const [addr, len] = v.split("/") as [string, string];
-    return isIPv6(addr) && Number(len) >= 48 && Number(len) <= 128;
-  },
-);
 const addressParams = object({ address: ipv6WithLength, dev: literal(...ADDRESS_DEVS) });
 
 /** `ip -6 addr replace|del ADDR/LEN dev DEV`: the host's own addresses from the prefix. */

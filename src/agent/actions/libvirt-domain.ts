@@ -1,6 +1,6 @@
 /** The libvirt domain XML the agent builds itself from validated values (never from client XML). */
 import { join } from "node:path";
-import { KERNEL_CMDLINE } from "../../template/recipe.ts";
+import { KERNEL_CMDLINE } from "../../core/template/boot.ts";
 import { vmPortName } from "../port-guard/rules.ts";
 
 export interface DomainSpec {

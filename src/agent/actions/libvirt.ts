@@ -17,21 +17,18 @@ import { join } from "node:path";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { array, int, literal, object, optional, refine, str, type Schema } from "../../core/schema.ts";
-import { ifaceName } from "../../core/validators.ts";
-import { initrdPath, kernelPath } from "../../template/manifest.ts";
+import { ifaceName, vmName } from "../../core/validators.ts";
+import { initrdPath, kernelPath } from "../../core/template/manifest.ts";
 import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { confinedFile, printableArg } from "./params.ts";
 import { detectAccel, domainXml, vmFiles } from "./libvirt-domain.ts";
 import { PORT_RE } from "../port-guard/rules.ts";
+import { classifyVirshFailure, inState, noDomain, notRunning } from "./virsh-failure.ts";
 import type { ActionContext } from "./types.ts";
 import { defineAction } from "./types.ts";
 
 /** A domain name: a VM name with at least one letter (virsh reads an all-digit name as a domain id). */
-export const domain = refine(
-  str(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "a VM name (letters, digits, . _ -; ≤64)", 64),
-  "a VM name with at least one letter",
-  (v) => /[a-zA-Z]/.test(v),
-);
+export const domain = refine(vmName, "a VM name with at least one letter", (v) => /[a-zA-Z]/.test(v));
 const byName = object({ name: domain });
 /** The MACs BlockHost gives libvirt VMs (allocate.ts macForVmid). */
 export const mac = str(/^52:54:00(:[0-9a-f]{2}){3}$/, "a locally administered QEMU MAC 52:54:00:xx:xx:xx", 17);
@@ -230,9 +227,14 @@ export const virshDefine = defineAction({
   },
 });
 
-const notRunning = (e: unknown) => e instanceof BlockhostError && /not running|domain is not running/i.test(e.message);
-const noDomain = (e: unknown) =>
-  e instanceof BlockhostError && /failed to get domain|Domain not found/i.test(e.message);
+/** virsh on one domain; a failure virsh explains comes back with a code (see virsh-failure.ts). */
+async function virshOnDomain(ctx: ActionContext, argv: string[]) {
+  try {
+    return await virsh(ctx, argv);
+  } catch (e) {
+    throw classifyVirshFailure(e);
+  }
+}
 
 export const virshStart = defineAction({
   name: "virsh-start",
@@ -240,10 +242,10 @@ export const virshStart = defineAction({
   timeoutMs: 120_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["start", p.name]);
+      await virshOnDomain(ctx, ["start", p.name]);
       return { started: true };
     } catch (e) {
-      if (e instanceof BlockhostError && /already active/i.test(e.message)) return { started: false };
+      if (inState(e, "running")) return { started: false };
       throw e;
     }
   },
@@ -256,7 +258,7 @@ export const virshShutdown = defineAction({
   timeoutMs: 60_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["shutdown", p.name]);
+      await virshOnDomain(ctx, ["shutdown", p.name]);
       return { requested: true };
     } catch (e) {
       if (notRunning(e)) return { requested: false };
@@ -272,7 +274,7 @@ export const virshReboot = defineAction({
   timeoutMs: 60_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["reboot", p.name]);
+      await virshOnDomain(ctx, ["reboot", p.name]);
       return { requested: true };
     } catch (e) {
       if (notRunning(e)) return { requested: false };
@@ -288,7 +290,7 @@ export const virshDestroy = defineAction({
   timeoutMs: 60_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["destroy", p.name]);
+      await virshOnDomain(ctx, ["destroy", p.name]);
       return { stopped: true };
     } catch (e) {
       if (notRunning(e) || noDomain(e)) return { stopped: false };
@@ -303,7 +305,7 @@ export const virshUndefine = defineAction({
   timeoutMs: 60_000,
   handler: async (p, ctx) => {
     try {
-      await virsh(ctx, ["undefine", p.name]);
+      await virshOnDomain(ctx, ["undefine", p.name]);
       return { removed: true };
     } catch (e) {
       if (noDomain(e)) return { removed: false };
@@ -319,7 +321,7 @@ export const virshDomstate = defineAction({
   timeoutMs: 30_000,
   handler: async (p, ctx) => {
     try {
-      const { stdout } = await virsh(ctx, ["domstate", p.name]);
+      const { stdout } = await virshOnDomain(ctx, ["domstate", p.name]);
       return { state: stdout.trim().split("\n")[0] ?? "" };
     } catch (e) {
       if (noDomain(e)) return { state: "missing" };

@@ -6,7 +6,7 @@ import { dnsVmName, pveNode, storageId, vmid } from "../../core/validators.ts";
 import { checkDiskImage } from "../image-check.ts";
 import { vmApi } from "../pve-api.ts";
 import { snippetStorageType } from "../pve-storage.ts";
-import { problemLine, unlessCommandSays } from "../run.ts";
+import { commandFailedWith, problemLine, unlessCommandSays } from "../run.ts";
 import { withStagedCopy } from "../staging.ts";
 import { confinedFile, imageBases, printableArg } from "./params.ts";
 import { diskBytes, formatSize, sizeBytes } from "./qm-config.ts";
@@ -96,12 +96,46 @@ export const qmTemplate = defineAction({
   },
 });
 
+/**
+ * Offline migration of a stopped VM or a template to another cluster node, its local disks copied
+ * to `targetstorage` there (how a template reaches a node whose storage is local). The config is
+ * read back on the target: a template must arrive with every disk still a base volume.
+ */
+export const qmMigrate = defineAction({
+  name: "qm-migrate",
+  params: refine(
+    object({ vmid, node, target: pveNode, targetstorage: optional(storageId) }),
+    "target must differ from node",
+    (p) => p.target !== p.node,
+  ),
+  timeoutMs: 3_600_000,
+  handler: async (p, ctx) => {
+    const r = await vmApi(ctx, p.node).migrate(p.vmid, p.target, p.targetstorage);
+    const config = await vmApi(ctx, p.target).config(p.vmid);
+    const unconverted = config.template === "1" ? nonBaseDisks(config) : [];
+    if (unconverted.length)
+      throw new BlockhostError(
+        "E_COMMAND_FAILED",
+        `VM ${p.vmid} reached ${p.target} with ${unconverted.join(", ")}, not a base volume: the template cannot serve clones there`,
+      );
+    return output(r.stdout);
+  },
+});
+
 /** `{config: {key: value}}` from `qm config VMID` (read-only; how callers verify a step). */
 export const qmConfig = defineAction({
   name: "qm-config",
   params: byVmid,
   timeoutMs: 30_000,
-  handler: async (p, ctx) => ({ config: await vmApi(ctx, p.node).config(p.vmid) }),
+  handler: async (p, ctx) => {
+    try {
+      return { config: await vmApi(ctx, p.node).config(p.vmid) };
+    } catch (e) {
+      // qm says "does not exist" only in words: callers (setup's template step) decide on the code.
+      if (commandFailedWith(e, VM_MISSING)) throw new BlockhostError("E_NOT_FOUND", e.message, e.details, { cause: e });
+      throw e;
+    }
+  },
 });
 
 export const qmCreate = defineAction({

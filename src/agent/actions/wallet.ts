@@ -7,7 +7,7 @@ import { paths } from "../../core/paths.ts";
 import { object, optional, record, refine, str } from "../../core/schema.ts";
 import { SHORT_NAME_RE, evmAddress } from "../../core/validators.ts";
 import { addressbookName, keyfilePath, loadAddressbook, type Addressbook } from "../../core/config/addressbook.ts";
-import { loadKeyFile } from "../../chain/keyfile.ts";
+import { loadKeyFile } from "../../crypto/keyfile.ts";
 import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { defineAction } from "./types.ts";
 

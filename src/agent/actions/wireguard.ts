@@ -7,7 +7,8 @@ import { ensureDirUnder, writeFileAtomic } from "../../core/fs.ts";
 import { paths } from "../../core/paths.ts";
 import { bool, int, object, refine, withDefault } from "../../core/schema.ts";
 import { commandFailedWith } from "../run.ts";
-import { brokerAllocationSchema, wgEndpoint, wgPublicKey } from "../../network/broker/allocation.ts";
+import { brokerAllocationSchema, wgEndpoint, wgPublicKey } from "../../core/config/broker-allocation.ts";
+import { requireBrokerRenewal } from "../scope-after-setup.ts";
 import { defineAction } from "./types.ts";
 
 export const WG_BROKER = "wg-broker";
@@ -136,12 +137,16 @@ export const wgBrokerStatus = defineAction({
   },
 });
 
-/** Write broker-allocation.json (0640 root:blockhost) after a request or renewal; also after setup. */
+/**
+ * Write broker-allocation.json (0640 root:blockhost) after a request or renewal. It is the broker
+ * peer's and the prefix's scope, so after setup only root may change the peer or the prefix.
+ */
 export const brokerAllocationWrite = defineAction({
   name: "broker-allocation-write",
   params: object({ allocation: brokerAllocationSchema }),
   timeoutMs: 10_000,
-  handler: async (p) => {
+  handler: async (p, ctx) => {
+    requireBrokerRenewal(p.allocation, ctx.peer);
     ensureDirUnder(paths.root, paths.configDir);
     writeFileAtomic(paths.brokerAllocation, `${JSON.stringify(p.allocation, null, 2)}\n`, {
       mode: 0o640,

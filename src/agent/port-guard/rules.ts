@@ -3,17 +3,22 @@
  * to its own MAC, IPv4 and IPv6 addresses (the threat: a customer is root in their VM and shares
  * the bridge with the host and other customers).
  */
-import { ipv6ToBigInt } from "../../provision/ipv6.ts";
+import { ipv6ToBigInt } from "../../core/ipv6.ts";
 
 /** The nftables table that holds every binding (bridge family: it sees frames on the bridge ports). */
 export const GUARD_TABLE = "blockhost_guard";
 /** Every libvirt VM port is named `bhv` + 12 hex digits; a port of that shape with no binding drops everything. */
 export const PORT_PREFIX = "bhv";
 export const PORT_RE = /^bhv[0-9a-f]{12}$/;
+/**
+ * A Proxmox VM's net0 tap (`tap<vmid>i0`, named by qemu-server). Such a port with no binding is left
+ * alone: other taps on the host may be the operator's own VMs.
+ */
+export const PVE_PORT_RE = /^tap\d{3,9}i0$/;
 
 /** What one VM may send from its port. */
 export interface PortBinding {
-  /** The host-side device of the VM's NIC (a libvirt tap named by `vmPortName`). */
+  /** The host-side device of the VM's NIC (a libvirt tap named by `vmPortName`, or a Proxmox `tap<vmid>i0`). */
   port: string;
   mac: string;
   ipv4: string[];

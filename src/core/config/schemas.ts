@@ -21,12 +21,13 @@ import {
   ipAddress,
   ipv4,
   ipv4Cidr,
+  ipv6Prefix,
   pveNode,
   storageId,
   VMID_MAX,
   VMID_MIN,
 } from "../validators.ts";
-import { OS_IDS } from "../../template/os.ts";
+import { OS_IDS } from "../template/os.ts";
 
 const absPath = str(/^\/[A-Za-z0-9._/-]{0,4095}$/, "an absolute path", 4096);
 const anyScalar: Schema<unknown> = { describe: "a value", parse: (v) => v };
@@ -38,6 +39,9 @@ const rpcUrl = str(
 const pubkeyHex = str(/^(0x)?04[0-9a-fA-F]{128}$/, "an uncompressed secp256k1 public key (0x04… hex)", 132);
 /** ip_pool start/end: a last-octet integer (the original's form) or a full IPv4 address. */
 const poolBound = union<number | string>("an integer host number or an IPv4 address", int(0, 16_777_215), ipv4);
+
+/** An IPv4 pool: the network, the hosts handed out (start..end) and the gateway VMs use. */
+const ipv4PoolFields = { network: ipv4Cidr, start: poolBound, end: poolBound, gateway: ipv4 };
 
 const vmidRange = refine(
   object({ start: int(VMID_MIN, VMID_MAX), end: int(VMID_MIN, VMID_MAX) }),
@@ -54,10 +58,7 @@ export const dbConfigSchema = object({
   storage_path: optional(absPath),
   vmid_range: withDefault(vmidRange, { start: 100, end: 999 }),
   ip_pool: object({
-    network: ipv4Cidr,
-    start: poolBound,
-    end: poolBound,
-    gateway: ipv4,
+    ...ipv4PoolFields,
     /** The resolvers written into every VM (IPv4 and/or IPv6); default: the host's own upstream resolvers. */
     nameservers: optional(array(ipAddress, 1, 3)),
   }),
@@ -65,7 +66,8 @@ export const dbConfigSchema = object({
     object({
       start: optional(int(1, 65_535)),
       end: optional(int(1, 65_535)),
-      prefix: optional(str(/^[0-9a-fA-F:]{2,39}\/\d{2,3}$/, "an IPv6 prefix like 2001:db8::/120", 43)),
+      /** Legacy: read only when broker-allocation.json (the prefix's home since setup writes it there) has none. */
+      prefix: optional(ipv6Prefix),
       /** The uplink on which the host answers neighbour discovery for VM addresses (manual prefix, on-link upstream). */
       ndp_proxy_dev: optional(ifaceName),
     }),
@@ -141,6 +143,11 @@ const proxmoxNodeSchema = object({
   max_memory_mb: optional(int(0, 1 << 30)),
   /** No new VMs here (existing ones keep running and are still served). */
   drain: optional(bool),
+  /**
+   * This node's own IPv4 pool (its VM bridge is its own network segment): its VMs get addresses
+   * here instead of db.yaml's ip_pool, which the nodes without one share.
+   */
+  ip_pool: optional(object(ipv4PoolFields)),
 });
 export type ProxmoxNodeSettings = Infer<typeof proxmoxNodeSchema>;
 
@@ -152,12 +159,17 @@ export const proxmoxClusterSchema = object({
 });
 export type ProxmoxClusterSettings = Infer<typeof proxmoxClusterSchema>;
 
+/** The text the admin signs to prove the admin wallet, and what the engine recovers a credential's signer from. */
+export const DEFAULT_PUBLIC_SECRET = "blockhost-access";
+/** What a public secret may be (blockhost.yaml, the setup file, the wizard and its backup). */
+export const publicSecret = str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256);
+
 /** /etc/blockhost/blockhost.yaml — identity, hypervisor and admin settings. */
 export const blockhostConfigSchema = object({
   server: object({ address: optional(evmAddress), key_file: absPath }),
   deployer: optional(object({ key_file: absPath })),
   server_public_key: optional(pubkeyHex),
-  public_secret: optional(str(/^[\x20-\x7e]{1,256}$/, "printable text ≤256 chars", 256)),
+  public_secret: optional(publicSecret),
   contract_address: optional(evmAddress),
   backend: withDefault(literal("proxmox", "libvirt", "dry-run"), "proxmox"),
   proxmox: optional(

@@ -123,10 +123,6 @@ export function liveKnocks(db: Database): Knock[] {
   return (db.query("SELECT * FROM knocks WHERE phase != 'closed' ORDER BY id").all() as KnockRow[]).map(toKnock);
 }
 
-export function recentKnocks(db: Database, limit = 10): Knock[] {
-  return (db.query("SELECT * FROM knocks ORDER BY id DESC LIMIT ?").all(limit) as KnockRow[]).map(toKnock);
-}
-
 export function updateKnock(
   db: Database,
   id: number,

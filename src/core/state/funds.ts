@@ -118,7 +118,3 @@ export function pendingTransfers(db: Database): TransferRow[] {
 export function recentTransfers(db: Database, limit = 20): TransferRow[] {
   return db.query("SELECT * FROM fund_transfers ORDER BY id DESC LIMIT ?").all(limit) as TransferRow[];
 }
-
-export function transfersOfCycle(db: Database, cycle: string): TransferRow[] {
-  return db.query("SELECT * FROM fund_transfers WHERE cycle = ? ORDER BY id").all(cycle) as TransferRow[];
-}

@@ -59,14 +59,6 @@ export function liveSubscriptionIds(db: Database, chainId: number, nowSec: numbe
   return rows.map((r) => r.subscription_id);
 }
 
-/** Ids of every subscription recorded on this chain. */
-export function knownSubscriptionIds(db: Database, chainId: number): Set<number> {
-  const rows = db.query("SELECT subscription_id FROM subscriptions WHERE chain_id = ?").all(chainId) as {
-    subscription_id: number;
-  }[];
-  return new Set(rows.map((r) => r.subscription_id));
-}
-
 /** The block each recorded subscription was created in, by id (bounds the search for a missed one). */
 export function subscriptionBlocks(db: Database, chainId: number): Map<number, bigint> {
   const rows = db.query("SELECT subscription_id, block_number FROM subscriptions WHERE chain_id = ?").all(chainId) as {

@@ -153,14 +153,6 @@ export function maxVmid(db: Database): number {
   return (db.query("SELECT MAX(vmid) AS m FROM vms").get() as { m: number | null }).m ?? 0;
 }
 
-/** Token ids already recorded as minted to `wallet` (any VM). */
-export function mintedTokenIds(db: Database, wallet: string): Set<number> {
-  const rows = db
-    .query("SELECT nft_token_id AS t FROM vms WHERE nft_minted = 1 AND wallet_address = ? COLLATE NOCASE")
-    .all(wallet) as { t: number }[];
-  return new Set(rows.map((r) => r.t));
-}
-
 /** Count VMs per status, every status present (0 when none). */
 export function countByStatus(db: Database): Record<VmStatus, number> {
   const out: Record<VmStatus, number> = { creating: 0, active: 0, suspended: 0, destroyed: 0 };

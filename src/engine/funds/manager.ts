@@ -7,7 +7,7 @@ import type { ChainAccess } from "../../chain/client.ts";
 import { loadDeployer } from "../../chain/context.ts";
 import { blockhostSubscriptionsAbi as subsAbi } from "../../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { onChain } from "../../chain/errors.ts";
-import { loadKeyFile } from "../../chain/keyfile.ts";
+import { loadKeyFile } from "../../crypto/keyfile.ts";
 import { loadAddressbook, type Addressbook } from "../../core/config/addressbook.ts";
 import { loadRevenueShare, type FundManagerConfig } from "../../core/config/fund-manager.ts";
 import type { Web3Config } from "../../core/config/index.ts";

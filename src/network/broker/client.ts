@@ -9,7 +9,7 @@ import { writeAndWait } from "../../chain/tx.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { brokerEciesDecrypt, brokerEciesEncrypt } from "../../crypto/ecies-broker.ts";
 import { publicKeyOf } from "../../crypto/keys.ts";
-import { type BrokerAllocation, brokerResponseSchema } from "./allocation.ts";
+import { type BrokerAllocation, brokerResponseSchema } from "../../core/config/broker-allocation.ts";
 
 /** The reply transaction's data starts with the request id, 8 bytes big-endian. */
 const REQUEST_ID_BYTES = 8;

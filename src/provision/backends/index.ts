@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
 import { DryRunBackend } from "./dry-run.ts";
 import { LibvirtBackend } from "./libvirt.ts";
-import { ProxmoxBackend, type AgentCaller } from "./proxmox.ts";
+import { ProxmoxBackend } from "./proxmox.ts";
+import type { AgentCaller } from "./types.ts";
 import type { Backend } from "./types.ts";
-import type { OsId } from "../../template/os.ts";
+import type { OsId } from "../../core/template/os.ts";
 
 export type { Backend, Say, VmRef, VmSpec } from "./types.ts";
 

@@ -1,7 +1,7 @@
 /** The libvirt host check setup's `backend` step runs: daemon, accelerator, network, bridge and template. */
 import { existsSync } from "node:fs";
-import { directKernelProblem, readManifest } from "../../template/manifest.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import { directKernelProblem, readManifest } from "../../core/template/manifest.ts";
+import type { AgentCaller } from "./types.ts";
 
 export interface LibvirtCheck {
   ok: boolean;

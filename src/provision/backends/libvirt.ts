@@ -3,8 +3,8 @@ import { AgentClient } from "../../agent/client.ts";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../network/prefix-host.ts";
 import { macForVmid } from "../allocate.ts";
-import { libvirtTemplateFor } from "../../template/os.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import { libvirtTemplateFor } from "../../core/template/os.ts";
+import type { AgentCaller } from "./types.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
 

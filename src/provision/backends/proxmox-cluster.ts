@@ -5,8 +5,24 @@
 import type { ProxmoxClusterSettings } from "../../core/config/schemas.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { storageOfVolume } from "../../core/pve-disks.ts";
-import { candidates, placeVm, type Candidate, type ClusterView, type TemplateHome } from "./proxmox-placement.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import {
+  candidates,
+  placeVm,
+  type Candidate,
+  type ClusterView,
+  type PlacementRequest,
+  type TemplateHome,
+} from "./proxmox-placement.ts";
+import type { AgentCaller } from "./types.ts";
+import { paths } from "../../core/paths.ts";
+import { type Ipv4Pool, ipv4PoolFrom } from "../../core/config/network.ts";
+
+/** What placement weighs: the plan's size, and for a reinstall the address the VM keeps. */
+export interface PlacementPlan {
+  memoryMb: number;
+  diskGb: number;
+  keepAddress?: PlacementRequest["keepAddress"];
+}
 
 export interface ClusterSettings {
   /** This node's name (blockhost.yaml proxmox.node): where the agent, the routes and the taps are. */
@@ -87,7 +103,13 @@ export class ProxmoxCluster {
     return homes;
   }
 
-  private async request(plan: { memoryMb: number; diskGb: number }, view: ClusterView) {
+  /** The node's own IPv4 pool (proxmox.cluster.nodes.<node>.ip_pool), or undefined: it shares db.yaml's. */
+  ipv4PoolOf(node: string): Ipv4Pool | undefined {
+    const own = this.cfg.settings.nodes[node]?.ip_pool;
+    return own && ipv4PoolFrom(own, `${paths.blockhostConfig}: proxmox.cluster.nodes.${node}.ip_pool`);
+  }
+
+  private async request(plan: PlacementPlan, view: ClusterView) {
     return {
       cluster: view,
       settings: this.cfg.settings,
@@ -98,11 +120,12 @@ export class ProxmoxCluster {
       localNode: this.cfg.localNode,
       snippetStorage: this.cfg.snippetStorage ?? "local",
       pending: this.pending,
+      ...(plan.keepAddress ? { keepAddress: plan.keepAddress } : {}),
     };
   }
 
   /** The node a VM of this size goes to, or E_STATE naming why each node cannot take it. */
-  async place(plan: { memoryMb: number; diskGb: number }): Promise<Candidate> {
+  async place(plan: PlacementPlan): Promise<Candidate> {
     const view = await this.view();
     if (view.nodes.length === 0)
       throw new BlockhostError("E_STATE", "the Proxmox cluster API lists no nodes (is this node in a cluster?)");

@@ -35,6 +35,11 @@ export interface PlacementRequest {
   snippetStorage: string;
   /** Creates in flight per node (placed, not yet running, so not in the cluster's figures yet). */
   pending?: ReadonlyMap<string, { vms: number; memoryMb: number; diskGb: number }>;
+  /**
+   * A VM that keeps its IPv4 address (a reinstall): only nodes whose pool holds it qualify.
+   * `holds(node, address)` answers from the node's own ip_pool, else db.yaml's shared one.
+   */
+  keepAddress?: { address: string; holds(node: string, address: string): boolean };
 }
 
 /** One node as placement sees it; `refusal` says why it cannot take the VM. */
@@ -84,6 +89,8 @@ export function candidates(req: PlacementRequest): Candidate[] {
       };
       const refuse = (why: string) => ({ ...c, refusal: why });
       if (!n.online) return refuse("offline");
+      if (req.keepAddress && !req.keepAddress.holds(n.node, req.keepAddress.address))
+        return refuse(`its IPv4 pool does not hold the VM's address ${req.keepAddress.address}`);
       if (own.drain) return refuse(`drained (proxmox.cluster.nodes.${n.node}.drain)`);
       if (own.max_vms !== undefined && c.ourVms + 1 > own.max_vms)
         return refuse(`max_vms ${own.max_vms} reached (${c.ourVms} VMs)`);

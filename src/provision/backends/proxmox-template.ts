@@ -1,64 +1,50 @@
 /** The Proxmox template: importing the built image (`qm importdisk` + `qm template`) and checking its prerequisites. */
-import { createHash } from "node:crypto";
-import { createReadStream, readFileSync } from "node:fs";
 import { BlockhostError, oneLine } from "../../core/errors.ts";
 import { nonBaseDisks } from "../../core/pve-disks.ts";
+import {
+  bootloaderProblem,
+  manifestPath,
+  readManifestFile,
+  type TemplateManifest,
+} from "../../core/template/manifest.ts";
+import { sha256File } from "../../template/tools.ts";
 import { VM_AUTH_FILES, VM_BINARY_PATH } from "../../vmauth/files/index.ts";
-import type { AgentCaller } from "./proxmox.ts";
+import type { AgentCaller } from "./types.ts";
 import type { Say } from "./types.ts";
-
-/** What `blockhost template build` writes beside the image (`<image>.json`); only these fields are relied on. */
-export interface TemplateManifest {
-  format: 1;
-  blockhost_binary: string;
-  vmauth_files: string[];
-  cloud_init: boolean;
-  qemu_guest_agent: boolean;
-  sha256?: string;
-}
 
 /** The line `importProxmoxTemplate` puts in the template's description, so a later check knows what is inside. */
 const MARKER_RE = /^blockhost-template manifest=1 binary=(\S+) vmauth=(\S+)(?: sha256=([0-9a-f]{1,64}))?$/;
 
-/** Every problem a manifest has for BlockHost ([] = usable): the baseline binary and the vmauth files must be inside. */
-export function manifestProblems(manifest: unknown): string[] {
-  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest))
-    return ["the manifest is not a JSON object"];
-  const m = manifest as Record<string, unknown>;
+/** What BlockHost needs inside the image ([] = all there): the guest binary, the vmauth files, the seed and the guest agent. */
+function contentsProblems(m: TemplateManifest): string[] {
   const problems: string[] = [];
-  if (m.format !== 1) problems.push(`format is ${JSON.stringify(m.format)}, expected 1`);
   if (m.blockhost_binary !== VM_BINARY_PATH)
     problems.push(
       `blockhost_binary is ${JSON.stringify(m.blockhost_binary)}, expected "${VM_BINARY_PATH}" (the PAM stack and the signing page run it)`,
     );
-  const files = Array.isArray(m.vmauth_files) ? m.vmauth_files : [];
-  const missing = VM_AUTH_FILES.map((f) => f.path).filter((p) => !files.includes(p));
+  const missing = VM_AUTH_FILES.map((f) => f.path).filter((p) => !m.vmauth_files.includes(p));
   if (missing.length) problems.push(`vmauth_files lacks ${missing.join(", ")}`);
-  if (m.cloud_init !== true) problems.push("cloud_init is not true (the VM is configured by cloud-init)");
-  if (m.qemu_guest_agent !== true) problems.push("qemu_guest_agent is not true (create waits for the guest agent)");
-  const boot = typeof m.boot === "object" && m.boot !== null ? (m.boot as Record<string, unknown>).mode : undefined;
-  // libvirt can boot a bare filesystem image with -kernel; a Proxmox VM boots from its disk (`args` is not allowed).
-  if (boot !== undefined && boot !== "bootloader")
-    problems.push(
-      `boot.mode is ${JSON.stringify(boot)}: a Proxmox VM boots from its disk, so the image needs a bootloader`,
-    );
+  if (!m.cloud_init) problems.push("cloud_init is not true (the VM is configured from its NoCloud seed)");
+  if (!m.qemu_guest_agent) problems.push("qemu_guest_agent is not true (create waits for the guest agent)");
   return problems;
 }
 
-export function readManifest(path: string): TemplateManifest {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new BlockhostError("E_CONFIG_INVALID", `${path}: cannot read the template manifest (${oneLine(e)})`);
-  }
-  const problems = manifestProblems(parsed);
-  if (problems.length) throw new BlockhostError("E_CONFIG_INVALID", `${path}: ${problems.join("; ")}`);
-  return parsed as TemplateManifest;
+/** Every reason a built image cannot become the Proxmox template ([] = usable). */
+export function proxmoxManifestProblems(m: TemplateManifest): string[] {
+  const boot = bootloaderProblem(m);
+  return [...contentsProblems(m), ...(boot ? [boot] : [])];
+}
+
+/** The manifest by its path, read by the template format's one reader, and usable on Proxmox. */
+function readProxmoxManifest(file: string): TemplateManifest {
+  const m = readManifestFile(file);
+  const problems = proxmoxManifestProblems(m);
+  if (problems.length) throw new BlockhostError("E_CONFIG_INVALID", `${file}: ${problems.join("; ")}`);
+  return m;
 }
 
 /** The description line recording what the image holds (the check reads it back). */
-export function markerOf(m: TemplateManifest): string {
+export function markerOf(m: Pick<TemplateManifest, "blockhost_binary"> & { sha256?: string }): string {
   const sha = m.sha256 && /^[0-9a-f]{64}$/.test(m.sha256) ? ` sha256=${m.sha256}` : "";
   return `blockhost-template manifest=1 binary=${m.blockhost_binary} vmauth=${VM_AUTH_FILES.map((f) => f.path).join(";")}${sha}`;
 }
@@ -132,7 +118,7 @@ export async function checkProxmoxTemplate(agent: AgentCaller, check: TemplateCh
   const problems: string[] = [];
   if (check.manifestPath) {
     try {
-      readManifest(check.manifestPath);
+      readProxmoxManifest(check.manifestPath);
     } catch (e) {
       problems.push(oneLine(e));
     }
@@ -160,6 +146,10 @@ export interface TemplateImport {
   storage: string;
   bridge: string;
   name?: string;
+  /** Cluster: the node the template is for (another node): imported here, then migrated there. */
+  onNode?: string;
+  /** That node's storage for the template's disk (`--targetstorage` of the migration). */
+  nodeStorage?: string;
 }
 
 /**
@@ -168,15 +158,13 @@ export interface TemplateImport {
  * prerequisite check must come back clean. A failure removes the half-made VM.
  */
 export async function importProxmoxTemplate(agent: AgentCaller, t: TemplateImport, say: Say): Promise<void> {
-  const manifest = readManifest(`${t.imagePath}.json`);
-  if (manifest.sha256 && /^[0-9a-f]{64}$/.test(manifest.sha256)) {
-    const actual = await sha256File(t.imagePath);
-    if (actual !== manifest.sha256)
-      throw new BlockhostError(
-        "E_CONFIG_INVALID",
-        `${t.imagePath}: sha256 ${actual} does not match its manifest (${manifest.sha256})`,
-      );
-  }
+  const manifest = readProxmoxManifest(manifestPath(t.imagePath));
+  const actual = await sha256File(t.imagePath);
+  if (actual !== manifest.sha256)
+    throw new BlockhostError(
+      "E_CONFIG_INVALID",
+      `${t.imagePath}: sha256 ${actual} does not match its manifest (${manifest.sha256})`,
+    );
   say(`creating VMID ${t.vmid} for the template`);
   await agent.call("qm-create", {
     vmid: t.vmid,
@@ -211,17 +199,36 @@ export async function importProxmoxTemplate(agent: AgentCaller, t: TemplateImpor
     });
     say(`converting VMID ${t.vmid} to a template`);
     await agent.call("qm-template", { vmid: t.vmid });
-    const problems = await checkProxmoxTemplate(agent, { templateVmid: t.vmid, bridge: t.bridge });
+    let problems = await checkProxmoxTemplate(agent, { templateVmid: t.vmid, bridge: t.bridge });
     if (problems.length) throw new BlockhostError("E_STATE", problems.join("; "));
+    if (t.onNode) {
+      say(`migrating template ${t.vmid} to ${t.onNode}${t.nodeStorage ? ` (disk to ${t.nodeStorage})` : ""}`);
+      await migrateTemplate(agent, t as TemplateImport & { onNode: string });
+      problems = await checkProxmoxTemplate(agent, { templateVmid: t.vmid, bridge: t.bridge, node: t.onNode });
+      if (problems.length) throw new BlockhostError("E_STATE", problems.join("; "));
+    }
   } catch (e) {
     say(`template import failed (${oneLine(e)}); removing VMID ${t.vmid}`);
-    await agent.call("qm-destroy", { vmid: t.vmid }).catch((u) => say(`qm-destroy ${t.vmid} failed: ${oneLine(u)}`));
+    await removeHalfMade(agent, t.vmid).catch((u) => say(`qm-destroy ${t.vmid} failed: ${oneLine(u)}`));
     throw e;
   }
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+/** Offline migration to the node; a failure leaves the template here, where the cleanup finds it. */
+async function migrateTemplate(agent: AgentCaller, t: TemplateImport & { onNode: string }): Promise<void> {
+  const here = (await agent.call("pve-cluster-resources", {})).vms.find((v) => v.vmid === t.vmid)?.node;
+  if (!here) throw new BlockhostError("E_STATE", `template VMID ${t.vmid} is not in the cluster's resources`);
+  await agent.call("qm-migrate", {
+    vmid: t.vmid,
+    node: here,
+    target: t.onNode,
+    ...(t.nodeStorage ? { targetstorage: t.nodeStorage } : {}),
+  });
+}
+
+/** Destroy the half-made template on whichever node holds it now. */
+async function removeHalfMade(agent: AgentCaller, vmid: number): Promise<void> {
+  const view = await agent.call("pve-cluster-resources", {}).catch(() => null);
+  const node = view?.vms.find((v) => v.vmid === vmid)?.node;
+  await agent.call("qm-destroy", { vmid, ...(node ? { node } : {}) });
 }

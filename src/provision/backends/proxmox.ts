@@ -5,9 +5,23 @@ import { exposeVmAddress, type VmAddress, withdrawVmAddress } from "../../networ
 import { ProxmoxCluster, type ClusterSettings } from "./proxmox-cluster.ts";
 import type { Candidate } from "./proxmox-placement.ts";
 import { templateProblems } from "./proxmox-template.ts";
-import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../template/os.ts";
+import { DEFAULT_OS, type OsId, proxmoxTemplateFor } from "../../core/template/os.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
-import type { Backend, CreateResult, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
+import type { Ipv4Pool } from "../../core/config/network.ts";
+import type {
+  AgentCaller,
+  Backend,
+  CreateResult,
+  GuestExecResult,
+  Placement,
+  PreflightPlan,
+  Say,
+  VmRef,
+  VmSpec,
+} from "./types.ts";
+
+/** A cluster placement as this backend makes it: the chosen node's details, counted until released. */
+type PlacedCandidate = Candidate & Placement;
 
 /** Proxmox settings the backend needs (blockhost.yaml `proxmox:`). */
 export interface ProxmoxSettings {
@@ -26,13 +40,15 @@ export interface ProxmoxSettings {
 }
 
 /** The agent, as the backend uses it: the typed client (each action's params checked at compile time). */
-export type AgentCaller = Pick<AgentClient, "call">;
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tap = (vmid: number) => `tap${vmid}i0`;
 /** net0 with the PVE firewall switched on (`firewall=1`), everything else (model, MAC, bridge, tag) kept. */
 export const withFirewall = (net0: string) =>
   [...net0.split(",").filter((item) => item !== "" && !item.startsWith("firewall=")), "firewall=1"].join(",");
+
+/** The MAC of a net0 property string (`virtio=BC:24:11:5E:00:01,bridge=vmbr0`), if it names one. */
+const macOfNet0 = (net0: string) =>
+  /(?:^|,)(?:virtio|e1000|rtl8139|vmxnet3)=([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})(?:,|$)/.exec(net0)?.[1];
 
 /** net0 on the node's bridge (a cluster node's own `bridge:`); the clone's model and new MAC kept. */
 const onBridge = (net0: string, bridge: string | undefined) =>
@@ -61,10 +77,10 @@ export class ProxmoxBackend implements Backend {
   async create(spec: VmSpec, say: Say): Promise<CreateResult> {
     const undo: UndoSteps = [];
     const { vmid } = spec;
-    const place = await this.preflight(spec);
+    const place = (spec.placement as PlacedCandidate | undefined) ?? (await this.preflight(spec));
     const node = place?.node;
     const storage = this.snippetStorage;
-    const release = place ? this.cluster!.reserve(place.node, spec) : () => undefined;
+    const release = () => place?.release();
     try {
       say(`writing cloud-init snippets for ${spec.name} to ${storage}`);
       // A fixed instance-id: Proxmox's own is a hash over the host's search domain too (new id = new SSH host keys).
@@ -106,6 +122,18 @@ export class ProxmoxBackend implements Backend {
       });
       undo.push(["pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid })]);
       const { config: cloned } = await this.agent.call("qm-config", { vmid, ...at(node) });
+      // The agent's own bridge rules on tap<vmid>i0 also check neighbour advertisement targets, which
+      // the PVE firewall cannot (docs/security/network.md); they apply on the agent's node.
+      const mac = macOfNet0(cloned.net0 ?? "");
+      if (mac) {
+        await this.agent.call("pve-port-guard-set", {
+          vmid,
+          mac,
+          ipv4: [spec.allocation.ipv4],
+          ipv6: spec.ipv6 ? [spec.ipv6] : [],
+        });
+        undo.push(["pve-port-guard-clear", () => this.agent.call("pve-port-guard-clear", { vmid })]);
+      }
       await this.agent.call("qm-set", {
         vmid,
         ...at(node),
@@ -192,12 +220,32 @@ export class ProxmoxBackend implements Backend {
    * disk (Proxmox cannot shrink). On a cluster the VM is placed first (refused here when no node
    * fits, before a VMID is spent) and the template checked is that node's.
    */
-  async preflight(spec: { diskGb: number; memoryMb?: number; os?: OsId }): Promise<Candidate | undefined> {
-    const place = this.cluster
-      ? await this.cluster.place({ memoryMb: spec.memoryMb ?? 0, diskGb: spec.diskGb })
-      : undefined;
+  async preflight(spec: PreflightPlan): Promise<PlacedCandidate | undefined> {
+    const place = await this.place(spec);
+    try {
+      this.checkTemplate(spec, place, await this.templateConfig(spec, place));
+    } catch (e) {
+      place?.release();
+      throw e;
+    }
+    return place;
+  }
+
+  /** On a cluster: the node for this VM, counted against it until released. */
+  private async place(spec: PreflightPlan): Promise<PlacedCandidate | undefined> {
+    if (!this.cluster) return undefined;
+    const plan = { memoryMb: spec.memoryMb ?? 0, diskGb: spec.diskGb };
+    const place = await this.cluster.place({ ...plan, ...(spec.keepAddress ? { keepAddress: spec.keepAddress } : {}) });
+    return { ...place, release: this.cluster.reserve(place.node, plan) };
+  }
+
+  private async templateConfig(spec: PreflightPlan, place: Candidate | undefined) {
     const id = this.templateOf(spec.os, place);
-    const { config } = await this.agent.call("qm-config", { vmid: id, ...at(place?.clone.fromNode) });
+    return (await this.agent.call("qm-config", { vmid: id, ...at(place?.clone.fromNode) })).config;
+  }
+
+  private checkTemplate(spec: PreflightPlan, place: Candidate | undefined, config: Record<string, string>): void {
+    const id = this.templateOf(spec.os, place);
     const problems = templateProblems(id, config, { contents: false });
     if (problems.length)
       throw new BlockhostError("E_STATE", `template VMID ${id} cannot serve VMs: ${problems.join("; ")}`);
@@ -211,7 +259,10 @@ export class ProxmoxBackend implements Backend {
         `disk ${spec.diskGb} GiB is smaller than template VMID ${id}'s scsi0 (${size![1]}${size![2]}); Proxmox cannot shrink disks`,
       );
     }
-    return place;
+  }
+
+  ipv4PoolOf(node: string): Ipv4Pool | undefined {
+    return this.cluster?.ipv4PoolOf(node);
   }
 
   private async waitForGuestAgent(vmid: number, node: string | undefined, say: Say): Promise<void> {
@@ -282,6 +333,7 @@ export class ProxmoxBackend implements Backend {
       await this.agent.call("qm-destroy", { vmid: vm.vmid, ...where });
     } else say(`VMID ${vm.vmid} is on no node of the cluster: nothing to destroy`);
     await this.tolerant(say, "pve-firewall-delete", () => this.agent.call("pve-firewall-delete", { vmid: vm.vmid }));
+    await this.tolerant(say, "pve-port-guard-clear", () => this.agent.call("pve-port-guard-clear", { vmid: vm.vmid }));
     await this.tolerant(say, "cloudinit-delete", () =>
       this.agent.call("cloudinit-delete", { name: vm.name, storage: this.snippetStorage }),
     );

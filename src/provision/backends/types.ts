@@ -1,7 +1,12 @@
 /** The interface every hypervisor backend implements. */
+import type { AgentClient } from "../../agent/client.ts";
 import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
-import type { OsId } from "../../template/os.ts";
+import type { OsId } from "../../core/template/os.ts";
+import type { Ipv4Pool } from "../../core/config/network.ts";
+
+/** What a backend needs of the agent client: one call. */
+export type AgentCaller = Pick<AgentClient, "call">;
 
 /** A VM as a backend sees it. */
 export interface VmRef {
@@ -21,11 +26,27 @@ export interface VmSpec extends VmRef {
   os?: OsId;
   /** cloud-init's instance-id; a new one on reinstall makes first boot run again. */
   instanceId?: string;
+  /** Preflight's placement of this VM (a cluster); without it the backend places the VM itself. */
+  placement?: Placement;
 }
 
 /** What a create reports beyond success: the cluster node the VM was placed on. */
 export interface CreateResult {
   node?: string;
+}
+
+/** What preflight weighs: the plan's size and OS; for a VM that keeps its IPv4 address, the nodes whose pool holds it. */
+export interface PreflightPlan {
+  diskGb: number;
+  memoryMb?: number;
+  os?: OsId;
+  keepAddress?: { address: string; holds(node: string, address: string): boolean };
+}
+
+/** Where preflight placed a VM (a cluster node); `release` stops counting it there (idempotent). */
+export interface Placement {
+  node: string;
+  release(): void;
 }
 
 export interface GuestExecResult {
@@ -45,8 +66,14 @@ export interface Backend {
   readonly name: "proxmox" | "libvirt" | "dry-run";
   /** True when nothing reaches a hypervisor (printed with every result). */
   readonly simulated: boolean;
-  /** Checks that need no allocation (the template can serve this disk): run before a VMID is spent. */
-  preflight?(plan: { diskGb: number; memoryMb?: number; os?: OsId }): Promise<unknown>;
+  /**
+   * Checks that need no allocation (the template can serve this disk): run before a VMID is spent.
+   * On a cluster it also places the VM: the placement counts against its node until released, and
+   * goes to `create` in the spec, so the cluster is read once per create.
+   */
+  preflight?(plan: PreflightPlan): Promise<Placement | undefined>;
+  /** A node's own IPv4 pool (a cluster node on its own segment); undefined: db.yaml's shared pool. */
+  ipv4PoolOf?(node: string): Ipv4Pool | undefined;
   create(spec: VmSpec, say: Say): Promise<void | CreateResult>;
   start(vm: VmRef, say: Say): Promise<void>;
   /** Graceful shutdown, falling back to a hard stop. */

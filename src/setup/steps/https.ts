@@ -1,7 +1,7 @@
 /** Step `https`: a self-signed certificate naming the host, and https.json for `serve` (with its ACME settings). */
 import { networkInterfaces, hostname as osHostname } from "node:os";
 import { paths } from "../../core/paths.ts";
-import { readBrokerAllocation } from "../../network/broker/allocation.ts";
+import { readBrokerAllocation } from "../../core/config/broker-allocation.ts";
 import { parseHostPrefix } from "../../network/prefix-host.ts";
 import type { SetupContext } from "../context.ts";
 import { writeConfig, type SetupStep } from "./types.ts";

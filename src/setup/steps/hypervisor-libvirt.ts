@@ -5,8 +5,8 @@ import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { checkLibvirtHost } from "../../provision/backends/libvirt-check.ts";
 import { buildTemplate } from "../../template/build.ts";
-import { defaultGuestBinary, defaultTemplatePath } from "../../template/command.ts";
-import { directKernelProblem, readManifest } from "../../template/manifest.ts";
+import { defaultGuestBinary, defaultTemplatePath } from "../../template/defaults.ts";
+import { directKernelProblem, readManifest } from "../../core/template/manifest.ts";
 import type { BackendChoice } from "../schema.ts";
 import { type HypervisorSetup, requireBridge } from "./hypervisor-common.ts";
 

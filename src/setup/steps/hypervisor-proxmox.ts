@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseStorageConfig } from "../../agent/pve-storage.ts";
-import { BlockhostError, oneLine } from "../../core/errors.ts";
+import { BlockhostError, hasCode } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { checkProxmoxTemplate, importProxmoxTemplate } from "../../provision/backends/proxmox-template.ts";
 import type { BackendChoice } from "../schema.ts";
@@ -24,7 +24,7 @@ async function templateState(ctx: HypervisorContext, vmid: number): Promise<Temp
   try {
     config = (await ctx.agent.call("qm-config", { vmid })).config;
   } catch (e) {
-    if (/does not exist/.test(oneLine(e))) return { kind: "absent" };
+    if (hasCode(e, "E_NOT_FOUND")) return { kind: "absent" };
     throw e;
   }
   if (config.template !== "1" && OUR_MARKER.test((config.description ?? "").trim())) return { kind: "ours-unfinished" };

@@ -1,11 +1,11 @@
 /** Step `ipv6`: the network mode; a manual prefix or one from the broker (tunnel up), and the host side of it. */
 import { ROUTE_BRIDGES } from "../../agent/actions/network.ts";
 import { getAddress, type Hex } from "viem";
-import { readKeyFile } from "../../chain/keyfile.ts";
+import { readKeyFile } from "../../crypto/keyfile.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { logEvent } from "../../core/log.ts";
 import { paths } from "../../core/paths.ts";
-import { type BrokerAllocation, readBrokerAllocation } from "../../network/broker/allocation.ts";
+import { type BrokerAllocation, readBrokerAllocation } from "../../core/config/broker-allocation.ts";
 import { pickBroker, requestAllocation } from "../../network/broker/client.ts";
 import { type HostPrefix, parseHostPrefix, setupPrefixHost } from "../../network/prefix-host.ts";
 import { deployerAccount, resultOf, type SetupContext } from "../context.ts";

@@ -1,6 +1,6 @@
 /** Step `keypair`: the server's secp256k1 key (customers encrypt their signature to it). */
 import { existsSync } from "node:fs";
-import { readKeyFile } from "../../chain/keyfile.ts";
+import { readKeyFile } from "../../crypto/keyfile.ts";
 import { paths } from "../../core/paths.ts";
 import { generatePrivateKey, privateKeyHex, publicKeyHex, publicKeyOf } from "../../crypto/keys.ts";
 import { writeConfig, type SetupStep } from "./types.ts";

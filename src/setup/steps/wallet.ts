@@ -1,7 +1,7 @@
 /** Step `wallet`: the deployer key (imported from chain.deployer_key_file or generated), which must hold ETH. */
 import { existsSync } from "node:fs";
 import { formatEther } from "viem";
-import { readKeyFile } from "../../chain/keyfile.ts";
+import { readKeyFile } from "../../crypto/keyfile.ts";
 import { onChain } from "../../chain/errors.ts";
 import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";

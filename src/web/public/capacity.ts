@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import type { DbConfig } from "../../core/config/schemas.ts";
 import { countAllocatedHosts, storedNextVmid } from "../../core/state/allocations.ts";
 import { maxVmid } from "../../core/state/vms.ts";
-import { ipv4Pool, ipv6Pool } from "../../provision/network-config.ts";
+import { ipv4Pool, ipv6Pool } from "../../core/config/network.ts";
 
 export interface Capacity {
   vmids_left: number;

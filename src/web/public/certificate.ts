@@ -11,9 +11,9 @@ import { BlockhostError } from "../../core/errors.ts";
 import { paths } from "../../core/paths.ts";
 import { type CertificateKeeper, keepCertificate } from "../../network/cert-keeper.ts";
 import { type CertificatePlan, recordCertificateStatus, sslipName, type TlsFiles } from "../../network/certificates.ts";
-import { readBrokerAllocation } from "../../network/broker/allocation.ts";
+import { readBrokerAllocation } from "../../core/config/broker-allocation.ts";
 import { parseHostPrefix } from "../../network/prefix-host.ts";
-import { ipv6ToBigInt } from "../../provision/ipv6.ts";
+import { ipv6ToBigInt } from "../../core/ipv6.ts";
 import { ensureCertificate } from "../../vmauth/signing-page/tls.ts";
 
 type Agent = Pick<AgentClient, "call">;

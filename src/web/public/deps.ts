@@ -1,4 +1,5 @@
 /** Everything the public web app works with, loaded once from the host's config (tests build their own). */
+import { DEFAULT_PUBLIC_SECRET } from "../../core/config/schemas.ts";
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
@@ -6,7 +7,7 @@ import { bytesToHex, type Hex } from "viem";
 import { AgentClient } from "../../agent/client.ts";
 import { connectChain } from "../../chain/client.ts";
 import { contractAddress, loadDeployer } from "../../chain/context.ts";
-import { readKeyFile } from "../../chain/keyfile.ts";
+import { readKeyFile } from "../../crypto/keyfile.ts";
 import {
   loadBlockhostConfig,
   loadDbConfig,
@@ -25,7 +26,6 @@ import { acmeName } from "./certificate.ts";
 import { offeredOs, type OsChoice } from "../../provision/os.ts";
 import { ServeChain } from "./chain.ts";
 
-export const DEFAULT_PUBLIC_SECRET = "blockhost-access";
 const DEFAULT_TITLE = "BlockHost — get your server";
 const DEFAULT_ACCENT = "#627EEA";
 

@@ -1,4 +1,6 @@
 /** The first-boot setup wizard (Hono): OTP login, wallet gate, the step forms, summary, finalization and backup. */
+import { DEFAULT_PUBLIC_SECRET, publicSecret } from "../../core/config/schemas.ts";
+import { evmAddress } from "../../core/validators.ts";
 import type { Database } from "bun:sqlite";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -37,12 +39,11 @@ export interface WizardDeps {
 
 type Env = { Variables: SessionVariables & { secureHeadersNonce?: string } };
 
-const PUBLIC_SECRET = "blockhost-access";
 const walletBody = object({
-  address: str(/^0x[0-9a-fA-F]{40}$/, "an address", 42),
+  address: evmAddress,
   signature: str(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature", 132),
   /** The message signed: the wizard's default or the admin's own (printable ASCII, as the setup file allows). */
-  public_secret: str(/^[\x20-\x7e]{1,256}$/, "printable text of at most 256 characters", 256),
+  public_secret: publicSecret,
 });
 const restoreBody = object({
   backup: str(/^\s*0x[0-9a-fA-F]{58,120000}\s*$/, "the text of a blockhost-config.enc file", 120_010),
@@ -90,7 +91,7 @@ export function createWizardApp(deps: WizardDeps) {
   const store = new SessionStore({ cookieName: "bh_wizard", idleMs: deps.idleMs ?? 30 * 60_000, tls: deps.tls });
   const job = new FinalizeJob(deps.db, deps.agent);
   const backoff = new LoginBackoff(deps.now);
-  const publicSecret = deps.publicSecret ?? PUBLIC_SECRET;
+  const publicSecret = deps.publicSecret ?? DEFAULT_PUBLIC_SECRET;
   const app = new Hono<Env>();
   const page = (c: Context<Env>) => ({ nonce: c.get("secureHeadersNonce"), csrf: c.get("session")?.csrf });
 

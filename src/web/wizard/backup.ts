@@ -1,4 +1,6 @@
 /** The applied-config backup (`blockhost-config.enc`): the draft as YAML, encrypted with the admin's signature. */
+import { publicSecret } from "../../core/config/schemas.ts";
+import { evmAddress } from "../../core/validators.ts";
 import { parse, stringify } from "yaml";
 import { BlockhostError } from "../../core/errors.ts";
 import { object, optional, str, type Schema } from "../../core/schema.ts";
@@ -33,8 +35,8 @@ const restoredChain: Schema<Draft["chain"]> = {
 const backupSchema = object({
   admin: optional(
     object({
-      wallet: str(/^0x[0-9a-fA-F]{40}$/, "an address", 42),
-      public_secret: str(/^[\x20-\x7e]{1,256}$/, "text", 256),
+      wallet: evmAddress,
+      public_secret: publicSecret,
     }),
   ),
   network: optional(networkSchema),

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { freeSpaceGb } from "../../core/disk-space.ts";
 import { paths } from "../../core/paths.ts";
 import { defaultProxmoxImage } from "../../setup/steps/hypervisor-proxmox.ts";
-import { defaultTemplatePath } from "../../template/command.ts";
+import { defaultTemplatePath } from "../../template/defaults.ts";
 import { Check, Choice, Field, Select } from "../form.tsx";
 import { defaultRoute, detectDisks, detectInterfaces, detectProxmox, primaryIpv4 } from "./detect.ts";
 import type { Draft, StepId } from "./draft.ts";

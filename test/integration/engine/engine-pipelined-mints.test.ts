@@ -8,7 +8,7 @@ import { publicKeyOf } from "../../../src/crypto/keys.ts";
 import { decryptWithSignature, utf8 } from "../../../src/crypto/symmetric.ts";
 import { JobQueue } from "../../../src/engine/queue.ts";
 import { anvilAvailable } from "../../helpers/anvil.ts";
-import { afterReconcilePasses, expectServedOnce, pendingMints } from "../../helpers/engine-checks.ts";
+import { afterEnginePolls, afterReconcilePasses, expectServedOnce, pendingMints } from "../../helpers/engine-checks.ts";
 import { EngineEnv, eventually, type EngineProcess, type Purchase } from "../../helpers/engine-env.ts";
 
 setDefaultTimeout(180_000);
@@ -63,7 +63,7 @@ describe.skipIf(!anvilAvailable())("pipelined mints (anvil, compiled binary, dry
       async () => (await pendingMints(env)).length === 3,
       "three mints in flight behind one create slot",
     );
-    await Bun.sleep(1500); // the time a fourth would need to join them
+    await afterEnginePolls(env); // whole loop passes, each of which would have started a fourth
     expect(await pendingMints(env)).toHaveLength(3);
     await env.anvil.rpc("evm_setIntervalMining", [1]);
     await eventually(async () => (await env.vms()).filter((v) => v.nft_minted).length === 5, "all five minted");

@@ -10,7 +10,7 @@ import {
 } from "../../../src/chain/contracts/generated/AccessCredentialNFT.ts";
 import { brokerRegistryAbi, brokerRegistryBytecode } from "../../../src/chain/contracts/generated/BrokerRegistry.ts";
 import { generatePrivateKey } from "../../../src/crypto/keys.ts";
-import { readBrokerAllocation } from "../../../src/network/broker/allocation.ts";
+import { readBrokerAllocation } from "../../../src/core/config/broker-allocation.ts";
 import {
   type BrokerClientOptions,
   brokerOf,
@@ -24,7 +24,7 @@ import {
   type PrefixAgent,
   setupPrefixHost,
 } from "../../../src/network/prefix-host.ts";
-import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/provision/ipv6.ts";
+import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/core/ipv6.ts";
 import { type BrokerSimulator, startBrokerSimulator } from "../../fixtures/broker-sim.ts";
 import { actionRunner } from "../../helpers/action-context.ts";
 import { writeScopeConfig } from "../../helpers/scope-config.ts";

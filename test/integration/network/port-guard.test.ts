@@ -25,6 +25,8 @@ const suffix = `${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
 const GATEWAY = { v4: "10.77.0.1", v6: "fd77::1" };
 const VICTIM = { name: `victim-${suffix}`, vmid: 4101, v4: "10.77.0.10", v6: "fd77::10" };
 const ATTACKER = { name: `attacker-${suffix}`, vmid: 4102, v4: "10.77.0.20", v6: "fd77::20" };
+// A Proxmox VM: its port is qemu-server's tap<vmid>i0 (VMID inside db.yaml's range), its MAC Proxmox's.
+const PVE_VM = { name: `pve-${suffix}`, vmid: 150, v4: "10.77.0.30", v6: "fd77::30" };
 type Vm = typeof VICTIM & { ns: PlainNetns; port: string; mac: string };
 
 const ok = (argv: string[]) => Bun.spawnSync(argv, { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
@@ -37,6 +39,7 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
   let dir: string;
   let cleanup: () => void;
   const captures: Capture[] = [];
+  let pveNs: PlainNetns | undefined;
 
   /** The host's neighbour entry for `address` on the bridge: its MAC, or null. */
   const neighbour = (address: string): string | null => {
@@ -53,10 +56,8 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
   const pingFrom = (ns: PlainNetns, to: string, from?: string) =>
     ok([IP, "netns", "exec", ns.name, PING, "-c", "1", "-W", "2", ...(from ? ["-I", from] : []), to]);
 
-  function plugVm(vm: typeof VICTIM): Vm {
+  function plugVm(vm: typeof VICTIM, port = vmPortName(vm.name), mac = macForVmid(vm.vmid)): Vm {
     const ns = createPlainNetns();
-    const port = vmPortName(vm.name);
-    const mac = macForVmid(vm.vmid);
     const peer = `p${Math.random().toString(36).slice(2, 10)}`;
     ns.exec("/usr/sbin/sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0");
     host.exec(IP, "link", "add", port, "type", "veth", "peer", "name", peer);
@@ -99,7 +100,7 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
   afterAll(async () => {
     for (const c of captures) c.stop();
     await agent?.stop();
-    for (const ns of [victim?.ns, attacker?.ns, host]) ns?.cleanup();
+    for (const ns of [victim?.ns, attacker?.ns, pveNs, host]) ns?.cleanup();
     cleanup?.();
   });
 
@@ -245,5 +246,71 @@ describe.skipIf(!!skip)("port guard: nftables bridge rules on a VM's port", () =
     host.exec(IP, "neigh", "flush", "dev", "br0");
     for (const vm of [victim, attacker]) expect(pingFrom(host, vm.v4)).toBe(true);
     expect(pingFrom(attacker.ns, GATEWAY.v4, victim.v4)).toBe(false);
+  });
+
+  test("an agent restart after the table is gone binds every recorded port before it answers anyone", async () => {
+    await agent.stop();
+    host.exec(NFT, "delete", "table", "bridge", "blockhost_guard");
+    agent = await startAgent({
+      root: join(dir, "root"),
+      binaries: {
+        nft: netnsWrapper(dir, host.name, NFT),
+        bridge: netnsWrapper(dir, host.name, "/usr/sbin/bridge"),
+      },
+    });
+    // startAgent returns once the agent answers a ping: no request has asked for a sync.
+    const table = host.exec(NFT, "list", "table", "bridge", "blockhost_guard");
+    for (const vm of [victim, attacker]) expect(table).toContain(`"${vm.port}" : jump from_${vm.port}`);
+    expect(agent.logLines()).toContainEqual(expect.objectContaining({ event: "agent.port_guard_synced", ports: 2 }));
+    // The binding holds: the victim's address from the attacker's port reaches nobody, its own does.
+    attacker.ns.exec(IP, "addr", "add", `${victim.v4}/24`, "dev", "eth0");
+    const atHost = await capture(host, "br0");
+    expect(pingFrom(attacker.ns, GATEWAY.v4, victim.v4)).toBe(false);
+    expect(pingFrom(attacker.ns, GATEWAY.v4, attacker.v4)).toBe(true);
+    await atHost.waitFor("the attacker's own echo request", (f) => f.ip4?.src === attacker.v4);
+    expect(atHost.received().filter((f) => f.ethSrc === attacker.mac && f.ip4?.src === victim.v4)).toEqual([]);
+    attacker.ns.exec(IP, "addr", "del", `${victim.v4}/24`, "dev", "eth0");
+    host.exec(IP, "neigh", "flush", "dev", "br0");
+    for (const vm of [victim, attacker]) expect(pingFrom(host, vm.v4)).toBe(true);
+  });
+
+  test("a Proxmox VM's tap<vmid>i0: its NA for the victim's address reaches the host unbound, nobody once bound", async () => {
+    const pve = plugVm(PVE_VM, `tap${PVE_VM.vmid}i0`, "bc:24:11:5e:00:96");
+    pveNs = pve.ns;
+    const forgeAndMark = async () => {
+      const atHost = await capture(host, "br0");
+      const na = naFrame({
+        ethSrc: pve.mac,
+        ethDst: "33:33:00:00:00:01",
+        src: pve.v6,
+        dst: "ff02::1",
+        target: victim.v6,
+        tlla: pve.mac,
+      });
+      // Then its own echo request: once the host has it, the advertisement before it was judged.
+      sendFrames(pve.ns.name, "eth0", [na]);
+      expect(pingFrom(pve.ns, GATEWAY.v6, pve.v6)).toBe(true);
+      await atHost.waitFor("the Proxmox VM's own echo request", (f) => f.ip6?.src === pve.v6 && f.ip6.icmpType === 128);
+      return atHost.received().filter((f) => f.ip6?.naTarget === victim.v6 && f.ethSrc === pve.mac);
+    };
+    // Unbound (the PVE firewall alone passes it: it checks the source address, not the target).
+    expect(await forgeAndMark()).toHaveLength(1);
+    host.exec(IP, "neigh", "flush", "dev", "br0");
+    expect(
+      await agent.client.call("pve-port-guard-set", {
+        vmid: PVE_VM.vmid,
+        mac: "BC:24:11:5E:00:96",
+        ipv4: [pve.v4],
+        ipv6: [pve.v6],
+      }),
+    ).toEqual({ ok: true, port: pve.port });
+    expect(pingFrom(host, victim.v6)).toBe(true);
+    expect(await forgeAndMark()).toEqual([]);
+    expect(neighbour(victim.v6)).toBe(victim.mac);
+    expect(await agent.client.call("pve-port-guard-clear", { vmid: PVE_VM.vmid })).toEqual({ ok: true, removed: true });
+    expect(await agent.client.call("pve-port-guard-clear", { vmid: PVE_VM.vmid })).toEqual({
+      ok: true,
+      removed: false,
+    });
   });
 });

@@ -20,6 +20,19 @@ if (!usable) console.log("skip: proxmox backend tests need root and iproute2 net
 let env: { root: string; cleanup: () => void };
 let host: ProxmoxHost;
 const bh = (args: string[]) => runBlockhost(args, { root: env.root });
+/** The agent's nftables bridge table in the simulated host's namespace. */
+const guardTable = () =>
+  Bun.spawnSync([
+    "/usr/sbin/ip",
+    "netns",
+    "exec",
+    host.netns,
+    "/usr/sbin/nft",
+    "list",
+    "table",
+    "bridge",
+    "blockhost_guard",
+  ]).stdout.toString();
 
 describe.skipIf(!usable)("proxmox backend through the real agent and the qm simulator", () => {
   beforeAll(async () => {
@@ -96,6 +109,10 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
         "",
       ].join("\n"),
     );
+    // And the agent's bridge rules on the tap, which also check neighbour advertisement targets.
+    const mac = /virtio=([0-9A-F:]{17})/.exec(vm.config.net0 ?? "")![1]!.toLowerCase();
+    expect(guardTable()).toContain('"tap100i0" : jump from_tap100i0');
+    expect(guardTable()).toContain(`ether saddr != ${mac} drop`);
     // The instance-id is pinned: Proxmox's own hash would change with the host's DNS search domain.
     expect(readFileSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"), "utf8")).toBe(
       "instance-id: blockhost-100\nlocal-hostname: web-1\n",
@@ -195,6 +212,8 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(existsSync(join(env.root, "srv/pve-snippets/snippets/blockhost-web-1.meta"))).toBe(false);
     expect(existsSync(join(env.root, "etc/pve/firewall/100.fw"))).toBe(false);
     expect(existsSync(join(env.root, "etc/pve/firewall/102.fw"))).toBe(true);
+    expect(guardTable()).not.toContain('"tap100i0"');
+    expect(guardTable()).toContain('"tap102i0" : jump from_tap102i0');
     expect(host.ip("-6", "route", "show", "dev", "vmbr0")).not.toContain("2001:db8:42::3 ");
     expect((await bh(["vm", "destroy", "web-1"])).stdout).toContain("already gone");
   });

@@ -2,6 +2,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { runBlockhost } from "../../helpers/binary.ts";
 import {
@@ -12,8 +13,20 @@ import {
 } from "../../helpers/proxmox-host.ts";
 import { provisionRoot } from "../../helpers/provision-root.ts";
 import type { SimCluster } from "../../helpers/qm-simulator.ts";
+import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 
 const WALLET = "0x3333333333333333333333333333333333333333";
+/** The manifest `blockhost template build` writes beside an image (what the import checks). */
+const IMAGE_MANIFEST = {
+  format: 1,
+  blockhost_binary: "/usr/local/bin/blockhost",
+  vmauth_files: VM_AUTH_FILES.map((f) => f.path),
+  cloud_init: true,
+  qemu_guest_agent: true,
+  debian_suite: "bookworm",
+  packages: ["cloud-init", "qemu-guest-agent"],
+  built_at: "2026-12-01T18:00:00Z",
+};
 const GiB = 1024 ** 3;
 const usable = canCreateNetns();
 if (!usable) console.log("skip: proxmox cluster tests need root and iproute2 network namespaces");
@@ -79,8 +92,9 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
   const nodeOfRecord = (name: string) => {
     const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"), { readonly: true });
     try {
-      return db.query("SELECT node, extra, status FROM vms WHERE vm_name = ?").get(name) as {
+      return db.query("SELECT node, extra, status, ip_address FROM vms WHERE vm_name = ?").get(name) as {
         node: string | null;
+        ip_address: string | null;
         extra: string;
         status: string;
       };
@@ -262,5 +276,76 @@ describe.skipIf(!usable)("a 3-node Proxmox cluster through the real agent and th
     expect(r.stderr).toContain(
       "pve3: template VMID 9001 is on pve1's local storage local-lvm (give this node its own template_vmid, or keep the template on shared storage)",
     );
+  });
+  test("a node with its own IPv4 pool: its VMs get addresses there, a move off it is flagged, a reinstall stays on it", async () => {
+    const pve3Pool = "ip_pool: {network: '10.77.0.0/24', start: 10, end: 20, gateway: '10.77.0.1'}";
+    blockhostYaml(
+      `strategy: least_loaded_ram\nnodes:\n  pve1: {drain: true}\n  pve2: {drain: true}\n  pve3: {template_vmid: 9003, ${pve3Pool}}`,
+    );
+    expect((await create("split-1")).code).toBe(0);
+    const vmid = vmidOf("split-1")!;
+    expect(host.sim.vm(vmid)).toMatchObject({ node: "pve3" });
+    expect(host.sim.vm(vmid)!.config.ipconfig0).toContain("ip=10.77.0.10/24,gw=10.77.0.1");
+    expect(nodeOfRecord("split-1").ip_address).toBe("10.77.0.10");
+
+    // A migration to pve2 (the shared pool's segment): the address does not route there; flagged, left running.
+    host.sim.moveVm(vmid, "pve2");
+    expect((await bh(["gc", "--execute"])).code).toBe(0);
+    expect(JSON.parse(nodeOfRecord("split-1").extra).address_foreign).toBe("pve2");
+    const status = JSON.parse((await bh(["status", "--json"])).stdout);
+    expect(status.cluster.foreign).toContain("split-1 (on pve2)");
+    expect(host.sim.vm(vmid)).toMatchObject({ status: "running" });
+    host.sim.moveVm(vmid, "pve3");
+    await bh(["gc", "--execute"]);
+    expect(JSON.parse(nodeOfRecord("split-1").extra).address_foreign).toBeUndefined();
+
+    // Reinstall places the VM again: only pve3 holds its address, so with pve3 drained it is refused.
+    blockhostYaml(
+      `strategy: least_loaded_ram\nnodes:\n  pve2: {template_vmid: 9002}\n  pve3: {template_vmid: 9003, drain: true, ${pve3Pool}}`,
+    );
+    const refused = await bh(["vm", "reinstall", "split-1"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("pve2: its IPv4 pool does not hold the VM's address 10.77.0.10");
+    blockhostYaml(
+      `strategy: least_loaded_ram\nnodes:\n  pve2: {template_vmid: 9002}\n  pve3: {template_vmid: 9003, ${pve3Pool}}`,
+    );
+    expect((await bh(["vm", "reinstall", "split-1"])).code).toBe(0);
+    expect(host.sim.vm(vmidOf("split-1")!)).toMatchObject({ node: "pve3" });
+    expect(nodeOfRecord("split-1").ip_address).toBe("10.77.0.10");
+  });
+  test("template import --node: imported on this node, migrated with its disk to the node's storage, checked there", async () => {
+    blockhostYaml(
+      `strategy: least_loaded_ram\nnodes:\n  pve2: {template_vmid: 9012}\n  pve3: {template_vmid: 9003, storage: san}`,
+    );
+    const dir = join(env.root, "var/lib/blockhost/images");
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, "node-template.qcow2");
+    const content = Buffer.alloc(3 * 1048576 + 5, 7);
+    writeFileSync(path, content);
+    writeFileSync(
+      `${path}.json`,
+      JSON.stringify({ ...IMAGE_MANIFEST, sha256: createHash("sha256").update(content).digest("hex") }),
+    );
+    const r = await bh(["proxmox", "template", "import", path, "--node", "pve2"]);
+    expect(r).toMatchObject({ code: 0, stdout: "template 9012 ready on pve2\n" });
+    expect(host.sim.vm(9012)).toMatchObject({ node: "pve2", template: true });
+    expect(host.sim.vm(9012)!.config.scsi0).toMatch(/^local-lvm:base-9012-disk-0/);
+    expect(host.sim.pveshCalls()).toContainEqual([
+      "create",
+      "/nodes/pve1/qemu/9012/migrate",
+      "--output-format",
+      "json",
+      "--target",
+      "pve2",
+      "--targetstorage",
+      "local-lvm",
+    ]);
+    // The node's new template serves placement there: a linked clone on pve2.
+    expect((await create("on-new-tpl")).code).toBe(0);
+    expect(host.sim.vm(vmidOf("on-new-tpl")!)).toMatchObject({ node: "pve2" });
+
+    const noNode = await bh(["proxmox", "template", "import", path, "--node", "pve9"]);
+    expect(noNode.code).toBe(2);
+    expect(noNode.stderr).toContain("--node pve9: give --vmid, or set proxmox.cluster.nodes.pve9.template_vmid");
   });
 });

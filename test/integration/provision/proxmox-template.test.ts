@@ -7,23 +7,20 @@ import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 import { bootloaderBootSection } from "../../../src/template/bootloader.ts";
 import { writeScopeConfig } from "../../helpers/scope-config.ts";
 import { runBlockhost, tempDir } from "../../helpers/binary.ts";
-import { canCreateNetns, startProxmoxHost, TEMPLATE_VMID, type ProxmoxHost } from "../../helpers/proxmox-host.ts";
+import {
+  canCreateNetns,
+  IMPORTABLE_MANIFEST,
+  startProxmoxHost,
+  TEMPLATE_VMID,
+  type ProxmoxHost,
+} from "../../helpers/proxmox-host.ts";
 
 /** Importing `blockhost template build`'s image as the Proxmox template, and the prerequisite check, through the real agent. */
 const usable = canCreateNetns();
 if (!usable) console.log("skip: proxmox template tests need root and iproute2 network namespaces");
 
 const image = (root: string, name: string) => join(root, "var/lib/blockhost/images", name);
-const MANIFEST = {
-  format: 1,
-  blockhost_binary: "/usr/local/bin/blockhost",
-  vmauth_files: VM_AUTH_FILES.map((f) => f.path),
-  cloud_init: true,
-  qemu_guest_agent: true,
-  debian_suite: "bookworm",
-  packages: ["cloud-init", "qemu-guest-agent"],
-  built_at: "2026-12-01T18:00:00Z",
-};
+const MANIFEST: Record<string, unknown> = IMPORTABLE_MANIFEST;
 
 describe.skipIf(!usable)("proxmox template import and prerequisite check", () => {
   let env: { dir: string; cleanup: () => void };
@@ -84,11 +81,15 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   });
 
   test("a manifest without the blockhost binary or a vmauth file is refused before anything is created", async () => {
-    const path = writeImage("old.qcow2", { ...MANIFEST, blockhost_binary: null, vmauth_files: ["/etc/pam.d/sshd"] });
+    const path = writeImage("old.qcow2", {
+      ...MANIFEST,
+      blockhost_binary: "/usr/bin/bh",
+      vmauth_files: ["/etc/pam.d/sshd"],
+    });
     const calls = host.sim.calls().length;
     await expect(importAt(9101, path)).rejects.toMatchObject({
       code: "E_CONFIG_INVALID",
-      message: `${path}.json: blockhost_binary is null, expected "/usr/local/bin/blockhost" (the PAM stack and the signing page run it); vmauth_files lacks ${VM_AUTH_FILES.slice(
+      message: `${path}.json: blockhost_binary is "/usr/bin/bh", expected "/usr/local/bin/blockhost" (the PAM stack and the signing page run it); vmauth_files lacks ${VM_AUTH_FILES.slice(
         1,
       )
         .map((f) => f.path)
@@ -100,7 +101,12 @@ describe.skipIf(!usable)("proxmox template import and prerequisite check", () =>
   test("an image that boots only by direct kernel (no bootloader) is refused: Proxmox boots from the disk", async () => {
     const path = writeImage("direct.qcow2", {
       ...MANIFEST,
-      boot: { mode: "direct-kernel", kernel: "direct.qcow2.vmlinuz" },
+      boot: {
+        mode: "direct-kernel",
+        kernel: "direct.qcow2.vmlinuz",
+        initrd: "direct.qcow2.initrd",
+        cmdline: "root=LABEL=rootfs",
+      },
     });
     await expect(importAt(9104, path)).rejects.toThrow(
       'boot.mode is "direct-kernel": a Proxmox VM boots from its disk, so the image needs a bootloader',

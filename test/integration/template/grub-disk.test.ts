@@ -10,9 +10,9 @@ import {
   assembleGrubDisk,
   bootloaderBootSection,
 } from "../../../src/template/bootloader.ts";
-import { directKernelProblem, manifestSchema } from "../../../src/template/manifest.ts";
-import { KERNEL_CMDLINE } from "../../../src/template/recipe.ts";
-import { manifestProblems } from "../../../src/provision/backends/proxmox-template.ts";
+import { directKernelProblem, manifestSchema } from "../../../src/core/template/manifest.ts";
+import { KERNEL_CMDLINE } from "../../../src/core/template/boot.ts";
+import { proxmoxManifestProblems } from "../../../src/provision/backends/proxmox-template.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 import { runBlockhost } from "../../helpers/binary.ts";
 
@@ -108,7 +108,7 @@ describe.skipIf(!hasGrub)("GRUB-bootable template disk", () => {
       "template t.qcow2 is a bootloader image (for Proxmox); libvirt boots the direct-kernel one " +
         "(blockhost template build without --boot bootloader)",
     );
-    expect(manifestProblems(manifest)).toEqual([]);
+    expect(proxmoxManifestProblems(manifestSchema.parse(manifest))).toEqual([]);
     expect(() => manifestSchema.parse({ ...manifest, boot: { ...boot, bootloader: "uefi" } })).toThrow();
   });
 });

@@ -13,6 +13,7 @@ import {
   SECRET,
   STRANGER,
   writeVmRoot,
+  untilExpired,
 } from "../../helpers/vmauth.ts";
 
 /** Processes start here (the binary, openssl): bound each test generously; none asserts a duration. */
@@ -161,7 +162,7 @@ describe("pam verify", () => {
     try {
       const c = await challenge();
       const sig = await OWNER.signMessage({ message: loginMessage(c.machine, c.code, c.expires) });
-      await Bun.sleep(2100);
+      await untilExpired(c.expires);
       const r = await verify(sig);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("reason=expired");

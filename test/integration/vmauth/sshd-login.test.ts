@@ -17,6 +17,7 @@ import {
   STRANGER,
   writeVmRoot,
   type SigningPage,
+  untilExpired,
 } from "../../helpers/vmauth.ts";
 
 // The whole in-VM login, for real: Debian's sshd with the shipped PAM stack and sshd drop-in,
@@ -276,7 +277,7 @@ describe.skipIf(Boolean(unavailable))("SSH login with a wallet signature (real s
       try {
         await refused(async (c) => {
           const sig = await sign(loginMessage(c.machine, c.code, c.expires));
-          await Bun.sleep(2_100);
+          await untilExpired(c.expires);
           return sig;
         }, "expired");
       } finally {

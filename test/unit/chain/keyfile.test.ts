@@ -2,7 +2,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadKeyFile } from "../../../src/chain/keyfile.ts";
+import { loadKeyFile } from "../../../src/crypto/keyfile.ts";
 import { BlockhostError } from "../../../src/core/errors.ts";
 import { tempDir } from "../../helpers/binary.ts";
 

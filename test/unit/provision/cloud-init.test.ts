@@ -6,7 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { type CloudInitInput, renderCloudInit } from "../../../src/provision/cloud-init.ts";
 import { cloudInitInput } from "../../helpers/cloud-init-input.ts";
 import { parseSeed } from "../../../src/guest/seed.ts";
-import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/provision/ipv6.ts";
+import { bigIntToIpv6, ipv6ToBigInt } from "../../../src/core/ipv6.ts";
 import { VM_AUTH_FILES } from "../../../src/vmauth/files/index.ts";
 
 const allocation = {

@@ -92,6 +92,17 @@ describe("placeVm", () => {
     );
   });
 
+  test("a VM keeping its IPv4 address (reinstall) goes only to a node whose pool holds it; the others name why", () => {
+    const r = request();
+    r.keepAddress = { address: "10.77.0.10", holds: (n) => n === "a" };
+    expect(placeVm(r).node).toBe("a");
+    expect(candidates(r).map((c) => c.refusal)).toEqual([
+      undefined,
+      "its IPv4 pool does not hold the VM's address 10.77.0.10",
+      "its IPv4 pool does not hold the VM's address 10.77.0.10",
+    ]);
+  });
+
   test("creates in flight count against a node: memory, disk and max_vms, so concurrent creates spread out", () => {
     const r = request({ nodes: { b: { max_vms: 3 } } });
     expect(placeVm(r).node).toBe("b");

@@ -141,11 +141,9 @@ test("db.yaml names the NDP proxy uplink only when NDP proxy is on, in the shape
     const ctx = { file: setupFileSchema.parse(d, ""), fileName: "setup.yaml" } as SetupContext;
     return dbConfigSchema.parse(parse(renderDbYaml(ctx)), "db.yaml").ipv6_pool;
   };
-  expect(render({ manual: "2001:db8:1::/64", uplink: "eth0", ndp_proxy: true })).toEqual({
-    prefix: "2001:db8:1::/64",
-    ndp_proxy_dev: "eth0",
-  });
-  expect(render({ manual: "2001:db8:1::/64", uplink: "eth0" })).toEqual({ prefix: "2001:db8:1::/64" });
+  // The prefix lives only in broker-allocation.json (the ipv6 step's file), not a second time here.
+  expect(render({ manual: "2001:db8:1::/64", uplink: "eth0", ndp_proxy: true })).toEqual({ ndp_proxy_dev: "eth0" });
+  expect(render({ manual: "2001:db8:1::/64", uplink: "eth0" })).toBeUndefined();
   expect(render("none")).toBeUndefined();
   // The broker's prefix is not known when db.yaml is written: VMs take it from broker-allocation.json.
   expect(render({ broker: { registry: `0x${"1".repeat(40)}` } })).toBeUndefined();

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cachedTemplate, installTemplate } from "../../../src/template/cache.ts";
-import type { TemplateManifest } from "../../../src/template/manifest.ts";
+import type { TemplateManifest } from "../../../src/core/template/manifest.ts";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DbConfig } from "../../../src/core/config/schemas.ts";
-import { guestNameservers, upstreamResolvers } from "../../../src/provision/network-config.ts";
-import { DEFAULT_OS, OS_IDS, parseOsId, templateFor } from "../../../src/template/os.ts";
+import { guestNameservers, upstreamResolvers } from "../../../src/core/config/network.ts";
+import { DEFAULT_OS, OS_IDS, parseOsId, templateFor } from "../../../src/core/template/os.ts";
 
 test("each OS id has its own template; the default OS keeps the configured one", () => {
   expect(DEFAULT_OS).toBe("debian-12");

@@ -13,6 +13,7 @@ test("each node's load, BlockHost VMs and why it takes no new VM; VMs on no node
           strategy: "least_loaded_ram",
           error: null,
           unplaced: ["web-9"],
+          foreign: [],
           nodes: [
             {
               node: "pve1",

@@ -165,7 +165,8 @@ describe("WalletSessions", () => {
     // Flip the signature's first character: its last one carries base64 padding bits, so changing it
     // can leave the decoded signature the same.
     const signatureAt = cookie.lastIndexOf(".") + 1;
-    const flipped = cookie.slice(0, signatureAt) + (cookie[signatureAt] === "A" ? "B" : "A") + cookie.slice(signatureAt + 1);
+    const flipped =
+      cookie.slice(0, signatureAt) + (cookie[signatureAt] === "A" ? "B" : "A") + cookie.slice(signatureAt + 1);
     expect((await app.request("https://h/me/wallet", { headers: { cookie: flipped } })).status).toBe(401);
     expect((await app.request("https://h/me/act", { method: "POST", headers: { cookie } })).status).toBe(403);
   });

@@ -153,6 +153,11 @@ describe("routes", () => {
     const good = await account.signMessage({ message: "blockhost-access" });
     // The signature of one text does not pass for another public secret.
     expect((await post({ address: account.address, signature: good, public_secret: "my-host" })).status).toBe(400);
+    // The address rule is core's (EIP-55 when mixed case): one case-flipped letter breaks the checksum.
+    const flip = account.address.replace(/[a-f]/, (c) => c.toUpperCase());
+    const refused = await post({ address: flip, signature: good, public_secret: "blockhost-access" });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("checksum");
     const r = await post({ address: account.address, signature: good, public_secret: "blockhost-access" });
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ wallet: account.address });

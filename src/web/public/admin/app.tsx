@@ -1,4 +1,5 @@
 /** The admin panel (`/admin`): EIP-4361 sign-in of the admin NFT holder, then VMs, jobs, plans, wallet and admin commands. */
+import { VM_NAME_RE } from "../../../core/validators.ts";
 import { Hono } from "hono";
 import { parseUnits } from "viem";
 import { BlockhostError, hasCode } from "../../../core/errors.ts";
@@ -19,7 +20,6 @@ import { NodesPage } from "./nodes-page.tsx";
 import { ConfirmDestroyPage, JobFollowPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
 
-const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 const destroyForm = object({ confirm: optional(literal("yes")) });
 const retryForm = object({ key: str(/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/, "a job key", 130) });
 const planFields = object({
@@ -46,7 +46,7 @@ export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps))
     const op = c.req.param("op") as keyof typeof ADMIN_OPS;
     let key: string;
     try {
-      if (!VM_NAME.test(name)) throw new BlockhostError("E_INVALID_INPUT", "bad VM name");
+      if (!VM_NAME_RE.test(name)) throw new BlockhostError("E_INVALID_INPUT", "bad VM name");
       // Destroying cannot be undone: the first POST asks, the confirmation page's POST does it.
       if (op === "destroy" && !(await formBody(c, destroyForm)).confirm)
         return c.html(<ConfirmDestroyPage {...frame(c)} vm={name} />);

@@ -8,7 +8,7 @@ import {
   loadAdminCommands,
 } from "../../../core/config/admin-commands.ts";
 import { loadBlockhostConfig } from "../../../core/config/index.ts";
-import { BlockhostError } from "../../../core/errors.ts";
+import { BlockhostError, isBlockhostError } from "../../../core/errors.ts";
 import { literal, object, str } from "../../../core/schema.ts";
 import { addressOfPrivateKey } from "../../../crypto/keys.ts";
 import { DEAD_ADDRESS } from "../../../engine/admin-commands/settings.ts";
@@ -42,6 +42,12 @@ function definition(f: { description: string; ports: string; duration: string; p
   );
 }
 
+/** The root command that saves `commands` (single-quoted for a POSIX shell). */
+export function rootSaveCommand(commands: Record<string, AdminCommand>): string {
+  const json = JSON.stringify({ commands }).replaceAll("'", "'\\''");
+  return `blockhost agent call admin-commands-save '${json}'`;
+}
+
 function senderData(deps: AdminKit["deps"]): CommandSenderData | null {
   const admin = loadBlockhostConfig().admin;
   if (!admin) return null;
@@ -62,8 +68,15 @@ function senderData(deps: AdminKit["deps"]): CommandSenderData | null {
 }
 
 export function commandRoutes(app: Hono<AdminEnv>, kit: AdminKit): void {
-  const save = async (commands: Record<string, AdminCommand>) =>
-    await kit.deps.agent.call("admin-commands-save", { commands });
+  const save = async (commands: Record<string, AdminCommand>) => {
+    try {
+      await kit.deps.agent.call("admin-commands-save", { commands });
+    } catch (e) {
+      // After setup a new knock port needs root (docs/security/agent.md): give the operator the command.
+      if (!isBlockhostError(e) || e.code !== "E_AGENT_OUT_OF_SCOPE") throw e;
+      throw new BlockhostError(e.code, `${e.message}; on the host, as root: ${rootSaveCommand(commands)}`);
+    }
+  };
 
   app.get("/commands", (c) => {
     try {

@@ -9,12 +9,13 @@ import { type AdminFrame, AdminPage } from "./layout.tsx";
 export type AdminEnv = WalletEnv;
 export type AdminContext = Context<AdminEnv>;
 
-type ErrorStatus = 400 | 404 | 409 | 500 | 502 | 503;
+type ErrorStatus = 400 | 403 | 404 | 409 | 500 | 502 | 503;
 const STATUS: Partial<Record<ErrorCode, ErrorStatus>> = {
   E_USAGE: 400,
   E_INVALID_INPUT: 400,
   E_SCHEMA: 400,
   E_AGENT_INVALID_PARAMS: 400,
+  E_AGENT_OUT_OF_SCOPE: 403,
   E_NOT_FOUND: 404,
   E_CONFLICT: 409,
   E_CHAIN: 502,

@@ -32,6 +32,9 @@ export function NodesPage(props: AdminFrame & { cluster: ClusterStatus | null })
             ))}
           </AdminTable>
           {c.unplaced.length > 0 && <p role="alert">On no node (flagged, not destroyed): {c.unplaced.join(", ")}</p>}
+          {c.foreign.length > 0 && (
+            <p role="alert">Address not in their node's IPv4 pool (migrate back): {c.foreign.join(", ")}</p>
+          )}
         </>
       )}
     </AdminPage>

@@ -3,6 +3,7 @@
  * reinstalls and opens the console of that server. Every action re-reads `ownerOf` when it is asked
  * for and the engine re-reads it when it runs; the engine runs every action as a job.
  */
+import { VM_NAME_RE } from "../../../core/validators.ts";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -14,7 +15,7 @@ import { jobByKey } from "../../../core/state/jobs.ts";
 import { getVm, type VmRecord } from "../../../core/state/vms.ts";
 import { POWER_OPS, requestVmAction, type VmAction } from "../../../engine/vm-requests.ts";
 import { chooseOs } from "../../../provision/os.ts";
-import { OS_IDS } from "../../../template/os.ts";
+import { OS_IDS } from "../../../core/template/os.ts";
 import { clientAddress, signedMessageBody, type WalletEnv, type WalletLogin } from "../../session/index.ts";
 import type { ServeDeps } from "../deps.ts";
 import { JOB_KEY, jobEvents } from "../job-events.ts";
@@ -24,7 +25,6 @@ import { panelPay } from "./extend.tsx";
 import { MyServersPage } from "./page.tsx";
 import { heldServer, heldServers, planNames, type ServerView, serverView } from "./servers.ts";
 
-const VM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 const powerBody = object({ op: literal(...POWER_OPS) });
 const osBody = object({ os: literal(...OS_IDS) });
 const reinstallBody = object({ os: literal(...OS_IDS), confirmation: signedMessageBody });
@@ -167,7 +167,7 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
     const wallet = c.get("walletSession").wallet;
     const name = c.req.param("name") ?? "";
     try {
-      const vm = VM_NAME.test(name) ? await heldServer(deps, wallet, name) : null;
+      const vm = VM_NAME_RE.test(name) ? await heldServer(deps, wallet, name) : null;
       if (!vm) {
         logEvent("panel.refused", { wallet, vm: name.slice(0, 64), action, reason: "not-holder" });
         return c.json({ error: `this wallet does not hold a server named ${name.slice(0, 64)}` }, 404);

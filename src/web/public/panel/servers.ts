@@ -4,7 +4,7 @@ import type { Hex } from "viem";
 import { lastVmJob, unfinishedVmJob } from "../../../core/state/jobs.ts";
 import { getSubscription } from "../../../core/state/subscriptions.ts";
 import { getVm, vmForToken, type VmRecord } from "../../../core/state/vms.ts";
-import { TEMPLATE_OSES, isOsId } from "../../../template/os.ts";
+import { TEMPLATE_OSES, isOsId } from "../../../core/template/os.ts";
 import type { ServeDeps } from "../deps.ts";
 
 /** One server as its holder sees it; `state` is what the page shows and the SSE stream sends. */
