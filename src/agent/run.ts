@@ -91,7 +91,7 @@ export function createRunner(
           )
         : undefined;
     try {
-      const out = capture(proc.stdout as ReadableStream<Uint8Array>, cap, "head");
+      const out = capture(proc.stdout as ReadableStream<Uint8Array>, runOptions.outputCap ?? cap, "head");
       const err = capture(proc.stderr as ReadableStream<Uint8Array>, cap, "tail");
       const code = await proc.exited;
       // A background grandchild may hold the pipes open; do not wait for it forever.

@@ -82,7 +82,14 @@ const importCommand = defineCommand({
       const t = nodeTarget(args.node, args.vmid);
       await importProxmoxTemplate(
         new AgentClient(),
-        { vmid: t.vmid, imagePath: args.image, storage: px.storage, bridge: t.bridge, onNode: args.node, nodeStorage: t.storage },
+        {
+          vmid: t.vmid,
+          imagePath: args.image,
+          storage: px.storage,
+          bridge: t.bridge,
+          onNode: args.node,
+          nodeStorage: t.storage,
+        },
         stderrSay,
       );
       process.stdout.write(`template ${t.vmid} ready on ${args.node}\n`);

@@ -1,4 +1,4 @@
-/** `blockhost vm`: create, resume, destroy, start, stop, status, list. */
+/** `blockhost vm`: create, resume, destroy, start, stop, status, list, usage. */
 import { defineCommand } from "citty";
 import { BlockhostError } from "../core/errors.ts";
 import { readTextInput } from "../core/input.ts";
@@ -12,6 +12,7 @@ import { resumeVm } from "./lifecycle.ts";
 import { chooseOs } from "./os.ts";
 import { importVms } from "./legacy-json.ts";
 import { vmReadCommands } from "./vm-read-command.ts";
+import { usageCommand } from "./vm-usage-command.ts";
 
 const nameArg = {
   name: {
@@ -115,6 +116,7 @@ export default defineCommand({
       },
     }),
     ...vmReadCommands,
+    usage: usageCommand,
     "import-json": defineCommand({
       meta: {
         name: "import-json",

@@ -21,6 +21,7 @@ const benches: Array<{ module: string; fn: string }> = [
   { module: "./reinstall.ts", fn: "benchReinstall" },
   { module: "./tls-swap.ts", fn: "benchTlsSwap" },
   { module: "./cold-start.ts", fn: "benchColdStart" },
+  { module: "./usage.ts", fn: "benchUsage" },
 ];
 
 const rows: BenchRow[] = [];

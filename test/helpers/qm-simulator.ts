@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readCluster, writeCluster, type SimCluster } from "../fixtures/qm-sim/cluster.ts";
-import { listVms, readVm, writeVm, type SimVm } from "../fixtures/qm-sim/state.ts";
+import { listVms, readVm, writeVm, type SimCounters, type SimVm } from "../fixtures/qm-sim/state.ts";
 import { tempDir } from "./binary.ts";
 
 export type { SimCluster, SimVm };
@@ -34,6 +34,11 @@ export interface QmSimulator {
   addVm(vm: Partial<SimVm> & { vmid: number }): void;
   /** Every argv `qm` received, oldest first. */
   calls(): string[][];
+  /**
+   * The guest of a running VM did this much (bytes added to netin/netout/diskread/diskwrite); `cpu`
+   * and `mem`, when given, replace the current figures.
+   */
+  addGuestCounters(vmid: number, delta: Partial<SimCounters>): void;
   /**
    * The next `qm <subcommand>`'s task fails with `message` (subcommand like "clone" or "guest-exec"),
    * reported as qm does: exit 255, but exit 0 with only stderr for "resize" and "template".
@@ -83,6 +88,20 @@ export function createQmSimulator(): QmSimulator {
     vms: () => listVms(stateDir),
     addVm: (vm) => writeVm(stateDir, { name: `vm${vm.vmid}`, status: "stopped", template: false, config: {}, ...vm }),
     calls: () => jsonLines("calls.jsonl"),
+    addGuestCounters: (vmid, d) => {
+      const vm = readVm(stateDir, vmid);
+      if (vm?.status !== "running") throw new Error(`qm-sim: VM ${vmid} is not running`);
+      const c = vm.counters ?? { cpu: 0, mem: 0, netin: 0, netout: 0, diskread: 0, diskwrite: 0 };
+      const counters: SimCounters = {
+        cpu: d.cpu ?? c.cpu,
+        mem: d.mem ?? c.mem,
+        netin: c.netin + (d.netin ?? 0),
+        netout: c.netout + (d.netout ?? 0),
+        diskread: c.diskread + (d.diskread ?? 0),
+        diskwrite: c.diskwrite + (d.diskwrite ?? 0),
+      };
+      writeVm(stateDir, { ...vm, counters });
+    },
     failNext: (sub, message = "") => writeFileSync(control(`fail-${sub}`), message),
     setGuestExecResult: (result) =>
       result

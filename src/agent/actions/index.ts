@@ -16,6 +16,7 @@ import * as snippets from "./snippets.ts";
 import * as setup from "./setup.ts";
 import * as portGuard from "./port-guard.ts";
 import * as pveFirewall from "./pve-firewall.ts";
+import * as usage from "./usage.ts";
 
 /** The closed table of agent actions: each family module exports its ActionDefs. */
 const families = [
@@ -35,6 +36,7 @@ const families = [
   libvirt,
   portGuard,
   pveFirewall,
+  usage,
 ] as const;
 
 type Values<T> = T[keyof T];

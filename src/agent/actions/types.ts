@@ -20,6 +20,8 @@ export interface RunOptions {
   readonly stdin?: string | Uint8Array;
   /** Accept these exit codes without failing (default: only 0). */
   readonly okCodes?: readonly number[];
+  /** Bytes of stdout kept, when a command's answer may be larger than the runner's cap (one line per VM). */
+  readonly outputCap?: number;
 }
 
 export interface ActionContext {

@@ -215,6 +215,13 @@ export const blockhostConfigSchema = object({
   fund_manager: optional(record(str(/^[a-z_]{1,64}$/, "a key"), anyScalar)),
   /** The chain watcher and job queue; every key has a default (see src/engine/settings.ts). */
   engine: optional(engineSettingsSchema),
+  /** Per-VM usage sampling for graphs and traffic quotas (see docs/operator/usage.md). */
+  usage: optional(
+    object({
+      /** Seconds between two readings of every running VM's counters [60]. */
+      sample_interval_s: optional(int(10, 3600)),
+    }),
+  ),
   /** VM size per on-chain plan id; a plan without an entry gets DEFAULT_PLAN_SIZE. */
   plans: optional(record(str(/^[1-9]\d{0,17}$/, "a plan id"), planSizeSchema, 10_000)),
   /** The operating systems customers may choose (at purchase and reinstall); the first is the default. */

@@ -207,4 +207,31 @@ DROP TABLE setup_intents;`,
     // NULL: a single-node host (local qm) or a VM recorded before; the reconciler fills it in on a cluster.
     sql: `ALTER TABLE vms ADD COLUMN node TEXT;`,
   },
+  {
+    version: 9,
+    name: "per-VM usage: monotonic counters and minute/hour points",
+    // Owned by core/state/usage.ts. Points are keyed by bucket, so a VM holds a bounded number of rows.
+    sql: `
+CREATE TABLE usage_counters (
+  vm_name TEXT PRIMARY KEY,
+  instance TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  booted_at INTEGER,
+  raw_cpu_ns INTEGER NOT NULL, raw_rx_bytes INTEGER NOT NULL, raw_tx_bytes INTEGER NOT NULL,
+  raw_read_bytes INTEGER NOT NULL, raw_write_bytes INTEGER NOT NULL,
+  cpu_ns INTEGER NOT NULL, rx_bytes INTEGER NOT NULL, tx_bytes INTEGER NOT NULL,
+  read_bytes INTEGER NOT NULL, write_bytes INTEGER NOT NULL
+) STRICT;
+CREATE TABLE usage_points (
+  vm_name TEXT NOT NULL,
+  step INTEGER NOT NULL CHECK (step IN (60, 3600)),
+  at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  cpu_ns INTEGER NOT NULL, rx_bytes INTEGER NOT NULL, tx_bytes INTEGER NOT NULL,
+  read_bytes INTEGER NOT NULL, write_bytes INTEGER NOT NULL,
+  mem_sum_bytes INTEGER NOT NULL, mem_max_bytes INTEGER NOT NULL, samples INTEGER NOT NULL,
+  PRIMARY KEY (vm_name, step, at)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX usage_points_age ON usage_points(step, at);`,
+  },
 ];

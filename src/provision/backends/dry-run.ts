@@ -2,7 +2,9 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { paths } from "../../core/paths.ts";
+import type { RawUsage } from "../../core/usage-counters.ts";
 import type { Backend, Say, VmRef, VmSpec } from "./types.ts";
+import { dryRunReadings } from "./usage-readings.ts";
 
 /**
  * Every step except the hypervisor calls: allocation, rendering and bookkeeping are real, the
@@ -45,6 +47,10 @@ export class DryRunBackend implements Backend {
 
   async powerState(): Promise<null> {
     return null;
+  }
+
+  async sampleUsage(vms: readonly VmRef[], at: number): Promise<RawUsage[]> {
+    return dryRunReadings(vms, at);
   }
 
   async guestExec(): Promise<{ exitcode: number; stdout: string; stderr: string }> {

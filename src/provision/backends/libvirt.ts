@@ -7,6 +7,8 @@ import { libvirtTemplateFor } from "../../core/template/os.ts";
 import type { AgentCaller } from "./types.ts";
 import { rollBack, type UndoSteps } from "./rollback.ts";
 import type { Backend, GuestExecResult, Say, VmRef, VmSpec } from "./types.ts";
+import type { RawUsage } from "../../core/usage-counters.ts";
+import { libvirtReadings } from "./usage-readings.ts";
 
 /** blockhost.yaml `libvirt:` as the backend uses it. */
 export interface LibvirtSettings {
@@ -166,6 +168,10 @@ export class LibvirtBackend implements Backend {
   async powerState(vm: VmRef): Promise<string> {
     const { state } = await this.agent.call("virsh-domstate", { name: vm.name });
     return state === "shut off" ? "stopped" : String(state);
+  }
+
+  sampleUsage(vms: readonly VmRef[], at: number): Promise<RawUsage[]> {
+    return libvirtReadings(this.agent, vms, at);
   }
 
   private vmAddress(address: string): VmAddress {

@@ -22,6 +22,8 @@ import type {
 
 /** A cluster placement as this backend makes it: the chosen node's details, counted until released. */
 type PlacedCandidate = Candidate & Placement;
+import type { RawUsage } from "../../core/usage-counters.ts";
+import { proxmoxReadings } from "./usage-readings.ts";
 
 /** Proxmox settings the backend needs (blockhost.yaml `proxmox:`). */
 export interface ProxmoxSettings {
@@ -200,6 +202,10 @@ export class ProxmoxBackend implements Backend {
 
   async locateAll(): Promise<Map<number, string> | null> {
     return this.cluster ? this.cluster.locateAll() : null;
+  }
+
+  sampleUsage(vms: readonly VmRef[], at: number): Promise<RawUsage[]> {
+    return proxmoxReadings(this.agent, vms, at);
   }
 
   /**

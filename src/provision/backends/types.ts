@@ -4,6 +4,7 @@ import type { Allocation } from "../allocate.ts";
 import type { CloudInit } from "../cloud-init.ts";
 import type { OsId } from "../../core/template/os.ts";
 import type { Ipv4Pool } from "../../core/config/network.ts";
+import type { RawUsage } from "../../core/usage-counters.ts";
 
 /** What a backend needs of the agent client: one call. */
 export type AgentCaller = Pick<AgentClient, "call">;
@@ -95,4 +96,9 @@ export interface Backend {
   vmidFree?(vmid: number): Promise<boolean>;
   /** vmid → node of every guest of a cluster (null: not a cluster); what the reconciler follows moves with. */
   locateAll?(): Promise<Map<number, string> | null>;
+  /**
+   * One raw usage reading (core/usage-counters.ts) of each of these VMs that is running, read in one
+   * hypervisor call for all of them; VMs not running are left out. `at` is the reading's time.
+   */
+  sampleUsage?(vms: readonly VmRef[], at: number): Promise<RawUsage[]>;
 }

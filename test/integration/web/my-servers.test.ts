@@ -61,7 +61,8 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
   const vmRow = async () => (await env.vms()).find((v) => v.vm_name === vm.vm_name)!;
 
   beforeAll(async () => {
-    env = await EngineEnv.create({ backendYaml: "os: [debian-12, debian-13]" });
+    // The engine samples usage every 10 s here (default 60 s), so graphs have points within the run.
+    env = await EngineEnv.create({ backendYaml: "os: [debian-12, debian-13]\nusage: {sample_interval_s: 10}" });
     await env.mintTo(OWNER); // NFT #0: the admin credential
     await writeHttpsConfig(env.root);
     engine = env.startEngine();
@@ -96,6 +97,44 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
     expect(await wp.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(
       0,
     );
+    expect(wp.errors).toEqual([]);
+  });
+
+  test("usage graphs of the server from the engine's samples: SVG charts, a table, range links by keyboard, 360 px", async () => {
+    const wp = pages[0]!;
+    const usage = `${serve.origin}/my/servers/${vm.vm_name}/usage`;
+    const json = () =>
+      wp.page.evaluate(async (u) => (await fetch(`${u}.json?range=hour`)).json(), usage) as Promise<{
+        points: Array<{ rx: number | null }>;
+        used: { rxBytes: number };
+      }>;
+    // A rate needs readings in two different minutes: wait for the engine's (dry-run backend) samples.
+    const deadline = Date.now() + 100_000;
+    while (!(await json()).points.some((p) => p.rx !== null)) {
+      if (Date.now() > deadline) throw new Error("no usage rate within 100 s of samples every 10 s");
+      await Bun.sleep(2000);
+    }
+    expect((await json()).used.rxBytes).toBeGreaterThan(0);
+    await wp.page.goto(`${serve.origin}/my`);
+    await card(wp).locator("a[data-usage]").click();
+    await wp.page.waitForSelector("#vm-net svg[role=img]", { state: "visible" });
+    // A flat line has no height, which Playwright calls hidden: check the line's points instead.
+    const rx = await wp.page.locator("#vm-net polyline[data-line=rx]").first().getAttribute("points");
+    expect(rx?.split(" ").length).toBeGreaterThanOrEqual(2);
+    expect(await wp.page.locator("#vm-net polyline[data-line=tx]").count()).toBeGreaterThan(0);
+    expect(await wp.page.locator("#vm-cpu polyline").count()).toBeGreaterThan(0);
+    expect(await wp.page.locator("#vm-table tbody tr").count()).toBeGreaterThan(0);
+    // The range switch is links: reachable and followed with the keyboard.
+    await wp.page.locator('a[href$="range=month"]').focus();
+    await wp.page.keyboard.press("Enter");
+    await wp.page.waitForURL(/range=month$/);
+    expect(await wp.page.locator('a[aria-current="page"]').textContent()).toBe("Last 30 days");
+    await wp.page.setViewportSize({ width: 360, height: 740 });
+    await wp.page.goto(`${usage}?range=hour`);
+    expect(await wp.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(
+      0,
+    );
+    await screenshot(wp.page, "my-servers-usage-360");
     expect(wp.errors).toEqual([]);
   });
 
@@ -193,6 +232,12 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
     await env.transferNft(vm.nft_token_id!, BUYER, NEW_HOLDER);
     await card(old).getByRole("button", { name: "Reboot", exact: true }).click();
     await waitStatus(old, new RegExp(`this wallet does not hold a server named ${vm.vm_name}`));
+    // Its usage is the holder's too: the old holder's session no longer reads it.
+    const usageStatus = await old.page.evaluate(
+      async (u) => (await fetch(u)).status,
+      `${serve.origin}/my/servers/${vm.vm_name}/usage.json`,
+    );
+    expect(usageStatus).toBe(404);
     const fresh = await open(NEW_HOLDER);
     await signIn(fresh);
     await card(fresh).getByRole("button", { name: "Reboot", exact: true }).click();

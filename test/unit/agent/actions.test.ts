@@ -297,6 +297,9 @@ const CASES: Record<string, Case> = {
     ],
   },
   "pve-cluster-resources": { valid: [{}], invalid: [] },
+  // No VM names from the caller: the agent answers for its own VMs only.
+  "pve-guest-usage": { valid: [{}], invalid: [["a VMID from the caller", { vmid: 100 }]] },
+  "virsh-domstats": { valid: [{}], invalid: [["a domain from the caller", { name: "other" }]] },
   "pve-vmid-free": {
     valid: [{ vmid: 100 }, { vmid: 999_999 }],
     invalid: [

@@ -19,6 +19,7 @@ import { type AdminContext, type AdminEnv, adminKit } from "./kit.tsx";
 import { NodesPage } from "./nodes-page.tsx";
 import { ConfirmDestroyPage, JobFollowPage, JobsPage, PlansPage, VmsPage } from "./pages.tsx";
 import { walletRoutes } from "./wallet.tsx";
+import { adminUsageRoutes } from "./usage.tsx";
 
 const destroyForm = object({ confirm: optional(literal("yes")) });
 const retryForm = object({ key: str(/^[a-z]+:[0-9a-zA-Z:._-]{1,120}$/, "a job key", 130) });
@@ -130,6 +131,7 @@ export function adminApp(deps: ServeDeps, login: WalletLogin = adminLogin(deps))
     }
   });
 
+  adminUsageRoutes(app, deps, kit);
   walletRoutes(app, kit);
   commandRoutes(app, kit);
 

@@ -14,6 +14,7 @@ export interface AdminFrame {
 const NAV = [
   ["/admin", "VMs"],
   ["/admin/nodes", "Nodes"],
+  ["/admin/usage", "Usage"],
   ["/admin/jobs", "Jobs"],
   ["/admin/plans", "Plans"],
   ["/admin/wallet", "Wallet"],

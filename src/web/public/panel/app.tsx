@@ -24,6 +24,7 @@ import { panelLogin, panelSessions, reinstallConfirmation } from "./auth.ts";
 import { panelPay } from "./extend.tsx";
 import { MyServersPage } from "./page.tsx";
 import { heldServer, heldServers, planNames, type ServerView, serverView } from "./servers.ts";
+import { panelUsageRoutes } from "./usage.tsx";
 
 const powerBody = object({ op: literal(...POWER_OPS) });
 const osBody = object({ os: literal(...OS_IDS) });
@@ -214,6 +215,8 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
     }
     return await act(c, "reinstall", body.value.os);
   });
+
+  panelUsageRoutes(app, deps);
 
   // A job is followed only by the wallet that asked for it.
   app.get("/jobs/:key/events", (c) => {

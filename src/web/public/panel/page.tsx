@@ -49,6 +49,10 @@ function ServerCard(props: { s: ServerView; offered: OsChoice[] }) {
         <dd>
           <code>{s.ssh}</code>
         </dd>
+        <dt>Usage</dt>
+        <dd>
+          <a href={`/my/servers/${encodeURIComponent(s.name)}/usage`} data-usage>{`Usage graphs of ${s.name}`}</a>
+        </dd>
       </dl>
       <fieldset class="actions">
         <legend>{`Power of ${s.name}`}</legend>
