@@ -64,7 +64,12 @@ async function bareBootMs(image: string): Promise<number> {
 }
 
 /** `blockhost vm create --os` → first wallet SSH login, split at "defined domain" (create / boot). */
-async function createToLoginMs(root: string, os: OsId, signer: ReturnType<typeof privateKeyToAccount>, name: string) {
+export async function createToLoginMs(
+  root: string,
+  os: OsId,
+  signer: ReturnType<typeof privateKeyToAccount>,
+  name: string,
+) {
   const started = performance.now();
   const p = Bun.spawn(
     [blockhostBinary(), "vm", "create", name, "--owner-wallet", signer.address, "--os", os, "--apply", "--json"],

@@ -1,9 +1,8 @@
-/** `blockhost serve` figures: status API requests/s and the signup page's first contentful paint, each next to a baseline. */
+/** `blockhost serve` figures: status API requests/s next to a baseline (first paint: first-paint.ts). */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { publicApp } from "../../src/web/public/app.tsx";
 import { loadServeDeps } from "../../src/web/public/deps.ts";
-import { chromiumUnavailable, launchChromium } from "../helpers/browser.ts";
 import { EngineEnv } from "../helpers/engine-env.ts";
 import { writeHttpsConfig } from "../helpers/serve.ts";
 import type { BenchRow } from "./agent.ts";
@@ -26,8 +25,6 @@ async function rate(url: string, total: number, concurrency: number): Promise<nu
   );
   return total / ((performance.now() - started) / 1000);
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function benchServe(total = 5_000, concurrency = 16): Promise<BenchRow[]> {
   const env = await EngineEnv.create();
@@ -72,47 +69,6 @@ export async function benchServe(total = 5_000, concurrency = 16): Promise<Bench
         unit: "requests/s",
       },
     );
-    if (chromiumUnavailable()) return rows;
-    const browser = await launchChromium();
-    try {
-      const fcp = async (url: string) => {
-        const times: number[] = [];
-        for (let i = 0; i < 7; i++) {
-          const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
-          const page = await ctx.newPage();
-          await page.goto(url, { waitUntil: "load" });
-          times.push(
-            await page.evaluate(
-              () =>
-                new Promise<number>((resolve) => {
-                  const seen = performance.getEntriesByName("first-contentful-paint")[0];
-                  if (seen) return resolve(seen.startTime);
-                  new PerformanceObserver((l) => resolve(l.getEntries()[0]!.startTime)).observe({
-                    type: "paint",
-                    buffered: true,
-                  });
-                }),
-            ),
-          );
-          await ctx.close();
-        }
-        return median(times.slice(2));
-      };
-      rows.push(
-        {
-          name: "signup page first contentful paint (median of 5, Chromium, TLS)",
-          value: (await fcp(`${origin}/`)).toFixed(0),
-          unit: "ms",
-        },
-        {
-          name: "  baseline: static HTML page, same server setup",
-          value: (await fcp(`${base}/`)).toFixed(0),
-          unit: "ms",
-        },
-      );
-    } finally {
-      await browser.close();
-    }
     return rows;
   } finally {
     await server.stop(true);

@@ -9,26 +9,35 @@ import { BlockhostError } from "../../core/errors.ts";
 const CLIENT_DIR = import.meta.dir;
 const GENERATED = join(CLIENT_DIR, "generated");
 const ENTRY_SUFFIX = ".entry.ts";
+/** What `/assets/<name>.js` serves (src/web/assets.ts): entries by name, chunks as chunk-<hash>. */
+const CHUNK_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
-/** Bundle every entry (browser target, minified, no source maps) into generated/bundles.ts. */
+/** Bundle every entry and its lazily loaded chunks (browser target, minified, no source maps) into generated/bundles.ts. */
 export async function generate(): Promise<void> {
   const entries = readdirSync(CLIENT_DIR)
     .filter((f) => f.endsWith(ENTRY_SUFFIX))
     .sort();
+  // One build with splitting: code an entry loads with import() (the wallet half: viem, @noble) becomes
+  // a chunk fetched when needed, so a page paints without parsing it; chunks are served like entries.
+  const result = await Bun.build({
+    entrypoints: entries.map((f) => join(CLIENT_DIR, f)),
+    target: "browser",
+    format: "esm",
+    minify: true,
+    sourcemap: "none",
+    splitting: true,
+    naming: { entry: "[name].[ext]", chunk: "chunk-[hash].[ext]" },
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new BlockhostError("E_INTERNAL", "browser bundles failed");
+  }
   const bundles: Record<string, string> = {};
-  for (const file of entries) {
-    const result = await Bun.build({
-      entrypoints: [join(CLIENT_DIR, file)],
-      target: "browser",
-      format: "esm",
-      minify: true,
-      sourcemap: "none",
-    });
-    if (!result.success || !result.outputs[0]) {
-      for (const log of result.logs) console.error(log);
-      throw new BlockhostError("E_INTERNAL", `browser bundle ${file} failed`);
-    }
-    bundles[file.slice(0, -ENTRY_SUFFIX.length)] = await result.outputs[0].text();
+  for (const out of result.outputs) {
+    const file = out.path.replace(/^.*\//, "");
+    const name = out.kind === "entry-point" ? file.replace(/\.entry\.js$/, "") : file.replace(/\.js$/, "");
+    if (!CHUNK_NAME.test(name)) throw new BlockhostError("E_INTERNAL", `browser bundle name ${file} is not servable`);
+    bundles[name] = await out.text();
   }
   const css = readFileSync(join(CLIENT_DIR, "style.css"), "utf8");
   const source = [
@@ -39,7 +48,7 @@ export async function generate(): Promise<void> {
   ].join("\n");
   mkdirSync(GENERATED, { recursive: true });
   writeFileSync(join(GENERATED, "bundles.ts"), source);
-  console.log(`bundled ${entries.length} browser module(s): ${Object.keys(bundles).join(", ") || "none"}`);
+  console.log(`bundled ${entries.length} browser entries and ${Object.keys(bundles).length - entries.length} chunk(s)`);
 }
 
 if (import.meta.main) await generate();

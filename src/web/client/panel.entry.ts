@@ -4,6 +4,8 @@
  */
 import type { ServerView } from "../public/panel/servers.ts";
 import type { PanelData } from "../public/panel/page.tsx";
+import { expiryText } from "../public/panel/extend.tsx";
+import { extendFromCard } from "./panel-extend.ts";
 
 const status = (text: string, kind: "info" | "ok" | "error" = "info") => {
   const el = document.getElementById("status");
@@ -47,6 +49,7 @@ function paint(list: ServerView[]): void {
     el.querySelector('[data-field="state"]')!.textContent = s.state;
     el.querySelector('[data-field="problem"]')!.textContent = s.problem ? `last action failed: ${s.problem}` : "";
     el.querySelector('[data-field="os"]')!.textContent = s.os;
+    el.querySelector('[data-field="expires"]')!.textContent = expiryText(s.expires_at);
     for (const b of el.querySelectorAll<HTMLButtonElement>("button[data-op], button[data-reinstall]"))
       b.disabled = s.busy;
   }
@@ -88,12 +91,14 @@ function main(): void {
     if (!b || !name) return;
     const run = b.dataset.op
       ? power(name, b.dataset.op, b.textContent ?? b.dataset.op)
-      : b.dataset.reinstall !== undefined
-        ? (() => {
-            const select = card(name)!.querySelector<HTMLSelectElement>('[data-field="os-choice"]')!;
-            return reinstall(name, select.value, select.selectedOptions[0]?.textContent ?? select.value);
-          })()
-        : null;
+      : b.dataset.extend && data
+        ? extendFromCard(card(name)!, name, b.dataset.extend, data.pay, wallet, status)
+        : b.dataset.reinstall !== undefined
+          ? (() => {
+              const select = card(name)!.querySelector<HTMLSelectElement>('[data-field="os-choice"]')!;
+              return reinstall(name, select.value, select.selectedOptions[0]?.textContent ?? select.value);
+            })()
+          : null;
     run?.catch((e: unknown) => status(e instanceof Error ? e.message : String(e), "error"));
   });
   if (data) {

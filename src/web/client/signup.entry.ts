@@ -1,31 +1,43 @@
-/** The signup page's script: wires the buttons to the purchase, my-servers and offline flows. */
-import { errorText, setStatus } from "./wallet.ts";
-import { decryptOffline, loadOffline } from "./signup/offline.ts";
-import { byId, connect } from "./signup/page.ts";
-import { buy, updateTotal } from "./signup/purchase.ts";
-import { showServers } from "./signup/servers.ts";
+/**
+ * The signup page's script: the buttons are wired at once, the wallet flows (viem, @noble: most of the
+ * page's code) load after the first paint and at the latest on the first click, so they never hold the paint.
+ */
+import { errorText, setStatus } from "./page-basics.ts";
+import { updateTotal } from "./signup/total.ts";
+
+type Flows = typeof import("./signup/flows.ts");
+let loading: Promise<Flows> | null = null;
+const flows = () => {
+  loading ??= import("./signup/flows.ts");
+  return loading;
+};
+
+function on(id: string, run: (f: Flows) => unknown): void {
+  document.getElementById(id)?.addEventListener("click", () => {
+    flows()
+      .then(run)
+      .catch((e: unknown) => setStatus(errorText(e), "error"));
+  });
+}
 
 function main(): void {
-  const purchase = byId<HTMLButtonElement>("btn-purchase");
-  const servers = byId<HTMLButtonElement>("btn-servers");
   document.getElementById("plan-select")?.addEventListener("change", updateTotal);
   document.getElementById("days-input")?.addEventListener("input", updateTotal);
   updateTotal();
-  byId("btn-connect").addEventListener("click", async () => {
-    try {
-      const account = await connect();
-      byId("wallet-address").textContent = account;
-      purchase.disabled = !document.getElementById("plan-select");
-      servers.disabled = false;
-      setStatus("Wallet connected.", "ok");
-    } catch (e) {
-      setStatus(errorText(e), "error");
-    }
-  });
-  purchase.addEventListener("click", () => void buy(purchase));
-  servers.addEventListener("click", () => void showServers().catch((e: unknown) => setStatus(errorText(e), "error")));
-  byId("btn-offline-load").addEventListener("click", () => void loadOffline());
-  byId("btn-offline-decrypt").addEventListener("click", decryptOffline);
+  on("btn-connect", (f) => f.connectClicked());
+  on("btn-purchase", (f) => f.buyClicked());
+  on("btn-servers", (f) => f.serversClicked());
+  on("btn-offline-load", (f) => f.loadOffline());
+  on("btn-offline-decrypt", (f) => f.decryptOffline());
+  // Fetch the wallet code once the first paint is on screen (parsing it must not compete with that
+  // paint), so the first click does not wait for it; a click before then loads it at once.
+  const later = () => setTimeout(() => void flows(), 0);
+  if (typeof PerformanceObserver === "undefined") return void addEventListener("load", later);
+  new PerformanceObserver((list, observer) => {
+    if (!list.getEntriesByName("first-contentful-paint").length) return;
+    observer.disconnect();
+    later();
+  }).observe({ type: "paint", buffered: true });
 }
 
 main();

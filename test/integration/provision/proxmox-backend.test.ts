@@ -150,7 +150,7 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(again.stdout).toContain('"ip":"192.168.122.201"');
   });
 
-  test("stop, start, reboot, kill, reinstall and destroy reach the simulator as jobs; destroy removes the route and firewall file", async () => {
+  test("stop, start, reboot, reinstall, kill, suspended start and destroy reach the simulator as jobs; destroy removes the route and firewall file", async () => {
     expect((await bh(["vm", "stop", "web-1"])).code).toBe(0);
     expect(host.sim.vm(100)!.status).toBe("stopped");
     // qm reboot refuses a VM that is not running; the job is dead with qm's words.
@@ -192,6 +192,20 @@ describe.skipIf(!usable)("proxmox backend through the real agent and the qm simu
     expect(unknown.stderr).toContain('OS "arch-2026" is not offered here (choose one of debian-12, debian-13)');
 
     expect((await bh(["vm", "kill", "web-1"])).code).toBe(0);
+    expect(host.sim.vm(100)!.status).toBe("stopped");
+
+    // Expired: gc suspends it, and start is refused (the customer must extend) while the VM stays stopped.
+    expect((await bh(["vm", "start", "web-1"])).code).toBe(0);
+    const expiry = Date.parse(String(listed.find((v) => v.vm_name === "web-1")!.expires_at)) / 1000;
+    const gc = await runBlockhost(["gc", "--execute"], {
+      root: env.root,
+      env: { BLOCKHOST_NOW: String(expiry + 3600) },
+    });
+    expect(gc.stdout).toContain("suspended web-1");
+    expect(host.sim.vm(100)!.status).toBe("stopped");
+    const suspended = await bh(["vm", "start", "web-1"]);
+    expect(suspended.code).not.toBe(0);
+    expect(suspended.stderr).toContain("web-1 is suspended since its subscription expired");
     expect(host.sim.vm(100)!.status).toBe("stopped");
     expect((await bh(["vm", "destroy", "web-1"])).code).toBe(0);
     expect(host.sim.vm(100)).toBeUndefined();

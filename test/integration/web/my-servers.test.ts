@@ -193,6 +193,39 @@ describe.skipIf(skip)("My servers in Chromium (dry-run backend)", () => {
     db2.close();
   });
 
+  test("extend inside the panel: paid on chain, the expiry follows live, and the suspended server starts again", async () => {
+    const wp = await open(BUYER);
+    await signIn(wp);
+    const before = await vmRow();
+    const db = new Database(join(env.root, "var/lib/blockhost/blockhost.db"));
+    db.query("UPDATE vms SET status = 'suspended' WHERE vm_name = ?").run(vm.vm_name);
+    db.close();
+    await stateIs(wp, "suspended");
+    const sent = wp.requests.filter((m) => m === "eth_sendTransaction").length;
+    await card(wp).locator('[data-field="extend-days"]').fill("7");
+    await card(wp).getByRole("button", { name: "Extend", exact: true }).click();
+    await waitStatus(wp, new RegExp(`^Paid: ${vm.vm_name} is extended until`));
+    expect(wp.requests.filter((m) => m === "eth_sendTransaction").length).toBe(sent + 1);
+    // The engine saw SubscriptionExtended: the expiry moved by exactly 7 days and the server was resumed.
+    const want = new Date(Date.parse(before.expires_at) + 7 * 86_400_000).toISOString();
+    await wp.page.waitForFunction(
+      ([name, text]) =>
+        document.querySelector(`li[data-server="${name}"] [data-field="expires"]`)?.textContent === text,
+      [vm.vm_name, `${want.slice(0, 16).replace("T", " ")} UTC`] as const,
+      { timeout: 60_000 },
+    );
+    await stateIs(wp, "running");
+    expect((await vmRow()).status).toBe("active");
+    expect(Date.parse((await vmRow()).expires_at)).toBe(Date.parse(want));
+    await card(wp).getByRole("button", { name: "Shut down", exact: true }).click();
+    await waitStatus(wp, new RegExp(`^Shut down ${vm.vm_name}: done\\.$`));
+    await card(wp).getByRole("button", { name: "Start", exact: true }).click();
+    await waitStatus(wp, new RegExp(`^Start ${vm.vm_name}: done\\.$`));
+    await stateIs(wp, "running");
+    await screenshot(wp.page, "my-servers-extended");
+    expect(wp.errors).toEqual([]);
+  });
+
   test("after an NFT transfer the old holder is refused and the new holder is allowed", async () => {
     const old = await open(BUYER);
     await signIn(old);

@@ -2,10 +2,12 @@
 import { BlockhostError } from "../../../core/errors.ts";
 import type { Address, Hash, TransactionReceipt } from "viem";
 import type { SignupData } from "../../public/signup-data.ts";
+import { mined as minedOn, type PayTarget } from "../subscription-pay.ts";
 import { chainFor, connectWallet, ensureChain, pageData, publicClient, walletClient } from "../wallet.ts";
 
 export const data = pageData<SignupData>();
 export const chain = chainFor(data.chainId, data.rpcUrl);
+export const payTarget: PayTarget = { chain, subscriptions: data.subscriptions, stablecoin: data.stablecoin };
 let account: Address | null = null;
 
 /** Connect (once) and make sure the wallet is on the host's chain. */
@@ -20,11 +22,7 @@ export const reader = () => publicClient(chain);
 export const writer = (from: Address) => walletClient(from, chain);
 
 /** Wait for a transaction's receipt; a revert is an error. */
-export async function mined(hash: Hash): Promise<TransactionReceipt> {
-  const receipt = await reader().waitForTransactionReceipt({ hash, pollingInterval: 500 });
-  if (receipt.status !== "success") throw new BlockhostError("E_CHAIN", `transaction ${hash} failed on chain`);
-  return receipt;
-}
+export const mined = (hash: Hash): Promise<TransactionReceipt> => minedOn(payTarget, hash);
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);

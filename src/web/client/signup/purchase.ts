@@ -4,24 +4,11 @@ import { bytesToHex, parseEventLogs } from "viem";
 import { blockhostSubscriptionsAbi } from "../../../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { eciesEncrypt } from "../../../crypto/ecies.ts";
 import { parsePublicKey } from "../../../crypto/keys.ts";
-import { usd } from "../../public/signup-data.ts";
 import { errorText, setStatus, signText } from "../wallet.ts";
+import { daysFrom } from "../days.ts";
 import { ensureFunds } from "./funds.ts";
 import { byId, chain, connect, data, mined, txLink, writer } from "./page.ts";
 import { follow } from "./progress.ts";
-
-/** Whole days 1..3650 from an input, or null. */
-export function daysFrom(input: HTMLInputElement): bigint | null {
-  return /^[1-9]\d{0,3}$/.test(input.value) && Number(input.value) <= 3650 ? BigInt(input.value) : null;
-}
-
-export function updateTotal(): void {
-  const select = document.getElementById("plan-select") as HTMLSelectElement | null;
-  if (!select) return;
-  const plan = data.plans.find((p) => String(p.id) === select.value);
-  const days = daysFrom(byId<HTMLInputElement>("days-input"));
-  byId("total-cost").textContent = plan && days ? usd(plan.price_cents_per_day * Number(days)) : "—";
-}
 
 export async function buy(button: HTMLButtonElement): Promise<void> {
   const planId = BigInt(byId<HTMLSelectElement>("plan-select").value);

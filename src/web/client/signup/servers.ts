@@ -4,9 +4,9 @@ import { accessCredentialNftAbi } from "../../../chain/contracts/generated/Acces
 import { blockhostSubscriptionsAbi } from "../../../chain/contracts/generated/BlockhostSubscriptions.ts";
 import { errorText, setStatus, signText } from "../wallet.ts";
 import { openPayload, renderDetails } from "./details.ts";
-import { ensureFunds } from "./funds.ts";
-import { api, byId, chain, connect, data, make, mined, reader, txLink, writer } from "./page.ts";
-import { daysFrom } from "./purchase.ts";
+import { extendSubscription } from "../subscription-pay.ts";
+import { api, byId, connect, data, make, payTarget, reader, txLink } from "./page.ts";
+import { daysFrom } from "../days.ts";
 import { revealWithChallenge } from "./reveal.ts";
 
 const MAX_LISTED = 100;
@@ -98,29 +98,7 @@ async function extend(
   if (!days) return setStatus("Days must be a whole number from 1 to 3650.", "error");
   button.disabled = true;
   try {
-    const [planId] = await reader().readContract({
-      address: data.subscriptions,
-      abi: blockhostSubscriptionsAbi,
-      functionName: "getSubscription",
-      args: [id],
-    });
-    await ensureFunds(from, planId, days);
-    setStatus(`Confirm extending subscription ${id} by ${days} days in your wallet…`);
-    const hash = await writer(from).writeContract({
-      address: data.subscriptions,
-      abi: blockhostSubscriptionsAbi,
-      functionName: "extendSubscription",
-      args: [id, days, 1n],
-      account: from,
-      chain,
-    });
-    await mined(hash);
-    const [, , expiresAt] = await reader().readContract({
-      address: data.subscriptions,
-      abi: blockhostSubscriptionsAbi,
-      functionName: "getSubscription",
-      args: [id],
-    });
+    const { hash, expiresAt } = await extendSubscription(payTarget, from, id, days);
     expiry.textContent = date(expiresAt);
     expiry.dataset.seconds = String(expiresAt);
     const note = make("span", " Extended: ");

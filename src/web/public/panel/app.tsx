@@ -22,6 +22,7 @@ import { JOB_KEY, jobEvents } from "../job-events.ts";
 import { jsonBody } from "../json-body.ts";
 import { panelLogin, panelSessions, reinstallConfirmation } from "./auth.ts";
 import { consoleRoutes } from "./console-socket.ts";
+import { panelPay } from "./extend.tsx";
 import { MyServersPage } from "./page.tsx";
 import { heldServer, heldServers, planNames, type ServerView, serverView } from "./servers.ts";
 import { panelUsageRoutes } from "./usage.tsx";
@@ -76,6 +77,7 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
     if (!session) return c.html(<MyServersPage {...base} signedIn={null} />);
     let servers: ServerView[] = [];
     let problem: string | null = null;
+    const pay = panelPay(deps);
     try {
       servers = await views(session.wallet);
     } catch (e) {
@@ -84,7 +86,14 @@ export function panelApp(deps: ServeDeps, opts: PanelOptions = {}): Hono<WalletE
     return c.html(
       <MyServersPage
         {...base}
-        signedIn={{ wallet: session.wallet, csrf: session.csrf, servers, problem, offered: deps.offeredOs }}
+        signedIn={{
+          wallet: session.wallet,
+          csrf: session.csrf,
+          pay: await pay,
+          servers,
+          problem,
+          offered: deps.offeredOs,
+        }}
       />,
     );
   });

@@ -1,11 +1,13 @@
 /** The "My servers" page: sign-in, then one card per server the wallet holds (states kept live by the panel script). */
 import { Page } from "../../layout.tsx";
 import type { OsChoice } from "../../../provision/os.ts";
+import { ExtendControl, expiryText, type PanelPay } from "./extend.tsx";
 import type { ServerView } from "./servers.ts";
 import { TrafficRow } from "./traffic.tsx";
 
 export interface PanelData {
   csrf: string;
+  pay: PanelPay;
 }
 
 const POWER = [
@@ -16,7 +18,6 @@ const POWER = [
 ] as const;
 
 const size = (s: ServerView) => `${s.cpu} vCPU, ${s.memory_mb / 1024} GiB memory, ${s.disk_gb} GB disk`;
-const when = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
 
 function ServerCard(props: { s: ServerView; offered: OsChoice[] }) {
   const { s } = props;
@@ -42,8 +43,8 @@ function ServerCard(props: { s: ServerView; offered: OsChoice[] }) {
         <dd>{[s.ipv4, s.ipv6].filter(Boolean).join(", ")}</dd>
         <dt>Paid until</dt>
         <dd>
-          <span data-field="expires">{when(s.expires_at)}</span>{" "}
-          <a href={s.subscription_id === null ? "/" : `/?extend=${s.subscription_id}#step-servers`}>Extend</a>
+          <span data-field="expires">{expiryText(s.expires_at)}</span>{" "}
+          <ExtendControl server={s.name} subscription={s.subscription_id} />
         </dd>
         <TrafficRow t={s.traffic} />
         <dt>SSH</dt>
@@ -85,7 +86,14 @@ export function MyServersPage(props: {
   title: string;
   accent: string;
   nonce: string | undefined;
-  signedIn: { wallet: string; csrf: string; servers: ServerView[]; problem: string | null; offered: OsChoice[] } | null;
+  signedIn: {
+    wallet: string;
+    csrf: string;
+    pay: PanelPay;
+    servers: ServerView[];
+    problem: string | null;
+    offered: OsChoice[];
+  } | null;
 }) {
   const s = props.signedIn;
   return (
@@ -94,7 +102,7 @@ export function MyServersPage(props: {
       accent={props.accent}
       nonce={props.nonce}
       scripts={s ? ["panel", "console"] : ["panel"]}
-      data={s ? ({ csrf: s.csrf } satisfies PanelData) : undefined}
+      data={s ? ({ csrf: s.csrf, pay: s.pay } satisfies PanelData) : undefined}
     >
       <section class="card" aria-labelledby="h-my">
         <h2 id="h-my">My servers</h2>
