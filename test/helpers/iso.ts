@@ -141,11 +141,6 @@ export class Machine {
     throw new Error(`timed out (${ms / 1000} s) waiting for ${what}; console:\n${this.console.slice(-3000)}`);
   }
 
-  /** Where the console is now: waitFor(…, from) then sees only what comes after (a reboot repeats lines). */
-  mark(): number {
-    return this.console.length;
-  }
-
   async stop(): Promise<void> {
     if (this.proc.exitCode === null) {
       this.proc.kill("SIGTERM");
