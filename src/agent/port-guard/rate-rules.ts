@@ -5,23 +5,14 @@
  * action, which kernels built without them (minimal VM kernels) lack, while nft's `limit` is part
  * of nf_tables, which the port guard already needs.
  */
+import { portMapTable } from "./rules.ts";
+
 export const RATE_TABLE = "blockhost_rate";
 const T = `bridge ${RATE_TABLE}`;
 
 /** The skeleton, idempotent: verdict maps (port → its chain) consulted by one base chain each way. */
 export function rateBase(): string[] {
-  return [
-    `table ${T} {`,
-    "  map from_ports { type ifname : verdict; }",
-    "  map to_ports { type ifname : verdict; }",
-    "  chain from_vms { type filter hook prerouting priority -250; policy accept; }",
-    "  chain to_vms { type filter hook postrouting priority -250; policy accept; }",
-    "}",
-    `flush chain ${T} from_vms`,
-    `flush chain ${T} to_vms`,
-    `add rule ${T} from_vms iifname vmap @from_ports`,
-    `add rule ${T} to_vms oifname vmap @to_ports`,
-  ];
+  return portMapTable(RATE_TABLE, -250);
 }
 
 /** Cap `port` at `bytesPerS` each way (a burst of one second's worth), or lift the cap with 0. */

@@ -83,18 +83,28 @@ const T = `bridge ${GUARD_TABLE}`;
  * two `blockhost dev` demos) do not unbind each other's VMs.
  */
 export function guardBase(): string[] {
+  return portMapTable(GUARD_TABLE, -300, [`add rule ${T} from_vms iifname "${PORT_PREFIX}*" drop`]);
+}
+
+/**
+ * A `bridge` table whose two base chains (from VMs at prerouting, to VMs at postrouting, at
+ * `priority`) hand each frame to its port's chain through a verdict map, idempotent: the guard
+ * and the rate cap each keep one. `fromTail` follows the map lookup in the from-VM chain.
+ */
+export function portMapTable(table: string, priority: number, fromTail: string[] = []): string[] {
+  const t = `bridge ${table}`;
   return [
-    `table ${T} {`,
+    `table ${t} {`,
     "  map from_ports { type ifname : verdict; }",
     "  map to_ports { type ifname : verdict; }",
-    "  chain from_vms { type filter hook prerouting priority -300; policy accept; }",
-    "  chain to_vms { type filter hook postrouting priority -300; policy accept; }",
+    `  chain from_vms { type filter hook prerouting priority ${priority}; policy accept; }`,
+    `  chain to_vms { type filter hook postrouting priority ${priority}; policy accept; }`,
     "}",
-    `flush chain ${T} from_vms`,
-    `flush chain ${T} to_vms`,
-    `add rule ${T} from_vms iifname vmap @from_ports`,
-    `add rule ${T} from_vms iifname "${PORT_PREFIX}*" drop`,
-    `add rule ${T} to_vms oifname vmap @to_ports`,
+    `flush chain ${t} from_vms`,
+    `flush chain ${t} to_vms`,
+    `add rule ${t} from_vms iifname vmap @from_ports`,
+    ...fromTail,
+    `add rule ${t} to_vms oifname vmap @to_ports`,
   ];
 }
 
